@@ -1,0 +1,51 @@
+/**
+ * Helpers shared by the command files: exit codes, output mode, event printing.
+ */
+import type { Command } from 'commander';
+import type { Event, Logger } from '../log.js';
+
+/** Record the exit code a command wants; `cli.ts` returns it. */
+export function setExit(cmd: Command, code: number): void {
+  let root: Command = cmd;
+  while (root.parent !== null) root = root.parent;
+  (root as Command & { hashishipExit?: number }).hashishipExit = code;
+}
+
+/** One plain line for an event, or undefined for events not worth a line. */
+export function describeEvent(e: Event): string | undefined {
+  switch (e.kind) {
+    case 'install.cached':
+      return undefined;
+    case 'install.build':
+      return `install  ${e.tool} ${e.version}: ${e.step}`;
+    case 'install.done':
+      return `install  ${e.tool} ${e.version}: ready in ${e.seconds.toFixed(0)} s (${e.path})`;
+    case 'stack.reuse':
+      return `stack    ${e.component}: already running at ${e.address}`;
+    case 'stack.start':
+      return `stack    ${e.component}: starting at ${e.address} (pid ${e.pid})`;
+    case 'stack.ready':
+      return `stack    ${e.component}: healthy after ${e.seconds.toFixed(1)} s`;
+    case 'stack.configure':
+      return `stack    ${e.component}: ${e.step}`;
+    case 'stack.stop':
+      return `stack    ${e.component}: stopped (pid ${e.pid})`;
+    case 'heartbeat':
+      return `waiting  ${e.waitingFor} (${e.seconds.toFixed(0)} s)`;
+    case 'debug':
+      return undefined;
+  }
+}
+
+/** A logger printing plain lines, or NDJSON when `ndjson` is set, to stderr. */
+export function printingLogger(opts: { readonly ndjson?: boolean; readonly write?: (s: string) => void } = {}): Logger {
+  const write = opts.write ?? ((s: string) => process.stderr.write(s));
+  return (e) => {
+    if (opts.ndjson === true) {
+      write(`${JSON.stringify(e)}\n`);
+      return;
+    }
+    const line = describeEvent(e);
+    if (line !== undefined) write(`${line}\n`);
+  };
+}

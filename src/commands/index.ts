@@ -1,0 +1,10 @@
+/**
+ * Every verb of the CLI, one file each. A command parses its flags, calls the
+ * library, prints events, and sets its exit code with {@link setExit}.
+ */
+import type { Command } from 'commander';
+import { registerDev } from './dev.js';
+
+export function registerCommands(program: Command): void {
+  registerDev(program);
+}

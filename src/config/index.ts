@@ -1,0 +1,362 @@
+/**
+ * The one configuration resolver: defaults → environment → flags.
+ *
+ * It reads the standard variable sets exactly as the official Nomad, Consul and
+ * Vault CLIs do, and nothing from `process.env` directly: the environment is a
+ * parameter, so tests pass their own. Every problem is collected and raised as one
+ * {@link InputError} (exit 1) naming the variable or flag.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InputError, type InputProblem } from '../errors.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** TLS settings shared by every client. File paths, not contents. */
+export interface TlsConfig {
+  /** PEM file with the CA certificate(s) to trust. */
+  readonly caCert?: string;
+  /** Directory of PEM files to trust. */
+  readonly caPath?: string;
+  /** PEM client certificate for mutual TLS. */
+  readonly clientCert?: string;
+  /** PEM key of the client certificate. */
+  readonly clientKey?: string;
+  /** Name to verify the server certificate against (SNI). */
+  readonly serverName?: string;
+  /** Skip server certificate verification. @default false */
+  readonly skipVerify: boolean;
+}
+
+export interface BasicAuth {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface NomadConfig {
+  /** Base URL. @default "http://127.0.0.1:4646" (NOMAD_ADDR) */
+  readonly address: string;
+  /** ACL token (NOMAD_TOKEN). */
+  readonly token?: string;
+  /** Region to send requests to (NOMAD_REGION). */
+  readonly region?: string;
+  /** Namespace (NOMAD_NAMESPACE). */
+  readonly namespace?: string;
+  /** HTTP basic auth (NOMAD_HTTP_AUTH, `user:password`). */
+  readonly httpAuth?: BasicAuth;
+  readonly tls: TlsConfig;
+}
+
+export interface ConsulConfig {
+  /** Base URL with scheme. @default "http://127.0.0.1:8500" (CONSUL_HTTP_ADDR, CONSUL_HTTP_SSL) */
+  readonly address: string;
+  readonly scheme: 'http' | 'https';
+  readonly host: string;
+  readonly port: number;
+  /** ACL token: CONSUL_HTTP_TOKEN_FILE's contents win over CONSUL_HTTP_TOKEN. */
+  readonly token?: string;
+  /** HTTP basic auth (CONSUL_HTTP_AUTH). */
+  readonly httpAuth?: BasicAuth;
+  /** Enterprise namespace (CONSUL_NAMESPACE). */
+  readonly namespace?: string;
+  readonly tls: TlsConfig;
+}
+
+export interface VaultConfig {
+  /** Base URL. @default "https://127.0.0.1:8200" (VAULT_ADDR) */
+  readonly address: string;
+  /** Token: VAULT_TOKEN, else the contents of `~/.vault-token`. */
+  readonly token?: string;
+  /** Where the token came from, for messages (never the token itself). */
+  readonly tokenSource: 'flag' | 'VAULT_TOKEN' | '~/.vault-token' | 'none';
+  /** Enterprise namespace (VAULT_NAMESPACE). */
+  readonly namespace?: string;
+  readonly tls: TlsConfig;
+}
+
+export interface RegistryConfig {
+  /** e.g. `http://127.0.0.1:5001`. */
+  readonly url: string;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+export interface HashishipConfig {
+  readonly nomad: NomadConfig;
+  readonly consul: ConsulConfig;
+  readonly vault: VaultConfig;
+  /** Named registries from `HASHISHIP_REGISTRY_<NAME>` (+ `_USERNAME`, `_PASSWORD`). */
+  readonly registries: Readonly<Record<string, RegistryConfig>>;
+  /** Cache for built binaries. @default "~/.cache/hashiship" (HASHISHIP_CACHE) */
+  readonly cacheDir: string;
+}
+
+/** Command-line flags; each wins over its variable. */
+export interface ConfigFlags {
+  readonly nomadAddr?: string;
+  readonly nomadToken?: string;
+  readonly nomadRegion?: string;
+  readonly nomadNamespace?: string;
+  readonly consulAddr?: string;
+  readonly consulToken?: string;
+  readonly vaultAddr?: string;
+  readonly vaultToken?: string;
+  readonly vaultNamespace?: string;
+}
+
+export interface ResolveOptions {
+  /** The environment to read. Pass `process.env` from the CLI only. */
+  readonly env: Env;
+  readonly flags?: ConfigFlags;
+  /** Home directory for `~/.vault-token` and the cache. @default os.homedir() */
+  readonly home?: string;
+}
+
+export const defaults = {
+  nomadAddr: 'http://127.0.0.1:4646',
+  consulAddr: '127.0.0.1:8500',
+  vaultAddr: 'https://127.0.0.1:8200',
+} as const;
+
+/** Go's strconv.ParseBool, which every HashiCorp CLI uses for boolean variables. */
+const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+class Reader {
+  readonly problems: InputProblem[] = [];
+  constructor(readonly env: Env) {}
+
+  /** A variable's value; the empty string counts as unset, as in the official CLIs. */
+  str(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v === '' ? undefined : v;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.str(name);
+    if (v === undefined) return fallback;
+    if (TRUE.has(v)) return true;
+    if (FALSE.has(v)) return false;
+    this.fail(name, v, 'not a boolean (expected true or false, 1 or 0)');
+    return fallback;
+  }
+
+  fail(name: string, value: string | undefined, message: string): void {
+    this.problems.push({ subject: value === undefined ? name : `${name}=${JSON.stringify(value)}`, message });
+  }
+
+  /** A file path that must be readable (a regular file, or a directory when `dir`). */
+  path(name: string, dir = false): string | undefined {
+    const p = this.str(name);
+    if (p === undefined) return undefined;
+    try {
+      const st = statSync(p);
+      if (dir ? !st.isDirectory() : !st.isFile()) {
+        this.fail(name, p, dir ? 'not a directory' : 'not a regular file');
+      }
+    } catch {
+      this.fail(name, p, 'no such file or directory');
+    }
+    return p;
+  }
+
+  url(name: string, value: string): string {
+    let u: URL;
+    try {
+      u = new URL(value);
+    } catch {
+      this.fail(name, value, 'not a URL (expected http://host:port or https://host:port)');
+      return value;
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      this.fail(name, value, `not a URL: scheme ${JSON.stringify(u.protocol.slice(0, -1))} (expected http or https)`);
+    } else if (u.hostname === '' || /[^0-9]/.test(u.port)) {
+      this.fail(name, value, 'not a URL (expected http://host:port or https://host:port)');
+    }
+    return value.replace(/\/+$/, '');
+  }
+
+  auth(name: string): BasicAuth | undefined {
+    const v = this.str(name);
+    if (v === undefined) return undefined;
+    const i = v.indexOf(':');
+    return i < 0 ? { username: v, password: '' } : { username: v.slice(0, i), password: v.slice(i + 1) };
+  }
+
+  tls(prefix: 'NOMAD' | 'CONSUL' | 'VAULT', skipVerify: boolean): TlsConfig {
+    return pick({
+      caCert: this.path(`${prefix}_CACERT`),
+      caPath: this.path(`${prefix}_CAPATH`, true),
+      clientCert: this.path(`${prefix}_CLIENT_CERT`),
+      clientKey: this.path(`${prefix}_CLIENT_KEY`),
+      serverName: this.str(`${prefix}_TLS_SERVER_NAME`),
+      skipVerify,
+    }) as TlsConfig;
+  }
+}
+
+function pick<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function resolveNomad(r: Reader, flags: ConfigFlags): NomadConfig {
+  const addrSource = flags.nomadAddr !== undefined ? '--nomad-addr' : 'NOMAD_ADDR';
+  const address = r.url(addrSource, flags.nomadAddr ?? r.str('NOMAD_ADDR') ?? defaults.nomadAddr);
+  return pick({
+    address,
+    token: flags.nomadToken ?? r.str('NOMAD_TOKEN'),
+    region: flags.nomadRegion ?? r.str('NOMAD_REGION'),
+    namespace: flags.nomadNamespace ?? r.str('NOMAD_NAMESPACE'),
+    httpAuth: r.auth('NOMAD_HTTP_AUTH'),
+    tls: r.tls('NOMAD', r.bool('NOMAD_SKIP_VERIFY', false)),
+  }) as NomadConfig;
+}
+
+function resolveConsul(r: Reader, flags: ConfigFlags): ConsulConfig {
+  const name = flags.consulAddr !== undefined ? '--consul-addr' : 'CONSUL_HTTP_ADDR';
+  const raw = flags.consulAddr ?? r.str('CONSUL_HTTP_ADDR') ?? defaults.consulAddr;
+  const ssl = r.bool('CONSUL_HTTP_SSL', false);
+  // Consul's api: an address with a scheme keeps it; without one, CONSUL_HTTP_SSL picks https.
+  let scheme: 'http' | 'https' = ssl ? 'https' : 'http';
+  let rest = raw;
+  const m = /^([a-z]+):\/\/(.*)$/i.exec(raw);
+  if (m !== null) {
+    const s = m[1]!.toLowerCase();
+    if (s === 'http' || s === 'https') scheme = s;
+    else r.fail(name, raw, `unsupported scheme ${JSON.stringify(s)} (expected http or https)`);
+    rest = m[2]!;
+  }
+  rest = rest.replace(/\/+$/, '');
+  const hp = /^(\[[0-9a-fA-F:.]+\]|[^:/[\]]+)(?::(\d{1,5}))?$/.exec(rest);
+  let host = '127.0.0.1';
+  let port = 8500;
+  if (hp === null) {
+    r.fail(name, raw, 'not an address (expected host:port or http(s)://host:port)');
+  } else {
+    host = hp[1]!;
+    port = hp[2] === undefined ? (scheme === 'https' ? 443 : 80) : Number(hp[2]);
+    if (port < 1 || port > 65535) r.fail(name, raw, 'port out of range 1-65535');
+  }
+  // CONSUL_HTTP_TOKEN_FILE wins over CONSUL_HTTP_TOKEN, as in Consul's api package.
+  let token = flags.consulToken;
+  if (token === undefined) {
+    const file = r.path('CONSUL_HTTP_TOKEN_FILE');
+    if (file !== undefined) {
+      try {
+        token = readFileSync(file, 'utf8').trim();
+      } catch {
+        /* already reported by path() */
+      }
+    } else {
+      token = r.str('CONSUL_HTTP_TOKEN');
+    }
+  }
+  return pick({
+    address: `${scheme}://${host}:${port}`,
+    scheme,
+    host,
+    port,
+    token,
+    httpAuth: r.auth('CONSUL_HTTP_AUTH'),
+    namespace: r.str('CONSUL_NAMESPACE'),
+    tls: r.tls('CONSUL', !r.bool('CONSUL_HTTP_SSL_VERIFY', true)),
+  }) as ConsulConfig;
+}
+
+function resolveVault(r: Reader, flags: ConfigFlags, home: string): VaultConfig {
+  const addrSource = flags.vaultAddr !== undefined ? '--vault-addr' : 'VAULT_ADDR';
+  const address = r.url(addrSource, flags.vaultAddr ?? r.str('VAULT_ADDR') ?? defaults.vaultAddr);
+  let token: string | undefined;
+  let tokenSource: VaultConfig['tokenSource'] = 'none';
+  if (flags.vaultToken !== undefined) {
+    token = flags.vaultToken;
+    tokenSource = 'flag';
+  } else if (r.str('VAULT_TOKEN') !== undefined) {
+    token = r.str('VAULT_TOKEN');
+    tokenSource = 'VAULT_TOKEN';
+  } else {
+    try {
+      const t = readFileSync(join(home, '.vault-token'), 'utf8').trim();
+      if (t !== '') {
+        token = t;
+        tokenSource = '~/.vault-token';
+      }
+    } catch {
+      /* no token helper file: no token */
+    }
+  }
+  return pick({
+    address,
+    token,
+    tokenSource,
+    namespace: flags.vaultNamespace ?? r.str('VAULT_NAMESPACE'),
+    tls: r.tls('VAULT', r.bool('VAULT_SKIP_VERIFY', false)),
+  }) as VaultConfig;
+}
+
+function resolveRegistries(r: Reader): Record<string, RegistryConfig> {
+  const out: Record<string, RegistryConfig> = {};
+  for (const key of Object.keys(r.env).sort()) {
+    const m = /^HASHISHIP_REGISTRY_([A-Z0-9]+)$/.exec(key);
+    if (m === null) continue;
+    const url = r.str(key);
+    if (url === undefined) continue;
+    const name = m[1]!.toLowerCase();
+    out[name] = pick({
+      url: r.url(key, url),
+      username: r.str(`${key}_USERNAME`),
+      password: r.str(`${key}_PASSWORD`),
+    }) as RegistryConfig;
+  }
+  return out;
+}
+
+/**
+ * Resolve the whole configuration.
+ * @throws {InputError} naming every bad variable or flag (exit 1).
+ */
+export function resolveConfig(opts: ResolveOptions): HashishipConfig {
+  const r = new Reader(opts.env);
+  const flags = opts.flags ?? {};
+  const home = opts.home ?? homedir();
+  const config: HashishipConfig = {
+    nomad: resolveNomad(r, flags),
+    consul: resolveConsul(r, flags),
+    vault: resolveVault(r, flags, home),
+    registries: resolveRegistries(r),
+    cacheDir: r.str('HASHISHIP_CACHE') ?? join(home, '.cache', 'hashiship'),
+  };
+  if (r.problems.length > 0) throw new InputError(r.problems);
+  return config;
+}
+
+/** PEM material and verification settings for a Node https agent. */
+export interface TlsAgentOptions {
+  ca?: string[];
+  cert?: string;
+  key?: string;
+  servername?: string;
+  rejectUnauthorized: boolean;
+}
+
+/**
+ * Read the TLS files named by a config into options for `https.Agent`.
+ * A CA path contributes every regular file in the directory, like Go's rootcerts.
+ */
+export function tlsAgentOptions(tls: TlsConfig): TlsAgentOptions {
+  const ca: string[] = [];
+  if (tls.caCert !== undefined) ca.push(readFileSync(tls.caCert, 'utf8'));
+  if (tls.caPath !== undefined) {
+    for (const f of readdirSync(tls.caPath).sort()) {
+      const p = join(tls.caPath, f);
+      if (statSync(p).isFile()) ca.push(readFileSync(p, 'utf8'));
+    }
+  }
+  const o: TlsAgentOptions = { rejectUnauthorized: !tls.skipVerify };
+  if (ca.length > 0) o.ca = ca;
+  if (tls.clientCert !== undefined) o.cert = readFileSync(tls.clientCert, 'utf8');
+  if (tls.clientKey !== undefined) o.key = readFileSync(tls.clientKey, 'utf8');
+  if (tls.serverName !== undefined) o.servername = tls.serverName;
+  return o;
+}

@@ -1,0 +1,52 @@
+/**
+ * The one door to the `consul` package: a client built from {@link ConsulConfig}
+ * and nothing else (the package reads no variables, and we give it none to read).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import Consul from 'consul';
+import { tlsAgentOptions, type ConsulConfig } from '../config/index.js';
+import { ServerError } from '../errors.js';
+
+export type ConsulApi = InstanceType<typeof Consul>;
+
+/** Build a `consul` client: host, port, scheme, token, namespace, basic auth and TLS agent. */
+export function createConsul(config: ConsulConfig): ConsulApi {
+  const base = new URL(`${config.address}/v1`);
+  if (config.httpAuth !== undefined) {
+    base.username = encodeURIComponent(config.httpAuth.username);
+    base.password = encodeURIComponent(config.httpAuth.password);
+  }
+  const agent =
+    config.scheme === 'https'
+      ? new https.Agent({ keepAlive: true, ...tlsAgentOptions(config.tls) })
+      : new http.Agent({ keepAlive: true });
+  const options = {
+    baseUrl: base.toString(),
+    agent,
+    defaults: config.token === undefined ? {} : { token: config.token },
+    headers: config.namespace === undefined ? {} : { 'X-Consul-Namespace': config.namespace },
+  };
+  // The package's typings omit baseUrl and headers, which papi (its HTTP layer) accepts.
+  return new Consul(options as ConstructorParameters<typeof Consul>[0]);
+}
+
+/**
+ * Run one `consul` package call and turn its failure into a {@link ServerError}
+ * (`consul: kv.get: 403 Forbidden: ACL not found`), never exposing the token.
+ */
+export async function consulCall<T>(config: ConsulConfig, operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err as { code?: string; message?: string; response?: { statusCode?: number; body?: unknown } };
+    const status = e.response?.statusCode;
+    let reason: string;
+    if (status !== undefined) {
+      const body = typeof e.response?.body === 'string' ? e.response.body.trim() : '';
+      reason = `${status}${body === '' ? '' : `: ${body.slice(0, 300)}`}`;
+    } else if (e.code === 'ECONNREFUSED') reason = 'cannot connect (connection refused)';
+    else reason = (e.message ?? String(err)).replace(/^consul: /, '');
+    throw new ServerError('consul', operation, config.address, reason, status === undefined ? {} : { status });
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Child processes for the stack: run-to-completion commands and detached daemons,
+ * both with their output in a log file, and the tail of a log for error messages.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** Append stdout and stderr to this file instead of keeping them. */
+  readonly logFile?: string;
+  /** Kill the process after this long. */
+  readonly timeoutMs?: number;
+}
+
+/** Run a command to completion. Never throws for a non-zero exit; check `code`. */
+export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const fd = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a');
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer =
+      opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.on('error', (err) => {
+      if (timer !== undefined) clearTimeout(timer);
+      if (fd !== undefined) closeSync(fd);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      if (timer !== undefined) clearTimeout(timer);
+      if (fd !== undefined) closeSync(fd);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Start a daemon detached from us, output to `logFile`; returns its pid. */
+export function startDaemon(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string }): number {
+  const fd = openSync(opts.logFile, 'a');
+  try {
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
+    if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Is a process with this pid alive (and not a zombie)? */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return true;
+  }
+}
+
+/** The last `n` lines of a file, or a note that there is none. */
+export function tail(file: string, n = 20): string {
+  try {
+    const size = statSync(file).size;
+    const text = readFileSync(file, 'utf8').slice(Math.max(0, size - 64 * 1024));
+    const lines = text.trimEnd().split('\n');
+    return lines.slice(-n).join('\n');
+  } catch {
+    return `(no log at ${file})`;
+  }
+}
+
+/** Find an executable on a PATH string. */
+export function which(name: string, path = process.env['PATH'] ?? ''): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (dir === '') continue;
+    const p = join(dir, name);
+    try {
+      accessSync(p, constants.X_OK);
+      if (statSync(p).isFile()) return p;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,372 @@
+/**
+ * The local real stack: `up` (idempotent), `down` (only what we started), `status`
+ * and `env`. State — pids, logs, configs, the Vault root token — lives in a state
+ * folder; every wait is bounded and a failure names the component and shows the
+ * last lines of its log.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { StackError } from '../errors.js';
+import { silent, type Logger, type StackComponent } from '../log.js';
+import { components, stackAddresses, workloadIdentity, type ComponentDef } from './components.js';
+import { ensureTool, versionOf } from './install.js';
+import { alive, startDaemon, tail } from './proc.js';
+import { skopeo } from './versions.js';
+
+export interface StackOptions {
+  /** Cache of built binaries (see install.ts). */
+  readonly cacheDir: string;
+  /** Where pids, logs, configs and the Vault token live. @default `<cacheDir>/dev-stack` */
+  readonly stateDir?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly log?: Logger;
+  /** Bound on each component's wait for health. @default 90000 */
+  readonly timeoutMs?: number;
+}
+
+interface ComponentState {
+  /** Our pid, when we started it; absent when we found it already running. */
+  pid?: number;
+  bin: string;
+  version?: string;
+}
+
+interface StateFile {
+  components: Partial<Record<StackComponent, ComponentState>>;
+}
+
+export function stateDirOf(opts: StackOptions): string {
+  return opts.stateDir ?? join(opts.cacheDir, 'dev-stack');
+}
+
+function statePath(dir: string): string {
+  return join(dir, 'stack.json');
+}
+
+function readState(dir: string): StateFile {
+  try {
+    return JSON.parse(readFileSync(statePath(dir), 'utf8')) as StateFile;
+  } catch {
+    return { components: {} };
+  }
+}
+
+function writeState(dir: string, s: StateFile): void {
+  writeFileSync(statePath(dir), `${JSON.stringify(s, null, 2)}\n`);
+}
+
+/** The Vault root token of the stack, created once per state folder (mode 0600). */
+export function vaultToken(dir: string): string {
+  const p = join(dir, 'vault-token');
+  if (existsSync(p)) return readFileSync(p, 'utf8').trim();
+  mkdirSync(dir, { recursive: true });
+  const t = `hvs.dev-${randomBytes(12).toString('hex')}`;
+  writeFileSync(p, `${t}\n`, { mode: 0o600 });
+  return t;
+}
+
+/** GET a health path; the status and body, or undefined when nothing answers. */
+async function probe(def: ComponentDef): Promise<{ status: number; body: unknown } | undefined> {
+  try {
+    const res = await fetch(`${def.address}${def.healthPath}`, { signal: AbortSignal.timeout(2000) });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* plain text */
+    }
+    return { status: res.status, body };
+  } catch {
+    return undefined;
+  }
+}
+
+async function isHealthy(def: ComponentDef): Promise<boolean> {
+  const r = await probe(def);
+  return r !== undefined && def.healthy(r.status, r.body);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitHealthy(def: ComponentDef, pid: number | undefined, logFile: string, timeoutMs: number, log: Logger): Promise<number> {
+  const started = Date.now();
+  let lastBeat = started;
+  for (;;) {
+    if (await isHealthy(def)) return (Date.now() - started) / 1000;
+    if (pid !== undefined && !alive(pid)) {
+      throw new StackError(`stack: ${def.name} exited during start-up`, {
+        context: [
+          ['Address', def.address],
+          ['Log', logFile],
+          ['Last lines', `\n${tail(logFile, 20)}`],
+        ],
+      });
+    }
+    if (Date.now() - started > timeoutMs) {
+      throw new StackError(`stack: ${def.name} not healthy after ${Math.round(timeoutMs / 1000)} s`, {
+        context: [
+          ['Address', `${def.address}${def.healthPath}`],
+          ['Log', logFile],
+          ['Last lines', `\n${tail(logFile, 20)}`],
+        ],
+      });
+    }
+    if (Date.now() - lastBeat > 30_000) {
+      lastBeat = Date.now();
+      log({ kind: 'heartbeat', waitingFor: def.name, seconds: (lastBeat - started) / 1000 });
+    }
+    await sleep(100);
+  }
+}
+
+/** Vault side of Nomad workload identity: JWT auth at Nomad's JWKS, a role, a policy. */
+async function configureVault(token: string, log: Logger): Promise<void> {
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${stackAddresses.vault}/v1/${path}`, {
+      method,
+      headers: { 'X-Vault-Token': token, 'Content-Type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      throw new StackError(`stack: vault: ${method} ${path}: ${res.status}`, {
+        context: [['Response', text.slice(0, 300)]],
+      });
+    }
+    return text === '' ? undefined : JSON.parse(text);
+  };
+  const mounts = (await call('GET', 'sys/auth')) as { data: Record<string, { accessor: string }> };
+  if (mounts.data[`${workloadIdentity.mount}/`] === undefined) {
+    log({ kind: 'stack.configure', component: 'vault', step: `enabling JWT auth at ${workloadIdentity.mount}/ for Nomad workload identity` });
+    await call('POST', `sys/auth/${workloadIdentity.mount}`, { type: 'jwt' });
+  }
+  const accessor = ((await call('GET', 'sys/auth')) as { data: Record<string, { accessor: string }> }).data[
+    `${workloadIdentity.mount}/`
+  ]!.accessor;
+  await call('POST', `auth/${workloadIdentity.mount}/config`, {
+    jwks_url: `${stackAddresses.nomad}/.well-known/jwks.json`,
+    jwt_supported_algs: ['RS256', 'EdDSA'],
+    default_role: workloadIdentity.role,
+  });
+  const job = `{{identity.entity.aliases.${accessor}.metadata.nomad_job_id}}`;
+  const ns = `{{identity.entity.aliases.${accessor}.metadata.nomad_namespace}}`;
+  await call('PUT', `sys/policies/acl/${workloadIdentity.policy}`, {
+    policy: [
+      `path "secret/data/${ns}/${job}/*" { capabilities = ["read"] }`,
+      `path "secret/data/${job}/*" { capabilities = ["read"] }`,
+      `path "secret/data/${job}" { capabilities = ["read"] }`,
+      `path "secret/metadata/${job}/*" { capabilities = ["list"] }`,
+    ].join('\n'),
+  });
+  await call('POST', `auth/${workloadIdentity.mount}/role/${workloadIdentity.role}`, {
+    role_type: 'jwt',
+    bound_audiences: [workloadIdentity.audience],
+    user_claim: '/nomad_job_id',
+    user_claim_json_pointer: true,
+    claim_mappings: { nomad_namespace: 'nomad_namespace', nomad_job_id: 'nomad_job_id', nomad_task: 'nomad_task' },
+    token_type: 'service',
+    token_policies: [workloadIdentity.policy],
+    token_period: '30m',
+    token_explicit_max_ttl: 0,
+  });
+}
+
+export interface UpResult {
+  readonly started: readonly StackComponent[];
+  readonly reused: readonly StackComponent[];
+  readonly seconds: number;
+}
+
+/**
+ * Start every component that is not already healthy, wait until all are, and wire
+ * Vault to Nomad. A second call leaves a running stack alone.
+ * @throws {StackError} naming the component, with the tail of its log.
+ */
+export async function up(opts: StackOptions): Promise<UpResult> {
+  const log = opts.log ?? silent;
+  const dir = stateDirOf(opts);
+  const timeoutMs = opts.timeoutMs ?? 90_000;
+  const startedAt = Date.now();
+  mkdirSync(dir, { recursive: true });
+  const state = readState(dir);
+  const secrets = { vaultToken: vaultToken(dir) };
+  const installOpts = { cacheDir: opts.cacheDir, log, ...(opts.env === undefined ? {} : { env: opts.env }) };
+
+  // Install (or find) every binary first: a cold build must not race the start-up waits.
+  const bins = new Map<StackComponent, string>();
+  for (const def of components) bins.set(def.name, await ensureTool(def.tool, installOpts));
+  await ensureTool(skopeo, installOpts);
+
+  const started: StackComponent[] = [];
+  const reused: StackComponent[] = [];
+  const done = new Map<StackComponent, Promise<void>>();
+
+  const bring = async (def: ComponentDef): Promise<void> => {
+    await Promise.all(def.after.map((a) => done.get(a)));
+    const bin = bins.get(def.name)!;
+    const prev = state.components[def.name];
+    if (await isHealthy(def)) {
+      reused.push(def.name);
+      log({ kind: 'stack.reuse', component: def.name, address: def.address });
+      // Keep our pid if the healthy one is ours; otherwise it belongs to someone else.
+      state.components[def.name] = {
+        bin: prev?.bin ?? bin,
+        ...(prev?.pid !== undefined && alive(prev.pid) ? { pid: prev.pid } : {}),
+      };
+      return;
+    }
+    if (prev?.pid !== undefined && alive(prev.pid)) {
+      // Ours but unhealthy: stop it and start afresh.
+      await stopPid(prev.pid);
+    }
+    const launch = def.launch(bin, dir, secrets);
+    for (const [path, text] of Object.entries(launch.files)) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+    }
+    const logFile = join(dir, `${def.name}.log`);
+    writeFileSync(logFile, '');
+    const pid = startDaemon(launch.cmd, launch.args, { logFile, cwd: dir, ...(opts.env === undefined ? {} : { env: opts.env }) });
+    state.components[def.name] = { pid, bin };
+    writeState(dir, state);
+    log({ kind: 'stack.start', component: def.name, address: def.address, pid });
+    const seconds = await waitHealthy(def, pid, logFile, timeoutMs, log);
+    started.push(def.name);
+    log({ kind: 'stack.ready', component: def.name, address: def.address, seconds });
+  };
+
+  for (const def of components) done.set(def.name, bring(def));
+  const results = await Promise.allSettled(done.values());
+  writeState(dir, state);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+
+  await configureVault(secrets.vaultToken, log);
+  return { started, reused, seconds: (Date.now() - startedAt) / 1000 };
+}
+
+async function stopPid(pid: number): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig); // the whole process group (Nomad's task executors too)
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + 15_000;
+  while (alive(pid) && Date.now() < deadline) await sleep(100);
+  if (alive(pid)) signal('SIGKILL');
+}
+
+export interface DownResult {
+  readonly stopped: readonly StackComponent[];
+}
+
+/**
+ * Stop the components this state folder started, by pid — or only those named in
+ * `only` (what one `up` call started, for a test run that found part of it running).
+ */
+export async function down(opts: StackOptions & { readonly only?: readonly StackComponent[] }): Promise<DownResult> {
+  const log = opts.log ?? silent;
+  const dir = stateDirOf(opts);
+  const state = readState(dir);
+  const stopped: StackComponent[] = [];
+  // Nomad first, so that its tasks stop before Consul and Vault go away.
+  const order: StackComponent[] = ['fabio', 'nomad', 'vault', 'consul', 'registry-qa', 'registry-production'];
+  for (const name of order) {
+    const c = state.components[name];
+    if (c?.pid === undefined) continue;
+    if (opts.only !== undefined && !opts.only.includes(name)) continue;
+    if (alive(c.pid)) {
+      await stopPid(c.pid);
+      stopped.push(name);
+      log({ kind: 'stack.stop', component: name, pid: c.pid });
+    }
+    delete state.components[name];
+  }
+  if (existsSync(dir)) writeState(dir, state);
+  // Nomad's dev data is disposable; the registries keep their blobs between runs.
+  if (stopped.includes('nomad')) rmSync(join(dir, 'nomad-data'), { recursive: true, force: true });
+  return { stopped };
+}
+
+export interface ComponentStatus {
+  readonly component: StackComponent;
+  readonly version: string | undefined;
+  readonly address: string;
+  readonly healthy: boolean;
+  /** `started` (by this state folder, with its pid), `external` or `down`. */
+  readonly owner: 'started' | 'external' | 'down';
+  readonly pid?: number;
+}
+
+/** Health, version, address and ownership of every component. */
+export async function status(opts: StackOptions): Promise<readonly ComponentStatus[]> {
+  const dir = stateDirOf(opts);
+  const state = readState(dir);
+  return Promise.all(
+    components.map(async (def) => {
+      const healthy = await isHealthy(def);
+      const c = state.components[def.name];
+      const ours = c?.pid !== undefined && alive(c.pid);
+      const bin = c?.bin;
+      const version = bin === undefined ? undefined : await versionOf(bin, def.tool);
+      return {
+        component: def.name,
+        version,
+        address: def.address,
+        healthy,
+        owner: ours ? 'started' : healthy ? 'external' : 'down',
+        ...(ours ? { pid: c.pid! } : {}),
+      } satisfies ComponentStatus;
+    }),
+  );
+}
+
+/** Variables that point the official CLIs and hashiship at the stack. */
+export function stackEnv(opts: StackOptions): Record<string, string> {
+  const dir = stateDirOf(opts);
+  const state = readState(dir);
+  const binDirs = [...new Set(Object.values(state.components).map((c) => dirname(c.bin)))];
+  return {
+    NOMAD_ADDR: stackAddresses.nomad,
+    CONSUL_HTTP_ADDR: stackAddresses.consul,
+    VAULT_ADDR: stackAddresses.vault,
+    VAULT_TOKEN: vaultToken(dir),
+    FABIO_ADDR: stackAddresses.fabioProxy,
+    FABIO_API_ADDR: stackAddresses.fabioApi,
+    HASHISHIP_REGISTRY_QA: stackAddresses.registryQa,
+    HASHISHIP_REGISTRY_PRODUCTION: stackAddresses.registryProduction,
+    HASHISHIP_STACK_BIN: binDirs.join(':'),
+  };
+}
+
+/** Shell quoting for `export` lines. */
+function shq(s: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]*$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * `export` lines for `eval "$(hashiship dev env)"`. The Vault token is read from its
+ * file by the shell, so it is never printed.
+ */
+export function envScript(opts: StackOptions): string {
+  const dir = stateDirOf(opts);
+  const env = stackEnv(opts);
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (k === 'VAULT_TOKEN') lines.push(`export VAULT_TOKEN="$(cat ${shq(join(dir, 'vault-token'))})"`);
+    else if (k === 'HASHISHIP_STACK_BIN') continue;
+    else lines.push(`export ${k}=${shq(v)}`);
+  }
+  if (env['HASHISHIP_STACK_BIN'] !== '') lines.push(`export PATH=${shq(env['HASHISHIP_STACK_BIN']!)}:"$PATH"`);
+  return `${lines.join('\n')}\n`;
+}

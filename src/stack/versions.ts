@@ -1,0 +1,119 @@
+/**
+ * The pinned peers of the local stack and how each one is obtained.
+ *
+ * Consul, Nomad and Vault replace nested modules (`./api`, `./sdk`, …) that the
+ * module zips leave out. The Go module proxy reached here serves only versions it
+ * has cached, and not the pseudo-versions at each release commit, so each nested
+ * module is pinned to the version the release's own go.mod requires (or, for
+ * Nomad's api, whose go.mod names a 2023 placeholder, the nearest cached
+ * pseudo-version after the release) and copied into the path the replace names.
+ */
+
+export interface GoBuild {
+  readonly kind: 'go';
+  /** Executable name, also the cache folder name. */
+  readonly name: string;
+  readonly module: string;
+  readonly version: string;
+  /** Package to build inside the module. @default "." */
+  readonly pkg?: string;
+  /** Nested modules: the replace's relative path → module@version to copy there. */
+  readonly nested?: Readonly<Record<string, string>>;
+  /** Build with cgo. @default false */
+  readonly cgo?: boolean;
+  /** Extra `go build -tags`. */
+  readonly tags?: readonly string[];
+  /** Arguments printing the version, and a regex whose first group is the version. */
+  readonly versionArgs: readonly string[];
+  readonly versionPattern: RegExp;
+}
+
+export interface DebianTool {
+  readonly kind: 'debian';
+  readonly name: string;
+  /** Debian package providing it. */
+  readonly pkg: string;
+  readonly version: string;
+  readonly versionArgs: readonly string[];
+  readonly versionPattern: RegExp;
+}
+
+export type Tool = GoBuild | DebianTool;
+
+export const consul: GoBuild = {
+  kind: 'go',
+  name: 'consul',
+  module: 'github.com/hashicorp/consul',
+  version: 'v1.22.5',
+  nested: {
+    api: 'github.com/hashicorp/consul/api@v1.33.2',
+    sdk: 'github.com/hashicorp/consul/sdk@v0.17.1',
+    envoyextensions: 'github.com/hashicorp/consul/envoyextensions@v0.9.2',
+    'proto-public': 'github.com/hashicorp/consul/proto-public@v0.7.1',
+    troubleshoot: 'github.com/hashicorp/consul/troubleshoot@v0.8.3',
+  },
+  versionArgs: ['version'],
+  versionPattern: /^Consul v(\S+)/m,
+};
+
+export const nomad: GoBuild = {
+  kind: 'go',
+  name: 'nomad',
+  module: 'github.com/hashicorp/nomad',
+  version: 'v1.11.3',
+  nested: { api: 'github.com/hashicorp/nomad/api@v0.0.0-20260324203407-b27b0c2e019a' },
+  cgo: true,
+  versionArgs: ['version'],
+  versionPattern: /^Nomad v(\S+)/m,
+};
+
+export const vault: GoBuild = {
+  kind: 'go',
+  name: 'vault',
+  module: 'github.com/hashicorp/vault',
+  version: 'v1.21.4',
+  nested: {
+    api: 'github.com/hashicorp/vault/api@v1.22.0',
+    sdk: 'github.com/hashicorp/vault/sdk@v0.21.0',
+    'api/auth/approle': 'github.com/hashicorp/vault/api/auth/approle@v0.1.0',
+    'api/auth/userpass': 'github.com/hashicorp/vault/api/auth/userpass@v0.1.0',
+    'api/auth/kubernetes': 'github.com/hashicorp/vault/api/auth/kubernetes@v0.10.0',
+  },
+  versionArgs: ['version'],
+  versionPattern: /^Vault v(\S+)/m,
+};
+
+export const fabio: GoBuild = {
+  kind: 'go',
+  name: 'fabio',
+  module: 'github.com/fabiolb/fabio',
+  version: 'v1.7.2',
+  versionArgs: ['-v'],
+  versionPattern: /(\d+\.\d+\.\d+)/,
+};
+
+export const registry: DebianTool = {
+  kind: 'debian',
+  name: 'docker-registry',
+  pkg: 'docker-registry',
+  version: '2.8',
+  versionArgs: ['--version'],
+  versionPattern: /distribution (\d+\.\d+)/,
+};
+
+export const skopeo: DebianTool = {
+  kind: 'debian',
+  name: 'skopeo',
+  pkg: 'skopeo',
+  version: '1.9',
+  versionArgs: ['--version'],
+  versionPattern: /version (\d+\.\d+)/,
+};
+
+/** Everything `dev up` needs, in build order (quickest first). */
+export const stackTools: readonly Tool[] = [registry, skopeo, fabio, consul, nomad, vault];
+
+/** The version a tool reports, without the leading `v` of a module version. */
+export function plainVersion(t: Tool): string {
+  return t.version.replace(/^v/, '');
+}

@@ -1,0 +1,34 @@
+/**
+ * The benchmark harness: each `bench/*.bench.ts` file default-exports a
+ * {@link Benchmark}; `npm run bench` runs them in one process, one after another,
+ * and prints every figure beside its peer's as a ratio, so that the noise of the
+ * machine cancels out as far as it can.
+ */
+
+export interface Figure {
+  /** What was measured, e.g. "warm dev up to all-healthy". */
+  readonly label: string;
+  readonly value: number;
+  /** e.g. "s", "ms", "MB". */
+  readonly unit: string;
+  /** The same measurement for a real peer (nomad, skopeo, …), when there is one. */
+  readonly peer?: { readonly name: string; readonly value: number };
+  /** The target, e.g. "ratio <= 0.9" or "< 30 s", printed beside the figure. */
+  readonly target?: string;
+}
+
+export interface Benchmark {
+  readonly name: string;
+  /** Run once and return the figures. May print nothing itself. */
+  run(): Promise<readonly Figure[]>;
+}
+
+export function formatFigure(f: Figure): string {
+  const v = `${f.value.toFixed(f.value < 10 ? 3 : 1)} ${f.unit}`;
+  const peer =
+    f.peer === undefined
+      ? ''
+      : `  vs ${f.peer.name} ${f.peer.value.toFixed(f.peer.value < 10 ? 3 : 1)} ${f.unit}  ratio ${(f.value / f.peer.value).toFixed(2)}`;
+  const target = f.target === undefined ? '' : `  (target ${f.target})`;
+  return `${f.label}: ${v}${peer}${target}`;
+}

@@ -130,8 +130,6 @@ export class HttpApi {
           : e.code === 'ERR_CANCELED'
             ? 'cancelled'
             : `cannot connect (${e.code ?? e.message ?? 'unknown error'})`;
-    return new ServerError(this.server, operation, this.baseURL, reason, {
-      context: e.code !== undefined && !reason.includes(e.code) ? [['Cause', e.code]] : [],
-    });
+    return new ServerError(this.server, operation, this.baseURL, reason);
   }
 }

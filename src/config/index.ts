@@ -164,6 +164,7 @@ class Reader {
   url(name: string, value: string): string {
     let u: URL;
     try {
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new Error('no scheme');
       u = new URL(value);
     } catch {
       this.fail(name, value, 'not a URL (expected http://host:port or https://host:port)');

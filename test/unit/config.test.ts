@@ -1,0 +1,265 @@
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConfig, type Env } from '../../src/config/index.js';
+import { InputError } from '../../src/errors.js';
+
+const home = mkdtempSync(join(tmpdir(), 'hashiship-home-'));
+const resolve = (env: Env, flags = {}, h = home) => resolveConfig({ env, flags, home: h });
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(InputError);
+    expect((err as InputError).exitCode).to.equal(1);
+    return (err as InputError).problems.map((p) => `${p.subject}: ${p.message}`);
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('config: defaults → environment → flags', () => {
+  it('uses the official defaults with an empty environment', () => {
+    const c = resolve({});
+    expect(c.nomad.address).to.equal('http://127.0.0.1:4646');
+    expect(c.consul.address).to.equal('http://127.0.0.1:8500');
+    expect(c.vault.address).to.equal('https://127.0.0.1:8200');
+    expect(c.vault.tokenSource).to.equal('none');
+    expect(c.nomad.tls.skipVerify).to.equal(false);
+    expect(c.cacheDir).to.equal(join(home, '.cache', 'hashiship'));
+  });
+
+  it('reads the full Nomad set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-tls-'));
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, f), 'x');
+    const c = resolve({
+      NOMAD_ADDR: 'https://nomad.example:4646',
+      NOMAD_TOKEN: 'tok-nomad',
+      NOMAD_REGION: 'eu',
+      NOMAD_NAMESPACE: 'team-a',
+      NOMAD_CACERT: join(dir, 'ca.pem'),
+      NOMAD_CAPATH: dir,
+      NOMAD_CLIENT_CERT: join(dir, 'cert.pem'),
+      NOMAD_CLIENT_KEY: join(dir, 'key.pem'),
+      NOMAD_TLS_SERVER_NAME: 'server.global.nomad',
+      NOMAD_SKIP_VERIFY: 'true',
+      NOMAD_HTTP_AUTH: 'ops:pa:ss',
+    });
+    expect(c.nomad).to.deep.equal({
+      address: 'https://nomad.example:4646',
+      token: 'tok-nomad',
+      region: 'eu',
+      namespace: 'team-a',
+      httpAuth: { username: 'ops', password: 'pa:ss' },
+      tls: {
+        caCert: join(dir, 'ca.pem'),
+        caPath: dir,
+        clientCert: join(dir, 'cert.pem'),
+        clientKey: join(dir, 'key.pem'),
+        serverName: 'server.global.nomad',
+        skipVerify: true,
+      },
+    });
+  });
+
+  it('reads the full Consul set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-tls-'));
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, f), 'x');
+    const c = resolve({
+      CONSUL_HTTP_ADDR: 'consul.example:8501',
+      CONSUL_HTTP_SSL: 'true',
+      CONSUL_HTTP_SSL_VERIFY: 'false',
+      CONSUL_HTTP_TOKEN: 'tok-consul',
+      CONSUL_HTTP_AUTH: 'ops',
+      CONSUL_CACERT: join(dir, 'ca.pem'),
+      CONSUL_CAPATH: dir,
+      CONSUL_CLIENT_CERT: join(dir, 'cert.pem'),
+      CONSUL_CLIENT_KEY: join(dir, 'key.pem'),
+      CONSUL_TLS_SERVER_NAME: 'consul.service',
+      CONSUL_NAMESPACE: 'ns1',
+    });
+    expect(c.consul).to.deep.equal({
+      address: 'https://consul.example:8501',
+      scheme: 'https',
+      host: 'consul.example',
+      port: 8501,
+      token: 'tok-consul',
+      httpAuth: { username: 'ops', password: '' },
+      namespace: 'ns1',
+      tls: {
+        caCert: join(dir, 'ca.pem'),
+        caPath: dir,
+        clientCert: join(dir, 'cert.pem'),
+        clientKey: join(dir, 'key.pem'),
+        serverName: 'consul.service',
+        skipVerify: true,
+      },
+    });
+  });
+
+  it('reads the full Vault set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-tls-'));
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, f), 'x');
+    const c = resolve({
+      VAULT_ADDR: 'https://vault.example:8200',
+      VAULT_TOKEN: 'tok-vault',
+      VAULT_NAMESPACE: 'admin',
+      VAULT_CACERT: join(dir, 'ca.pem'),
+      VAULT_CAPATH: dir,
+      VAULT_CLIENT_CERT: join(dir, 'cert.pem'),
+      VAULT_CLIENT_KEY: join(dir, 'key.pem'),
+      VAULT_TLS_SERVER_NAME: 'vault.service',
+      VAULT_SKIP_VERIFY: '1',
+    });
+    expect(c.vault).to.deep.equal({
+      address: 'https://vault.example:8200',
+      token: 'tok-vault',
+      tokenSource: 'VAULT_TOKEN',
+      namespace: 'admin',
+      tls: {
+        caCert: join(dir, 'ca.pem'),
+        caPath: dir,
+        clientCert: join(dir, 'cert.pem'),
+        clientKey: join(dir, 'key.pem'),
+        serverName: 'vault.service',
+        skipVerify: true,
+      },
+    });
+  });
+
+  it('lets flags win over variables', () => {
+    const c = resolve(
+      { NOMAD_ADDR: 'http://a:1', NOMAD_TOKEN: 'env', CONSUL_HTTP_ADDR: 'b:2', VAULT_ADDR: 'http://c:3', VAULT_TOKEN: 'env' },
+      { nomadAddr: 'http://x:4646', nomadToken: 'flag', consulAddr: 'https://y:8501', vaultAddr: 'http://z:8200', vaultToken: 'flag', nomadRegion: 'r', nomadNamespace: 'n', vaultNamespace: 'v' },
+    );
+    expect(c.nomad.address).to.equal('http://x:4646');
+    expect(c.nomad.token).to.equal('flag');
+    expect(c.nomad.region).to.equal('r');
+    expect(c.nomad.namespace).to.equal('n');
+    expect(c.consul.address).to.equal('https://y:8501');
+    expect(c.vault.address).to.equal('http://z:8200');
+    expect(c.vault.token).to.equal('flag');
+    expect(c.vault.tokenSource).to.equal('flag');
+    expect(c.vault.namespace).to.equal('v');
+  });
+
+  it('treats an empty variable as unset, like the official CLIs', () => {
+    const c = resolve({ NOMAD_ADDR: '', NOMAD_TOKEN: '', VAULT_SKIP_VERIFY: '' });
+    expect(c.nomad.address).to.equal('http://127.0.0.1:4646');
+    expect(c.nomad.token).to.equal(undefined);
+    expect(c.vault.tls.skipVerify).to.equal(false);
+  });
+
+  describe('booleans parse strictly (Go strconv.ParseBool)', () => {
+    for (const v of ['false', '0', 'f', 'F', 'FALSE', 'False']) {
+      it(`VAULT_SKIP_VERIFY=${v} keeps verification on`, () => {
+        expect(resolve({ VAULT_SKIP_VERIFY: v }).vault.tls.skipVerify).to.equal(false);
+      });
+    }
+    for (const v of ['true', '1', 't', 'T', 'TRUE', 'True']) {
+      it(`NOMAD_SKIP_VERIFY=${v} turns verification off`, () => {
+        expect(resolve({ NOMAD_SKIP_VERIFY: v }).nomad.tls.skipVerify).to.equal(true);
+      });
+    }
+    it('rejects yes/no and names the variable', () => {
+      expect(problems(() => resolve({ VAULT_SKIP_VERIFY: 'yes' }))).to.deep.equal([
+        'VAULT_SKIP_VERIFY="yes": not a boolean (expected true or false, 1 or 0)',
+      ]);
+    });
+    it('CONSUL_HTTP_SSL_VERIFY=0 skips verification, CONSUL_HTTP_SSL=1 picks https', () => {
+      const c = resolve({ CONSUL_HTTP_SSL: '1', CONSUL_HTTP_SSL_VERIFY: '0' });
+      expect(c.consul.scheme).to.equal('https');
+      expect(c.consul.address).to.equal('https://127.0.0.1:8500');
+      expect(c.consul.tls.skipVerify).to.equal(true);
+    });
+  });
+
+  describe('tokens', () => {
+    it('CONSUL_HTTP_TOKEN_FILE wins over CONSUL_HTTP_TOKEN', () => {
+      const f = join(mkdtempSync(join(tmpdir(), 'hs-')), 'token');
+      writeFileSync(f, 'from-file\n');
+      const c = resolve({ CONSUL_HTTP_TOKEN: 'from-env', CONSUL_HTTP_TOKEN_FILE: f });
+      expect(c.consul.token).to.equal('from-file');
+    });
+    it('a missing CONSUL_HTTP_TOKEN_FILE is an error naming it', () => {
+      expect(problems(() => resolve({ CONSUL_HTTP_TOKEN_FILE: '/nonexistent/token' }))).to.deep.equal([
+        'CONSUL_HTTP_TOKEN_FILE="/nonexistent/token": no such file or directory',
+      ]);
+    });
+    it('reads ~/.vault-token when VAULT_TOKEN is unset', () => {
+      const h = mkdtempSync(join(tmpdir(), 'hs-home-'));
+      writeFileSync(join(h, '.vault-token'), 's.fromfile\n');
+      const c = resolve({}, {}, h);
+      expect(c.vault.token).to.equal('s.fromfile');
+      expect(c.vault.tokenSource).to.equal('~/.vault-token');
+    });
+    it('VAULT_TOKEN wins over ~/.vault-token', () => {
+      const h = mkdtempSync(join(tmpdir(), 'hs-home-'));
+      writeFileSync(join(h, '.vault-token'), 's.fromfile\n');
+      const c = resolve({ VAULT_TOKEN: 's.fromenv' }, {}, h);
+      expect(c.vault.token).to.equal('s.fromenv');
+      expect(c.vault.tokenSource).to.equal('VAULT_TOKEN');
+    });
+  });
+
+  describe('addresses', () => {
+    it('rejects a NOMAD_ADDR that is not a URL, naming it', () => {
+      expect(problems(() => resolve({ NOMAD_ADDR: 'localhost:46x6' }))).to.deep.equal([
+        'NOMAD_ADDR="localhost:46x6": not a URL (expected http://host:port or https://host:port)',
+      ]);
+    });
+    it('rejects a VAULT_ADDR with a non-numeric port and a bad flag by its flag name', () => {
+      expect(problems(() => resolve({ VAULT_ADDR: 'http://vault:82x0' }, { nomadAddr: 'ftp://x' }))).to.deep.equal([
+        '--nomad-addr="ftp://x": not a URL: scheme "ftp" (expected http or https)',
+        'VAULT_ADDR="http://vault:82x0": not a URL (expected http://host:port or https://host:port)',
+      ]);
+    });
+    it('accepts CONSUL_HTTP_ADDR as host:port, with a scheme, or IPv6', () => {
+      expect(resolve({ CONSUL_HTTP_ADDR: '10.0.0.1:8500' }).consul.address).to.equal('http://10.0.0.1:8500');
+      expect(resolve({ CONSUL_HTTP_ADDR: 'https://c:8501' }).consul.scheme).to.equal('https');
+      expect(resolve({ CONSUL_HTTP_ADDR: '[::1]:8500' }).consul.host).to.equal('[::1]');
+    });
+    it('rejects a bad CONSUL_HTTP_ADDR', () => {
+      expect(problems(() => resolve({ CONSUL_HTTP_ADDR: 'consul:85x0' }))).to.deep.equal([
+        'CONSUL_HTTP_ADDR="consul:85x0": not an address (expected host:port or http(s)://host:port)',
+      ]);
+    });
+    it('collects every problem in one error', () => {
+      const p = problems(() =>
+        resolve({ NOMAD_ADDR: 'nope', CONSUL_HTTP_SSL: 'maybe', NOMAD_CACERT: '/nonexistent/ca.pem', VAULT_CAPATH: '/nonexistent' }),
+      );
+      expect(p).to.have.length(4);
+      expect(p.join('\n')).to.include('NOMAD_CACERT="/nonexistent/ca.pem": no such file or directory');
+      expect(p.join('\n')).to.include('VAULT_CAPATH="/nonexistent": no such file or directory');
+    });
+    it('never puts a token into a message', () => {
+      try {
+        resolve({ NOMAD_ADDR: 'bad', NOMAD_TOKEN: 'secret-token-123', VAULT_TOKEN: 'secret-vault-456' });
+        expect.fail('expected an error');
+      } catch (err) {
+        const text = (err as InputError).describe();
+        expect(text).not.to.include('secret-token-123');
+        expect(text).not.to.include('secret-vault-456');
+      }
+    });
+    it('reads named registries', () => {
+      const c = resolve({
+        HASHISHIP_REGISTRY_QA: 'http://127.0.0.1:5001',
+        HASHISHIP_REGISTRY_PRODUCTION: 'https://registry.example',
+        HASHISHIP_REGISTRY_PRODUCTION_USERNAME: 'ci',
+        HASHISHIP_REGISTRY_PRODUCTION_PASSWORD: 'pw',
+      });
+      expect(c.registries).to.deep.equal({
+        production: { url: 'https://registry.example', username: 'ci', password: 'pw' },
+        qa: { url: 'http://127.0.0.1:5001' },
+      });
+    });
+    it('checks that a CA path is a directory', () => {
+      const f = join(mkdtempSync(join(tmpdir(), 'hs-')), 'file');
+      writeFileSync(f, 'x');
+      mkdirSync(join(tmpdir(), 'hs-dir-ok'), { recursive: true });
+      expect(problems(() => resolve({ NOMAD_CAPATH: f }))).to.deep.equal([`NOMAD_CAPATH=${JSON.stringify(f)}: not a directory`]);
+    });
+  });
+});

@@ -3,7 +3,10 @@
  */
 import type { Command } from 'commander';
 import { resolveConfig } from '../config/index.js';
+import { components } from '../stack/components.js';
+import { ensureTools } from '../stack/install.js';
 import { down, envScript, status, up, type StackOptions } from '../stack/stack.js';
+import { skopeo } from '../stack/versions.js';
 import { printingLogger, setExit } from './common.js';
 
 function stackOptions(cmd: Command): StackOptions {
@@ -31,6 +34,18 @@ export function registerDev(program: Command): void {
       process.stdout.write(
         `stack up in ${r.seconds.toFixed(1)} s (started: ${r.started.join(', ') || 'none'}; reused: ${r.reused.join(', ') || 'none'})\n`,
       );
+    });
+
+  dev
+    .command('install')
+    .description('install (first time: build from the Go module proxy) every pinned binary, start nothing')
+    .action(async (_o, cmd: Command) => {
+      const opts = stackOptions(cmd);
+      const paths = await ensureTools([...new Set(components.map((c) => c.tool)), skopeo], {
+        cacheDir: opts.cacheDir,
+        ...(opts.log === undefined ? {} : { log: opts.log }),
+      });
+      for (const [name, path] of Object.entries(paths)) process.stdout.write(`${name}\t${path}\n`);
     });
 
   dev

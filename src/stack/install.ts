@@ -3,12 +3,12 @@
  * `<cache>/bin/<name>-<version>/<name>`. A binary already on PATH at the pinned
  * version is used as it is; Debian tools come from apt-get.
  */
-import { chmod, cp, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
-import { run, tail, which } from './proc.js';
+import { alive, run, tail, which } from './proc.js';
 import { plainVersion, type DebianTool, type GoBuild, type Tool } from './versions.js';
 
 export interface InstallOptions {
@@ -74,8 +74,47 @@ async function goModDownload(ref: string, env: NodeJS.ProcessEnv, cwd: string, t
   return info.Dir;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One build of a tool at a time across processes (a test run and `dev up` may ask
+ * at once): a lock folder holding the builder's pid. A waiter returns when the
+ * binary appears, or takes over when the builder died.
+ */
+async function withBuildLock<T>(t: GoBuild, opts: InstallOptions, log: Logger, build: () => Promise<T>): Promise<T | string> {
+  const lock = join(opts.cacheDir, 'build', `${t.name}-${t.version}.lock`);
+  await mkdir(join(opts.cacheDir, 'build'), { recursive: true });
+  let announced = false;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      await writeFile(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch {
+      const holder = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => '0'));
+      if (holder > 0 && !alive(holder)) {
+        await rm(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (!announced) {
+        log({ kind: 'install.build', tool: t.name, version: t.version, step: `waiting for the build in process ${holder}` });
+        announced = true;
+      }
+      await sleep(2000);
+      const cached = cachedPath(opts.cacheDir, t);
+      if (existsSync(cached)) return cached;
+    }
+  }
+  try {
+    return await build();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
 async function buildGo(t: GoBuild, opts: InstallOptions, log: Logger): Promise<string> {
   const out = cachedPath(opts.cacheDir, t);
+  if (existsSync(out)) return out;
   const started = Date.now();
   await mkdir(join(opts.cacheDir, 'build'), { recursive: true });
   await mkdir(join(opts.cacheDir, 'logs'), { recursive: true });
@@ -182,7 +221,7 @@ export async function ensureTool(t: Tool, opts: InstallOptions): Promise<string>
       context: [['Suggestion', 'install Go 1.25 or newer, or put the pinned binary on PATH']],
     });
   }
-  return buildGo(t, opts, log);
+  return withBuildLock(t, opts, log, () => buildGo(t, opts, log));
 }
 
 /** Make every tool available, one after another (the machine has two cores). */

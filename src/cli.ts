@@ -3,6 +3,8 @@
  * The command line: parse argv, call the library, show its events, map errors to
  * exit codes. The only file that sets `process.exitCode`.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { HashishipError, ExitCode, exitCodeOf } from './errors.js';
 import { registerCommands } from './commands/index.js';
@@ -44,11 +46,24 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.exitCode = reportError(err, (s) => process.stderr.write(s));
-  },
-);
+/** True when this file is the program being run (not imported by a test). */
+function isEntryPoint(): boolean {
+  const argv1 = process.argv[1];
+  if (argv1 === undefined) return false;
+  try {
+    return realpathSync(argv1) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.exitCode = reportError(err, (s) => process.stderr.write(s));
+    },
+  );
+}

@@ -64,9 +64,13 @@ export interface InputProblem {
   readonly message: string;
 }
 
+/**
+ * `file:line:col  path  message` for a problem in a file; `subject: message` for a
+ * variable or flag (`NOMAD_ADDR="localhost:46x6": not a URL`).
+ */
 export function formatProblem(p: InputProblem): string {
-  const where = p.at === undefined ? '' : `${p.at.file}:${p.at.line}:${p.at.col}  `;
-  return `${where}${p.subject}  ${p.message}`;
+  if (p.at === undefined) return `${p.subject}: ${p.message}`;
+  return `${p.at.file}:${p.at.line}:${p.at.col}  ${p.subject}  ${p.message}`;
 }
 
 /** Exit 1: bad input — spec, environment file, variable or flag. Nothing was contacted. */

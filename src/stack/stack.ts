@@ -174,6 +174,38 @@ async function configureVault(token: string, log: Logger): Promise<void> {
   });
 }
 
+/**
+ * Start one component and wait (bounded) until it is healthy.
+ * @throws {StackError} naming the component, with the last lines of its log, when it
+ * exits or is not healthy in time.
+ */
+export async function startComponent(
+  def: ComponentDef,
+  bin: string,
+  dir: string,
+  secrets: { readonly vaultToken: string },
+  opts: { readonly timeoutMs: number; readonly log: Logger; readonly env?: NodeJS.ProcessEnv; readonly onPid?: (pid: number) => void },
+): Promise<{ pid: number; seconds: number }> {
+  const launch = def.launch(bin, dir, secrets);
+  for (const [path, text] of Object.entries(launch.files)) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  }
+  const logFile = join(dir, `${def.name}.log`);
+  writeFileSync(logFile, '');
+  const pid = startDaemon(launch.cmd, launch.args, { logFile, cwd: dir, ...(opts.env === undefined ? {} : { env: opts.env }) });
+  opts.onPid?.(pid);
+  opts.log({ kind: 'stack.start', component: def.name, address: def.address, pid });
+  try {
+    const seconds = await waitHealthy(def, pid, logFile, opts.timeoutMs, opts.log);
+    opts.log({ kind: 'stack.ready', component: def.name, address: def.address, seconds });
+    return { pid, seconds };
+  } catch (err) {
+    await stopPid(pid);
+    throw err;
+  }
+}
+
 export interface UpResult {
   readonly started: readonly StackComponent[];
   readonly reused: readonly StackComponent[];
@@ -222,20 +254,16 @@ export async function up(opts: StackOptions): Promise<UpResult> {
       // Ours but unhealthy: stop it and start afresh.
       await stopPid(prev.pid);
     }
-    const launch = def.launch(bin, dir, secrets);
-    for (const [path, text] of Object.entries(launch.files)) {
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
-    }
-    const logFile = join(dir, `${def.name}.log`);
-    writeFileSync(logFile, '');
-    const pid = startDaemon(launch.cmd, launch.args, { logFile, cwd: dir, ...(opts.env === undefined ? {} : { env: opts.env }) });
-    state.components[def.name] = { pid, bin };
-    writeState(dir, state);
-    log({ kind: 'stack.start', component: def.name, address: def.address, pid });
-    const seconds = await waitHealthy(def, pid, logFile, timeoutMs, log);
+    await startComponent(def, bin, dir, secrets, {
+      timeoutMs,
+      log,
+      ...(opts.env === undefined ? {} : { env: opts.env }),
+      onPid: (p) => {
+        state.components[def.name] = { pid: p, bin };
+        writeState(dir, state);
+      },
+    });
     started.push(def.name);
-    log({ kind: 'stack.ready', component: def.name, address: def.address, seconds });
   };
 
   for (const def of components) done.set(def.name, bring(def));

@@ -153,7 +153,7 @@ job "${jobId}" {
       }
 
       config {
-        command = "python3"
+        command = "/usr/bin/python3"
         args    = ["-m", "http.server", "\${NOMAD_PORT_http}", "--bind", "127.0.0.1", "--directory", "local/www"]
       }
 

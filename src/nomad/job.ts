@@ -1,0 +1,266 @@
+/**
+ * The Nomad job model: the subset of the HTTP API's `Job` structure (api/jobs.go,
+ * api/tasks.go, api/services.go, api/resources.go) that hashiship renders.
+ * Field names and units are the API's: durations are nanoseconds, memory MB.
+ * A rendered job holds only the fields we set; Nomad canonicalizes the rest on
+ * registration.
+ */
+
+/** A duration in nanoseconds, as the API carries `time.Duration`. */
+export type Nanoseconds = number;
+
+export interface Constraint {
+  readonly LTarget: string;
+  readonly RTarget: string;
+  readonly Operand: string;
+}
+
+export interface Affinity {
+  readonly LTarget: string;
+  readonly RTarget: string;
+  readonly Operand: string;
+  readonly Weight: number;
+}
+
+export interface SpreadTarget {
+  readonly Value: string;
+  readonly Percent: number;
+}
+
+export interface Spread {
+  readonly Attribute: string;
+  readonly Weight: number;
+  readonly SpreadTarget?: readonly SpreadTarget[];
+}
+
+export interface UpdateStrategy {
+  readonly MaxParallel: number;
+  readonly HealthCheck: string;
+  readonly MinHealthyTime: Nanoseconds;
+  readonly HealthyDeadline: Nanoseconds;
+  readonly ProgressDeadline: Nanoseconds;
+  readonly Canary: number;
+  readonly AutoRevert: boolean;
+  readonly AutoPromote: boolean;
+}
+
+export interface PeriodicConfig {
+  readonly Enabled: boolean;
+  /** Cron expressions (`crons` in HCL; the single `cron` is deprecated). */
+  readonly Specs: readonly string[];
+  /** Set by the parser whenever a cron spec is present. */
+  readonly SpecType: 'cron';
+  readonly ProhibitOverlap: boolean;
+  readonly TimeZone?: string;
+}
+
+export interface RestartPolicy {
+  readonly Attempts?: number;
+  readonly Interval?: Nanoseconds;
+  readonly Delay?: Nanoseconds;
+  readonly Mode?: string;
+}
+
+export interface ReschedulePolicy {
+  readonly Attempts?: number;
+  readonly Interval?: Nanoseconds;
+  readonly Delay?: Nanoseconds;
+  readonly DelayFunction?: string;
+  readonly MaxDelay?: Nanoseconds;
+  readonly Unlimited?: boolean;
+}
+
+export interface MigrateStrategy {
+  readonly MaxParallel?: number;
+  readonly HealthCheck?: string;
+  readonly MinHealthyTime?: Nanoseconds;
+  readonly HealthyDeadline?: Nanoseconds;
+}
+
+export interface EphemeralDisk {
+  readonly SizeMB?: number;
+  readonly Sticky?: boolean;
+  readonly Migrate?: boolean;
+}
+
+export interface Port {
+  readonly Label: string;
+  /** Static port; 0 for dynamic. */
+  readonly Value?: number;
+  readonly To?: number;
+  readonly HostNetwork?: string;
+}
+
+export interface NetworkResource {
+  readonly Mode?: string;
+  readonly DynamicPorts?: readonly Port[];
+  readonly ReservedPorts?: readonly Port[];
+}
+
+export interface CheckRestart {
+  readonly Limit: number;
+  readonly Grace?: Nanoseconds;
+  readonly IgnoreWarnings: boolean;
+}
+
+export interface ServiceCheck {
+  readonly Name: string;
+  readonly Type: string;
+  readonly PortLabel?: string;
+  readonly Path?: string;
+  readonly Method?: string;
+  readonly Protocol?: string;
+  readonly Command?: string;
+  readonly Args?: readonly string[];
+  readonly TaskName?: string;
+  readonly GRPCService?: string;
+  readonly GRPCUseTLS?: boolean;
+  readonly Interval: Nanoseconds;
+  readonly Timeout: Nanoseconds;
+  readonly CheckRestart?: CheckRestart;
+}
+
+export interface Service {
+  readonly Name: string;
+  readonly PortLabel: string;
+  readonly Provider: string;
+  readonly Tags?: readonly string[];
+  readonly CanaryTags?: readonly string[];
+  readonly Meta?: Readonly<Record<string, string>>;
+  readonly TaskName?: string;
+  readonly Checks?: readonly ServiceCheck[];
+}
+
+export interface VolumeRequest {
+  readonly Name: string;
+  readonly Type: 'host' | 'csi';
+  readonly Source: string;
+  readonly ReadOnly: boolean;
+  readonly AccessMode?: string;
+  readonly AttachmentMode?: string;
+  readonly PerAlloc: boolean;
+}
+
+export interface VolumeMount {
+  readonly Volume: string;
+  readonly Destination: string;
+  readonly ReadOnly: boolean;
+}
+
+export interface ScalingPolicy {
+  readonly Min: number;
+  readonly Max: number;
+  readonly Enabled: boolean;
+  readonly Type: 'horizontal';
+  /** Free-form Nomad Autoscaler policy; nested blocks appear as lists of objects. */
+  readonly Policy?: Readonly<Record<string, unknown>>;
+}
+
+export interface TaskLifecycle {
+  readonly Hook: string;
+  readonly Sidecar: boolean;
+}
+
+export interface Resources {
+  readonly CPU: number;
+  readonly MemoryMB: number;
+  readonly MemoryMaxMB?: number;
+}
+
+export interface LogConfig {
+  readonly MaxFiles: number;
+  readonly MaxFileSizeMB: number;
+}
+
+export interface TaskArtifact {
+  readonly GetterSource: string;
+  readonly RelativeDest?: string;
+  readonly GetterMode?: string;
+  readonly GetterOptions?: Readonly<Record<string, string>>;
+}
+
+export interface Template {
+  readonly EmbeddedTmpl: string;
+  readonly DestPath: string;
+  readonly ChangeMode: string;
+  readonly ChangeSignal?: string;
+  readonly Perms: string;
+  readonly Splay: Nanoseconds;
+  readonly ErrMissingKey: boolean;
+  readonly Envvars: boolean;
+}
+
+export interface Vault {
+  readonly Role?: string;
+  readonly Env: boolean;
+  readonly DisableFile: boolean;
+  readonly ChangeMode: string;
+}
+
+export interface Task {
+  readonly Name: string;
+  readonly Driver: string;
+  readonly User?: string;
+  readonly Lifecycle?: TaskLifecycle;
+  readonly Config: Readonly<Record<string, unknown>>;
+  readonly Env?: Readonly<Record<string, string>>;
+  readonly Meta?: Readonly<Record<string, string>>;
+  readonly Resources: Resources;
+  readonly KillTimeout?: Nanoseconds;
+  readonly KillSignal?: string;
+  readonly LogConfig?: LogConfig;
+  readonly Artifacts?: readonly TaskArtifact[];
+  readonly Templates?: readonly Template[];
+  readonly Vault?: Vault;
+  readonly VolumeMounts?: readonly VolumeMount[];
+  readonly Constraints?: readonly Constraint[];
+  readonly Affinities?: readonly Affinity[];
+}
+
+export interface TaskGroup {
+  readonly Name: string;
+  readonly Count?: number;
+  readonly Constraints?: readonly Constraint[];
+  readonly Affinities?: readonly Affinity[];
+  readonly Spreads?: readonly Spread[];
+  readonly Tasks: readonly Task[];
+  readonly Volumes?: Readonly<Record<string, VolumeRequest>>;
+  readonly RestartPolicy?: RestartPolicy;
+  readonly ReschedulePolicy?: ReschedulePolicy;
+  readonly EphemeralDisk?: EphemeralDisk;
+  readonly Update?: UpdateStrategy;
+  readonly Migrate?: MigrateStrategy;
+  readonly Networks?: readonly NetworkResource[];
+  readonly Meta?: Readonly<Record<string, string>>;
+  readonly Services?: readonly Service[];
+  readonly ShutdownDelay?: Nanoseconds;
+  readonly Scaling?: ScalingPolicy;
+}
+
+/** A job as `POST /v1/jobs` takes it (inside `{"Job": …}`). */
+export interface Job {
+  readonly ID: string;
+  readonly Name: string;
+  readonly Region: string;
+  readonly Namespace: string;
+  readonly Type: 'service' | 'batch' | 'system';
+  readonly Priority: number;
+  readonly Datacenters: readonly string[];
+  readonly NodePool?: string;
+  readonly Constraints?: readonly Constraint[];
+  readonly Affinities?: readonly Affinity[];
+  readonly Spreads?: readonly Spread[];
+  readonly TaskGroups: readonly TaskGroup[];
+  readonly Periodic?: PeriodicConfig;
+  readonly Meta: Readonly<Record<string, string>>;
+}
+
+/** Job meta keys stamped by hashiship so the deploy engine knows what it owns. */
+export const OwnershipMeta = {
+  /** Always `hashiship`. */
+  tool: 'hashiship_tool',
+  /** sha256 (hex) of the job as rendered, before these keys were added. */
+  specHash: 'hashiship_spec_hash',
+  /** The environment the job was rendered for (`qa`, `production`). */
+  environment: 'hashiship_environment',
+} as const;

@@ -1,0 +1,303 @@
+/**
+ * Job model (API JSON) → HCL2 nodes. One table per API structure says which
+ * field becomes which attribute or block, so the HCL and the JSON cannot drift:
+ * the HCL is derived from the JSON, and the integration tests parse it back with
+ * Nomad and compare field by field.
+ */
+import { attr, block, formatHcl, type HclNode, type HclScalar, type HclValue } from '../hcl/writer.js';
+import type { Job } from './job.js';
+import { formatDuration } from '../spec/duration.js';
+
+type Kind =
+  /** A scalar or a list of scalars. */
+  | { readonly kind: 'attr' }
+  /** Nanoseconds written as a Go duration string. */
+  | { readonly kind: 'duration' }
+  /** map[string]string as a block of attributes, keys sorted. */
+  | { readonly kind: 'map' }
+  /** One nested structure. */
+  | { readonly kind: 'block'; readonly desc: Desc }
+  /** A list of nested structures; `label` names the field that becomes the block label. */
+  | { readonly kind: 'blocks'; readonly desc: Desc; readonly label?: string }
+  /** map[string]struct whose keys become labels (`volume "data" {}`). */
+  | { readonly kind: 'labeled'; readonly desc: Desc }
+  /** map[string]interface{}: driver config, autoscaler policy. */
+  | { readonly kind: 'free' }
+  /** A NetworkResource's ports: dynamic and reserved both as `port "label"` blocks. */
+  | { readonly kind: 'ports' };
+
+type Field = Kind & { readonly field: string; readonly hcl: string };
+type Desc = readonly Field[];
+
+const a = (field: string, hcl: string): Field => ({ field, hcl, kind: 'attr' });
+const d = (field: string, hcl: string): Field => ({ field, hcl, kind: 'duration' });
+const m = (field: string, hcl: string): Field => ({ field, hcl, kind: 'map' });
+const b = (field: string, hcl: string, desc: Desc): Field => ({ field, hcl, kind: 'block', desc });
+const bs = (field: string, hcl: string, desc: Desc, label?: string): Field =>
+  label === undefined ? { field, hcl, kind: 'blocks', desc } : { field, hcl, kind: 'blocks', desc, label };
+
+const CONSTRAINT: Desc = [a('LTarget', 'attribute'), a('Operand', 'operator'), a('RTarget', 'value')];
+const AFFINITY: Desc = [...CONSTRAINT, a('Weight', 'weight')];
+const SPREAD: Desc = [a('Attribute', 'attribute'), a('Weight', 'weight'), bs('SpreadTarget', 'target', [a('Percent', 'percent')], 'Value')];
+const UPDATE: Desc = [
+  a('MaxParallel', 'max_parallel'),
+  a('Canary', 'canary'),
+  a('HealthCheck', 'health_check'),
+  d('MinHealthyTime', 'min_healthy_time'),
+  d('HealthyDeadline', 'healthy_deadline'),
+  d('ProgressDeadline', 'progress_deadline'),
+  a('AutoRevert', 'auto_revert'),
+  a('AutoPromote', 'auto_promote'),
+];
+const PERIODIC: Desc = [
+  a('Specs', 'crons'),
+  a('TimeZone', 'time_zone'),
+  a('ProhibitOverlap', 'prohibit_overlap'),
+  a('Enabled', 'enabled'),
+];
+const RESTART: Desc = [a('Attempts', 'attempts'), d('Interval', 'interval'), d('Delay', 'delay'), a('Mode', 'mode')];
+const RESCHEDULE: Desc = [
+  a('Attempts', 'attempts'),
+  d('Interval', 'interval'),
+  d('Delay', 'delay'),
+  a('DelayFunction', 'delay_function'),
+  d('MaxDelay', 'max_delay'),
+  a('Unlimited', 'unlimited'),
+];
+const MIGRATE: Desc = [
+  a('MaxParallel', 'max_parallel'),
+  a('HealthCheck', 'health_check'),
+  d('MinHealthyTime', 'min_healthy_time'),
+  d('HealthyDeadline', 'healthy_deadline'),
+];
+const EPHEMERAL_DISK: Desc = [a('SizeMB', 'size'), a('Sticky', 'sticky'), a('Migrate', 'migrate')];
+const NETWORK: Desc = [a('Mode', 'mode'), { field: 'Ports', hcl: 'port', kind: 'ports' }];
+const CHECK_RESTART: Desc = [a('Limit', 'limit'), d('Grace', 'grace'), a('IgnoreWarnings', 'ignore_warnings')];
+const CHECK: Desc = [
+  a('Name', 'name'),
+  a('Type', 'type'),
+  a('PortLabel', 'port'),
+  a('Path', 'path'),
+  a('Method', 'method'),
+  a('Protocol', 'protocol'),
+  a('Command', 'command'),
+  a('Args', 'args'),
+  a('TaskName', 'task'),
+  a('GRPCService', 'grpc_service'),
+  a('GRPCUseTLS', 'grpc_use_tls'),
+  d('Interval', 'interval'),
+  d('Timeout', 'timeout'),
+  b('CheckRestart', 'check_restart', CHECK_RESTART),
+];
+const SERVICE: Desc = [
+  a('Name', 'name'),
+  a('PortLabel', 'port'),
+  a('Provider', 'provider'),
+  a('TaskName', 'task'),
+  a('Tags', 'tags'),
+  a('CanaryTags', 'canary_tags'),
+  m('Meta', 'meta'),
+  bs('Checks', 'check', CHECK),
+];
+const VOLUME: Desc = [
+  a('Type', 'type'),
+  a('Source', 'source'),
+  a('ReadOnly', 'read_only'),
+  a('AccessMode', 'access_mode'),
+  a('AttachmentMode', 'attachment_mode'),
+  a('PerAlloc', 'per_alloc'),
+];
+const SCALING: Desc = [
+  a('Min', 'min'),
+  a('Max', 'max'),
+  a('Enabled', 'enabled'),
+  a('Type', 'type'),
+  { field: 'Policy', hcl: 'policy', kind: 'free' },
+];
+const LIFECYCLE: Desc = [a('Hook', 'hook'), a('Sidecar', 'sidecar')];
+const RESOURCES: Desc = [a('CPU', 'cpu'), a('MemoryMB', 'memory'), a('MemoryMaxMB', 'memory_max')];
+const LOGS: Desc = [a('MaxFiles', 'max_files'), a('MaxFileSizeMB', 'max_file_size')];
+const ARTIFACT: Desc = [a('GetterSource', 'source'), a('RelativeDest', 'destination'), a('GetterMode', 'mode'), m('GetterOptions', 'options')];
+const TEMPLATE: Desc = [
+  a('DestPath', 'destination'),
+  a('Envvars', 'env'),
+  a('ChangeMode', 'change_mode'),
+  a('ChangeSignal', 'change_signal'),
+  a('Perms', 'perms'),
+  d('Splay', 'splay'),
+  a('ErrMissingKey', 'error_on_missing_key'),
+  a('EmbeddedTmpl', 'data'),
+];
+const VAULT: Desc = [a('Role', 'role'), a('Env', 'env'), a('DisableFile', 'disable_file'), a('ChangeMode', 'change_mode')];
+const VOLUME_MOUNT: Desc = [a('Volume', 'volume'), a('Destination', 'destination'), a('ReadOnly', 'read_only')];
+const TASK: Desc = [
+  a('Driver', 'driver'),
+  a('User', 'user'),
+  d('KillTimeout', 'kill_timeout'),
+  a('KillSignal', 'kill_signal'),
+  b('Lifecycle', 'lifecycle', LIFECYCLE),
+  { field: 'Config', hcl: 'config', kind: 'free' },
+  m('Env', 'env'),
+  m('Meta', 'meta'),
+  bs('Artifacts', 'artifact', ARTIFACT),
+  bs('Templates', 'template', TEMPLATE),
+  b('Vault', 'vault', VAULT),
+  bs('VolumeMounts', 'volume_mount', VOLUME_MOUNT),
+  b('Resources', 'resources', RESOURCES),
+  b('LogConfig', 'logs', LOGS),
+  bs('Constraints', 'constraint', CONSTRAINT),
+  bs('Affinities', 'affinity', AFFINITY),
+];
+const GROUP: Desc = [
+  a('Count', 'count'),
+  d('ShutdownDelay', 'shutdown_delay'),
+  m('Meta', 'meta'),
+  bs('Constraints', 'constraint', CONSTRAINT),
+  bs('Affinities', 'affinity', AFFINITY),
+  bs('Spreads', 'spread', SPREAD),
+  b('Update', 'update', UPDATE),
+  b('Migrate', 'migrate', MIGRATE),
+  b('RestartPolicy', 'restart', RESTART),
+  b('ReschedulePolicy', 'reschedule', RESCHEDULE),
+  b('EphemeralDisk', 'ephemeral_disk', EPHEMERAL_DISK),
+  b('Scaling', 'scaling', SCALING),
+  { field: 'Volumes', hcl: 'volume', kind: 'labeled', desc: VOLUME },
+  bs('Networks', 'network', NETWORK),
+  bs('Services', 'service', SERVICE),
+  bs('Tasks', 'task', TASK, 'Name'),
+];
+const JOB: Desc = [
+  a('Namespace', 'namespace'),
+  a('Region', 'region'),
+  a('Datacenters', 'datacenters'),
+  a('NodePool', 'node_pool'),
+  a('Type', 'type'),
+  a('Priority', 'priority'),
+  m('Meta', 'meta'),
+  b('Periodic', 'periodic', PERIODIC),
+  bs('Constraints', 'constraint', CONSTRAINT),
+  bs('Affinities', 'affinity', AFFINITY),
+  bs('Spreads', 'spread', SPREAD),
+  bs('TaskGroups', 'group', GROUP, 'Name'),
+];
+
+type Obj = Readonly<Record<string, unknown>>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isScalar(v: unknown): v is HclScalar {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+function attrValue(path: string, v: unknown): HclValue {
+  if (isScalar(v)) return v;
+  if (Array.isArray(v) && v.every(isScalar)) return v as HclScalar[];
+  throw new Error(`render-hcl: ${path} is not a scalar or a list of scalars`);
+}
+
+/**
+ * Free-form maps (driver config, autoscaler policy) in the shape Nomad's parser
+ * gives them: scalars and scalar lists are attributes; a list of objects is a list
+ * of labeled blocks, each `{label: [body]}`.
+ */
+function freeBody(path: string, v: Obj): HclNode[] {
+  const attrs: HclNode[] = [];
+  const blocks: HclNode[] = [];
+  for (const key of Object.keys(v)) {
+    const value = v[key];
+    if (value === undefined) continue;
+    if (Array.isArray(value) && value.length > 0 && value.every(isObj)) {
+      for (const wrapper of value as Obj[]) {
+        const labels = Object.keys(wrapper);
+        const inner = labels.length === 1 ? wrapper[labels[0]!] : undefined;
+        if (!Array.isArray(inner) || inner.length !== 1 || !isObj(inner[0])) {
+          throw new Error(`render-hcl: ${path}.${key} is not a list of labeled blocks`);
+        }
+        blocks.push(block(key, [labels[0]!], freeBody(`${path}.${key}`, inner[0])));
+      }
+    } else {
+      attrs.push(attr(key, attrValue(`${path}.${key}`, value)));
+    }
+  }
+  return [...attrs, ...blocks];
+}
+
+function body(path: string, desc: Desc, v: Obj, skip?: string): HclNode[] {
+  const attrs: HclNode[] = [];
+  const blocks: HclNode[] = [];
+  for (const f of desc) {
+    if (f.field === skip) continue;
+    const p = `${path}.${f.field}`;
+    if (f.kind === 'ports') {
+      const ports = [...((v['DynamicPorts'] as Obj[] | undefined) ?? []), ...((v['ReservedPorts'] as Obj[] | undefined) ?? [])];
+      for (const port of ports) {
+        const inner: HclNode[] = [];
+        if (typeof port['Value'] === 'number' && port['Value'] > 0) inner.push(attr('static', port['Value']));
+        if (typeof port['To'] === 'number' && port['To'] !== 0) inner.push(attr('to', port['To']));
+        if (typeof port['HostNetwork'] === 'string' && port['HostNetwork'] !== '') inner.push(attr('host_network', port['HostNetwork']));
+        blocks.push(block('port', [String(port['Label'])], inner));
+      }
+      continue;
+    }
+    const value = v[f.field];
+    if (value === undefined) continue;
+    switch (f.kind) {
+      case 'attr':
+        attrs.push(attr(f.hcl, attrValue(p, value)));
+        break;
+      case 'duration':
+        if (typeof value !== 'number') throw new Error(`render-hcl: ${p} is not a number of nanoseconds`);
+        attrs.push(attr(f.hcl, formatDuration(value)));
+        break;
+      case 'map': {
+        if (!isObj(value)) throw new Error(`render-hcl: ${p} is not a map`);
+        const keys = Object.keys(value).sort();
+        blocks.push(block(f.hcl, [], keys.map((k) => attr(k, attrValue(`${p}.${k}`, value[k])))));
+        break;
+      }
+      case 'block':
+        if (!isObj(value)) throw new Error(`render-hcl: ${p} is not an object`);
+        blocks.push(block(f.hcl, [], body(p, f.desc, value)));
+        break;
+      case 'blocks':
+        if (!Array.isArray(value)) throw new Error(`render-hcl: ${p} is not a list`);
+        value.forEach((item: unknown, i) => {
+          if (!isObj(item)) throw new Error(`render-hcl: ${p}[${i}] is not an object`);
+          const labels = f.label === undefined ? [] : [String(item[f.label])];
+          blocks.push(block(f.hcl, labels, body(`${p}[${i}]`, f.desc, item, f.label)));
+        });
+        break;
+      case 'labeled':
+        if (!isObj(value)) throw new Error(`render-hcl: ${p} is not a map`);
+        for (const key of Object.keys(value).sort()) {
+          const item = value[key];
+          if (!isObj(item)) throw new Error(`render-hcl: ${p}.${key} is not an object`);
+          blocks.push(block(f.hcl, [key], body(`${p}.${key}`, f.desc, item, 'Name')));
+        }
+        break;
+      case 'free':
+        if (!isObj(value)) throw new Error(`render-hcl: ${p} is not a map`);
+        blocks.push(block(f.hcl, [], freeBody(p, value)));
+        break;
+    }
+  }
+  return [...attrs, ...blocks];
+}
+
+/** The HCL nodes of a job: one `job "<ID>"` block. */
+export function jobToHcl(job: Job): HclNode[] {
+  const v = job as unknown as Obj;
+  const inner = body('Job', JOB, v);
+  if (job.Name !== job.ID) inner.unshift(attr('name', job.Name));
+  return [block('job', [job.ID], inner)];
+}
+
+/**
+ * A job as `nomad fmt`-clean HCL2 text, ready for `nomad run`.
+ * Pure and deterministic.
+ */
+export function renderJobHcl(job: Job): string {
+  return formatHcl(jobToHcl(job));
+}

@@ -1,0 +1,478 @@
+/**
+ * Service spec (merged with its environment) → Nomad job model (API JSON).
+ * Pure and deterministic. Consul checks and Fabio routes are derived from the
+ * same port labels, so they agree by construction; secrets are referenced by
+ * Vault/Consul path in `template` blocks and never appear as values.
+ */
+import { createHash } from 'node:crypto';
+import { parseDuration } from '../spec/duration.js';
+import type { ResolvedService } from '../spec/overlay.js';
+import { routeTag } from '../spec/routes.js';
+import { defaultCheckName, isMainTask, serviceNameOf } from '../spec/semantic.js';
+import type {
+  AffinitySpec,
+  CheckSpec,
+  ConstraintSpec,
+  GroupSpec,
+  ImageSpec,
+  ScalingSpec,
+  ServiceRegistrationSpec,
+  SpreadSpec,
+  TaskSpec,
+} from '../spec/types.js';
+import {
+  OwnershipMeta,
+  type Affinity,
+  type Constraint,
+  type Job,
+  type NetworkResource,
+  type Port,
+  type ScalingPolicy,
+  type Service,
+  type ServiceCheck,
+  type Spread,
+  type Task,
+  type TaskGroup,
+  type Template,
+  type UpdateStrategy,
+  type VolumeRequest,
+} from './job.js';
+import { renderJobHcl } from './render-hcl.js';
+
+/** Options of {@link renderJob}. */
+export interface RenderOptions {
+  /**
+   * Digests that pin images, by repository as written in the spec
+   * (`storefront/web` → `sha256:…`); the deploy step passes them. A pinned digest
+   * replaces the tag.
+   */
+  readonly digests?: Readonly<Record<string, string>>;
+}
+
+/** hashiship's defaults where Nomad's are unsafe or unset. */
+export const RenderDefaults = {
+  /** Datacenters when neither the spec nor the environment names any. */
+  datacenters: ['*'],
+  region: 'global',
+  namespace: 'default',
+  priority: 50,
+  cpu: 100,
+  memoryMB: 128,
+  /** Group shutdown delay when the group registers services: Fabio stops routing first. */
+  shutdownDelay: 5e9,
+  checkInterval: 10e9,
+  checkTimeout: 2e9,
+  templateSplay: 5e9,
+  update: {
+    MaxParallel: 1,
+    Canary: 0,
+    HealthCheck: 'checks',
+    MinHealthyTime: 10e9,
+    HealthyDeadline: 300e9,
+    ProgressDeadline: 600e9,
+    AutoRevert: true,
+    AutoPromote: false,
+  } satisfies UpdateStrategy,
+  /** Where the variables read from Vault and Consul KV are rendered. */
+  envTemplatePath: 'secrets/hashiship.env',
+} as const;
+
+function ns(v: string | undefined): number | undefined {
+  return v === undefined ? undefined : parseDuration(v);
+}
+
+/** `T` with every property that may be undefined made optional instead. */
+type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
+  [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
+};
+
+/** Copy only the defined entries, so the model carries no `undefined`. */
+function defined<T extends object>(o: T): Defined<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as Defined<T>;
+}
+
+function sortedMap(m: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+  if (m === undefined || Object.keys(m).length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(m).sort()) out[k] = m[k]!;
+  return out;
+}
+
+function nonEmpty<T>(list: readonly T[] | undefined): readonly T[] | undefined {
+  return list === undefined || list.length === 0 ? undefined : list;
+}
+
+function constraints(list: readonly ConstraintSpec[] | undefined): Constraint[] | undefined {
+  if (list === undefined || list.length === 0) return undefined;
+  return list.map((c) => ({ LTarget: c.attribute ?? '', RTarget: c.value ?? (c.operator === 'distinct_hosts' ? 'true' : ''), Operand: c.operator ?? '=' }));
+}
+
+function affinities(list: readonly AffinitySpec[] | undefined): Affinity[] | undefined {
+  if (list === undefined || list.length === 0) return undefined;
+  return list.map((a) => ({ LTarget: a.attribute, RTarget: a.value, Operand: a.operator ?? '=', Weight: a.weight ?? 50 }));
+}
+
+function spreads(list: readonly SpreadSpec[] | undefined): Spread[] | undefined {
+  if (list === undefined || list.length === 0) return undefined;
+  return list.map((s) => {
+    const targets = Object.entries(s.targets ?? {}).map(([Value, Percent]) => ({ Value, Percent }));
+    return defined({ Attribute: s.attribute, Weight: s.weight ?? 50, SpreadTarget: targets.length === 0 ? undefined : targets });
+  });
+}
+
+/** The image reference a docker task pulls. */
+export function imageRef(image: ImageSpec, registry: string | undefined, digests: RenderOptions['digests']): string {
+  const first = image.repository.split('/')[0] ?? '';
+  const hasHost = image.repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const name = registry === undefined || hasHost ? image.repository : `${registry}/${image.repository}`;
+  const digest = digests?.[image.repository] ?? image.digest;
+  if (digest !== undefined) return `${name}@${digest}`;
+  return `${name}:${image.tag ?? ''}`;
+}
+
+function jarFile(source: string): string {
+  const path = source.split('?')[0] ?? source;
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function vaultData(path: string, key: string): string {
+  // KV v2 answers under .Data.data; everything else under .Data.
+  const kv2 = path.split('/')[1] === 'data';
+  return `index .Data${kv2 ? '.data' : ''} ${JSON.stringify(key)}`;
+}
+
+function templates(t: TaskSpec): Template[] {
+  const out: Template[] = [];
+  const base = { ChangeMode: 'restart', Splay: RenderDefaults.templateSplay, ErrMissingKey: false } as const;
+  const lines: string[] = [];
+  for (const s of t.secrets ?? []) {
+    if (s.env !== undefined) lines.push(`{{ with secret ${JSON.stringify(s.path)} }}${s.env}={{ ${vaultData(s.path, s.key)} | toJSON }}{{ end }}`);
+  }
+  for (const k of t.kv ?? []) {
+    if (k.env !== undefined) lines.push(`${k.env}={{ key ${JSON.stringify(k.key)} | toJSON }}`);
+  }
+  if (lines.length > 0) {
+    out.push({ ...base, DestPath: RenderDefaults.envTemplatePath, Envvars: true, Perms: '0400', EmbeddedTmpl: `${lines.join('\n')}\n` });
+  }
+  for (const s of t.secrets ?? []) {
+    if (s.file !== undefined) {
+      out.push({
+        ...base,
+        DestPath: s.file,
+        Envvars: false,
+        Perms: '0400',
+        EmbeddedTmpl: `{{ with secret ${JSON.stringify(s.path)} }}{{ ${vaultData(s.path, s.key)} }}{{ end }}`,
+      });
+    }
+  }
+  for (const k of t.kv ?? []) {
+    if (k.file !== undefined) {
+      out.push({ ...base, DestPath: k.file, Envvars: false, Perms: '0644', EmbeddedTmpl: `{{ key ${JSON.stringify(k.key)} }}` });
+    }
+  }
+  for (const tpl of t.templates ?? []) {
+    out.push(
+      defined({
+        ...base,
+        DestPath: tpl.destination,
+        Envvars: tpl.env ?? false,
+        ChangeMode: tpl.change_mode ?? 'restart',
+        ChangeSignal: tpl.change_signal,
+        Perms: tpl.perms ?? '0644',
+        EmbeddedTmpl: tpl.data,
+      }),
+    );
+  }
+  return out;
+}
+
+const USES_VAULT = /\bsecret\s+["`]/;
+
+function needsVault(t: TaskSpec): boolean {
+  return (t.secrets ?? []).length > 0 || (t.templates ?? []).some((tpl) => USES_VAULT.test(tpl.data));
+}
+
+function taskConfig(t: TaskSpec, g: GroupSpec, registry: string | undefined, opts: RenderOptions): Record<string, unknown> {
+  const driver = t.driver ?? 'docker';
+  const args = nonEmpty(t.args);
+  switch (driver) {
+    case 'docker': {
+      const mainDocker = g.tasks.filter((x) => isMainTask(x) && (x.driver ?? 'docker') === 'docker');
+      const ports = t.ports ?? (mainDocker.length === 1 && mainDocker[0] === t ? Object.keys(g.ports ?? {}) : []);
+      return defined({
+        image: t.image === undefined ? undefined : imageRef(t.image, registry, opts.digests),
+        command: t.command,
+        args,
+        ports: nonEmpty(ports),
+      });
+    }
+    case 'exec':
+    case 'raw_exec':
+      return defined({ command: t.command, args });
+    case 'java':
+      return defined({
+        jar_path: t.jar === undefined ? undefined : `local/${jarFile(t.jar.source)}`,
+        class: t.class,
+        jvm_options: nonEmpty(t.jvm_options),
+        args,
+      });
+  }
+}
+
+function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions): Task {
+  const artifacts = [
+    ...(t.jar === undefined
+      ? []
+      : [defined({ GetterSource: t.jar.source, RelativeDest: 'local/', GetterOptions: t.jar.checksum === undefined ? undefined : { checksum: t.jar.checksum } })]),
+    ...(t.artifacts ?? []).map((a) =>
+      defined({ GetterSource: a.source, RelativeDest: a.destination, GetterMode: a.mode, GetterOptions: sortedMap(a.options) }),
+    ),
+  ];
+  const tpls = templates(t);
+  return defined({
+    Name: t.name,
+    Driver: t.driver ?? 'docker',
+    User: t.user,
+    Lifecycle: t.lifecycle === undefined ? undefined : { Hook: t.lifecycle.hook, Sidecar: t.lifecycle.sidecar ?? false },
+    Config: taskConfig(t, g, r.environment?.registry, opts),
+    Env: sortedMap(t.env),
+    Meta: sortedMap(t.meta),
+    Resources: defined({
+      CPU: t.resources?.cpu ?? RenderDefaults.cpu,
+      MemoryMB: t.resources?.memory ?? RenderDefaults.memoryMB,
+      MemoryMaxMB: t.resources?.memory_max,
+    }),
+    KillTimeout: ns(t.kill_timeout),
+    KillSignal: t.kill_signal,
+    LogConfig: t.logs === undefined ? undefined : { MaxFiles: t.logs.max_files ?? 10, MaxFileSizeMB: t.logs.max_file_size ?? 10 },
+    Artifacts: artifacts.length === 0 ? undefined : artifacts,
+    Templates: tpls.length === 0 ? undefined : tpls,
+    Vault: needsVault(t) ? defined({ Role: r.vaultRole, Env: false, DisableFile: false, ChangeMode: 'restart' }) : undefined,
+    VolumeMounts: nonEmpty((t.mounts ?? []).map((m) => ({ Volume: m.volume, Destination: m.destination, ReadOnly: m.read_only ?? false }))),
+    Constraints: constraints(t.constraints),
+  });
+}
+
+function check(c: CheckSpec, s: ServiceRegistrationSpec, g: GroupSpec, name: string): ServiceCheck {
+  const mainTasks = g.tasks.filter(isMainTask);
+  return defined({
+    Name: defaultCheckName(name, c),
+    Type: c.type,
+    PortLabel: c.port ?? s.port,
+    Path: c.path,
+    Method: c.method,
+    Protocol: c.protocol,
+    Command: c.command,
+    Args: nonEmpty(c.args),
+    TaskName: c.type === 'script' ? (c.task ?? s.task ?? mainTasks[0]?.name) : undefined,
+    GRPCService: c.grpc_service,
+    GRPCUseTLS: c.grpc_use_tls,
+    Interval: ns(c.interval) ?? RenderDefaults.checkInterval,
+    Timeout: ns(c.timeout) ?? RenderDefaults.checkTimeout,
+    CheckRestart:
+      c.check_restart === undefined
+        ? undefined
+        : defined({ Limit: c.check_restart.limit, Grace: ns(c.check_restart.grace), IgnoreWarnings: c.check_restart.ignore_warnings ?? false }),
+  });
+}
+
+function service(s: ServiceRegistrationSpec, g: GroupSpec, r: ResolvedService, canary: boolean): Service {
+  const name = serviceNameOf(r.spec.name, s);
+  const tags = [...(s.tags ?? []), ...(s.routes ?? []).map((rt) => routeTag(rt, r.environment?.domain))];
+  return defined({
+    Name: name,
+    PortLabel: s.port,
+    Provider: s.provider ?? 'consul',
+    TaskName: s.task,
+    Tags: nonEmpty(tags),
+    // Canaries keep the routes (the deploy engine steers traffic with Fabio
+    // weights on the `canary` tag) and are told apart by that tag.
+    CanaryTags: canary ? [...tags, 'canary'] : undefined,
+    Meta: sortedMap(s.meta),
+    Checks: nonEmpty((s.checks ?? []).map((c) => check(c, s, g, name))),
+  });
+}
+
+function scaling(s: ScalingSpec, count: number): ScalingPolicy {
+  const p = s.policy;
+  let policy: Record<string, unknown> | undefined;
+  if (p !== undefined) {
+    policy = defined({
+      cooldown: p.cooldown === undefined ? undefined : p.cooldown,
+      evaluation_interval: p.evaluation_interval,
+      check:
+        p.checks === undefined || p.checks.length === 0
+          ? undefined
+          : p.checks.map((c) => ({
+              [c.name]: [
+                defined({
+                  source: c.source,
+                  query: c.query,
+                  query_window: c.query_window,
+                  strategy: [{ [c.strategy.name]: [defined({ target: c.strategy.target })] }],
+                }),
+              ],
+            })),
+    });
+  }
+  return defined({ Min: s.min ?? count, Max: s.max, Enabled: s.enabled ?? true, Type: 'horizontal' as const, Policy: policy });
+}
+
+function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup {
+  const type = r.spec.type ?? 'service';
+  const count = g.count ?? 1;
+  const dynamic: Port[] = [];
+  const reserved: Port[] = [];
+  for (const [Label, p] of Object.entries(g.ports ?? {})) {
+    const port = defined({ Label, Value: p.static, To: p.to, HostNetwork: p.host_network });
+    (p.static === undefined ? dynamic : reserved).push(port);
+  }
+  const networks: NetworkResource[] | undefined =
+    dynamic.length + reserved.length === 0 && g.network_mode === undefined
+      ? undefined
+      : [defined({ Mode: g.network_mode, DynamicPorts: nonEmpty(dynamic), ReservedPorts: nonEmpty(reserved) })];
+  let update: UpdateStrategy | undefined;
+  if (type === 'service' || type === 'system') {
+    const u = g.update ?? {};
+    const d = RenderDefaults.update;
+    update = {
+      MaxParallel: u.max_parallel ?? d.MaxParallel,
+      Canary: u.canary ?? d.Canary,
+      HealthCheck: u.health_check ?? d.HealthCheck,
+      MinHealthyTime: ns(u.min_healthy_time) ?? d.MinHealthyTime,
+      HealthyDeadline: ns(u.healthy_deadline) ?? d.HealthyDeadline,
+      ProgressDeadline: ns(u.progress_deadline) ?? d.ProgressDeadline,
+      AutoRevert: u.auto_revert ?? d.AutoRevert,
+      AutoPromote: u.auto_promote ?? d.AutoPromote,
+    };
+  }
+  const canary = (update?.Canary ?? 0) > 0;
+  const volumes: Record<string, VolumeRequest> = {};
+  for (const name of Object.keys(g.volumes ?? {}).sort()) {
+    const v = g.volumes![name]!;
+    volumes[name] = defined({
+      Name: name,
+      Type: v.type,
+      Source: v.source,
+      ReadOnly: v.read_only ?? false,
+      AccessMode: v.access_mode,
+      AttachmentMode: v.attachment_mode,
+      PerAlloc: v.per_alloc ?? false,
+    });
+  }
+  const services = (g.services ?? []).map((s) => service(s, g, r, canary));
+  const m = g.migrate;
+  const rs = g.restart;
+  const rp = g.reschedule;
+  return defined({
+    Name: g.name,
+    Count: type === 'system' ? undefined : count,
+    Constraints: constraints(g.constraints),
+    Affinities: affinities(g.affinities),
+    Spreads: spreads(g.spread),
+    Tasks: g.tasks.map((t) => task(t, g, r, opts)),
+    Volumes: Object.keys(volumes).length === 0 ? undefined : volumes,
+    RestartPolicy: rs === undefined ? undefined : defined({ Attempts: rs.attempts, Interval: ns(rs.interval), Delay: ns(rs.delay), Mode: rs.mode }),
+    ReschedulePolicy:
+      rp === undefined
+        ? undefined
+        : defined({
+            Attempts: rp.attempts,
+            Interval: ns(rp.interval),
+            Delay: ns(rp.delay),
+            DelayFunction: rp.delay_function,
+            MaxDelay: ns(rp.max_delay),
+            Unlimited: rp.unlimited,
+          }),
+    EphemeralDisk:
+      g.ephemeral_disk === undefined
+        ? undefined
+        : defined({ SizeMB: g.ephemeral_disk.size, Sticky: g.ephemeral_disk.sticky, Migrate: g.ephemeral_disk.migrate }),
+    Update: update,
+    Migrate:
+      m === undefined
+        ? undefined
+        : defined({ MaxParallel: m.max_parallel, HealthCheck: m.health_check, MinHealthyTime: ns(m.min_healthy_time), HealthyDeadline: ns(m.healthy_deadline) }),
+    Networks: networks,
+    Meta: sortedMap(g.meta),
+    Services: nonEmpty(services),
+    ShutdownDelay: ns(g.shutdown_delay) ?? (services.length > 0 ? RenderDefaults.shutdownDelay : undefined),
+    Scaling: g.scaling === undefined ? undefined : scaling(g.scaling, count),
+  });
+}
+
+/** JSON with object keys sorted at every level: the input of the spec hash. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Render one service (merged with its environment) as a Nomad job.
+ * The job is stamped with {@link OwnershipMeta}: the tool, the environment and
+ * the sha256 of the job as rendered before stamping.
+ */
+export function renderJob(r: ResolvedService, opts: RenderOptions = {}): Job {
+  const s = r.spec;
+  const type = s.type ?? 'service';
+  const unstamped: Job = defined({
+    ID: s.name,
+    Name: s.name,
+    Region: s.region ?? RenderDefaults.region,
+    Namespace: s.namespace ?? RenderDefaults.namespace,
+    Type: type === 'periodic' ? 'batch' : type,
+    Priority: s.priority ?? RenderDefaults.priority,
+    Datacenters: [...(s.datacenters ?? RenderDefaults.datacenters)],
+    NodePool: s.node_pool,
+    Constraints: constraints(s.constraints),
+    Affinities: affinities(s.affinities),
+    Spreads: spreads(s.spread),
+    TaskGroups: s.groups.map((g) => group(g, r, opts)),
+    Periodic:
+      s.periodic === undefined || type !== 'periodic'
+        ? undefined
+        : defined({
+            Enabled: s.periodic.enabled ?? true,
+            Specs: [s.periodic.cron],
+            SpecType: 'cron' as const,
+            ProhibitOverlap: s.periodic.prohibit_overlap ?? true,
+            TimeZone: s.periodic.time_zone,
+          }),
+    Meta: sortedMap(s.meta) ?? {},
+  });
+  const hash = createHash('sha256').update(canonicalJson(unstamped)).digest('hex');
+  const meta: Record<string, string> = {
+    ...unstamped.Meta,
+    [OwnershipMeta.tool]: 'hashiship',
+    [OwnershipMeta.specHash]: hash,
+    ...(r.environment === undefined ? {} : { [OwnershipMeta.environment]: r.environment.name }),
+  };
+  return { ...unstamped, Meta: sortedMap(meta) ?? {} };
+}
+
+/** A rendered job: the model and its HCL text. */
+export interface RenderedJob {
+  readonly name: string;
+  /** The service file it came from. */
+  readonly file: string;
+  readonly job: Job;
+  readonly hcl: string;
+}
+
+/** Render services as job models and HCL. Pure and deterministic. */
+export function renderAll(resolved: readonly ResolvedService[], opts: RenderOptions = {}): RenderedJob[] {
+  return resolved.map((r) => {
+    const job = renderJob(r, opts);
+    return { name: job.ID, file: r.file, job, hcl: renderJobHcl(job) };
+  });
+}

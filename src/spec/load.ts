@@ -1,0 +1,184 @@
+/**
+ * A set of spec files checked together: structure, semantics on each service
+ * alone and merged with each environment, and uniqueness across the set.
+ * Pure: file contents are passed in (see files.ts for reading them).
+ */
+import { basename, dirname, extname } from 'node:path';
+import { formatProblem, InputError, type InputProblem } from '../errors.js';
+import { checkYaml } from './check.js';
+import { resolve, standalone, type LoadedEnvironment, type LoadedService, type ResolvedService } from './overlay.js';
+import { environmentSchema, serviceSchema } from './schema.js';
+import { checkResolved, serviceNameOf } from './semantic.js';
+import { suggest } from './suggest.js';
+import { routeTag } from './routes.js';
+import type { EnvironmentSpec, ServiceSpec } from './types.js';
+
+/** One input file. */
+export interface SpecFile {
+  /** The name shown in problems (as the user gave it). */
+  readonly file: string;
+  readonly text: string;
+  readonly kind: 'service' | 'environment';
+}
+
+/** The checked set: what loaded, and every problem found. */
+export interface SpecSet {
+  readonly services: readonly LoadedService[];
+  readonly environments: readonly LoadedEnvironment[];
+  /** Sorted by file, line and column; empty when the set is valid. */
+  readonly problems: readonly InputProblem[];
+}
+
+/**
+ * Which kind a path holds: files in a directory named `environments`, or named
+ * `*.env.yaml`, are environments; every other YAML file is a service.
+ */
+export function kindOf(path: string): SpecFile['kind'] {
+  return basename(dirname(path)) === 'environments' || /\.env\.ya?ml$/.test(path) ? 'environment' : 'service';
+}
+
+function stem(file: string): string {
+  return basename(file, extname(file)).replace(/\.env$/, '');
+}
+
+function sortProblems(problems: readonly InputProblem[]): InputProblem[] {
+  const seen = new Set<string>();
+  const out: InputProblem[] = [];
+  for (const p of problems) {
+    const key = formatProblem(p);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return out.sort((a, b) => {
+    const fa = a.at?.file ?? '';
+    const fb = b.at?.file ?? '';
+    if (fa !== fb) return fa < fb ? -1 : 1;
+    const la = a.at?.line ?? 0;
+    const lb = b.at?.line ?? 0;
+    if (la !== lb) return la - lb;
+    const ca = a.at?.col ?? 0;
+    const cb = b.at?.col ?? 0;
+    if (ca !== cb) return ca - cb;
+    return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
+  });
+}
+
+/** Names and routes must be unique across the set (in each environment). */
+function uniqueness(resolved: readonly ResolvedService[], problems: InputProblem[]): void {
+  const consul = new Map<string, string>();
+  const routes = new Map<string, string>();
+  for (const r of resolved) {
+    const where = (path: string): string => `${r.origin(path).at.file} (${r.origin(path).subject})`;
+    r.spec.groups.forEach((g, gi) => {
+      (g.services ?? []).forEach((s, si) => {
+        const sp = `groups[${gi}].services[${si}]`;
+        const name = serviceNameOf(r.spec.name, s);
+        const o = r.origin(s.name === undefined ? sp : `${sp}.name`);
+        const prev = consul.get(name);
+        if (prev !== undefined && !o.invalid) {
+          problems.push({ at: o.at, subject: o.subject, message: `Consul service \`${name}\` is already registered by ${prev}` });
+        } else consul.set(name, where(s.name === undefined ? sp : `${sp}.name`));
+        (s.routes ?? []).forEach((rt, ri) => {
+          const rp = `${sp}.routes[${ri}]`;
+          const tag = routeTag(rt, r.environment?.domain).split(' ')[0]!;
+          const ro = r.origin(rp);
+          const prevRoute = routes.get(tag);
+          const env = r.environment === undefined ? '' : ` (environment ${r.environment.name})`;
+          if (prevRoute !== undefined && !ro.invalid) {
+            problems.push({ at: ro.at, subject: ro.subject, message: `route \`${tag.replace(/^urlprefix-/, '')}\` is already served by ${prevRoute}${env}` });
+          } else routes.set(tag, where(rp));
+        });
+      });
+    });
+  }
+}
+
+/**
+ * Check a set of files.
+ * @returns the loaded services and environments and every problem, sorted.
+ */
+export function loadSet(files: readonly SpecFile[]): SpecSet {
+  const problems: InputProblem[] = [];
+  const services: LoadedService[] = [];
+  const environments: LoadedEnvironment[] = [];
+
+  for (const f of files) {
+    if (f.kind === 'service') {
+      const c = checkYaml<ServiceSpec>(f.file, f.text, serviceSchema);
+      problems.push(...c.problems);
+      if (c.value === undefined) continue;
+      const svc: LoadedService = { file: f.file, spec: c.value, positions: c.positions };
+      if (c.value.name !== '' && c.value.name !== stem(f.file)) {
+        problems.push({ at: c.positions.at('name'), subject: 'name', message: `\`${c.value.name}\` does not match the file name \`${basename(f.file)}\`` });
+      }
+      const prev = services.find((s) => s.spec.name === svc.spec.name && svc.spec.name !== '');
+      if (prev !== undefined) {
+        problems.push({ at: c.positions.at('name'), subject: 'name', message: `service \`${svc.spec.name}\` is already defined in ${prev.file}` });
+        continue;
+      }
+      services.push(svc);
+    } else {
+      const c = checkYaml<EnvironmentSpec>(f.file, f.text, environmentSchema);
+      problems.push(...c.problems);
+      if (c.value === undefined) continue;
+      if (c.value.name !== '' && c.value.name !== stem(f.file)) {
+        problems.push({ at: c.positions.at('name'), subject: 'name', message: `\`${c.value.name}\` does not match the file name \`${basename(f.file)}\`` });
+      }
+      const prev = environments.find((e) => e.env.name === c.value!.name);
+      if (prev !== undefined) {
+        problems.push({ at: c.positions.at('name'), subject: 'name', message: `environment \`${c.value.name}\` is already defined in ${prev.file}` });
+        continue;
+      }
+      environments.push({ file: f.file, env: c.value, positions: c.positions });
+    }
+  }
+
+  // Each service on its own.
+  const alone = services.map(standalone);
+  for (const r of alone) problems.push(...checkResolved(r));
+  uniqueness(alone, problems);
+
+  // Each service in each environment.
+  const names = services.map((s) => s.spec.name);
+  for (const e of environments) {
+    for (const name of Object.keys(e.env.services ?? {})) {
+      if (names.includes(name)) continue;
+      const hint = suggest(name, names);
+      const path = `services.${name}`;
+      problems.push({
+        at: e.positions.at(path),
+        subject: path,
+        message: `no service named \`${name}\` in the set${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`,
+      });
+    }
+    const merged: ResolvedService[] = [];
+    for (const s of services) {
+      const { resolved, problems: overlay } = resolve(s, e);
+      problems.push(...overlay, ...checkResolved(resolved));
+      merged.push(resolved);
+    }
+    uniqueness(merged, problems);
+  }
+  return { services, environments, problems: sortProblems(problems) };
+}
+
+/**
+ * The services of a valid set as they apply in one environment.
+ * @throws {InputError} when the set has problems or the environment is not in it.
+ */
+export function resolveEnvironment(set: SpecSet, environment: string): ResolvedService[] {
+  if (set.problems.length > 0) throw new InputError(set.problems);
+  const env = set.environments.find((e) => e.env.name === environment);
+  if (env === undefined) {
+    const names = set.environments.map((e) => e.env.name);
+    const hint = suggest(environment, names);
+    throw new InputError([
+      {
+        subject: '--env',
+        message: `no environment \`${environment}\`${names.length === 0 ? ' (no environment files were loaded)' : ` (known: ${names.join(', ')})`}${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`,
+      },
+    ]);
+  }
+  return set.services.map((s) => resolve(s, env).resolved);
+}

@@ -1,0 +1,552 @@
+/**
+ * The spec format: `jobs/services/*.yaml` (one service each) and
+ * `jobs/environments/<env>.yaml` (overrides per environment). Key names follow
+ * Nomad's HCL where Nomad has the concept, so operators read them without a
+ * dictionary. The TypeScript shapes are in types.ts.
+ */
+import type {
+  ArraySchema,
+  BooleanSchema,
+  IntegerSchema,
+  MapSchema,
+  NumberSchema,
+  ObjectSchema,
+  Schema,
+  StringSchema,
+} from './dsl.js';
+
+// ── building blocks ────────────────────────────────────────────────────────
+
+const str = (description: string, extra: Omit<StringSchema, 'type' | 'description'> = {}): StringSchema => ({
+  type: 'string',
+  description,
+  ...extra,
+});
+const int = (description: string, extra: Omit<IntegerSchema, 'type' | 'description'> = {}): IntegerSchema => ({
+  type: 'integer',
+  description,
+  ...extra,
+});
+const num = (description: string, extra: Omit<NumberSchema, 'type' | 'description'> = {}): NumberSchema => ({
+  type: 'number',
+  description,
+  ...extra,
+});
+const bool = (description: string, dflt?: boolean): BooleanSchema =>
+  dflt === undefined ? { type: 'boolean', description } : { type: 'boolean', description, default: dflt };
+const obj = (description: string, properties: Record<string, Schema>, required: readonly string[] = []): ObjectSchema => ({
+  type: 'object',
+  description,
+  properties,
+  required,
+});
+const list = (description: string, items: Schema, minItems?: number): ArraySchema =>
+  minItems === undefined ? { type: 'array', description, items } : { type: 'array', description, items, minItems };
+const map = (description: string, keyPattern: RegExp, keyHint: string, values: Schema): MapSchema => ({
+  type: 'map',
+  description,
+  keyPattern,
+  keyHint,
+  values,
+});
+const duration = (description: string, dflt?: string): StringSchema =>
+  dflt === undefined ? str(description, { format: 'duration' }) : str(description, { format: 'duration', default: dflt });
+
+// ── names and formats ──────────────────────────────────────────────────────
+
+/** A Nomad job ID that is also a DNS-safe Consul service name. */
+export const NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const NAME_HINT =
+  'use lower-case letters, digits and dashes, at most 63 characters, starting and ending with a letter or digit (a Nomad job ID and a DNS-safe Consul name)';
+const PART = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+const PART_HINT = 'use lower-case letters, digits, dashes and underscores, at most 63 characters';
+export const PORT_LABEL = /^[a-z][a-z0-9_]{0,62}$/;
+const PORT_HINT = 'use lower-case letters, digits and underscores, starting with a letter (it becomes NOMAD_PORT_<label>)';
+export const META_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+const META_HINT = 'use letters, digits, dashes and underscores, starting with a letter or underscore';
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_HINT = 'use letters, digits and underscores, not starting with a digit';
+const DATACENTER = /^[A-Za-z0-9*][A-Za-z0-9_.*-]*$/;
+const REGION = /^[a-z0-9][a-z0-9_-]*$/;
+const NAMESPACE = /^[a-zA-Z0-9-]{1,128}$/;
+const HOST_PORT = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]{1,5})?$/;
+const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+export const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const ROUTE_PATH = /^\/\S*$/;
+const ROUTE_HOST = /^(?:\*\.)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/;
+const KV_KEY = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
+const VAULT_PATH = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)+$/;
+const VAULT_KEY = /^[A-Za-z0-9_.-]+$/;
+const TASK_PATH = /^(?:local|secrets|alloc)\/[^\s"'\\]+$/;
+const TASK_PATH_HINT = 'use a relative path under local/, secrets/ or alloc/ without spaces or quotes';
+const SIGNAL = /^SIG[A-Z0-9+]+$/;
+const TIME_ZONE = /^(?:UTC|Local|[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)+)$/;
+const LABEL_VALUE = /^[A-Za-z0-9_.-]+$/;
+const ATTRIBUTE = /^\$\{[a-z]+\.[^{}\s]+\}$/;
+const VAULT_ROLE = /^[A-Za-z0-9_.-]+$/;
+
+const OPERATORS = [
+  '=',
+  '!=',
+  '>',
+  '>=',
+  '<',
+  '<=',
+  'distinct_hosts',
+  'distinct_property',
+  'regexp',
+  'set_contains',
+  'set_contains_all',
+  'set_contains_any',
+  'version',
+  'semver',
+  'is_set',
+  'is_not_set',
+] as const;
+
+// ── shared parts ───────────────────────────────────────────────────────────
+
+const meta = (what: string): MapSchema =>
+  map(`${what}: string keys and values.`, META_KEY, META_HINT, str('A meta value (any text).'));
+
+const constraint = obj(
+  'A placement constraint (Nomad `constraint`).',
+  {
+    attribute: str('The node attribute, e.g. `${attr.kernel.name}` or `${meta.rack}`.', {
+      pattern: ATTRIBUTE,
+      hint: 'write a node attribute in interpolation form, e.g. ${attr.kernel.name}',
+    }),
+    operator: str('Comparison operator.', { enum: OPERATORS, default: '=' }),
+    value: str('The value to compare with.'),
+  },
+);
+
+const affinity = obj(
+  'A placement preference (Nomad `affinity`).',
+  {
+    attribute: str('The node attribute, e.g. `${node.class}`.', {
+      pattern: ATTRIBUTE,
+      hint: 'write a node attribute in interpolation form, e.g. ${node.class}',
+    }),
+    operator: str('Comparison operator.', { enum: OPERATORS, default: '=' }),
+    value: str('The value to compare with.'),
+    weight: int('Preference from -100 (avoid) to 100 (prefer); not 0.', { minimum: -100, maximum: 100, default: 50 }),
+  },
+  ['attribute', 'value'],
+);
+
+const spread = obj(
+  'Spread allocations over the values of an attribute (Nomad `spread`).',
+  {
+    attribute: str('The node attribute, e.g. `${node.datacenter}`.', {
+      pattern: ATTRIBUTE,
+      hint: 'write a node attribute in interpolation form, e.g. ${node.datacenter}',
+    }),
+    weight: int('Weight of this spread against others, 0–100.', { minimum: 0, maximum: 100, default: 50 }),
+    targets: map(
+      'Target percentages by attribute value; values not listed share the rest.',
+      LABEL_VALUE,
+      'use letters, digits, dots, dashes and underscores',
+      int('Percent of allocations for this value.', { minimum: 0, maximum: 100 }),
+    ),
+  },
+  ['attribute'],
+);
+
+const UPDATE_FIELDS = {
+  max_parallel: int('Allocations updated at once.', { minimum: 0, default: 1 }),
+  canary: int('Canaries placed before the old version is replaced; 0 means a rolling update.', { minimum: 0, default: 0 }),
+  health_check: str('How allocation health is judged.', { enum: ['checks', 'task_states', 'manual'], default: 'checks' }),
+  min_healthy_time: duration('How long an allocation must stay healthy.', '10s'),
+  healthy_deadline: duration('Deadline for an allocation to become healthy.', '5m'),
+  progress_deadline: duration('Deadline for the deployment to make progress; 0 disables it.', '10m'),
+  auto_revert: bool('Revert to the last stable version when the deployment fails.', true),
+  auto_promote: bool('Promote canaries automatically once all are healthy.', false),
+} as const;
+
+const update = obj('Rollout strategy (Nomad `update`): rolling, or canary when `canary` > 0.', UPDATE_FIELDS);
+
+const restart = obj('Restart policy for tasks on the same node (Nomad `restart`).', {
+  attempts: int('Restarts allowed within `interval`.', { minimum: 0 }),
+  interval: duration('Window in which `attempts` are counted.'),
+  delay: duration('Wait before restarting.'),
+  mode: str('What to do when attempts are exhausted.', { enum: ['fail', 'delay'] }),
+});
+
+const reschedule = obj('Rescheduling of failed allocations onto other nodes (Nomad `reschedule`).', {
+  attempts: int('Reschedules allowed within `interval`.', { minimum: 0 }),
+  interval: duration('Window in which `attempts` are counted.'),
+  delay: duration('Initial wait before rescheduling.'),
+  delay_function: str('How the delay grows.', { enum: ['constant', 'exponential', 'fibonacci'] }),
+  max_delay: duration('Upper bound of the delay.'),
+  unlimited: bool('Reschedule without limit.'),
+});
+
+const migrate = obj('How allocations move off draining nodes (Nomad `migrate`).', {
+  max_parallel: int('Allocations migrated at once.', { minimum: 1 }),
+  health_check: str('How health is judged.', { enum: ['checks', 'task_states'] }),
+  min_healthy_time: duration('How long a migrated allocation must stay healthy.'),
+  healthy_deadline: duration('Deadline for a migrated allocation to become healthy.'),
+});
+
+const resources = obj('CPU and memory reserved for the task.', {
+  cpu: int('CPU in MHz.', { minimum: 1, default: 100 }),
+  memory: int('Memory in MB.', { minimum: 10, default: 128 }),
+  memory_max: int('Memory limit in MB when oversubscription is enabled; at least `memory`.', { minimum: 10 }),
+});
+
+const checkRestart = obj('Restart the task when this check stays unhealthy (liveness).', {
+  limit: int('Consecutive failing checks before a restart.', { minimum: 1 }),
+  grace: duration('Time after start before failures count.'),
+  ignore_warnings: bool('Treat warning as passing.', false),
+}, ['limit']);
+
+const check = obj(
+  'A health check (Nomad `check`) run by Consul (or Nomad for provider nomad).',
+  {
+    name: str('Check name; defaults to `<service>-<type>`.', { maxLength: 128 }),
+    type: str('Check type.', { enum: ['http', 'tcp', 'grpc', 'script'] }),
+    port: str('Port label to check; defaults to the service port.', { pattern: PORT_LABEL, hint: PORT_HINT }),
+    path: str('HTTP path, starting with `/` (http only).'),
+    method: str('HTTP method (http only).', { enum: ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'] }),
+    protocol: str('http or https (http only).', { enum: ['http', 'https'] }),
+    grpc_service: str('gRPC service name to check (grpc only).'),
+    grpc_use_tls: bool('Use TLS for the gRPC check.'),
+    command: str('Command to run inside the task (script only).'),
+    args: list('Arguments of the command (script only).', str('An argument.')),
+    task: str('Task that runs the script; defaults to the group\'s main task (script only).', { pattern: PART, hint: PART_HINT }),
+    interval: duration('Time between checks, at least 1s.', '10s'),
+    timeout: duration('Time a check may take, at least 1s.', '2s'),
+    check_restart: checkRestart,
+  },
+  ['type'],
+);
+
+const route = obj(
+  'A Fabio route, rendered as a `urlprefix-` tag on the service.',
+  {
+    host: str('Host to match: a name joined with the environment `domain` (`web` → web.qa.example.com), or a full host name with dots.', {
+      pattern: ROUTE_HOST,
+      hint: 'use a DNS name (lower-case letters, digits, dots and dashes, optionally starting with *.)',
+    }),
+    path: str('Path prefix to match; starts with `/`.', { default: '/' }),
+    strip: str('Prefix removed from the path before forwarding; a prefix of `path`.'),
+    proto: str('Protocol Fabio speaks to the service.', { enum: ['http', 'https', 'grpc', 'grpcs'], default: 'http' }),
+  },
+);
+
+const service = obj(
+  'A service registration (Nomad `service`) with checks and Fabio routes.',
+  {
+    name: str('Service name in Consul; defaults to the job name.', { pattern: NAME, hint: NAME_HINT }),
+    port: str('Port label the service advertises.', { pattern: PORT_LABEL, hint: PORT_HINT }),
+    provider: str('Where the service is registered.', { enum: ['consul', 'nomad'], default: 'consul' }),
+    task: str('Task the service belongs to (for script checks and task-level interpolation).', { pattern: PART, hint: PART_HINT }),
+    tags: list('Tags in the catalog.', str('A tag.')),
+    meta: meta('Service meta in the catalog'),
+    checks: list('Health checks.', check),
+    routes: list('Fabio routes to this service.', route),
+  },
+  ['port'],
+);
+
+const port = obj('A named port of the group network.', {
+  static: int('Static host port; omit for a dynamic port.', { minimum: 1, maximum: 65535 }),
+  to: int('Port inside the task (docker port mapping, or bridge mode).', { minimum: 1, maximum: 65535 }),
+  host_network: str('Host network to allocate on.', { pattern: PART, hint: PART_HINT }),
+});
+
+const volume = obj(
+  'A volume the group claims (Nomad `volume`).',
+  {
+    type: str('Host volume (declared in the client config) or CSI volume.', { enum: ['host', 'csi'] }),
+    source: str('Name of the host volume or the CSI volume ID.', { pattern: /^[A-Za-z0-9_.-]+$/, hint: 'use letters, digits, dots, dashes and underscores' }),
+    read_only: bool('Mount read-only.', false),
+    access_mode: str('CSI access mode (csi only).', {
+      enum: ['single-node-reader-only', 'single-node-writer', 'multi-node-reader-only', 'multi-node-single-writer', 'multi-node-multi-writer'],
+    }),
+    attachment_mode: str('CSI attachment mode (csi only).', { enum: ['file-system', 'block-device'] }),
+    per_alloc: bool('Claim `<source>[<index>]`: one volume per allocation (replica sets).', false),
+  },
+  ['type', 'source'],
+);
+
+const scaling = obj('Horizontal scaling limits and the Nomad Autoscaler policy (Nomad `scaling`).', {
+  min: int('Fewest allocations.', { minimum: 0 }),
+  max: int('Most allocations.', { minimum: 1 }),
+  enabled: bool('Whether the autoscaler acts on this group.', true),
+  policy: obj('Autoscaler policy.', {
+    cooldown: duration('Wait after a scaling action.'),
+    evaluation_interval: duration('Time between evaluations.'),
+    checks: list(
+      'Autoscaler checks, each a metric query and a strategy.',
+      obj(
+        'An autoscaler check.',
+        {
+          name: str('Check name.', { pattern: PART, hint: PART_HINT }),
+          source: str('Metric source plugin, e.g. nomad-apm or prometheus.', { pattern: PART, hint: PART_HINT }),
+          query: str('Metric query.'),
+          query_window: duration('Window of the query.'),
+          strategy: obj(
+            'Scaling strategy.',
+            {
+              name: str('Strategy plugin.', { enum: ['target-value', 'threshold', 'pass-through', 'fixed-value'] }),
+              target: num('Target value (target-value).'),
+            },
+            ['name'],
+          ),
+        },
+        ['name', 'source', 'query', 'strategy'],
+      ),
+    ),
+  }),
+}, ['max']);
+
+const image = obj(
+  'Container image: repository plus tag or digest. The environment supplies the registry host; the deploy step pins digests.',
+  {
+    repository: str('Repository path, e.g. storefront/web (a host prefix is kept as is).', {
+      pattern: REPOSITORY,
+      hint: 'use a Docker repository path: lower-case letters, digits, and . _ - separators between / segments',
+    }),
+    tag: str('Image tag.', { pattern: TAG, hint: 'use letters, digits, _ . - (at most 128, not starting with . or -)' }),
+    digest: str('Content digest `sha256:<64 hex>`; wins over the tag.', { pattern: DIGEST, hint: 'write sha256: followed by 64 lower-case hex digits' }),
+  },
+  ['repository'],
+);
+
+const secret = obj(
+  'A value read from Vault at run time (never written into the job).',
+  {
+    env: str('Environment variable to set.', { pattern: ENV_NAME, hint: ENV_HINT }),
+    file: str('File to write instead of a variable.', { pattern: TASK_PATH, hint: TASK_PATH_HINT }),
+    path: str('Vault path, e.g. secret/data/web/db (KV v2 when the second segment is `data`).', {
+      pattern: VAULT_PATH,
+      hint: 'write mount/path with letters, digits, _ . - between slashes',
+    }),
+    key: str('Key inside the secret.', { pattern: VAULT_KEY, hint: 'use letters, digits, _ . -' }),
+  },
+  ['path', 'key'],
+);
+
+const kv = obj(
+  'A value read from Consul KV at run time.',
+  {
+    env: str('Environment variable to set.', { pattern: ENV_NAME, hint: ENV_HINT }),
+    file: str('File to write instead of a variable.', { pattern: TASK_PATH, hint: TASK_PATH_HINT }),
+    key: str('Consul KV key, e.g. web/feature-flags.', { pattern: KV_KEY, hint: 'use letters, digits, _ . - between slashes' }),
+  },
+  ['key'],
+);
+
+const template = obj(
+  'A consul-template file rendered into the task (Nomad `template`).',
+  {
+    destination: str('Where the file is written.', { pattern: TASK_PATH, hint: TASK_PATH_HINT }),
+    data: str('Template text (consul-template syntax); written as a heredoc.'),
+    env: bool('Read the rendered file as KEY=value environment variables.', false),
+    change_mode: str('What happens when the rendered text changes.', { enum: ['restart', 'signal', 'noop'], default: 'restart' }),
+    change_signal: str('Signal for change_mode signal.', { pattern: SIGNAL, hint: 'write a signal name such as SIGHUP' }),
+    perms: str('File permissions.', { pattern: /^[0-7]{3,4}$/, hint: 'write octal permissions such as 0644', default: '0644' }),
+  },
+  ['destination', 'data'],
+);
+
+const task = obj(
+  'A task: a process or container of the group.',
+  {
+    name: str('Task name, unique in the group.', { pattern: PART, hint: PART_HINT }),
+    driver: str('Task driver.', { enum: ['docker', 'exec', 'raw_exec', 'java'], default: 'docker' }),
+    image: image,
+    jar: obj(
+      'The jar a java task runs, fetched as an artifact.',
+      {
+        source: str('URL of the jar (go-getter syntax).'),
+        checksum: str('Checksum verified by the artifact fetcher, e.g. sha256:<hex>.', {
+          pattern: /^(?:md5|sha1|sha256|sha512):[a-f0-9]+$/,
+          hint: 'write type:hex, e.g. sha256:abc…',
+        }),
+      },
+      ['source'],
+    ),
+    jvm_options: list('JVM options for a java task.', str('An option, e.g. -Xmx512m.')),
+    class: str('Main class for a java task run from a class path.'),
+    command: str('Command to run (exec, raw_exec; overrides the image entrypoint for docker).'),
+    args: list('Arguments.', str('An argument.')),
+    user: str('User the task runs as.'),
+    ports: list('Group port labels the container publishes (docker).', str('A port label.', { pattern: PORT_LABEL, hint: PORT_HINT })),
+    lifecycle: obj(
+      'Run the task before, beside or after the main tasks.',
+      {
+        hook: str('When the task runs.', { enum: ['prestart', 'poststart', 'poststop'] }),
+        sidecar: bool('Keep running beside the main tasks.', false),
+      },
+      ['hook'],
+    ),
+    env: map('Environment variables (plain values only; secrets go in `secrets`).', ENV_NAME, ENV_HINT, str('A value.')),
+    meta: meta('Task meta'),
+    resources: resources,
+    kill_timeout: duration('Time between the kill signal and a forced kill.'),
+    kill_signal: str('Signal sent to stop the task.', { pattern: SIGNAL, hint: 'write a signal name such as SIGTERM' }),
+    logs: obj('Log rotation.', {
+      max_files: int('Rotated files kept.', { minimum: 1, default: 10 }),
+      max_file_size: int('Size of one file in MB.', { minimum: 1, default: 10 }),
+    }),
+    artifacts: list(
+      'Files fetched before the task starts (Nomad `artifact`).',
+      obj(
+        'An artifact.',
+        {
+          source: str('URL (go-getter syntax).'),
+          destination: str('Directory or file in the task dir.', { pattern: TASK_PATH, hint: TASK_PATH_HINT }),
+          mode: str('How to fetch.', { enum: ['any', 'file', 'dir'] }),
+          options: map('go-getter options, e.g. checksum.', META_KEY, META_HINT, str('An option value.')),
+        },
+        ['source'],
+      ),
+    ),
+    mounts: list(
+      'Group volumes mounted into the task (Nomad `volume_mount`).',
+      obj(
+        'A volume mount.',
+        {
+          volume: str('Name of a group volume.', { pattern: PART, hint: PART_HINT }),
+          destination: str('Path inside the task.', { pattern: /^\/?[^\s"'\\]+$/, hint: 'use a path without spaces or quotes' }),
+          read_only: bool('Mount read-only.', false),
+        },
+        ['volume', 'destination'],
+      ),
+    ),
+    secrets: list('Values from Vault, as variables or files.', secret),
+    kv: list('Values from Consul KV, as variables or files.', kv),
+    templates: list('Files rendered from consul-template text.', template),
+    constraints: list('Placement constraints of this task.', constraint),
+  },
+  ['name'],
+);
+
+const group = obj(
+  'A task group: tasks placed together on one node (Nomad `group`).',
+  {
+    name: str('Group name, unique in the job.', { pattern: PART, hint: PART_HINT }),
+    count: int('Allocations of the group (not for system jobs).', { minimum: 0, default: 1 }),
+    ports: map('Named ports of the group network.', PORT_LABEL, PORT_HINT, port),
+    network_mode: str('Network mode.', { enum: ['host', 'bridge'], default: 'host' }),
+    services: list('Service registrations.', service),
+    tasks: list('The tasks.', task, 1),
+    volumes: map('Volumes claimed by the group, by name.', PART, PART_HINT, volume),
+    update: update,
+    restart: restart,
+    reschedule: reschedule,
+    migrate: migrate,
+    ephemeral_disk: obj('Scratch disk of the allocation.', {
+      size: int('Size in MB.', { minimum: 10, default: 300 }),
+      sticky: bool('Try to keep the disk when the allocation is replaced.'),
+      migrate: bool('Copy the disk when the allocation moves.'),
+    }),
+    constraints: list('Placement constraints.', constraint),
+    affinities: list('Placement preferences.', affinity),
+    spread: list('Spread over attribute values.', spread),
+    scaling: scaling,
+    shutdown_delay: duration('Delay between deregistering the services and stopping the tasks, so Fabio stops routing first; default 5s when the group has services.'),
+    meta: meta('Group meta'),
+  },
+  ['name', 'tasks'],
+);
+
+/** `jobs/services/<name>.yaml`. */
+export const serviceSchema: ObjectSchema = obj(
+  'A hashiship service spec: one Nomad job.',
+  {
+    $schema: str('Path or URL of this JSON Schema (for editors).'),
+    name: str('Job ID and default Consul service name.', { pattern: NAME, hint: NAME_HINT }),
+    type: str('Job type; periodic is a batch job run on a cron schedule.', {
+      enum: ['service', 'batch', 'periodic', 'system'],
+      default: 'service',
+    }),
+    namespace: str('Nomad namespace (the environment may override).', { pattern: NAMESPACE, hint: 'use letters, digits and dashes' }),
+    region: str('Nomad region (the environment may override).', { pattern: REGION, hint: 'use lower-case letters, digits, dashes and underscores' }),
+    datacenters: list('Datacenters to run in (the environment may override).', str('A datacenter (globs allowed).', {
+      pattern: DATACENTER,
+      hint: 'use letters, digits, dots, dashes, underscores and *',
+    }), 1),
+    node_pool: str('Node pool.', { pattern: /^[a-zA-Z0-9_-]{1,128}$/, hint: 'use letters, digits, dashes and underscores' }),
+    priority: int('Scheduling priority, 1–100.', { minimum: 1, maximum: 100, default: 50 }),
+    periodic: obj(
+      'Schedule of a periodic job.',
+      {
+        cron: str('Cron expression (5 or 6 fields, or @daily/@hourly/…).'),
+        time_zone: str('IANA time zone of the schedule.', { pattern: TIME_ZONE, hint: 'write an IANA zone such as Europe/Berlin or UTC' }),
+        prohibit_overlap: bool('Skip a run while the previous one is still running.', true),
+        enabled: bool('Whether the schedule is active.', true),
+      },
+      ['cron'],
+    ),
+    meta: meta('Job meta'),
+    constraints: list('Placement constraints for every group.', constraint),
+    affinities: list('Placement preferences for every group.', affinity),
+    spread: list('Spread for every group.', spread),
+    groups: list('Task groups.', group, 1),
+  },
+  ['name', 'groups'],
+);
+
+const updateOverride = obj('Rollout overrides.', UPDATE_FIELDS);
+
+const taskOverride = obj('Overrides for one task.', {
+  resources: resources,
+  env: map('Variables added or replaced.', ENV_NAME, ENV_HINT, str('A value.')),
+  image: obj('Image overrides.', {
+    tag: str('Image tag.', { pattern: TAG, hint: 'use letters, digits, _ . - (at most 128, not starting with . or -)' }),
+    digest: str('Content digest.', { pattern: DIGEST, hint: 'write sha256: followed by 64 lower-case hex digits' }),
+  }),
+});
+
+const groupOverride = obj('Overrides for one group.', {
+  count: int('Allocations.', { minimum: 0 }),
+  update: updateOverride,
+  scaling: obj('Scaling limit overrides.', {
+    min: int('Fewest allocations.', { minimum: 0 }),
+    max: int('Most allocations.', { minimum: 1 }),
+    enabled: bool('Whether the autoscaler acts.'),
+  }),
+  constraints: list('Constraints added in this environment.', constraint),
+  tasks: map('Task overrides by task name.', PART, PART_HINT, taskOverride),
+});
+
+const serviceOverride = obj('Overrides for one service in this environment.', {
+  namespace: str('Nomad namespace.', { pattern: NAMESPACE, hint: 'use letters, digits and dashes' }),
+  datacenters: list('Datacenters.', str('A datacenter.', { pattern: DATACENTER, hint: 'use letters, digits, dots, dashes, underscores and *' }), 1),
+  priority: int('Priority.', { minimum: 1, maximum: 100 }),
+  vault_role: str('Vault role for this service\'s secrets.', { pattern: VAULT_ROLE, hint: 'use letters, digits, _ . -' }),
+  meta: meta('Job meta added in this environment'),
+  periodic: obj('Schedule overrides.', {
+    cron: str('Cron expression.'),
+    enabled: bool('Whether the schedule is active.'),
+  }),
+  groups: map('Group overrides by group name.', PART, PART_HINT, groupOverride),
+});
+
+/** `jobs/environments/<env>.yaml`. */
+export const environmentSchema: ObjectSchema = obj(
+  'A hashiship environment: where and how big every service runs there.',
+  {
+    $schema: str('Path or URL of this JSON Schema (for editors).'),
+    name: str('Environment name; must match the file name.', { pattern: PART, hint: PART_HINT }),
+    region: str('Nomad region.', { pattern: REGION, hint: 'use lower-case letters, digits, dashes and underscores' }),
+    namespace: str('Nomad namespace.', { pattern: NAMESPACE, hint: 'use letters, digits and dashes' }),
+    datacenters: list('Datacenters.', str('A datacenter.', { pattern: DATACENTER, hint: 'use letters, digits, dots, dashes, underscores and *' }), 1),
+    registry: str('Registry host[:port] prefixed to image repositories.', {
+      pattern: HOST_PORT,
+      hint: 'write host or host:port, e.g. registry.qa.example.com:5000',
+    }),
+    domain: str('Domain joined to route host names.', { pattern: DOMAIN, hint: 'write a lower-case DNS name such as qa.example.com' }),
+    vault_role: str('Default Vault role for services with secrets.', { pattern: VAULT_ROLE, hint: 'use letters, digits, _ . -' }),
+    update: updateOverride,
+    meta: meta('Job meta added to every service'),
+    services: map('Per-service overrides by service name.', NAME, NAME_HINT, serviceOverride),
+  },
+  ['name'],
+);

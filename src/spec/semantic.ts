@@ -1,0 +1,391 @@
+/**
+ * Semantic checks: what a schema cannot say. Run on a service on its own and on
+ * the service merged with each environment; every problem points at the file
+ * and line that set the offending value.
+ */
+import type { InputProblem } from '../errors.js';
+import { childPath } from './check.js';
+import { parseDuration } from './duration.js';
+import { hasUpdate, type ResolvedService } from './overlay.js';
+import type { CheckSpec, ConstraintSpec, GroupSpec, ServiceRegistrationSpec, TaskSpec } from './types.js';
+import { suggest } from './suggest.js';
+
+/** Nomad's default log rotation: 10 files of 10 MB. */
+const DEFAULT_LOG_MB = 100;
+/** Nomad's default ephemeral disk. */
+const DEFAULT_DISK_MB = 300;
+
+const SECRET_NAME = /(?:^|_)(?:PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY)$/;
+const CRON_DESCRIPTOR = /^@(?:yearly|annually|monthly|weekly|daily|midnight|hourly)$/;
+const CRON_FIELD = /^[0-9A-Za-z*?/,#LW-]+$/;
+
+/** The task that runs when no lifecycle hook is set. */
+export function isMainTask(t: TaskSpec): boolean {
+  return t.lifecycle === undefined;
+}
+
+/** A check's name when the spec gives none. */
+export function defaultCheckName(serviceName: string, c: Pick<CheckSpec, 'type' | 'name'>): string {
+  return c.name ?? `${serviceName}-${c.type}`;
+}
+
+/** The Consul service name of a registration. */
+export function serviceNameOf(job: string, s: Pick<ServiceRegistrationSpec, 'name'>): string {
+  return s.name ?? job;
+}
+
+class Reporter {
+  readonly problems: InputProblem[] = [];
+  constructor(readonly r: ResolvedService) {}
+
+  /** Report at the origin of `path`; `also` are the other paths the problem involves. */
+  add(path: string, message: string, also: readonly string[] = []): void {
+    const o = this.r.origin(path);
+    if (o.invalid || also.some((p) => this.r.origin(p).invalid)) return;
+    const envInvolved = o.fromEnvironment || also.some((p) => this.r.origin(p).fromEnvironment);
+    const suffix = envInvolved && this.r.environment !== undefined ? ` (environment ${this.r.environment.name})` : '';
+    this.problems.push({ at: o.at, subject: o.subject, message: `${message}${suffix}` });
+  }
+}
+
+function dur(v: string | undefined): number | undefined {
+  return v === undefined ? undefined : parseDuration(v);
+}
+
+function checkConstraints(rep: Reporter, path: string, list: readonly ConstraintSpec[] | undefined): void {
+  (list ?? []).forEach((c, i) => {
+    const p = childPath(path, i);
+    const op = c.operator ?? '=';
+    if (c.attribute === undefined && op !== 'distinct_hosts') rep.add(p, `constraint needs an \`attribute\` (operator \`${op}\`)`);
+    if (c.value === undefined && !['distinct_hosts', 'distinct_property', 'is_set', 'is_not_set'].includes(op)) {
+      rep.add(p, `constraint needs a \`value\` (operator \`${op}\`)`);
+    }
+  });
+}
+
+function checkCron(rep: Reporter, path: string, cron: string): void {
+  if (CRON_DESCRIPTOR.test(cron)) return;
+  const fields = cron.trim().split(/\s+/);
+  if (fields.length < 5 || fields.length > 7 || !fields.every((f) => CRON_FIELD.test(f))) {
+    rep.add(path, `\`${cron}\` is not a cron expression (5 to 7 fields such as "0 3 * * *", or @daily, @hourly, …)`);
+  }
+}
+
+function checkService(
+  rep: Reporter,
+  job: string,
+  g: GroupSpec,
+  gp: string,
+  s: ServiceRegistrationSpec,
+  sp: string,
+  ports: readonly string[],
+): void {
+  const name = serviceNameOf(job, s);
+  const mainTasks = g.tasks.filter(isMainTask);
+  if (!ports.includes(s.port)) {
+    const hint = suggest(s.port, ports);
+    rep.add(
+      childPath(sp, 'port'),
+      `port \`${s.port}\` is not declared in ${gp}.ports${hint === undefined ? (ports.length === 0 ? ' (the group has no ports)' : '') : `; did you mean \`${hint}\`?`}`,
+    );
+  }
+  if (s.task !== undefined && !g.tasks.some((t) => t.name === s.task)) {
+    rep.add(childPath(sp, 'task'), `task \`${s.task}\` is not a task of group \`${g.name}\``);
+  }
+  const checkNames = new Map<string, number>();
+  (s.checks ?? []).forEach((c, ci) => {
+    const cp = childPath(childPath(sp, 'checks'), ci);
+    const cname = defaultCheckName(name, c);
+    if (checkNames.has(cname)) {
+      rep.add(cp, `check name \`${cname}\` is already used by checks[${checkNames.get(cname)}] of this service; set \`name\``);
+    } else checkNames.set(cname, ci);
+    if (c.port !== undefined && !ports.includes(c.port)) {
+      const hint = suggest(c.port, ports);
+      rep.add(childPath(cp, 'port'), `port \`${c.port}\` is not declared in ${gp}.ports${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`);
+    }
+    const only = (key: keyof CheckSpec, types: readonly string[]): void => {
+      if (c[key] !== undefined && !types.includes(c.type)) rep.add(childPath(cp, key), `\`${key}\` applies to ${types.join(' and ')} checks, not ${c.type}`);
+    };
+    only('path', ['http']);
+    only('method', ['http']);
+    only('protocol', ['http']);
+    only('grpc_service', ['grpc']);
+    only('grpc_use_tls', ['grpc']);
+    only('command', ['script']);
+    only('args', ['script']);
+    only('task', ['script']);
+    if (c.type === 'http') {
+      if (c.path === undefined) rep.add(cp, 'an http check needs a `path`');
+      else if (!c.path.startsWith('/')) rep.add(childPath(cp, 'path'), `\`${c.path}\` must start with \`/\``);
+    }
+    if (c.type === 'script') {
+      if (c.command === undefined) rep.add(cp, 'a script check needs a `command`');
+      const task = c.task ?? s.task;
+      if (task === undefined && mainTasks.length !== 1) rep.add(cp, 'a script check needs a `task` when the group has several main tasks');
+      if (c.task !== undefined && !g.tasks.some((t) => t.name === c.task)) rep.add(childPath(cp, 'task'), `task \`${c.task}\` is not a task of group \`${g.name}\``);
+    }
+    if ((s.provider ?? 'consul') === 'nomad' && (c.type === 'grpc' || c.type === 'script')) {
+      rep.add(childPath(cp, 'type'), `${c.type} checks need provider consul; Nomad's own service checks support http and tcp`);
+    }
+    const interval = dur(c.interval);
+    if (interval !== undefined && interval < 1e9) rep.add(childPath(cp, 'interval'), `\`${c.interval}\` is shorter than the minimum of 1s`);
+    const timeout = dur(c.timeout);
+    if (timeout !== undefined && timeout < 1e9) rep.add(childPath(cp, 'timeout'), `\`${c.timeout}\` is shorter than the minimum of 1s`);
+    if (c.check_restart?.ignore_warnings !== undefined && (s.provider ?? 'consul') === 'nomad') {
+      rep.add(childPath(childPath(cp, 'check_restart'), 'ignore_warnings'), 'ignore_warnings needs provider consul');
+    }
+  });
+  (s.routes ?? []).forEach((rt, ri) => {
+    const rp = childPath(childPath(sp, 'routes'), ri);
+    if ((s.provider ?? 'consul') === 'nomad') rep.add(rp, 'routes need provider consul: Fabio reads the Consul catalog');
+    const path = rt.path ?? '/';
+    if (!path.startsWith('/')) rep.add(childPath(rp, 'path'), `route prefix \`${path}\` must start with \`/\``);
+    else if (/\s/.test(path)) rep.add(childPath(rp, 'path'), `route prefix ${JSON.stringify(path)} must not contain spaces`);
+    if (rt.strip !== undefined) {
+      if (!rt.strip.startsWith('/')) rep.add(childPath(rp, 'strip'), `\`${rt.strip}\` must start with \`/\``);
+      else if (!path.startsWith(rt.strip)) rep.add(childPath(rp, 'strip'), `\`${rt.strip}\` is not a prefix of the route path \`${path}\``);
+      else if (/\s/.test(rt.strip)) rep.add(childPath(rp, 'strip'), 'must not contain spaces');
+    }
+  });
+}
+
+function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: string, ports: readonly string[]): void {
+  const driver = t.driver ?? 'docker';
+  const forDriver = (key: keyof TaskSpec, drivers: readonly string[]): void => {
+    if (t[key] !== undefined && !drivers.includes(driver)) rep.add(childPath(tp, key), `\`${key}\` applies to the ${drivers.join(' and ')} driver${drivers.length > 1 ? 's' : ''}, not ${driver}`);
+  };
+  forDriver('image', ['docker']);
+  forDriver('ports', ['docker']);
+  forDriver('jar', ['java']);
+  forDriver('jvm_options', ['java']);
+  forDriver('class', ['java']);
+  if (driver === 'docker' && t.image === undefined) rep.add(tp, 'a docker task needs an `image`');
+  if ((driver === 'exec' || driver === 'raw_exec') && t.command === undefined) rep.add(tp, `a ${driver} task needs a \`command\``);
+  if (driver === 'java') {
+    if (t.jar === undefined && t.class === undefined) rep.add(tp, 'a java task needs a `jar` (or a `class`)');
+    if (t.command !== undefined) rep.add(childPath(tp, 'command'), 'a java task runs its `jar`; `command` is not used');
+  }
+  if (t.image !== undefined && t.image.tag === undefined && t.image.digest === undefined) {
+    rep.add(childPath(tp, 'image'), 'the image needs a `tag` or a `digest` (there is no implicit latest)');
+  }
+  if (t.image?.tag === 'latest') rep.add(childPath(childPath(tp, 'image'), 'tag'), 'the tag `latest` is not reproducible; name a version or pin a digest');
+  (t.ports ?? []).forEach((p, i) => {
+    if (!ports.includes(p)) {
+      const hint = suggest(p, ports);
+      rep.add(childPath(childPath(tp, 'ports'), i), `port \`${p}\` is not declared in ${gp}.ports${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`);
+    }
+  });
+  if (t.lifecycle?.sidecar === true && t.lifecycle.hook === 'poststop') {
+    rep.add(childPath(childPath(tp, 'lifecycle'), 'sidecar'), 'a poststop task cannot be a sidecar');
+  }
+  const r = t.resources;
+  if (r?.memory_max !== undefined && r.memory_max < (r.memory ?? 128)) {
+    rep.add(childPath(childPath(tp, 'resources'), 'memory_max'), `memory_max (${r.memory_max}) must be at least memory (${r.memory ?? 128})`, [
+      childPath(childPath(tp, 'resources'), 'memory'),
+    ]);
+  }
+  // Mounts name declared volumes.
+  const volumes = Object.keys(g.volumes ?? {});
+  (t.mounts ?? []).forEach((m, i) => {
+    if (!volumes.includes(m.volume)) {
+      const hint = suggest(m.volume, volumes);
+      rep.add(
+        childPath(childPath(childPath(tp, 'mounts'), i), 'volume'),
+        `volume \`${m.volume}\` is not declared in ${gp}.volumes${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`,
+      );
+    }
+  });
+  // Variables and files: one name, one source.
+  const envNames = new Map<string, string>();
+  for (const k of Object.keys(t.env ?? {})) envNames.set(k, childPath(childPath(tp, 'env'), k));
+  const files = new Map<string, string>();
+  const claimEnv = (name: string, p: string): void => {
+    const prev = envNames.get(name);
+    if (prev !== undefined) rep.add(p, `variable \`${name}\` is already set by ${rep.r.origin(prev).subject}`);
+    else envNames.set(name, p);
+  };
+  const claimFile = (dest: string, p: string): void => {
+    const prev = files.get(dest);
+    if (prev !== undefined) rep.add(p, `file \`${dest}\` is already written by ${rep.r.origin(prev).subject}`);
+    else files.set(dest, p);
+  };
+  const source = (kind: 'secrets' | 'kv', i: number, e: { env?: string; file?: string }): void => {
+    const p = childPath(childPath(tp, kind), i);
+    if ((e.env === undefined) === (e.file === undefined)) rep.add(p, 'set exactly one of `env` and `file`');
+    if (e.env !== undefined) claimEnv(e.env, childPath(p, 'env'));
+    if (e.file !== undefined) claimFile(e.file, childPath(p, 'file'));
+  };
+  (t.secrets ?? []).forEach((s, i) => {
+    source('secrets', i, s);
+    const segments = s.path.split('/');
+    if (segments.some((seg) => seg === '.' || seg === '..')) {
+      rep.add(childPath(childPath(childPath(tp, 'secrets'), i), 'path'), `\`${s.path}\` must not contain . or .. segments`);
+    }
+  });
+  (t.kv ?? []).forEach((k, i) => {
+    source('kv', i, k);
+    if (k.key.split('/').some((seg) => seg === '.' || seg === '..')) {
+      rep.add(childPath(childPath(childPath(tp, 'kv'), i), 'key'), `\`${k.key}\` must not contain . or .. segments`);
+    }
+  });
+  if ((t.secrets ?? []).some((s) => s.env !== undefined) || (t.kv ?? []).some((k) => k.env !== undefined)) {
+    claimFile('secrets/hashiship.env', childPath(tp, 'secrets'));
+  }
+  (t.templates ?? []).forEach((tpl, i) => {
+    const p = childPath(childPath(tp, 'templates'), i);
+    claimFile(tpl.destination, childPath(p, 'destination'));
+    if ((tpl.change_mode ?? 'restart') === 'signal' && tpl.change_signal === undefined) rep.add(p, 'change_mode signal needs a `change_signal`');
+    if (tpl.change_signal !== undefined && tpl.change_mode !== 'signal') rep.add(childPath(p, 'change_signal'), 'change_signal needs change_mode `signal`');
+  });
+  for (const [k, v] of Object.entries(t.env ?? {})) {
+    if (SECRET_NAME.test(k) && v !== '') {
+      rep.add(childPath(childPath(tp, 'env'), k), `\`${k}\` looks like a secret; read it from Vault with \`secrets\` instead of writing the value here`);
+    }
+  }
+  checkConstraints(rep, childPath(tp, 'constraints'), t.constraints);
+}
+
+function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, gi: number): void {
+  const gp = childPath('groups', gi);
+  const type = job.type ?? 'service';
+  const ports = Object.keys(g.ports ?? {});
+  const count = g.count ?? 1;
+
+  if (type === 'system') {
+    if (g.count !== undefined) rep.add(childPath(gp, 'count'), 'system jobs run one allocation per node; remove `count`');
+    if (g.scaling !== undefined) rep.add(childPath(gp, 'scaling'), 'system jobs cannot scale; remove `scaling`');
+    if (g.reschedule !== undefined) rep.add(childPath(gp, 'reschedule'), 'system jobs are not rescheduled; remove `reschedule`');
+    if ((g.update?.canary ?? 0) > 0) rep.add(childPath(childPath(gp, 'update'), 'canary'), 'system jobs cannot have canaries');
+  }
+  if (!hasUpdate(job) && g.update !== undefined) rep.add(childPath(gp, 'update'), `\`update\` applies to service and system jobs, not ${type}`);
+  if (type !== 'service' && g.migrate !== undefined) rep.add(childPath(gp, 'migrate'), `\`migrate\` applies to service jobs, not ${type}`);
+
+  if (!g.tasks.some(isMainTask) && g.tasks.length > 0) rep.add(childPath(gp, 'tasks'), 'the group needs at least one main task (a task without `lifecycle`)');
+  const taskNames = new Map<string, number>();
+  g.tasks.forEach((t, ti) => {
+    const tp = childPath(childPath(gp, 'tasks'), ti);
+    const prev = taskNames.get(t.name);
+    if (prev !== undefined) rep.add(childPath(tp, 'name'), `task name \`${t.name}\` is already used by tasks[${prev}]`);
+    else taskNames.set(t.name, ti);
+    checkTask(rep, g, gp, t, tp, ports);
+  });
+
+  // Ports.
+  const statics = new Map<number, string>();
+  for (const [label, p] of Object.entries(g.ports ?? {})) {
+    if (p.static === undefined) continue;
+    const prev = statics.get(p.static);
+    const pp = childPath(childPath(childPath(gp, 'ports'), label), 'static');
+    if (prev !== undefined) rep.add(pp, `static port ${p.static} is already used by port \`${prev}\``);
+    else statics.set(p.static, label);
+  }
+
+  (g.services ?? []).forEach((s, si) => checkService(rep, job.name, g, gp, s, childPath(childPath(gp, 'services'), si), ports));
+
+  // Rollout.
+  const u = g.update;
+  if (u !== undefined && hasUpdate(job)) {
+    const up = childPath(gp, 'update');
+    const canary = u.canary ?? 0;
+    if (type !== 'system' && canary > count) {
+      rep.add(childPath(up, 'canary'), `canary (${canary}) must not exceed count (${count})`, [childPath(gp, 'count')]);
+    }
+    if (u.auto_promote === true && canary === 0) rep.add(childPath(up, 'auto_promote'), 'auto_promote needs canary > 0', [childPath(up, 'canary')]);
+    const min = dur(u.min_healthy_time) ?? 10e9;
+    const healthy = dur(u.healthy_deadline) ?? 300e9;
+    const progress = dur(u.progress_deadline) ?? 600e9;
+    if (min >= healthy) {
+      rep.add(
+        childPath(up, u.min_healthy_time !== undefined ? 'min_healthy_time' : 'healthy_deadline'),
+        `min_healthy_time (${u.min_healthy_time ?? '10s'}) must be shorter than healthy_deadline (${u.healthy_deadline ?? '5m'})`,
+        [childPath(up, 'healthy_deadline')],
+      );
+    }
+    if (progress !== 0 && healthy >= progress) {
+      rep.add(
+        childPath(up, u.progress_deadline !== undefined ? 'progress_deadline' : 'healthy_deadline'),
+        `healthy_deadline (${u.healthy_deadline ?? '5m'}) must be shorter than progress_deadline (${u.progress_deadline ?? '10m'})`,
+        [childPath(up, 'healthy_deadline')],
+      );
+    }
+  }
+
+  // Volumes.
+  for (const [name, v] of Object.entries(g.volumes ?? {})) {
+    const vp = childPath(childPath(gp, 'volumes'), name);
+    if (v.type === 'host') {
+      if (v.access_mode !== undefined) rep.add(childPath(vp, 'access_mode'), 'access_mode applies to csi volumes');
+      if (v.attachment_mode !== undefined) rep.add(childPath(vp, 'attachment_mode'), 'attachment_mode applies to csi volumes');
+    } else {
+      if (v.access_mode === undefined) rep.add(vp, 'a csi volume needs an `access_mode`');
+      if (v.attachment_mode === undefined) rep.add(vp, 'a csi volume needs an `attachment_mode`');
+      if (v.access_mode?.startsWith('single-node') === true && count > 1 && v.per_alloc !== true) {
+        rep.add(childPath(vp, 'per_alloc'), `a ${v.access_mode} volume shared by ${count} allocations needs per_alloc: true`, [childPath(gp, 'count')]);
+      }
+    }
+    if (!g.tasks.some((t) => (t.mounts ?? []).some((m) => m.volume === name))) {
+      rep.add(vp, `volume \`${name}\` is not mounted by any task`);
+    }
+  }
+
+  // Scaling.
+  const sc = g.scaling;
+  if (sc !== undefined) {
+    const sp = childPath(gp, 'scaling');
+    const min = sc.min ?? count;
+    if (sc.min !== undefined && sc.min > sc.max) rep.add(childPath(sp, 'min'), `min (${sc.min}) must not exceed max (${sc.max})`, [childPath(sp, 'max')]);
+    if (count > sc.max) rep.add(childPath(gp, 'count'), `count (${count}) must not exceed scaling.max (${sc.max})`, [childPath(sp, 'max')]);
+    else if (sc.min !== undefined && count < min) rep.add(childPath(gp, 'count'), `count (${count}) must not be below scaling.min (${min})`, [childPath(sp, 'min')]);
+    const names = new Set<string>();
+    (sc.policy?.checks ?? []).forEach((c, i) => {
+      if (names.has(c.name)) rep.add(childPath(childPath(childPath(childPath(sp, 'policy'), 'checks'), i), 'name'), `check name \`${c.name}\` is used twice`);
+      names.add(c.name);
+      if (c.strategy.name === 'target-value' && c.strategy.target === undefined) {
+        rep.add(childPath(childPath(childPath(childPath(sp, 'policy'), 'checks'), i), 'strategy'), 'the target-value strategy needs a `target`');
+      }
+    });
+  }
+
+  // Each task's logs fit the disk (Nomad: log storage must be less than the disk).
+  const disk = g.ephemeral_disk?.size ?? DEFAULT_DISK_MB;
+  g.tasks.forEach((t, ti) => {
+    const logs = t.logs === undefined ? DEFAULT_LOG_MB : (t.logs.max_files ?? 10) * (t.logs.max_file_size ?? 10);
+    if (logs < disk) return;
+    const tp = childPath(childPath(gp, 'tasks'), ti);
+    rep.add(
+      t.logs === undefined ? childPath(childPath(gp, 'ephemeral_disk'), 'size') : childPath(tp, 'logs'),
+      `task \`${t.name}\` keeps ${logs} MB of logs, which must be less than the ephemeral disk (${disk} MB)`,
+      [childPath(childPath(gp, 'ephemeral_disk'), 'size')],
+    );
+  });
+
+  // Placement.
+  checkConstraints(rep, childPath(gp, 'constraints'), g.constraints);
+  (g.affinities ?? []).forEach((a, i) => {
+    if (a.weight === 0) rep.add(childPath(childPath(childPath(gp, 'affinities'), i), 'weight'), 'weight must not be 0');
+  });
+  (g.spread ?? []).forEach((s, i) => {
+    const total = Object.values(s.targets ?? {}).reduce((x, y) => x + y, 0);
+    if (total > 100) rep.add(childPath(childPath(childPath(gp, 'spread'), i), 'targets'), `target percentages add up to ${total}, more than 100`);
+  });
+}
+
+/** Semantic problems of one service (on its own or merged with an environment). */
+export function checkResolved(r: ResolvedService): InputProblem[] {
+  const rep = new Reporter(r);
+  const job = r.spec;
+  const type = job.type ?? 'service';
+  if (type === 'periodic' && job.periodic === undefined) rep.add('', 'a periodic job needs a `periodic` block with a `cron`');
+  if (type !== 'periodic' && job.periodic !== undefined) rep.add('periodic', `\`periodic\` applies to periodic jobs, not ${type}`);
+  if (job.periodic !== undefined) checkCron(rep, 'periodic.cron', job.periodic.cron);
+  if (type === 'system' && job.affinities !== undefined) rep.add('affinities', 'system jobs cannot have affinities');
+  checkConstraints(rep, 'constraints', job.constraints);
+  const groupNames = new Map<string, number>();
+  job.groups.forEach((g, gi) => {
+    const prev = groupNames.get(g.name);
+    if (prev !== undefined) rep.add(childPath(childPath('groups', gi), 'name'), `group name \`${g.name}\` is already used by groups[${prev}]`);
+    else groupNames.set(g.name, gi);
+    checkGroup(rep, job, g, gi);
+  });
+  return rep.problems;
+}

@@ -1,0 +1,289 @@
+/**
+ * The spec shapes as TypeScript: what a service file and an environment file
+ * hold once they passed structural validation (schema.ts describes the same
+ * shapes for validation and for editors). Keys are the YAML keys.
+ */
+
+export type Operator =
+  | '='
+  | '!='
+  | '>'
+  | '>='
+  | '<'
+  | '<='
+  | 'distinct_hosts'
+  | 'distinct_property'
+  | 'regexp'
+  | 'set_contains'
+  | 'set_contains_all'
+  | 'set_contains_any'
+  | 'version'
+  | 'semver'
+  | 'is_set'
+  | 'is_not_set';
+
+export interface ConstraintSpec {
+  readonly attribute?: string;
+  readonly operator?: Operator;
+  readonly value?: string;
+}
+
+export interface AffinitySpec {
+  readonly attribute: string;
+  readonly operator?: Operator;
+  readonly value: string;
+  readonly weight?: number;
+}
+
+export interface SpreadSpec {
+  readonly attribute: string;
+  readonly weight?: number;
+  readonly targets?: Readonly<Record<string, number>>;
+}
+
+export interface UpdateSpec {
+  readonly max_parallel?: number;
+  readonly canary?: number;
+  readonly health_check?: 'checks' | 'task_states' | 'manual';
+  readonly min_healthy_time?: string;
+  readonly healthy_deadline?: string;
+  readonly progress_deadline?: string;
+  readonly auto_revert?: boolean;
+  readonly auto_promote?: boolean;
+}
+
+export interface RestartSpec {
+  readonly attempts?: number;
+  readonly interval?: string;
+  readonly delay?: string;
+  readonly mode?: 'fail' | 'delay';
+}
+
+export interface RescheduleSpec {
+  readonly attempts?: number;
+  readonly interval?: string;
+  readonly delay?: string;
+  readonly delay_function?: 'constant' | 'exponential' | 'fibonacci';
+  readonly max_delay?: string;
+  readonly unlimited?: boolean;
+}
+
+export interface MigrateSpec {
+  readonly max_parallel?: number;
+  readonly health_check?: 'checks' | 'task_states';
+  readonly min_healthy_time?: string;
+  readonly healthy_deadline?: string;
+}
+
+export interface ResourcesSpec {
+  readonly cpu?: number;
+  readonly memory?: number;
+  readonly memory_max?: number;
+}
+
+export interface CheckSpec {
+  readonly name?: string;
+  readonly type: 'http' | 'tcp' | 'grpc' | 'script';
+  readonly port?: string;
+  readonly path?: string;
+  readonly method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'OPTIONS';
+  readonly protocol?: 'http' | 'https';
+  readonly grpc_service?: string;
+  readonly grpc_use_tls?: boolean;
+  readonly command?: string;
+  readonly args?: readonly string[];
+  readonly task?: string;
+  readonly interval?: string;
+  readonly timeout?: string;
+  readonly check_restart?: { readonly limit: number; readonly grace?: string; readonly ignore_warnings?: boolean };
+}
+
+export interface RouteSpec {
+  readonly host?: string;
+  readonly path?: string;
+  readonly strip?: string;
+  readonly proto?: 'http' | 'https' | 'grpc' | 'grpcs';
+}
+
+export interface ServiceRegistrationSpec {
+  readonly name?: string;
+  readonly port: string;
+  readonly provider?: 'consul' | 'nomad';
+  readonly task?: string;
+  readonly tags?: readonly string[];
+  readonly meta?: Readonly<Record<string, string>>;
+  readonly checks?: readonly CheckSpec[];
+  readonly routes?: readonly RouteSpec[];
+}
+
+export interface PortSpec {
+  readonly static?: number;
+  readonly to?: number;
+  readonly host_network?: string;
+}
+
+export interface VolumeSpec {
+  readonly type: 'host' | 'csi';
+  readonly source: string;
+  readonly read_only?: boolean;
+  readonly access_mode?: string;
+  readonly attachment_mode?: 'file-system' | 'block-device';
+  readonly per_alloc?: boolean;
+}
+
+export interface ScalingCheckSpec {
+  readonly name: string;
+  readonly source: string;
+  readonly query: string;
+  readonly query_window?: string;
+  readonly strategy: { readonly name: string; readonly target?: number };
+}
+
+export interface ScalingSpec {
+  readonly min?: number;
+  readonly max: number;
+  readonly enabled?: boolean;
+  readonly policy?: {
+    readonly cooldown?: string;
+    readonly evaluation_interval?: string;
+    readonly checks?: readonly ScalingCheckSpec[];
+  };
+}
+
+export interface ImageSpec {
+  readonly repository: string;
+  readonly tag?: string;
+  readonly digest?: string;
+}
+
+export interface SecretSpec {
+  readonly env?: string;
+  readonly file?: string;
+  readonly path: string;
+  readonly key: string;
+}
+
+export interface KvSpec {
+  readonly env?: string;
+  readonly file?: string;
+  readonly key: string;
+}
+
+export interface TemplateSpec {
+  readonly destination: string;
+  readonly data: string;
+  readonly env?: boolean;
+  readonly change_mode?: 'restart' | 'signal' | 'noop';
+  readonly change_signal?: string;
+  readonly perms?: string;
+}
+
+export interface TaskSpec {
+  readonly name: string;
+  readonly driver?: 'docker' | 'exec' | 'raw_exec' | 'java';
+  readonly image?: ImageSpec;
+  readonly jar?: { readonly source: string; readonly checksum?: string };
+  readonly jvm_options?: readonly string[];
+  readonly class?: string;
+  readonly command?: string;
+  readonly args?: readonly string[];
+  readonly user?: string;
+  readonly ports?: readonly string[];
+  readonly lifecycle?: { readonly hook: 'prestart' | 'poststart' | 'poststop'; readonly sidecar?: boolean };
+  readonly env?: Readonly<Record<string, string>>;
+  readonly meta?: Readonly<Record<string, string>>;
+  readonly resources?: ResourcesSpec;
+  readonly kill_timeout?: string;
+  readonly kill_signal?: string;
+  readonly logs?: { readonly max_files?: number; readonly max_file_size?: number };
+  readonly artifacts?: readonly {
+    readonly source: string;
+    readonly destination?: string;
+    readonly mode?: 'any' | 'file' | 'dir';
+    readonly options?: Readonly<Record<string, string>>;
+  }[];
+  readonly mounts?: readonly { readonly volume: string; readonly destination: string; readonly read_only?: boolean }[];
+  readonly secrets?: readonly SecretSpec[];
+  readonly kv?: readonly KvSpec[];
+  readonly templates?: readonly TemplateSpec[];
+  readonly constraints?: readonly ConstraintSpec[];
+}
+
+export interface GroupSpec {
+  readonly name: string;
+  readonly count?: number;
+  readonly ports?: Readonly<Record<string, PortSpec>>;
+  readonly network_mode?: 'host' | 'bridge';
+  readonly services?: readonly ServiceRegistrationSpec[];
+  readonly tasks: readonly TaskSpec[];
+  readonly volumes?: Readonly<Record<string, VolumeSpec>>;
+  readonly update?: UpdateSpec;
+  readonly restart?: RestartSpec;
+  readonly reschedule?: RescheduleSpec;
+  readonly migrate?: MigrateSpec;
+  readonly ephemeral_disk?: { readonly size?: number; readonly sticky?: boolean; readonly migrate?: boolean };
+  readonly constraints?: readonly ConstraintSpec[];
+  readonly affinities?: readonly AffinitySpec[];
+  readonly spread?: readonly SpreadSpec[];
+  readonly scaling?: ScalingSpec;
+  readonly shutdown_delay?: string;
+  readonly meta?: Readonly<Record<string, string>>;
+}
+
+/** A service spec: `jobs/services/<name>.yaml`. */
+export interface ServiceSpec {
+  readonly $schema?: string;
+  readonly name: string;
+  readonly type?: 'service' | 'batch' | 'periodic' | 'system';
+  readonly namespace?: string;
+  readonly region?: string;
+  readonly datacenters?: readonly string[];
+  readonly node_pool?: string;
+  readonly priority?: number;
+  readonly periodic?: { readonly cron: string; readonly time_zone?: string; readonly prohibit_overlap?: boolean; readonly enabled?: boolean };
+  readonly meta?: Readonly<Record<string, string>>;
+  readonly constraints?: readonly ConstraintSpec[];
+  readonly affinities?: readonly AffinitySpec[];
+  readonly spread?: readonly SpreadSpec[];
+  readonly groups: readonly GroupSpec[];
+}
+
+export interface TaskOverride {
+  readonly resources?: ResourcesSpec;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly image?: { readonly tag?: string; readonly digest?: string };
+}
+
+export interface GroupOverride {
+  readonly count?: number;
+  readonly update?: UpdateSpec;
+  readonly scaling?: { readonly min?: number; readonly max?: number; readonly enabled?: boolean };
+  readonly constraints?: readonly ConstraintSpec[];
+  readonly tasks?: Readonly<Record<string, TaskOverride>>;
+}
+
+export interface ServiceOverride {
+  readonly namespace?: string;
+  readonly datacenters?: readonly string[];
+  readonly priority?: number;
+  readonly vault_role?: string;
+  readonly meta?: Readonly<Record<string, string>>;
+  readonly periodic?: { readonly cron?: string; readonly enabled?: boolean };
+  readonly groups?: Readonly<Record<string, GroupOverride>>;
+}
+
+/** An environment: `jobs/environments/<name>.yaml`. */
+export interface EnvironmentSpec {
+  readonly $schema?: string;
+  readonly name: string;
+  readonly region?: string;
+  readonly namespace?: string;
+  readonly datacenters?: readonly string[];
+  readonly registry?: string;
+  readonly domain?: string;
+  readonly vault_role?: string;
+  /** Applied to every group that has an update strategy (services and system jobs). */
+  readonly update?: UpdateSpec;
+  readonly meta?: Readonly<Record<string, string>>;
+  readonly services?: Readonly<Record<string, ServiceOverride>>;
+}

@@ -4,11 +4,13 @@
  */
 import type { Command } from 'commander';
 import { registerDev } from './dev.js';
+import { registerAgentConfig } from './agent-config.js';
 import { registerValidate } from './validate.js';
 import { registerRender } from './render.js';
 
 export function registerCommands(program: Command): void {
   registerDev(program);
+  registerAgentConfig(program);
   registerValidate(program);
   registerRender(program);
 }

@@ -173,7 +173,8 @@ function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: 
   switch (schema.type) {
     case 'string': {
       if (!isScalar(node) || typeof node.value !== 'string') return mismatch();
-      const v = node.value;
+      // NFC, as HCL (cty) normalizes every string: the JSON and the HCL then carry the same text.
+      const v = node.value.normalize('NFC');
       if (LONE_SURROGATE.test(v)) {
         problem(ctx, at, path, 'contains a lone UTF-16 surrogate');
         return undefined;

@@ -65,7 +65,7 @@ function sortProblems(problems: readonly InputProblem[]): InputProblem[] {
 }
 
 /** Names and routes must be unique across the set (in each environment). */
-function uniqueness(resolved: readonly ResolvedService[], problems: InputProblem[]): void {
+function uniqueness(resolved: readonly ResolvedService[], problems: InputProblem[], checkRoutes: boolean): void {
   const consul = new Map<string, string>();
   const routes = new Map<string, string>();
   for (const r of resolved) {
@@ -79,7 +79,7 @@ function uniqueness(resolved: readonly ResolvedService[], problems: InputProblem
         if (prev !== undefined && !o.invalid) {
           problems.push({ at: o.at, subject: o.subject, message: `Consul service \`${name}\` is already registered by ${prev}` });
         } else consul.set(name, where(s.name === undefined ? sp : `${sp}.name`));
-        (s.routes ?? []).forEach((rt, ri) => {
+        if (checkRoutes) (s.routes ?? []).forEach((rt, ri) => {
           const rp = `${sp}.routes[${ri}]`;
           const tag = routeTag(rt, r.environment?.domain).split(' ')[0]!;
           const ro = r.origin(rp);
@@ -137,7 +137,8 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
   // Each service on its own.
   const alone = services.map(standalone);
   for (const r of alone) problems.push(...checkResolved(r));
-  uniqueness(alone, problems);
+  // Route hosts are only complete with an environment's domain: compare them there.
+  uniqueness(alone, problems, environments.length === 0);
 
   // Each service in each environment.
   const names = services.map((s) => s.spec.name);
@@ -158,7 +159,7 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
       problems.push(...overlay, ...checkResolved(resolved));
       merged.push(resolved);
     }
-    uniqueness(merged, problems);
+    uniqueness(merged, problems, true);
   }
   return { services, environments, problems: sortProblems(problems) };
 }

@@ -160,13 +160,14 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
   forDriver('jvm_options', ['java']);
   forDriver('class', ['java']);
   if (driver === 'docker' && t.image === undefined) rep.add(tp, 'a docker task needs an `image`');
-  if ((driver === 'exec' || driver === 'raw_exec') && t.command === undefined) rep.add(tp, `a ${driver} task needs a \`command\``);
+  if ((driver === 'exec' || driver === 'raw_exec') && t.command === undefined) rep.add(tp, `an ${driver} task needs a \`command\``);
   if (driver === 'java') {
     if (t.jar === undefined && t.class === undefined) rep.add(tp, 'a java task needs a `jar` (or a `class`)');
     if (t.command !== undefined) rep.add(childPath(tp, 'command'), 'a java task runs its `jar`; `command` is not used');
   }
   if (t.image !== undefined && t.image.tag === undefined && t.image.digest === undefined) {
-    rep.add(childPath(tp, 'image'), 'the image needs a `tag` or a `digest` (there is no implicit latest)');
+    const ip = childPath(tp, 'image');
+    rep.add(ip, 'the image needs a `tag` or a `digest` (there is no implicit latest)', [childPath(ip, 'tag'), childPath(ip, 'digest')]);
   }
   if (t.image?.tag === 'latest') rep.add(childPath(childPath(tp, 'image'), 'tag'), 'the tag `latest` is not reproducible; name a version or pin a digest');
   (t.ports ?? []).forEach((p, i) => {
@@ -320,7 +321,9 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
       if (v.access_mode === undefined) rep.add(vp, 'a csi volume needs an `access_mode`');
       if (v.attachment_mode === undefined) rep.add(vp, 'a csi volume needs an `attachment_mode`');
       if (v.access_mode?.startsWith('single-node') === true && count > 1 && v.per_alloc !== true) {
-        rep.add(childPath(vp, 'per_alloc'), `a ${v.access_mode} volume shared by ${count} allocations needs per_alloc: true`, [childPath(gp, 'count')]);
+        rep.add(v.per_alloc === undefined ? vp : childPath(vp, 'per_alloc'), `a ${v.access_mode} volume used by ${count} allocations needs \`per_alloc: true\``, [
+          childPath(gp, 'count'),
+        ]);
       }
     }
     if (!g.tasks.some((t) => (t.mounts ?? []).some((m) => m.volume === name))) {

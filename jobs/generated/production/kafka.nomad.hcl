@@ -1,0 +1,108 @@
+job "kafka" {
+  namespace   = "streaming"
+  region      = "eu"
+  datacenters = ["eu-west-1a", "eu-west-1b"]
+  type        = "service"
+  priority    = 75
+
+  meta {
+    environment           = "production"
+    hashiship_environment = "production"
+    hashiship_spec_hash   = "3df1b6e4aa8722533874d93b1103a161bd74113d3ef98a389372d8c707225621"
+    hashiship_tool        = "hashiship"
+  }
+
+  group "brokers" {
+    count          = 3
+    shutdown_delay = "5s"
+
+    constraint {
+      attribute = ""
+      operator  = "distinct_hosts"
+      value     = "true"
+    }
+
+    update {
+      max_parallel      = 1
+      canary            = 0
+      health_check      = "checks"
+      min_healthy_time  = "45s"
+      healthy_deadline  = "6m"
+      progress_deadline = "15m"
+      auto_revert       = true
+      auto_promote      = false
+    }
+
+    volume "logs" {
+      type      = "host"
+      source    = "kafka-logs"
+      read_only = false
+      per_alloc = false
+    }
+
+    network {
+      port "broker" {
+        static = 9092
+      }
+
+      port "controller" {
+        static = 9093
+      }
+    }
+
+    service {
+      name     = "kafka"
+      port     = "broker"
+      provider = "consul"
+
+      check {
+        name     = "kafka-tcp"
+        type     = "tcp"
+        port     = "broker"
+        interval = "10s"
+        timeout  = "3s"
+      }
+    }
+
+    task "kafka" {
+      driver       = "docker"
+      kill_timeout = "2m"
+
+      config {
+        image = "127.0.0.1:5002/apache/kafka:3.8.0"
+        ports = ["broker", "controller"]
+      }
+
+      env {
+        KAFKA_CONTROLLER_LISTENER_NAMES = "CONTROLLER"
+        KAFKA_LISTENERS                 = "PLAINTEXT://:9092,CONTROLLER://:9093"
+        KAFKA_LOG_DIRS                  = "/var/lib/kafka/data"
+        KAFKA_PROCESS_ROLES             = "broker,controller"
+      }
+
+      template {
+        destination          = "local/kafka.env"
+        env                  = true
+        change_mode          = "restart"
+        perms                = "0644"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = <<EOT
+KAFKA_NODE_ID={{ env "NOMAD_ALLOC_INDEX" | parseInt | add 1 }}
+KAFKA_CONTROLLER_QUORUM_VOTERS={{ range $i, $s := service "kafka" }}{{ if $i }},{{ end }}{{ add $i 1 }}@{{ $s.Address }}:9093{{ end }}
+EOT
+      }
+
+      volume_mount {
+        volume      = "logs"
+        destination = "/var/lib/kafka/data"
+        read_only   = false
+      }
+
+      resources {
+        cpu    = 1000
+        memory = 2048
+      }
+    }
+  }
+}

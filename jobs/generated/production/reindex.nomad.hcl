@@ -1,0 +1,67 @@
+job "reindex" {
+  namespace   = "catalog"
+  region      = "eu"
+  datacenters = ["eu-west-1a", "eu-west-1b"]
+  type        = "batch"
+  priority    = 50
+
+  meta {
+    environment           = "production"
+    hashiship_environment = "production"
+    hashiship_spec_hash   = "cc4f00483e3f815f770b779303f089c191c337460c50cb0165f91b6d8407a522"
+    hashiship_tool        = "hashiship"
+  }
+
+  group "reindex" {
+    count = 1
+
+    restart {
+      attempts = 1
+      interval = "10m"
+      delay    = "30s"
+      mode     = "fail"
+    }
+
+    reschedule {
+      attempts       = 2
+      interval       = "1h"
+      delay          = "1m"
+      delay_function = "constant"
+      unlimited      = false
+    }
+
+    task "reindex" {
+      driver = "exec"
+
+      config {
+        command = "/usr/local/bin/reindex"
+        args    = ["--all", "--batch-size", "500"]
+      }
+
+      template {
+        destination          = "secrets/hashiship.env"
+        env                  = true
+        change_mode          = "restart"
+        perms                = "0400"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = <<EOT
+{{ with secret "secret/data/catalog/search" }}SEARCH_API_TOKEN={{ index .Data.data "token" | toJSON }}{{ end }}
+SEARCH_URL={{ key "catalog/search/url" | toJSON }}
+EOT
+      }
+
+      vault {
+        role         = "hashiship-production"
+        env          = false
+        disable_file = false
+        change_mode  = "restart"
+      }
+
+      resources {
+        cpu    = 500
+        memory = 512
+      }
+    }
+  }
+}

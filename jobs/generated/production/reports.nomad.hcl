@@ -1,0 +1,67 @@
+job "reports" {
+  namespace   = "finance"
+  region      = "eu"
+  datacenters = ["eu-west-1a", "eu-west-1b"]
+  type        = "batch"
+  priority    = 50
+
+  meta {
+    environment           = "production"
+    hashiship_environment = "production"
+    hashiship_spec_hash   = "c6322a58596535fa1f41d9cb87e3bad6b070937f17834f0124905f7536694184"
+    hashiship_tool        = "hashiship"
+  }
+
+  periodic {
+    crons            = ["15 3 * * *"]
+    time_zone        = "Europe/Berlin"
+    prohibit_overlap = true
+    enabled          = true
+  }
+
+  group "nightly" {
+    count = 1
+
+    task "sales-report" {
+      driver = "raw_exec"
+      user   = "reports"
+
+      config {
+        command = "/opt/reports/bin/sales-report"
+        args    = ["--since", "24h", "--format", "csv"]
+      }
+
+      template {
+        destination          = "secrets/hashiship.env"
+        env                  = true
+        change_mode          = "restart"
+        perms                = "0400"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = "{{ with secret \"secret/data/finance/smtp\" }}SMTP_PASSWORD={{ index .Data.data \"password\" | toJSON }}{{ end }}\n"
+      }
+
+      template {
+        destination          = "local/recipients.txt"
+        env                  = false
+        change_mode          = "restart"
+        perms                = "0644"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = "{{ key \"finance/reports/recipients\" }}"
+      }
+
+      vault {
+        role         = "hashiship-production"
+        env          = false
+        disable_file = false
+        change_mode  = "restart"
+      }
+
+      resources {
+        cpu    = 200
+        memory = 256
+      }
+    }
+  }
+}

@@ -1,0 +1,326 @@
+job "web" {
+  namespace   = "storefront"
+  region      = "eu"
+  datacenters = ["eu-west-1a", "eu-west-1b"]
+  type        = "service"
+  priority    = 70
+
+  meta {
+    environment           = "production"
+    hashiship_environment = "production"
+    hashiship_spec_hash   = "d528c85b582f5e1fe47790a2d11c58530676d4bdd081e354b191706d8b81d49e"
+    hashiship_tool        = "hashiship"
+    owner                 = "web-platform"
+    team                  = "storefront"
+  }
+
+  constraint {
+    attribute = "${attr.kernel.name}"
+    operator  = "="
+    value     = "linux"
+  }
+
+  group "web" {
+    count          = 4
+    shutdown_delay = "5s"
+
+    constraint {
+      attribute = "${node.class}"
+      operator  = "!="
+      value     = "spot"
+    }
+
+    affinity {
+      attribute = "${node.class}"
+      operator  = "="
+      value     = "web"
+      weight    = 60
+    }
+
+    spread {
+      attribute = "${node.datacenter}"
+      weight    = 100
+    }
+
+    update {
+      max_parallel      = 1
+      canary            = 2
+      health_check      = "checks"
+      min_healthy_time  = "15s"
+      healthy_deadline  = "3m"
+      progress_deadline = "15m"
+      auto_revert       = true
+      auto_promote      = false
+    }
+
+    migrate {
+      max_parallel     = 1
+      health_check     = "checks"
+      min_healthy_time = "10s"
+      healthy_deadline = "5m"
+    }
+
+    restart {
+      attempts = 3
+      interval = "5m"
+      delay    = "15s"
+      mode     = "delay"
+    }
+
+    reschedule {
+      delay          = "30s"
+      delay_function = "exponential"
+      max_delay      = "10m"
+      unlimited      = true
+    }
+
+    scaling {
+      min     = 2
+      max     = 10
+      enabled = true
+      type    = "horizontal"
+
+      policy {
+        cooldown            = "2m"
+        evaluation_interval = "30s"
+
+        check "cpu" {
+          source = "nomad-apm"
+          query  = "avg_cpu-allocated"
+
+          strategy "target-value" {
+            target = 70
+          }
+        }
+      }
+    }
+
+    network {
+      port "http" {
+        to = 8080
+      }
+
+      port "metrics" {}
+    }
+
+    service {
+      name        = "web"
+      port        = "http"
+      provider    = "consul"
+      tags        = ["storefront", "http", "urlprefix-www.example.com/", "urlprefix-www.example.com/api/ strip=/api"]
+      canary_tags = ["storefront", "http", "urlprefix-www.example.com/", "urlprefix-www.example.com/api/ strip=/api", "canary"]
+
+      meta {
+        version = "2"
+      }
+
+      check {
+        name     = "web-http"
+        type     = "http"
+        port     = "http"
+        path     = "/healthz"
+        interval = "10s"
+        timeout  = "2s"
+
+        check_restart {
+          limit           = 3
+          grace           = "30s"
+          ignore_warnings = false
+        }
+      }
+
+      check {
+        name     = "web-ready"
+        type     = "http"
+        port     = "http"
+        path     = "/ready"
+        method   = "GET"
+        interval = "5s"
+        timeout  = "1s"
+      }
+    }
+
+    service {
+      name        = "web-metrics"
+      port        = "metrics"
+      provider    = "nomad"
+      canary_tags = ["canary"]
+
+      check {
+        name     = "web-metrics-tcp"
+        type     = "tcp"
+        port     = "metrics"
+        interval = "15s"
+        timeout  = "2s"
+      }
+    }
+
+    task "migrate" {
+      driver = "docker"
+
+      lifecycle {
+        hook    = "prestart"
+        sidecar = false
+      }
+
+      config {
+        image   = "127.0.0.1:5002/storefront/web:2.14.0"
+        command = "/app/bin/migrate"
+        args    = ["--wait-for-db", "30s"]
+      }
+
+      template {
+        destination          = "secrets/hashiship.env"
+        env                  = true
+        change_mode          = "restart"
+        perms                = "0400"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = "{{ with secret \"secret/data/storefront/db\" }}DATABASE_PASSWORD={{ index .Data.data \"password\" | toJSON }}{{ end }}\n"
+      }
+
+      vault {
+        role         = "hashiship-production"
+        env          = false
+        disable_file = false
+        change_mode  = "restart"
+      }
+
+      resources {
+        cpu    = 100
+        memory = 128
+      }
+    }
+
+    task "web" {
+      driver       = "docker"
+      kill_timeout = "20s"
+      kill_signal  = "SIGTERM"
+
+      config {
+        image = "127.0.0.1:5002/storefront/web:2.14.0"
+        args  = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
+        ports = ["http", "metrics"]
+      }
+
+      env {
+        APP_ENV    = "production"
+        GREETING   = "Say \"hi\" — ünïcödé ✓"
+        LOG_FORMAT = "json"
+      }
+
+      artifact {
+        source      = "https://assets.example.com/storefront/static-2.14.0.tar.gz"
+        destination = "local/static"
+
+        options {
+          checksum = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        }
+      }
+
+      template {
+        destination          = "secrets/hashiship.env"
+        env                  = true
+        change_mode          = "restart"
+        perms                = "0400"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = <<EOT
+{{ with secret "secret/data/storefront/db" }}DATABASE_PASSWORD={{ index .Data.data "password" | toJSON }}{{ end }}
+{{ with secret "secret/data/storefront/session" }}SESSION_KEY={{ index .Data.data "signing-key" | toJSON }}{{ end }}
+FEATURE_FLAGS={{ key "storefront/web/feature-flags" | toJSON }}
+EOT
+      }
+
+      template {
+        destination          = "secrets/tls/web.pem"
+        env                  = false
+        change_mode          = "restart"
+        perms                = "0400"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = "{{ with secret \"pki/issue/storefront\" }}{{ index .Data \"certificate\" }}{{ end }}"
+      }
+
+      template {
+        destination          = "local/banner.txt"
+        env                  = false
+        change_mode          = "restart"
+        perms                = "0644"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = "{{ key \"storefront/web/banner\" }}"
+      }
+
+      template {
+        destination          = "local/app.conf"
+        env                  = false
+        change_mode          = "signal"
+        change_signal        = "SIGHUP"
+        perms                = "0644"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = <<EOT
+# rendered by Nomad for ${NOMAD_ALLOC_ID}; %%{ not an HCL directive }
+[server]
+listen = "0.0.0.0:{{ env "NOMAD_PORT_http" }}"
+{{ range service "redis" }}redis = "{{ .Address }}:{{ .Port }}"
+{{ end }}
+[paths]
+root = "C:\\storefront\\static"
+EOT
+      }
+
+      vault {
+        role         = "hashiship-production"
+        env          = false
+        disable_file = false
+        change_mode  = "restart"
+      }
+
+      resources {
+        cpu        = 500
+        memory     = 512
+        memory_max = 768
+      }
+
+      logs {
+        max_files     = 5
+        max_file_size = 20
+      }
+    }
+
+    task "log-shipper" {
+      driver = "docker"
+
+      lifecycle {
+        hook    = "poststart"
+        sidecar = true
+      }
+
+      config {
+        image = "127.0.0.1:5002/storefront/vector@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+        args  = ["--config", "/local/vector.toml"]
+      }
+
+      template {
+        destination          = "local/vector.toml"
+        env                  = false
+        change_mode          = "restart"
+        perms                = "0644"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = <<EOT
+[sources.alloc]
+type = "file"
+include = ["/alloc/logs/*.std*.*"]
+EOT
+      }
+
+      resources {
+        cpu    = 50
+        memory = 64
+      }
+    }
+  }
+}

@@ -1,0 +1,137 @@
+job "mysql" {
+  namespace   = "storefront"
+  region      = "global"
+  datacenters = ["dc1"]
+  type        = "service"
+  priority    = 80
+
+  meta {
+    environment           = "qa"
+    hashiship_environment = "qa"
+    hashiship_spec_hash   = "04e32c9439f2ca37d667fffb9fd52d96e1477a55c2343abddb690fbcffdf3950"
+    hashiship_tool        = "hashiship"
+  }
+
+  group "db" {
+    count          = 1
+    shutdown_delay = "5s"
+
+    constraint {
+      attribute = "${meta.storage}"
+      operator  = "="
+      value     = "mysql"
+    }
+
+    update {
+      max_parallel      = 1
+      canary            = 0
+      health_check      = "checks"
+      min_healthy_time  = "30s"
+      healthy_deadline  = "5m"
+      progress_deadline = "15m"
+      auto_revert       = false
+      auto_promote      = false
+    }
+
+    restart {
+      attempts = 10
+      interval = "30m"
+      delay    = "30s"
+      mode     = "delay"
+    }
+
+    reschedule {
+      attempts  = 0
+      unlimited = false
+    }
+
+    volume "data" {
+      type      = "host"
+      source    = "mysql-data"
+      read_only = false
+      per_alloc = false
+    }
+
+    network {
+      port "db" {
+        static = 3306
+      }
+    }
+
+    service {
+      name     = "mysql"
+      port     = "db"
+      provider = "consul"
+      task     = "mysql"
+      tags     = ["db", "primary"]
+
+      check {
+        name     = "mysql-tcp"
+        type     = "tcp"
+        port     = "db"
+        interval = "10s"
+        timeout  = "2s"
+      }
+
+      check {
+        name     = "mysql-ping"
+        type     = "script"
+        port     = "db"
+        command  = "/usr/bin/mysqladmin"
+        args     = ["ping", "--silent"]
+        task     = "mysql"
+        interval = "30s"
+        timeout  = "5s"
+
+        check_restart {
+          limit           = 3
+          grace           = "2m"
+          ignore_warnings = false
+        }
+      }
+    }
+
+    task "mysql" {
+      driver       = "docker"
+      kill_timeout = "1m"
+
+      config {
+        image = "127.0.0.1:5001/library/mysql:8.4"
+        args  = ["--innodb-buffer-pool-size=512M"]
+        ports = ["db"]
+      }
+
+      env {
+        MYSQL_DATABASE = "storefront"
+      }
+
+      template {
+        destination          = "secrets/hashiship.env"
+        env                  = true
+        change_mode          = "restart"
+        perms                = "0400"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = "{{ with secret \"secret/data/mysql/root\" }}MYSQL_ROOT_PASSWORD={{ index .Data.data \"password\" | toJSON }}{{ end }}\n"
+      }
+
+      vault {
+        role         = "hashiship-qa"
+        env          = false
+        disable_file = false
+        change_mode  = "restart"
+      }
+
+      volume_mount {
+        volume      = "data"
+        destination = "/var/lib/mysql"
+        read_only   = false
+      }
+
+      resources {
+        cpu    = 1000
+        memory = 1024
+      }
+    }
+  }
+}

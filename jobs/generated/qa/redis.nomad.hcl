@@ -1,0 +1,79 @@
+job "redis" {
+  namespace   = "storefront"
+  region      = "global"
+  datacenters = ["dc1"]
+  type        = "service"
+  priority    = 50
+
+  meta {
+    environment           = "qa"
+    hashiship_environment = "qa"
+    hashiship_spec_hash   = "cace0d54674b23ab13897d4f9e4d586e264fea9eade0bc3d384b1a3b2b69a6c7"
+    hashiship_tool        = "hashiship"
+  }
+
+  group "cache" {
+    count          = 1
+    shutdown_delay = "5s"
+
+    update {
+      max_parallel      = 1
+      canary            = 0
+      health_check      = "checks"
+      min_healthy_time  = "10s"
+      healthy_deadline  = "5m"
+      progress_deadline = "10m"
+      auto_revert       = true
+      auto_promote      = false
+    }
+
+    ephemeral_disk {
+      size    = 500
+      sticky  = true
+      migrate = true
+    }
+
+    network {
+      port "redis" {
+        to = 6379
+      }
+    }
+
+    service {
+      name     = "redis"
+      port     = "redis"
+      provider = "consul"
+      tags     = ["cache"]
+
+      check {
+        name     = "redis-tcp"
+        type     = "tcp"
+        port     = "redis"
+        interval = "10s"
+        timeout  = "2s"
+
+        check_restart {
+          limit           = 3
+          grace           = "10s"
+          ignore_warnings = false
+        }
+      }
+    }
+
+    task "redis" {
+      driver = "docker"
+
+      config {
+        image = "127.0.0.1:5001/library/redis:7.2-alpine"
+        args  = ["redis-server", "--maxmemory", "200mb", "--maxmemory-policy", "allkeys-lru", "--appendonly", "yes"]
+        ports = ["redis"]
+      }
+
+      resources {
+        cpu        = 200
+        memory     = 256
+        memory_max = 320
+      }
+    }
+  }
+}

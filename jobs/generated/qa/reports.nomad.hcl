@@ -1,0 +1,67 @@
+job "reports" {
+  namespace   = "finance"
+  region      = "global"
+  datacenters = ["dc1"]
+  type        = "batch"
+  priority    = 50
+
+  meta {
+    environment           = "qa"
+    hashiship_environment = "qa"
+    hashiship_spec_hash   = "19a1f8a8148b67be4004abb8d32c267947e0653749ed765061c5cc6df4703ebe"
+    hashiship_tool        = "hashiship"
+  }
+
+  periodic {
+    crons            = ["0 * * * *"]
+    time_zone        = "Europe/Berlin"
+    prohibit_overlap = true
+    enabled          = true
+  }
+
+  group "nightly" {
+    count = 1
+
+    task "sales-report" {
+      driver = "raw_exec"
+      user   = "reports"
+
+      config {
+        command = "/opt/reports/bin/sales-report"
+        args    = ["--since", "24h", "--format", "csv"]
+      }
+
+      template {
+        destination          = "secrets/hashiship.env"
+        env                  = true
+        change_mode          = "restart"
+        perms                = "0400"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = "{{ with secret \"secret/data/finance/smtp\" }}SMTP_PASSWORD={{ index .Data.data \"password\" | toJSON }}{{ end }}\n"
+      }
+
+      template {
+        destination          = "local/recipients.txt"
+        env                  = false
+        change_mode          = "restart"
+        perms                = "0644"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = "{{ key \"finance/reports/recipients\" }}"
+      }
+
+      vault {
+        role         = "hashiship-qa"
+        env          = false
+        disable_file = false
+        change_mode  = "restart"
+      }
+
+      resources {
+        cpu    = 200
+        memory = 256
+      }
+    }
+  }
+}

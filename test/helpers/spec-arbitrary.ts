@@ -1,0 +1,204 @@
+/**
+ * fast-check arbitraries for the property tests: adversarial strings (quotes,
+ * `${…}`, `%{…}`, heredoc markers, backslashes, newlines, emoji) and whole
+ * service specs that carry them in every free-text field, written as YAML so the
+ * whole path — YAML, validation, overlay, render — is exercised.
+ */
+import fc from 'fast-check';
+import { stringify } from 'yaml';
+import type { SpecFile } from '../../src/spec/load.js';
+
+const FRAGMENTS = [
+  '"',
+  "'",
+  '\\',
+  '\\n',
+  '\\"',
+  '$',
+  '$$',
+  '${',
+  '$${',
+  '%',
+  '%{',
+  '%%{',
+  '{',
+  '}',
+  '{{',
+  '}}',
+  '{{ key "a/b" }}',
+  '${attr.kernel.name}',
+  '${NOMAD_PORT_http}',
+  '${node.unique.name}',
+  '${var.x}',
+  '${local.y}',
+  '${a.b}}',
+  '${ x }',
+  '%{ if true }',
+  '%{ endif }',
+  '<<EOT',
+  '<<-EOT',
+  'EOT',
+  '  EOT',
+  'EOT1',
+  '\n',
+  '\r\n',
+  '\r',
+  '\t',
+  ' ',
+  '#',
+  '//',
+  '/*',
+  '😀',
+  '👍🏽',
+  '🏳️‍🌈',
+  'ü',
+  '日本語',
+  '\u0000',
+  '\u0007',
+  '\u001b',
+  '\u007f',
+  '\u2028',
+  '\ufeff',
+  'a',
+  'word',
+] as const;
+
+/** A string built from fragments that are hard to escape, and random text. */
+export function adversarialString(maxParts = 8): fc.Arbitrary<string> {
+  return fc
+    .array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...FRAGMENTS) }, { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 6 }) }), {
+      maxLength: maxParts,
+    })
+    .map((parts) => parts.join(''));
+}
+
+/** A multi-line text ending in a newline (a template body). */
+function adversarialText(): fc.Arbitrary<string> {
+  return fc.array(adversarialString(5), { minLength: 1, maxLength: 5 }).map((lines) => `${lines.join('\n')}\n`);
+}
+
+const ident = (prefix: string): fc.Arbitrary<string> => fc.integer({ min: 0, max: 999 }).map((n) => `${prefix}${n}`);
+const metaKey = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_-]{0,12}$/);
+const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,12}$/).filter((k) => !/(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY)$/.test(k));
+const dict = <T>(key: fc.Arbitrary<string>, value: fc.Arbitrary<T>, maxKeys = 3) =>
+  fc.dictionary(key, value, { maxKeys, noNullPrototype: true });
+
+interface GenTask {
+  readonly name: string;
+  readonly [k: string]: unknown;
+}
+
+function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask> {
+  const name = `t${index}`;
+  const common = {
+    env: fc.option(dict(envName, adversarialString()), { nil: undefined }),
+    meta: fc.option(dict(metaKey, adversarialString()), { nil: undefined }),
+    args: fc.option(fc.array(adversarialString(), { maxLength: 3 }), { nil: undefined }),
+    templates: fc.option(
+      fc.array(
+        fc.record({ data: fc.oneof(adversarialText(), adversarialString()), env: fc.boolean() }),
+        { maxLength: 2 },
+      ),
+      { nil: undefined },
+    ),
+    secrets: fc.option(fc.constant([{ env: 'HASHISHIP_S', path: 'secret/data/app/db', key: 'pw' }]), { nil: undefined }),
+    constraints: fc.option(fc.array(fc.record({ attribute: fc.constant('${meta.x}'), value: adversarialString() }), { maxLength: 2 }), {
+      nil: undefined,
+    }),
+  };
+  const driver = fc.constantFrom('docker', 'exec', 'raw_exec', 'java');
+  return fc.record({ driver, command: adversarialString(), user: fc.option(adversarialString(), { nil: undefined }), ...common }).map((t) => {
+    const out: Record<string, unknown> = { name, driver: t.driver };
+    if (t.driver === 'docker') {
+      out['image'] = { repository: 'example/app', tag: '1.0' };
+      if (ports.length > 0) out['ports'] = [...ports];
+    }
+    if (t.driver === 'exec' || t.driver === 'raw_exec') out['command'] = t.command;
+    if (t.driver === 'java') out['jar'] = { source: 'https://example.com/app.jar' };
+    if (t.user !== undefined) out['user'] = t.user;
+    if (t.env !== undefined) out['env'] = t.env;
+    if (t.meta !== undefined) out['meta'] = t.meta;
+    if (t.args !== undefined) out['args'] = t.args;
+    if (t.templates !== undefined) out['templates'] = t.templates.map((x, i) => ({ destination: `local/f${i}`, data: x.data, env: x.env }));
+    if (t.secrets !== undefined && !(t.env !== undefined && 'HASHISHIP_S' in t.env)) out['secrets'] = t.secrets;
+    if (t.constraints !== undefined) out['constraints'] = t.constraints;
+    return out as GenTask;
+  });
+}
+
+function groupArb(index: number, type: string): fc.Arbitrary<Record<string, unknown>> {
+  return fc
+    .record({
+      count: fc.integer({ min: 1, max: 3 }),
+      portCount: fc.integer({ min: 0, max: 2 }),
+      meta: fc.option(dict(metaKey, adversarialString()), { nil: undefined }),
+      tags: fc.array(adversarialString(), { maxLength: 3 }),
+      serviceMeta: fc.option(dict(metaKey, adversarialString()), { nil: undefined }),
+      checkPath: adversarialString(),
+      route: fc.boolean(),
+      affinity: fc.option(adversarialString(), { nil: undefined }),
+      spreadTarget: fc.option(fc.stringMatching(/^[a-z0-9]{1,8}$/), { nil: undefined }),
+    })
+    .chain((g) => {
+      const ports = Array.from({ length: g.portCount }, (_, i) => `p${i}`);
+      return fc.array(fc.nat(), { minLength: 1, maxLength: 2 }).chain((ts) =>
+        fc.tuple(...ts.map((_, i) => taskArb(i, ports))).map((tasks) => {
+          const group: Record<string, unknown> = { name: `g${index}`, tasks };
+          if (type !== 'system') group['count'] = g.count;
+          if (ports.length > 0) {
+            group['ports'] = Object.fromEntries(ports.map((p, i) => [p, i === 0 ? { to: 8080 } : {}]));
+            group['services'] = [
+              {
+                name: `svc${index}-${Math.abs(g.count)}`,
+                port: ports[0],
+                tags: g.tags,
+                ...(g.serviceMeta === undefined ? {} : { meta: g.serviceMeta }),
+                checks: [{ type: 'http', path: `/${g.checkPath}` }, { type: 'tcp' }],
+                ...(g.route ? { routes: [{ host: 'app', path: `/g${index}/` }] } : {}),
+              },
+            ];
+          }
+          if (g.meta !== undefined) group['meta'] = g.meta;
+          if (g.affinity !== undefined && type !== 'system') group['affinities'] = [{ attribute: '${node.class}', value: g.affinity }];
+          if (g.spreadTarget !== undefined) group['spread'] = [{ attribute: '${node.datacenter}', targets: { [g.spreadTarget]: 50 } }];
+          return group;
+        }),
+      );
+    });
+}
+
+/** A generated spec set: one service (and sometimes an environment) as YAML files. */
+export interface GeneratedSpec {
+  readonly name: string;
+  readonly files: readonly SpecFile[];
+  /** The environment to render, when the set has one. */
+  readonly environment?: string;
+}
+
+/** Valid service specs whose free-text fields hold adversarial strings. */
+export function specArbitrary(): fc.Arbitrary<GeneratedSpec> {
+  return fc
+    .record({
+      id: fc.integer({ min: 0, max: 1_000_000 }),
+      type: fc.constantFrom('service', 'service', 'batch', 'system', 'periodic'),
+      meta: dict(metaKey, adversarialString(), 4),
+      groupCount: fc.integer({ min: 1, max: 2 }),
+      withEnv: fc.boolean(),
+      envMeta: dict(metaKey, adversarialString(), 2),
+    })
+    .chain((s) =>
+      fc.tuple(...Array.from({ length: s.groupCount }, (_, i) => groupArb(i, s.type))).map((groups) => {
+        const name = `prop-${s.id}`;
+        // Service names must be unique in the set: make them so.
+        groups.forEach((g, gi) => {
+          for (const svc of (g['services'] as Record<string, unknown>[] | undefined) ?? []) svc['name'] = `${name}-g${gi}`;
+        });
+        const spec: Record<string, unknown> = { name, type: s.type, meta: s.meta, groups };
+        if (s.type === 'periodic') spec['periodic'] = { cron: '*/5 * * * *' };
+        const files: SpecFile[] = [{ file: `gen/services/${name}.yaml`, text: stringify(spec), kind: 'service' }];
+        if (!s.withEnv) return { name, files };
+        const env = { name: 'prop', datacenters: ['dc1'], registry: '127.0.0.1:5001', domain: 'prop.example.com', meta: s.envMeta };
+        return { name, files: [...files, { file: 'gen/environments/prop.yaml', text: stringify(env), kind: 'environment' as const }], environment: 'prop' };
+      }),
+    );
+}

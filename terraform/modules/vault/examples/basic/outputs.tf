@@ -1,0 +1,4 @@
+output "vault_private_ips" {
+  description = "Private addresses of the Vault servers."
+  value       = module.vault.private_ips
+}

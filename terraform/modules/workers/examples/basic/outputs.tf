@@ -1,0 +1,4 @@
+output "target_group_arn" {
+  description = "Fabio's target group."
+  value       = module.workers.target_group_arn
+}

@@ -1,0 +1,228 @@
+/**
+ * Structural checks of the Terraform code, parsed as HCL (hcl2-parser through
+ * src/hcl/parser.ts). The AWS modules cannot be `terraform validate`d here (the AWS
+ * provider cannot be downloaded); these assertions cover what matters most about
+ * them without it. Expressions appear as "${…}" strings in hcl2json's shape.
+ */
+import { expect } from 'chai';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseHcl } from '../../src/hcl/parser.js';
+
+type Obj = Record<string, unknown>;
+
+const root = 'terraform';
+const moduleDirs = readdirSync(join(root, 'modules')).map((m) => join(root, 'modules', m));
+const environmentDirs = readdirSync(join(root, 'environments')).map((e) => join(root, 'environments', e));
+const allDirs = [...moduleDirs, ...environmentDirs];
+const awsModules = ['servers', 'workers', 'vault', 'network'].map((m) => join(root, 'modules', m));
+
+const loaded = new Map<string, Obj>();
+
+/** Every top-level block of a module directory's .tf files, merged (parsed once). */
+function load(dir: string): Obj {
+  const cached = loaded.get(dir);
+  if (cached !== undefined) return cached;
+  const merged: Record<string, Obj | Obj[]> = {};
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.tf')).sort()) {
+    const doc = parseHcl(readFileSync(join(dir, name), 'utf8'));
+    for (const [kind, value] of Object.entries(doc)) {
+      if (Array.isArray(value)) merged[kind] = [...((merged[kind] as Obj[] | undefined) ?? []), ...(value as Obj[])];
+      else {
+        const into = (merged[kind] ??= {}) as Obj;
+        for (const [k, v] of Object.entries(value as Obj)) {
+          if (typeof v === 'object' && v !== null && !Array.isArray(v) && typeof into[k] === 'object') Object.assign(into[k] as Obj, v);
+          else into[k] = v;
+        }
+      }
+    }
+  }
+  loaded.set(dir, merged);
+  return merged;
+}
+
+/** The single body of `resource "<type>" "<name>"` (or data, when kind says so). */
+function body(mod: Obj, type: string, name: string, kind = 'resource'): Obj {
+  const bodies = ((mod[kind] as Obj | undefined)?.[type] as Obj | undefined)?.[name] as Obj[] | undefined;
+  expect(bodies, `${kind} ${type}.${name}`).to.be.an('array').with.length(1);
+  return bodies![0]!;
+}
+
+/** The single body of a one-label block: `variable "x"`, `module "x"`. */
+function labelled(mod: Obj, kind: string, name: string): Obj {
+  const bodies = (mod[kind] as Obj | undefined)?.[name] as Obj[] | undefined;
+  expect(bodies, `${kind} ${name}`).to.be.an('array').with.length(1);
+  return bodies![0]!;
+}
+
+function resourcesOfType(mod: Obj, type: string): [string, Obj][] {
+  const byName = ((mod['resource'] as Obj | undefined)?.[type] as Obj | undefined) ?? {};
+  return Object.entries(byName).map(([n, b]) => [n, (b as Obj[])[0]!]);
+}
+
+/** The first nested block of a body. */
+function nested(b: Obj, name: string): Obj {
+  const blocks = b[name] as Obj[] | undefined;
+  expect(blocks, name).to.be.an('array').that.is.not.empty;
+  return blocks![0]!;
+}
+
+function locals(mod: Obj): Obj {
+  return Object.assign({}, ...((mod['locals'] as Obj[] | undefined) ?? []));
+}
+
+describe('terraform: structure of every module and environment', () => {
+  it('finds the modules and both environments', () => {
+    expect(moduleDirs.map((d) => d.split('/').pop())).to.include.members(['userdata', 'servers', 'workers', 'vault', 'network']);
+    expect(environmentDirs.map((d) => d.split('/').pop())).to.have.members(['qa', 'production']);
+  });
+
+  it('follows the standard module structure (main, variables, outputs, versions, README)', () => {
+    for (const dir of allDirs) {
+      for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf']) expect(existsSync(join(dir, f)), `${dir}/${f}`).to.equal(true);
+    }
+    for (const dir of moduleDirs) expect(existsSync(join(dir, 'README.md')), `${dir}/README.md`).to.equal(true);
+  });
+
+  it('types and describes every variable', () => {
+    let count = 0;
+    for (const dir of allDirs) {
+      for (const [name, bodies] of Object.entries((load(dir)['variable'] as Obj | undefined) ?? {})) {
+        const v = (bodies as Obj[])[0]!;
+        expect(v['type'], `${dir}: variable ${name} has no type`).to.be.a('string');
+        expect(v['description'], `${dir}: variable ${name} has no description`).to.be.a('string').with.length.above(10);
+        count++;
+      }
+    }
+    expect(count).to.be.above(50);
+  });
+
+  it('marks secret-carrying variables sensitive, and carries no secret values at all', () => {
+    // Secrets are fetched at boot from SSM; Terraform only sees their names. Any
+    // variable that would carry one must at least be sensitive.
+    const secretish = /token|password|gossip|encrypt|private_key|secret_value|credential/;
+    const secretShaped = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|"[A-Za-z0-9+/]{43}="/;
+    for (const dir of allDirs) {
+      for (const [name, bodies] of Object.entries((load(dir)['variable'] as Obj | undefined) ?? {})) {
+        const v = (bodies as Obj[])[0]!;
+        if (secretish.test(name)) expect(v['sensitive'], `${dir}: variable ${name} must be sensitive`).to.equal(true);
+        expect(JSON.stringify(v['default'] ?? null), `${dir}: default of ${name}`).not.to.match(secretShaped);
+      }
+      for (const f of readdirSync(dir).filter((n) => n.endsWith('.example'))) {
+        expect(readFileSync(join(dir, f), 'utf8'), `${dir}/${f}`).not.to.match(secretShaped);
+      }
+    }
+  });
+
+  it('uses no launch configurations, and every launch template requires IMDSv2', () => {
+    let templates = 0;
+    for (const dir of allDirs) {
+      const mod = load(dir);
+      expect(resourcesOfType(mod, 'aws_launch_configuration'), dir).to.be.empty;
+      for (const [name, lt] of resourcesOfType(mod, 'aws_launch_template')) {
+        const md = nested(lt, 'metadata_options');
+        expect(md['http_tokens'], `${dir}: ${name}`).to.equal('required');
+        expect(md['http_endpoint'], `${dir}: ${name}`).to.equal('enabled');
+        templates++;
+      }
+      // Instances inherit IMDSv2 from their launch template.
+      for (const [name, inst] of resourcesOfType(mod, 'aws_instance')) {
+        expect(nested(inst, 'launch_template')['id'], `${dir}: aws_instance.${name}`).to.match(/^\$\{aws_launch_template\./);
+      }
+    }
+    expect(templates).to.equal(3);
+  });
+
+  it('keeps the userdata module provider-free', () => {
+    const mod = load(join(root, 'modules', 'userdata'));
+    expect(mod['resource'], 'resources').to.equal(undefined);
+    expect(mod['data'], 'data sources').to.equal(undefined);
+    expect(JSON.stringify(mod['terraform'])).not.to.contain('required_providers');
+  });
+});
+
+describe('terraform: modules/servers', () => {
+  const mod = load(join(root, 'modules', 'servers'));
+
+  it('runs 3 or 5 masters, each with its own Elastic IP', () => {
+    const count = body(mod, 'aws_instance', 'master')['count'];
+    expect(count).to.equal('${var.master_count}');
+    expect(body(mod, 'aws_eip', 'master')['count']).to.equal(count);
+    expect(body(mod, 'aws_eip_association', 'master')['count']).to.equal(count);
+    expect(body(mod, 'aws_eip_association', 'master')['instance_id']).to.equal('${aws_instance.master[count.index].id}');
+    const validation = nested(labelled(mod, 'variable', 'master_count'), 'validation');
+    expect(validation['condition']).to.equal('${contains([3, 5], var.master_count)}');
+  });
+
+  it('never replaces all masters because the user data changed', () => {
+    const ignored = nested(body(mod, 'aws_instance', 'master'), 'lifecycle')['ignore_changes'];
+    expect(ignored).to.include.members(['${launch_template}', '${user_data}', '${user_data_base64}']);
+  });
+
+  it('opens exactly the Consul and Nomad server ports, never SSH', () => {
+    const ingress = locals(mod)['master_ingress'] as Record<string, { port: number; protocol: string; from: string }>;
+    const ports = new Set(Object.values(ingress).map((r) => r.port));
+    expect([...ports].sort((a, b) => a - b)).to.deep.equal([4646, 4647, 4648, 8300, 8301, 8302, 8500, 8501, 8600]);
+    expect(Object.values(ingress).filter((r) => r.protocol === 'udp').map((r) => r.port).sort()).to.deep.equal([4648, 8301, 8302, 8600]);
+    expect(Object.values(locals(mod)['admin_ports'] as Record<string, number>).every((p) => ports.has(p))).to.equal(true);
+    expect(body(mod, 'aws_vpc_security_group_ingress_rule', 'master')['for_each']).to.equal('${local.master_ingress}');
+  });
+
+  it('lets masters list instances for cloud auto-join, and read only their own secrets', () => {
+    const doc = body(mod, 'aws_iam_policy_document', 'master', 'data');
+    const statements = doc['statement'] as Obj[];
+    expect(statements.find((s) => s['sid'] === 'AutoJoin')?.['actions']).to.deep.equal(['ec2:DescribeInstances']);
+    expect(JSON.stringify(statements.find((s) => s['sid'] === 'BootSecrets'))).to.contain('module.userdata.secret_paths');
+  });
+});
+
+describe('terraform: modules/workers', () => {
+  const mod = load(join(root, 'modules', 'workers'));
+  const asg = body(mod, 'aws_autoscaling_group', 'worker');
+
+  it('scales workers in an Auto Scaling Group from a launch template', () => {
+    expect(asg['min_size']).to.equal('${var.min_size}');
+    expect(asg['max_size']).to.equal('${var.max_size}');
+    expect(asg['desired_capacity']).to.equal('${var.desired_capacity}');
+    expect(nested(asg, 'launch_template')['id']).to.equal('${aws_launch_template.worker.id}');
+  });
+
+  it("refreshes instances on template change, using the template's latest version", () => {
+    expect(nested(asg, 'launch_template')['version']).to.equal('${aws_launch_template.worker.latest_version}');
+    const refresh = nested(asg, 'instance_refresh');
+    expect(refresh['strategy']).to.equal('Rolling');
+    expect(nested(refresh, 'preferences')['min_healthy_percentage']).to.equal('${var.min_healthy_percentage}');
+  });
+
+  it("health-checks through the load balancer's target group on Fabio's ports", () => {
+    expect(asg['health_check_type']).to.equal('ELB');
+    expect(asg['target_group_arns']).to.deep.equal(['${aws_lb_target_group.fabio.arn}']);
+    const tg = body(mod, 'aws_lb_target_group', 'fabio');
+    expect(tg['port']).to.equal(9999);
+    expect(nested(tg, 'health_check')).to.include({ path: '/health', port: '9998' });
+  });
+
+  it('opens no SSH and no port to the world', () => {
+    const ingress = locals(mod)['worker_ingress'] as Record<string, { from_port: number; from: string }>;
+    expect(Object.values(ingress).map((r) => r.from_port)).not.to.include(22);
+    expect(JSON.stringify(mod['resource'])).not.to.contain('0.0.0.0/0');
+  });
+});
+
+describe('terraform: modules/vault', () => {
+  const mod = load(join(root, 'modules', 'vault'));
+
+  it('auto-unseals with its own KMS key and lists instances for raft auto-join', () => {
+    const statements = body(mod, 'aws_iam_policy_document', 'vault', 'data')['statement'] as Obj[];
+    expect(statements.find((s) => s['sid'] === 'AutoJoin')?.['actions']).to.deep.equal(['ec2:DescribeInstances']);
+    expect(statements.find((s) => s['sid'] === 'AutoUnseal')?.['resources']).to.deep.equal(['${aws_kms_key.unseal.arn}']);
+    expect(body(mod, 'aws_kms_key', 'unseal')['enable_key_rotation']).to.equal(true);
+  });
+
+  it('renders role vault with its own join tag and the KMS key', () => {
+    const ud = labelled(mod, 'module', 'userdata');
+    expect(ud['role']).to.equal('vault');
+    expect(ud['vault_join_tag']).to.equal('${local.join_tag}');
+    expect(ud['vault_kms_key_id']).to.equal('${aws_kms_key.unseal.arn}');
+  });
+});

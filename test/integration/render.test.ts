@@ -1,0 +1,87 @@
+/**
+ * Proof against the real parser: every example (qa and production) and every
+ * golden fixture is parsed by Nomad (`/v1/jobs/parse`) and must equal our JSON
+ * model field by field; canonicalized, it must pass `/v1/validate/job`, and so
+ * must our JSON model itself; `nomad fmt -check` must find nothing to change.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { NomadClient } from '../../src/nomad/client.js';
+import { renderAll, type RenderedJob } from '../../src/nomad/render.js';
+import { readSpecFiles } from '../../src/spec/files.js';
+import { loadSet, resolveEnvironment } from '../../src/spec/load.js';
+import { renderGoldenCase } from '../helpers/spec-golden.js';
+import { compareJobs, fmtCheck, nomadBinary, parseWithNomad, validateWithNomad } from '../helpers/spec-nomad.js';
+import { useStack, type TestStack } from '../helpers/stack.js';
+
+describe('rendered jobs against the real Nomad', function () {
+  let stack: TestStack;
+  let nomad: NomadClient;
+  const jobs: { label: string; job: RenderedJob }[] = [];
+
+  before(async function () {
+    this.timeout(40 * 60_000);
+    stack = await useStack();
+    nomad = new NomadClient(stack.config.nomad);
+    const set = loadSet(await readSpecFiles(['jobs/services', 'jobs/environments']));
+    for (const env of ['qa', 'production']) {
+      for (const job of renderAll(resolveEnvironment(set, env))) jobs.push({ label: `${env}/${job.name}`, job });
+    }
+    for (const name of readdirSync('test/fixtures/golden').sort()) {
+      jobs.push({ label: `golden/${name}`, job: (await renderGoldenCase(join('test/fixtures/golden', name))).rendered });
+    }
+  });
+
+  it('covers every example in both environments and every golden fixture', () => {
+    expect(jobs.length).to.equal(9 * 2 + readdirSync('test/fixtures/golden').length);
+  });
+
+  it('parses every output with /v1/jobs/parse into exactly our JSON model', async function () {
+    this.timeout(120_000);
+    for (const { label, job } of jobs) {
+      const parsed = await parseWithNomad(nomad, job.hcl, false);
+      expect(compareJobs(job.job, parsed), label).to.deep.equal([]);
+    }
+  });
+
+  it('validates every canonicalized parse and every JSON model with /v1/validate/job', async function () {
+    this.timeout(120_000);
+    for (const { label, job } of jobs) {
+      const canonical = await parseWithNomad(nomad, job.hcl, true);
+      expect(canonical['ID'], label).to.equal(job.job.ID);
+      for (const [what, candidate] of [
+        ['canonical parse', canonical],
+        ['JSON model', job.job],
+      ] as const) {
+        const v = await validateWithNomad(nomad, candidate);
+        expect({ errors: v.ValidationErrors ?? [], error: v.Error }, `${label} (${what})`).to.deep.equal({ errors: [], error: '' });
+      }
+    }
+  });
+
+  it('finds nothing for nomad fmt -check to change in jobs/generated and the golden files', async function () {
+    this.timeout(60_000);
+    const nomadBin = nomadBinary(stack.env);
+    const committed = await fmtCheck(nomadBin, ['jobs/generated', 'test/fixtures/golden']);
+    expect(committed).to.deep.equal({ code: 0, files: [], stderr: '' });
+    // And on a fresh render, so the check does not depend on committed files.
+    const dir = await mkdtemp(join(tmpdir(), 'hashiship-fmt-'));
+    try {
+      for (const { label, job } of jobs) await writeFile(join(dir, `${label.replace('/', '-')}.nomad.hcl`), job.hcl);
+      expect(await fmtCheck(nomadBin, [dir])).to.deep.equal({ code: 0, files: [], stderr: '' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('detects a mismatch: a changed model no longer equals what Nomad parsed', async () => {
+    // Guards the comparison itself: it must fail when the HCL and the JSON disagree.
+    const { job } = jobs[0]!;
+    const parsed = await parseWithNomad(nomad, job.hcl, false);
+    const changed = { ...job.job, Priority: job.job.Priority + 1 };
+    expect(compareJobs(changed, parsed)).to.deep.equal([`Job.Priority: ours ${job.job.Priority + 1}, Nomad's ${job.job.Priority}`]);
+  });
+});

@@ -1,0 +1,163 @@
+/**
+ * Rendering: golden files, the committed jobs/generated output, determinism,
+ * ownership meta, Fabio tags, digest pinning, secrets by reference, and a fast
+ * parse of every output with hcl2-parser. Nomad itself parses the same outputs in
+ * test/integration/render.test.ts.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { parseHcl } from '../../src/hcl/parser.js';
+import { OwnershipMeta, type Job } from '../../src/nomad/job.js';
+import { renderAll, renderJob } from '../../src/nomad/render.js';
+import { renderJobHcl } from '../../src/nomad/render-hcl.js';
+import { readSpecFiles } from '../../src/spec/files.js';
+import { loadSet, resolveEnvironment, type SpecFile } from '../../src/spec/load.js';
+import { renderGoldenCase } from '../helpers/spec-golden.js';
+
+const GOLDEN = 'test/fixtures/golden';
+
+async function examples(env: string) {
+  const set = loadSet(await readSpecFiles(['jobs/services', 'jobs/environments']));
+  return renderAll(resolveEnvironment(set, env));
+}
+
+function one(files: SpecFile[], env: string, digests?: Record<string, string>): Job {
+  const set = loadSet(files);
+  expect(set.problems).to.deep.equal([]);
+  return renderJob(resolveEnvironment(set, env)[0]!, digests === undefined ? {} : { digests });
+}
+
+const WEB = `name: web
+namespace: shop
+groups:
+  - name: web
+    count: 3
+    ports:
+      http: {to: 8080}
+    update: {canary: 1}
+    services:
+      - port: http
+        tags: [shop]
+        checks:
+          - {type: http, path: /health}
+        routes:
+          - {host: www, path: /}
+          - {host: api.example.net, path: /v1/, strip: /v1, proto: https}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        secrets:
+          - {env: DB_PASSWORD, path: secret/data/shop/db, key: password}
+          - {file: secrets/cert.pem, path: pki/issue/shop, key: certificate}
+        kv:
+          - {env: FLAGS, key: shop/flags}
+`;
+const QA = `name: qa
+registry: registry.qa:5000
+domain: qa.example.com
+vault_role: shop-qa
+`;
+const files = (spec = WEB, env = QA): SpecFile[] => [
+  { file: 'web.yaml', text: spec, kind: 'service' },
+  { file: 'qa.yaml', text: env, kind: 'environment' },
+];
+
+describe('render: golden files', () => {
+  for (const name of readdirSync(GOLDEN).sort()) {
+    // Regression guard for every escaping and layout rule: the bytes are reviewed once, then frozen.
+    it(`${name} renders exactly ${name}.nomad.hcl and ${name}.json (npm run golden rewrites them)`, async () => {
+      const out = await renderGoldenCase(join(GOLDEN, name));
+      expect(out.hcl).to.equal(readFileSync(join(GOLDEN, name, `${name}.nomad.hcl`), 'utf8'));
+      expect(out.json).to.equal(readFileSync(join(GOLDEN, name, `${name}.json`), 'utf8'));
+    });
+  }
+});
+
+describe('render: examples', () => {
+  for (const env of ['qa', 'production']) {
+    it(`jobs/generated/${env} is up to date (npm run golden rewrites it)`, async () => {
+      const jobs = await examples(env);
+      const dir = join('jobs/generated', env);
+      expect(readdirSync(dir).sort()).to.deep.equal(jobs.map((j) => `${j.name}.nomad.hcl`).sort());
+      for (const j of jobs) expect(readFileSync(join(dir, `${j.name}.nomad.hcl`), 'utf8'), j.name).to.equal(j.hcl);
+    });
+  }
+
+  it('is deterministic: the same input gives the same bytes', async () => {
+    const a = await examples('production');
+    const b = await examples('production');
+    expect(a.map((j) => j.hcl)).to.deep.equal(b.map((j) => j.hcl));
+    expect(JSON.stringify(a.map((j) => j.job))).to.equal(JSON.stringify(b.map((j) => j.job)));
+  });
+
+  it('parses with hcl2-parser, and templates, env and meta read back as the model holds them', async () => {
+    for (const env of ['qa', 'production']) {
+      for (const j of await examples(env)) {
+        const doc = parseHcl(j.hcl) as { job: Record<string, [Record<string, unknown>]> };
+        const body = doc.job[j.job.ID]![0];
+        expect(body['meta'], j.name).to.deep.equal([j.job.Meta]);
+        const groups = body['group'] as Record<string, [Record<string, unknown>]>;
+        for (const g of j.job.TaskGroups) {
+          const tasks = groups[g.Name]![0]['task'] as Record<string, [Record<string, unknown>]>;
+          for (const t of g.Tasks) {
+            const tb = tasks[t.Name]![0];
+            expect(tb['config'], `${j.name}/${t.Name}`).to.deep.equal([t.Config]);
+            if (t.Env !== undefined) expect(tb['env']).to.deep.equal([t.Env]);
+            const tpls = (tb['template'] as Record<string, unknown>[] | undefined) ?? [];
+            expect(tpls.map((x) => x['data'])).to.deep.equal((t.Templates ?? []).map((x) => x.EmbeddedTmpl));
+          }
+        }
+      }
+    }
+  });
+});
+
+describe('render: the job model', () => {
+  it('stamps ownership meta: tool, environment and the hash of the job before stamping', () => {
+    const job = one(files(), 'qa');
+    expect(job.Meta[OwnershipMeta.tool]).to.equal('hashiship');
+    expect(job.Meta[OwnershipMeta.environment]).to.equal('qa');
+    expect(job.Meta[OwnershipMeta.specHash]).to.match(/^[0-9a-f]{64}$/);
+    const same = one(files(), 'qa');
+    const changed = one(files(WEB.replace('count: 3', 'count: 4')), 'qa');
+    expect(same.Meta[OwnershipMeta.specHash]).to.equal(job.Meta[OwnershipMeta.specHash]);
+    expect(changed.Meta[OwnershipMeta.specHash]).to.not.equal(job.Meta[OwnershipMeta.specHash]);
+  });
+
+  it('turns routes into urlprefix tags on the service, joined with the domain; canaries keep them plus `canary`', () => {
+    const svc = one(files(), 'qa').TaskGroups[0]!.Services![0]!;
+    expect(svc.Tags).to.deep.equal(['shop', 'urlprefix-www.qa.example.com/', 'urlprefix-api.example.net/v1/ strip=/v1 proto=https']);
+    expect(svc.CanaryTags).to.deep.equal([...svc.Tags!, 'canary']);
+    expect(svc.Checks![0]).to.deep.include({ Name: 'web-http', PortLabel: 'http', Path: '/health', Interval: 10e9, Timeout: 2e9 });
+  });
+
+  it('gives groups with services a shutdown delay so Fabio stops routing first', () => {
+    expect(one(files(), 'qa').TaskGroups[0]!.ShutdownDelay).to.equal(5e9);
+  });
+
+  it('prefixes the environment registry and pins digests passed by the deploy step', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    expect(one(files(), 'qa').TaskGroups[0]!.Tasks[0]!.Config['image']).to.equal('registry.qa:5000/shop/web:1.0');
+    expect(one(files(), 'qa', { 'shop/web': digest }).TaskGroups[0]!.Tasks[0]!.Config['image']).to.equal(`registry.qa:5000/shop/web@${digest}`);
+  });
+
+  it('references secrets by Vault and Consul path in templates, with a vault block, never by value', () => {
+    const task = one(files(), 'qa').TaskGroups[0]!.Tasks[0]!;
+    expect(task.Vault).to.deep.equal({ Role: 'shop-qa', Env: false, DisableFile: false, ChangeMode: 'restart' });
+    expect(task.Templates!.map((t) => [t.DestPath, t.Envvars, t.EmbeddedTmpl])).to.deep.equal([
+      [
+        'secrets/hashiship.env',
+        true,
+        '{{ with secret "secret/data/shop/db" }}DB_PASSWORD={{ index .Data.data "password" | toJSON }}{{ end }}\nFLAGS={{ key "shop/flags" | toJSON }}\n',
+      ],
+      ['secrets/cert.pem', false, '{{ with secret "pki/issue/shop" }}{{ index .Data "certificate" }}{{ end }}'],
+    ]);
+    expect(task.Env).to.equal(undefined);
+  });
+
+  it('writes the HCL from the model alone, so the two cannot disagree', () => {
+    const job = one(files(), 'qa');
+    expect(renderJobHcl(job)).to.equal(renderAll(resolveEnvironment(loadSet(files()), 'qa'))[0]!.hcl);
+  });
+});

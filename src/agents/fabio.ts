@@ -1,7 +1,9 @@
 /**
  * Fabio on every worker: routes from the `urlprefix-` tags of healthy Consul
  * services, read from the local Consul agent over loopback. Its Consul token comes
- * from `FABIO_REGISTRY_CONSUL_TOKEN` in `secrets.env`, written at boot.
+ * from `FABIO_REGISTRY_CONSUL_TOKEN` in `secrets.env`, written at boot; the log level
+ * stays at WARN because Fabio prints its runtime configuration (token included) at
+ * INFO.
  */
 import { attr, comment, properties } from './doc.js';
 import { ports } from './layout.js';
@@ -20,7 +22,8 @@ export const fabioProperties: readonly (readonly [string, string])[] = [
   ['registry.consul.register.name', 'fabio'],
   ['registry.consul.checksRequired', 'one'],
   ['metrics.target', 'prometheus'],
-  ['log.level', 'INFO'],
+  // Fabio logs its whole runtime configuration, Consul token included, at INFO.
+  ['log.level', 'WARN'],
 ];
 
 /** `/etc/fabio/fabio.properties`. */

@@ -403,20 +403,6 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
   });
 }
 
-/** JSON with object keys sorted at every level: the input of the spec hash. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .filter((k) => o[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
 /**
  * Render one service (merged with its environment) as a Nomad job.
  * The job is stamped with {@link OwnershipMeta}: the tool, the environment and
@@ -450,7 +436,8 @@ export function renderJob(r: ResolvedService, opts: RenderOptions = {}): Job {
           }),
     Meta: sortedMap(s.meta) ?? {},
   });
-  const hash = createHash('sha256').update(canonicalJson(unstamped)).digest('hex');
+  // The model is built in a fixed key order (maps sorted), so its JSON is canonical.
+  const hash = createHash('sha256').update(JSON.stringify(unstamped)).digest('hex');
   const meta: Record<string, string> = {
     ...unstamped.Meta,
     [OwnershipMeta.tool]: 'hashiship',

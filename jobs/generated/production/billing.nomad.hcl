@@ -8,7 +8,7 @@ job "billing" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "2752050edab7f6056282e85782527f5e8d31512df3db35851ec45f768aa74f89"
+    hashiship_spec_hash   = "286dbce66c2bd2e2a9dd4723b84069b7b187c46701b01f5b725e2237fe267eb1"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }

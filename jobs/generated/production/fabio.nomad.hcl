@@ -8,7 +8,7 @@ job "fabio" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "c5ad8e4fab16c7a3f5d97e45bc4edf3b27767df9ca29494a40868ec11edc0033"
+    hashiship_spec_hash   = "7e92b07d7b72ab879deb84d5217df69179d6373911388a5d6adf2d04a683c167"
     hashiship_tool        = "hashiship"
   }
 

@@ -8,7 +8,7 @@ job "kafka" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "3df1b6e4aa8722533874d93b1103a161bd74113d3ef98a389372d8c707225621"
+    hashiship_spec_hash   = "7658fcb6acc36e03fc763f46a19b3920b5daa24f4bf53b6c647a826b9de6655a"
     hashiship_tool        = "hashiship"
   }
 

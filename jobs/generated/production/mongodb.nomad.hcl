@@ -8,7 +8,7 @@ job "mongodb" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "6fc9332efb637c2f1dc2ec0e3911b13edf228766e9f559f8e1a1baf061856340"
+    hashiship_spec_hash   = "283588776739d30b625465b8b4331ac46ad320db3e3843ce24f8e44ffdf942b2"
     hashiship_tool        = "hashiship"
   }
 

@@ -8,7 +8,7 @@ job "mysql" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "d1ec80cace879ee9ec63c4ebe20105d61e85ab2c3e966122fe73a312486b89be"
+    hashiship_spec_hash   = "158618f64a1199c6196fb71b91faf34c7e210c16aaf87d65fa735a68889edee9"
     hashiship_tool        = "hashiship"
   }
 

@@ -8,7 +8,7 @@ job "redis" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "723b21884fbbe1820b1f5d12f65beef5f55d532af212b67e1fded75d19dd3074"
+    hashiship_spec_hash   = "b25ce43ca74f895844a9302568368f0630445b4125fc0f0e9a0ad2748ab0c4dc"
     hashiship_tool        = "hashiship"
   }
 

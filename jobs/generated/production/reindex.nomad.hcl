@@ -8,7 +8,7 @@ job "reindex" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "cc4f00483e3f815f770b779303f089c191c337460c50cb0165f91b6d8407a522"
+    hashiship_spec_hash   = "b130b4d7f90cb9fb36602776d2a215a92bf52e38e00c53bbe92b8242a836a9bf"
     hashiship_tool        = "hashiship"
   }
 

@@ -8,7 +8,7 @@ job "reports" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "c6322a58596535fa1f41d9cb87e3bad6b070937f17834f0124905f7536694184"
+    hashiship_spec_hash   = "3752b9b96ec15ed939c674f13d5999baa529360c8389ea8f6af266dfe4acb915"
     hashiship_tool        = "hashiship"
   }
 

@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "d528c85b582f5e1fe47790a2d11c58530676d4bdd081e354b191706d8b81d49e"
+    hashiship_spec_hash   = "154e546bf8ae6bc38043b2f0c338864ad8b2d8511e57f5ed3301c9bf5076a2f8"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"

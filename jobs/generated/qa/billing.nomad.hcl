@@ -8,7 +8,7 @@ job "billing" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "e9feff1960eaec6005a0f47f356264b1acda9f6876f5a4718be818c526143e29"
+    hashiship_spec_hash   = "093189f6d3eda7d4dcb4485dfa22fe537cd46efef4b5b38d7a30a9deb243a8a1"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }

@@ -8,7 +8,7 @@ job "fabio" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "a4759dc52dec7d6a121dd901f6375d839ef183180d821d8d20fa79b4ce60239c"
+    hashiship_spec_hash   = "497ae3a3b5f6009b808917a1f9d072122b8fec306d2377028776bf4fb2a9daab"
     hashiship_tool        = "hashiship"
   }
 

@@ -8,7 +8,7 @@ job "kafka" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "265353659aa2b43153e6c9beb300accfe8132aea062e0b9d5ad26d9dd4894aab"
+    hashiship_spec_hash   = "e8a6192a7b620f27190ef0a315f07acfac3f20113ab32163b5ef704761196f43"
     hashiship_tool        = "hashiship"
   }
 

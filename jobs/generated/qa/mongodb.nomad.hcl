@@ -8,7 +8,7 @@ job "mongodb" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "2ce9fd38ee5802dad10aececdf7619b58217736ffa0804df333b1984799222ea"
+    hashiship_spec_hash   = "610f839595c15b57f995ac47d17a7a55287aa13b2d9e03eadffc4bec768a54f1"
     hashiship_tool        = "hashiship"
   }
 

@@ -8,7 +8,7 @@ job "mysql" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "04e32c9439f2ca37d667fffb9fd52d96e1477a55c2343abddb690fbcffdf3950"
+    hashiship_spec_hash   = "90b7db281481f4704af38f557dd135a6cd9a3dc30a348f7727976497b63859f8"
     hashiship_tool        = "hashiship"
   }
 

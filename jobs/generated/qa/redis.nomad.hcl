@@ -8,7 +8,7 @@ job "redis" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "cace0d54674b23ab13897d4f9e4d586e264fea9eade0bc3d384b1a3b2b69a6c7"
+    hashiship_spec_hash   = "f72fc0db293537f6f371ffd6e214719754ceb61f6d3ae4af885eb5470a06af45"
     hashiship_tool        = "hashiship"
   }
 

@@ -8,7 +8,7 @@ job "reindex" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "c5ee8ba1117731a577feb08ed66613b6b213e3c52a8adbeca504286d1d4d5a4a"
+    hashiship_spec_hash   = "f9497593ae48de671997ab0d43524de6b6a086bf94a87a0b09ae14afffac4ef6"
     hashiship_tool        = "hashiship"
   }
 

@@ -8,7 +8,7 @@ job "reports" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "19a1f8a8148b67be4004abb8d32c267947e0653749ed765061c5cc6df4703ebe"
+    hashiship_spec_hash   = "31994b6ef1e70cc1e06f08c4131c982e71c5e8592eaaf6df898a1fb9c516f77f"
     hashiship_tool        = "hashiship"
   }
 

@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "cd9b56ea7be32d9e7263e2dc763e5f8276d956274c89b1585446a2e588652405"
+    hashiship_spec_hash   = "3372fe52fcd5f8129956756f890147c8df90bc1333480f7a1abec89eeb03f26f"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"

@@ -1,0 +1,169 @@
+/**
+ * Render 1,000 specs to HCL and JSON in one fresh Node process, timed from spawn
+ * to exit (so Node start-up is included), with the process's peak memory; beside
+ * it, the time Nomad's own `/v1/jobs/parse` takes over the same 1,000 HCL outputs.
+ *
+ * The 1,000 specs are the examples in jobs/services, renamed (web-0000, …) and
+ * merged with a `bench` environment. Two processes are measured:
+ *   - render: the merged specs (one JSON document) → the 1,000 jobs as one HCL
+ *     stream and one JSON document (as `hashiship render` prints them);
+ *   - validate + render: the 1,000 YAML files → the same outputs, as `hashiship render` does.
+ * Both run the library compiled by tsc into bench/out (plain `node`, no loader).
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import ts from 'typescript';
+import { parse, stringify } from 'yaml';
+import { resolveConfig } from '../src/config/index.js';
+import { NomadClient } from '../src/nomad/client.js';
+import { renderAll } from '../src/nomad/render.js';
+import { readSpecFiles } from '../src/spec/files.js';
+import { loadSet, resolveEnvironment } from '../src/spec/load.js';
+import { stackEnv, up, type StackOptions } from '../src/stack/stack.js';
+import { homedir } from 'node:os';
+import type { Benchmark, Figure } from './harness.js';
+
+const COUNT = 1000;
+const OUT = resolve('bench/out/render');
+const JS = resolve('bench/out/render-js');
+
+/** Compile the render path (and only it) to plain JavaScript. */
+function compile(): void {
+  const program = ts.createProgram(['src/spec/files.ts', 'src/spec/load.ts', 'src/nomad/render.ts'], {
+    outDir: JS,
+    rootDir: 'src',
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    skipLibCheck: true,
+    types: ['node'],
+  });
+  const r = program.emit();
+  if (r.emitSkipped) throw new Error('bench: tsc could not compile the render path');
+}
+
+/** 1,000 renamed copies of the examples, unique in names and routes. */
+async function dataset(): Promise<void> {
+  await rm(OUT, { recursive: true, force: true });
+  await mkdir(join(OUT, 'services'), { recursive: true });
+  await mkdir(join(OUT, 'environments'), { recursive: true });
+  const names = (await readdir('jobs/services')).sort();
+  const sources = await Promise.all(names.map((n) => readFile(join('jobs/services', n), 'utf8')));
+  for (let i = 0; i < COUNT; i++) {
+    const spec = parse(sources[i % sources.length]!) as { name: string; groups: { services?: { name?: string; routes?: { host?: string }[] }[] }[] };
+    const name = `${spec.name}-${String(i).padStart(4, '0')}`;
+    spec.name = name;
+    for (const g of spec.groups) {
+      (g.services ?? []).forEach((s, si) => {
+        s.name = `${name}-${si}`;
+        for (const r of s.routes ?? []) r.host = `${r.host ?? 'www'}-${i}`;
+      });
+    }
+    await writeFile(join(OUT, 'services', `${name}.yaml`), stringify(spec));
+  }
+  await writeFile(
+    join(OUT, 'environments', 'bench.yaml'),
+    'name: bench\ndatacenters: [dc1]\nregistry: 127.0.0.1:5001\ndomain: bench.example.com\nvault_role: bench-apps\nupdate:\n  auto_promote: false\n',
+  );
+  const set = loadSet(await readSpecFiles([join(OUT, 'services'), join(OUT, 'environments')]));
+  if (set.problems.length > 0) throw new Error(`bench: the dataset does not validate (${set.problems.length} problems)`);
+  const merged = resolveEnvironment(set, 'bench').map((r) => ({ file: r.file, spec: r.spec, environment: r.environment, vaultRole: r.vaultRole }));
+  await writeFile(join(OUT, 'merged.json'), JSON.stringify(merged));
+}
+
+const RENDER_ONLY = `
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { renderJob } from '${JS}/nomad/render.js';
+import { renderJobHcl } from '${JS}/nomad/render-hcl.js';
+const out = process.argv[1];
+mkdirSync(out, { recursive: true });
+const merged = JSON.parse(readFileSync('${OUT}/merged.json', 'utf8'));
+const hcl = [];
+const json = [];
+for (const m of merged) {
+  const job = renderJob({ ...m, origin: () => { throw new Error('unused'); } });
+  hcl.push(renderJobHcl(job));
+  json.push(JSON.stringify({ Job: job }, null, 2));
+}
+writeFileSync(out + '/jobs.nomad.hcl', hcl.join('\\n'));
+writeFileSync(out + '/jobs.json', '[' + json.join(',\\n') + ']\\n');
+process.stdout.write(JSON.stringify({ jobs: merged.length, maxRssKB: process.resourceUsage().maxRSS }));
+`;
+
+const FULL = `
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { readSpecFiles } from '${JS}/spec/files.js';
+import { loadSet, resolveEnvironment } from '${JS}/spec/load.js';
+import { renderAll } from '${JS}/nomad/render.js';
+const out = process.argv[1];
+mkdirSync(out, { recursive: true });
+const set = loadSet(await readSpecFiles(['${OUT}/services', '${OUT}/environments']));
+if (set.problems.length > 0) throw new Error('invalid');
+const jobs = renderAll(resolveEnvironment(set, 'bench'));
+writeFileSync(out + '/jobs.nomad.hcl', jobs.map((j) => j.hcl).join('\\n'));
+writeFileSync(out + '/jobs.json', '[' + jobs.map((j) => JSON.stringify({ Job: j.job }, null, 2)).join(',\\n') + ']\\n');
+process.stdout.write(JSON.stringify({ jobs: jobs.length, maxRssKB: process.resourceUsage().maxRSS }));
+`;
+
+/** Run a script in a fresh `node`, timed from spawn to exit. */
+function timed(script: string, out: string): Promise<{ seconds: number; jobs: number; maxRssMB: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, out], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0) return reject(new Error(`bench worker exited ${code}`));
+      const r = JSON.parse(stdout) as { jobs: number; maxRssKB: number };
+      resolvePromise({ seconds, jobs: r.jobs, maxRssMB: r.maxRssKB / 1024 });
+    });
+  });
+}
+
+/** Nomad's /v1/jobs/parse over the same HCL outputs, one after another. */
+async function nomadParse(hcl: readonly string[]): Promise<number> {
+  const options: StackOptions = {
+    cacheDir: process.env['HASHISHIP_CACHE'] || join(homedir(), '.cache', 'hashiship'),
+    ...(process.env['HASHISHIP_STACK_DIR'] ? { stateDir: process.env['HASHISHIP_STACK_DIR'] } : {}),
+  };
+  await up(options);
+  const nomad = new NomadClient(resolveConfig({ env: stackEnv(options), home: '/nonexistent' }).nomad);
+  const parse1 = (JobHCL: string) => nomad.request('jobs.parse', { method: 'POST', path: '/v1/jobs/parse', data: { JobHCL, Canonicalize: true } });
+  await parse1(hcl[0]!); // connection and first-call warm-up, not measured
+  const started = process.hrtime.bigint();
+  for (const text of hcl) await parse1(text);
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+const bench: Benchmark = {
+  name: 'render',
+  async run() {
+    compile();
+    await dataset();
+    const best = async (script: string, dir: string) => {
+      // Best of three: the machine is shared; the first run also warms the file cache.
+      const runs = [];
+      for (let i = 0; i < 3; i++) runs.push(await timed(script, join(OUT, dir)));
+      return runs.sort((a, b) => a.seconds - b.seconds)[0]!;
+    };
+    const render = await best(RENDER_ONLY, 'out-render');
+    const full = await best(FULL, 'out-full');
+    if (render.jobs !== COUNT || full.jobs !== COUNT) throw new Error('bench: not every spec was rendered');
+    const set = loadSet(await readSpecFiles([join(OUT, 'services'), join(OUT, 'environments')]));
+    const hcl = renderAll(resolveEnvironment(set, 'bench')).map((j) => j.hcl);
+    const nomad = await nomadParse(hcl);
+    const peer = { name: 'nomad /v1/jobs/parse ×1000', value: nomad };
+    const figures: Figure[] = [
+      { label: 'render 1,000 specs to HCL + JSON, one process incl. Node start-up', value: render.seconds, unit: 's', peer, target: '< 1 s' },
+      { label: 'peak memory of that process', value: render.maxRssMB, unit: 'MB', target: '< 250 MB' },
+      { label: 'validate + render 1,000 YAML files (the CLI path), one process incl. start-up', value: full.seconds, unit: 's', peer },
+      { label: 'peak memory of that process', value: full.maxRssMB, unit: 'MB', target: '< 250 MB' },
+    ];
+    return figures;
+  },
+};
+export default bench;

@@ -71,10 +71,14 @@ export const vault: GoBuild = {
   kind: 'go',
   name: 'vault',
   module: 'github.com/hashicorp/vault',
-  version: 'v1.21.4',
+  // 1.21.2 and 1.21.4 (tried) do not compile against any tagged sdk: their branch
+  // uses sdk changes (observations, 3-argument ActivationFunc) that were tagged only
+  // together with others it does not have. 1.21.0 is consistent with the sdk v0.20.0
+  // its go.mod names.
+  version: 'v1.21.0',
   nested: {
     api: 'github.com/hashicorp/vault/api@v1.22.0',
-    sdk: 'github.com/hashicorp/vault/sdk@v0.21.0',
+    sdk: 'github.com/hashicorp/vault/sdk@v0.20.0',
     'api/auth/approle': 'github.com/hashicorp/vault/api/auth/approle@v0.1.0',
     'api/auth/userpass': 'github.com/hashicorp/vault/api/auth/userpass@v0.1.0',
     'api/auth/kubernetes': 'github.com/hashicorp/vault/api/auth/kubernetes@v0.10.0',

@@ -3,7 +3,8 @@
  * against. Rewrites
  *   - test/fixtures/golden/<case>/<case>.{nomad.hcl,json} from <case>.yaml (+ golden.env.yaml),
  *   - jobs/generated/<env>/*.nomad.hcl for every environment in jobs/environments,
- *   - jobs/schema/*.schema.json.
+ *   - jobs/schema/*.schema.json,
+ *   - the key reference in docs/spec.md (between its reference markers).
  * Review the diff before committing it.
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,10 +13,14 @@ import { renderGoldenCase } from '../test/helpers/spec-golden.js';
 import { renderAll } from '../src/nomad/render.js';
 import { readSpecFiles, DefaultPaths } from '../src/spec/files.js';
 import { jsonSchemaFiles } from '../src/spec/json-schema.js';
+import { referenceMarkdown } from '../src/spec/reference.js';
 import { formatProblem } from '../src/errors.js';
 import { loadSet, resolveEnvironment } from '../src/spec/load.js';
 
 const goldenDir = 'test/fixtures/golden';
+/** The markers around the generated reference in docs/spec.md. */
+const REFERENCE_START = '<!-- reference:start (npm run golden) -->';
+const REFERENCE_END = '<!-- reference:end -->';
 let written = 0;
 const write = async (path: string, text: string): Promise<void> => {
   const old = await readFile(path, 'utf8').catch(() => undefined);
@@ -48,4 +53,10 @@ for (const e of set.environments) {
 
 await mkdir('jobs/schema', { recursive: true });
 for (const [name, text] of Object.entries(jsonSchemaFiles())) await write(join('jobs/schema', name), text);
-process.stdout.write(`${written} golden or schema file(s) changed\n`);
+const DOC = 'docs/spec.md';
+const doc = await readFile(DOC, 'utf8');
+const start = doc.indexOf(REFERENCE_START);
+const end = doc.indexOf(REFERENCE_END);
+if (start < 0 || end < start) throw new Error(`${DOC}: reference markers missing`);
+await write(DOC, `${doc.slice(0, start + REFERENCE_START.length)}\n\n${referenceMarkdown()}\n${doc.slice(end)}`);
+process.stdout.write(`${written} golden, schema or docs file(s) changed\n`);

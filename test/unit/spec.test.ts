@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { formatProblem } from '../../src/errors.js';
 import { readSpecFiles } from '../../src/spec/files.js';
 import { jsonSchemaFiles } from '../../src/spec/json-schema.js';
+import { referenceMarkdown } from '../../src/spec/reference.js';
 import { kindOf, loadSet, resolveEnvironment, type SpecFile } from '../../src/spec/load.js';
 import { suggest } from '../../src/spec/suggest.js';
 
@@ -188,6 +189,13 @@ describe('spec: JSON Schema', () => {
     for (const [name, text] of Object.entries(jsonSchemaFiles())) {
       expect(readFileSync(join('jobs/schema', name), 'utf8'), name).to.equal(text);
     }
+  });
+
+  it('is documented: the key reference in docs/spec.md is up to date', () => {
+    const doc = readFileSync('docs/spec.md', 'utf8');
+    const start = '<!-- reference:start (npm run golden) -->';
+    const section = doc.slice(doc.indexOf(start) + start.length, doc.indexOf('<!-- reference:end -->'));
+    expect(section).to.equal(`\n\n${referenceMarkdown()}\n`);
   });
 
   it('is referenced by every example for editors', () => {

@@ -2,13 +2,14 @@ job "reindex" {
   namespace   = "catalog"
   region      = "eu"
   datacenters = ["eu-west-1a", "eu-west-1b"]
+  node_pool   = "default"
   type        = "batch"
   priority    = 50
 
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "b130b4d7f90cb9fb36602776d2a215a92bf52e38e00c53bbe92b8242a836a9bf"
+    hashiship_spec_hash   = "3255252880b09f92dd304b58ad944b264be151c8e704b399f8a1017ff68587bf"
     hashiship_tool        = "hashiship"
   }
 

@@ -1,5 +1,5 @@
 job "reports" {
-  namespace   = "finance"
+  namespace   = "finance-reports"
   region      = "eu"
   datacenters = ["eu-west-1a", "eu-west-1b"]
   type        = "batch"
@@ -8,7 +8,7 @@ job "reports" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "3752b9b96ec15ed939c674f13d5999baa529360c8389ea8f6af266dfe4acb915"
+    hashiship_spec_hash   = "f8656c73943a2434ca0300a0d8384083f5ad89196c1741a708e47524eb643270"
     hashiship_tool        = "hashiship"
   }
 

@@ -2,13 +2,14 @@ job "reindex" {
   namespace   = "catalog"
   region      = "global"
   datacenters = ["dc1"]
+  node_pool   = "default"
   type        = "batch"
   priority    = 50
 
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "f9497593ae48de671997ab0d43524de6b6a086bf94a87a0b09ae14afffac4ef6"
+    hashiship_spec_hash   = "2a221a18219286c13c0e5f30b40de86ea5667cc812a0f88c886351eef5d2aa7a"
     hashiship_tool        = "hashiship"
   }
 

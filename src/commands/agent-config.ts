@@ -1,7 +1,8 @@
 /**
  * `hashiship agent-config <role>`: Consul, Nomad, Vault and Fabio configuration,
  * systemd units and the first-boot script for a cluster role, as files, as
- * cloud-init user data or as JSON; `prometheus` for the Prometheus configuration;
+ * cloud-init user data or as JSON; `prometheus` for the Prometheus configuration
+ * and `prometheus-targets` for its file-based targets read from Consul's catalog;
  * `--terraform-templates <dir>` regenerates terraform/modules/userdata/templates.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -19,7 +20,9 @@ import {
   type Join,
 } from '../agents/index.js';
 import { InputError, type InputProblem } from '../errors.js';
+import { resolveConfig } from '../config/index.js';
 import { prometheusConfig } from '../monitoring/prometheus.js';
+import { readCatalog, targetGroups, writeTargetFiles } from '../monitoring/targets.js';
 
 interface Flags {
   datacenter?: string;
@@ -41,6 +44,7 @@ interface Flags {
   consul?: string;
   caFile?: string;
   consulTokenFile?: string;
+  targetsDir?: string;
   format: string;
   out?: string;
   terraformTemplates?: string;
@@ -120,7 +124,7 @@ export function registerAgentConfig(program: Command): void {
     .description(
       `agent configuration for a cluster role (${agentRoles.join(', ')}), or "prometheus"; secrets are fetched at boot, never embedded`,
     )
-    .argument('[role]', `${agentRoles.join(' | ')} | prometheus`)
+    .argument('[role]', `${agentRoles.join(' | ')} | prometheus | prometheus-targets`)
     .option('--datacenter <name>', 'Consul and Nomad datacenter (default dc1)')
     .option('--region <name>', 'Nomad region (default global)')
     .option('--aws-region <name>', 'AWS region for SSM secrets and the KMS seal (default us-east-1)')
@@ -140,6 +144,10 @@ export function registerAgentConfig(program: Command): void {
     .option('--consul <host:port>', 'prometheus: the Consul agent to discover targets through (default 127.0.0.1:8500)')
     .option('--ca-file <path>', 'prometheus: CA of the agents\' HTTPS (with TLS)')
     .option('--consul-token-file <path>', 'prometheus: file holding a Consul token (with ACLs)')
+    .option(
+      '--targets-dir <dir>',
+      "prometheus: discover through files in this directory (for builds without Consul SD, e.g. Debian's); prometheus-targets: write them there",
+    )
     .option('--format <format>', 'files | cloud-init | json', 'files')
     .option('--out <dir>', 'write the files under this directory instead of printing them')
     .option('--terraform-templates <dir>', 'write the Terraform templates of every role into this directory')
@@ -154,19 +162,29 @@ export function registerAgentConfig(program: Command): void {
         process.stdout.write(`${written.join('\n')}\n`);
         return;
       }
+      const promOptions = {
+        ...(f.consul === undefined ? {} : { consulAddress: f.consul }),
+        ...(f.datacenter === undefined ? {} : { datacenter: f.datacenter }),
+        ...(f.tls && f.caFile !== undefined ? { tls: { caFile: f.caFile } } : {}),
+        ...(f.acl && f.consulTokenFile !== undefined ? { consulTokenFile: f.consulTokenFile } : {}),
+        ...(f.targetsDir === undefined ? {} : { discovery: { kind: 'file', dir: f.targetsDir } as const }),
+      };
+      if (role === 'prometheus-targets') {
+        // Reads Consul's catalog (CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, … as the consul CLI does).
+        if (f.targetsDir === undefined) throw new InputError([{ subject: '--targets-dir', message: 'is required for prometheus-targets' }]);
+        const config = resolveConfig({ env: process.env });
+        const groups = targetGroups(await readCatalog(config.consul, f.datacenter), promOptions);
+        for (const path of await writeTargetFiles(f.targetsDir, groups)) process.stdout.write(`${path}\n`);
+        return;
+      }
       if (role === 'prometheus') {
-        const text = prometheusConfig({
-          ...(f.consul === undefined ? {} : { consulAddress: f.consul }),
-          ...(f.datacenter === undefined ? {} : { datacenter: f.datacenter }),
-          ...(f.tls && f.caFile !== undefined ? { tls: { caFile: f.caFile } } : {}),
-          ...(f.acl && f.consulTokenFile !== undefined ? { consulTokenFile: f.consulTokenFile } : {}),
-        });
+        const text = prometheusConfig(promOptions);
         if (f.out !== undefined) process.stdout.write(`${await writeUnder(f.out, 'prometheus.yml', text, '0644')}\n`);
         else process.stdout.write(text);
         return;
       }
       if (role === undefined || !(agentRoles as readonly string[]).includes(role)) {
-        throw new InputError([{ subject: 'role', message: `must be one of ${agentRoles.join(', ')}, prometheus` }]);
+        throw new InputError([{ subject: 'role', message: `must be one of ${agentRoles.join(', ')}, prometheus, prometheus-targets` }]);
       }
       const options = optionsFrom(role as AgentRole, f);
       if (f.format === 'cloud-init') {

@@ -17,6 +17,7 @@ import {
 import { parseJoin } from '../../src/commands/agent-config.js';
 import { InputError, type InputProblem } from '../../src/errors.js';
 import { prometheusConfig } from '../../src/monitoring/prometheus.js';
+import { targetGroups, type CatalogEntry } from '../../src/monitoring/targets.js';
 import { lit, printTemplate, ref, renderTemplate, type Seg } from '../../src/agents/template.js';
 
 const exec = promisify(execFile);
@@ -255,6 +256,49 @@ describe('monitoring: prometheus configuration', () => {
     expect(consul.authorization).to.deep.include({ credentials_file: '/etc/prometheus/consul-token' });
     expect(consul.consul_sd_configs[0]!.authorization).to.deep.include({ credentials_file: '/etc/prometheus/consul-token' });
     expect(all.find((j) => j.job_name === 'nomad-servers')!.scheme).to.equal('https');
+  });
+
+  it('writes no YAML anchors (readable, and what promtool expects people to edit)', () => {
+    expect(prometheusConfig({ consulTokenFile: '/t' })).not.to.match(/[&*]a\d/);
+  });
+
+  it('with file discovery, reads one target file per job instead of asking Consul', () => {
+    const all = jobs(prometheusConfig({ discovery: { kind: 'file', dir: '/etc/prometheus/targets' } })) as unknown as Record<string, unknown>[];
+    for (const job of all) {
+      expect(job['file_sd_configs'], String(job['job_name'])).to.deep.equal([{ files: [`/etc/prometheus/targets/${String(job['job_name'])}.json`] }]);
+      expect(job['consul_sd_configs']).to.equal(undefined);
+    }
+  });
+
+  it('maps the catalog to targets as the consul_sd relabelling does', () => {
+    const e = (ServiceName: string, Node: string, Address: string, ServicePort: number, ServiceTags: string[], ServiceMeta = {}): CatalogEntry => ({
+      ServiceName,
+      Node,
+      Address,
+      ServicePort,
+      ServiceTags,
+      ServiceMeta,
+      Datacenter: 'qa',
+    });
+    const groups = targetGroups({
+      consul: [e('consul', 'm1', '10.0.0.1', 8300, [])],
+      nomad: [e('nomad', 'm1', '10.0.0.1', 4646, ['http']), e('nomad', 'm1', '10.0.0.1', 4647, ['rpc'])],
+      'nomad-client': [e('nomad-client', 'w1', '10.0.1.1', 4646, ['http'])],
+      fabio: [e('fabio', 'w1', '10.0.1.1', 9998, [])],
+      web: [e('web', 'w1', '10.0.1.1', 23456, ['metrics', 'urlprefix-/'], { metrics_path: '/internal/metrics' }), e('web', 'w1', '10.0.1.1', 23457, [])],
+    });
+    expect(groups.consul).to.deep.equal([
+      { targets: ['10.0.0.1:8500'], labels: { node: 'm1', datacenter: 'qa', instance: 'm1' } },
+      { targets: ['10.0.1.1:8500'], labels: { node: 'w1', datacenter: 'qa', instance: 'w1' } },
+    ]);
+    expect(groups['nomad-servers']).to.deep.equal([{ targets: ['10.0.0.1:4646'], labels: { node: 'm1', datacenter: 'qa' } }]);
+    expect(groups['nomad-clients'][0]!.targets).to.deep.equal(['10.0.1.1:4646']);
+    expect(groups.fabio[0]!.targets).to.deep.equal(['10.0.1.1:9102']);
+    expect(groups.services).to.deep.equal([
+      { targets: ['10.0.1.1:23456'], labels: { service: 'web', node: 'w1', datacenter: 'qa', __metrics_path__: '/internal/metrics' } },
+    ]);
+    expect(groups.vault).to.deep.equal([]);
+    expect(targetGroups({ consul: [e('consul', 'm1', '10.0.0.1', 8300, [])] }, { tls: { caFile: '/ca.pem' } }).consul[0]!.targets).to.deep.equal(['10.0.0.1:8501']);
   });
 
   it('rejects malformed options with every problem listed', () => {

@@ -4,8 +4,11 @@
  * parse of every output with hcl2-parser. Nomad itself parses the same outputs in
  * test/integration/render.test.ts.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parseHcl } from '../../src/hcl/parser.js';
 import { OwnershipMeta, type Job } from '../../src/nomad/job.js';
@@ -159,5 +162,38 @@ describe('render: the job model', () => {
   it('writes the HCL from the model alone, so the two cannot disagree', () => {
     const job = one(files(), 'qa');
     expect(renderJobHcl(job)).to.equal(renderAll(resolveEnvironment(loadSet(files()), 'qa'))[0]!.hcl);
+  });
+});
+
+describe('hashiship render', function () {
+  this.timeout(60_000);
+  const cli = (...args: string[]) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args]).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+
+  it('writes one file per job, HCL or API JSON, identical to the library output', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashiship-render-'));
+    try {
+      const hcl = await cli('render', '--env', 'qa', '--out', join(dir, 'hcl'), 'web', 'redis');
+      expect(hcl.code).to.equal(0);
+      expect(readdirSync(join(dir, 'hcl')).sort()).to.deep.equal(['redis.nomad.hcl', 'web.nomad.hcl']);
+      expect(readFileSync(join(dir, 'hcl', 'web.nomad.hcl'), 'utf8')).to.equal(readFileSync('jobs/generated/qa/web.nomad.hcl', 'utf8'));
+      const json = await cli('render', '--env', 'qa', '--format', 'json', '--out', join(dir, 'json'), 'web');
+      expect(json.code).to.equal(0);
+      const doc = JSON.parse(readFileSync(join(dir, 'json', 'web.json'), 'utf8')) as { Job: Job };
+      const [web] = (await examples('qa')).filter((j) => j.name === 'web');
+      expect(doc.Job).to.deep.equal(web!.job);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses unknown services and formats with exit 1, writing nothing', async () => {
+    const r = await cli('render', '--env', 'qa', 'wbe');
+    expect(r).to.deep.include({ code: 1, stdout: '', stderr: 'Error: wbe: no service named `wbe`; did you mean `web`?\n' });
+    const f = await cli('render', '--env', 'qa', '--format', 'yaml');
+    expect(f).to.deep.include({ code: 1, stdout: '', stderr: 'Error: --format: `yaml` is not hcl or json\n' });
   });
 });

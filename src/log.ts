@@ -27,7 +27,83 @@ export type Event =
   | { readonly kind: 'stack.configure'; readonly component: StackComponent; readonly step: string }
   | { readonly kind: 'stack.stop'; readonly component: StackComponent; readonly pid: number }
   | { readonly kind: 'heartbeat'; readonly waitingFor: string; readonly seconds: number }
+  | DeployEvent
   | { readonly kind: 'debug'; readonly message: string };
+
+/** Allocation health as the deploy watch reports it. */
+export type AllocHealth = 'placed' | 'running' | 'healthy' | 'unhealthy' | 'failed' | 'complete' | 'lost' | 'stopped';
+
+/** How a service's deploy ended. */
+export type DeployOutcome =
+  | 'successful'
+  | 'unchanged'
+  | 'registered'
+  | 'promotion-ready'
+  | 'reverted'
+  | 'failed'
+  | 'placement'
+  | 'refused'
+  | 'error'
+  | 'stopped';
+
+/** Progress of plan, deploy and promote-canaries (src/deploy); every event names its job. */
+export type DeployEvent =
+  | { readonly kind: 'deploy.plan'; readonly job: string; readonly action: 'create' | 'update' | 'none' | 'stop'; readonly detail: string }
+  | { readonly kind: 'deploy.skip'; readonly job: string; readonly reason: string }
+  | {
+      readonly kind: 'deploy.counts';
+      readonly job: string;
+      readonly group: string;
+      readonly count: number;
+      readonly spec: number;
+      readonly reason: string;
+    }
+  | { readonly kind: 'deploy.register'; readonly job: string; readonly evalId: string; readonly jobModifyIndex: number }
+  | { readonly kind: 'deploy.evaluation'; readonly job: string; readonly evalId: string; readonly status: string; readonly detail?: string }
+  | {
+      readonly kind: 'deploy.deployment';
+      readonly job: string;
+      readonly deploymentId: string;
+      readonly version: number;
+      readonly status: string;
+      readonly description: string;
+      readonly healthy: number;
+      readonly desired: number;
+      readonly canaries: number;
+      /** When Nomad changed the deployment (ms since the epoch), from its ModifyTime. */
+      readonly changedAt?: number;
+    }
+  | {
+      readonly kind: 'deploy.alloc';
+      readonly job: string;
+      readonly allocId: string;
+      readonly group: string;
+      readonly version: number;
+      readonly health: AllocHealth;
+      readonly canary: boolean;
+      readonly node?: string;
+      readonly detail?: string;
+    }
+  | {
+      readonly kind: 'deploy.check';
+      readonly job: string;
+      readonly allocId: string;
+      readonly check: string;
+      readonly status: string;
+      readonly output: string;
+    }
+  | { readonly kind: 'deploy.promote'; readonly job: string; readonly deploymentId: string; readonly groups: readonly string[] }
+  | { readonly kind: 'deploy.revert'; readonly job: string; readonly fromVersion: number; readonly toVersion: number }
+  | { readonly kind: 'deploy.stop'; readonly job: string; readonly reason: string }
+  | { readonly kind: 'deploy.diagnosis'; readonly job: string; readonly lines: readonly string[] }
+  | {
+      readonly kind: 'deploy.done';
+      readonly job: string;
+      readonly outcome: DeployOutcome;
+      readonly exitCode: number;
+      readonly seconds: number;
+      readonly message: string;
+    };
 
 export type EventKind = Event['kind'];
 

@@ -2,6 +2,7 @@
  * Helpers shared by the command files: exit codes, output mode, event printing.
  */
 import type { Command } from 'commander';
+import { describeDeployEvent } from '../deploy/events.js';
 import type { Event, Logger } from '../log.js';
 
 /** Record the exit code a command wants; `cli.ts` returns it. */
@@ -34,6 +35,20 @@ export function describeEvent(e: Event): string | undefined {
       return `waiting  ${e.waitingFor} (${e.seconds.toFixed(0)} s)`;
     case 'debug':
       return undefined;
+    case 'deploy.plan':
+    case 'deploy.skip':
+    case 'deploy.counts':
+    case 'deploy.register':
+    case 'deploy.evaluation':
+    case 'deploy.deployment':
+    case 'deploy.alloc':
+    case 'deploy.check':
+    case 'deploy.promote':
+    case 'deploy.revert':
+    case 'deploy.stop':
+    case 'deploy.diagnosis':
+    case 'deploy.done':
+      return describeDeployEvent(e);
   }
 }
 

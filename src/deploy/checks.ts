@@ -1,0 +1,137 @@
+/**
+ * Consul health checks of a job's services, followed with Consul blocking
+ * queries while a deployment runs. A failing allocation is stopped (and its
+ * checks deregistered) as soon as the deployment fails, so the check output a
+ * diagnosis needs has to be kept while it is visible.
+ */
+import { EventEmitter } from 'node:events';
+import type { ConsulConfig } from '../config/index.js';
+import { consulCall, createConsul, type ConsulApi } from '../consul/client.js';
+import type { JobSpecLike } from '../nomad/jobs.js';
+
+/** One check of one allocation's service, as last seen. */
+export interface CheckRecord {
+  readonly allocId: string;
+  readonly service: string;
+  readonly check: string;
+  /** passing, warning, critical. */
+  readonly status: string;
+  readonly output: string;
+  /** The last output seen while the check was not passing. */
+  readonly lastFailure?: string;
+}
+
+/** Consul's answer row for a check (the fields hashiship reads). */
+export interface ConsulCheck {
+  readonly CheckID: string;
+  readonly Name: string;
+  readonly Status: string;
+  readonly Output: string;
+  readonly ServiceID: string;
+  readonly ServiceName: string;
+}
+
+const ALLOC_IN_SERVICE_ID = /_nomad-task-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-/;
+
+/** The allocation ID inside a Nomad-registered Consul service ID, if any. */
+export function allocOfServiceId(serviceId: string): string | undefined {
+  return ALLOC_IN_SERVICE_ID.exec(serviceId)?.[1];
+}
+
+/** The Consul service names a job registers (group and task services with the Consul provider). */
+export function consulServicesOf(job: JobSpecLike): string[] {
+  const names = new Set<string>();
+  for (const g of job.TaskGroups ?? []) {
+    const services = [...(g.Services ?? []), ...(g.Tasks ?? []).flatMap((t) => t.Services ?? [])];
+    for (const s of services) {
+      if (s.Name !== undefined && s.Name !== '' && (s.Provider ?? 'consul') === 'consul' && !s.Name.includes('${')) names.add(s.Name);
+    }
+  }
+  return [...names].sort();
+}
+
+/** Receives a check whose status changed. */
+export type CheckListener = (r: CheckRecord) => void;
+
+/**
+ * Follows the checks of some Consul services and remembers, per allocation, each
+ * check's status and its last failing output.
+ */
+export class CheckTracker {
+  readonly #records = new Map<string, CheckRecord>();
+  readonly #consul: ConsulApi;
+  readonly #ctx = new EventEmitter();
+  #stopped = false;
+  readonly #loops: Promise<void>[] = [];
+
+  constructor(
+    readonly config: ConsulConfig,
+    readonly onChange: CheckListener = () => {},
+  ) {
+    this.#consul = createConsul(config);
+    this.#ctx.setMaxListeners(0);
+  }
+
+  /** Start following these services (each in its own blocking loop). */
+  follow(services: readonly string[]): void {
+    for (const s of services) this.#loops.push(this.#loop(s));
+  }
+
+  /** Record one answer (exposed for the loops and for tests of the bookkeeping). */
+  record(rows: readonly ConsulCheck[]): void {
+    for (const row of rows) {
+      const allocId = allocOfServiceId(row.ServiceID);
+      if (allocId === undefined) continue;
+      const key = `${row.ServiceID}/${row.CheckID}`;
+      const prev = this.#records.get(key);
+      const failing = row.Status !== 'passing';
+      const rec: CheckRecord = {
+        allocId,
+        service: row.ServiceName,
+        check: row.Name,
+        status: row.Status,
+        output: row.Output.trim(),
+        ...(failing ? { lastFailure: row.Output.trim() } : prev?.lastFailure === undefined ? {} : { lastFailure: prev.lastFailure }),
+      };
+      this.#records.set(key, rec);
+      if (prev === undefined || prev.status !== rec.status) this.onChange(rec);
+    }
+  }
+
+  /** The checks seen for an allocation. */
+  forAlloc(allocId: string): CheckRecord[] {
+    return [...this.#records.values()].filter((r) => r.allocId === allocId);
+  }
+
+  /** Stop every loop (pending requests are cancelled). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    (this.#ctx as EventEmitter & { canceled?: boolean }).canceled = true;
+    this.#ctx.emit('cancel');
+    await Promise.allSettled(this.#loops);
+  }
+
+  async #loop(service: string): Promise<void> {
+    let index = '0';
+    let failures = 0;
+    while (!this.#stopped) {
+      try {
+        const ctx = Object.assign(this.#ctx, { includeResponse: true });
+        const opts = { service, index, wait: '30s', timeout: 45_000, ctx };
+        const [res, body] = (await consulCall(this.config, 'health.checks', () =>
+          this.#consul.health.checks(opts as unknown as Parameters<ConsulApi['health']['checks']>[0]),
+        )) as unknown as [{ headers: Record<string, string | undefined> }, ConsulCheck[]];
+        if (this.#stopped) return;
+        failures = 0;
+        this.record(body);
+        const next = res.headers['x-consul-index'] ?? '0';
+        index = BigInt(next) < BigInt(index) ? '0' : next;
+      } catch {
+        if (this.#stopped) return;
+        // Diagnosis degrades without check output; never fail a deploy for it.
+        if (++failures >= 3) return;
+        await new Promise((r) => setTimeout(r, 500 * failures));
+      }
+    }
+  }
+}

@@ -1,0 +1,543 @@
+/**
+ * Plan and deploy an environment: plan every job (Nomad's plan API), then per
+ * job check ownership, skip when nothing changed, register with the modify
+ * index enforced, watch to the outcome, and explain a failure. Services run
+ * concurrently up to a limit; the result carries each service's outcome and
+ * the worst exit code. Outcomes map to typed errors: {@link RevertedError} (3),
+ * {@link DeployFailedError} (4), {@link PlacementError} (5), {@link GateError} (6);
+ * healthy canaries waiting for promotion are a result with exit code 10.
+ */
+import {
+  DeployFailedError,
+  ExitCode,
+  GateError,
+  HashishipError,
+  InputError,
+  PlacementError,
+  RevertedError,
+  exitCodeOf,
+  type ContextLine,
+} from '../errors.js';
+import type { DeployOutcome, Logger } from '../log.js';
+import { OwnershipMeta } from '../nomad/job.js';
+import type { Deployment } from '../nomad/deployments.js';
+import type { JobSpecLike, JobStub } from '../nomad/jobs.js';
+import { CheckTracker, consulServicesOf } from './checks.js';
+import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
+import { groupedLogger } from './events.js';
+import type { InputSet, JobInput } from './inputs.js';
+import { jobHash, jobPlan, planDocument, type JobPlan, type PlanDocument, type StopPlan } from './plan.js';
+import { checkOwnership, ownershipOf, planPrepared, prepareJob, registerEnforced, type PreparedJob } from './register.js';
+import type { DeployContext } from './runtime.js';
+import { watchDeployment, watchRegistration, type Until, type WatchOutcome } from './watch.js';
+
+/** Run `fn` over `items` with at most `limit` running at once; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+/**
+ * The exit code of several services: the largest failure code (2–6) when any
+ * service failed; otherwise 10 when any waits for promotion; otherwise 0.
+ */
+export function worstExitCode(codes: readonly number[]): number {
+  const failures = codes.filter((c) => c !== ExitCode.ok && c !== ExitCode.promotionReady);
+  if (failures.length > 0) return Math.max(...failures);
+  return codes.includes(ExitCode.promotionReady) ? ExitCode.promotionReady : ExitCode.ok;
+}
+
+/** The jobs hashiship owns in an environment (running or pending; periodic children excluded). */
+export async function ownedJobs(ctx: DeployContext, environment: string): Promise<JobStub[]> {
+  const all = await ctx.nomad.jobs.list();
+  return all.filter(
+    (j) =>
+      j.Meta?.[OwnershipMeta.tool] === 'hashiship' &&
+      j.Meta?.[OwnershipMeta.environment] === environment &&
+      j.Stop !== true &&
+      (j.ParentID ?? '') === '',
+  );
+}
+
+/** Options of {@link planEnvironment}. */
+export interface PlanOptions {
+  /** Register the spec's counts even where the autoscaler set others. @default false */
+  readonly resetCounts?: boolean;
+  /** How many jobs to plan at once. @default 4 */
+  readonly parallel?: number;
+}
+
+/** A plan with the prepared jobs it was computed for (needed to apply it). */
+export interface PlannedEnvironment {
+  readonly document: PlanDocument;
+  readonly prepared: ReadonlyMap<string, PreparedJob>;
+}
+
+/**
+ * Plan every job of an input set; when the set is the whole environment, the
+ * jobs hashiship owns there without a spec are listed as stops.
+ * @throws {ServerError} when Nomad cannot be reached or refuses a plan.
+ */
+export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: PlanOptions = {}): Promise<PlannedEnvironment> {
+  const prepared = new Map<string, PreparedJob>();
+  const plans = await mapLimit(set.inputs, opts.parallel ?? 4, async (input) => {
+    const p = await prepareJob(ctx.nomad.jobs, input, { environment: set.environment, resetCounts: opts.resetCounts === true });
+    prepared.set(p.job.ID, p);
+    const response = await planPrepared(ctx.nomad.jobs, p);
+    return jobPlan(
+      {
+        source: input.source,
+        job: p.job,
+        exists: p.live !== undefined,
+        ...(p.live === undefined ? {} : { liveVersion: p.live.Version }),
+        ownership: p.ownership,
+        preservedCounts: p.preserved,
+        response,
+      },
+      ctx.redactor,
+    );
+  });
+  let stops: StopPlan[] = [];
+  if (set.complete) {
+    const wanted = new Set(set.inputs.map((i) => i.job.ID));
+    stops = (await ownedJobs(ctx, set.environment))
+      .filter((j) => !wanted.has(j.ID))
+      .sort((a, b) => (a.ID < b.ID ? -1 : 1))
+      .map((j) => ({ id: j.ID, jobModifyIndex: j.JobModifyIndex, reason: `owned by hashiship in ${set.environment}; its spec was removed` }));
+  }
+  const document = planDocument(set.environment, plans, stops, new Date(ctx.runtime.now()));
+  for (const j of document.jobs) {
+    const d = j.diffText.length;
+    ctx.runtime.log({
+      kind: 'deploy.plan',
+      job: j.id,
+      action: j.action,
+      detail: j.action === 'none' ? '' : `${d} diff line${d === 1 ? '' : 's'}, job modify index ${j.jobModifyIndex}`,
+    });
+  }
+  for (const s of document.stops) ctx.runtime.log({ kind: 'deploy.plan', job: s.id, action: 'stop', detail: s.reason });
+  return { document, prepared };
+}
+
+/** Options of {@link deployEnvironment}. */
+export interface DeployOptions extends PlanOptions {
+  /** @default "healthy" */
+  readonly until?: Until;
+  /** Overwrite a job hashiship does not own in this environment. @default false */
+  readonly forceOwner?: boolean;
+  /** Per-service deadline; default: twice the longest progress deadline plus two minutes. */
+  readonly timeoutMs?: number;
+  /** @default 30000 */
+  readonly heartbeatMs?: number;
+  /** Apply exactly this plan (from `plan --out`): refuse any job that changed since. */
+  readonly plan?: PlanDocument;
+  /** Keep each service's events together (on by default when more than one runs at once). */
+  readonly grouped?: boolean;
+  readonly signal?: AbortSignal;
+  /** Passed to the watch (tests shorten them). */
+  readonly deploymentLookupMs?: number;
+  readonly revertLookupMs?: number;
+}
+
+/** The outcome of one service. */
+export interface ServiceResult {
+  readonly job: string;
+  readonly outcome: DeployOutcome;
+  readonly exitCode: number;
+  readonly seconds: number;
+  /** One line. */
+  readonly message: string;
+  readonly version?: number;
+  readonly deploymentId?: string;
+  /** The diagnosis of a failure, as printed. */
+  readonly diagnosis: readonly string[];
+  /** The typed error of a failure. */
+  readonly error?: HashishipError;
+}
+
+/** The outcome of a deploy. */
+export interface DeployResult {
+  readonly environment: string;
+  readonly results: readonly ServiceResult[];
+  readonly exitCode: number;
+}
+
+const DefaultProgressDeadlineMs = 600_000;
+
+/** Twice the job's longest progress deadline (default 10 min) plus two minutes: room for a failure and its revert. */
+export function defaultTimeoutMs(job: JobSpecLike): number {
+  const ns = Math.max(
+    0,
+    job.Update?.ProgressDeadline ?? 0,
+    ...(job.TaskGroups ?? []).map((g) => g.Update?.ProgressDeadline ?? 0),
+  );
+  const ms = ns > 0 ? ns / 1e6 : DefaultProgressDeadlineMs;
+  return 2 * ms + 120_000;
+}
+
+function ctxWithLog(ctx: DeployContext, log: Logger): DeployContext {
+  return { ...ctx, runtime: { ...ctx.runtime, log } };
+}
+
+function outcomeName(err: unknown): DeployOutcome {
+  if (err instanceof RevertedError) return 'reverted';
+  if (err instanceof DeployFailedError) return 'failed';
+  if (err instanceof PlacementError) return 'placement';
+  if (err instanceof GateError) return 'refused';
+  return 'error';
+}
+
+/** How one service ended, when it did not fail. */
+export interface Settled {
+  readonly outcome: DeployOutcome;
+  readonly exitCode: number;
+  readonly message: string;
+  readonly version?: number;
+  readonly deploymentId?: string;
+}
+
+/** A diagnosis attached to a failure error, so callers can print it. */
+export class Diagnosed {
+  constructor(
+    readonly error: HashishipError,
+    readonly lines: readonly string[],
+  ) {}
+}
+
+function firstCause(d: Diagnosis): ContextLine[] {
+  const a = d.allocations[0];
+  const p = d.placement[0];
+  if (a !== undefined) return [['Cause', a.cause.cause]];
+  if (p !== undefined) return [['Cause', `group ${p.group}: ${p.reasons.join('; ') || 'no capacity'}`]];
+  return [];
+}
+
+/**
+ * Turn a watch outcome into a result, or (for a failure) into its typed error
+ * with the diagnosis; the diagnosis is also emitted as a `deploy.diagnosis` event.
+ */
+async function settle(ctx: DeployContext, jobId: string, outcome: WatchOutcome, checks: CheckTracker | undefined): Promise<Settled> {
+  const forAlloc = (id: string) => checks?.forAlloc(id) ?? [];
+  const explain = async (input: Parameters<typeof diagnose>[1]): Promise<Diagnosis> => {
+    const d = await diagnose(ctx.nomad, input, ctx.redactor);
+    ctx.runtime.log({ kind: 'deploy.diagnosis', job: jobId, lines: formatDiagnosis(d) });
+    return d;
+  };
+  const depContext = (d: Deployment | undefined): ContextLine[] =>
+    d === undefined ? [] : [['Deployment', `${d.ID} (version ${d.JobVersion}): ${d.StatusDescription}`]];
+  switch (outcome.kind) {
+    case 'successful':
+      return {
+        outcome: 'successful',
+        exitCode: ExitCode.ok,
+        message: `version ${outcome.version ?? '?'} ${outcome.deployment === undefined ? 'running' : `deployed (deployment ${outcome.deployment.ID.slice(0, 8)} successful)`}`,
+        ...(outcome.version === undefined ? {} : { version: outcome.version }),
+        ...(outcome.deployment === undefined ? {} : { deploymentId: outcome.deployment.ID }),
+      };
+    case 'registered':
+      return { outcome: 'registered', exitCode: ExitCode.ok, message: outcome.detail };
+    case 'promotion-ready':
+      return {
+        outcome: 'promotion-ready',
+        exitCode: ExitCode.promotionReady,
+        message: `canaries of version ${outcome.deployment.JobVersion} are healthy and wait for promotion (hashiship promote-canaries)`,
+        version: outcome.deployment.JobVersion,
+        deploymentId: outcome.deployment.ID,
+      };
+    case 'placement': {
+      const groups = Object.keys(outcome.evaluation.FailedTGAllocs ?? {}).sort();
+      const d = await explain({
+        job: jobId,
+        headline: `placement failed for group${groups.length === 1 ? '' : 's'} ${groups.join(', ')}`,
+        notes: [
+          `The job stays registered; Nomad places it when capacity frees up${outcome.evaluation.BlockedEval ? ` (blocked evaluation ${outcome.evaluation.BlockedEval.slice(0, 8)})` : ''}.`,
+        ],
+        evaluation: outcome.evaluation,
+        ...(outcome.deployment === undefined ? {} : { deployment: outcome.deployment }),
+        checks: forAlloc,
+      });
+      throw new Diagnosed(
+        new PlacementError(`${jobId}: the scheduler could not place ${groups.join(', ')}`, {
+          context: [['Job', jobId], ['Evaluation', outcome.evaluation.ID], ...depContext(outcome.deployment), ...firstCause(d)],
+        }),
+        formatDiagnosis(d),
+      );
+    }
+    case 'failed': {
+      const d = await explain({
+        job: jobId,
+        headline: outcome.reverted ? `${outcome.reason}; rolled back` : `${outcome.reason}; not rolled back`,
+        notes: outcome.notes,
+        ...(outcome.deployment === undefined ? {} : { deployment: outcome.deployment }),
+        allocations: outcome.allocations,
+        checks: forAlloc,
+      });
+      const context: ContextLine[] = [
+        ['Job', jobId],
+        ...depContext(outcome.deployment),
+        ...(outcome.revert === undefined ? [] : ([['Revert', `${outcome.revert.ID} (version ${outcome.revert.JobVersion}): ${outcome.revert.Status}`]] as ContextLine[])),
+        ...firstCause(d),
+      ];
+      const error = outcome.reverted
+        ? new RevertedError(`${jobId}: deployment failed and Nomad rolled back`, { context })
+        : new DeployFailedError(`${jobId}: deployment failed and was not rolled back`, { context });
+      throw new Diagnosed(error, formatDiagnosis(d));
+    }
+    case 'timeout': {
+      const d = await explain({
+        job: jobId,
+        headline: outcome.reason,
+        notes: ['hashiship stopped waiting; Nomad carries on with the deployment.'],
+        ...(outcome.deployment === undefined ? {} : { deployment: outcome.deployment }),
+        allocations: outcome.allocations,
+        checks: forAlloc,
+      });
+      throw new Diagnosed(
+        new DeployFailedError(`${jobId}: no outcome by the deadline`, { context: [['Job', jobId], ...depContext(outcome.deployment), ...firstCause(d)] }),
+        formatDiagnosis(d),
+      );
+    }
+  }
+}
+
+function checkTracker(ctx: DeployContext, job: JobSpecLike): CheckTracker | undefined {
+  const services = consulServicesOf(job);
+  if (ctx.consul === undefined || services.length === 0) return undefined;
+  const log = ctx.runtime.log;
+  const tracker = new CheckTracker(ctx.consul, (r) => {
+    log(
+      ctx.redactor.deep({
+        kind: 'deploy.check',
+        job: job.ID,
+        allocId: r.allocId,
+        check: r.check,
+        status: r.status,
+        output: r.status === 'passing' ? '' : (r.output.split('\n')[0] ?? '').slice(0, 200),
+      }),
+    );
+  });
+  tracker.follow(services);
+  return tracker;
+}
+
+/**
+ * Deploy one planned job: ownership check, skip when unchanged, register with
+ * the plan's modify index enforced, watch, explain.
+ * @throws {GateError} for a foreign job or a job changed since the plan (exit 6);
+ * {@link Diagnosed} wrapping {@link RevertedError}, {@link DeployFailedError} or
+ * {@link PlacementError} with the diagnosis lines; {@link ServerError} when Nomad fails.
+ */
+export async function deployPlanned(
+  ctx: DeployContext,
+  prepared: PreparedJob,
+  planned: JobPlan,
+  opts: DeployOptions & { readonly environment: string },
+): Promise<Settled> {
+  const id = prepared.job.ID;
+  checkOwnership(id, opts.environment, planned.ownership, opts.forceOwner === true);
+  if (planned.action === 'none') {
+    ctx.runtime.log({ kind: 'deploy.skip', job: id, reason: `no changes; version ${planned.liveVersion ?? '?'} stays, nothing registered` });
+    return { outcome: 'unchanged', exitCode: ExitCode.ok, message: 'no changes', ...(planned.liveVersion === undefined ? {} : { version: planned.liveVersion }) };
+  }
+  for (const c of prepared.preserved) ctx.runtime.log({ kind: 'deploy.counts', job: id, group: c.group, count: c.count, spec: c.spec, reason: c.reason });
+  const start = ctx.runtime.now();
+  const tracker = checkTracker(ctx, prepared.job);
+  try {
+    const reg = await registerEnforced(ctx.nomad.jobs, prepared.job, planned.jobModifyIndex);
+    ctx.runtime.log({ kind: 'deploy.register', job: id, evalId: reg.EvalID, jobModifyIndex: reg.JobModifyIndex });
+    const outcome = await watchRegistration(
+      ctx,
+      { job: prepared.job, evalId: reg.EvalID, evalCreateIndex: reg.EvalCreateIndex, jobModifyIndex: reg.JobModifyIndex },
+      {
+        until: opts.until ?? 'healthy',
+        deadline: start + (opts.timeoutMs ?? defaultTimeoutMs(prepared.job)),
+        heartbeatMs: opts.heartbeatMs ?? 30_000,
+        ...(tracker === undefined ? {} : { checks: tracker }),
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        ...(opts.deploymentLookupMs === undefined ? {} : { deploymentLookupMs: opts.deploymentLookupMs }),
+        ...(opts.revertLookupMs === undefined ? {} : { revertLookupMs: opts.revertLookupMs }),
+      },
+    );
+    return await settle(ctx, id, outcome, tracker);
+  } finally {
+    await tracker?.stop();
+  }
+}
+
+/**
+ * Check that a saved plan still describes the inputs: same environment, every
+ * planned job present with the same job hash.
+ * @throws {InputError} for a plan of another environment; {@link GateError} for a job whose spec changed since.
+ */
+export function checkSavedPlan(saved: PlanDocument, fresh: PlanDocument): void {
+  if (saved.kind !== 'hashiship.plan' || saved.version !== 1) {
+    throw new InputError([{ subject: '--plan', message: 'not a hashiship plan (kind hashiship.plan, version 1)' }]);
+  }
+  if (saved.environment !== fresh.environment) {
+    throw new InputError([{ subject: '--plan', message: `the plan is for ${saved.environment}, not ${fresh.environment}` }]);
+  }
+}
+
+async function runService(
+  ctx: DeployContext,
+  id: string,
+  fn: () => Promise<Settled>,
+): Promise<ServiceResult> {
+  const start = ctx.runtime.now();
+  let r: ServiceResult;
+  try {
+    const s = await fn();
+    r = { job: id, ...s, seconds: (ctx.runtime.now() - start) / 1000, diagnosis: [] };
+  } catch (err) {
+    const error = err instanceof Diagnosed ? err.error : err;
+    const lines = err instanceof Diagnosed ? err.lines : [];
+    const message = error instanceof HashishipError ? error.message : `internal: ${(error as Error)?.message ?? String(error)}`;
+    r = {
+      job: id,
+      outcome: outcomeName(error),
+      exitCode: exitCodeOf(error),
+      seconds: (ctx.runtime.now() - start) / 1000,
+      message: ctx.redactor.text(message),
+      diagnosis: lines,
+      ...(error instanceof HashishipError ? { error } : {}),
+    };
+  }
+  ctx.runtime.log({ kind: 'deploy.done', job: id, outcome: r.outcome, exitCode: r.exitCode, seconds: r.seconds, message: r.message });
+  return r;
+}
+
+/**
+ * Deploy an input set: plan it (or check it against a saved plan), then deploy
+ * each changed job concurrently (`parallel`, default 4), then stop the jobs
+ * whose spec was removed. Never throws for one service's failure: each ends in
+ * its {@link ServiceResult} and the result's exit code is the worst.
+ * @throws {InputError} for a saved plan of another environment; {@link ServerError} when planning fails.
+ */
+export async function deployEnvironment(ctx0: DeployContext, set: InputSet, opts: DeployOptions = {}): Promise<DeployResult> {
+  const parallel = Math.max(1, opts.parallel ?? 4);
+  const grouped = opts.grouped ?? (parallel > 1 && set.inputs.length > 1);
+  const glog = grouped ? groupedLogger(ctx0.runtime.log, { heartbeatMs: opts.heartbeatMs ?? 30_000, now: ctx0.runtime.now }) : undefined;
+  const ctx = glog === undefined ? ctx0 : ctxWithLog(ctx0, glog);
+  try {
+    const { document: fresh, prepared } = await planEnvironment(ctx, set, opts);
+    const saved = opts.plan;
+    if (saved !== undefined) checkSavedPlan(saved, fresh);
+    const freshById = new Map(fresh.jobs.map((j) => [j.id, j]));
+    // With a saved plan, exactly its jobs; otherwise every planned job.
+    const targets: { id: string; planned?: JobPlan; fresh?: JobPlan }[] =
+      saved === undefined
+        ? fresh.jobs.map((j) => ({ id: j.id, planned: j, fresh: j }))
+        : saved.jobs.map((j) => ({ id: j.id, planned: j, ...(freshById.has(j.id) ? { fresh: freshById.get(j.id)! } : {}) }));
+    const results = await mapLimit(targets, parallel, (t) =>
+      runService(ctx, t.id, async () => {
+        const p = prepared.get(t.id);
+        if (p === undefined || t.fresh === undefined || t.planned === undefined) {
+          throw new GateError(`${t.id}: in the plan but not among the inputs (its spec was removed or not selected)`, {
+            context: [['Job', t.id], ['Suggestion', 'plan again with the same --env and services']],
+          });
+        }
+        if (saved !== undefined && t.planned.jobHash !== jobHash(p.job)) {
+          throw new GateError(`${t.id}: the job to register differs from the planned one; nothing was registered`, {
+            context: [
+              ['Job', t.id],
+              ['Planned hash', t.planned.jobHash.slice(0, 16)],
+              ['Now', `${jobHash(p.job).slice(0, 16)} (the spec, or a count kept from the autoscaler, changed since the plan)`],
+              ['Suggestion', 'run hashiship plan again and review the new diff'],
+            ],
+          });
+        }
+        // Ownership is judged on the live job now; the plan's index is what registration enforces.
+        return deployPlanned(ctx, p, { ...t.planned, ownership: t.fresh.ownership }, { ...opts, environment: set.environment });
+      }),
+    );
+    const stops = saved?.stops ?? fresh.stops;
+    for (const s of stops) {
+      results.push(
+        await runService(ctx, s.id, async () => {
+          const live = await ctx.nomad.jobs.get(s.id);
+          if (live === undefined || live.Stop === true) return { outcome: 'stopped', exitCode: 0, message: 'already stopped' };
+          if (live.JobModifyIndex !== s.jobModifyIndex) {
+            throw new GateError(`${s.id}: changed since the plan (job modify index ${s.jobModifyIndex} → ${live.JobModifyIndex}); not stopped`);
+          }
+          await ctx.nomad.jobs.deregister(s.id);
+          ctx.runtime.log({ kind: 'deploy.stop', job: s.id, reason: s.reason });
+          return { outcome: 'stopped', exitCode: 0, message: `stopped (${s.reason})`, version: live.Version };
+        }),
+      );
+    }
+    return { environment: set.environment, results, exitCode: worstExitCode(results.map((r) => r.exitCode)) };
+  } finally {
+    glog?.flush();
+  }
+}
+
+/**
+ * Deploy one job input (a convenience over {@link deployEnvironment}).
+ * @throws the service's typed error ({@link RevertedError}, {@link DeployFailedError},
+ * {@link PlacementError}, {@link GateError}, {@link ServerError}); the result for success and promotion-ready.
+ */
+export async function deployJob(ctx: DeployContext, environment: string, input: JobInput, opts: DeployOptions = {}): Promise<ServiceResult> {
+  const r = await deployEnvironment(ctx, { environment, inputs: [input], complete: false }, { ...opts, parallel: 1 });
+  const s = r.results[0]!;
+  if (s.error !== undefined) throw s.error;
+  return s;
+}
+
+/** Options of {@link promoteCanaries}. */
+export interface PromoteOptions {
+  readonly environment: string;
+  readonly parallel?: number;
+  readonly timeoutMs?: number;
+  readonly heartbeatMs?: number;
+  readonly forceOwner?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Finish deployments left at `--until promotion-ready`: promote the canaries of
+ * each job's latest deployment (once they are healthy) and watch it to the end,
+ * following an auto-revert like deploy.
+ */
+export async function promoteCanaries(ctx0: DeployContext, jobIds: readonly string[], opts: PromoteOptions): Promise<DeployResult> {
+  const parallel = Math.max(1, opts.parallel ?? 4);
+  const glog = parallel > 1 && jobIds.length > 1 ? groupedLogger(ctx0.runtime.log, { now: ctx0.runtime.now }) : undefined;
+  const ctx = glog === undefined ? ctx0 : ctxWithLog(ctx0, glog);
+  try {
+    const results = await mapLimit(jobIds, parallel, (id) =>
+      runService(ctx, id, async () => {
+        const live = await ctx.nomad.jobs.get(id);
+        if (live === undefined) throw new GateError(`${id}: no such job; nothing to promote`);
+        checkOwnership(id, opts.environment, ownershipOf(live, opts.environment), opts.forceOwner === true);
+        const d = await ctx.nomad.jobs.latestDeployment(id);
+        if (d === undefined) throw new GateError(`${id}: the job has no deployment; nothing to promote`);
+        if (d.Status === 'successful') {
+          return { outcome: 'successful', exitCode: 0, message: `deployment ${d.ID.slice(0, 8)} (version ${d.JobVersion}) already successful`, version: d.JobVersion, deploymentId: d.ID };
+        }
+        const tracker = checkTracker(ctx, live);
+        try {
+          const outcome = await watchDeployment(ctx, d, {
+            until: 'healthy',
+            deadline: ctx.runtime.now() + (opts.timeoutMs ?? defaultTimeoutMs(live)),
+            heartbeatMs: opts.heartbeatMs ?? 30_000,
+            ...(tracker === undefined ? {} : { checks: tracker }),
+            ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+          });
+          return await settle(ctx, id, outcome, tracker);
+        } finally {
+          await tracker?.stop();
+        }
+      }),
+    );
+    return { environment: opts.environment, results, exitCode: worstExitCode(results.map((r) => r.exitCode)) };
+  } finally {
+    glog?.flush();
+  }
+}

@@ -1,0 +1,424 @@
+/**
+ * The plan: Nomad's plan API answer (diff, placement failures, modify index)
+ * turned into a readable field-level diff and one machine-readable document.
+ * Pure: the I/O lives in register.ts and deploy.ts. Every value that reaches
+ * text or JSON passes through an {@link OutputRedactor}.
+ */
+import { createHash } from 'node:crypto';
+import type { AllocMetric } from '../nomad/evaluations.js';
+import type { FieldDiff, JobDiff, JobSpecLike, ObjectDiff, PlanResponse, TaskDiff, TaskGroupDiff } from '../nomad/jobs.js';
+import { describePlacement } from './diagnose.js';
+import type { OutputRedactor } from './redact.js';
+import type { Ownership, PreservedCount } from './register.js';
+
+/** What registering a job would do. */
+export type PlanAction = 'create' | 'update' | 'none';
+
+/** The image a task will run. */
+export interface TaskImage {
+  readonly group: string;
+  readonly task: string;
+  /** The reference as the job has it (`registry/web:1.2` or `registry/web@sha256:…`). */
+  readonly image: string;
+  /** `sha256:…` when the reference pins a digest; undefined for a tag. */
+  readonly digest?: string;
+}
+
+/** Groups that Nomad could not place, with the scheduler's reasons. */
+export interface PlacementFailure {
+  readonly group: string;
+  /** How many allocations would not be placed. */
+  readonly unplaced: number;
+  /** `* Dimension "memory" exhausted on 1 nodes`, … */
+  readonly reasons: readonly string[];
+}
+
+/** The plan of one job. */
+export interface JobPlan {
+  readonly id: string;
+  /** Where the job came from (a spec file, a job file). */
+  readonly source: string;
+  readonly action: PlanAction;
+  /** The job's JobModifyIndex when planned (0: it does not exist); enforced on register. */
+  readonly jobModifyIndex: number;
+  /** The live job's version, when it exists. */
+  readonly liveVersion?: number;
+  /** sha256 of the job that would be registered: `deploy --plan` refuses any other. */
+  readonly jobHash: string;
+  readonly ownership: Ownership;
+  readonly preservedCounts: readonly PreservedCount[];
+  readonly images: readonly TaskImage[];
+  readonly placementFailures: readonly PlacementFailure[];
+  /** Scheduler updates per group: `{"web": {"create/destroy update": 2}}`. */
+  readonly updates: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly warnings: readonly string[];
+  /** Nomad's diff, redacted. */
+  readonly diff: JobDiff | null;
+  /** The diff as text lines, redacted. */
+  readonly diffText: readonly string[];
+}
+
+/** A job hashiship owns in the environment whose spec is gone: it will be stopped. */
+export interface StopPlan {
+  readonly id: string;
+  readonly jobModifyIndex: number;
+  readonly reason: string;
+}
+
+/** The plan of an environment: `plan --json` prints it, `plan --out` saves it, `deploy --plan` applies it. */
+export interface PlanDocument {
+  readonly kind: 'hashiship.plan';
+  readonly version: 1;
+  readonly environment: string;
+  /** ISO time of the plan. */
+  readonly createdAt: string;
+  readonly jobs: readonly JobPlan[];
+  readonly stops: readonly StopPlan[];
+  readonly summary: { readonly create: number; readonly update: number; readonly unchanged: number; readonly stop: number };
+  /** True when applying would change anything. */
+  readonly changes: boolean;
+}
+
+/** JSON with sorted keys at every level and without undefined: the input of {@link jobHash}. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** sha256 (hex) of a job's canonical JSON. */
+export function jobHash(job: JobSpecLike): string {
+  return createHash('sha256').update(canonicalJson(job)).digest('hex');
+}
+
+const DIGEST = /@(sha256:[0-9a-f]{64})$/;
+
+/** The images the tasks of a job run (tasks whose config has an `image`). */
+export function imagesOf(job: JobSpecLike): TaskImage[] {
+  const out: TaskImage[] = [];
+  for (const g of job.TaskGroups ?? []) {
+    for (const t of g.Tasks ?? []) {
+      const image = t.Config?.['image'];
+      if (typeof image !== 'string') continue;
+      const m = DIGEST.exec(image);
+      out.push({ group: g.Name, task: t.Name, image, ...(m?.[1] === undefined ? {} : { digest: m[1] }) });
+    }
+  }
+  return out;
+}
+
+/** The action a plan answer means. */
+export function planAction(resp: PlanResponse, exists: boolean): PlanAction {
+  if (!exists) return 'create';
+  const type = resp.Diff?.Type ?? 'None';
+  return type === 'None' ? 'none' : 'update';
+}
+
+/** Placement failures of a plan (or an evaluation), with the scheduler's reasons. */
+export function placementFailures(failed: Readonly<Record<string, AllocMetric>> | null | undefined): PlacementFailure[] {
+  return Object.keys(failed ?? {})
+    .sort()
+    .map((group) => {
+      const m = failed![group]!;
+      return { group, unplaced: (m.CoalescedFailures ?? 0) + 1, reasons: describePlacement(m) };
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Diff text
+
+/** One line of a line diff. */
+export interface DiffLine {
+  readonly op: ' ' | '-' | '+';
+  readonly line: string;
+}
+
+/**
+ * A line diff of two texts (longest common subsequence). Very large inputs
+ * fall back to "all old lines removed, all new lines added".
+ */
+export function lineDiff(oldText: string, newText: string): DiffLine[] {
+  const a = splitLines(oldText);
+  const b = splitLines(newText);
+  const n = a.length;
+  const m = b.length;
+  if (n * m > 4_000_000) return [...a.map((line) => ({ op: '-' as const, line })), ...b.map((line) => ({ op: '+' as const, line }))];
+  // lcs[i][j]: LCS length of a[i..] and b[j..]
+  const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    }
+  }
+  const out: DiffLine[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    if (a[i] === b[j]) {
+      out.push({ op: ' ', line: a[i]! });
+      i++;
+      j++;
+    } else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) out.push({ op: '-', line: a[i++]! });
+    else out.push({ op: '+', line: b[j++]! });
+  }
+  while (i < n) out.push({ op: '-', line: a[i++]! });
+  while (j < m) out.push({ op: '+', line: b[j++]! });
+  return out;
+}
+
+function splitLines(text: string): string[] {
+  if (text === '') return [];
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/**
+ * Keep changed lines with `context` unchanged lines around them; longer runs
+ * of unchanged lines become one `… N unchanged lines` marker.
+ */
+export function withContext(lines: readonly DiffLine[], context = 2): (DiffLine | { readonly op: '…'; readonly skipped: number })[] {
+  const keep = lines.map(() => false);
+  lines.forEach((l, i) => {
+    if (l.op === ' ') return;
+    for (let k = Math.max(0, i - context); k <= Math.min(lines.length - 1, i + context); k++) keep[k] = true;
+  });
+  const out: (DiffLine | { op: '…'; skipped: number })[] = [];
+  let skipped = 0;
+  lines.forEach((l, i) => {
+    if (keep[i]) {
+      if (skipped > 0) out.push({ op: '…', skipped });
+      skipped = 0;
+      out.push(l);
+    } else skipped++;
+  });
+  if (skipped > 0) out.push({ op: '…', skipped });
+  return out;
+}
+
+function marker(type: string): string {
+  switch (type) {
+    case 'Added':
+      return '+';
+    case 'Deleted':
+      return '-';
+    case 'Edited':
+      return '+/-';
+    default:
+      return ' ';
+  }
+}
+
+function q(s: string): string {
+  return JSON.stringify(s);
+}
+
+interface DiffTextOptions {
+  /** Expand added and deleted groups and tasks field by field. @default false */
+  readonly verbose?: boolean;
+}
+
+function fieldLines(f: FieldDiff, path: string, indent: string, r: OutputRedactor): string[] {
+  const name = `${path}.${f.Name}`;
+  const oldV = r.value(name, f.Old);
+  const newV = r.value(name, f.New);
+  const notes = (f.Annotations ?? []).length > 0 ? ` (${(f.Annotations ?? []).join(', ')})` : '';
+  const m = marker(f.Type);
+  if ((oldV.includes('\n') || newV.includes('\n')) && f.Type !== 'None') {
+    const out = [`${indent}${m} ${f.Name}:${notes}`];
+    const body = f.Type === 'Added' ? lineDiff('', newV) : f.Type === 'Deleted' ? lineDiff(oldV, '') : lineDiff(oldV, newV);
+    for (const l of withContext(body)) {
+      out.push('skipped' in l ? `${indent}      … ${l.skipped} unchanged line${l.skipped === 1 ? '' : 's'}` : `${indent}    ${l.op} ${l.line}`);
+    }
+    return out;
+  }
+  const value = f.Type === 'Added' ? q(newV) : f.Type === 'Deleted' ? q(oldV) : f.Type === 'Edited' ? `${q(oldV)} => ${q(newV)}` : q(newV);
+  return [`${indent}${m} ${f.Name}: ${value}${notes}`];
+}
+
+function objectLines(o: ObjectDiff, path: string, indent: string, r: OutputRedactor): string[] {
+  const p = `${path}.${o.Name}`;
+  return [
+    `${indent}${marker(o.Type)} ${o.Name} {`,
+    ...(o.Fields ?? []).flatMap((f) => fieldLines(f, p, `${indent}  `, r)),
+    ...(o.Objects ?? []).flatMap((x) => objectLines(x, p, `${indent}  `, r)),
+    `${indent}${' '.repeat(marker(o.Type).length + 1)}}`,
+  ];
+}
+
+function fieldsAndObjects(
+  d: { readonly Fields?: readonly FieldDiff[] | null; readonly Objects?: readonly ObjectDiff[] | null },
+  path: string,
+  indent: string,
+  r: OutputRedactor,
+): string[] {
+  return [
+    ...(d.Fields ?? []).filter((f) => f.Type !== 'None').flatMap((f) => fieldLines(f, path, indent, r)),
+    ...(d.Objects ?? []).filter((o) => o.Type !== 'None').flatMap((o) => objectLines(o, path, indent, r)),
+  ];
+}
+
+function updatesText(updates: Readonly<Record<string, number>> | null | undefined): string {
+  const entries = Object.entries(updates ?? {}).filter(([, n]) => n > 0);
+  if (entries.length === 0) return '';
+  return ` (${entries
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ')})`;
+}
+
+function taskLines(t: TaskDiff, path: string, indent: string, r: OutputRedactor, o: DiffTextOptions): string[] {
+  const notes = (t.Annotations ?? []).length > 0 ? ` (${(t.Annotations ?? []).join(', ')})` : '';
+  const head = `${indent}${marker(t.Type)} Task: ${q(t.Name)}${notes}`;
+  if (t.Type === 'None' || ((t.Type === 'Added' || t.Type === 'Deleted') && o.verbose !== true)) return [head];
+  return [head, ...fieldsAndObjects(t, `${path}.${t.Name}`, `${indent}  `, r)];
+}
+
+function groupLines(g: TaskGroupDiff, path: string, r: OutputRedactor, o: DiffTextOptions): string[] {
+  const head = `${marker(g.Type)} Task Group: ${q(g.Name)}${updatesText(g.Updates)}`;
+  const expand = g.Type === 'Edited' || o.verbose === true;
+  return [
+    head,
+    ...(expand ? fieldsAndObjects(g, `${path}.${g.Name}`, '  ', r) : []),
+    ...(g.Tasks ?? []).flatMap((t) => taskLines(t, `${path}.${g.Name}`, '  ', r, o)),
+  ];
+}
+
+/**
+ * Nomad's job diff as text, field by field (like `nomad job plan`), with
+ * multi-line values (templates) shown as line diffs and every value redacted.
+ */
+export function diffText(diff: JobDiff | null | undefined, r: OutputRedactor, o: DiffTextOptions = {}): string[] {
+  if (diff === null || diff === undefined) return [];
+  const out = [`${marker(diff.Type)} Job: ${q(diff.ID)}`];
+  if (diff.Type === 'Edited' || o.verbose === true) out.push(...fieldsAndObjects(diff, 'Job', '  ', r));
+  for (const g of diff.TaskGroups ?? []) out.push(...groupLines(g, 'Job', r, o));
+  return out.map((l) => l.trimEnd());
+}
+
+// ---------------------------------------------------------------------------
+// The document
+
+/** Everything {@link jobPlan} needs: the job to register, the live state, Nomad's answer. */
+export interface JobPlanInput {
+  readonly source: string;
+  readonly job: JobSpecLike;
+  readonly liveVersion?: number;
+  readonly exists: boolean;
+  readonly ownership: Ownership;
+  readonly preservedCounts: readonly PreservedCount[];
+  readonly response: PlanResponse;
+}
+
+/** One job's plan from Nomad's answer; redacts the diff. */
+export function jobPlan(input: JobPlanInput, r: OutputRedactor): JobPlan {
+  const resp = input.response;
+  const diff = resp.Diff ?? null;
+  const updates: Record<string, Readonly<Record<string, number>>> = {};
+  for (const g of diff?.TaskGroups ?? []) if (g.Updates !== undefined && g.Updates !== null) updates[g.Name] = g.Updates;
+  return {
+    id: input.job.ID,
+    source: input.source,
+    action: planAction(resp, input.exists),
+    jobModifyIndex: resp.JobModifyIndex ?? 0,
+    ...(input.liveVersion === undefined ? {} : { liveVersion: input.liveVersion }),
+    jobHash: jobHash(input.job),
+    ownership: input.ownership,
+    preservedCounts: input.preservedCounts,
+    images: imagesOf(input.job),
+    placementFailures: placementFailures(resp.FailedTGAllocs),
+    updates,
+    warnings: (resp.Warnings ?? '')
+      .split('\n')
+      .map((w) => w.trim())
+      .filter((w) => w !== '')
+      .map((w) => r.text(w)),
+    diff: diff === null ? null : r.deep(diff),
+    diffText: diffText(diff, r),
+  };
+}
+
+/** Assemble the document of an environment. */
+export function planDocument(
+  environment: string,
+  jobs: readonly JobPlan[],
+  stops: readonly StopPlan[],
+  now: Date,
+): PlanDocument {
+  const summary = {
+    create: jobs.filter((j) => j.action === 'create').length,
+    update: jobs.filter((j) => j.action === 'update').length,
+    unchanged: jobs.filter((j) => j.action === 'none').length,
+    stop: stops.length,
+  };
+  return {
+    kind: 'hashiship.plan',
+    version: 1,
+    environment,
+    createdAt: now.toISOString(),
+    jobs,
+    stops,
+    summary,
+    changes: summary.create + summary.update + summary.stop > 0,
+  };
+}
+
+/** `plan`'s exit code: 0 no changes, 1 changes (the Nomad CLI's convention; 255 is for errors). */
+export function planExitCode(doc: PlanDocument): 0 | 1 {
+  return doc.changes ? 1 : 0;
+}
+
+function shortDigest(d: string): string {
+  return d.length > 19 ? `${d.slice(0, 19)}…` : d;
+}
+
+/** The whole plan as text for people; already redacted (every value went through the redactor). */
+export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
+  const out: string[] = [];
+  for (const j of doc.jobs) {
+    const what =
+      j.action === 'create'
+        ? 'will be created'
+        : j.action === 'update'
+          ? `will be updated from version ${j.liveVersion ?? '?'}`
+          : 'no changes';
+    out.push(`${j.id}: ${what}  (job modify index ${j.jobModifyIndex}; ${j.source})`);
+    if (j.ownership.status === 'foreign') {
+      out.push(`  ! owned by someone else (${j.ownership.detail}): deploy refuses it (exit 6) unless --force-owner`);
+    }
+    if (j.action !== 'none') for (const l of j.diffText) out.push(`  ${l}`);
+    for (const c of j.preservedCounts) {
+      out.push(`  counts: group ${q(c.group)} keeps ${c.count} (spec says ${c.spec}; ${c.reason}); --reset-counts applies the spec`);
+    }
+    if (j.images.length === 0) out.push('  image: none (no task runs an image)');
+    for (const i of j.images) {
+      out.push(`  image: ${i.group}/${i.task}: ${i.digest === undefined ? `${i.image} (tag; digest not pinned)` : `${i.image.replace(DIGEST, '')}@${shortDigest(i.digest)}`}`);
+    }
+    if (j.placementFailures.length === 0) {
+      if (j.action !== 'none') out.push('  placement: all allocations can be placed');
+    } else {
+      for (const f of j.placementFailures) {
+        out.push(`  placement: WARNING group ${q(f.group)}: ${f.unplaced} allocation${f.unplaced === 1 ? '' : 's'} cannot be placed`);
+        for (const reason of f.reasons) out.push(`    ${reason}`);
+      }
+    }
+    for (const w of j.warnings) out.push(`  warning: ${w}`);
+    out.push('');
+  }
+  for (const s of doc.stops) {
+    out.push(`${s.id}: will be STOPPED  (job modify index ${s.jobModifyIndex}; ${s.reason})`);
+    out.push('');
+  }
+  const s = doc.summary;
+  out.push(
+    `Plan for ${doc.environment}: ${s.create} to create, ${s.update} to update, ${s.stop} to stop, ${s.unchanged} unchanged.`,
+  );
+  return r.text(`${out.join('\n')}\n`);
+}

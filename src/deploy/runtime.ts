@@ -1,0 +1,89 @@
+/**
+ * What the deploy engine touches besides its arguments: the Nomad API areas,
+ * Consul (for check output), a clock, a sleep and a logger. All are parameters
+ * (STYLE.md "side effects are parameters"); {@link createDeployContext} builds
+ * the real ones.
+ */
+import type { ConsulConfig, HashishipConfig } from '../config/index.js';
+import { silent, type Logger } from '../log.js';
+import { Allocations } from '../nomad/allocations.js';
+import { NomadClient } from '../nomad/client.js';
+import { Deployments } from '../nomad/deployments.js';
+import { Evaluations } from '../nomad/evaluations.js';
+import { Jobs } from '../nomad/jobs.js';
+import { OutputRedactor } from './redact.js';
+
+/** The Nomad API areas the engine uses, on one client. */
+export interface NomadApi {
+  readonly client: NomadClient;
+  readonly jobs: Jobs;
+  readonly deployments: Deployments;
+  readonly evaluations: Evaluations;
+  readonly allocations: Allocations;
+}
+
+/** Build every area on one Nomad client. */
+export function nomadApi(client: NomadClient): NomadApi {
+  return {
+    client,
+    jobs: new Jobs(client),
+    deployments: new Deployments(client),
+    evaluations: new Evaluations(client),
+    allocations: new Allocations(client),
+  };
+}
+
+/** Clock, sleep and logger. */
+export interface Runtime {
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  /** Wait `ms` (only for back-off after an error; watching uses blocking queries). Rejects when aborted. */
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly log: Logger;
+}
+
+/** A sleep on timers that an AbortSignal cuts short. */
+export function timerSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The real clock and timers with the given logger. */
+export function realRuntime(log: Logger = silent): Runtime {
+  return { now: Date.now, sleep: timerSleep, log };
+}
+
+/** Everything the engine needs. */
+export interface DeployContext {
+  readonly nomad: NomadApi;
+  /** Where to read check output from; without it diagnoses lack check output. */
+  readonly consul?: ConsulConfig;
+  readonly runtime: Runtime;
+  readonly redactor: OutputRedactor;
+}
+
+/** A context on the real servers of a configuration; the configured tokens are redacted from all output. */
+export function createDeployContext(config: HashishipConfig, log: Logger = silent): DeployContext {
+  const redactor = new OutputRedactor([
+    config.nomad.token,
+    config.consul.token,
+    config.vault.token,
+    config.nomad.httpAuth?.password,
+    config.consul.httpAuth?.password,
+    ...Object.values(config.registries).map((r) => r.password),
+  ]);
+  return { nomad: nomadApi(new NomadClient(config.nomad)), consul: config.consul, runtime: realRuntime(log), redactor };
+}

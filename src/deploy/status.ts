@@ -1,0 +1,107 @@
+/**
+ * `status`: per job of an environment its version, image digest, latest
+ * deployment, healthy/desired counts and Consul health. Reads only.
+ */
+import type { ConsulConfig } from '../config/index.js';
+import { consulCall, createConsul } from '../consul/client.js';
+import type { LiveJob } from '../nomad/jobs.js';
+import { consulServicesOf, allocOfServiceId, type ConsulCheck } from './checks.js';
+import { ownedJobs } from './deploy.js';
+import { imagesOf, type TaskImage } from './plan.js';
+import type { DeployContext } from './runtime.js';
+
+/** One row of `status`. */
+export interface JobStatus {
+  readonly job: string;
+  /** pending, running, dead; `missing` when a named job does not exist. */
+  readonly status: string;
+  readonly version?: number;
+  readonly images: readonly TaskImage[];
+  readonly deployment?: { readonly id: string; readonly version: number; readonly status: string; readonly description: string };
+  readonly healthy: number;
+  readonly desired: number;
+  /** Checks of this job's running allocations in Consul; undefined when it registers no Consul service. */
+  readonly consul?: { readonly passing: number; readonly warning: number; readonly critical: number };
+}
+
+async function consulHealth(config: ConsulConfig, services: readonly string[], allocs: ReadonlySet<string>): Promise<JobStatus['consul']> {
+  const consul = createConsul(config);
+  const counts = { passing: 0, warning: 0, critical: 0 };
+  for (const service of services) {
+    const rows = (await consulCall(config, 'health.checks', () => consul.health.checks({ service }))) as unknown as ConsulCheck[];
+    for (const r of rows) {
+      const alloc = allocOfServiceId(r.ServiceID);
+      if (alloc === undefined || !allocs.has(alloc)) continue;
+      if (r.Status === 'passing') counts.passing++;
+      else if (r.Status === 'warning') counts.warning++;
+      else counts.critical++;
+    }
+  }
+  return counts;
+}
+
+async function statusOfJob(ctx: DeployContext, id: string): Promise<JobStatus> {
+  const live: LiveJob | undefined = await ctx.nomad.jobs.get(id);
+  if (live === undefined) return { job: id, status: 'missing', images: [], healthy: 0, desired: 0 };
+  const [deployment, allocs] = await Promise.all([ctx.nomad.jobs.latestDeployment(id), ctx.nomad.allocations.ofJob(id)]);
+  const running = allocs.data.filter((a) => a.ClientStatus === 'running' && a.DesiredStatus === 'run');
+  const current = deployment !== undefined && deployment.JobVersion === live.Version ? deployment : undefined;
+  let healthy: number;
+  let desired: number;
+  if (current !== undefined) {
+    const groups = Object.values(current.TaskGroups ?? {});
+    healthy = groups.reduce((n, g) => n + (g.HealthyAllocs ?? 0), 0);
+    desired = groups.reduce((n, g) => n + (g.DesiredTotal ?? 0), 0);
+  } else {
+    healthy = running.length;
+    desired = live.Stop === true ? 0 : (live.TaskGroups ?? []).reduce((n, g) => n + (g.Count ?? 1), 0);
+  }
+  const services = consulServicesOf(live);
+  const consul =
+    ctx.consul === undefined || services.length === 0
+      ? undefined
+      : await consulHealth(ctx.consul, services, new Set(running.map((a) => a.ID))).catch(() => undefined);
+  return {
+    job: id,
+    status: live.Stop === true ? 'stopped' : (live.Status ?? 'unknown'),
+    version: live.Version,
+    images: imagesOf(live),
+    ...(deployment === undefined
+      ? {}
+      : { deployment: { id: deployment.ID, version: deployment.JobVersion, status: deployment.Status, description: deployment.StatusDescription } }),
+    healthy,
+    desired,
+    ...(consul === undefined ? {} : { consul }),
+  };
+}
+
+/**
+ * The status of the named jobs, or of every job hashiship owns in the environment.
+ * @throws {ServerError} when Nomad cannot be reached.
+ */
+export async function environmentStatus(ctx: DeployContext, environment: string, jobIds: readonly string[] = []): Promise<JobStatus[]> {
+  const ids = jobIds.length > 0 ? [...jobIds] : (await ownedJobs(ctx, environment)).map((j) => j.ID).sort();
+  return Promise.all(ids.map((id) => statusOfJob(ctx, id)));
+}
+
+/** The status rows as an aligned table. */
+export function formatStatus(rows: readonly JobStatus[]): string {
+  const table = [
+    ['JOB', 'STATUS', 'VERSION', 'DEPLOYMENT', 'HEALTHY', 'CONSUL', 'IMAGE'],
+    ...rows.map((r) => [
+      r.job,
+      r.status,
+      r.version === undefined ? '-' : String(r.version),
+      r.deployment === undefined ? '-' : `${r.deployment.status} (v${r.deployment.version})`,
+      `${r.healthy}/${r.desired}`,
+      r.consul === undefined
+        ? '-'
+        : `${r.consul.passing} passing${r.consul.warning > 0 ? `, ${r.consul.warning} warning` : ''}${r.consul.critical > 0 ? `, ${r.consul.critical} critical` : ''}`,
+      r.images.length === 0
+        ? '-'
+        : r.images.map((i) => (i.digest === undefined ? `${i.image} (unpinned)` : i.digest.slice(0, 19))).join(', '),
+    ]),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  return table.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}

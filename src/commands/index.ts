@@ -7,10 +7,18 @@ import { registerDev } from './dev.js';
 import { registerAgentConfig } from './agent-config.js';
 import { registerValidate } from './validate.js';
 import { registerRender } from './render.js';
+import { registerPlan } from './plan.js';
+import { registerDeploy } from './deploy.js';
+import { registerStatus } from './status.js';
+import { registerPromoteCanaries } from './promote-canaries.js';
 
 export function registerCommands(program: Command): void {
   registerDev(program);
   registerAgentConfig(program);
   registerValidate(program);
   registerRender(program);
+  registerPlan(program);
+  registerDeploy(program);
+  registerStatus(program);
+  registerPromoteCanaries(program);
 }

@@ -1,0 +1,85 @@
+/**
+ * `hashiship deploy --env <env> [services…]`: register through the API and
+ * block until the outcome is known. Exit codes: 0 success or no changes,
+ * 2 server error, 3 failed and rolled back, 4 failed and not rolled back,
+ * 5 placement failed, 6 gate refused (foreign job, changed since plan),
+ * 10 canaries healthy and waiting (`--until promotion-ready`); several
+ * services exit with the worst.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { resolveConfig } from '../config/index.js';
+import { collect, durationMs, formatResults, inputSetFromFlags, oneOf, positiveInt, resultDocument, type InputFlags } from '../deploy/cli-support.js';
+import { deployEnvironment } from '../deploy/deploy.js';
+import type { PlanDocument } from '../deploy/plan.js';
+import { createDeployContext } from '../deploy/runtime.js';
+import { InputError } from '../errors.js';
+import { DefaultPaths } from '../spec/files.js';
+import { printingLogger, setExit } from './common.js';
+
+interface DeployFlags extends InputFlags {
+  readonly plan?: string;
+  readonly until?: string;
+  readonly parallel?: string;
+  readonly forceOwner?: boolean;
+  readonly resetCounts?: boolean;
+  readonly timeout?: string;
+  readonly json?: boolean;
+  readonly events?: string;
+}
+
+async function readPlan(file: string): Promise<PlanDocument> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new InputError([{ subject: `--plan=${JSON.stringify(file)}`, message: `cannot read a plan: ${(err as Error).message}` }]);
+  }
+  const d = doc as Partial<PlanDocument>;
+  if (d.kind !== 'hashiship.plan' || d.version !== 1 || !Array.isArray(d.jobs) || !Array.isArray(d.stops)) {
+    throw new InputError([{ subject: `--plan=${JSON.stringify(file)}`, message: 'not a plan written by hashiship plan --out' }]);
+  }
+  return d as PlanDocument;
+}
+
+export function registerDeploy(program: Command): void {
+  program
+    .command('deploy')
+    .description('register jobs through the Nomad API and wait for the outcome (exit codes: see docs/deploy.md)')
+    .requiredOption('--env <name>', 'environment')
+    .argument('[services...]', 'only these services (default: all; then jobs whose spec was removed are stopped)')
+    .option('--job <file>', 'a job file (JSON or HCL) instead of specs; repeatable', collect)
+    .option('--services <dir>', 'service specs', DefaultPaths.services)
+    .option('--environments <dir>', 'environment files', DefaultPaths.environments)
+    .option('--plan <file>', 'apply exactly this saved plan (plan --out); refuse jobs changed since (exit 6)')
+    .option('--until <state>', 'healthy: promote canaries and wait for the end; promotion-ready: exit 10 when canaries are healthy', 'healthy')
+    .option('--parallel <n>', 'services deployed at once', '4')
+    .option('--force-owner', 'overwrite a job hashiship does not own in this environment')
+    .option('--reset-counts', 'register the spec counts even where the autoscaler scaled a group')
+    .option('--timeout <duration>', 'give up waiting per service after this long (default: 2 × progress deadline + 2m)')
+    .option('--json', 'print one JSON document with every service result')
+    .option('--events <format>', 'progress events as "ndjson" on stderr')
+    .action(async (names: string[], o: DeployFlags, cmd: Command) => {
+      const until = oneOf('--until', o.until, ['healthy', 'promotion-ready'] as const, 'healthy');
+      const parallel = positiveInt('--parallel', o.parallel, 4);
+      const timeoutMs = durationMs('--timeout', o.timeout);
+      const plan = o.plan === undefined ? undefined : await readPlan(o.plan);
+      const config = resolveConfig({ env: process.env });
+      const ctx = createDeployContext(config, printingLogger({ ndjson: o.events === 'ndjson' }));
+      const set = await inputSetFromFlags(ctx, names, o);
+      const result = await deployEnvironment(ctx, set, {
+        until,
+        parallel,
+        forceOwner: o.forceOwner === true,
+        resetCounts: o.resetCounts === true,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(plan === undefined ? {} : { plan }),
+      });
+      if (o.json === true) process.stdout.write(`${JSON.stringify(ctx.redactor.deep(resultDocument('deploy', result)), null, 2)}\n`);
+      else {
+        for (const s of result.results) if (s.error !== undefined) process.stderr.write(`Error: ${ctx.redactor.text(s.error.describe())}\n`);
+        process.stdout.write(formatResults(result));
+      }
+      setExit(cmd, result.exitCode);
+    });
+}

@@ -22,6 +22,8 @@ export const fabioProperties: readonly (readonly [string, string])[] = [
   ['registry.consul.register.name', 'fabio'],
   ['registry.consul.checksRequired', 'one'],
   ['metrics.target', 'prometheus'],
+  // Stable metric names (fabio_route_*) instead of the default <hostname>_<exec> prefix.
+  ['metrics.prefix', 'fabio'],
   // Fabio logs its whole runtime configuration, Consul token included, at INFO.
   ['log.level', 'WARN'],
 ];

@@ -3,6 +3,7 @@
  * systemd units and the first-boot script for a cluster role, as files, as
  * cloud-init user data or as JSON; `prometheus` for the Prometheus configuration
  * and `prometheus-targets` for its file-based targets read from Consul's catalog;
+ * `grafana-dashboard` for a dashboard of cluster health and deployments;
  * `--terraform-templates <dir>` regenerates terraform/modules/userdata/templates.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -21,6 +22,7 @@ import {
 } from '../agents/index.js';
 import { InputError, type InputProblem } from '../errors.js';
 import { resolveConfig } from '../config/index.js';
+import { grafanaDashboard } from '../monitoring/dashboard.js';
 import { prometheusConfig } from '../monitoring/prometheus.js';
 import { readCatalog, targetGroups, writeTargetFiles } from '../monitoring/targets.js';
 
@@ -124,7 +126,7 @@ export function registerAgentConfig(program: Command): void {
     .description(
       `agent configuration for a cluster role (${agentRoles.join(', ')}), or "prometheus"; secrets are fetched at boot, never embedded`,
     )
-    .argument('[role]', `${agentRoles.join(' | ')} | prometheus | prometheus-targets`)
+    .argument('[role]', `${agentRoles.join(' | ')} | prometheus | prometheus-targets | grafana-dashboard`)
     .option('--datacenter <name>', 'Consul and Nomad datacenter (default dc1)')
     .option('--region <name>', 'Nomad region (default global)')
     .option('--aws-region <name>', 'AWS region for SSM secrets and the KMS seal (default us-east-1)')
@@ -177,6 +179,12 @@ export function registerAgentConfig(program: Command): void {
         for (const path of await writeTargetFiles(f.targetsDir, groups)) process.stdout.write(`${path}\n`);
         return;
       }
+      if (role === 'grafana-dashboard') {
+        const text = `${JSON.stringify(grafanaDashboard(), null, 2)}\n`;
+        if (f.out !== undefined) process.stdout.write(`${await writeUnder(f.out, 'hashiship-dashboard.json', text, '0644')}\n`);
+        else process.stdout.write(text);
+        return;
+      }
       if (role === 'prometheus') {
         const text = prometheusConfig(promOptions);
         if (f.out !== undefined) process.stdout.write(`${await writeUnder(f.out, 'prometheus.yml', text, '0644')}\n`);
@@ -184,7 +192,7 @@ export function registerAgentConfig(program: Command): void {
         return;
       }
       if (role === undefined || !(agentRoles as readonly string[]).includes(role)) {
-        throw new InputError([{ subject: 'role', message: `must be one of ${agentRoles.join(', ')}, prometheus, prometheus-targets` }]);
+        throw new InputError([{ subject: 'role', message: `must be one of ${agentRoles.join(', ')}, prometheus, prometheus-targets, grafana-dashboard` }]);
       }
       const options = optionsFrom(role as AgentRole, f);
       if (f.format === 'cloud-init') {

@@ -316,7 +316,7 @@ describe('agents: generated configuration is accepted by the real agents', funct
     const cfg = log.config as {
       Proxy: { Strategy: string };
       Registry: { Backend: string; Consul: { Addr: string; Scheme: string; TagPrefix: string; Token: string; ServiceName: string; ChecksRequired: string } };
-      Metrics: { Target: string };
+      Metrics: { Target: string; Prefix: string };
       Listen: { Addr: string; Proto: string }[];
       UI: { Listen: { Addr: string } };
     };
@@ -330,6 +330,7 @@ describe('agents: generated configuration is accepted by the real agents', funct
     expect(cfg.Registry.Consul.ChecksRequired).to.equal(want['registry.consul.checksRequired']);
     expect(cfg.Registry.Consul.Token).to.equal(token);
     expect(cfg.Metrics.Target).to.equal(want['metrics.target']);
+    expect(cfg.Metrics.Prefix).to.equal(want['metrics.prefix']);
     expect(cfg.Proxy.Strategy).to.equal(want['proxy.strategy']);
     expect(cfg.Listen.map((l) => `${l.Addr};${l.Proto}`)).to.deep.equal([':9999;http', ':9102;prometheus']);
     expect(cfg.UI.Listen.Addr).to.equal(want['ui.addr']);

@@ -16,12 +16,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dashboardExpressions } from '../../src/monitoring/dashboard.js';
 import { prometheusConfig } from '../../src/monitoring/prometheus.js';
 import { readCatalog, targetGroups, writeTargetFiles } from '../../src/monitoring/targets.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { run } from '../../src/stack/proc.js';
 import type { DebianTool } from '../../src/stack/versions.js';
-import { useStack, type TestStack } from '../helpers/stack.js';
+import { testStackOptions, useStack, type TestStack } from '../helpers/stack.js';
 
 const prometheusTool: DebianTool = {
   kind: 'debian',
@@ -51,6 +52,45 @@ function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('monitoring: promtool checks the generated files (no stack needed)', function () {
+  this.timeout(5 * 60_000);
+  let work: string;
+
+  before(async () => {
+    await ensureTool(prometheusTool, { cacheDir: testStackOptions().cacheDir });
+    work = await mkdtemp(join(tmpdir(), 'hashiship-promtool-'));
+  });
+
+  after(async () => {
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+  });
+
+  it('accepts the file-discovery configuration with TLS and a Consul token file', async () => {
+    for (const f of ['ca.pem', 'consul-token']) await writeFile(join(work, f), '');
+    const config = join(work, 'prometheus.yml');
+    await writeFile(
+      config,
+      prometheusConfig({
+        tls: { caFile: join(work, 'ca.pem') },
+        consulTokenFile: join(work, 'consul-token'),
+        discovery: { kind: 'file', dir: join(work, 'targets') },
+      }),
+    );
+    const r = await run('promtool', ['check', 'config', config]);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+  });
+
+  it('parses every expression of the Grafana dashboard (as recording rules)', async () => {
+    const rules = join(work, 'rules.yml');
+    const lines = ['groups:', '  - name: hashiship-dashboard', '    rules:'];
+    dashboardExpressions().forEach((expr, i) => lines.push(`      - record: hashiship:dashboard:${i}`, `        expr: ${JSON.stringify(expr)}`));
+    await writeFile(rules, `${lines.join('\n')}\n`);
+    const r = await run('promtool', ['check', 'rules', rules]);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+    expect(r.stdout).to.contain(`${dashboardExpressions().length} rules found`);
+  });
+});
 
 describe('monitoring: Prometheus scrapes the stack through Consul service discovery', function () {
   this.timeout(45 * 60_000);
@@ -193,6 +233,13 @@ describe('monitoring: Prometheus scrapes the stack through Consul service discov
     const ts = await waitFor(`${selfService} up`, (t) => ofJob(t, 'services').some((x) => x.labels['service'] === selfService && x.health === 'up'));
     const self = ofJob(ts, 'services').find((x) => x.labels['service'] === selfService)!;
     expect(self.scrapeUrl).to.equal(`${promUrl}/metrics`);
+  });
+
+  it('evaluates every expression of the Grafana dashboard without error', async () => {
+    for (const expr of dashboardExpressions()) {
+      const body = (await (await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { status: string; error?: string };
+      expect(body.status, `${expr}: ${body.error ?? ''}`).to.equal('success');
+    }
   });
 
   it('scrapes the Consul agent — or, where the agent does not serve Prometheus metrics, asserts so and prints skipped', async () => {

@@ -16,6 +16,7 @@ import {
 } from '../../src/agents/index.js';
 import { parseJoin } from '../../src/commands/agent-config.js';
 import { InputError, type InputProblem } from '../../src/errors.js';
+import { dashboardExpressions, grafanaDashboard } from '../../src/monitoring/dashboard.js';
 import { prometheusConfig } from '../../src/monitoring/prometheus.js';
 import { targetGroups, type CatalogEntry } from '../../src/monitoring/targets.js';
 import { lit, printTemplate, ref, renderTemplate, type Seg } from '../../src/agents/template.js';
@@ -307,6 +308,21 @@ describe('monitoring: prometheus configuration', () => {
       'scrapeInterval',
       'consulTokenFile',
     ]);
+  });
+});
+
+describe('monitoring: grafana dashboard', () => {
+  it('has rows for cluster health and deployments, every panel querying the Prometheus data source', () => {
+    const d = grafanaDashboard() as { panels: { type: string; title: string; gridPos: { w: number; x: number }; targets?: { expr: string; refId: string }[] }[] };
+    expect(d.panels.filter((p) => p.type === 'row').map((p) => p.title)).to.deep.equal(['Cluster health', 'Deployments']);
+    const panels = d.panels.filter((p) => p.type !== 'row');
+    expect(panels.length).to.be.greaterThan(8);
+    for (const p of panels) {
+      expect(p.targets, p.title).to.be.an('array').that.is.not.empty;
+      expect(p.gridPos.x + p.gridPos.w, p.title).to.be.at.most(24);
+    }
+    expect(new Set(d.panels.map((p) => (p as unknown as { id: number }).id)).size).to.equal(d.panels.length);
+    expect(dashboardExpressions().join('\n')).to.contain('nomad_nomad_job_summary_running');
   });
 });
 

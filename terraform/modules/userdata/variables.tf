@@ -179,7 +179,7 @@ variable "packages" {
   type = object({
     consul = optional(string, "1.22.5-1")
     nomad  = optional(string, "1.11.3-1")
-    vault  = optional(string, "1.21.2-1")
+    vault  = optional(string, "1.21.0-1")
   })
   description = "Versions of HashiCorp's Debian packages to install from apt.releases.hashicorp.com."
   default     = {}

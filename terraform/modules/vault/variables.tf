@@ -120,7 +120,7 @@ variable "kms_deletion_window_days" {
 variable "packages" {
   type = object({
     consul = optional(string, "1.22.5-1")
-    vault  = optional(string, "1.21.2-1")
+    vault  = optional(string, "1.21.0-1")
   })
   description = "Versions of HashiCorp's Debian packages installed at boot."
   default     = {}

@@ -3,8 +3,11 @@ data "aws_availability_zones" "available" {
 }
 
 locals {
-  name       = "hashiship-qa"
-  datacenter = "qa"
+  # Nomad reaches Vault by a private DNS name (below) that AWS's resolver answers;
+  # Vault's certificate must carry it besides vault.service.consul.
+  vault_address = "https://vault.${local.name}.internal:8200"
+  name          = "hashiship-qa"
+  datacenter    = "qa"
   tags = {
     "hashiship-environment" = "qa"
     "managed-by"            = "terraform"
@@ -31,6 +34,7 @@ module "servers" {
   subnet_ids                = module.network.public_subnet_ids
   cluster_security_group_id = module.network.cluster_security_group_id
   admin_cidrs               = var.admin_cidrs
+  vault_address             = local.vault_address
   secrets_prefix            = var.secrets_prefix
   tags                      = local.tags
 }
@@ -65,8 +69,28 @@ module "workers" {
   load_balancer_security_group_id = aws_security_group.lb.id
   admin_cidrs                     = var.admin_cidrs
   server_join_tag                 = module.servers.join_tag
+  vault_address                   = local.vault_address
   raw_exec                        = true # QA runs smoke-test helpers without isolation
   secrets_prefix                  = var.secrets_prefix
   fabio_sha256                    = var.fabio_sha256
   tags                            = local.tags
+}
+
+# A private zone so that Nomad finds Vault without forwarding DNS to Consul: any
+# Vault server answers (standbys forward to the active one).
+resource "aws_route53_zone" "internal" {
+  name    = "${local.name}.internal"
+  comment = "Private names of ${local.name}"
+
+  vpc {
+    vpc_id = module.network.vpc_id
+  }
+}
+
+resource "aws_route53_record" "vault" {
+  zone_id = aws_route53_zone.internal.zone_id
+  name    = "vault.${local.name}.internal"
+  type    = "A"
+  ttl     = 30
+  records = module.vault.private_ips
 }

@@ -34,6 +34,7 @@ module "userdata" {
   bootstrap_expect = var.master_count
   tls              = var.tls
   acl              = var.acl
+  vault_address    = var.vault_address
   secrets          = { source = "ssm", prefix = var.secrets_prefix }
   packages         = var.packages
 }

@@ -93,6 +93,12 @@ variable "acl" {
   default     = true
 }
 
+variable "vault_address" {
+  type        = string
+  description = "Vault's address as the Nomad servers reach it. Null for https://vault.service.consul:8200 (needs DNS forwarding of .consul to Consul)."
+  default     = null
+}
+
 variable "secrets_prefix" {
   type        = string
   description = "SSM Parameter Store path under which the gossip keys, ACL tokens and TLS keys are stored as SecureStrings (names only: Terraform never reads the values)."

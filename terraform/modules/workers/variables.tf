@@ -136,7 +136,7 @@ variable "host_volumes" {
 
 variable "vault_address" {
   type        = string
-  description = "Vault's address as Nomad clients reach it. Null for https://vault.service.consul:8200."
+  description = "Vault's address as Nomad clients reach it. Null for https://vault.service.consul:8200 (needs DNS forwarding of .consul to Consul)."
   default     = null
 }
 

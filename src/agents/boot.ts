@@ -164,7 +164,7 @@ function packagesFor(role: AgentRole): string {
 function dataDirs(role: AgentRole): string {
   const lines = [`  install -d -o consul -g consul -m 0750 ${paths.consul.data}`];
   if (role !== 'vault') lines.push(`  install -d -m 0700 ${paths.nomad.data}`);
-  if (role === 'vault') lines.push(`  install -d -o vault -g vault -m 0750 ${paths.vault.data}`);
+  if (role === 'vault') lines.push(`  install -d -o vault -g vault -m 0700 ${paths.vault.data}`);
   return lines.join('\n');
 }
 

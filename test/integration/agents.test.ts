@@ -78,11 +78,13 @@ async function makeSecrets(bins: Record<string, string>, dir: string): Promise<S
   await mkdir(dir, { recursive: true });
   const consulGossip = await sh(bins['consul']!, ['keygen']);
   const nomadGossip = (await sh(bins['nomad']!, ['operator', 'gossip', 'keyring', 'generate'])).split('\n').pop()!.trim();
-  await sh(bins['consul']!, ['tls', 'ca', 'create', '-days=30']);
+  // Default lifetimes (CA 5 years, certificates 1 year): diagnose warns about
+  // certificates close to expiry.
+  await sh(bins['consul']!, ['tls', 'ca', 'create']);
   // One CA for everything (tls/ca.pem is shared); names as each agent verifies them.
   const cert = async (extra: string[]) => {
     const before = new Set((await sh('ls', [])).split('\n'));
-    await sh(bins['consul']!, ['tls', 'cert', 'create', '-server', '-dc=dc1', '-days=30', ...extra]);
+    await sh(bins['consul']!, ['tls', 'cert', 'create', '-server', '-dc=dc1', ...extra]);
     const made = (await sh('ls', [])).split('\n').filter((f) => !before.has(f));
     const pem = made.find((f) => f.endsWith('.pem') && !f.endsWith('-key.pem'))!;
     return { cert: await readFile(join(dir, pem), 'utf8'), key: await readFile(join(dir, pem.replace(/\.pem$/, '-key.pem')), 'utf8') };
@@ -126,7 +128,11 @@ async function machine(c: Combo, root: string, secrets: Secrets): Promise<RunRes
     await mkdir(dirname(dest), { recursive: true });
     await writeFile(dest, `${value.trim()}\n`, { mode: 0o600 });
   }
-  for (const d of ['opt/consul/data', 'opt/nomad/data', 'opt/vault/data']) await mkdir(join(root, d), { recursive: true });
+  // Data directories as the boot script's install step creates them.
+  for (const [d, mode] of [['opt/consul/data', 0o750], ['opt/nomad/data', 0o700], ['opt/vault/data', 0o700]] as const) {
+    await mkdir(join(root, d), { recursive: true });
+    await chmod(join(root, d), mode);
+  }
   return run('bash', [join(root, 'usr/local/sbin/hashiship-boot'), 'secrets'], {
     env: { PATH: process.env['PATH'] ?? '', HASHISHIP_ROOT: root },
     timeoutMs: 30_000,
@@ -254,41 +260,87 @@ describe('agents: generated configuration is accepted by the real agents', funct
 
   const vaultCombos = combos.filter((c) => c.role === 'vault');
 
-  async function diagnose(config: string, seal: boolean): Promise<{ r: RunResult; checks: { path: string; r: DiagnoseResult }[] }> {
-    // The KMS seal needs AWS; everything else (parse, storage, listener with the real
-    // certificates, telemetry, service registration) is checked.
-    const args = ['operator', 'diagnose', '-format=json', `-config=${config}`, ...(seal ? ['-skip=autounseal'] : [])];
-    const r = await run(bins['vault']!, args, { env: { PATH: process.env['PATH'] ?? '', VAULT_ADDR: 'http://127.0.0.1:1' }, timeoutMs: 120_000 });
+  async function diagnose(config: string): Promise<{ r: RunResult; checks: { path: string; r: DiagnoseResult }[] }> {
+    const r = await run(bins['vault']!, ['operator', 'diagnose', '-format=json', `-config=${config}`], {
+      env: { PATH: process.env['PATH'] ?? '', VAULT_ADDR: 'http://127.0.0.1:1' },
+      timeoutMs: 120_000,
+    });
     let parsed: DiagnoseResult;
     try {
       parsed = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as DiagnoseResult;
     } catch {
       throw new Error(`vault operator diagnose gave no JSON: ${show(r)}`);
     }
-    return { r, checks: flatten(parsed) };
+    return { r, checks: flatten(parsed).slice(1) };
   }
 
-  it(`vault operator diagnose finds no error in all ${vaultCombos.length} Vault configurations`, async () => {
-    const results = await pool(vaultCombos, 2, async (c) => {
+  /**
+   * What diagnose may report about a sound configuration on this machine:
+   * - Check Telemetry fails for any telemetry stanza: Vault 1.21's diagnose treats
+   *   the boolean stackdriver_debug_logs=false as "Stackdriver configured"
+   *   (coalesce() in command/operator_diagnose.go), whatever the configuration says;
+   * - raft quorum: a fresh, uninitialised node has no voters yet;
+   * - raft folder ownership: the test runs as root (the boot script gives it to vault).
+   */
+  const expectedFailures = [/^\/Check Telemetry: incomplete Stackdriver telemetry configuration, missing stackdriver_project_id$/];
+  const expectedWarnings = [/^\/Check Storage\/Check For Raft Quorum: 0 voters found/, /^\/Check Storage\/Check Raft Folder Ownership: Raft backend files are owned by root/];
+  const sealFailures = [/^\/Create Vault Server Configuration Seals: .*AWS KMS.*(NoCredentialProviders|credentials)/s, /^\/Check Autounseal Encryption: /];
+
+  function unexpected(checks: { path: string; r: DiagnoseResult }[], allowed: RegExp[], status: readonly string[]): string[] {
+    return checks
+      .filter((x) => status.includes(x.r.status) && (x.r.children ?? []).length === 0)
+      .map((x) => `${x.path.replace(/^\/Vault Diagnose/, '')}: ${[x.r.message ?? '', ...(x.r.warnings ?? [])].join(' ').trim()}`)
+      .filter((line) => !allowed.some((re) => re.test(line)));
+  }
+
+  it(`vault operator diagnose reports nothing unexpected in all ${vaultCombos.length} Vault configurations`, async () => {
+    // Diagnose binds the listeners: they move to free loopback ports (nothing else
+    // changes). The KMS seal needs AWS: where the configuration has one, diagnose
+    // must fail exactly there, and the rest is diagnosed again without the seal.
+    let port = 18200;
+    let sealsSkipped = 0;
+    for (const c of vaultCombos) {
       const root = roots.get(comboName(c))!;
-      return [comboName(c), await diagnose(join(root, 'etc/vault.d/vault.hcl'), c.join === 'cloud')] as const;
-    });
-    for (const [name, { r, checks }] of results) {
-      const parse = checks.find((x) => x.path.endsWith('/Parse Configuration'));
-      expect(parse?.r.status, `${name}: ${show(r)}`).to.equal('ok');
-      expect(parse?.r.warnings ?? [], `${name}: configuration warnings`).to.deep.equal([]);
-      const failed = checks.filter((x) => x.r.status === 'error' || x.r.status === 'fail');
-      expect(failed.map((x) => `${x.path}: ${x.r.message ?? ''}`), name).to.deep.equal([]);
+      const text = (await readFile(join(root, 'etc/vault.d/vault.hcl'), 'utf8'))
+        .replace('"0.0.0.0:8200"', `"127.0.0.1:${port}"`)
+        .replace('"0.0.0.0:8201"', `"127.0.0.1:${port + 1}"`);
+      port += 2;
+      const runs: [string, string, boolean][] = [['full', text, text.includes('seal "awskms"')]];
+      if (text.includes('seal "awskms"')) runs.push(['without seal', text.replace(/\nseal "awskms" \{[^}]*\}\n/, '\n'), false]);
+      for (const [label, config, hasSeal] of runs) {
+        const file = join(root, 'etc/vault.d', `diagnose-${label.replace(' ', '-')}.hcl`);
+        await writeFile(file, config);
+        const { r, checks } = await diagnose(file);
+        const name = `${comboName(c)} (${label})`;
+        const parse = checks.find((x) => x.path === '/Vault Diagnose/Parse Configuration');
+        expect(parse?.r.status, `${name}: ${show(r)}`).to.equal('ok');
+        expect(parse?.r.warnings ?? [], `${name}: configuration warnings`).to.deep.equal([]);
+        const failures = unexpected(checks, [...expectedFailures, ...(hasSeal ? sealFailures : [])], ['fail', 'error']);
+        expect(failures, name).to.deep.equal([]);
+        // Without TLS (a combination we generate on purpose) diagnose rightly warns.
+        const tlsOff = c.tls ? [] : [/^\/Start Listeners\/Check Listener TLS: Listener at address \S+: TLS is disabled/];
+        expect(unexpected(checks, [...expectedWarnings, ...tlsOff], ['warn']), name).to.deep.equal([]);
+        if (hasSeal) {
+          expect(checks.some((x) => x.path.endsWith('/Create Vault Server Configuration Seals') && x.r.status === 'fail'), name).to.equal(true);
+          sealsSkipped++;
+        } else {
+          expect(checks.find((x) => x.path.endsWith('/Start Listeners/Check Listener TLS'))?.r.status, `${name}: listener TLS`).to.equal(c.tls ? 'ok' : 'warn');
+          expect(checks.find((x) => x.path.endsWith('/Check Cluster Address'))?.r.status, name).to.equal('ok');
+        }
+      }
     }
-    process.stdout.write(`      vault operator diagnose: ${results.length} configurations without errors\n`);
+    process.stdout.write(`      vault operator diagnose: ${vaultCombos.length} configurations without unexpected findings\n`);
+    process.stdout.write(
+      `      skipped: awskms seal of ${sealsSkipped} configurations: creating it needs AWS credentials (diagnose fails there as asserted); those configurations were diagnosed again without the seal block\n`,
+    );
   });
 
   it('vault operator diagnose flags an unknown key (the check can fail)', async () => {
     const root = roots.get('vault-tls-acl-static')!;
     const text = await readFile(join(root, 'etc/vault.d/vault.hcl'), 'utf8');
     const bad = join(root, 'etc/vault.d/bad.hcl');
-    await writeFile(bad, text.replace('disable_mlock', 'disable_mlok'));
-    const { checks } = await diagnose(bad, false);
+    await writeFile(bad, text.replace('disable_mlock', 'disable_mlok').replace('"0.0.0.0:8200"', '"127.0.0.1:18300"').replace('"0.0.0.0:8201"', '"127.0.0.1:18301"'));
+    const { checks } = await diagnose(bad);
     const parse = checks.find((x) => x.path.endsWith('/Parse Configuration'));
     expect(JSON.stringify(parse?.r.warnings ?? [])).to.contain('disable_mlok');
   });

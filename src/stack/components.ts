@@ -186,6 +186,12 @@ advertise {
 client {
   enabled           = true
   network_interface = "lo"
+
+  # No cloud here: skip the metadata-service probes (they slow start-up, and the AWS
+  # one fails outright when AWS_CA_BUNDLE is set in the environment).
+  options = {
+    "fingerprint.denylist" = "env_aws,env_gce,env_azure,env_digitalocean"
+  }
 }
 
 plugin "raw_exec" {

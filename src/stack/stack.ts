@@ -61,7 +61,7 @@ export function vaultToken(dir: string): string {
   const p = join(dir, 'vault-token');
   if (existsSync(p)) return readFileSync(p, 'utf8').trim();
   mkdirSync(dir, { recursive: true });
-  const t = `hvs.dev-${randomBytes(12).toString('hex')}`;
+  const t = `hashiship-dev-${randomBytes(12).toString('hex')}`;
   writeFileSync(p, `${t}\n`, { mode: 0o600 });
   return t;
 }

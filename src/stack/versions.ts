@@ -53,7 +53,7 @@ export const consul: GoBuild = {
     troubleshoot: 'github.com/hashicorp/consul/troubleshoot@v0.8.3',
   },
   versionArgs: ['version'],
-  versionPattern: /^Consul v(\S+)/m,
+  versionPattern: /^Consul v(\d+\.\d+\.\d+)/m,
 };
 
 export const nomad: GoBuild = {
@@ -64,7 +64,7 @@ export const nomad: GoBuild = {
   nested: { api: 'github.com/hashicorp/nomad/api@v0.0.0-20260324203407-b27b0c2e019a' },
   cgo: true,
   versionArgs: ['version'],
-  versionPattern: /^Nomad v(\S+)/m,
+  versionPattern: /^Nomad v(\d+\.\d+\.\d+)/m,
 };
 
 export const vault: GoBuild = {
@@ -84,7 +84,7 @@ export const vault: GoBuild = {
     'api/auth/kubernetes': 'github.com/hashicorp/vault/api/auth/kubernetes@v0.10.0',
   },
   versionArgs: ['version'],
-  versionPattern: /^Vault v(\S+)/m,
+  versionPattern: /^Vault v(\d+\.\d+\.\d+)/m,
 };
 
 export const fabio: GoBuild = {

@@ -64,7 +64,7 @@ describe('stack: env and configs', () => {
 
   it('keeps one random Vault root token per state folder, mode 0600', () => {
     const t = vaultToken(dir);
-    expect(t).to.match(/^hvs\.dev-[0-9a-f]{24}$/);
+    expect(t).to.match(/^hashiship-dev-[0-9a-f]{24}$/);
     expect(vaultToken(dir)).to.equal(t);
     expect(readFileSync(join(dir, 'vault-token'), 'utf8').trim()).to.equal(t);
   });

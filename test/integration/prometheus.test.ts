@@ -92,7 +92,7 @@ describe('monitoring: promtool checks the generated files (no stack needed)', fu
   });
 });
 
-describe('monitoring: Prometheus scrapes the stack through Consul service discovery', function () {
+describe("monitoring: Debian's Prometheus scrapes the stack, targets discovered from Consul's catalog", function () {
   this.timeout(45 * 60_000);
   let stack: TestStack;
   let work: string;

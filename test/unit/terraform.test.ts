@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { agentDefaults, defaultFabioUrl } from '../../src/agents/index.js';
 import { parseHcl } from '../../src/hcl/parser.js';
 
 type Obj = Record<string, unknown>;
@@ -131,6 +132,23 @@ describe('terraform: structure of every module and environment', () => {
       }
     }
     expect(templates).to.equal(3);
+  });
+
+  it('installs the package versions the agent configs are validated with (src/stack/versions.ts)', () => {
+    // Regression guard: a bump of a pinned peer must reach the machines too.
+    let seen = 0;
+    for (const dir of moduleDirs) {
+      const packages = (load(dir)['variable'] as Obj | undefined)?.['packages'] as Obj[] | undefined;
+      if (packages === undefined) continue;
+      const type = String(packages[0]!['type']);
+      for (const m of type.matchAll(/(consul|nomad|vault)\s*=\s*optional\(string,\s*"([^"]+)"\)/g)) {
+        expect(m[2], `${dir}: packages.${m[1]}`).to.equal(agentDefaults.packages[m[1] as 'consul' | 'nomad' | 'vault']);
+        seen++;
+      }
+    }
+    expect(seen).to.equal(9);
+    const fabio = String(((load(join(root, 'modules', 'userdata'))['variable'] as Obj)['fabio'] as Obj[])[0]!['type']);
+    expect(fabio).to.contain(defaultFabioUrl);
   });
 
   it('keeps the userdata module provider-free', () => {

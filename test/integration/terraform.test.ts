@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { cloudConfig, type AgentOptions } from '../../src/agents/index.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { run, type RunResult } from '../../src/stack/proc.js';
-import type { GoBuild } from '../../src/stack/versions.js';
+import type { DebianTool, GoBuild } from '../../src/stack/versions.js';
+import { parse } from 'yaml';
 import { testStackOptions } from '../helpers/stack.js';
 import { combos, comboName, comboOptions } from '../../src/agents/matrix.js';
 
@@ -28,6 +29,23 @@ export const tflint: GoBuild = {
   version: 'v0.61.0',
   versionArgs: ['--version'],
   versionPattern: /TFLint version (\S+)/,
+};
+
+const cloudInitTool: DebianTool = {
+  kind: 'debian',
+  name: 'cloud-init',
+  pkg: 'cloud-init',
+  version: '22.4',
+  versionArgs: ['--version'],
+  versionPattern: /(\d+\.\d+)/,
+};
+const shellcheckTool: DebianTool = {
+  kind: 'debian',
+  name: 'shellcheck',
+  pkg: 'shellcheck',
+  version: '0.9',
+  versionArgs: ['--version'],
+  versionPattern: /version: (\S+)/,
 };
 
 function show(r: RunResult): string {
@@ -166,6 +184,25 @@ describe('terraform: offline checks', function () {
       expect(rendered[name], name).to.equal(cloudConfig(o));
     }
     process.stdout.write(`      userdata module = agent-config for ${cases.length} inputs\n`);
+
+    // And directly: what Terraform rendered passes cloud-init's schema, and its boot
+    // scripts shellcheck (the agents test checks the same documents from TypeScript).
+    const cloudInit = await ensureTool(cloudInitTool, { cacheDir: testStackOptions().cacheDir });
+    const shellcheck = await ensureTool(shellcheckTool, { cacheDir: testStackOptions().cacheDir });
+    const scripts: string[] = [];
+    for (const [name] of cases) {
+      const file = join(dir, `${name}.yaml`);
+      await writeFile(file, rendered[name]!);
+      const r = await run(cloudInit, ['schema', '--config-file', file], { timeoutMs: 120_000 });
+      expect(r.code, `${name}: ${show(r)}`).to.equal(0);
+      const doc = parse(rendered[name]!) as { write_files: { path: string; content: string }[] };
+      const script = join(dir, `${name}.hashiship-boot`);
+      await writeFile(script, doc.write_files.find((f) => f.path === '/usr/local/sbin/hashiship-boot')!.content);
+      scripts.push(script);
+    }
+    const sc = await run(shellcheck, ['--shell=bash', '--severity=style', ...scripts], { timeoutMs: 120_000 });
+    expect(sc.code, show(sc)).to.equal(0);
+    process.stdout.write(`      cloud-init schema and shellcheck: ${cases.length} Terraform-rendered documents clean\n`);
   });
 
   for (const rel of ['modules/network', 'modules/servers', 'modules/workers', 'modules/vault', 'environments/qa', 'environments/production']) {

@@ -282,6 +282,13 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   }
 
   (g.services ?? []).forEach((s, si) => checkService(rep, job.name, g, gp, s, childPath(childPath(gp, 'services'), si), ports));
+  // Nomad: all services of a group use the same provider.
+  const providers = (g.services ?? []).map((s) => s.provider ?? 'consul');
+  const mixed = providers.findIndex((p) => p !== providers[0]);
+  if (mixed > 0) {
+    const sp = childPath(childPath(gp, 'services'), mixed);
+    rep.add(g.services![mixed]!.provider === undefined ? sp : childPath(sp, 'provider'), `provider \`${providers[mixed]}\` differs from services[0] (\`${providers[0]}\`); the services of a group use one provider`);
+  }
 
   // Rollout.
   const u = g.update;
@@ -320,9 +327,22 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
     } else {
       if (v.access_mode === undefined) rep.add(vp, 'a csi volume needs an `access_mode`');
       if (v.attachment_mode === undefined) rep.add(vp, 'a csi volume needs an `attachment_mode`');
-      if (v.access_mode?.startsWith('single-node') === true && count > 1 && v.per_alloc !== true) {
+      if ((v.access_mode === 'single-node-reader-only' || v.access_mode === 'multi-node-reader-only') && v.read_only !== true) {
+        rep.add(vp, `a ${v.access_mode} volume needs \`read_only: true\``);
+      }
+      const oneWriter = v.access_mode?.startsWith('single-node') === true || (v.access_mode === 'multi-node-single-writer' && v.read_only !== true);
+      if (oneWriter && count > 1 && v.per_alloc !== true) {
         rep.add(v.per_alloc === undefined ? vp : childPath(vp, 'per_alloc'), `a ${v.access_mode} volume used by ${count} allocations needs \`per_alloc: true\``, [
           childPath(gp, 'count'),
+        ]);
+      }
+    }
+    if (v.per_alloc === true) {
+      const canary = hasUpdate(job) ? (g.update?.canary ?? 0) : 0;
+      if (type === 'system') rep.add(childPath(vp, 'per_alloc'), 'per_alloc volumes are not for system jobs');
+      else if (canary > 0) {
+        rep.add(childPath(vp, 'per_alloc'), `per_alloc volumes cannot be used with canaries (canary ${canary}); use a rolling update`, [
+          childPath(childPath(gp, 'update'), 'canary'),
         ]);
       }
     }

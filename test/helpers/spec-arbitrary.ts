@@ -77,9 +77,15 @@ function adversarialText(): fc.Arbitrary<string> {
   return fc.array(adversarialString(5), { minLength: 1, maxLength: 5 }).map((lines) => `${lines.join('\n')}\n`);
 }
 
-const ident = (prefix: string): fc.Arbitrary<string> => fc.integer({ min: 0, max: 999 }).map((n) => `${prefix}${n}`);
-const metaKey = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_-]{0,12}$/);
-const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,12}$/).filter((k) => !/(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY)$/.test(k));
+// Cheap name arbitraries (fc.stringMatching is slow enough to dominate the run).
+const name = (first: string, rest: string, max: number): fc.Arbitrary<string> =>
+  fc
+    .tuple(fc.constantFrom(...first), fc.array(fc.constantFrom(...rest), { maxLength: max }))
+    .map(([a, b]) => a + b.join(''));
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+const UPPER = LOWER.toUpperCase();
+const metaKey = name(`${LOWER}${UPPER}_`, `${LOWER}${UPPER}0123456789_-`, 12);
+const envName = name(`${UPPER}_`, `${UPPER}0123456789_`, 12).filter((k) => !/(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY)$/.test(k));
 const dict = <T>(key: fc.Arbitrary<string>, value: fc.Arbitrary<T>, maxKeys = 3) =>
   fc.dictionary(key, value, { maxKeys, noNullPrototype: true });
 
@@ -137,7 +143,7 @@ function groupArb(index: number, type: string): fc.Arbitrary<Record<string, unkn
       checkPath: adversarialString(),
       route: fc.boolean(),
       affinity: fc.option(adversarialString(), { nil: undefined }),
-      spreadTarget: fc.option(fc.stringMatching(/^[a-z0-9]{1,8}$/), { nil: undefined }),
+      spreadTarget: fc.option(name(LOWER, `${LOWER}0123456789`, 7), { nil: undefined }),
     })
     .chain((g) => {
       const ports = Array.from({ length: g.portCount }, (_, i) => `p${i}`);

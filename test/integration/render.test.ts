@@ -49,6 +49,15 @@ describe('rendered jobs against the real Nomad', function () {
 
   it('validates every canonicalized parse and every JSON model with /v1/validate/job', async function () {
     this.timeout(120_000);
+    // Nomad refuses jobs in namespaces that do not exist: create those the jobs use (an upsert).
+    for (const ns of new Set(jobs.map((j) => j.job.job.Namespace))) {
+      if (ns === 'default') continue;
+      await nomad.request('namespace.apply', { method: 'POST', path: `/v1/namespace/${ns}`, data: { Name: ns, Description: 'hashiship render tests' } });
+    }
+    // Likewise node pools other than the built-in ones.
+    for (const pool of new Set(jobs.map((j) => j.job.job.NodePool).filter((p) => p !== undefined && p !== 'default' && p !== 'all'))) {
+      await nomad.request('node.pool.apply', { method: 'POST', path: '/v1/node/pools', data: { Name: pool, Description: 'hashiship render tests' } });
+    }
     for (const { label, job } of jobs) {
       const canonical = await parseWithNomad(nomad, job.hcl, true);
       expect(canonical['ID'], label).to.equal(job.job.ID);

@@ -8,7 +8,7 @@ job "kafka" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "7658fcb6acc36e03fc763f46a19b3920b5daa24f4bf53b6c647a826b9de6655a"
+    hashiship_spec_hash   = "5eba8811990f8db6418b50aaca5d8b39b494f84455d3199066a8dddc82c517a8"
     hashiship_tool        = "hashiship"
   }
 
@@ -53,7 +53,7 @@ job "kafka" {
     service {
       name     = "kafka"
       port     = "broker"
-      provider = "consul"
+      provider = "nomad"
 
       check {
         name     = "kafka-tcp"
@@ -89,7 +89,7 @@ job "kafka" {
         error_on_missing_key = false
         data                 = <<EOT
 KAFKA_NODE_ID={{ env "NOMAD_ALLOC_INDEX" | parseInt | add 1 }}
-KAFKA_CONTROLLER_QUORUM_VOTERS={{ range $i, $s := service "kafka" }}{{ if $i }},{{ end }}{{ add $i 1 }}@{{ $s.Address }}:9093{{ end }}
+KAFKA_CONTROLLER_QUORUM_VOTERS={{ range $i, $s := nomadService "kafka" }}{{ if $i }},{{ end }}{{ add $i 1 }}@{{ $s.Address }}:9093{{ end }}
 EOT
       }
 

@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "154e546bf8ae6bc38043b2f0c338864ad8b2d8511e57f5ed3301c9bf5076a2f8"
+    hashiship_spec_hash   = "7bc3d22dad5b3cda4394ccc5ce9a2b8bb3b7f3aeab700351e95366fadd542039"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -143,8 +143,9 @@ job "web" {
     service {
       name        = "web-metrics"
       port        = "metrics"
-      provider    = "nomad"
-      canary_tags = ["canary"]
+      provider    = "consul"
+      tags        = ["metrics"]
+      canary_tags = ["metrics", "canary"]
 
       check {
         name     = "web-metrics-tcp"

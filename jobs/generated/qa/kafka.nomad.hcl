@@ -8,7 +8,7 @@ job "kafka" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "e8a6192a7b620f27190ef0a315f07acfac3f20113ab32163b5ef704761196f43"
+    hashiship_spec_hash   = "6c5eae0143a28455933ecb5661d4f16a4aa791c3fb8894aae0bcd75877208124"
     hashiship_tool        = "hashiship"
   }
 
@@ -53,7 +53,7 @@ job "kafka" {
     service {
       name     = "kafka"
       port     = "broker"
-      provider = "consul"
+      provider = "nomad"
 
       check {
         name     = "kafka-tcp"
@@ -89,7 +89,7 @@ job "kafka" {
         error_on_missing_key = false
         data                 = <<EOT
 KAFKA_NODE_ID={{ env "NOMAD_ALLOC_INDEX" | parseInt | add 1 }}
-KAFKA_CONTROLLER_QUORUM_VOTERS={{ range $i, $s := service "kafka" }}{{ if $i }},{{ end }}{{ add $i 1 }}@{{ $s.Address }}:9093{{ end }}
+KAFKA_CONTROLLER_QUORUM_VOTERS={{ range $i, $s := nomadService "kafka" }}{{ if $i }},{{ end }}{{ add $i 1 }}@{{ $s.Address }}:9093{{ end }}
 EOT
       }
 

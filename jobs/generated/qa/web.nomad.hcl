@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "3372fe52fcd5f8129956756f890147c8df90bc1333480f7a1abec89eeb03f26f"
+    hashiship_spec_hash   = "388d910dc40d3ed9810b99f3c032bc1d6d28e198cc68c89a245ce357541ee466"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -137,8 +137,9 @@ job "web" {
     service {
       name        = "web-metrics"
       port        = "metrics"
-      provider    = "nomad"
-      canary_tags = ["canary"]
+      provider    = "consul"
+      tags        = ["metrics"]
+      canary_tags = ["metrics", "canary"]
 
       check {
         name     = "web-metrics-tcp"

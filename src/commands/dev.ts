@@ -6,7 +6,7 @@ import { resolveConfig } from '../config/index.js';
 import { components } from '../stack/components.js';
 import { ensureTools } from '../stack/install.js';
 import { down, envScript, status, up, type StackOptions } from '../stack/stack.js';
-import { skopeo } from '../stack/versions.js';
+import { skopeo, testTools } from '../stack/versions.js';
 import { printingLogger, setExit } from './common.js';
 
 function stackOptions(cmd: Command): StackOptions {
@@ -39,9 +39,11 @@ export function registerDev(program: Command): void {
   dev
     .command('install')
     .description('install (first time: build from the Go module proxy) every pinned binary, start nothing')
-    .action(async (_o, cmd: Command) => {
+    .option('--test-tools', 'also the tools the test suite needs (tflint)')
+    .action(async (o: { testTools?: boolean }, cmd: Command) => {
       const opts = stackOptions(cmd);
-      const paths = await ensureTools([...new Set(components.map((c) => c.tool)), skopeo], {
+      const tools = [...new Set(components.map((c) => c.tool)), skopeo, ...(o.testTools === true ? testTools : [])];
+      const paths = await ensureTools(tools, {
         cacheDir: opts.cacheDir,
         ...(opts.log === undefined ? {} : { log: opts.log }),
       });

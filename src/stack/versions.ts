@@ -114,6 +114,19 @@ export const skopeo: DebianTool = {
   versionPattern: /version (\d+\.\d+)/,
 };
 
+/** tflint, for the Terraform checks in the tests (its terraform ruleset is bundled). */
+export const tflint: GoBuild = {
+  kind: 'go',
+  name: 'tflint',
+  module: 'github.com/terraform-linters/tflint',
+  version: 'v0.61.0',
+  versionArgs: ['--version'],
+  versionPattern: /TFLint version (\S+)/,
+};
+
+/** Tools the test suite needs beyond the stack (`dev install --test-tools`). */
+export const testTools: readonly Tool[] = [tflint];
+
 /** Everything `dev up` needs, in build order (quickest first). */
 export const stackTools: readonly Tool[] = [registry, skopeo, fabio, consul, nomad, vault];
 

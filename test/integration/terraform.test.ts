@@ -14,22 +14,12 @@ import { join, resolve } from 'node:path';
 import { cloudConfig, type AgentOptions } from '../../src/agents/index.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { run, type RunResult } from '../../src/stack/proc.js';
-import type { DebianTool, GoBuild } from '../../src/stack/versions.js';
+import { tflint, type DebianTool } from '../../src/stack/versions.js';
 import { parse } from 'yaml';
 import { testStackOptions } from '../helpers/stack.js';
 import { combos, comboName, comboOptions } from '../../src/agents/matrix.js';
 
 const terraformDir = resolve('terraform');
-
-/** tflint, built from its Go module like the agents (the terraform ruleset is bundled). */
-export const tflint: GoBuild = {
-  kind: 'go',
-  name: 'tflint',
-  module: 'github.com/terraform-linters/tflint',
-  version: 'v0.61.0',
-  versionArgs: ['--version'],
-  versionPattern: /TFLint version (\S+)/,
-};
 
 const cloudInitTool: DebianTool = {
   kind: 'debian',

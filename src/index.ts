@@ -1,0 +1,22 @@
+/**
+ * hashiship's public API. The library computes and emits events; it never prints.
+ * Areas are exported as namespaces so their names cannot collide.
+ */
+export * from './errors.js';
+export * from './log.js';
+export * from './config/index.js';
+export { HttpApi } from './http.js';
+export { NomadClient } from './nomad/client.js';
+export { createConsul, consulCall } from './consul/client.js';
+export { createVault, vaultCall } from './vault/client.js';
+export * as stack from './stack/stack.js';
+export * as install from './stack/install.js';
+export * as versions from './stack/versions.js';
+export * as spec from './spec/load.js';
+export * as render from './nomad/render.js';
+export * as hcl from './hcl/writer.js';
+export * as agents from './agents/index.js';
+export * as prometheus from './monitoring/prometheus.js';
+export * as deploy from './deploy/deploy.js';
+export * as plan from './deploy/plan.js';
+export { version } from './version.js';

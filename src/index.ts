@@ -14,6 +14,8 @@ export * as install from './stack/install.js';
 export * as versions from './stack/versions.js';
 export * as spec from './spec/load.js';
 export * as render from './nomad/render.js';
+export * as renderHcl from './nomad/render-hcl.js';
+export * as specFiles from './spec/files.js';
 export * as hcl from './hcl/writer.js';
 export * as agents from './agents/index.js';
 export * as prometheus from './monitoring/prometheus.js';

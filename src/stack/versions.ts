@@ -124,6 +124,26 @@ export const tflint: GoBuild = {
   versionPattern: /TFLint version (\S+)/,
 };
 
+/** For the cluster checks: cloud-init's schema validator, from Debian. */
+export const cloudInitTool: DebianTool = {
+  kind: 'debian',
+  name: 'cloud-init',
+  pkg: 'cloud-init',
+  version: '22.4',
+  versionArgs: ['--version'],
+  versionPattern: /(\d+\.\d+)/,
+};
+
+/** For the cluster checks: shellcheck, from Debian. */
+export const shellcheckTool: DebianTool = {
+  kind: 'debian',
+  name: 'shellcheck',
+  pkg: 'shellcheck',
+  version: '0.9',
+  versionArgs: ['--version'],
+  versionPattern: /version: (\S+)/,
+};
+
 /** Tools the test suite needs beyond the stack (`dev install --test-tools`). */
 export const testTools: readonly Tool[] = [tflint];
 

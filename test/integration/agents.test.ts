@@ -17,25 +17,9 @@ import { agentFiles, cloudConfig, fabioProperties, secretsFor } from '../../src/
 import { combos, comboName, comboOptions, type Combo } from '../../src/agents/matrix.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { run, which, type RunResult } from '../../src/stack/proc.js';
-import { consul, fabio, nomad, vault, type DebianTool } from '../../src/stack/versions.js';
+import { cloudInitTool, consul, fabio, nomad, shellcheckTool, vault } from '../../src/stack/versions.js';
 import { testStackOptions } from '../helpers/stack.js';
 
-const shellcheckTool: DebianTool = {
-  kind: 'debian',
-  name: 'shellcheck',
-  pkg: 'shellcheck',
-  version: '0.9',
-  versionArgs: ['--version'],
-  versionPattern: /version: (\S+)/,
-};
-const cloudInitTool: DebianTool = {
-  kind: 'debian',
-  name: 'cloud-init',
-  pkg: 'cloud-init',
-  version: '22.4',
-  versionArgs: ['--version'],
-  versionPattern: /(\d+\.\d+)/,
-};
 
 /** Run `fn` over items, at most `n` at a time (the machine has two cores). */
 async function pool<T, R>(items: readonly T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {

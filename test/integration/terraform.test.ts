@@ -14,29 +14,13 @@ import { join, resolve } from 'node:path';
 import { cloudConfig, type AgentOptions } from '../../src/agents/index.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { run, type RunResult } from '../../src/stack/proc.js';
-import { tflint, type DebianTool } from '../../src/stack/versions.js';
+import { cloudInitTool, shellcheckTool, tflint } from '../../src/stack/versions.js';
 import { parse } from 'yaml';
 import { testStackOptions } from '../helpers/stack.js';
 import { combos, comboName, comboOptions } from '../../src/agents/matrix.js';
 
 const terraformDir = resolve('terraform');
 
-const cloudInitTool: DebianTool = {
-  kind: 'debian',
-  name: 'cloud-init',
-  pkg: 'cloud-init',
-  version: '22.4',
-  versionArgs: ['--version'],
-  versionPattern: /(\d+\.\d+)/,
-};
-const shellcheckTool: DebianTool = {
-  kind: 'debian',
-  name: 'shellcheck',
-  pkg: 'shellcheck',
-  version: '0.9',
-  versionArgs: ['--version'],
-  versionPattern: /version: (\S+)/,
-};
 
 function show(r: RunResult): string {
   return `exit ${r.code}\n${r.stdout}\n${r.stderr}`.trim();

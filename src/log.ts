@@ -28,6 +28,7 @@ export type Event =
   | { readonly kind: 'stack.stop'; readonly component: StackComponent; readonly pid: number }
   | { readonly kind: 'heartbeat'; readonly waitingFor: string; readonly seconds: number }
   | DeployEvent
+  | RoutingEvent
   | { readonly kind: 'debug'; readonly message: string };
 
 /** Allocation health as the deploy watch reports it. */
@@ -104,6 +105,20 @@ export type DeployEvent =
       readonly seconds: number;
       readonly message: string;
     };
+
+/** Progress of the Consul health gate, Consul KV writes and Fabio weights (src/consul, src/fabio). */
+export type RoutingEvent =
+  | {
+      readonly kind: 'consul.gate';
+      readonly service: string;
+      readonly passing: number;
+      readonly total: number;
+      readonly requirement: string;
+    }
+  | { readonly kind: 'consul.kv'; readonly key: string; readonly action: 'write' | 'delete'; readonly index: number }
+  | { readonly kind: 'consul.maintenance'; readonly target: string; readonly enable: boolean }
+  | { readonly kind: 'fabio.weights'; readonly service: string; readonly action: 'write' | 'remove'; readonly rules: readonly string[] }
+  | { readonly kind: 'fabio.routes'; readonly service: string; readonly live: boolean; readonly differences: readonly string[] };
 
 export type EventKind = Event['kind'];
 

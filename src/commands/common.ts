@@ -49,6 +49,16 @@ export function describeEvent(e: Event): string | undefined {
     case 'deploy.diagnosis':
     case 'deploy.done':
       return describeDeployEvent(e);
+    case 'consul.gate':
+      return `gate     ${e.service}: ${e.passing}/${e.total} passing (${e.requirement})`;
+    case 'consul.kv':
+      return `kv       ${e.action} ${e.key} (index ${e.index})`;
+    case 'consul.maintenance':
+      return `maint    ${e.target}: ${e.enable ? 'on' : 'off'}`;
+    case 'fabio.weights':
+      return `fabio    ${e.service}: ${e.action} ${e.rules.length === 0 ? 'weight rules' : e.rules.join('; ')}`;
+    case 'fabio.routes':
+      return `fabio    ${e.service}: ${e.live ? 'routes live' : `waiting: ${e.differences.join('; ')}`}`;
   }
 }
 

@@ -1,0 +1,222 @@
+/**
+ * The Consul health gate: "every instance of service S at version V is passing"
+ * or "at least N are passing", watched with Consul blocking queries
+ * (`?index=N&wait=D`, answer's `X-Consul-Index`) until a deadline. On failure the
+ * error names each instance that is not passing, its failing checks and their output.
+ */
+import { EventEmitter } from 'node:events';
+import type { ConsulConfig } from '../config/index.js';
+import { GateError, type ContextLine } from '../errors.js';
+import { silent, type Logger } from '../log.js';
+import { nextIndex } from '../nomad/blocking.js';
+import { consulCall, createConsul, type ConsulApi } from './client.js';
+
+/** One health check of an instance, as `/v1/health/service/:service` reports it. */
+export interface InstanceCheck {
+  readonly id: string;
+  readonly name: string;
+  /** `passing`, `warning`, `critical` or `maintenance`. */
+  readonly status: string;
+  readonly output: string;
+}
+
+/** One registered instance of a service with its node and service checks. */
+export interface ServiceInstance {
+  readonly id: string;
+  readonly node: string;
+  readonly address: string;
+  readonly port: number;
+  readonly tags: readonly string[];
+  readonly meta: Readonly<Record<string, string>>;
+  readonly checks: readonly InstanceCheck[];
+  /** Every check (node and service) is `passing`, as Consul's `?passing` means it. */
+  readonly passing: boolean;
+}
+
+/** Which instances the gate looks at and what it requires of them. */
+export interface HealthGateOptions {
+  readonly service: string;
+  /** Only instances whose meta `versionMetaKey` equals this value. */
+  readonly version?: string;
+  /** Meta key holding an instance's version. @default "version" */
+  readonly versionMetaKey?: string;
+  /** Only instances carrying every one of these tags (e.g. `["canary"]`). */
+  readonly tags?: readonly string[];
+  /**
+   * `all`: every selected instance passes and there is at least `min` of them;
+   * a number N: at least N selected instances pass. @default "all"
+   */
+  readonly require?: 'all' | number;
+  /** With `require: "all"`, how many instances must exist at least. @default 1 */
+  readonly min?: number;
+  /** How long to wait for the gate to open. @default 120000 */
+  readonly deadlineMs?: number;
+  /** Longest single blocking query; a heartbeat event follows each one. @default 55000 */
+  readonly maxWaitMs?: number;
+  readonly log?: Logger;
+  /** Clock, injected for tests. @default Date.now */
+  readonly now?: () => number;
+  /** A client to reuse; built from the config when absent. */
+  readonly consul?: ConsulApi;
+}
+
+/** What the gate saw when it opened. */
+export interface HealthGateResult {
+  readonly service: string;
+  readonly instances: readonly ServiceInstance[];
+  readonly passing: number;
+  /** Milliseconds from the first query to the answer that opened the gate. */
+  readonly elapsedMs: number;
+  /** Blocking queries sent. */
+  readonly queries: number;
+}
+
+interface RawEntry {
+  readonly Node?: { readonly Node?: string; readonly Address?: string };
+  readonly Service?: {
+    readonly ID?: string;
+    readonly Address?: string;
+    readonly Port?: number;
+    readonly Tags?: readonly string[] | null;
+    readonly Meta?: Readonly<Record<string, string>> | null;
+  };
+  readonly Checks?: readonly {
+    readonly CheckID?: string;
+    readonly Name?: string;
+    readonly Status?: string;
+    readonly Output?: string;
+  }[];
+}
+
+/** Turn Consul's health entries into instances (unknown → checked shape). */
+export function parseInstances(body: unknown): ServiceInstance[] {
+  if (!Array.isArray(body)) return [];
+  return (body as RawEntry[]).map((e) => {
+    const checks = (e.Checks ?? []).map((c) => ({
+      id: c.CheckID ?? '',
+      name: c.Name ?? c.CheckID ?? '',
+      status: c.Status ?? 'critical',
+      output: (c.Output ?? '').trim(),
+    }));
+    return {
+      id: e.Service?.ID ?? '',
+      node: e.Node?.Node ?? '',
+      address: e.Service?.Address || e.Node?.Address || '',
+      port: e.Service?.Port ?? 0,
+      tags: e.Service?.Tags ?? [],
+      meta: e.Service?.Meta ?? {},
+      checks,
+      passing: checks.every((c) => c.status === 'passing'),
+    };
+  });
+}
+
+/** The instances a gate looks at. */
+export function selectInstances(instances: readonly ServiceInstance[], opts: HealthGateOptions): ServiceInstance[] {
+  const key = opts.versionMetaKey ?? 'version';
+  return instances.filter(
+    (i) =>
+      (opts.version === undefined || i.meta[key] === opts.version) &&
+      (opts.tags ?? []).every((t) => i.tags.includes(t)),
+  );
+}
+
+/** Whether the gate is open for these (already selected) instances. */
+export function gateOpen(selected: readonly ServiceInstance[], opts: Pick<HealthGateOptions, 'require' | 'min'>): boolean {
+  const passing = selected.filter((i) => i.passing).length;
+  const require = opts.require ?? 'all';
+  if (require === 'all') return selected.length >= (opts.min ?? 1) && passing === selected.length;
+  return passing >= require;
+}
+
+/** `instance web-2 on node vm: check "http" critical: HTTP GET …: 500` lines. */
+export function describeFailures(selected: readonly ServiceInstance[]): ContextLine[] {
+  const lines: ContextLine[] = [];
+  for (const i of selected) {
+    if (i.passing) continue;
+    for (const c of i.checks.filter((x) => x.status !== 'passing')) {
+      const output = c.output === '' ? '(no output)' : c.output.replace(/\s+/g, ' ').slice(0, 400);
+      lines.push([`Instance ${i.id}`, `node ${i.node}, check "${c.name}" (${c.id}) ${c.status}: ${output}`]);
+    }
+  }
+  return lines;
+}
+
+function requirement(opts: HealthGateOptions): string {
+  const require = opts.require ?? 'all';
+  const what = `${opts.service}${opts.version === undefined ? '' : ` version ${opts.version}`}${(opts.tags ?? []).length > 0 ? ` tags ${(opts.tags ?? []).join(',')}` : ''}`;
+  return require === 'all' ? `every instance of ${what} passing (at least ${opts.min ?? 1})` : `at least ${require} passing instances of ${what}`;
+}
+
+/**
+ * Read a service's instances once, or block until its index passes `index`.
+ * @throws {ServerError} when Consul cannot be reached or answers an error.
+ */
+export async function readInstances(
+  config: ConsulConfig,
+  service: string,
+  opts: { readonly index?: number; readonly waitMs?: number; readonly consul?: ConsulApi } = {},
+): Promise<{ readonly instances: ServiceInstance[]; readonly index: number }> {
+  const consul = opts.consul ?? createConsul(config);
+  const waitMs = Math.max(1, Math.round(opts.waitMs ?? 30_000));
+  const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
+  const query: Record<string, unknown> = { service, ctx, timeout: waitMs + waitMs / 16 + 10_000 };
+  if ((opts.index ?? 0) > 0) Object.assign(query, { index: opts.index, wait: `${waitMs}ms` });
+  // The typings know neither index/wait nor ctx.includeResponse, which make the call
+  // answer [response, body] so that X-Consul-Index can be read.
+  const answer = (await consulCall(config, 'health.service', () =>
+    consul.health.service(query as unknown as Parameters<ConsulApi['health']['service']>[0]),
+  )) as unknown as [{ headers: Record<string, string | undefined> }, unknown];
+  const header = Number(answer[0].headers['x-consul-index'] ?? '0');
+  return { instances: parseInstances(answer[1]), index: Number.isFinite(header) ? header : 0 };
+}
+
+/**
+ * Wait until the health gate opens: blocking queries on `/v1/health/service/:service`,
+ * re-evaluated on every change, until `deadlineMs`.
+ * @throws {GateError} (exit 6) when the deadline passes; the context names every
+ *   failing instance, its check and the check's output.
+ * @throws {ServerError} when Consul cannot be reached.
+ */
+export async function waitForHealthy(config: ConsulConfig, opts: HealthGateOptions): Promise<HealthGateResult> {
+  const now = opts.now ?? Date.now;
+  const log = opts.log ?? silent;
+  const consul = opts.consul ?? createConsul(config);
+  const start = now();
+  const deadline = start + (opts.deadlineMs ?? 120_000);
+  const maxWait = opts.maxWaitMs ?? 55_000;
+  let index = 0;
+  let queries = 0;
+  let lastSummary = '';
+  let lastBeat = start;
+  for (;;) {
+    const remaining = deadline - now();
+    const r = await readInstances(config, opts.service, { index, waitMs: Math.max(1, Math.min(maxWait, remaining)), consul });
+    queries++;
+    index = nextIndex(index, r.index);
+    const selected = selectInstances(r.instances, opts);
+    const passing = selected.filter((i) => i.passing).length;
+    const summary = `${passing}/${selected.length}`;
+    if (summary !== lastSummary) {
+      lastSummary = summary;
+      log({ kind: 'consul.gate', service: opts.service, passing, total: selected.length, requirement: requirement(opts) });
+    }
+    if (gateOpen(selected, opts)) {
+      return { service: opts.service, instances: selected, passing, elapsedMs: now() - start, queries };
+    }
+    if (now() >= deadline) {
+      const failures = describeFailures(selected);
+      throw new GateError(`consul: health gate: ${opts.service}: ${passing} of ${selected.length} selected instances passing after ${((now() - start) / 1000).toFixed(1)} s`, {
+        context: [
+          ['Required', requirement(opts)],
+          ...(selected.length === 0 ? [['Instances', 'none registered matching the selection'] as ContextLine] : []),
+          ...failures,
+        ],
+      });
+    }
+    if (now() - lastBeat >= maxWait) {
+      lastBeat = now();
+      log({ kind: 'heartbeat', waitingFor: `health of ${opts.service}`, seconds: (lastBeat - start) / 1000 });
+    }
+  }
+}

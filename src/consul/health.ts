@@ -18,6 +18,8 @@ export interface InstanceCheck {
   /** `passing`, `warning`, `critical` or `maintenance`. */
   readonly status: string;
   readonly output: string;
+  /** The check's notes (maintenance mode puts its reason here). */
+  readonly notes: string;
 }
 
 /** One registered instance of a service with its node and service checks. */
@@ -85,6 +87,7 @@ interface RawEntry {
     readonly Name?: string;
     readonly Status?: string;
     readonly Output?: string;
+    readonly Notes?: string;
   }[];
 }
 
@@ -97,6 +100,7 @@ export function parseInstances(body: unknown): ServiceInstance[] {
       name: c.Name ?? c.CheckID ?? '',
       status: c.Status ?? 'critical',
       output: (c.Output ?? '').trim(),
+      notes: (c.Notes ?? '').trim(),
     }));
     return {
       id: e.Service?.ID ?? '',
@@ -136,10 +140,36 @@ export function describeFailures(selected: readonly ServiceInstance[]): ContextL
     if (i.passing) continue;
     for (const c of i.checks.filter((x) => x.status !== 'passing')) {
       const output = c.output === '' ? '(no output)' : c.output.replace(/\s+/g, ' ').slice(0, 400);
-      lines.push([`Instance ${i.id}`, `node ${i.node}, check "${c.name}" (${c.id}) ${c.status}: ${output}`]);
+      const notes = c.notes === '' ? '' : ` (notes: ${c.notes.replace(/\s+/g, ' ').slice(0, 200)})`;
+      lines.push([`Instance ${i.id}`, `node ${i.node}, check "${c.name}" (${c.id}) ${c.status}: ${output}${notes}`]);
     }
   }
   return lines;
+}
+
+/**
+ * Consul's catalog takes an output-only change (a check that stays critical with a
+ * new message) with a delay of up to the agent's `check_update_interval` (5 min),
+ * so a failing check often shows an empty or stale output there. The local agent
+ * knows the current output of its own checks: use it for instances on its node.
+ * Best effort: a failure to ask leaves the catalog's output.
+ */
+async function withAgentOutput(config: ConsulConfig, consul: ConsulApi, selected: readonly ServiceInstance[]): Promise<ServiceInstance[]> {
+  if (selected.every((i) => i.passing)) return [...selected];
+  let local: Record<string, { Node?: string; Output?: string; Status?: string }>;
+  try {
+    local = (await consulCall(config, 'agent.check.list', () => consul.agent.check.list())) as unknown as typeof local;
+  } catch {
+    return [...selected];
+  }
+  return selected.map((i) => ({
+    ...i,
+    checks: i.checks.map((c) => {
+      const fresh = local[c.id];
+      if (fresh === undefined || fresh.Node !== i.node || fresh.Output === undefined) return c;
+      return { ...c, status: fresh.Status ?? c.status, output: fresh.Output.trim() };
+    }),
+  }));
 }
 
 function requirement(opts: HealthGateOptions): string {
@@ -205,7 +235,7 @@ export async function waitForHealthy(config: ConsulConfig, opts: HealthGateOptio
       return { service: opts.service, instances: selected, passing, elapsedMs: now() - start, queries };
     }
     if (now() >= deadline) {
-      const failures = describeFailures(selected);
+      const failures = describeFailures(await withAgentOutput(config, consul, selected));
       throw new GateError(`consul: health gate: ${opts.service}: ${passing} of ${selected.length} selected instances passing after ${((now() - start) / 1000).toFixed(1)} s`, {
         context: [
           ['Required', requirement(opts)],

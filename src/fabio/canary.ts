@@ -1,0 +1,105 @@
+/**
+ * Apply and remove a canary's Fabio weight: gate on Consul health first (never a
+ * weight rule before the canary instances are registered and passing), write
+ * `fabio/config/<service>` with check-and-set, then wait until Fabio's live table
+ * shows the weight.
+ */
+import type { ConsulConfig } from '../config/index.js';
+import { createConsul, type ConsulApi } from '../consul/client.js';
+import { waitForHealthy, type HealthGateResult } from '../consul/health.js';
+import { kvUpdate } from '../consul/kv.js';
+import type { HttpApi } from '../http.js';
+import { silent, type Logger } from '../log.js';
+import { waitForRoutes, type LiveRoute } from './routes.js';
+import { CanaryTag, FabioKvPath, routeSources, weightKey, weightRules, weightRulesText } from './weights.js';
+
+/** Options of {@link applyCanaryWeight} and {@link removeCanaryWeight}. */
+export interface CanaryWeightOptions {
+  readonly service: string;
+  /** The service's `urlprefix-` tags (from the rendered spec). */
+  readonly routeTags: readonly string[];
+  /** Tags selecting canary instances. @default ["canary"] */
+  readonly selectTags?: readonly string[];
+  /** Fabio's `registry.consul.kvpath`. @default "fabio/config" */
+  readonly kvPath?: string;
+  /** Deadline of the health gate before writing. @default 120000 */
+  readonly healthDeadlineMs?: number;
+  /** Canary instances that must exist and pass. @default 1 */
+  readonly minCanaries?: number;
+  /** Deadline for Fabio to show the change. @default 30000 */
+  readonly routesDeadlineMs?: number;
+  readonly consul?: ConsulApi;
+  readonly log?: Logger;
+}
+
+/** What an apply did. */
+export interface CanaryWeightResult {
+  readonly key: string;
+  readonly rules: readonly string[];
+  readonly health?: HealthGateResult;
+  readonly routes: readonly LiveRoute[];
+  /** Milliseconds from the KV write until Fabio showed it. */
+  readonly liveAfterMs: number;
+}
+
+/**
+ * Give the canary `weight` (0 < w < 1) of the service's traffic.
+ * @throws {GateError} (exit 6) when the canaries do not pass in time, the key
+ *   changed concurrently, or Fabio does not show the weight in time.
+ * @throws {ServerError} when Consul or Fabio cannot be reached.
+ */
+export async function applyCanaryWeight(
+  consulConfig: ConsulConfig,
+  fabio: HttpApi,
+  weight: number,
+  opts: CanaryWeightOptions,
+): Promise<CanaryWeightResult> {
+  const log = opts.log ?? silent;
+  const consul = opts.consul ?? createConsul(consulConfig);
+  const selectTags = opts.selectTags ?? [CanaryTag];
+  const input = { service: opts.service, routeTags: opts.routeTags, weight, selectTags };
+  const rules = weightRules(input); // validates before any I/O
+  const health = await waitForHealthy(consulConfig, {
+    service: opts.service,
+    tags: selectTags,
+    require: 'all',
+    min: opts.minCanaries ?? 1,
+    deadlineMs: opts.healthDeadlineMs ?? 120_000,
+    consul,
+    log,
+  });
+  const key = weightKey(opts.service, opts.kvPath ?? FabioKvPath);
+  await kvUpdate(consulConfig, key, () => weightRulesText(input), { consul, log });
+  log({ kind: 'fabio.weights', service: opts.service, action: 'write', rules });
+  const live = await waitForRoutes(
+    fabio,
+    { service: opts.service, sources: routeSources(opts.routeTags), canaryWeight: weight, canaryTags: selectTags },
+    { deadlineMs: opts.routesDeadlineMs ?? 30_000, log },
+  );
+  return { key, rules, health, routes: live.routes, liveAfterMs: live.elapsedMs };
+}
+
+/**
+ * Remove the service's weight rules (after promotion or abort) with
+ * check-and-set, then wait until Fabio splits traffic evenly again.
+ * @throws {GateError} (exit 6) when the key changed concurrently or Fabio does not
+ *   show the change in time.
+ * @throws {ServerError} when Consul or Fabio cannot be reached.
+ */
+export async function removeCanaryWeight(
+  consulConfig: ConsulConfig,
+  fabio: HttpApi,
+  opts: Omit<CanaryWeightOptions, 'healthDeadlineMs' | 'minCanaries'>,
+): Promise<{ readonly key: string; readonly routes: readonly LiveRoute[]; readonly liveAfterMs: number }> {
+  const log = opts.log ?? silent;
+  const consul = opts.consul ?? createConsul(consulConfig);
+  const key = weightKey(opts.service, opts.kvPath ?? FabioKvPath);
+  await kvUpdate(consulConfig, key, () => null, { consul, log });
+  log({ kind: 'fabio.weights', service: opts.service, action: 'remove', rules: [] });
+  const live = await waitForRoutes(
+    fabio,
+    { service: opts.service, sources: routeSources(opts.routeTags) },
+    { deadlineMs: opts.routesDeadlineMs ?? 30_000, log },
+  );
+  return { key, routes: live.routes, liveAfterMs: live.elapsedMs };
+}

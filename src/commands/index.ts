@@ -11,6 +11,7 @@ import { registerPlan } from './plan.js';
 import { registerDeploy } from './deploy.js';
 import { registerStatus } from './status.js';
 import { registerPromoteCanaries } from './promote-canaries.js';
+import { registerRoutes } from './routes.js';
 
 export function registerCommands(program: Command): void {
   registerDev(program);
@@ -21,4 +22,5 @@ export function registerCommands(program: Command): void {
   registerDeploy(program);
   registerStatus(program);
   registerPromoteCanaries(program);
+  registerRoutes(program);
 }

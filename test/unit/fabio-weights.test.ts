@@ -1,6 +1,7 @@
 /** Pure Fabio rules and route diffs: the text Fabio parses and what counts as "live". */
 import { expect } from 'chai';
 import { diffRoutes, formatRouteTable, type LiveRoute } from '../../src/fabio/routes.js';
+import { routedServices, weightOfRules } from '../../src/fabio/table.js';
 import { formatWeight, routeSource, routeSources, weightKey, weightRules, weightRulesText } from '../../src/fabio/weights.js';
 
 const route = (o: Partial<LiveRoute>): LiveRoute => ({ service: 'web', src: '/web', dst: 'http://127.0.0.1:1/', weight: 0.5, tags: [], opts: '', ...o });
@@ -66,5 +67,21 @@ describe('fabio route diff (pure)', () => {
       '  /web → http://127.0.0.1:2/  20.0 %  [canary]',
       '  /web → http://127.0.0.1:1/  80.0 %',
     ]);
+  });
+});
+
+describe('fabio expected table (pure)', () => {
+  it('reads the weight back from the rules text and the routed Consul services from rendered jobs', () => {
+    expect(weightOfRules(weightRulesText({ service: 'web', routeTags: ['urlprefix-/'], weight: 0.15 }))).to.equal(0.15);
+    expect(weightOfRules('# other team\n')).to.equal(undefined);
+    const jobs = [
+      {
+        TaskGroups: [
+          { Services: [{ Name: 'web', Tags: ['urlprefix-/a', 'x'] }], Tasks: [{ Services: [{ Name: 'web', Tags: ['urlprefix-/b strip=/b'] }] }] },
+          { Services: [{ Name: 'kafka', Provider: 'nomad', Tags: ['urlprefix-:9092 proto=tcp'] }, { Name: 'db', Tags: ['primary'] }] },
+        ],
+      },
+    ];
+    expect([...routedServices(jobs)]).to.deep.equal([['web', ['/a', '/b']]]);
   });
 });

@@ -7,7 +7,7 @@
 import type { ConsulConfig } from '../config/index.js';
 import { createConsul, type ConsulApi } from '../consul/client.js';
 import { waitForHealthy, type HealthGateResult } from '../consul/health.js';
-import { kvUpdate } from '../consul/kv.js';
+import { kvDeleteCas, kvPutCas, kvUpdate } from '../consul/kv.js';
 import type { HttpApi } from '../http.js';
 import { silent, type Logger } from '../log.js';
 import { waitForRoutes, type LiveRoute } from './routes.js';
@@ -28,6 +28,12 @@ export interface CanaryWeightOptions {
   readonly minCanaries?: number;
   /** Deadline for Fabio to show the change. @default 30000 */
   readonly routesDeadlineMs?: number;
+  /**
+   * The key's ModifyIndex from the previous step (0: the key must not exist).
+   * When set, the write names it, so any change since that step is exit 6;
+   * when absent, the index read just before the write is used.
+   */
+  readonly cas?: number;
   readonly consul?: ConsulApi;
   readonly log?: Logger;
 }
@@ -35,6 +41,8 @@ export interface CanaryWeightOptions {
 /** What an apply did. */
 export interface CanaryWeightResult {
   readonly key: string;
+  /** The key's ModifyIndex after the write: the `cas` of the next step. */
+  readonly modifyIndex: number;
   readonly rules: readonly string[];
   readonly health?: HealthGateResult;
   readonly routes: readonly LiveRoute[];
@@ -69,14 +77,17 @@ export async function applyCanaryWeight(
     log,
   });
   const key = weightKey(opts.service, opts.kvPath ?? FabioKvPath);
-  await kvUpdate(consulConfig, key, () => weightRulesText(input), { consul, log });
+  const written =
+    opts.cas === undefined
+      ? await kvUpdate(consulConfig, key, () => weightRulesText(input), { consul, log })
+      : await kvPutCas(consulConfig, key, weightRulesText(input), opts.cas, { consul, log });
   log({ kind: 'fabio.weights', service: opts.service, action: 'write', rules });
   const live = await waitForRoutes(
     fabio,
     { service: opts.service, sources: routeSources(opts.routeTags), canaryWeight: weight, canaryTags: selectTags },
     { deadlineMs: opts.routesDeadlineMs ?? 30_000, log },
   );
-  return { key, rules, health, routes: live.routes, liveAfterMs: live.elapsedMs };
+  return { key, modifyIndex: written?.modifyIndex ?? 0, rules, health, routes: live.routes, liveAfterMs: live.elapsedMs };
 }
 
 /**
@@ -94,7 +105,8 @@ export async function removeCanaryWeight(
   const log = opts.log ?? silent;
   const consul = opts.consul ?? createConsul(consulConfig);
   const key = weightKey(opts.service, opts.kvPath ?? FabioKvPath);
-  await kvUpdate(consulConfig, key, () => null, { consul, log });
+  if (opts.cas === undefined || opts.cas === 0) await kvUpdate(consulConfig, key, () => null, { consul, log });
+  else await kvDeleteCas(consulConfig, key, opts.cas, { consul, log });
   log({ kind: 'fabio.weights', service: opts.service, action: 'remove', rules: [] });
   const live = await waitForRoutes(
     fabio,

@@ -119,7 +119,7 @@ describe('fabio canary weights (real Fabio and Consul)', function () {
     expect((counts.get('v1') ?? 0) + onCanary).to.equal(1_000);
     expect(onCanary).to.be.within(150, 250);
 
-    const removed = await removeCanaryWeight(stack.config.consul, fabio, { service: name, routeTags: [route], log });
+    const removed = await removeCanaryWeight(stack.config.consul, fabio, { service: name, routeTags: [route], cas: applied.modifyIndex, log });
     process.stderr.write(`      [figure] even routing live ${removed.liveAfterMs} ms after the rule was removed\n`);
     expect(await kvGet(stack.config.consul, applied.key)).to.equal(undefined);
     for (const r of removed.routes) expect(r.weight).to.be.closeTo(0.5, 0.001);
@@ -155,6 +155,17 @@ describe('fabio canary weights (real Fabio and Consul)', function () {
     await kvPutCas(stack.config.consul, key, '# someone else\n', mine.modifyIndex);
     const lost = await kvPutCas(stack.config.consul, key, '# mine\n', mine.modifyIndex).catch((e: unknown) => e);
     expect((lost as GateError).exitCode).to.equal(ExitCode.gate);
+    expect((await kvGet(stack.config.consul, key))?.value).to.equal('# someone else\n');
+    // A weight step naming the index of the previous step loses the same way, before Fabio is touched.
+    const step = await applyCanaryWeight(stack.config.consul, fabio, 0.5, { service: name, routeTags: [route], cas: mine.modifyIndex }).catch(
+      (e: unknown) => e,
+    );
+    expect(step).to.be.instanceOf(GateError);
+    expect((step as GateError).message).to.contain('changed since it was read');
+    const removal = await removeCanaryWeight(stack.config.consul, fabio, { service: name, routeTags: [route], cas: mine.modifyIndex }).catch(
+      (e: unknown) => e,
+    );
+    expect((removal as GateError).exitCode).to.equal(ExitCode.gate);
     expect((await kvGet(stack.config.consul, key))?.value).to.equal('# someone else\n');
   });
 

@@ -1,6 +1,10 @@
 /** Pure parts of the Consul health gate: parsing, selection, the open rule, failure lines. */
 import { expect } from 'chai';
-import { describeFailures, gateOpen, parseInstances, selectInstances } from '../../src/consul/health.js';
+import { resolveConfig } from '../../src/config/index.js';
+import { describeFailures, gateOpen, parseInstances, selectInstances, waitForHealthy } from '../../src/consul/health.js';
+import { kvPutCas } from '../../src/consul/kv.js';
+import { ExitCode, ServerError } from '../../src/errors.js';
+import { fabioApi, readRoutes } from '../../src/fabio/routes.js';
 
 const entry = (id: string, version: string, status: string, tags: string[] = [], output = '') => ({
   Node: { Node: 'n1', Address: '10.0.0.1' },
@@ -44,5 +48,23 @@ describe('consul health gate (pure)', () => {
     expect(describeFailures(instances)).to.deep.equal([
       ['Instance b', 'node n1, check "http" (service:b) critical: HTTP GET http://10.0.0.1:8080/health: 503 Service Unavailable Output: db down'],
     ]);
+  });
+});
+
+describe('consul and fabio unreachable', () => {
+  // Port 1 on loopback: nothing listens, the connection is refused at once.
+  const config = resolveConfig({ env: { CONSUL_HTTP_ADDR: 'http://127.0.0.1:1' }, home: '/nonexistent' });
+
+  it('the gate, KV writes and route reads fail with exit 2 naming the operation, not a gate refusal', async () => {
+    for (const [op, p] of [
+      ['health.service', waitForHealthy(config.consul, { service: 'web', deadlineMs: 1_000 })],
+      ['kv.set', kvPutCas(config.consul, 'a/b', 'x', 0)],
+      ['routes', readRoutes(fabioApi('http://127.0.0.1:1'))],
+    ] as const) {
+      const err = await (p as Promise<unknown>).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(ServerError);
+      expect((err as ServerError).exitCode).to.equal(ExitCode.unreachable);
+      expect((err as ServerError).message).to.contain(op).and.contain('connection refused');
+    }
   });
 });

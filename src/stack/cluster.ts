@@ -15,7 +15,7 @@ import { agentFiles } from '../agents/index.js';
 import { StackError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
 import { ensureTool } from './install.js';
-import { alive, startDaemon, tail } from './proc.js';
+import { alive, run, startDaemon, tail } from './proc.js';
 import { consul as consulTool, nomad as nomadTool } from './versions.js';
 
 /** Options of the local cluster. */
@@ -127,6 +127,9 @@ server {
   # A dead client is noticed in about 10 s instead of about 30 s.
   min_heartbeat_ttl = "5s"
   heartbeat_grace   = "5s"
+
+  # After a leader change, clients get this long to heartbeat (default 5m).
+  failover_heartbeat_ttl = "10s"
 }
 `
     : `
@@ -446,6 +449,13 @@ export async function clusterDown(opts: Pick<ClusterOptions, 'cacheDir' | 'state
         /* gone */
       }
     }
+    // Nomad clients leave tmpfs mounts (task secrets/, private/) behind when they stop.
+    const mounts = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m.startsWith(`${dir}/`))
+      .sort((a, b) => b.length - a.length);
+    for (const m of mounts) await run('umount', ['-l', m], { timeoutMs: 10_000 });
     for (const e of readdirSync(dir)) if (/^(server|client)-\d$/.test(e)) rmSync(join(dir, e), { recursive: true, force: true });
     rmSync(statePath(dir), { force: true });
   }

@@ -8,6 +8,7 @@ import { ensureTools } from '../stack/install.js';
 import { down, envScript, status, up, type StackOptions } from '../stack/stack.js';
 import { skopeo, testTools } from '../stack/versions.js';
 import { printingLogger, setExit } from './common.js';
+import { registerDevCluster } from './dev-cluster.js';
 
 function stackOptions(cmd: Command): StackOptions {
   const config = resolveConfig({ env: process.env });
@@ -89,4 +90,6 @@ export function registerDev(program: Command): void {
     .action((_o, cmd: Command) => {
       process.stdout.write(envScript(stackOptions(cmd)));
     });
+
+  registerDevCluster(dev);
 }

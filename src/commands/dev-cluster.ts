@@ -1,0 +1,85 @@
+/**
+ * `hashiship dev cluster up|down|status|env|stop|start`: a real multi-node Consul +
+ * Nomad cluster on loopback addresses (see src/stack/cluster.ts).
+ */
+import type { Command } from 'commander';
+import { resolveConfig } from '../config/index.js';
+import { clusterDown, clusterEnv, clusterStatus, clusterUp, startNode, stopNode, type ClusterOptions } from '../stack/cluster.js';
+import { printingLogger, setExit } from './common.js';
+
+function clusterOptions(cmd: Command): ClusterOptions {
+  const config = resolveConfig({ env: process.env });
+  const stateDir = process.env['HASHISHIP_CLUSTER_DIR'];
+  const ndjson = cmd.optsWithGlobals<{ events?: string }>().events === 'ndjson';
+  return {
+    cacheDir: config.cacheDir,
+    ...(stateDir === undefined || stateDir === '' ? {} : { stateDir }),
+    log: printingLogger({ ndjson }),
+  };
+}
+
+/** Register `dev cluster` and its subcommands under the `dev` command. */
+export function registerDevCluster(dev: Command): void {
+  const cluster = dev
+    .command('cluster')
+    .description('a multi-node Consul + Nomad cluster on 127.0.0.11… (servers) and 127.0.0.21… (clients); state in $HASHISHIP_CLUSTER_DIR');
+
+  cluster
+    .command('up')
+    .description('start every node that is not running and wait for leaders and ready clients')
+    .option('--servers <n>', 'Consul and Nomad servers (1-9)', (v) => Number(v))
+    .option('--clients <n>', 'Nomad clients with Consul client agents (1-9)', (v) => Number(v))
+    .action(async (o: { servers?: number; clients?: number }, cmd: Command) => {
+      const r = await clusterUp({
+        ...clusterOptions(cmd),
+        ...(o.servers === undefined ? {} : { servers: o.servers }),
+        ...(o.clients === undefined ? {} : { clients: o.clients }),
+      });
+      process.stdout.write(`cluster up in ${r.seconds.toFixed(1)} s: ${r.nodes.map((n) => `${n.name}=${n.address}`).join(' ')}\n`);
+    });
+
+  cluster
+    .command('down')
+    .description('stop the agents this cluster started, remove their tasks and data')
+    .action(async (_o, cmd: Command) => {
+      const r = await clusterDown(clusterOptions(cmd));
+      process.stdout.write(`stopped: ${r.stopped.join(', ') || 'nothing'}\n`);
+    });
+
+  cluster
+    .command('status')
+    .description('every agent, its address and whether it runs (exit 2 when one does not)')
+    .option('--json', 'one JSON document')
+    .action((o: { json?: boolean }, cmd: Command) => {
+      const rows = clusterStatus(clusterOptions(cmd));
+      if (o.json === true) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else for (const r of rows) process.stdout.write(`${r.node}\t${r.agent}\t${r.address}\t${r.running ? `running (pid ${r.pid})` : 'stopped'}\n`);
+      if (rows.length === 0 || rows.some((r) => !r.running)) setExit(cmd, 2);
+    });
+
+  cluster
+    .command('env')
+    .description('shell export lines pointing nomad and consul at a server: eval "$(hashiship dev cluster env)"')
+    .option('--server <node>', 'which server', 'server-1')
+    .action((o: { server: string }, cmd: Command) => {
+      const env = clusterEnv(clusterOptions(cmd), o.server);
+      process.stdout.write(`export NOMAD_ADDR=${env['NOMAD_ADDR']}\nexport CONSUL_HTTP_ADDR=${env['CONSUL_HTTP_ADDR']}\nexport PATH=${env['HASHISHIP_CLUSTER_BIN']}:"$PATH"\n`);
+    });
+
+  cluster
+    .command('stop <node>')
+    .description("stop one node's agents (SIGTERM; --kill: SIGKILL, as a machine that loses power)")
+    .option('--kill', 'SIGKILL')
+    .action(async (node: string, o: { kill?: boolean }, cmd: Command) => {
+      await stopNode(clusterOptions(cmd), node, o.kill === true);
+      process.stdout.write(`stopped ${node}\n`);
+    });
+
+  cluster
+    .command('start <node>')
+    .description("start a stopped node's agents with their data and wait until it has rejoined")
+    .action(async (node: string, _o, cmd: Command) => {
+      await startNode(clusterOptions(cmd), node);
+      process.stdout.write(`started ${node}\n`);
+    });
+}

@@ -12,6 +12,7 @@ import { registerDeploy } from './deploy.js';
 import { registerStatus } from './status.js';
 import { registerPromoteCanaries } from './promote-canaries.js';
 import { registerRoutes } from './routes.js';
+import { registerSecrets } from './secrets.js';
 
 export function registerCommands(program: Command): void {
   registerDev(program);
@@ -23,4 +24,5 @@ export function registerCommands(program: Command): void {
   registerStatus(program);
   registerPromoteCanaries(program);
   registerRoutes(program);
+  registerSecrets(program);
 }

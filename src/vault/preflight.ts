@@ -1,0 +1,216 @@
+/**
+ * The Vault side of a deploy's secrets: writing the per-service policies and JWT
+ * roles ({@link applyPolicies}), and the pre-flight gate ({@link preflight},
+ * {@link requireSecrets}) that every secret and Consul key a spec references
+ * exists and that the service's own policy can read it. Values are read only to
+ * see that a key is present; they are never returned, logged or put in an error.
+ */
+import type { ConsulConfig, VaultConfig } from '../config/index.js';
+import { createConsul, type ConsulApi } from '../consul/client.js';
+import { kvGet } from '../consul/kv.js';
+import { GateError, InputError, ServerError } from '../errors.js';
+import { workloadIdentity } from '../stack/components.js';
+import { createVault, vaultCall, type VaultApi } from './client.js';
+import { jwtRole, sharedRoles, type ServicePolicy } from './policy.js';
+
+/** Why a reference failed the pre-flight. */
+export type ProblemReason = 'missing' | 'missing key' | 'denied';
+
+/** One failed reference (paths and key names only, never values). */
+export interface PreflightProblem {
+  readonly service: string;
+  readonly source: 'vault' | 'consul';
+  /** Vault path or Consul key. */
+  readonly path: string;
+  /** Key inside the Vault secret, when the spec names one. */
+  readonly key?: string;
+  readonly reason: ProblemReason;
+}
+
+/** What a pre-flight checked and found. */
+export interface PreflightReport {
+  /** References checked (Vault secrets + Consul keys). */
+  readonly checked: number;
+  readonly problems: readonly PreflightProblem[];
+  /** Wall time of the checks, milliseconds. */
+  readonly ms: number;
+}
+
+/** Options of the pre-flight and apply functions. */
+export interface SecretsOptions {
+  /** Concurrent requests. @default 32 */
+  readonly concurrency?: number;
+  readonly vault?: VaultApi;
+  readonly consul?: ConsulApi;
+  /** JWT auth mount. @default "jwt-nomad" */
+  readonly mount?: string;
+}
+
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+function statusOf(err: unknown): number | undefined {
+  return err instanceof ServerError ? err.status : undefined;
+}
+
+/**
+ * Write each service's ACL policy (`sys/policies/acl/<name>`) and its JWT role
+ * (`auth/<mount>/role/<role>`) binding `nomad_job_id = <job>` to that policy.
+ * @throws {InputError} (exit 1, nothing written) when two services would share one role name (an environment-wide `vault_role`).
+ * @throws {ServerError} naming the path when Vault refuses a write or cannot be reached.
+ */
+export async function applyPolicies(config: VaultConfig, policies: readonly ServicePolicy[], opts: SecretsOptions = {}): Promise<void> {
+  const shared = sharedRoles(policies);
+  if (shared.length > 0) {
+    throw new InputError(
+      shared.map(([role, services]) => ({
+        subject: 'vault_role',
+        message: `role \`${role}\` is shared by ${services.join(', ')}; each service needs its own role (set vault_role per service under services.<name>, or drop the environment-wide vault_role)`,
+      })),
+    );
+  }
+  const vault = opts.vault ?? createVault(config);
+  const mount = opts.mount ?? workloadIdentity.mount;
+  await pool(policies, opts.concurrency ?? 32, async (p) => {
+    const policyPath = `sys/policies/acl/${p.name}`;
+    await vaultCall(config, 'policy.write', policyPath, () => vault.write(policyPath, { policy: p.hcl }));
+    const rolePath = `auth/${mount}/role/${p.role}`;
+    await vaultCall(config, 'role.write', rolePath, () => vault.write(rolePath, jwtRole(p)));
+  });
+}
+
+/** Does the secret exist, and does it hold the key? Reads with the operator's token. */
+async function secretState(config: VaultConfig, vault: VaultApi, path: string, key: string | undefined, v: 1 | 2): Promise<ProblemReason | undefined> {
+  let res: { data?: Record<string, unknown> | null } | undefined;
+  try {
+    res = (await vaultCall(config, 'secret.read', path, () => vault.read(path))) as typeof res;
+  } catch (err) {
+    if (statusOf(err) === 404) return 'missing';
+    throw err;
+  }
+  const data = v === 2 ? (res?.data?.['data'] as Record<string, unknown> | null | undefined) : res?.data;
+  if (data === null || data === undefined) return 'missing';
+  if (key !== undefined && !Object.prototype.hasOwnProperty.call(data, key)) return 'missing key';
+  return undefined;
+}
+
+/**
+ * Which of `paths` a token holding only `policy` may read: a short-lived token
+ * (ttl 60s, no default policy) is created, its capabilities asked through
+ * `sys/capabilities-accessor` (so the token never travels again), then revoked.
+ */
+async function readable(config: VaultConfig, vault: VaultApi, policy: string, paths: readonly string[]): Promise<Set<string>> {
+  const created = (await vaultCall(config, 'token.create', 'auth/token/create', () =>
+    // write, not tokenCreate: node-vault's tokenCreate replaces the client's own token with the new one.
+    vault.write('auth/token/create', { policies: [policy], ttl: '60s', no_default_policy: true, renewable: false, display_name: `preflight-${policy}` }),
+  )) as { auth?: { accessor?: string } };
+  const accessor = created.auth?.accessor;
+  if (accessor === undefined) throw new ServerError('vault', 'token.create', config.address, 'no token accessor in the answer', { context: [['Path', 'auth/token/create']] });
+  try {
+    const res = (await vaultCall(config, 'capabilities', paths.join(', '), () =>
+      vault.request({ path: '/sys/capabilities-accessor', method: 'POST', json: { accessor, paths } }),
+    )) as Record<string, unknown> & { data?: Record<string, unknown> };
+    const ok = new Set<string>();
+    for (const p of paths) {
+      const caps = (res.data?.[p] ?? res[p]) as unknown;
+      if (Array.isArray(caps) && (caps.includes('read') || caps.includes('root'))) ok.add(p);
+    }
+    return ok;
+  } finally {
+    await vault.request({ path: '/auth/token/revoke-accessor', method: 'POST', json: { accessor } }).catch(() => undefined);
+  }
+}
+
+/**
+ * Check every reference of the given services: each Vault secret exists (and
+ * holds its key) and the service's policy grants `read` on it; each Consul key
+ * exists. Every problem is collected; nothing is thrown for a missing or denied path.
+ * @throws {ServerError} naming the path when Vault or Consul cannot be reached, is
+ *   sealed, or refuses the operator's token (the token itself is never shown).
+ */
+export async function preflight(
+  config: { readonly vault: VaultConfig; readonly consul: ConsulConfig },
+  policies: readonly ServicePolicy[],
+  opts: SecretsOptions = {},
+): Promise<PreflightReport> {
+  const started = performance.now();
+  const vault = opts.vault ?? createVault(config.vault);
+  const consul = opts.consul ?? createConsul(config.consul);
+  const limit = opts.concurrency ?? 32;
+  const problems: (PreflightProblem & { order: number })[] = [];
+  type Job = { order: number; run: () => Promise<void> };
+  const jobs: Job[] = [];
+  let order = 0;
+  for (const p of policies) {
+    for (const s of p.secrets) {
+      const o = order++;
+      jobs.push({
+        order: o,
+        run: async () => {
+          const reason = await secretState(config.vault, vault, s.path, s.key, s.kvVersion);
+          if (reason !== undefined) problems.push({ order: o, service: p.service, source: 'vault', path: s.path, ...(s.key === undefined ? {} : { key: s.key }), reason });
+        },
+      });
+    }
+    if (p.paths.length > 0) {
+      const base = order;
+      order += p.secrets.length;
+      jobs.push({
+        order: base,
+        run: async () => {
+          const ok = await readable(config.vault, vault, p.name, p.paths);
+          p.secrets.forEach((s, i) => {
+            if (!ok.has(s.path)) problems.push({ order: base + i + 0.5, service: p.service, source: 'vault', path: s.path, ...(s.key === undefined ? {} : { key: s.key }), reason: 'denied' });
+          });
+        },
+      });
+    }
+    for (const k of p.kv) {
+      const o = order++;
+      jobs.push({
+        order: o,
+        run: async () => {
+          if ((await kvGet(config.consul, k.key, { consul })) === undefined) problems.push({ order: o, service: p.service, source: 'consul', path: k.key, reason: 'missing' });
+        },
+      });
+    }
+  }
+  // Token checks first: they take two round trips each.
+  jobs.sort((a, b) => (a.order === b.order ? 0 : a.order - b.order));
+  await pool(jobs, limit, (j) => j.run());
+  const checked = policies.reduce((n, p) => n + p.secrets.length + p.kv.length, 0);
+  problems.sort((a, b) => a.order - b.order);
+  return { checked, problems: problems.map(({ order: _o, ...rest }) => rest), ms: performance.now() - started };
+}
+
+/** One line per problem: `web  vault  secret/data/web/db#password  missing key`. */
+export function describeProblem(p: PreflightProblem): string {
+  return `${p.service}  ${p.source}  ${p.path}${p.key === undefined ? '' : `#${p.key}`}  ${p.reason}`;
+}
+
+/**
+ * {@link preflight}, then refuse when anything is missing or denied.
+ * @throws {GateError} (exit 6) listing every missing or denied path.
+ * @throws {ServerError} (exit 2) as {@link preflight}.
+ */
+export async function requireSecrets(
+  config: { readonly vault: VaultConfig; readonly consul: ConsulConfig },
+  policies: readonly ServicePolicy[],
+  opts: SecretsOptions = {},
+): Promise<PreflightReport> {
+  const report = await preflight(config, policies, opts);
+  if (report.problems.length > 0) {
+    throw new GateError(`secrets: ${report.problems.length} problem(s) in ${report.checked} references (missing, or not readable with the service's policy)`, {
+      context: report.problems.map((p): [string, string] => [p.reason === 'denied' ? 'Denied' : p.reason === 'missing key' ? 'Missing key' : 'Missing', describeProblem(p)]),
+    });
+  }
+  return report;
+}

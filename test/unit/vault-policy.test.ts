@@ -1,0 +1,93 @@
+/** Per-service Vault policies and JWT roles from specs (pure). */
+import { expect } from 'chai';
+import type { ServiceSpec } from '../../src/spec/types.js';
+import { jwtRole, kvVersionOf, referencesOf, servicePolicies, servicePolicy, sharedRoles } from '../../src/vault/policy.js';
+
+const web: ServiceSpec = {
+  name: 'web',
+  groups: [
+    {
+      name: 'web',
+      tasks: [
+        {
+          name: 'app',
+          secrets: [
+            { env: 'DATABASE_PASSWORD', path: 'secret/data/storefront/db', key: 'password' },
+            { env: 'DATABASE_USER', path: 'secret/data/storefront/db', key: 'user' },
+            { file: 'secrets/legacy.txt', path: 'kv1/storefront/legacy', key: 'token' },
+          ],
+          kv: [{ env: 'FLAGS', key: 'storefront/web/flags' }],
+          templates: [{ destination: 'local/extra.conf', data: '{{ with secret "secret/data/storefront/extra" }}{{ .Data.data.x }}{{ end }}' }],
+        },
+      ],
+    },
+  ],
+};
+
+describe('vault policy (pure)', () => {
+  it('is read-only on exactly the service secret paths, sorted and deduplicated (exact text)', () => {
+    const p = servicePolicy({ spec: web, environment: { name: 'qa' } });
+    expect(p.name).to.equal('hashiship-qa-web');
+    expect(p.role).to.equal('hashiship-qa-web');
+    expect(p.jobId).to.equal('web');
+    expect(p.hcl).to.equal(
+      [
+        '# hashiship: read-only secrets of web',
+        'path "kv1/storefront/legacy" {',
+        '  capabilities = ["read"]',
+        '}',
+        '',
+        'path "secret/data/storefront/db" {',
+        '  capabilities = ["read"]',
+        '}',
+        '',
+        'path "secret/data/storefront/extra" {',
+        '  capabilities = ["read"]',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('collects secret and KV references with their KV version; template references without a key', () => {
+    const r = referencesOf({ spec: web });
+    expect(r.secrets).to.deep.equal([
+      { path: 'secret/data/storefront/db', key: 'password', kvVersion: 2 },
+      { path: 'secret/data/storefront/db', key: 'user', kvVersion: 2 },
+      { path: 'kv1/storefront/legacy', key: 'token', kvVersion: 1 },
+      { path: 'secret/data/storefront/extra', kvVersion: 2 },
+    ]);
+    expect(r.kv).to.deep.equal([{ key: 'storefront/web/flags' }]);
+    expect(kvVersionOf('secret/data/a')).to.equal(2);
+    expect(kvVersionOf('secret/a/data')).to.equal(1);
+  });
+
+  it('the JWT role binds the job ID to the policy with a 30m periodic service token', () => {
+    expect(jwtRole(servicePolicy({ spec: web, environment: { name: 'qa' } }))).to.deep.equal({
+      role_type: 'jwt',
+      bound_audiences: ['vault.io'],
+      bound_claims: { nomad_job_id: 'web' },
+      user_claim: '/nomad_job_id',
+      user_claim_json_pointer: true,
+      claim_mappings: { nomad_job_id: 'nomad_job_id', nomad_namespace: 'nomad_namespace', nomad_task: 'nomad_task' },
+      token_policies: ['hashiship-qa-web'],
+      token_type: 'service',
+      token_period: '30m',
+    });
+  });
+
+  it('uses the service vault_role as the role name; services without secrets get no policy; shared roles are found', () => {
+    const plain: ServiceSpec = { name: 'plain', groups: [{ name: 'g', tasks: [{ name: 't' }] }] };
+    const other: ServiceSpec = { ...web, name: 'other' };
+    const ps = servicePolicies([
+      { spec: web, vaultRole: 'shared' },
+      { spec: plain, vaultRole: 'shared' },
+      { spec: other, vaultRole: 'shared' },
+    ]);
+    expect(ps.map((p) => [p.name, p.role])).to.deep.equal([
+      ['hashiship-web', 'shared'],
+      ['hashiship-other', 'shared'],
+    ]);
+    expect(sharedRoles(ps)).to.deep.equal([['shared', ['web', 'other']]]);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * The secrets pre-flight over 200 references (4 services × 40 Vault secrets + 10
+ * Consul keys) on the real stack's Vault and Consul, with the policies applied:
+ * the default concurrency beside the same checks one request at a time.
+ * Every secret, key and policy is unique to the run and removed afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConfig, type HashishipConfig } from '../src/config/index.js';
+import { stackEnv, up, type StackOptions } from '../src/stack/stack.js';
+import type { ServiceSpec } from '../src/spec/types.js';
+import { servicePolicy, type ServicePolicy } from '../src/vault/policy.js';
+import { applyPolicies, requireSecrets } from '../src/vault/preflight.js';
+import type { Benchmark, Figure } from './harness.js';
+
+async function vaultHttp(config: HashishipConfig, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${config.vault.address}/v1/${path}`, {
+    method,
+    headers: { 'X-Vault-Token': config.vault.token ?? '' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+const bench: Benchmark = {
+  name: 'secrets',
+  async run(): Promise<Figure[]> {
+    const options: StackOptions = {
+      cacheDir: process.env['HASHISHIP_CACHE'] || join(homedir(), '.cache', 'hashiship'),
+      ...(process.env['HASHISHIP_STACK_DIR'] ? { stateDir: process.env['HASHISHIP_STACK_DIR'] } : {}),
+    };
+    await up(options); // reuses a running stack
+    const config = resolveConfig({ env: stackEnv(options), home: '/nonexistent' });
+    const base = `hs-bench-${randomBytes(3).toString('hex')}`;
+    const specs: ServiceSpec[] = [];
+    const writes: Promise<unknown>[] = [];
+    const paths: string[] = [];
+    for (let s = 0; s < 4; s++) {
+      const secrets = Array.from({ length: 40 }, (_, i) => ({ env: `S${i}`, path: `secret/data/${base}/svc${s}/s${i}`, key: 'k' }));
+      const kv = Array.from({ length: 10 }, (_, i) => ({ env: `K${i}`, key: `${base}/svc${s}/k${i}` }));
+      for (const x of secrets) {
+        paths.push(x.path.replace('/data/', '/metadata/'));
+        writes.push(vaultHttp(config, 'POST', x.path, { data: { k: 'v' } }));
+      }
+      for (const x of kv) writes.push(fetch(`${config.consul.address}/v1/kv/${x.key}`, { method: 'PUT', body: 'v' }));
+      specs.push({ name: `${base}-svc${s}`, groups: [{ name: 'g', tasks: [{ name: 't', secrets, kv }] }] });
+    }
+    await Promise.all(writes);
+    const policies: ServicePolicy[] = specs.map((spec) => servicePolicy({ spec, environment: { name: 'bench' } }));
+    try {
+      await applyPolicies(config.vault, policies);
+      await requireSecrets(config, policies); // warm-up
+      const fast = await requireSecrets(config, policies);
+      const slow = await requireSecrets(config, policies, { concurrency: 1 });
+      return [
+        {
+          label: `pre-flight of ${fast.checked} references (concurrency 32)`,
+          value: fast.ms,
+          unit: 'ms',
+          peer: { name: 'one at a time', value: slow.ms },
+          target: '< 2000 ms',
+        },
+      ];
+    } finally {
+      await Promise.all(paths.map((p) => vaultHttp(config, 'DELETE', p)));
+      await fetch(`${config.consul.address}/v1/kv/${base}?recurse=true`, { method: 'DELETE' });
+      for (const p of policies) {
+        await vaultHttp(config, 'DELETE', `sys/policies/acl/${p.name}`);
+        await vaultHttp(config, 'DELETE', `auth/jwt-nomad/role/${p.role}`);
+      }
+    }
+  },
+};
+
+export default bench;

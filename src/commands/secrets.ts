@@ -52,7 +52,7 @@ export function registerSecrets(program: Command): void {
     .description("print each service's read-only Vault policy; --apply writes it with its workload-identity role")
     .option('--apply', 'write the policies and JWT roles to Vault')
     .action(async (names: string[], o: SecretsFlags) => {
-      const [{ resolveConfig }, { servicePolicies, jwtRole }, { applyPolicies }] = await Promise.all([
+      const [{ resolveConfig }, { servicePolicies, jwtRole, sharedRoles }, { applyPolicies }] = await Promise.all([
         import('../config/index.js'),
         import('../vault/policy.js'),
         import('../vault/preflight.js'),
@@ -68,6 +68,9 @@ export function registerSecrets(program: Command): void {
       for (const p of policies) {
         process.stdout.write(`# policy ${p.name} (role ${p.role}, job ${p.jobId})\n${p.hcl}\n`);
         if (o.apply === true) process.stdout.write(`wrote sys/policies/acl/${p.name} and auth/jwt-nomad/role/${p.role}\n\n`);
+      }
+      for (const [role, services] of sharedRoles(policies)) {
+        process.stdout.write(`note: role ${role} is shared by ${services.join(', ')}; --apply needs one role per service (vault_role under services.<name>)\n`);
       }
     });
 

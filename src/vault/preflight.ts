@@ -183,9 +183,11 @@ export async function preflight(
       });
     }
   }
-  // Token checks first: they take two round trips each.
-  jobs.sort((a, b) => (a.order === b.order ? 0 : a.order - b.order));
-  await pool(jobs, limit, (j) => j.run());
+  // When servers fail, every check still finishes and the first reference's error is
+  // raised, so the same failure always names the same path.
+  const failures: { order: number; err: unknown }[] = [];
+  await pool(jobs, limit, (j) => j.run().catch((err: unknown) => void failures.push({ order: j.order, err })));
+  if (failures.length > 0) throw failures.sort((a, b) => a.order - b.order)[0]?.err;
   const checked = policies.reduce((n, p) => n + p.secrets.length + p.kv.length, 0);
   problems.sort((a, b) => a.order - b.order);
   return { checked, problems: problems.map(({ order: _o, ...rest }) => rest), ms: performance.now() - started };

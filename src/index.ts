@@ -28,3 +28,5 @@ export * as consulMaintenance from './consul/maintenance.js';
 export * as fabioWeights from './fabio/weights.js';
 export * as fabioRoutes from './fabio/routes.js';
 export * as fabioCanary from './fabio/canary.js';
+export * as vaultPolicy from './vault/policy.js';
+export * as vaultPreflight from './vault/preflight.js';

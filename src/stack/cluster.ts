@@ -9,6 +9,7 @@
  * node's address. Every wait is bounded; a failure names the node and shows the tail
  * of its log.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentFiles } from '../agents/index.js';
@@ -50,6 +51,8 @@ interface StateFile {
   servers: number;
   clients: number;
   bins: { consul: string; nomad: string };
+  /** The first gossip key (base64, 32 bytes) of Consul and of the Nomad servers. */
+  gossipKey: string;
   pids: Record<string, Partial<Record<ClusterAgent, number>>>;
 }
 
@@ -97,7 +100,7 @@ function generated(role: 'server' | 'client', servers: readonly ClusterNode[], f
  * The configuration files of a node's agents: the generated role configuration and
  * the local overrides, loaded in that order (later values win).
  */
-export function nodeConfigs(node: ClusterNode, nodes: readonly ClusterNode[], dir: string): Record<ClusterAgent, { readonly base: string; readonly local: string }> {
+export function nodeConfigs(node: ClusterNode, nodes: readonly ClusterNode[], dir: string, gossipKey: string): Record<ClusterAgent, { readonly base: string; readonly local: string }> {
   const servers = nodes.filter((n) => n.role === 'server');
   const nd = join(dir, node.name);
   const consulLocal = `# Local overrides for ${node.name} on one machine (hashiship dev cluster).
@@ -107,6 +110,9 @@ log_level      = "WARN"
 bind_addr      = "${node.address}"
 advertise_addr = "${node.address}"
 client_addr    = "${node.address}"
+
+# The first gossip key; after a rotation the keyring in data_dir wins.
+encrypt = "${gossipKey}"
 `;
   const server = node.role === 'server';
   const nomadLocal = `# Local overrides for ${node.name} on one machine (hashiship dev cluster).
@@ -130,6 +136,9 @@ server {
 
   # After a leader change, clients get this long to heartbeat (default 5m).
   failover_heartbeat_ttl = "10s"
+
+  # The first gossip key; after a rotation the keyring in data_dir wins.
+  encrypt = "${gossipKey}"
 }
 `
     : `
@@ -239,10 +248,11 @@ async function nomadNodeReady(serverAddr: string, name: string): Promise<boolean
   return Array.isArray(nodes) && nodes.some((n: { Name?: string; Status?: string }) => n.Name === name && n.Status === 'ready');
 }
 
-function launch(dir: string, node: ClusterNode, agent: ClusterAgent, bin: string, nodes: readonly ClusterNode[], env: NodeJS.ProcessEnv | undefined): number {
+function launch(dir: string, s: StateFile, node: ClusterNode, agent: ClusterAgent, nodes: readonly ClusterNode[], env: NodeJS.ProcessEnv | undefined): number {
+  const bin = s.bins[agent];
   const nd = join(dir, node.name);
   mkdirSync(nd, { recursive: true });
-  const cfg = nodeConfigs(node, nodes, dir)[agent];
+  const cfg = nodeConfigs(node, nodes, dir, s.gossipKey)[agent];
   const base = join(nd, `${agent}.hcl`);
   const local = join(nd, `${agent}-local.hcl`);
   writeFileSync(base, cfg.base);
@@ -305,7 +315,7 @@ async function bringNode(dir: string, s: StateFile, node: ClusterNode, nodes: re
   for (const agent of agents) {
     const prev = entry[agent];
     if (prev !== undefined && alive(prev)) continue;
-    entry[agent] = launch(dir, node, agent, s.bins[agent], nodes, opts.env);
+    entry[agent] = launch(dir, s, node, agent, nodes, opts.env);
     writeState(dir, s);
     started.push(`${node.name}/${agent}`);
     opts.log?.({ kind: 'heartbeat', waitingFor: `${node.name} ${agent} started (pid ${entry[agent]})`, seconds: 0 });
@@ -338,6 +348,7 @@ export async function clusterUp(opts: ClusterOptions): Promise<ClusterUpResult> 
     servers,
     clients,
     bins: { consul: await ensureTool(consulTool, installOpts), nomad: await ensureTool(nomadTool, installOpts) },
+    gossipKey: prev?.gossipKey ?? randomBytes(32).toString('base64'),
     pids: prev?.pids ?? {},
   };
   writeState(dir, s);

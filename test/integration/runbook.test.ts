@@ -171,6 +171,21 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
     expect(after.TaskGroups[0]!.Tasks[0]!.Config.args).to.deep.equal(['3600']);
   });
 
+  it('gossip.md: after the rotation every Consul member and Nomad server holds only the new key, and gossip still works', async function () {
+    const state = JSON.parse(readFileSync(join(opts.stateDir!, 'cluster.json'), 'utf8')) as { gossipKey: string };
+    await step('gossip.md', 1, { OLD: state.gossipKey });
+    const rings = (await getJson(`${consulAddr}/v1/operator/keyring`)) as { Keys: Record<string, number>; NumNodes: number }[];
+    for (const r of rings) {
+      expect(Object.keys(r.Keys)).to.have.length(1);
+      expect(Object.keys(r.Keys)[0]).to.not.equal(state.gossipKey);
+      expect(Object.values(r.Keys)[0]).to.equal(r.NumNodes);
+    }
+    const nomadRing = (await getJson(`${nomadAddr}/v1/agent/keyring/list`)) as { Keys: Record<string, number> };
+    expect(Object.keys(nomadRing.Keys)).to.deep.equal(Object.keys(rings[0]!.Keys));
+    const members = (await getJson(`${consulAddr}/v1/agent/members`)) as { Status: number }[];
+    expect(members.filter((m) => m.Status === 1)).to.have.length(5);
+  });
+
   it('lost-server.md: with server-3 killed a quorum remains; restarted, it is an alive voter again', async function () {
     await stopNode(opts, 'server-3', true);
     await eventually('a leader without server-3', 60_000, async () => {

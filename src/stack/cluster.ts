@@ -113,7 +113,16 @@ client_addr    = "${node.address}"
 
 # The first gossip key; after a rotation the keyring in data_dir wins.
 encrypt = "${gossipKey}"
-`;
+${
+  node.role === 'server'
+    ? `
+# A server that comes back is a voter again after 2 s of health (default 10 s).
+autopilot {
+  server_stabilization_time = "2s"
+}
+`
+    : ''
+}`;
   const server = node.role === 'server';
   const nomadLocal = `# Local overrides for ${node.name} on one machine (hashiship dev cluster).
 name      = "${node.name}"
@@ -139,6 +148,11 @@ server {
 
   # The first gossip key; after a rotation the keyring in data_dir wins.
   encrypt = "${gossipKey}"
+}
+
+# A server that comes back is a voter again after 2 s of health (default 10 s).
+autopilot {
+  server_stabilization_time = "2s"
 }
 `
     : `

@@ -52,7 +52,11 @@ export function registerDeploy(program: Command): void {
     .option('--services <dir>', 'service specs', DefaultPaths.services)
     .option('--environments <dir>', 'environment files', DefaultPaths.environments)
     .option('--plan <file>', 'apply exactly this saved plan (plan --out); refuse jobs changed since (exit 6)')
-    .option('--until <state>', 'healthy: promote canaries and wait for the end; promotion-ready: exit 10 when canaries are healthy', 'healthy')
+    .option(
+      '--until <state>',
+      'healthy: promote canaries, stop when all allocations are healthy; successful: also wait for Nomad\'s successful mark; promotion-ready: exit 10 when canaries are healthy',
+      'healthy',
+    )
     .option('--parallel <n>', 'services deployed at once', '4')
     .option('--force-owner', 'overwrite a job hashiship does not own in this environment')
     .option('--reset-counts', 'register the spec counts even where the autoscaler scaled a group')
@@ -60,7 +64,7 @@ export function registerDeploy(program: Command): void {
     .option('--json', 'print one JSON document with every service result')
     .option('--events <format>', 'progress events as "ndjson" on stderr')
     .action(async (names: string[], o: DeployFlags, cmd: Command) => {
-      const until = oneOf('--until', o.until, ['healthy', 'promotion-ready'] as const, 'healthy');
+      const until = oneOf('--until', o.until, ['healthy', 'successful', 'promotion-ready'] as const, 'healthy');
       const parallel = positiveInt('--parallel', o.parallel, 4);
       const timeoutMs = durationMs('--timeout', o.timeout);
       const plan = o.plan === undefined ? undefined : await readPlan(o.plan);

@@ -63,6 +63,7 @@ export class CheckTracker {
   readonly #ctx = new EventEmitter();
   #stopped = false;
   readonly #loops: Promise<void>[] = [];
+  readonly #services = new Set<string>();
 
   constructor(
     readonly config: ConsulConfig,
@@ -74,27 +75,57 @@ export class CheckTracker {
 
   /** Start following these services (each in its own blocking loop). */
   follow(services: readonly string[]): void {
-    for (const s of services) this.#loops.push(this.#loop(s));
+    for (const s of services) {
+      this.#services.add(s);
+      this.#loops.push(this.#loop(s));
+    }
   }
 
-  /** Record one answer (exposed for the loops and for tests of the bookkeeping). */
+  /**
+   * Record one answer (exposed for the loops and for tests of the bookkeeping).
+   * The first sighting of a check is silent; a status change is reported.
+   */
   record(rows: readonly ConsulCheck[]): void {
     for (const row of rows) {
       const allocId = allocOfServiceId(row.ServiceID);
       if (allocId === undefined) continue;
       const key = `${row.ServiceID}/${row.CheckID}`;
       const prev = this.#records.get(key);
-      const failing = row.Status !== 'passing';
+      const output = row.Output.trim();
+      // A failing check keeps its last non-empty output; '' means "failing, no output seen yet".
+      const failure = row.Status !== 'passing' ? (output !== '' ? output : (prev?.lastFailure ?? '')) : prev?.lastFailure;
       const rec: CheckRecord = {
         allocId,
         service: row.ServiceName,
         check: row.Name,
         status: row.Status,
-        output: row.Output.trim(),
-        ...(failing ? { lastFailure: row.Output.trim() } : prev?.lastFailure === undefined ? {} : { lastFailure: prev.lastFailure }),
+        // The catalog may lag behind on output (Consul syncs output-only changes every
+        // check_update_interval); never replace a known output with an empty one.
+        output: output === '' && prev !== undefined && prev.status === row.Status ? prev.output : output,
+        ...(failure === undefined ? {} : { lastFailure: failure }),
       };
       this.#records.set(key, rec);
-      if (prev === undefined || prev.status !== rec.status) this.onChange(rec);
+      if (prev !== undefined && prev.status !== rec.status) this.onChange(rec);
+    }
+  }
+
+  /**
+   * Read the checks of the Consul agent we talk to (`/v1/agent/checks`): it holds
+   * each check's current output, which the catalog only receives when the status
+   * changes. Useful when that agent is the one the allocations registered with
+   * (a single node, the dev stack); elsewhere it adds nothing. Never throws.
+   */
+  async refreshLocal(): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      const checks = (await consulCall(this.config, 'agent.check.list', () => this.#consul.agent.check.list())) as unknown as Record<
+        string,
+        ConsulCheck
+      >;
+      const ours = Object.values(checks ?? {}).filter((c) => this.#services.has(c.ServiceName));
+      this.record(ours);
+    } catch {
+      // Diagnosis degrades without check output.
     }
   }
 

@@ -29,7 +29,7 @@ import type { InputSet, JobInput } from './inputs.js';
 import { jobHash, jobPlan, planDocument, type JobPlan, type PlanDocument, type StopPlan } from './plan.js';
 import { checkOwnership, ownershipOf, planPrepared, prepareJob, registerEnforced, type PreparedJob } from './register.js';
 import type { DeployContext } from './runtime.js';
-import { watchDeployment, watchRegistration, type Until, type WatchOutcome } from './watch.js';
+import { settleDecided, watchDeployment, watchRegistration, type Until, type WatchOutcome } from './watch.js';
 
 /** Run `fn` over `items` with at most `limit` running at once; results keep the input order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -227,6 +227,7 @@ function firstCause(d: Diagnosis): ContextLine[] {
 async function settle(ctx: DeployContext, jobId: string, outcome: WatchOutcome, checks: CheckTracker | undefined): Promise<Settled> {
   const forAlloc = (id: string) => checks?.forAlloc(id) ?? [];
   const explain = async (input: Parameters<typeof diagnose>[1]): Promise<Diagnosis> => {
+    await checks?.refreshLocal();
     const d = await diagnose(ctx.nomad, input, ctx.redactor);
     ctx.runtime.log({ kind: 'deploy.diagnosis', job: jobId, lines: formatDiagnosis(d) });
     return d;
@@ -238,7 +239,13 @@ async function settle(ctx: DeployContext, jobId: string, outcome: WatchOutcome, 
       return {
         outcome: 'successful',
         exitCode: ExitCode.ok,
-        message: `version ${outcome.version ?? '?'} ${outcome.deployment === undefined ? 'running' : `deployed (deployment ${outcome.deployment.ID.slice(0, 8)} successful)`}`,
+        message: `version ${outcome.version ?? '?'} ${
+          outcome.deployment === undefined
+            ? 'running'
+            : outcome.deployment.Status === 'successful'
+              ? `deployed (deployment ${outcome.deployment.ID.slice(0, 8)} successful)`
+              : `deployed: all allocations healthy (deployment ${outcome.deployment.ID.slice(0, 8)} completing)`
+        }`,
         ...(outcome.version === undefined ? {} : { version: outcome.version }),
         ...(outcome.deployment === undefined ? {} : { deploymentId: outcome.deployment.ID }),
       };
@@ -351,6 +358,7 @@ export async function deployPlanned(
   const start = ctx.runtime.now();
   const tracker = checkTracker(ctx, prepared.job);
   try {
+    if (prepared.live !== undefined) await settleDecided(ctx, id);
     const reg = await registerEnforced(ctx.nomad.jobs, prepared.job, planned.jobModifyIndex);
     ctx.runtime.log({ kind: 'deploy.register', job: id, evalId: reg.EvalID, jobModifyIndex: reg.JobModifyIndex });
     const outcome = await watchRegistration(

@@ -68,6 +68,8 @@ export function eventTrail(events: readonly TaskEvent[], max = 8): string {
 interface TaskCause {
   readonly rank: number;
   readonly cause: string;
+  /** A supporting line (e.g. the check's response body). */
+  readonly extra?: string;
 }
 
 function taskCause(name: string, state: TaskState, checks: readonly CheckRecord[], memoryMB: number | undefined): TaskCause | undefined {
@@ -97,13 +99,22 @@ function taskCause(name: string, state: TaskState, checks: readonly CheckRecord[
       cause: `restarts exhausted after ${restarts} restart${restarts === 1 ? '' : 's'}${terminated === undefined ? '' : `: last run ${exitText(terminated)}`}${reason === '' ? '' : ` (${reason})`}`,
     };
   }
-  const failingChecks = checks.filter((c) => c.lastFailure !== undefined && c.status !== 'passing');
-  const everFailed = checks.filter((c) => c.lastFailure !== undefined);
+  const failingChecks = checks.filter((c) => c.status !== 'passing');
+  const everFailed = checks.filter((c) => c.lastFailure !== undefined && c.lastFailure !== '');
   const unhealthy = last(events, 'Alloc Unhealthy');
   const bad = failingChecks.length > 0 ? failingChecks : unhealthy !== undefined ? everFailed : [];
   if (bad.length > 0) {
     const c = bad[0]!;
-    return { rank: 7, cause: `health check ${JSON.stringify(c.check)} (service ${c.service}) failed: ${oneLine(c.lastFailure ?? c.output)}` };
+    const output = oneLine(c.lastFailure ?? c.output, 2000);
+    // Consul's HTTP checks read `HTTP GET <url>: <status> Output: <body>`: the status is the cause, the body a detail.
+    const at = output.indexOf(' Output: ');
+    const head = at < 0 ? oneLine(output, 200) : output.slice(0, at);
+    const body = at < 0 ? '' : oneLine(output.slice(at + ' Output: '.length), 160);
+    return {
+      rank: 7,
+      cause: `health check ${JSON.stringify(c.check)} (service ${c.service}) failed${head === '' ? ' (Consul reported no output)' : `: ${head}`}`,
+      ...(body === '' ? {} : { extra: `check output: ${body}` }),
+    };
   }
   if (state.Failed && terminated !== undefined) return { rank: 6, cause: `task ${exitText(terminated)}` };
   if (unhealthy !== undefined) return { rank: 5, cause: `unhealthy: ${unhealthy.Message ?? unhealthy.DisplayMessage ?? ''}` };
@@ -135,6 +146,7 @@ export function causeOf(alloc: AllocationStub | Allocation, checks: readonly Che
   }
   const details: string[] = [];
   if (best !== undefined) {
+    if (best.c.extra !== undefined) details.push(best.c.extra);
     const events = alloc.TaskStates?.[best.task]?.Events ?? [];
     if (events.length > 0) details.push(`events of task ${best.task}: ${eventTrail(events)}`);
     return { task: best.task, cause: best.c.cause, details };

@@ -18,15 +18,22 @@ import type { CheckTracker } from './checks.js';
 import { causeOf } from './diagnose.js';
 import type { DeployContext } from './runtime.js';
 
-/** When `deploy` stops waiting. */
-export type Until = 'healthy' | 'promotion-ready';
+/**
+ * When `deploy` stops waiting: `healthy` once every allocation of the new
+ * version is healthy (canaries promoted), which decides the outcome — Nomad
+ * marks the deployment successful on its next evaluation, about a second later;
+ * `successful` waits for that mark too; `promotion-ready` stops when canaries
+ * are healthy and wait for promotion.
+ */
+export type Until = 'healthy' | 'successful' | 'promotion-ready';
 
 /** Options of a watch. */
 export interface WatchOptions {
   /**
    * `healthy`: promote canaries once all are healthy (or wait for auto_promote)
-   * and wait for the end; `promotion-ready`: stop when canaries are healthy and
-   * wait for promotion. @default "healthy"
+   * and stop when every allocation of the new version is healthy; `successful`:
+   * also wait for Nomad to mark the deployment successful; `promotion-ready`:
+   * stop when canaries are healthy and wait for promotion. @default "healthy"
    */
   readonly until?: Until;
   /** Absolute deadline in the runtime's clock (ms). */
@@ -91,6 +98,25 @@ export function canaryState(d: Deployment): { readonly groups: string[]; readonl
     groups.length > 0 &&
     states.every((s) => (s.PlacedCanaries?.length ?? 0) >= (s.DesiredCanaries ?? 0) && (s.HealthyAllocs ?? 0) >= (s.DesiredCanaries ?? 0));
   return { groups, ready, auto: groups.length > 0 && states.every((s) => s.AutoPromote === true) };
+}
+
+/**
+ * True when a running deployment's outcome is decided: every group has all its
+ * allocations placed and healthy and no canaries wait for promotion. Healthy
+ * counts only grow, so Nomad will mark it successful on its next evaluation.
+ */
+export function healthyComplete(d: Deployment): boolean {
+  const groups = Object.values(d.TaskGroups ?? {});
+  return (
+    d.Status === 'running' &&
+    groups.length > 0 &&
+    groups.every(
+      (s) =>
+        ((s.DesiredCanaries ?? 0) === 0 || s.Promoted === true) &&
+        (s.PlacedAllocs ?? 0) >= (s.DesiredTotal ?? 0) &&
+        (s.HealthyAllocs ?? 0) >= (s.DesiredTotal ?? 0),
+    )
+  );
 }
 
 /** An allocation's state as one word. */
@@ -182,6 +208,17 @@ class Watcher {
         await this.ctx.runtime.sleep(250 * 2 ** attempt, signal ?? this.opts.signal);
       }
     }
+  }
+
+  /**
+   * While an allocation runs without being healthy, read the check output from the
+   * Consul agent: once the deployment fails the allocation (and its checks) go away.
+   */
+  async refreshChecks(allocs: readonly AllocationStub[]): Promise<void> {
+    const checks = this.opts.checks;
+    if (checks === undefined) return;
+    const pending = allocs.some((a) => a.ClientStatus === 'running' && a.DesiredStatus === 'run' && a.DeploymentStatus?.Healthy !== true);
+    if (pending) await checks.refreshLocal();
   }
 
   noteAlloc(a: AllocationStub): void {
@@ -281,6 +318,7 @@ class Watcher {
     mode: { readonly until: Until; readonly evalsFrom?: number },
   ): Promise<
     | { readonly kind: 'ended'; readonly deployment: Deployment }
+    | { readonly kind: 'healthy'; readonly deployment: Deployment }
     | { readonly kind: 'promotion-ready'; readonly deployment: Deployment }
     | { readonly kind: 'placement'; readonly evaluation: Evaluation; readonly deployment: Deployment }
     | { readonly kind: 'timeout'; readonly deployment: Deployment }
@@ -305,6 +343,7 @@ class Watcher {
     let allocIndex = 0;
     const allocs = loop(async () => {
       const r = await this.retry(() => this.ctx.nomad.deployments.allocations(id, { index: allocIndex, waitMs: this.waitMs(), signal: ac.signal }), ac.signal);
+      await this.refreshChecks(r.data);
       for (const a of r.data) this.noteAlloc(a);
       allocIndex = nextIndex(allocIndex, r.index);
     });
@@ -333,7 +372,12 @@ class Watcher {
       const d = r.data;
       latest = d;
       this.noteDeployment(d);
-      if (!ActiveDeploymentStatuses.has(d.Status)) throw new Stop({ kind: 'ended', deployment: d });
+      if (!ActiveDeploymentStatuses.has(d.Status)) {
+        // The failed allocations and their checks go away soon: read the check output now.
+        if (d.Status === 'failed') await this.opts.checks?.refreshLocal();
+        throw new Stop({ kind: 'ended', deployment: d });
+      }
+      if (mode.until !== 'successful' && healthyComplete(d)) throw new Stop({ kind: 'healthy', deployment: d });
       const canary = canaryState(d);
       if (canary.ready && !canary.auto) {
         if (mode.until === 'promotion-ready') throw new Stop({ kind: 'promotion-ready', deployment: d });
@@ -435,7 +479,7 @@ class Watcher {
     }
     const r = await this.followDeployment(revert, { until: 'healthy' });
     const end = r.deployment;
-    const reverted = r.kind === 'ended' && end.Status === 'successful';
+    const reverted = (r.kind === 'ended' && end.Status === 'successful') || r.kind === 'healthy';
     return {
       kind: 'failed',
       reverted,
@@ -445,7 +489,7 @@ class Watcher {
       allocations,
       notes: [
         reverted
-          ? `Reverted: version ${end.JobVersion} (the spec of version ${toVersion}) is running; revert deployment ${end.ID.slice(0, 8)} successful`
+          ? `Reverted: version ${end.JobVersion} (the spec of version ${toVersion}) is running; revert deployment ${end.ID.slice(0, 8)} ${r.kind === 'healthy' ? 'healthy' : 'successful'}`
           : `Not reverted: revert deployment ${end.ID.slice(0, 8)} (version ${end.JobVersion}) ${r.kind === 'timeout' ? 'still running at the deadline' : `${end.Status}: ${end.StatusDescription}`}`,
       ],
     };
@@ -456,6 +500,8 @@ class Watcher {
     switch (r.kind) {
       case 'promotion-ready':
         return { kind: 'promotion-ready', deployment: r.deployment };
+      case 'healthy':
+        return { kind: 'successful', version: r.deployment.JobVersion, deployment: r.deployment };
       case 'placement':
         return { kind: 'placement', evaluation: r.evaluation, deployment: r.deployment };
       case 'timeout':
@@ -510,4 +556,22 @@ export async function watchDeployment(ctx: DeployContext, deployment: Deployment
   const w = new Watcher(ctx, deployment.JobID, opts);
   const r = await w.followDeployment(deployment, { until: opts.until ?? 'healthy', evalsFrom: deployment.CreateIndex });
   return w.ended(r);
+}
+
+/**
+ * Before registering a new version: let a deployment whose outcome is decided
+ * (all healthy, see {@link healthyComplete}) receive Nomad's successful mark,
+ * so that its version becomes stable (the target of a later auto-revert) rather
+ * than cancelled by the new one. Bounded by `boundMs`; blocking queries only.
+ */
+export async function settleDecided(ctx: DeployContext, jobId: string, boundMs = 10_000): Promise<void> {
+  const latest = await ctx.nomad.jobs.latestDeployment(jobId);
+  if (latest === undefined || !healthyComplete(latest)) return;
+  const end = ctx.runtime.now() + boundMs;
+  let index = 0;
+  for (;;) {
+    const r = await ctx.nomad.deployments.get(latest.ID, { index, waitMs: Math.max(50, end - ctx.runtime.now()) });
+    if (!ActiveDeploymentStatuses.has(r.data.Status) || ctx.runtime.now() >= end) return;
+    index = nextIndex(index, r.index);
+  }
 }

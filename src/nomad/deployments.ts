@@ -106,6 +106,18 @@ export class Deployments {
     ).data;
   }
 
+  /** `POST /v1/deployment/pause/:id`: pause (`true`) or resume (`false`) a running deployment. */
+  async pause(id: string, pause: boolean): Promise<DeploymentUpdateResponse> {
+    if (id === '') throw new TypeError('deployments.pause: a deployment ID is required');
+    return (
+      await this.client.request<DeploymentUpdateResponse>('deployments.pause', {
+        method: 'POST',
+        path: `/v1/deployment/pause/${encodeURIComponent(id)}`,
+        data: { DeploymentID: id, Pause: pause },
+      })
+    ).data;
+  }
+
   /** `POST /v1/deployment/fail/:id`: mark a running deployment failed (auto-revert applies). */
   async fail(id: string): Promise<DeploymentUpdateResponse> {
     if (id === '') throw new TypeError('deployments.fail: a deployment ID is required');

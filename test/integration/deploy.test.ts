@@ -164,7 +164,8 @@ describe('deploy: plan and deploy on the real stack', function () {
             await runningAllocs(s.ctx.nomad, id, 1);
             const healthy = s.events.filter((e) => e.kind === 'deploy.alloc' && e.health === 'healthy');
             expect(healthy, 'an alloc health event').to.have.length.greaterThan(0);
-            expect(s.events.some((e) => e.kind === 'deploy.deployment' && e.status === 'successful')).to.equal(true);
+            // deploy returns once every allocation is healthy (the outcome is decided); Nomad marks it successful right after.
+            expect(s.events.some((e) => e.kind === 'deploy.deployment' && e.healthy === 1 && e.desired === 1)).to.equal(true);
           },
         },
         {
@@ -181,11 +182,20 @@ describe('deploy: plan and deploy on the real stack', function () {
           },
         },
         {
+          name: 'a change with --until successful returns only after Nomad marked the deployment successful',
+          run: () => deploy(s, webJob(id, { version: '2' }), { until: 'successful' }),
+          check: async (_s, r) => {
+            expect((r as ServiceResult).outcome).to.equal('successful');
+            await deploymentStatus(s.ctx.nomad, id, 'successful', 0);
+            await jobVersion(s.ctx.nomad, id, 1);
+          },
+        },
+        {
           name: 'status shows version, deployment, healthy/desired and Consul health',
           run: () => environmentStatus(s.ctx, ENV, [id]),
           check: (_s, rows) => {
             const [row] = rows as Awaited<ReturnType<typeof environmentStatus>>;
-            expect(row).to.include({ job: id, version: 0, healthy: 1, desired: 1 });
+            expect(row).to.include({ job: id, version: 1, healthy: 1, desired: 1 });
             expect(row?.deployment?.status).to.equal('successful');
             expect(row?.consul).to.deep.equal({ passing: 1, warning: 0, critical: 0 });
           },
@@ -546,30 +556,87 @@ groups:
       rmSync(dir, { recursive: true, force: true });
     });
 
+    /** Run the CLI in-process, capturing what it prints. */
+    async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+      let out = '';
+      let err = '';
+      const w1 = process.stdout.write.bind(process.stdout);
+      const w2 = process.stderr.write.bind(process.stderr);
+      process.stdout.write = ((c: string | Uint8Array) => ((out += String(c)), true)) as typeof process.stdout.write;
+      process.stderr.write = ((c: string | Uint8Array) => ((err += String(c)), true)) as typeof process.stderr.write;
+      try {
+        return { code: await main(args), out, err };
+      } finally {
+        process.stdout.write = w1;
+        process.stderr.write = w2;
+      }
+    }
+
     it('plan exits 1 with changes and 0 without; deploy --plan applies the saved plan; a stale plan exits 6', async function () {
       this.timeout(180_000);
       const id = jid('cli');
       const file = join(dir, 'job.json');
       const planFile = join(dir, 'plan.json');
       const write = (v: string) => writeFileSync(file, JSON.stringify({ Job: webJob(id, { version: v }) }));
-      const cli = (...args: string[]) => main([...args, '--env', ENV, '--job', file]);
+      const run = (...args: string[]) => cli(...args, '--env', ENV, '--job', file);
+      type R = Awaited<ReturnType<typeof cli>>;
       const s = state();
       await runCase(s, {
         steps: [
-          { name: 'plan a new job', run: async () => (write('1'), cli('plan', '--out', planFile, '--json')), check: (_s, code) => expect(code).to.equal(1) },
-          { name: 'deploy --plan', run: () => cli('deploy', '--plan', planFile), check: async (_s, code) => (expect(code).to.equal(0), jobVersion(s.ctx.nomad, id, 0)) },
-          { name: 'plan again: no changes', run: () => cli('plan'), check: (_s, code) => expect(code).to.equal(0) },
-          { name: 'plan v2 and save it', run: async () => (write('2'), cli('plan', '--out', planFile)), check: (_s, code) => expect(code).to.equal(1) },
+          {
+            name: 'plan --json --out for a new job: exit 1',
+            run: async () => (write('1'), run('plan', '--out', planFile, '--json')),
+            check: (_s, r) => {
+              const { code, out } = r as R;
+              expect(code).to.equal(1);
+              const doc = JSON.parse(out) as { jobs: { id: string; action: string; jobModifyIndex: number }[] };
+              expect(doc.jobs[0]).to.include({ id, action: 'create', jobModifyIndex: 0 });
+            },
+          },
+          {
+            name: 'deploy --plan',
+            run: () => run('deploy', '--plan', planFile),
+            check: async (_s, r) => {
+              const { code, out, err } = r as R;
+              expect(code, err).to.equal(0);
+              expect(out).to.match(new RegExp(`${id}\\s+successful`));
+              expect(err).to.include(`deploy   ${id}: registered`);
+              await jobVersion(s.ctx.nomad, id, 0);
+            },
+          },
+          { name: 'plan again: no changes, exit 0', run: () => run('plan'), check: (_s, r) => (expect((r as R).code).to.equal(0), expect((r as R).out).to.include('no changes')) },
+          {
+            name: 'plan v2 and save it: exit 1 with the field diff',
+            run: async () => (write('2'), run('plan', '--out', planFile)),
+            check: (_s, r) => {
+              expect((r as R).code).to.equal(1);
+              expect((r as R).out).to.include('+/- Env[APP_VERSION]: "1" => "2"');
+              expect((r as R).out).to.include('(1 create/destroy update)');
+            },
+          },
           {
             name: 'the job changes meanwhile; deploy --plan exits 6',
             run: async () => {
               const live = await s.ctx.nomad.jobs.get(id);
               await s.ctx.nomad.jobs.register({ ...live!, Meta: { ...live!.Meta, touched: 'yes' } });
-              return cli('deploy', '--plan', planFile);
+              return run('deploy', '--plan', planFile);
             },
-            check: async (_s, code) => (expect(code).to.equal(6), jobVersion(s.ctx.nomad, id, 1)),
+            check: async (_s, r) => {
+              expect((r as R).code).to.equal(6);
+              expect((r as R).err).to.include('the job changed since it was planned');
+              await jobVersion(s.ctx.nomad, id, 1);
+            },
           },
-          { name: 'a missing job file makes plan exit 255', run: () => main(['plan', '--env', ENV, '--job', join(dir, 'missing.json')]), check: (_s, code) => expect(code).to.equal(255) },
+          {
+            name: 'a missing job file makes plan exit 255 and deploy exit 1',
+            run: async () => [await cli('plan', '--env', ENV, '--job', join(dir, 'missing.json')), await cli('deploy', '--env', ENV, '--job', join(dir, 'missing.json'))],
+            check: (_s, r) => {
+              const [plan, deploy] = r as R[];
+              expect(plan?.code).to.equal(255);
+              expect(plan?.err).to.include('missing.json: no such file');
+              expect(deploy?.code).to.equal(1);
+            },
+          },
         ],
         cleanup: () => purge(s.ctx.nomad, id),
       });

@@ -17,7 +17,7 @@ import { defaultTimeoutMs, mapLimit, worstExitCode } from '../../src/deploy/depl
 import { causeOf, describePlacement, eventTrail, formatDiagnosis, lastLines, type Diagnosis } from '../../src/deploy/diagnose.js';
 import { describeDeployEvent, groupedLogger } from '../../src/deploy/events.js';
 import { checkOwnership, ownershipOf, preserveCounts, scaledGroups, stampOwnership } from '../../src/deploy/register.js';
-import { allocHealth, canaryState, expectedAllocs, expectsDeployment } from '../../src/deploy/watch.js';
+import { allocHealth, canaryState, expectedAllocs, expectsDeployment, healthyComplete } from '../../src/deploy/watch.js';
 import { GateError } from '../../src/errors.js';
 
 const live = (over: Partial<LiveJob> = {}): LiveJob => ({
@@ -117,6 +117,15 @@ describe('deploy: deployment and allocation state', () => {
     expect(canaryState(dep({ web: { DesiredTotal: 2 } })).ready).to.equal(false);
   });
 
+  it('knows the outcome once every group is placed and healthy with canaries promoted', () => {
+    expect(healthyComplete(dep({ web: { DesiredTotal: 2, PlacedAllocs: 2, HealthyAllocs: 2 } }))).to.equal(true);
+    expect(healthyComplete(dep({ web: { DesiredTotal: 2, PlacedAllocs: 2, HealthyAllocs: 1 } }))).to.equal(false);
+    expect(healthyComplete(dep({ web: { DesiredTotal: 1, PlacedAllocs: 1, HealthyAllocs: 1, DesiredCanaries: 1 } }))).to.equal(false);
+    expect(healthyComplete(dep({ web: { DesiredTotal: 1, PlacedAllocs: 1, HealthyAllocs: 1, DesiredCanaries: 1, Promoted: true } }))).to.equal(true);
+    expect(healthyComplete(dep({ web: { DesiredTotal: 1, PlacedAllocs: 1, HealthyAllocs: 1 }, db: { DesiredTotal: 1, PlacedAllocs: 0 } }))).to.equal(false);
+    expect(healthyComplete({ ...dep({ web: { DesiredTotal: 1, PlacedAllocs: 1, HealthyAllocs: 1 } }), Status: 'paused' })).to.equal(false);
+  });
+
   it('names an allocation state in one word', () => {
     expect(allocHealth(alloc({ ClientStatus: 'pending' }))).to.equal('placed');
     expect(allocHealth(alloc())).to.equal('running');
@@ -195,7 +204,9 @@ describe('deploy: task events → cause', () => {
     const checks = [
       { allocId: a.ID, service: 'web', check: 'web-alive', status: 'critical', output: 'HTTP GET http://127.0.0.1:23456/missing: 404 Not Found Output: nope', lastFailure: 'HTTP GET http://127.0.0.1:23456/missing: 404 Not Found Output: nope' },
     ];
-    expect(causeOf(a, checks).cause).to.equal('health check "web-alive" (service web) failed: HTTP GET http://127.0.0.1:23456/missing: 404 Not Found Output: nope');
+    const c = causeOf(a, checks);
+    expect(c.cause).to.equal('health check "web-alive" (service web) failed: HTTP GET http://127.0.0.1:23456/missing: 404 Not Found');
+    expect(c.details[0]).to.equal('check output: nope');
     expect(causeOf(a, []).cause).to.equal('unhealthy: Services not healthy by deadline: web');
   });
 
@@ -319,10 +330,12 @@ describe('deploy: Consul checks and blocking indexes', () => {
     const seen: string[] = [];
     const t = new CheckTracker({ address: 'http://127.0.0.1:1', scheme: 'http', host: '127.0.0.1', port: 1, tls: { skipVerify: false } }, (r) => seen.push(r.status));
     const row = { CheckID: 'c1', Name: 'alive', ServiceID: '_nomad-task-0b6e1c9a-1111-2222-3333-444455556666-group-web-web-http', ServiceName: 'web' };
+    t.record([{ ...row, Status: 'critical', Output: '' }]); // as Nomad registers it: critical, no output yet
     t.record([{ ...row, Status: 'critical', Output: 'HTTP GET /missing: 404 Not Found' }]);
-    t.record([{ ...row, Status: 'critical', Output: 'HTTP GET /missing: 404 Not Found' }]);
+    t.record([{ ...row, Status: 'critical', Output: '' }]); // a lagging catalog answer keeps the known output
+    expect(t.forAlloc('0b6e1c9a-1111-2222-3333-444455556666')[0]?.output).to.equal('HTTP GET /missing: 404 Not Found');
     t.record([{ ...row, Status: 'passing', Output: 'HTTP GET /: 200 OK' }]);
-    expect(seen).to.deep.equal(['critical', 'passing']);
+    expect(seen).to.deep.equal(['passing']); // the first sighting is silent, changes are reported
     const [rec] = t.forAlloc('0b6e1c9a-1111-2222-3333-444455556666');
     expect(rec?.lastFailure).to.equal('HTTP GET /missing: 404 Not Found');
   });

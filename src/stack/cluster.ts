@@ -332,7 +332,6 @@ async function bringNode(dir: string, s: StateFile, node: ClusterNode, nodes: re
     entry[agent] = launch(dir, s, node, agent, nodes, opts.env);
     writeState(dir, s);
     started.push(`${node.name}/${agent}`);
-    opts.log?.({ kind: 'heartbeat', waitingFor: `${node.name} ${agent} started (pid ${entry[agent]})`, seconds: 0 });
   }
 }
 

@@ -501,6 +501,9 @@ class Watcher {
       case 'promotion-ready':
         return { kind: 'promotion-ready', deployment: r.deployment };
       case 'healthy':
+        // The deployment's count can arrive before the allocations query sees the same
+        // change: read them once more so every allocation's health is reported.
+        for (const a of (await this.ctx.nomad.deployments.allocations(r.deployment.ID)).data) this.noteAlloc(a);
         return { kind: 'successful', version: r.deployment.JobVersion, deployment: r.deployment };
       case 'placement':
         return { kind: 'placement', evaluation: r.evaluation, deployment: r.deployment };

@@ -254,6 +254,9 @@ export async function up(opts: StackOptions): Promise<UpResult> {
       // Ours but unhealthy: stop it and start afresh.
       await stopPid(prev.pid);
     }
+    // A dev Nomad starts with empty state; allocation folders of a killed one would
+    // otherwise be restored by its client.
+    if (def.name === 'nomad') rmSync(join(dir, 'nomad-data'), { recursive: true, force: true });
     await startComponent(def, bin, dir, secrets, {
       timeoutMs,
       log,

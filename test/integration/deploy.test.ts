@@ -22,7 +22,8 @@ import { deploymentStatus, exitCode, jobVersion, purge, runCase, runningAllocs }
 
 const run = randomBytes(3).toString('hex');
 const jid = (name: string) => `deploy-test-${run}-${name}`;
-const ENV = 'itest';
+// One environment per run: jobs an earlier, interrupted run left behind are not "owned here".
+const ENV = `itest-${run}`;
 
 interface WebOptions {
   readonly version: string;
@@ -49,8 +50,8 @@ function webJob(id: string, o: WebOptions): JobSpecLike {
           MaxParallel: 1,
           HealthCheck: 'checks',
           MinHealthyTime: 1e9,
-          HealthyDeadline: 8e9,
-          ProgressDeadline: 20e9,
+          HealthyDeadline: 15e9,
+          ProgressDeadline: 30e9,
           AutoRevert: true,
           AutoPromote: false,
           Canary: o.canary ?? 0,
@@ -91,7 +92,7 @@ function crashJob(id: string): JobSpecLike {
       {
         Name: 'crash',
         Count: 1,
-        Update: { MaxParallel: 1, HealthCheck: 'task_states', MinHealthyTime: 1e9, HealthyDeadline: 8e9, ProgressDeadline: 20e9, AutoRevert: true },
+        Update: { MaxParallel: 1, HealthCheck: 'task_states', MinHealthyTime: 1e9, HealthyDeadline: 15e9, ProgressDeadline: 30e9, AutoRevert: true },
         RestartPolicy: { Attempts: 0, Interval: 60e9, Delay: 1e9, Mode: 'fail' },
         ReschedulePolicy: { Attempts: 0, Unlimited: false },
         Tasks: [
@@ -501,8 +502,8 @@ groups:
             run: async () => deployEnvironment(s.ctx, await inputsFromSpecs(ENV, [], paths()), { parallel: 2 }),
             check: async (_s, r) => {
               const res = r as Awaited<ReturnType<typeof deployEnvironment>>;
+              expect(res.results.map((x) => `${x.job}:${x.outcome}`), JSON.stringify(res.results.map((x) => x.message))).to.deep.equal([`${a}:successful`, `${b}:successful`]);
               expect(res.exitCode).to.equal(0);
-              expect(res.results.map((x) => x.outcome)).to.deep.equal(['successful', 'successful']);
               // Grouped: all of a's events come before b's done, or after it — never interleaved.
               const jobsInOrder = s.events.flatMap((e) => ('job' in e && (e.job === a || e.job === b) && e.kind !== 'deploy.plan' ? [e.job] : []));
               const switches = jobsInOrder.filter((j, i) => i > 0 && j !== jobsInOrder[i - 1]).length;

@@ -9,7 +9,18 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { resolveConfig } from '../config/index.js';
-import { collect, durationMs, formatResults, inputSetFromFlags, oneOf, positiveInt, resultDocument, type InputFlags } from '../deploy/cli-support.js';
+import {
+  collect,
+  describeError,
+  durationMs,
+  formatResults,
+  inputSetFromFlags,
+  oneOf,
+  positiveInt,
+  redactorFromEnv,
+  resultDocument,
+  type InputFlags,
+} from '../deploy/cli-support.js';
 import { deployEnvironment } from '../deploy/deploy.js';
 import type { PlanDocument } from '../deploy/plan.js';
 import { createDeployContext } from '../deploy/runtime.js';
@@ -64,26 +75,32 @@ export function registerDeploy(program: Command): void {
     .option('--json', 'print one JSON document with every service result')
     .option('--events <format>', 'progress events as "ndjson" on stderr')
     .action(async (names: string[], o: DeployFlags, cmd: Command) => {
-      const until = oneOf('--until', o.until, ['healthy', 'successful', 'promotion-ready'] as const, 'healthy');
-      const parallel = positiveInt('--parallel', o.parallel, 4);
-      const timeoutMs = durationMs('--timeout', o.timeout);
-      const plan = o.plan === undefined ? undefined : await readPlan(o.plan);
-      const config = resolveConfig({ env: process.env });
-      const ctx = createDeployContext(config, printingLogger({ ndjson: o.events === 'ndjson' }));
-      const set = await inputSetFromFlags(ctx, names, o);
-      const result = await deployEnvironment(ctx, set, {
-        until,
-        parallel,
-        forceOwner: o.forceOwner === true,
-        resetCounts: o.resetCounts === true,
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        ...(plan === undefined ? {} : { plan }),
-      });
-      if (o.json === true) process.stdout.write(`${JSON.stringify(ctx.redactor.deep(resultDocument('deploy', result)), null, 2)}\n`);
-      else {
-        for (const s of result.results) if (s.error !== undefined) process.stderr.write(`Error: ${ctx.redactor.text(s.error.describe())}\n`);
-        process.stdout.write(formatResults(result));
+      try {
+        const until = oneOf('--until', o.until, ['healthy', 'successful', 'promotion-ready'] as const, 'healthy');
+        const parallel = positiveInt('--parallel', o.parallel, 4);
+        const timeoutMs = durationMs('--timeout', o.timeout);
+        const plan = o.plan === undefined ? undefined : await readPlan(o.plan);
+        const config = resolveConfig({ env: process.env });
+        const ctx = createDeployContext(config, printingLogger({ ndjson: o.events === 'ndjson' }));
+        const set = await inputSetFromFlags(ctx, names, o);
+        const result = await deployEnvironment(ctx, set, {
+          until,
+          parallel,
+          forceOwner: o.forceOwner === true,
+          resetCounts: o.resetCounts === true,
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+          ...(plan === undefined ? {} : { plan }),
+        });
+        if (o.json === true) process.stdout.write(`${JSON.stringify(ctx.redactor.deep(resultDocument('deploy', result)), null, 2)}\n`);
+        else {
+          for (const s of result.results) if (s.error !== undefined) process.stderr.write(`Error: ${ctx.redactor.text(s.error.describe())}\n`);
+          process.stdout.write(formatResults(result));
+        }
+        setExit(cmd, result.exitCode);
+      } catch (err) {
+        const e = describeError(err, redactorFromEnv(process.env));
+        process.stderr.write(e.text);
+        setExit(cmd, e.exitCode);
       }
-      setExit(cmd, result.exitCode);
     });
 }

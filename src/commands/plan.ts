@@ -6,12 +6,12 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { resolveConfig } from '../config/index.js';
-import { collect, inputSetFromFlags, type InputFlags } from '../deploy/cli-support.js';
+import { collect, describeError, inputSetFromFlags, redactorFromEnv, type InputFlags } from '../deploy/cli-support.js';
 import { planEnvironment } from '../deploy/deploy.js';
 import { formatPlan, planExitCode } from '../deploy/plan.js';
 import { createDeployContext } from '../deploy/runtime.js';
 import { DefaultPaths } from '../spec/files.js';
-import { HashishipError, PlanExitCode } from '../errors.js';
+import { PlanExitCode } from '../errors.js';
 import { printingLogger, setExit } from './common.js';
 
 interface PlanFlags extends InputFlags {
@@ -46,8 +46,7 @@ export function registerPlan(program: Command): void {
         process.stdout.write(o.json === true ? json : formatPlan(doc, ctx.redactor));
         setExit(cmd, planExitCode(doc));
       } catch (err) {
-        const text = err instanceof HashishipError ? err.describe() : `internal: ${(err as Error)?.message ?? String(err)}`;
-        process.stderr.write(`Error: ${text}\n`);
+        process.stderr.write(describeError(err, redactorFromEnv(process.env)).text);
         setExit(cmd, PlanExitCode.error);
       }
     });

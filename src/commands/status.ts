@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { resolveConfig } from '../config/index.js';
+import { describeError, redactorFromEnv } from '../deploy/cli-support.js';
 import { createDeployContext } from '../deploy/runtime.js';
+import { setExit } from './common.js';
 import { environmentStatus, formatStatus } from '../deploy/status.js';
 
 export function registerStatus(program: Command): void {
@@ -14,12 +16,18 @@ export function registerStatus(program: Command): void {
     .requiredOption('--env <name>', 'environment')
     .argument('[jobs...]', 'only these jobs (default: every job hashiship owns in the environment)')
     .option('--json', 'print one JSON document')
-    .action(async (names: string[], o: { env: string; json?: boolean }) => {
-      const ctx = createDeployContext(resolveConfig({ env: process.env }));
-      const rows = await environmentStatus(ctx, o.env, names);
-      if (o.json === true) {
-        process.stdout.write(`${JSON.stringify(ctx.redactor.deep({ kind: 'hashiship.status', environment: o.env, jobs: rows }), null, 2)}\n`);
-      } else if (rows.length === 0) process.stdout.write(`no jobs owned by hashiship in ${o.env}\n`);
-      else process.stdout.write(formatStatus(rows));
+    .action(async (names: string[], o: { env: string; json?: boolean }, cmd: Command) => {
+      try {
+        const ctx = createDeployContext(resolveConfig({ env: process.env }));
+        const rows = await environmentStatus(ctx, o.env, names);
+        if (o.json === true) {
+          process.stdout.write(`${JSON.stringify(ctx.redactor.deep({ kind: 'hashiship.status', environment: o.env, jobs: rows }), null, 2)}\n`);
+        } else if (rows.length === 0) process.stdout.write(`no jobs owned by hashiship in ${o.env}\n`);
+        else process.stdout.write(formatStatus(rows));
+      } catch (err) {
+        const e = describeError(err, redactorFromEnv(process.env));
+        process.stderr.write(e.text);
+        setExit(cmd, e.exitCode);
+      }
     });
 }

@@ -2,7 +2,8 @@
  * What the plan, deploy, status and promote-canaries commands share: flags to
  * inputs, flag values, and the documents they print. No printing here.
  */
-import { InputError } from '../errors.js';
+import { HashishipError, InputError, exitCodeOf } from '../errors.js';
+import { OutputRedactor } from './redact.js';
 import { parseDuration } from '../spec/duration.js';
 import type { DeployResult } from './deploy.js';
 import { inputsFromFiles, inputsFromSpecs, type InputSet } from './inputs.js';
@@ -98,4 +99,26 @@ export function formatResults(r: DeployResult): string {
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   const lines = rows.map((row) => row.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd());
   return `${lines.join('\n')}\nexit ${r.exitCode}\n`;
+}
+
+/**
+ * A redactor for the secrets in an environment, usable before (or without) a
+ * resolved configuration: every `*_TOKEN`, `*_PASSWORD`, `*_SECRET` variable and the
+ * password of every `*_AUTH` (`user:password`) one.
+ */
+export function redactorFromEnv(env: Readonly<Record<string, string | undefined>>): OutputRedactor {
+  const values = Object.entries(env).flatMap(([k, v]) => {
+    if (v === undefined || v === '') return [];
+    if (/(_TOKEN|_PASSWORD|_SECRET)$/.test(k)) return [v];
+    // `user:password`: the password is the secret.
+    if (/_AUTH$/.test(k)) return v.includes(':') ? [v, v.slice(v.indexOf(':') + 1)] : [v];
+    return [];
+  });
+  return new OutputRedactor(values);
+}
+
+/** An error as the CLI prints it (subject and context lines), redacted; with its exit code. */
+export function describeError(err: unknown, redactor: OutputRedactor): { readonly text: string; readonly exitCode: number } {
+  const text = err instanceof HashishipError ? err.describe() : `internal: ${(err as Error)?.message ?? String(err)}`;
+  return { text: `Error: ${redactor.text(text)}\n`, exitCode: exitCodeOf(err) };
 }

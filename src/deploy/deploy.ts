@@ -29,7 +29,7 @@ import type { InputSet, JobInput } from './inputs.js';
 import { jobHash, jobPlan, planDocument, type JobPlan, type PlanDocument, type StopPlan } from './plan.js';
 import { checkOwnership, ownershipOf, planPrepared, prepareJob, registerEnforced, type PreparedJob } from './register.js';
 import type { DeployContext } from './runtime.js';
-import { settleDecided, watchDeployment, watchRegistration, type Until, type WatchOutcome } from './watch.js';
+import { healthyComplete, settleDecided, watchDeployment, watchRegistration, type Until, type WatchOutcome } from './watch.js';
 
 /** Run `fn` over `items` with at most `limit` running at once; results keep the input order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -290,7 +290,14 @@ async function settle(ctx: DeployContext, jobId: string, outcome: WatchOutcome, 
       const context: ContextLine[] = [
         ['Job', jobId],
         ...depContext(outcome.deployment),
-        ...(outcome.revert === undefined ? [] : ([['Revert', `${outcome.revert.ID} (version ${outcome.revert.JobVersion}): ${outcome.revert.Status}`]] as ContextLine[])),
+        ...(outcome.revert === undefined
+          ? []
+          : ([
+              [
+                'Revert',
+                `${outcome.revert.ID} (version ${outcome.revert.JobVersion}): ${healthyComplete(outcome.revert) ? 'all allocations healthy' : outcome.revert.Status}`,
+              ],
+            ] as ContextLine[])),
         ...firstCause(d),
       ];
       const error = outcome.reverted

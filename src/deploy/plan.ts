@@ -243,11 +243,14 @@ function fieldLines(f: FieldDiff, path: string, indent: string, r: OutputRedacto
   return [`${indent}${m} ${f.Name}: ${value}${notes}`];
 }
 
+/** Unchanged fields shown inside a changed object because they say which object it is. */
+const IDENTIFYING = new Set(['DestPath', 'Name', 'Label', 'PortLabel', 'GetterSource', 'RelativeDest', 'Destination', 'Volume', 'LTarget']);
+
 function objectLines(o: ObjectDiff, path: string, indent: string, r: OutputRedactor): string[] {
   const p = `${path}.${o.Name}`;
   return [
     `${indent}${marker(o.Type)} ${o.Name} {`,
-    ...(o.Fields ?? []).flatMap((f) => fieldLines(f, p, `${indent}  `, r)),
+    ...(o.Fields ?? []).filter((f) => f.Type !== 'None' || IDENTIFYING.has(f.Name)).flatMap((f) => fieldLines(f, p, `${indent}  `, r)),
     ...(o.Objects ?? []).flatMap((x) => objectLines(x, p, `${indent}  `, r)),
     `${indent}${' '.repeat(marker(o.Type).length + 1)}}`,
   ];

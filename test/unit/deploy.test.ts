@@ -18,7 +18,8 @@ import { causeOf, describePlacement, eventTrail, formatDiagnosis, lastLines, typ
 import { describeDeployEvent, groupedLogger } from '../../src/deploy/events.js';
 import { checkOwnership, ownershipOf, preserveCounts, scaledGroups, stampOwnership } from '../../src/deploy/register.js';
 import { allocHealth, canaryState, expectedAllocs, expectsDeployment, healthyComplete } from '../../src/deploy/watch.js';
-import { GateError } from '../../src/errors.js';
+import { GateError, ServerError } from '../../src/errors.js';
+import { describeError, redactorFromEnv } from '../../src/deploy/cli-support.js';
 
 const live = (over: Partial<LiveJob> = {}): LiveJob => ({
   ID: 'web',
@@ -311,6 +312,18 @@ describe('deploy: several services', () => {
     expect(describeDeployEvent({ kind: 'deploy.done', job: 'web', outcome: 'reverted', exitCode: 3, seconds: 12.34, message: 'rolled back' })).to.equal(
       'deploy   web: reverted (exit 3) after 12.3 s — rolled back',
     );
+  });
+});
+
+describe('deploy: printed errors', () => {
+  it('carry their exit code and never the configured tokens', () => {
+    const r = redactorFromEnv({ NOMAD_TOKEN: 'a1b2c3d4-secret-token', NOMAD_HTTP_AUTH: 'ops:pa55word', PATH: '/usr/bin' });
+    const e = describeError(new ServerError('nomad', 'jobs.plan', 'http://127.0.0.1:4646', '403 Forbidden: ACL token a1b2c3d4-secret-token not found (ops:pa55word)'), r);
+    expect(e.exitCode).to.equal(2);
+    expect(e.text).to.include('nomad: jobs.plan: 403 Forbidden');
+    expect(e.text).not.to.include('pa55word');
+    expect(e.text).not.to.include('a1b2c3d4');
+    expect(describeError(new GateError('x: refused'), r).exitCode).to.equal(6);
   });
 });
 

@@ -53,6 +53,7 @@ async function readPlan(file: string): Promise<PlanDocument> {
   return d as PlanDocument;
 }
 
+/** Register `hashiship deploy`. */
 export function registerDeploy(program: Command): void {
   program
     .command('deploy')

@@ -21,6 +21,7 @@ interface PlanFlags extends InputFlags {
   readonly resetCounts?: boolean;
 }
 
+/** Register `hashiship plan`. */
 export function registerPlan(program: Command): void {
   program
     .command('plan')

@@ -19,6 +19,7 @@ interface PromoteFlags {
   readonly events?: string;
 }
 
+/** Register `hashiship promote-canaries`. */
 export function registerPromoteCanaries(program: Command): void {
   program
     .command('promote-canaries')

@@ -9,6 +9,7 @@ import { createDeployContext } from '../deploy/runtime.js';
 import { setExit } from './common.js';
 import { environmentStatus, formatStatus } from '../deploy/status.js';
 
+/** Register `hashiship status`. */
 export function registerStatus(program: Command): void {
   program
     .command('status')

@@ -304,6 +304,22 @@ export class Jobs {
     return res.status === 404 ? undefined : res.data;
   }
 
+  /**
+   * `POST /v1/job/:id/scale`: set a group's count as the Nomad Autoscaler and
+   * `nomad job scale` do (a new job version plus a scaling event).
+   */
+  async scale(id: string, group: string, count: number, message: string): Promise<RegisterResponse> {
+    requireId('jobs.scale', id);
+    if (group === '' || !Number.isInteger(count) || count < 0) throw new TypeError('jobs.scale: a group and a count ≥ 0 are required');
+    return (
+      await this.client.request<RegisterResponse>('jobs.scale', {
+        method: 'POST',
+        path: `/v1/job/${encodeURIComponent(id)}/scale`,
+        data: { Count: count, Target: { Group: group }, Message: message },
+      })
+    ).data;
+  }
+
   /** `GET /v1/job/:id/summary`; undefined when there is no such job. */
   async summary(id: string): Promise<JobSummary | undefined> {
     requireId('jobs.summary', id);

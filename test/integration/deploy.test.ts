@@ -394,6 +394,48 @@ describe('deploy: plan and deploy on the real stack', function () {
     });
   });
 
+  it('keeps a count the autoscaler set unless --reset-counts', async function () {
+    this.timeout(180_000);
+    const id = jid('scaled');
+    const s = state();
+    const groupCount = async () => (await s.ctx.nomad.jobs.get(id))?.TaskGroups?.[0]?.Count;
+    await runCase(s, {
+      setup: async () => {
+        await deploy(s, webJob(id, { version: '1' }));
+        await deploymentStatus(s.ctx.nomad, id, 'successful'); // Nomad refuses scaling during a deployment
+        await s.ctx.nomad.jobs.scale(id, 'web', 2, 'scaled by the autoscaler (test)');
+        await deploymentStatus(s.ctx.nomad, id, 'successful', 60_000);
+      },
+      steps: [
+        {
+          name: 'plan a change: the scaled count is kept and said so',
+          run: () => planEnvironment(s.ctx, { environment: ENV, inputs: [{ job: webJob(id, { version: '2' }), source: 'test' }], complete: false }),
+          check: (_s, r) => {
+            const p = (r as Awaited<ReturnType<typeof planEnvironment>>).document.jobs[0];
+            expect(p?.preservedCounts).to.have.length(1);
+            expect(p?.preservedCounts[0]).to.include({ group: 'web', count: 2, spec: 1 });
+            expect(p?.diffText.join('\n')).not.to.include('Count');
+          },
+        },
+        {
+          name: 'deploy the change',
+          run: () => deploy(s, webJob(id, { version: '2' })),
+          check: async () => {
+            expect(await groupCount()).to.equal(2);
+            expect(s.events.some((e) => e.kind === 'deploy.counts' && e.count === 2 && e.spec === 1)).to.equal(true);
+            await runningAllocs(s.ctx.nomad, id, 2);
+          },
+        },
+        {
+          name: 'deploy with --reset-counts',
+          run: () => deploy(s, webJob(id, { version: '3' }), { resetCounts: true }),
+          check: async () => expect(await groupCount()).to.equal(1),
+        },
+      ],
+      cleanup: () => purge(s.ctx.nomad, id),
+    });
+  });
+
   it('a batch job (no deployment) is followed through its allocations to completion', async function () {
     this.timeout(120_000);
     const id = jid('batch');

@@ -20,7 +20,7 @@ import {
 } from '../errors.js';
 import type { DeployOutcome, Logger } from '../log.js';
 import { OwnershipMeta } from '../nomad/job.js';
-import type { Deployment } from '../nomad/deployments.js';
+import { ActiveDeploymentStatuses, type Deployment } from '../nomad/deployments.js';
 import type { JobSpecLike, JobStub } from '../nomad/jobs.js';
 import { CheckTracker, consulServicesOf } from './checks.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
@@ -204,6 +204,22 @@ export interface Settled {
   readonly deploymentId?: string;
 }
 
+/** What happens next after a placement failure: the blocked evaluation, and the deployment left running. */
+export function placementNotes(evaluation: { readonly BlockedEval?: string }, deployment: Deployment | undefined): string[] {
+  const notes = [
+    `The job stays registered; Nomad places it when capacity frees up${evaluation.BlockedEval ? ` (blocked evaluation ${evaluation.BlockedEval.slice(0, 8)})` : ''}.`,
+  ];
+  if (deployment !== undefined && ActiveDeploymentStatuses.has(deployment.Status)) {
+    const states = Object.values(deployment.TaskGroups ?? {});
+    const by = states.map((s) => s.RequireProgressBy).filter((t): t is string => typeof t === 'string' && !t.startsWith('0001-')).sort()[0];
+    const revert = states.some((s) => s.AutoRevert === true);
+    notes.push(
+      `Deployment ${deployment.ID.slice(0, 8)} stays running${by === undefined ? '' : ` until its progress deadline (${by})`}, then fails${revert ? ' and Nomad rolls back' : ''}; \`nomad deployment fail ${deployment.ID.slice(0, 8)}\` ends it now.`,
+    );
+  }
+  return notes;
+}
+
 /** A diagnosis attached to a failure error, so callers can print it. */
 export class Diagnosed {
   constructor(
@@ -264,9 +280,7 @@ async function settle(ctx: DeployContext, jobId: string, outcome: WatchOutcome, 
       const d = await explain({
         job: jobId,
         headline: `placement failed for group${groups.length === 1 ? '' : 's'} ${groups.join(', ')}`,
-        notes: [
-          `The job stays registered; Nomad places it when capacity frees up${outcome.evaluation.BlockedEval ? ` (blocked evaluation ${outcome.evaluation.BlockedEval.slice(0, 8)})` : ''}.`,
-        ],
+        notes: placementNotes(outcome.evaluation, outcome.deployment),
         evaluation: outcome.evaluation,
         ...(outcome.deployment === undefined ? {} : { deployment: outcome.deployment }),
         checks: forAlloc,

@@ -536,14 +536,18 @@ export async function watchRegistration(ctx: DeployContext, reg: Registration, o
   }
   const evaluation = await w.evaluation(reg.evalId);
   if (evaluation === undefined) return { kind: 'timeout', reason: `evaluation ${reg.evalId.slice(0, 8)} not complete by the deadline`, allocations: [] };
-  if (Object.keys(evaluation.FailedTGAllocs ?? {}).length > 0) return { kind: 'placement', evaluation };
-  if (evaluation.Status !== 'complete') {
-    return { kind: 'failed', reverted: false, reason: `evaluation ${evaluation.Status}: ${evaluation.StatusDescription ?? ''}`, allocations: [], notes: [] };
-  }
   const live = await ctx.nomad.jobs.get(jobId);
   const version = live?.Version ?? 0;
   const matches = (d: Deployment) =>
     d.JobSpecModifyIndex !== undefined && d.JobSpecModifyIndex > 0 ? d.JobSpecModifyIndex === reg.jobModifyIndex : d.JobVersion === version;
+  if (Object.keys(evaluation.FailedTGAllocs ?? {}).length > 0) {
+    // The deployment (if any) is already in the state: one read, no wait.
+    const deployment = await w.findDeployment(matches, 0);
+    return { kind: 'placement', evaluation, ...(deployment === undefined ? {} : { deployment }) };
+  }
+  if (evaluation.Status !== 'complete') {
+    return { kind: 'failed', reverted: false, reason: `evaluation ${evaluation.Status}: ${evaluation.StatusDescription ?? ''}`, allocations: [], notes: [] };
+  }
   const lookup = expectsDeployment(reg.job) ? (opts.deploymentLookupMs ?? 10_000) : 0;
   const deployment = await w.findDeployment(matches, lookup);
   if (deployment === undefined) return w.followAllocations(reg.job, version);

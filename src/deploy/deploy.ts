@@ -220,12 +220,18 @@ export function placementNotes(evaluation: { readonly BlockedEval?: string }, de
   return notes;
 }
 
-/** A diagnosis attached to a failure error, so callers can print it. */
-export class Diagnosed {
+/**
+ * A failure with its diagnosis: {@link deployPlanned} throws it so callers get
+ * both the typed error (`error`, whose exit code counts) and the printed lines.
+ */
+export class Diagnosed extends Error {
   constructor(
     readonly error: HashishipError,
     readonly lines: readonly string[],
-  ) {}
+  ) {
+    super(error.message, { cause: error });
+    this.name = 'Diagnosed';
+  }
 }
 
 function firstCause(d: Diagnosis): ContextLine[] {

@@ -30,3 +30,4 @@ export * as fabioRoutes from './fabio/routes.js';
 export * as fabioCanary from './fabio/canary.js';
 export * as vaultPolicy from './vault/policy.js';
 export * as vaultPreflight from './vault/preflight.js';
+export * as ci from './ci/travis.js';

@@ -2,9 +2,12 @@
  * `hashiship render --env <env> [--out dir] [--format hcl|json] [services…]`:
  * the Nomad jobs of every service in one environment, as `nomad fmt`-clean HCL
  * (for people and `nomad run`) or API JSON (for the deploy engine).
- * Writes nothing when any spec has a problem.
+ * Writes nothing when any spec has a problem. Rendering a whole environment into
+ * `--out` also removes the files of jobs that are no longer rendered (a spec was
+ * deleted or renamed) — only files of the same format that hashiship wrote, known
+ * by the ownership meta inside them.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
@@ -19,6 +22,22 @@ interface RenderFlags {
   readonly format: string;
   readonly services: string;
   readonly environments: string;
+}
+
+/** Whether a job file's text says hashiship wrote it (HCL or API JSON). */
+export function writtenByHashiship(text: string): boolean {
+  return /^\s*hashiship_tool\s*=\s*"hashiship"\s*$/m.test(text) || /"hashiship_tool":\s*"hashiship"/.test(text);
+}
+
+/** Files in `dir` of this format that hashiship wrote and that `keep` does not name. */
+async function staleFiles(dir: string, format: 'hcl' | 'json', keep: ReadonlySet<string>): Promise<string[]> {
+  const suffix = format === 'hcl' ? '.nomad.hcl' : '.json';
+  const stale: string[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    if (!name.endsWith(suffix) || keep.has(name)) continue;
+    if (writtenByHashiship(await readFile(join(dir, name), 'utf8'))) stale.push(join(dir, name));
+  }
+  return stale;
 }
 
 /** The file name and text of a rendered job in a format. */
@@ -62,10 +81,16 @@ export function registerRender(program: Command): void {
         return;
       }
       await mkdir(o.out, { recursive: true });
-      for (const j of jobs) {
-        const f = jobFile(j, format);
+      const files = jobs.map((j) => jobFile(j, format));
+      for (const f of files) {
         await writeFile(join(o.out, f.name), f.text);
         process.stdout.write(`wrote ${join(o.out, f.name)}\n`);
+      }
+      // Only a whole environment says which jobs no longer exist.
+      if (names.length > 0) return;
+      for (const path of await staleFiles(o.out, format, new Set(files.map((f) => f.name)))) {
+        await rm(path);
+        process.stdout.write(`removed ${path} (no longer rendered)\n`);
       }
     });
 }

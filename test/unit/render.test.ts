@@ -5,7 +5,7 @@
  * test/integration/render.test.ts.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -185,6 +185,28 @@ describe('hashiship render', function () {
       const doc = JSON.parse(readFileSync(join(dir, 'json', 'web.json'), 'utf8')) as { Job: Job };
       const [web] = (await examples('qa')).filter((j) => j.name === 'web');
       expect(doc.Job).to.deep.equal(web!.job);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a whole environment into --out removes the files of jobs no longer rendered, and only files hashiship wrote', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashiship-render-'));
+    try {
+      const web = readFileSync('jobs/generated/qa/web.nomad.hcl', 'utf8');
+      writeFileSync(join(dir, 'retired.nomad.hcl'), web.replace('job "web"', 'job "retired"'));
+      writeFileSync(join(dir, 'handmade.nomad.hcl'), 'job "handmade" {\n  type = "batch"\n}\n');
+      writeFileSync(join(dir, 'retired.json'), '{"Job": {"Meta": {"hashiship_tool": "hashiship"}}}\n');
+      const some = await cli('render', '--env', 'qa', '--out', dir, 'web');
+      expect(some.code).to.equal(0);
+      expect(readdirSync(dir)).to.include('retired.nomad.hcl');
+      const all = await cli('render', '--env', 'qa', '--out', dir);
+      expect(all.code).to.equal(0);
+      expect(all.stdout).to.contain(`removed ${join(dir, 'retired.nomad.hcl')} (no longer rendered)\n`);
+      const left = readdirSync(dir);
+      expect(left).not.to.include('retired.nomad.hcl');
+      // Hand-written files and files of the other format stay.
+      expect(left).to.include.members(['handmade.nomad.hcl', 'retired.json', 'web.nomad.hcl']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,9 +1,11 @@
 /**
  * Per-service Vault policies and workload-identity roles, computed from the
- * resolved specs (pure). A service's policy is read-only on exactly the Vault
- * paths its tasks reference (`secrets[].path` as given — KV v2 paths carry their
- * `data/` segment already — and `secret "…"` calls in its templates); its JWT role
- * on the `jwt-nomad` mount binds that policy to the service's Nomad job only.
+ * resolved specs (pure). A service's policy grants exactly the Vault paths its
+ * tasks reference (`secrets[].path` as given — KV v2 paths carry their `data/`
+ * segment already — and `secret "…"` calls in its templates): `read`, except on
+ * paths Vault only answers to a write (`<mount>/issue/<role>` and `<mount>/sign/<role>`
+ * of a PKI engine), which get `update`. Its JWT role on the `jwt-nomad` mount binds
+ * that policy to the service's Nomad job only.
  */
 import { workloadIdentity } from '../stack/components.js';
 import type { ResolvedService } from '../spec/overlay.js';
@@ -19,7 +21,12 @@ export interface SecretReference {
   readonly key?: string;
   /** 2 when the path's second segment is `data` (as the renderer reads it), else 1. */
   readonly kvVersion: 1 | 2;
+  /** What the job's token needs: `update` for PKI issue/sign paths, else `read`. */
+  readonly capability: Capability;
 }
+
+/** The one capability a reference needs. */
+export type Capability = 'read' | 'update';
 
 /** One Consul KV key a service references. */
 export interface KvReference {
@@ -58,6 +65,11 @@ export interface JwtRoleBody {
 
 const TEMPLATE_SECRET = /\bsecret\s+"([^"]+)"/g;
 
+/** `update` for paths only a write answers (PKI `issue`/`sign`), else `read`. */
+export function capabilityOf(path: string): Capability {
+  return /^[^/]+\/(issue|sign)\/[^/]+$/.test(path) ? 'update' : 'read';
+}
+
 /** KV version of a path, by the renderer's rule (second segment `data` → v2). */
 export function kvVersionOf(path: string): 1 | 2 {
   return path.split('/')[1] === 'data' ? 2 : 1;
@@ -69,7 +81,7 @@ export function referencesOf(r: Pick<PolicyInput, 'spec'>): { secrets: SecretRef
   const kv = new Map<string, KvReference>();
   const addSecret = (path: string, key?: string) => {
     const id = `${path}\u0000${key ?? ''}`;
-    if (!secrets.has(id)) secrets.set(id, { path, ...(key === undefined ? {} : { key }), kvVersion: kvVersionOf(path) });
+    if (!secrets.has(id)) secrets.set(id, { path, ...(key === undefined ? {} : { key }), kvVersion: kvVersionOf(path), capability: capabilityOf(path) });
   };
   for (const g of r.spec.groups) {
     for (const t of g.tasks) {
@@ -91,10 +103,11 @@ export function policyName(service: string, environment?: string): string {
   return environment === undefined ? `hashiship-${service}` : `hashiship-${environment}-${service}`;
 }
 
-/** The HCL policy document: `read` on each path, nothing else. */
+/** The HCL policy document: each path's one capability ({@link capabilityOf}), nothing else. */
 export function policyHcl(service: string, paths: readonly string[]): string {
-  const blocks = paths.map((p) => `path ${JSON.stringify(p)} {\n  capabilities = ["read"]\n}\n`);
-  return [`# hashiship: read-only secrets of ${service}`, ...blocks].join('\n');
+  const blocks = paths.map((p) => `path ${JSON.stringify(p)} {\n  capabilities = ["${capabilityOf(p)}"]\n}\n`);
+  const writes = paths.some((p) => capabilityOf(p) === 'update');
+  return [`# hashiship: ${writes ? 'secrets (read; update to issue certificates)' : 'read-only secrets'} of ${service}`, ...blocks].join('\n');
 }
 
 /** The policy and role of one service (whether or not it references secrets). */

@@ -11,7 +11,7 @@ import { kvGet } from '../consul/kv.js';
 import { GateError, InputError, ServerError } from '../errors.js';
 import { workloadIdentity } from '../stack/components.js';
 import { createVault, vaultCall, type VaultApi } from './client.js';
-import { jwtRole, sharedRoles, type ServicePolicy } from './policy.js';
+import { jwtRole, sharedRoles, type SecretReference, type ServicePolicy } from './policy.js';
 
 /** Why a reference failed the pre-flight. */
 export type ProblemReason = 'missing' | 'missing key' | 'denied';
@@ -87,15 +87,21 @@ export async function applyPolicies(config: VaultConfig, policies: readonly Serv
   });
 }
 
-/** Does the secret exist, and does it hold the key? Reads with the operator's token. */
-async function secretState(config: VaultConfig, vault: VaultApi, path: string, key: string | undefined, v: 1 | 2): Promise<ProblemReason | undefined> {
+/**
+ * Does the secret exist, and does it hold the key? Reads with the operator's token.
+ * A PKI issue/sign path is "present" when its role (`<mount>/roles/<role>`) exists.
+ */
+async function secretState(config: VaultConfig, vault: VaultApi, ref: SecretReference): Promise<ProblemReason | undefined> {
+  const { path, key, kvVersion: v } = ref;
+  const readPath = ref.capability === 'update' ? path.replace(/^([^/]+)\/(issue|sign)\//, '$1/roles/') : path;
   let res: { data?: Record<string, unknown> | null } | undefined;
   try {
-    res = (await vaultCall(config, 'secret.read', path, () => vault.read(path))) as typeof res;
+    res = (await vaultCall(config, 'secret.read', readPath, () => vault.read(readPath))) as typeof res;
   } catch (err) {
     if (statusOf(err) === 404) return 'missing';
     throw err;
   }
+  if (ref.capability === 'update') return res?.data === null || res?.data === undefined ? 'missing' : undefined;
   const data = v === 2 ? (res?.data?.['data'] as Record<string, unknown> | null | undefined) : res?.data;
   if (data === null || data === undefined) return 'missing';
   if (key !== undefined && !Object.prototype.hasOwnProperty.call(data, key)) return 'missing key';
@@ -103,11 +109,14 @@ async function secretState(config: VaultConfig, vault: VaultApi, path: string, k
 }
 
 /**
- * Which of `paths` a token holding only `policy` may read: a short-lived token
+ * Which of `refs` a token holding only `policy` may use (read, or update for PKI
+ * issue/sign paths): a short-lived token
  * (ttl 60s, no default policy) is created, its capabilities asked through
  * `sys/capabilities-accessor` (so the token never travels again), then revoked.
  */
-async function readable(config: VaultConfig, vault: VaultApi, policy: string, paths: readonly string[]): Promise<Set<string>> {
+async function readable(config: VaultConfig, vault: VaultApi, policy: string, refs: readonly SecretReference[]): Promise<Set<string>> {
+  const paths = [...new Set(refs.map((r) => r.path))];
+  const need = new Map(refs.map((r) => [r.path, r.capability]));
   const created = (await vaultCall(config, 'token.create', 'auth/token/create', () =>
     // write, not tokenCreate: node-vault's tokenCreate replaces the client's own token with the new one.
     vault.write('auth/token/create', { policies: [policy], ttl: '60s', no_default_policy: true, renewable: false, display_name: `preflight-${policy}` }),
@@ -121,7 +130,7 @@ async function readable(config: VaultConfig, vault: VaultApi, policy: string, pa
     const ok = new Set<string>();
     for (const p of paths) {
       const caps = (res.data?.[p] ?? res[p]) as unknown;
-      if (Array.isArray(caps) && (caps.includes('read') || caps.includes('root'))) ok.add(p);
+      if (Array.isArray(caps) && (caps.includes(need.get(p) ?? 'read') || caps.includes('root'))) ok.add(p);
     }
     return ok;
   } finally {
@@ -155,7 +164,7 @@ export async function preflight(
       jobs.push({
         order: o,
         run: async () => {
-          const reason = await secretState(config.vault, vault, s.path, s.key, s.kvVersion);
+          const reason = await secretState(config.vault, vault, s);
           if (reason !== undefined) problems.push({ order: o, service: p.service, source: 'vault', path: s.path, ...(s.key === undefined ? {} : { key: s.key }), reason });
         },
       });
@@ -166,7 +175,7 @@ export async function preflight(
       jobs.push({
         order: base,
         run: async () => {
-          const ok = await readable(config.vault, vault, p.name, p.paths);
+          const ok = await readable(config.vault, vault, p.name, p.secrets);
           p.secrets.forEach((s, i) => {
             if (!ok.has(s.path)) problems.push({ order: base + i + 0.5, service: p.service, source: 'vault', path: s.path, ...(s.key === undefined ? {} : { key: s.key }), reason: 'denied' });
           });

@@ -1,7 +1,7 @@
 /** Per-service Vault policies and JWT roles from specs (pure). */
 import { expect } from 'chai';
 import type { ServiceSpec } from '../../src/spec/types.js';
-import { jwtRole, kvVersionOf, referencesOf, servicePolicies, servicePolicy, sharedRoles } from '../../src/vault/policy.js';
+import { capabilityOf, jwtRole, kvVersionOf, policyHcl, referencesOf, servicePolicies, servicePolicy, sharedRoles } from '../../src/vault/policy.js';
 
 const web: ServiceSpec = {
   name: 'web',
@@ -52,14 +52,45 @@ describe('vault policy (pure)', () => {
   it('collects secret and KV references with their KV version; template references without a key', () => {
     const r = referencesOf({ spec: web });
     expect(r.secrets).to.deep.equal([
-      { path: 'secret/data/storefront/db', key: 'password', kvVersion: 2 },
-      { path: 'secret/data/storefront/db', key: 'user', kvVersion: 2 },
-      { path: 'kv1/storefront/legacy', key: 'token', kvVersion: 1 },
-      { path: 'secret/data/storefront/extra', kvVersion: 2 },
+      { path: 'secret/data/storefront/db', key: 'password', kvVersion: 2, capability: 'read' },
+      { path: 'secret/data/storefront/db', key: 'user', kvVersion: 2, capability: 'read' },
+      { path: 'kv1/storefront/legacy', key: 'token', kvVersion: 1, capability: 'read' },
+      { path: 'secret/data/storefront/extra', kvVersion: 2, capability: 'read' },
     ]);
     expect(r.kv).to.deep.equal([{ key: 'storefront/web/flags' }]);
     expect(kvVersionOf('secret/data/a')).to.equal(2);
     expect(kvVersionOf('secret/a/data')).to.equal(1);
+  });
+
+  it('PKI issue and sign paths get update (Vault only answers them to a write), everything else read', () => {
+    expect(capabilityOf('pki/issue/storefront')).to.equal('update');
+    expect(capabilityOf('pki_int/sign/web')).to.equal('update');
+    expect(capabilityOf('secret/data/issue/x')).to.equal('read');
+    expect(capabilityOf('secret/data/pki/issue')).to.equal('read');
+    expect(policyHcl('web', ['pki/issue/storefront', 'secret/data/storefront/db'])).to.equal(
+      [
+        '# hashiship: secrets (read; update to issue certificates) of web',
+        'path "pki/issue/storefront" {',
+        '  capabilities = ["update"]',
+        '}',
+        '',
+        'path "secret/data/storefront/db" {',
+        '  capabilities = ["read"]',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('every service with secrets in the qa and production environments has its own role', async () => {
+    const { readSpecFiles } = await import('../../src/spec/files.js');
+    const { loadSet, resolveEnvironment } = await import('../../src/spec/load.js');
+    const set = loadSet(await readSpecFiles(['jobs/services', 'jobs/environments']));
+    for (const env of ['qa', 'production']) {
+      const policies = servicePolicies(resolveEnvironment(set, env));
+      expect(policies.length, env).to.be.greaterThan(4);
+      expect(sharedRoles(policies), env).to.deep.equal([]);
+    }
   });
 
   it('the JWT role binds the job ID to the policy with a 30m periodic service token', () => {

@@ -8,7 +8,7 @@ job "mongodb" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "283588776739d30b625465b8b4331ac46ad320db3e3843ce24f8e44ffdf942b2"
+    hashiship_spec_hash   = "05b603e78fd4659db616931537a9a7b5c94877169b35a9ba4563d85e84bd6dd4"
     hashiship_tool        = "hashiship"
   }
 
@@ -107,7 +107,7 @@ job "mongodb" {
       }
 
       vault {
-        role         = "hashiship-production"
+        role         = "hashiship-production-mongodb"
         env          = false
         disable_file = false
         change_mode  = "restart"

@@ -8,7 +8,7 @@ job "mysql" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "158618f64a1199c6196fb71b91faf34c7e210c16aaf87d65fa735a68889edee9"
+    hashiship_spec_hash   = "2630642ac2b0a46296180aa53393f73e65885cb0097e8f36520abb21b142b4b7"
     hashiship_tool        = "hashiship"
   }
 
@@ -116,7 +116,7 @@ job "mysql" {
       }
 
       vault {
-        role         = "hashiship-production"
+        role         = "hashiship-production-mysql"
         env          = false
         disable_file = false
         change_mode  = "restart"

@@ -9,7 +9,7 @@ job "reindex" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "3255252880b09f92dd304b58ad944b264be151c8e704b399f8a1017ff68587bf"
+    hashiship_spec_hash   = "3f1b6c25dac18238683e47e2f782965488f07d77414c4082814818050534c350"
     hashiship_tool        = "hashiship"
   }
 
@@ -53,7 +53,7 @@ EOT
       }
 
       vault {
-        role         = "hashiship-production"
+        role         = "hashiship-production-reindex"
         env          = false
         disable_file = false
         change_mode  = "restart"

@@ -8,7 +8,7 @@ job "reports" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "f8656c73943a2434ca0300a0d8384083f5ad89196c1741a708e47524eb643270"
+    hashiship_spec_hash   = "3a4d8283e5c4a2b4c3b40f3290b6b944c3b6d19de52bff4a24d3871c0b17d8ff"
     hashiship_tool        = "hashiship"
   }
 
@@ -52,7 +52,7 @@ job "reports" {
       }
 
       vault {
-        role         = "hashiship-production"
+        role         = "hashiship-production-reports"
         env          = false
         disable_file = false
         change_mode  = "restart"

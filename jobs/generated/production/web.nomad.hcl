@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "7bc3d22dad5b3cda4394ccc5ce9a2b8bb3b7f3aeab700351e95366fadd542039"
+    hashiship_spec_hash   = "d667810d2ea1ff8633101edb67b05d74e7ab6d7e4280da146136880351bda3f2"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -181,7 +181,7 @@ job "web" {
       }
 
       vault {
-        role         = "hashiship-production"
+        role         = "hashiship-production-web"
         env          = false
         disable_file = false
         change_mode  = "restart"
@@ -273,7 +273,7 @@ EOT
       }
 
       vault {
-        role         = "hashiship-production"
+        role         = "hashiship-production-web"
         env          = false
         disable_file = false
         change_mode  = "restart"

@@ -8,7 +8,7 @@ job "billing" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "093189f6d3eda7d4dcb4485dfa22fe537cd46efef4b5b38d7a30a9deb243a8a1"
+    hashiship_spec_hash   = "22e304ee2407b3ddf6e230e89f0dae49da3793d6e70d481ebf08f3094c920f92"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -132,7 +132,7 @@ job "billing" {
       }
 
       vault {
-        role         = "hashiship-qa"
+        role         = "hashiship-qa-billing"
         env          = false
         disable_file = false
         change_mode  = "restart"

@@ -8,7 +8,7 @@ job "mongodb" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "610f839595c15b57f995ac47d17a7a55287aa13b2d9e03eadffc4bec768a54f1"
+    hashiship_spec_hash   = "6204d1ed6c5efb36aaaff54f8cb3acca8dc69d9b82d2da81330c51e43cb06435"
     hashiship_tool        = "hashiship"
   }
 
@@ -107,7 +107,7 @@ job "mongodb" {
       }
 
       vault {
-        role         = "hashiship-qa"
+        role         = "hashiship-qa-mongodb"
         env          = false
         disable_file = false
         change_mode  = "restart"

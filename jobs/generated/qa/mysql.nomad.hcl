@@ -8,7 +8,7 @@ job "mysql" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "90b7db281481f4704af38f557dd135a6cd9a3dc30a348f7727976497b63859f8"
+    hashiship_spec_hash   = "2e18c4c1c0bf7271b0c01972619f342fda41fcdc3c1ac5ed65b2b762da05eb1e"
     hashiship_tool        = "hashiship"
   }
 
@@ -116,7 +116,7 @@ job "mysql" {
       }
 
       vault {
-        role         = "hashiship-qa"
+        role         = "hashiship-qa-mysql"
         env          = false
         disable_file = false
         change_mode  = "restart"

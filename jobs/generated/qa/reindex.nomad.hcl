@@ -9,7 +9,7 @@ job "reindex" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "2a221a18219286c13c0e5f30b40de86ea5667cc812a0f88c886351eef5d2aa7a"
+    hashiship_spec_hash   = "a1bc60b95110f0706f2c572ae9c6678196f545af292fd020fab2fa0546ee02ea"
     hashiship_tool        = "hashiship"
   }
 
@@ -53,7 +53,7 @@ EOT
       }
 
       vault {
-        role         = "hashiship-qa"
+        role         = "hashiship-qa-reindex"
         env          = false
         disable_file = false
         change_mode  = "restart"

@@ -8,7 +8,7 @@ job "reports" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "31994b6ef1e70cc1e06f08c4131c982e71c5e8592eaaf6df898a1fb9c516f77f"
+    hashiship_spec_hash   = "a09d122d2404f8712081883cfea06784ca511116d1755f9b4330c447d625aa1f"
     hashiship_tool        = "hashiship"
   }
 
@@ -52,7 +52,7 @@ job "reports" {
       }
 
       vault {
-        role         = "hashiship-qa"
+        role         = "hashiship-qa-reports"
         env          = false
         disable_file = false
         change_mode  = "restart"

@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "388d910dc40d3ed9810b99f3c032bc1d6d28e198cc68c89a245ce357541ee466"
+    hashiship_spec_hash   = "c8fab710488917ae990d07560d230be760fd77b0427a4039e5cce9ab554e1390"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -175,7 +175,7 @@ job "web" {
       }
 
       vault {
-        role         = "hashiship-qa"
+        role         = "hashiship-qa-web"
         env          = false
         disable_file = false
         change_mode  = "restart"
@@ -267,7 +267,7 @@ EOT
       }
 
       vault {
-        role         = "hashiship-qa"
+        role         = "hashiship-qa-web"
         env          = false
         disable_file = false
         change_mode  = "restart"

@@ -68,25 +68,56 @@ export interface VaultConfig {
   readonly address: string;
   /** Token: VAULT_TOKEN, else the contents of `~/.vault-token`. */
   readonly token?: string;
-  /** Where the token came from, for messages (never the token itself). */
-  readonly tokenSource: 'flag' | 'VAULT_TOKEN' | '~/.vault-token' | 'none';
+  /**
+   * Where the token came from, for messages (never the token itself); `approle` and
+   * `jwt` once src/vault/auth has logged in with {@link VaultConfig.auth}.
+   */
+  readonly tokenSource: 'flag' | 'VAULT_TOKEN' | '~/.vault-token' | 'approle' | 'jwt' | 'none';
+  /**
+   * A login method to obtain the token with (src/vault/auth): AppRole
+   * (VAULT_ROLE_ID[_FILE], VAULT_SECRET_ID[_FILE], VAULT_APPROLE_MOUNT) or JWT
+   * (VAULT_JWT[_FILE], VAULT_JWT_ROLE, VAULT_JWT_MOUNT). Absent when a token is given
+   * (flag or VAULT_TOKEN win), or when neither method is configured.
+   */
+  readonly auth?: VaultAuthConfig;
   /** Enterprise namespace (VAULT_NAMESPACE). */
   readonly namespace?: string;
   readonly tls: TlsConfig;
 }
+
+/** How to log in to Vault when no token is given. Values are secrets: never print them. */
+export type VaultAuthConfig =
+  | {
+      readonly method: 'approle';
+      /** Auth mount path. @default "approle" (VAULT_APPROLE_MOUNT) */
+      readonly mount: string;
+      readonly roleId: string;
+      /** Absent for a role created with `bind_secret_id=false`. */
+      readonly secretId?: string;
+    }
+  | {
+      readonly method: 'jwt';
+      /** Auth mount path. @default "jwt" (VAULT_JWT_MOUNT) */
+      readonly mount: string;
+      /** Role on the mount (VAULT_JWT_ROLE); absent: the mount's default_role. */
+      readonly role?: string;
+      readonly jwt: string;
+    };
 
 export interface RegistryConfig {
   /** e.g. `http://127.0.0.1:5001`. */
   readonly url: string;
   readonly username?: string;
   readonly password?: string;
+  /** Vault KV path holding `username` and `password` (`_VAULT_PATH`), read when the registry asks. */
+  readonly vaultPath?: string;
 }
 
 export interface HashishipConfig {
   readonly nomad: NomadConfig;
   readonly consul: ConsulConfig;
   readonly vault: VaultConfig;
-  /** Named registries from `HASHISHIP_REGISTRY_<NAME>` (+ `_USERNAME`, `_PASSWORD`). */
+  /** Named registries from `HASHISHIP_REGISTRY_<NAME>` (+ `_USERNAME`, `_PASSWORD`, `_VAULT_PATH`). */
   readonly registries: Readonly<Record<string, RegistryConfig>>;
   /** Cache for built binaries. @default "~/.cache/hashiship" (HASHISHIP_CACHE) */
   readonly cacheDir: string;
@@ -287,13 +318,56 @@ function resolveVault(r: Reader, flags: ConfigFlags, home: string): VaultConfig 
       /* no token helper file: no token */
     }
   }
+  // A login method wins over ~/.vault-token (a CI runner's stale file), never over a given token.
+  const auth = tokenSource === 'flag' || tokenSource === 'VAULT_TOKEN' ? undefined : resolveVaultAuth(r);
+  if (auth !== undefined) {
+    token = undefined;
+    tokenSource = 'none';
+  }
   return pick({
     address,
     token,
     tokenSource,
+    auth,
     namespace: flags.vaultNamespace ?? r.str('VAULT_NAMESPACE'),
     tls: r.tls('VAULT', r.bool('VAULT_SKIP_VERIFY', false)),
   }) as VaultConfig;
+}
+
+/** A secret from `NAME` or the file named by `NAME_FILE` (the file wins, trimmed); both set is a problem. */
+function secretOf(r: Reader, name: string): string | undefined {
+  const file = r.path(`${name}_FILE`);
+  if (file !== undefined && r.str(name) !== undefined) {
+    r.fail(name, undefined, `set both ${name} and ${name}_FILE; keep one`);
+    return undefined;
+  }
+  if (file === undefined) return r.str(name);
+  try {
+    const v = readFileSync(file, 'utf8').trim();
+    if (v === '') r.fail(`${name}_FILE`, file, 'the file is empty');
+    return v === '' ? undefined : v;
+  } catch {
+    return undefined; // already reported by path()
+  }
+}
+
+/** AppRole when a role ID is given, else JWT when a JWT is given, else none. */
+function resolveVaultAuth(r: Reader): VaultAuthConfig | undefined {
+  const mountOf = (name: string, fallback: string): string => {
+    const m = (r.str(name) ?? fallback).replace(/^\/+|\/+$/g, '');
+    if (!/^[A-Za-z0-9_.\/-]+$/.test(m)) r.fail(name, m, 'not an auth mount path (letters, digits, _ . - /)');
+    return m;
+  };
+  const roleId = secretOf(r, 'VAULT_ROLE_ID');
+  const secretId = secretOf(r, 'VAULT_SECRET_ID');
+  if (roleId !== undefined) {
+    return pick({ method: 'approle' as const, mount: mountOf('VAULT_APPROLE_MOUNT', 'approle'), roleId, secretId }) as VaultAuthConfig;
+  }
+  if (secretId !== undefined) r.fail('VAULT_SECRET_ID', undefined, 'set without VAULT_ROLE_ID (or VAULT_ROLE_ID_FILE); AppRole needs both');
+  const jwt = secretOf(r, 'VAULT_JWT');
+  if (jwt !== undefined) return pick({ method: 'jwt' as const, mount: mountOf('VAULT_JWT_MOUNT', 'jwt'), role: r.str('VAULT_JWT_ROLE'), jwt }) as VaultAuthConfig;
+  if (r.str('VAULT_JWT_ROLE') !== undefined) r.fail('VAULT_JWT_ROLE', undefined, 'set without VAULT_JWT (or VAULT_JWT_FILE)');
+  return undefined;
 }
 
 function resolveRegistries(r: Reader): Record<string, RegistryConfig> {
@@ -308,6 +382,7 @@ function resolveRegistries(r: Reader): Record<string, RegistryConfig> {
       url: r.url(key, url),
       username: r.str(`${key}_USERNAME`),
       password: r.str(`${key}_PASSWORD`),
+      vaultPath: r.str(`${key}_VAULT_PATH`),
     }) as RegistryConfig;
   }
   return out;

@@ -6,7 +6,7 @@
  */
 import nodeVault from 'node-vault';
 import { tlsAgentOptions, type VaultConfig } from '../config/index.js';
-import { ServerError } from '../errors.js';
+import { GateError, ServerError } from '../errors.js';
 
 export type VaultApi = nodeVault.client;
 
@@ -14,6 +14,8 @@ export function createVault(config: VaultConfig): VaultApi {
   const tls = config.address.startsWith('https:') ? tlsAgentOptions(config.tls) : { rejectUnauthorized: !config.tls.skipVerify };
   const options = {
     apiVersion: 'v1',
+    // node-vault's own debug output (DEBUG=node-vault) prints request bodies: secret IDs, written values.
+    debug: () => {},
     endpoint: config.address,
     ...(config.token === undefined ? {} : { token: config.token }),
     ...(config.namespace === undefined ? {} : { namespace: config.namespace }),
@@ -35,25 +37,68 @@ export function createVault(config: VaultConfig): VaultApi {
   return client;
 }
 
+/** How the token in use was obtained, for messages: never the token itself. */
+export function authMethodOf(config: Pick<VaultConfig, 'tokenSource'>): string {
+  switch (config.tokenSource) {
+    case 'approle':
+      return 'AppRole login';
+    case 'jwt':
+      return 'JWT login';
+    case 'none':
+      return 'no token (set VAULT_TOKEN, VAULT_ROLE_ID + VAULT_SECRET_ID, or VAULT_JWT)';
+    case 'flag':
+      return 'token from --vault-token';
+    default:
+      return `token from ${config.tokenSource}`;
+  }
+}
+
 /**
- * Run one node-vault call; its failure becomes a {@link ServerError} naming the path,
- * never the token. `status` is kept so callers can map 403 to a gate (exit 6).
+ * Run one node-vault call; its failure becomes a typed error naming the path, never
+ * the token:
+ * - 403 on a token Vault no longer knows (expired, revoked): {@link ServerError}
+ *   (exit 2, status 403) naming the auth method;
+ * - 403 on a valid token: {@link GateError} (exit 6), the path is denied to it;
+ * - 503 from a sealed Vault: {@link ServerError} (exit 2) saying so;
+ * - anything else: {@link ServerError} with the status kept, so callers can map 404.
  */
 export async function vaultCall<T>(config: VaultConfig, operation: string, path: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const e = err as { code?: string; message?: string; response?: { statusCode?: number } };
-    const status = e.response?.statusCode;
-    const reason =
-      status !== undefined
-        ? `${status}: ${e.message ?? ''}`.trim()
-        : e.code === 'ECONNREFUSED'
-          ? 'cannot connect (connection refused)'
-          : `cannot connect (${e.code ?? e.message ?? 'unknown error'})`;
-    throw new ServerError('vault', operation, config.address, reason, {
-      context: [['Path', path]],
-      ...(status === undefined ? {} : { status }),
+    throw vaultError(config, operation, path, err);
+  }
+}
+
+/** The typed error of a failed Vault request (see {@link vaultCall}). */
+export function vaultError(config: VaultConfig, operation: string, path: string, err: unknown): Error {
+  const e = err as { code?: string; message?: string; response?: { statusCode?: number; body?: { errors?: unknown } } };
+  const status = e.response?.statusCode;
+  const errors = Array.isArray(e.response?.body?.errors) ? (e.response.body.errors as unknown[]).map(String).join('; ') : (e.message ?? '');
+  const detail = errors.replace(/\d+ errors? occurred:\s*/g, '').replace(/\s*\n\s*\*?\s*/g, ' ').replace(/\s+/g, ' ').trim();
+  const context: [string, string][] = [['Path', path]];
+  if (status === 403 && /invalid token/i.test(detail)) {
+    return new ServerError('vault', operation, config.address, `403: the Vault token is expired, revoked or unknown to this Vault (${authMethodOf(config)})`, {
+      context: [...context, ['Suggestion', config.auth === undefined ? 'log in again (vault login) or set a fresh VAULT_TOKEN' : `check the ${config.auth.method === 'approle' ? 'AppRole role and secret ID' : 'JWT and its role'}`]],
+      status,
     });
   }
+  if (status === 403) {
+    return new GateError(`vault: ${operation}: permission denied on ${path} (${authMethodOf(config)})`, {
+      context: [...context, ['Vault', detail], ['Suggestion', `the token's policies do not grant this operation on ${path}`]],
+    });
+  }
+  if (status === 503 && /sealed/i.test(detail)) {
+    return new ServerError('vault', operation, config.address, '503: Vault is sealed', {
+      context: [...context, ['Suggestion', 'unseal it (vault operator unseal) and retry']],
+      status,
+    });
+  }
+  const reason =
+    status !== undefined
+      ? `${status}: ${detail}`.trim()
+      : e.code === 'ECONNREFUSED'
+        ? 'cannot connect (connection refused)'
+        : `cannot connect (${e.code ?? e.message ?? 'unknown error'})`;
+  return new ServerError('vault', operation, config.address, reason, { context, ...(status === undefined ? {} : { status }) });
 }

@@ -1,0 +1,207 @@
+/**
+ * Vault authentication in one place: a token (flag, VAULT_TOKEN, `~/.vault-token`),
+ * an AppRole login (role ID + secret ID from the environment or files: what CI
+ * uses) or a JWT login, all resolved by src/config into {@link VaultConfig}.
+ *
+ * {@link vaultLogin} returns a {@link VaultSession}: one client whose token is kept
+ * alive while an operation runs — renewed (`auth/token/renew-self`) at two thirds
+ * of its TTL, or, for a login token that cannot be renewed further, replaced by a
+ * fresh login — until {@link VaultSession.close}, which stops the timer and revokes
+ * a token the session logged in for. {@link withVault} wraps an operation in one.
+ * Tokens, secret IDs and JWTs are never logged or put in an error.
+ */
+import type { VaultAuthConfig, VaultConfig } from '../config/index.js';
+import { GateError, ServerError } from '../errors.js';
+import { silent, type Logger } from '../log.js';
+import { authMethodOf, createVault, vaultCall, type VaultApi } from './client.js';
+
+/** How the session's token was obtained. */
+export type VaultAuthMethod = 'token' | 'approle' | 'jwt';
+
+/** A Vault client whose token stays valid until {@link close}. */
+export interface VaultSession {
+  readonly method: VaultAuthMethod;
+  /** The client; its token is replaced in place after a re-login. */
+  readonly vault: VaultApi;
+  /** The configuration with the token in use (changes after a re-login). */
+  readonly config: VaultConfig;
+  /** Seconds the token had left when last obtained or renewed; 0 for a token that never expires (root). */
+  readonly ttl: number;
+  /** Renewals (and re-logins) done so far. */
+  readonly renewals: number;
+  /** Stop renewing; revoke the token when the session logged in for it. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link vaultLogin}. */
+export interface LoginOptions {
+  /** Keep the token alive in the background. @default true */
+  readonly renew?: boolean;
+  /** Renew when this fraction of the TTL has passed. @default 2/3 */
+  readonly renewAt?: number;
+  readonly log?: Logger;
+}
+
+interface AuthBlock {
+  readonly client_token?: string;
+  readonly lease_duration?: number;
+  readonly renewable?: boolean;
+}
+
+function loginPath(auth: VaultAuthConfig): string {
+  return `auth/${auth.mount}/login`;
+}
+
+/** Log in with the configured method; the answer's auth block. */
+async function login(config: VaultConfig, auth: VaultAuthConfig): Promise<{ token: string; ttl: number; renewable: boolean }> {
+  const vault = createVault({ ...config, token: '' } as VaultConfig);
+  const path = loginPath(auth);
+  const body = auth.method === 'approle' ? { role_id: auth.roleId, ...(auth.secretId === undefined ? {} : { secret_id: auth.secretId }) } : { jwt: auth.jwt, ...(auth.role === undefined ? {} : { role: auth.role }) };
+  let res: { auth?: AuthBlock | null };
+  try {
+    res = (await vaultCall(config, 'login', path, () => vault.write(path, body))) as typeof res;
+  } catch (err) {
+    // Vault answers 400 "invalid role or secret ID" / "error validating token": the credentials, not the server.
+    const status = err instanceof GateError ? 403 : err instanceof ServerError ? err.status : undefined;
+    if (status === 400 || status === 403) {
+      throw new ServerError('vault', 'login', config.address, `${auth.method === 'approle' ? 'AppRole' : 'JWT'} login at ${path} refused (${status})`, {
+        context: [
+          ['Path', path],
+          [
+            'Suggestion',
+            auth.method === 'approle'
+              ? 'check VAULT_ROLE_ID / VAULT_SECRET_ID (or their _FILE variants) and VAULT_APPROLE_MOUNT; a secret ID may be used up or expired'
+              : 'check VAULT_JWT (or VAULT_JWT_FILE), VAULT_JWT_ROLE and VAULT_JWT_MOUNT; the JWT may be expired or its claims not bound to the role',
+          ],
+        ],
+        status,
+      });
+    }
+    throw err;
+  }
+  const a = res.auth;
+  if (a === undefined || a === null || typeof a.client_token !== 'string') {
+    throw new ServerError('vault', 'login', config.address, 'no token in the login answer', { context: [['Path', path]] });
+  }
+  return { token: a.client_token, ttl: a.lease_duration ?? 0, renewable: a.renewable === true };
+}
+
+/** TTL and renewability of a given token (`auth/token/lookup-self`). */
+async function lookupSelf(config: VaultConfig, vault: VaultApi): Promise<{ ttl: number; renewable: boolean }> {
+  const res = (await vaultCall(config, 'token.lookup-self', 'auth/token/lookup-self', () => vault.read('auth/token/lookup-self'))) as {
+    data?: { ttl?: number; renewable?: boolean };
+  };
+  return { ttl: res.data?.ttl ?? 0, renewable: res.data?.renewable === true };
+}
+
+/**
+ * Obtain a token with the configured method and keep it alive.
+ * @throws {ServerError} (exit 2) when Vault cannot be reached or is sealed, when a
+ *   given token is expired or revoked, or when a login is refused — naming the auth
+ *   method and path, never the credentials.
+ */
+export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}): Promise<VaultSession> {
+  const log = opts.log ?? silent;
+  const auth = config0.auth;
+  const method: VaultAuthMethod = auth?.method ?? 'token';
+  let config: VaultConfig;
+  let ttl: number;
+  let renewable: boolean;
+  if (auth !== undefined) {
+    const l = await login(config0, auth);
+    config = { ...config0, token: l.token, tokenSource: auth.method };
+    ({ ttl, renewable } = l);
+  } else {
+    if (config0.token === undefined) {
+      throw new ServerError('vault', 'login', config0.address, 'no Vault token', {
+        context: [['Suggestion', 'set VAULT_TOKEN (or log in so ~/.vault-token exists), VAULT_ROLE_ID + VAULT_SECRET_ID for AppRole, or VAULT_JWT + VAULT_JWT_ROLE']],
+      });
+    }
+    config = config0;
+    ({ ttl, renewable } = await lookupSelf(config, createVault(config)));
+  }
+  const vault = createVault(config);
+  log({ kind: 'debug', message: `vault: ${authMethodOf(config)}: token ttl ${ttl} s${renewable ? ', renewable' : ''}` });
+
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let renewals = 0;
+  const fraction = Math.min(0.95, Math.max(0.1, opts.renewAt ?? 2 / 3));
+
+  const schedule = (seconds: number): void => {
+    if (closed || seconds <= 0 || opts.renew === false) return;
+    timer = setTimeout(() => void refresh(), Math.max(200, seconds * 1000 * fraction));
+    timer.unref();
+  };
+
+  const refresh = async (): Promise<void> => {
+    if (closed) return;
+    try {
+      let next = 0;
+      if (renewable) {
+        const res = (await vaultCall(config, 'token.renew-self', 'auth/token/renew-self', () => vault.write('auth/token/renew-self', {}))) as { auth?: AuthBlock };
+        next = res.auth?.lease_duration ?? 0;
+        renewable = res.auth?.renewable === true;
+      }
+      // A login token at its max TTL (or not renewable) is replaced by a fresh login.
+      if (auth !== undefined && (!renewable || next < ttl * (1 - fraction))) {
+        const l = await login(config0, auth);
+        const old = config.token;
+        config = { ...config, token: l.token };
+        vault.token = l.token;
+        next = l.ttl;
+        renewable = l.renewable;
+        if (old !== undefined) await revoke(config, old);
+      }
+      if (closed) return;
+      renewals++;
+      ttl = next;
+      log({ kind: 'debug', message: `vault: ${authMethodOf(config)}: token renewed, ttl ${ttl} s` });
+      schedule(ttl);
+    } catch (err) {
+      // The operation goes on; its next call fails with the typed expired-token error.
+      log({ kind: 'debug', message: `vault: ${authMethodOf(config)}: renewal failed: ${(err as Error).message}` });
+    }
+  };
+
+  schedule(renewable || auth !== undefined ? ttl : 0);
+
+  return {
+    method,
+    vault,
+    get config() {
+      return config;
+    },
+    get ttl() {
+      return ttl;
+    },
+    get renewals() {
+      return renewals;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      if (auth !== undefined && config.token !== undefined) await revoke(config, config.token);
+    },
+  };
+}
+
+/** Revoke a token the session obtained (best effort: it expires anyway). */
+async function revoke(config: VaultConfig, token: string): Promise<void> {
+  const v = createVault({ ...config, token });
+  await v.write('auth/token/revoke-self', {}).catch(() => undefined);
+}
+
+/**
+ * Run `fn` with a logged-in, kept-alive session; close it afterwards (even on failure).
+ * @throws what {@link vaultLogin} or `fn` throws.
+ */
+export async function withVault<T>(config: VaultConfig, fn: (session: VaultSession) => Promise<T>, opts: LoginOptions = {}): Promise<T> {
+  const session = await vaultLogin(config, opts);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
+}

@@ -31,3 +31,4 @@ export * as fabioCanary from './fabio/canary.js';
 export * as vaultPolicy from './vault/policy.js';
 export * as vaultPreflight from './vault/preflight.js';
 export * as ci from './ci/travis.js';
+export * as registry from './registry/index.js';

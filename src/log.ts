@@ -29,6 +29,7 @@ export type Event =
   | { readonly kind: 'heartbeat'; readonly waitingFor: string; readonly seconds: number }
   | DeployEvent
   | RoutingEvent
+  | RegistryEvent
   | { readonly kind: 'debug'; readonly message: string };
 
 /** Allocation health as the deploy watch reports it. */
@@ -119,6 +120,33 @@ export type RoutingEvent =
   | { readonly kind: 'consul.maintenance'; readonly target: string; readonly enable: boolean }
   | { readonly kind: 'fabio.weights'; readonly service: string; readonly action: 'write' | 'remove'; readonly rules: readonly string[] }
   | { readonly kind: 'fabio.routes'; readonly service: string; readonly live: boolean; readonly differences: readonly string[] };
+
+/** Progress of image copies and pushes (src/registry). */
+export type RegistryEvent =
+  | {
+      readonly kind: 'registry.blob';
+      /** `host/repository` the blob went to. */
+      readonly repository: string;
+      readonly digest: string;
+      readonly size: number;
+      readonly action: 'copied' | 'mounted' | 'skipped' | 'pushed';
+    }
+  | {
+      readonly kind: 'registry.manifest';
+      readonly repository: string;
+      /** The tag or digest it was pushed under. */
+      readonly reference: string;
+      readonly digest: string;
+      readonly action: 'pushed' | 'skipped';
+    }
+  | {
+      readonly kind: 'registry.copy';
+      readonly source: string;
+      readonly destination: string;
+      readonly digest: string;
+      readonly bytes: number;
+      readonly seconds: number;
+    };
 
 export type EventKind = Event['kind'];
 

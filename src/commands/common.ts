@@ -59,6 +59,12 @@ export function describeEvent(e: Event): string | undefined {
       return `fabio    ${e.service}: ${e.action} ${e.rules.length === 0 ? 'weight rules' : e.rules.join('; ')}`;
     case 'fabio.routes':
       return `fabio    ${e.service}: ${e.live ? 'routes live' : `waiting: ${e.differences.join('; ')}`}`;
+    case 'registry.blob':
+      return e.action === 'skipped' ? undefined : `blob     ${e.repository}: ${e.action} ${e.digest.slice(0, 19)} (${e.size} bytes)`;
+    case 'registry.manifest':
+      return `manifest ${e.repository}: ${e.action} ${e.reference === e.digest ? e.digest : `${e.reference} → ${e.digest}`}`;
+    case 'registry.copy':
+      return `copy     ${e.source} → ${e.destination}: ${e.digest} (${e.bytes} bytes in ${e.seconds.toFixed(1)} s)`;
   }
 }
 

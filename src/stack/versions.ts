@@ -144,8 +144,19 @@ export const shellcheckTool: DebianTool = {
   versionPattern: /version: (\S+)/,
 };
 
-/** Tools the test suite needs beyond the stack (`dev install --test-tools`). */
-export const testTools: readonly Tool[] = [tflint];
+/** crane, the registry benchmark's second peer (`crane copy`). */
+export const crane: GoBuild = {
+  kind: 'go',
+  name: 'crane',
+  module: 'github.com/google/go-containerregistry',
+  version: 'v0.22.1',
+  pkg: './cmd/crane',
+  versionArgs: ['version'],
+  versionPattern: /^v?(\d+\.\d+\.\d+)/m,
+};
+
+/** Tools the test suite and benchmarks need beyond the stack (`dev install --test-tools`). */
+export const testTools: readonly Tool[] = [tflint, crane];
 
 /** Everything `dev up` needs, in build order (quickest first). */
 export const stackTools: readonly Tool[] = [registry, skopeo, fabio, consul, nomad, vault];

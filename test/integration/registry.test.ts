@@ -1,0 +1,245 @@
+/**
+ * Copy by digest between the stack's real registries (docker-registry 2.8: QA on
+ * 127.0.0.1:5001, production on :5002). Images are built and pushed through the
+ * registry API with `pushImage`; every repository is unique to the run and its
+ * manifests are deleted afterwards.
+ */
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExitCode, GateError, ServerError } from '../../src/errors.js';
+import { collecting } from '../../src/log.js';
+import { getBlob, headBlob } from '../../src/registry/blobs.js';
+import { RegistryClients } from '../../src/registry/client.js';
+import { getManifest, headManifest, MediaType } from '../../src/registry/manifests.js';
+import { copyImage, parseImageRef, pushImage, resolveDigest, writeRandomLayer, type PlatformImage } from '../../src/registry/index.js';
+import { stateDirOf } from '../../src/stack/stack.js';
+import { useStack, type TestStack } from '../helpers/stack.js';
+
+const run = randomBytes(3).toString('hex');
+const QA = '127.0.0.1:5001';
+const PROD = '127.0.0.1:5002';
+const repo = (name: string) => `hs-reg-${run}/${name}`;
+
+/** Two platforms, five layers each, contents unique to the run and to `salt`. */
+function multiArch(salt: string): PlatformImage[] {
+  return ['amd64', 'arm64'].map((architecture) => ({
+    os: 'linux',
+    architecture,
+    config: { Cmd: ['/app/run.sh'], Env: [`SALT=${salt}`] },
+    layers: Array.from({ length: 5 }, (_, i) => ({
+      files: { [`app/layer${i}.txt`]: `${architecture} layer ${i} ${run} ${salt}\n`, 'app/run.sh': { contents: `#!/bin/sh\necho ${salt}\n`, mode: 0o755 } },
+    })),
+  }));
+}
+
+describe('registry copy by digest (real docker-registry 2.8, QA → production)', function () {
+  this.timeout(120_000);
+  let stack: TestStack;
+  let clients: RegistryClients;
+  const cleanup: string[] = [];
+
+  before(async function () {
+    this.timeout(600_000);
+    stack = await useStack();
+    clients = new RegistryClients({ config: stack.config });
+  });
+
+  after(async function () {
+    // Untag: delete every manifest the run pushed (blobs stay until the registry's GC).
+    for (const ref of cleanup) {
+      const r = parseImageRef(ref);
+      const c = clients.get(r.registry);
+      const m = await getManifest(c, r.repository, r.tag ?? r.digest!).catch(() => undefined);
+      if (m === undefined) continue;
+      const digests = [m.digest, ...(m.manifest.kind === 'index' ? m.manifest.manifests.map((d) => d.digest) : [])];
+      for (const d of digests) {
+        await fetch(`${c.baseURL}/v2/${r.repository}/manifests/${d}`, { method: 'DELETE' }).catch(() => {});
+      }
+    }
+  });
+
+  const push = async (ref: string, platforms: PlatformImage[], format: 'oci' | 'docker' = 'oci') => {
+    cleanup.push(ref);
+    return pushImage(ref, { platforms, format, clients });
+  };
+
+  it('copies a two-platform OCI index with five layers each; digests equal; a second copy transfers nothing', async function () {
+    const src = `${QA}/${repo('multi')}:1`;
+    const dst = `${PROD}/${repo('multi')}:1`;
+    const pushed = await push(src, multiArch('a'));
+    expect(pushed.mediaType).to.equal(MediaType.ociIndex);
+    expect(pushed.platforms).to.have.length(2);
+    cleanup.push(dst);
+
+    const log = collecting();
+    const r = await copyImage(src, dst, { clients, log });
+    expect(r.digest).to.equal(pushed.digest);
+    expect(r.mediaType).to.equal(MediaType.ociIndex);
+    // 2 × 5 layers + 2 configs, all streamed; 2 child manifests and the index pushed.
+    expect(r.blobs).to.deep.equal({ copied: 12, mounted: 0, skipped: 0 });
+    expect(r.manifests).to.deep.equal({ pushed: 3, skipped: 0 });
+    expect(r.tagged).to.deep.equal({ tag: '1', action: 'created' });
+    expect(r.bytes).to.equal(pushed.bytes);
+    expect(await resolveDigest(dst, { clients })).to.equal(pushed.digest);
+    // The children exist by digest at the destination, byte for byte.
+    const prod = clients.get(PROD);
+    for (const p of pushed.platforms) {
+      const child = await getManifest(prod, repo('multi'), p.digest);
+      expect(child?.digest).to.equal(p.digest);
+      for (const l of p.layers) expect(await headBlob(prod, repo('multi'), l)).to.be.a('number');
+    }
+    // Children were pushed before the index that lists them.
+    const order = log.events.filter((e) => e.kind === 'registry.manifest').map((e) => (e.kind === 'registry.manifest' ? e.digest : ''));
+    expect(order.at(-1)).to.equal(pushed.digest);
+
+    // Same tag again: nothing to do.
+    const again = await copyImage(src, dst, { clients });
+    expect(again).to.include({ digest: pushed.digest, bytes: 0 });
+    expect(again.blobs).to.deep.equal({ copied: 0, mounted: 0, skipped: 0 });
+    expect(again.tagged).to.deep.equal({ tag: '1', action: 'unchanged' });
+
+    // Another tag in the same destination repository: every blob and child is already there.
+    const other = `${PROD}/${repo('multi')}:also`;
+    cleanup.push(other);
+    const second = await copyImage(src, other, { clients });
+    expect(second.digest).to.equal(pushed.digest);
+    expect(second.blobs).to.deep.equal({ copied: 0, mounted: 0, skipped: 12 });
+    expect(second.bytes).to.equal(0);
+    expect(second.manifests).to.deep.equal({ pushed: 1, skipped: 2 });
+  });
+
+  it('copies a Docker manifest list (schema 2) by digest reference, keeping its media type', async function () {
+    const src = `${QA}/${repo('docker')}:7`;
+    const pushed = await push(src, multiArch('docker'), 'docker');
+    expect(pushed.mediaType).to.equal(MediaType.dockerManifestList);
+    const dst = `${PROD}/${repo('docker')}:7`;
+    cleanup.push(dst);
+    const r = await copyImage(`${QA}/${repo('docker')}@${pushed.digest}`, dst, { clients });
+    expect(r.digest).to.equal(pushed.digest);
+    const head = await headManifest(clients.get(PROD), repo('docker'), '7');
+    expect(head).to.include({ digest: pushed.digest, mediaType: MediaType.dockerManifestList });
+    const child = await getManifest(clients.get(PROD), repo('docker'), pushed.platforms[1]!.digest);
+    expect(child?.mediaType).to.equal(MediaType.dockerManifest);
+  });
+
+  it('mounts blobs within one registry: no blob bytes sent', async function () {
+    const src = `${QA}/${repo('mount-src')}:1`;
+    const pushed = await push(src, multiArch('mount'));
+    const dst = `${QA}/${repo('mount-dst')}:1`;
+    cleanup.push(dst);
+    const log = collecting();
+    const r = await copyImage(src, dst, { clients, log });
+    expect(r.digest).to.equal(pushed.digest);
+    expect(r.blobs).to.deep.equal({ copied: 0, mounted: 12, skipped: 0 });
+    expect(r.bytes).to.equal(0);
+    expect(log.events.filter((e) => e.kind === 'registry.blob' && e.action === 'copied')).to.have.length(0);
+    // The mounted blobs are served from the new repository.
+    for (const l of pushed.platforms[0]!.layers) expect(await headBlob(clients.get(QA), repo('mount-dst'), l)).to.be.a('number');
+    expect(await resolveDigest(dst, { clients })).to.equal(pushed.digest);
+  });
+
+  it('existing destination tag: same digest is success, another digest is refused (exit 6) unless forced', async function () {
+    const src = `${QA}/${repo('tags')}:5`;
+    const dst = `${PROD}/${repo('tags')}:5`;
+    const a = await push(src, multiArch('tag-a'));
+    const b = await push(dst, multiArch('tag-b'));
+    expect(a.digest).to.not.equal(b.digest);
+
+    let refused: unknown;
+    try {
+      await copyImage(src, dst, { clients });
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).to.be.instanceOf(GateError);
+    expect((refused as GateError).exitCode).to.equal(ExitCode.gate);
+    expect((refused as GateError).describe()).to.include(b.digest).and.include(a.digest).and.include('--force');
+    // Nothing was written: the tag still points at b, and a's layers were not sent.
+    expect(await resolveDigest(dst, { clients })).to.equal(b.digest);
+    expect(await headBlob(clients.get(PROD), repo('tags'), a.platforms[0]!.layers[0]!)).to.equal(undefined);
+
+    const forced = await copyImage(src, dst, { clients, force: true });
+    expect(forced.tagged).to.deep.equal({ tag: '5', action: 'overwritten', previous: b.digest });
+    expect(await resolveDigest(dst, { clients })).to.equal(a.digest);
+
+    // Now the tag points at the same digest: success, nothing written (immutable-tag registries).
+    const same = await copyImage(src, dst, { clients });
+    expect(same.tagged).to.deep.equal({ tag: '5', action: 'unchanged' });
+    expect(same.bytes).to.equal(0);
+  });
+
+  it('detects a corrupted blob while streaming: names the digest, tags nothing, stores nothing', async function () {
+    const src = `${QA}/${repo('corrupt')}:1`;
+    const pushed = await push(src, [
+      { os: 'linux', architecture: 'amd64', layers: [{ files: { 'a.txt': `good ${run}` } }, { files: { 'b.bin': randomBytes(200_000) } }] },
+    ]);
+    const victim = pushed.platforms[0]!.layers[1]!;
+    // The registry's filesystem storage: blobs/sha256/<2 hex>/<hex>/data.
+    const hex = victim.slice('sha256:'.length);
+    const file = join(stateDirOf(stack.options), 'registry-qa-data', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+    const original = await readFile(file);
+    const fh = await open(file, 'r+');
+    try {
+      // Same length, different bytes in the middle: only the digest can tell.
+      await fh.write(Buffer.from('corrupted by the test'), 0, 21, Math.floor(original.length / 2));
+    } finally {
+      await fh.close();
+    }
+    const dst = `${PROD}/${repo('corrupt')}:1`;
+    try {
+      let failure: unknown;
+      try {
+        await copyImage(src, dst, { clients });
+      } catch (err) {
+        failure = err;
+      }
+      expect(failure).to.be.instanceOf(ServerError);
+      expect((failure as ServerError).message).to.include(victim).and.include('corrupt');
+      expect((failure as ServerError).exitCode).to.equal(ExitCode.unreachable);
+      expect(await headManifest(clients.get(PROD), repo('corrupt'), '1')).to.equal(undefined);
+      expect(await headBlob(clients.get(PROD), repo('corrupt'), victim)).to.equal(undefined);
+    } finally {
+      await (await open(file, 'w')).writeFile(original).catch(() => {});
+    }
+    // Restored, the same copy succeeds.
+    cleanup.push(dst);
+    expect((await copyImage(src, dst, { clients })).digest).to.equal(pushed.digest);
+  });
+
+  it('pushes a layer from a file in chunks (POST → PATCH… → PUT) and serves it back intact', async function () {
+    const dir = await mkdtemp(join(tmpdir(), 'hs-reg-'));
+    try {
+      const path = join(dir, 'layer.tar.gz');
+      await writeRandomLayer(path, 700_000);
+      const size = (await stat(path)).size;
+      const src = `${QA}/${repo('chunked')}:1`;
+      cleanup.push(src);
+      const pushed = await pushImage(src, { clients, chunkSize: 64 * 1024, platforms: [{ os: 'linux', architecture: 'amd64', layers: [{ path }] }] });
+      expect(pushed.mediaType).to.equal(MediaType.ociManifest);
+      const layer = pushed.platforms[0]!.layers[0]!;
+      expect(await headBlob(clients.get(QA), repo('chunked'), layer)).to.equal(size);
+      const { stream } = await getBlob(clients.get(QA), repo('chunked'), layer);
+      const parts: Buffer[] = [];
+      for await (const c of stream) parts.push(c as Buffer);
+      expect(Buffer.concat(parts).equals(await readFile(path))).to.equal(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a missing source image is a server error naming it (exit 2)', async function () {
+    const ref = `${QA}/${repo('absent')}:nope`;
+    let failure: unknown;
+    try {
+      await copyImage(ref, `${PROD}/${repo('absent')}:nope`, { clients });
+    } catch (err) {
+      failure = err;
+    }
+    expect(failure).to.be.instanceOf(ServerError);
+    expect((failure as ServerError).message).to.include(`${repo('absent')}:nope`).and.include('not found');
+    expect((failure as ServerError).status).to.equal(404);
+  });
+});

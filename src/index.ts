@@ -25,6 +25,8 @@ export { version } from './version.js';
 export * as consulHealth from './consul/health.js';
 export * as consulKv from './consul/kv.js';
 export * as consulMaintenance from './consul/maintenance.js';
+export * as consulServices from './consul/services.js';
+export * as consulConfig from './consul/config.js';
 export * as fabioWeights from './fabio/weights.js';
 export * as fabioRoutes from './fabio/routes.js';
 export * as fabioCanary from './fabio/canary.js';

@@ -118,6 +118,7 @@ export type RoutingEvent =
     }
   | { readonly kind: 'consul.kv'; readonly key: string; readonly action: 'write' | 'delete'; readonly index: number }
   | { readonly kind: 'consul.maintenance'; readonly target: string; readonly enable: boolean }
+  | { readonly kind: 'consul.service'; readonly action: 'add' | 'update' | 'remove'; readonly id: string; readonly fields: readonly string[] }
   | { readonly kind: 'fabio.weights'; readonly service: string; readonly action: 'write' | 'remove'; readonly rules: readonly string[] }
   | { readonly kind: 'fabio.routes'; readonly service: string; readonly live: boolean; readonly differences: readonly string[] };
 

@@ -55,6 +55,8 @@ export function describeEvent(e: Event): string | undefined {
       return `kv       ${e.action} ${e.key} (index ${e.index})`;
     case 'consul.maintenance':
       return `maint    ${e.target}: ${e.enable ? 'on' : 'off'}`;
+    case 'consul.service':
+      return `service  ${e.action} ${e.id}${e.fields.length === 0 ? '' : ` (${e.fields.join(', ')})`}`;
     case 'fabio.weights':
       return `fabio    ${e.service}: ${e.action} ${e.rules.length === 0 ? 'weight rules' : e.rules.join('; ')}`;
     case 'fabio.routes':

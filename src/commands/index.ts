@@ -13,6 +13,9 @@ import { registerStatus } from './status.js';
 import { registerPromoteCanaries } from './promote-canaries.js';
 import { registerRoutes } from './routes.js';
 import { registerSecrets } from './secrets.js';
+import { registerRegister } from './register.js';
+import { registerKv } from './kv.js';
+import { registerMaintenance } from './maintenance.js';
 
 export function registerCommands(program: Command): void {
   registerDev(program);
@@ -25,4 +28,7 @@ export function registerCommands(program: Command): void {
   registerPromoteCanaries(program);
   registerRoutes(program);
   registerSecrets(program);
+  registerRegister(program);
+  registerKv(program);
+  registerMaintenance(program);
 }

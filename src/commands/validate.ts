@@ -24,6 +24,7 @@ export function registerValidate(program: Command): void {
               ok: set.problems.length === 0,
               services: set.services.map((s) => ({ name: s.spec.name, file: s.file })),
               environments: set.environments.map((e) => ({ name: e.env.name, file: e.file })),
+              externals: set.externals.map((x) => ({ name: x.spec.name, file: x.file })),
               problems: set.problems,
             },
             null,
@@ -34,7 +35,7 @@ export function registerValidate(program: Command): void {
       if (set.problems.length > 0) throw new InputError(set.problems);
       if (o.json !== true) {
         process.stdout.write(
-          `ok: ${set.services.length} service${set.services.length === 1 ? '' : 's'}, ${set.environments.length} environment${set.environments.length === 1 ? '' : 's'} (${set.environments.map((e) => e.env.name).join(', ') || 'none'})\n`,
+          `ok: ${set.services.length} service${set.services.length === 1 ? '' : 's'}, ${set.externals.length > 0 ? `${set.externals.length} external, ` : ''}${set.environments.length} environment${set.environments.length === 1 ? '' : 's'} (${set.environments.map((e) => e.env.name).join(', ') || 'none'})\n`,
         );
       }
     });

@@ -13,6 +13,8 @@ export interface KvEntry {
   readonly key: string;
   readonly value: string;
   readonly modifyIndex: number;
+  /** The key's flags (0 unless a writer set them). */
+  readonly flags?: number;
 }
 
 /** Options shared by the KV functions. */
@@ -20,6 +22,8 @@ export interface KvOptions {
   /** A client to reuse; built from the config when absent. */
   readonly consul?: ConsulApi;
   readonly log?: Logger;
+  /** Flags stored with a written key (hashiship marks the keys it owns). @default 0 */
+  readonly flags?: number;
 }
 
 function checkKey(key: string): void {
@@ -36,7 +40,7 @@ export async function kvGet(config: ConsulConfig, key: string, opts: KvOptions =
   const consul = opts.consul ?? createConsul(config);
   const item = await consulCall(config, 'kv.get', () => consul.kv.get({ key }));
   if (item === null || item === undefined || Array.isArray(item)) return undefined;
-  return { key: item.Key, value: item.Value ?? '', modifyIndex: item.ModifyIndex };
+  return { key: item.Key, value: item.Value ?? '', modifyIndex: item.ModifyIndex, flags: item.Flags ?? 0 };
 }
 
 /**
@@ -50,7 +54,7 @@ export async function kvPutCas(config: ConsulConfig, key: string, value: string,
   checkKey(key);
   if (!Number.isInteger(cas) || cas < 0) throw new Error(`consul: kv.set: cas must be an integer ≥ 0, got ${cas}`);
   const consul = opts.consul ?? createConsul(config);
-  const ok = await consulCall(config, 'kv.set', () => consul.kv.set({ key, value, cas }));
+  const ok = await consulCall(config, 'kv.set', () => consul.kv.set({ key, value, cas, ...(opts.flags === undefined ? {} : { flags: opts.flags }) }));
   if (ok !== true) throw conflict(key, cas, 'write', await kvGet(config, key, { consul }));
   const written = await kvGet(config, key, { consul });
   const entry = written ?? { key, value, modifyIndex: 0 };

@@ -5,7 +5,7 @@
  * are only checked by `hashiship validate`.
  */
 import { toJsonSchema } from './dsl.js';
-import { environmentSchema, serviceSchema } from './schema.js';
+import { environmentSchema, externalSchema, serviceSchema } from './schema.js';
 
 /** The schema files by name, as pretty-printed JSON text. */
 export function jsonSchemaFiles(): Record<string, string> {
@@ -18,5 +18,6 @@ export function jsonSchemaFiles(): Record<string, string> {
       'hashiship environment',
       toJsonSchema(environmentSchema),
     ),
+    'external.schema.json': doc('https://hashiship.dev/schema/external.schema.json', 'hashiship external service', toJsonSchema(externalSchema)),
   };
 }

@@ -7,11 +7,21 @@ import { basename, dirname, extname } from 'node:path';
 import { formatProblem, InputError, type InputProblem } from '../errors.js';
 import { checkYaml } from './check.js';
 import { resolve, standalone, type LoadedEnvironment, type LoadedService, type ResolvedService } from './overlay.js';
-import { environmentSchema, serviceSchema } from './schema.js';
+import { environmentSchema, externalSchema, serviceSchema } from './schema.js';
+import {
+  checkConfig,
+  checkExternal,
+  checkExternalOverrides,
+  resolveExternal,
+  specKindOf,
+  standaloneExternal,
+  type LoadedExternal,
+  type ResolvedExternal,
+} from './external.js';
 import { checkResolved, serviceNameOf } from './semantic.js';
 import { suggest } from './suggest.js';
 import { routeTag } from './routes.js';
-import type { EnvironmentSpec, ServiceSpec } from './types.js';
+import type { EnvironmentSpec, ExternalSpec, ServiceSpec } from './types.js';
 
 /** One input file. */
 export interface SpecFile {
@@ -25,6 +35,8 @@ export interface SpecFile {
 export interface SpecSet {
   readonly services: readonly LoadedService[];
   readonly environments: readonly LoadedEnvironment[];
+  /** `kind: external` files: registered in Consul, never rendered as jobs. */
+  readonly externals: readonly LoadedExternal[];
   /** Sorted by file, line and column; empty when the set is valid. */
   readonly problems: readonly InputProblem[];
 }
@@ -94,6 +106,30 @@ function uniqueness(resolved: readonly ResolvedService[], problems: InputProblem
   }
 }
 
+/** An external service's name must not be a job's name or a Consul service a job registers. */
+function externalUniqueness(services: readonly LoadedService[], externals: readonly LoadedExternal[], problems: InputProblem[]): void {
+  const taken = new Map<string, string>();
+  for (const s of services) {
+    taken.set(s.spec.name, `${s.file} (job)`);
+    for (const g of s.spec.groups) for (const r of g.services ?? []) taken.set(serviceNameOf(s.spec.name, r), `${s.file} (Consul service of job \`${s.spec.name}\`)`);
+  }
+  for (const x of externals) {
+    const prev = taken.get(x.spec.name);
+    if (prev !== undefined) problems.push({ at: x.positions.at('name'), subject: 'name', message: `\`${x.spec.name}\` is already defined in ${prev}` });
+  }
+}
+
+/**
+ * The external services of a valid set as they apply in one environment
+ * (those the environment disables with `enabled: false` left out).
+ * @throws {InputError} when the set has problems or the environment is not in it.
+ */
+export function resolveExternals(set: SpecSet, environment: string): ResolvedExternal[] {
+  resolveEnvironment(set, environment);
+  const env = set.environments.find((e) => e.env.name === environment)!;
+  return set.externals.map((x) => resolveExternal(x, env)).filter((r): r is ResolvedExternal => r !== undefined);
+}
+
 /**
  * Check a set of files.
  * @returns the loaded services and environments and every problem, sorted.
@@ -102,9 +138,23 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
   const problems: InputProblem[] = [];
   const services: LoadedService[] = [];
   const environments: LoadedEnvironment[] = [];
+  const externals: LoadedExternal[] = [];
 
   for (const f of files) {
-    if (f.kind === 'service') {
+    if (f.kind === 'service' && specKindOf(f.text) === 'external') {
+      const c = checkYaml<ExternalSpec>(f.file, f.text, externalSchema);
+      problems.push(...c.problems);
+      if (c.value === undefined) continue;
+      if (c.value.name !== '' && c.value.name !== stem(f.file)) {
+        problems.push({ at: c.positions.at('name'), subject: 'name', message: `\`${c.value.name}\` does not match the file name \`${basename(f.file)}\`` });
+      }
+      const prev = externals.find((s) => s.spec.name === c.value!.name && c.value!.name !== '');
+      if (prev !== undefined) {
+        problems.push({ at: c.positions.at('name'), subject: 'name', message: `service \`${c.value.name}\` is already defined in ${prev.file}` });
+        continue;
+      }
+      externals.push({ file: f.file, spec: c.value, positions: c.positions });
+    } else if (f.kind === 'service') {
       const c = checkYaml<ServiceSpec>(f.file, f.text, serviceSchema);
       problems.push(...c.problems);
       if (c.value === undefined) continue;
@@ -136,15 +186,18 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
 
   // Each service on its own.
   const alone = services.map(standalone);
-  for (const r of alone) problems.push(...checkResolved(r));
+  for (const r of alone) problems.push(...checkResolved(r), ...checkConfig(r.spec.config, 'config', r.origin));
+  for (const x of externals) problems.push(...checkExternal(standaloneExternal(x), false));
+  externalUniqueness(services, externals, problems);
   // Route hosts are only complete with an environment's domain: compare them there.
   uniqueness(alone, problems, environments.length === 0);
 
   // Each service in each environment.
   const names = services.map((s) => s.spec.name);
   for (const e of environments) {
+    problems.push(...checkExternalOverrides(e, externals.map((x) => x.spec.name), names));
     for (const name of Object.keys(e.env.services ?? {})) {
-      if (names.includes(name)) continue;
+      if (names.includes(name) || externals.some((x) => x.spec.name === name)) continue;
       const hint = suggest(name, names);
       const path = `services.${name}`;
       problems.push({
@@ -157,11 +210,16 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
     for (const s of services) {
       const { resolved, problems: overlay } = resolve(s, e);
       problems.push(...overlay, ...checkResolved(resolved));
+      problems.push(...checkConfig(resolved.spec.config, 'config', resolved.origin, ` (environment ${e.env.name})`).filter((p) => p.at?.file === e.file));
       merged.push(resolved);
+    }
+    for (const x of externals) {
+      const r = resolveExternal(x, e);
+      if (r !== undefined) problems.push(...checkExternal(r, true));
     }
     uniqueness(merged, problems, true);
   }
-  return { services, environments, problems: sortProblems(problems) };
+  return { services, environments, externals, problems: sortProblems(problems) };
 }
 
 /**

@@ -155,6 +155,10 @@ export function resolve(svc: LoadedService, envFile: LoadedEnvironment): { resol
       meta[k] = v;
       mark(childPath('meta', k), childPath(childPath(svcPath, 'meta'), k));
     }
+    if (o.config !== undefined) {
+      spec.config = { ...(spec.config ?? {}), ...o.config };
+      for (const k of Object.keys(o.config)) mark(childPath('config', k), childPath(childPath(svcPath, 'config'), k));
+    }
     if (o.periodic !== undefined && spec.periodic !== undefined) {
       const p = { ...spec.periodic };
       if (o.periodic.cron !== undefined) {

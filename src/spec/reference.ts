@@ -4,7 +4,7 @@
  * a unit test checks it).
  */
 import type { ObjectSchema, Schema } from './dsl.js';
-import { environmentSchema, serviceSchema } from './schema.js';
+import { environmentSchema, externalSchema, serviceSchema } from './schema.js';
 
 function typeOf(s: Schema): string {
   switch (s.type) {
@@ -46,11 +46,12 @@ function table(title: string, o: ObjectSchema, out: string[], seen: Set<ObjectSc
   for (const [t, s] of nested) table(t, s, out, seen);
 }
 
-/** Markdown tables of every key of service and environment files. */
+/** Markdown tables of every key of service, environment and external service files. */
 export function referenceMarkdown(): string {
   const out: string[] = [];
   const seen = new Set<ObjectSchema>();
   table('service', serviceSchema, out, seen);
   table('environment', environmentSchema, out, seen);
+  table('external', externalSchema, out, seen);
   return out.join('\n');
 }

@@ -456,6 +456,89 @@ const group = obj(
   ['name', 'tasks'],
 );
 
+// ── external services and service configuration (src/consul) ───────────────
+
+/** A host name, an IPv4 or an IPv6 address (without brackets). */
+const ADDRESS = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)$/;
+const ADDRESS_HINT = 'write a host name or an IP address, e.g. db1.internal or 10.0.3.7 (no scheme, no port)';
+
+/** Service configuration: key → plain value, written to Consul KV under `config/<service>/<key>`. */
+const configMap = (what: string): MapSchema =>
+  map(
+    `${what}: keys (relative paths) and plain values, written to Consul KV under \`config/<service>/<key>\` by \`hashiship kv sync\`; never secrets.`,
+    KV_KEY,
+    'use letters, digits, _ . - between slashes',
+    str('A value (plain text; secrets belong in Vault).', { maxLength: 65536 }),
+  );
+
+const externalCheck = obj(
+  'A health check the Consul agent runs against the external service (ttl: the service reports itself).',
+  {
+    name: str('Check name; defaults to `<service>-<type>`.', { maxLength: 128 }),
+    type: str('Check type.', { enum: ['http', 'tcp', 'grpc', 'ttl'] }),
+    port: int('Port checked; defaults to the service port (http, tcp, grpc).', { minimum: 1, maximum: 65535 }),
+    path: str('HTTP path, starting with `/` (http only).', { pattern: /^\/\S*$/, hint: 'write a path starting with / without spaces' }),
+    method: str('HTTP method (http only).', { enum: ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'], default: 'GET' }),
+    protocol: str('http or https (http only).', { enum: ['http', 'https'], default: 'http' }),
+    tls_skip_verify: bool('Do not verify the certificate (http with https, grpc with TLS).', false),
+    grpc_service: str('gRPC service name for the standard health protocol (grpc only).', {
+      pattern: /^[A-Za-z0-9_.]+$/,
+      hint: 'write a fully qualified gRPC service name such as grpc.health.v1.Health',
+    }),
+    grpc_use_tls: bool('Use TLS for the gRPC check (grpc only).', false),
+    interval: duration('Time between checks, at least 1s (not ttl).', '10s'),
+    timeout: duration('Time a check may take, at least 1s, below `interval` (not ttl).', '2s'),
+    ttl: duration('How long a status the service reported stays valid (ttl only, required there).'),
+    deregister_critical_service_after: duration('Deregister the service when this check stays critical this long (at least 1m).'),
+  },
+  ['type'],
+);
+
+/** `jobs/services/<name>.yaml` with `kind: external`. */
+export const externalSchema: ObjectSchema = obj(
+  'A hashiship external service: something Nomad does not run (a database on its own host, the registry, Vault) registered in Consul by `hashiship register`.',
+  {
+    $schema: str('Path or URL of this JSON Schema (for editors).'),
+    kind: str('`external`: registered in Consul, never rendered as a Nomad job.', { enum: ['external'] }),
+    name: str('Consul service name.', { pattern: NAME, hint: NAME_HINT }),
+    address: str('Host name or IP address of the service (the environment may override).', { pattern: ADDRESS, hint: ADDRESS_HINT }),
+    port: int('Port of the service (the environment may override).', { minimum: 1, maximum: 65535 }),
+    tags: list('Tags in the catalog.', str('A tag.', { pattern: /^\S+$/, hint: 'write a tag without spaces' })),
+    meta: meta('Service meta in the catalog (keys starting with `hashiship_` are reserved)'),
+    checks: list('Health checks.', externalCheck),
+    config: configMap('Service configuration'),
+  },
+  ['kind', 'name', 'address', 'port'],
+);
+
+const externalOverride = obj('Overrides for one external service in this environment.', {
+  enabled: bool('Register the service in this environment.', true),
+  address: str('Host name or IP address.', { pattern: ADDRESS, hint: ADDRESS_HINT }),
+  port: int('Port.', { minimum: 1, maximum: 65535 }),
+  tags: list('Tags added in this environment.', str('A tag.', { pattern: /^\S+$/, hint: 'write a tag without spaces' })),
+  meta: meta('Service meta added or replaced in this environment'),
+  config: configMap('Configuration added or replaced in this environment'),
+});
+
+const smoke = obj(
+  'A smoke request sent through Fabio to the service\'s first route after a deployment; a release is evidence only when every one passes.',
+  {
+    name: str('Name shown in results.'),
+    path: str('Path (with query) appended to the route, e.g. /health.', { pattern: /^\/\S*$/, hint: 'write a path starting with / without spaces' }),
+    method: str('HTTP method.', { enum: ['GET', 'HEAD'], default: 'GET' }),
+    status: int('Expected status.', { minimum: 100, maximum: 599, default: 200 }),
+    body: str('Text the body must contain.'),
+  },
+  ['path'],
+);
+
+const promotion = obj('How releases are promoted into this environment (hashiship promote).', {
+  require_approval: bool('Promotions need --approve.', false),
+  min_soak: duration('The source release must be at least this old.'),
+  steps: list('Canary traffic steps in percent, increasing, ending with 100 (the promotion).', int('A percentage.', { minimum: 1, maximum: 100 }), 1),
+  hold: duration('How long each weight step is held with health re-checked.', '30s'),
+});
+
 /** `jobs/services/<name>.yaml`. */
 export const serviceSchema: ObjectSchema = obj(
   'A hashiship service spec: one Nomad job.',
@@ -489,6 +572,8 @@ export const serviceSchema: ObjectSchema = obj(
     affinities: list('Placement preferences for every group.', affinity),
     spread: list('Spread for every group.', spread),
     groups: list('Task groups.', group, 1),
+    kind: str('Kind of spec: `job` (a Nomad job, the default) or `external` (see the external schema).', { enum: ['job', 'external'], default: 'job' }),
+    config: configMap('Service configuration'),
   },
   ['name', 'groups'],
 );
@@ -527,6 +612,7 @@ const serviceOverride = obj('Overrides for one service in this environment.', {
     enabled: bool('Whether the schedule is active.'),
   }),
   groups: map('Group overrides by group name.', PART, PART_HINT, groupOverride),
+  config: configMap('Configuration added or replaced in this environment'),
 });
 
 /** `jobs/environments/<env>.yaml`. */
@@ -547,6 +633,7 @@ export const environmentSchema: ObjectSchema = obj(
     update: updateOverride,
     meta: meta('Job meta added to every service'),
     services: map('Per-service overrides by service name.', NAME, NAME_HINT, serviceOverride),
+    external: map('Per-external-service overrides by name (`kind: external` specs).', NAME, NAME_HINT, externalOverride),
   },
   ['name'],
 );

@@ -246,6 +246,10 @@ export interface ServiceSpec {
   readonly affinities?: readonly AffinitySpec[];
   readonly spread?: readonly SpreadSpec[];
   readonly groups: readonly GroupSpec[];
+  /** Kind of spec file; `job` (the default) is a Nomad job. */
+  readonly kind?: 'job';
+  /** Service configuration written to Consul KV under `config/<name>/` by `hashiship kv sync`. */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
 export interface TaskOverride {
@@ -270,6 +274,8 @@ export interface ServiceOverride {
   readonly meta?: Readonly<Record<string, string>>;
   readonly periodic?: { readonly cron?: string; readonly enabled?: boolean };
   readonly groups?: Readonly<Record<string, GroupOverride>>;
+  /** Configuration keys added or replaced in this environment. */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
 /** An environment: `jobs/environments/<name>.yaml`. */
@@ -286,4 +292,49 @@ export interface EnvironmentSpec {
   readonly update?: UpdateSpec;
   readonly meta?: Readonly<Record<string, string>>;
   readonly services?: Readonly<Record<string, ServiceOverride>>;
+  /** Per-external-service overrides by name (`kind: external` specs). */
+  readonly external?: Readonly<Record<string, ExternalOverride>>;
+}
+
+/** A health check Consul runs against an external service (or a TTL the service updates). */
+export interface ExternalCheckSpec {
+  readonly name?: string;
+  readonly type: 'http' | 'tcp' | 'grpc' | 'ttl';
+  /** Port checked; defaults to the service port. */
+  readonly port?: number;
+  readonly path?: string;
+  readonly method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'OPTIONS';
+  readonly protocol?: 'http' | 'https';
+  readonly tls_skip_verify?: boolean;
+  readonly grpc_service?: string;
+  readonly grpc_use_tls?: boolean;
+  readonly interval?: string;
+  readonly timeout?: string;
+  readonly ttl?: string;
+  readonly deregister_critical_service_after?: string;
+}
+
+/** An external service: `jobs/services/<name>.yaml` with `kind: external`, registered in Consul, not run by Nomad. */
+export interface ExternalSpec {
+  readonly $schema?: string;
+  readonly kind: 'external';
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly tags?: readonly string[];
+  readonly meta?: Readonly<Record<string, string>>;
+  readonly checks?: readonly ExternalCheckSpec[];
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+/** Environment overrides of an external service. */
+export interface ExternalOverride {
+  /** false: not registered in this environment. */
+  readonly enabled?: boolean;
+  readonly address?: string;
+  readonly port?: number;
+  /** Tags added in this environment. */
+  readonly tags?: readonly string[];
+  readonly meta?: Readonly<Record<string, string>>;
+  readonly config?: Readonly<Record<string, string>>;
 }

@@ -202,7 +202,9 @@ describe('spec: JSON Schema', () => {
     for (const dir of ['jobs/services', 'jobs/environments']) {
       for (const f of readdirSync(dir)) {
         const first = readFileSync(join(dir, f), 'utf8').split('\n')[0];
-        const schema = dir.endsWith('services') ? 'service' : 'environment';
+        const text = readFileSync(join(dir, f), 'utf8');
+        // `kind: external` files (registered in Consul, not Nomad jobs) have their own schema.
+        const schema = !dir.endsWith('services') ? 'environment' : /^kind: external$/m.test(text) ? 'external' : 'service';
         expect(first, f).to.equal(`# yaml-language-server: $schema=../schema/${schema}.schema.json`);
       }
     }
@@ -230,7 +232,7 @@ describe('hashiship validate', function () {
 
   it('passes the examples and says what it checked', async () => {
     const r = await cli('validate');
-    expect(r).to.deep.include({ code: 0, stdout: 'ok: 9 services, 2 environments (production, qa)\n' });
+    expect(r).to.deep.include({ code: 0, stdout: 'ok: 9 services, 1 external, 2 environments (production, qa)\n' });
   });
 
   it('prints every problem as file:line:col  path  message and exits 1', async () => {

@@ -1,0 +1,40 @@
+/**
+ * `hashiship register --env <env> [--dry-run] [--json]`: make the local Consul
+ * agent's services match the environment's `kind: external` specs — register
+ * new and changed ones, leave unchanged ones alone, deregister the ones
+ * hashiship registered before that the specs no longer list. Exit 0 (also when
+ * nothing changed), 1 bad input, 2 Consul refused or unreachable, 6 an ID is
+ * taken by a registration hashiship does not own.
+ */
+import type { Command } from 'commander';
+import { DefaultPaths } from '../spec/files.js';
+import { printingLogger } from './common.js';
+
+export function registerRegister(program: Command): void {
+  program
+    .command('register')
+    .description("sync Consul's services with the environment's external service specs (kind: external)")
+    .requiredOption('--env <name>', 'environment')
+    .option('--dry-run', 'print the changes (add/update/remove and the fields that differ), write nothing')
+    .option('--json', 'print one JSON document')
+    .option('--services <dir>', 'service specs', DefaultPaths.services)
+    .option('--environments <dir>', 'environment files', DefaultPaths.environments)
+    .action(async (o: { env: string; dryRun?: boolean; json?: boolean; services: string; environments: string }) => {
+      const [{ resolveConfig }, { readSpecFiles }, { loadSet, resolveExternals }, { syncServices, describeServiceSync }] = await Promise.all([
+        import('../config/index.js'),
+        import('../spec/files.js'),
+        import('../spec/load.js'),
+        import('../consul/services.js'),
+      ]);
+      const externals = resolveExternals(loadSet(await readSpecFiles([o.services, o.environments])), o.env);
+      const config = resolveConfig({ env: process.env });
+      const result = await syncServices(config.consul, o.env, externals, {
+        dryRun: o.dryRun === true,
+        ...(o.json === true ? {} : { log: printingLogger() }),
+      });
+      if (o.json === true) {
+        const changes = result.changes.map(({ registration: _r, ...c }) => c);
+        process.stdout.write(`${JSON.stringify({ kind: 'hashiship.register', ...result, changes }, null, 2)}\n`);
+      } else process.stdout.write(`${describeServiceSync(result).join('\n')}\n`);
+    });
+}

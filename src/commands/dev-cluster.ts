@@ -1,9 +1,13 @@
 /**
  * `hashiship dev cluster up|down|status|env|stop|start`: a real multi-node Consul +
- * Nomad cluster on loopback addresses (see src/stack/cluster.ts).
+ * Nomad cluster on loopback addresses (see src/stack/cluster.ts), and `dev cluster
+ * vault up|stop|restart|down`, a non-dev Vault server beside it (src/cluster/vault.ts).
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveConfig } from '../config/index.js';
+import { devVault, devVaultDir, devVaultDown, devVaultStop, devVaultUp } from '../cluster/vault.js';
 import { clusterDown, clusterEnv, clusterStatus, clusterUp, startNode, stopNode, type ClusterOptions } from '../stack/cluster.js';
 import { printingLogger, setExit } from './common.js';
 
@@ -29,11 +33,15 @@ export function registerDevCluster(dev: Command): void {
     .description('start every node that is not running and wait for leaders and ready clients')
     .option('--servers <n>', 'Consul and Nomad servers (1-9)', (v) => Number(v))
     .option('--clients <n>', 'Nomad clients with Consul client agents (1-9)', (v) => Number(v))
-    .action(async (o: { servers?: number; clients?: number }, cmd: Command) => {
+    .option('--acl', 'ACLs on (default deny); each node reads its gossip keys and agent tokens from --secrets through the boot script')
+    .option('--secrets <dir>', 'with --acl: the secret store (files <dir>/consul/agent-token, …); default <state>/secrets')
+    .action(async (o: { servers?: number; clients?: number; acl?: boolean; secrets?: string }, cmd: Command) => {
       const r = await clusterUp({
         ...clusterOptions(cmd),
         ...(o.servers === undefined ? {} : { servers: o.servers }),
         ...(o.clients === undefined ? {} : { clients: o.clients }),
+        ...(o.acl === true ? { acl: true } : {}),
+        ...(o.secrets === undefined ? {} : { secrets: resolve(o.secrets) }),
       });
       process.stdout.write(`cluster up in ${r.seconds.toFixed(1)} s: ${r.nodes.map((n) => `${n.name}=${n.address}`).join(' ')}\n`);
     });
@@ -43,7 +51,8 @@ export function registerDevCluster(dev: Command): void {
     .description('stop the agents this cluster started, remove their tasks and data')
     .action(async (_o, cmd: Command) => {
       const r = await clusterDown(clusterOptions(cmd));
-      process.stdout.write(`stopped: ${r.stopped.join(', ') || 'nothing'}\n`);
+      const v = (await devVaultDown(clusterOptions(cmd))) ? [`${devVault.name}/vault`] : [];
+      process.stdout.write(`stopped: ${[...r.stopped, ...v].join(', ') || 'nothing'}\n`);
     });
 
   cluster
@@ -64,6 +73,7 @@ export function registerDevCluster(dev: Command): void {
     .action((o: { server: string }, cmd: Command) => {
       const env = clusterEnv(clusterOptions(cmd), o.server);
       process.stdout.write(`export NOMAD_ADDR=${env['NOMAD_ADDR']}\nexport CONSUL_HTTP_ADDR=${env['CONSUL_HTTP_ADDR']}\nexport PATH=${env['HASHISHIP_CLUSTER_BIN']}:"$PATH"\n`);
+      if (existsSync(devVaultDir(clusterOptions(cmd)))) process.stdout.write(`export VAULT_ADDR=${devVault.api}\n`);
     });
 
   cluster
@@ -81,5 +91,44 @@ export function registerDevCluster(dev: Command): void {
     .action(async (node: string, _o, cmd: Command) => {
       await startNode(clusterOptions(cmd), node);
       process.stdout.write(`started ${node}\n`);
+    });
+
+  const vault = cluster
+    .command('vault')
+    .description(`a non-dev Vault server (raft storage, Shamir seal) on ${devVault.api}: starts uninitialised, sealed after every restart`);
+
+  vault
+    .command('up')
+    .alias('start')
+    .description('start it with its data (sealed) unless it runs, and wait until its API answers')
+    .action(async (_o, cmd: Command) => {
+      const r = await devVaultUp(clusterOptions(cmd));
+      process.stdout.write(r.started ? `${devVault.name} started in ${r.seconds.toFixed(1)} s: ${devVault.api} (sealed)\n` : `${devVault.name} already running: ${devVault.api}\n`);
+    });
+
+  vault
+    .command('stop')
+    .description('stop it, keeping its data (--kill: SIGKILL)')
+    .option('--kill', 'SIGKILL')
+    .action(async (o: { kill?: boolean }, cmd: Command) => {
+      const stopped = await devVaultStop(clusterOptions(cmd), o.kill === true);
+      process.stdout.write(stopped ? `stopped ${devVault.name}\n` : `${devVault.name} was not running\n`);
+    });
+
+  vault
+    .command('restart')
+    .description('stop and start it: it comes back sealed, as after a reboot')
+    .action(async (_o, cmd: Command) => {
+      await devVaultStop(clusterOptions(cmd));
+      const r = await devVaultUp(clusterOptions(cmd));
+      process.stdout.write(`${devVault.name} restarted in ${r.seconds.toFixed(1)} s (sealed)\n`);
+    });
+
+  vault
+    .command('down')
+    .description('stop it and delete its data')
+    .action(async (_o, cmd: Command) => {
+      const stopped = await devVaultDown(clusterOptions(cmd));
+      process.stdout.write(stopped ? `stopped ${devVault.name}, data deleted\n` : `${devVault.name} was not running; data deleted\n`);
     });
 }

@@ -6,13 +6,14 @@
  * A node's configuration is the generated agent configuration of its role
  * ({@link agentFiles}, static join at the server addresses, TLS and ACLs off) plus a
  * small `local.hcl` beside it that moves data to the state folder and binds the
- * node's address. Every wait is bounded; a failure names the node and shows the tail
+ * node's address. With `acl`, ACLs are on and each node's secrets come from a store
+ * through the generated boot script, as on a machine. Every wait is bounded; a failure names the node and shows the tail
  * of its log.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentFiles } from '../agents/index.js';
+import { agentFiles, paths } from '../agents/index.js';
 import { StackError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
 import { ensureTool } from './install.js';
@@ -33,6 +34,16 @@ export interface ClusterOptions {
   readonly log?: Logger;
   /** Bound on each wait (agent start, leader, node ready). @default 90000 */
   readonly timeoutMs?: number;
+  /**
+   * ACLs on (default deny) in Consul and Nomad, as the generated configuration has
+   * them in production. Each node then gets its gossip keys and agent tokens the way
+   * a machine does: the generated first-boot script's `secrets` step reads them from
+   * {@link ClusterOptions.secrets} and writes them beside its configuration. Nothing
+   * is bootstrapped: that is docs/runbooks/acl.md. @default false
+   */
+  readonly acl?: boolean;
+  /** The secret store (`file` source) the nodes' boot script reads with `acl`. @default `<stateDir>/secrets` */
+  readonly secrets?: string;
 }
 
 /** One machine of the cluster. */
@@ -54,6 +65,9 @@ interface StateFile {
   /** The first gossip key (base64, 32 bytes) of Consul and of the Nomad servers. */
   gossipKey: string;
   pids: Record<string, Partial<Record<ClusterAgent, number>>>;
+  /** ACLs on, with secrets from this store (see {@link ClusterOptions.acl}). */
+  acl?: boolean;
+  secrets?: string;
 }
 
 /** The state folder of a cluster. */
@@ -80,17 +94,21 @@ export function nodeAddresses(node: ClusterNode): { readonly consul: string; rea
   return { consul: `http://${node.address}:8500`, nomad: `http://${node.address}:4646` };
 }
 
-function generated(role: 'server' | 'client', servers: readonly ClusterNode[], file: 'consul.hcl' | 'nomad.hcl'): string {
-  const files = agentFiles({
+function generatedFiles(role: 'server' | 'client', servers: readonly ClusterNode[], acl: boolean) {
+  return agentFiles({
     role,
     join: { kind: 'static', addresses: servers.map((s) => s.address) },
     bootstrapExpect: servers.length,
     tls: false,
-    acl: false,
+    acl,
     rawExec: true,
     // Only the client's Fabio download uses this; the local cluster runs no Fabio.
     fabio: { sha256: '0'.repeat(64) },
   });
+}
+
+function generated(role: 'server' | 'client', servers: readonly ClusterNode[], file: 'consul.hcl' | 'nomad.hcl', acl = false): string {
+  const files = generatedFiles(role, servers, acl);
   const f = files.find((x) => x.path.endsWith(`/${file}`));
   if (f === undefined) throw new StackError(`cluster: agent-config has no ${file} for the ${role} role`);
   return f.content;
@@ -100,7 +118,7 @@ function generated(role: 'server' | 'client', servers: readonly ClusterNode[], f
  * The configuration files of a node's agents: the generated role configuration and
  * the local overrides, loaded in that order (later values win).
  */
-export function nodeConfigs(node: ClusterNode, nodes: readonly ClusterNode[], dir: string, gossipKey: string): Record<ClusterAgent, { readonly base: string; readonly local: string }> {
+export function nodeConfigs(node: ClusterNode, nodes: readonly ClusterNode[], dir: string, gossipKey: string, acl = false): Record<ClusterAgent, { readonly base: string; readonly local: string }> {
   const servers = nodes.filter((n) => n.role === 'server');
   const nd = join(dir, node.name);
   const consulLocal = `# Local overrides for ${node.name} on one machine (hashiship dev cluster).
@@ -176,8 +194,8 @@ vault {
 }
 `;
   return {
-    consul: { base: generated(node.role, servers, 'consul.hcl'), local: consulLocal },
-    nomad: { base: generated(node.role, servers, 'nomad.hcl'), local: nomadLocal },
+    consul: { base: generated(node.role, servers, 'consul.hcl', acl), local: consulLocal },
+    nomad: { base: generated(node.role, servers, 'nomad.hcl', acl), local: nomadLocal },
   };
 }
 
@@ -266,13 +284,69 @@ function launch(dir: string, s: StateFile, node: ClusterNode, agent: ClusterAgen
   const bin = s.bins[agent];
   const nd = join(dir, node.name);
   mkdirSync(nd, { recursive: true });
-  const cfg = nodeConfigs(node, nodes, dir, s.gossipKey)[agent];
+  const cfg = nodeConfigs(node, nodes, dir, s.gossipKey, s.acl === true)[agent];
   const base = join(nd, `${agent}.hcl`);
   const local = join(nd, `${agent}-local.hcl`);
   writeFileSync(base, cfg.base);
   writeFileSync(local, cfg.local);
   const args = agent === 'consul' ? ['agent', `-config-file=${base}`, `-config-file=${local}`] : ['agent', `-config=${base}`, `-config=${local}`];
+  // With ACLs, the folder the boot script wrote the node's secrets into (its /etc/<agent>.d), last.
+  if (s.acl === true) args.push(agent === 'consul' ? `-config-dir=${secretConfigDir(dir, node, agent)}` : `-config=${secretConfigDir(dir, node, agent)}`);
   return startDaemon(bin, args, { logFile: logOf(dir, node, agent), cwd: nd, ...(env === undefined ? {} : { env }) });
+}
+
+/** The folder holding a node's boot-written secret files for one agent: its `/etc/<agent>.d`. */
+function secretConfigDir(dir: string, node: ClusterNode, agent: ClusterAgent): string {
+  return join(dir, node.name, 'root', 'etc', `${agent}.d`);
+}
+
+/** The Consul gossip key in a secret store, if there is one. */
+function storedGossipKey(store: string): string | undefined {
+  try {
+    const k = readFileSync(join(store, 'consul', 'gossip-key'), 'utf8').trim();
+    return k === '' ? undefined : k;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Run the node's generated first-boot script's `secrets` step, relocated under
+ * `<node>/root` (HASHISHIP_ROOT) with the store as its `file` secret source: exactly
+ * what a machine does at boot. The script names a missing secret, never a value.
+ * @throws {StackError} when the script fails (a secret missing or malformed).
+ */
+async function bootSecrets(dir: string, s: StateFile, node: ClusterNode, nodes: readonly ClusterNode[], env: NodeJS.ProcessEnv | undefined): Promise<void> {
+  const root = join(dir, node.name, 'root');
+  const prefix = '/etc/hashiship/secrets';
+  const servers = nodes.filter((n) => n.role === 'server');
+  const files = agentFiles({
+    role: node.role,
+    join: { kind: 'static', addresses: servers.map((x) => x.address) },
+    bootstrapExpect: servers.length,
+    tls: false,
+    acl: true,
+    rawExec: true,
+    secrets: { source: 'file', prefix },
+    fabio: { sha256: '0'.repeat(64) },
+  });
+  let script = '';
+  for (const f of files.filter((x) => x.path === paths.hashiship.env || x.path === paths.hashiship.boot)) {
+    const to = join(root, f.path);
+    mkdirSync(join(to, '..'), { recursive: true });
+    writeFileSync(to, f.content, { mode: Number.parseInt(f.mode, 8) });
+    if (f.path === paths.hashiship.boot) script = to;
+  }
+  const link = join(root, prefix);
+  rmSync(link, { force: true });
+  symlinkSync(s.secrets!, link);
+  for (const agent of ['consul', 'nomad'] as const) mkdirSync(secretConfigDir(dir, node, agent), { recursive: true });
+  const r = await run('bash', [script, 'secrets'], { env: { ...(env ?? process.env), HASHISHIP_ROOT: root }, timeoutMs: 30_000 });
+  if (r.code !== 0) {
+    throw new StackError(`cluster: ${node.name}: the boot script could not write the node's secrets`, {
+      context: [['Store', s.secrets!], ['Boot script', r.stderr.trim() || `exit ${r.code}`], ['Suggestion', 'docs/runbooks/acl.md, step 1']],
+    });
+  }
 }
 
 /** Stop a pid's process group: SIGTERM (bounded wait) then SIGKILL, or SIGKILL at once. */
@@ -329,6 +403,7 @@ async function bringNode(dir: string, s: StateFile, node: ClusterNode, nodes: re
   for (const agent of agents) {
     const prev = entry[agent];
     if (prev !== undefined && alive(prev)) continue;
+    if (s.acl === true) await bootSecrets(dir, s, node, nodes, opts.env);
     entry[agent] = launch(dir, s, node, agent, nodes, opts.env);
     writeState(dir, s);
     started.push(`${node.name}/${agent}`);
@@ -350,19 +425,29 @@ export async function clusterUp(opts: ClusterOptions): Promise<ClusterUpResult> 
   const prev = readState(dir);
   const servers = opts.servers ?? prev?.servers ?? 3;
   const clients = opts.clients ?? prev?.clients ?? 2;
+  const acl = opts.acl ?? prev?.acl ?? false;
   const nodes = clusterNodes(servers, clients);
-  if (prev !== undefined && Object.values(prev.pids).some((p) => Object.values(p).some((pid) => alive(pid))) && (prev.servers !== servers || prev.clients !== clients)) {
+  const running = prev !== undefined && Object.values(prev.pids).some((p) => Object.values(p).some((pid) => alive(pid)));
+  if (running && (prev.servers !== servers || prev.clients !== clients)) {
     throw new StackError(`cluster: running with ${prev.servers} servers and ${prev.clients} clients, not ${servers} and ${clients}`, {
       context: [['Suggestion', 'hashiship dev cluster down, then up']],
     });
   }
+  if (running && (prev.acl ?? false) !== acl) {
+    throw new StackError(`cluster: running with ACLs ${prev.acl === true ? 'on' : 'off'}, not ${acl ? 'on' : 'off'}`, {
+      context: [['Suggestion', 'hashiship dev cluster down, then up']],
+    });
+  }
+  const secrets = acl ? (opts.secrets ?? prev?.secrets ?? join(dir, 'secrets')) : undefined;
   const installOpts = { cacheDir: opts.cacheDir, log, ...(opts.env === undefined ? {} : { env: opts.env }) };
   const s: StateFile = {
     servers,
     clients,
     bins: { consul: await ensureTool(consulTool, installOpts), nomad: await ensureTool(nomadTool, installOpts) },
-    gossipKey: prev?.gossipKey ?? randomBytes(32).toString('base64'),
+    // With ACLs the store's key, which the boot script also writes: one key either way.
+    gossipKey: (secrets === undefined ? undefined : storedGossipKey(secrets)) ?? prev?.gossipKey ?? randomBytes(32).toString('base64'),
     pids: prev?.pids ?? {},
+    ...(secrets === undefined ? {} : { acl: true, secrets }),
   };
   writeState(dir, s);
   const started: string[] = [];
@@ -380,6 +465,13 @@ async function waitNode(dir: string, s: StateFile, node: ClusterNode, nodes: rea
     await waitFor('Consul leader', node, agent, dir, pid, timeoutMs, log, () => hasLeader(a.consul));
   } else if (node.role === 'server') {
     await waitFor('Nomad leader', node, agent, dir, pid, timeoutMs, log, () => hasLeader(a.nomad));
+  } else if (s.acl === true) {
+    // Before the ACL bootstrap no token can list nodes; the client's own health
+    // endpoint needs none and is ok once the client has servers.
+    await waitFor('Nomad client health', node, agent, dir, pid, timeoutMs, log, async () => {
+      const h = (await getJson(`${a.nomad}/v1/agent/health?type=client`)) as { client?: { ok?: boolean } } | undefined;
+      return h?.client?.ok === true;
+    });
   } else {
     const first = nodeAddresses(nodes.find((n) => n.role === 'server')!).nomad;
     const servers = nodes.filter((n) => n.role === 'server').map((n) => nodeAddresses(n).nomad);
@@ -482,6 +574,8 @@ export async function clusterDown(opts: Pick<ClusterOptions, 'cacheDir' | 'state
     for (const m of mounts) await run('umount', ['-l', m], { timeoutMs: 10_000 });
     for (const e of readdirSync(dir)) if (/^(server|client)-\d$/.test(e)) rmSync(join(dir, e), { recursive: true, force: true });
     rmSync(statePath(dir), { force: true });
+    // The default secret store of an ACL cluster (a store given with --secrets stays).
+    rmSync(join(dir, 'secrets'), { recursive: true, force: true });
   }
   return { stopped };
 }

@@ -1,0 +1,135 @@
+/**
+ * docs/runbooks/acl.md, run block by block as written: the secret store prepared
+ * before the first boot, a real 3-server, 2-client dev cluster booted with ACLs on
+ * (default deny; each node's tokens written by the generated boot script), Consul and
+ * Nomad bootstrapped, agent policies and tokens created. After each block the test
+ * checks the cluster itself through the HTTP APIs, and that no secret (token, key)
+ * ever reached the output.
+ */
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clusterDown, type ClusterOptions } from '../../src/stack/cluster.js';
+import { run } from '../../src/stack/proc.js';
+import { eventually, hashishipPath, runBlock } from '../helpers/runbook.js';
+import { testStackOptions } from '../helpers/stack.js';
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const consul = 'http://127.0.0.11:8500';
+const nomad = 'http://127.0.0.11:4646';
+
+describe('runbook acl.md against a real dev cluster with ACLs on', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let opts: ClusterOptions;
+  let env: NodeJS.ProcessEnv;
+  let store: string;
+  let admin: string;
+  const output: string[] = [];
+
+  const step = async (i: number) => {
+    const r = await runBlock('acl.md', i, env, dir);
+    output.push(r.stdout, r.stderr);
+    return r;
+  };
+  const read = (f: string) => readFileSync(f, 'utf8').trim();
+  const get = (url: string, token?: string) => fetch(url, { headers: token === undefined ? {} : { 'X-Consul-Token': token, 'X-Nomad-Token': token }, signal: AbortSignal.timeout(5000) });
+  const json = async <T>(url: string, token?: string): Promise<T> => {
+    const r = await get(url, token);
+    expect(r.status, url).to.equal(200);
+    return (await r.json()) as T;
+  };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hashiship-runbook-acl-'));
+    store = join(dir, 'store');
+    admin = join(dir, 'admin');
+    opts = { cacheDir: testStackOptions().cacheDir, stateDir: join(dir, 'cluster') };
+    env = { ...process.env, HASHISHIP_CLUSTER_DIR: opts.stateDir!, PATH: hashishipPath(dir), STORE: store, ADMIN: admin };
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    if (opts !== undefined) await clusterDown(opts);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a node whose secrets are missing from the store does not boot, and the error names the secret', async () => {
+    const empty = join(dir, 'empty-store');
+    mkdirSync(empty);
+    const r = await run('hashiship', ['dev', 'cluster', 'up', '--acl', '--secrets', empty], { env, cwd: dir, timeoutMs: 60_000 });
+    expect(r.code, r.stdout + r.stderr).to.equal(2);
+    expect(r.stderr).to.match(/server-1: the boot script could not write the node's secrets/);
+    expect(r.stderr).to.match(/could not fetch secret consul\/gossip-key/);
+    expect((await fetch(`${consul}/v1/status/leader`).catch(() => undefined))?.ok ?? false, 'nothing started').to.equal(false);
+  });
+
+  it('acl.md: bootstraps Consul and Nomad ACLs, agents work with their tokens, anonymous is denied, nothing secret is printed', async () => {
+    const t0 = Date.now();
+    const lap: string[] = [];
+    const mark = (what: string) => lap.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    await step(1);
+    const secrets = ['consul/agent-token', 'nomad/consul-token', 'fabio/consul-token', 'consul/gossip-key', 'nomad/gossip-key'];
+    for (const s of secrets) expect(statSync(join(store, s)).mode & 0o777, s).to.equal(0o600);
+    for (const s of secrets.slice(0, 3)) expect(read(join(store, s)), s).to.match(uuid);
+    for (const s of secrets.slice(3)) expect(Buffer.from(read(join(store, s)), 'base64'), s).to.have.length(32);
+    mark('store');
+
+    await step(2);
+    // Default deny: anonymous writes and reads are refused by both before any bootstrap.
+    expect((await fetch(`${consul}/v1/kv/hashiship/acl-check`, { method: 'PUT', body: 'x' })).status).to.equal(403);
+    expect((await get(`${nomad}/v1/jobs`)).status).to.equal(403);
+    // The boot script wrote the node's token where its agent reads it (never the value in a log).
+    const agentToken = read(join(store, 'consul/agent-token'));
+    expect(readFileSync(join(opts.stateDir!, 'client-1/root/etc/consul.d/acl-tokens.hcl'), 'utf8')).to.contain(agentToken);
+    mark('boot');
+
+    await step(3);
+    const consulMgmt = join(admin, 'consul-management.token');
+    expect(statSync(consulMgmt).mode & 0o777).to.equal(0o600);
+    const cm = read(consulMgmt);
+    expect(cm).to.match(uuid);
+    const self = await json<{ Policies: { Name: string }[] }>(`${consul}/v1/acl/token/self`, cm);
+    expect(self.Policies.map((p) => p.Name)).to.deep.equal(['global-management']);
+    // The agents' token IDs are not tokens yet: no agent may update its coordinates.
+    const before = await json<{ Node: string }[]>(`${consul}/v1/coordinate/nodes`, cm);
+    expect(before.map((n) => n.Node), 'coordinates before the agent token exists').to.deep.equal([]);
+    mark('consul bootstrap');
+
+    await step(4);
+    for (const [secret, policy] of [['consul/agent-token', 'consul-agent'], ['nomad/consul-token', 'nomad-agent'], ['fabio/consul-token', 'fabio']] as const) {
+      const t = await json<{ Policies: { Name: string }[] }>(`${consul}/v1/acl/token/self`, read(join(store, secret)));
+      expect(t.Policies.map((p) => p.Name), secret).to.deep.equal([policy]);
+    }
+    mark('agent tokens');
+
+    await step(5);
+    const nomadMgmt = join(admin, 'nomad-management.token');
+    expect(statSync(nomadMgmt).mode & 0o777).to.equal(0o600);
+    const nm = read(nomadMgmt);
+    expect((await json<{ Type: string }>(`${nomad}/v1/acl/token/self`, nm)).Type).to.equal('management');
+    expect((await json<{ Name: string }>(`${nomad}/v1/acl/policy/deploy`, nm)).Name).to.equal('deploy');
+    expect((await get(`${nomad}/v1/jobs`)).status, 'anonymous after bootstrap').to.equal(403);
+    mark('nomad bootstrap');
+
+    await step(6);
+    const coordinates = await json<{ Node: string }[]>(`${consul}/v1/coordinate/nodes`, cm);
+    expect(coordinates.map((n) => n.Node).sort()).to.deep.equal(['client-1', 'client-2', 'server-1', 'server-2', 'server-3']);
+    const services = await json<Record<string, string[]>>(`${consul}/v1/catalog/services`, cm);
+    expect(services).to.include.keys('nomad', 'nomad-client');
+    // A token from the deploy policy lists jobs; it cannot manage ACLs.
+    const ci = await eventually('a deploy token', 10_000, async () => {
+      const r = await fetch(`${nomad}/v1/acl/token`, { method: 'PUT', headers: { 'X-Nomad-Token': nm }, body: JSON.stringify({ Name: 'ci', Type: 'client', Policies: ['deploy'] }) });
+      return r.ok ? ((await r.json()) as { SecretID: string }).SecretID : undefined;
+    });
+    expect((await get(`${nomad}/v1/jobs`, ci)).status).to.equal(200);
+    expect((await get(`${nomad}/v1/acl/tokens`, ci)).status).to.equal(403);
+    mark('checked');
+
+    const printed = output.join('\n');
+    for (const s of [...secrets.map((x) => read(join(store, x))), cm, nm]) expect(printed.includes(s), 'a secret was printed').to.equal(false);
+    process.stdout.write(`      acl.md: ${lap.join(', ')}\n`);
+  });
+});

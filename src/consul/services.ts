@@ -31,6 +31,8 @@ export const OwnerMeta = {
   tool: 'hashiship_tool',
   environment: 'hashiship_environment',
   hash: 'hashiship_hash',
+  /** A digest of the checks alone: the agent API shows their type and timing, not their target. */
+  checks: 'hashiship_checks',
 } as const;
 
 /** The value of {@link OwnerMeta.tool}. */
@@ -163,7 +165,8 @@ export function desiredRegistrations(environment: string, externals: readonly Pi
       meta: { ...spec.meta, [OwnerMeta.tool]: TOOL, [OwnerMeta.environment]: environment },
       checks: (spec.checks ?? []).map((c) => checkRegistration(spec, id, c)),
     };
-    return { ...base, meta: { ...base.meta, [OwnerMeta.hash]: registrationHash(base) } };
+    const checksHash = createHash('sha256').update(JSON.stringify(base.checks.map((c) => Object.entries(c).sort(([a], [b]) => (a < b ? -1 : 1))))).digest('hex').slice(0, 16);
+    return { ...base, meta: { ...base.meta, [OwnerMeta.checks]: checksHash, [OwnerMeta.hash]: registrationHash(base) } };
   });
 }
 
@@ -192,10 +195,11 @@ export function serviceDiff(live: LiveService, want: ServiceRegistration): Field
     if (lm[k] !== wm[k]) out.push({ field: `meta.${k}`, ...(lm[k] === undefined ? {} : { from: lm[k] }), ...(wm[k] === undefined ? {} : { to: wm[k] }) });
   }
   const liveChecks = new Map(live.checks.map((c) => [c.id, c]));
+  const checksChanged = live.meta[OwnerMeta.checks] !== want.meta[OwnerMeta.checks];
   for (const c of want.checks) {
     const l = liveChecks.get(c.id);
     if (l === undefined) out.push({ field: `checks.${c.name}`, to: describeCheck(c) });
-    else if (l.type !== c.type || l.interval !== (c.interval ?? '') || l.timeout !== (c.timeout ?? '') || l.name !== c.name) {
+    else if (checksChanged || l.type !== c.type || l.interval !== (c.interval ?? '') || l.timeout !== (c.timeout ?? '') || l.name !== c.name) {
       out.push({ field: `checks.${c.name}`, from: `${l.type} every ${l.interval || '-'} timeout ${l.timeout || '-'}`, to: describeCheck(c) });
     }
   }

@@ -3,6 +3,9 @@
  * read-only Vault policy (and, with `--apply`, the policy and its JWT role written
  * to Vault). `hashiship secrets check --env <env> [services…]`: the pre-flight —
  * exit 6 listing every missing or denied path, never a value or a token.
+ * `hashiship secrets put <path> --from-file <json>` and `secrets get <path>`: KV v1/v2
+ * for bootstrap runbooks; put never echoes a value, get prints key names unless
+ * `--field` asks for one value.
  */
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
@@ -46,7 +49,8 @@ function common(cmd: Command): Command {
 }
 
 export function registerSecrets(program: Command): void {
-  const secrets = program.command('secrets').description("services' Vault policies and the secrets pre-flight");
+  const secrets = program.command('secrets').description("services' Vault policies, the secrets pre-flight, KV put/get for runbooks");
+  registerSecretsKv(secrets);
 
   common(secrets.command('policy'))
     .description("print each service's read-only Vault policy; --apply writes it with its workload-identity role")
@@ -58,7 +62,10 @@ export function registerSecrets(program: Command): void {
         import('../vault/preflight.js'),
       ]);
       const policies = servicePolicies(await resolve(o, names));
-      if (o.apply === true) await applyPolicies(resolveConfig({ env: process.env }).vault, policies);
+      if (o.apply === true) {
+        const { withVault } = await import('../vault/auth.js');
+        await withVault(resolveConfig({ env: process.env }).vault, (session) => applyPolicies(session.config, policies, { vault: session.vault }));
+      }
       if (o.json === true) {
         const doc = policies.map((p) => ({ service: p.service, policy: p.name, role: p.role, paths: p.paths, hcl: p.hcl, jwtRole: jwtRole(p) }));
         process.stdout.write(`${JSON.stringify({ kind: 'hashiship.secrets.policy', environment: o.env, applied: o.apply === true, policies: doc }, null, 2)}\n`);
@@ -83,11 +90,111 @@ export function registerSecrets(program: Command): void {
         import('../vault/preflight.js'),
       ]);
       const policies = (await resolve(o, names)).map(servicePolicy).filter((p) => p.secrets.length + p.kv.length > 0);
-      const report = await requireSecrets(resolveConfig({ env: process.env }), policies);
+      const { withVault } = await import('../vault/auth.js');
+      const config = resolveConfig({ env: process.env });
+      const report = await withVault(config.vault, (session) => requireSecrets({ vault: session.config, consul: config.consul }, policies, { vault: session.vault }));
       if (o.json === true) {
         process.stdout.write(`${JSON.stringify({ kind: 'hashiship.secrets.check', environment: o.env, ...report }, null, 2)}\n`);
       } else {
         process.stdout.write(`secrets: ${report.checked} references of ${policies.length} services present and readable (${Math.round(report.ms)} ms)\n`);
+      }
+    });
+}
+
+interface KvFlags {
+  readonly fromFile?: string;
+  readonly cas?: string;
+  readonly field?: string;
+  readonly json?: boolean;
+  readonly mount?: string;
+}
+
+/** `--mount path:version` (`secret:2`, `kv:1`), skipping detection. */
+function mountFlag(v: string | undefined): { path: string; version: 1 | 2 } | undefined {
+  if (v === undefined) return undefined;
+  const m = /^([A-Za-z0-9_./-]+):([12])$/.exec(v);
+  if (m === null) throw new InputError([{ subject: `--mount=${JSON.stringify(v)}`, message: 'expected <mount path>:<1|2>, e.g. secret:2' }]);
+  return { path: m[1]!, version: Number(m[2]) as 1 | 2 };
+}
+
+/** Register `secrets put` and `secrets get` (KV, for bootstrap runbooks). */
+export function registerSecretsKv(secrets: Command): void {
+  secrets
+    .command('put')
+    .description('write a KV secret (v1 or v2, detected) from a JSON file of keys; prints key names only (runbooks)')
+    .argument('<path>', 'logical path, e.g. secret/billing/stripe')
+    .requiredOption('--from-file <file>', 'JSON object of keys and values ("-" for stdin)')
+    .option('--cas <version>', 'KV v2 check-and-set: the current version (0: only if absent); a mismatch is exit 6')
+    .option('--mount <path:version>', 'skip mount detection, e.g. secret:2')
+    .option('--json', 'print one JSON document')
+    .action(async (path: string, o: KvFlags) => {
+      const [{ readFile }, { resolveConfig }, { withVault }, { kvWrite }] = await Promise.all([
+        import('node:fs/promises'),
+        import('../config/index.js'),
+        import('../vault/auth.js'),
+        import('../vault/kv.js'),
+      ]);
+      const file = o.fromFile as string;
+      let data: unknown;
+      try {
+        const text = file === '-' ? await new Response(process.stdin as unknown as ReadableStream).text() : await readFile(file, 'utf8');
+        data = JSON.parse(text);
+      } catch (err) {
+        // The parser's message may quote the file's text: never show it.
+        const e = err as NodeJS.ErrnoException;
+        throw new InputError([{ subject: `--from-file=${JSON.stringify(file)}`, message: e.code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? 'not JSON' : 'cannot read it' }]);
+      }
+      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+        throw new InputError([{ subject: `--from-file=${JSON.stringify(file)}`, message: 'expected a JSON object of keys and values' }]);
+      }
+      let cas: number | undefined;
+      if (o.cas !== undefined) {
+        cas = Number(o.cas);
+        if (!Number.isInteger(cas) || cas < 0) throw new InputError([{ subject: `--cas=${JSON.stringify(o.cas)}`, message: 'expected a version number (0 or more)' }]);
+      }
+      const mount = mountFlag(o.mount);
+      const values = data as Record<string, unknown>;
+      const r = await withVault(resolveConfig({ env: process.env }).vault, (session) =>
+        kvWrite(session.config, path, values, { vault: session.vault, ...(cas === undefined ? {} : { cas }), ...(mount === undefined ? {} : { mount }) }),
+      );
+      const keys = Object.keys(values).sort();
+      if (o.json === true) {
+        process.stdout.write(`${JSON.stringify({ kind: 'hashiship.secrets.put', path: r.location.dataPath, kvVersion: r.location.version, ...(r.version === undefined ? {} : { version: r.version }), keys }, null, 2)}\n`);
+      } else {
+        process.stdout.write(`wrote ${r.location.dataPath} (kv v${r.location.version}${r.version === undefined ? '' : `, version ${r.version}`}): keys ${keys.join(', ')}\n`);
+      }
+    });
+
+  secrets
+    .command('get')
+    .description('read a KV secret: its key names (and version); --field prints one value, raw, for scripts')
+    .argument('<path>', 'logical path, e.g. secret/billing/stripe')
+    .option('--field <key>', 'print only this key\'s value')
+    .option('--mount <path:version>', 'skip mount detection, e.g. secret:2')
+    .option('--json', 'print one JSON document (key names only)')
+    .action(async (path: string, o: KvFlags) => {
+      const [{ resolveConfig }, { withVault }, { kvRead }, { GateError }] = await Promise.all([
+        import('../config/index.js'),
+        import('../vault/auth.js'),
+        import('../vault/kv.js'),
+        import('../errors.js'),
+      ]);
+      const mount = mountFlag(o.mount);
+      const secret = await withVault(resolveConfig({ env: process.env }).vault, (session) =>
+        kvRead(session.config, path, { vault: session.vault, ...(mount === undefined ? {} : { mount }) }),
+      );
+      if (secret === undefined) throw new GateError(`vault: no secret at ${path}`, { context: [['Path', path]] });
+      const keys = Object.keys(secret.data).sort();
+      if (o.field !== undefined) {
+        if (!keys.includes(o.field)) throw new GateError(`vault: ${secret.location.dataPath} has no key ${o.field}`, { context: [['Keys', keys.join(', ')]] });
+        const v = secret.data[o.field];
+        process.stdout.write(typeof v === 'string' ? v : JSON.stringify(v));
+        return;
+      }
+      if (o.json === true) {
+        process.stdout.write(`${JSON.stringify({ kind: 'hashiship.secrets.get', path: secret.location.dataPath, kvVersion: secret.location.version, ...(secret.version === undefined ? {} : { version: secret.version }), keys }, null, 2)}\n`);
+      } else {
+        process.stdout.write(`${secret.location.dataPath} (kv v${secret.location.version}${secret.version === undefined ? '' : `, version ${secret.version}`}): keys ${keys.join(', ')}\n`);
       }
     });
 }

@@ -86,11 +86,19 @@ async function login(config: VaultConfig, auth: VaultAuthConfig): Promise<{ toke
   return { token: a.client_token, ttl: a.lease_duration ?? 0, renewable: a.renewable === true };
 }
 
-/** TTL and renewability of a given token (`auth/token/lookup-self`). */
-async function lookupSelf(config: VaultConfig, vault: VaultApi): Promise<{ ttl: number; renewable: boolean }> {
-  const res = (await vaultCall(config, 'token.lookup-self', 'auth/token/lookup-self', () => vault.read('auth/token/lookup-self'))) as {
-    data?: { ttl?: number; renewable?: boolean };
-  };
+/**
+ * TTL and renewability of a given token (`auth/token/lookup-self`); a token whose
+ * policies forbid the lookup (no `default` policy) is used as it is, unrenewed.
+ */
+async function lookupSelf(config: VaultConfig, vault: VaultApi, log: Logger): Promise<{ ttl: number; renewable: boolean }> {
+  let res: { data?: { ttl?: number; renewable?: boolean } };
+  try {
+    res = (await vaultCall(config, 'token.lookup-self', 'auth/token/lookup-self', () => vault.read('auth/token/lookup-self'))) as typeof res;
+  } catch (err) {
+    if (!(err instanceof GateError)) throw err;
+    log({ kind: 'debug', message: `vault: ${authMethodOf(config)}: the token may not look itself up; it is not renewed` });
+    return { ttl: 0, renewable: false };
+  }
   return { ttl: res.data?.ttl ?? 0, renewable: res.data?.renewable === true };
 }
 
@@ -118,7 +126,7 @@ export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}):
       });
     }
     config = config0;
-    ({ ttl, renewable } = await lookupSelf(config, createVault(config)));
+    ({ ttl, renewable } = await lookupSelf(config, createVault(config), log));
   }
   const vault = createVault(config);
   log({ kind: 'debug', message: `vault: ${authMethodOf(config)}: token ttl ${ttl} s${renewable ? ', renewable' : ''}` });
@@ -143,8 +151,9 @@ export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}):
         next = res.auth?.lease_duration ?? 0;
         renewable = res.auth?.renewable === true;
       }
-      // A login token at its max TTL (or not renewable) is replaced by a fresh login.
-      if (auth !== undefined && (!renewable || next < ttl * (1 - fraction))) {
+      // A login token that is not renewable, or whose renewal came back shorter than its
+      // TTL (its max TTL caps it), is replaced by a fresh login.
+      if (auth !== undefined && (!renewable || next < ttl)) {
         const l = await login(config0, auth);
         const old = config.token;
         config = { ...config, token: l.token };

@@ -11,7 +11,9 @@ import { kvGet } from '../consul/kv.js';
 import { GateError, InputError, ServerError } from '../errors.js';
 import { workloadIdentity } from '../stack/components.js';
 import { createVault, vaultCall, type VaultApi } from './client.js';
-import { jwtRole, sharedRoles, type SecretReference, type ServicePolicy } from './policy.js';
+import { silent, type Logger } from '../log.js';
+import { withVault } from './auth.js';
+import { jwtRole, servicePolicy, sharedRoles, type PolicyInput, type SecretReference, type ServicePolicy } from './policy.js';
 
 /** Why a reference failed the pre-flight. */
 export type ProblemReason = 'missing' | 'missing key' | 'denied';
@@ -224,4 +226,37 @@ export async function requireSecrets(
     });
   }
   return report;
+}
+
+/** Options of {@link secretsGate}. */
+export interface SecretsGateOptions extends Omit<SecretsOptions, 'vault'> {
+  readonly log?: Logger;
+}
+
+/**
+ * The pre-flight as a deploy gate (`PlanOptions.secrets` of src/deploy): for the
+ * services of an input set, log in to Vault (token, AppRole or JWT, kept alive while
+ * it runs), then {@link requireSecrets}. Job-file inputs carry no specs: the gate
+ * says so in a debug event and lets them through.
+ * @returns a gate that throws {@link GateError} (exit 6) listing every missing or denied path.
+ */
+export function secretsGate(
+  config: { readonly vault: VaultConfig; readonly consul: ConsulConfig },
+  opts: SecretsGateOptions = {},
+): (set: { readonly services?: readonly PolicyInput[] }) => Promise<PreflightReport | undefined> {
+  const log = opts.log ?? silent;
+  return async (set) => {
+    if (set.services === undefined) {
+      log({ kind: 'debug', message: 'secrets pre-flight: job files carry no specs; nothing to check' });
+      return undefined;
+    }
+    const policies = set.services.map(servicePolicy).filter((p) => p.secrets.length + p.kv.length > 0);
+    if (policies.length === 0) {
+      log({ kind: 'debug', message: 'secrets pre-flight: no service references secrets or Consul keys' });
+      return undefined;
+    }
+    const report = await withVault(config.vault, (session) => requireSecrets({ vault: session.config, consul: config.consul }, policies, { ...opts, vault: session.vault }), { log });
+    log({ kind: 'debug', message: `secrets pre-flight: ${report.checked} references of ${policies.length} services present and readable (${Math.round(report.ms)} ms)` });
+    return report;
+  };
 }

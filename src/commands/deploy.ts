@@ -18,6 +18,7 @@ import {
   oneOf,
   positiveInt,
   redactorFromEnv,
+  withDebugLines,
   resultDocument,
   type InputFlags,
 } from '../deploy/cli-support.js';
@@ -26,7 +27,9 @@ import type { PlanDocument } from '../deploy/plan.js';
 import { createDeployContext } from '../deploy/runtime.js';
 import { InputError } from '../errors.js';
 import { DefaultPaths } from '../spec/files.js';
+import { secretsGate } from '../vault/preflight.js';
 import { printingLogger, setExit } from './common.js';
+import { deployReleaseAction, isReleaseDeploy, type ReleaseFlags } from './deploy-release.js';
 
 interface DeployFlags extends InputFlags {
   readonly plan?: string;
@@ -34,6 +37,7 @@ interface DeployFlags extends InputFlags {
   readonly parallel?: string;
   readonly forceOwner?: boolean;
   readonly resetCounts?: boolean;
+  readonly skipSecretsCheck?: boolean;
   readonly timeout?: string;
   readonly json?: boolean;
   readonly events?: string;
@@ -71,24 +75,30 @@ export function registerDeploy(program: Command): void {
     )
     .option('--parallel <n>', 'services deployed at once', '4')
     .option('--force-owner', 'overwrite a job hashiship does not own in this environment')
+    .option('--skip-secrets-check', 'do not run the secrets pre-flight (every referenced Vault secret and Consul key exists and is readable; exit 6 otherwise)')
     .option('--reset-counts', 'register the spec counts even where the autoscaler scaled a group')
     .option('--timeout <duration>', 'give up waiting per service after this long (default: 2 × progress deadline + 2m)')
     .option('--json', 'print one JSON document with every service result')
     .option('--events <format>', 'progress events as "ndjson" on stderr')
-    .action(async (names: string[], o: DeployFlags, cmd: Command) => {
+    .option('--image <service=ref>', 'deploy this tag or sha256 digest of the service\'s image, resolved in the environment\'s registry and pinned by digest; repeatable', collect)
+    .option('--build <n>', 'build number recorded with the release (HASHISHIP_BUILD); with --image: record the release evidence', process.env['HASHISHIP_BUILD'])
+    .option('--commit <sha>', 'commit recorded with the release')
+    .action(async (names: string[], o: DeployFlags & ReleaseFlags, cmd: Command) => {
+      if (isReleaseDeploy(o)) return deployReleaseAction(names, o, cmd);
       try {
         const until = oneOf('--until', o.until, ['healthy', 'successful', 'promotion-ready'] as const, 'healthy');
         const parallel = positiveInt('--parallel', o.parallel, 4);
         const timeoutMs = durationMs('--timeout', o.timeout);
         const plan = o.plan === undefined ? undefined : await readPlan(o.plan);
         const config = resolveConfig({ env: process.env });
-        const ctx = createDeployContext(config, printingLogger({ ndjson: o.events === 'ndjson' }));
+        const ctx = createDeployContext(config, withDebugLines(printingLogger({ ndjson: o.events === 'ndjson' }), process.env, { ndjson: o.events === 'ndjson' }));
         const set = await inputSetFromFlags(ctx, names, o);
         const result = await deployEnvironment(ctx, set, {
           until,
           parallel,
           forceOwner: o.forceOwner === true,
           resetCounts: o.resetCounts === true,
+          ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log: ctx.runtime.log }) }),
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
           ...(plan === undefined ? {} : { plan }),
         });

@@ -6,12 +6,13 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { resolveConfig } from '../config/index.js';
-import { collect, describeError, inputSetFromFlags, redactorFromEnv, type InputFlags } from '../deploy/cli-support.js';
+import { collect, describeError, inputSetFromFlags, redactorFromEnv, withDebugLines, type InputFlags } from '../deploy/cli-support.js';
 import { planEnvironment } from '../deploy/deploy.js';
 import { formatPlan, planExitCode } from '../deploy/plan.js';
 import { createDeployContext } from '../deploy/runtime.js';
 import { DefaultPaths } from '../spec/files.js';
-import { PlanExitCode } from '../errors.js';
+import { ExitCode, GateError, PlanExitCode } from '../errors.js';
+import { secretsGate } from '../vault/preflight.js';
 import { printingLogger, setExit } from './common.js';
 
 interface PlanFlags extends InputFlags {
@@ -19,6 +20,7 @@ interface PlanFlags extends InputFlags {
   readonly out?: string;
   readonly events?: string;
   readonly resetCounts?: boolean;
+  readonly skipSecretsCheck?: boolean;
 }
 
 /** Register `hashiship plan`. */
@@ -31,6 +33,7 @@ export function registerPlan(program: Command): void {
     .option('--job <file>', 'a job file (JSON or HCL) instead of specs; repeatable', collect)
     .option('--services <dir>', 'service specs', DefaultPaths.services)
     .option('--environments <dir>', 'environment files', DefaultPaths.environments)
+    .option('--skip-secrets-check', 'do not run the secrets pre-flight (every referenced Vault secret and Consul key exists and is readable; exit 6 otherwise)')
     .option('--reset-counts', 'plan the spec counts even where the autoscaler scaled a group')
     .option('--json', 'print one JSON document')
     .option('--out <file>', 'save the plan as JSON for deploy --plan')
@@ -38,9 +41,10 @@ export function registerPlan(program: Command): void {
     .action(async (names: string[], o: PlanFlags, cmd: Command) => {
       try {
         const config = resolveConfig({ env: process.env });
-        const ctx = createDeployContext(config, printingLogger({ ndjson: o.events === 'ndjson' }));
+        const ctx = createDeployContext(config, withDebugLines(printingLogger({ ndjson: o.events === 'ndjson' }), process.env, { ndjson: o.events === 'ndjson' }));
         const set = await inputSetFromFlags(ctx, names, o);
-        const { document } = await planEnvironment(ctx, set, { resetCounts: o.resetCounts === true });
+        const secrets = o.skipSecretsCheck === true ? undefined : secretsGate(config, { log: ctx.runtime.log });
+        const { document } = await planEnvironment(ctx, set, { resetCounts: o.resetCounts === true, ...(secrets === undefined ? {} : { secrets }) });
         const doc = ctx.redactor.deep(document);
         const json = `${JSON.stringify(doc, null, 2)}\n`;
         if (o.out !== undefined) await writeFile(o.out, json, { mode: 0o600 });
@@ -48,7 +52,8 @@ export function registerPlan(program: Command): void {
         setExit(cmd, planExitCode(doc));
       } catch (err) {
         process.stderr.write(describeError(err, redactorFromEnv(process.env)).text);
-        setExit(cmd, PlanExitCode.error);
+        // A refused gate (the secrets pre-flight) keeps its exit 6; anything else is Nomad's 255.
+        setExit(cmd, err instanceof GateError ? ExitCode.gate : PlanExitCode.error);
       }
     });
 }

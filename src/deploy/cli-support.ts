@@ -3,6 +3,7 @@
  * inputs, flag values, and the documents they print. No printing here.
  */
 import { HashishipError, InputError, exitCodeOf } from '../errors.js';
+import type { Logger } from '../log.js';
 import { OutputRedactor } from './redact.js';
 import { parseDuration } from '../spec/duration.js';
 import type { DeployResult } from './deploy.js';
@@ -103,13 +104,13 @@ export function formatResults(r: DeployResult): string {
 
 /**
  * A redactor for the secrets in an environment, usable before (or without) a
- * resolved configuration: every `*_TOKEN`, `*_PASSWORD`, `*_SECRET` variable and the
+ * resolved configuration: every `*_TOKEN`, `*_PASSWORD`, `*_SECRET`, `*_SECRET_ID`, `*_ROLE_ID`, `*_JWT` variable and the
  * password of every `*_AUTH` (`user:password`) one.
  */
 export function redactorFromEnv(env: Readonly<Record<string, string | undefined>>): OutputRedactor {
   const values = Object.entries(env).flatMap(([k, v]) => {
     if (v === undefined || v === '') return [];
-    if (/(_TOKEN|_PASSWORD|_SECRET)$/.test(k)) return [v];
+    if (/(_TOKEN|_PASSWORD|_SECRET|_SECRET_ID|_ROLE_ID|_JWT)$/.test(k)) return [v];
     // `user:password`: the password is the secret.
     if (/_AUTH$/.test(k)) return v.includes(':') ? [v, v.slice(v.indexOf(':') + 1)] : [v];
     return [];
@@ -121,4 +122,28 @@ export function redactorFromEnv(env: Readonly<Record<string, string | undefined>
 export function describeError(err: unknown, redactor: OutputRedactor): { readonly text: string; readonly exitCode: number } {
   const text = err instanceof HashishipError ? err.describe() : `internal: ${(err as Error)?.message ?? String(err)}`;
   return { text: `Error: ${redactor.text(text)}\n`, exitCode: exitCodeOf(err) };
+}
+
+/**
+ * `HASHISHIP_LOG=debug`: debug events (retries, Vault auth and renewal, the secrets
+ * pre-flight) as `debug    …` lines through `write`, redacted, before `log` sees
+ * them (whose text mode drops them; NDJSON already carries them). Other values but
+ * `info` or unset are an {@link InputError}.
+ */
+export function withDebugLines(
+  log: Logger,
+  env: Readonly<Record<string, string | undefined>>,
+  opts: { readonly ndjson?: boolean; readonly write?: (s: string) => void } = {},
+): Logger {
+  const level = env['HASHISHIP_LOG'] ?? '';
+  if (level !== '' && level !== 'info' && level !== 'debug') {
+    throw new InputError([{ subject: `HASHISHIP_LOG=${JSON.stringify(level)}`, message: 'expected debug or info' }]);
+  }
+  if (level !== 'debug' || opts.ndjson === true) return log;
+  const write = opts.write ?? ((s: string) => process.stderr.write(s));
+  const redactor = redactorFromEnv(env);
+  return (e) => {
+    if (e.kind === 'debug') write(`debug    ${redactor.text(e.message)}\n`);
+    log(e);
+  };
 }

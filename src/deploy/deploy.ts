@@ -73,6 +73,11 @@ export interface PlanOptions {
   readonly resetCounts?: boolean;
   /** How many jobs to plan at once. @default 4 */
   readonly parallel?: number;
+  /**
+   * A gate run before anything is planned or registered, e.g. the secrets pre-flight
+   * (`secretsGate` in src/vault/preflight); its error (GateError, exit 6) refuses the run.
+   */
+  readonly secrets?: (set: InputSet) => Promise<unknown>;
 }
 
 /** A plan with the prepared jobs it was computed for (needed to apply it). */
@@ -84,9 +89,10 @@ export interface PlannedEnvironment {
 /**
  * Plan every job of an input set; when the set is the whole environment, the
  * jobs hashiship owns there without a spec are listed as stops.
- * @throws {ServerError} when Nomad cannot be reached or refuses a plan.
+ * @throws {ServerError} when Nomad cannot be reached or refuses a plan; what `opts.secrets` throws (GateError, exit 6).
  */
 export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: PlanOptions = {}): Promise<PlannedEnvironment> {
+  await opts.secrets?.(set);
   const prepared = new Map<string, PreparedJob>();
   const plans = await mapLimit(set.inputs, opts.parallel ?? 4, async (input) => {
     const p = await prepareJob(ctx.nomad.jobs, input, { environment: set.environment, resetCounts: opts.resetCounts === true });

@@ -9,6 +9,7 @@ import type { Jobs, JobSpecLike } from '../nomad/jobs.js';
 import { renderAll } from '../nomad/render.js';
 import { DefaultPaths, readSpecFiles } from '../spec/files.js';
 import { loadSet, resolveEnvironment } from '../spec/load.js';
+import type { ResolvedService } from '../spec/overlay.js';
 import { suggest } from '../spec/suggest.js';
 
 /** One job to plan or deploy. */
@@ -27,6 +28,8 @@ export interface InputSet {
    * owns there that are not among them were removed from the specs.
    */
   readonly complete: boolean;
+  /** The resolved services the jobs were rendered from (spec inputs only): the secrets pre-flight reads their references. */
+  readonly services?: readonly ResolvedService[];
 }
 
 /** Where specs live. */
@@ -60,6 +63,7 @@ export async function inputsFromSpecs(environment: string, names: readonly strin
     environment,
     inputs: renderAll(chosen).map((r) => ({ job: r.job, source: r.file })),
     complete: names.length === 0,
+    services: chosen,
   };
 }
 

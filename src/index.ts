@@ -34,3 +34,4 @@ export * as vaultPolicy from './vault/policy.js';
 export * as vaultPreflight from './vault/preflight.js';
 export * as ci from './ci/travis.js';
 export * as registry from './registry/index.js';
+export * as promote from './promote/index.js';

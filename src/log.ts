@@ -30,6 +30,7 @@ export type Event =
   | DeployEvent
   | RoutingEvent
   | RegistryEvent
+  | PromoteEvent
   | { readonly kind: 'debug'; readonly message: string };
 
 /** Allocation health as the deploy watch reports it. */
@@ -147,6 +148,28 @@ export type RegistryEvent =
       readonly digest: string;
       readonly bytes: number;
       readonly seconds: number;
+    };
+
+/** Progress of release records and promotions (src/promote). */
+export type PromoteEvent =
+  | { readonly kind: 'promote.image'; readonly service: string; readonly repository: string; readonly registry: string; readonly digest: string; readonly tag?: string }
+  | { readonly kind: 'promote.record'; readonly service: string; readonly environment: string; readonly seq: number; readonly digest: string; readonly written: boolean }
+  | { readonly kind: 'promote.smoke'; readonly service: string; readonly passed: boolean; readonly requests: number }
+  | { readonly kind: 'promote.lock'; readonly service: string; readonly environment: string; readonly action: 'acquired' | 'released' }
+  | {
+      readonly kind: 'promote.step';
+      readonly service: string;
+      readonly step: string;
+      readonly status: 'start' | 'done' | 'skip' | 'fail';
+      readonly detail: string;
+    }
+  | {
+      readonly kind: 'promote.weight';
+      readonly service: string;
+      readonly percent: number;
+      /** What Fabio's /api/routes showed for the canary targets, e.g. `0.1` (weights summed). */
+      readonly observed: number;
+      readonly holdMs: number;
     };
 
 export type EventKind = Event['kind'];

@@ -61,6 +61,18 @@ export function describeEvent(e: Event): string | undefined {
       return `fabio    ${e.service}: ${e.action} ${e.rules.length === 0 ? 'weight rules' : e.rules.join('; ')}`;
     case 'fabio.routes':
       return `fabio    ${e.service}: ${e.live ? 'routes live' : `waiting: ${e.differences.join('; ')}`}`;
+    case 'promote.image':
+      return `image    ${e.service}: ${e.registry}/${e.repository}${e.tag === undefined ? '' : `:${e.tag}`} = ${e.digest}`;
+    case 'promote.record':
+      return `record   ${e.service} in ${e.environment}: release #${e.seq} ${e.digest}${e.written ? '' : ' (already recorded)'}`;
+    case 'promote.smoke':
+      return `smoke    ${e.service}: ${e.requests} request${e.requests === 1 ? '' : 's'} ${e.passed ? 'passed' : 'FAILED'}`;
+    case 'promote.lock':
+      return `lock     ${e.service} in ${e.environment}: ${e.action}`;
+    case 'promote.step':
+      return `promote  ${e.service}: ${e.step} ${e.status}${e.detail === '' ? '' : `: ${e.detail}`}`;
+    case 'promote.weight':
+      return `weight   ${e.service}: ${e.percent} % on the canary (Fabio shows ${(e.observed * 100).toFixed(1)} %), holding ${(e.holdMs / 1000).toFixed(0)} s`;
     case 'registry.blob':
       return e.action === 'skipped' ? undefined : `blob     ${e.repository}: ${e.action} ${e.digest.slice(0, 19)} (${e.size} bytes)`;
     case 'registry.manifest':

@@ -32,6 +32,7 @@ import {
   type ServiceCheck,
   type Spread,
   type Task,
+  type TaskArtifact,
   type TaskGroup,
   type Template,
   type UpdateStrategy,
@@ -47,6 +48,13 @@ export interface RenderOptions {
    * replaces the tag.
    */
   readonly digests?: Readonly<Record<string, string>>;
+  /**
+   * Layer digests of pinned images, by repository: an exec or raw_exec task with
+   * an `image` fetches them from the environment's registry by digest as
+   * artifacts (checksummed, unpacked into `local/image`), so it runs exactly the
+   * image's files. The deploy step resolves them (src/promote/image.ts).
+   */
+  readonly layers?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** hashiship's defaults where Nomad's are unsafe or unset. */
@@ -221,8 +229,36 @@ function taskConfig(t: TaskSpec, g: GroupSpec, registry: string | undefined, opt
   }
 }
 
+/** Where an exec/raw_exec task's image layers are unpacked (`${NOMAD_TASK_DIR}/image`). */
+export const ImageDir = 'local/image';
+
+/** The task meta key naming the image an exec/raw_exec task runs. */
+export const ImageMeta = 'hashiship_image';
+
+/** Base URL of a registry host: plain http on loopback (the dev stack), https elsewhere. */
+export function registryUrl(host: string): string {
+  const name = host.replace(/:\d+$/, '');
+  return `${name === 'localhost' || name.startsWith('127.') || name === '[::1]' ? 'http' : 'https'}://${host}`;
+}
+
+/** The artifacts fetching an image's layers by digest (exec and raw_exec tasks). */
+function imageArtifacts(t: TaskSpec, registry: string | undefined, opts: RenderOptions): TaskArtifact[] {
+  const driver = t.driver ?? 'docker';
+  const layers = t.image === undefined ? undefined : opts.layers?.[t.image.repository];
+  if ((driver !== 'exec' && driver !== 'raw_exec') || t.image === undefined || layers === undefined || registry === undefined) return [];
+  const repo = t.image.repository;
+  return layers.map((digest) => ({
+    GetterSource: `${registryUrl(registry)}/v2/${repo}/blobs/${digest}`,
+    RelativeDest: ImageDir,
+    GetterOptions: { archive: 'tar.gz', checksum: digest },
+  }));
+}
+
 function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions): Task {
+  const driver = t.driver ?? 'docker';
+  const runsImage = t.image !== undefined && (driver === 'exec' || driver === 'raw_exec');
   const artifacts = [
+    ...imageArtifacts(t, r.environment?.registry, opts),
     ...(t.jar === undefined
       ? []
       : [defined({ GetterSource: t.jar.source, RelativeDest: 'local/', GetterOptions: t.jar.checksum === undefined ? undefined : { checksum: t.jar.checksum } })]),
@@ -238,7 +274,7 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
     Lifecycle: t.lifecycle === undefined ? undefined : { Hook: t.lifecycle.hook, Sidecar: t.lifecycle.sidecar ?? false },
     Config: taskConfig(t, g, r.environment?.registry, opts),
     Env: sortedMap(t.env),
-    Meta: sortedMap(t.meta),
+    Meta: sortedMap(runsImage ? { ...t.meta, [ImageMeta]: imageRef(t.image!, r.environment?.registry, opts.digests) } : t.meta),
     Resources: defined({
       CPU: t.resources?.cpu ?? RenderDefaults.cpu,
       MemoryMB: t.resources?.memory ?? RenderDefaults.memoryMB,

@@ -152,9 +152,11 @@ function checkService(
 function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: string, ports: readonly string[]): void {
   const driver = t.driver ?? 'docker';
   const forDriver = (key: keyof TaskSpec, drivers: readonly string[]): void => {
-    if (t[key] !== undefined && !drivers.includes(driver)) rep.add(childPath(tp, key), `\`${key}\` applies to the ${drivers.join(' and ')} driver${drivers.length > 1 ? 's' : ''}, not ${driver}`);
+    const names = drivers.length > 1 ? `${drivers.slice(0, -1).join(', ')} and ${drivers[drivers.length - 1]!}` : drivers.join('');
+    if (t[key] !== undefined && !drivers.includes(driver)) rep.add(childPath(tp, key), `\`${key}\` applies to the ${names} driver${drivers.length > 1 ? 's' : ''}, not ${driver}`);
   };
-  forDriver('image', ['docker']);
+  // exec and raw_exec run the image's layers, fetched by digest as artifacts (render.ts).
+  forDriver('image', ['docker', 'exec', 'raw_exec']);
   forDriver('ports', ['docker']);
   forDriver('jar', ['java']);
   forDriver('jvm_options', ['java']);

@@ -230,6 +230,30 @@ export interface GroupSpec {
   readonly meta?: Readonly<Record<string, string>>;
 }
 
+/** A smoke request: sent through Fabio to the service's first route in the environment. */
+export interface SmokeSpec {
+  readonly name?: string;
+  /** Path (with query) appended to the route. */
+  readonly path: string;
+  readonly method?: 'GET' | 'HEAD';
+  /** Expected status. @default 200 */
+  readonly status?: number;
+  /** Text the body must contain. */
+  readonly body?: string;
+}
+
+/** How releases are promoted into an environment (`hashiship promote`). */
+export interface PromotionSpec {
+  /** `--approve` is required. @default false */
+  readonly require_approval?: boolean;
+  /** The source release must be at least this old. */
+  readonly min_soak?: string;
+  /** Canary traffic steps in percent, ending with 100. @default [10, 50, 100] */
+  readonly steps?: readonly number[];
+  /** How long each weight step is held. @default 30s */
+  readonly hold?: string;
+}
+
 /** A service spec: `jobs/services/<name>.yaml`. */
 export interface ServiceSpec {
   readonly $schema?: string;
@@ -245,6 +269,8 @@ export interface ServiceSpec {
   readonly constraints?: readonly ConstraintSpec[];
   readonly affinities?: readonly AffinitySpec[];
   readonly spread?: readonly SpreadSpec[];
+  /** HTTP requests sent through Fabio after a deployment; a release is evidence only when they pass. */
+  readonly smoke?: readonly SmokeSpec[];
   readonly groups: readonly GroupSpec[];
   /** Kind of spec file; `job` (the default) is a Nomad job. */
   readonly kind?: 'job';
@@ -291,6 +317,8 @@ export interface EnvironmentSpec {
   /** Applied to every group that has an update strategy (services and system jobs). */
   readonly update?: UpdateSpec;
   readonly meta?: Readonly<Record<string, string>>;
+  /** How releases are promoted into this environment. */
+  readonly promotion?: PromotionSpec;
   readonly services?: Readonly<Record<string, ServiceOverride>>;
   /** Per-external-service overrides by name (`kind: external` specs). */
   readonly external?: Readonly<Record<string, ExternalOverride>>;

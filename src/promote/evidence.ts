@@ -1,0 +1,230 @@
+/**
+ * Evidence of a release: the Consul health of the environment's instances and
+ * the spec's smoke requests sent through Fabio's proxy to the service's route.
+ * `deployRelease` is `deploy --image … --build …`: resolve and pin the images,
+ * deploy, then gather the evidence and write the environment's release record.
+ */
+import type { HashishipConfig } from '../config/index.js';
+import { waitForHealthy, type HealthGateResult } from '../consul/health.js';
+import { deployEnvironment, type DeployOptions, type DeployResult } from '../deploy/deploy.js';
+import { ExitCode, GateError, HashishipError } from '../errors.js';
+import { HttpApi } from '../http.js';
+import { silent, type Logger } from '../log.js';
+import { waitForRoutes } from '../fabio/routes.js';
+import { serviceNameOf } from '../spec/semantic.js';
+import { routeHost, routeTag } from '../spec/routes.js';
+import type { ResolvedService } from '../spec/overlay.js';
+import type { RegistryAccess } from '../registry/index.js';
+import { contextForSet, pinnedInputs, type ResolvedImage, type SpecDirs } from './image.js';
+import { readRelease, writeRelease, type HealthEvidence, type ReleaseRecord, type SmokeEvidence } from './records.js';
+
+/** Fabio's proxy on the dev stack. */
+export const DefaultFabioProxy = 'http://127.0.0.1:9999';
+
+/** The meta key the sample and promotable services carry: `environment: ${NOMAD_META_environment}`. */
+export const EnvironmentMeta = 'environment';
+
+/** The Consul service, route tags and route of a resolved service (its first registration). */
+export function serviceRouting(r: ResolvedService): { readonly service: string; readonly tags: readonly string[]; readonly host?: string; readonly path: string; readonly count: number } {
+  for (const g of r.spec.groups) {
+    for (const s of g.services ?? []) {
+      const routes = s.routes ?? [];
+      const first = routes[0];
+      return {
+        service: serviceNameOf(r.spec.name, s),
+        tags: routes.map((rt) => routeTag(rt, r.environment?.domain)),
+        ...(first?.host === undefined ? {} : { host: routeHost(first.host, r.environment?.domain) }),
+        path: first?.path ?? '/',
+        count: g.count ?? 1,
+      };
+    }
+  }
+  return { service: r.spec.name, tags: [], path: '/', count: 0 };
+}
+
+/** Options of {@link runSmoke}. */
+export interface SmokeOptions {
+  /** Fabio's proxy. @default "http://127.0.0.1:9999" */
+  readonly proxy?: string;
+  /** Each request is sent this many times (so several instances answer). @default 3 */
+  readonly repeat?: number;
+  readonly log?: Logger;
+}
+
+/**
+ * Send the spec's smoke requests through Fabio to the service's first route.
+ * Never throws for a failed request: each is a result; `passed` is all of them.
+ * @throws {ServerError} only when Fabio's proxy cannot be reached at all.
+ */
+export async function runSmoke(r: ResolvedService, opts: SmokeOptions = {}): Promise<{ readonly passed: boolean; readonly requests: SmokeEvidence[] }> {
+  const smoke = r.spec.smoke ?? [];
+  const routing = serviceRouting(r);
+  const proxy = opts.proxy ?? DefaultFabioProxy;
+  const api = new HttpApi({ server: 'fabio proxy', baseURL: proxy, timeoutMs: 10_000 });
+  const requests: SmokeEvidence[] = [];
+  const base = routing.path.replace(/\/+$/, '');
+  for (const s of smoke) {
+    for (let i = 0; i < Math.max(1, opts.repeat ?? 3); i++) {
+      const path = `${base}${s.path}`;
+      const want = s.status ?? 200;
+      const res = await api.request<string>(`smoke.${s.name ?? s.path}`, {
+        method: s.method ?? 'GET',
+        path,
+        headers: routing.host === undefined ? {} : { Host: routing.host },
+        responseType: 'text',
+        accept: Array.from({ length: 500 }, (_, k) => k + 100),
+      });
+      const body = typeof res.data === 'string' ? res.data : '';
+      const bodyOk = s.body === undefined || body.includes(s.body);
+      const ok = res.status === want && bodyOk;
+      const detail = ok
+        ? `${res.status} ${body.trim().slice(0, 80)}`
+        : res.status !== want
+          ? `status ${res.status}, expected ${want}: ${body.trim().slice(0, 120)}`
+          : `body does not contain ${JSON.stringify(s.body)}: ${body.trim().slice(0, 120)}`;
+      requests.push({ name: s.name ?? s.path, url: `http://${routing.host ?? '<any host>'}${path}`, status: res.status, ok, detail });
+    }
+  }
+  (opts.log ?? silent)({ kind: 'promote.smoke', service: r.spec.name, passed: requests.every((q) => q.ok), requests: requests.length });
+  return { passed: requests.every((q) => q.ok), requests };
+}
+
+/** The health evidence of a gate result. */
+export function healthEvidence(h: HealthGateResult, now: number): HealthEvidence {
+  return { passing: h.passing, total: h.instances.length, at: new Date(now).toISOString() };
+}
+
+/** Options of {@link deployRelease}. */
+export interface ReleaseDeployOptions {
+  readonly environment: string;
+  readonly names: readonly string[];
+  readonly dirs?: SpecDirs;
+  /** `--image <service>=<tag|digest>`. */
+  readonly overrides?: ReadonlyMap<string, string>;
+  readonly build?: string;
+  readonly commit?: string;
+  /** Fabio's API (to wait for routes). */
+  readonly fabio: HttpApi;
+  readonly proxy?: string;
+  readonly access?: RegistryAccess;
+  readonly deploy?: DeployOptions;
+  /** Deadline of the health gate after the deployment. @default 60000 */
+  readonly healthDeadlineMs?: number;
+  readonly log?: Logger;
+}
+
+/** The outcome of {@link deployRelease}. */
+export interface ReleaseDeployResult {
+  readonly deploy: DeployResult;
+  readonly images: ReadonlyMap<string, readonly ResolvedImage[]>;
+  /** Records written (services whose evidence was gathered). */
+  readonly records: readonly ReleaseRecord[];
+  /** Services whose evidence failed, with the error. */
+  readonly failures: readonly { readonly service: string; readonly error: HashishipError }[];
+  readonly exitCode: number;
+}
+
+/**
+ * Gather a service's evidence in an environment (health of its instances there,
+ * then the smoke requests), after its routes are live in Fabio.
+ * @throws {GateError} when the instances do not pass in time.
+ */
+export async function gatherEvidence(
+  config: HashishipConfig,
+  r: ResolvedService,
+  opts: { readonly fabio: HttpApi; readonly proxy?: string; readonly deadlineMs?: number; readonly log?: Logger; readonly tags?: readonly string[] },
+): Promise<{ readonly health: HealthGateResult; readonly smoke: { readonly passed: boolean; readonly requests: SmokeEvidence[] } }> {
+  const routing = serviceRouting(r);
+  const env = r.environment?.name ?? '';
+  const health = await waitForHealthy(config.consul, {
+    service: routing.service,
+    version: env,
+    versionMetaKey: EnvironmentMeta,
+    ...(opts.tags === undefined ? {} : { tags: opts.tags }),
+    require: 'all',
+    min: opts.tags === undefined ? Math.max(1, routing.count) : 1,
+    deadlineMs: opts.deadlineMs ?? 60_000,
+    ...(opts.log === undefined ? {} : { log: opts.log }),
+  });
+  if (routing.tags.length > 0) {
+    await waitForRoutes(opts.fabio, { service: routing.service, sources: routing.tags.map((t) => t.slice('urlprefix-'.length).split(/\s+/)[0]!) }, {
+      deadlineMs: 30_000,
+      ...(opts.log === undefined ? {} : { log: opts.log }),
+    });
+  }
+  const smoke = await runSmoke(r, { ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }), ...(opts.log === undefined ? {} : { log: opts.log }) });
+  return { health, smoke };
+}
+
+/**
+ * `deploy --env <env> --image <service>=<ref> --build <n>`: resolve the images in
+ * the environment's registry, deploy them pinned by digest, then for each
+ * service that deployed, gather the evidence and write its release record.
+ * Smoke failures are recorded (the record says so, and promotion refuses it) and
+ * make the exit code 6.
+ * @throws {InputError} for bad specs or flags; {@link ServerError} when a server fails before deploying.
+ */
+export async function deployRelease(config: HashishipConfig, opts: ReleaseDeployOptions): Promise<ReleaseDeployResult> {
+  const log = opts.log ?? silent;
+  const pinned = await pinnedInputs(opts.environment, opts.names, {
+    ...(opts.dirs === undefined ? {} : { dirs: opts.dirs }),
+    ...(opts.overrides === undefined ? {} : { overrides: opts.overrides }),
+    ...(opts.access === undefined ? {} : { access: opts.access }),
+  });
+  for (const [service, imgs] of pinned.images) {
+    for (const i of imgs) log({ kind: 'promote.image', service, repository: i.repository, registry: i.registry, digest: i.digest, ...(i.tag === undefined ? {} : { tag: i.tag }) });
+  }
+  const ctx = contextForSet(config, pinned.set, log);
+  const result = await deployEnvironment(ctx, pinned.set, { until: 'healthy', ...opts.deploy });
+  const records: ReleaseRecord[] = [];
+  const failures: { service: string; error: HashishipError }[] = [];
+  for (const s of result.results) {
+    if (s.exitCode !== ExitCode.ok) continue;
+    const r = pinned.services.find((x) => x.spec.name === s.job);
+    const images = pinned.images.get(s.job) ?? [];
+    if (r === undefined || images.length === 0) continue;
+    try {
+      const ev = await gatherEvidence(config, r, { fabio: opts.fabio, ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }), deadlineMs: opts.healthDeadlineMs ?? 60_000, log });
+      const live = await ctx.nomad.jobs.get(s.job);
+      const current = await readRelease(config.consul, opts.environment, s.job);
+      const c = current?.record;
+      const same =
+        c !== undefined && c.digest === images[0]!.digest && c.jobVersion === (live?.Version ?? s.version) && c.build === opts.build && c.smoke.passed === ev.smoke.passed;
+      const rec: ReleaseRecord = same
+        ? c
+        : await writeRelease(
+            config.consul,
+            {
+              service: s.job,
+              environment: opts.environment,
+              images: images.map(({ layers: _l, ...i }) => i),
+              digest: images[0]!.digest,
+              jobVersion: live?.Version ?? s.version ?? 0,
+              ...(opts.build === undefined ? {} : { build: opts.build }),
+              ...(opts.commit === undefined ? {} : { commit: opts.commit }),
+              time: new Date().toISOString(),
+              health: healthEvidence(ev.health, Date.now()),
+              smoke: ev.smoke,
+              via: 'deploy',
+            },
+            { log },
+          );
+      log({ kind: 'promote.record', service: s.job, environment: opts.environment, seq: rec.seq, digest: rec.digest, written: !same });
+      records.push(rec);
+      if (!ev.smoke.passed) {
+        const bad = ev.smoke.requests.filter((q) => !q.ok);
+        failures.push({
+          service: s.job,
+          error: new GateError(`${s.job}: smoke tests failed in ${opts.environment}; the release is recorded as failed`, {
+            context: bad.slice(0, 5).map((q) => [`Smoke ${q.name}`, `${q.url}: ${q.detail}`] as const),
+          }),
+        });
+      }
+    } catch (err) {
+      if (!(err instanceof HashishipError)) throw err;
+      failures.push({ service: s.job, error: err });
+    }
+  }
+  const codes = [result.exitCode, ...failures.map((f) => f.error.exitCode)].filter((c) => c !== ExitCode.ok);
+  return { deploy: result, images: pinned.images, records, failures, exitCode: codes.length === 0 ? ExitCode.ok : Math.max(...codes) };
+}

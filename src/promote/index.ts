@@ -1,0 +1,12 @@
+/**
+ * Releases and promotion: release records (evidence) in Consul KV, the pure
+ * promotion planner, the resumable promotion state machine with its lock,
+ * rollback to the previous release, and `deploy --image` evidence.
+ */
+export * from './records.js';
+export * from './plan.js';
+export { acquireLock, lockKey, LocksPrefix, type HeldLock, type LockHolder, type LockOptions } from './lock.js';
+export { contextForSet, hostArchitecture, imagesOf, parseImageFlags, pinnedInputs, resolveImage, resolvedServices, type PinnedInputs, type ResolvedImage, type SpecDirs } from './image.js';
+export { DefaultFabioProxy, deployRelease, EnvironmentMeta, gatherEvidence, runSmoke, serviceRouting, type ReleaseDeployOptions, type ReleaseDeployResult, type SmokeOptions } from './evidence.js';
+export { planService, policyOf, promote, type ObservedWeight, type PromoteOptions, type PromoteResult, type ServicePromotion } from './flow.js';
+export { previousRelease, rollback, type RollbackOptions, type RollbackResult } from './rollback.js';

@@ -1,0 +1,238 @@
+/**
+ * The promotion flow on the real stack: the sample service (examples/sample)
+ * built as images through the registry API (one tar.gz layer holding the server
+ * and its VERSION), pushed to the QA registry, deployed to QA with evidence,
+ * promoted to production by digest through canaries and Fabio weight steps,
+ * run with raw_exec from the layer fetched by digest. qa and production share
+ * the dev stack through Nomad namespaces `qa`/`production`, Fabio hosts
+ * `<svc>.qa.local`/`<svc>.prod.local` and the instances' `environment` meta.
+ * Names carry a random suffix; jobs and keys are removed afterwards.
+ */
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli.js';
+import { kvGet } from '../../src/consul/kv.js';
+import { createDeployContext } from '../../src/deploy/runtime.js';
+import { ExitCode } from '../../src/errors.js';
+import { fabioApi, readRoutes } from '../../src/fabio/routes.js';
+import { weightKey } from '../../src/fabio/weights.js';
+import { collecting, type Event } from '../../src/log.js';
+import { deployRelease } from '../../src/promote/evidence.js';
+import { promote, type PromoteOptions, type PromoteResult } from '../../src/promote/flow.js';
+import { hostArchitecture } from '../../src/promote/image.js';
+import { acquireLock } from '../../src/promote/lock.js';
+import { readRelease, releaseHistory } from '../../src/promote/records.js';
+import { rollback } from '../../src/promote/rollback.js';
+import { pushImage } from '../../src/registry/index.js';
+import { useStack, type TestStack } from '../helpers/stack.js';
+
+const run = randomBytes(3).toString('hex');
+const SVC = `sample-${run}`;
+const REPO = `hashiship/sample-${run}`;
+const QA_REGISTRY = '127.0.0.1:5001';
+const SERVER = readFileSync(new URL('../../examples/sample/app/server.py', import.meta.url), 'utf8');
+
+/** GET through Fabio's proxy with a Host header (fetch cannot set Host). */
+function viaFabio(host: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: 9999, path, headers: { Host: host } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('promote: QA → production by digest on the real stack', function () {
+  let stack: TestStack;
+  let dir: string;
+  const digests: Record<string, string> = {};
+  const fabio = fabioApi();
+  const dirs = () => ({ services: join(dir, 'services'), environments: join(dir, 'environments') });
+
+  async function nomadPut(path: string, body: unknown): Promise<void> {
+    const res = await fetch(`${stack.config.nomad.address}/v1${path}`, { method: 'PUT', body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`PUT ${path}: ${res.status} ${await res.text()}`);
+  }
+
+  /** Build and push version `v` of the sample to the QA registry under tag `build`. */
+  async function buildImage(build: string, v: string, brokenIn?: string): Promise<string> {
+    const files: Record<string, string> = { 'app/server.py': SERVER, 'app/VERSION': `${v}\n` };
+    if (brokenIn !== undefined) files['app/broken_in'] = `${brokenIn}\n`;
+    const r = await pushImage(`${QA_REGISTRY}/${REPO}:${build}`, {
+      platforms: [{ os: 'linux', architecture: hostArchitecture(), layers: [{ files }], config: { Cmd: ['python3', '/app/server.py'] } as never }],
+    });
+    digests[build] = r.digest;
+    return r.digest;
+  }
+
+  const opts = (log: (e: Event) => void, extra: Partial<PromoteOptions> = {}): PromoteOptions => ({
+    from: 'qa',
+    to: 'production',
+    names: [SVC],
+    dirs: dirs(),
+    holdMs: 1_000,
+    steps: [10, 50, 100],
+    fabio,
+    log,
+    ...extra,
+  });
+
+  const deployQa = (build: string) =>
+    deployRelease(stack.config, { environment: 'qa', names: [SVC], dirs: dirs(), overrides: new Map([[SVC, build]]), build, fabio, log: collecting() });
+
+  before(async function () {
+    this.timeout(600_000);
+    stack = await useStack();
+    await nomadPut('/namespace/qa', { Name: 'qa', Description: 'hashiship qa (promotion tests and demo)' });
+    await nomadPut('/namespace/production', { Name: 'production', Description: 'hashiship production (promotion tests and demo)' });
+    dir = mkdtempSync(join(tmpdir(), 'hashiship-promote-'));
+    mkdirSync(join(dir, 'services'));
+    mkdirSync(join(dir, 'environments'));
+    const sample = readFileSync(new URL('../../examples/sample/jobs/services/sample.yaml', import.meta.url), 'utf8')
+      .replace('name: sample\n', `name: ${SVC}\n`)
+      .replace('repository: hashiship/sample', `repository: ${REPO}`)
+      .replace('host: sample', `host: ${SVC}`)
+      .replace('healthy_deadline: 20s', 'healthy_deadline: 8s')
+      .replace('progress_deadline: 40s', 'progress_deadline: 16s');
+    writeFileSync(join(dir, 'services', `${SVC}.yaml`), sample);
+    for (const env of ['qa', 'production']) {
+      writeFileSync(join(dir, 'environments', `${env}.yaml`), readFileSync(new URL(`../../examples/sample/jobs/environments/${env}.yaml`, import.meta.url), 'utf8'));
+    }
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    for (const ns of ['qa', 'production']) {
+      await fetch(`${stack.config.nomad.address}/v1/job/${SVC}?purge=true&namespace=${ns}`, { method: 'DELETE' }).catch(() => undefined);
+    }
+    for (const prefix of [`hashiship/releases/qa/${SVC}`, `hashiship/releases/production/${SVC}`, `hashiship/promotions/production/${SVC}`, `hashiship/locks/production/${SVC}`, weightKey(SVC)]) {
+      await fetch(`${stack.config.consul.address}/v1/kv/${prefix}?recurse=true`, { method: 'DELETE' }).catch(() => undefined);
+    }
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('v1 passes QA (release record with health and smoke) and reaches production by digest', async function () {
+    this.timeout(240_000);
+    const d1 = await buildImage('1', 'v1');
+    const qa = await deployQa('1');
+    expect(qa.exitCode, JSON.stringify(qa.failures.map((f) => f.error.describe()))).to.equal(0);
+    const rec = (await readRelease(stack.config.consul, 'qa', SVC))?.record;
+    expect(rec?.digest).to.equal(d1);
+    expect(rec?.build).to.equal('1');
+    expect(rec?.smoke.passed).to.equal(true);
+    expect(rec?.health.passing).to.equal(1);
+    expect((await viaFabio(`${SVC}.qa.local`, '/version')).body).to.equal('v1');
+
+    const log = collecting();
+    const r = await promote(stack.config, opts(log, { build: '1' }));
+    const s = r.results[0]!;
+    expect(s.outcome, `${s.message}\n${s.error?.describe() ?? ''}\n${s.diagnosis.join('\n')}`).to.equal('promoted');
+    expect(r.exitCode).to.equal(0);
+    const prod = (await readRelease(stack.config.consul, 'production', SVC))?.record;
+    expect(prod).to.include({ digest: d1, build: '1', via: 'promote', seq: 1 });
+    expect(prod?.promotedFrom).to.deep.equal({ environment: 'qa', seq: rec!.seq, build: '1' });
+    expect(prod?.images[0]?.registry).to.equal('127.0.0.1:5002');
+    expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v1');
+    // The production job runs the image fetched from the production registry by digest.
+    const ctx = createDeployContext({ ...stack.config, nomad: { ...stack.config.nomad, namespace: 'production' } });
+    const job = await ctx.nomad.jobs.get(SVC);
+    const task = (job as unknown as { TaskGroups: { Tasks: { Artifacts: { GetterSource: string; GetterOptions: Record<string, string> }[]; Meta: Record<string, string> }[] }[] }).TaskGroups[0]!.Tasks[0]!;
+    expect(task.Meta['hashiship_image']).to.equal(`127.0.0.1:5002/${REPO}@${d1}`);
+    expect(task.Artifacts[0]!.GetterSource).to.match(new RegExp(`^http://127\\.0\\.0\\.1:5002/v2/${REPO}/blobs/sha256:[0-9a-f]{64}$`));
+    expect(task.Artifacts[0]!.GetterOptions['checksum']).to.match(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('v2 goes through QA and production with the 10 % and 50 % weights observed in Fabio; a concurrent promotion is refused naming the holder; a re-run is a no-op', async function () {
+    this.timeout(300_000);
+    await buildImage('2', 'v2');
+    expect((await deployQa('2')).exitCode).to.equal(0);
+    const log = collecting();
+    let second: Promise<PromoteResult> | undefined;
+    const watching = (e: Event) => {
+      log(e);
+      // Once the first run holds the lock, start a second promotion of the same service.
+      if (e.kind === 'promote.lock' && e.action === 'acquired' && second === undefined) second = promote(stack.config, opts(() => {}, { build: '2' }));
+    };
+    const r = await promote(stack.config, opts(watching, { build: '2' }));
+    const s = r.results[0]!;
+    expect(s.outcome, `${s.message}\n${s.error?.describe() ?? ''}\n${s.diagnosis.join('\n')}`).to.equal('promoted');
+    process.stderr.write(`      [figure] weights observed in Fabio's /api/routes: ${s.weights.map((w) => `${w.percent} % → ${(w.observed * 100).toFixed(1)} % on the canary (${w.targets} targets)`).join('; ')}\n`);
+    expect(s.weights.map((w) => w.percent)).to.deep.equal([10, 50]);
+    expect(s.weights[0]!.observed).to.be.closeTo(0.1, 0.005);
+    expect(s.weights[1]!.observed).to.be.closeTo(0.5, 0.005);
+    const steps = log.events.flatMap((e) => (e.kind === 'promote.step' && e.status === 'done' ? [e.step] : []));
+    expect(steps).to.deep.equal(['copy', 'canary', 'gate', 'smoke', 'weight:10', 'weight:50', 'promote', 'unweight', 'record']);
+    expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
+    expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v2');
+
+    const other = await second!;
+    expect(other.exitCode).to.equal(ExitCode.gate);
+    expect(other.results[0]!.message).to.contain('locked by').and.contain('build 2');
+
+    const again = await promote(stack.config, opts(() => {}, { build: '2' }));
+    expect(again.exitCode).to.equal(0);
+    expect(again.results[0]!.outcome).to.equal('nothing');
+    expect((await releaseHistory(stack.config.consul, 'production', SVC)).map((x) => x.build)).to.deep.equal(['1', '2']);
+  });
+
+  it('a build never deployed to QA is refused through the CLI (exit 6) and production is untouched', async function () {
+    this.timeout(60_000);
+    const argv = ['promote', '--from', 'qa', '--to', 'production', SVC, '--build', '99', '--services', dirs().services, '--environments', dirs().environments];
+    expect(await main(argv)).to.equal(ExitCode.gate);
+    expect(await main([...argv.slice(0, 6), '--build', '99', '--dry-run', ...argv.slice(8)])).to.equal(ExitCode.gate);
+    expect((await readRelease(stack.config.consul, 'production', SVC))?.record.build).to.equal('2');
+    expect(await kvGet(stack.config.consul, `hashiship/promotions/production/${SVC}`).then((e) => JSON.parse(e!.value).status)).to.equal('done');
+  });
+
+  it('v3 (healthy in QA, broken in production): refused while another holds the lock, then rolled back (exit 3): production serves v2, no weight rule left', async function () {
+    this.timeout(300_000);
+    await buildImage('3', 'v3', 'production');
+    const qa = await deployQa('3');
+    expect(qa.exitCode).to.equal(0);
+    expect((await viaFabio(`${SVC}.qa.local`, '/health')).status).to.equal(200);
+
+    const lock = await acquireLock(stack.config.consul, { environment: 'production', service: SVC, holder: { what: 'a test holder', build: '77' } });
+    let locked: PromoteResult;
+    try {
+      locked = await promote(stack.config, opts(() => {}, { build: '3' }));
+    } finally {
+      await lock.release();
+    }
+    expect(locked.exitCode).to.equal(ExitCode.gate);
+    expect(locked.results[0]!.message).to.contain('build 77');
+
+    const log = collecting();
+    const started = Date.now();
+    const r = await promote(stack.config, opts(log, { build: '3', healthDeadlineMs: 15_000 }));
+    const s = r.results[0]!;
+    process.stderr.write(`      [figure] v3 rolled back after ${((Date.now() - started) / 1000).toFixed(1)} s: ${s.message}\n`);
+    expect(r.exitCode, `${s.message}\n${s.error?.describe() ?? ''}`).to.equal(ExitCode.reverted);
+    expect(s.outcome).to.equal('reverted');
+    expect(s.error?.describe()).to.contain('Weight rule');
+    expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
+    const routes = (await readRoutes(fabio)).filter((x) => x.service === SVC && x.src.startsWith(`${SVC}.prod.local`));
+    expect(routes.every((x) => !x.tags.includes('canary')), JSON.stringify(routes)).to.equal(true);
+    for (let i = 0; i < 5; i++) expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v2');
+    expect((await readRelease(stack.config.consul, 'production', SVC))?.record.build).to.equal('2');
+  });
+
+  it('rollback restores the previous release (v1) as a whole and records it', async function () {
+    this.timeout(240_000);
+    const code = await main(['rollback', '--env', 'production', SVC, '--services', dirs().services, '--environments', dirs().environments]);
+    expect(code).to.equal(0);
+    const rec = (await readRelease(stack.config.consul, 'production', SVC))?.record;
+    expect(rec).to.include({ via: 'rollback', digest: digests['1'], build: '1', rolledBackFrom: 2, seq: 3 });
+    for (let i = 0; i < 5; i++) expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v1');
+    expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
+    // Nothing earlier with another digest than v1 remains: a second rollback goes back to v2.
+    const again = await rollback(stack.config, { environment: 'production', service: SVC, dirs: dirs(), fabio });
+    expect(again.record.digest).to.equal(digests['2']);
+  });
+});

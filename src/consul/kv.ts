@@ -13,7 +13,7 @@ export interface KvEntry {
   readonly key: string;
   readonly value: string;
   readonly modifyIndex: number;
-  /** The key's flags (0 unless a writer set them). */
+  /** The key's flags, when a writer set any (hashiship marks its config keys). */
   readonly flags?: number;
 }
 
@@ -38,9 +38,9 @@ function checkKey(key: string): void {
 export async function kvGet(config: ConsulConfig, key: string, opts: KvOptions = {}): Promise<KvEntry | undefined> {
   checkKey(key);
   const consul = opts.consul ?? createConsul(config);
-  const item = await consulCall(config, 'kv.get', () => consul.kv.get({ key }));
+  const item = await consulCall(config, `kv.get ${key}`, () => consul.kv.get({ key }));
   if (item === null || item === undefined || Array.isArray(item)) return undefined;
-  return { key: item.Key, value: item.Value ?? '', modifyIndex: item.ModifyIndex, flags: item.Flags ?? 0 };
+  return { key: item.Key, value: item.Value ?? '', modifyIndex: item.ModifyIndex, ...(item.Flags ? { flags: item.Flags } : {}) };
 }
 
 /**
@@ -54,7 +54,7 @@ export async function kvPutCas(config: ConsulConfig, key: string, value: string,
   checkKey(key);
   if (!Number.isInteger(cas) || cas < 0) throw new Error(`consul: kv.set: cas must be an integer ≥ 0, got ${cas}`);
   const consul = opts.consul ?? createConsul(config);
-  const ok = await consulCall(config, 'kv.set', () => consul.kv.set({ key, value, cas, ...(opts.flags === undefined ? {} : { flags: opts.flags }) }));
+  const ok = await consulCall(config, `kv.set ${key}`, () => consul.kv.set({ key, value, cas, ...(opts.flags === undefined ? {} : { flags: opts.flags }) }));
   if (ok !== true) throw conflict(key, cas, 'write', await kvGet(config, key, { consul }));
   const written = await kvGet(config, key, { consul });
   const entry = written ?? { key, value, modifyIndex: 0 };
@@ -71,7 +71,7 @@ export async function kvDeleteCas(config: ConsulConfig, key: string, cas: number
   checkKey(key);
   if (!Number.isInteger(cas) || cas <= 0) throw new Error(`consul: kv.del: cas must be the key's ModifyIndex (> 0), got ${cas}`);
   const consul = opts.consul ?? createConsul(config);
-  const ok = await consulCall(config, 'kv.del', () => consul.kv.del({ key, cas }));
+  const ok = await consulCall(config, `kv.del ${key}`, () => consul.kv.del({ key, cas }));
   if (ok !== true) throw conflict(key, cas, 'delete', await kvGet(config, key, { consul }));
   (opts.log ?? silent)({ kind: 'consul.kv', key, action: 'delete', index: cas });
 }

@@ -36,7 +36,7 @@ export async function setMaintenance(
   const consul = opts.consul ?? createConsul(config);
   const reason = opts.reason ?? 'hashiship';
   if ('serviceId' in target) {
-    await consulCall(config, 'agent.service.maintenance', () =>
+    await consulCall(config, `agent.service.maintenance ${target.serviceId}`, () =>
       consul.agent.service.maintenance({ id: target.serviceId, enable, ...(enable ? { reason } : {}) }),
     );
   } else {

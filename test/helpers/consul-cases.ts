@@ -56,6 +56,17 @@ export async function cli(env: Readonly<Record<string, string>>, ...args: string
   }
 }
 
+/** Poll `probe` (every 100 ms, at most 5 s) until it returns a value; the last try's absence fails. */
+async function eventually<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('condition not reached within 5 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function raw(config: ConsulConfig, method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${config.address}/v1${path}`, {
     method,
@@ -260,15 +271,22 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
     expect(on.stdout).to.include(`maint    service ${id}: on`);
     const checks = (await listAgentServices(config)).find((s) => s.id === id);
     expect(checks).to.not.equal(undefined);
-    const health = (await (await raw(config, 'GET', `/health/checks/${db()}`)).json()) as { CheckID: string; Status: string; Notes: string }[];
+    // The agent syncs its change to the catalog right away; allow that sync a moment.
+    const health = await eventually(async () => {
+      const checks = (await (await raw(config, 'GET', `/health/checks/${db()}`)).json()) as { CheckID: string; Status: string; Notes: string }[];
+      return checks.some((c) => c.CheckID === `_service_maintenance:${id}`) ? checks : undefined;
+    });
     expect(health.find((c) => c.CheckID === `_service_maintenance:${id}`)).to.deep.include({ Status: 'critical', Notes: `window ${ctx().run}` });
     const off = await cli(ctx().env, 'maintenance', 'off', '--service', id);
     expect(off.code, off.stderr).to.equal(0);
-    const after = (await (await raw(config, 'GET', `/health/checks/${db()}`)).json()) as { CheckID: string }[];
-    expect(after.map((c) => c.CheckID)).to.not.include(`_service_maintenance:${id}`);
+    const after = await eventually(async () => {
+      const checks = (await (await raw(config, 'GET', `/health/checks/${db()}`)).json()) as { CheckID: string }[];
+      return checks.some((c) => c.CheckID === `_service_maintenance:${id}`) ? undefined : checks;
+    });
+    expect(after.map((c) => c.CheckID)).to.include(`${id}:${db()}-http`);
     const bad = await cli(ctx().env, 'maintenance', 'on', '--service', `missing-${ctx().run}`);
     expect(bad.code).to.equal(ExitCode.unreachable);
-    expect(bad.stderr).to.include('consul: agent.service.maintenance: 404');
+    expect(bad.stderr).to.include(`consul: agent.service.maintenance missing-${ctx().run}: 404`);
     const both = await cli(ctx().env, 'maintenance', 'sideways', '--node', '--service', id);
     expect(both.code).to.equal(ExitCode.badInput);
   });

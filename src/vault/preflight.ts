@@ -221,7 +221,7 @@ export async function requireSecrets(
 ): Promise<PreflightReport> {
   const report = await preflight(config, policies, opts);
   if (report.problems.length > 0) {
-    throw new GateError(`secrets: ${report.problems.length} problem(s) in ${report.checked} references (missing, or not readable with the service's policy)`, {
+    throw new GateError(`pre-flight refused: ${report.problems.length} problem(s) in ${report.checked} references (missing, or not readable with the service's policy)`, {
       context: report.problems.map((p): [string, string] => [p.reason === 'denied' ? 'Denied' : p.reason === 'missing key' ? 'Missing key' : 'Missing', describeProblem(p)]),
     });
   }

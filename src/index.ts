@@ -32,6 +32,8 @@ export * as fabioRoutes from './fabio/routes.js';
 export * as fabioCanary from './fabio/canary.js';
 export * as vaultPolicy from './vault/policy.js';
 export * as vaultPreflight from './vault/preflight.js';
+export * as vaultAuth from './vault/auth.js';
+export * as vaultKv from './vault/kv.js';
 export * as ci from './ci/travis.js';
 export * as registry from './registry/index.js';
 export * as promote from './promote/index.js';

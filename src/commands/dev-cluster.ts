@@ -4,11 +4,13 @@
  * vault up|stop|restart|down`, a non-dev Vault server beside it (src/cluster/vault.ts).
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveConfig } from '../config/index.js';
 import { devVault, devVaultDir, devVaultDown, devVaultStop, devVaultUp } from '../cluster/vault.js';
 import { clusterDown, clusterEnv, clusterStatus, clusterUp, startNode, stopNode, type ClusterOptions } from '../stack/cluster.js';
+import { cachedPath } from '../stack/install.js';
+import { vault as vaultTool } from '../stack/versions.js';
 import { printingLogger, setExit } from './common.js';
 
 function clusterOptions(cmd: Command): ClusterOptions {
@@ -73,7 +75,8 @@ export function registerDevCluster(dev: Command): void {
     .action((o: { server: string }, cmd: Command) => {
       const env = clusterEnv(clusterOptions(cmd), o.server);
       process.stdout.write(`export NOMAD_ADDR=${env['NOMAD_ADDR']}\nexport CONSUL_HTTP_ADDR=${env['CONSUL_HTTP_ADDR']}\nexport PATH=${env['HASHISHIP_CLUSTER_BIN']}:"$PATH"\n`);
-      if (existsSync(devVaultDir(clusterOptions(cmd)))) process.stdout.write(`export VAULT_ADDR=${devVault.api}\n`);
+      const o2 = clusterOptions(cmd);
+      if (existsSync(devVaultDir(o2))) process.stdout.write(`export VAULT_ADDR=${devVault.api}\nexport PATH=${dirname(cachedPath(o2.cacheDir, vaultTool))}:"$PATH"\n`);
     });
 
   cluster

@@ -1,36 +1,21 @@
 /**
  * docs/runbooks: every ```bash block of each page runs, as written, against a real
- * 3-server, 2-client dev cluster (brought up once for the file), through the real
- * `hashiship` CLI, `consul` and `nomad`. Each block runs after the page's first block
- * (variables and helpers) under `set -euo pipefail`; the test then checks the
- * cluster itself, so a runbook that "succeeds" without doing its job fails here.
+ * 3-server, 2-client dev cluster and a real non-dev Vault server (brought up once for
+ * the file), through the real `hashiship` CLI, `consul`, `nomad` and `vault`. Each
+ * block runs after the page's first block (variables and helpers) under
+ * `set -euo pipefail`; the test then checks the cluster itself, so a runbook that
+ * "succeeds" without doing its job fails here. (acl.md needs a cluster with ACLs on:
+ * runbook-acl.test.ts.)
  */
 import { expect } from 'chai';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { devVault, devVaultDown, devVaultUp } from '../../src/cluster/vault.js';
 import { clusterDown, clusterEnv, clusterUp, getJson, stopNode, type ClusterOptions } from '../../src/stack/cluster.js';
 import { run, type RunResult } from '../../src/stack/proc.js';
+import { eventually, hashishipPath, runBlock } from '../helpers/runbook.js';
 import { testStackOptions } from '../helpers/stack.js';
-
-const repo = resolve('.');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-/** The ```bash blocks of a runbook page, in order. */
-function blocks(page: string): string[] {
-  const text = readFileSync(join(repo, 'docs', 'runbooks', page), 'utf8');
-  return [...text.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]!);
-}
 
 interface Alloc {
   readonly ID: string;
@@ -48,14 +33,7 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
   let consulAddr: string;
 
   /** Run block `i` of `page` after its first block; fails with the output on a non-zero exit. */
-  async function step(page: string, i: number, extra: Record<string, string> = {}): Promise<RunResult> {
-    const b = blocks(page);
-    expect(b.length, `${page} blocks`).to.be.greaterThan(i);
-    const script = `set -euo pipefail\n${b[0]!}\n${i === 0 ? '' : b[i]!}`;
-    const r = await run('bash', ['-c', script], { env: { ...env, ...extra }, cwd: dir, timeoutMs: 110_000 });
-    expect(r.code, `${page} block ${i}:\n${r.stdout}\n${r.stderr}`).to.equal(0);
-    return r;
-  }
+  const step = (page: string, i: number, extra: Record<string, string> = {}): Promise<RunResult> => runBlock(page, i, { ...env, ...extra }, dir);
 
   async function nomad(args: string[]): Promise<RunResult> {
     const r = await run('bash', ['-c', 'eval "$(hashiship dev cluster env)" && nomad "$@"', 'nomad', ...args], { env, cwd: dir, timeoutMs: 60_000 });
@@ -104,12 +82,8 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
     this.timeout(180_000);
     dir = mkdtempSync(join(tmpdir(), 'hashiship-runbook-'));
     opts = { cacheDir: testStackOptions().cacheDir, stateDir: join(dir, 'cluster'), servers: 3, clients: 2 };
-    await clusterUp(opts);
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    writeFileSync(join(bin, 'hashiship'), `#!/bin/sh\nexec ${join(repo, 'node_modules', '.bin', 'tsx')} ${join(repo, 'src', 'cli.ts')} "$@"\n`);
-    chmodSync(join(bin, 'hashiship'), 0o755);
-    env = { ...process.env, HASHISHIP_CLUSTER_DIR: opts.stateDir!, PATH: `${bin}:${process.env['PATH'] ?? ''}` };
+    await Promise.all([clusterUp(opts), devVaultUp(opts)]);
+    env = { ...process.env, HASHISHIP_CLUSTER_DIR: opts.stateDir!, PATH: hashishipPath(dir) };
     const e = clusterEnv(opts);
     nomadAddr = e['NOMAD_ADDR']!;
     consulAddr = e['CONSUL_HTTP_ADDR']!;
@@ -117,7 +91,7 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
 
   after(async function () {
     this.timeout(60_000);
-    if (opts !== undefined) await clusterDown(opts);
+    if (opts !== undefined) await Promise.all([clusterDown(opts), devVaultDown(opts)]);
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -201,5 +175,83 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
     await step('lost-server.md', 2, { SERVER: 'server-3' });
     const c = (await getJson(`${nomadAddr}/v1/operator/raft/configuration`)) as { Servers: { Node: string; Voter: boolean }[] };
     expect(c.Servers.filter((s) => s.Voter).map((s) => s.Node).sort()).to.deep.equal(['server-1.global', 'server-2.global', 'server-3.global']);
+  });
+
+  interface SealStatus {
+    readonly initialized: boolean;
+    readonly sealed: boolean;
+    readonly t: number;
+    readonly n: number;
+    readonly progress: number;
+  }
+  const vault = (path: string, token: string | undefined, method = 'GET', body?: unknown) =>
+    fetch(`${devVault.api}/v1/${path}`, {
+      method,
+      headers: token === undefined ? {} : { 'X-Vault-Token': token },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(10_000),
+    });
+  const sealStatus = async () => (await (await vault('sys/seal-status', undefined)).json()) as SealStatus;
+  const keysDir = () => join(dir, 'vault-keys');
+  const rootToken = () => readFileSync(join(keysDir(), 'root.token'), 'utf8').trim();
+  const readSecret = (token: string) =>
+    eventually('the secret readable (Vault active)', 30_000, async () => {
+      const r = await vault('runbook/data/app', token);
+      return r.ok ? ((await r.json()) as { data: { data: { v: string } } }).data.data.v : undefined;
+    });
+  const writeSecret = async (token: string, v: string) => expect((await vault('runbook/data/app', token, 'PUT', { data: { v } })).status).to.equal(200);
+
+  it('vault.md: init keeps five shares and the root token in 0600 files; three shares unseal; restarted, Vault is sealed, two shares are not enough, three unseal it with its data', async function () {
+    this.timeout(180_000);
+    const t0 = Date.now();
+    const printed: string[] = [];
+    const vstep = async (i: number) => {
+      const r = await step('vault.md', i, { KEYS: keysDir() });
+      printed.push(r.stdout, r.stderr);
+    };
+    expect(await sealStatus()).to.include({ initialized: false, sealed: true });
+    await vstep(1);
+    const files = readdirSync(keysDir()).sort();
+    expect(files).to.deep.equal(['root.token', 'unseal-key-1', 'unseal-key-2', 'unseal-key-3', 'unseal-key-4', 'unseal-key-5']);
+    for (const f of files) expect(statSync(join(keysDir(), f)).mode & 0o777, f).to.equal(0o600);
+    expect(await sealStatus()).to.include({ initialized: true, sealed: true, t: 3, n: 5 });
+
+    await vstep(2);
+    expect(await sealStatus()).to.include({ sealed: false });
+    const root = rootToken();
+    expect((await vault('sys/mounts/runbook', root, 'POST', { type: 'kv', options: { version: '2' } })).status).to.equal(204);
+    await eventually('kv mount ready', 15_000, async () => ((await vault('runbook/data/app', root, 'PUT', { data: { v: 'kept' } })).ok ? true : undefined));
+
+    await vstep(3);
+    expect(await sealStatus()).to.include({ initialized: true, sealed: true, progress: 0 });
+    expect((await vault('runbook/data/app', root)).status, 'a sealed Vault serves nothing').to.equal(503);
+    for (const i of [4, 5]) {
+      const key = readFileSync(join(keysDir(), `unseal-key-${i}`), 'utf8').trim();
+      expect((await vault('sys/unseal', undefined, 'PUT', { key })).status).to.equal(200);
+    }
+    expect(await sealStatus(), 'two of three shares').to.include({ sealed: true, progress: 2 });
+    expect((await vault('sys/unseal', undefined, 'PUT', { reset: true })).status).to.equal(200);
+
+    await vstep(2);
+    expect(await sealStatus()).to.include({ sealed: false });
+    expect(await readSecret(root)).to.equal('kept');
+
+    const secrets = [root, ...files.filter((f) => f.startsWith('unseal')).map((f) => readFileSync(join(keysDir(), f), 'utf8').trim())];
+    for (const x of secrets) expect(printed.join('\n').includes(x), 'a key share or the root token was printed').to.equal(false);
+    process.stdout.write(`      vault.md: init, unseal, restart, unseal in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  });
+
+  it('snapshot.md (Vault): a raft snapshot restore brings back the secret as it was at the save', async function () {
+    const extra = { BACKUP: join(dir, 'backup'), VAULT_TOKEN_FILE: join(keysDir(), 'root.token') };
+    const root = rootToken();
+    await writeSecret(root, 'at-save');
+    const save = await step('snapshot.md', 3, extra);
+    expect(statSync(join(dir, 'backup', 'vault.snap')).size).to.be.greaterThan(0);
+    expect(save.stdout + save.stderr).to.not.contain(root);
+    await writeSecret(root, 'after-save');
+    expect(await readSecret(root)).to.equal('after-save');
+    await step('snapshot.md', 4, extra);
+    expect(await sealStatus()).to.include({ sealed: false });
+    expect(await readSecret(root)).to.equal('at-save');
   });
 });

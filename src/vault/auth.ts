@@ -96,7 +96,7 @@ async function lookupSelf(config: VaultConfig, vault: VaultApi, log: Logger): Pr
     res = (await vaultCall(config, 'token.lookup-self', 'auth/token/lookup-self', () => vault.read('auth/token/lookup-self'))) as typeof res;
   } catch (err) {
     if (!(err instanceof GateError)) throw err;
-    log({ kind: 'debug', message: `vault: ${authMethodOf(config)}: the token may not look itself up; it is not renewed` });
+    log({ kind: 'debug', message: `vault (${authMethodOf(config)}): the token may not look itself up; it is not renewed` });
     return { ttl: 0, renewable: false };
   }
   return { ttl: res.data?.ttl ?? 0, renewable: res.data?.renewable === true };
@@ -129,7 +129,7 @@ export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}):
     ({ ttl, renewable } = await lookupSelf(config, createVault(config), log));
   }
   const vault = createVault(config);
-  log({ kind: 'debug', message: `vault: ${authMethodOf(config)}: token ttl ${ttl} s${renewable ? ', renewable' : ''}` });
+  log({ kind: 'debug', message: `vault (${authMethodOf(config)}): token ttl ${ttl} s${renewable ? ', renewable' : ''}` });
 
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -165,11 +165,11 @@ export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}):
       if (closed) return;
       renewals++;
       ttl = next;
-      log({ kind: 'debug', message: `vault: ${authMethodOf(config)}: token renewed, ttl ${ttl} s` });
+      log({ kind: 'debug', message: `vault (${authMethodOf(config)}): token renewed, ttl ${ttl} s` });
       schedule(ttl);
     } catch (err) {
       // The operation goes on; its next call fails with the typed expired-token error.
-      log({ kind: 'debug', message: `vault: ${authMethodOf(config)}: renewal failed: ${(err as Error).message}` });
+      log({ kind: 'debug', message: `vault (${authMethodOf(config)}): renewal failed: ${(err as Error).message}` });
     }
   };
 

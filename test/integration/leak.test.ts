@@ -160,6 +160,7 @@ describe('leak test: a Vault canary appears nowhere but in the served body (real
     // Debug logging really was on: the pre-flight and the Vault login reported in debug events.
     expect(corpus.get('plan: stderr')).to.contain('"kind":"debug"');
     expect(corpus.get('plan (text, debug lines): stderr')).to.match(/^debug {4}secrets pre-flight: 1 references of 1 services present and readable/m);
+    expect(corpus.get('plan (text, debug lines): stderr')).to.match(/^debug {4}vault \(token from VAULT_TOKEN\): token ttl \d+ s/m);
     expect(corpus.get('deploy: stdout')).to.contain('"outcome": "successful"');
 
     // The job reads the secret at run time; Fabio serves it: the one place it must appear.

@@ -5,7 +5,8 @@
  * deploy, then gather the evidence and write the environment's release record.
  */
 import type { HashishipConfig } from '../config/index.js';
-import { waitForHealthy, type HealthGateResult } from '../consul/health.js';
+import { readInstances, selectInstances, waitForHealthy, type HealthGateResult } from '../consul/health.js';
+import type { ConsulApi } from '../consul/client.js';
 import { deployEnvironment, type DeployOptions, type DeployResult } from '../deploy/deploy.js';
 import { ExitCode, GateError, HashishipError } from '../errors.js';
 import { HttpApi } from '../http.js';
@@ -89,6 +90,34 @@ export async function runSmoke(r: ResolvedService, opts: SmokeOptions = {}): Pro
   return { passed: requests.every((q) => q.ok), requests };
 }
 
+/**
+ * Wait until the environment's instances of a service are exactly the new ones:
+ * at most `count` registered (the replaced allocations deregistered after their
+ * shutdown delay), none tagged canary, all passing. Then Fabio routes only to them.
+ * @throws {GateError} when that does not happen by the deadline.
+ */
+export async function waitSettled(
+  config: HashishipConfig,
+  r: ResolvedService,
+  opts: { readonly deadlineMs?: number; readonly consul?: ConsulApi } = {},
+): Promise<void> {
+  const routing = serviceRouting(r);
+  const env = r.environment?.name ?? '';
+  const end = Date.now() + (opts.deadlineMs ?? 60_000);
+  let index = 0;
+  for (;;) {
+    const res = await readInstances(config.consul, routing.service, { index, waitMs: Math.max(1, Math.min(5_000, end - Date.now())), ...(opts.consul === undefined ? {} : { consul: opts.consul }) });
+    index = res.index;
+    const mine = selectInstances(res.instances, { service: routing.service, version: env, versionMetaKey: EnvironmentMeta });
+    if (mine.length > 0 && mine.length <= Math.max(1, routing.count) && mine.every((i) => i.passing && !i.tags.includes('canary'))) return;
+    if (Date.now() >= end) {
+      throw new GateError(`${routing.service} in ${env}: the old instances did not leave in time (${mine.length} registered, ${routing.count} wanted)`, {
+        context: mine.map((i) => [`Instance ${i.id}`, `${i.passing ? 'passing' : 'not passing'}; tags ${i.tags.join(',')}`] as const),
+      });
+    }
+  }
+}
+
 /** The health evidence of a gate result. */
 export function healthEvidence(h: HealthGateResult, now: number): HealthEvidence {
   return { passing: h.passing, total: h.instances.length, at: new Date(now).toISOString() };
@@ -136,6 +165,8 @@ export async function gatherEvidence(
 ): Promise<{ readonly health: HealthGateResult; readonly smoke: { readonly passed: boolean; readonly requests: SmokeEvidence[] } }> {
   const routing = serviceRouting(r);
   const env = r.environment?.name ?? '';
+  // Evidence is about the new instances only: wait until the replaced ones left.
+  if (opts.tags === undefined) await waitSettled(config, r, { deadlineMs: opts.deadlineMs ?? 60_000 });
   const health = await waitForHealthy(config.consul, {
     service: routing.service,
     version: env,

@@ -23,7 +23,7 @@ import { ActiveDeploymentStatuses } from '../nomad/deployments.js';
 import { copyImage, RegistryClients, type RegistryAccess } from '../registry/index.js';
 import { parseDuration } from '../spec/duration.js';
 import type { ResolvedService } from '../spec/overlay.js';
-import { EnvironmentMeta, healthEvidence, runSmoke, serviceRouting } from './evidence.js';
+import { EnvironmentMeta, healthEvidence, runSmoke, serviceRouting, waitSettled } from './evidence.js';
 import { contextForSet, pinnedInputs, resolvedServices, type SpecDirs } from './image.js';
 import { acquireLock } from './lock.js';
 import { checkSteps, DefaultPolicy, formatPlan, planPromotion, progressKey, type PromotionPlan, type PromotionPolicy, type PromotionProgress } from './plan.js';
@@ -484,6 +484,8 @@ class Runner {
     const r = await promoteCanaries(ctx, [this.service], { environment: this.opts.to });
     const s = r.results[0];
     if (s?.error !== undefined) throw new Diagnosed(s.error, s.diagnosis);
+    // Only the new instances remain (the old ones leave after their shutdown delay).
+    await waitSettled(this.config, this.target, { deadlineMs: this.opts.healthDeadlineMs ?? 60_000, consul: this.consul });
   }
 
   async unweight(): Promise<void> {
@@ -496,17 +498,16 @@ class Runner {
     const current = await readRelease(this.config.consul, this.opts.to, this.service, { consul: this.consul });
     if (current?.record.digest === this.plan.digest && current.record.via === 'promote') return; // written by the run that crashed after it
     const live = await ctx.nomad.jobs.get(this.service);
-    // After a resume the gate and smoke of this run may not have happened: check now.
-    const health =
-      this.health ??
-      (await waitForHealthy(this.config.consul, {
+    // The health of what runs now (every instance, after the promotion), not the canary gate's.
+    const health = await waitForHealthy(this.config.consul, {
         service: this.routing.service,
         version: this.opts.to,
         versionMetaKey: EnvironmentMeta,
         require: 'all',
         deadlineMs: this.opts.healthDeadlineMs ?? 60_000,
         consul: this.consul,
-      }));
+      });
+    // After a resume the smoke step of this run may not have happened: run it now.
     const smoke = this.smoke ?? (await runSmoke(this.target, { ...(this.opts.proxy === undefined ? {} : { proxy: this.opts.proxy }) }));
     const src = this.plan.source;
     const rec = await writeRelease(

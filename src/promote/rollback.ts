@@ -16,7 +16,7 @@ import type { HttpApi } from '../http.js';
 import { weightKey } from '../fabio/weights.js';
 import { silent, type Logger } from '../log.js';
 import { contextForSet, pinnedInputs, type SpecDirs } from './image.js';
-import { EnvironmentMeta, healthEvidence, runSmoke, serviceRouting } from './evidence.js';
+import { EnvironmentMeta, healthEvidence, runSmoke, serviceRouting, waitSettled } from './evidence.js';
 import { acquireLock } from './lock.js';
 import { readRelease, releaseHistory, writeRelease, type ReleaseRecord } from './records.js';
 
@@ -100,6 +100,7 @@ export async function rollback(config: HashishipConfig, opts: RollbackOptions): 
       const s = r.results[0];
       if (s?.error !== undefined && s.exitCode !== ExitCode.ok) throw new Diagnosed(s.error, s.diagnosis);
     }
+    await waitSettled(config, target, { deadlineMs: opts.healthDeadlineMs ?? 60_000, consul });
     const health = await waitForHealthy(config.consul, {
       service: routing.service,
       version: environment,

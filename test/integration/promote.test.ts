@@ -235,4 +235,32 @@ describe('promote: QA → production by digest on the real stack', function () {
     const again = await rollback(stack.config, { environment: 'production', service: SVC, dirs: dirs(), fabio });
     expect(again.record.digest).to.equal(digests['2']);
   });
+
+  it('a promotion that stops after the 10 % step (a crash) is resumed by the next run from its recorded step; deploy --image through the CLI records QA evidence', async function () {
+    this.timeout(300_000);
+    const d5 = await buildImage('5', 'v5');
+    const deployArgs = ['deploy', '--env', 'qa', SVC, '--image', `${SVC}=5`, '--build', '5', '--commit', 'abc123', '--services', dirs().services, '--environments', dirs().environments];
+    expect(await main(deployArgs)).to.equal(0);
+    expect((await readRelease(stack.config.consul, 'qa', SVC))?.record).to.include({ digest: d5, build: '5', commit: 'abc123' });
+
+    const first = await promote(stack.config, opts(() => {}, { build: '5', stopAfter: 'weight:10' }));
+    expect(first.results[0]!.outcome, first.results[0]!.error?.describe()).to.equal('stopped');
+    expect((await kvGet(stack.config.consul, weightKey(SVC)))?.value).to.contain('weight 0.1');
+    const progress = JSON.parse((await kvGet(stack.config.consul, `hashiship/promotions/production/${SVC}`))!.value);
+    expect(progress).to.include({ status: 'running', digest: d5 });
+    expect(progress.done).to.deep.equal(['copy', 'canary', 'gate', 'smoke', 'weight:10']);
+
+    const log = collecting();
+    const second = await promote(stack.config, opts(log, { build: '5' }));
+    expect(second.results[0]!.outcome, second.results[0]!.error?.describe()).to.equal('promoted');
+    const byStatus = (status: string) => log.events.flatMap((e) => (e.kind === 'promote.step' && e.status === status ? [e.step] : []));
+    expect(byStatus('skip')).to.deep.equal(['copy', 'canary', 'gate', 'smoke', 'weight:10']);
+    expect(byStatus('done')).to.deep.equal(['weight:50', 'promote', 'unweight', 'record']);
+    expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
+    for (let i = 0; i < 3; i++) expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v5');
+    const rec = (await readRelease(stack.config.consul, 'production', SVC))?.record;
+    expect(rec).to.include({ digest: d5, build: '5', commit: 'abc123', via: 'promote' });
+    const releases = await main(['releases', '--env', 'production', SVC]);
+    expect(releases).to.equal(0);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * The secrets pre-flight over 200 references (4 services × 40 Vault secrets + 10
  * Consul keys) on the real stack's Vault and Consul, with the policies applied:
- * the default concurrency beside the same checks one request at a time.
+ * the default concurrency beside the same checks one request at a time, five
+ * alternating rounds, medians.
  * Every secret, key and policy is unique to the run and removed afterwards.
  */
 import { randomBytes } from 'node:crypto';
@@ -50,14 +51,23 @@ const bench: Benchmark = {
     try {
       await applyPolicies(config.vault, policies);
       await requireSecrets(config, policies); // warm-up
-      const fast = await requireSecrets(config, policies);
-      const slow = await requireSecrets(config, policies, { concurrency: 1 });
+      // Alternating rounds, median of each: the shared 2-core machine makes single samples noisy.
+      const fast: number[] = [];
+      const slow: number[] = [];
+      let checked = 0;
+      for (let round = 0; round < 5; round++) {
+        const f = await requireSecrets(config, policies);
+        checked = f.checked;
+        fast.push(f.ms);
+        slow.push((await requireSecrets(config, policies, { concurrency: 1 })).ms);
+      }
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       return [
         {
-          label: `pre-flight of ${fast.checked} references (concurrency 32)`,
-          value: fast.ms,
+          label: `pre-flight of ${checked} references (concurrency 32, median of 5)`,
+          value: median(fast),
           unit: 'ms',
-          peer: { name: 'one at a time', value: slow.ms },
+          peer: { name: 'one at a time', value: median(slow) },
           target: '< 2000 ms',
         },
       ];

@@ -122,16 +122,18 @@ export function checkExternal(r: ResolvedExternal, inEnvironment: boolean): Inpu
       only('timeout', ['http', 'tcp', 'grpc']);
       only('ttl', ['ttl']);
       if (c.type === 'ttl' && c.ttl === undefined) add(p, 'a ttl check needs `ttl` (how long a reported status stays valid, e.g. 30s)');
+      // parseDuration answers nanoseconds.
+      const SECOND = 1e9;
       const interval = parseDuration(c.interval ?? '10s') ?? 0;
       const timeout = parseDuration(c.timeout ?? '2s') ?? 0;
       if (c.type !== 'ttl') {
-        if (interval < 1000) add(childPath(p, 'interval'), `\`${c.interval}\` is too short: at least 1s`);
-        if (timeout < 1000) add(childPath(p, 'timeout'), `\`${c.timeout}\` is too short: at least 1s`);
-        else if (timeout >= interval && interval >= 1000) add(childPath(p, c.timeout === undefined ? 'interval' : 'timeout'), `timeout ${c.timeout ?? '2s'} must be shorter than interval ${c.interval ?? '10s'}`);
+        if (interval < SECOND) add(childPath(p, 'interval'), `\`${c.interval}\` is too short: at least 1s`);
+        if (timeout < SECOND) add(childPath(p, 'timeout'), `\`${c.timeout}\` is too short: at least 1s`);
+        else if (timeout >= interval && interval >= SECOND) add(childPath(p, c.timeout === undefined ? 'interval' : 'timeout'), `timeout ${c.timeout ?? '2s'} must be shorter than interval ${c.interval ?? '10s'}`);
       }
-      if (c.ttl !== undefined && (parseDuration(c.ttl) ?? 0) < 1000) add(childPath(p, 'ttl'), `\`${c.ttl}\` is too short: at least 1s`);
+      if (c.ttl !== undefined && (parseDuration(c.ttl) ?? 0) < SECOND) add(childPath(p, 'ttl'), `\`${c.ttl}\` is too short: at least 1s`);
       const dereg = c.deregister_critical_service_after;
-      if (dereg !== undefined && (parseDuration(dereg) ?? 0) < 60_000) {
+      if (dereg !== undefined && (parseDuration(dereg) ?? 0) < 60 * SECOND) {
         add(childPath(p, 'deregister_critical_service_after'), `\`${dereg}\` is too short: Consul's reaper runs every 30 s, use at least 1m`);
       }
     });

@@ -217,12 +217,17 @@ export class DigestVerifier extends Transform {
   }
 
   #fail(what: string): ServerError {
-    const [server, ...rest] = this.origin.split('/');
-    this.failure = new ServerError(`registry ${server}`, 'blobs.verify', this.origin, `blob ${this.digest} in ${rest.join('/')} is corrupt: ${what}`, {
-      context: [['Blob', this.digest]],
-    });
+    this.failure = corruptBlob(this.origin, this.digest, what);
     return this.failure;
   }
+}
+
+/** The error for a blob whose content does not match its descriptor; `origin` is `host/repository`. */
+export function corruptBlob(origin: string, digest: string, what: string): ServerError {
+  const [server, ...rest] = origin.split('/');
+  return new ServerError(`registry ${server}`, 'blobs.verify', origin, `blob ${digest} in ${rest.join('/')} is corrupt: ${what}`, {
+    context: [['Blob', digest]],
+  });
 }
 
 /** Hash a stream: its sha256 digest and length. */

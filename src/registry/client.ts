@@ -92,6 +92,16 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * The headers that authorize a request for `scopes` (empty for an anonymous
+   * registry), for requests sent outside {@link request} (the blob pipe).
+   */
+  async authorization(scopes: readonly string[]): Promise<Record<string, string>> {
+    await this.ping();
+    const h = await this.auth.header(scopes);
+    return h === undefined ? {} : { Authorization: h };
+  }
+
   /** A {@link ServerError} for a registry answer, with its error codes. */
   error(operation: string, res: HttpResponse<unknown>, reason?: string, context: readonly (readonly [string, string])[] = []): ServerError {
     return new ServerError(this.server, operation, this.baseURL, reason ?? `${res.status} ${describeErrors(res.data)}`.trim(), {

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
@@ -171,43 +171,45 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
     expect(same.bytes).to.equal(0);
   });
 
-  it('detects a corrupted blob while streaming: names the digest, tags nothing, stores nothing', async function () {
-    const src = `${QA}/${repo('corrupt')}:1`;
-    const pushed = await push(src, [
-      { os: 'linux', architecture: 'amd64', layers: [{ files: { 'a.txt': `good ${run}` } }, { files: { 'b.bin': randomBytes(200_000) } }] },
-    ]);
-    const victim = pushed.platforms[0]!.layers[1]!;
-    // The registry's filesystem storage: blobs/sha256/<2 hex>/<hex>/data.
-    const hex = victim.slice('sha256:'.length);
-    const file = join(stateDirOf(stack.options), 'registry-qa-data', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
-    const original = await readFile(file);
-    const fh = await open(file, 'r+');
-    try {
-      // Same length, different bytes in the middle: only the digest can tell.
-      await fh.write(Buffer.from('corrupted by the test'), 0, 21, Math.floor(original.length / 2));
-    } finally {
-      await fh.close();
-    }
-    const dst = `${PROD}/${repo('corrupt')}:1`;
-    try {
-      let failure: unknown;
+  for (const socketPipe of [true, false]) {
+    it(`detects a corrupted blob while streaming (${socketPipe ? 'socket pipe' : 'axios stream'}): names the digest, tags nothing, stores nothing`, async function () {
+      const src = `${QA}/${repo(`corrupt-${socketPipe}`)}:1`;
+      const pushed = await push(src, [
+        { os: 'linux', architecture: 'amd64', layers: [{ files: { 'a.txt': `good ${run} ${socketPipe}` } }, { files: { 'b.bin': randomBytes(200_000) } }] },
+      ]);
+      const victim = pushed.platforms[0]!.layers[1]!;
+      // The registry's filesystem storage: blobs/sha256/<2 hex>/<hex>/data.
+      const hex = victim.slice('sha256:'.length);
+      const file = join(stateDirOf(stack.options), 'registry-qa-data', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+      const original = await readFile(file);
+      const fh = await open(file, 'r+');
       try {
-        await copyImage(src, dst, { clients });
-      } catch (err) {
-        failure = err;
+        // Same length, different bytes in the middle: only the digest can tell.
+        await fh.write(Buffer.from('corrupted by the test'), 0, 21, Math.floor(original.length / 2));
+      } finally {
+        await fh.close();
       }
-      expect(failure).to.be.instanceOf(ServerError);
-      expect((failure as ServerError).message).to.include(victim).and.include('corrupt');
-      expect((failure as ServerError).exitCode).to.equal(ExitCode.unreachable);
-      expect(await headManifest(clients.get(PROD), repo('corrupt'), '1')).to.equal(undefined);
-      expect(await headBlob(clients.get(PROD), repo('corrupt'), victim)).to.equal(undefined);
-    } finally {
-      await (await open(file, 'w')).writeFile(original).catch(() => {});
-    }
-    // Restored, the same copy succeeds.
-    cleanup.push(dst);
-    expect((await copyImage(src, dst, { clients })).digest).to.equal(pushed.digest);
-  });
+      const dst = `${PROD}/${repo(`corrupt-${socketPipe}`)}:1`;
+      try {
+        let failure: unknown;
+        try {
+          await copyImage(src, dst, { clients, socketPipe });
+        } catch (err) {
+          failure = err;
+        }
+        expect(failure).to.be.instanceOf(ServerError);
+        expect((failure as ServerError).message).to.include(victim).and.include('corrupt');
+        expect((failure as ServerError).exitCode).to.equal(ExitCode.unreachable);
+        expect(await headManifest(clients.get(PROD), repo(`corrupt-${socketPipe}`), '1')).to.equal(undefined);
+        expect(await headBlob(clients.get(PROD), repo(`corrupt-${socketPipe}`), victim)).to.equal(undefined);
+      } finally {
+        await writeFile(file, original);
+      }
+      // Restored, the same copy succeeds.
+      cleanup.push(dst);
+      expect((await copyImage(src, dst, { clients, socketPipe })).digest).to.equal(pushed.digest);
+    });
+  }
 
   it('pushes a layer from a file in chunks (POST → PATCH… → PUT) and serves it back intact', async function () {
     const dir = await mkdtemp(join(tmpdir(), 'hs-reg-'));

@@ -99,7 +99,7 @@ describe('terraform: offline checks', function () {
     const test = await tf(['test', '-no-color'], dir);
     expect(test.code, show(test)).to.equal(0);
     const passed = /(\d+) passed, 0 failed/.exec(test.stdout);
-    expect(passed?.[1], show(test)).to.equal('6');
+    expect(passed?.[1], show(test)).to.equal('8');
     process.stdout.write(`      terraform test: ${passed?.[1]} runs passed\n`);
   });
 
@@ -179,7 +179,38 @@ describe('terraform: offline checks', function () {
     process.stdout.write(`      cloud-init schema and shellcheck: ${cases.length} Terraform-rendered documents clean\n`);
   });
 
-  for (const rel of ['modules/network', 'modules/servers', 'modules/workers', 'modules/vault', 'environments/qa', 'environments/production']) {
+  it('modules/userdata with drain (workers): the rendered document passes cloud-init schema and its drain script shellcheck', async () => {
+    const dir = join(work, 'drain');
+    await mkdir(dir, { recursive: true });
+    const source = join(work, 'terraform/modules/userdata');
+    await writeFile(
+      join(dir, 'main.tf'),
+      `module "ud" {\n  source     = "${source}"\n  role       = "client"\n  aws_region = "eu-west-1"\n  join_tag   = { key = "k", value = "v" }\n  secrets    = { source = "ssm", prefix = "/hashiship/qa" }\n  fabio      = { sha256 = "${'0'.repeat(64)}" }\n  drain      = { deadline = "3m" }\n}\n\noutput "cloud_config" {\n  value = module.ud.cloud_config\n}\n`,
+    );
+    for (const args of [['init', '-input=false', '-no-color'], ['apply', '-auto-approve', '-input=false', '-no-color']]) {
+      const r = await tf(args, dir);
+      expect(r.code, show(r)).to.equal(0);
+    }
+    const out = await tf(['output', '-raw', 'cloud_config'], dir);
+    expect(out.code, show(out)).to.equal(0);
+    const file = join(dir, 'client-drain.yaml');
+    await writeFile(file, out.stdout);
+    const cloudInit = await ensureTool(cloudInitTool, { cacheDir: testStackOptions().cacheDir });
+    const schema = await run(cloudInit, ['schema', '--config-file', file], { timeoutMs: 120_000 });
+    expect(schema.code, show(schema)).to.equal(0);
+    const doc = parse(out.stdout) as { write_files: { path: string; permissions: string; content: string }[]; runcmd: string[][] };
+    const paths = doc.write_files.map((f) => f.path);
+    expect(paths).to.include.members(['/usr/local/sbin/hashiship-drain', '/etc/hashiship/drain.env', '/etc/systemd/system/hashiship-drain.service', '/etc/systemd/system/hashiship-lifecycle.service']);
+    expect(doc.runcmd.at(-1)).to.deep.equal(['systemctl', 'enable', '--now', 'hashiship-drain.service', 'hashiship-lifecycle.service']);
+    const script = join(dir, 'hashiship-drain');
+    await writeFile(script, doc.write_files.find((f) => f.path === '/usr/local/sbin/hashiship-drain')!.content);
+    const shellcheck = await ensureTool(shellcheckTool, { cacheDir: testStackOptions().cacheDir });
+    const sc = await run(shellcheck, ['--shell=bash', '--severity=style', script], { timeoutMs: 60_000 });
+    expect(sc.code, show(sc)).to.equal(0);
+    process.stdout.write('      skipped: the drain lifecycle hook itself (aws_autoscaling_lifecycle_hook, CompleteLifecycleAction): needs AWS; its script drains a real Nomad node in runbook-acl.test.ts\n');
+  });
+
+  for (const rel of ['modules/network', 'modules/servers', 'modules/workers', 'modules/vault', 'modules/instance-profile', 'environments/qa', 'environments/production']) {
     it(`${rel}: terraform validate (needs the AWS provider; where it cannot be downloaded, asserts that and prints skipped)`, async () => {
       const dir = join(work, 'terraform', rel);
       const init = await tf(['init', '-backend=false', '-input=false', '-no-color'], dir, 120_000);

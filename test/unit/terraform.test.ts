@@ -186,11 +186,11 @@ describe('terraform: modules/servers', () => {
     expect(body(mod, 'aws_vpc_security_group_ingress_rule', 'master')['for_each']).to.equal('${local.master_ingress}');
   });
 
-  it('lets masters list instances for cloud auto-join, and read only their own secrets', () => {
-    const doc = body(mod, 'aws_iam_policy_document', 'master', 'data');
-    const statements = doc['statement'] as Obj[];
-    expect(statements.find((s) => s['sid'] === 'AutoJoin')?.['actions']).to.deep.equal(['ec2:DescribeInstances']);
-    expect(JSON.stringify(statements.find((s) => s['sid'] === 'BootSecrets'))).to.contain('module.userdata.secret_paths');
+  it('gives masters the shared instance profile, reading exactly their own boot secrets', () => {
+    const ip = labelled(mod, 'module', 'instance_profile');
+    expect(ip['secret_paths']).to.equal('${module.userdata.secret_paths}');
+    expect(ip['name_prefix']).to.equal('${var.name}-master-');
+    expect(ip['statements'], 'masters need nothing beyond auto-join and their secrets').to.equal(undefined);
   });
 });
 
@@ -220,6 +220,32 @@ describe('terraform: modules/workers', () => {
     expect(nested(tg, 'health_check')).to.include({ path: '/health', port: '9998' });
   });
 
+  it('drains a worker before scale-in terminates it: a terminating lifecycle hook, and the drain units in its user data', () => {
+    const hook = body(mod, 'aws_autoscaling_lifecycle_hook', 'drain');
+    expect(hook).to.include({
+      autoscaling_group_name: '${aws_autoscaling_group.worker.name}',
+      lifecycle_transition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      default_result: 'CONTINUE',
+      heartbeat_timeout: '${var.drain_heartbeat_timeout}',
+      name: '${local.drain_hook}',
+    });
+    const drain = labelled(mod, 'module', 'userdata')['drain'];
+    expect(drain).to.deep.equal({ lifecycle_hook: '${local.drain_hook}', deadline: '${var.drain_deadline}' });
+    const validation = nested(labelled(mod, 'variable', 'drain_heartbeat_timeout'), 'validation');
+    expect(validation['condition']).to.contain('7200');
+  });
+
+  it('lets workers complete only their own groups\' drain hook, and read the drain token with ACLs', () => {
+    const ip = labelled(mod, 'module', 'instance_profile');
+    const statements = ip['statements'] as { sid: string; actions: string[]; resources: string[] }[];
+    const complete = statements.find((x) => x.sid === 'CompleteDrainHook');
+    expect(complete?.actions).to.include('autoscaling:CompleteLifecycleAction');
+    expect(complete?.resources).to.have.length(1);
+    expect(complete!.resources[0]).to.match(/:autoScalingGroup:\*:autoScalingGroupName\/\$\{var\.name\}-worker-\*$/);
+    expect(statements.find((x) => x.sid === 'FindOwnGroup')?.actions).to.deep.equal(['autoscaling:DescribeAutoScalingInstances']);
+    expect(ip['secret_paths']).to.contain('module.userdata.secret_paths').and.to.contain('/nomad/drain-token');
+  });
+
   it('opens no SSH and no port to the world', () => {
     const ingress = locals(mod)['worker_ingress'] as Record<string, { from_port: number; from: string }>;
     expect(Object.values(ingress).map((r) => r.from_port)).not.to.include(22);
@@ -230,10 +256,10 @@ describe('terraform: modules/workers', () => {
 describe('terraform: modules/vault', () => {
   const mod = load(join(root, 'modules', 'vault'));
 
-  it('auto-unseals with its own KMS key and lists instances for raft auto-join', () => {
-    const statements = body(mod, 'aws_iam_policy_document', 'vault', 'data')['statement'] as Obj[];
-    expect(statements.find((s) => s['sid'] === 'AutoJoin')?.['actions']).to.deep.equal(['ec2:DescribeInstances']);
-    expect(statements.find((s) => s['sid'] === 'AutoUnseal')?.['resources']).to.deep.equal(['${aws_kms_key.unseal.arn}']);
+  it('auto-unseals with its own KMS key (raft auto-join comes with the shared instance profile)', () => {
+    const statements = labelled(mod, 'module', 'instance_profile')['statements'] as Obj[];
+    expect(statements).to.have.length(1);
+    expect(statements[0]).to.deep.equal({ sid: 'AutoUnseal', actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'], resources: ['${aws_kms_key.unseal.arn}'] });
     expect(body(mod, 'aws_kms_key', 'unseal')['enable_key_rotation']).to.equal(true);
   });
 
@@ -243,4 +269,37 @@ describe('terraform: modules/vault', () => {
     expect(ud['vault_join_tag']).to.equal('${local.join_tag}');
     expect(ud['vault_kms_key_id']).to.equal('${aws_kms_key.unseal.arn}');
   });
+});
+
+describe('terraform: modules/instance-profile (the IAM of servers, workers and vault, written once)', () => {
+  const mod = load(join(root, 'modules', 'instance-profile'));
+
+  it('lets a machine list instances for cloud auto-join and read exactly the secrets it is given', () => {
+    const statements = body(mod, 'aws_iam_policy_document', 'this', 'data')['statement'] as Obj[];
+    expect(statements.find((s) => s['sid'] === 'AutoJoin')?.['actions']).to.deep.equal(['ec2:DescribeInstances']);
+    const boot = statements.find((s) => s['sid'] === 'BootSecrets');
+    expect(boot?.['actions']).to.deep.equal(['ssm:GetParameter']);
+    expect(JSON.stringify(boot)).to.contain('var.secret_paths');
+    expect(JSON.stringify(body(mod, 'aws_iam_policy_document', 'this', 'data')['dynamic'])).to.contain('var.statements');
+  });
+
+  for (const [m, old] of [['servers', 'master'], ['workers', 'worker'], ['vault', 'vault']] as const) {
+    it(`modules/${m} uses it, defines no IAM of its own, and moves its old IAM resources into it`, () => {
+      const mm = load(join(root, 'modules', m));
+      expect(labelled(mm, 'module', 'instance_profile')['source']).to.equal('../instance-profile');
+      for (const t of ['aws_iam_role', 'aws_iam_role_policy', 'aws_iam_role_policy_attachment', 'aws_iam_instance_profile']) {
+        expect(resourcesOfType(mm, t), `${m}: ${t}`).to.be.empty;
+      }
+      expect(((mm['data'] as Obj | undefined)?.['aws_iam_policy_document'] as Obj | undefined) ?? {}, `${m}: policy documents`).to.deep.equal({});
+      const lt = resourcesOfType(mm, 'aws_launch_template')[0]![1];
+      expect(nested(lt, 'iam_instance_profile')['arn']).to.equal('${module.instance_profile.arn}');
+      const moved = (mm['moved'] as { from: string; to: string }[]).map((x) => `${x.from} -> ${x.to}`);
+      expect(moved).to.have.members([
+        `\${aws_iam_role.${old}} -> \${module.instance_profile.aws_iam_role.this}`,
+        `\${aws_iam_role_policy.${old}} -> \${module.instance_profile.aws_iam_role_policy.this}`,
+        '${aws_iam_role_policy_attachment.session_manager} -> ${module.instance_profile.aws_iam_role_policy_attachment.session_manager}',
+        `\${aws_iam_instance_profile.${old}} -> \${module.instance_profile.aws_iam_instance_profile.this}`,
+      ]);
+    });
+  }
 });

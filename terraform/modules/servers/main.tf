@@ -1,6 +1,4 @@
 data "aws_region" "current" {}
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
 
 data "aws_ami" "debian" {
   count       = var.ami_id == null ? 1 : 0
@@ -50,7 +48,7 @@ resource "aws_launch_template" "master" {
   ebs_optimized          = true
 
   iam_instance_profile {
-    arn = aws_iam_instance_profile.master.arn
+    arn = module.instance_profile.arn
   }
 
   # IMDSv2 only: a token is required, and it cannot leave the instance (one hop).

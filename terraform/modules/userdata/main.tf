@@ -33,7 +33,42 @@ locals {
     fabio_sha256         = var.fabio.sha256
   }
 
-  cloud_config = templatefile("${path.module}/templates/${var.role}.yaml.tftpl", local.params)
+  generated = templatefile("${path.module}/templates/${var.role}.yaml.tftpl", local.params)
+
+  # Drain on termination (workers, var.drain): four more files in write_files, and
+  # their units enabled after the boot script. The generated part stays as it is.
+  drain_seconds = var.drain == null ? 0 : tonumber(regex("^[0-9]+", var.drain.deadline)) * { s = 1, m = 60, h = 3600 }[regex("[smh]$", var.drain.deadline)]
+  drain_files = var.drain == null ? [] : [
+    {
+      path = "/etc/hashiship/drain.env"
+      mode = "0644"
+      content = templatefile("${path.module}/templates/drain/drain.env.tftpl", {
+        lifecycle_hook = var.drain.lifecycle_hook
+        deadline       = var.drain.deadline
+        acl            = var.acl
+        tls            = var.tls
+        region         = var.region
+        aws_region     = var.aws_region
+        secret_source  = var.secrets.source
+        secret_prefix  = var.secrets.prefix
+      })
+    },
+    { path = "/usr/local/sbin/hashiship-drain", mode = "0755", content = file("${path.module}/templates/drain/hashiship-drain") },
+    { path = "/etc/systemd/system/hashiship-lifecycle.service", mode = "0644", content = file("${path.module}/templates/drain/hashiship-lifecycle.service") },
+    {
+      path    = "/etc/systemd/system/hashiship-drain.service"
+      mode    = "0644"
+      content = templatefile("${path.module}/templates/drain/hashiship-drain.service.tftpl", { timeout_seconds = local.drain_seconds + 60 })
+    },
+  ]
+  drain_write_files = join("", [
+    for f in local.drain_files :
+    "  - path: ${f.path}\n    owner: root:root\n    permissions: '${f.mode}'\n    content: |\n      ${indent(6, trimsuffix(f.content, "\n"))}\n"
+  ])
+  cloud_config = var.drain == null ? local.generated : join("", [
+    replace(local.generated, "\nruncmd:\n", "\n${local.drain_write_files}runcmd:\n"),
+    "  - [systemctl, enable, --now, hashiship-drain.service, hashiship-lifecycle.service]\n",
+  ])
 
   # The secrets this role fetches at boot, by name (see templates/secrets.json).
   secret_names = [

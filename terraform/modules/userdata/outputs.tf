@@ -1,6 +1,11 @@
 output "cloud_config" {
-  description = "The rendered #cloud-config document (plain text): agent configuration, systemd units and the first-boot script. Contains no secrets."
+  description = "The rendered #cloud-config document (plain text): agent configuration, systemd units and the first-boot script (and, with drain, the drain script and units). Contains no secrets."
   value       = local.cloud_config
+
+  precondition {
+    condition     = var.drain == null || var.role == "client"
+    error_message = "drain is for workers (role client) only."
+  }
 }
 
 output "user_data_base64" {

@@ -203,3 +203,22 @@ variable "fabio" {
     error_message = "fabio.url must be an https:// address and fabio.sha256 64 lower-case hex digits."
   }
 }
+
+variable "drain" {
+  type = object({
+    lifecycle_hook = optional(string, "drain")
+    deadline       = optional(string, "5m")
+  })
+  description = "Workers only: drain the Nomad node before the machine goes (Auto Scaling Group scale-in or refresh through the named terminating lifecycle hook, and any shutdown), waiting at most deadline. Null: no drain units."
+  default     = null
+
+  validation {
+    condition     = var.drain == null || can(regex("^[0-9]+(s|m|h)$", var.drain.deadline))
+    error_message = "drain.deadline must be a duration such as 90s, 5m or 1h."
+  }
+
+  validation {
+    condition     = var.drain == null || can(regex("^[A-Za-z0-9._/-]{1,255}$", var.drain.lifecycle_hook))
+    error_message = "drain.lifecycle_hook must be a lifecycle hook name (letters, digits, ._/-)."
+  }
+}

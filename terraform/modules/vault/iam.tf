@@ -1,77 +1,41 @@
-data "aws_iam_policy_document" "assume_ec2" {
-  statement {
-    actions = ["sts:AssumeRole"]
+# The machine's IAM role and instance profile: the shared ../instance-profile module
+# (auto-join, exactly this role's boot secrets, Session Manager), plus
+# auto-unseal with this cluster's KMS key only.
+module "instance_profile" {
+  source = "../instance-profile"
 
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
+  name_prefix         = "${var.name}-vault-"
+  policy_name         = "auto-join-unseal-and-boot-secrets"
+  secret_paths        = module.userdata.secret_paths
+  secrets_kms_key_arn = var.secrets_kms_key_arn
+  session_manager     = var.session_manager
+  tags                = var.tags
 
-data "aws_iam_policy_document" "vault" {
-  # Cloud auto-join: go-discover lists instances by tag. DescribeInstances cannot
-  # be narrowed to resources.
-  statement {
-    sid       = "AutoJoin"
-    actions   = ["ec2:DescribeInstances"]
-    resources = ["*"]
-  }
-
-  # The boot script reads exactly this role's secrets, by name.
-  statement {
-    sid     = "BootSecrets"
-    actions = ["ssm:GetParameter"]
-    resources = [
-      for path in module.userdata.secret_paths :
-      "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:parameter${path}"
-    ]
-  }
-
-  # Auto-unseal with this cluster's key only.
-  statement {
+  statements = [{
     sid       = "AutoUnseal"
     actions   = ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"]
     resources = [aws_kms_key.unseal.arn]
-  }
-
-  dynamic "statement" {
-    for_each = var.secrets_kms_key_arn == null ? [] : [var.secrets_kms_key_arn]
-
-    content {
-      sid       = "DecryptBootSecrets"
-      actions   = ["kms:Decrypt"]
-      resources = [statement.value]
-
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["ssm.${data.aws_region.current.name}.amazonaws.com"]
-      }
-    }
-  }
+  }]
 }
 
-resource "aws_iam_role" "vault" {
-  name_prefix        = "${var.name}-vault-"
-  assume_role_policy = data.aws_iam_policy_document.assume_ec2.json
-  tags               = var.tags
+# Where these resources were before the module existed: no replacement on upgrade.
+
+moved {
+  from = aws_iam_role.vault
+  to   = module.instance_profile.aws_iam_role.this
 }
 
-resource "aws_iam_role_policy" "vault" {
-  name   = "auto-join-unseal-and-boot-secrets"
-  role   = aws_iam_role.vault.id
-  policy = data.aws_iam_policy_document.vault.json
+moved {
+  from = aws_iam_role_policy.vault
+  to   = module.instance_profile.aws_iam_role_policy.this
 }
 
-resource "aws_iam_role_policy_attachment" "session_manager" {
-  count      = var.session_manager ? 1 : 0
-  role       = aws_iam_role.vault.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+moved {
+  from = aws_iam_role_policy_attachment.session_manager
+  to   = module.instance_profile.aws_iam_role_policy_attachment.session_manager
 }
 
-resource "aws_iam_instance_profile" "vault" {
-  name_prefix = "${var.name}-vault-"
-  role        = aws_iam_role.vault.name
-  tags        = var.tags
+moved {
+  from = aws_iam_instance_profile.vault
+  to   = module.instance_profile.aws_iam_instance_profile.this
 }

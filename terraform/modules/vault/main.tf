@@ -1,6 +1,4 @@
 data "aws_region" "current" {}
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
 
 data "aws_ami" "debian" {
   count       = var.ami_id == null ? 1 : 0
@@ -61,7 +59,7 @@ resource "aws_launch_template" "vault" {
   ebs_optimized          = true
 
   iam_instance_profile {
-    arn = aws_iam_instance_profile.vault.arn
+    arn = module.instance_profile.arn
   }
 
   # IMDSv2 only; the KMS seal and auto-join use the instance role from the host.

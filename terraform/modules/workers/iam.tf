@@ -1,70 +1,50 @@
-data "aws_iam_policy_document" "assume_ec2" {
-  statement {
-    actions = ["sts:AssumeRole"]
+# The machine's IAM role and instance profile: the shared ../instance-profile module
+# (auto-join, exactly this role's boot secrets, Session Manager), plus
+# what the drain on scale-in needs: find its own Auto Scaling Group, complete the
+# drain lifecycle hook of this cluster's worker groups, and (with ACLs) read the Nomad
+# token that drains.
+module "instance_profile" {
+  source = "../instance-profile"
 
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
+  name_prefix         = "${var.name}-worker-"
+  policy_name         = "auto-join-boot-secrets-and-drain"
+  secret_paths        = concat(module.userdata.secret_paths, var.acl ? ["${var.secrets_prefix}/nomad/drain-token"] : [])
+  secrets_kms_key_arn = var.secrets_kms_key_arn
+  session_manager     = var.session_manager
+  tags                = var.tags
+
+  statements = [
+    {
+      sid       = "FindOwnGroup"
+      actions   = ["autoscaling:DescribeAutoScalingInstances"]
+      resources = ["*"]
+    },
+    {
+      sid       = "CompleteDrainHook"
+      actions   = ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"]
+      resources = ["arn:${data.aws_partition.current.partition}:autoscaling:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:autoScalingGroup:*:autoScalingGroupName/${var.name}-worker-*"]
+    },
+  ]
 }
 
-data "aws_iam_policy_document" "worker" {
-  # Cloud auto-join: go-discover lists instances by tag. DescribeInstances cannot
-  # be narrowed to resources.
-  statement {
-    sid       = "AutoJoin"
-    actions   = ["ec2:DescribeInstances"]
-    resources = ["*"]
-  }
+# Where these resources were before the module existed: no replacement on upgrade.
 
-  # The boot script reads exactly this role's secrets, by name.
-  statement {
-    sid     = "BootSecrets"
-    actions = ["ssm:GetParameter"]
-    resources = [
-      for path in module.userdata.secret_paths :
-      "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:parameter${path}"
-    ]
-  }
-
-  dynamic "statement" {
-    for_each = var.secrets_kms_key_arn == null ? [] : [var.secrets_kms_key_arn]
-
-    content {
-      sid       = "DecryptBootSecrets"
-      actions   = ["kms:Decrypt"]
-      resources = [statement.value]
-
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["ssm.${data.aws_region.current.name}.amazonaws.com"]
-      }
-    }
-  }
+moved {
+  from = aws_iam_role.worker
+  to   = module.instance_profile.aws_iam_role.this
 }
 
-resource "aws_iam_role" "worker" {
-  name_prefix        = "${var.name}-worker-"
-  assume_role_policy = data.aws_iam_policy_document.assume_ec2.json
-  tags               = var.tags
+moved {
+  from = aws_iam_role_policy.worker
+  to   = module.instance_profile.aws_iam_role_policy.this
 }
 
-resource "aws_iam_role_policy" "worker" {
-  name   = "auto-join-and-boot-secrets"
-  role   = aws_iam_role.worker.id
-  policy = data.aws_iam_policy_document.worker.json
+moved {
+  from = aws_iam_role_policy_attachment.session_manager
+  to   = module.instance_profile.aws_iam_role_policy_attachment.session_manager
 }
 
-resource "aws_iam_role_policy_attachment" "session_manager" {
-  count      = var.session_manager ? 1 : 0
-  role       = aws_iam_role.worker.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
-}
-
-resource "aws_iam_instance_profile" "worker" {
-  name_prefix = "${var.name}-worker-"
-  role        = aws_iam_role.worker.name
-  tags        = var.tags
+moved {
+  from = aws_iam_instance_profile.worker
+  to   = module.instance_profile.aws_iam_instance_profile.this
 }

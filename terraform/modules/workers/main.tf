@@ -35,6 +35,13 @@ module "userdata" {
   secrets       = { source = "ssm", prefix = var.secrets_prefix }
   packages      = var.packages
   fabio         = { url = var.fabio_url, sha256 = var.fabio_sha256 }
+
+  # The on-instance half of the drain on scale-in: see aws_autoscaling_lifecycle_hook.drain.
+  drain = { lifecycle_hook = local.drain_hook, deadline = var.drain_deadline }
+}
+
+locals {
+  drain_hook = "drain"
 }
 
 resource "aws_launch_template" "worker" {
@@ -48,7 +55,7 @@ resource "aws_launch_template" "worker" {
   ebs_optimized          = true
 
   iam_instance_profile {
-    arn = aws_iam_instance_profile.worker.arn
+    arn = module.instance_profile.arn
   }
 
   # IMDSv2 only. Hop limit 2: Docker tasks sit one hop away and may need the
@@ -154,4 +161,18 @@ resource "aws_autoscaling_group" "worker" {
       error_message = "desired_capacity must lie between min_size and max_size."
     }
   }
+}
+
+# Scale-in and instance refresh never kill a worker with work on it: a terminating
+# instance waits in Terminating:Wait while hashiship-lifecycle.service on it (from
+# the userdata module) sees its target lifecycle state in the instance metadata,
+# drains its Nomad node (`nomad node drain -self -enable -deadline`, allocations
+# placed elsewhere first) and completes this hook. If the instance cannot, the hook
+# times out and termination continues anyway.
+resource "aws_autoscaling_lifecycle_hook" "drain" {
+  name                   = local.drain_hook
+  autoscaling_group_name = aws_autoscaling_group.worker.name
+  lifecycle_transition   = "autoscaling:EC2_INSTANCE_TERMINATING"
+  heartbeat_timeout      = var.drain_heartbeat_timeout
+  default_result         = "CONTINUE"
 }

@@ -22,3 +22,8 @@ output "secret_paths" {
   description = "SSM parameters the workers read at boot; create them before the first apply (see docs/cluster.md)."
   value       = module.userdata.secret_paths
 }
+
+output "drain_lifecycle_hook" {
+  description = "Name of the lifecycle hook a terminating worker completes after draining its Nomad node."
+  value       = aws_autoscaling_lifecycle_hook.drain.name
+}

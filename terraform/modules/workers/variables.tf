@@ -193,6 +193,28 @@ variable "min_healthy_percentage" {
   default     = 90
 }
 
+variable "drain_deadline" {
+  type        = string
+  description = "How long a terminating worker's Nomad drain may take before its remaining allocations are stopped (nomad node drain -deadline), e.g. \"5m\"."
+  default     = "5m"
+
+  validation {
+    condition     = can(regex("^[0-9]+(s|m|h)$", var.drain_deadline))
+    error_message = "drain_deadline must be a duration such as 90s, 5m or 1h."
+  }
+}
+
+variable "drain_heartbeat_timeout" {
+  type        = number
+  description = "Seconds a terminating worker may stay in Terminating:Wait to drain before the Auto Scaling Group terminates it anyway; longer than drain_deadline."
+  default     = 600
+
+  validation {
+    condition     = var.drain_heartbeat_timeout >= 30 && var.drain_heartbeat_timeout <= 7200
+    error_message = "drain_heartbeat_timeout must be 30-7200 seconds (the lifecycle hook's limits)."
+  }
+}
+
 variable "session_manager" {
   type        = bool
   description = "Attach AmazonSSMManagedInstanceCore so operators reach workers with SSM Session Manager (no SSH port is opened)."

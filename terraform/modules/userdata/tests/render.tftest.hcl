@@ -92,6 +92,55 @@ run "client_static_join_plain" {
   }
 }
 
+run "client_drain_on_termination" {
+  command = apply
+
+  variables {
+    role  = "client"
+    drain = { deadline = "2m" }
+  }
+
+  assert {
+    condition     = strcontains(output.cloud_config, "  - path: /usr/local/sbin/hashiship-drain\n    owner: root:root\n    permissions: '0755'\n    content: |\n      #!/bin/bash\n")
+    error_message = "the drain script must be written, executable"
+  }
+  assert {
+    condition     = strcontains(output.cloud_config, "nomad node drain -self -enable -yes -deadline \"$DRAIN_DEADLINE\"") && strcontains(output.cloud_config, "complete-lifecycle-action")
+    error_message = "the script must drain this node, then complete the lifecycle hook"
+  }
+  assert {
+    condition     = strcontains(output.cloud_config, "      LIFECYCLE_HOOK='drain'\n      DRAIN_DEADLINE='2m'\n      ACL='true'\n      SECRET_SOURCE='ssm'\n      SECRET_PREFIX='/hashiship/qa'\n")
+    error_message = "drain.env must carry the hook, the deadline and where the drain token is"
+  }
+  assert {
+    condition     = strcontains(output.cloud_config, "      ExecStop=/usr/local/sbin/hashiship-drain shutdown\n      TimeoutStopSec=180\n") && strcontains(output.cloud_config, "path: /etc/systemd/system/hashiship-lifecycle.service")
+    error_message = "the units must drain at shutdown (deadline + 60 s to stop) and watch the lifecycle state"
+  }
+  assert {
+    condition     = endswith(output.cloud_config, "runcmd:\n  - [/usr/local/sbin/hashiship-boot, all]\n  - [systemctl, enable, --now, hashiship-drain.service, hashiship-lifecycle.service]\n")
+    error_message = "the drain units start after the boot script"
+  }
+  assert {
+    condition     = length(regexall("\nwrite_files:\n", output.cloud_config)) == 1 && length(regexall("\nruncmd:\n", output.cloud_config)) == 1
+    error_message = "one write_files list and one runcmd list"
+  }
+  assert {
+    condition     = length(output.user_data_base64) <= 16384
+    error_message = "compressed user data must fit EC2's 16 KiB"
+  }
+}
+
+run "rejects_drain_on_server" {
+  command = plan
+
+  variables {
+    role  = "server"
+    drain = {}
+  }
+
+  expect_failures = [output.cloud_config]
+}
+
 run "vault_kms_cloud_join" {
   command = apply
 

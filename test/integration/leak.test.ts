@@ -17,12 +17,11 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stateDirOf } from '../../src/stack/stack.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
-import { cli, vaultApi } from '../helpers/vault.js';
+import { cli, specFolder, vaultApi } from '../helpers/vault.js';
 
 const run = randomBytes(3).toString('hex');
 const svc = `hs-leak-${run}`;
@@ -61,6 +60,7 @@ describe('leak test: a Vault canary appears nowhere but in the served body (real
   this.timeout(300_000);
   let stack: TestStack;
   let dir: string;
+  let envFlags: string[];
   let vault: ReturnType<typeof vaultApi>;
   /** Everything searched: where it came from → its text. */
   const corpus = new Map<string, string>();
@@ -68,58 +68,57 @@ describe('leak test: a Vault canary appears nowhere but in the served body (real
   before(async () => {
     stack = await useStack();
     vault = vaultApi(stack);
-    dir = await mkdtemp(join(tmpdir(), 'hashiship-leak-'));
-    await mkdir(join(dir, 'services'));
-    await mkdir(join(dir, 'environments'));
-    await writeFile(
-      join(dir, 'services', `${svc}.yaml`),
-      [
-        `name: ${svc}`,
-        'groups:',
-        '  - name: web',
-        '    count: 1',
-        '    ports:',
-        '      http: {}',
-        '    update:',
-        '      max_parallel: 1',
-        '      min_healthy_time: 1s',
-        '      healthy_deadline: 30s',
-        '      progress_deadline: 60s',
-        '      auto_revert: false',
-        '    restart:',
-        '      attempts: 0',
-        '      interval: 1m',
-        '      delay: 1s',
-        '      mode: fail',
-        '    services:',
-        '      - port: http',
-        '        checks:',
-        '          - type: http',
-        // The directory listing (file names only): a check on the secret file itself
-        // would copy its value into Consul's check output.
-        '            path: /',
-        '            interval: 1s',
-        '            timeout: 1s',
-        '        routes:',
-        `          - path: ${prefix}`,
-        `            strip: ${prefix}`,
-        '    tasks:',
-        '      - name: web',
-        '        driver: raw_exec',
-        '        command: /usr/bin/python3',
-        '        args: ["-m", "http.server", "${NOMAD_PORT_http}", "--bind", "127.0.0.1", "--directory", "${NOMAD_SECRETS_DIR}"]',
-        '        kill_timeout: 2s',
-        '        secrets:',
-        '          - file: secrets/canary.txt',
-        `            path: ${secretPath}`,
-        '            key: value',
-        '        resources:',
-        '          cpu: 50',
-        '          memory: 64',
-        '',
-      ].join('\n'),
-    );
-    await writeFile(join(dir, 'environments', `${envName}.yaml`), [`name: ${envName}`, 'datacenters: ["*"]', 'services:', `  ${svc}:`, `    vault_role: ${svc}`, ''].join('\n'));
+    ({ dir, flags: envFlags } = await specFolder(
+      'hashiship-leak-',
+      {
+        name: svc,
+        yaml: [
+          `name: ${svc}`,
+          'groups:',
+          '  - name: web',
+          '    count: 1',
+          '    ports:',
+          '      http: {}',
+          '    update:',
+          '      max_parallel: 1',
+          '      min_healthy_time: 1s',
+          '      healthy_deadline: 30s',
+          '      progress_deadline: 60s',
+          '      auto_revert: false',
+          '    restart:',
+          '      attempts: 0',
+          '      interval: 1m',
+          '      delay: 1s',
+          '      mode: fail',
+          '    services:',
+          '      - port: http',
+          '        checks:',
+          '          - type: http',
+          // The directory listing (file names only): a check on the secret file itself
+          // would copy its value into Consul's check output.
+          '            path: /',
+          '            interval: 1s',
+          '            timeout: 1s',
+          '        routes:',
+          `          - path: ${prefix}`,
+          `            strip: ${prefix}`,
+          '    tasks:',
+          '      - name: web',
+          '        driver: raw_exec',
+          '        command: /usr/bin/python3',
+          '        args: ["-m", "http.server", "${NOMAD_PORT_http}", "--bind", "127.0.0.1", "--directory", "${NOMAD_SECRETS_DIR}"]',
+          '        kill_timeout: 2s',
+          '        secrets:',
+          '          - file: secrets/canary.txt',
+          `            path: ${secretPath}`,
+          '            key: value',
+          '        resources:',
+          '          cpu: 50',
+          '          memory: 64',
+        ],
+      },
+      { name: envName, yaml: [`name: ${envName}`, 'datacenters: ["*"]', 'services:', `  ${svc}:`, `    vault_role: ${svc}`] },
+    ));
     expect((await vault('POST', secretPath, { data: { value: canary } })).status).to.equal(200);
   });
 
@@ -133,8 +132,6 @@ describe('leak test: a Vault canary appears nowhere but in the served body (real
   });
 
   it('runs every command, serves the canary through Fabio, and finds it nowhere else', async () => {
-    const specFlags = ['--services', join(dir, 'services'), '--environments', join(dir, 'environments')];
-    const envFlags = ['--env', envName, ...specFlags];
     const env = { ...stack.env, HASHISHIP_LOG: 'debug' };
     const outDir = join(dir, 'out');
     const planFile = join(dir, 'plan.json');

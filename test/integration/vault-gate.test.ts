@@ -8,8 +8,7 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deployEnvironment } from '../../src/deploy/deploy.js';
 import { inputsFromSpecs } from '../../src/deploy/inputs.js';
@@ -17,7 +16,7 @@ import { createDeployContext } from '../../src/deploy/runtime.js';
 import { ExitCode, GateError } from '../../src/errors.js';
 import { secretsGate } from '../../src/vault/preflight.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
-import { cli, vaultApi } from '../helpers/vault.js';
+import { cli, specFolder, vaultApi } from '../helpers/vault.js';
 
 const run = randomBytes(3).toString('hex');
 const svc = `hs-gate-${run}`;
@@ -33,35 +32,33 @@ describe('secrets pre-flight in plan and deploy (real Vault, Consul, Nomad)', fu
 
   before(async () => {
     stack = await useStack();
-    dir = await mkdtemp(join(tmpdir(), 'hashiship-gate-'));
-    await mkdir(join(dir, 'services'));
-    await mkdir(join(dir, 'environments'));
-    await writeFile(
-      join(dir, 'services', `${svc}.yaml`),
-      [
-        `name: ${svc}`,
-        'groups:',
-        '  - name: app',
-        '    tasks:',
-        '      - name: app',
-        '        driver: raw_exec',
-        '        command: /bin/sleep',
-        '        args: ["3600"]',
-        '        secrets:',
-        `          - env: DB_PASSWORD`,
-        `            path: ${secretPath}`,
-        '            key: password',
-        '        kv:',
-        '          - env: URL',
-        `            key: ${kvKey}`,
-        '        resources:',
-        '          cpu: 20',
-        '          memory: 32',
-        '',
-      ].join('\n'),
-    );
-    await writeFile(join(dir, 'environments', `${envName}.yaml`), [`name: ${envName}`, 'datacenters: ["*"]', 'services:', `  ${svc}:`, `    vault_role: ${svc}`, ''].join('\n'));
-    flags = ['--env', envName, '--services', join(dir, 'services'), '--environments', join(dir, 'environments')];
+    ({ dir, flags } = await specFolder(
+      'hashiship-gate-',
+      {
+        name: svc,
+        yaml: [
+          `name: ${svc}`,
+          'groups:',
+          '  - name: app',
+          '    tasks:',
+          '      - name: app',
+          '        driver: raw_exec',
+          '        command: /bin/sleep',
+          '        args: ["3600"]',
+          '        secrets:',
+          `          - env: DB_PASSWORD`,
+          `            path: ${secretPath}`,
+          '            key: password',
+          '        kv:',
+          '          - env: URL',
+          `            key: ${kvKey}`,
+          '        resources:',
+          '          cpu: 20',
+          '          memory: 32',
+        ],
+      },
+      { name: envName, yaml: [`name: ${envName}`, 'datacenters: ["*"]', 'services:', `  ${svc}:`, `    vault_role: ${svc}`] },
+    ));
   });
 
   after(async () => {

@@ -10,10 +10,6 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { main } from '../../src/cli.js';
 import { kvGet } from '../../src/consul/kv.js';
 import { createDeployContext } from '../../src/deploy/runtime.js';
@@ -23,54 +19,25 @@ import { weightKey } from '../../src/fabio/weights.js';
 import { collecting, type Event } from '../../src/log.js';
 import { deployRelease } from '../../src/promote/evidence.js';
 import { promote, type PromoteOptions, type PromoteResult } from '../../src/promote/flow.js';
-import { hostArchitecture } from '../../src/promote/image.js';
 import { acquireLock } from '../../src/promote/lock.js';
 import { readRelease, releaseHistory } from '../../src/promote/records.js';
 import { rollback } from '../../src/promote/rollback.js';
-import { pushImage } from '../../src/registry/index.js';
+import { buildSample, cleanupSample, setupSample, viaFabio, type Sample } from '../helpers/sample.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
 const run = randomBytes(3).toString('hex');
 const SVC = `sample-${run}`;
 const REPO = `hashiship/sample-${run}`;
-const QA_REGISTRY = '127.0.0.1:5001';
-const SERVER = readFileSync(new URL('../../examples/sample/app/server.py', import.meta.url), 'utf8');
-
-/** GET through Fabio's proxy with a Host header (fetch cannot set Host). */
-function viaFabio(host: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: 9999, path, headers: { Host: host } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('promote: QA → production by digest on the real stack', function () {
   let stack: TestStack;
-  let dir: string;
+  let sample: Sample;
   const digests: Record<string, string> = {};
   const fabio = fabioApi();
-  const dirs = () => ({ services: join(dir, 'services'), environments: join(dir, 'environments') });
-
-  async function nomadPut(path: string, body: unknown): Promise<void> {
-    const res = await fetch(`${stack.config.nomad.address}/v1${path}`, { method: 'PUT', body: JSON.stringify(body) });
-    if (!res.ok) throw new Error(`PUT ${path}: ${res.status} ${await res.text()}`);
-  }
+  const dirs = () => sample.dirs;
 
   /** Build and push version `v` of the sample to the QA registry under tag `build`. */
-  async function buildImage(build: string, v: string, brokenIn?: string): Promise<string> {
-    const files: Record<string, string> = { 'app/server.py': SERVER, 'app/VERSION': `${v}\n` };
-    if (brokenIn !== undefined) files['app/broken_in'] = `${brokenIn}\n`;
-    const r = await pushImage(`${QA_REGISTRY}/${REPO}:${build}`, {
-      platforms: [{ os: 'linux', architecture: hostArchitecture(), layers: [{ files }], config: { Cmd: ['python3', '/app/server.py'] } as never }],
-    });
-    digests[build] = r.digest;
-    return r.digest;
-  }
+  const buildImage = async (build: string, v: string, brokenIn?: string): Promise<string> => (digests[build] = await buildSample(sample, build, v, brokenIn));
 
   const opts = (log: (e: Event) => void, extra: Partial<PromoteOptions> = {}): PromoteOptions => ({
     from: 'qa',
@@ -90,32 +57,13 @@ describe('promote: QA → production by digest on the real stack', function () {
   before(async function () {
     this.timeout(600_000);
     stack = await useStack();
-    await nomadPut('/namespace/qa', { Name: 'qa', Description: 'hashiship qa (promotion tests and demo)' });
-    await nomadPut('/namespace/production', { Name: 'production', Description: 'hashiship production (promotion tests and demo)' });
-    dir = mkdtempSync(join(tmpdir(), 'hashiship-promote-'));
-    mkdirSync(join(dir, 'services'));
-    mkdirSync(join(dir, 'environments'));
-    const sample = readFileSync(new URL('../../examples/sample/jobs/services/sample.yaml', import.meta.url), 'utf8')
-      .replace('name: sample\n', `name: ${SVC}\n`)
-      .replace('repository: hashiship/sample', `repository: ${REPO}`)
-      .replace('host: sample', `host: ${SVC}`)
-      .replace('healthy_deadline: 20s', 'healthy_deadline: 8s')
-      .replace('progress_deadline: 40s', 'progress_deadline: 16s');
-    writeFileSync(join(dir, 'services', `${SVC}.yaml`), sample);
-    for (const env of ['qa', 'production']) {
-      writeFileSync(join(dir, 'environments', `${env}.yaml`), readFileSync(new URL(`../../examples/sample/jobs/environments/${env}.yaml`, import.meta.url), 'utf8'));
-    }
+    // Short deadlines so the broken release fails fast.
+    sample = await setupSample(stack.config, run, (y) => y.replace('healthy_deadline: 20s', 'healthy_deadline: 8s').replace('progress_deadline: 40s', 'progress_deadline: 16s'));
   });
 
   after(async function () {
     this.timeout(60_000);
-    for (const ns of ['qa', 'production']) {
-      await fetch(`${stack.config.nomad.address}/v1/job/${SVC}?purge=true&namespace=${ns}`, { method: 'DELETE' }).catch(() => undefined);
-    }
-    for (const prefix of [`hashiship/releases/qa/${SVC}`, `hashiship/releases/production/${SVC}`, `hashiship/promotions/production/${SVC}`, `hashiship/locks/production/${SVC}`, weightKey(SVC)]) {
-      await fetch(`${stack.config.consul.address}/v1/kv/${prefix}?recurse=true`, { method: 'DELETE' }).catch(() => undefined);
-    }
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    if (sample !== undefined) await cleanupSample(stack.config, sample);
   });
 
   it('v1 passes QA (release record with health and smoke) and reaches production by digest', async function () {

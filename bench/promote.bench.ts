@@ -1,0 +1,93 @@
+/**
+ * The whole promotion flow for one service on the stack, against its floor.
+ *
+ * Each round builds a new version of the sample (examples/sample), deploys it
+ * to QA with evidence (`deployRelease`) and promotes it to production
+ * (`promote`: copy by digest, canary, health gate, smoke through Fabio, weight
+ * steps 10 % and 50 % held `HOLD_MS` each, promotion, weight rule removed,
+ * record). The floor is what the flow must wait anyway, set by the spec and
+ * the flags: in QA the new allocation's min_healthy_time and the old one's
+ * shutdown_delay; in production the canary's min_healthy_time, the two holds,
+ * and the replaced allocation's shutdown_delay. Overhead = wall − floor: process
+ * starts, registry copy, scheduling, Consul check intervals (1 s), Fabio's
+ * route refresh, KV writes. The first round (first production deployment,
+ * without canaries) is setup and not counted.
+ */
+import { randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConfig } from '../src/config/index.js';
+import { fabioApi } from '../src/fabio/routes.js';
+import type { Event } from '../src/log.js';
+import { deployRelease } from '../src/promote/evidence.js';
+import { promote } from '../src/promote/flow.js';
+import { stackEnv, up, type StackOptions } from '../src/stack/stack.js';
+import { buildSample, cleanupSample, setupSample } from '../test/helpers/sample.js';
+import type { Benchmark, Figure } from './harness.js';
+
+const ROUNDS = 3;
+const HOLD_MS = 1_000;
+/** From examples/sample/jobs/services/sample.yaml. */
+const MIN_HEALTHY_MS = 2_000;
+const SHUTDOWN_DELAY_MS = 2_000;
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const bench: Benchmark = {
+  name: 'promote',
+  async run(): Promise<readonly Figure[]> {
+    const options: StackOptions = { cacheDir: process.env['HASHISHIP_CACHE'] || join(homedir(), '.cache', 'hashiship') };
+    await up(options);
+    const config = resolveConfig({ env: stackEnv(options), home: '/nonexistent' });
+    const fabio = fabioApi();
+    const sample = await setupSample(config, `bench-${randomBytes(3).toString('hex')}`);
+    const qaWall: number[] = [];
+    const prodWall: number[] = [];
+    const stepTotals = new Map<string, number[]>();
+    try {
+      for (let round = 0; round <= ROUNDS; round++) {
+        const build = String(round + 1);
+        await buildSample(sample, build, `v${build}`);
+        const t0 = Date.now();
+        const qa = await deployRelease(config, { environment: 'qa', names: [sample.service], dirs: sample.dirs, overrides: new Map([[sample.service, build]]), build, fabio });
+        const t1 = Date.now();
+        if (qa.exitCode !== 0) throw new Error(`QA deploy of build ${build} exited ${qa.exitCode}`);
+        const started = new Map<string, number>();
+        const steps = new Map<string, number>();
+        const log = (e: Event) => {
+          if (e.kind !== 'promote.step') return;
+          if (e.status === 'start') started.set(e.step, Date.now());
+          if (e.status === 'done') steps.set(e.step, Date.now() - (started.get(e.step) ?? Date.now()));
+        };
+        const r = await promote(config, { from: 'qa', to: 'production', names: [sample.service], dirs: sample.dirs, build, holdMs: HOLD_MS, fabio, log });
+        const t2 = Date.now();
+        if (r.exitCode !== 0) throw new Error(`promotion of build ${build} exited ${r.exitCode}: ${r.results[0]?.message ?? ''}`);
+        if (round === 0) continue; // the first production deployment has no canaries
+        qaWall.push(t1 - t0);
+        prodWall.push(t2 - t1);
+        for (const [k, v] of steps) stepTotals.set(k, [...(stepTotals.get(k) ?? []), v]);
+      }
+    } finally {
+      await cleanupSample(config, sample);
+    }
+    const qaFloor = MIN_HEALTHY_MS + SHUTDOWN_DELAY_MS;
+    const prodFloor = MIN_HEALTHY_MS + 2 * HOLD_MS + SHUTDOWN_DELAY_MS;
+    const qa = median(qaWall) / 1000;
+    const prod = median(prodWall) / 1000;
+    const floorName = 'floor';
+    const figures: Figure[] = [
+      { label: `QA deploy with evidence (median of ${ROUNDS})`, value: qa, unit: 's', peer: { name: floorName, value: qaFloor / 1000 } },
+      { label: `promotion to production, steps 10/50/100, hold ${HOLD_MS / 1000} s (median of ${ROUNDS})`, value: prod, unit: 's', peer: { name: floorName, value: prodFloor / 1000 } },
+      { label: 'whole flow QA + production', value: qa + prod, unit: 's', peer: { name: floorName, value: (qaFloor + prodFloor) / 1000 } },
+      { label: 'overhead of the whole flow over its floor', value: qa + prod - (qaFloor + prodFloor) / 1000, unit: 's' },
+    ];
+    for (const [k, v] of stepTotals) figures.push({ label: `  step ${k} (median)`, value: median(v) / 1000, unit: 's' });
+    return figures;
+  },
+};
+
+export default bench;

@@ -135,6 +135,7 @@ describe('consul cases with ACLs default-deny (private Consul, minimal policy)',
       expect((err as ServerError).exitCode).to.equal(ExitCode.unreachable);
       expect(text).to.match(new RegExp(`^consul: agent\\.service\\.register ext-denied-${run}-acl: 403: Permission denied`));
       expect(text).to.include(`service:write`);
+      process.stderr.write(`      [refusal] ${text.split('\n')[0]}\n`);
       expect(text).to.not.include(noPolicyToken).and.not.include(management);
     });
 

@@ -165,7 +165,8 @@ describe('vault policies and secrets pre-flight (real Vault and Consul)', functi
     expect(text).not.to.contain(stack.env['VAULT_TOKEN'] ?? '(none)');
   });
 
-  it('pre-flight of 200 references takes well under 2 s', async () => {
+  // Its speed (target < 2 s) is measured by bench/secrets.bench.ts, not asserted here.
+  it('pre-flight of 200 references across 4 services checks every one and finds nothing wrong', async () => {
     const specs: ServiceSpec[] = [];
     const writes: Promise<void>[] = [];
     for (let s = 0; s < 4; s++) {
@@ -182,6 +183,6 @@ describe('vault policies and secrets pre-flight (real Vault and Consul)', functi
     const report = await requireSecrets(stack.config, ps);
     process.stdout.write(`      pre-flight: ${report.checked} references in ${report.ms.toFixed(0)} ms\n`);
     expect(report.checked).to.equal(200);
-    expect(report.ms).to.be.below(2000);
+    expect(report.problems).to.deep.equal([]);
   });
 });

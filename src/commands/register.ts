@@ -10,31 +10,45 @@ import type { Command } from 'commander';
 import { DefaultPaths } from '../spec/files.js';
 import { printingLogger } from './common.js';
 
-export function registerRegister(program: Command): void {
-  program
-    .command('register')
-    .description("sync Consul's services with the environment's external service specs (kind: external)")
+/** The flags of a Consul sync command (`register`, `kv sync`). */
+export interface SyncFlags {
+  readonly env: string;
+  readonly dryRun?: boolean;
+  readonly json?: boolean;
+  readonly services: string;
+  readonly environments: string;
+}
+
+/** Add the flags every Consul sync command takes. */
+export function syncOptions(cmd: Command, dryRunHelp: string): Command {
+  return cmd
     .requiredOption('--env <name>', 'environment')
-    .option('--dry-run', 'print the changes (add/update/remove and the fields that differ), write nothing')
+    .option('--dry-run', dryRunHelp)
     .option('--json', 'print one JSON document')
     .option('--services <dir>', 'service specs', DefaultPaths.services)
-    .option('--environments <dir>', 'environment files', DefaultPaths.environments)
-    .action(async (o: { env: string; dryRun?: boolean; json?: boolean; services: string; environments: string }) => {
-      const [{ resolveConfig }, { readSpecFiles }, { loadSet, resolveExternals }, { syncServices, describeServiceSync }] = await Promise.all([
-        import('../config/index.js'),
-        import('../spec/files.js'),
-        import('../spec/load.js'),
-        import('../consul/services.js'),
-      ]);
-      const externals = resolveExternals(loadSet(await readSpecFiles([o.services, o.environments])), o.env);
-      const config = resolveConfig({ env: process.env });
-      const result = await syncServices(config.consul, o.env, externals, {
-        dryRun: o.dryRun === true,
-        ...(o.json === true ? {} : { log: printingLogger() }),
-      });
-      if (o.json === true) {
-        const changes = result.changes.map(({ registration: _r, ...c }) => c);
-        process.stdout.write(`${JSON.stringify({ kind: 'hashiship.register', ...result, changes }, null, 2)}\n`);
-      } else process.stdout.write(`${describeServiceSync(result).join('\n')}\n`);
+    .option('--environments <dir>', 'environment files', DefaultPaths.environments);
+}
+
+export function registerRegister(program: Command): void {
+  syncOptions(
+    program.command('register').description("sync Consul's services with the environment's external service specs (kind: external)"),
+    'print the changes (add/update/remove and the fields that differ), write nothing',
+  ).action(async (o: SyncFlags) => {
+    const [{ resolveConfig }, { readSpecFiles }, { loadSet, resolveExternals }, { syncServices, describeServiceSync }] = await Promise.all([
+      import('../config/index.js'),
+      import('../spec/files.js'),
+      import('../spec/load.js'),
+      import('../consul/services.js'),
+    ]);
+    const externals = resolveExternals(loadSet(await readSpecFiles([o.services, o.environments])), o.env);
+    const config = resolveConfig({ env: process.env });
+    const result = await syncServices(config.consul, o.env, externals, {
+      dryRun: o.dryRun === true,
+      ...(o.json === true ? {} : { log: printingLogger() }),
     });
+    if (o.json === true) {
+      const changes = result.changes.map(({ registration: _r, ...c }) => c);
+      process.stdout.write(`${JSON.stringify({ kind: 'hashiship.register', ...result, changes }, null, 2)}\n`);
+    } else process.stdout.write(`${describeServiceSync(result).join('\n')}\n`);
+  });
 }

@@ -54,27 +54,25 @@ export interface CheckRegistration {
   readonly deregisterAfter?: string;
 }
 
-/** One service as hashiship registers it on the agent. */
-export interface ServiceRegistration {
-  /** `<name>-<environment>`: environments sharing an agent do not collide. */
+/** What the agent API shows of a service, registered or read back. */
+export interface AgentServiceFields {
+  /** `<name>-<environment>` for hashiship's: environments sharing an agent do not collide. */
   readonly id: string;
   readonly name: string;
   readonly address: string;
   readonly port: number;
   readonly tags: readonly string[];
-  /** The spec's meta plus the ownership marks. */
+  /** For hashiship's: the spec's meta plus the ownership marks. */
   readonly meta: Readonly<Record<string, string>>;
+}
+
+/** One service as hashiship registers it on the agent. */
+export interface ServiceRegistration extends AgentServiceFields {
   readonly checks: readonly CheckRegistration[];
 }
 
 /** A service as the agent reports it, with its checks' visible fields. */
-export interface LiveService {
-  readonly id: string;
-  readonly name: string;
-  readonly address: string;
-  readonly port: number;
-  readonly tags: readonly string[];
-  readonly meta: Readonly<Record<string, string>>;
+export interface LiveService extends AgentServiceFields {
   readonly checks: readonly { readonly id: string; readonly name: string; readonly type: string; readonly interval: string; readonly timeout: string }[];
 }
 

@@ -137,7 +137,7 @@ describe('runbook acl.md against a real dev cluster with ACLs on', function () {
     process.stdout.write(`      acl.md: ${lap.join(', ')}\n`);
   });
 
-  it("terraform userdata's hashiship-drain (shutdown mode) drains a worker with the drain token from the store, printing no secret", async () => {
+  it("terraform userdata's hashiship-drain (shutdown mode) drains a worker with the drain token from the store: its allocation moves to the other worker, no secret printed", async () => {
     const envFile = join(dir, 'drain.env');
     const drained = join(dir, 'drained');
     // The keys of templates/drain/drain.env.tftpl, for client-2 of this cluster and the file store.
@@ -147,11 +147,25 @@ describe('runbook acl.md against a real dev cluster with ACLs on', function () {
     );
     const script = resolve('terraform/modules/userdata/templates/drain/hashiship-drain');
     const path = `${clusterEnv(opts)['HASHISHIP_CLUSTER_BIN']}:${env['PATH']}`;
+    const nm = read(join(admin, 'nomad-management.token'));
+    // Work on both workers, so that the drain has something to move.
+    const job = join(dir, 'work.nomad.hcl');
+    writeFileSync(
+      job,
+      'job "work" {\n  datacenters = ["dc1"]\n\n  group "g" {\n    count = 2\n\n    spread {\n      attribute = "${node.unique.name}"\n    }\n\n    task "sleep" {\n      driver = "raw_exec"\n\n      config {\n        command = "/bin/sleep"\n        args    = ["3600"]\n      }\n\n      resources {\n        cpu    = 20\n        memory = 16\n      }\n    }\n  }\n}\n',
+    );
+    const submit = await run('nomad', ['job', 'run', '-detach', job], { env: { ...env, PATH: path, NOMAD_ADDR: nomad, NOMAD_TOKEN: nm }, timeoutMs: 30_000 });
+    expect(submit.code, submit.stdout + submit.stderr).to.equal(0);
+    type Alloc = { NodeName: string; ClientStatus: string; DesiredStatus: string };
+    const running = async () => (await json<Alloc[]>(`${nomad}/v1/job/work/allocations`, nm)).filter((a) => a.ClientStatus === 'running' && a.DesiredStatus === 'run').map((a) => a.NodeName).sort();
+    await eventually('work on both clients', 60_000, async () => ((await running()).join() === 'client-1,client-2' ? true : undefined));
     const r = await run('bash', [script, 'shutdown'], { env: { ...env, PATH: path, HASHISHIP_DRAIN_ENV: envFile }, cwd: dir, timeoutMs: 90_000 });
     expect(r.code, r.stdout + r.stderr).to.equal(0);
     expect(r.stderr, r.stderr).to.contain('hashiship-drain: drained');
     expect(existsSync(drained)).to.equal(true);
-    const nm = read(join(admin, 'nomad-management.token'));
+    // The drain is done once nothing runs on client-2; its replacement may still be starting.
+    expect((await running()).filter((n) => n === 'client-2'), 'nothing left on the drained worker').to.deep.equal([]);
+    await eventually("the drained worker's allocation running on the other", 30_000, async () => ((await running()).join() === 'client-1,client-1' ? true : undefined));
     const nodes = await json<{ Name: string; SchedulingEligibility: string }[]>(`${nomad}/v1/nodes`, nm);
     expect(nodes.find((n) => n.Name === 'client-2')?.SchedulingEligibility).to.equal('ineligible');
     expect(nodes.find((n) => n.Name === 'client-1')?.SchedulingEligibility).to.equal('eligible');

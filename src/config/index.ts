@@ -46,6 +46,8 @@ export interface NomadConfig {
   /** HTTP basic auth (NOMAD_HTTP_AUTH, `user:password`). */
   readonly httpAuth?: BasicAuth;
   readonly tls: TlsConfig;
+  /** Per-request timeout of calls that are not blocking queries (set by library callers). @default 30000 */
+  readonly timeoutMs?: number;
 }
 
 export interface ConsulConfig {
@@ -61,6 +63,11 @@ export interface ConsulConfig {
   /** Enterprise namespace (CONSUL_NAMESPACE). */
   readonly namespace?: string;
   readonly tls: TlsConfig;
+  /**
+   * Per-request timeout of calls that are not blocking queries (those set their own),
+   * so that a hung Consul is a ServerError rather than a hang. @default 30000
+   */
+  readonly timeoutMs?: number;
 }
 
 export interface VaultConfig {

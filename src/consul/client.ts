@@ -10,6 +10,9 @@ import { ServerError } from '../errors.js';
 
 export type ConsulApi = InstanceType<typeof Consul>;
 
+/** Timeout of a non-blocking Consul request unless the configuration sets one. */
+export const DefaultTimeoutMs = 30_000;
+
 /** Build a `consul` client: host, port, scheme, token, namespace, basic auth and TLS agent. */
 export function createConsul(config: ConsulConfig): ConsulApi {
   const base = new URL(`${config.address}/v1`);
@@ -24,7 +27,8 @@ export function createConsul(config: ConsulConfig): ConsulApi {
   const options = {
     baseUrl: base.toString(),
     agent,
-    defaults: config.token === undefined ? {} : { token: config.token },
+    // Without a timeout a Consul that accepts but never answers (frozen, overloaded) hangs the caller forever.
+    defaults: { timeout: config.timeoutMs ?? DefaultTimeoutMs, ...(config.token === undefined ? {} : { token: config.token }) },
     headers: config.namespace === undefined ? {} : { 'X-Consul-Namespace': config.namespace },
   };
   // The package's typings omit baseUrl and headers, which papi (its HTTP layer) accepts.

@@ -18,6 +18,7 @@ export class NomadClient {
       },
       tls: config.tls,
       ...(config.httpAuth === undefined ? {} : { auth: config.httpAuth }),
+      ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
     });
   }
 

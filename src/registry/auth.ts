@@ -8,8 +8,9 @@
  * registry asks for them, so an anonymous registry never touches Vault):
  * 1. `HASHISHIP_REGISTRY_<NAME>=<url>` with `_USERNAME` / `_PASSWORD` whose URL's
  *    `host:port` is the host (read by `src/config`);
- * 2. the same entry's `_VAULT_PATH`: a Vault KV path (`secret/data/…` for KV v2)
- *    holding `username` and `password`;
+ * 2. the same entry's `_VAULT_PATH`: a Vault KV secret (v1 or v2, by its logical
+ *    path as `vault kv get` takes it, e.g. `secret/registry/production`) holding
+ *    `username` and `password`; a missing secret or key is a GateError (exit 6);
  * 3. the `auths` entry for the host in Docker's `config.json`
  *    (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`): `auth`
  *    (base64 `user:password`) or `username` / `password`.
@@ -19,9 +20,9 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Env, HashishipConfig } from '../config/index.js';
-import { ServerError } from '../errors.js';
+import { GateError, ServerError } from '../errors.js';
 import { HttpApi } from '../http.js';
-import { createVault, vaultCall } from '../vault/client.js';
+import { kvRead } from '../vault/kv.js';
 
 /** One parsed `WWW-Authenticate` challenge. */
 export interface Challenge {
@@ -152,24 +153,26 @@ function dockerConfigAuth(host: string, access: RegistryAccess): Credentials | u
 
 async function vaultCredentials(path: string, access: RegistryAccess, variable: string): Promise<Credentials> {
   const vault = access.config?.vault;
-  const source = `vault ${path}`;
   if (vault === undefined) {
-    throw new ServerError('vault', 'registry credentials', '(not configured)', `${variable} names ${path} but no Vault is configured`);
+    throw new GateError(`registry: ${variable} names ${path} but no Vault is configured`, { context: [['Variable', variable]] });
   }
-  const res = await vaultCall(vault, 'read registry credentials', path, () => createVault(vault).read(path));
-  const body = (res as { data?: { data?: unknown } }).data;
-  const data = (typeof body?.data === 'object' && body.data !== null ? body.data : body) as { username?: unknown; password?: unknown } | undefined;
-  if (typeof data?.username !== 'string' || typeof data.password !== 'string') {
-    throw new ServerError('vault', 'read registry credentials', vault.address, `${path} has no string "username" and "password" keys`, {
-      context: [['Variable', variable]],
+  const secret = await kvRead(vault, path);
+  const data = secret?.data;
+  if (typeof data?.['username'] !== 'string' || typeof data['password'] !== 'string') {
+    throw new GateError(`registry: ${secret === undefined ? `no Vault secret at ${path}` : `the Vault secret at ${path} has no string "username" and "password" keys`}`, {
+      context: [
+        ['Variable', variable],
+        ['Suggestion', `vault kv put ${path} username=… password=…`],
+      ],
     });
   }
-  return { username: data.username, password: data.password, source };
+  return { username: data['username'], password: data['password'], source: `vault ${path}` };
 }
 
 /**
  * Credentials for a registry host, or undefined for anonymous access.
- * @throws {ServerError} when a configured Vault path cannot be read.
+ * @throws {GateError} when a configured Vault secret is missing or lacks the keys (exit 6).
+ * @throws {ServerError} when Vault cannot be reached (exit 2).
  */
 export async function resolveCredentials(host: string, access: RegistryAccess): Promise<Credentials | undefined> {
   const named = namedRegistryFor(host, access);

@@ -9,6 +9,7 @@ import { CONFIG_FLAGS, planConfig } from '../../src/consul/config.js';
 import { desiredRegistrations, OwnerMeta, planServices, type LiveService } from '../../src/consul/services.js';
 import { ExitCode, GateError } from '../../src/errors.js';
 import { secretLooking } from '../../src/spec/external.js';
+import { loadSet, resolveEnvironment, resolveExternals } from '../../src/spec/load.js';
 import type { ExternalSpec } from '../../src/spec/types.js';
 
 const spec = (over: Partial<ExternalSpec> = {}): { spec: ExternalSpec } => ({
@@ -120,5 +121,28 @@ describe('consul: configuration keys', () => {
     expect(secretLooking('max_connections', '100')).to.equal(undefined);
     expect(secretLooking('upstream', 'https://api.example.com/v1')).to.equal(undefined);
     expect(secretLooking('token_ttl', '30s')).to.equal(undefined);
+  });
+});
+
+describe('spec: external services in an environment', () => {
+  const set = loadSet([
+    { file: 'services/pg.yaml', kind: 'service', text: 'kind: external\nname: pg\naddress: 10.0.0.5\nport: 5432\ntags: [a]\nconfig:\n  x: "1"\n' },
+    { file: 'services/vault.yaml', kind: 'service', text: 'kind: external\nname: vault\naddress: 10.0.0.6\nport: 8200\n' },
+    { file: 'services/web.yaml', kind: 'service', text: 'name: web\ngroups:\n  - name: web\n    tasks:\n      - name: web\n        driver: raw_exec\n        command: /bin/true\n' },
+    {
+      file: 'environments/qa.yaml',
+      kind: 'environment',
+      text: 'name: qa\nexternal:\n  pg:\n    address: db.qa\n    tags: [b]\n    config:\n      y: "2"\n  vault:\n    enabled: false\n',
+    },
+  ]);
+
+  it('merges the overrides, leaves disabled ones out, and never makes them jobs', () => {
+    expect(set.problems).to.deep.equal([]);
+    const externals = resolveExternals(set, 'qa');
+    expect(externals.map((x) => x.spec)).to.deep.equal([
+      { kind: 'external', name: 'pg', address: 'db.qa', port: 5432, tags: ['a', 'b'], config: { x: '1', y: '2' } },
+    ]);
+    expect(externals[0]!.origin('address')).to.deep.equal({ at: { file: 'environments/qa.yaml', line: 4, col: 14 }, subject: 'external.pg.address' });
+    expect(resolveEnvironment(set, 'qa').map((r) => r.spec.name)).to.deep.equal(['web']);
   });
 });

@@ -71,10 +71,12 @@ describe('runbook acl.md against a real dev cluster with ACLs on', function () {
     const mark = (what: string) => lap.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     await step(1);
-    const secrets = ['consul/agent-token', 'nomad/consul-token', 'fabio/consul-token', 'consul/gossip-key', 'nomad/gossip-key'];
+    const tokens = ['consul/agent-token', 'nomad/consul-token', 'fabio/consul-token', 'vault/consul-token'];
+    const keys = ['consul/gossip-key', 'nomad/gossip-key'];
+    const secrets = [...tokens, ...keys];
     for (const s of secrets) expect(statSync(join(store, s)).mode & 0o777, s).to.equal(0o600);
-    for (const s of secrets.slice(0, 3)) expect(read(join(store, s)), s).to.match(uuid);
-    for (const s of secrets.slice(3)) expect(Buffer.from(read(join(store, s)), 'base64'), s).to.have.length(32);
+    for (const s of tokens) expect(read(join(store, s)), s).to.match(uuid);
+    for (const s of keys) expect(Buffer.from(read(join(store, s)), 'base64'), s).to.have.length(32);
     mark('store');
 
     await step(2);
@@ -99,7 +101,7 @@ describe('runbook acl.md against a real dev cluster with ACLs on', function () {
     mark('consul bootstrap');
 
     await step(4);
-    for (const [secret, policy] of [['consul/agent-token', 'consul-agent'], ['nomad/consul-token', 'nomad-agent'], ['fabio/consul-token', 'fabio']] as const) {
+    for (const [secret, policy] of [['consul/agent-token', 'consul-agent'], ['nomad/consul-token', 'nomad-agent'], ['fabio/consul-token', 'fabio'], ['vault/consul-token', 'vault']] as const) {
       const t = await json<{ Policies: { Name: string }[] }>(`${consul}/v1/acl/token/self`, read(join(store, secret)));
       expect(t.Policies.map((p) => p.Name), secret).to.deep.equal([policy]);
     }

@@ -19,6 +19,7 @@ import { registerReleases } from './releases.js';
 import { registerRegister } from './register.js';
 import { registerKv } from './kv.js';
 import { registerMaintenance } from './maintenance.js';
+import { registerImage } from './image.js';
 
 export function registerCommands(program: Command): void {
   registerDev(program);
@@ -37,4 +38,5 @@ export function registerCommands(program: Command): void {
   registerRegister(program);
   registerKv(program);
   registerMaintenance(program);
+  registerImage(program);
 }

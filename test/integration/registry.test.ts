@@ -5,10 +5,12 @@
  * manifests are deleted afterwards.
  */
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
 import { collecting } from '../../src/log.js';
 import { getBlob, headBlob } from '../../src/registry/blobs.js';
@@ -18,6 +20,7 @@ import { copyImage, parseImageRef, pushImage, resolveDigest, writeRandomLayer, t
 import { stateDirOf } from '../../src/stack/stack.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
+const exec = promisify(execFile);
 const run = randomBytes(3).toString('hex');
 const QA = '127.0.0.1:5001';
 const PROD = '127.0.0.1:5002';
@@ -243,5 +246,76 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
     expect(failure).to.be.instanceOf(ServerError);
     expect((failure as ServerError).message).to.include(`${repo('absent')}:nope`).and.include('not found');
     expect((failure as ServerError).status).to.equal(404);
+  });
+});
+
+async function cli(args: string[], env: Readonly<Record<string, string>>): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await exec(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, ...env }, timeout: 60_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('cli: hashiship image copy / digest (real registries)', function () {
+  this.timeout(120_000);
+  let stack: TestStack;
+  const refs: string[] = [];
+
+  before(async function () {
+    this.timeout(600_000);
+    stack = await useStack();
+  });
+
+  after(async function () {
+    for (const ref of refs) {
+      const r = parseImageRef(ref);
+      const digest = await resolveDigest(r).catch(() => undefined);
+      if (digest !== undefined) await fetch(`http://${r.registry}/v2/${r.repository}/manifests/${digest}`, { method: 'DELETE' }).catch(() => {});
+    }
+  });
+
+  it('copies with --json, prints the digest, refuses a moved tag with exit 6, and --force overwrites it', async function () {
+    const src = `${QA}/${repo('cli')}:3`;
+    const dst = `${PROD}/${repo('cli')}:3`;
+    refs.push(src, dst);
+    const a = await pushImage(src, { platforms: multiArch('cli-a') });
+
+    const copied = await cli(['image', 'copy', src, dst, '--json'], stack.env);
+    expect(copied.code, copied.stderr).to.equal(0);
+    const doc = JSON.parse(copied.stdout) as { kind: string; digest: string; blobs: { copied: number }; tagged: { action: string } };
+    expect(doc).to.include({ kind: 'hashiship.image.copy', digest: a.digest });
+    expect(doc.blobs.copied).to.equal(12);
+    expect(doc.tagged.action).to.equal('created');
+
+    const digest = await cli(['image', 'digest', dst], stack.env);
+    expect(digest.code).to.equal(0);
+    expect(digest.stdout.trim()).to.equal(a.digest);
+
+    // Another image under the source tag: the destination tag would move.
+    const b = await pushImage(src, { platforms: multiArch('cli-b') });
+    const refused = await cli(['image', 'copy', src, dst], stack.env);
+    expect(refused.code).to.equal(6);
+    expect(refused.stderr).to.include('already points at another image').and.include(a.digest).and.include(b.digest);
+    expect((await cli(['image', 'digest', dst], stack.env)).stdout.trim()).to.equal(a.digest);
+
+    const forced = await cli(['image', 'copy', src, dst, '--force'], stack.env);
+    expect(forced.code, forced.stderr).to.equal(0);
+    expect(forced.stdout).to.include(`tag 3 overwritten`);
+    expect((await cli(['image', 'digest', dst], stack.env)).stdout.trim()).to.equal(b.digest);
+  });
+
+  it('bad input exits 1 naming the argument, before contacting anything', async function () {
+    const bad = await cli(['image', 'copy', `${QA}/Bad_Repo:1`, `${PROD}/x:1`], stack.env);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.include('source "127.0.0.1:5001/Bad_Repo:1"').and.include('repository component');
+    const badDigest = await cli(['image', 'digest', `${QA}/x@sha256:abc`], stack.env);
+    expect(badDigest.code).to.equal(1);
+    expect(badDigest.stderr).to.include('expected sha256: followed by 64 lowercase hex digits');
+    const missing = await cli(['image', 'digest', `${QA}/${repo('nothing')}:1`], stack.env);
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.include('not found');
   });
 });

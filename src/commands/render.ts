@@ -69,6 +69,9 @@ export function registerRender(program: Command): void {
       if (unknown.length > 0) {
         throw new InputError(
           unknown.map((n) => {
+            if (set.externals.some((x) => x.spec.name === n)) {
+              return { subject: n, message: `\`${n}\` is an external service (kind: external): it has no Nomad job; \`hashiship register --env ${o.env}\` registers it in Consul` };
+            }
             const hint = suggest(n, known);
             return { subject: n, message: `no service named \`${n}\`${hint === undefined ? '' : `; did you mean \`${hint}\`?`}` };
           }),

@@ -215,6 +215,11 @@ describe('hashiship render', function () {
   it('refuses unknown services and formats with exit 1, writing nothing', async () => {
     const r = await cli('render', '--env', 'qa', 'wbe');
     expect(r).to.deep.include({ code: 1, stdout: '', stderr: 'Error: wbe: no service named `wbe`; did you mean `web`?\n' });
+    const x = await cli('render', '--env', 'qa', 'postgres');
+    expect(x).to.deep.include({ code: 1, stdout: '' });
+    expect(x.stderr).to.equal(
+      'Error: postgres: `postgres` is an external service (kind: external): it has no Nomad job; `hashiship register --env qa` registers it in Consul\n',
+    );
     const f = await cli('render', '--env', 'qa', '--format', 'yaml');
     expect(f).to.deep.include({ code: 1, stdout: '', stderr: 'Error: --format: `yaml` is not hcl or json\n' });
   });

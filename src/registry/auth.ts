@@ -78,11 +78,14 @@ export function parseChallenges(header: string): Challenge[] {
     } else if (header[i] === '=') {
       break;
     } else {
-      // token68 after a scheme (`Basic abc==`) is not a parameter: skip it.
+      // A token68 after a scheme (`Negotiate abc==`) is not a parameter: skip it.
       out.push({ scheme: word.toLowerCase(), params: {} });
       const save = i;
       const t68 = token();
-      if (t68 !== '' && header[i] !== '=') skip('=');
+      let j = i;
+      while (j < n && header[j] === '=') j++;
+      while (j < n && (header[j] === ' ' || header[j] === '\t')) j++;
+      if (t68 !== '' && (j >= n || header[j] === ',')) i = j;
       else i = save;
     }
   }

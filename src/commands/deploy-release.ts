@@ -10,6 +10,7 @@ import { describeError, formatResults, redactorFromEnv, resultDocument } from '.
 import { fabioApi } from '../fabio/routes.js';
 import { DefaultFabioProxy, deployRelease } from '../promote/evidence.js';
 import { parseImageFlags } from '../promote/image.js';
+import { secretsGate } from '../vault/preflight.js';
 import { printingLogger, setExit } from './common.js';
 
 /** The deploy flags the release path reads. */
@@ -22,6 +23,7 @@ export interface ReleaseFlags {
   readonly environments?: string;
   readonly json?: boolean;
   readonly events?: string;
+  readonly skipSecretsCheck?: boolean;
 }
 
 /** True when deploy should take the release path (`--image` or `--build`/HASHISHIP_BUILD). */
@@ -35,6 +37,7 @@ export async function deployReleaseAction(names: readonly string[], o: ReleaseFl
   try {
     const overrides = parseImageFlags(o.image ?? []);
     const config = resolveConfig({ env: process.env });
+    const log = printingLogger({ ndjson: o.events === 'ndjson' });
     const r = await deployRelease(config, {
       environment: o.env,
       names,
@@ -45,7 +48,9 @@ export async function deployReleaseAction(names: readonly string[], o: ReleaseFl
       fabio: fabioApi(process.env['HASHISHIP_FABIO_ADDR'] ?? 'http://127.0.0.1:9998'),
       proxy: process.env['HASHISHIP_FABIO_PROXY'] ?? DefaultFabioProxy,
       access: { config, env: process.env },
-      log: printingLogger({ ndjson: o.events === 'ndjson' }),
+      log,
+      // The same secrets pre-flight as a plain deploy, before anything is registered.
+      ...(o.skipSecretsCheck === true ? {} : { deploy: { secrets: secretsGate(config, { log }) } }),
     });
     if (o.json === true) {
       const doc = { ...resultDocument('deploy', r.deploy), exitCode: r.exitCode, records: r.records, evidenceFailures: r.failures.map((f) => ({ service: f.service, error: f.error.message })) };

@@ -46,6 +46,20 @@ export interface SpecPaths {
  * @throws {InputError} for any problem in the specs, an unknown environment or an unknown service name.
  */
 export async function inputsFromSpecs(environment: string, names: readonly string[], paths: SpecPaths = {}): Promise<InputSet> {
+  const chosen = await servicesFromSpecs(environment, names, paths);
+  return {
+    environment,
+    inputs: renderAll(chosen).map((r) => ({ job: r.job, source: r.file })),
+    complete: names.length === 0,
+    services: chosen,
+  };
+}
+
+/**
+ * The services of an environment merged with it, not rendered (all, or the named ones).
+ * @throws {InputError} for any problem in the specs, an unknown environment or an unknown service name.
+ */
+export async function servicesFromSpecs(environment: string, names: readonly string[], paths: SpecPaths = {}): Promise<ResolvedService[]> {
   const set = loadSet(await readSpecFiles([paths.services ?? DefaultPaths.services, paths.environments ?? DefaultPaths.environments]));
   const resolved = resolveEnvironment(set, environment);
   const known = resolved.map((r) => r.spec.name);
@@ -58,13 +72,7 @@ export async function inputsFromSpecs(environment: string, names: readonly strin
       }),
     );
   }
-  const chosen = names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name));
-  return {
-    environment,
-    inputs: renderAll(chosen).map((r) => ({ job: r.job, source: r.file })),
-    complete: names.length === 0,
-    services: chosen,
-  };
+  return names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

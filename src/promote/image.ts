@@ -6,16 +6,13 @@
  */
 import type { HashishipConfig } from '../config/index.js';
 import { createDeployContext, type DeployContext } from '../deploy/runtime.js';
-import type { InputSet } from '../deploy/inputs.js';
+import { servicesFromSpecs, type InputSet } from '../deploy/inputs.js';
 import { InputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { renderAll } from '../nomad/render.js';
 import { getManifest, RegistryClients, type RegistryAccess } from '../registry/index.js';
 import { isDigest } from '../registry/ref.js';
-import { DefaultPaths, readSpecFiles } from '../spec/files.js';
-import { loadSet, resolveEnvironment } from '../spec/load.js';
 import type { ResolvedService } from '../spec/overlay.js';
-import { suggest } from '../spec/suggest.js';
 import type { ReleaseImage } from './records.js';
 
 /** An image resolved in a registry. */
@@ -91,20 +88,8 @@ export interface SpecDirs {
 }
 
 /** The services of an environment, resolved (all, or the named ones). */
-export async function resolvedServices(environment: string, names: readonly string[], dirs: SpecDirs = {}): Promise<ResolvedService[]> {
-  const set = loadSet(await readSpecFiles([dirs.services ?? DefaultPaths.services, dirs.environments ?? DefaultPaths.environments]));
-  const resolved = resolveEnvironment(set, environment);
-  const known = resolved.map((r) => r.spec.name);
-  const unknown = names.filter((n) => !known.includes(n));
-  if (unknown.length > 0) {
-    throw new InputError(
-      unknown.map((n) => {
-        const hint = suggest(n, known);
-        return { subject: n, message: `no service named \`${n}\` in ${environment}${hint === undefined ? '' : `; did you mean \`${hint}\`?`}` };
-      }),
-    );
-  }
-  return names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name));
+export function resolvedServices(environment: string, names: readonly string[], dirs: SpecDirs = {}): Promise<ResolvedService[]> {
+  return servicesFromSpecs(environment, names, dirs);
 }
 
 /** The image tasks of a service (repository and the reference the spec gives). */
@@ -176,7 +161,7 @@ export async function pinnedInputs(
   }
   const rendered = renderAll(services, { digests, layers });
   return {
-    set: { environment, inputs: rendered.map((x) => ({ job: x.job, source: x.file })), complete: false },
+    set: { environment, inputs: rendered.map((x) => ({ job: x.job, source: x.file })), complete: false, services },
     images,
     services,
   };

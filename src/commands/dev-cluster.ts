@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveConfig } from '../config/index.js';
 import { devVault, devVaultDir, devVaultDown, devVaultStop, devVaultUp } from '../cluster/vault.js';
-import { clusterDown, clusterEnv, clusterStatus, clusterUp, startNode, stopNode, type ClusterOptions } from '../stack/cluster.js';
+import { clusterDown, clusterEnv, clusterStatus, clusterUp, startNode, stopNode, wipeNode, type ClusterOptions } from '../stack/cluster.js';
 import { cachedPath } from '../stack/install.js';
 import { vault as vaultTool } from '../stack/versions.js';
 import { printingLogger, setExit } from './common.js';
@@ -94,6 +94,14 @@ export function registerDevCluster(dev: Command): void {
     .action(async (node: string, _o, cmd: Command) => {
       await startNode(clusterOptions(cmd), node);
       process.stdout.write(`started ${node}\n`);
+    });
+
+  cluster
+    .command('wipe <node>')
+    .description("delete a stopped node's Consul and Nomad data, as a machine whose disk is lost (start makes it a new node)")
+    .action((node: string, _o, cmd: Command) => {
+      wipeNode(clusterOptions(cmd), node);
+      process.stdout.write(`wiped ${node}\n`);
     });
 
   const vault = cluster

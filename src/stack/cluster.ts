@@ -517,6 +517,22 @@ export async function stopNode(opts: Pick<ClusterOptions, 'cacheDir' | 'stateDir
 }
 
 /**
+ * Delete a stopped node's Consul and Nomad data, as a machine whose disk is lost:
+ * started again, it is a new node with the same name and address.
+ * @throws {StackError} when there is no such node or it is running.
+ */
+export function wipeNode(opts: Pick<ClusterOptions, 'cacheDir' | 'stateDir'>, name: string): void {
+  const dir = clusterDirOf(opts);
+  const s = requireState(dir);
+  findNode(s, name);
+  const running = Object.values(s.pids[name] ?? {}).filter((pid) => alive(pid));
+  if (running.length > 0) {
+    throw new StackError(`cluster: ${name} is running; stop it before wiping its data`, { context: [['Suggestion', `hashiship dev cluster stop ${name}`]] });
+  }
+  for (const d of ['consul-data', 'nomad-data']) rmSync(join(dir, name, d), { recursive: true, force: true });
+}
+
+/**
  * Start a stopped node's agents again with its existing data, and wait until it
  * sees a leader (servers) or is a ready Nomad node (clients).
  * @throws {StackError} naming the node, with its log tail.

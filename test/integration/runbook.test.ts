@@ -177,6 +177,34 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
     expect(c.Servers.filter((s) => s.Voter).map((s) => s.Node).sort()).to.deep.equal(['server-1.global', 'server-2.global', 'server-3.global']);
   });
 
+  it('lost-server.md §3: server-3 lost with its disk is removed, replaced by a new node (new IDs) and is a voter again', async function () {
+    this.timeout(180_000);
+    const ids = async () => {
+      const c = (await getJson(`${consulAddr}/v1/operator/raft/configuration`)) as { Servers: { Node: string; ID: string; Voter: boolean }[] };
+      const n = (await getJson(`${nomadAddr}/v1/operator/raft/configuration`)) as { Servers: { Node: string; ID: string; Voter: boolean }[] };
+      return { consul: c.Servers, nomad: n.Servers };
+    };
+    await runJob('survivor', 1);
+    expect((await fetch(`${consulAddr}/v1/kv/hashiship/survivor`, { method: 'PUT', body: 'kept' })).status).to.equal(200);
+    const before = await ids();
+    const oldConsul = before.consul.find((x) => x.Node === 'server-3')!.ID;
+    const oldNomad = before.nomad.find((x) => x.Node === 'server-3.global')!.ID;
+    await step('lost-server.md', 3, { SERVER: 'server-3' });
+    const after = await ids();
+    expect(after.consul.filter((x) => x.Voter).map((x) => x.Node).sort()).to.deep.equal(['server-1', 'server-2', 'server-3']);
+    expect(after.nomad.filter((x) => x.Voter).map((x) => x.Node).sort()).to.deep.equal(['server-1.global', 'server-2.global', 'server-3.global']);
+    expect(after.consul.find((x) => x.Node === 'server-3')!.ID, 'a new Consul server, not the old one back').to.not.equal(oldConsul);
+    expect(after.nomad.find((x) => x.Node === 'server-3.global')!.ID, 'a new Nomad server').to.not.equal(oldNomad);
+    // The replacement has the state in its own store (stale reads are answered locally).
+    const job = await eventually('the job in the new Nomad server', 30_000, async () => (await getJson('http://127.0.0.13:4646/v1/job/survivor?stale=true')) as { ID: string } | undefined);
+    expect(job.ID).to.equal('survivor');
+    const kv = await eventually('the key in the new Consul server', 30_000, async () => {
+      const r = await fetch('http://127.0.0.13:8500/v1/kv/hashiship/survivor?raw&stale');
+      return r.ok ? r.text() : undefined;
+    });
+    expect(kv).to.equal('kept');
+  });
+
   interface SealStatus {
     readonly initialized: boolean;
     readonly sealed: boolean;

@@ -78,7 +78,7 @@ export function describeEvent(e: Event): string | undefined {
     case 'registry.manifest':
       return `manifest ${e.repository}: ${e.action} ${e.reference === e.digest ? e.digest : `${e.reference} → ${e.digest}`}`;
     case 'registry.copy':
-      return `copy     ${e.source} → ${e.destination}: ${e.digest} (${e.bytes} bytes in ${e.seconds.toFixed(1)} s)`;
+      return `copy     ${e.source} → ${e.destination} (${e.bytes} bytes in ${e.seconds.toFixed(1)} s)`;
   }
 }
 

@@ -5,12 +5,10 @@
  * manifests are deleted afterwards.
  */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
 import { collecting } from '../../src/log.js';
 import { getBlob, headBlob } from '../../src/registry/blobs.js';
@@ -19,8 +17,8 @@ import { getManifest, headManifest, MediaType } from '../../src/registry/manifes
 import { copyImage, parseImageRef, pushImage, resolveDigest, writeRandomLayer, type PlatformImage } from '../../src/registry/index.js';
 import { stateDirOf } from '../../src/stack/stack.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
+import { cli } from '../helpers/vault.js';
 
-const exec = promisify(execFile);
 const run = randomBytes(3).toString('hex');
 const QA = '127.0.0.1:5001';
 const PROD = '127.0.0.1:5002';
@@ -248,16 +246,6 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
     expect((failure as ServerError).status).to.equal(404);
   });
 });
-
-async function cli(args: string[], env: Readonly<Record<string, string>>): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await exec(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, ...env }, timeout: 60_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('cli: hashiship image copy / digest (real registries)', function () {
   this.timeout(120_000);

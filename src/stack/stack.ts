@@ -90,6 +90,19 @@ async function isHealthy(def: ComponentDef): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long `up` waits for a running component of its own to answer before restarting it. */
+const RecoverMs = 20_000;
+
+/** Whether a component answers healthy within `ms`. */
+async function recovers(def: ComponentDef, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await isHealthy(def)) return true;
+    await sleep(250);
+  }
+  return false;
+}
+
 async function waitHealthy(def: ComponentDef, pid: number | undefined, logFile: string, timeoutMs: number, log: Logger): Promise<number> {
   const started = Date.now();
   let lastBeat = started;
@@ -240,7 +253,10 @@ export async function up(opts: StackOptions): Promise<UpResult> {
     await Promise.all(def.after.map((a) => done.get(a)));
     const bin = bins.get(def.name)!;
     const prev = state.components[def.name];
-    if (await isHealthy(def)) {
+    const ours = prev?.pid !== undefined && alive(prev.pid);
+    // One of ours alive but not answering may be busy or briefly paused: dev Consul, Nomad
+    // and Vault keep their state in memory, so it gets time to recover before a restart.
+    if ((await isHealthy(def)) || (ours && (await recovers(def, RecoverMs)))) {
       reused.push(def.name);
       log({ kind: 'stack.reuse', component: def.name, address: def.address });
       // Keep our pid if the healthy one is ours; otherwise it belongs to someone else.
@@ -250,9 +266,9 @@ export async function up(opts: StackOptions): Promise<UpResult> {
       };
       return;
     }
-    if (prev?.pid !== undefined && alive(prev.pid)) {
-      // Ours but unhealthy: stop it and start afresh.
-      await stopPid(prev.pid);
+    if (ours) {
+      // Ours and still unhealthy: stop it and start afresh.
+      await stopPid(prev!.pid!);
     }
     // A dev Nomad starts with empty state; allocation folders of a killed one would
     // otherwise be restored by its client.

@@ -10,7 +10,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { ServerError } from '../errors.js';
 import { repositoryScope } from './auth.js';
-import type { RegistryClient } from './client.js';
+import { HttpApi, bodySnippet } from '../http.js';
+import { drain, everyStatus, readSome, type RegistryClient } from './client.js';
 
 /**
  * HEAD a blob.
@@ -27,18 +28,39 @@ export async function headBlob(client: RegistryClient, repository: string, diges
   return Number(res.headers['content-length'] ?? 0);
 }
 
+/** Statuses with which a registry sends a blob GET to its storage (S3, a CDN). */
+const redirects: readonly number[] = [301, 302, 303, 307, 308];
+
 /**
- * GET a blob as a stream (follow it with a {@link DigestVerifier}).
- * @throws {ServerError} when absent (404 BLOB_UNKNOWN) or unreachable.
+ * GET a blob as a stream (follow it with a {@link DigestVerifier}). A redirect to
+ * the registry's storage is followed without the registry's Authorization header
+ * (the storage URL carries its own signature).
+ * @throws {ServerError} when absent (404 BLOB_UNKNOWN), unreachable, or the storage fails.
  */
 export async function getBlob(client: RegistryClient, repository: string, digest: string): Promise<{ readonly stream: Readable; readonly size: number | undefined }> {
   const res = await client.request<Readable>('blobs.get', {
     path: `/v2/${repository}/blobs/${digest}`,
     scopes: [repositoryScope(repository)],
     responseType: 'stream',
+    accept: redirects,
   });
-  const len = res.headers['content-length'];
-  return { stream: res.data, size: len === undefined ? undefined : Number(len) };
+  if (!redirects.includes(res.status)) return { stream: res.data, size: contentLength(res.headers) };
+  await drain(res.data);
+  const target = res.headers['location'];
+  if (target === undefined || target === '') throw client.error('blobs.get', res, `${res.status} without a Location header`);
+  const url = new URL(target, client.baseURL);
+  const storage = new HttpApi({ server: `${client.server} storage`, baseURL: url.origin, timeoutMs: 60_000 });
+  const answer = await storage.request<Readable>('blobs.get', { path: `${url.pathname}${url.search}`, responseType: 'stream', accept: everyStatus });
+  if (answer.status !== 200) {
+    const body = await readSome(answer.data);
+    throw new ServerError(storage.server, 'blobs.get', url.origin, `${answer.status} for ${digest}${body === undefined ? '' : `: ${bodySnippet(body)}`}`, { status: answer.status });
+  }
+  return { stream: answer.data, size: contentLength(answer.headers) };
+}
+
+function contentLength(headers: Readonly<Record<string, string | undefined>>): number | undefined {
+  const len = headers['content-length'];
+  return len === undefined ? undefined : Number(len);
 }
 
 /** An upload session: where to send the next request. */

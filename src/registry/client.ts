@@ -15,7 +15,7 @@ import { RegistryAuth, namedRegistryFor, type RegistryAccess } from './auth.js';
 import { dockerHub } from './ref.js';
 
 /** Every status: the registry client decides itself what is an error. */
-const everyStatus: readonly number[] = Array.from({ length: 500 }, (_, i) => i + 100);
+export const everyStatus: readonly number[] = Array.from({ length: 500 }, (_, i) => i + 100);
 
 export interface RegistryRequest extends Omit<HttpRequest, 'accept'> {
   /** Token scopes the request needs, e.g. `repository:team/app:pull`. */
@@ -150,7 +150,7 @@ function isStream(x: unknown): x is Readable {
 }
 
 /** Read at most a few KB of a streamed error body, then let the connection go. */
-async function readSome(data: unknown, max = 4096): Promise<unknown> {
+export async function readSome(data: unknown, max = 4096): Promise<unknown> {
   if (!isStream(data)) return data;
   const chunks: Buffer[] = [];
   let n = 0;

@@ -262,14 +262,20 @@ async function transferBlob(s: RegistryClient, srcRepo: string, d: RegistryClien
   if (socketPipe && canPipe(s.baseURL, d.baseURL)) {
     const dest = new URL(session.location, d.baseURL);
     dest.searchParams.set('digest', b.digest);
-    const piped = await pipeBlob({
-      source: { url: new URL(`/v2/${srcRepo}/blobs/${b.digest}`, s.baseURL), headers: await s.authorization([repositoryScope(srcRepo)]), server: s.server },
-      dest: { url: dest, headers: await d.authorization([repositoryScope(dstRepo, true)]), server: d.server },
-      digest: b.digest,
-      size: b.size,
-      origin: `${s.host}/${srcRepo}`,
-    });
-    if (piped === 'done') return;
+    let source = { url: new URL(`/v2/${srcRepo}/blobs/${b.digest}`, s.baseURL), headers: await s.authorization([repositoryScope(srcRepo)]), server: s.server };
+    for (let hops = 0; hops < 4; hops++) {
+      const piped = await pipeBlob({
+        source,
+        dest: { url: dest, headers: await d.authorization([repositoryScope(dstRepo, true)]), server: d.server },
+        digest: b.digest,
+        size: b.size,
+        origin: `${s.host}/${srcRepo}`,
+      });
+      if (piped === 'done') return;
+      if (piped === 'fallback' || piped.redirect.protocol !== 'http:') break;
+      // The registry's storage: its URL carries its own authorization, never the registry's.
+      source = { url: piped.redirect, headers: {}, server: `${s.server} storage` };
+    }
   }
   const { stream } = await getBlob(s, srcRepo, b.digest);
   const verifier = new DigestVerifier(b.digest, b.size, `${s.host}/${srcRepo}`);

@@ -74,14 +74,18 @@ export function canPipe(sourceBase: string, destBase: string): boolean {
   return sourceBase.startsWith('http:') && destBase.startsWith('http:');
 }
 
+/** `done`; `fallback` (use the axios path); or the storage URL a registry redirected the GET to. */
+export type PipeResult = 'done' | 'fallback' | { readonly redirect: URL };
+
 /**
  * Copy one blob: GET from the source, verify, PUT to the destination.
- * @returns `fallback` when the source answer is not a simple 200 (nothing was sent
- *   to the destination), else `done` with the bytes sent.
+ * @returns `redirect` when the source sends the GET to its storage, `fallback` when
+ *   its answer is not a simple 200 (in both cases nothing was sent to the
+ *   destination), else `done`.
  * @throws {ServerError} naming the digest when the content is corrupt (the upload
  *   is cut short), or when either registry fails.
  */
-export function pipeBlob(req: PipeRequest): Promise<'fallback' | 'done'> {
+export function pipeBlob(req: PipeRequest): Promise<PipeResult> {
   return new Promise((resolve, reject) => {
     const timeout = req.timeoutMs ?? 60_000;
     const hash = createHash('sha256');
@@ -90,14 +94,15 @@ export function pipeBlob(req: PipeRequest): Promise<'fallback' | 'done'> {
     let phase: 'head' | 'body' | 'sent' = 'head';
     let received = 0;
     let dst: net.Socket | undefined;
-    const finish = (err: Error | undefined, value?: 'fallback' | 'done') => {
+    const finish = (err: Error | undefined, value?: PipeResult) => {
       if (settled) return;
       settled = true;
       src.destroy();
-      if (err !== undefined || value === 'fallback') dst?.destroy();
+      if (err !== undefined || value !== 'done') dst?.destroy();
       if (err !== undefined) reject(err);
       else resolve(value!);
     };
+    const settleRedirect = (url: URL) => finish(undefined, { redirect: url });
     const transport = (server: string, address: URL, what: string) => (e: Error & { code?: string }) =>
       finish(new ServerError(server, what, address.origin, e.code === 'ECONNREFUSED' ? 'cannot connect (connection refused)' : `connection failed (${e.code ?? e.message})`));
 
@@ -192,6 +197,11 @@ export function pipeBlob(req: PipeRequest): Promise<'fallback' | 'done'> {
               return true;
             }
             const parsed = parseHead(all.subarray(0, sep).toString('latin1'));
+            const location = parsed?.headers['location'];
+            if (parsed !== undefined && [301, 302, 303, 307, 308].includes(parsed.status) && location !== undefined) {
+              settleRedirect(new URL(location, req.source.url));
+              return false;
+            }
             const len = parsed?.headers['content-length'];
             if (parsed === undefined || parsed.status !== 200 || parsed.headers['transfer-encoding'] !== undefined || len === undefined || Number(len) !== req.size) {
               finish(undefined, 'fallback');

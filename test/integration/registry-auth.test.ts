@@ -13,10 +13,9 @@
  * Nothing here may print a password or a token.
  */
 import { expect } from 'chai';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from '../../src/config/index.js';
@@ -25,53 +24,12 @@ import { collecting } from '../../src/log.js';
 import { RegistryClients, copyImage, pushImage, resolveDigest } from '../../src/registry/index.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { registry as registryTool } from '../../src/stack/versions.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
 const run = randomBytes(3).toString('hex');
 const USER = `ci-${run}`;
 const PASSWORD = `pw-${randomBytes(9).toString('hex')}`;
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-interface TestRegistry {
-  readonly host: string;
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-/** A docker-registry on a free port with the given `auth:` block. */
-async function startRegistry(bin: string, dir: string, name: string, auth: string): Promise<TestRegistry> {
-  const port = await freePort();
-  const cfg = join(dir, `${name}.yml`);
-  await writeFile(
-    cfg,
-    ['version: 0.1', 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, `${name}-data`)}`, 'http:', `  addr: 127.0.0.1:${port}`, `  secret: ${run}`, 'auth:', auth, ''].join('\n'),
-  );
-  const child: ChildProcess = spawn(bin, ['serve', cfg], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`${url}/v2/`).then((r) => r.status === 401, () => false);
-    if (ok) break;
-    if (i > 100 || child.exitCode !== null) throw new Error(`${name} registry did not start`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    host: `127.0.0.1:${port}`,
-    url,
-    stop: () =>
-      new Promise<void>((r) => {
-        if (child.exitCode !== null) return r();
-        child.once('exit', () => r());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 const image = (salt: string) => [{ os: 'linux', architecture: 'amd64', layers: [{ files: { 'hello.txt': `auth ${run} ${salt}` } }] }];
 
@@ -100,9 +58,9 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     const hash = spawnSync('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))', PASSWORD], { encoding: 'utf8' });
     expect(hash.stdout).to.match(/^\$2[aby]\$/);
     await writeFile(join(dir, 'htpasswd'), `${USER}:${hash.stdout.trim()}\n`);
-    basic = await startRegistry(bin, dir, 'basic', ['  htpasswd:', '    realm: hashiship-test', `    path: ${join(dir, 'htpasswd')}`].join('\n'));
+    basic = await startRegistry(bin, dir, 'basic', run, ['auth:', '  htpasswd:', '    realm: hashiship-test', `    path: ${join(dir, 'htpasswd')}`].join('\n'));
     const realm = `${stack.config.consul.address}/v1/kv/${tokenKey}?raw`;
-    bearer = await startRegistry(bin, dir, 'bearer', ['  silly:', `    realm: ${realm}`, '    service: hashiship-test'].join('\n'));
+    bearer = await startRegistry(bin, dir, 'bearer', run, ['auth:', '  silly:', `    realm: ${realm}`, '    service: hashiship-test'].join('\n'));
   });
 
   after(async function () {

@@ -5,6 +5,7 @@
  * manifests are deleted afterwards.
  */
 import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,10 @@ import { getBlob, headBlob } from '../../src/registry/blobs.js';
 import { RegistryClients } from '../../src/registry/client.js';
 import { getManifest, headManifest, MediaType } from '../../src/registry/manifests.js';
 import { copyImage, parseImageRef, pushImage, resolveDigest, writeRandomLayer, type PlatformImage } from '../../src/registry/index.js';
+import { ensureTool } from '../../src/stack/install.js';
 import { stateDirOf } from '../../src/stack/stack.js';
+import { registry as registryTool } from '../../src/stack/versions.js';
+import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 import { cli } from '../helpers/vault.js';
 
@@ -306,4 +310,51 @@ describe('cli: hashiship image copy / digest (real registries)', function () {
     expect(missing.code).to.equal(2);
     expect(missing.stderr).to.include('not found');
   });
+});
+
+describe('registry: a blob GET redirected to storage (redirect middleware, storage served by python3 http.server)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let source: TestRegistry;
+  let files: ChildProcess | undefined;
+  const requests: string[] = [];
+
+  before(async function () {
+    this.timeout(600_000);
+    const stack = await useStack();
+    const bin = await ensureTool(registryTool, { cacheDir: stack.options.cacheDir });
+    dir = await mkdtemp(join(tmpdir(), 'hs-reg-redirect-'));
+    const port = await freePort();
+    // The registry answers blob GETs with 307 to <baseurl>/docker/registry/v2/blobs/…/data,
+    // which a plain file server on its storage directory serves, as S3 would.
+    source = await startRegistry(bin, dir, 'redirect', run, ['middleware:', '  storage:', '    - name: redirect', '      options:', `        baseurl: http://127.0.0.1:${port}/`].join('\n'));
+    files = spawn('python3', ['-u', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', source.storage, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    files.stderr!.on('data', (d: Buffer) => requests.push(...d.toString().split('\n').filter((l) => l.includes('GET '))));
+    for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  });
+
+  after(async function () {
+    files?.kill('SIGTERM');
+    await source?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const socketPipe of [true, false]) {
+    it(`follows the redirect to storage (${socketPipe ? 'socket pipe' : 'axios stream'}) and verifies the blob`, async function () {
+      const pushed = await pushImage(`${source.host}/${repo('redirected')}:${socketPipe}`, { platforms: [{ os: 'linux', architecture: 'amd64', layers: [{ files: { 'r.txt': `redirected ${run} ${socketPipe}` } }] }] });
+      const layer = pushed.platforms[0]!.layers[0]!;
+      const answer = await fetch(`${source.url}/v2/${repo('redirected')}/blobs/${layer}`, { redirect: 'manual' });
+      expect(answer.status).to.equal(307);
+      const before = requests.length;
+      const dst = `${PROD}/${repo('redirected')}:${socketPipe}`;
+      const r = await copyImage(`${source.host}/${repo('redirected')}:${socketPipe}`, dst, { socketPipe });
+      expect(r.digest).to.equal(pushed.digest);
+      expect(r.blobs.copied).to.equal(2);
+      // Both blobs (layer and config) were fetched from the storage server.
+      expect(requests.slice(before).filter((l) => l.includes('/docker/registry/v2/blobs/sha256/'))).to.have.length(2);
+      const m = await getManifest(new RegistryClients().get(PROD), repo('redirected'), pushed.digest);
+      expect(m?.digest).to.equal(pushed.digest);
+      await fetch(`http://${PROD}/v2/${repo('redirected')}/manifests/${pushed.digest}`, { method: 'DELETE' });
+    });
+  }
 });

@@ -325,6 +325,7 @@ class Runner {
       this.step('cleanup', 'done', 'weight rule removed');
     }
     await this.save({ status: 'running' });
+    await this.checkResumedDeployment();
     for (const s of this.plan.steps) {
       if (this.progress.done.includes(s.name)) {
         this.step(s.name, 'skip', 'done by an earlier run');
@@ -351,6 +352,30 @@ class Runner {
       digest: this.plan.digest,
       ...(rec === undefined ? {} : { record: rec }),
     };
+  }
+
+  /**
+   * A resumed run trusts its recorded deployment only while Nomad still runs it
+   * (or finished it successfully); a deployment that failed or was cancelled
+   * since (a revert, a newer registration) means deploying the canary again.
+   */
+  async checkResumedDeployment(): Promise<void> {
+    const id = this.progress.deploymentId;
+    if (!this.progress.done.includes('canary') || id === undefined) return;
+    const ctx = await this.context();
+    const d = await ctx.nomad.deployments.get(id).then(
+      (r) => r.data,
+      () => undefined,
+    );
+    if (d !== undefined && (ActiveDeploymentStatuses.has(d.Status) || d.Status === 'successful')) return;
+    this.step('resume', 'start', `deployment ${id.slice(0, 8)} is ${d?.Status ?? 'gone'}: deploying the canaries again`);
+    await kvUpdate(this.config.consul, weightKey(this.routing.service), () => null, { consul: this.consul, log: this.log });
+    const keep = this.progress.done.filter((x) => x === 'copy');
+    const { deploymentId: _d, weightIndex: _w, ...rest } = this.progress;
+    this.progress = { ...rest, done: keep };
+    this.touched = false;
+    await this.save({ done: keep });
+    this.step('resume', 'done');
   }
 
   async apply(step: string): Promise<void> {

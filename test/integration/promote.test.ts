@@ -211,4 +211,27 @@ describe('promote: QA → production by digest on the real stack', function () {
     const releases = await main(['releases', '--env', 'production', SVC]);
     expect(releases).to.equal(0);
   });
+
+  it('Fabio\'s API unreachable after the 10 % rule was written: the rule is removed first, Nomad reverts (exit 3); the next run completes', async function () {
+    this.timeout(300_000);
+    const d6 = await buildImage('6', 'v6');
+    expect((await deployQa('6')).exitCode).to.equal(0);
+    const log = collecting();
+    // Nothing listens on port 1: every read of /api/routes fails (a real refused connection).
+    const r = await promote(stack.config, opts(log, { build: '6', fabio: fabioApi('http://127.0.0.1:1') }));
+    const s = r.results[0]!;
+    expect(r.exitCode, s.error?.describe()).to.equal(ExitCode.reverted);
+    expect(s.message).to.contain('failed at weight:10');
+    const kvWrites = log.events.filter((e) => e.kind === 'consul.kv' && e.key === weightKey(SVC)).map((e) => (e as { action: string }).action);
+    expect(kvWrites).to.deep.equal(['write', 'delete']);
+    expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
+    expect(JSON.parse((await kvGet(stack.config.consul, `hashiship/promotions/production/${SVC}`))!.value).status).to.equal('failed');
+    for (let i = 0; i < 3; i++) expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v5');
+    expect((await readRelease(stack.config.consul, 'production', SVC))?.record.build).to.equal('5');
+
+    const again = await promote(stack.config, opts(() => {}, { build: '6' }));
+    expect(again.results[0]!.outcome, again.results[0]!.error?.describe()).to.equal('promoted');
+    expect((await readRelease(stack.config.consul, 'production', SVC))?.record.digest).to.equal(d6);
+    expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v6');
+  });
 });

@@ -34,6 +34,8 @@ export interface CopyOptions extends RegistryCallOptions {
    * @default true
    */
   readonly socketPipe?: boolean;
+  /** Interval of `heartbeat` events while blobs are copied. @default 30000 */
+  readonly heartbeatMs?: number;
 }
 
 export interface CopyResult {
@@ -196,32 +198,43 @@ export async function copyImage(from: ImageRef | string, to: ImageRef | string, 
   let bytes = 0;
   // Largest first: the transfers in flight finish closer together.
   const bySize = [...blobs].sort((x, y) => y.size - x.size);
-  await mapLimit(bySize, opts.concurrency ?? 4, async (b) => {
-    const have = await headBlob(d, dst.repository, b.digest);
-    if (have !== undefined && have === b.size) {
-      counts.skipped++;
-      log({ kind: 'registry.blob', repository: dstName, digest: b.digest, size: b.size, action: 'skipped' });
-      return;
-    }
-    let session: UploadSession;
-    if (sameRegistry && src.repository !== dst.repository) {
-      const m = await startUpload(d, dst.repository, { digest: b.digest, from: src.repository });
-      if (m.mounted) {
-        counts.mounted++;
-        log({ kind: 'registry.blob', repository: dstName, digest: b.digest, size: b.size, action: 'mounted' });
+  const total = blobs.reduce((n, b) => n + b.size, 0);
+  // A line at least every 30 s while blobs move (CI kills a job silent for 10 minutes).
+  const beat = setInterval(() => {
+    const done = counts.copied + counts.mounted + counts.skipped;
+    log({ kind: 'heartbeat', waitingFor: `copy to ${dstName}: ${done} of ${blobs.length} blobs, ${bytes} of ${total} bytes`, seconds: (Date.now() - started) / 1000 });
+  }, opts.heartbeatMs ?? 30_000);
+  beat.unref();
+  try {
+    await mapLimit(bySize, opts.concurrency ?? 4, async (b) => {
+      const have = await headBlob(d, dst.repository, b.digest);
+      if (have !== undefined && have === b.size) {
+        counts.skipped++;
+        log({ kind: 'registry.blob', repository: dstName, digest: b.digest, size: b.size, action: 'skipped' });
         return;
       }
-      session = m.session;
-    } else {
-      const m = await startUpload(d, dst.repository);
-      if (m.mounted) throw new Error('unreachable: a plain upload start cannot mount');
-      session = m.session;
-    }
-    await transferBlob(s, src.repository, d, dst.repository, session, b, opts.socketPipe !== false);
-    counts.copied++;
-    bytes += b.size;
-    log({ kind: 'registry.blob', repository: dstName, digest: b.digest, size: b.size, action: 'copied' });
-  });
+      let session: UploadSession;
+      if (sameRegistry && src.repository !== dst.repository) {
+        const m = await startUpload(d, dst.repository, { digest: b.digest, from: src.repository });
+        if (m.mounted) {
+          counts.mounted++;
+          log({ kind: 'registry.blob', repository: dstName, digest: b.digest, size: b.size, action: 'mounted' });
+          return;
+        }
+        session = m.session;
+      } else {
+        const m = await startUpload(d, dst.repository);
+        if (m.mounted) throw new Error('unreachable: a plain upload start cannot mount');
+        session = m.session;
+      }
+      await transferBlob(s, src.repository, d, dst.repository, session, b, opts.socketPipe !== false);
+      counts.copied++;
+      bytes += b.size;
+      log({ kind: 'registry.blob', repository: dstName, digest: b.digest, size: b.size, action: 'copied' });
+    });
+  } finally {
+    clearInterval(beat);
+  }
 
   // Children by digest (they must exist before an index that lists them), then the top one.
   const pushed = { pushed: 0, skipped: 0 };

@@ -80,9 +80,13 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
     cleanup.push(dst);
 
     const log = collecting();
-    const r = await copyImage(src, dst, { clients, log });
+    const r = await copyImage(src, dst, { clients, log, heartbeatMs: 1 });
     expect(r.digest).to.equal(pushed.digest);
     expect(r.mediaType).to.equal(MediaType.ociIndex);
+    // Heartbeats while blobs move (every 30 s by default; 1 ms here).
+    const beats = log.events.filter((e) => e.kind === 'heartbeat');
+    expect(beats.length).to.be.greaterThan(0);
+    expect(beats[0]).to.have.property('waitingFor').that.matches(/^copy to 127\.0\.0\.1:5002\/hs-reg-[0-9a-f]+\/multi: \d+ of 12 blobs, \d+ of \d+ bytes$/);
     // 2 × 5 layers + 2 configs, all streamed; 2 child manifests and the index pushed.
     expect(r.blobs).to.deep.equal({ copied: 12, mounted: 0, skipped: 0 });
     expect(r.manifests).to.deep.equal({ pushed: 3, skipped: 0 });

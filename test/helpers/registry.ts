@@ -56,3 +56,11 @@ export async function startRegistry(bin: string, dir: string, name: string, secr
       }),
   };
 }
+
+/** The error a promise rejects with, or undefined when it resolves. */
+export function failureOf(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+}

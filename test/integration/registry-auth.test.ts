@@ -24,7 +24,7 @@ import { collecting } from '../../src/log.js';
 import { RegistryClients, copyImage, pushImage, resolveDigest } from '../../src/registry/index.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { registry as registryTool } from '../../src/stack/versions.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { failureOf, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
 const run = randomBytes(3).toString('hex');
@@ -74,12 +74,7 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
   const configWith = (extra: Record<string, string>) => resolveConfig({ env: { ...stack.env, HASHISHIP_REGISTRY_AUTHTEST: basic.url, ...extra }, home: '/nonexistent' });
 
   it('basic: anonymous access is refused with a hint; wrong credentials are refused without printing them', async function () {
-    let anon: unknown;
-    try {
-      await pushImage(`${basic.host}/hs-reg-${run}/anon:1`, { platforms: image('anon') });
-    } catch (err) {
-      anon = err;
-    }
+    const anon = await failureOf(pushImage(`${basic.host}/hs-reg-${run}/anon:1`, { platforms: image('anon') }));
     expect(anon).to.be.instanceOf(ServerError);
     expect((anon as ServerError).status).to.equal(401);
     expect((anon as ServerError).describe()).to.include('none found');
@@ -137,12 +132,7 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
 
     // A path without the keys: a clear error naming the variable, not the values.
     const bad = configWith({ HASHISHIP_REGISTRY_AUTHTEST_VAULT_PATH: `secret/data/hs-reg-${run}/missing` });
-    let failure: unknown;
-    try {
-      await resolveDigest(`${basic.host}/hs-reg-${run}/vault:1`, { config: bad });
-    } catch (err) {
-      failure = err;
-    }
+    const failure = await failureOf(resolveDigest(`${basic.host}/hs-reg-${run}/vault:1`, { config: bad }));
     expect(failure).to.be.instanceOf(GateError);
     expect((failure as GateError).exitCode).to.equal(ExitCode.gate);
     expect((failure as GateError).describe()).to.include(`no Vault secret at secret/data/hs-reg-${run}/missing`).and.include('HASHISHIP_REGISTRY_AUTHTEST_VAULT_PATH');
@@ -155,12 +145,7 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     expect(challenge.headers.get('www-authenticate')).to.match(/^Bearer realm="[^"]+",service="hashiship-test",scope="repository:hs-reg-[0-9a-f]+\/b:pull"$/);
 
     // Without a token document at the realm: the token server's refusal, clearly.
-    let failure: unknown;
-    try {
-      await pushImage(`${bearer.host}/hs-reg-${run}/b:1`, { platforms: image('no-token') });
-    } catch (err) {
-      failure = err;
-    }
+    const failure = await failureOf(pushImage(`${bearer.host}/hs-reg-${run}/b:1`, { platforms: image('no-token') }));
     expect(failure).to.be.instanceOf(ServerError);
     expect((failure as ServerError).message).to.include('auth.token');
 
@@ -175,12 +160,7 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     // repository still works, another one (a new scope) needs a new token and fails.
     await fetch(`${stack.config.consul.address}/v1/kv/${tokenKey}`, { method: 'DELETE' });
     await pushImage(`${bearer.host}/hs-reg-${run}/b:2`, { platforms: image('bearer-2'), clients });
-    let other: unknown;
-    try {
-      await pushImage(`${bearer.host}/hs-reg-${run}/c:1`, { platforms: image('bearer-c'), clients });
-    } catch (err) {
-      other = err;
-    }
+    const other = await failureOf(pushImage(`${bearer.host}/hs-reg-${run}/c:1`, { platforms: image('bearer-c'), clients }));
     expect((other as ServerError).message).to.include('auth.token');
 
     const copied = await copyImage(`${bearer.host}/hs-reg-${run}/b:1`, `127.0.0.1:5002/hs-reg-${run}/from-bearer:1`, { clients, log });

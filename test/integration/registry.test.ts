@@ -19,7 +19,7 @@ import { copyImage, parseImageRef, pushImage, resolveDigest, writeRandomLayer, t
 import { ensureTool } from '../../src/stack/install.js';
 import { stateDirOf } from '../../src/stack/stack.js';
 import { registry as registryTool } from '../../src/stack/versions.js';
-import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { failureOf, freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 import { cli } from '../helpers/vault.js';
 
@@ -157,12 +157,7 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
     const b = await push(dst, multiArch('tag-b'));
     expect(a.digest).to.not.equal(b.digest);
 
-    let refused: unknown;
-    try {
-      await copyImage(src, dst, { clients });
-    } catch (err) {
-      refused = err;
-    }
+    const refused = await failureOf(copyImage(src, dst, { clients }));
     expect(refused).to.be.instanceOf(GateError);
     expect((refused as GateError).exitCode).to.equal(ExitCode.gate);
     expect((refused as GateError).describe()).to.include(b.digest).and.include(a.digest).and.include('--force');
@@ -200,12 +195,7 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
       }
       const dst = `${PROD}/${repo(`corrupt-${socketPipe}`)}:1`;
       try {
-        let failure: unknown;
-        try {
-          await copyImage(src, dst, { clients, socketPipe });
-        } catch (err) {
-          failure = err;
-        }
+        const failure = await failureOf(copyImage(src, dst, { clients, socketPipe }));
         expect(failure).to.be.instanceOf(ServerError);
         expect((failure as ServerError).message).to.include(victim).and.include('corrupt');
         expect((failure as ServerError).exitCode).to.equal(ExitCode.unreachable);
@@ -243,12 +233,7 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
 
   it('a missing source image is a server error naming it (exit 2)', async function () {
     const ref = `${QA}/${repo('absent')}:nope`;
-    let failure: unknown;
-    try {
-      await copyImage(ref, `${PROD}/${repo('absent')}:nope`, { clients });
-    } catch (err) {
-      failure = err;
-    }
+    const failure = await failureOf(copyImage(ref, `${PROD}/${repo('absent')}:nope`, { clients }));
     expect(failure).to.be.instanceOf(ServerError);
     expect((failure as ServerError).message).to.include(`${repo('absent')}:nope`).and.include('not found');
     expect((failure as ServerError).status).to.equal(404);

@@ -49,10 +49,12 @@ for (const k of ['hashiship/releases/qa/sample', 'hashiship/releases/production/
 
 const server = readFileSync(new URL('app/server.py', here), 'utf8');
 const summary: string[] = [];
+// Build numbers are unique per demo run, as CI's are: a tag is never moved.
+const run = Math.floor(Date.now() / 1000) % 1_000_000;
 const builds: { build: string; v: string; brokenIn?: string }[] = [
-  { build: '1', v: 'v1' },
-  { build: '2', v: 'v2' },
-  { build: '3', v: 'v3', brokenIn: 'production' },
+  { build: `${run}1`, v: 'v1' },
+  { build: `${run}2`, v: 'v2' },
+  { build: `${run}3`, v: 'v3', brokenIn: 'production' },
 ];
 for (const b of builds) {
   const files: Record<string, string> = { 'app/server.py': server, 'app/VERSION': `${b.v}\n` };

@@ -567,7 +567,12 @@ class Runner {
     const cause = err instanceof Diagnosed ? err.error : err;
     const lines = err instanceof Diagnosed ? err.lines : [];
     this.step(step, 'fail', cause.message);
-    if (!this.touched || step === 'record') throw err;
+    if (!this.touched) {
+      // Production untouched (the copy failed): nothing to clean up; the run is over.
+      await this.save({ status: 'failed', error: cause.message }).catch(() => undefined);
+      throw err;
+    }
+    if (step === 'record') throw err;
     const cleanup: ContextLine[] = [];
     let cleanupFailed: HashishipError | undefined;
     try {

@@ -94,7 +94,10 @@ export function policyOf(target: ResolvedService | undefined, opts: Pick<Promote
   const ms = (d: string | undefined) => (d === undefined ? undefined : (parseDuration(d) ?? 0) / 1e6);
   const steps = opts.steps ?? p?.steps ?? DefaultPolicy.steps;
   const problem = checkSteps(steps);
-  if (problem !== undefined) throw new InputError([{ subject: `--steps=${steps.join(',')}`, message: problem }]);
+  if (problem !== undefined) {
+    const subject = opts.steps !== undefined ? `--steps=${steps.join(',')}` : `${target?.environmentFile ?? target?.environment?.name ?? 'environment'}: promotion.steps`;
+    throw new InputError([{ subject, message: problem }]);
+  }
   return {
     requireApproval: p?.require_approval ?? DefaultPolicy.requireApproval,
     minSoakMs: opts.minSoakMs ?? ms(p?.min_soak) ?? DefaultPolicy.minSoakMs,

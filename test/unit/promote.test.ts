@@ -9,6 +9,7 @@ import { parseSteps } from '../../src/commands/promote.js';
 import { ExitCode } from '../../src/errors.js';
 import { renderJob, registryUrl } from '../../src/nomad/render.js';
 import { parseImageFlags } from '../../src/promote/image.js';
+import { policyOf } from '../../src/promote/flow.js';
 import { checkSteps, DefaultPolicy, formatPlan, planPromotion, type PlanInput, type PromotionProgress } from '../../src/promote/plan.js';
 import type { ReleaseRecord } from '../../src/promote/records.js';
 import { previousRelease } from '../../src/promote/rollback.js';
@@ -150,6 +151,29 @@ describe('promote: the planner (pure)', () => {
     ];
     expect(previousRelease(h, h[4]!)?.seq).to.equal(2);
     expect(previousRelease(h.slice(0, 1), h[0]!)).to.equal(undefined);
+  });
+});
+
+describe('promote: the policy of a target environment', () => {
+  const target = (promotion: EnvironmentSpec['promotion']) =>
+    ({ spec: { name: 'sample', groups: [] }, file: 's.yaml', environment: { name: 'production', ...(promotion === undefined ? {} : { promotion }) } }) as unknown as ResolvedService;
+
+  it('reads the environment file\'s promotion block; flags win; defaults otherwise', () => {
+    expect(policyOf(target(undefined), {})).to.deep.equal(DefaultPolicy);
+    const file = target({ require_approval: true, min_soak: '10m', steps: [25, 100], hold: '5s' });
+    expect(policyOf(file, {})).to.deep.equal({ requireApproval: true, minSoakMs: 600_000, steps: [25, 100], holdMs: 5_000 });
+    expect(policyOf(file, { steps: [10, 50, 100], holdMs: 1_000, minSoakMs: 0 })).to.deep.equal({ requireApproval: true, minSoakMs: 0, steps: [10, 50, 100], holdMs: 1_000 });
+  });
+
+  it('refuses a bad step list as input (exit 1) naming --steps', () => {
+    try {
+      policyOf(target(undefined), { steps: [50, 10] });
+      expect.fail('accepted 50,10');
+    } catch (err) {
+      expect((err as { exitCode: number }).exitCode).to.equal(ExitCode.badInput);
+      expect((err as Error).message).to.contain('--steps=50,10').and.contain('increase');
+    }
+    expect(() => policyOf(target({ steps: [10, 50] }), {})).to.throw('production: promotion.steps: the last step must be 100');
   });
 });
 

@@ -69,6 +69,9 @@ export interface CopyResult {
     | undefined;
 }
 
+/** HEADs and mounts in flight at once: metadata requests, no blob bytes. */
+const metadataConcurrency = 16;
+
 /** Run `fn` over `items`, at most `limit` at a time; the first failure is thrown once all have settled. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
@@ -206,26 +209,35 @@ export async function copyImage(from: ImageRef | string, to: ImageRef | string, 
   }, opts.heartbeatMs ?? 30_000);
   beat.unref();
   try {
-    await mapLimit(bySize, opts.concurrency ?? 4, async (b) => {
-      const have = await headBlob(d, dst.repository, b.digest);
-      if (have !== undefined && have === b.size) {
+    // Metadata first, many at a time: what the destination has, then what mounts.
+    const have = await mapLimit(bySize, metadataConcurrency, (b) => headBlob(d, dst.repository, b.digest));
+    const missing: Descriptor[] = [];
+    bySize.forEach((b, i) => {
+      if (have[i] === b.size) {
         counts.skipped++;
         log({ kind: 'registry.blob', repository: dstName, digest: b.digest, size: b.size, action: 'skipped' });
-        return;
-      }
-      let session: UploadSession;
-      if (sameRegistry && src.repository !== dst.repository) {
+      } else missing.push(b);
+    });
+    const sessions = new Map<string, Promise<UploadSession>>();
+    if (sameRegistry && src.repository !== dst.repository) {
+      await mapLimit(missing, metadataConcurrency, async (b) => {
         const m = await startUpload(d, dst.repository, { digest: b.digest, from: src.repository });
         if (m.mounted) {
           counts.mounted++;
           log({ kind: 'registry.blob', repository: dstName, digest: b.digest, size: b.size, action: 'mounted' });
-          return;
-        }
-        session = m.session;
-      } else {
-        const m = await startUpload(d, dst.repository);
-        if (m.mounted) throw new Error('unreachable: a plain upload start cannot mount');
-        session = m.session;
+        } else sessions.set(b.digest, Promise.resolve(m.session));
+      });
+    }
+    const transfers = sameRegistry && src.repository !== dst.repository ? missing.filter((b) => sessions.has(b.digest)) : missing;
+    await mapLimit(transfers, opts.concurrency ?? 4, async (b) => {
+      // A new session is opened while the source GET starts (the socket pipe waits for it).
+      let session = sessions.get(b.digest);
+      if (session === undefined) {
+        session = startUpload(d, dst.repository).then((m) => {
+          if (m.mounted) throw new Error('unreachable: a plain upload start cannot mount');
+          return m.session;
+        });
+        session.catch(() => {});
       }
       await transferBlob(s, src.repository, d, dst.repository, session, b, opts.socketPipe !== false);
       counts.copied++;
@@ -238,7 +250,7 @@ export async function copyImage(from: ImageRef | string, to: ImageRef | string, 
 
   // Children by digest (they must exist before an index that lists them), then the top one.
   const pushed = { pushed: 0, skipped: 0 };
-  for (const m of manifests) {
+  const pushManifest = async (m: RawManifest): Promise<void> => {
     const isRoot = m === root;
     const reference = isRoot ? (dst.tag ?? m.digest) : m.digest;
     if (!isRoot || dst.tag === undefined) {
@@ -246,13 +258,17 @@ export async function copyImage(from: ImageRef | string, to: ImageRef | string, 
       if (have !== undefined && have.digest === m.digest) {
         pushed.skipped++;
         log({ kind: 'registry.manifest', repository: dstName, reference, digest: m.digest, action: 'skipped' });
-        continue;
+        return;
       }
     }
     await putManifest(d, dst.repository, reference, m);
     pushed.pushed++;
     log({ kind: 'registry.manifest', repository: dstName, reference, digest: m.digest, action: 'pushed' });
-  }
+  };
+  const children = manifests.filter((m) => m !== root);
+  if (children.every((m) => m.manifest.kind === 'image')) await mapLimit(children, metadataConcurrency, pushManifest);
+  else for (const m of children) await pushManifest(m); // nested indexes: in order, children first
+  await pushManifest(root);
 
   // Read the destination back: it must be the very image that was copied.
   const check = await headManifest(d, dst.repository, dst.tag ?? root.digest);
@@ -271,25 +287,24 @@ export async function copyImage(from: ImageRef | string, to: ImageRef | string, 
  * Stream one blob from source to destination: through the socket pipe between two
  * plain-http registries, else through axios and a {@link DigestVerifier}.
  */
-async function transferBlob(s: RegistryClient, srcRepo: string, d: RegistryClient, dstRepo: string, session: UploadSession, b: Descriptor, socketPipe: boolean): Promise<void> {
+async function transferBlob(s: RegistryClient, srcRepo: string, d: RegistryClient, dstRepo: string, opening: Promise<UploadSession>, b: Descriptor, socketPipe: boolean): Promise<void> {
   if (socketPipe && canPipe(s.baseURL, d.baseURL)) {
-    const dest = new URL(session.location, d.baseURL);
-    dest.searchParams.set('digest', b.digest);
+    const dest = Promise.all([opening, d.authorization([repositoryScope(dstRepo, true)])]).then(([session, headers]) => {
+      const url = new URL(session.location, d.baseURL);
+      url.searchParams.set('digest', b.digest);
+      return { url, headers, server: d.server };
+    });
+    dest.catch(() => {});
     let source = { url: new URL(`/v2/${srcRepo}/blobs/${b.digest}`, s.baseURL), headers: await s.authorization([repositoryScope(srcRepo)]), server: s.server };
     for (let hops = 0; hops < 4; hops++) {
-      const piped = await pipeBlob({
-        source,
-        dest: { url: dest, headers: await d.authorization([repositoryScope(dstRepo, true)]), server: d.server },
-        digest: b.digest,
-        size: b.size,
-        origin: `${s.host}/${srcRepo}`,
-      });
+      const piped = await pipeBlob({ source, dest, digest: b.digest, size: b.size, origin: `${s.host}/${srcRepo}` });
       if (piped === 'done') return;
       if (piped === 'fallback' || piped.redirect.protocol !== 'http:') break;
       // The registry's storage: its URL carries its own authorization, never the registry's.
       source = { url: piped.redirect, headers: {}, server: `${s.server} storage` };
     }
   }
+  const session = await opening;
   const { stream } = await getBlob(s, srcRepo, b.digest);
   const verifier = new DigestVerifier(b.digest, b.size, `${s.host}/${srcRepo}`);
   const piping = pipeline(stream, verifier).catch(() => undefined);

@@ -32,8 +32,12 @@ export interface PipeEnd {
 
 export interface PipeRequest {
   readonly source: PipeEnd;
-  /** The upload session's URL, `digest=` already in its query. */
-  readonly dest: PipeEnd;
+  /**
+   * The upload session's URL, `digest=` already in its query. May still be on its
+   * way (the POST that opens the session runs while the GET starts); bytes that
+   * arrive before it wait in the read pool.
+   */
+  readonly dest: PipeEnd | Promise<PipeEnd>;
   readonly digest: string;
   readonly size: number;
   /** `host/repository` of the source, for the corruption message. */
@@ -106,12 +110,22 @@ export function pipeBlob(req: PipeRequest): Promise<PipeResult> {
     const transport = (server: string, address: URL, what: string) => (e: Error & { code?: string }) =>
       finish(new ServerError(server, what, address.origin, e.code === 'ECONNREFUSED' ? 'cannot connect (connection refused)' : `connection failed (${e.code ?? e.message})`));
 
-    const openDest = () => {
-      const d = net.connect({ host: req.dest.url.hostname, port: Number(req.dest.url.port || 80) });
+    /** Body bytes waiting for the destination connection. */
+    let waiting: { chunk: Buffer; backing: Buffer }[] | undefined = [];
+    const openDest = async () => {
+      let dest: PipeEnd;
+      try {
+        dest = await req.dest;
+      } catch (err) {
+        finish(err as Error);
+        return;
+      }
+      if (settled) return;
+      const d = net.connect({ host: dest.url.hostname, port: Number(dest.url.port || 80) });
       dst = d;
       d.setNoDelay(true);
-      d.setTimeout(timeout, () => finish(new ServerError(req.dest.server, 'blobs.upload', req.dest.url.origin, 'timed out')));
-      d.on('error', transport(req.dest.server, req.dest.url, 'blobs.upload'));
+      d.setTimeout(timeout, () => finish(new ServerError(dest.server, 'blobs.upload', dest.url.origin, 'timed out')));
+      d.on('error', transport(dest.server, dest.url, 'blobs.upload'));
       const answer: Buffer[] = [];
       d.on('data', (c: Buffer) => answer.push(c));
       d.on('end', () => {
@@ -119,14 +133,17 @@ export function pipeBlob(req: PipeRequest): Promise<PipeResult> {
         const sep = all.indexOf('\r\n\r\n');
         const parsed = sep < 0 ? undefined : parseHead(all.subarray(0, sep).toString('latin1'));
         if (parsed === undefined) {
-          finish(new ServerError(req.dest.server, 'blobs.upload', req.dest.url.origin, 'connection closed without an HTTP answer'));
+          finish(new ServerError(dest.server, 'blobs.upload', dest.url.origin, 'connection closed without an HTTP answer'));
         } else if (parsed.status !== 201 && parsed.status !== 204) {
-          finish(new ServerError(req.dest.server, 'blobs.upload', req.dest.url.origin, `${parsed.status} ${describeErrors(all.subarray(sep + 4))}`.trim(), { status: parsed.status }));
+          finish(new ServerError(dest.server, 'blobs.upload', dest.url.origin, `${parsed.status} ${describeErrors(all.subarray(sep + 4))}`.trim(), { status: parsed.status }));
         } else if (phase !== 'sent') {
-          finish(new ServerError(req.dest.server, 'blobs.upload', req.dest.url.origin, `answered ${parsed.status} before the whole blob was sent`));
+          finish(new ServerError(dest.server, 'blobs.upload', dest.url.origin, `answered ${parsed.status} before the whole blob was sent`));
         } else finish(undefined, 'done');
       });
-      d.write(head('PUT', req.dest.url, { ...req.dest.headers, 'Content-Type': 'application/octet-stream', 'Content-Length': String(req.size) }));
+      d.write(head('PUT', dest.url, { ...dest.headers, 'Content-Type': 'application/octet-stream', 'Content-Length': String(req.size) }));
+      const queued = waiting ?? [];
+      waiting = undefined;
+      for (const w of queued) d.write(w.chunk, () => release(w.backing));
     };
 
     // Reads land in pooled buffers that go to the destination as they are and come
@@ -166,7 +183,8 @@ export function pipeBlob(req: PipeRequest): Promise<PipeResult> {
         phase = 'sent';
       }
       inFlight++;
-      dst!.write(chunk, () => release(backing));
+      if (waiting !== undefined) waiting.push({ chunk, backing });
+      else dst!.write(chunk, () => release(backing));
       if (phase === 'sent') {
         src.destroy();
         return false;
@@ -209,7 +227,7 @@ export function pipeBlob(req: PipeRequest): Promise<PipeResult> {
             }
             phase = 'body';
             headBytes = [];
-            openDest();
+            void openDest();
             const rest = all.subarray(sep + 4);
             return body(rest, rest);
           }

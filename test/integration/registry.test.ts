@@ -280,12 +280,14 @@ describe('cli: hashiship image copy / digest (real registries)', function () {
     const refused = await cli(['image', 'copy', src, dst], stack.env);
     expect(refused.code).to.equal(6);
     expect(refused.stderr).to.include('already points at another image').and.include(a.digest).and.include(b.digest);
-    expect((await cli(['image', 'digest', dst], stack.env)).stdout.trim()).to.equal(a.digest);
+    const unchanged = await cli(['image', 'digest', dst], stack.env);
+    expect(unchanged.stdout.trim(), unchanged.stderr).to.equal(a.digest);
 
     const forced = await cli(['image', 'copy', src, dst, '--force'], stack.env);
     expect(forced.code, forced.stderr).to.equal(0);
     expect(forced.stdout).to.include(`tag 3 overwritten`);
-    expect((await cli(['image', 'digest', dst], stack.env)).stdout.trim()).to.equal(b.digest);
+    const moved = await cli(['image', 'digest', dst], stack.env);
+    expect(moved.stdout.trim(), moved.stderr).to.equal(b.digest);
   });
 
   it('bad input exits 1 naming the argument, before contacting anything', async function () {

@@ -6,8 +6,26 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse, type ResponseType } from 'axios';
-import { tlsAgentOptions, type BasicAuth, type TlsConfig } from './config/index.js';
+import { tlsAgentOptions, type BasicAuth, type TlsConfig, type TlsAgentOptions } from './config/index.js';
 import { ServerError } from './errors.js';
+
+const agents = new Map<string, http.Agent>();
+
+/**
+ * One keep-alive agent per process (per TLS setting for https), shared by every client:
+ * an agent per client kept one idle connection open per client created, and servers
+ * limit connections per address (Consul 200, Nomad 100), answering 429 past that.
+ * Idle sockets of a keep-alive agent never hold the process open.
+ */
+export function sharedAgent(tls?: TlsAgentOptions): http.Agent {
+  const key = tls === undefined ? 'http' : `https ${JSON.stringify(tls)}`;
+  let agent = agents.get(key);
+  if (agent === undefined) {
+    agent = tls === undefined ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, ...tls });
+    agents.set(key, agent);
+  }
+  return agent;
+}
 
 export interface HttpApiOptions {
   /** Name used in messages: `nomad`, `fabio`, `registry qa`. */
@@ -76,8 +94,8 @@ export class HttpApi {
       maxRedirects: 0,
       proxy: false,
       ...(opts.auth === undefined ? {} : { auth: opts.auth }),
-      httpAgent: new http.Agent({ keepAlive: true }),
-      ...(secure ? { httpsAgent: new https.Agent({ keepAlive: true, ...tlsAgentOptions(opts.tls ?? { skipVerify: false }) }) } : {}),
+      httpAgent: sharedAgent(),
+      ...(secure ? { httpsAgent: sharedAgent(tlsAgentOptions(opts.tls ?? { skipVerify: false })) } : {}),
     });
   }
 

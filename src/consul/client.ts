@@ -2,11 +2,10 @@
  * The one door to the `consul` package: a client built from {@link ConsulConfig}
  * and nothing else (the package reads no variables, and we give it none to read).
  */
-import http from 'node:http';
-import https from 'node:https';
 import Consul from 'consul';
 import { tlsAgentOptions, type ConsulConfig } from '../config/index.js';
 import { ServerError } from '../errors.js';
+import { sharedAgent } from '../http.js';
 
 export type ConsulApi = InstanceType<typeof Consul>;
 
@@ -20,10 +19,7 @@ export function createConsul(config: ConsulConfig): ConsulApi {
     base.username = encodeURIComponent(config.httpAuth.username);
     base.password = encodeURIComponent(config.httpAuth.password);
   }
-  const agent =
-    config.scheme === 'https'
-      ? new https.Agent({ keepAlive: true, ...tlsAgentOptions(config.tls) })
-      : new http.Agent({ keepAlive: true });
+  const agent = sharedAgent(config.scheme === 'https' ? tlsAgentOptions(config.tls) : undefined);
   const options = {
     baseUrl: base.toString(),
     agent,

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveConfig } from '../config/index.js';
 import { devVault, devVaultDir, devVaultDown, devVaultStop, devVaultUp } from '../cluster/vault.js';
-import { clusterDown, clusterEnv, clusterStatus, clusterUp, startNode, stopNode, wipeNode, type ClusterOptions } from '../stack/cluster.js';
+import { clusterDown, clusterEnv, clusterStatus, clusterUp, setGossipKey, startNode, stopNode, wipeNode, type ClusterOptions } from '../stack/cluster.js';
 import { cachedPath } from '../stack/install.js';
 import { vault as vaultTool } from '../stack/versions.js';
 import { printingLogger, setExit } from './common.js';
@@ -94,6 +94,16 @@ export function registerDevCluster(dev: Command): void {
     .action(async (node: string, _o, cmd: Command) => {
       await startNode(clusterOptions(cmd), node);
       process.stdout.write(`started ${node}\n`);
+    });
+
+  cluster
+    .command('gossip-key')
+    .description('read a gossip key on stdin and keep it for nodes that start from empty data (the secret store on a real cluster); never printed')
+    .action(async (_o, cmd: Command) => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      setGossipKey(clusterOptions(cmd), Buffer.concat(chunks).toString('utf8'));
+      process.stdout.write('gossip key recorded for new nodes\n');
     });
 
   cluster

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentFiles, paths } from '../agents/index.js';
-import { StackError } from '../errors.js';
+import { InputError, StackError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
 import { ensureTool } from './install.js';
 import { alive, run, startDaemon, tail } from './proc.js';
@@ -514,6 +514,30 @@ export async function stopNode(opts: Pick<ClusterOptions, 'cacheDir' | 'stateDir
     delete entry[agent];
   }
   writeState(dir, s);
+}
+
+/**
+ * Record a new gossip key where new and wiped nodes get theirs: the cluster's state
+ * (their `local.hcl`) and, with ACLs, the secret store (`consul/gossip-key`,
+ * `nomad/gossip-key`, mode 0600). The stand-in for putting a rotated key into SSM;
+ * running agents keep their keyrings.
+ * @throws {InputError} when the key is not 32 bytes of base64.
+ */
+export function setGossipKey(opts: Pick<ClusterOptions, 'cacheDir' | 'stateDir'>, key: string): void {
+  const k = key.trim();
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(k) || Buffer.from(k, 'base64').length !== 32) {
+    throw new InputError([{ subject: 'stdin', message: 'expected a gossip key: 32 bytes in base64 (as consul keygen prints)' }]);
+  }
+  const dir = clusterDirOf(opts);
+  const s = requireState(dir);
+  s.gossipKey = k;
+  writeState(dir, s);
+  if (s.secrets !== undefined) {
+    for (const name of ['consul/gossip-key', 'nomad/gossip-key']) {
+      mkdirSync(join(s.secrets, name, '..'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(s.secrets, name), `${k}\n`, { mode: 0o600 });
+    }
+  }
 }
 
 /**

@@ -158,6 +158,9 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
     expect(Object.keys(nomadRing.Keys)).to.deep.equal(Object.keys(rings[0]!.Keys));
     const members = (await getJson(`${consulAddr}/v1/agent/members`)) as { Status: number }[];
     expect(members.filter((m) => m.Status === 1)).to.have.length(5);
+    // Recorded for machines that boot later (lost-server.md §3 starts one from empty data).
+    const recorded = JSON.parse(readFileSync(join(opts.stateDir!, 'cluster.json'), 'utf8')) as { gossipKey: string };
+    expect(recorded.gossipKey).to.equal(Object.keys(rings[0]!.Keys)[0]);
   });
 
   it('lost-server.md: with server-3 killed a quorum remains; restarted, it is an alive voter again', async function () {

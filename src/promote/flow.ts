@@ -576,6 +576,22 @@ class Runner {
       throw err;
     }
     if (step === 'record') throw err;
+    if (this.progress.done.includes('promote')) {
+      // The deployment is promoted: production runs this release, which passed every check,
+      // so there is nothing to revert (failing it would not roll back; calling it reverted
+      // would be false). The progress stays running: a re-run finishes the remaining steps.
+      const key = weightKey(this.routing.service);
+      const rule = await kvUpdate(this.config.consul, key, () => null, { consul: this.consul, log: this.log }).then(
+        () => `removed (${key})`,
+        (e: Error) => `NOT removed (${key}): ${e.message}`,
+      );
+      const context: ContextLine[] = [['Step', step], ['Cause', cause.message], ...cause.context, ['Production', `runs ${this.plan.digest} (promoted after every check)`], ['Weight rule', rule]];
+      const server = cause instanceof ServerError ? cause : undefined;
+      throw new Diagnosed(
+        new ServerError(server?.server ?? 'promote', step, server?.address ?? '', `promotion of ${this.service} failed at ${step} after the deployment was promoted; run the promotion again to finish it`, { context }),
+        lines,
+      );
+    }
     const cleanup: ContextLine[] = [];
     let cleanupFailed: HashishipError | undefined;
     try {

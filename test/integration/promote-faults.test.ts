@@ -1,0 +1,259 @@
+/**
+ * Faults in the promotion flow on the real (shared) stack: for each step, one of
+ * Consul, Nomad, Vault, Fabio or a registry becomes unavailable right when the step
+ * starts (hooked on the flow's `promote.step` start event) and comes back a few
+ * seconds later; then the promotion is run again. After each run production's release
+ * record and running job name the previous release or a digest that passed the flow;
+ * after the re-run the promotion is complete, no Fabio weight rule is left, and Fabio
+ * serves the new version. A run that does not complete exits 2 or 3 with a message
+ * naming what failed.
+ *
+ * How a component is made unavailable (docs/promote.md "Faults"): Consul, Nomad and
+ * Vault run in dev mode (in memory) and are shared with other tests, so they are
+ * frozen (SIGSTOP … SIGCONT: connections hang, as on an overloaded or partitioned
+ * server) for 3 s — a restart would lose every state. Requests of the faulty run time
+ * out after 1 s (ConsulConfig/NomadConfig.timeoutMs) so the freeze fails them. Fabio and
+ * the registries (stateless / storage on disk) are really stopped (SIGKILL, at the very
+ * moment the step starts) for 5 s and started again with the stack's `up`. Every outage
+ * is undone in `finally`, `afterEach` and `after`, whatever happens.
+ */
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HashishipConfig } from '../../src/config/index.js';
+import { kvGet } from '../../src/consul/kv.js';
+import { createDeployContext } from '../../src/deploy/runtime.js';
+import { ExitCode, HashishipError } from '../../src/errors.js';
+import { fabioApi } from '../../src/fabio/routes.js';
+import { weightKey } from '../../src/fabio/weights.js';
+import { collecting, type Event, type StackComponent } from '../../src/log.js';
+import { ActiveDeploymentStatuses } from '../../src/nomad/deployments.js';
+import { deployRelease } from '../../src/promote/evidence.js';
+import { promote, type PromoteOptions } from '../../src/promote/flow.js';
+import { progressKey, type PromotionProgress } from '../../src/promote/plan.js';
+import { readRelease } from '../../src/promote/records.js';
+import { stateDirOf, up } from '../../src/stack/stack.js';
+import { buildSample, cleanupSample, setupSample, viaFabio, type Sample } from '../helpers/sample.js';
+import { useStack, type TestStack } from '../helpers/stack.js';
+
+const run = randomBytes(3).toString('hex');
+/** A stopped Fabio or registry stays down this long; a frozen Consul, Nomad or Vault this long. */
+const OutageMs = 5_000;
+const FreezeMs = 3_000;
+const ClientTimeoutMs = 1_000;
+const Frozen: readonly StackComponent[] = ['consul', 'nomad', 'vault'];
+
+/** One combination: a component unavailable from the start of a step. */
+interface Combo {
+  readonly component: StackComponent;
+  /** A flow step, or `resolve` (before the run: reading records and evidence). */
+  readonly step: string;
+}
+
+const combos: readonly Combo[] = [
+  { component: 'consul', step: 'resolve' },
+  { component: 'registry-qa', step: 'copy' },
+  { component: 'registry-production', step: 'copy' },
+  { component: 'consul', step: 'copy' },
+  { component: 'vault', step: 'copy' },
+  { component: 'registry-production', step: 'canary' },
+  { component: 'nomad', step: 'canary' },
+  { component: 'vault', step: 'canary' },
+  { component: 'consul', step: 'gate' },
+  { component: 'fabio', step: 'smoke' },
+  { component: 'consul', step: 'smoke' },
+  { component: 'fabio', step: 'weight:10' },
+  { component: 'consul', step: 'weight:10' },
+  { component: 'fabio', step: 'weight:50' },
+  { component: 'nomad', step: 'promote' },
+  { component: 'consul', step: 'promote' },
+  { component: 'fabio', step: 'unweight' },
+  { component: 'consul', step: 'unweight' },
+  { component: 'consul', step: 'record' },
+  { component: 'nomad', step: 'record' },
+];
+
+/** What a failed run's message must name for each component. */
+const named: Record<string, RegExp> = {
+  consul: /consul/i,
+  nomad: /nomad/i,
+  fabio: /fabio/i,
+  'registry-qa': /127\.0\.0\.1:5001/,
+  'registry-production': /127\.0\.0\.1:5002/,
+};
+
+describe('promote faults: a server unavailable at each step, then a re-run (shared stack: freezes and short outages)', function () {
+  let stack: TestStack;
+  let sample: Sample;
+  let faulty: HashishipConfig;
+  const fabio = fabioApi();
+  const figures: string[] = [];
+  /** Undo whatever outage is in force (idempotent). */
+  let undo: (() => Promise<void>) | undefined;
+
+  const pidOf = (c: StackComponent): number => {
+    const state = JSON.parse(readFileSync(join(stateDirOf(stack.options), 'stack.json'), 'utf8')) as { components: Record<string, { pid?: number }> };
+    const pid = state.components[c]?.pid;
+    if (pid === undefined) throw new Error(`no pid for ${c} in the stack state: this test only runs on a stack it can freeze`);
+    return pid;
+  };
+  const continueAll = () => {
+    for (const c of Frozen) {
+      try {
+        process.kill(pidOf(c), 'SIGCONT');
+      } catch {
+        /* not ours or gone */
+      }
+    }
+  };
+
+  /**
+   * Make `c` unavailable now (synchronously, so the step that is starting meets the
+   * outage) and bring it back after {@link OutageMs}; `restored` settles when it is back.
+   */
+  const outage = (c: StackComponent): { restored: Promise<void> } => {
+    const pid = pidOf(c);
+    const freeze = Frozen.includes(c);
+    process.kill(pid, freeze ? 'SIGSTOP' : 'SIGKILL');
+    let done: Promise<void> | undefined;
+    const restore = () => (done ??= freeze ? Promise.resolve(process.kill(pid, 'SIGCONT')).then(() => undefined) : up(stack.options).then(() => undefined));
+    undo = restore;
+    const restored = new Promise<void>((resolve, reject) => setTimeout(() => restore().then(resolve, reject), freeze ? FreezeMs : OutageMs));
+    return { restored };
+  };
+
+  const opts = (log: (e: Event) => void, build: string): PromoteOptions => ({
+    from: 'qa',
+    to: 'production',
+    names: [sample.service],
+    dirs: sample.dirs,
+    build,
+    holdMs: 1_000,
+    steps: [10, 50, 100],
+    healthDeadlineMs: 20_000,
+    fabio,
+    log,
+  });
+
+  /** A promotion run as the CLI would end it: a result, or the error it throws (exit code and message). */
+  const attempt = async (config: HashishipConfig, o: PromoteOptions) => {
+    try {
+      const r = await promote(config, o);
+      const s = r.results[0]!;
+      return { exitCode: r.exitCode, outcome: s.outcome, message: [s.message, s.error?.describe() ?? '', ...s.diagnosis].join('\n') };
+    } catch (err) {
+      if (!(err instanceof HashishipError)) throw err;
+      return { exitCode: err.exitCode, outcome: 'error', message: err.describe() };
+    }
+  };
+
+  const progressOf = async (): Promise<PromotionProgress | undefined> => {
+    const e = await kvGet(stack.config.consul, progressKey('production', sample.service));
+    return e === undefined ? undefined : (JSON.parse(e.value) as PromotionProgress);
+  };
+
+  /** What production runs: the job's image digest and whether its deployment is still open. */
+  const production = async () => {
+    const ctx = createDeployContext({ ...stack.config, nomad: { ...stack.config.nomad, namespace: 'production' } });
+    const job = (await ctx.nomad.jobs.get(sample.service)) as unknown as { TaskGroups: { Tasks: { Meta?: Record<string, string> }[] }[] } | undefined;
+    const image = job?.TaskGroups[0]?.Tasks[0]?.Meta?.['hashiship_image'] ?? '';
+    const d = await ctx.nomad.jobs.latestDeployment(sample.service);
+    return { digest: image.slice(image.indexOf('@') + 1), open: d !== undefined && ActiveDeploymentStatuses.has(d.Status), deployment: d?.Status ?? 'none' };
+  };
+
+  /**
+   * The invariant after any run: the release record names the previous release or the
+   * new digest only once it passed the flow (promoted); the job runs the previous digest,
+   * an open (unpromoted) canary deployment of the new one, or the new one after its
+   * canaries passed every check and weight step.
+   */
+  const assertVerified = async (what: string, previous: string, next: string, first: { outcome: string }) => {
+    const progress = await progressOf();
+    const passed = first.outcome === 'promoted' || (progress?.digest === next && progress.done.includes('promote'));
+    const rec = (await readRelease(stack.config.consul, 'production', sample.service))?.record;
+    expect([previous, ...(passed ? [next] : [])], `${what}: production's release record`).to.include(rec?.digest);
+    const p = await production();
+    const checked = progress?.digest === next && ['gate', 'smoke', 'weight:10', 'weight:50'].every((s) => progress.done.includes(s));
+    if (p.digest === next && !p.open) expect(checked || first.outcome === 'promoted', `${what}: production runs ${next} (deployment ${p.deployment}) without it having passed the gate, smoke and weight steps: ${JSON.stringify(progress)}`).to.equal(true);
+    else expect([previous, next], `${what}: production's job`).to.include(p.digest);
+  };
+
+  before(async function () {
+    this.timeout(600_000);
+    stack = await useStack();
+    faulty = { ...stack.config, consul: { ...stack.config.consul, timeoutMs: ClientTimeoutMs }, nomad: { ...stack.config.nomad, timeoutMs: ClientTimeoutMs } };
+    sample = await setupSample(stack.config, `flt-${run}`, (y) => y.replace('healthy_deadline: 20s', 'healthy_deadline: 10s').replace('progress_deadline: 40s', 'progress_deadline: 20s'));
+    // A first release in production, so that every later promotion has canaries and weight steps.
+    await buildSample(sample, '1', 'f0');
+    expect((await deployRelease(stack.config, { environment: 'qa', names: [sample.service], dirs: sample.dirs, overrides: new Map([[sample.service, '1']]), build: '1', fabio })).exitCode).to.equal(0);
+    const first = await attempt(stack.config, opts(() => {}, '1'));
+    expect(first.exitCode, first.message).to.equal(0);
+  });
+
+  afterEach(async function () {
+    this.timeout(120_000);
+    // Whatever happened, nothing stays frozen or stopped.
+    continueAll();
+    if (undo !== undefined) await undo();
+    undo = undefined;
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    continueAll();
+    if (stack !== undefined) await up(stack.options);
+    if (sample !== undefined) await cleanupSample(stack.config, sample);
+    for (const f of figures) process.stderr.write(`      [figure] ${f}\n`);
+  });
+
+  process.on('exit', continueAll);
+
+  combos.forEach((c, i) => {
+    it(`${c.component} unavailable at ${c.step}: production stays verified; the re-run completes, no weight rule left`, async function () {
+      this.timeout(300_000);
+      const build = String(i + 2);
+      const version = `f${i + 1}`;
+      const next = await buildSample(sample, build, version);
+      const qa = await deployRelease(stack.config, { environment: 'qa', names: [sample.service], dirs: sample.dirs, overrides: new Map([[sample.service, build]]), build, fabio });
+      expect(qa.exitCode, qa.failures.map((f) => f.error.describe()).join('\n')).to.equal(0);
+      const previous = (await readRelease(stack.config.consul, 'production', sample.service))!.record.digest;
+
+      let injected: { restored: Promise<void> } | undefined;
+      const log = collecting();
+      const hook = (e: Event) => {
+        log(e);
+        if (injected === undefined && e.kind === 'promote.step' && e.status === 'start' && e.step === c.step) injected = outage(c.component);
+      };
+      if (c.step === 'resolve') injected = outage(c.component);
+      const started = Date.now();
+      let first;
+      try {
+        first = await attempt(faulty, opts(hook, build));
+      } finally {
+        await injected?.restored;
+      }
+      const seconds = (Date.now() - started) / 1000;
+      expect(injected, `the flow never reached ${c.step}: ${first.message}`).to.not.equal(undefined);
+
+      if (first.exitCode !== ExitCode.ok) {
+        expect([ExitCode.unreachable, ExitCode.reverted], first.message).to.include(first.exitCode);
+        if (c.component !== 'vault') expect(first.message).to.match(named[c.component]!);
+      }
+      await assertVerified('after the faulty run', previous, next, first);
+
+      // A run that could not release its lock (Consul unreachable at its end) leaves it to the session TTL: wait for it.
+      const again = await attempt(stack.config, { ...opts(() => {}, build), lockWaitMs: 30_000 });
+      figures.push(`${c.component} @ ${c.step}: first run ${first.outcome} (exit ${first.exitCode}, ${seconds.toFixed(1)} s): ${first.message.split('\n')[0]!.slice(0, 140)}; re-run ${again.outcome} (exit ${again.exitCode})`);
+      expect(again.exitCode, again.message).to.equal(ExitCode.ok);
+      expect(['promoted', 'nothing']).to.include(again.outcome);
+      await assertVerified('after the re-run', previous, next, again);
+      expect((await readRelease(stack.config.consul, 'production', sample.service))?.record.digest).to.equal(next);
+      const p = await production();
+      expect(p, 'production job after the re-run').to.include({ digest: next, open: false });
+      expect((await progressOf())?.status).to.equal('done');
+      expect(await kvGet(stack.config.consul, weightKey(sample.service)), 'weight rule after the re-run').to.equal(undefined);
+      for (let k = 0; k < 3; k++) expect((await viaFabio(`${sample.service}.prod.local`, '/version')).body).to.equal(version);
+    });
+  });
+});

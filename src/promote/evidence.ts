@@ -6,7 +6,7 @@
  */
 import type { HashishipConfig } from '../config/index.js';
 import { readInstances, selectInstances, waitForHealthy, type HealthGateResult } from '../consul/health.js';
-import type { ConsulApi } from '../consul/client.js';
+import { createConsul, type ConsulApi } from '../consul/client.js';
 import { deployEnvironment, type DeployOptions, type DeployResult } from '../deploy/deploy.js';
 import { ExitCode, GateError, HashishipError } from '../errors.js';
 import { HttpApi } from '../http.js';
@@ -104,9 +104,10 @@ export async function waitSettled(
   const routing = serviceRouting(r);
   const env = r.environment?.name ?? '';
   const end = Date.now() + (opts.deadlineMs ?? 60_000);
+  const consul = opts.consul ?? createConsul(config.consul);
   let index = 0;
   for (;;) {
-    const res = await readInstances(config.consul, routing.service, { index, waitMs: Math.max(1, Math.min(5_000, end - Date.now())), ...(opts.consul === undefined ? {} : { consul: opts.consul }) });
+    const res = await readInstances(config.consul, routing.service, { index, waitMs: Math.max(1, Math.min(5_000, end - Date.now())), consul });
     index = res.index;
     const mine = selectInstances(res.instances, { service: routing.service, version: env, versionMetaKey: EnvironmentMeta });
     if (mine.length > 0 && mine.length <= Math.max(1, routing.count) && mine.every((i) => i.passing && !i.tags.includes('canary'))) return;
@@ -161,13 +162,15 @@ export interface ReleaseDeployResult {
 export async function gatherEvidence(
   config: HashishipConfig,
   r: ResolvedService,
-  opts: { readonly fabio: HttpApi; readonly proxy?: string; readonly deadlineMs?: number; readonly log?: Logger; readonly tags?: readonly string[] },
+  opts: { readonly fabio: HttpApi; readonly proxy?: string; readonly deadlineMs?: number; readonly log?: Logger; readonly tags?: readonly string[]; readonly consul?: ConsulApi },
 ): Promise<{ readonly health: HealthGateResult; readonly smoke: { readonly passed: boolean; readonly requests: SmokeEvidence[] } }> {
   const routing = serviceRouting(r);
   const env = r.environment?.name ?? '';
+  const consul = opts.consul ?? createConsul(config.consul);
   // Evidence is about the new instances only: wait until the replaced ones left.
-  if (opts.tags === undefined) await waitSettled(config, r, { deadlineMs: opts.deadlineMs ?? 60_000 });
+  if (opts.tags === undefined) await waitSettled(config, r, { deadlineMs: opts.deadlineMs ?? 60_000, consul });
   const health = await waitForHealthy(config.consul, {
+    consul,
     service: routing.service,
     version: env,
     versionMetaKey: EnvironmentMeta,
@@ -209,15 +212,16 @@ export async function deployRelease(config: HashishipConfig, opts: ReleaseDeploy
   const result = await deployEnvironment(ctx, pinned.set, { until: 'healthy', ...opts.deploy });
   const records: ReleaseRecord[] = [];
   const failures: { service: string; error: HashishipError }[] = [];
+  const consul = createConsul(config.consul);
   for (const s of result.results) {
     if (s.exitCode !== ExitCode.ok) continue;
     const r = pinned.services.find((x) => x.spec.name === s.job);
     const images = pinned.images.get(s.job) ?? [];
     if (r === undefined || images.length === 0) continue;
     try {
-      const ev = await gatherEvidence(config, r, { fabio: opts.fabio, ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }), deadlineMs: opts.healthDeadlineMs ?? 60_000, log });
+      const ev = await gatherEvidence(config, r, { fabio: opts.fabio, ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }), deadlineMs: opts.healthDeadlineMs ?? 60_000, log, consul });
       const live = await ctx.nomad.jobs.get(s.job);
-      const current = await readRelease(config.consul, opts.environment, s.job);
+      const current = await readRelease(config.consul, opts.environment, s.job, { consul });
       const c = current?.record;
       const same =
         c !== undefined && c.digest === images[0]!.digest && c.jobVersion === (live?.Version ?? s.version) && c.build === opts.build && c.smoke.passed === ev.smoke.passed;
@@ -238,7 +242,7 @@ export async function deployRelease(config: HashishipConfig, opts: ReleaseDeploy
               smoke: ev.smoke,
               via: 'deploy',
             },
-            { log },
+            { log, consul },
           );
       log({ kind: 'promote.record', service: s.job, environment: opts.environment, seq: rec.seq, digest: rec.digest, written: !same });
       records.push(rec);

@@ -66,6 +66,22 @@ describe('promote: QA → production by digest on the real stack', function () {
     if (sample !== undefined) await cleanupSample(stack.config, sample);
   });
 
+  it('the promotion lock: a second taker waits for the holder (--lock-wait) or is refused naming it', async function () {
+    this.timeout(30_000);
+    const service = `${SVC}-lock`;
+    const first = await acquireLock(stack.config.consul, { environment: 'production', service, holder: { what: 'promotion of it', build: '11' } });
+    const refused = await acquireLock(stack.config.consul, { environment: 'production', service, holder: { what: 'x', build: '12' } }).catch((e: unknown) => e);
+    expect((refused as { exitCode: number }).exitCode).to.equal(ExitCode.gate);
+    expect((refused as Error).message).to.contain('locked by promotion of it of build 11');
+    const started = Date.now();
+    setTimeout(() => void first.release(), 1_000);
+    const second = await acquireLock(stack.config.consul, { environment: 'production', service, holder: { what: 'x', build: '12' }, waitMs: 10_000 });
+    expect(Date.now() - started).to.be.within(900, 5_000);
+    expect(JSON.parse((await kvGet(stack.config.consul, second.key))!.value).build).to.equal('12');
+    await second.release();
+    await fetch(`${stack.config.consul.address}/v1/kv/${second.key}`, { method: 'DELETE' });
+  });
+
   it('v1 passes QA (release record with health and smoke) and reaches production by digest', async function () {
     this.timeout(240_000);
     const d1 = await buildImage('1', 'v1');

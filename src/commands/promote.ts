@@ -61,9 +61,20 @@ export function formatPromotion(r: PromoteResult): string {
   return `${out.join('\n')}\n`;
 }
 
+/** The options promote and rollback share: where specs are, Fabio, output. */
+export function releaseOptions(c: Command): Command {
+  return c
+    .option('--services <dir>', 'service specs', DefaultPaths.services)
+    .option('--environments <dir>', 'environment files', DefaultPaths.environments)
+    .option('--fabio <url>', "Fabio's UI/API address (HASHISHIP_FABIO_ADDR)", process.env['HASHISHIP_FABIO_ADDR'] ?? 'http://127.0.0.1:9998')
+    .option('--fabio-proxy <url>', "Fabio's proxy for smoke requests (HASHISHIP_FABIO_PROXY)", process.env['HASHISHIP_FABIO_PROXY'] ?? DefaultFabioProxy)
+    .option('--json', 'print one JSON document')
+    .option('--events <format>', 'progress events as "ndjson" on stderr');
+}
+
 /** Register `hashiship promote`. */
 export function registerPromote(program: Command): void {
-  program
+  releaseOptions(program
     .command('promote')
     .description('promote the release that passed one environment into another, by digest, with canaries and weight steps (exit codes: docs/promote.md)')
     .requiredOption('--from <env>', 'source environment (its release records are the evidence)')
@@ -77,13 +88,7 @@ export function registerPromote(program: Command): void {
     .option('--dry-run', 'print the plan only')
     .option('--force', 'overwrite a different digest under an existing tag in the target registry')
     .option('--lock-wait <duration>', 'wait this long for another promotion of the service instead of exiting 6')
-    .option('--health-deadline <duration>', 'deadline of each health gate (default 60s)')
-    .option('--services <dir>', 'service specs', DefaultPaths.services)
-    .option('--environments <dir>', 'environment files', DefaultPaths.environments)
-    .option('--fabio <url>', "Fabio's UI/API address (HASHISHIP_FABIO_ADDR)", process.env['HASHISHIP_FABIO_ADDR'] ?? 'http://127.0.0.1:9998')
-    .option('--fabio-proxy <url>', "Fabio's proxy for smoke requests (HASHISHIP_FABIO_PROXY)", process.env['HASHISHIP_FABIO_PROXY'] ?? DefaultFabioProxy)
-    .option('--json', 'print one JSON document')
-    .option('--events <format>', 'progress events as "ndjson" on stderr')
+    .option('--health-deadline <duration>', 'deadline of each health gate (default 60s)'))
     .action(async (names: string[], o: PromoteFlags, cmd: Command) => {
       const redactor = redactorFromEnv(process.env);
       try {

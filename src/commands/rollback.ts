@@ -10,24 +10,19 @@ import { describeError, redactorFromEnv } from '../deploy/cli-support.js';
 import { Diagnosed } from '../deploy/deploy.js';
 import { exitCodeOf } from '../errors.js';
 import { fabioApi } from '../fabio/routes.js';
-import { DefaultFabioProxy } from '../promote/evidence.js';
 import { rollback } from '../promote/rollback.js';
-import { DefaultPaths } from '../spec/files.js';
 import { printingLogger, setExit } from './common.js';
+import { releaseOptions } from './promote.js';
 
 /** Register `hashiship rollback`. */
 export function registerRollback(program: Command): void {
-  program
-    .command('rollback')
-    .description('restore the previous release of a service (image digest, job version; weight rule removed)')
-    .requiredOption('--env <name>', 'environment')
-    .argument('<service>', 'the service')
-    .option('--services <dir>', 'service specs', DefaultPaths.services)
-    .option('--environments <dir>', 'environment files', DefaultPaths.environments)
-    .option('--fabio <url>', "Fabio's UI/API address (HASHISHIP_FABIO_ADDR)", process.env['HASHISHIP_FABIO_ADDR'] ?? 'http://127.0.0.1:9998')
-    .option('--fabio-proxy <url>', "Fabio's proxy for smoke requests (HASHISHIP_FABIO_PROXY)", process.env['HASHISHIP_FABIO_PROXY'] ?? DefaultFabioProxy)
-    .option('--json', 'print one JSON document')
-    .option('--events <format>', 'progress events as "ndjson" on stderr')
+  releaseOptions(
+    program
+      .command('rollback')
+      .description('restore the previous release of a service (image digest, job version; weight rule removed)')
+      .requiredOption('--env <name>', 'environment')
+      .argument('<service>', 'the service'),
+  )
     .action(async (service: string, o: { env: string; services: string; environments: string; fabio: string; fabioProxy: string; json?: boolean; events?: string }, cmd: Command) => {
       const redactor = redactorFromEnv(process.env);
       try {

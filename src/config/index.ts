@@ -90,6 +90,8 @@ export interface VaultConfig {
   /** Enterprise namespace (VAULT_NAMESPACE). */
   readonly namespace?: string;
   readonly tls: TlsConfig;
+  /** Per-request timeout, so that a hung Vault is a ServerError rather than a hang. @default 30000 */
+  readonly timeoutMs?: number;
 }
 
 /** How to log in to Vault when no token is given. Values are secrets: never print them. */

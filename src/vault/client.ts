@@ -19,7 +19,8 @@ export function createVault(config: VaultConfig): VaultApi {
     endpoint: config.address,
     ...(config.token === undefined ? {} : { token: config.token }),
     ...(config.namespace === undefined ? {} : { namespace: config.namespace }),
-    rpDefaults: { strictSSL: tls.rejectUnauthorized },
+    // node-vault sets no timeout of its own: a Vault that accepts but never answers would hang the caller.
+    rpDefaults: { strictSSL: tls.rejectUnauthorized, timeout: config.timeoutMs ?? 30_000 },
     requestOptions: {
       strictSSL: tls.rejectUnauthorized,
       ...('ca' in tls && tls.ca !== undefined ? { ca: tls.ca } : {}),
@@ -99,6 +100,8 @@ export function vaultError(config: VaultConfig, operation: string, path: string,
       ? `${status}: ${detail}`.trim()
       : e.code === 'ECONNREFUSED'
         ? 'cannot connect (connection refused)'
-        : `cannot connect (${e.code ?? e.message ?? 'unknown error'})`;
+        : e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT'
+          ? `timed out (${config.timeoutMs ?? 30_000} ms)`
+          : `cannot connect (${e.code ?? e.message ?? 'unknown error'})`;
   return new ServerError('vault', operation, config.address, reason, { context, ...(status === undefined ? {} : { status }) });
 }

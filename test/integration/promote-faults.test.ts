@@ -33,6 +33,7 @@ import { deployRelease } from '../../src/promote/evidence.js';
 import { promote, type PromoteOptions } from '../../src/promote/flow.js';
 import { progressKey, type PromotionProgress } from '../../src/promote/plan.js';
 import { readRelease } from '../../src/promote/records.js';
+import { resolveCredentials } from '../../src/registry/auth.js';
 import { stateDirOf, up } from '../../src/stack/stack.js';
 import { buildSample, cleanupSample, setupSample, viaFabio, type Sample } from '../helpers/sample.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
@@ -136,6 +137,16 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
     log,
   });
 
+  /**
+   * Deploy a build to QA (the evidence): setup, not under test, so a server error
+   * (another test restarting the shared Fabio meanwhile) gets one retry.
+   */
+  const deployQa = async (build: string) => {
+    const go = () => deployRelease(stack.config, { environment: 'qa', names: [sample.service], dirs: sample.dirs, overrides: new Map([[sample.service, build]]), build, fabio });
+    const r = await go();
+    return r.exitCode === ExitCode.unreachable ? go() : r;
+  };
+
   /** A promotion run as the CLI would end it: a result, or the error it throws (exit code and message). */
   const attempt = async (config: HashishipConfig, o: PromoteOptions) => {
     try {
@@ -186,8 +197,11 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
     sample = await setupSample(stack.config, `flt-${run}`, (y) => y.replace('healthy_deadline: 20s', 'healthy_deadline: 10s').replace('progress_deadline: 40s', 'progress_deadline: 20s'));
     // A first release in production, so that every later promotion has canaries and weight steps.
     await buildSample(sample, '1', 'f0');
-    expect((await deployRelease(stack.config, { environment: 'qa', names: [sample.service], dirs: sample.dirs, overrides: new Map([[sample.service, '1']]), build: '1', fabio })).exitCode).to.equal(0);
-    const first = await attempt(stack.config, opts(() => {}, '1'));
+    const qa = await deployQa('1');
+    expect(qa.exitCode, qa.failures.map((f) => f.error.describe()).join('\n')).to.equal(0);
+    // Setup, not a finding: the shared stack may be busy (other tests restart Fabio), so one retry.
+    let first = await attempt(stack.config, opts(() => {}, '1'));
+    if (first.exitCode !== 0) first = await attempt(stack.config, { ...opts(() => {}, '1'), lockWaitMs: 30_000 });
     expect(first.exitCode, first.message).to.equal(0);
   });
 
@@ -209,13 +223,46 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
 
   process.on('exit', continueAll);
 
+  it('vault frozen while registry credentials are read from it (HASHISHIP_REGISTRY_<NAME>_VAULT_PATH): exit 2 naming Vault within its timeout; read once it is back', async function () {
+    this.timeout(60_000);
+    const path = `secret/data/hashiship-faults-${run}`;
+    const vaultAddr = stack.config.vault.address;
+    const headers = { 'X-Vault-Token': stack.config.vault.token ?? '' };
+    const put = await fetch(`${vaultAddr}/v1/${path}`, { method: 'PUT', headers, body: JSON.stringify({ data: { username: 'ci', password: `pw-${run}` } }) });
+    expect(put.status, await put.text()).to.equal(200);
+    const access = (timeoutMs: number) => ({
+      config: { registries: { prod: { url: 'http://127.0.0.1:5002', vaultPath: path } }, vault: { ...stack.config.vault, timeoutMs } },
+    });
+    try {
+      const frozen = outage('vault');
+      const started = Date.now();
+      let error: unknown;
+      try {
+        await resolveCredentials('127.0.0.1:5002', access(1_000));
+      } catch (err) {
+        error = err;
+      } finally {
+        await frozen.restored;
+      }
+      figures.push(`vault frozen during a credentials read: ${error instanceof HashishipError ? `exit ${error.exitCode} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${error.message}` : 'no error'}`);
+      expect(error).to.be.instanceOf(HashishipError);
+      expect((error as HashishipError).exitCode).to.equal(ExitCode.unreachable);
+      expect((error as HashishipError).message).to.match(/^vault: .*: timed out \(1000 ms\)$/);
+      expect((error as HashishipError).describe()).to.not.contain(`pw-${run}`);
+      const creds = await resolveCredentials('127.0.0.1:5002', access(1_000));
+      expect(creds).to.include({ username: 'ci', source: `vault ${path}` });
+    } finally {
+      await fetch(`${vaultAddr}/v1/${path.replace('/data/', '/metadata/')}`, { method: 'DELETE', headers });
+    }
+  });
+
   combos.forEach((c, i) => {
     it(`${c.component} unavailable at ${c.step}: production stays verified; the re-run completes, no weight rule left`, async function () {
       this.timeout(300_000);
       const build = String(i + 2);
       const version = `f${i + 1}`;
       const next = await buildSample(sample, build, version);
-      const qa = await deployRelease(stack.config, { environment: 'qa', names: [sample.service], dirs: sample.dirs, overrides: new Map([[sample.service, build]]), build, fabio });
+      const qa = await deployQa(build);
       expect(qa.exitCode, qa.failures.map((f) => f.error.describe()).join('\n')).to.equal(0);
       const previous = (await readRelease(stack.config.consul, 'production', sample.service))!.record.digest;
 

@@ -150,24 +150,37 @@ describe('runbook acl.md against a real dev cluster with ACLs on', function () {
     const script = resolve('terraform/modules/userdata/templates/drain/hashiship-drain');
     const path = `${clusterEnv(opts)['HASHISHIP_CLUSTER_BIN']}:${env['PATH']}`;
     const nm = read(join(admin, 'nomad-management.token'));
-    // Work on both workers, so that the drain has something to move.
+    // Work on the worker to drain: client-1 is made ineligible while the job is placed
+    // (a spread is only a preference, and under load the scheduler put both on one
+    // worker), then eligible again so that the drained allocations have somewhere to go.
+    const eligibility = async (name: string, eligible: boolean) => {
+      const node = (await json<{ ID: string; Name: string }[]>(`${nomad}/v1/nodes`, nm)).find((n) => n.Name === name);
+      const r = await fetch(`${nomad}/v1/node/${node!.ID}/eligibility`, {
+        method: 'PUT',
+        headers: { 'X-Nomad-Token': nm },
+        body: JSON.stringify({ NodeID: node!.ID, Eligibility: eligible ? 'eligible' : 'ineligible' }),
+      });
+      expect(r.status, await r.text()).to.equal(200);
+    };
+    await eligibility('client-1', false);
     const job = join(dir, 'work.nomad.hcl');
     writeFileSync(
       job,
-      'job "work" {\n  datacenters = ["dc1"]\n\n  group "g" {\n    count = 2\n\n    spread {\n      attribute = "${node.unique.name}"\n    }\n\n    task "sleep" {\n      driver = "raw_exec"\n\n      config {\n        command = "/bin/sleep"\n        args    = ["3600"]\n      }\n\n      resources {\n        cpu    = 20\n        memory = 16\n      }\n    }\n  }\n}\n',
+      'job "work" {\n  datacenters = ["dc1"]\n\n  group "g" {\n    count = 2\n\n    task "sleep" {\n      driver = "raw_exec"\n\n      config {\n        command = "/bin/sleep"\n        args    = ["3600"]\n      }\n\n      resources {\n        cpu    = 20\n        memory = 16\n      }\n    }\n  }\n}\n',
     );
     const submit = await run('nomad', ['job', 'run', '-detach', job], { env: { ...env, PATH: path, NOMAD_ADDR: nomad, NOMAD_TOKEN: nm }, timeoutMs: 30_000 });
     expect(submit.code, submit.stdout + submit.stderr).to.equal(0);
     type Alloc = { NodeName: string; ClientStatus: string; DesiredStatus: string };
     const running = async () => (await json<Alloc[]>(`${nomad}/v1/job/work/allocations`, nm)).filter((a) => a.ClientStatus === 'running' && a.DesiredStatus === 'run').map((a) => a.NodeName).sort();
-    await eventually('work on both clients', 60_000, async () => ((await running()).join() === 'client-1,client-2' ? true : undefined));
+    await eventually('work on client-2', 60_000, async () => ((await running()).join() === 'client-2,client-2' ? true : undefined));
+    await eligibility('client-1', true);
     const r = await run('bash', [script, 'shutdown'], { env: { ...env, PATH: path, HASHISHIP_DRAIN_ENV: envFile }, cwd: dir, timeoutMs: 90_000 });
     expect(r.code, r.stdout + r.stderr).to.equal(0);
     expect(r.stderr, r.stderr).to.contain('hashiship-drain: drained');
     expect(existsSync(drained)).to.equal(true);
     // The drain is done once nothing runs on client-2; its replacement may still be starting.
     expect((await running()).filter((n) => n === 'client-2'), 'nothing left on the drained worker').to.deep.equal([]);
-    await eventually("the drained worker's allocation running on the other", 30_000, async () => ((await running()).join() === 'client-1,client-1' ? true : undefined));
+    await eventually("the drained worker's allocations running on the other", 30_000, async () => ((await running()).join() === 'client-1,client-1' ? true : undefined));
     const nodes = await json<{ Name: string; SchedulingEligibility: string }[]>(`${nomad}/v1/nodes`, nm);
     expect(nodes.find((n) => n.Name === 'client-2')?.SchedulingEligibility).to.equal('ineligible');
     expect(nodes.find((n) => n.Name === 'client-1')?.SchedulingEligibility).to.equal('eligible');

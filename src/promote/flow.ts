@@ -16,6 +16,7 @@ import { Diagnosed, deployJob, promoteCanaries } from '../deploy/deploy.js';
 import type { DeployContext } from '../deploy/runtime.js';
 import { ExitCode, GateError, HashishipError, InputError, RevertedError, ServerError, type ContextLine } from '../errors.js';
 import { applyCanaryWeight, removeCanaryWeight } from '../fabio/canary.js';
+import { waitForRoutes } from '../fabio/routes.js';
 import type { HttpApi } from '../http.js';
 import { CanaryTag, weightKey } from '../fabio/weights.js';
 import { silent, type Logger } from '../log.js';
@@ -619,6 +620,7 @@ class Runner {
         cleanup.push(['Deployment', `NOT failed: ${(e as Error).message}`]);
       }
     }
+    if (reverted && cleanupFailed === undefined) cleanup.push(['Traffic', await this.settledAfterRevert()]);
     const context: ContextLine[] = [['Step', step], ['Cause', cause.message], ...cause.context, ...cleanup];
     if (cleanupFailed !== undefined) {
       await this.save({ error: cause.message }).catch(() => undefined);
@@ -633,6 +635,25 @@ class Runner {
         ? new RevertedError(`${this.service}: promotion of ${this.plan.digest} failed at ${step}; the weight rule was removed and Nomad rolled back`, { context })
         : new GateError(`${this.service}: promotion of ${this.plan.digest} failed at ${step}; the weight rule was removed`, { context }),
       lines,
+    );
+  }
+
+  /**
+   * After a revert, wait (bounded) until the canary has left Consul and Fabio routes
+   * only to the restored instances, so that exit 3 means production serves the
+   * previous release. Best effort: what could not be confirmed is said, not thrown.
+   */
+  async settledAfterRevert(): Promise<string> {
+    try {
+      await waitSettled(this.config, this.target, { deadlineMs: 30_000, consul: this.consul });
+    } catch (e) {
+      return `not confirmed in Consul: ${(e as Error).message}`;
+    }
+    if (this.routing.tags.length === 0) return 'previous instances only (Consul)';
+    const sources = this.routing.tags.map((t) => t.slice('urlprefix-'.length).split(/\s+/)[0]!);
+    return waitForRoutes(this.opts.fabio, { service: this.routing.service, sources, targets: this.routing.count }, { deadlineMs: 15_000, log: this.log }).then(
+      () => 'previous instances only (Consul and Fabio)',
+      (e: Error) => `previous instances only in Consul; Fabio not confirmed: ${e.message}`,
     );
   }
 

@@ -20,23 +20,8 @@ interface SecretsFlags {
 }
 
 async function resolve(o: SecretsFlags, names: readonly string[]): Promise<ResolvedService[]> {
-  const [{ readSpecFiles }, { loadSet, resolveEnvironment }, { suggest }] = await Promise.all([
-    import('../spec/files.js'),
-    import('../spec/load.js'),
-    import('../spec/suggest.js'),
-  ]);
-  const resolved = resolveEnvironment(loadSet(await readSpecFiles([o.services, o.environments])), o.env);
-  const known = resolved.map((r) => r.spec.name);
-  const unknown = names.filter((n) => !known.includes(n));
-  if (unknown.length > 0) {
-    throw new InputError(
-      unknown.map((n) => {
-        const hint = suggest(n, known);
-        return { subject: n, message: `no service named \`${n}\` in ${o.env}${hint === undefined ? '' : `; did you mean \`${hint}\`?`}` };
-      }),
-    );
-  }
-  return names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name));
+  const { servicesFromSpecs } = await import('../deploy/inputs.js');
+  return servicesFromSpecs(o.env, names, { services: o.services, environments: o.environments });
 }
 
 function common(cmd: Command): Command {

@@ -9,17 +9,15 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { resolveConfig } from '../src/config/index.js';
 import { eachLimited, listAgentServices, syncServices } from '../src/consul/services.js';
 import { readSpecFiles } from '../src/spec/files.js';
 import { loadSet, resolveExternals } from '../src/spec/load.js';
 import { ensureTool } from '../src/stack/install.js';
-import { stackEnv, up, type StackOptions } from '../src/stack/stack.js';
 import { consul as consulTool } from '../src/stack/versions.js';
-import type { Benchmark, Figure } from './harness.js';
+import { benchStack, type Benchmark, type Figure } from './harness.js';
 
 const exec = promisify(execFile);
 const N = 500;
@@ -27,12 +25,9 @@ const N = 500;
 const bench: Benchmark = {
   name: 'consul',
   async run(): Promise<Figure[]> {
-    const options: StackOptions = {
-      cacheDir: process.env['HASHISHIP_CACHE'] || join(homedir(), '.cache', 'hashiship'),
-      ...(process.env['HASHISHIP_STACK_DIR'] ? { stateDir: process.env['HASHISHIP_STACK_DIR'] } : {}),
-    };
-    await up(options); // reuses a running stack
-    const config = resolveConfig({ env: stackEnv(options), home: '/nonexistent' }).consul;
+    const stack = await benchStack();
+    const { options } = stack;
+    const config = stack.config.consul;
     const bin = await ensureTool(consulTool, { cacheDir: options.cacheDir });
     const run = randomBytes(3).toString('hex');
     const env = `bench${run}`;

@@ -16,16 +16,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveConfig } from '../src/config/index.js';
 import { deployEnvironment } from '../src/deploy/deploy.js';
 import { createDeployContext, type DeployContext } from '../src/deploy/runtime.js';
 import type { Event } from '../src/log.js';
 import type { JobSpecLike } from '../src/nomad/jobs.js';
-import { stackEnv, up, type StackOptions } from '../src/stack/stack.js';
-import type { Benchmark, Figure } from './harness.js';
+import { benchStack, type Benchmark, type Figure } from './harness.js';
 
 const ENV = 'bench';
 const ROUNDS = 9;
@@ -195,13 +193,8 @@ async function runningDeployment(ctx: DeployContext, id: string, version: number
 const bench: Benchmark = {
   name: 'deploy',
   async run(): Promise<readonly Figure[]> {
-    const options: StackOptions = {
-      cacheDir: process.env['HASHISHIP_CACHE'] || join(homedir(), '.cache', 'hashiship'),
-      ...(process.env['HASHISHIP_STACK_DIR'] ? { stateDir: process.env['HASHISHIP_STACK_DIR'] } : {}),
-    };
-    await up(options); // reuses a running stack
-    const env = stackEnv(options);
-    const config = resolveConfig({ env, home: '/nonexistent' });
+    const stack = await benchStack();
+    const { env, config } = stack;
     const ctx = createDeployContext(config);
     const nomad = (env['HASHISHIP_STACK_BIN'] ?? '').split(':').map((d) => join(d, 'nomad')).find((p) => existsSync(p));
     if (nomad === undefined) throw new Error('no nomad binary in HASHISHIP_STACK_BIN');

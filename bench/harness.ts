@@ -4,6 +4,10 @@
  * and prints every figure beside its peer's as a ratio, so that the noise of the
  * machine cancels out as far as it can.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConfig, type HashishipConfig } from '../src/config/index.js';
+import { stackEnv, up, type StackOptions } from '../src/stack/stack.js';
 
 export interface Figure {
   /** What was measured, e.g. "warm dev up to all-healthy". */
@@ -31,4 +35,18 @@ export function formatFigure(f: Figure): string {
       : `  vs ${f.peer.name} ${f.peer.value.toFixed(f.peer.value < 10 ? 3 : 1)} ${f.unit}  ratio ${(f.value / f.peer.value).toFixed(2)}`;
   const target = f.target === undefined ? '' : `  (target ${f.target})`;
   return `${f.label}: ${v}${peer}${target}`;
+}
+
+/**
+ * The dev stack a benchmark runs against (`HASHISHIP_CACHE`, `HASHISHIP_STACK_DIR`),
+ * brought up or reused, with its environment and the configuration resolved from it.
+ */
+export async function benchStack(): Promise<{ readonly options: StackOptions; readonly env: Record<string, string>; readonly config: HashishipConfig }> {
+  const options: StackOptions = {
+    cacheDir: process.env['HASHISHIP_CACHE'] || join(homedir(), '.cache', 'hashiship'),
+    ...(process.env['HASHISHIP_STACK_DIR'] ? { stateDir: process.env['HASHISHIP_STACK_DIR'] } : {}),
+  };
+  await up(options); // reuses a running stack
+  const env = stackEnv(options);
+  return { options, env, config: resolveConfig({ env, home: '/nonexistent' }) };
 }

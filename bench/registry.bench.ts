@@ -12,17 +12,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveConfig } from '../src/config/index.js';
 import { RegistryClients } from '../src/registry/client.js';
 import { headManifest } from '../src/registry/manifests.js';
 import { copyImage, pushImage, writeRandomLayer, type PushResult } from '../src/registry/index.js';
 import { ensureTool } from '../src/stack/install.js';
 import { run } from '../src/stack/proc.js';
-import { stackEnv, stateDirOf, up, type StackOptions } from '../src/stack/stack.js';
+import { stateDirOf } from '../src/stack/stack.js';
 import { crane, skopeo } from '../src/stack/versions.js';
-import type { Benchmark, Figure } from './harness.js';
+import { benchStack, type Benchmark, type Figure } from './harness.js';
 
 const QA = '127.0.0.1:5001';
 /** skopeo's blob-info cache when run as root. */
@@ -55,12 +54,9 @@ async function buildImage(dir: string, ref: string, layers: number, layerBytes: 
 const bench: Benchmark = {
   name: 'registry',
   async run(): Promise<Figure[]> {
-    const options: StackOptions = {
-      cacheDir: process.env['HASHISHIP_CACHE'] || join(homedir(), '.cache', 'hashiship'),
-      ...(process.env['HASHISHIP_STACK_DIR'] ? { stateDir: process.env['HASHISHIP_STACK_DIR'] } : {}),
-    };
-    await up(options); // reuses a running stack
-    const config = resolveConfig({ env: stackEnv(options), home: '/nonexistent' });
+    const stack = await benchStack();
+    const { options } = stack;
+    const { config } = stack;
     const craneBin = await ensureTool(crane, { cacheDir: options.cacheDir });
     const skopeoBin = await ensureTool(skopeo, { cacheDir: options.cacheDir });
     const clients = new RegistryClients({ config });

@@ -6,14 +6,11 @@
  * Every secret, key and policy is unique to the run and removed afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { resolveConfig, type HashishipConfig } from '../src/config/index.js';
-import { stackEnv, up, type StackOptions } from '../src/stack/stack.js';
+import type { HashishipConfig } from '../src/config/index.js';
 import type { ServiceSpec } from '../src/spec/types.js';
 import { servicePolicy, type ServicePolicy } from '../src/vault/policy.js';
 import { applyPolicies, requireSecrets } from '../src/vault/preflight.js';
-import type { Benchmark, Figure } from './harness.js';
+import { benchStack, type Benchmark, type Figure } from './harness.js';
 
 async function vaultHttp(config: HashishipConfig, method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${config.vault.address}/v1/${path}`, {
@@ -26,12 +23,8 @@ async function vaultHttp(config: HashishipConfig, method: string, path: string, 
 const bench: Benchmark = {
   name: 'secrets',
   async run(): Promise<Figure[]> {
-    const options: StackOptions = {
-      cacheDir: process.env['HASHISHIP_CACHE'] || join(homedir(), '.cache', 'hashiship'),
-      ...(process.env['HASHISHIP_STACK_DIR'] ? { stateDir: process.env['HASHISHIP_STACK_DIR'] } : {}),
-    };
-    await up(options); // reuses a running stack
-    const config = resolveConfig({ env: stackEnv(options), home: '/nonexistent' });
+    const stack = await benchStack();
+    const { config } = stack;
     const base = `hs-bench-${randomBytes(3).toString('hex')}`;
     const specs: ServiceSpec[] = [];
     const writes: Promise<unknown>[] = [];

@@ -50,3 +50,33 @@ export async function runBlock(page: string, i: number, env: NodeJS.ProcessEnv, 
   expect(r.code, `${page} block ${i}:\n${r.stdout}\n${r.stderr}`).to.equal(0);
   return r;
 }
+
+/** A raw_exec job of `count` sleepers spread over the clients. */
+export function sleeperJob(name: string, count: number, seconds = 3600): string {
+  return `job "${name}" {
+  datacenters = ["dc1"]
+
+  group "g" {
+    count = ${count}
+
+    spread {
+      attribute = "\${node.unique.name}"
+    }
+
+    task "sleep" {
+      driver = "raw_exec"
+
+      config {
+        command = "/bin/sleep"
+        args    = ["${seconds}"]
+      }
+
+      resources {
+        cpu    = 20
+        memory = 16
+      }
+    }
+  }
+}
+`;
+}

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { clusterDown, clusterEnv, clusterStatus, clusterUp, getJson, nodeAddresses, startNode, stopNode, type ClusterNode, type ClusterOptions } from '../../src/stack/cluster.js';
 import { run } from '../../src/stack/proc.js';
 import { testStackOptions } from '../helpers/stack.js';
+import { sleeperJob } from '../helpers/runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,36 +37,6 @@ interface Alloc {
   readonly NodeName: string;
   readonly ClientStatus: string;
   readonly DesiredStatus: string;
-}
-
-/** A raw_exec job of `count` sleepers spread over the clients. */
-function sleeperJob(name: string, count: number): string {
-  return `job "${name}" {
-  datacenters = ["dc1"]
-
-  group "g" {
-    count = ${count}
-
-    spread {
-      attribute = "\${node.unique.name}"
-    }
-
-    task "sleep" {
-      driver = "raw_exec"
-
-      config {
-        command = "/bin/sleep"
-        args    = ["3600"]
-      }
-
-      resources {
-        cpu    = 20
-        memory = 16
-      }
-    }
-  }
-}
-`;
 }
 
 describe('dev cluster: 3 servers and 2 clients on loopback (real Consul and Nomad)', function () {

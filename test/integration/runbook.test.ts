@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { devVault, devVaultDown, devVaultUp } from '../../src/cluster/vault.js';
 import { clusterDown, clusterEnv, clusterUp, getJson, stopNode, type ClusterOptions } from '../../src/stack/cluster.js';
 import { run, type RunResult } from '../../src/stack/proc.js';
-import { eventually, hashishipPath, runBlock } from '../helpers/runbook.js';
+import { eventually, hashishipPath, runBlock, sleeperJob } from '../helpers/runbook.js';
 import { testStackOptions } from '../helpers/stack.js';
 
 interface Alloc {
@@ -43,35 +43,7 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
 
   async function runJob(name: string, count: number, seconds = 3600): Promise<void> {
     const file = join(dir, `${name}.nomad.hcl`);
-    writeFileSync(
-      file,
-      `job "${name}" {
-  datacenters = ["dc1"]
-
-  group "g" {
-    count = ${count}
-
-    spread {
-      attribute = "\${node.unique.name}"
-    }
-
-    task "sleep" {
-      driver = "raw_exec"
-
-      config {
-        command = "/bin/sleep"
-        args    = ["${seconds}"]
-      }
-
-      resources {
-        cpu    = 20
-        memory = 16
-      }
-    }
-  }
-}
-`,
-    );
+    writeFileSync(file, sleeperJob(name, count, seconds));
     await nomad(['job', 'run', '-detach', file]);
   }
 

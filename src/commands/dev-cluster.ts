@@ -109,8 +109,8 @@ export function registerDevCluster(dev: Command): void {
   cluster
     .command('wipe <node>')
     .description("delete a stopped node's Consul and Nomad data, as a machine whose disk is lost (start makes it a new node)")
-    .action((node: string, _o, cmd: Command) => {
-      wipeNode(clusterOptions(cmd), node);
+    .action(async (node: string, _o, cmd: Command) => {
+      await wipeNode(clusterOptions(cmd), node);
       process.stdout.write(`wiped ${node}\n`);
     });
 

@@ -17,7 +17,7 @@ import { agentFiles, paths } from '../agents/index.js';
 import { InputError, StackError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
 import { ensureTool } from './install.js';
-import { alive, run, startDaemon, tail } from './proc.js';
+import { alive, removeTree, run, startDaemon, tail } from './proc.js';
 import { consul as consulTool, nomad as nomadTool } from './versions.js';
 
 /** Options of the local cluster. */
@@ -402,7 +402,7 @@ async function bringNode(dir: string, s: StateFile, node: ClusterNode, nodes: re
   const entry = (s.pids[node.name] ??= {});
   for (const agent of agents) {
     const prev = entry[agent];
-    if (prev !== undefined && alive(prev)) continue;
+    if (prev !== undefined && alive(prev, s.bins[agent])) continue;
     if (s.acl === true) await bootSecrets(dir, s, node, nodes, opts.env);
     entry[agent] = launch(dir, s, node, agent, nodes, opts.env);
     writeState(dir, s);
@@ -427,7 +427,7 @@ export async function clusterUp(opts: ClusterOptions): Promise<ClusterUpResult> 
   const clients = opts.clients ?? prev?.clients ?? 2;
   const acl = opts.acl ?? prev?.acl ?? false;
   const nodes = clusterNodes(servers, clients);
-  const running = prev !== undefined && Object.values(prev.pids).some((p) => Object.values(p).some((pid) => alive(pid)));
+  const running = prev !== undefined && Object.values(prev.pids).some((p) => (['consul', 'nomad'] as const).some((a) => p[a] !== undefined && alive(p[a], prev.bins[a])));
   if (running && (prev.servers !== servers || prev.clients !== clients)) {
     throw new StackError(`cluster: running with ${prev.servers} servers and ${prev.clients} clients, not ${servers} and ${clients}`, {
       context: [['Suggestion', 'hashiship dev cluster down, then up']],
@@ -510,7 +510,7 @@ export async function stopNode(opts: Pick<ClusterOptions, 'cacheDir' | 'stateDir
   const entry = s.pids[name] ?? {};
   for (const agent of ['nomad', 'consul'] as const) {
     const pid = entry[agent];
-    if (pid !== undefined) await stopPid(pid, hard);
+    if (pid !== undefined && alive(pid, s.bins[agent])) await stopPid(pid, hard);
     delete entry[agent];
   }
   writeState(dir, s);
@@ -545,15 +545,15 @@ export function setGossipKey(opts: Pick<ClusterOptions, 'cacheDir' | 'stateDir'>
  * started again, it is a new node with the same name and address.
  * @throws {StackError} when there is no such node or it is running.
  */
-export function wipeNode(opts: Pick<ClusterOptions, 'cacheDir' | 'stateDir'>, name: string): void {
+export async function wipeNode(opts: Pick<ClusterOptions, 'cacheDir' | 'stateDir'>, name: string): Promise<void> {
   const dir = clusterDirOf(opts);
   const s = requireState(dir);
   findNode(s, name);
-  const running = Object.values(s.pids[name] ?? {}).filter((pid) => alive(pid));
+  const running = (['consul', 'nomad'] as const).filter((a) => { const pid = s.pids[name]?.[a]; return pid !== undefined && alive(pid, s.bins[a]); });
   if (running.length > 0) {
     throw new StackError(`cluster: ${name} is running; stop it before wiping its data`, { context: [['Suggestion', `hashiship dev cluster stop ${name}`]] });
   }
-  for (const d of ['consul-data', 'nomad-data']) rmSync(join(dir, name, d), { recursive: true, force: true });
+  for (const d of ['consul-data', 'nomad-data']) await removeTree(join(dir, name, d));
 }
 
 /**
@@ -589,7 +589,7 @@ export async function clusterDown(opts: Pick<ClusterOptions, 'cacheDir' | 'state
       await Promise.all(
         order.map(async (n) => {
           const pid = s.pids[n.name]?.[agent];
-          if (pid !== undefined && alive(pid)) {
+          if (pid !== undefined && alive(pid, s.bins[agent])) {
             await stopPid(pid);
             stopped.push(`${n.name}/${agent}`);
           }
@@ -606,13 +606,7 @@ export async function clusterDown(opts: Pick<ClusterOptions, 'cacheDir' | 'state
       }
     }
     // Nomad clients leave tmpfs mounts (task secrets/, private/) behind when they stop.
-    const mounts = readFileSync('/proc/mounts', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[1] ?? '')
-      .filter((m) => m.startsWith(`${dir}/`))
-      .sort((a, b) => b.length - a.length);
-    for (const m of mounts) await run('umount', ['-l', m], { timeoutMs: 10_000 });
-    for (const e of readdirSync(dir)) if (/^(server|client)-\d$/.test(e)) rmSync(join(dir, e), { recursive: true, force: true });
+    for (const e of readdirSync(dir)) if (/^(server|client)-\d$/.test(e)) await removeTree(join(dir, e));
     rmSync(statePath(dir), { force: true });
     // The default secret store of an ACL cluster (a store given with --secrets stays).
     rmSync(join(dir, 'secrets'), { recursive: true, force: true });
@@ -636,7 +630,7 @@ export function clusterStatus(opts: Pick<ClusterOptions, 'cacheDir' | 'stateDir'
   return clusterNodes(s.servers, s.clients).flatMap((n) =>
     (['consul', 'nomad'] as const).map((agent) => {
       const pid = s.pids[n.name]?.[agent];
-      return { node: n.name, agent, address: nodeAddresses(n)[agent], pid, running: pid !== undefined && alive(pid) };
+      return { node: n.name, agent, address: nodeAddresses(n)[agent], pid, running: pid !== undefined && alive(pid, s.bins[agent]) };
     }),
   );
 }

@@ -3,7 +3,7 @@
  * both with their output in a log file, and the tail of a log for error messages.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { accessSync, constants } from 'node:fs';
 
@@ -69,8 +69,12 @@ export function startDaemon(cmd: string, args: readonly string[], opts: { env?: 
   }
 }
 
-/** Is a process with this pid alive (and not a zombie)? */
-export function alive(pid: number): boolean {
+/**
+ * Is a process with this pid alive (and not a zombie)? With `bin`, also that it runs
+ * that executable: a pid recorded before a reboot or a killed session may since belong
+ * to another program, which must be neither reused nor stopped.
+ */
+export function alive(pid: number, bin?: string): boolean {
   try {
     process.kill(pid, 0);
   } catch {
@@ -78,9 +82,17 @@ export function alive(pid: number): boolean {
   }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z/.test(stat);
+    if (/^\d+ \(.*\) Z/.test(stat)) return false;
   } catch {
     return true;
+  }
+  if (bin === undefined) return true;
+  try {
+    const exe = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+    return exe === realpathSync(bin);
+  } catch {
+    // Not ours to read (another user's process) or the binary is gone: not ours.
+    return false;
   }
 }
 
@@ -109,4 +121,32 @@ export function which(name: string, path = process.env['PATH'] ?? ''): string | 
     }
   }
   return undefined;
+}
+
+/** Mount points at or below `dir`, deepest first (Linux; none elsewhere). */
+export function mountsUnder(dir: string): string[] {
+  let table: string;
+  try {
+    table = readFileSync('/proc/self/mounts', 'utf8');
+  } catch {
+    return [];
+  }
+  // Fields are space-separated with spaces, tabs and newlines in paths written as octal escapes.
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return table
+    .split('\n')
+    .map((l) => unescape(l.split(' ')[1] ?? ''))
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Remove a directory tree that a killed Nomad client may have left tmpfs mounts in
+ * (each task's secrets/ and private/): detach those mounts first, or the removal fails
+ * with EBUSY. Missing `dir` is fine.
+ * @throws the removal's error when a mount cannot be detached (not root, no umount).
+ */
+export async function removeTree(dir: string): Promise<void> {
+  for (const m of mountsUnder(dir)) await run('umount', ['-l', m], { timeoutMs: 10_000 }).catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -11,7 +11,7 @@ import { StackError } from '../errors.js';
 import { silent, type Logger, type StackComponent } from '../log.js';
 import { components, stackAddresses, workloadIdentity, type ComponentDef } from './components.js';
 import { ensureTool, versionOf } from './install.js';
-import { alive, startDaemon, tail } from './proc.js';
+import { alive, removeTree, startDaemon, tail } from './proc.js';
 import { skopeo } from './versions.js';
 
 export interface StackOptions {
@@ -253,7 +253,7 @@ export async function up(opts: StackOptions): Promise<UpResult> {
     await Promise.all(def.after.map((a) => done.get(a)));
     const bin = bins.get(def.name)!;
     const prev = state.components[def.name];
-    const ours = prev?.pid !== undefined && alive(prev.pid);
+    const ours = prev?.pid !== undefined && alive(prev.pid, prev.bin);
     // One of ours alive but not answering may be busy or briefly paused: dev Consul, Nomad
     // and Vault keep their state in memory, so it gets time to recover before a restart.
     if ((await isHealthy(def)) || (ours && (await recovers(def, RecoverMs)))) {
@@ -262,7 +262,7 @@ export async function up(opts: StackOptions): Promise<UpResult> {
       // Keep our pid if the healthy one is ours; otherwise it belongs to someone else.
       state.components[def.name] = {
         bin: prev?.bin ?? bin,
-        ...(prev?.pid !== undefined && alive(prev.pid) ? { pid: prev.pid } : {}),
+        ...(ours ? { pid: prev!.pid } : {}),
       };
       return;
     }
@@ -272,7 +272,7 @@ export async function up(opts: StackOptions): Promise<UpResult> {
     }
     // A dev Nomad starts with empty state; allocation folders of a killed one would
     // otherwise be restored by its client.
-    if (def.name === 'nomad') rmSync(join(dir, 'nomad-data'), { recursive: true, force: true });
+    if (def.name === 'nomad') await removeTree(join(dir, 'nomad-data'));
     await startComponent(def, bin, dir, secrets, {
       timeoutMs,
       log,
@@ -332,7 +332,7 @@ export async function down(opts: StackOptions & { readonly only?: readonly Stack
     const c = state.components[name];
     if (c?.pid === undefined) continue;
     if (opts.only !== undefined && !opts.only.includes(name)) continue;
-    if (alive(c.pid)) {
+    if (alive(c.pid, c.bin)) {
       await stopPid(c.pid);
       stopped.push(name);
       log({ kind: 'stack.stop', component: name, pid: c.pid });
@@ -341,7 +341,7 @@ export async function down(opts: StackOptions & { readonly only?: readonly Stack
   }
   if (existsSync(dir)) writeState(dir, state);
   // Nomad's dev data is disposable; the registries keep their blobs between runs.
-  if (stopped.includes('nomad')) rmSync(join(dir, 'nomad-data'), { recursive: true, force: true });
+  if (stopped.includes('nomad')) await removeTree(join(dir, 'nomad-data'));
   return { stopped };
 }
 
@@ -363,7 +363,7 @@ export async function status(opts: StackOptions): Promise<readonly ComponentStat
     components.map(async (def) => {
       const healthy = await isHealthy(def);
       const c = state.components[def.name];
-      const ours = c?.pid !== undefined && alive(c.pid);
+      const ours = c?.pid !== undefined && alive(c.pid, c.bin);
       const bin = c?.bin;
       const version = bin === undefined ? undefined : await versionOf(bin, def.tool);
       return {

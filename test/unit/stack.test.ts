@@ -3,13 +3,13 @@
  * the component and shows the tail of its log, and no wait is unbounded.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StackError } from '../../src/errors.js';
 import { collecting } from '../../src/log.js';
 import { components, nomadDevConfig, type ComponentDef } from '../../src/stack/components.js';
-import { alive } from '../../src/stack/proc.js';
+import { alive, mountsUnder, removeTree, run } from '../../src/stack/proc.js';
 import { envScript, startComponent, stackEnv, vaultToken } from '../../src/stack/stack.js';
 
 function fakeDef(script: string): ComponentDef {
@@ -87,5 +87,48 @@ describe('stack: env and configs', () => {
       expect(text, c.name).not.to.match(/0\.0\.0\.0|:::|addr=:\d/);
     }
     expect(nomadDevConfig(dir)).to.include('bind_addr = "127.0.0.1"');
+  });
+});
+
+describe('stack: data folders a killed Nomad left mounts in', function () {
+  this.timeout(30_000);
+
+  // A Nomad client killed with SIGKILL (or by the end of a session) leaves each task's
+  // secrets/ and private/ tmpfs mounted; the next `dev up` must still start afresh.
+  it('removeTree detaches tmpfs mounts below the folder (deepest first), then removes it', async function () {
+    const root = mkdtempSync(join(tmpdir(), 'hashiship-mounts-'));
+    const data = join(root, 'nomad-data');
+    const task = join(data, 'alloc', 'a1', 'web');
+    for (const d of ['secrets', 'private']) mkdirSync(join(task, d), { recursive: true });
+    const mounted = await Promise.all(['secrets', 'private'].map((d) => run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', join(task, d)])));
+    if (mounted.some((r) => r.code !== 0)) {
+      // Mounting needs root (CI runs as root); without it there is nothing to detach.
+      console.log(`      skipped: cannot mount tmpfs here (${mounted.find((r) => r.code !== 0)!.stderr.trim()})`);
+      rmSync(root, { recursive: true, force: true });
+      return;
+    }
+    writeFileSync(join(task, 'secrets', 'token'), 'x');
+    expect(mountsUnder(data)).to.have.members([join(task, 'private'), join(task, 'secrets')]);
+    // What `dev up` used to do: plain removal fails on the mount points.
+    expect(() => rmSync(data, { recursive: true, force: true })).to.throw(/EBUSY/);
+    await removeTree(data);
+    expect(existsSync(data)).to.equal(false);
+    expect(mountsUnder(root)).to.deep.equal([]);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('removeTree of a missing folder is fine', async () => {
+    await removeTree(join(tmpdir(), `hashiship-missing-${process.pid}`));
+  });
+});
+
+describe('stack: recorded pids', () => {
+  // After a reboot or a killed session the pid in stack.json may belong to another
+  // program: `dev up` must neither reuse nor stop it.
+  it('alive(pid, bin) holds only for a process running that executable', () => {
+    expect(alive(process.pid)).to.equal(true);
+    expect(alive(process.pid, process.execPath)).to.equal(true);
+    expect(alive(process.pid, '/bin/sh')).to.equal(false);
+    expect(alive(process.pid, '/nonexistent/consul')).to.equal(false);
   });
 });

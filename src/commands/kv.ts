@@ -26,7 +26,7 @@ export function registerKv(program: Command): void {
       ...resolveExternals(set, o.env).map((r) => ({ service: r.spec.name, config: r.spec.config ?? {} })),
     ];
     const config = resolveConfig({ env: process.env });
-    const result = await syncConfig(config.consul, wanted, { dryRun: o.dryRun === true, ...(o.json === true ? {} : { log: printingLogger() }) });
+    const result = await syncConfig(config.consul, wanted, { environment: o.env, dryRun: o.dryRun === true, ...(o.json === true ? {} : { log: printingLogger() }) });
     if (o.json === true) process.stdout.write(`${JSON.stringify({ kind: 'hashiship.kv.sync', environment: o.env, ...result }, null, 2)}\n`);
     else process.stdout.write(`${describeConfigSync(result, o.env).join('\n')}\n`);
   });

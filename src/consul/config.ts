@@ -5,11 +5,14 @@
  * so a change made by someone else between hashiship's read and its write is
  * refused (exit 6), never overwritten.
  *
- * Ownership: keys hashiship writes carry {@link CONFIG_FLAGS} in their KV flags;
- * a sync deletes (with check-and-set) only flagged keys the spec no longer lists
- * under a service's prefix, and leaves other keys there alone.
+ * Ownership: keys hashiship writes carry {@link configFlags} of their environment in
+ * their KV flags (the marker {@link CONFIG_FLAGS} and a tag of the environment name).
+ * A sync deletes (with check-and-set) only flagged keys the spec no longer lists under
+ * a listed service's prefix, and the keys it flagged for this environment under the
+ * prefix of a service the specs no longer list at all; other keys stay.
  */
 import type { ConsulConfig } from '../config/index.js';
+import { ServerError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
 import { consulCall, createConsul, type ConsulApi } from './client.js';
 import { eachLimited } from './services.js';
@@ -20,6 +23,25 @@ export const CONFIG_PREFIX = 'config';
 
 /** KV flags marking a key written by hashiship ("hshp"). */
 export const CONFIG_FLAGS = 0x68736870;
+
+const EnvTagSpan = 0x10000;
+
+/** FNV-1a of a string, 16 bits: the environment tag in a key's flags. */
+function envTag(environment: string): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(environment, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return (h ^ (h >>> 16)) & 0xffff;
+}
+
+/** The KV flags hashiship writes on an environment's keys: the marker, then the environment's tag. */
+export function configFlags(environment: string): number {
+  return CONFIG_FLAGS * EnvTagSpan + envTag(environment);
+}
+
+/** Whether a key's flags say hashiship wrote it (for any environment, or before tags existed). */
+export function writtenByHashiship(flags: number): boolean {
+  return flags === CONFIG_FLAGS || Math.floor(flags / EnvTagSpan) === CONFIG_FLAGS;
+}
 
 /** The KV key of one configuration entry. */
 export function configKey(service: string, key: string): string {
@@ -58,8 +80,11 @@ export interface ConfigSyncResult {
   readonly dryRun: boolean;
 }
 
-/** Plan a config sync (pure): `live` holds every key under the services' prefixes. */
-export function planConfig(wanted: readonly ServiceConfig[], live: readonly LiveKey[]): { changes: ConfigChange[]; unchanged: string[] } {
+/**
+ * Plan a config sync (pure): `live` holds every key under the services' prefixes, and
+ * may hold other keys under `config/` (those of services no longer listed).
+ */
+export function planConfig(wanted: readonly ServiceConfig[], live: readonly LiveKey[], environment?: string): { changes: ConfigChange[]; unchanged: string[] } {
   const byKey = new Map(live.map((k) => [k.key, k]));
   const changes: ConfigChange[] = [];
   const unchanged: string[] = [];
@@ -74,11 +99,14 @@ export function planConfig(wanted: readonly ServiceConfig[], live: readonly Live
       else unchanged.push(key);
     }
   }
-  for (const s of wanted) {
-    const prefix = `${CONFIG_PREFIX}/${s.service}/`;
-    for (const l of live) {
-      if (!l.key.startsWith(prefix) || want.has(l.key) || l.flags !== CONFIG_FLAGS) continue;
-      changes.push({ action: 'remove', key: l.key, service: s.service, cas: l.modifyIndex, from: l.value });
+  const listed = new Set(wanted.map((s) => s.service));
+  const mine = environment === undefined ? undefined : configFlags(environment);
+  for (const l of live) {
+    const service = l.key.slice(CONFIG_PREFIX.length + 1).split('/')[0] ?? '';
+    if (!l.key.startsWith(`${CONFIG_PREFIX}/`) || service === '' || want.has(l.key) || !writtenByHashiship(l.flags)) continue;
+    // A listed service's prefix is ours to tidy; another service's only for keys this environment wrote.
+    if (listed.has(service) || (mine !== undefined && l.flags === mine)) {
+      changes.push({ action: 'remove', key: l.key, service, cas: l.modifyIndex, from: l.value });
     }
   }
   changes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -87,6 +115,12 @@ export function planConfig(wanted: readonly ServiceConfig[], live: readonly Live
 
 /** Options of {@link syncConfig}. */
 export interface ConfigSyncOptions {
+  /**
+   * The environment synced: keys are flagged with it, and its keys under the prefix of
+   * a service no longer in `wanted` are removed (needs read on `config/`; without it
+   * only listed services are tidied).
+   */
+  readonly environment?: string;
   /** Compute and report the changes, write nothing. @default false */
   readonly dryRun?: boolean;
   /** Writes in flight at once. @default 16 */
@@ -118,6 +152,29 @@ export async function readConfig(config: ConsulConfig, services: readonly string
 }
 
 /**
+ * Every key under `config/` the token may read (Consul leaves out the others); none
+ * when it may read none there.
+ * @throws {ServerError} when Consul cannot be reached.
+ */
+async function readAllConfig(config: ConsulConfig, consul: ConsulApi): Promise<LiveKey[]> {
+  const prefix = `${CONFIG_PREFIX}/`;
+  let items: unknown;
+  try {
+    items = await consulCall(config, `kv.get ${prefix} (recurse)`, () => consul.kv.get({ key: prefix, recurse: true }));
+  } catch (err) {
+    if (err instanceof ServerError && err.status === 403) return [];
+    throw err;
+  }
+  if (!Array.isArray(items)) return [];
+  return (items as { Key: string; Value?: string | null; ModifyIndex: number; Flags?: number }[]).map((i) => ({
+    key: i.Key,
+    value: i.Value ?? '',
+    modifyIndex: i.ModifyIndex,
+    flags: i.Flags ?? 0,
+  }));
+}
+
+/**
  * Make `config/<service>/…` match the specs, each write a check-and-set on the
  * index read.
  * @throws {GateError} (exit 6) when a key changed between the read and the write.
@@ -127,13 +184,18 @@ export async function syncConfig(config: ConsulConfig, wanted: readonly ServiceC
   const consul = opts.consul ?? createConsul(config);
   const log = opts.log ?? silent;
   const live = await readConfig(config, wanted.map((w) => w.service), consul);
-  const { changes, unchanged } = planConfig(wanted, live);
+  if (opts.environment !== undefined) {
+    const seen = new Set(live.map((k) => k.key));
+    for (const k of await readAllConfig(config, consul)) if (!seen.has(k.key)) live.push(k);
+  }
+  const { changes, unchanged } = planConfig(wanted, live, opts.environment);
+  const flags = opts.environment === undefined ? CONFIG_FLAGS : configFlags(opts.environment);
   const dryRun = opts.dryRun === true;
   if (!dryRun) {
     await eachLimited(changes, opts.concurrency ?? 16, async (c) => {
       if (opts.beforeWrite !== undefined) await opts.beforeWrite(c);
       if (c.action === 'remove') await kvDeleteCas(config, c.key, c.cas, { consul, log });
-      else await kvPutCas(config, c.key, c.to ?? '', c.cas, { consul, log, flags: CONFIG_FLAGS });
+      else await kvPutCas(config, c.key, c.to ?? '', c.cas, { consul, log, flags });
     });
   }
   return { changes, unchanged, dryRun };

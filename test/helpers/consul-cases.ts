@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { resolveConfig, type ConsulConfig } from '../../src/config/index.js';
-import { CONFIG_FLAGS, configKey, syncConfig } from '../../src/consul/config.js';
+import { configFlags, configKey, syncConfig } from '../../src/consul/config.js';
 import { waitForHealthy } from '../../src/consul/health.js';
-import { kvGet } from '../../src/consul/kv.js';
+import { kvGet, kvPutCas } from '../../src/consul/kv.js';
 import { listAgentServices, OwnerMeta, serviceId, syncServices } from '../../src/consul/services.js';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
 import { readSpecFiles } from '../../src/spec/files.js';
@@ -231,20 +231,35 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
     const wanted = [...resolveEnvironment(set, env()), ...resolveExternals(set, env())].map((r) => ({ service: r.spec.name, config: r.spec.config ?? {} }));
     const foreignKey = `${configKey(db(), 'set-by-hand')}`;
     expect((await raw(adminConfig(), 'PUT', `/kv/${foreignKey}`, 'x')).ok).to.equal(true);
-    const first = await syncConfig(config, wanted);
+    const environment = env();
+    const first = await syncConfig(config, wanted, { environment });
     expect(first.changes.map((c) => `${c.action} ${c.key}`)).to.deep.equal([`add ${configKey(db(), 'max_connections')}`, `add ${configKey(db(), 'pool/size')}`]);
     const entry = await kvGet(config, configKey(db(), 'pool/size'));
-    expect(entry).to.deep.include({ value: '10', flags: CONFIG_FLAGS });
-    expect((await syncConfig(config, wanted)).changes).to.have.length(0);
+    expect(entry).to.deep.include({ value: '10', flags: configFlags(environment) });
+    expect((await syncConfig(config, wanted, { environment })).changes).to.have.length(0);
     // The CLI agrees (dry run, JSON).
     const r = await cli(ctx().env, 'kv', 'sync', '--env', env(), '--dry-run', '--json', '--services', join(dir, 'services'), '--environments', join(dir, 'environments'));
     expect(r.code, r.stderr).to.equal(0);
     expect((JSON.parse(r.stdout) as { changes: unknown[] }).changes).to.have.length(0);
     const fewer = wanted.map((w) => (w.service === db() ? { service: db(), config: { max_connections: '200' } } : w));
-    const second = await syncConfig(config, fewer);
+    const second = await syncConfig(config, fewer, { environment });
     expect(second.changes.map((c) => `${c.action} ${c.key}`)).to.deep.equal([`update ${configKey(db(), 'max_connections')}`, `remove ${configKey(db(), 'pool/size')}`]);
     expect(await kvGet(config, configKey(db(), 'pool/size'))).to.equal(undefined);
     expect((await kvGet(config, foreignKey))?.value).to.equal('x');
+    // The service's spec is deleted entirely: its keys of this environment go; the
+    // hand-written one, and a key another environment wrote, stay.
+    const otherEnv = configKey(db(), 'other-env');
+    await kvPutCas(config, otherEnv, 'kept', 0, { flags: configFlags(`${environment}-other`) });
+    const without = fewer.filter((w) => w.service !== db());
+    const dry = await syncConfig(config, without, { environment, dryRun: true });
+    expect(dry.changes.map((c) => `${c.action} ${c.key}`)).to.deep.equal([`remove ${configKey(db(), 'max_connections')}`]);
+    expect((await kvGet(config, configKey(db(), 'max_connections')))?.value).to.equal('200');
+    const third = await syncConfig(config, without, { environment });
+    expect(third.changes.map((c) => `${c.action} ${c.key}`)).to.deep.equal([`remove ${configKey(db(), 'max_connections')}`]);
+    expect(await kvGet(config, configKey(db(), 'max_connections'))).to.equal(undefined);
+    expect((await kvGet(config, foreignKey))?.value).to.equal('x');
+    expect((await kvGet(config, otherEnv))?.value).to.equal('kept');
+    expect((await syncConfig(config, without, { environment })).changes).to.have.length(0);
   });
 
   it('kv sync: a change between the read and the check-and-set write is exit 6, never an overwrite', async function () {

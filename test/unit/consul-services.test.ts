@@ -5,7 +5,7 @@
  * consul-acl.)
  */
 import { expect } from 'chai';
-import { CONFIG_FLAGS, planConfig } from '../../src/consul/config.js';
+import { CONFIG_FLAGS, configFlags, planConfig, writtenByHashiship } from '../../src/consul/config.js';
 import { desiredRegistrations, OwnerMeta, planServices, type LiveService } from '../../src/consul/services.js';
 import { ExitCode, GateError } from '../../src/errors.js';
 import { secretLooking } from '../../src/spec/external.js';
@@ -110,6 +110,30 @@ describe('consul: configuration keys', () => {
       { action: 'remove', key: 'config/web/gone', service: 'web', cas: 9, from: 'x' },
     ]);
     expect(unchanged).to.deep.equal(['config/web/b']);
+  });
+
+  it("with an environment: removes that environment's keys of a service no longer listed, nothing else", () => {
+    const qa = configFlags('qa');
+    const production = configFlags('production');
+    expect(qa).to.not.equal(production);
+    expect([qa, production, CONFIG_FLAGS].every(writtenByHashiship)).to.equal(true);
+    expect([0, 1, CONFIG_FLAGS + 1, qa * 2].some(writtenByHashiship)).to.equal(false);
+    const { changes } = planConfig(
+      [{ service: 'web', config: { a: '1' } }],
+      [
+        { key: 'config/web/a', value: '1', modifyIndex: 3, flags: production },
+        { key: 'config/old/x', value: 'x', modifyIndex: 4, flags: qa },
+        { key: 'config/old/y', value: 'y', modifyIndex: 5, flags: production },
+        { key: 'config/old/z', value: 'z', modifyIndex: 6, flags: CONFIG_FLAGS },
+        { key: 'config/old/by-hand', value: 'h', modifyIndex: 7, flags: 0 },
+        { key: 'config/web/gone', value: 'g', modifyIndex: 8, flags: production },
+      ],
+      'qa',
+    );
+    expect(changes).to.deep.equal([
+      { action: 'remove', key: 'config/old/x', service: 'old', cas: 4, from: 'x' },
+      { action: 'remove', key: 'config/web/gone', service: 'web', cas: 8, from: 'g' },
+    ]);
   });
 
   it('refuses secret-looking configuration by name and by value', () => {

@@ -39,6 +39,8 @@ interface DeployFlags extends InputFlags {
   readonly resetCounts?: boolean;
   readonly skipSecretsCheck?: boolean;
   readonly timeout?: string;
+  readonly healthDeadline?: string;
+  readonly healthGate?: boolean;
   readonly json?: boolean;
   readonly events?: string;
 }
@@ -78,6 +80,8 @@ export function registerDeploy(program: Command): void {
     .option('--skip-secrets-check', 'do not run the secrets pre-flight (every referenced Vault secret and Consul key exists and is readable; exit 6 otherwise)')
     .option('--reset-counts', 'register the spec counts even where the autoscaler scaled a group')
     .option('--timeout <duration>', 'give up waiting per service after this long (default: 2 × progress deadline + 2m)')
+    .option('--health-deadline <duration>', 'after a successful deployment, how long every new instance may take to pass in Consul (exit 6 otherwise)', '60s')
+    .option('--no-health-gate', "trust Nomad's deployment health; skip the Consul gate after it")
     .option('--json', 'print one JSON document with every service result')
     .option('--events <format>', 'progress events as "ndjson" on stderr')
     .option('--image <service=ref>', 'deploy this tag or sha256 digest of the service\'s image, resolved in the environment\'s registry and pinned by digest; repeatable', collect)
@@ -89,6 +93,7 @@ export function registerDeploy(program: Command): void {
         const until = oneOf('--until', o.until, ['healthy', 'successful', 'promotion-ready'] as const, 'healthy');
         const parallel = positiveInt('--parallel', o.parallel, 4);
         const timeoutMs = durationMs('--timeout', o.timeout);
+        const healthDeadlineMs = durationMs('--health-deadline', o.healthDeadline);
         const plan = o.plan === undefined ? undefined : await readPlan(o.plan);
         const config = resolveConfig({ env: process.env });
         const ctx = createDeployContext(config, withDebugLines(printingLogger({ ndjson: o.events === 'ndjson' }), process.env, { ndjson: o.events === 'ndjson' }));
@@ -100,6 +105,8 @@ export function registerDeploy(program: Command): void {
           resetCounts: o.resetCounts === true,
           ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log: ctx.runtime.log }) }),
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
+          ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
+          healthGate: o.healthGate !== false,
           ...(plan === undefined ? {} : { plan }),
         });
         if (o.json === true) process.stdout.write(`${JSON.stringify(ctx.redactor.deep(resultDocument('deploy', result)), null, 2)}\n`);

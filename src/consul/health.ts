@@ -45,6 +45,11 @@ export interface HealthGateOptions {
   /** Only instances carrying every one of these tags (e.g. `["canary"]`). */
   readonly tags?: readonly string[];
   /**
+   * Only instances Nomad registered for these allocations (IDs; a Nomad service ID is
+   * `_nomad-task-<allocation>-…`), e.g. the allocations of one deployment.
+   */
+  readonly allocations?: readonly string[];
+  /**
    * `all`: every selected instance passes and there is at least `min` of them;
    * a number N: at least N selected instances pass. @default "all"
    */
@@ -121,7 +126,8 @@ export function selectInstances(instances: readonly ServiceInstance[], opts: Hea
   return instances.filter(
     (i) =>
       (opts.version === undefined || i.meta[key] === opts.version) &&
-      (opts.tags ?? []).every((t) => i.tags.includes(t)),
+      (opts.tags ?? []).every((t) => i.tags.includes(t)) &&
+      (opts.allocations === undefined || opts.allocations.some((a) => i.id.startsWith(`_nomad-task-${a}-`))),
   );
 }
 
@@ -174,7 +180,8 @@ async function withAgentOutput(config: ConsulConfig, consul: ConsulApi, selected
 
 function requirement(opts: HealthGateOptions): string {
   const require = opts.require ?? 'all';
-  const what = `${opts.service}${opts.version === undefined ? '' : ` version ${opts.version}`}${(opts.tags ?? []).length > 0 ? ` tags ${(opts.tags ?? []).join(',')}` : ''}`;
+  const allocs = opts.allocations === undefined ? '' : ` from ${opts.allocations.length} allocation${opts.allocations.length === 1 ? '' : 's'}`;
+  const what = `${opts.service}${opts.version === undefined ? '' : ` version ${opts.version}`}${(opts.tags ?? []).length > 0 ? ` tags ${(opts.tags ?? []).join(',')}` : ''}${allocs}`;
   return require === 'all' ? `every instance of ${what} passing (at least ${opts.min ?? 1})` : `at least ${require} passing instances of ${what}`;
 }
 

@@ -38,16 +38,23 @@ export function allocOfServiceId(serviceId: string): string | undefined {
   return ALLOC_IN_SERVICE_ID.exec(serviceId)?.[1];
 }
 
-/** The Consul service names a job registers (group and task services with the Consul provider). */
-export function consulServicesOf(job: JobSpecLike): string[] {
-  const names = new Set<string>();
+/** Per task group, the Consul service names it registers (group and task services with the Consul provider). */
+export function consulServicesByGroup(job: JobSpecLike): Map<string, string[]> {
+  const out = new Map<string, string[]>();
   for (const g of job.TaskGroups ?? []) {
+    const names = new Set<string>();
     const services = [...(g.Services ?? []), ...(g.Tasks ?? []).flatMap((t) => t.Services ?? [])];
     for (const s of services) {
       if (s.Name !== undefined && s.Name !== '' && (s.Provider ?? 'consul') === 'consul' && !s.Name.includes('${')) names.add(s.Name);
     }
+    if (names.size > 0) out.set(g.Name ?? '', [...names].sort());
   }
-  return [...names].sort();
+  return out;
+}
+
+/** The Consul service names a job registers (group and task services with the Consul provider). */
+export function consulServicesOf(job: JobSpecLike): string[] {
+  return [...new Set([...consulServicesByGroup(job).values()].flat())].sort();
 }
 
 /** Receives a check whose status changed. */

@@ -22,7 +22,8 @@ import type { DeployOutcome, Logger } from '../log.js';
 import { OwnershipMeta } from '../nomad/job.js';
 import { ActiveDeploymentStatuses, type Deployment } from '../nomad/deployments.js';
 import type { JobSpecLike, JobStub } from '../nomad/jobs.js';
-import { CheckTracker, consulServicesOf } from './checks.js';
+import { waitForHealthy } from '../consul/health.js';
+import { CheckTracker, consulServicesByGroup, consulServicesOf } from './checks.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
 import { groupedLogger } from './events.js';
 import type { InputSet, JobInput } from './inputs.js';
@@ -148,6 +149,13 @@ export interface DeployOptions extends PlanOptions {
   /** Keep each service's events together (on by default when more than one runs at once). */
   readonly grouped?: boolean;
   readonly signal?: AbortSignal;
+  /**
+   * After a successful deployment, wait until every instance its allocations registered
+   * in Consul passes there (false: trust Nomad's deployment health alone). @default true
+   */
+  readonly healthGate?: boolean;
+  /** Deadline of that Consul health gate. @default 60000 */
+  readonly healthDeadlineMs?: number;
   /** Passed to the watch (tests shorten them). */
   readonly deploymentLookupMs?: number;
   readonly revertLookupMs?: number;
@@ -407,9 +415,42 @@ export async function deployPlanned(
         ...(opts.revertLookupMs === undefined ? {} : { revertLookupMs: opts.revertLookupMs }),
       },
     );
-    return await settle(ctx, id, outcome, tracker);
+    const settled = await settle(ctx, id, outcome, tracker);
+    if (settled.outcome === 'successful' && settled.deploymentId !== undefined && opts.healthGate !== false) {
+      await consulGate(ctx, prepared.job, settled.deploymentId, opts.healthDeadlineMs ?? 60_000);
+    }
+    return settled;
   } finally {
     await tracker?.stop();
+  }
+}
+
+/**
+ * The Consul health gate after a successful deployment: every service instance that
+ * the deployment's running allocations registered in Consul is passing there, and
+ * there is one per allocation. Nomad's deployment health may rest on task states
+ * alone (`health_check = "task_states"`), or a check may have failed since; this is
+ * what the load balancer will see.
+ * @throws {Diagnosed} wrapping {@link GateError} (exit 6) naming each failing instance, check and output.
+ */
+async function consulGate(ctx: DeployContext, job: JobSpecLike, deploymentId: string, deadlineMs: number): Promise<void> {
+  if (ctx.consul === undefined) return;
+  const byGroup = consulServicesByGroup(job);
+  if (byGroup.size === 0) return;
+  const allocs = (await ctx.nomad.deployments.allocations(deploymentId)).data.filter((a) => a.DesiredStatus === 'run' && a.ClientStatus === 'running');
+  const services = [...new Set([...byGroup.values()].flat())].sort();
+  for (const service of services) {
+    const mine = allocs.filter((a) => byGroup.get(a.TaskGroup)?.includes(service) === true).map((a) => a.ID);
+    if (mine.length === 0) continue;
+    try {
+      await waitForHealthy(ctx.consul, { service, allocations: mine, require: 'all', min: mine.length, deadlineMs, log: ctx.runtime.log });
+    } catch (err) {
+      if (!(err instanceof GateError)) throw err;
+      const context = ctx.redactor.deep(err.context);
+      const lines = [`${job.ID}: deployment ${deploymentId.slice(0, 8)} succeeded in Nomad, but Consul's health gate did not open`, ...context.map(([k, v]) => `  ${k}: ${v}`)];
+      ctx.runtime.log({ kind: 'deploy.diagnosis', job: job.ID, lines });
+      throw new Diagnosed(new GateError(`${job.ID}: deployed, but not every new instance of ${service} passes in Consul`, { context: [['Job', job.ID], ...context] }), lines);
+    }
   }
 }
 

@@ -31,6 +31,8 @@ interface WebOptions {
   readonly canary?: number;
   readonly memoryMB?: number;
   readonly count?: number;
+  /** How Nomad judges allocation health. @default "checks" */
+  readonly healthCheck?: 'checks' | 'task_states';
 }
 
 /** A raw_exec web service: python's http.server on a dynamic port, with a Consul HTTP check. */
@@ -48,7 +50,7 @@ function webJob(id: string, o: WebOptions): JobSpecLike {
         Networks: [{ DynamicPorts: [{ Label: 'http' }] }],
         Update: {
           MaxParallel: 1,
-          HealthCheck: 'checks',
+          HealthCheck: o.healthCheck ?? 'checks',
           MinHealthyTime: 1e9,
           HealthyDeadline: 15e9,
           ProgressDeadline: 30e9,
@@ -167,6 +169,10 @@ describe('deploy: plan and deploy on the real stack', function () {
             expect(healthy, 'an alloc health event').to.have.length.greaterThan(0);
             // deploy returns once every allocation is healthy (the outcome is decided); Nomad marks it successful right after.
             expect(s.events.some((e) => e.kind === 'deploy.deployment' && e.healthy === 1 && e.desired === 1)).to.equal(true);
+            // Then the Consul gate on the deployment's own instance.
+            const gate = s.events.filter((e) => e.kind === 'consul.gate');
+            expect(gate.at(-1)).to.deep.include({ service: id, passing: 1, total: 1 });
+            expect(gate.at(-1)?.kind === 'consul.gate' && gate.at(-1)?.requirement).to.match(/from 1 allocation/);
           },
         },
         {
@@ -231,6 +237,38 @@ describe('deploy: plan and deploy on the real stack', function () {
             expect(kinds(s)).to.include('deploy.revert');
             await jobVersion(s.ctx.nomad, id, 2);
             await deploymentStatus(s.ctx.nomad, id, 'successful');
+          },
+        },
+      ],
+      cleanup: () => purge(s.ctx.nomad, id),
+    });
+  });
+
+  it("health from task states: Nomad's deployment succeeds, but the Consul gate sees the failing check and exits 6", async function () {
+    this.timeout(120_000);
+    const id = jid('gate');
+    const s = state();
+    await runCase(s, {
+      steps: [
+        {
+          name: 'deploy a version whose check 404s while Nomad judges health by task states',
+          run: () => deploy(s, webJob(id, { version: '1', checkPath: '/missing', healthCheck: 'task_states' }), { healthDeadlineMs: 4_000 }),
+          expectError: exitCode(ExitCode.gate),
+          check: async () => {
+            await deploymentStatus(s.ctx.nomad, id, 'successful');
+            const text = diagnosis(s);
+            expect(text).to.include("succeeded in Nomad, but Consul's health gate did not open");
+            expect(text).to.match(new RegExp(`Instance _nomad-task-[0-9a-f-]{36}-group-web-${id}-http: node \\S+, check "${id}-alive"`));
+            expect(text).to.include(`${id}-alive`);
+            expect(text).to.include('404');
+          },
+        },
+        {
+          name: 'the same with the gate off: Nomad alone decides',
+          run: () => deploy(s, webJob(id, { version: '2', checkPath: '/missing', healthCheck: 'task_states' }), { healthGate: false }),
+          check: (_s, r) => {
+            expect((r as ServiceResult).outcome).to.equal('successful');
+            expect((r as ServiceResult).exitCode).to.equal(0);
           },
         },
       ],

@@ -16,6 +16,7 @@ import type {
   GroupSpec,
   ImageSpec,
   ScalingSpec,
+  SecretSpec,
   ServiceRegistrationSpec,
   SpreadSpec,
   TaskSpec,
@@ -151,12 +152,21 @@ function vaultData(path: string, key: string): string {
   return `index .Data${kv2 ? '.data' : ''} ${JSON.stringify(key)}`;
 }
 
+/** `secret "path"` with its parameters (`"k=v"`, sorted) when the path is written to. */
+function secretCall(s: SecretSpec): string {
+  const params = Object.entries(s.params ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => ` ${JSON.stringify(`${k}=${v}`)}`)
+    .join('');
+  return `secret ${JSON.stringify(s.path)}${params}`;
+}
+
 function templates(t: TaskSpec): Template[] {
   const out: Template[] = [];
   const base = { ChangeMode: 'restart', Splay: RenderDefaults.templateSplay, ErrMissingKey: false } as const;
   const lines: string[] = [];
   for (const s of t.secrets ?? []) {
-    if (s.env !== undefined) lines.push(`{{ with secret ${JSON.stringify(s.path)} }}${s.env}={{ ${vaultData(s.path, s.key)} | toJSON }}{{ end }}`);
+    if (s.env !== undefined) lines.push(`{{ with ${secretCall(s)} }}${s.env}={{ ${vaultData(s.path, s.key)} | toJSON }}{{ end }}`);
   }
   for (const k of t.kv ?? []) {
     if (k.env !== undefined) lines.push(`${k.env}={{ key ${JSON.stringify(k.key)} | toJSON }}`);
@@ -171,7 +181,7 @@ function templates(t: TaskSpec): Template[] {
         DestPath: s.file,
         Envvars: false,
         Perms: '0400',
-        EmbeddedTmpl: `{{ with secret ${JSON.stringify(s.path)} }}{{ ${vaultData(s.path, s.key)} }}{{ end }}`,
+        EmbeddedTmpl: `{{ with ${secretCall(s)} }}{{ ${vaultData(s.path, s.key)} }}{{ end }}`,
       });
     }
   }

@@ -79,6 +79,8 @@ const ROUTE_HOST = /^(?:\*\.)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/;
 const KV_KEY = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
 const VAULT_PATH = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)+$/;
 const VAULT_KEY = /^[A-Za-z0-9_.-]+$/;
+const PARAM_NAME = /^[a-z][a-z0-9_]*$/;
+const PARAM_VALUE = /^[^\n\r"\\{}]+$/;
 const TASK_PATH = /^(?:local|secrets|alloc)\/[^\s"'\\]+$/;
 const TASK_PATH_HINT = 'use a relative path under local/, secrets/ or alloc/ without spaces or quotes';
 const SIGNAL = /^SIG[A-Z0-9+]+$/;
@@ -327,6 +329,12 @@ const secret = obj(
       hint: 'write mount/path with letters, digits, _ . - between slashes',
     }),
     key: str('Key inside the secret.', { pattern: VAULT_KEY, hint: 'use letters, digits, _ . -' }),
+    params: map(
+      'Request parameters for a path Vault answers only to a write: PKI `<mount>/issue/<role>` or `<mount>/sign/<role>` (e.g. `common_name`, `ttl`, `alt_names`). Secrets of one task asking the same path with the same parameters share one answer, so a certificate and its key match.',
+      PARAM_NAME,
+      'use lower-case letters, digits and _',
+      str('A parameter value.', { pattern: PARAM_VALUE, hint: 'one line without quotes, backslashes or braces' }),
+    ),
   },
   ['path', 'key'],
 );

@@ -7,7 +7,7 @@ import type { InputProblem } from '../errors.js';
 import { childPath } from './check.js';
 import { parseDuration } from './duration.js';
 import { hasUpdate, type ResolvedService } from './overlay.js';
-import type { CheckSpec, ConstraintSpec, GroupSpec, ServiceRegistrationSpec, TaskSpec } from './types.js';
+import { isVaultWritePath, type CheckSpec, type ConstraintSpec, type GroupSpec, type ServiceRegistrationSpec, type TaskSpec } from './types.js';
 import { suggest } from './suggest.js';
 
 /** Nomad's default log rotation: 10 files of 10 MB. */
@@ -223,6 +223,13 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
     const segments = s.path.split('/');
     if (segments.some((seg) => seg === '.' || seg === '..')) {
       rep.add(childPath(childPath(childPath(tp, 'secrets'), i), 'path'), `\`${s.path}\` must not contain . or .. segments`);
+    }
+    if (s.params !== undefined && !isVaultWritePath(s.path)) {
+      // consul-template turns parameters into a write: on a KV path that would overwrite the secret.
+      rep.add(
+        childPath(childPath(childPath(tp, 'secrets'), i), 'params'),
+        `parameters are sent as a write, so they are only for PKI \`<mount>/issue/<role>\` or \`<mount>/sign/<role>\` paths; \`${s.path}\` is read`,
+      );
     }
   });
   (t.kv ?? []).forEach((k, i) => {

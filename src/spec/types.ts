@@ -161,6 +161,13 @@ export interface SecretSpec {
   readonly file?: string;
   readonly path: string;
   readonly key: string;
+  /** Parameters of a write-only path (PKI issue/sign), sent with the request. */
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+/** Whether Vault answers this path only to a write (PKI `<mount>/issue/<role>`, `<mount>/sign/<role>`). */
+export function isVaultWritePath(path: string): boolean {
+  return /^[^/]+\/(issue|sign)\/[^/]+$/.test(path);
 }
 
 export interface KvSpec {

@@ -9,6 +9,7 @@
  */
 import { workloadIdentity } from '../stack/components.js';
 import type { ResolvedService } from '../spec/overlay.js';
+import { isVaultWritePath } from '../spec/types.js';
 
 /** The parts of a resolved service the policy depends on. */
 export type PolicyInput = Pick<ResolvedService, 'spec' | 'vaultRole' | 'environment'>;
@@ -67,7 +68,7 @@ const TEMPLATE_SECRET = /\bsecret\s+"([^"]+)"/g;
 
 /** `update` for paths only a write answers (PKI `issue`/`sign`), else `read`. */
 export function capabilityOf(path: string): Capability {
-  return /^[^/]+\/(issue|sign)\/[^/]+$/.test(path) ? 'update' : 'read';
+  return isVaultWritePath(path) ? 'update' : 'read';
 }
 
 /** KV version of a path, by the renderer's rule (second segment `data` → v2). */

@@ -159,6 +159,21 @@ describe('render: the job model', () => {
     expect(task.Env).to.equal(undefined);
   });
 
+  it('sends the parameters of a PKI issue path with the request, sorted, the same for the certificate and its key', () => {
+    const pki = WEB.replace(
+      '          - {file: secrets/cert.pem, path: pki/issue/shop, key: certificate}',
+      [
+        '          - {file: secrets/cert.pem, path: pki/issue/shop, key: certificate, params: {ttl: 72h, common_name: shop.service.consul}}',
+        '          - {file: secrets/key.pem, path: pki/issue/shop, key: private_key, params: {common_name: shop.service.consul, ttl: 72h}}',
+      ].join('\n'),
+    );
+    const job = one(files(pki), 'qa');
+    const tpl = job.TaskGroups[0]!.Tasks[0]!.Templates!.filter((t) => t.DestPath.endsWith('.pem')).map((t) => t.EmbeddedTmpl);
+    const call = 'secret "pki/issue/shop" "common_name=shop.service.consul" "ttl=72h"';
+    expect(tpl).to.deep.equal([`{{ with ${call} }}{{ index .Data "certificate" }}{{ end }}`, `{{ with ${call} }}{{ index .Data "private_key" }}{{ end }}`]);
+    expect(renderJobHcl(job)).to.include('{{ with secret \\"pki/issue/shop\\" \\"common_name=shop.service.consul\\" \\"ttl=72h\\" }}');
+  });
+
   it('writes the HCL from the model alone, so the two cannot disagree', () => {
     const job = one(files(), 'qa');
     expect(renderJobHcl(job)).to.equal(renderAll(resolveEnvironment(loadSet(files()), 'qa'))[0]!.hcl);

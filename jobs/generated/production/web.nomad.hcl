@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "d667810d2ea1ff8633101edb67b05d74e7ab6d7e4280da146136880351bda3f2"
+    hashiship_spec_hash   = "d76d0d6346a1b907b444c96b2ca0e4b8804f30d086a9dddcc18c06e23d7b5713"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -240,7 +240,17 @@ EOT
         perms                = "0400"
         splay                = "5s"
         error_on_missing_key = false
-        data                 = "{{ with secret \"pki/issue/storefront\" }}{{ index .Data \"certificate\" }}{{ end }}"
+        data                 = "{{ with secret \"pki/issue/storefront\" \"common_name=web.service.consul\" \"ttl=72h\" }}{{ index .Data \"certificate\" }}{{ end }}"
+      }
+
+      template {
+        destination          = "secrets/tls/web.key"
+        env                  = false
+        change_mode          = "restart"
+        perms                = "0400"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = "{{ with secret \"pki/issue/storefront\" \"common_name=web.service.consul\" \"ttl=72h\" }}{{ index .Data \"private_key\" }}{{ end }}"
       }
 
       template {

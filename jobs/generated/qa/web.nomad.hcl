@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "c8fab710488917ae990d07560d230be760fd77b0427a4039e5cce9ab554e1390"
+    hashiship_spec_hash   = "02f68bb0aa2278fdc077b8d119e7518e33895399e70732e2cd47f6447ec31358"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -234,7 +234,17 @@ EOT
         perms                = "0400"
         splay                = "5s"
         error_on_missing_key = false
-        data                 = "{{ with secret \"pki/issue/storefront\" }}{{ index .Data \"certificate\" }}{{ end }}"
+        data                 = "{{ with secret \"pki/issue/storefront\" \"common_name=web.service.consul\" \"ttl=72h\" }}{{ index .Data \"certificate\" }}{{ end }}"
+      }
+
+      template {
+        destination          = "secrets/tls/web.key"
+        env                  = false
+        change_mode          = "restart"
+        perms                = "0400"
+        splay                = "5s"
+        error_on_missing_key = false
+        data                 = "{{ with secret \"pki/issue/storefront\" \"common_name=web.service.consul\" \"ttl=72h\" }}{{ index .Data \"private_key\" }}{{ end }}"
       }
 
       template {

@@ -10,6 +10,8 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { main } from '../../src/cli.js';
 import { kvGet } from '../../src/consul/kv.js';
 import { createDeployContext } from '../../src/deploy/runtime.js';
@@ -28,6 +30,21 @@ import { useStack, type TestStack } from '../helpers/stack.js';
 const run = randomBytes(3).toString('hex');
 const SVC = `sample-${run}`;
 const REPO = `hashiship/sample-${run}`;
+
+/** Run the CLI in-process and keep what it wrote to stderr. */
+async function cliStderr(fn: () => Promise<number>): Promise<{ code: number; stderr: string }> {
+  const write = process.stderr.write.bind(process.stderr);
+  let stderr = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await fn(), stderr };
+  } finally {
+    process.stderr.write = write;
+  }
+}
 
 describe('promote: QA → production by digest on the real stack', function () {
   let stack: TestStack;
@@ -161,6 +178,27 @@ describe('promote: QA → production by digest on the real stack', function () {
     const qa = await deployQa('3');
     expect(qa.exitCode).to.equal(0);
     expect((await viaFabio(`${SVC}.qa.local`, '/health')).status).to.equal(200);
+
+    // The policy gates, through the CLI: a soak longer than v3's age, then a production
+    // that requires approval. Both refuse before anything moves.
+    const argv = ['promote', '--from', 'qa', '--to', 'production', SVC, '--build', '3', '--services', dirs().services, '--environments', dirs().environments];
+    const soak = await cliStderr(() => main([...argv, '--min-soak', '1h']));
+    expect(soak.code, soak.stderr).to.equal(ExitCode.gate);
+    expect(soak.stderr).to.match(new RegExp(`${SVC}'s release in qa has soaked \\d+ s; production requires 60 min`));
+    const prodFile = join(dirs().environments, 'production.yaml');
+    const prodYaml = readFileSync(prodFile, 'utf8');
+    writeFileSync(prodFile, prodYaml.replace('promotion:\n', 'promotion:\n  require_approval: true\n'));
+    try {
+      const unapproved = await cliStderr(() => main(argv));
+      expect(unapproved.code, unapproved.stderr).to.equal(ExitCode.gate);
+      expect(unapproved.stderr).to.contain(`production requires manual approval to promote ${SVC}`).and.contain('--approve');
+      const dry = await cliStderr(() => main([...argv, '--approve', '--dry-run']));
+      expect(dry.code, dry.stderr).to.equal(0);
+    } finally {
+      writeFileSync(prodFile, prodYaml);
+    }
+    expect((await readRelease(stack.config.consul, 'production', SVC))?.record.build).to.equal('2');
+    expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
 
     const lock = await acquireLock(stack.config.consul, { environment: 'production', service: SVC, holder: { what: 'a test holder', build: '77' } });
     let locked: PromoteResult;

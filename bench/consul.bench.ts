@@ -91,6 +91,7 @@ const bench: Benchmark = {
         if (!res.ok) throw new Error(`deregister ${s.id}: ${res.status}`);
       });
       const still = (await listAgentServices(config)).filter((s) => s.id.startsWith(`bh-${run}-`)).length;
+      // eslint-disable-next-line no-unsafe-finally -- services left behind fail the benchmark, even over the error that stopped it
       if (still > 0) throw new Error(`${still} benchmark services are still registered`);
       await rm(dir, { recursive: true, force: true });
     }

@@ -143,13 +143,13 @@ describe('agents: files per role', () => {
   it('puts the join string, bootstrap_expect and default-deny ACLs into the server configs', () => {
     const files = agentFiles(options('server', { bootstrapExpect: 5 }));
     const consul = file(files, '/etc/consul.d/consul.hcl');
-    expect(consul).to.match(/^retry_join +\= \["provider=aws tag_key=hashiship-join tag_value=qa-server"\]$/m);
-    expect(consul).to.match(/^bootstrap_expect +\= 5$/m);
-    expect(consul).to.match(/default_policy +\= "deny"/);
+    expect(consul).to.match(/^retry_join += \["provider=aws tag_key=hashiship-join tag_value=qa-server"\]$/m);
+    expect(consul).to.match(/^bootstrap_expect += 5$/m);
+    expect(consul).to.match(/default_policy += "deny"/);
     expect(consul).to.match(/prometheus_retention_time = "60s"/);
     const nomad = file(files, '/etc/nomad.d/nomad.hcl');
     expect(nomad).to.match(/bootstrap_expect += 5/);
-    expect(nomad).to.match(/prometheus_metrics +\= true/);
+    expect(nomad).to.match(/prometheus_metrics += true/);
     expect(nomad).to.contain('default_identity {');
     expect(nomad).to.contain('jwt_auth_backend_path = "jwt-nomad"');
   });

@@ -16,7 +16,6 @@ const root = 'terraform';
 const moduleDirs = readdirSync(join(root, 'modules')).map((m) => join(root, 'modules', m));
 const environmentDirs = readdirSync(join(root, 'environments')).map((e) => join(root, 'environments', e));
 const allDirs = [...moduleDirs, ...environmentDirs];
-const awsModules = ['servers', 'workers', 'vault', 'network'].map((m) => join(root, 'modules', m));
 
 const loaded = new Map<string, Obj>();
 

@@ -31,10 +31,10 @@ const env = { ...process.env, ...stack.stackEnv(stackOptions) };
 const config = resolveConfig({ env });
 const fabio = fabioRoutes.fabioApi();
 const proxy = new HttpApi({ server: 'fabio proxy', baseURL: p.DefaultFabioProxy, timeoutMs: 10_000 });
-const say = (line) => process.stdout.write(`${line}\n`);
-const seconds = (t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
+const say = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
+const seconds = (/** @type {number} */ t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 
-/** Progress lines: the promotion's steps and the weights Fabio showed. */
+/** Progress lines: the promotion's steps and the weights Fabio showed. @param {import('hashiship').Event} e */
 function log(e) {
   if (e.kind === 'promote.step' && (e.status === 'done' || e.status === 'fail')) say(`    ${e.step.padEnd(10)} ${e.status}${e.status === 'fail' ? `: ${e.detail}` : ''}`);
   if (e.kind === 'promote.weight') say(`    weight ${e.percent} %: Fabio gives the canary ${(e.observed * 100).toFixed(1)} %, held ${e.holdMs / 1000} s`);
@@ -47,12 +47,12 @@ async function lastBuild() {
     const res = await fetch(`http://${host}/v2/${repository}/tags/list`);
     if (res.status === 404) continue;
     if (!res.ok) throw new Error(`registry ${host}: tags of ${repository}: ${res.status} ${await res.text()}`);
-    for (const t of (await res.json()).tags ?? []) if (/^\d+$/.test(t)) last = Math.max(last, Number(t));
+    for (const t of /** @type {{ tags?: string[] }} */ (await res.json()).tags ?? []) if (/^\d+$/.test(t)) last = Math.max(last, Number(t));
   }
   return last;
 }
 
-/** GET a path of a Fabio host through the proxy: [status, body]. */
+/** GET a path of a Fabio host through the proxy: [status, body]. @param {string} host @param {string} path */
 async function viaFabio(host, path) {
   const res = await proxy.request('demo', { path, headers: { Host: host }, responseType: 'text', accept: [404, 500, 502, 503] });
   return [res.status, String(res.data).trim()];
@@ -84,6 +84,7 @@ async function run() {
     const qa = await p.deployRelease(config, { environment: 'qa', names: [service], dirs, overrides: new Map([[service, build]]), build, fabio });
     const qaOk = qa.exitCode === 0 && qa.records[0]?.digest === image.digest;
     say(`  QA: exit ${qa.exitCode}${qa.failures.map((f) => `\n    ${f.error.describe()}`).join('')}`);
+    /** @type {{ outcome: string, exitCode: number, message: string, error?: HashishipError }} */
     let prod = { outcome: 'skipped', exitCode: -1, message: 'QA failed' };
     if (qaOk) {
       say(`  promote to production:`);
@@ -103,18 +104,20 @@ async function run() {
   const serving = [...new Set(answers)].join(', ');
 
   say('\n== summary');
-  const table = [['version', 'build', 'QA', 'production', 'digest', 'time']];
+  const header = ['version', 'build', 'QA', 'production', 'digest', 'time'];
+  const table = [header];
   for (const r of rows) table.push([r.version, r.build, r.qa, `${r.prod.outcome} (exit ${r.prod.exitCode})`, r.digest.slice(0, 19), r.seconds]);
-  const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
-  for (const row of table) say(`  ${row.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()}`);
+  const widths = header.map((_, c) => Math.max(...table.map((row) => (row[c] ?? '').length)));
+  for (const row of table) say(`  ${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}`);
   say(`  production serves through Fabio (${service}.prod.local, 5 requests): ${serving}`);
   say(`  production release record: #${record?.seq} build ${record?.build} ${record?.digest?.slice(0, 19)}; weight rule: ${rule === undefined ? 'none' : 'LEFT BEHIND'}`);
 
-  const v2 = rows[1];
+  const [, v2, v3] = rows;
+  if (v2 === undefined || v3 === undefined) throw new Error(`demo: ${rows.length} versions ran, expected ${versions.length}`);
   const problems = [
     ...rows.filter((r) => !r.qaOk).map((r) => `${r.version} did not pass QA`),
     ...rows.filter((r) => r.qaOk && r.prod.outcome !== r.expect).map((r) => `${r.version} was ${r.prod.outcome} in production, expected ${r.expect}`),
-    ...(rows[2].prod.outcome === 'reverted' && rows[2].prod.exitCode !== 3 ? [`v3's promotion exited ${rows[2].prod.exitCode}, expected 3`] : []),
+    ...(v3.prod.outcome === 'reverted' && v3.prod.exitCode !== 3 ? [`v3's promotion exited ${v3.prod.exitCode}, expected 3`] : []),
     ...(serving === 'v2' ? [] : [`production serves ${serving}, expected v2`]),
     ...(record?.digest === v2.digest ? [] : [`production's release record names ${record?.digest}, expected v2's ${v2.digest}`]),
     ...(rule === undefined ? [] : [`a weight rule is left behind at ${fabioWeights.weightKey(service)}`]),
@@ -125,7 +128,7 @@ async function run() {
 
 try {
   process.exitCode = await run();
-} catch (err) {
+} catch (/** @type {any} */ err) {
   process.stderr.write(`demo failed: ${err instanceof HashishipError ? err.describe() : err.stack ?? err}\n`);
   process.exitCode = err instanceof HashishipError ? err.exitCode : 1;
 }

@@ -16,14 +16,14 @@ import { $ } from 'zx';
 import { ci, HashishipError } from 'hashiship';
 
 const cli = fileURLToPath(import.meta.resolve('hashiship/cli'));
-const out = (s) => process.stdout.write(s);
+const out = (/** @type {string} */ s) => process.stdout.write(s);
 const heartbeatMs = 1000 * Number(process.env.HASHISHIP_HEARTBEAT_SECONDS || 60);
 
 let build, plan;
 try {
   build = ci.readTravis(process.env);
   plan = ci.ciPlan(build, ci.readCiOptions(process.env));
-} catch (err) {
+} catch (/** @type {any} */ err) {
   process.stderr.write(`Error: ${err instanceof HashishipError ? err.describe() : err.message}\n`);
   process.exit(err instanceof HashishipError ? err.exitCode : 1);
 }

@@ -143,7 +143,7 @@ export function expectsDeployment(job: JobSpecLike): boolean {
   if (type === 'batch' || type === 'sysbatch') return false;
   const jobLevel = (job.Update?.MaxParallel ?? 0) > 0;
   const groups = job.TaskGroups ?? [];
-  return groups.some((g) => ((g.Update?.MaxParallel ?? (jobLevel ? 1 : 0)) ?? 0) > 0);
+  return groups.some((g) => (g.Update?.MaxParallel ?? (jobLevel ? 1 : 0)) > 0);
 }
 
 class Stop {

@@ -71,7 +71,8 @@ describe('dev cluster: 3 servers and 2 clients on loopback (real Consul and Noma
     opts = { cacheDir: testStackOptions().cacheDir, stateDir: dir, servers: 3, clients: 2, timeoutMs: 90_000 };
     const r = await clusterUp(opts);
     nodes = r.nodes;
-    const nomadDir = clusterEnv(opts)['HASHISHIP_CLUSTER_BIN']!.split(':').find((d) => d.includes('nomad'))!;
+    const binDirs = clusterEnv(opts)['HASHISHIP_CLUSTER_BIN']!.split(':');
+    const nomadDir = binDirs.find((d) => d.includes('nomad'))!;
     nomadBin = join(nomadDir, 'nomad');
   });
 

@@ -268,7 +268,9 @@ describe('docs: every code block of README.md and docs/ runs (test/integration/d
     mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, 'hashiship'), `#!/bin/sh\nexec ${process.execPath} ${join(repo, 'dist', 'cli.js')} "$@"\n`);
     chmodSync(join(bin, 'hashiship'), 0o755);
-    env = { ...process.env, ...stack.env, HASHISHIP_FABIO_ADDR: stack.env['FABIO_API_ADDR'] ?? '', PATH: `${bin}:${stack.env['HASHISHIP_STACK_BIN']}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1' };
+    // Folders the blocks name through variables with a default for a real machine (`PROM=${PROM:-/etc/prometheus}`).
+    mkdirSync(join(copy, '.doc-test', 'prometheus'), { recursive: true });
+    env = { ...process.env, ...stack.env, PROM: join(copy, '.doc-test', 'prometheus'), HASHISHIP_FABIO_ADDR: stack.env['FABIO_API_ADDR'] ?? '', PATH: `${bin}:${stack.env['HASHISHIP_STACK_BIN']}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1' };
   });
 
   after(() => {

@@ -116,15 +116,25 @@ export function transcript(body: string): Step[] {
   return steps;
 }
 
-/** A loose pattern for one expected output line (see the file comment). */
+/**
+ * A loose pattern for one expected output line (see the file comment): `…` is
+ * anything, runs of spaces are one; numbers of 3 or more digits, decimals, durations
+ * (`2.5 s`, `57 ms`) and hex strings (digests, IDs) match any such value, while a short
+ * whole number (an exit code, a count such as `3 problem(s)`) must be equal.
+ */
 export function linePattern(expected: string): RegExp {
-  const parts = expected.trim().split(/(…|\s+|[0-9a-f]*[0-9][0-9a-f]*)/);
+  const token = /(…|\s+|\b[0-9a-f]*[0-9][0-9a-f]*(?:\.[0-9]+)?\b)/;
+  const parts = expected.trim().split(token);
   const src = parts
-    .map((p) => {
+    .map((p, i) => {
       if (p === '') return '';
       if (p === '…') return '.*';
       if (/^\s+$/.test(p)) return '\\s+';
-      if (/^[0-9a-f]*[0-9][0-9a-f]*$/.test(p)) return '[0-9a-f]+';
+      if (token.test(p) && /^[0-9a-f.]+$/.test(p)) {
+        const next = parts.slice(i + 1).join('');
+        const loose = p.replace('.', '').length >= 3 || p.includes('.') || /[a-f]/.test(p) || /^\s*(ms|s|m|h|min)\b/.test(next);
+        if (loose) return '[0-9a-f]+(?:\\.[0-9]+)?';
+      }
       return p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     })
     .join('');
@@ -230,7 +240,9 @@ export async function executeBlock(b: Block, copy: string, env: NodeJS.ProcessEn
       expect(steps.length, `${where(b)}: no command`).to.be.greaterThan(0);
       // One bash for the block, stderr merged: variables and the exit status carry over (`echo $?`).
       const script = ['exec 2>&1', 'set +e', ...b.setup.map((c) => `${c} >/dev/null || { echo "doc-test setup failed: ${c.replace(/["$`\\]/g, '\\$&')}"; exit 99; }`)]
-        .concat(steps.map((s, i) => `printf '\\n@@doc-test %d@@\\n' ${i}\n${s.command}\n__s=$?; printf '\\n@@doc-test-exit %d %d@@\\n' ${i} $__s; (exit $__s)`))
+        .concat('__s=0')
+        // `(exit $__s)` hands the previous command's status to this one (`echo $?`) past the markers.
+        .concat(steps.map((s, i) => `printf '\\n@@doc-test %d@@\\n' ${i}; (exit $__s)\n${s.command}\n__s=$?; printf '\\n@@doc-test-exit %d %d@@\\n' ${i} $__s`))
         .join('\n');
       const r = await run('bash', ['-c', script], { cwd: copy, env, timeoutMs: 150_000 });
       const out = r.stdout;

@@ -346,6 +346,21 @@ describe('docs: every code block of README.md and docs/ runs (test/integration/d
     expect([...pages].map((p) => p.split('/').pop()).sort()).to.deep.equal(Object.keys(runbookSteps).sort());
   });
 
+  it('the TypeScript blocks type-check against the package as published (dist/index.d.ts, strict)', async () => {
+    const dir = join(copy, '.doc-test', 'typecheck');
+    mkdirSync(dir, { recursive: true });
+    const ts = all.filter((b) => kindOf(b) === 'ts');
+    // Each block is a module of its own (top-level await, no shared names).
+    for (const b of ts) writeFileSync(join(dir, `${b.file.replace(/\W/g, '_')}_${b.line}.ts`), `${b.body}\nexport {};\n`);
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ extends: '../../tsconfig.json', compilerOptions: { types: ['node'], noEmit: true, rootDir: '../..' }, include: ['*.ts'] }),
+    );
+    const r = await run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: copy, timeoutMs: 120_000 });
+    expect(r.code, `${r.stdout}${r.stderr}`).to.equal(0);
+    report.push(`checked: ${ts.length} ts blocks type-check`);
+  });
+
   for (const b of all) {
     const kind = kindOf(b);
     if (kind === 'runbook') continue;

@@ -17,10 +17,10 @@ import { readSpecFiles } from '../src/spec/files.js';
 import { loadSet, resolveExternals } from '../src/spec/load.js';
 import { ensureTool } from '../src/stack/install.js';
 import { consul as consulTool } from '../src/stack/versions.js';
-import { benchStack, type Benchmark, type Figure } from './harness.js';
+import { benchStack, size, type Benchmark, type Figure } from './harness.js';
 
 const exec = promisify(execFile);
-const N = 500;
+const N = size(500, 20);
 
 const bench: Benchmark = {
   name: 'consul',

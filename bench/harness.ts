@@ -9,6 +9,19 @@ import { join } from 'node:path';
 import { resolveConfig, type HashishipConfig } from '../src/config/index.js';
 import { stackEnv, up, type StackOptions } from '../src/stack/stack.js';
 
+/**
+ * Short mode (`BENCH_SHORT=1`, or `npm run bench -- --short`): every benchmark runs
+ * its whole path on small inputs and few rounds, so that CI (`npm test`,
+ * test/integration/bench-short.test.ts) proves it still works. Its figures are not
+ * measurements to quote.
+ */
+export const short = process.env['BENCH_SHORT'] === '1';
+
+/** `full` normally, `small` in short mode. */
+export function size<T>(full: T, small: T): T {
+  return short ? small : full;
+}
+
 export interface Figure {
   /** What was measured, e.g. "warm dev up to all-healthy". */
   readonly label: string;

@@ -14,18 +14,14 @@
  * without canaries) is setup and not counted.
  */
 import { randomBytes } from 'node:crypto';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { resolveConfig } from '../src/config/index.js';
 import { fabioApi } from '../src/fabio/routes.js';
 import type { Event } from '../src/log.js';
 import { deployRelease } from '../src/promote/evidence.js';
 import { promote } from '../src/promote/flow.js';
-import { stackEnv, up, type StackOptions } from '../src/stack/stack.js';
 import { buildSample, cleanupSample, setupSample } from '../test/helpers/sample.js';
-import type { Benchmark, Figure } from './harness.js';
+import { benchStack, size, type Benchmark, type Figure } from './harness.js';
 
-const ROUNDS = 3;
+const ROUNDS = size(3, 1);
 const HOLD_MS = 1_000;
 /** From examples/sample/jobs/services/sample.yaml. */
 const MIN_HEALTHY_MS = 2_000;
@@ -39,9 +35,8 @@ function median(xs: readonly number[]): number {
 const bench: Benchmark = {
   name: 'promote',
   async run(): Promise<readonly Figure[]> {
-    const options: StackOptions = { cacheDir: process.env['HASHISHIP_CACHE'] || join(homedir(), '.cache', 'hashiship') };
-    await up(options);
-    const config = resolveConfig({ env: stackEnv(options), home: '/nonexistent' });
+    // The stack of HASHISHIP_CACHE / HASHISHIP_STACK_DIR, like every other benchmark.
+    const { config } = await benchStack();
     const fabio = fabioApi();
     const sample = await setupSample(config, `bench-${randomBytes(3).toString('hex')}`);
     const qaWall: number[] = [];

@@ -21,12 +21,16 @@ import { ensureTool } from '../src/stack/install.js';
 import { run } from '../src/stack/proc.js';
 import { stateDirOf } from '../src/stack/stack.js';
 import { crane, skopeo } from '../src/stack/versions.js';
-import { benchStack, type Benchmark, type Figure } from './harness.js';
+import { benchStack, size, type Benchmark, type Figure } from './harness.js';
 
 const QA = '127.0.0.1:5001';
 /** skopeo's blob-info cache when run as root. */
 const skopeoBlobCache = '/var/lib/containers/cache/blob-info-cache-v1.boltdb';
 const PROD = '127.0.0.1:5002';
+/** Layer sizes: 5 × 40 MB across registries, 5 × 200 MB within one (short mode: 1 MB and 4 MB). */
+const SMALL_LAYER = size(40 << 20, 1 << 20);
+const BIG_LAYER = size(200 << 20, 4 << 20);
+const ROUNDS = size(3, 1);
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = process.hrtime.bigint();
@@ -65,7 +69,7 @@ const bench: Benchmark = {
     const blobs = new Set<string>();
     try {
       // --- cross-registry, ~200 MB ---------------------------------------
-      const small = await buildImage(dir, `${QA}/${base}/src:1`, 5, 40 << 20, clients);
+      const small = await buildImage(dir, `${QA}/${base}/src:1`, 5, SMALL_LAYER, clients);
       for (const p of small.platforms) for (const d of [...p.layers, p.config]) blobs.add(d);
       const src = `${QA}/${base}/src:1`;
       const mb = small.bytes / 1e6;
@@ -84,7 +88,7 @@ const bench: Benchmark = {
         crane: (round) => tool(craneBin, ['copy', '--insecure', src, `${PROD}/${base}/crane-${round}:1`]),
       };
       const names = Object.keys(copies) as (keyof typeof best)[];
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < ROUNDS; round++) {
         // Each round starts with another tool, so no tool always runs on the warmest machine.
         for (let k = 0; k < names.length; k++) {
           const name = names[(round + k) % names.length]!;
@@ -99,7 +103,7 @@ const bench: Benchmark = {
       const faster = best.skopeo <= best.crane ? { name: 'skopeo', value: best.skopeo } : { name: 'crane', value: best.crane };
 
       // --- same registry, 1 GB -------------------------------------------
-      const big = await buildImage(dir, `${QA}/${base}/big:1`, 5, 200 << 20, clients);
+      const big = await buildImage(dir, `${QA}/${base}/big:1`, 5, BIG_LAYER, clients);
       for (const p of big.platforms) for (const d of [...p.layers, p.config]) blobs.add(d);
       let mounted = 0;
       const promote = await timed(async () => {
@@ -111,7 +115,7 @@ const bench: Benchmark = {
 
       return [
         {
-          label: `cross-registry copy, 5 layers ${mb.toFixed(0)} MB (best of 3), vs the faster peer`,
+          label: `cross-registry copy, 5 layers ${mb.toFixed(0)} MB (best of ${ROUNDS}), vs the faster peer`,
           value: best.hashiship,
           unit: 's',
           peer: faster,

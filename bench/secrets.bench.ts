@@ -10,7 +10,11 @@ import type { HashishipConfig } from '../src/config/index.js';
 import type { ServiceSpec } from '../src/spec/types.js';
 import { servicePolicy, type ServicePolicy } from '../src/vault/policy.js';
 import { applyPolicies, requireSecrets } from '../src/vault/preflight.js';
-import { benchStack, type Benchmark, type Figure } from './harness.js';
+import { benchStack, size, type Benchmark, type Figure } from './harness.js';
+
+const SECRETS = size(40, 5);
+const KEYS = size(10, 2);
+const ROUNDS = size(5, 1);
 
 async function vaultHttp(config: HashishipConfig, method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${config.vault.address}/v1/${path}`, {
@@ -30,8 +34,8 @@ const bench: Benchmark = {
     const writes: Promise<unknown>[] = [];
     const paths: string[] = [];
     for (let s = 0; s < 4; s++) {
-      const secrets = Array.from({ length: 40 }, (_, i) => ({ env: `S${i}`, path: `secret/data/${base}/svc${s}/s${i}`, key: 'k' }));
-      const kv = Array.from({ length: 10 }, (_, i) => ({ env: `K${i}`, key: `${base}/svc${s}/k${i}` }));
+      const secrets = Array.from({ length: SECRETS }, (_, i) => ({ env: `S${i}`, path: `secret/data/${base}/svc${s}/s${i}`, key: 'k' }));
+      const kv = Array.from({ length: KEYS }, (_, i) => ({ env: `K${i}`, key: `${base}/svc${s}/k${i}` }));
       for (const x of secrets) {
         paths.push(x.path.replace('/data/', '/metadata/'));
         writes.push(vaultHttp(config, 'POST', x.path, { data: { k: 'v' } }));
@@ -48,7 +52,7 @@ const bench: Benchmark = {
       const fast: number[] = [];
       const slow: number[] = [];
       let checked = 0;
-      for (let round = 0; round < 5; round++) {
+      for (let round = 0; round < ROUNDS; round++) {
         const f = await requireSecrets(config, policies);
         checked = f.checked;
         fast.push(f.ms);
@@ -57,7 +61,7 @@ const bench: Benchmark = {
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       return [
         {
-          label: `pre-flight of ${checked} references (concurrency 32, median of 5)`,
+          label: `pre-flight of ${checked} references (concurrency 32, median of ${ROUNDS})`,
           value: median(fast),
           unit: 'ms',
           peer: { name: 'one at a time', value: median(slow) },

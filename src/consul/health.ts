@@ -181,7 +181,8 @@ async function withAgentOutput(config: ConsulConfig, consul: ConsulApi, selected
 function requirement(opts: HealthGateOptions): string {
   const require = opts.require ?? 'all';
   const allocs = opts.allocations === undefined ? '' : ` from ${opts.allocations.length} allocation${opts.allocations.length === 1 ? '' : 's'}`;
-  const what = `${opts.service}${opts.version === undefined ? '' : ` version ${opts.version}`}${(opts.tags ?? []).length > 0 ? ` tags ${(opts.tags ?? []).join(',')}` : ''}${allocs}`;
+  // The selector by its meta key: `version 42`, or `environment qa` for the promotion's gates (not "version qa").
+  const what = `${opts.service}${opts.version === undefined ? '' : ` ${opts.versionMetaKey ?? 'version'} ${opts.version}`}${(opts.tags ?? []).length > 0 ? ` tags ${(opts.tags ?? []).join(',')}` : ''}${allocs}`;
   return require === 'all' ? `every instance of ${what} passing (at least ${opts.min ?? 1})` : `at least ${require} passing instances of ${what}`;
 }
 

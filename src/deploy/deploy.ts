@@ -24,7 +24,7 @@ import { ActiveDeploymentStatuses, type Deployment } from '../nomad/deployments.
 import type { JobSpecLike, JobStub } from '../nomad/jobs.js';
 import { waitForHealthy } from '../consul/health.js';
 import { CheckTracker, consulServicesByGroup, consulServicesOf } from './checks.js';
-import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
+import { diagnose, formatDiagnosis, placementOutlook, type Diagnosis } from './diagnose.js';
 import { groupedLogger } from './events.js';
 import type { InputSet, JobInput } from './inputs.js';
 import { jobHash, jobPlan, planDocument, type JobPlan, type PlanDocument, type StopPlan } from './plan.js';
@@ -219,10 +219,8 @@ export interface Settled {
 }
 
 /** What happens next after a placement failure: the blocked evaluation, and the deployment left running. */
-export function placementNotes(evaluation: { readonly BlockedEval?: string }, deployment: Deployment | undefined): string[] {
-  const notes = [
-    `The job stays registered; Nomad places it when capacity frees up${evaluation.BlockedEval ? ` (blocked evaluation ${evaluation.BlockedEval.slice(0, 8)})` : ''}.`,
-  ];
+export function placementNotes(evaluation: Parameters<typeof placementOutlook>[0], deployment: Deployment | undefined): string[] {
+  const notes = [placementOutlook(evaluation)];
   if (deployment !== undefined && ActiveDeploymentStatuses.has(deployment.Status)) {
     const states = Object.values(deployment.TaskGroups ?? {});
     const by = states.map((s) => s.RequireProgressBy).filter((t): t is string => typeof t === 'string' && !t.startsWith('0001-')).sort()[0];

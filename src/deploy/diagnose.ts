@@ -29,6 +29,52 @@ export function describePlacement(m: AllocMetric): string[] {
   return out;
 }
 
+/**
+ * Whether freeing capacity can place a group: only when some node passed every
+ * filter (driver, constraint, class, datacenter) and was then short of resources.
+ */
+export function capacityBound(m: AllocMetric): boolean {
+  return (m.NodesExhausted ?? 0) > 0 || (m.QuotaExhausted ?? []).length > 0;
+}
+
+/**
+ * The first note of a placement failure: what happens to the registered job. Nomad
+ * keeps a blocked evaluation either way, but only an exhausted node can place it
+ * later; a group that every node filtered out (a missing driver, a constraint) waits
+ * for a node or a spec that does not come by itself.
+ */
+export function placementOutlook(evaluation: Pick<Evaluation, 'BlockedEval' | 'FailedTGAllocs'>): string {
+  const blocked = evaluation.BlockedEval ? ` (blocked evaluation ${evaluation.BlockedEval.slice(0, 8)})` : '';
+  const stuck = Object.entries(evaluation.FailedTGAllocs ?? {})
+    .filter(([, m]) => !capacityBound(m))
+    .map(([g]) => g)
+    .sort();
+  if (stuck.length === 0) return `The job stays registered; Nomad places it when capacity frees up${blocked}.`;
+  return (
+    `The job stays registered${blocked}, but no node can run group${stuck.length === 1 ? '' : 's'} ${stuck.join(', ')} as it stands: ` +
+    'every node was filtered out (see Placement), so freeing capacity will not place it; add a node that has what the group needs or change the spec, then deploy again.'
+  );
+}
+
+/**
+ * `* Missing driver "docker" (task web): …` for a group the scheduler filtered out
+ * for "missing drivers" (Nomad's metric does not name the driver): the drivers its
+ * tasks use that no node reports detected and healthy.
+ */
+export function missingDrivers(
+  tasks: readonly { readonly Name: string; readonly Driver?: string }[],
+  nodes: readonly { readonly Name?: string; readonly Drivers?: Readonly<Record<string, { readonly Detected?: boolean; readonly Healthy?: boolean }>> | null }[],
+): string[] {
+  const healthy = (driver: string) => nodes.some((n) => n.Drivers?.[driver]?.Detected === true && n.Drivers[driver]?.Healthy === true);
+  const out: string[] = [];
+  for (const t of tasks) {
+    if (t.Driver === undefined || healthy(t.Driver)) continue;
+    const has = nodes.filter((n) => n.Drivers?.[t.Driver!]?.Detected === true).map((n) => n.Name ?? '?');
+    out.push(`* Missing driver ${JSON.stringify(t.Driver)} (task ${t.Name}): ${has.length === 0 ? `no node has it (${nodes.length} nodes)` : `unhealthy on ${has.join(', ')}`}`);
+  }
+  return out;
+}
+
 /** What made an allocation fail, from its task events and checks. */
 export interface AllocCause {
   /** The task the cause belongs to (the one whose stderr to show). */
@@ -258,9 +304,21 @@ export interface DiagnoseInput {
  * @throws {ServerError} only when Nomad cannot be reached for the allocations.
  */
 export async function diagnose(api: NomadApi, input: DiagnoseInput, redactor: OutputRedactor): Promise<Diagnosis> {
-  const placement = Object.entries(input.evaluation?.FailedTGAllocs ?? {})
+  const placement: { readonly group: string; readonly unplaced: number; reasons: string[] }[] = Object.entries(input.evaluation?.FailedTGAllocs ?? {})
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([group, m]) => ({ group, unplaced: (m.CoalescedFailures ?? 0) + 1, reasons: describePlacement(m) }));
+  // Nomad's "missing drivers" filter does not say which: name it from the job and the nodes.
+  const driverless = new Set(Object.entries(input.evaluation?.FailedTGAllocs ?? {}).filter(([, m]) => (m.ConstraintFiltered?.['missing drivers'] ?? 0) > 0).map(([g]) => g));
+  if (driverless.size > 0) {
+    const job = await api.jobs.get(input.job).catch(() => undefined);
+    type NodeStub = { readonly Name?: string; readonly Drivers?: Readonly<Record<string, { readonly Detected?: boolean; readonly Healthy?: boolean }>> | null };
+    const nodes = await api.client.request<NodeStub[]>('nodes.list', { path: '/v1/nodes', params: { resources: 'false' } }).then((r) => r.data, () => undefined);
+    for (const p of placement) {
+      const group = job?.TaskGroups?.find((g) => g.Name === p.group);
+      if (!driverless.has(p.group) || group === undefined || nodes === undefined) continue;
+      p.reasons = [...missingDrivers(group.Tasks ?? [], nodes), ...p.reasons];
+    }
+  }
   let stubs: AllocationStub[] = [...(input.allocations ?? [])];
   if (input.deployment !== undefined) {
     const fresh = (await api.deployments.allocations(input.deployment.ID)).data;

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AllocMetric } from '../nomad/evaluations.js';
+import { ImageMeta } from '../nomad/render.js';
 import type { FieldDiff, JobDiff, JobSpecLike, ObjectDiff, PlanResponse, TaskDiff, TaskGroupDiff } from '../nomad/jobs.js';
 import { describePlacement } from './diagnose.js';
 import type { OutputRedactor } from './redact.js';
@@ -100,12 +101,15 @@ export function jobHash(job: JobSpecLike): string {
 
 const DIGEST = /@(sha256:[0-9a-f]{64})$/;
 
-/** The images the tasks of a job run (tasks whose config has an `image`). */
+/**
+ * The images the tasks of a job run: a driver's `image` (docker), or for exec and
+ * raw_exec tasks that run an image's layers the `hashiship_image` meta render stamps.
+ */
 export function imagesOf(job: JobSpecLike): TaskImage[] {
   const out: TaskImage[] = [];
   for (const g of job.TaskGroups ?? []) {
     for (const t of g.Tasks ?? []) {
-      const image = t.Config?.['image'];
+      const image = t.Config?.['image'] ?? (t as { readonly Meta?: Readonly<Record<string, string>> | null }).Meta?.[ImageMeta];
       if (typeof image !== 'string') continue;
       const m = DIGEST.exec(image);
       out.push({ group: g.Name, task: t.Name, image, ...(m?.[1] === undefined ? {} : { digest: m[1] }) });

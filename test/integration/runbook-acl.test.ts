@@ -154,11 +154,15 @@ describe('runbook acl.md against a real dev cluster with ACLs on', function () {
     // (a spread is only a preference, and under load the scheduler put both on one
     // worker), then eligible again so that the drained allocations have somewhere to go.
     const eligibility = async (name: string, eligible: boolean) => {
-      const node = (await json<{ ID: string; Name: string }[]>(`${nomad}/v1/nodes`, nm)).find((n) => n.Name === name);
-      const r = await fetch(`${nomad}/v1/node/${node!.ID}/eligibility`, {
+      // Under load a client may not have registered yet when the cluster's servers are
+      // ready: wait for it (bounded) rather than read the ID of a node that is not there.
+      const node = await eventually(`node ${name} registered with Nomad`, 60_000, async () =>
+        (await json<{ ID: string; Name: string }[]>(`${nomad}/v1/nodes`, nm)).find((n) => n.Name === name),
+      );
+      const r = await fetch(`${nomad}/v1/node/${node.ID}/eligibility`, {
         method: 'PUT',
         headers: { 'X-Nomad-Token': nm },
-        body: JSON.stringify({ NodeID: node!.ID, Eligibility: eligible ? 'eligible' : 'ineligible' }),
+        body: JSON.stringify({ NodeID: node.ID, Eligibility: eligible ? 'eligible' : 'ineligible' }),
       });
       expect(r.status, await r.text()).to.equal(200);
     };

@@ -1,0 +1,29 @@
+/**
+ * plan and status show the image a raw_exec task runs by digest (issue 11: `status`
+ * showed no image for the sample, whose layers raw_exec fetches as artifacts).
+ */
+import { expect } from 'chai';
+import { imagesOf } from '../../src/deploy/plan.js';
+import { renderJob } from '../../src/nomad/render.js';
+import { readSpecFiles } from '../../src/spec/files.js';
+import { loadSet, resolveEnvironment } from '../../src/spec/load.js';
+
+describe('plan/status: the images of a job', () => {
+  it('a raw_exec task that runs an image by digest (examples/sample) shows it, pinned', async () => {
+    const set = loadSet(await readSpecFiles(['examples/sample/jobs/services', 'examples/sample/jobs/environments']));
+    expect(set.problems).to.deep.equal([]);
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const [sample] = resolveEnvironment(set, 'qa');
+    const job = renderJob(sample!, { digests: { 'hashiship/sample': digest }, layers: { 'hashiship/sample': [`sha256:${'cd'.repeat(32)}`] } });
+    expect(job.TaskGroups?.[0]?.Tasks?.[0]?.Driver).to.equal('raw_exec');
+    expect(imagesOf(job)).to.deep.equal([{ group: 'web', task: 'web', image: `127.0.0.1:5001/hashiship/sample@${digest}`, digest }]);
+  });
+
+  it('a docker task shows its config image; a task without one shows none', () => {
+    const job = {
+      ID: 'x',
+      TaskGroups: [{ Name: 'g', Tasks: [{ Name: 'a', Driver: 'docker', Config: { image: 'r/a:1' } }, { Name: 'b', Driver: 'raw_exec', Config: { command: '/bin/true' } }] }],
+    };
+    expect(imagesOf(job as never)).to.deep.equal([{ group: 'g', task: 'a', image: 'r/a:1' }]);
+  });
+});

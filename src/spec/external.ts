@@ -149,6 +149,17 @@ export function checkExternal(r: ResolvedExternal, inEnvironment: boolean): Inpu
   }
   const suffix = inEnvironment ? ` (environment ${r.environment})` : '';
   out.push(...checkConfig(s.config, 'config', r.origin, suffix).filter((p) => !inEnvironment || p.at?.file !== r.file));
+  // Meta and tags are public in the Consul catalog.
+  for (const [k, v] of Object.entries(s.meta ?? {})) {
+    const why = secretLooking(k, v);
+    const o = r.origin(childPath('meta', k));
+    if (why !== undefined && (!inEnvironment || o.at.file !== r.file)) out.push({ at: o.at, subject: o.subject, message: `${why}; service meta is public in the Consul catalog: keep secrets in Vault${suffix}` });
+  }
+  (s.tags ?? []).forEach((tag, i) => {
+    const what = secretIn(tag);
+    const o = r.origin(childPath('tags', i));
+    if (what !== undefined && (!inEnvironment || o.at.file !== r.file)) out.push({ at: o.at, subject: o.subject, message: `the tag looks like ${what}; tags are public in the Consul catalog: keep secrets in Vault${suffix}` });
+  });
   return out;
 }
 

@@ -271,7 +271,7 @@ export async function readSpecFiles(paths: readonly string[], options: ReadOptio
     throw new InputError([
       {
         subject: (where.length > 0 ? where : paths).join(', ') || '(no paths)',
-        message: `no service specs found${skipped.length === 0 ? '' : ` (skipped: ${skipped.join(', ')})`}; service specs are .yaml or .yml files (pass allowEmpty / --allow-empty to accept an empty set)`,
+        message: `no service specs found${skipped.length === 0 ? '' : ` (skipped: ${skipped.join(', ')})`}; service specs are files named *.yaml or *.yml (validate and render accept --allow-empty for an empty set)`,
       },
     ]);
   }

@@ -29,7 +29,7 @@ export interface SkippedEntry {
 
 /** The files read, and the entries of the directories that were skipped. */
 export type SpecFiles = SpecFile[] & {
-  /** Entries inside the given directories that were not read (name or type), in order. */
+  /** Entries inside the given directories named like specs (`web.YAML`, `web.yml.bak`) but not read, in order. */
   readonly skipped: readonly SkippedEntry[];
 };
 
@@ -106,7 +106,10 @@ async function expandDir(path: string, w: Walk): Promise<void> {
       continue;
     }
     if (st.isDirectory()) await expandDir(p, w);
-    else if (!SPEC_NAME.test(entry)) w.skipped.push({ path: p, reason: /\.ya?ml$/i.test(entry) ? 'the extension must be .yaml or .yml in lower case' : 'not a .yaml or .yml file' });
+    else if (!SPEC_NAME.test(entry)) {
+      // Named like a spec but not read (web.YAML, web.yml.bak, web.yaml~): say so; other files (README.md) are not specs.
+      if (/\.ya?ml/i.test(entry)) w.skipped.push({ path: p, reason: /\.ya?ml$/i.test(entry) ? 'the extension must be .yaml or .yml in lower case' : 'the name does not end in .yaml or .yml' });
+    }
     // A spec-named entry that cannot be read as a file is an error: skipping it would drop a service.
     else if (!st.isFile()) w.problems.push({ subject: p, message: `is ${typeOf(st)}, not a regular file; spec files must be regular files` });
     else w.files.push(p);

@@ -185,11 +185,12 @@ describe('spec: reading files and folders', () => {
     writeFileSync(join(dir, 'services', 'api.yaml'), BASE.replace('name: web', 'name: api').replace(/- name: web/g, '- name: api'));
     writeFileSync(join(dir, 'services', 'web.YAML'), BASE);
     writeFileSync(join(dir, 'services', 'web.yml.bak'), BASE);
+    writeFileSync(join(dir, 'services', 'README.md'), 'not a spec\n');
     const files = await readSpecFiles([join(dir, 'services'), join(dir, 'environments')]);
     expect(files.map((f) => f.file)).to.deep.equal([join(dir, 'services', 'api.yaml'), join(dir, 'environments', 'qa.yaml')]);
     expect(files.skipped).to.deep.equal([
       { path: join(dir, 'services', 'web.YAML'), reason: 'the extension must be .yaml or .yml in lower case' },
-      { path: join(dir, 'services', 'web.yml.bak'), reason: 'not a .yaml or .yml file' },
+      { path: join(dir, 'services', 'web.yml.bak'), reason: 'the name does not end in .yaml or .yml' },
     ]);
     rmSync(join(dir, 'services', 'api.yaml'));
     expect(await problemsOf([join(dir, 'services'), join(dir, 'environments')])).to.deep.equal([
@@ -199,7 +200,7 @@ describe('spec: reading files and folders', () => {
     expect(empty.map((f) => f.kind)).to.deep.equal(['environment']);
   });
 
-  it('refuses a FIFO named like a spec, given or inside a folder, without blocking; skips one named otherwise', async () => {
+  it('refuses a FIFO named like a spec, given or inside a folder, without blocking; ignores one named otherwise', async () => {
     writeFileSync(join(dir, 'services', 'web.yaml'), BASE);
     execFileSync('mkfifo', [join(dir, 'services', 'api.yaml'), join(dir, 'services', 'agent.pipe'), join(dir, 'given.yaml')]);
     expect(await problemsOf([join(dir, 'services'), join(dir, 'given.yaml')])).to.deep.equal([
@@ -208,7 +209,8 @@ describe('spec: reading files and folders', () => {
     ]);
     rmSync(join(dir, 'services', 'api.yaml'));
     const files = await readSpecFiles([join(dir, 'services')]);
-    expect(files.skipped).to.deep.equal([{ path: join(dir, 'services', 'agent.pipe'), reason: 'not a .yaml or .yml file' }]);
+    expect(files.map((f) => f.file)).to.deep.equal([join(dir, 'services', 'web.yaml')]);
+    expect(files.skipped).to.deep.equal([]);
   });
 
   it('names a symlink loop, of a file or of a folder', async () => {

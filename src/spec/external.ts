@@ -178,7 +178,8 @@ export function standaloneExternal(x: LoadedExternal): ResolvedExternal {
  * @returns undefined when the environment disables it (`enabled: false`).
  */
 export function resolveExternal(x: LoadedExternal, envFile: LoadedEnvironment): ResolvedExternal | undefined {
-  const o = envFile.env.external?.[x.spec.name];
+  const ext = envFile.env.external;
+  const o = ext !== undefined && Object.hasOwn(ext, x.spec.name) ? ext[x.spec.name] : undefined;
   if (o?.enabled === false) return undefined;
   const base = childPath('external', x.spec.name);
   const fromEnv = new Map<string, string>();

@@ -14,6 +14,8 @@ import { InputError, type InputProblem } from '../errors.js';
 import { SpecLimits } from './check.js';
 import { kindOf, type SpecFile } from './load.js';
 
+export { SpecLimits } from './check.js';
+
 /** Where specs live unless told otherwise. */
 export const DefaultPaths = {
   services: 'jobs/services',

@@ -65,12 +65,55 @@ export interface InputProblem {
 }
 
 /**
+ * Control characters, line breaks, and invisible or direction-changing code points
+ * (zero-width spaces, bidi overrides such as U+202E, tag characters): what could
+ * make a line on a terminal read differently from what it holds.
+ */
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff]|[\u{e0000}-\u{e0fff}]/gu;
+
+/**
+ * Text safe to print on one terminal line: every control character and invisible
+ * or direction-changing code point written as an escape (`\n`, `\t`, `\u202e`,
+ * `\u{e0041}`); everything else unchanged.
+ */
+export function escapeText(s: string): string {
+  return s.replace(UNSAFE, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const cp = c.codePointAt(0)!;
+    return cp > 0xffff ? `\\u{${cp.toString(16)}}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * A value as it may be echoed in a message: escaped (see {@link escapeText}) and cut
+ * after `max` characters with `… (N more bytes)`.
+ * @default max 120
+ */
+export function excerpt(s: string, max = 120): string {
+  if (s.length <= max) return escapeText(s);
+  let cut = max;
+  // Do not split a surrogate pair.
+  if (/[\ud800-\udbff]/.test(s.charAt(cut - 1))) cut--;
+  const rest = Buffer.byteLength(s.slice(cut), 'utf8');
+  return `${escapeText(s.slice(0, cut))}… (${rest} more bytes)`;
+}
+
+/** The longest message or subject printed in full (longer ones are cut, see {@link excerpt}). */
+const MAX_SHOWN = 2000;
+
+/**
  * `file:line:col  path  message` for a problem in a file; `subject: message` for a
- * variable or flag (`NOMAD_ADDR="localhost:46x6": not a URL`).
+ * variable or flag (`NOMAD_ADDR="localhost:46x6": not a URL`). File, subject and
+ * message are escaped and cut (see {@link excerpt}), whatever text they echo.
  */
 export function formatProblem(p: InputProblem): string {
-  if (p.at === undefined) return `${p.subject}: ${p.message}`;
-  return `${p.at.file}:${p.at.line}:${p.at.col}  ${p.subject}  ${p.message}`;
+  const subject = excerpt(p.subject, MAX_SHOWN);
+  const message = excerpt(p.message, MAX_SHOWN);
+  if (p.at === undefined) return `${subject}: ${message}`;
+  return `${excerpt(p.at.file, MAX_SHOWN)}:${p.at.line}:${p.at.col}  ${subject}  ${message}`;
 }
 
 /** Exit 1: bad input — spec, environment file, variable or flag. Nothing was contacted. */

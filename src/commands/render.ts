@@ -22,6 +22,7 @@ interface RenderFlags {
   readonly format: string;
   readonly services: string;
   readonly environments: string;
+  readonly allowEmpty?: boolean;
 }
 
 /** Whether a job file's text says hashiship wrote it (HCL or API JSON). */
@@ -56,13 +57,14 @@ export function registerRender(program: Command): void {
     .option('--format <format>', 'hcl or json', 'hcl')
     .option('--services <dir>', 'service specs', DefaultPaths.services)
     .option('--environments <dir>', 'environment files', DefaultPaths.environments)
+    .option('--allow-empty', 'accept a set without any service spec')
     .argument('[names...]', 'only these services')
     .action(async (names: string[], o: RenderFlags) => {
       if (o.format !== 'hcl' && o.format !== 'json') {
         throw new InputError([{ subject: '--format', message: `\`${o.format}\` is not hcl or json` }]);
       }
       const format = o.format;
-      const set = loadSet(await readSpecFiles([o.services, o.environments]));
+      const set = loadSet(await readSpecFiles([o.services, o.environments], { allowEmpty: o.allowEmpty === true }));
       const resolved = resolveEnvironment(set, o.env);
       const known = resolved.map((r) => r.spec.name);
       const unknown = names.filter((n) => !known.includes(n));

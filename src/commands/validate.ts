@@ -14,8 +14,10 @@ export function registerValidate(program: Command): void {
     .description('check service specs and environment files (default: jobs/services and jobs/environments)')
     .argument('[paths...]', 'files or directories; files under a directory named "environments" (or *.env.yaml) are environments')
     .option('--json', 'print the result as one JSON document')
-    .action(async (paths: string[], o: { json?: boolean }) => {
-      const files = await readSpecFiles(paths.length > 0 ? paths : [DefaultPaths.services, DefaultPaths.environments]);
+    .option('--allow-empty', 'accept a set without any service spec')
+    .action(async (paths: string[], o: { json?: boolean; allowEmpty?: boolean }) => {
+      const files = await readSpecFiles(paths.length > 0 ? paths : [DefaultPaths.services, DefaultPaths.environments], { allowEmpty: o.allowEmpty === true });
+      for (const s of files.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
       const set = loadSet(files);
       if (o.json === true) {
         process.stdout.write(

@@ -3,8 +3,8 @@
  * position of every value. Every problem is collected; invalid values are left
  * out of the result so that semantic checks can still run on the rest.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import type { InputProblem, SourcePosition } from '../errors.js';
+import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type Alias, type CST, type Document, type Node as YamlNode } from 'yaml';
+import { excerpt, type InputProblem, type SourcePosition } from '../errors.js';
 import { DURATION_PATTERN, type Schema } from './dsl.js';
 import { parseDuration } from './duration.js';
 import { suggest } from './suggest.js';
@@ -70,8 +70,23 @@ export function parentPath(path: string): string {
 
 /** How a path is shown in a problem. */
 export function subjectOf(path: string): string {
-  return path === '' ? '(document)' : path;
+  return path === '' ? '(document)' : excerpt(path, 200);
 }
+
+/**
+ * Limits on one spec file: hostile input is refused in bounded time and memory
+ * (docs/spec.md, "Limits").
+ */
+export const SpecLimits = {
+  /** Bytes in one file (1 MiB). */
+  fileBytes: 1024 * 1024,
+  /** Levels of maps and lists inside each other. */
+  depth: 64,
+  /** Aliases (`*name`) in one file. */
+  aliases: 100,
+  /** Values read from one file; each use of an alias counts its anchor's values again. */
+  values: 100_000,
+} as const;
 
 /** The result of reading one file. */
 export interface Checked<T> {
@@ -84,11 +99,22 @@ export interface Checked<T> {
 
 interface Ctx {
   readonly file: string;
-  readonly doc: Document;
   readonly lc: LineCounter;
   readonly positions: SourceMap;
   readonly problems: InputProblem[];
+  /** What each alias stands for (see {@link ParsedYaml.aliases}). */
+  readonly aliases: ReadonlyMap<Alias, YamlNode | undefined>;
+  /** Values walked so far (see SpecLimits.values). */
+  values: number;
 }
+
+/** Thrown inside the walk when a file expands to too many values. */
+class TooManyValues {
+  constructor(readonly at: SourcePosition) {}
+}
+
+/** Keys that name JavaScript's own properties: never taken as map keys. */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 function pos(ctx: Ctx, node: YamlNode | null | undefined, fallbackPath: string): SourcePosition {
   const offset = node?.range?.[0];
@@ -135,8 +161,8 @@ function describe(node: YamlNode | null | undefined): string {
   if (isScalar(node)) {
     const v = node.value;
     if (v === null) return 'nothing';
-    if (typeof v === 'string') return `the text ${JSON.stringify(v)}`;
-    const source = typeof node.source === 'string' ? node.source : String(v);
+    if (typeof v === 'string') return `the text "${excerpt(v)}"`;
+    const source = excerpt(typeof node.source === 'string' ? node.source : String(v));
     if (typeof v === 'number' || typeof v === 'bigint') return `the number ${source}`;
     if (typeof v === 'boolean') return `the boolean ${source}`;
     return `a ${typeof v}`;
@@ -157,13 +183,14 @@ const TYPE_WORD: Record<Schema['type'], string> = {
 };
 
 function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: string): unknown {
-  const node = raw !== null && raw !== undefined && isAlias(raw) ? (raw.resolve(ctx.doc) as YamlNode | undefined) : raw;
+  const node = raw !== null && raw !== undefined && isAlias(raw) ? ctx.aliases.get(raw) : raw;
   const at = pos(ctx, raw, path);
+  if (++ctx.values > SpecLimits.values) throw new TooManyValues(at);
   ctx.positions.set(path, at);
   const mismatch = (): undefined => {
     let msg = `expected ${TYPE_WORD[schema.type]}, got ${describe(node)}`;
     if (schema.type === 'string' && isScalar(node) && node.value !== null && typeof node.value !== 'string') {
-      const source = typeof node.source === 'string' ? node.source : String(node.value);
+      const source = excerpt(typeof node.source === 'string' ? node.source : String(node.value));
       msg += `; quote it to keep it text: "${source}"`;
     }
     problem(ctx, at, path, msg);
@@ -181,21 +208,21 @@ function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: 
       }
       if (schema.enum !== undefined && !schema.enum.includes(v)) {
         const hint = suggest(v, schema.enum);
-        problem(ctx, at, path, `\`${v}\` is not one of ${schema.enum.join(', ')}${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`);
+        problem(ctx, at, path, `\`${excerpt(v)}\` is not one of ${schema.enum.join(', ')}${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`);
         return undefined;
       }
       if (schema.format === 'duration') {
         if (!DURATION_PATTERN.test(v) || parseDuration(v) === undefined) {
-          problem(ctx, at, path, `\`${v}\` is not a duration (write e.g. 500ms, 30s, 1m30s or 2h)`);
+          problem(ctx, at, path, `\`${excerpt(v)}\` is not a duration (write e.g. 500ms, 30s, 1m30s or 2h)`);
           return undefined;
         }
         if ((parseDuration(v) ?? 0) < 0) {
-          problem(ctx, at, path, `\`${v}\` must not be negative`);
+          problem(ctx, at, path, `\`${excerpt(v)}\` must not be negative`);
           return undefined;
         }
       }
       if (schema.pattern !== undefined && !schema.pattern.test(v)) {
-        problem(ctx, at, path, `\`${v}\` is not valid: ${schema.hint ?? `must match ${schema.pattern.source}`}`);
+        problem(ctx, at, path, `\`${excerpt(v)}\` is not valid: ${schema.hint ?? `must match ${schema.pattern.source}`}`);
         return undefined;
       }
       if (schema.maxLength !== undefined && v.length > schema.maxLength) {
@@ -209,11 +236,11 @@ function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: 
       if (!isScalar(node) || typeof node.value !== 'number') return mismatch();
       const v = node.value;
       if (schema.type === 'integer' && !Number.isSafeInteger(v)) {
-        problem(ctx, at, path, `expected an integer, got ${node.source ?? v}`);
+        problem(ctx, at, path, `expected an integer, got ${excerpt(node.source ?? String(v))}`);
         return undefined;
       }
       if (!Number.isFinite(v)) {
-        problem(ctx, at, path, `expected a finite number, got ${node.source ?? v}`);
+        problem(ctx, at, path, `expected a finite number, got ${excerpt(node.source ?? String(v))}`);
         return undefined;
       }
       if (schema.minimum !== undefined && v < schema.minimum) {
@@ -247,7 +274,7 @@ function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: 
     case 'map': {
       if (!isMap(node)) return mismatch();
       const out: Record<string, unknown> = {};
-      const seen = new Set<string>();
+      const seen = new Map<string, SourcePosition>();
       for (const pair of node.items) {
         const keyNode = pair.key as YamlNode | null;
         const keyAt = pos(ctx, keyNode, path);
@@ -256,12 +283,16 @@ function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: 
           continue;
         }
         const key = String(keyNode.value);
-        if (seen.has(key)) continue; // the YAML parser reports duplicate keys
-        seen.add(key);
         const p = childPath(path, key);
+        const first = seen.get(key);
+        if (first !== undefined) {
+          problem(ctx, keyAt, p, `duplicate key \`${excerpt(key)}\` (first at line ${first.line})`);
+          continue;
+        }
+        seen.set(key, keyAt);
         let valueSchema: Schema;
         if (schema.type === 'object') {
-          const known = schema.properties[key];
+          const known = Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
           if (known === undefined) {
             const names = Object.keys(schema.properties).filter((k) => k !== '$schema');
             const hint = suggest(key, names);
@@ -270,15 +301,19 @@ function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: 
               keyAt,
               p,
               hint === undefined
-                ? `unknown key \`${key}\` (allowed here: ${names.join(', ')})`
-                : `unknown key \`${key}\`; did you mean \`${hint}\`?`,
+                ? `unknown key \`${excerpt(key)}\` (allowed here: ${names.join(', ')})`
+                : `unknown key \`${excerpt(key)}\`; did you mean \`${hint}\`?`,
             );
             continue;
           }
           valueSchema = known;
         } else {
+          if (RESERVED_KEYS.has(key)) {
+            problem(ctx, keyAt, p, `key \`${key}\` is not allowed: it names a built-in JavaScript property and would be lost`);
+            continue;
+          }
           if (!schema.keyPattern.test(key)) {
-            problem(ctx, keyAt, p, `key \`${key}\` is not valid: ${schema.keyHint}`);
+            problem(ctx, keyAt, p, `key \`${excerpt(key)}\` is not valid: ${schema.keyHint}`);
             continue;
           }
           valueSchema = schema.values;
@@ -301,27 +336,127 @@ function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: 
   }
 }
 
-/**
- * Parse YAML text and check it against a schema. Pure: the text is passed in.
- * @param file the name used in positions (as the user gave it).
- */
-export function checkYaml<T>(file: string, text: string, schema: Schema): Checked<T> {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true });
-  const positions = new SourceMap(file);
-  const problems: InputProblem[] = [];
-  const ctx: Ctx = { file, doc, lc, positions, problems };
-  for (const e of doc.errors) {
-    const { line, col } = lc.linePos(e.pos[0]);
-    const message = e.code === 'DUPLICATE_KEY' ? 'this key appears twice in the same map' : `YAML: ${e.message.split('\n')[0]}`;
-    problems.push({ at: { file, line, col }, subject: '(yaml)', message });
+/** A parsed spec file: its one document, or the problems that stop reading it. */
+export interface ParsedYaml {
+  readonly file: string;
+  /** Undefined when the text could not be read as one YAML document within the limits. */
+  readonly doc: Document | undefined;
+  readonly lc: LineCounter;
+  /** What each alias in the document stands for: the nearest anchor before it. */
+  readonly aliases: ReadonlyMap<Alias, YamlNode | undefined>;
+  /** Problems found while parsing; when there is any, `doc` is undefined. */
+  readonly problems: readonly InputProblem[];
+}
+
+/** The offset of the first collection nested deeper than the limit, walking the syntax tree without recursion. */
+function tooDeep(tokens: readonly CST.Token[]): number | undefined {
+  const stack: [CST.Token | undefined, number][] = tokens.map((t) => [t, 0]);
+  while (stack.length > 0) {
+    const [t, d] = stack.pop()!;
+    if (t === undefined) continue;
+    if (t.type === 'document') stack.push([t.value, d]);
+    else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
+      if (d + 1 > SpecLimits.depth) return t.offset;
+      for (const it of t.items) {
+        stack.push([it.value, d + 1]);
+        if ('key' in it) stack.push([it.key ?? undefined, d + 1]);
+      }
+    }
   }
-  if (doc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) return { file, value: undefined, positions, problems };
+  return undefined;
+}
+
+/**
+ * Parse the text of one spec file: one YAML document, within {@link SpecLimits}
+ * (size, depth, aliases), in time linear in its size. A leading byte order mark
+ * is ignored, so columns are those an editor shows. Pure.
+ */
+export function parseYaml(file: string, text: string): ParsedYaml {
+  const lc = new LineCounter();
+  const problems: InputProblem[] = [];
+  const aliases = new Map<Alias, YamlNode | undefined>();
+  const at = (offset: number): SourcePosition => ({ file, ...lc.linePos(offset) });
+  const fail = (offset: number, message: string): ParsedYaml => {
+    problems.push({ at: at(offset), subject: '(yaml)', message });
+    return { file, doc: undefined, lc, aliases, problems };
+  };
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > SpecLimits.fileBytes) {
+    problems.push({ at: { file, line: 1, col: 1 }, subject: '(file)', message: `is ${bytes} bytes; a spec file may hold at most ${SpecLimits.fileBytes} bytes (1 MiB)` });
+    return { file, doc: undefined, lc, aliases, problems };
+  }
+  const tokens = [...new Parser(lc.addNewLine).parse(body)];
+  const deep = tooDeep(tokens);
+  if (deep !== undefined) return fail(deep, `maps and lists are nested more than ${SpecLimits.depth} levels deep here; a spec needs far fewer`);
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: false, strict: true });
+  let doc: Document | undefined;
+  for (const d of composer.compose(tokens, true, body.length)) {
+    if (doc === undefined) doc = d as Document;
+    else return fail(d.range[0], 'a spec file holds one YAML document; found a second one here (remove the `---` line, or put each spec in its own file)');
+  }
+  if (doc === undefined) return fail(0, 'the file is empty');
+  for (const e of doc.errors) problems.push({ at: at(e.pos[0]), subject: '(yaml)', message: `YAML: ${excerpt(e.message.split('\n')[0] ?? '', 300)}` });
+  if (problems.length > 0) return { file, doc: undefined, lc, aliases, problems };
+  // Aliases, resolved once in document order (an alias names the nearest anchor before it).
+  const anchors = new Map<string, YamlNode>();
+  const stack: unknown[] = [doc.contents];
+  let count = 0;
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (n === null || n === undefined) continue;
+    if (isPair(n)) {
+      stack.push(n.value, n.key);
+      continue;
+    }
+    if (isAlias(n)) {
+      const offset = n.range?.[0] ?? 0;
+      if (++count > SpecLimits.aliases) return fail(offset, `more than ${SpecLimits.aliases} YAML aliases (\`*name\`) in one file`);
+      const target = anchors.get(n.source);
+      if (target === undefined) return fail(offset, `the alias \`*${excerpt(n.source)}\` names no anchor (\`&${excerpt(n.source)}\`) defined before it`);
+      aliases.set(n, target);
+      continue;
+    }
+    const node = n as YamlNode;
+    if (typeof node.anchor === 'string') anchors.set(node.anchor, node);
+    if (isMap(node) || isSeq(node)) for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]);
+  }
+  return { file, doc, lc, aliases, problems };
+}
+
+/**
+ * Check a parsed file against a schema.
+ * @see checkYaml
+ */
+export function checkParsed<T>(parsed: ParsedYaml, schema: Schema): Checked<T> {
+  const { file, doc, lc } = parsed;
+  const positions = new SourceMap(file);
+  const problems: InputProblem[] = [...parsed.problems];
+  if (doc === undefined) return { file, value: undefined, positions, problems };
   const root = doc.contents as YamlNode | null;
   if (root === null || (isScalar(root) && root.value === null)) {
     problems.push({ at: { file, line: 1, col: 1 }, subject: '(document)', message: 'the file is empty' });
     return { file, value: undefined, positions, problems };
   }
-  const value = walk(ctx, root, schema, '') as T | undefined;
-  return { file, value, positions, problems };
+  const ctx: Ctx = { file, lc, positions, problems, aliases: parsed.aliases, values: 0 };
+  try {
+    const value = walk(ctx, root, schema, '') as T | undefined;
+    return { file, value, positions, problems };
+  } catch (e) {
+    if (!(e instanceof TooManyValues)) throw e;
+    problems.push({
+      at: e.at,
+      subject: '(yaml)',
+      message: `the file holds more than ${SpecLimits.values} values (each use of an alias \`*name\` counts its anchor's values again); a spec needs far fewer`,
+    });
+    return { file, value: undefined, positions, problems };
+  }
+}
+
+/**
+ * Parse YAML text and check it against a schema. Pure: the text is passed in.
+ * @param file the name used in positions (as the user gave it).
+ */
+export function checkYaml<T>(file: string, text: string, schema: Schema): Checked<T> {
+  return checkParsed(parseYaml(file, text), schema);
 }

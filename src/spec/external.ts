@@ -5,9 +5,9 @@
  * and the semantic checks the schema cannot express. Pure, like the rest of
  * the spec layer; `src/consul/services.ts` and `src/consul/config.ts` apply it.
  */
-import { isMap, isScalar, parseDocument } from 'yaml';
+import { isMap, isScalar } from 'yaml';
 import type { InputProblem, SourcePosition } from '../errors.js';
-import { childPath, type SourceMap } from './check.js';
+import { childPath, parseYaml, type ParsedYaml, type SourceMap } from './check.js';
 import { parseDuration } from './duration.js';
 import type { LoadedEnvironment } from './overlay.js';
 import type { ExternalCheckSpec, ExternalSpec } from './types.js';
@@ -32,15 +32,11 @@ export interface ResolvedExternal {
  * The top-level `kind` of a YAML text without validating it (`external` sends
  * the file to the external schema); undefined when absent or unreadable.
  */
-export function specKindOf(text: string): string | undefined {
-  try {
-    const doc = parseDocument(text, { prettyErrors: false });
-    if (!isMap(doc.contents)) return undefined;
-    const v = doc.contents.get('kind', true);
-    return isScalar(v) && typeof v.value === 'string' ? v.value : undefined;
-  } catch {
-    return undefined;
-  }
+export function specKindOf(text: string | ParsedYaml): string | undefined {
+  const doc = (typeof text === 'string' ? parseYaml('', text) : text).doc;
+  if (doc === undefined || !isMap(doc.contents)) return undefined;
+  const v = doc.contents.get('kind', true);
+  return isScalar(v) && typeof v.value === 'string' ? v.value : undefined;
 }
 
 /** A check's name when the spec gives none. */
@@ -51,24 +47,34 @@ export function externalCheckName(service: string, c: Pick<ExternalCheckSpec, 'n
 /** Names of meta keys hashiship writes itself (ownership marks). */
 export const RESERVED_META = /^hashiship_/;
 
-const SECRET_KEY = /(?:^|[_.\-/])(?:password|passwd|secret|token|private[_-]?key|api[_-]?key|access[_-]?key|credentials?)$/i;
+/** Names whose values are secrets, in any case: `DB_PASSWORD`, `db.password`, `api-token`. */
+export const SECRET_KEY = /(?:^|[_.\-/])(?:password|passwd|secret|token|private[_-]?key|api[_-]?key|access[_-]?key|credentials?)$/i;
+/** Secrets found anywhere in a text; a templated part (`{{ … }}`, `${…}`) is not a secret. */
 const SECRET_VALUES: readonly [RegExp, string][] = [
-  [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'a private key'],
-  [/^(?:hvs|hvb|hvr)\.[A-Za-z0-9_-]{20,}$|^s\.[A-Za-z0-9]{24}$/, 'a Vault token'],
-  [/^(?:AKIA|ASIA)[A-Z0-9]{16}$/, 'an AWS access key'],
-  [/^gh[pousr]_[A-Za-z0-9]{36,}$/, 'a GitHub token'],
-  [/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i, 'a URL with a password'],
-  [/^eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$/, 'a JWT'],
+  [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/, 'a private key'],
+  [/(?<![A-Za-z0-9_.-])(?:hvs|hvb|hvr)\.[A-Za-z0-9_-]{20,}|(?<![A-Za-z0-9_.-])s\.[A-Za-z0-9]{24}(?![A-Za-z0-9_-])/, 'a Vault token'],
+  [/(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/, 'an AWS access key'],
+  [/(?<![A-Za-z0-9])gh[pousr]_[A-Za-z0-9]{36,}/, 'a GitHub token'],
+  [/(?<![A-Za-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^/\s:@{}$]+:(?![^/\s@]*(?:\{\{|\$\{))[^/\s@]+@/i, 'a URL with a password'],
+  [/(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, 'a JWT'],
 ];
 
+/** What secret a text holds (a private key, a Vault token, …), or undefined. */
+export function secretIn(text: string): string | undefined {
+  for (const [re, what] of SECRET_VALUES) if (re.test(text)) return what;
+  return undefined;
+}
+
 /**
- * Why a configuration entry looks like a secret, or undefined. Configuration
- * lands in Consul KV, readable by anyone with key read: secrets go to Vault.
+ * Why a named plain value (configuration, a variable, meta) looks like a secret,
+ * or undefined: a secret-like name with a value, or a value that holds a secret.
+ * Configuration lands in Consul KV, readable by anyone with key read; variables
+ * and meta are stored in the job: secrets go to Vault.
  */
 export function secretLooking(key: string, value: string): string | undefined {
   if (value !== '' && SECRET_KEY.test(key)) return `\`${key}\` looks like a secret`;
-  for (const [re, what] of SECRET_VALUES) if (re.test(value)) return `the value of \`${key}\` looks like ${what}`;
-  return undefined;
+  const what = secretIn(value);
+  return what === undefined ? undefined : `the value of \`${key}\` looks like ${what}`;
 }
 
 /** Problems of a `config` map: secret-looking entries, at their own line. */
@@ -82,6 +88,9 @@ export function checkConfig(
   for (const [k, v] of Object.entries(config ?? {})) {
     const why = secretLooking(k, v);
     const o = origin(childPath(path, k));
+    if (k.split('/').some((seg) => seg === '.' || seg === '..')) {
+      out.push({ at: o.at, subject: o.subject, message: `key \`${k}\` must not contain . or .. segments: it becomes the Consul KV key config/<service>/${k}${suffix}` });
+    }
     if (why !== undefined) {
       out.push({ at: o.at, subject: o.subject, message: `${why}; configuration is stored in Consul KV in clear text: keep secrets in Vault (task \`secrets\`)${suffix}` });
     }
@@ -140,6 +149,17 @@ export function checkExternal(r: ResolvedExternal, inEnvironment: boolean): Inpu
   }
   const suffix = inEnvironment ? ` (environment ${r.environment})` : '';
   out.push(...checkConfig(s.config, 'config', r.origin, suffix).filter((p) => !inEnvironment || p.at?.file !== r.file));
+  // Meta and tags are public in the Consul catalog.
+  for (const [k, v] of Object.entries(s.meta ?? {})) {
+    const why = secretLooking(k, v);
+    const o = r.origin(childPath('meta', k));
+    if (why !== undefined && (!inEnvironment || o.at.file !== r.file)) out.push({ at: o.at, subject: o.subject, message: `${why}; service meta is public in the Consul catalog: keep secrets in Vault${suffix}` });
+  }
+  (s.tags ?? []).forEach((tag, i) => {
+    const what = secretIn(tag);
+    const o = r.origin(childPath('tags', i));
+    if (what !== undefined && (!inEnvironment || o.at.file !== r.file)) out.push({ at: o.at, subject: o.subject, message: `the tag looks like ${what}; tags are public in the Consul catalog: keep secrets in Vault${suffix}` });
+  });
   return out;
 }
 
@@ -158,7 +178,8 @@ export function standaloneExternal(x: LoadedExternal): ResolvedExternal {
  * @returns undefined when the environment disables it (`enabled: false`).
  */
 export function resolveExternal(x: LoadedExternal, envFile: LoadedEnvironment): ResolvedExternal | undefined {
-  const o = envFile.env.external?.[x.spec.name];
+  const ext = envFile.env.external;
+  const o = ext !== undefined && Object.hasOwn(ext, x.spec.name) ? ext[x.spec.name] : undefined;
   if (o?.enabled === false) return undefined;
   const base = childPath('external', x.spec.name);
   const fromEnv = new Map<string, string>();

@@ -5,7 +5,7 @@
  */
 import { basename, dirname, extname } from 'node:path';
 import { formatProblem, InputError, type InputProblem } from '../errors.js';
-import { checkYaml } from './check.js';
+import { checkParsed, parseYaml } from './check.js';
 import { resolve, standalone, type LoadedEnvironment, type LoadedService, type ResolvedService } from './overlay.js';
 import { environmentSchema, externalSchema, serviceSchema } from './schema.js';
 import {
@@ -141,8 +141,9 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
   const externals: LoadedExternal[] = [];
 
   for (const f of files) {
-    if (f.kind === 'service' && specKindOf(f.text) === 'external') {
-      const c = checkYaml<ExternalSpec>(f.file, f.text, externalSchema);
+    const parsed = parseYaml(f.file, f.text);
+    if (f.kind === 'service' && specKindOf(parsed) === 'external') {
+      const c = checkParsed<ExternalSpec>(parsed, externalSchema);
       problems.push(...c.problems);
       if (c.value === undefined) continue;
       if (c.value.name !== '' && c.value.name !== stem(f.file)) {
@@ -155,7 +156,7 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
       }
       externals.push({ file: f.file, spec: c.value, positions: c.positions });
     } else if (f.kind === 'service') {
-      const c = checkYaml<ServiceSpec>(f.file, f.text, serviceSchema);
+      const c = checkParsed<ServiceSpec>(parsed, serviceSchema);
       problems.push(...c.problems);
       if (c.value === undefined) continue;
       const svc: LoadedService = { file: f.file, spec: c.value, positions: c.positions };
@@ -169,7 +170,7 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
       }
       services.push(svc);
     } else {
-      const c = checkYaml<EnvironmentSpec>(f.file, f.text, environmentSchema);
+      const c = checkParsed<EnvironmentSpec>(parsed, environmentSchema);
       problems.push(...c.problems);
       if (c.value === undefined) continue;
       if (c.value.name !== '' && c.value.name !== stem(f.file)) {

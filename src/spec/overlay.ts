@@ -135,7 +135,8 @@ export function resolve(svc: LoadedService, envFile: LoadedEnvironment): { resol
   }
 
   const svcPath = childPath('services', spec.name);
-  const o = env.services?.[spec.name];
+  // Own keys only: a service named `constructor` must not find Object's constructor.
+  const o = env.services !== undefined && Object.hasOwn(env.services, spec.name) ? env.services[spec.name] : undefined;
   let vaultRole = env.vault_role;
   if (o !== undefined) {
     if (o.namespace !== undefined) {

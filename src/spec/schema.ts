@@ -52,6 +52,12 @@ const map = (description: string, keyPattern: RegExp, keyHint: string, values: S
 const duration = (description: string, dflt?: string): StringSchema =>
   dflt === undefined ? str(description, { format: 'duration' }) : str(description, { format: 'duration', default: dflt });
 
+/** Bounds that no real node reaches: a larger number is a typo (an extra zero, MB for KB). */
+const MAX_COUNT = 10_000;
+const MAX_CPU_MHZ = 1_000_000;
+const MAX_MEMORY_MB = 4_194_304;
+const MAX_DISK_MB = 16_777_216;
+
 // ── names and formats ──────────────────────────────────────────────────────
 
 /** A Nomad job ID that is also a DNS-safe Consul service name. */
@@ -158,8 +164,8 @@ const spread = obj(
 );
 
 const UPDATE_FIELDS = {
-  max_parallel: int('Allocations updated at once.', { minimum: 0, default: 1 }),
-  canary: int('Canaries placed before the old version is replaced; 0 means a rolling update.', { minimum: 0, default: 0 }),
+  max_parallel: int('Allocations updated at once.', { minimum: 0, maximum: MAX_COUNT, default: 1 }),
+  canary: int('Canaries placed before the old version is replaced; 0 means a rolling update.', { minimum: 0, maximum: MAX_COUNT, default: 0 }),
   health_check: str('How allocation health is judged.', { enum: ['checks', 'task_states', 'manual'], default: 'checks' }),
   min_healthy_time: duration('How long an allocation must stay healthy.', '10s'),
   healthy_deadline: duration('Deadline for an allocation to become healthy.', '5m'),
@@ -187,16 +193,16 @@ const reschedule = obj('Rescheduling of failed allocations onto other nodes (Nom
 });
 
 const migrate = obj('How allocations move off draining nodes (Nomad `migrate`).', {
-  max_parallel: int('Allocations migrated at once.', { minimum: 1 }),
+  max_parallel: int('Allocations migrated at once.', { minimum: 1, maximum: MAX_COUNT }),
   health_check: str('How health is judged.', { enum: ['checks', 'task_states'] }),
   min_healthy_time: duration('How long a migrated allocation must stay healthy.'),
   healthy_deadline: duration('Deadline for a migrated allocation to become healthy.'),
 });
 
 const resources = obj('CPU and memory reserved for the task.', {
-  cpu: int('CPU in MHz.', { minimum: 1, default: 100 }),
-  memory: int('Memory in MB.', { minimum: 10, default: 128 }),
-  memory_max: int('Memory limit in MB when oversubscription is enabled; at least `memory`.', { minimum: 10 }),
+  cpu: int('CPU in MHz.', { minimum: 1, maximum: MAX_CPU_MHZ, default: 100 }),
+  memory: int('Memory in MB.', { minimum: 10, maximum: MAX_MEMORY_MB, default: 128 }),
+  memory_max: int('Memory limit in MB when oversubscription is enabled; at least `memory`.', { minimum: 10, maximum: MAX_MEMORY_MB }),
 });
 
 const checkRestart = obj('Restart the task when this check stays unhealthy (liveness).', {
@@ -276,8 +282,8 @@ const volume = obj(
 );
 
 const scaling = obj('Horizontal scaling limits and the Nomad Autoscaler policy (Nomad `scaling`).', {
-  min: int('Fewest allocations.', { minimum: 0 }),
-  max: int('Most allocations.', { minimum: 1 }),
+  min: int('Fewest allocations.', { minimum: 0, maximum: MAX_COUNT }),
+  max: int('Most allocations.', { minimum: 1, maximum: MAX_COUNT }),
   enabled: bool('Whether the autoscaler acts on this group.', true),
   policy: obj('Autoscaler policy.', {
     cooldown: duration('Wait after a scaling action.'),
@@ -439,7 +445,7 @@ const group = obj(
   'A task group: tasks placed together on one node (Nomad `group`).',
   {
     name: str('Group name, unique in the job.', { pattern: PART, hint: PART_HINT }),
-    count: int('Allocations of the group (not for system jobs).', { minimum: 0, default: 1 }),
+    count: int('Allocations of the group (not for system jobs).', { minimum: 0, maximum: MAX_COUNT, default: 1 }),
     ports: map('Named ports of the group network.', PORT_LABEL, PORT_HINT, port),
     network_mode: str('Network mode.', { enum: ['host', 'bridge'], default: 'host' }),
     services: list('Service registrations.', service),
@@ -450,7 +456,7 @@ const group = obj(
     reschedule: reschedule,
     migrate: migrate,
     ephemeral_disk: obj('Scratch disk of the allocation.', {
-      size: int('Size in MB.', { minimum: 10, default: 300 }),
+      size: int('Size in MB.', { minimum: 10, maximum: MAX_DISK_MB, default: 300 }),
       sticky: bool('Try to keep the disk when the allocation is replaced.'),
       migrate: bool('Copy the disk when the allocation moves.'),
     }),
@@ -599,11 +605,11 @@ const taskOverride = obj('Overrides for one task.', {
 });
 
 const groupOverride = obj('Overrides for one group.', {
-  count: int('Allocations.', { minimum: 0 }),
+  count: int('Allocations.', { minimum: 0, maximum: MAX_COUNT }),
   update: updateOverride,
   scaling: obj('Scaling limit overrides.', {
-    min: int('Fewest allocations.', { minimum: 0 }),
-    max: int('Most allocations.', { minimum: 1 }),
+    min: int('Fewest allocations.', { minimum: 0, maximum: MAX_COUNT }),
+    max: int('Most allocations.', { minimum: 1, maximum: MAX_COUNT }),
     enabled: bool('Whether the autoscaler acts.'),
   }),
   constraints: list('Constraints added in this environment.', constraint),

@@ -3,8 +3,9 @@
  * the service merged with each environment; every problem points at the file
  * and line that set the offending value.
  */
-import type { InputProblem } from '../errors.js';
+import { excerpt, type InputProblem } from '../errors.js';
 import { childPath } from './check.js';
+import { SECRET_KEY, secretIn, secretLooking } from './external.js';
 import { parseDuration } from './duration.js';
 import { hasUpdate, type ResolvedService } from './overlay.js';
 import { isVaultWritePath, type CheckSpec, type ConstraintSpec, type GroupSpec, type ServiceRegistrationSpec, type TaskSpec } from './types.js';
@@ -15,9 +16,22 @@ const DEFAULT_LOG_MB = 100;
 /** Nomad's default ephemeral disk. */
 const DEFAULT_DISK_MB = 300;
 
-const SECRET_NAME = /(?:^|_)(?:PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY)$/;
 const CRON_DESCRIPTOR = /^@(?:yearly|annually|monthly|weekly|daily|midnight|hourly)$/;
-const CRON_FIELD = /^[0-9A-Za-z*?/,#LW-]+$/;
+
+/**
+ * Linux refuses to start a process with one argument or `NAME=value` string
+ * longer than this (MAX_ARG_STRLEN, 32 pages), or with all of them together over
+ * ARG_MAX (2 MiB with the default 8 MiB stack).
+ */
+const MAX_ARG_STRLEN = 131_072;
+const ARG_MAX = 2_097_152;
+
+/** A command-line flag that carries a secret: `--password=x`, or `--token` followed by the value. */
+const SECRET_FLAG = /^--?[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|private[_-]?key)$/i;
+/** A line of a template that assigns a secret literally (`password = "hunter2"`), not through `{{ … }}`. */
+const SECRET_ASSIGNMENT = /^[ \t]*["']?[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key)["']?[ \t]*[:=][ \t]*["']?(?![{$<%(\s"']|$)\S/im;
+/** Nomad or consul-template interpolation: the value is filled in at run time, not written here. */
+const TEMPLATED = /^(?:\$\{|\{\{)/;
 
 /** The task that runs when no lifecycle hook is set. */
 export function isMainTask(t: TaskSpec): boolean {
@@ -63,12 +77,73 @@ function checkConstraints(rep: Reporter, path: string, list: readonly Constraint
   });
 }
 
+interface CronField {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly names?: readonly string[];
+  /** Special forms cronexpr accepts in this field: `?`, `L`, `W`, `#`. */
+  readonly special?: RegExp;
+}
+const SECOND: CronField = { name: 'second', min: 0, max: 59 };
+const MINUTE: CronField = { name: 'minute', min: 0, max: 59 };
+const HOUR: CronField = { name: 'hour', min: 0, max: 23 };
+const DOM: CronField = { name: 'day of month', min: 1, max: 31, special: /^(?:\?|L|LW|(\d{1,2})W)$/ };
+const MONTH: CronField = { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] };
+const DOW: CronField = { name: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'], special: /^(?:\?|L|([0-7])L|([0-7])#[1-5])$/ };
+const YEAR: CronField = { name: 'year', min: 1970, max: 2099 };
+
+/** What is wrong with one field of a cron expression, or undefined. */
+function cronFieldProblem(text: string, f: CronField): string | undefined {
+  const range = `${f.min}-${f.max}${f.names === undefined ? '' : ` or ${f.names[0]}-${f.names[f.names.length - 1]}`}`;
+  const value = (v: string): number | string => {
+    const i = f.names?.indexOf(v.toUpperCase()) ?? -1;
+    if (i >= 0) return i + f.min;
+    if (!/^\d{1,4}$/.test(v)) return `${f.name} \`${excerpt(v, 20)}\` is not ${f.names === undefined ? 'a number' : 'a number or a name'} (${range})`;
+    const n = Number(v);
+    return n < f.min || n > f.max ? `${f.name} ${n} is out of range ${range}` : n;
+  };
+  for (const item of text.split(',')) {
+    if (item === '') return `${f.name} \`${excerpt(text, 40)}\` has an empty list item`;
+    const special = f.special?.exec(item);
+    if (special !== null && special !== undefined) {
+      const n = special.slice(1).find((x) => x !== undefined);
+      if (n !== undefined && (Number(n) < f.min || Number(n) > f.max)) return `${f.name} ${n} is out of range ${range}`;
+      continue;
+    }
+    const m = /^([^/]+)(?:\/(.*))?$/.exec(item);
+    if (m === null) return `${f.name} \`${excerpt(item, 40)}\` is not a value, range or step`;
+    const [, base = '', step] = m;
+    if (step !== undefined) {
+      if (!/^\d{1,4}$/.test(step) || Number(step) < 1 || Number(step) > f.max - f.min + 1) return `${f.name} step \`${excerpt(step, 20)}\` must be a number from 1 to ${f.max - f.min + 1}`;
+    }
+    if (base === '*') continue;
+    const parts = base.split('-');
+    if (parts.length > 2) return `${f.name} \`${excerpt(base, 40)}\` is not a value or a range`;
+    for (const p of parts) {
+      const v = value(p);
+      if (typeof v === 'string') return v;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Nomad's cron (hashicorp/cronexpr): 5 fields (minute hour day-of-month month
+ * day-of-week), 6 (a year after them) or 7 (a second before, a year after), or a
+ * macro such as @daily; Nomad refuses anything else only when the job is planned.
+ */
 function checkCron(rep: Reporter, path: string, cron: string): void {
   if (CRON_DESCRIPTOR.test(cron)) return;
   const fields = cron.trim().split(/\s+/);
-  if (fields.length < 5 || fields.length > 7 || !fields.every((f) => CRON_FIELD.test(f))) {
-    rep.add(path, `\`${cron}\` is not a cron expression (5 to 7 fields such as "0 3 * * *", or @daily, @hourly, …)`);
+  const shown = excerpt(cron, 80);
+  const layout = fields.length === 5 ? [MINUTE, HOUR, DOM, MONTH, DOW] : fields.length === 6 ? [MINUTE, HOUR, DOM, MONTH, DOW, YEAR] : fields.length === 7 ? [SECOND, MINUTE, HOUR, DOM, MONTH, DOW, YEAR] : undefined;
+  if (layout === undefined || cron.trim() === '') {
+    rep.add(path, `\`${shown}\` is not a cron expression: it has ${cron.trim() === '' ? 0 : fields.length} fields; write 5 (minute hour day-of-month month day-of-week, e.g. "0 3 * * *"; 6 adds a year, 7 a second before and a year after) or a macro such as @daily or @hourly`);
+    return;
   }
+  const problems = fields.map((f, i) => cronFieldProblem(f, layout[i]!)).filter((p): p is string => p !== undefined);
+  if (problems.length > 0) rep.add(path, `\`${shown}\` is not a valid cron expression: ${problems.join('; ')}`);
 }
 
 function checkService(
@@ -92,9 +167,15 @@ function checkService(
   if (s.task !== undefined && !g.tasks.some((t) => t.name === s.task)) {
     rep.add(childPath(sp, 'task'), `task \`${s.task}\` is not a task of group \`${g.name}\``);
   }
+  checkMeta(rep, childPath(sp, 'meta'), s.meta);
+  (s.tags ?? []).forEach((tag, i) => {
+    const what = secretIn(tag);
+    if (what !== undefined) rep.add(childPath(childPath(sp, 'tags'), i), `the tag looks like ${what}; tags are public in the Consul catalog: keep secrets in Vault`);
+  });
   const checkNames = new Map<string, number>();
   (s.checks ?? []).forEach((c, ci) => {
     const cp = childPath(childPath(sp, 'checks'), ci);
+    checkArgs(rep, childPath(cp, 'args'), c.args);
     const cname = defaultCheckName(name, c);
     if (checkNames.has(cname)) {
       rep.add(cp, `check name \`${cname}\` is already used by checks[${checkNames.get(cname)}] of this service; set \`name\``);
@@ -247,12 +328,56 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
     if ((tpl.change_mode ?? 'restart') === 'signal' && tpl.change_signal === undefined) rep.add(p, 'change_mode signal needs a `change_signal`');
     if (tpl.change_signal !== undefined && tpl.change_mode !== 'signal') rep.add(childPath(p, 'change_signal'), 'change_signal needs change_mode `signal`');
   });
+  // Plain values are stored in the job in clear text: secrets come from Vault.
+  const fromVault = 'read it from Vault with `secrets` instead of writing the value here';
+  let execBytes = 0;
   for (const [k, v] of Object.entries(t.env ?? {})) {
-    if (SECRET_NAME.test(k) && v !== '') {
-      rep.add(childPath(childPath(tp, 'env'), k), `\`${k}\` looks like a secret; read it from Vault with \`secrets\` instead of writing the value here`);
+    const ep = childPath(childPath(tp, 'env'), k);
+    if (v !== '' && SECRET_KEY.test(k) && !TEMPLATED.test(v)) rep.add(ep, `\`${k}\` looks like a secret; ${fromVault}`);
+    else {
+      const what = secretIn(v);
+      if (what !== undefined) rep.add(ep, `the value of \`${k}\` looks like ${what}; ${fromVault}`);
     }
+    const bytes = Buffer.byteLength(k) + 1 + Buffer.byteLength(v) + 1;
+    execBytes += bytes;
+    if (bytes > MAX_ARG_STRLEN) rep.add(ep, `\`${k}=…\` is ${bytes} bytes; Linux refuses to start a process with a variable over ${MAX_ARG_STRLEN} bytes (MAX_ARG_STRLEN): put large data in a file (\`templates\`)`);
   }
+  checkArgs(rep, childPath(tp, 'args'), t.args);
+  for (const a of t.args ?? []) execBytes += Buffer.byteLength(a) + 1;
+  if (execBytes > ARG_MAX) rep.add(tp, `the task's arguments and variables add up to ${execBytes} bytes; Linux refuses to start a process with more than ${ARG_MAX} (ARG_MAX)`);
+  (t.templates ?? []).forEach((tpl, i) => {
+    const what = secretIn(tpl.data) ?? (SECRET_ASSIGNMENT.test(tpl.data) ? 'a password written in clear text' : undefined);
+    if (what !== undefined) {
+      rep.add(childPath(childPath(childPath(tp, 'templates'), i), 'data'), `the template text holds ${what}; the job stores it in clear text: read it from Vault in the template ({{ with secret "…" }}) or with \`secrets\``);
+    }
+  });
+  checkMeta(rep, childPath(tp, 'meta'), t.meta);
   checkConstraints(rep, childPath(tp, 'constraints'), t.constraints);
+}
+
+/** Secrets in command-line arguments: visible in the job and in every process list. */
+function checkArgs(rep: Reporter, path: string, args: readonly string[] | undefined): void {
+  (args ?? []).forEach((a, i) => {
+    const ap = childPath(path, i);
+    const eq = a.indexOf('=');
+    const flag = eq > 0 ? a.slice(0, eq) : undefined;
+    const value = eq > 0 ? a.slice(eq + 1) : a;
+    const prev = i > 0 ? args![i - 1]! : '';
+    const what = secretIn(a);
+    if (what !== undefined) rep.add(ap, `the argument looks like ${what}; arguments are visible in the job and in process lists: read it from Vault with \`secrets\` (as a file or a variable)`);
+    else if (value !== '' && !TEMPLATED.test(value) && ((flag !== undefined && SECRET_FLAG.test(flag)) || (flag === undefined && SECRET_FLAG.test(prev) && !a.startsWith('-')))) {
+      rep.add(ap, `the argument passes a secret (\`${excerpt(flag ?? prev, 40)}\`); arguments are visible in the job and in process lists: read it from Vault with \`secrets\` (as a file or a variable)`);
+    }
+    if (Buffer.byteLength(a) + 1 > MAX_ARG_STRLEN) rep.add(ap, `the argument is ${Buffer.byteLength(a)} bytes; Linux refuses to start a process with an argument over ${MAX_ARG_STRLEN} bytes (MAX_ARG_STRLEN)`);
+  });
+}
+
+/** Secrets in meta: stored in the job and shown by `nomad job inspect` to anyone who can read it. */
+function checkMeta(rep: Reporter, path: string, meta: Readonly<Record<string, string>> | undefined): void {
+  for (const [k, v] of Object.entries(meta ?? {})) {
+    const why = TEMPLATED.test(v) ? undefined : secretLooking(k, v);
+    if (why !== undefined) rep.add(childPath(path, k), `${why}; meta is stored in the job in clear text: keep secrets in Vault (task \`secrets\`)`);
+  }
 }
 
 function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, gi: number): void {
@@ -291,6 +416,7 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   }
 
   (g.services ?? []).forEach((s, si) => checkService(rep, job.name, g, gp, s, childPath(childPath(gp, 'services'), si), ports));
+  checkMeta(rep, childPath(gp, 'meta'), g.meta);
   // Nomad: all services of a group use the same provider.
   const providers = (g.services ?? []).map((s) => s.provider ?? 'consul');
   const mixed = providers.findIndex((p) => p !== providers[0]);
@@ -412,6 +538,19 @@ export function checkResolved(r: ResolvedService): InputProblem[] {
   if (job.periodic !== undefined) checkCron(rep, 'periodic.cron', job.periodic.cron);
   if (type === 'system' && job.affinities !== undefined) rep.add('affinities', 'system jobs cannot have affinities');
   checkConstraints(rep, 'constraints', job.constraints);
+  checkMeta(rep, 'meta', job.meta);
+  // A system job runs every group on every node: two groups cannot claim one static port.
+  const staticPorts = new Map<string, string>();
+  if (type === 'system') job.groups.forEach((g, gi) => {
+    for (const [label, p] of Object.entries(g.ports ?? {})) {
+      if (p.static === undefined) continue;
+      const key = `${p.host_network ?? 'default'}:${p.static}`;
+      const pp = childPath(childPath(childPath(childPath('groups', gi), 'ports'), label), 'static');
+      const prev = staticPorts.get(key);
+      if (prev !== undefined && !prev.startsWith(`groups[${gi}].`)) rep.add(pp, `static port ${p.static} is already claimed by ${prev}; a system job runs every group on every node, so they would collide`);
+      else if (prev === undefined) staticPorts.set(key, pp);
+    }
+  });
   const groupNames = new Map<string, number>();
   job.groups.forEach((g, gi) => {
     const prev = groupNames.get(g.name);

@@ -31,6 +31,8 @@ function normalize(s: string): string {
  * an edit distance of about a third of its length.
  */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  // No key or value worth suggesting for is this long; the edit distance is quadratic.
+  if (word.length > 256) return undefined;
   const n = normalize(word);
   for (const c of candidates) if (normalize(c) === n) return c;
   // An abbreviation: `prod` for `production`.

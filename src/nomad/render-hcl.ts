@@ -92,6 +92,7 @@ const CHECK: Desc = [
 const SERVICE: Desc = [
   a('Name', 'name'),
   a('PortLabel', 'port'),
+  a('AddressMode', 'address_mode'),
   a('Provider', 'provider'),
   a('TaskName', 'task'),
   a('Tags', 'tags'),

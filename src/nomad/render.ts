@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { parseDuration } from '../spec/duration.js';
 import type { ResolvedService } from '../spec/overlay.js';
 import { routeTag } from '../spec/routes.js';
-import { defaultCheckName, isMainTask, serviceNameOf } from '../spec/semantic.js';
+import { defaultCheckName, isMainTask, jarPath, publishedPorts, serviceNameOf } from '../spec/semantic.js';
 import type {
   AffinitySpec,
   CheckSpec,
@@ -141,11 +141,6 @@ export function imageRef(image: ImageSpec, registry: string | undefined, digests
   return `${name}:${image.tag ?? ''}`;
 }
 
-function jarFile(source: string): string {
-  const path = source.split('?')[0] ?? source;
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
 function vaultData(path: string, key: string): string {
   // KV v2 answers under .Data.data; everything else under .Data.
   const kv2 = path.split('/')[1] === 'data';
@@ -217,8 +212,7 @@ function taskConfig(t: TaskSpec, g: GroupSpec, registry: string | undefined, opt
   const args = nonEmpty(t.args);
   switch (driver) {
     case 'docker': {
-      const mainDocker = g.tasks.filter((x) => isMainTask(x) && (x.driver ?? 'docker') === 'docker');
-      const ports = t.ports ?? (mainDocker.length === 1 && mainDocker[0] === t ? Object.keys(g.ports ?? {}) : []);
+      const ports = publishedPorts(g, t);
       return defined({
         image: t.image === undefined ? undefined : imageRef(t.image, registry, opts.digests),
         command: t.command,
@@ -231,7 +225,7 @@ function taskConfig(t: TaskSpec, g: GroupSpec, registry: string | undefined, opt
       return defined({ command: t.command, args });
     case 'java':
       return defined({
-        jar_path: t.jar === undefined ? undefined : `local/${jarFile(t.jar.source)}`,
+        jar_path: t.jar === undefined ? undefined : jarPath(t.jar),
         class: t.class,
         jvm_options: nonEmpty(t.jvm_options),
         args,
@@ -325,19 +319,23 @@ function check(c: CheckSpec, s: ServiceRegistrationSpec, g: GroupSpec, name: str
 }
 
 function service(s: ServiceRegistrationSpec, g: GroupSpec, r: ResolvedService, canary: boolean): Service {
-  const name = serviceNameOf(r.spec.name, s);
-  const tags = [...(s.tags ?? []), ...(s.routes ?? []).map((rt) => routeTag(rt, r.environment?.domain))];
+  // Nomad expands ${JOB}, ${TASKGROUP}, ${TASK}, ${BASE} itself: the name is sent as written.
+  const name = s.name ?? r.spec.name;
+  const routeTags = (s.routes ?? []).map((rt) => routeTag(rt, r.environment?.domain));
+  const tags = [...(s.tags ?? []), ...routeTags];
   return defined({
     Name: name,
     PortLabel: s.port,
+    AddressMode: s.address_mode,
     Provider: s.provider ?? 'consul',
     TaskName: s.task,
     Tags: nonEmpty(tags),
-    // Canaries keep the routes (the deploy engine steers traffic with Fabio
+    // The spec's canary_tags (with the routes), or by default the Fabio opinion:
+    // canaries keep the routes (the deploy engine steers traffic with Fabio
     // weights on the `canary` tag) and are told apart by that tag.
-    CanaryTags: canary ? [...tags, 'canary'] : undefined,
+    CanaryTags: s.canary_tags !== undefined ? nonEmpty([...s.canary_tags, ...routeTags]) : canary ? [...tags, 'canary'] : undefined,
     Meta: sortedMap(s.meta),
-    Checks: nonEmpty((s.checks ?? []).map((c) => check(c, s, g, name))),
+    Checks: nonEmpty((s.checks ?? []).map((c) => check(c, s, g, serviceNameOf(r.spec.name, s, g.name)))),
   });
 }
 

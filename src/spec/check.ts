@@ -172,9 +172,11 @@ function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: 
 
   switch (schema.type) {
     case 'string': {
-      if (!isScalar(node) || typeof node.value !== 'string') return mismatch();
+      // A string schema may take an integer as its decimal text (`port: 8080`).
+      const text = schema.integerAsText === true && isScalar(node) && Number.isSafeInteger(node.value) ? String(node.value) : undefined;
+      if (text === undefined && (!isScalar(node) || typeof node.value !== 'string')) return mismatch();
       // NFC, as HCL (cty) normalizes every string: the JSON and the HCL then carry the same text.
-      const v = node.value.normalize('NFC');
+      const v = (text ?? (node as { value: string }).value).normalize('NFC');
       if (LONE_SURROGATE.test(v)) {
         problem(ctx, at, path, 'contains a lone UTF-16 surrogate');
         return undefined;

@@ -20,6 +20,8 @@ export interface StringSchema extends Base {
   /** `duration`: a Go duration such as 30s or 1m30s. */
   readonly format?: 'duration';
   readonly maxLength?: number;
+  /** Also accept an integer, taken as its decimal text (numeric port labels). */
+  readonly integerAsText?: boolean;
 }
 
 export interface IntegerSchema extends Base {
@@ -76,7 +78,7 @@ export function toJsonSchema(s: Schema): Record<string, unknown> {
   if (s.default !== undefined) common['default'] = s.default;
   switch (s.type) {
     case 'string': {
-      const out: Record<string, unknown> = { type: 'string', ...common };
+      const out: Record<string, unknown> = { type: s.integerAsText === true ? ['string', 'integer'] : 'string', ...common };
       if (s.enum !== undefined) out['enum'] = [...s.enum];
       if (s.format === 'duration') out['pattern'] = DURATION_PATTERN.source;
       else if (s.pattern !== undefined) out['pattern'] = s.pattern.source;

@@ -10,7 +10,7 @@ function typeOf(s: Schema): string {
   switch (s.type) {
     case 'string':
       if (s.enum !== undefined) return s.enum.map((e) => `\`${e}\``).join(' \\| ');
-      return s.format === 'duration' ? 'duration' : 'string';
+      return s.format === 'duration' ? 'duration' : s.integerAsText === true ? 'string or integer' : 'string';
     case 'array':
       return `list of ${s.items.type === 'object' ? 'maps' : typeOf(s.items)}`;
     case 'map':

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parseHcl } from '../../src/hcl/parser.js';
+import { formatProblem } from '../../src/errors.js';
 import { OwnershipMeta, type Job } from '../../src/nomad/job.js';
 import { renderAll, renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
@@ -237,5 +238,177 @@ describe('hashiship render', function () {
     );
     const f = await cli('render', '--env', 'qa', '--format', 'yaml');
     expect(f).to.deep.include({ code: 1, stdout: '', stderr: 'Error: --format: `yaml` is not hcl or json\n' });
+  });
+});
+
+describe('render: what the spec meant, and valid Nomad accepted (issue 12)', () => {
+  const job = (text: string, env = 'name: qa\n', file = 'web.yaml') => {
+    const set = loadSet([
+      { file, text, kind: 'service' },
+      { file: 'qa.yaml', text: env, kind: 'environment' },
+    ]);
+    return { problems: set.problems.map(formatProblem), job: set.problems.length === 0 ? renderJob(resolveEnvironment(set, 'qa')[0]!) : undefined };
+  };
+  const JAVA = (jar: string) => `name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        driver: java
+        jar: ${jar}
+`;
+
+  it('refuses a java jar whose source is a directory or an archive (it rendered jar_path = "local/"), unless jar.path says where the jar is', () => {
+    // Regression: `https://…/dist/` rendered jar_path = "local/" and the driver got a directory.
+    expect(job(JAVA('{source: "https://artifacts.example.com/web/dist/"}')).problems).to.deep.equal([
+      "web.yaml:7:23  groups[0].tasks[0].jar.source  `https://artifacts.example.com/web/dist/` names a directory, a repository or an archive, so the jar's file is unknown; set `jar.path` to the jar in the task directory, e.g. local/app.jar",
+    ]);
+    expect(job(JAVA('{source: "https://artifacts.example.com/web/web-1.2.tar.gz"}')).problems).to.have.length(1);
+    expect(job(JAVA('{source: "git::https://git.example.com/web.git"}')).problems).to.have.length(1);
+    const config = (jar: string) => job(JAVA(jar)).job!.TaskGroups[0]!.Tasks[0]!.Config;
+    expect(config('{source: "https://artifacts.example.com/web/dist/", path: local/web.jar}')['jar_path']).to.equal('local/web.jar');
+    expect(config('{source: "https://artifacts.example.com/web/web-1.2.tar.gz", path: local/web-1.2/web.jar}')['jar_path']).to.equal('local/web-1.2/web.jar');
+    expect(config('{source: "https://artifacts.example.com/web/web-1.2.jar?archive=false"}')['jar_path']).to.equal('local/web-1.2.jar');
+    expect(config('{source: "https://artifacts.example.com/web/web-1.2.jar"}')['jar_path']).to.equal('local/web-1.2.jar');
+  });
+
+  const SIDECAR = (exporterPorts: string, webPorts = '') => `name: web
+groups:
+  - name: web
+    ports:
+      http: {to: 8080}
+      metrics: {to: 9100}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}${webPorts}
+      - name: exporter
+        lifecycle: {hook: poststart, sidecar: true}
+        image: {repository: shop/exporter, tag: "1.0"}
+        ports: ${exporterPorts}
+`;
+
+  it("publishes a sidecar's port only in the sidecar: the group's only main docker task publishes the other ports", () => {
+    // Regression: the main task published every group port, so two containers bound the metrics port.
+    const tasks = job(SIDECAR('[metrics]')).job!.TaskGroups[0]!.Tasks;
+    expect(tasks.map((t) => [t.Name, t.Config['ports']])).to.deep.equal([
+      ['web', ['http']],
+      ['exporter', ['metrics']],
+    ]);
+  });
+
+  it('refuses a port published by two tasks', () => {
+    expect(job(SIDECAR('[metrics]', '\n        ports: [http, metrics]')).problems).to.deep.equal([
+      'web.yaml:14:17  groups[0].tasks[1].ports[0]  port `metrics` is already published by task `web`; two containers cannot bind one host port',
+    ]);
+  });
+
+  const CANARY = (service: string) => `name: web
+groups:
+  - name: web
+    count: 2
+    update: {canary: 1}
+    ports:
+      http: {}
+    services:
+      - port: http
+        tags: [traefik.enable=true, traefik.http.routers.web.rule=Host(\`web.example.com\`)]
+${service}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+`;
+
+  it('gives canaries the canary_tags of the spec (for Traefik: not the production router), the routes added', () => {
+    // Regression: canaries always got the normal tags plus `canary`, so Traefik sent production traffic to them.
+    const svc = job(CANARY('        canary_tags: [traefik.enable=false, canary]')).job!.TaskGroups[0]!.Services![0]!;
+    expect(svc.CanaryTags).to.deep.equal(['traefik.enable=false', 'canary']);
+    const routed = job(CANARY('        canary_tags: [canary]\n        routes: [{host: web.example.com}]')).job!.TaskGroups[0]!.Services![0]!;
+    expect(routed.CanaryTags).to.deep.equal(['canary', 'urlprefix-web.example.com/']);
+    // The documented Fabio default stays: tags, routes and `canary`.
+    const fabio = job(CANARY('        routes: [{host: web.example.com}]')).job!.TaskGroups[0]!.Services![0]!;
+    expect(fabio.CanaryTags).to.deep.equal([...fabio.Tags!, 'canary']);
+    expect(job(CANARY('        canary_tags: [v2]\n        routes: [{host: web.example.com}]')).problems).to.deep.equal([
+      'web.yaml:11:22  groups[0].services[0].canary_tags  a service with routes needs `canary` among its canary_tags: promotions steer Fabio weights to the instances tagged canary',
+    ]);
+  });
+
+  const BRIDGE = `name: web
+groups:
+  - name: web
+    network_mode: bridge
+    ports:
+      http: {to: -1}
+    services:
+      - name: \${JOB}-\${TASKGROUP}
+        port: 8080
+        address_mode: alloc
+        checks:
+          - {type: tcp, port: http}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        templates:
+          - {destination: "\${NOMAD_SECRETS_DIR}/app.conf", data: "x"}
+        artifacts:
+          - {source: "https://example.com/a.tgz", destination: local}
+          - {source: "https://example.com/b.tgz", destination: local/}
+`;
+
+  it('accepts valid Nomad it refused: numeric service ports, to = -1, ${NOMAD_SECRETS_DIR}/ and local destinations, ${JOB}-style service names', () => {
+    const r = job(BRIDGE);
+    expect(r.problems).to.deep.equal([]);
+    const g = r.job!.TaskGroups[0]!;
+    expect(g.Networks![0]!.DynamicPorts).to.deep.equal([{ Label: 'http', To: -1 }]);
+    expect(g.Services![0]).to.deep.include({ Name: '${JOB}-${TASKGROUP}', PortLabel: '8080', AddressMode: 'alloc' });
+    expect(g.Services![0]!.Checks![0]!.Name).to.equal('web-web-tcp');
+    expect(g.Tasks[0]!.Templates![0]!.DestPath).to.equal('${NOMAD_SECRETS_DIR}/app.conf');
+    expect(g.Tasks[0]!.Artifacts!.map((a) => a.RelativeDest)).to.deep.equal(['local', 'local/']);
+    const hcl = renderJobHcl(r.job!);
+    expect(hcl).to.include('to = -1').and.include('name         = "${JOB}-${TASKGROUP}"').and.include('destination          = "${NOMAD_SECRETS_DIR}/app.conf"');
+    expect(job(BRIDGE.replace('        address_mode: alloc\n', '')).problems).to.deep.equal([
+      'web.yaml:9:15  groups[0].services[0].port  a port number needs `address_mode: alloc` (Nomad looks other ports up by label); use a port label of the group or set address_mode',
+    ]);
+    expect(job(BRIDGE.replace('{to: -1}', '{to: 0}')).problems).to.deep.equal([
+      "web.yaml:6:18  groups[0].ports.http.to  `to: 0` maps nothing; omit `to`, or write -1 for the host port's own number",
+    ]);
+  });
+
+  it('accepts a dotted job ID when its services are named, and says so when one is not', () => {
+    const DOTTED = `name: shop.web
+groups:
+  - name: web
+    ports:
+      http: {}
+    services:
+      - {name: shop-web, port: http}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+`;
+    const r = job(DOTTED, 'name: qa\nservices:\n  shop.web:\n    priority: 60\n', 'shop.web.yaml');
+    expect(r.problems).to.deep.equal([]);
+    expect([r.job!.ID, r.job!.Priority, r.job!.TaskGroups[0]!.Services![0]!.Name]).to.deep.equal(['shop.web', 60, 'shop-web']);
+    expect(job(DOTTED.replace('{name: shop-web, port: http}', '{port: http}'), 'name: qa\n', 'shop.web.yaml').problems).to.deep.equal([
+      'shop.web.yaml:7:9  groups[0].services[0]  the job ID `shop.web` is not a DNS-safe Consul service name; give this service a `name`',
+    ]);
+  });
+
+  it('keeps the deliberate policies (latest, secret-looking values) with an opt-out that carries its reason', () => {
+    const T = (extra: string) => `name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: latest}
+        env: {DEMO_TOKEN: not-a-secret}
+${extra}`;
+    expect(job(T('')).problems).to.deep.equal([
+      'web.yaml:6:44  groups[0].tasks[0].image.tag  the tag `latest` is not reproducible; name a version or pin a digest',
+      'web.yaml:7:27  groups[0].tasks[0].env.DEMO_TOKEN  `DEMO_TOKEN` looks like a secret; read it from Vault with `secrets` instead of writing the value here',
+    ]);
+    const allowed = job(T('        allow: {latest: "a throw-away demo image", env: {DEMO_TOKEN: "the public demo token"}}\n'));
+    expect(allowed.problems).to.deep.equal([]);
+    expect(allowed.job!.TaskGroups[0]!.Tasks[0]!.Config['image']).to.equal('shop/web:latest');
+    expect(job(T('        allow: {latest: ""}\n')).problems).to.include('web.yaml:8:25  groups[0].tasks[0].allow.latest  `` is not valid: write a reason');
   });
 });

@@ -90,7 +90,7 @@ describe('spec: validation', () => {
     // The port label is invalid: no second problem about it being undeclared.
     const out = lines([svc('web.yaml', WEB.replace('      - port: http', '      - port: HTTP'))]);
     expect(out).to.deep.equal([
-      'web.yaml:10:15  groups[0].services[0].port  `HTTP` is not valid: use lower-case letters, digits and underscores, starting with a letter (it becomes NOMAD_PORT_<label>)',
+      'web.yaml:10:15  groups[0].services[0].port  `HTTP` is not valid: use lower-case letters, digits and underscores, starting with a letter (it becomes NOMAD_PORT_<label>), or a port number',
     ]);
   });
 

@@ -40,6 +40,7 @@ import {
   type VolumeRequest,
 } from './job.js';
 import { renderJobHcl } from './render-hcl.js';
+import { mergeRaw } from './raw.js';
 
 /** Options of {@link renderJob}. */
 export interface RenderOptions {
@@ -410,13 +411,14 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
   const m = g.migrate;
   const rs = g.restart;
   const rp = g.reschedule;
-  return defined({
+  const rendered: TaskGroup = defined({
     Name: g.name,
     Count: type === 'system' ? undefined : count,
     Constraints: constraints(g.constraints),
     Affinities: affinities(g.affinities),
     Spreads: spreads(g.spread),
-    Tasks: g.tasks.map((t) => task(t, g, r, opts)),
+    // Each task's `nomad:` escape hatch is merged after it is rendered.
+    Tasks: g.tasks.map((t) => mergeRaw('Task', task(t, g, r, opts), t.nomad)),
     Volumes: Object.keys(volumes).length === 0 ? undefined : volumes,
     RestartPolicy: rs === undefined ? undefined : defined({ Attempts: rs.attempts, Interval: ns(rs.interval), Delay: ns(rs.delay), Mode: rs.mode }),
     ReschedulePolicy:
@@ -445,6 +447,7 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
     ShutdownDelay: ns(g.shutdown_delay) ?? (services.length > 0 ? RenderDefaults.shutdownDelay : undefined),
     Scaling: g.scaling === undefined ? undefined : scaling(g.scaling, count),
   });
+  return mergeRaw('TaskGroup', rendered, g.nomad);
 }
 
 /**
@@ -455,7 +458,7 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
 export function renderJob(r: ResolvedService, opts: RenderOptions = {}): Job {
   const s = r.spec;
   const type = s.type ?? 'service';
-  const unstamped: Job = defined({
+  const rendered: Job = defined({
     ID: s.name,
     Name: s.name,
     Region: s.region ?? RenderDefaults.region,
@@ -480,6 +483,8 @@ export function renderJob(r: ResolvedService, opts: RenderOptions = {}): Job {
           }),
     Meta: sortedMap(s.meta) ?? {},
   });
+  // The job's `nomad:` escape hatch is merged before stamping, so the hash covers it.
+  const unstamped = mergeRaw('Job', rendered, s.nomad);
   // The model is built in a fixed key order (maps sorted), so its JSON is canonical.
   const hash = createHash('sha256').update(JSON.stringify(unstamped)).digest('hex');
   const meta: Record<string, string> = {

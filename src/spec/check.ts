@@ -119,6 +119,7 @@ function standIn(s: Schema): unknown {
     case 'array':
       return [];
     case 'map':
+    case 'any':
       return {};
     case 'object': {
       const out: Record<string, unknown> = {};
@@ -154,7 +155,30 @@ const TYPE_WORD: Record<Schema['type'], string> = {
   object: 'a map',
   map: 'a map',
   array: 'a list',
+  any: 'a value',
 };
+
+/** A YAML value as plain data, recording the position of every nested value (`any` schemas). */
+function plain(ctx: Ctx, raw: YamlNode | null | undefined, path: string): unknown {
+  const node = raw !== null && raw !== undefined && isAlias(raw) ? (raw.resolve(ctx.doc) as YamlNode | undefined) : raw;
+  ctx.positions.set(path, pos(ctx, raw, path));
+  if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    for (const pair of node.items) {
+      const keyNode = pair.key as YamlNode | null;
+      if (!isScalar(keyNode) || (typeof keyNode.value !== 'string' && typeof keyNode.value !== 'number')) {
+        problem(ctx, pos(ctx, keyNode, path), path, `keys must be plain text, got ${describe(keyNode)}`);
+        continue;
+      }
+      const key = String(keyNode.value);
+      out[key] = plain(ctx, pair.value as YamlNode | null, childPath(path, key));
+    }
+    return out;
+  }
+  if (isSeq(node)) return node.items.map((item, i) => plain(ctx, item as YamlNode | null, childPath(path, i)));
+  if (isScalar(node)) return typeof node.value === 'string' ? node.value.normalize('NFC') : node.value;
+  return null;
+}
 
 function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: string): unknown {
   const node = raw !== null && raw !== undefined && isAlias(raw) ? (raw.resolve(ctx.doc) as YamlNode | undefined) : raw;
@@ -171,6 +195,8 @@ function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: 
   };
 
   switch (schema.type) {
+    case 'any':
+      return plain(ctx, raw, path);
     case 'string': {
       // A string schema may take an integer as its decimal text (`port: 8080`).
       const text = schema.integerAsText === true && isScalar(node) && Number.isSafeInteger(node.value) ? String(node.value) : undefined;

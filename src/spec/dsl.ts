@@ -60,7 +60,18 @@ export interface ArraySchema extends Base {
   readonly minItems?: number;
 }
 
+/**
+ * Any YAML value, kept as plain data with the position of every nested value
+ * (the `nomad:` escape hatch; src/nomad/raw.ts checks it against Nomad's API).
+ */
+export interface AnySchema extends Base {
+  readonly type: 'any';
+  /** A JSON Schema reference published for editors, e.g. `nomad-api.schema.json#/definitions/Job`. */
+  readonly ref?: string;
+}
+
 export type Schema =
+  | AnySchema
   | StringSchema
   | IntegerSchema
   | NumberSchema
@@ -94,6 +105,8 @@ export function toJsonSchema(s: Schema): Record<string, unknown> {
     }
     case 'boolean':
       return { type: 'boolean', ...common };
+    case 'any':
+      return s.ref === undefined ? { ...common } : { ...common, $ref: s.ref };
     case 'object': {
       const properties: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(s.properties)) properties[k] = toJsonSchema(v);

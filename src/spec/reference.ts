@@ -17,6 +17,8 @@ function typeOf(s: Schema): string {
       return `map of ${s.values.type === 'object' ? 'maps' : typeOf(s.values)}`;
     case 'object':
       return 'map';
+    case 'any':
+      return 'map (Nomad API fields)';
     default:
       return s.type;
   }

@@ -5,6 +5,7 @@
  * dictionary. The TypeScript shapes are in types.ts.
  */
 import type {
+  AnySchema,
   ArraySchema,
   BooleanSchema,
   IntegerSchema,
@@ -108,6 +109,13 @@ const TASK_FILE_HINT = `${TASK_PATH_HINT} (or one starting with \${NOMAD_TASK_DI
 const TASK_DEST = /^(?:local|secrets|alloc|\$\{NOMAD_(?:TASK|SECRETS|ALLOC)_DIR\})(?:\/[^\s"'\\]*)?$/;
 const TASK_DEST_HINT =
   'use local, local/ or a path under local/, secrets/ or alloc/ (or the ${NOMAD_TASK_DIR}, ${NOMAD_SECRETS_DIR}, ${NOMAD_ALLOC_DIR} forms) without spaces or quotes';
+/** The escape hatch: raw Nomad API fields merged into the rendered job, group or task. */
+const nomadRaw = (level: 'Job' | 'TaskGroup' | 'Task'): AnySchema => ({
+  type: 'any',
+  description: `Raw Nomad API fields (PascalCase, as in /v1/job) deep-merged into the rendered ${level} after rendering; checked against Nomad's api.${level} (jobs/schema/nomad-api.schema.json).`,
+  ref: `nomad-api.schema.json#/definitions/${level}`,
+});
+
 /** The reason given for an opt-out of a deliberate policy. */
 const REASON = str('Why the policy does not apply here (kept in the spec for reviewers).', { pattern: /\S/, hint: 'write a reason' });
 
@@ -485,6 +493,7 @@ const task = obj(
         { ...REASON, description: 'Why this value is not a secret.' },
       ),
     }),
+    nomad: nomadRaw('Task'),
   },
   ['name'],
 );
@@ -514,6 +523,7 @@ const group = obj(
     scaling: scaling,
     shutdown_delay: duration('Delay between deregistering the services and stopping the tasks, so Fabio stops routing first; default 5s when the group has services.'),
     meta: meta('Group meta'),
+    nomad: nomadRaw('TaskGroup'),
   },
   ['name', 'tasks'],
 );
@@ -637,6 +647,7 @@ export const serviceSchema: ObjectSchema = obj(
     groups: list('Task groups.', group, 1),
     kind: str('Kind of spec: `job` (a Nomad job, the default) or `external` (see the external schema).', { enum: ['job', 'external'], default: 'job' }),
     config: configMap('Service configuration'),
+    nomad: nomadRaw('Job'),
   },
   ['name', 'groups'],
 );

@@ -8,6 +8,7 @@ import { childPath } from './check.js';
 import { parseDuration } from './duration.js';
 import { hasUpdate, type ResolvedService } from './overlay.js';
 import { NAME } from './schema.js';
+import { checkRaw, type RawLevel } from '../nomad/raw.js';
 import { isVaultWritePath, type CheckSpec, type ConstraintSpec, type GroupSpec, type ServiceRegistrationSpec, type TaskSpec } from './types.js';
 import { suggest } from './suggest.js';
 
@@ -496,6 +497,14 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   });
 }
 
+/** The problems of a `nomad:` escape-hatch block, each at its field's place. */
+function checkNomadBlock(rep: Reporter, path: string, level: RawLevel, raw: unknown): void {
+  if (raw === undefined) return;
+  for (const p of checkRaw(level, raw)) {
+    rep.add(p.path.reduce<string>((at, k) => childPath(at, k), path), p.message);
+  }
+}
+
 /** Semantic problems of one service (on its own or merged with an environment). */
 export function checkResolved(r: ResolvedService): InputProblem[] {
   const rep = new Reporter(r);
@@ -512,6 +521,12 @@ export function checkResolved(r: ResolvedService): InputProblem[] {
     if (prev !== undefined) rep.add(childPath(childPath('groups', gi), 'name'), `group name \`${g.name}\` is already used by groups[${prev}]`);
     else groupNames.set(g.name, gi);
     checkGroup(rep, job, g, gi);
+  });
+  checkNomadBlock(rep, 'nomad', 'Job', job.nomad);
+  job.groups.forEach((g, gi) => {
+    const gp = childPath('groups', gi);
+    checkNomadBlock(rep, childPath(gp, 'nomad'), 'TaskGroup', g.nomad);
+    g.tasks.forEach((t, ti) => checkNomadBlock(rep, childPath(childPath(childPath(gp, 'tasks'), ti), 'nomad'), 'Task', t.nomad));
   });
   return rep.problems;
 }

@@ -221,6 +221,8 @@ export interface TaskSpec {
   readonly constraints?: readonly ConstraintSpec[];
   /** Opt-outs of deliberate policies, each with its reason. */
   readonly allow?: AllowSpec;
+  /** Escape hatch: raw Nomad API Task fields merged after rendering. */
+  readonly nomad?: Readonly<Record<string, unknown>>;
 }
 
 /** Opt-outs of hashiship's deliberate policies for one task; every value is the reason. */
@@ -250,6 +252,8 @@ export interface GroupSpec {
   readonly scaling?: ScalingSpec;
   readonly shutdown_delay?: string;
   readonly meta?: Readonly<Record<string, string>>;
+  /** Escape hatch: raw Nomad API TaskGroup fields merged after rendering. */
+  readonly nomad?: Readonly<Record<string, unknown>>;
 }
 
 /** A smoke request: sent through Fabio to the service's first route in the environment. */
@@ -298,6 +302,8 @@ export interface ServiceSpec {
   readonly kind?: 'job';
   /** Service configuration written to Consul KV under `config/<name>/` by `hashiship kv sync`. */
   readonly config?: Readonly<Record<string, string>>;
+  /** Escape hatch: raw Nomad API Job fields merged after rendering. */
+  readonly nomad?: Readonly<Record<string, unknown>>;
 }
 
 export interface TaskOverride {

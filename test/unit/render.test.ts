@@ -17,6 +17,7 @@ import { renderAll, renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
 import { readSpecFiles } from '../../src/spec/files.js';
 import { loadSet, resolveEnvironment, type SpecFile } from '../../src/spec/load.js';
+import { standalone } from '../../src/spec/overlay.js';
 import { renderGoldenCase } from '../helpers/spec-golden.js';
 
 const GOLDEN = 'test/fixtures/golden';
@@ -410,5 +411,101 @@ ${extra}`;
     expect(allowed.problems).to.deep.equal([]);
     expect(allowed.job!.TaskGroups[0]!.Tasks[0]!.Config['image']).to.equal('shop/web:latest');
     expect(job(T('        allow: {latest: ""}\n')).problems).to.include('web.yaml:8:25  groups[0].tasks[0].allow.latest  `` is not valid: write a reason');
+  });
+});
+
+describe('render: the nomad: escape hatch (issue 12)', () => {
+  const SPEC = (task: string, group = '', top = '') => `name: web
+groups:
+  - name: web
+    ports:
+      http: {}
+    services:
+      - {port: http}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+${task}${group}${top}`;
+  const render = (text: string) => {
+    const set = loadSet([{ file: 'web.yaml', text, kind: 'service' }]);
+    return { problems: set.problems.map(formatProblem), job: set.problems.length === 0 ? renderJob(standalone(set.services[0]!)) : undefined };
+  };
+
+  it('deep-merges raw API fields after rendering at job, group and task level: maps merge, lists replace, null removes', () => {
+    const { problems, job } = render(
+      SPEC(
+        '        nomad:\n          Config: {cap_drop: [ALL], labels: {team: shop}}\n          Resources: {Cores: 2, CPU: null}\n          KillTimeout: 45s\n',
+        '    nomad:\n      ShutdownDelay: null\n      Disconnect: {LostAfter: 1h}\n',
+        'nomad:\n  Priority: 70\n  UI: {Description: Web shop}\n',
+      ),
+    );
+    expect(problems).to.deep.equal([]);
+    const t = job!.TaskGroups[0]!.Tasks[0]! as unknown as Record<string, unknown>;
+    expect(t['Config']).to.deep.equal({ image: 'shop/web:1.0', ports: ['http'], cap_drop: ['ALL'], labels: { team: 'shop' } });
+    expect(t['Resources']).to.deep.equal({ MemoryMB: 128, Cores: 2 });
+    expect(t['KillTimeout']).to.equal(45e9);
+    const g = job!.TaskGroups[0]! as unknown as Record<string, unknown>;
+    expect(g['ShutdownDelay']).to.equal(undefined);
+    expect(g['Disconnect']).to.deep.equal({ LostAfter: 3600e9 });
+    expect(job!.Priority).to.equal(70);
+    // The ownership hash covers the escape hatch.
+    expect(job!.Meta[OwnershipMeta.specHash]).to.not.equal(render(SPEC('')).job!.Meta[OwnershipMeta.specHash]);
+  });
+
+  it('writes the merged fields into the HCL too, named as Nomad\'s HCL names them', () => {
+    const { job } = render(
+      SPEC(
+        '        nomad:\n          Config: {cap_drop: [ALL], labels: {team: shop, com.example/tier: web}, logging: [{type: json-file, config: [{max-size: 10m}]}]}\n          Resources: {Cores: 2}\n          KillTimeout: 45s\n',
+        '    nomad:\n      Disconnect: {LostAfter: 1h, Reconcile: best_score}\n',
+        'nomad:\n  UI:\n    Description: Web shop\n    Links: [{Label: Runbook, URL: "https://runbooks.example.com/web"}]\n',
+      ),
+    );
+    const hcl = renderJobHcl(job!);
+    expect(hcl).to.include(
+      [
+        '      config {',
+        '        image    = "shop/web:1.0"',
+        '        ports    = ["http"]',
+        '        cap_drop = ["ALL"]',
+        '        labels = {',
+        '          team               = "shop"',
+        '          "com.example/tier" = "web"',
+        '        }',
+        '',
+        '        logging {',
+        '          type = "json-file"',
+        '',
+        '          config {',
+        '            max-size = "10m"',
+        '          }',
+        '        }',
+        '      }',
+      ].join('\n'),
+    );
+    expect(hcl).to.include('      kill_timeout = "45s"');
+    expect(hcl).to.include('        cores  = 2');
+    expect(hcl).to.include('    disconnect {\n      lost_after = "1h"\n      reconcile  = "best_score"\n    }');
+    expect(hcl).to.include('  ui {\n    description = "Web shop"\n\n    link {\n      label = "Runbook"\n      url   = "https://runbooks.example.com/web"\n    }\n  }');
+  });
+
+  it('refuses unknown fields, wrong types, fields the spec owns and fields HCL cannot say, each at its place with its path', () => {
+    const { problems } = render(
+      SPEC(
+        '        nomad:\n          KillTimout: 45s\n          Resources: {Cores: two}\n          Identity: {Name: default}\n          Name: other\n',
+        '    nomad:\n      Count: "3"\n      Tasks: []\n',
+        'nomad:\n  Update: {MaxParallel: "2"}\n  TaskGroups: []\n  Meta: {a: 1}\n',
+      ),
+    );
+    expect(problems).to.deep.equal([
+      "web.yaml:12:23  groups[0].tasks[0].nomad.KillTimout  unknown field `KillTimout` of Nomad's api.Task; did you mean `KillTimeout`?",
+      'web.yaml:13:30  groups[0].tasks[0].nomad.Resources.Cores  expected an integer, got the text "two"',
+      "web.yaml:14:21  groups[0].tasks[0].nomad.Identity  `Identity` has no form in Nomad's HCL job specification, so the rendered .nomad.hcl could not carry it",
+      "web.yaml:15:17  groups[0].tasks[0].nomad.Name  `Name` cannot be set here: the task name is the task's `name`",
+      'web.yaml:17:14  groups[0].nomad.Count  expected an integer, got the text "3"',
+      "web.yaml:18:14  groups[0].nomad.Tasks  `Tasks` cannot be set here: tasks come from `tasks`; write a task's raw fields in that task's `nomad:` block",
+      'web.yaml:20:25  nomad.Update.MaxParallel  expected an integer, got the text "2"',
+      "web.yaml:21:15  nomad.TaskGroups  `TaskGroups` cannot be set here: groups come from `groups`; write a group's raw fields in that group's `nomad:` block",
+      'web.yaml:22:13  nomad.Meta.a  expected a string, got the number 1',
+    ]);
   });
 });

@@ -98,10 +98,89 @@ const EXPECTED: Record<'object' | 'array' | 'string' | 'integer' | 'number' | 'b
   boolean: 'true or false',
 };
 
+const NO_HCL = "has no form in Nomad's HCL (a list mixing maps, lists and values, or maps that are neither blocks nor one object value)";
+
+/** An HCL identifier: what an attribute or block name may be. */
+export const HCL_IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+function objectValueOk(v: unknown): boolean {
+  if (v === null) return false;
+  if (Array.isArray(v)) return v.every((x) => x !== null && typeof x !== 'object');
+  if (isObj(v)) return Object.values(v).every(objectValueOk);
+  return true;
+}
+
+/**
+ * How a list inside a free-form body (driver config, autoscaler policy) is written
+ * so that Nomad's parser gives the same list back: scalars as a list attribute,
+ * `{label: [body]}` items as labeled blocks, other maps as blocks, and one map
+ * holding nested maps (or keys that are not identifiers) as an object attribute
+ * (`labels = { … }`, which Nomad reads back as a one-item list).
+ * @returns undefined when no HCL gives the list back.
+ */
+export function freeListForm(list: readonly unknown[]): 'scalars' | 'labeled' | 'blocks' | 'object' | undefined {
+  if (list.every((x) => x !== null && typeof x !== 'object')) return 'scalars';
+  if (!list.every(isObj)) return undefined;
+  const objs = list as readonly Record<string, unknown>[];
+  const labeled = objs.every((w) => {
+    const keys = Object.keys(w);
+    const inner = keys.length === 1 ? w[keys[0]!] : undefined;
+    return Array.isArray(inner) && inner.length === 1 && isObj(inner[0]);
+  });
+  if (labeled) return 'labeled';
+  const rawObject = (o: Record<string, unknown>) => Object.values(o).some(isObj);
+  const blockList = (o: Record<string, unknown>) => Object.values(o).some((v) => Array.isArray(v) && v.some(isObj));
+  const identKeys = (o: Record<string, unknown>) => Object.keys(o).every((k) => HCL_IDENT.test(k));
+  if (objs.length === 1) {
+    const o = objs[0]!;
+    if (rawObject(o) || !identKeys(o)) return !blockList(o) && objectValueOk(o) ? 'object' : undefined;
+    return 'blocks';
+  }
+  return objs.every((o) => identKeys(o) && !rawObject(o)) ? 'blocks' : undefined;
+}
+
+/** A free-form body as Nomad's parser gives it: a map value becomes a one-item list (`labels = {…}` → `[{…}]`). */
+function normalizeBody(b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(b)) {
+    if (isObj(v)) out[k] = [v];
+    else if (Array.isArray(v) && v.length > 0 && v.every(isObj)) out[k] = v.map((x: Record<string, unknown>) => normalizeBody(x));
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Whether a (normalized) free-form body can be written as HCL that Nomad reads back the same. */
+function checkBody(b: Record<string, unknown>, path: (string | number)[], out: RawProblem[]): void {
+  for (const [k, v] of Object.entries(b)) {
+    const p = [...path, k];
+    if (v === null) continue;
+    if (!HCL_IDENT.test(k)) {
+      out.push({ path: p, message: `\`${k}\` is not an HCL identifier, so it cannot name an attribute of a block; put it in a map value (an object attribute) instead` });
+      continue;
+    }
+    if (!Array.isArray(v)) continue;
+    const form = freeListForm(v);
+    if (form === undefined) out.push({ path: p, message: NO_HCL });
+    else if (form === 'blocks') v.forEach((x, i) => checkBody(x as Record<string, unknown>, [...p, i], out));
+    else if (form === 'labeled') {
+      v.forEach((w, i) => {
+        const label = Object.keys(w as Record<string, unknown>)[0]!;
+        checkBody(((w as Record<string, unknown>)[label] as Record<string, unknown>[])[0]!, [...p, i, label, 0], out);
+      });
+    }
+  }
+}
+
+/** Whether a node is the schema of any value (interface{}). */
+function isAny(node: ApiSchemaNode | false | undefined): boolean {
+  return node !== undefined && node !== false && node.$ref === undefined && node.type === undefined && node.properties === undefined;
+}
+
 function check(node: ApiSchemaNode, v: unknown, path: (string | number)[], out: RawProblem[]): void {
   const s = resolveRef(node);
   const where = refName(node) ?? s['x-go']?.replace(/^api\./, '');
-  if (s.type === undefined && s.properties === undefined) return; // any value (driver config, policies)
+  if (s.type === undefined && s.properties === undefined) return; // any value, checked with its body
   if (s['x-duration'] === true) {
     if (typeof v === 'string' && parseDuration(v) !== undefined) return;
     if (typeof v === 'number' && Number.isSafeInteger(v)) return;
@@ -152,6 +231,9 @@ function check(node: ApiSchemaNode, v: unknown, path: (string | number)[], out: 
             continue;
           }
           check(prop, item, p, out);
+        } else if (isAny(s.additionalProperties)) {
+          // A free-form body (driver config, autoscaler policy): only its HCL form is checked.
+          if (item !== null) checkBody(normalizeBody({ [k]: item }), path, out);
         } else if (s.additionalProperties !== undefined && s.additionalProperties !== false) {
           if (item !== null) check(s.additionalProperties, item, p, out);
         }
@@ -186,6 +268,7 @@ function normalize(node: ApiSchemaNode, v: unknown): unknown {
   const s = resolveRef(node);
   if (s['x-duration'] === true) return typeof v === 'string' ? parseDuration(v) : v;
   if (Array.isArray(v)) return v.map((item: unknown) => normalize(s.items ?? {}, item));
+  if (isObj(v) && isAny(s.additionalProperties)) return normalizeBody(v);
   if (isObj(v)) {
     const out: Record<string, unknown> = {};
     for (const [k, item] of Object.entries(v)) {
@@ -199,8 +282,8 @@ function normalize(node: ApiSchemaNode, v: unknown): unknown {
 
 /** Deep merge: maps merge key by key, `null` removes a key, anything else (lists included) replaces. */
 function merge(base: unknown, raw: unknown): unknown {
-  if (!isObj(base) || !isObj(raw)) return raw;
-  const out: Record<string, unknown> = { ...base };
+  if (!isObj(raw)) return raw;
+  const out: Record<string, unknown> = isObj(base) ? { ...base } : {};
   for (const [k, v] of Object.entries(raw)) {
     if (v === null) delete out[k];
     else out[k] = merge(out[k], v);

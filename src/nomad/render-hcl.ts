@@ -6,7 +6,7 @@
  */
 import { attr, block, formatHcl, object, type HclNode, type HclScalar, type HclValue } from '../hcl/writer.js';
 import type { Job } from './job.js';
-import { NomadApiSchema, refName, resolveRef, type ApiSchemaNode } from './raw.js';
+import { freeListForm, NomadApiSchema, refName, resolveRef, type ApiSchemaNode } from './raw.js';
 import { formatDuration } from '../spec/duration.js';
 
 type Kind =
@@ -242,15 +242,6 @@ function freeValue(path: string, v: unknown): HclValue {
   return attrValue(path, v);
 }
 
-/** Whether a list of objects holds labeled blocks as Nomad's parser gives them: each `{label: [body]}`. */
-function isLabeledBlocks(list: readonly Obj[]): boolean {
-  return list.every((w) => {
-    const keys = Object.keys(w);
-    const inner = keys.length === 1 ? w[keys[0]!] : undefined;
-    return Array.isArray(inner) && inner.length === 1 && isObj(inner[0]);
-  });
-}
-
 /**
  * Free-form maps (driver config, autoscaler policy) in the shape Nomad's parser
  * gives them: scalars and scalar lists are attributes; a list of objects is a list
@@ -264,14 +255,23 @@ function freeBody(path: string, v: Obj): HclNode[] {
     if (value === undefined) continue;
     if (Array.isArray(value) && value.length > 0 && value.every(isObj)) {
       const list = value as Obj[];
-      if (isLabeledBlocks(list)) {
-        for (const wrapper of list) {
-          const label = Object.keys(wrapper)[0]!;
-          blocks.push(block(key, [label], freeBody(`${path}.${key}`, (wrapper[label] as Obj[])[0]!)));
-        }
-      } else {
-        // Unlabeled blocks (`logging { … }` parses to a list of bodies).
-        list.forEach((item, i) => blocks.push(block(key, [], freeBody(`${path}.${key}[${i}]`, item))));
+      switch (freeListForm(list)) {
+        case 'labeled':
+          for (const wrapper of list) {
+            const label = Object.keys(wrapper)[0]!;
+            blocks.push(block(key, [label], freeBody(`${path}.${key}`, (wrapper[label] as Obj[])[0]!)));
+          }
+          break;
+        case 'blocks':
+          // Unlabeled blocks (`logging { … }` parses to a list of bodies).
+          list.forEach((item, i) => blocks.push(block(key, [], freeBody(`${path}.${key}[${i}]`, item))));
+          break;
+        case 'object':
+          // `labels = { … }`: Nomad's parser gives a one-item list back.
+          attrs.push(attr(key, freeValue(`${path}.${key}`, list[0])));
+          break;
+        default:
+          throw new Error(`render-hcl: ${path}.${key} has no HCL form`);
       }
     } else {
       attrs.push(attr(key, freeValue(`${path}.${key}`, value)));

@@ -441,7 +441,8 @@ ${task}${group}${top}`;
     );
     expect(problems).to.deep.equal([]);
     const t = job!.TaskGroups[0]!.Tasks[0]! as unknown as Record<string, unknown>;
-    expect(t['Config']).to.deep.equal({ image: 'shop/web:1.0', ports: ['http'], cap_drop: ['ALL'], labels: { team: 'shop' } });
+    // A map value in driver config is a one-item list, as Nomad's parser gives `labels = { … }` back.
+    expect(t['Config']).to.deep.equal({ image: 'shop/web:1.0', ports: ['http'], cap_drop: ['ALL'], labels: [{ team: 'shop' }] });
     expect(t['Resources']).to.deep.equal({ MemoryMB: 128, Cores: 2 });
     expect(t['KillTimeout']).to.equal(45e9);
     const g = job!.TaskGroups[0]! as unknown as Record<string, unknown>;
@@ -507,5 +508,32 @@ ${task}${group}${top}`;
       "web.yaml:21:15  nomad.TaskGroups  `TaskGroups` cannot be set here: groups come from `groups`; write a group's raw fields in that group's `nomad:` block",
       'web.yaml:22:13  nomad.Meta.a  expected a string, got the number 1',
     ]);
+  });
+});
+
+describe('render: escape-hatch values HCL cannot carry (issue 12)', () => {
+  it('refuses driver config shapes that have no HCL form, at their place', () => {
+    const text = `name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        nomad:
+          Config:
+            mounts: [{type: bind, target: /a}, plain]
+            labels: {com.example/tier: web, nested: [{a: b}]}
+            sysctl: [{net.core.somaxconn: "16384"}]
+`;
+    const set = loadSet([{ file: 'web.yaml', text, kind: 'service' }]);
+    expect(set.problems.map(formatProblem)).to.deep.equal([
+      "web.yaml:9:21  groups[0].tasks[0].nomad.Config.mounts  has no form in Nomad's HCL (a list mixing maps, lists and values, or maps that are neither blocks nor one object value)",
+      "web.yaml:10:21  groups[0].tasks[0].nomad.Config.labels  has no form in Nomad's HCL (a list mixing maps, lists and values, or maps that are neither blocks nor one object value)",
+    ]);
+    // A map whose keys are not identifiers is an object attribute, with the keys quoted.
+    const ok = text.replace(/ {12}mounts.*\n {12}labels.*\n/, '');
+    expect(renderJobHcl(renderJob(standalone(loadSet([{ file: 'web.yaml', text: ok, kind: 'service' }]).services[0]!)))).to.include(
+      '        sysctl = {\n          "net.core.somaxconn" = "16384"\n        }',
+    );
   });
 });

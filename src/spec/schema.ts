@@ -240,7 +240,7 @@ const check = obj(
   {
     name: str('Check name; defaults to `<service>-<type>`.', { maxLength: 128 }),
     type: str('Check type.', { enum: ['http', 'tcp', 'grpc', 'script'] }),
-    port: str('Port label to check, or a port number with the service\'s `address_mode: alloc`; defaults to the service port.', {
+    port: str('Port label to check, or a port number; defaults to the service port.', {
       pattern: SERVICE_PORT,
       hint: SERVICE_PORT_HINT,
       integerAsText: true,
@@ -280,12 +280,12 @@ const service = obj(
       pattern: SERVICE_NAME,
       hint: SERVICE_NAME_HINT,
     }),
-    port: str('Port label the service advertises, or a port number with `address_mode: alloc`.', {
+    port: str('Port label the service advertises, or a port number (registered as is, with the node\'s address or, with `address_mode: alloc`, the allocation\'s).', {
       pattern: SERVICE_PORT,
       hint: SERVICE_PORT_HINT,
       integerAsText: true,
     }),
-    address_mode: str('Which address is registered: `auto`/`host` (the node\'s), `alloc` (the allocation\'s, e.g. bridge mode; allows a port number).', {
+    address_mode: str('Which address is registered: `auto`/`host` (the node\'s), `alloc` (the allocation\'s, e.g. bridge mode).', {
       enum: ['auto', 'host', 'alloc'],
       default: 'auto',
     }),

@@ -146,12 +146,8 @@ function checkService(
     rep.add(childPath(sp, 'name'), `expands to \`${name}\`, which is not a DNS-safe Consul service name (letters, digits and dashes, at most 63 characters)`);
   }
   if (isPortNumber(s.port)) {
+    // Nomad registers a port number as is: with the node's (Consul agent's) address, or the allocation's with address_mode alloc.
     if (Number(s.port) > 65535) rep.add(childPath(sp, 'port'), `port ${s.port} is above 65535`);
-    else if ((s.address_mode ?? 'auto') !== 'alloc') {
-      rep.add(childPath(sp, 'port'), 'a port number needs `address_mode: alloc` (Nomad looks other ports up by label); use a port label of the group or set address_mode', [
-        childPath(sp, 'address_mode'),
-      ]);
-    }
   } else if (!ports.includes(s.port)) {
     const hint = suggest(s.port, ports);
     rep.add(

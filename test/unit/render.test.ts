@@ -366,9 +366,9 @@ groups:
     expect(g.Tasks[0]!.Artifacts!.map((a) => a.RelativeDest)).to.deep.equal(['local', 'local/']);
     const hcl = renderJobHcl(r.job!);
     expect(hcl).to.include('to = -1').and.include('name         = "${JOB}-${TASKGROUP}"').and.include('destination          = "${NOMAD_SECRETS_DIR}/app.conf"');
-    expect(job(BRIDGE.replace('        address_mode: alloc\n', '')).problems).to.deep.equal([
-      'web.yaml:9:15  groups[0].services[0].port  a port number needs `address_mode: alloc` (Nomad looks other ports up by label); use a port label of the group or set address_mode',
-    ]);
+    // In host mode Nomad registers the number with the Consul agent's address: valid too.
+    expect(job(BRIDGE.replace('        address_mode: alloc\n', '')).problems).to.deep.equal([]);
+    expect(job(BRIDGE.replace('port: 8080', 'port: 80800')).problems).to.deep.equal(['web.yaml:9:15  groups[0].services[0].port  port 80800 is above 65535']);
     expect(job(BRIDGE.replace('{to: -1}', '{to: 0}')).problems).to.deep.equal([
       "web.yaml:6:18  groups[0].ports.http.to  `to: 0` maps nothing; omit `to`, or write -1 for the host port's own number",
     ]);

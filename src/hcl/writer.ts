@@ -18,8 +18,31 @@
 /** A scalar attribute value. Numbers must be finite. */
 export type HclScalar = string | number | boolean;
 
-/** An attribute value: a scalar or a one-line list of scalars. */
-export type HclValue = HclScalar | readonly HclScalar[];
+/**
+ * An object value (`labels = { a = "b" }`), entries in the order given; written
+ * across lines, or as `{}` when empty. Keys that are not identifiers are quoted.
+ */
+export interface HclObject {
+  readonly kind: 'object';
+  readonly entries: readonly (readonly [string, HclValue])[];
+}
+
+/** An attribute value: a scalar, a one-line list of scalars, or an object. */
+export type HclValue = HclScalar | readonly HclScalar[] | HclObject;
+
+/** Build an object value. */
+export function object(entries: readonly (readonly [string, HclValue])[]): HclObject {
+  return { kind: 'object', entries };
+}
+
+function isObjectValue(v: HclValue): v is HclObject {
+  return typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Whether a value spans lines as `{ … }`: `nomad fmt` then leaves it out of the `=` alignment. */
+function isMultilineObject(v: HclValue): boolean {
+  return isObjectValue(v) && v.entries.length > 0;
+}
 
 export interface HclAttribute {
   readonly kind: 'attribute';
@@ -156,9 +179,45 @@ function scalar(v: HclScalar): string {
   return s;
 }
 
-/** The text after `name = `: may span lines for heredocs (no trailing newline). */
-function valueText(v: HclValue): string {
+/** Consecutive `name = value` lines at one indentation, `=` aligned as `nomad fmt` does. */
+function writeAssignments(items: readonly (readonly [string, HclValue])[], indent: string, quoteKeys: boolean, out: string[]): void {
+  let i = 0;
+  while (i < items.length) {
+    const [name, value] = items[i]!;
+    const key = (n: string): string => {
+      if (IDENT.test(n)) return n;
+      if (quoteKeys) return quoteString(n);
+      throw new Error(`hcl: ${JSON.stringify(n)} is not an identifier`);
+    };
+    if (isMultilineObject(value)) {
+      // A line opening a multi-line object is not aligned and ends the run.
+      out.push(`${indent}${key(name)} = ${valueText(value, indent)}\n`);
+      i++;
+      continue;
+    }
+    let j = i;
+    let width = 0;
+    while (j < items.length && !isMultilineObject(items[j]![1])) {
+      width = Math.max(width, key(items[j]![0]).length);
+      j++;
+    }
+    for (let k = i; k < j; k++) {
+      const [n, v] = items[k]!;
+      out.push(`${indent}${key(n).padEnd(width)} = ${valueText(v, indent)}\n`);
+    }
+    i = j;
+  }
+}
+
+/** The text after `name = `: may span lines for heredocs and objects (no trailing newline). */
+function valueText(v: HclValue, indent = ''): string {
   if (Array.isArray(v)) return `[${(v as readonly HclScalar[]).map(scalar).join(', ')}]`;
+  if (isObjectValue(v)) {
+    if (v.entries.length === 0) return '{}';
+    const lines: string[] = [];
+    writeAssignments(v.entries, `${indent}  `, true, lines);
+    return `{\n${lines.join('')}${indent}}`;
+  }
   const s = v as HclScalar;
   if (typeof s === 'string' && usesHeredoc(s)) {
     const body = escapeTemplate(s);
@@ -178,17 +237,14 @@ function writeBody(body: HclBody, depth: number, out: string[]): void {
     if (node.kind === 'attribute') {
       // One aligned run of consecutive attributes.
       let j = i;
-      let width = 0;
-      while (j < body.length && body[j]!.kind === 'attribute') {
-        width = Math.max(width, (body[j] as HclAttribute).name.length);
-        j++;
-      }
+      while (j < body.length && body[j]!.kind === 'attribute') j++;
       if (!first) out.push('\n');
-      for (let k = i; k < j; k++) {
-        const a = body[k] as HclAttribute;
-        if (!IDENT.test(a.name)) throw new Error(`hcl: ${JSON.stringify(a.name)} is not an identifier`);
-        out.push(`${indent}${a.name.padEnd(width)} = ${valueText(a.value)}\n`);
-      }
+      writeAssignments(
+        body.slice(i, j).map((n) => [(n as HclAttribute).name, (n as HclAttribute).value] as const),
+        indent,
+        false,
+        out,
+      );
       i = j;
     } else {
       if (!IDENT.test(node.type)) throw new Error(`hcl: ${JSON.stringify(node.type)} is not an identifier`);

@@ -123,6 +123,7 @@ export interface ServiceCheck {
 export interface Service {
   readonly Name: string;
   readonly PortLabel: string;
+  readonly AddressMode?: string;
   readonly Provider: string;
   readonly Tags?: readonly string[];
   readonly CanaryTags?: readonly string[];

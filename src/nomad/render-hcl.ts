@@ -4,8 +4,9 @@
  * the HCL is derived from the JSON, and the integration tests parse it back with
  * Nomad and compare field by field.
  */
-import { attr, block, formatHcl, type HclNode, type HclScalar, type HclValue } from '../hcl/writer.js';
+import { attr, block, formatHcl, object, type HclNode, type HclScalar, type HclValue } from '../hcl/writer.js';
 import type { Job } from './job.js';
+import { freeListForm, NomadApiSchema, refName, resolveRef, type ApiSchemaNode } from './raw.js';
 import { formatDuration } from '../spec/duration.js';
 
 type Kind =
@@ -24,7 +25,9 @@ type Kind =
   /** map[string]interface{}: driver config, autoscaler policy. */
   | { readonly kind: 'free' }
   /** A NetworkResource's ports: dynamic and reserved both as `port "label"` blocks. */
-  | { readonly kind: 'ports' };
+  | { readonly kind: 'ports' }
+  /** Set by Nomad's parser from other fields (PeriodicConfig.SpecType): nothing to write. */
+  | { readonly kind: 'implied' };
 
 type Field = Kind & { readonly field: string; readonly hcl: string };
 type Desc = readonly Field[];
@@ -54,6 +57,7 @@ const PERIODIC: Desc = [
   a('TimeZone', 'time_zone'),
   a('ProhibitOverlap', 'prohibit_overlap'),
   a('Enabled', 'enabled'),
+  { field: 'SpecType', hcl: '', kind: 'implied' },
 ];
 const RESTART: Desc = [a('Attempts', 'attempts'), d('Interval', 'interval'), d('Delay', 'delay'), a('Mode', 'mode')];
 const RESCHEDULE: Desc = [
@@ -92,6 +96,7 @@ const CHECK: Desc = [
 const SERVICE: Desc = [
   a('Name', 'name'),
   a('PortLabel', 'port'),
+  a('AddressMode', 'address_mode'),
   a('Provider', 'provider'),
   a('TaskName', 'task'),
   a('Tags', 'tags'),
@@ -181,6 +186,40 @@ const JOB: Desc = [
   bs('TaskGroups', 'group', GROUP, 'Name'),
 ];
 
+/**
+ * The API structure each table describes. Fields a table does not list (set
+ * through the `nomad:` escape hatch) are written from the generated API schema:
+ * its `x-hcl` says each field's HCL name and whether it is an attribute or a block.
+ */
+const DEFS = new Map<Desc, string>([
+  [JOB, 'Job'],
+  [GROUP, 'TaskGroup'],
+  [TASK, 'Task'],
+  [SERVICE, 'Service'],
+  [CHECK, 'ServiceCheck'],
+  [CHECK_RESTART, 'CheckRestart'],
+  [UPDATE, 'UpdateStrategy'],
+  [PERIODIC, 'PeriodicConfig'],
+  [RESTART, 'RestartPolicy'],
+  [RESCHEDULE, 'ReschedulePolicy'],
+  [MIGRATE, 'MigrateStrategy'],
+  [EPHEMERAL_DISK, 'EphemeralDisk'],
+  [NETWORK, 'NetworkResource'],
+  [VOLUME, 'VolumeRequest'],
+  [SCALING, 'ScalingPolicy'],
+  [LIFECYCLE, 'TaskLifecycle'],
+  [RESOURCES, 'Resources'],
+  [LOGS, 'LogConfig'],
+  [ARTIFACT, 'TaskArtifact'],
+  [TEMPLATE, 'Template'],
+  [VAULT, 'Vault'],
+  [VOLUME_MOUNT, 'VolumeMount'],
+  [CONSTRAINT, 'Constraint'],
+  [AFFINITY, 'Affinity'],
+  [SPREAD, 'Spread'],
+]);
+const DESCS = new Map<string, Desc>([...DEFS].map(([desc, def]) => [def, desc]));
+
 type Obj = Readonly<Record<string, unknown>>;
 
 function isObj(v: unknown): v is Obj {
@@ -197,6 +236,12 @@ function attrValue(path: string, v: unknown): HclValue {
   throw new Error(`render-hcl: ${path} is not a scalar or a list of scalars`);
 }
 
+/** A free-form value as an attribute: scalars, scalar lists, and objects of those (`labels = { … }`). */
+function freeValue(path: string, v: unknown): HclValue {
+  if (isObj(v)) return object(Object.keys(v).map((k) => [k, freeValue(`${path}.${k}`, v[k])] as const));
+  return attrValue(path, v);
+}
+
 /**
  * Free-form maps (driver config, autoscaler policy) in the shape Nomad's parser
  * gives them: scalars and scalar lists are attributes; a list of objects is a list
@@ -209,24 +254,93 @@ function freeBody(path: string, v: Obj): HclNode[] {
     const value = v[key];
     if (value === undefined) continue;
     if (Array.isArray(value) && value.length > 0 && value.every(isObj)) {
-      for (const wrapper of value as Obj[]) {
-        const labels = Object.keys(wrapper);
-        const inner = labels.length === 1 ? wrapper[labels[0]!] : undefined;
-        if (!Array.isArray(inner) || inner.length !== 1 || !isObj(inner[0])) {
-          throw new Error(`render-hcl: ${path}.${key} is not a list of labeled blocks`);
-        }
-        blocks.push(block(key, [labels[0]!], freeBody(`${path}.${key}`, inner[0])));
+      const list = value as Obj[];
+      switch (freeListForm(list)) {
+        case 'labeled':
+          for (const wrapper of list) {
+            const label = Object.keys(wrapper)[0]!;
+            blocks.push(block(key, [label], freeBody(`${path}.${key}`, (wrapper[label] as Obj[])[0]!)));
+          }
+          break;
+        case 'blocks':
+          // Unlabeled blocks (`logging { … }` parses to a list of bodies).
+          list.forEach((item, i) => blocks.push(block(key, [], freeBody(`${path}.${key}[${i}]`, item))));
+          break;
+        case 'object':
+          // `labels = { … }`: Nomad's parser gives a one-item list back.
+          attrs.push(attr(key, freeValue(`${path}.${key}`, list[0])));
+          break;
+        default:
+          throw new Error(`render-hcl: ${path}.${key} has no HCL form`);
       }
     } else {
-      attrs.push(attr(key, attrValue(`${path}.${key}`, value)));
+      attrs.push(attr(key, freeValue(`${path}.${key}`, value)));
     }
   }
   return [...attrs, ...blocks];
 }
 
-function body(path: string, desc: Desc, v: Obj, skip?: string): HclNode[] {
+/** The field of a definition that is its block's label (`task "web"`), if any. */
+function labelField(def: ApiSchemaNode): string | undefined {
+  return Object.entries(def.properties ?? {}).find(([, p]) => p['x-hcl']?.kind === 'label')?.[0];
+}
+
+/** One block of an API structure: through its table when it has one, else from the schema alone. */
+function structBlock(type: string, node: ApiSchemaNode, path: string, v: unknown, label?: string): HclNode {
+  if (!isObj(v)) throw new Error(`render-hcl: ${path} is not an object`);
+  const name = refName(node);
+  const def = resolveRef(node);
+  const lf = labelField(def);
+  const labels = label !== undefined ? [label] : lf === undefined ? [] : [String(v[lf])];
+  const desc = name === undefined ? undefined : DESCS.get(name);
+  return block(type, labels, desc === undefined ? body(path, [], v, lf, def) : body(path, desc, v, lf));
+}
+
+/** A field the tables do not list, written as the API schema's `x-hcl` says. */
+function schemaField(def: ApiSchemaNode, key: string, value: unknown, path: string, attrs: HclNode[], blocks: HclNode[]): void {
+  const prop = def.properties?.[key];
+  const h = prop?.['x-hcl'];
+  if (prop === undefined || h === undefined) throw new Error(`render-hcl: ${path} has no form in Nomad's HCL job specification`);
+  if (h.kind === 'label') return;
+  const s = resolveRef(prop);
+  if (s['x-duration'] === true) {
+    if (typeof value !== 'number') throw new Error(`render-hcl: ${path} is not a number of nanoseconds`);
+    attrs.push(attr(h.name, formatDuration(value)));
+    return;
+  }
+  if (h.kind === 'attr') {
+    attrs.push(attr(h.name, s.type === 'object' ? freeValue(path, value) : attrValue(path, value)));
+    return;
+  }
+  if (prop.$ref !== undefined) {
+    blocks.push(structBlock(h.name, prop, path, value));
+  } else if (s.type === 'array') {
+    if (!Array.isArray(value) || s.items?.$ref === undefined) throw new Error(`render-hcl: ${path} is not a list of blocks`);
+    value.forEach((item: unknown, i) => blocks.push(structBlock(h.name, s.items!, `${path}[${i}]`, item)));
+  } else {
+    if (!isObj(value)) throw new Error(`render-hcl: ${path} is not a map`);
+    const ap = s.additionalProperties === false ? undefined : s.additionalProperties;
+    if (ap?.$ref !== undefined) {
+      for (const k of Object.keys(value).sort()) blocks.push(structBlock(h.name, ap, `${path}.${k}`, value[k], k));
+    } else if (ap !== undefined && ap.type !== undefined) {
+      blocks.push(block(h.name, [], Object.keys(value).sort().map((k) => attr(k, attrValue(`${path}.${k}`, value[k])))));
+    } else {
+      blocks.push(block(h.name, [], freeBody(path, value)));
+    }
+  }
+}
+
+function body(path: string, desc: Desc, v: Obj, skip?: string, def?: ApiSchemaNode): HclNode[] {
   const attrs: HclNode[] = [];
   const blocks: HclNode[] = [];
+  // Fields the table does not list come from the escape hatch: written from the API schema.
+  const listed = new Set(desc.flatMap((f) => (f.kind === 'ports' ? ['DynamicPorts', 'ReservedPorts'] : [f.field])));
+  const schema = def ?? (DEFS.has(desc) ? NomadApiSchema.definitions[DEFS.get(desc)!] : undefined);
+  const order = Object.keys(schema?.properties ?? {});
+  const extra = Object.keys(v)
+    .filter((k) => !listed.has(k) && k !== skip && v[k] !== undefined)
+    .sort((x, y) => order.indexOf(x) - order.indexOf(y));
+
   for (const f of desc) {
     if (f.field === skip) continue;
     const p = `${path}.${f.field}`;
@@ -281,14 +395,21 @@ function body(path: string, desc: Desc, v: Obj, skip?: string): HclNode[] {
         if (!isObj(value)) throw new Error(`render-hcl: ${p} is not a map`);
         blocks.push(block(f.hcl, [], freeBody(p, value)));
         break;
+      case 'implied':
+        break;
     }
+  }
+  for (const k of extra) {
+    if (schema === undefined) throw new Error(`render-hcl: ${path}.${k} is not a field hashiship can write`);
+    schemaField(schema, k, v[k], `${path}.${k}`, attrs, blocks);
   }
   return [...attrs, ...blocks];
 }
 
 /** The HCL nodes of a job: one `job "<ID>"` block. */
 export function jobToHcl(job: Job): HclNode[] {
-  const v = job as unknown as Obj;
+  // The ID is the block label and the name an attribute when it differs.
+  const { ID: _id, Name: _name, ...v } = job as unknown as Obj;
   const inner = body('Job', JOB, v);
   if (job.Name !== job.ID) inner.unshift(attr('name', job.Name));
   return [block('job', [job.ID], inner)];

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { parseDuration } from '../spec/duration.js';
 import type { ResolvedService } from '../spec/overlay.js';
 import { routeTag } from '../spec/routes.js';
-import { defaultCheckName, isMainTask, serviceNameOf } from '../spec/semantic.js';
+import { defaultCheckName, isMainTask, jarPath, publishedPorts, serviceNameOf } from '../spec/semantic.js';
 import type {
   AffinitySpec,
   CheckSpec,
@@ -40,6 +40,7 @@ import {
   type VolumeRequest,
 } from './job.js';
 import { renderJobHcl } from './render-hcl.js';
+import { mergeRaw } from './raw.js';
 
 /** Options of {@link renderJob}. */
 export interface RenderOptions {
@@ -141,11 +142,6 @@ export function imageRef(image: ImageSpec, registry: string | undefined, digests
   return `${name}:${image.tag ?? ''}`;
 }
 
-function jarFile(source: string): string {
-  const path = source.split('?')[0] ?? source;
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
 function vaultData(path: string, key: string): string {
   // KV v2 answers under .Data.data; everything else under .Data.
   const kv2 = path.split('/')[1] === 'data';
@@ -217,8 +213,7 @@ function taskConfig(t: TaskSpec, g: GroupSpec, registry: string | undefined, opt
   const args = nonEmpty(t.args);
   switch (driver) {
     case 'docker': {
-      const mainDocker = g.tasks.filter((x) => isMainTask(x) && (x.driver ?? 'docker') === 'docker');
-      const ports = t.ports ?? (mainDocker.length === 1 && mainDocker[0] === t ? Object.keys(g.ports ?? {}) : []);
+      const ports = publishedPorts(g, t);
       return defined({
         image: t.image === undefined ? undefined : imageRef(t.image, registry, opts.digests),
         command: t.command,
@@ -231,7 +226,7 @@ function taskConfig(t: TaskSpec, g: GroupSpec, registry: string | undefined, opt
       return defined({ command: t.command, args });
     case 'java':
       return defined({
-        jar_path: t.jar === undefined ? undefined : `local/${jarFile(t.jar.source)}`,
+        jar_path: t.jar === undefined ? undefined : jarPath(t.jar),
         class: t.class,
         jvm_options: nonEmpty(t.jvm_options),
         args,
@@ -325,19 +320,23 @@ function check(c: CheckSpec, s: ServiceRegistrationSpec, g: GroupSpec, name: str
 }
 
 function service(s: ServiceRegistrationSpec, g: GroupSpec, r: ResolvedService, canary: boolean): Service {
-  const name = serviceNameOf(r.spec.name, s);
-  const tags = [...(s.tags ?? []), ...(s.routes ?? []).map((rt) => routeTag(rt, r.environment?.domain))];
+  // Nomad expands ${JOB}, ${TASKGROUP}, ${TASK}, ${BASE} itself: the name is sent as written.
+  const name = s.name ?? r.spec.name;
+  const routeTags = (s.routes ?? []).map((rt) => routeTag(rt, r.environment?.domain));
+  const tags = [...(s.tags ?? []), ...routeTags];
   return defined({
     Name: name,
     PortLabel: s.port,
+    AddressMode: s.address_mode,
     Provider: s.provider ?? 'consul',
     TaskName: s.task,
     Tags: nonEmpty(tags),
-    // Canaries keep the routes (the deploy engine steers traffic with Fabio
+    // The spec's canary_tags (with the routes), or by default the Fabio opinion:
+    // canaries keep the routes (the deploy engine steers traffic with Fabio
     // weights on the `canary` tag) and are told apart by that tag.
-    CanaryTags: canary ? [...tags, 'canary'] : undefined,
+    CanaryTags: s.canary_tags !== undefined ? nonEmpty([...s.canary_tags, ...routeTags]) : canary ? [...tags, 'canary'] : undefined,
     Meta: sortedMap(s.meta),
-    Checks: nonEmpty((s.checks ?? []).map((c) => check(c, s, g, name))),
+    Checks: nonEmpty((s.checks ?? []).map((c) => check(c, s, g, serviceNameOf(r.spec.name, s, g.name)))),
   });
 }
 
@@ -412,13 +411,14 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
   const m = g.migrate;
   const rs = g.restart;
   const rp = g.reschedule;
-  return defined({
+  const rendered: TaskGroup = defined({
     Name: g.name,
     Count: type === 'system' ? undefined : count,
     Constraints: constraints(g.constraints),
     Affinities: affinities(g.affinities),
     Spreads: spreads(g.spread),
-    Tasks: g.tasks.map((t) => task(t, g, r, opts)),
+    // Each task's `nomad:` escape hatch is merged after it is rendered.
+    Tasks: g.tasks.map((t) => mergeRaw('Task', task(t, g, r, opts), t.nomad)),
     Volumes: Object.keys(volumes).length === 0 ? undefined : volumes,
     RestartPolicy: rs === undefined ? undefined : defined({ Attempts: rs.attempts, Interval: ns(rs.interval), Delay: ns(rs.delay), Mode: rs.mode }),
     ReschedulePolicy:
@@ -447,6 +447,7 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
     ShutdownDelay: ns(g.shutdown_delay) ?? (services.length > 0 ? RenderDefaults.shutdownDelay : undefined),
     Scaling: g.scaling === undefined ? undefined : scaling(g.scaling, count),
   });
+  return mergeRaw('TaskGroup', rendered, g.nomad);
 }
 
 /**
@@ -457,7 +458,7 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
 export function renderJob(r: ResolvedService, opts: RenderOptions = {}): Job {
   const s = r.spec;
   const type = s.type ?? 'service';
-  const unstamped: Job = defined({
+  const rendered: Job = defined({
     ID: s.name,
     Name: s.name,
     Region: s.region ?? RenderDefaults.region,
@@ -482,6 +483,8 @@ export function renderJob(r: ResolvedService, opts: RenderOptions = {}): Job {
           }),
     Meta: sortedMap(s.meta) ?? {},
   });
+  // The job's `nomad:` escape hatch is merged before stamping, so the hash covers it.
+  const unstamped = mergeRaw('Job', rendered, s.nomad);
   // The model is built in a fixed key order (maps sorted), so its JSON is canonical.
   const hash = createHash('sha256').update(JSON.stringify(unstamped)).digest('hex');
   const meta: Record<string, string> = {

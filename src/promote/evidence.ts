@@ -32,7 +32,7 @@ export function serviceRouting(r: ResolvedService): { readonly service: string; 
       const routes = s.routes ?? [];
       const first = routes[0];
       return {
-        service: serviceNameOf(r.spec.name, s),
+        service: serviceNameOf(r.spec.name, s, g.name),
         tags: routes.map((rt) => routeTag(rt, r.environment?.domain)),
         ...(first?.host === undefined ? {} : { host: routeHost(first.host, r.environment?.domain) }),
         path: first?.path ?? '/',

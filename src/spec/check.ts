@@ -145,6 +145,7 @@ function standIn(s: Schema): unknown {
     case 'array':
       return [];
     case 'map':
+    case 'any':
       return {};
     case 'object': {
       const out: Record<string, unknown> = {};
@@ -180,7 +181,36 @@ const TYPE_WORD: Record<Schema['type'], string> = {
   object: 'a map',
   map: 'a map',
   array: 'a list',
+  any: 'a value',
 };
+
+/** A YAML value as plain data, recording the position of every nested value (`any` schemas). */
+function plain(ctx: Ctx, raw: YamlNode | null | undefined, path: string): unknown {
+  const node = raw !== null && raw !== undefined && isAlias(raw) ? ctx.aliases.get(raw) : raw;
+  const at = pos(ctx, raw, path);
+  if (++ctx.values > SpecLimits.values) throw new TooManyValues(at);
+  ctx.positions.set(path, at);
+  if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    for (const pair of node.items) {
+      const keyNode = pair.key as YamlNode | null;
+      if (!isScalar(keyNode) || (typeof keyNode.value !== 'string' && typeof keyNode.value !== 'number')) {
+        problem(ctx, pos(ctx, keyNode, path), path, `keys must be plain text, got ${describe(keyNode)}`);
+        continue;
+      }
+      const key = String(keyNode.value);
+      if (RESERVED_KEYS.has(key)) {
+        problem(ctx, pos(ctx, keyNode, path), path, `key \`${key}\` is not allowed: it names a built-in JavaScript property and would be lost`);
+        continue;
+      }
+      out[key] = plain(ctx, pair.value as YamlNode | null, childPath(path, key));
+    }
+    return out;
+  }
+  if (isSeq(node)) return node.items.map((item, i) => plain(ctx, item as YamlNode | null, childPath(path, i)));
+  if (isScalar(node)) return typeof node.value === 'string' ? node.value.normalize('NFC') : node.value;
+  return null;
+}
 
 function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: string): unknown {
   const node = raw !== null && raw !== undefined && isAlias(raw) ? ctx.aliases.get(raw) : raw;
@@ -198,10 +228,14 @@ function walk(ctx: Ctx, raw: YamlNode | null | undefined, schema: Schema, path: 
   };
 
   switch (schema.type) {
+    case 'any':
+      return plain(ctx, raw, path);
     case 'string': {
-      if (!isScalar(node) || typeof node.value !== 'string') return mismatch();
+      // A string schema may take an integer as its decimal text (`port: 8080`).
+      const text = schema.integerAsText === true && isScalar(node) && Number.isSafeInteger(node.value) ? String(node.value) : undefined;
+      if (text === undefined && (!isScalar(node) || typeof node.value !== 'string')) return mismatch();
       // NFC, as HCL (cty) normalizes every string: the JSON and the HCL then carry the same text.
-      const v = node.value.normalize('NFC');
+      const v = (text ?? (node as { value: string }).value).normalize('NFC');
       if (LONE_SURROGATE.test(v)) {
         problem(ctx, at, path, 'contains a lone UTF-16 surrogate');
         return undefined;

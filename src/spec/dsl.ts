@@ -20,6 +20,8 @@ export interface StringSchema extends Base {
   /** `duration`: a Go duration such as 30s or 1m30s. */
   readonly format?: 'duration';
   readonly maxLength?: number;
+  /** Also accept an integer, taken as its decimal text (numeric port labels). */
+  readonly integerAsText?: boolean;
 }
 
 export interface IntegerSchema extends Base {
@@ -58,7 +60,18 @@ export interface ArraySchema extends Base {
   readonly minItems?: number;
 }
 
+/**
+ * Any YAML value, kept as plain data with the position of every nested value
+ * (the `nomad:` escape hatch; src/nomad/raw.ts checks it against Nomad's API).
+ */
+export interface AnySchema extends Base {
+  readonly type: 'any';
+  /** A JSON Schema reference published for editors, e.g. `nomad-api.schema.json#/definitions/Job`. */
+  readonly ref?: string;
+}
+
 export type Schema =
+  | AnySchema
   | StringSchema
   | IntegerSchema
   | NumberSchema
@@ -76,7 +89,7 @@ export function toJsonSchema(s: Schema): Record<string, unknown> {
   if (s.default !== undefined) common['default'] = s.default;
   switch (s.type) {
     case 'string': {
-      const out: Record<string, unknown> = { type: 'string', ...common };
+      const out: Record<string, unknown> = { type: s.integerAsText === true ? ['string', 'integer'] : 'string', ...common };
       if (s.enum !== undefined) out['enum'] = [...s.enum];
       if (s.format === 'duration') out['pattern'] = DURATION_PATTERN.source;
       else if (s.pattern !== undefined) out['pattern'] = s.pattern.source;
@@ -92,6 +105,8 @@ export function toJsonSchema(s: Schema): Record<string, unknown> {
     }
     case 'boolean':
       return { type: 'boolean', ...common };
+    case 'any':
+      return s.ref === undefined ? { ...common } : { ...common, $ref: s.ref };
     case 'object': {
       const properties: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(s.properties)) properties[k] = toJsonSchema(v);

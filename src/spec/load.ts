@@ -85,7 +85,7 @@ function uniqueness(resolved: readonly ResolvedService[], problems: InputProblem
     r.spec.groups.forEach((g, gi) => {
       (g.services ?? []).forEach((s, si) => {
         const sp = `groups[${gi}].services[${si}]`;
-        const name = serviceNameOf(r.spec.name, s);
+        const name = serviceNameOf(r.spec.name, s, g.name);
         const o = r.origin(s.name === undefined ? sp : `${sp}.name`);
         const prev = consul.get(name);
         if (prev !== undefined && !o.invalid) {
@@ -111,7 +111,7 @@ function externalUniqueness(services: readonly LoadedService[], externals: reado
   const taken = new Map<string, string>();
   for (const s of services) {
     taken.set(s.spec.name, `${s.file} (job)`);
-    for (const g of s.spec.groups) for (const r of g.services ?? []) taken.set(serviceNameOf(s.spec.name, r), `${s.file} (Consul service of job \`${s.spec.name}\`)`);
+    for (const g of s.spec.groups) for (const r of g.services ?? []) taken.set(serviceNameOf(s.spec.name, r, g.name), `${s.file} (Consul service of job \`${s.spec.name}\`)`);
   }
   for (const x of externals) {
     const prev = taken.get(x.spec.name);

@@ -10,13 +10,15 @@ function typeOf(s: Schema): string {
   switch (s.type) {
     case 'string':
       if (s.enum !== undefined) return s.enum.map((e) => `\`${e}\``).join(' \\| ');
-      return s.format === 'duration' ? 'duration' : 'string';
+      return s.format === 'duration' ? 'duration' : s.integerAsText === true ? 'string or integer' : 'string';
     case 'array':
       return `list of ${s.items.type === 'object' ? 'maps' : typeOf(s.items)}`;
     case 'map':
       return `map of ${s.values.type === 'object' ? 'maps' : typeOf(s.values)}`;
     case 'object':
       return 'map';
+    case 'any':
+      return 'map (Nomad API fields)';
     default:
       return s.type;
   }

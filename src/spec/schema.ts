@@ -5,6 +5,7 @@
  * dictionary. The TypeScript shapes are in types.ts.
  */
 import type {
+  AnySchema,
   ArraySchema,
   BooleanSchema,
   IntegerSchema,
@@ -94,6 +95,35 @@ const TIME_ZONE = /^(?:UTC|Local|[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)+)$/;
 const LABEL_VALUE = /^[A-Za-z0-9_.-]+$/;
 const ATTRIBUTE = /^\$\{[a-z]+\.[^{}\s]+\}$/;
 const VAULT_ROLE = /^[A-Za-z0-9_.-]+$/;
+
+// ── names and paths Nomad accepts beyond hashiship's first choices (issue 12) ──
+
+/** A Nomad job ID: a DNS-safe name, or dotted (`billing.api`); its services then name themselves. */
+export const JOB_ID = /^(?=.{1,128}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+const JOB_ID_HINT = `${NAME_HINT}, or dot-separated parts of that form (a dotted job ID of at most 128 characters, whose services then need a \`name\`)`;
+/** A Consul service name, optionally with Nomad's service interpolations `${JOB}`, `${TASKGROUP}`, `${TASK}`, `${BASE}`. */
+export const SERVICE_NAME = /^(?:[a-z0-9-]|\$\{(?:JOB|TASKGROUP|TASK|BASE)\})+$/;
+const SERVICE_NAME_HINT =
+  'use lower-case letters, digits and dashes, and Nomad\'s ${JOB}, ${TASKGROUP}, ${TASK} or ${BASE}; the expanded name must be DNS-safe (at most 63 characters)';
+/** A port label, or a port number (with `address_mode: alloc`). */
+const SERVICE_PORT = /^(?:[a-z][a-z0-9_]{0,62}|[1-9][0-9]{0,4})$/;
+const SERVICE_PORT_HINT = `${PORT_HINT}, or a port number`;
+/** A file in the task directory: relative (`local/…`, `secrets/…`, `alloc/…`) or through `${NOMAD_TASK_DIR}`, `${NOMAD_SECRETS_DIR}`, `${NOMAD_ALLOC_DIR}`. */
+const TASK_FILE = /^(?:local|secrets|alloc|\$\{NOMAD_(?:TASK|SECRETS|ALLOC)_DIR\})\/[^\s"'\\]+$/;
+const TASK_FILE_HINT = `${TASK_PATH_HINT} (or one starting with \${NOMAD_TASK_DIR}/, \${NOMAD_SECRETS_DIR}/ or \${NOMAD_ALLOC_DIR}/)`;
+/** An artifact destination: a directory or file in the task directory, `local` and `local/` included. */
+const TASK_DEST = /^(?:local|secrets|alloc|\$\{NOMAD_(?:TASK|SECRETS|ALLOC)_DIR\})(?:\/[^\s"'\\]*)?$/;
+const TASK_DEST_HINT =
+  'use local, local/ or a path under local/, secrets/ or alloc/ (or the ${NOMAD_TASK_DIR}, ${NOMAD_SECRETS_DIR}, ${NOMAD_ALLOC_DIR} forms) without spaces or quotes';
+/** The escape hatch: raw Nomad API fields merged into the rendered job, group or task. */
+const nomadRaw = (level: 'Job' | 'TaskGroup' | 'Task'): AnySchema => ({
+  type: 'any',
+  description: `Raw Nomad API fields (PascalCase, as in /v1/job) deep-merged into the rendered ${level} after rendering; checked against Nomad's api.${level} (jobs/schema/nomad-api.schema.json).`,
+  ref: `nomad-api.schema.json#/definitions/${level}`,
+});
+
+/** The reason given for an opt-out of a deliberate policy. */
+const REASON = str('Why the policy does not apply here (kept in the spec for reviewers).', { pattern: /\S/, hint: 'write a reason' });
 
 const OPERATORS = [
   '=',
@@ -216,7 +246,11 @@ const check = obj(
   {
     name: str('Check name; defaults to `<service>-<type>`.', { maxLength: 128 }),
     type: str('Check type.', { enum: ['http', 'tcp', 'grpc', 'script'] }),
-    port: str('Port label to check; defaults to the service port.', { pattern: PORT_LABEL, hint: PORT_HINT }),
+    port: str('Port label to check, or a port number; defaults to the service port.', {
+      pattern: SERVICE_PORT,
+      hint: SERVICE_PORT_HINT,
+      integerAsText: true,
+    }),
     path: str('HTTP path, starting with `/` (http only).'),
     method: str('HTTP method (http only).', { enum: ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'] }),
     protocol: str('http or https (http only).', { enum: ['http', 'https'] }),
@@ -248,11 +282,26 @@ const route = obj(
 const service = obj(
   'A service registration (Nomad `service`) with checks and Fabio routes.',
   {
-    name: str('Service name in Consul; defaults to the job name.', { pattern: NAME, hint: NAME_HINT }),
-    port: str('Port label the service advertises.', { pattern: PORT_LABEL, hint: PORT_HINT }),
+    name: str('Service name in Consul; defaults to the job name. Nomad expands `${JOB}`, `${TASKGROUP}`, `${TASK}` (with `task`) and `${BASE}`.', {
+      pattern: SERVICE_NAME,
+      hint: SERVICE_NAME_HINT,
+    }),
+    port: str('Port label the service advertises, or a port number (registered as is, with the node\'s address or, with `address_mode: alloc`, the allocation\'s).', {
+      pattern: SERVICE_PORT,
+      hint: SERVICE_PORT_HINT,
+      integerAsText: true,
+    }),
+    address_mode: str('Which address is registered: `auto`/`host` (the node\'s), `alloc` (the allocation\'s, e.g. bridge mode).', {
+      enum: ['auto', 'host', 'alloc'],
+      default: 'auto',
+    }),
     provider: str('Where the service is registered.', { enum: ['consul', 'nomad'], default: 'consul' }),
     task: str('Task the service belongs to (for script checks and task-level interpolation).', { pattern: PART, hint: PART_HINT }),
     tags: list('Tags in the catalog.', str('A tag.')),
+    canary_tags: list(
+      'Tags canaries carry instead of `tags` (the route tags are added). Unset: `tags`, the route tags and `canary` — what Fabio weight steps need. Nomad gives canaries `tags` when this list is empty.',
+      str('A tag.'),
+    ),
     meta: meta('Service meta in the catalog'),
     checks: list('Health checks.', check),
     routes: list('Fabio routes to this service.', route),
@@ -262,7 +311,7 @@ const service = obj(
 
 const port = obj('A named port of the group network.', {
   static: int('Static host port; omit for a dynamic port.', { minimum: 1, maximum: 65535 }),
-  to: int('Port inside the task (docker port mapping, or bridge mode).', { minimum: 1, maximum: 65535 }),
+  to: int('Port inside the task (docker port mapping, or bridge mode); -1 maps to the same number as the host port.', { minimum: -1, maximum: 65535 }),
   host_network: str('Host network to allocate on.', { pattern: PART, hint: PART_HINT }),
 });
 
@@ -329,7 +378,7 @@ const secret = obj(
   'A value read from Vault at run time (never written into the job).',
   {
     env: str('Environment variable to set.', { pattern: ENV_NAME, hint: ENV_HINT }),
-    file: str('File to write instead of a variable.', { pattern: TASK_PATH, hint: TASK_PATH_HINT }),
+    file: str('File to write instead of a variable.', { pattern: TASK_FILE, hint: TASK_FILE_HINT }),
     path: str('Vault path, e.g. secret/data/web/db (KV v2 when the second segment is `data`).', {
       pattern: VAULT_PATH,
       hint: 'write mount/path with letters, digits, _ . - between slashes',
@@ -349,7 +398,7 @@ const kv = obj(
   'A value read from Consul KV at run time.',
   {
     env: str('Environment variable to set.', { pattern: ENV_NAME, hint: ENV_HINT }),
-    file: str('File to write instead of a variable.', { pattern: TASK_PATH, hint: TASK_PATH_HINT }),
+    file: str('File to write instead of a variable.', { pattern: TASK_FILE, hint: TASK_FILE_HINT }),
     key: str('Consul KV key, e.g. web/feature-flags.', { pattern: KV_KEY, hint: 'use letters, digits, _ . - between slashes' }),
   },
   ['key'],
@@ -358,7 +407,7 @@ const kv = obj(
 const template = obj(
   'A consul-template file rendered into the task (Nomad `template`).',
   {
-    destination: str('Where the file is written.', { pattern: TASK_PATH, hint: TASK_PATH_HINT }),
+    destination: str('Where the file is written.', { pattern: TASK_FILE, hint: TASK_FILE_HINT }),
     data: str('Template text (consul-template syntax); written as a heredoc.'),
     env: bool('Read the rendered file as KEY=value environment variables.', false),
     change_mode: str('What happens when the rendered text changes.', { enum: ['restart', 'signal', 'noop'], default: 'restart' }),
@@ -381,6 +430,10 @@ const task = obj(
         checksum: str('Checksum verified by the artifact fetcher, e.g. sha256:<hex>.', {
           pattern: /^(?:md5|sha1|sha256|sha512):[a-f0-9]+$/,
           hint: 'write type:hex, e.g. sha256:abc…',
+        }),
+        path: str('The jar in the task directory after fetching (`jar_path`); needed when `source` is a directory or an archive. Default: `local/<file name of source>`.', {
+          pattern: TASK_FILE,
+          hint: TASK_FILE_HINT,
         }),
       },
       ['source'],
@@ -414,7 +467,7 @@ const task = obj(
         'An artifact.',
         {
           source: str('URL (go-getter syntax).'),
-          destination: str('Directory or file in the task dir.', { pattern: TASK_PATH, hint: TASK_PATH_HINT }),
+          destination: str('Directory or file in the task dir.', { pattern: TASK_DEST, hint: TASK_DEST_HINT, default: 'local/' }),
           mode: str('How to fetch.', { enum: ['any', 'file', 'dir'] }),
           options: map('go-getter options, e.g. checksum.', META_KEY, META_HINT, str('An option value.')),
         },
@@ -437,6 +490,16 @@ const task = obj(
     kv: list('Values from Consul KV, as variables or files.', kv),
     templates: list('Files rendered from consul-template text.', template),
     constraints: list('Placement constraints of this task.', constraint),
+    allow: obj('Opt-outs of hashiship\'s deliberate policies for this task, each with its reason.', {
+      latest: { ...REASON, description: 'Allow the image tag `latest` (not reproducible: the same spec may run different code).' },
+      env: map(
+        'Allow plain `env` values under names that look like secrets (`*_PASSWORD`, `*_TOKEN`, …), by variable name.',
+        ENV_NAME,
+        ENV_HINT,
+        { ...REASON, description: 'Why this value is not a secret.' },
+      ),
+    }),
+    nomad: nomadRaw('Task'),
   },
   ['name'],
 );
@@ -466,6 +529,7 @@ const group = obj(
     scaling: scaling,
     shutdown_delay: duration('Delay between deregistering the services and stopping the tasks, so Fabio stops routing first; default 5s when the group has services.'),
     meta: meta('Group meta'),
+    nomad: nomadRaw('TaskGroup'),
   },
   ['name', 'tasks'],
 );
@@ -558,7 +622,7 @@ export const serviceSchema: ObjectSchema = obj(
   'A hashiship service spec: one Nomad job.',
   {
     $schema: str('Path or URL of this JSON Schema (for editors).'),
-    name: str('Job ID and default Consul service name.', { pattern: NAME, hint: NAME_HINT }),
+    name: str('Job ID and default Consul service name; a dotted ID (`billing.api`) needs a `name` on every service.', { pattern: JOB_ID, hint: JOB_ID_HINT }),
     type: str('Job type; periodic is a batch job run on a cron schedule.', {
       enum: ['service', 'batch', 'periodic', 'system'],
       default: 'service',
@@ -589,6 +653,7 @@ export const serviceSchema: ObjectSchema = obj(
     groups: list('Task groups.', group, 1),
     kind: str('Kind of spec: `job` (a Nomad job, the default) or `external` (see the external schema).', { enum: ['job', 'external'], default: 'job' }),
     config: configMap('Service configuration'),
+    nomad: nomadRaw('Job'),
   },
   ['name', 'groups'],
 );
@@ -648,7 +713,7 @@ export const environmentSchema: ObjectSchema = obj(
     update: updateOverride,
     meta: meta('Job meta added to every service'),
     promotion: promotion,
-    services: map('Per-service overrides by service name.', NAME, NAME_HINT, serviceOverride),
+    services: map('Per-service overrides by service name.', JOB_ID, JOB_ID_HINT, serviceOverride),
     external: map('Per-external-service overrides by name (`kind: external` specs).', NAME, NAME_HINT, externalOverride),
   },
   ['name'],

@@ -8,6 +8,8 @@ import { childPath } from './check.js';
 import { SECRET_KEY, secretIn, secretLooking } from './external.js';
 import { parseDuration } from './duration.js';
 import { hasUpdate, type ResolvedService } from './overlay.js';
+import { NAME } from './schema.js';
+import { checkRaw, type RawLevel } from '../nomad/raw.js';
 import { isVaultWritePath, type CheckSpec, type ConstraintSpec, type GroupSpec, type ServiceRegistrationSpec, type TaskSpec } from './types.js';
 import { suggest } from './suggest.js';
 
@@ -43,9 +45,65 @@ export function defaultCheckName(serviceName: string, c: Pick<CheckSpec, 'type' 
   return c.name ?? `${serviceName}-${c.type}`;
 }
 
-/** The Consul service name of a registration. */
-export function serviceNameOf(job: string, s: Pick<ServiceRegistrationSpec, 'name'>): string {
-  return s.name ?? job;
+/**
+ * The Consul service name of a registration, with Nomad's service interpolations
+ * expanded as Nomad does for a group service: `${JOB}` the job, `${TASKGROUP}` the
+ * group, `${TASK}` the word `group`, `${BASE}` `<job>-<group>-group`. Without the
+ * group name `${TASKGROUP}` and `${BASE}` stay as written.
+ */
+export function serviceNameOf(job: string, s: Pick<ServiceRegistrationSpec, 'name'>, group?: string): string {
+  const name = s.name ?? job;
+  if (!name.includes('${')) return name;
+  const values: Record<string, string | undefined> = {
+    JOB: job,
+    TASKGROUP: group,
+    TASK: 'group',
+    BASE: group === undefined ? undefined : `${job}-${group}-group`,
+  };
+  return name.replace(/\$\{([A-Z]+)\}/g, (m, k: string) => values[k] ?? m);
+}
+
+/** Whether a service port is a port number rather than a label. */
+export function isPortNumber(port: string): boolean {
+  return /^[0-9]+$/.test(port);
+}
+
+/**
+ * The group ports a docker task publishes: those in its `ports`, or, for the
+ * group's only main docker task without `ports`, every group port that no other
+ * task publishes (so a sidecar's port is never bound twice).
+ */
+export function publishedPorts(g: GroupSpec, t: TaskSpec): readonly string[] {
+  if ((t.driver ?? 'docker') !== 'docker') return [];
+  if (t.ports !== undefined) return t.ports;
+  const mainDocker = g.tasks.filter((x) => isMainTask(x) && (x.driver ?? 'docker') === 'docker');
+  if (mainDocker.length !== 1 || mainDocker[0] !== t) return [];
+  const taken = new Set(g.tasks.flatMap((x) => (x === t || (x.driver ?? 'docker') !== 'docker' ? [] : (x.ports ?? []))));
+  return Object.keys(g.ports ?? {}).filter((p) => !taken.has(p));
+}
+
+const ARCHIVE = /\.(?:zip|tar|tgz|tbz2|txz|gz|bz2|xz|zst)$/i;
+
+/**
+ * Where a java task's jar is after fetching (`jar_path`): `jar.path`, else
+ * `local/<file name of the source>`; undefined when the source names a
+ * directory, a repository or an archive, so the file name says nothing.
+ */
+export function jarPath(jar: { readonly source: string; readonly path?: string }): string | undefined {
+  if (jar.path !== undefined) return jar.path;
+  const [url = '', query = ''] = jar.source.split('?', 2);
+  if (/^(?:git|hg)::/.test(url) || /(?:^|&)archive=(?!false(?:&|$))/.test(query)) return undefined;
+  const file = url.slice(url.lastIndexOf('/') + 1);
+  if (file === '' || (ARCHIVE.test(file) && !/(?:^|&)archive=false(?:&|$)/.test(query))) return undefined;
+  return `local/${file}`;
+}
+
+/** A task-directory path with `${NOMAD_TASK_DIR}`-style prefixes as the relative path they stand for. */
+function taskFile(path: string): string {
+  return path
+    .replace(/^\$\{NOMAD_TASK_DIR\}/, 'local')
+    .replace(/^\$\{NOMAD_SECRETS_DIR\}/, 'secrets')
+    .replace(/^\$\{NOMAD_ALLOC_DIR\}/, 'alloc');
 }
 
 class Reporter {
@@ -155,9 +213,17 @@ function checkService(
   sp: string,
   ports: readonly string[],
 ): void {
-  const name = serviceNameOf(job, s);
+  const name = serviceNameOf(job, s, g.name);
   const mainTasks = g.tasks.filter(isMainTask);
-  if (!ports.includes(s.port)) {
+  if (s.name === undefined && !NAME.test(job)) {
+    rep.add(sp, `the job ID \`${job}\` is not a DNS-safe Consul service name; give this service a \`name\``, ['name']);
+  } else if (s.name !== undefined && s.name.includes('${') && !NAME.test(name)) {
+    rep.add(childPath(sp, 'name'), `expands to \`${name}\`, which is not a DNS-safe Consul service name (letters, digits and dashes, at most 63 characters)`);
+  }
+  if (isPortNumber(s.port)) {
+    // Nomad registers a port number as is: with the node's (Consul agent's) address, or the allocation's with address_mode alloc.
+    if (Number(s.port) > 65535) rep.add(childPath(sp, 'port'), `port ${s.port} is above 65535`);
+  } else if (!ports.includes(s.port)) {
     const hint = suggest(s.port, ports);
     rep.add(
       childPath(sp, 'port'),
@@ -180,7 +246,7 @@ function checkService(
     if (checkNames.has(cname)) {
       rep.add(cp, `check name \`${cname}\` is already used by checks[${checkNames.get(cname)}] of this service; set \`name\``);
     } else checkNames.set(cname, ci);
-    if (c.port !== undefined && !ports.includes(c.port)) {
+    if (c.port !== undefined && !isPortNumber(c.port) && !ports.includes(c.port)) {
       const hint = suggest(c.port, ports);
       rep.add(childPath(cp, 'port'), `port \`${c.port}\` is not declared in ${gp}.ports${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`);
     }
@@ -216,6 +282,10 @@ function checkService(
       rep.add(childPath(childPath(cp, 'check_restart'), 'ignore_warnings'), 'ignore_warnings needs provider consul');
     }
   });
+  if (s.canary_tags !== undefined && (s.routes ?? []).length > 0 && !s.canary_tags.includes('canary')) {
+    // src/fabio and src/promote steer the canary share of a route by this tag.
+    rep.add(childPath(sp, 'canary_tags'), 'a service with routes needs `canary` among its canary_tags: promotions steer Fabio weights to the instances tagged canary');
+  }
   (s.routes ?? []).forEach((rt, ri) => {
     const rp = childPath(childPath(sp, 'routes'), ri);
     if ((s.provider ?? 'consul') === 'nomad') rep.add(rp, 'routes need provider consul: Fabio reads the Consul catalog');
@@ -246,13 +316,20 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
   if ((driver === 'exec' || driver === 'raw_exec') && t.command === undefined) rep.add(tp, `an ${driver} task needs a \`command\``);
   if (driver === 'java') {
     if (t.jar === undefined && t.class === undefined) rep.add(tp, 'a java task needs a `jar` (or a `class`)');
+    if (t.jar !== undefined && jarPath(t.jar) === undefined) {
+      rep.add(
+        childPath(childPath(tp, 'jar'), 'source'),
+        `\`${t.jar.source}\` names a directory, a repository or an archive, so the jar's file is unknown; set \`jar.path\` to the jar in the task directory, e.g. local/app.jar`,
+        [childPath(childPath(tp, 'jar'), 'path')],
+      );
+    }
     if (t.command !== undefined) rep.add(childPath(tp, 'command'), 'a java task runs its `jar`; `command` is not used');
   }
   if (t.image !== undefined && t.image.tag === undefined && t.image.digest === undefined) {
     const ip = childPath(tp, 'image');
     rep.add(ip, 'the image needs a `tag` or a `digest` (there is no implicit latest)', [childPath(ip, 'tag'), childPath(ip, 'digest')]);
   }
-  if (t.image?.tag === 'latest') rep.add(childPath(childPath(tp, 'image'), 'tag'), 'the tag `latest` is not reproducible; name a version or pin a digest');
+  if (t.image?.tag === 'latest' && t.allow?.latest === undefined) rep.add(childPath(childPath(tp, 'image'), 'tag'), 'the tag `latest` is not reproducible; name a version or pin a digest');
   (t.ports ?? []).forEach((p, i) => {
     if (!ports.includes(p)) {
       const hint = suggest(p, ports);
@@ -289,9 +366,9 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
     else envNames.set(name, p);
   };
   const claimFile = (dest: string, p: string): void => {
-    const prev = files.get(dest);
+    const prev = files.get(taskFile(dest));
     if (prev !== undefined) rep.add(p, `file \`${dest}\` is already written by ${rep.r.origin(prev).subject}`);
-    else files.set(dest, p);
+    else files.set(taskFile(dest), p);
   };
   const source = (kind: 'secrets' | 'kv', i: number, e: { env?: string; file?: string }): void => {
     const p = childPath(childPath(tp, kind), i);
@@ -333,8 +410,9 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
   let execBytes = 0;
   for (const [k, v] of Object.entries(t.env ?? {})) {
     const ep = childPath(childPath(tp, 'env'), k);
-    if (v !== '' && SECRET_KEY.test(k) && !TEMPLATED.test(v)) rep.add(ep, `\`${k}\` looks like a secret; ${fromVault}`);
-    else {
+    const optedOut = t.allow?.env?.[k] !== undefined; // `allow.env` carries the reason
+    if (!optedOut && v !== '' && SECRET_KEY.test(k) && !TEMPLATED.test(v)) rep.add(ep, `\`${k}\` looks like a secret; ${fromVault}`);
+    else if (!optedOut) {
       const what = secretIn(v);
       if (what !== undefined) rep.add(ep, `the value of \`${k}\` looks like ${what}; ${fromVault}`);
     }
@@ -414,6 +492,20 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
     if (prev !== undefined) rep.add(pp, `static port ${p.static} is already used by port \`${prev}\``);
     else statics.set(p.static, label);
   }
+  for (const [label, p] of Object.entries(g.ports ?? {})) {
+    if (p.to === 0) rep.add(childPath(childPath(childPath(gp, 'ports'), label), 'to'), '`to: 0` maps nothing; omit `to`, or write -1 for the host port\'s own number');
+  }
+  // A port is published by one task at most: two containers cannot bind one host port.
+  const publishers = new Map<string, string>();
+  g.tasks.forEach((t, ti) => {
+    for (const label of publishedPorts(g, t)) {
+      const prev = publishers.get(label);
+      const i = (t.ports ?? []).indexOf(label);
+      const at = childPath(childPath(childPath(gp, 'tasks'), ti), 'ports');
+      if (prev !== undefined) rep.add(i < 0 ? at : childPath(at, i), `port \`${label}\` is already published by task \`${prev}\`; two containers cannot bind one host port`);
+      else publishers.set(label, t.name);
+    }
+  });
 
   (g.services ?? []).forEach((s, si) => checkService(rep, job.name, g, gp, s, childPath(childPath(gp, 'services'), si), ports));
   checkMeta(rep, childPath(gp, 'meta'), g.meta);
@@ -528,6 +620,14 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   });
 }
 
+/** The problems of a `nomad:` escape-hatch block, each at its field's place. */
+function checkNomadBlock(rep: Reporter, path: string, level: RawLevel, raw: unknown): void {
+  if (raw === undefined) return;
+  for (const p of checkRaw(level, raw)) {
+    rep.add(p.path.reduce<string>((at, k) => childPath(at, k), path), p.message);
+  }
+}
+
 /** Semantic problems of one service (on its own or merged with an environment). */
 export function checkResolved(r: ResolvedService): InputProblem[] {
   const rep = new Reporter(r);
@@ -557,6 +657,12 @@ export function checkResolved(r: ResolvedService): InputProblem[] {
     if (prev !== undefined) rep.add(childPath(childPath('groups', gi), 'name'), `group name \`${g.name}\` is already used by groups[${prev}]`);
     else groupNames.set(g.name, gi);
     checkGroup(rep, job, g, gi);
+  });
+  checkNomadBlock(rep, 'nomad', 'Job', job.nomad);
+  job.groups.forEach((g, gi) => {
+    const gp = childPath('groups', gi);
+    checkNomadBlock(rep, childPath(gp, 'nomad'), 'TaskGroup', g.nomad);
+    g.tasks.forEach((t, ti) => checkNomadBlock(rep, childPath(childPath(childPath(gp, 'tasks'), ti), 'nomad'), 'Task', t.nomad));
   });
   return rep.problems;
 }

@@ -107,10 +107,14 @@ export interface RouteSpec {
 
 export interface ServiceRegistrationSpec {
   readonly name?: string;
+  /** A port label, or a port number (digits) with `address_mode: alloc`. */
   readonly port: string;
+  readonly address_mode?: 'auto' | 'host' | 'alloc';
   readonly provider?: 'consul' | 'nomad';
   readonly task?: string;
   readonly tags?: readonly string[];
+  /** Tags canaries carry instead of `tags` (route tags added); unset: tags + route tags + `canary`. */
+  readonly canary_tags?: readonly string[];
   readonly meta?: Readonly<Record<string, string>>;
   readonly checks?: readonly CheckSpec[];
   readonly routes?: readonly RouteSpec[];
@@ -189,7 +193,8 @@ export interface TaskSpec {
   readonly name: string;
   readonly driver?: 'docker' | 'exec' | 'raw_exec' | 'java';
   readonly image?: ImageSpec;
-  readonly jar?: { readonly source: string; readonly checksum?: string };
+  /** `path`: the jar in the task directory (`jar_path`); default `local/<file name of source>`. */
+  readonly jar?: { readonly source: string; readonly checksum?: string; readonly path?: string };
   readonly jvm_options?: readonly string[];
   readonly class?: string;
   readonly command?: string;
@@ -214,6 +219,18 @@ export interface TaskSpec {
   readonly kv?: readonly KvSpec[];
   readonly templates?: readonly TemplateSpec[];
   readonly constraints?: readonly ConstraintSpec[];
+  /** Opt-outs of deliberate policies, each with its reason. */
+  readonly allow?: AllowSpec;
+  /** Escape hatch: raw Nomad API Task fields merged after rendering. */
+  readonly nomad?: Readonly<Record<string, unknown>>;
+}
+
+/** Opt-outs of hashiship's deliberate policies for one task; every value is the reason. */
+export interface AllowSpec {
+  /** Allow the image tag `latest`. */
+  readonly latest?: string;
+  /** Allow plain values under secret-looking variable names, by name. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface GroupSpec {
@@ -235,6 +252,8 @@ export interface GroupSpec {
   readonly scaling?: ScalingSpec;
   readonly shutdown_delay?: string;
   readonly meta?: Readonly<Record<string, string>>;
+  /** Escape hatch: raw Nomad API TaskGroup fields merged after rendering. */
+  readonly nomad?: Readonly<Record<string, unknown>>;
 }
 
 /** A smoke request: sent through Fabio to the service's first route in the environment. */
@@ -283,6 +302,8 @@ export interface ServiceSpec {
   readonly kind?: 'job';
   /** Service configuration written to Consul KV under `config/<name>/` by `hashiship kv sync`. */
   readonly config?: Readonly<Record<string, string>>;
+  /** Escape hatch: raw Nomad API Job fields merged after rendering. */
+  readonly nomad?: Readonly<Record<string, unknown>>;
 }
 
 export interface TaskOverride {

@@ -120,7 +120,8 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
     const out: Record<string, unknown> = { name, driver: t.driver };
     if (t.driver === 'docker') {
       out['image'] = { repository: 'example/app', tag: '1.0' };
-      if (ports.length > 0) out['ports'] = [...ports];
+      // A port is published by one task at most (the spec refuses two): the first task lists them.
+      if (ports.length > 0) out['ports'] = index === 0 ? [...ports] : [];
     }
     if (t.driver === 'exec' || t.driver === 'raw_exec') out['command'] = t.command;
     if (t.driver === 'java') out['jar'] = { source: 'https://example.com/app.jar' };

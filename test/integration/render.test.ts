@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { NomadClient } from '../../src/nomad/client.js';
+import { Jobs } from '../../src/nomad/jobs.js';
 import { renderAll, type RenderedJob } from '../../src/nomad/render.js';
 import { readSpecFiles } from '../../src/spec/files.js';
 import { loadSet, resolveEnvironment } from '../../src/spec/load.js';
@@ -84,6 +85,22 @@ describe('rendered jobs against the real Nomad', function () {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('shows escape-hatch fields in Nomad\'s plan diff like any other field (golden shop.api)', async function () {
+    this.timeout(60_000);
+    // Issue 12: the plan diffs the merged API JSON, so raw `nomad:` fields show without special handling.
+    const { job } = jobs.find((j) => j.label === 'golden/shop.api')!;
+    const plan = await new Jobs(nomad).plan(job.job);
+    const diff = plan.Diff!;
+    const fields = (d: { readonly Fields?: readonly { Name: string; New: string }[] | null } | undefined) =>
+      Object.fromEntries((d?.Fields ?? []).map((f) => [f.Name, f.New]));
+    const api = diff.TaskGroups!.find((g) => g.Name === 'api')!;
+    expect(fields(api.Objects?.find((o) => o.Name === 'Disconnect'))).to.include({ LostAfter: '3600000000000', Reconcile: 'best_score' });
+    const task = api.Tasks!.find((t) => t.Name === 'api')!;
+    expect(fields(task.Objects?.find((o) => o.Name === 'Resources'))).to.include({ Cores: '1' });
+    expect(fields(task)).to.include({ ShutdownDelay: '3000000000' });
+    expect(fields(diff.Objects?.find((o) => o.Name === 'UI'))).to.include({ Description: 'Shop API' });
   });
 
   it('detects a mismatch: a changed model no longer equals what Nomad parsed', async () => {

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { attr, block, escapeTemplate, formatHcl, quoteString, usesHeredoc } from '../../src/hcl/writer.js';
+import { attr, block, escapeTemplate, formatHcl, object, quoteString, usesHeredoc } from '../../src/hcl/writer.js';
 import { HclParseError, parseHcl } from '../../src/hcl/parser.js';
 import { formatDuration, parseDuration } from '../../src/spec/duration.js';
 import { adversarialString } from '../helpers/spec-arbitrary.js';
@@ -178,5 +178,28 @@ describe('durations', () => {
         expect(parseDuration(formatDuration(n))).to.equal(n);
       }),
     );
+  });
+});
+
+describe('hcl writer: object values (driver config maps from the nomad: escape hatch)', () => {
+  it('writes an object across lines as nomad fmt does: its line leaves the = alignment, keys inside aligned, odd keys quoted', () => {
+    // The expected text is hclwrite.Format's output for the same input (Nomad's `nomad fmt`).
+    const text = formatHcl([
+      block('job', ['a'], [
+        attr('image', 'x'),
+        attr('bb', 'y'),
+        attr('labels', object([
+          ['a', 'b'],
+          ['x.y', 'c'],
+        ])),
+        attr('z', 1),
+        attr('zzzzzz', 2),
+        attr('e', object([])),
+      ]),
+    ]);
+    expect(text).to.equal(
+      'job "a" {\n  image = "x"\n  bb    = "y"\n  labels = {\n    a     = "b"\n    "x.y" = "c"\n  }\n  z      = 1\n  zzzzzz = 2\n  e      = {}\n}\n',
+    );
+    expect(parsedAttr(text.replace('job "a"', 'job "j"'), 'labels')).to.deep.equal({ a: 'b', 'x.y': 'c' });
   });
 });

@@ -11,11 +11,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parseHcl } from '../../src/hcl/parser.js';
+import { formatProblem } from '../../src/errors.js';
 import { OwnershipMeta, type Job } from '../../src/nomad/job.js';
 import { renderAll, renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
 import { readSpecFiles } from '../../src/spec/files.js';
 import { loadSet, resolveEnvironment, type SpecFile } from '../../src/spec/load.js';
+import { standalone } from '../../src/spec/overlay.js';
 import { renderGoldenCase } from '../helpers/spec-golden.js';
 
 const GOLDEN = 'test/fixtures/golden';
@@ -237,5 +239,301 @@ describe('hashiship render', function () {
     );
     const f = await cli('render', '--env', 'qa', '--format', 'yaml');
     expect(f).to.deep.include({ code: 1, stdout: '', stderr: 'Error: --format: `yaml` is not hcl or json\n' });
+  });
+});
+
+describe('render: what the spec meant, and valid Nomad accepted (issue 12)', () => {
+  const job = (text: string, env = 'name: qa\n', file = 'web.yaml') => {
+    const set = loadSet([
+      { file, text, kind: 'service' },
+      { file: 'qa.yaml', text: env, kind: 'environment' },
+    ]);
+    return { problems: set.problems.map(formatProblem), job: set.problems.length === 0 ? renderJob(resolveEnvironment(set, 'qa')[0]!) : undefined };
+  };
+  const JAVA = (jar: string) => `name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        driver: java
+        jar: ${jar}
+`;
+
+  it('refuses a java jar whose source is a directory or an archive (it rendered jar_path = "local/"), unless jar.path says where the jar is', () => {
+    // Regression: `https://…/dist/` rendered jar_path = "local/" and the driver got a directory.
+    expect(job(JAVA('{source: "https://artifacts.example.com/web/dist/"}')).problems).to.deep.equal([
+      "web.yaml:7:23  groups[0].tasks[0].jar.source  `https://artifacts.example.com/web/dist/` names a directory, a repository or an archive, so the jar's file is unknown; set `jar.path` to the jar in the task directory, e.g. local/app.jar",
+    ]);
+    expect(job(JAVA('{source: "https://artifacts.example.com/web/web-1.2.tar.gz"}')).problems).to.have.length(1);
+    expect(job(JAVA('{source: "git::https://git.example.com/web.git"}')).problems).to.have.length(1);
+    const config = (jar: string) => job(JAVA(jar)).job!.TaskGroups[0]!.Tasks[0]!.Config;
+    expect(config('{source: "https://artifacts.example.com/web/dist/", path: local/web.jar}')['jar_path']).to.equal('local/web.jar');
+    expect(config('{source: "https://artifacts.example.com/web/web-1.2.tar.gz", path: local/web-1.2/web.jar}')['jar_path']).to.equal('local/web-1.2/web.jar');
+    expect(config('{source: "https://artifacts.example.com/web/web-1.2.jar?archive=false"}')['jar_path']).to.equal('local/web-1.2.jar');
+    expect(config('{source: "https://artifacts.example.com/web/web-1.2.jar"}')['jar_path']).to.equal('local/web-1.2.jar');
+  });
+
+  const SIDECAR = (exporterPorts: string, webPorts = '') => `name: web
+groups:
+  - name: web
+    ports:
+      http: {to: 8080}
+      metrics: {to: 9100}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}${webPorts}
+      - name: exporter
+        lifecycle: {hook: poststart, sidecar: true}
+        image: {repository: shop/exporter, tag: "1.0"}
+        ports: ${exporterPorts}
+`;
+
+  it("publishes a sidecar's port only in the sidecar: the group's only main docker task publishes the other ports", () => {
+    // Regression: the main task published every group port, so two containers bound the metrics port.
+    const tasks = job(SIDECAR('[metrics]')).job!.TaskGroups[0]!.Tasks;
+    expect(tasks.map((t) => [t.Name, t.Config['ports']])).to.deep.equal([
+      ['web', ['http']],
+      ['exporter', ['metrics']],
+    ]);
+  });
+
+  it('refuses a port published by two tasks', () => {
+    expect(job(SIDECAR('[metrics]', '\n        ports: [http, metrics]')).problems).to.deep.equal([
+      'web.yaml:14:17  groups[0].tasks[1].ports[0]  port `metrics` is already published by task `web`; two containers cannot bind one host port',
+    ]);
+  });
+
+  const CANARY = (service: string) => `name: web
+groups:
+  - name: web
+    count: 2
+    update: {canary: 1}
+    ports:
+      http: {}
+    services:
+      - port: http
+        tags: [traefik.enable=true, traefik.http.routers.web.rule=Host(\`web.example.com\`)]
+${service}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+`;
+
+  it('gives canaries the canary_tags of the spec (for Traefik: not the production router), the routes added', () => {
+    // Regression: canaries always got the normal tags plus `canary`, so Traefik sent production traffic to them.
+    const svc = job(CANARY('        canary_tags: [traefik.enable=false, canary]')).job!.TaskGroups[0]!.Services![0]!;
+    expect(svc.CanaryTags).to.deep.equal(['traefik.enable=false', 'canary']);
+    const routed = job(CANARY('        canary_tags: [canary]\n        routes: [{host: web.example.com}]')).job!.TaskGroups[0]!.Services![0]!;
+    expect(routed.CanaryTags).to.deep.equal(['canary', 'urlprefix-web.example.com/']);
+    // The documented Fabio default stays: tags, routes and `canary`.
+    const fabio = job(CANARY('        routes: [{host: web.example.com}]')).job!.TaskGroups[0]!.Services![0]!;
+    expect(fabio.CanaryTags).to.deep.equal([...fabio.Tags!, 'canary']);
+    expect(job(CANARY('        canary_tags: [v2]\n        routes: [{host: web.example.com}]')).problems).to.deep.equal([
+      'web.yaml:11:22  groups[0].services[0].canary_tags  a service with routes needs `canary` among its canary_tags: promotions steer Fabio weights to the instances tagged canary',
+    ]);
+  });
+
+  const BRIDGE = `name: web
+groups:
+  - name: web
+    network_mode: bridge
+    ports:
+      http: {to: -1}
+    services:
+      - name: \${JOB}-\${TASKGROUP}
+        port: 8080
+        address_mode: alloc
+        checks:
+          - {type: tcp, port: http}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        templates:
+          - {destination: "\${NOMAD_SECRETS_DIR}/app.conf", data: "x"}
+        artifacts:
+          - {source: "https://example.com/a.tgz", destination: local}
+          - {source: "https://example.com/b.tgz", destination: local/}
+`;
+
+  it('accepts valid Nomad it refused: numeric service ports, to = -1, ${NOMAD_SECRETS_DIR}/ and local destinations, ${JOB}-style service names', () => {
+    const r = job(BRIDGE);
+    expect(r.problems).to.deep.equal([]);
+    const g = r.job!.TaskGroups[0]!;
+    expect(g.Networks![0]!.DynamicPorts).to.deep.equal([{ Label: 'http', To: -1 }]);
+    expect(g.Services![0]).to.deep.include({ Name: '${JOB}-${TASKGROUP}', PortLabel: '8080', AddressMode: 'alloc' });
+    expect(g.Services![0]!.Checks![0]!.Name).to.equal('web-web-tcp');
+    expect(g.Tasks[0]!.Templates![0]!.DestPath).to.equal('${NOMAD_SECRETS_DIR}/app.conf');
+    expect(g.Tasks[0]!.Artifacts!.map((a) => a.RelativeDest)).to.deep.equal(['local', 'local/']);
+    const hcl = renderJobHcl(r.job!);
+    expect(hcl).to.include('to = -1').and.include('name         = "${JOB}-${TASKGROUP}"').and.include('destination          = "${NOMAD_SECRETS_DIR}/app.conf"');
+    // In host mode Nomad registers the number with the Consul agent's address: valid too.
+    expect(job(BRIDGE.replace('        address_mode: alloc\n', '')).problems).to.deep.equal([]);
+    expect(job(BRIDGE.replace('port: 8080', 'port: 80800')).problems).to.deep.equal(['web.yaml:9:15  groups[0].services[0].port  port 80800 is above 65535']);
+    expect(job(BRIDGE.replace('{to: -1}', '{to: 0}')).problems).to.deep.equal([
+      "web.yaml:6:18  groups[0].ports.http.to  `to: 0` maps nothing; omit `to`, or write -1 for the host port's own number",
+    ]);
+  });
+
+  it('accepts a dotted job ID when its services are named, and says so when one is not', () => {
+    const DOTTED = `name: shop.web
+groups:
+  - name: web
+    ports:
+      http: {}
+    services:
+      - {name: shop-web, port: http}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+`;
+    const r = job(DOTTED, 'name: qa\nservices:\n  shop.web:\n    priority: 60\n', 'shop.web.yaml');
+    expect(r.problems).to.deep.equal([]);
+    expect([r.job!.ID, r.job!.Priority, r.job!.TaskGroups[0]!.Services![0]!.Name]).to.deep.equal(['shop.web', 60, 'shop-web']);
+    expect(job(DOTTED.replace('{name: shop-web, port: http}', '{port: http}'), 'name: qa\n', 'shop.web.yaml').problems).to.deep.equal([
+      'shop.web.yaml:7:9  groups[0].services[0]  the job ID `shop.web` is not a DNS-safe Consul service name; give this service a `name`',
+    ]);
+  });
+
+  it('keeps the deliberate policies (latest, secret-looking values) with an opt-out that carries its reason', () => {
+    const T = (extra: string) => `name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: latest}
+        env: {DEMO_TOKEN: not-a-secret}
+${extra}`;
+    expect(job(T('')).problems).to.deep.equal([
+      'web.yaml:6:44  groups[0].tasks[0].image.tag  the tag `latest` is not reproducible; name a version or pin a digest',
+      'web.yaml:7:27  groups[0].tasks[0].env.DEMO_TOKEN  `DEMO_TOKEN` looks like a secret; read it from Vault with `secrets` instead of writing the value here',
+    ]);
+    const allowed = job(T('        allow: {latest: "a throw-away demo image", env: {DEMO_TOKEN: "the public demo token"}}\n'));
+    expect(allowed.problems).to.deep.equal([]);
+    expect(allowed.job!.TaskGroups[0]!.Tasks[0]!.Config['image']).to.equal('shop/web:latest');
+    expect(job(T('        allow: {latest: ""}\n')).problems).to.include('web.yaml:8:25  groups[0].tasks[0].allow.latest  `` is not valid: write a reason');
+  });
+});
+
+describe('render: the nomad: escape hatch (issue 12)', () => {
+  const SPEC = (task: string, group = '', top = '') => `name: web
+groups:
+  - name: web
+    ports:
+      http: {}
+    services:
+      - {port: http}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+${task}${group}${top}`;
+  const render = (text: string) => {
+    const set = loadSet([{ file: 'web.yaml', text, kind: 'service' }]);
+    return { problems: set.problems.map(formatProblem), job: set.problems.length === 0 ? renderJob(standalone(set.services[0]!)) : undefined };
+  };
+
+  it('deep-merges raw API fields after rendering at job, group and task level: maps merge, lists replace, null removes', () => {
+    const { problems, job } = render(
+      SPEC(
+        '        nomad:\n          Config: {cap_drop: [ALL], labels: {team: shop}}\n          Resources: {Cores: 2, CPU: null}\n          KillTimeout: 45s\n',
+        '    nomad:\n      ShutdownDelay: null\n      Disconnect: {LostAfter: 1h}\n',
+        'nomad:\n  Priority: 70\n  UI: {Description: Web shop}\n',
+      ),
+    );
+    expect(problems).to.deep.equal([]);
+    const t = job!.TaskGroups[0]!.Tasks[0]! as unknown as Record<string, unknown>;
+    // A map value in driver config is a one-item list, as Nomad's parser gives `labels = { … }` back.
+    expect(t['Config']).to.deep.equal({ image: 'shop/web:1.0', ports: ['http'], cap_drop: ['ALL'], labels: [{ team: 'shop' }] });
+    expect(t['Resources']).to.deep.equal({ MemoryMB: 128, Cores: 2 });
+    expect(t['KillTimeout']).to.equal(45e9);
+    const g = job!.TaskGroups[0]! as unknown as Record<string, unknown>;
+    expect(g['ShutdownDelay']).to.equal(undefined);
+    expect(g['Disconnect']).to.deep.equal({ LostAfter: 3600e9 });
+    expect(job!.Priority).to.equal(70);
+    // The ownership hash covers the escape hatch.
+    expect(job!.Meta[OwnershipMeta.specHash]).to.not.equal(render(SPEC('')).job!.Meta[OwnershipMeta.specHash]);
+  });
+
+  it('writes the merged fields into the HCL too, named as Nomad\'s HCL names them', () => {
+    const { job } = render(
+      SPEC(
+        '        nomad:\n          Config: {cap_drop: [ALL], labels: {team: shop, com.example/tier: web}, logging: [{type: json-file, config: [{max-size: 10m}]}]}\n          Resources: {Cores: 2}\n          KillTimeout: 45s\n',
+        '    nomad:\n      Disconnect: {LostAfter: 1h, Reconcile: best_score}\n',
+        'nomad:\n  UI:\n    Description: Web shop\n    Links: [{Label: Runbook, URL: "https://runbooks.example.com/web"}]\n',
+      ),
+    );
+    const hcl = renderJobHcl(job!);
+    expect(hcl).to.include(
+      [
+        '      config {',
+        '        image    = "shop/web:1.0"',
+        '        ports    = ["http"]',
+        '        cap_drop = ["ALL"]',
+        '        labels = {',
+        '          team               = "shop"',
+        '          "com.example/tier" = "web"',
+        '        }',
+        '',
+        '        logging {',
+        '          type = "json-file"',
+        '',
+        '          config {',
+        '            max-size = "10m"',
+        '          }',
+        '        }',
+        '      }',
+      ].join('\n'),
+    );
+    expect(hcl).to.include('      kill_timeout = "45s"');
+    expect(hcl).to.include('        cores  = 2');
+    expect(hcl).to.include('    disconnect {\n      lost_after = "1h"\n      reconcile  = "best_score"\n    }');
+    expect(hcl).to.include('  ui {\n    description = "Web shop"\n\n    link {\n      label = "Runbook"\n      url   = "https://runbooks.example.com/web"\n    }\n  }');
+  });
+
+  it('refuses unknown fields, wrong types, fields the spec owns and fields HCL cannot say, each at its place with its path', () => {
+    const { problems } = render(
+      SPEC(
+        '        nomad:\n          KillTimout: 45s\n          Resources: {Cores: two}\n          Identity: {Name: default}\n          Name: other\n',
+        '    nomad:\n      Count: "3"\n      Tasks: []\n',
+        'nomad:\n  Update: {MaxParallel: "2"}\n  TaskGroups: []\n  Meta: {a: 1}\n',
+      ),
+    );
+    expect(problems).to.deep.equal([
+      "web.yaml:12:23  groups[0].tasks[0].nomad.KillTimout  unknown field `KillTimout` of Nomad's api.Task; did you mean `KillTimeout`?",
+      'web.yaml:13:30  groups[0].tasks[0].nomad.Resources.Cores  expected an integer, got the text "two"',
+      "web.yaml:14:21  groups[0].tasks[0].nomad.Identity  `Identity` has no form in Nomad's HCL job specification, so the rendered .nomad.hcl could not carry it",
+      "web.yaml:15:17  groups[0].tasks[0].nomad.Name  `Name` cannot be set here: the task name is the task's `name`",
+      'web.yaml:17:14  groups[0].nomad.Count  expected an integer, got the text "3"',
+      "web.yaml:18:14  groups[0].nomad.Tasks  `Tasks` cannot be set here: tasks come from `tasks`; write a task's raw fields in that task's `nomad:` block",
+      'web.yaml:20:25  nomad.Update.MaxParallel  expected an integer, got the text "2"',
+      "web.yaml:21:15  nomad.TaskGroups  `TaskGroups` cannot be set here: groups come from `groups`; write a group's raw fields in that group's `nomad:` block",
+      'web.yaml:22:13  nomad.Meta.a  expected a string, got the number 1',
+    ]);
+  });
+});
+
+describe('render: escape-hatch values HCL cannot carry (issue 12)', () => {
+  it('refuses driver config shapes that have no HCL form, at their place', () => {
+    const text = `name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        nomad:
+          Config:
+            mounts: [{type: bind, target: /a}, plain]
+            labels: {com.example/tier: web, nested: [{a: b}]}
+            sysctl: [{net.core.somaxconn: "16384"}]
+`;
+    const set = loadSet([{ file: 'web.yaml', text, kind: 'service' }]);
+    expect(set.problems.map(formatProblem)).to.deep.equal([
+      "web.yaml:9:21  groups[0].tasks[0].nomad.Config.mounts  has no form in Nomad's HCL (a list mixing maps, lists and values, or maps that are neither blocks nor one object value)",
+      "web.yaml:10:21  groups[0].tasks[0].nomad.Config.labels  has no form in Nomad's HCL (a list mixing maps, lists and values, or maps that are neither blocks nor one object value)",
+    ]);
+    // A map whose keys are not identifiers is an object attribute, with the keys quoted.
+    const ok = text.replace(/ {12}mounts.*\n {12}labels.*\n/, '');
+    expect(renderJobHcl(renderJob(standalone(loadSet([{ file: 'web.yaml', text: ok, kind: 'service' }]).services[0]!)))).to.include(
+      '        sysctl = {\n          "net.core.somaxconn" = "16384"\n        }',
+    );
   });
 });

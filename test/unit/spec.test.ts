@@ -4,7 +4,8 @@
  * Schema, and the validate command's output and exit code.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
@@ -90,7 +91,7 @@ describe('spec: validation', () => {
     // The port label is invalid: no second problem about it being undeclared.
     const out = lines([svc('web.yaml', WEB.replace('      - port: http', '      - port: HTTP'))]);
     expect(out).to.deep.equal([
-      'web.yaml:10:15  groups[0].services[0].port  `HTTP` is not valid: use lower-case letters, digits and underscores, starting with a letter (it becomes NOMAD_PORT_<label>)',
+      'web.yaml:10:15  groups[0].services[0].port  `HTTP` is not valid: use lower-case letters, digits and underscores, starting with a letter (it becomes NOMAD_PORT_<label>), or a port number',
     ]);
   });
 
@@ -233,6 +234,28 @@ describe('hashiship validate', function () {
   it('passes the examples and says what it checked', async () => {
     const r = await cli('validate');
     expect(r).to.deep.include({ code: 0, stdout: 'ok: 9 services, 1 external, 2 environments (production, qa)\n' });
+  });
+
+  it('refuses an escape-hatch field Nomad does not know, or of the wrong type, with exit 1, its place and its path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashiship-nomad-'));
+    try {
+      writeFileSync(
+        join(dir, 'web.yaml'),
+        'name: web\ngroups:\n  - name: web\n    nomad:\n      Disconect: {LostAfter: 1h}\n      Count: many\n    tasks:\n      - name: web\n        image: {repository: shop/web, tag: "1.0"}\n',
+      );
+      const r = await cli('validate', dir);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.equal(
+        [
+          'Error: 2 problems in the input',
+          `  ${join(dir, 'web.yaml')}:5:18  groups[0].nomad.Disconect  unknown field \`Disconect\` of Nomad's api.TaskGroup; did you mean \`Disconnect\`?`,
+          `  ${join(dir, 'web.yaml')}:6:14  groups[0].nomad.Count  expected an integer, got the text "many"`,
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints every problem as file:line:col  path  message and exits 1', async () => {

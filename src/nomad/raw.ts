@@ -1,0 +1,301 @@
+/**
+ * The escape hatch: `nomad:` blocks of a spec (job, group, task) hold raw Nomad
+ * API fields, PascalCase as in `/v1/job`, deep-merged into the rendered job after
+ * rendering. They are checked against the JSON Schema of the API structs of the
+ * pinned Nomad (api-schema.json, generated from github.com/hashicorp/nomad/api by
+ * scripts/nomad-api-schema), which also says how each field is written in HCL.
+ * Pure.
+ */
+import apiSchemaJson from './api-schema.json' with { type: 'json' };
+import { parseDuration } from '../spec/duration.js';
+import { suggest } from '../spec/suggest.js';
+
+/** How jobspec2 spells a field: an attribute, a block, or the block's label. */
+export interface HclName {
+  readonly name: string;
+  readonly kind: 'attr' | 'block' | 'label' | 'remain';
+}
+
+/** One node of the generated JSON Schema (the subset the generator writes). */
+export interface ApiSchemaNode {
+  /** Durations are `["integer", "string"]` (nanoseconds, or a Go duration in specs). */
+  readonly type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | readonly string[];
+  readonly $ref?: string;
+  readonly items?: ApiSchemaNode;
+  readonly properties?: Readonly<Record<string, ApiSchemaNode>>;
+  readonly additionalProperties?: ApiSchemaNode | false;
+  readonly minimum?: number;
+  readonly contentEncoding?: string;
+  readonly 'x-go'?: string;
+  readonly 'x-duration'?: boolean;
+  readonly 'x-hcl'?: HclName;
+}
+
+/** The generated schema document. */
+export interface ApiSchema {
+  readonly title: string;
+  readonly definitions: Readonly<Record<string, ApiSchemaNode>>;
+}
+
+/** The Nomad API schema of the pinned version. */
+export const NomadApiSchema = apiSchemaJson as unknown as ApiSchema;
+
+/** The API structures a `nomad:` block merges into. */
+export type RawLevel = 'Job' | 'TaskGroup' | 'Task';
+
+/** Fields the spec itself owns at each level: identity and the lists the spec builds. */
+const OWNED: Readonly<Record<RawLevel, Readonly<Record<string, string>>>> = {
+  Job: {
+    ID: 'the job ID is the spec\'s `name`',
+    Name: 'the job name is the spec\'s `name`',
+    TaskGroups: 'groups come from `groups`; write a group\'s raw fields in that group\'s `nomad:` block',
+  },
+  TaskGroup: {
+    Name: 'the group name is the group\'s `name`',
+    Tasks: 'tasks come from `tasks`; write a task\'s raw fields in that task\'s `nomad:` block',
+  },
+  Task: { Name: 'the task name is the task\'s `name`' },
+};
+
+/** One problem in a raw block: the path below the block (keys and indexes) and what is wrong. */
+export interface RawProblem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/** The definition a node stands for (following one `$ref`). */
+export function resolveRef(node: ApiSchemaNode): ApiSchemaNode {
+  if (node.$ref === undefined) return node;
+  const name = node.$ref.slice(node.$ref.lastIndexOf('/') + 1);
+  const def = NomadApiSchema.definitions[name];
+  if (def === undefined) throw new Error(`nomad api schema: no definition ${name}`);
+  return def;
+}
+
+/** The name of the definition a node refers to, if any. */
+export function refName(node: ApiSchemaNode): string | undefined {
+  return node.$ref === undefined ? undefined : node.$ref.slice(node.$ref.lastIndexOf('/') + 1);
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (isObj(v)) return 'a map';
+  if (typeof v === 'string') return `the text ${JSON.stringify(v)}`;
+  return `the ${typeof v} ${String(v)}`;
+}
+
+const EXPECTED: Record<'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean', string> = {
+  object: 'a map',
+  array: 'a list',
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'true or false',
+};
+
+const NO_HCL = "has no form in Nomad's HCL (a list mixing maps, lists and values, or maps that are neither blocks nor one object value)";
+
+/** An HCL identifier: what an attribute or block name may be. */
+export const HCL_IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+function objectValueOk(v: unknown): boolean {
+  if (v === null) return false;
+  if (Array.isArray(v)) return v.every((x) => x !== null && typeof x !== 'object');
+  if (isObj(v)) return Object.values(v).every(objectValueOk);
+  return true;
+}
+
+/**
+ * How a list inside a free-form body (driver config, autoscaler policy) is written
+ * so that Nomad's parser gives the same list back: scalars as a list attribute,
+ * `{label: [body]}` items as labeled blocks, other maps as blocks, and one map
+ * holding nested maps (or keys that are not identifiers) as an object attribute
+ * (`labels = { … }`, which Nomad reads back as a one-item list).
+ * @returns undefined when no HCL gives the list back.
+ */
+export function freeListForm(list: readonly unknown[]): 'scalars' | 'labeled' | 'blocks' | 'object' | undefined {
+  if (list.every((x) => x !== null && typeof x !== 'object')) return 'scalars';
+  if (!list.every(isObj)) return undefined;
+  const objs = list as readonly Record<string, unknown>[];
+  const labeled = objs.every((w) => {
+    const keys = Object.keys(w);
+    const inner = keys.length === 1 ? w[keys[0]!] : undefined;
+    return Array.isArray(inner) && inner.length === 1 && isObj(inner[0]);
+  });
+  if (labeled) return 'labeled';
+  const rawObject = (o: Record<string, unknown>) => Object.values(o).some(isObj);
+  const blockList = (o: Record<string, unknown>) => Object.values(o).some((v) => Array.isArray(v) && v.some(isObj));
+  const identKeys = (o: Record<string, unknown>) => Object.keys(o).every((k) => HCL_IDENT.test(k));
+  if (objs.length === 1) {
+    const o = objs[0]!;
+    if (rawObject(o) || !identKeys(o)) return !blockList(o) && objectValueOk(o) ? 'object' : undefined;
+    return 'blocks';
+  }
+  return objs.every((o) => identKeys(o) && !rawObject(o)) ? 'blocks' : undefined;
+}
+
+/** A free-form body as Nomad's parser gives it: a map value becomes a one-item list (`labels = {…}` → `[{…}]`). */
+function normalizeBody(b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(b)) {
+    if (isObj(v)) out[k] = [v];
+    else if (Array.isArray(v) && v.length > 0 && v.every(isObj)) out[k] = v.map((x: Record<string, unknown>) => normalizeBody(x));
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Whether a (normalized) free-form body can be written as HCL that Nomad reads back the same. */
+function checkBody(b: Record<string, unknown>, path: (string | number)[], out: RawProblem[]): void {
+  for (const [k, v] of Object.entries(b)) {
+    const p = [...path, k];
+    if (v === null) continue;
+    if (!HCL_IDENT.test(k)) {
+      out.push({ path: p, message: `\`${k}\` is not an HCL identifier, so it cannot name an attribute of a block; put it in a map value (an object attribute) instead` });
+      continue;
+    }
+    if (!Array.isArray(v)) continue;
+    const form = freeListForm(v);
+    if (form === undefined) out.push({ path: p, message: NO_HCL });
+    else if (form === 'blocks') v.forEach((x, i) => checkBody(x as Record<string, unknown>, [...p, i], out));
+    else if (form === 'labeled') {
+      v.forEach((w, i) => {
+        const label = Object.keys(w as Record<string, unknown>)[0]!;
+        checkBody(((w as Record<string, unknown>)[label] as Record<string, unknown>[])[0]!, [...p, i, label, 0], out);
+      });
+    }
+  }
+}
+
+/** Whether a node is the schema of any value (interface{}). */
+function isAny(node: ApiSchemaNode | false | undefined): boolean {
+  return node !== undefined && node !== false && node.$ref === undefined && node.type === undefined && node.properties === undefined;
+}
+
+function check(node: ApiSchemaNode, v: unknown, path: (string | number)[], out: RawProblem[]): void {
+  const s = resolveRef(node);
+  const where = refName(node) ?? s['x-go']?.replace(/^api\./, '');
+  if (s.type === undefined && s.properties === undefined) return; // any value, checked with its body
+  if (s['x-duration'] === true) {
+    if (typeof v === 'string' && parseDuration(v) !== undefined) return;
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return;
+    out.push({ path, message: `expected a duration (nanoseconds, or a Go duration such as 30s), got ${describe(v)}` });
+    return;
+  }
+  switch (s.type) {
+    case 'string':
+      if (typeof v !== 'string') out.push({ path, message: `expected a string, got ${describe(v)}` });
+      return;
+    case 'boolean':
+      if (typeof v !== 'boolean') out.push({ path, message: `expected true or false, got ${describe(v)}` });
+      return;
+    case 'integer':
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) out.push({ path, message: `expected an integer, got ${describe(v)}` });
+      else if (s.minimum !== undefined && v < s.minimum) out.push({ path, message: `must be at least ${s.minimum} (got ${v})` });
+      return;
+    case 'number':
+      if (typeof v !== 'number' || !Number.isFinite(v)) out.push({ path, message: `expected a number, got ${describe(v)}` });
+      return;
+    case 'array':
+      if (!Array.isArray(v)) {
+        out.push({ path, message: `expected ${EXPECTED.array}, got ${describe(v)}` });
+        return;
+      }
+      v.forEach((item: unknown, i) => check(s.items ?? {}, item, [...path, i], out));
+      return;
+    case 'object':
+    case undefined: {
+      if (!isObj(v)) {
+        out.push({ path, message: `expected ${EXPECTED.object}${where === undefined ? '' : ` (Nomad's api.${where})`}, got ${describe(v)}` });
+        return;
+      }
+      for (const [k, item] of Object.entries(v)) {
+        const p = [...path, k];
+        if (s.properties !== undefined) {
+          const prop = s.properties[k];
+          if (prop === undefined) {
+            const names = Object.keys(s.properties);
+            const hint = suggest(k, names);
+            out.push({ path: p, message: `unknown field \`${k}\` of Nomad's api.${where ?? '?'}${hint === undefined ? '' : `; did you mean \`${hint}\`?`}` });
+            continue;
+          }
+          // null removes what hashiship rendered.
+          if (item === null) continue;
+          if (prop['x-hcl'] === undefined) {
+            out.push({ path: p, message: `\`${k}\` has no form in Nomad's HCL job specification, so the rendered .nomad.hcl could not carry it` });
+            continue;
+          }
+          check(prop, item, p, out);
+        } else if (isAny(s.additionalProperties)) {
+          // A free-form body (driver config, autoscaler policy): only its HCL form is checked.
+          if (item !== null) checkBody(normalizeBody({ [k]: item }), path, out);
+        } else if (s.additionalProperties !== undefined && s.additionalProperties !== false) {
+          if (item !== null) check(s.additionalProperties, item, p, out);
+        }
+      }
+      return;
+    }
+  }
+}
+
+/**
+ * Check a `nomad:` block against Nomad's api.<level>: unknown fields, wrong
+ * types, fields the spec owns, fields Nomad's HCL cannot say.
+ * @returns every problem, with its path below the block.
+ */
+export function checkRaw(level: RawLevel, raw: unknown): RawProblem[] {
+  const out: RawProblem[] = [];
+  if (!isObj(raw)) return [{ path: [], message: `expected a map of Nomad API fields (api.${level}), got ${describe(raw)}` }];
+  const owned = OWNED[level];
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const why = owned[k];
+    if (why !== undefined) out.push({ path: [k], message: `\`${k}\` cannot be set here: ${why}` });
+    else rest[k] = v;
+  }
+  check({ $ref: `#/definitions/${level}` }, rest, [], out);
+  return out;
+}
+
+/** A checked raw value as API JSON: Go duration strings become nanoseconds. */
+function normalize(node: ApiSchemaNode, v: unknown): unknown {
+  if (v === null || v === undefined) return v;
+  const s = resolveRef(node);
+  if (s['x-duration'] === true) return typeof v === 'string' ? parseDuration(v) : v;
+  if (Array.isArray(v)) return v.map((item: unknown) => normalize(s.items ?? {}, item));
+  if (isObj(v) && isAny(s.additionalProperties)) return normalizeBody(v);
+  if (isObj(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, item] of Object.entries(v)) {
+      const prop = s.properties?.[k] ?? (s.additionalProperties === false ? undefined : s.additionalProperties);
+      out[k] = prop === undefined ? item : normalize(prop, item);
+    }
+    return out;
+  }
+  return v;
+}
+
+/** Deep merge: maps merge key by key, `null` removes a key, anything else (lists included) replaces. */
+function merge(base: unknown, raw: unknown): unknown {
+  if (!isObj(raw)) return raw;
+  const out: Record<string, unknown> = isObj(base) ? { ...base } : {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === null) delete out[k];
+    else out[k] = merge(out[k], v);
+  }
+  return out;
+}
+
+/**
+ * Merge a checked `nomad:` block into a rendered API structure.
+ * @returns a new structure; `rendered` is not changed.
+ */
+export function mergeRaw<T extends object>(level: RawLevel, rendered: T, raw: Readonly<Record<string, unknown>> | undefined): T {
+  if (raw === undefined) return rendered;
+  return merge(rendered, normalize({ $ref: `#/definitions/${level}` }, raw)) as T;
+}

@@ -136,7 +136,7 @@ export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: P
     });
   }
   for (const s of document.stops) ctx.runtime.log({ kind: 'deploy.plan', job: s.id, action: 'stop', detail: s.reason });
-  for (const k of document.kept ?? []) ctx.runtime.log({ kind: 'deploy.plan', job: k.id, action: 'keep', detail: `${k.reason}; kept (--prune stops it)` });
+  for (const k of document.kept ?? []) ctx.runtime.log({ kind: 'deploy.plan', job: k.id, action: 'keep', detail: k.reason });
   return { document, prepared, owned: owned.length };
 }
 

@@ -315,6 +315,9 @@ describe('deploy: several services', () => {
     expect(describeDeployEvent({ kind: 'deploy.done', job: 'web', outcome: 'reverted', exitCode: 3, seconds: 12.34, message: 'rolled back' })).to.equal(
       'deploy   web: reverted (exit 3) after 12.3 s — rolled back',
     );
+    expect(describeDeployEvent({ kind: 'deploy.plan', job: 'old', action: 'keep', detail: 'owned by hashiship in qa; its spec was removed' })).to.equal(
+      'plan     old: not in specs (kept; --prune to stop) (owned by hashiship in qa; its spec was removed)',
+    );
   });
 });
 

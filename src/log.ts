@@ -51,7 +51,7 @@ export type DeployOutcome =
 
 /** Progress of plan, deploy and promote-canaries (src/deploy); every event names its job. */
 export type DeployEvent =
-  | { readonly kind: 'deploy.plan'; readonly job: string; readonly action: 'create' | 'update' | 'none' | 'stop'; readonly detail: string }
+  | { readonly kind: 'deploy.plan'; readonly job: string; readonly action: 'create' | 'update' | 'none' | 'stop' | 'keep'; readonly detail: string }
   | { readonly kind: 'deploy.skip'; readonly job: string; readonly reason: string }
   | {
       readonly kind: 'deploy.counts';

@@ -36,6 +36,8 @@ interface DeployFlags extends InputFlags {
   readonly until?: string;
   readonly parallel?: string;
   readonly forceOwner?: boolean;
+  readonly prune?: boolean;
+  readonly force?: boolean;
   readonly resetCounts?: boolean;
   readonly skipSecretsCheck?: boolean;
   readonly timeout?: string;
@@ -65,7 +67,7 @@ export function registerDeploy(program: Command): void {
     .command('deploy')
     .description('register jobs through the Nomad API and wait for the outcome (exit codes: see docs/deploy.md)')
     .requiredOption('--env <name>', 'environment')
-    .argument('[services...]', 'only these services (default: all; then jobs whose spec was removed are stopped)')
+    .argument('[services...]', 'only these services (default: all; then jobs whose spec was removed are listed, and stopped with --prune)')
     .option('--job <file>', 'a job file (JSON or HCL) instead of specs; repeatable', collect)
     .option('--services <dir>', 'service specs', DefaultPaths.services)
     .option('--environments <dir>', 'environment files', DefaultPaths.environments)
@@ -77,6 +79,8 @@ export function registerDeploy(program: Command): void {
     )
     .option('--parallel <n>', 'services deployed at once', '4')
     .option('--force-owner', 'overwrite a job hashiship does not own in this environment')
+    .option('--prune', 'stop the jobs hashiship owns in the environment whose spec was removed (at most 1, and at most half of its jobs)')
+    .option('--force', 'with --prune: stop more jobs than that limit')
     .option('--skip-secrets-check', 'do not run the secrets pre-flight (every referenced Vault secret and Consul key exists and is readable; exit 6 otherwise)')
     .option('--reset-counts', 'register the spec counts even where the autoscaler scaled a group')
     .option('--timeout <duration>', 'give up waiting per service after this long (default: 2 × progress deadline + 2m)')
@@ -102,6 +106,8 @@ export function registerDeploy(program: Command): void {
           until,
           parallel,
           forceOwner: o.forceOwner === true,
+          prune: o.prune === true,
+          forcePrune: o.force === true,
           resetCounts: o.resetCounts === true,
           ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log: ctx.runtime.log }) }),
           ...(timeoutMs === undefined ? {} : { timeoutMs }),

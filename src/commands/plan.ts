@@ -1,7 +1,7 @@
 /**
  * `hashiship plan --env <env> [services…]`: what deploy would change, per job
  * (Nomad's plan with diff, placement, image, modify index) and the jobs whose
- * spec was removed. Exit 0 no changes, 1 changes, 255 error (Nomad's convention).
+ * spec was removed (kept, or with `--prune` stopped). Exit 0 no changes, 1 changes, 255 error (Nomad's convention).
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -21,6 +21,7 @@ interface PlanFlags extends InputFlags {
   readonly events?: string;
   readonly resetCounts?: boolean;
   readonly skipSecretsCheck?: boolean;
+  readonly prune?: boolean;
 }
 
 /** Register `hashiship plan`. */
@@ -29,12 +30,13 @@ export function registerPlan(program: Command): void {
     .command('plan')
     .description('show what deploy would change: field diff, placement, image digest, modify index, jobs to stop')
     .requiredOption('--env <name>', 'environment')
-    .argument('[services...]', 'only these services (default: all; then removed specs are listed as stops)')
+    .argument('[services...]', 'only these services (default: all; then jobs whose spec was removed are listed)')
     .option('--job <file>', 'a job file (JSON or HCL) instead of specs; repeatable', collect)
     .option('--services <dir>', 'service specs', DefaultPaths.services)
     .option('--environments <dir>', 'environment files', DefaultPaths.environments)
     .option('--skip-secrets-check', 'do not run the secrets pre-flight (every referenced Vault secret and Consul key exists and is readable; exit 6 otherwise)')
     .option('--reset-counts', 'plan the spec counts even where the autoscaler scaled a group')
+    .option('--prune', 'plan to stop the jobs hashiship owns in the environment whose spec was removed (default: list them as kept)')
     .option('--json', 'print one JSON document')
     .option('--out <file>', 'save the plan as JSON for deploy --plan')
     .option('--events <format>', 'progress events as "ndjson" on stderr')
@@ -44,7 +46,7 @@ export function registerPlan(program: Command): void {
         const ctx = createDeployContext(config, withDebugLines(printingLogger({ ndjson: o.events === 'ndjson' }), process.env, { ndjson: o.events === 'ndjson' }));
         const set = await inputSetFromFlags(ctx, names, o);
         const secrets = o.skipSecretsCheck === true ? undefined : secretsGate(config, { log: ctx.runtime.log });
-        const { document } = await planEnvironment(ctx, set, { resetCounts: o.resetCounts === true, ...(secrets === undefined ? {} : { secrets }) });
+        const { document } = await planEnvironment(ctx, set, { resetCounts: o.resetCounts === true, prune: o.prune === true, ...(secrets === undefined ? {} : { secrets }) });
         const doc = ctx.redactor.deep(document);
         const json = `${JSON.stringify(doc, null, 2)}\n`;
         if (o.out !== undefined) await writeFile(o.out, json, { mode: 0o600 });

@@ -4,14 +4,13 @@
  * (for people and `nomad run`) or API JSON (for the deploy engine).
  * Writes nothing when any spec has a problem. Rendering a whole environment into
  * `--out` also removes the files of jobs that are no longer rendered (a spec was
- * deleted or renamed) — only files of the same format that hashiship wrote, known
- * by the ownership meta inside them.
+ * deleted or renamed) — only files of the same format that hashiship wrote for
+ * this environment, known by the ownership meta inside them (src/nomad/render-out.ts).
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { renderAll, type RenderedJob } from '../nomad/render.js';
+import { renderAll } from '../nomad/render.js';
+import { jobFile, writeJobFiles } from '../nomad/render-out.js';
 import { DefaultPaths, readSpecFiles } from '../spec/files.js';
 import { loadSet, resolveEnvironment } from '../spec/load.js';
 import { suggest } from '../spec/suggest.js';
@@ -23,29 +22,6 @@ interface RenderFlags {
   readonly services: string;
   readonly environments: string;
   readonly allowEmpty?: boolean;
-}
-
-/** Whether a job file's text says hashiship wrote it (HCL or API JSON). */
-export function writtenByHashiship(text: string): boolean {
-  return /^\s*hashiship_tool\s*=\s*"hashiship"\s*$/m.test(text) || /"hashiship_tool":\s*"hashiship"/.test(text);
-}
-
-/** Files in `dir` of this format that hashiship wrote and that `keep` does not name. */
-async function staleFiles(dir: string, format: 'hcl' | 'json', keep: ReadonlySet<string>): Promise<string[]> {
-  const suffix = format === 'hcl' ? '.nomad.hcl' : '.json';
-  const stale: string[] = [];
-  for (const name of (await readdir(dir)).sort()) {
-    if (!name.endsWith(suffix) || keep.has(name)) continue;
-    if (writtenByHashiship(await readFile(join(dir, name), 'utf8'))) stale.push(join(dir, name));
-  }
-  return stale;
-}
-
-/** The file name and text of a rendered job in a format. */
-export function jobFile(r: RenderedJob, format: 'hcl' | 'json'): { name: string; text: string } {
-  return format === 'hcl'
-    ? { name: `${r.name}.nomad.hcl`, text: r.hcl }
-    : { name: `${r.name}.json`, text: `${JSON.stringify({ Job: r.job }, null, 2)}\n` };
 }
 
 export function registerRender(program: Command): void {
@@ -85,17 +61,9 @@ export function registerRender(program: Command): void {
         else process.stdout.write(jobs.map((j) => j.hcl).join('\n'));
         return;
       }
-      await mkdir(o.out, { recursive: true });
-      const files = jobs.map((j) => jobFile(j, format));
-      for (const f of files) {
-        await writeFile(join(o.out, f.name), f.text);
-        process.stdout.write(`wrote ${join(o.out, f.name)}\n`);
-      }
       // Only a whole environment says which jobs no longer exist.
-      if (names.length > 0) return;
-      for (const path of await staleFiles(o.out, format, new Set(files.map((f) => f.name)))) {
-        await rm(path);
-        process.stdout.write(`removed ${path} (no longer rendered)\n`);
-      }
+      const done = await writeJobFiles(o.out, jobs.map((j) => jobFile(j, format)), { format, environment: o.env, removeStale: names.length === 0 });
+      for (const path of done.written) process.stdout.write(`wrote ${path}\n`);
+      for (const path of done.removed) process.stdout.write(`removed ${path} (no longer rendered)\n`);
     });
 }

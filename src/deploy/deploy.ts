@@ -27,7 +27,7 @@ import { CheckTracker, consulServicesByGroup, consulServicesOf } from './checks.
 import { diagnose, formatDiagnosis, placementOutlook, type Diagnosis } from './diagnose.js';
 import { groupedLogger } from './events.js';
 import type { InputSet, JobInput } from './inputs.js';
-import { jobHash, jobPlan, planDocument, type JobPlan, type PlanDocument, type StopPlan } from './plan.js';
+import { checkPruneInput, jobHash, jobPlan, orphanPlan, planDocument, pruneRefusal, type JobPlan, type PlanDocument } from './plan.js';
 import { checkOwnership, ownershipOf, planPrepared, prepareJob, registerEnforced, type PreparedJob } from './register.js';
 import type { DeployContext } from './runtime.js';
 import { healthyComplete, settleDecided, watchDeployment, watchRegistration, type Until, type WatchOutcome } from './watch.js';
@@ -79,20 +79,31 @@ export interface PlanOptions {
    * (`secretsGate` in src/vault/preflight); its error (GateError, exit 6) refuses the run.
    */
   readonly secrets?: (set: InputSet) => Promise<unknown>;
+  /**
+   * Stop the jobs hashiship owns in the environment whose spec is gone (`--prune`);
+   * without it they are listed as kept and left running. Needs the whole
+   * environment and at least one job. @default false
+   */
+  readonly prune?: boolean;
 }
 
 /** A plan with the prepared jobs it was computed for (needed to apply it). */
 export interface PlannedEnvironment {
   readonly document: PlanDocument;
   readonly prepared: ReadonlyMap<string, PreparedJob>;
+  /** How many jobs hashiship owns in the environment now (counted for a whole environment only; 0 otherwise). */
+  readonly owned: number;
 }
 
 /**
  * Plan every job of an input set; when the set is the whole environment, the
- * jobs hashiship owns there without a spec are listed as stops.
- * @throws {ServerError} when Nomad cannot be reached or refuses a plan; what `opts.secrets` throws (GateError, exit 6).
+ * jobs hashiship owns there without a spec are listed: as stops with `prune`,
+ * as kept without.
+ * @throws {InputError} for `prune` with named services, job files or an empty set (before any request);
+ * {@link ServerError} when Nomad cannot be reached or refuses a plan; what `opts.secrets` throws (GateError, exit 6).
  */
 export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: PlanOptions = {}): Promise<PlannedEnvironment> {
+  checkPruneInput({ complete: set.complete, jobs: set.inputs.length, prune: opts.prune === true });
   await opts.secrets?.(set);
   const prepared = new Map<string, PreparedJob>();
   const plans = await mapLimit(set.inputs, opts.parallel ?? 4, async (input) => {
@@ -112,15 +123,9 @@ export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: P
       ctx.redactor,
     );
   });
-  let stops: StopPlan[] = [];
-  if (set.complete) {
-    const wanted = new Set(set.inputs.map((i) => i.job.ID));
-    stops = (await ownedJobs(ctx, set.environment))
-      .filter((j) => !wanted.has(j.ID))
-      .sort((a, b) => (a.ID < b.ID ? -1 : 1))
-      .map((j) => ({ id: j.ID, jobModifyIndex: j.JobModifyIndex, reason: `owned by hashiship in ${set.environment}; its spec was removed` }));
-  }
-  const document = planDocument(set.environment, plans, stops, new Date(ctx.runtime.now()));
+  const owned = set.complete ? (await ownedJobs(ctx, set.environment)).map((j) => ({ id: j.ID, jobModifyIndex: j.JobModifyIndex })) : [];
+  const orphans = orphanPlan({ environment: set.environment, wanted: set.inputs.map((i) => i.job.ID), owned, prune: opts.prune === true });
+  const document = planDocument(set.environment, plans, orphans.stops, new Date(ctx.runtime.now()), orphans);
   for (const j of document.jobs) {
     const d = j.diffText.length;
     ctx.runtime.log({
@@ -131,7 +136,8 @@ export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: P
     });
   }
   for (const s of document.stops) ctx.runtime.log({ kind: 'deploy.plan', job: s.id, action: 'stop', detail: s.reason });
-  return { document, prepared };
+  for (const k of document.kept ?? []) ctx.runtime.log({ kind: 'deploy.plan', job: k.id, action: 'keep', detail: k.reason });
+  return { document, prepared, owned: owned.length };
 }
 
 /** Options of {@link deployEnvironment}. */
@@ -140,6 +146,8 @@ export interface DeployOptions extends PlanOptions {
   readonly until?: Until;
   /** Overwrite a job hashiship does not own in this environment. @default false */
   readonly forceOwner?: boolean;
+  /** With `prune`: stop more jobs than {@link PruneLimit} allows (`--force`). @default false */
+  readonly forcePrune?: boolean;
   /** Per-service deadline; default: twice the longest progress deadline plus two minutes. */
   readonly timeoutMs?: number;
   /** @default 30000 */
@@ -496,20 +504,41 @@ async function runService(
 
 /**
  * Deploy an input set: plan it (or check it against a saved plan), then deploy
- * each changed job concurrently (`parallel`, default 4), then stop the jobs
- * whose spec was removed. Never throws for one service's failure: each ends in
- * its {@link ServiceResult} and the result's exit code is the worst.
- * @throws {InputError} for a saved plan of another environment; {@link ServerError} when planning fails.
+ * each changed job concurrently (`parallel`, default 4), then — only with
+ * `prune` — stop the jobs whose spec was removed. Stops past {@link PruneLimit}
+ * are refused before anything is registered unless `forcePrune`. Never throws
+ * for one service's failure: each ends in its {@link ServiceResult} and the
+ * result's exit code is the worst.
+ * @throws {InputError} for a saved plan of another environment, a saved plan with
+ * stops but no `prune`, and the prune inputs {@link checkPruneInput} refuses (before any request);
+ * {@link GateError} for stops past the limit without `forcePrune`; {@link ServerError} when planning fails.
  */
 export async function deployEnvironment(ctx0: DeployContext, set: InputSet, opts: DeployOptions = {}): Promise<DeployResult> {
+  checkPruneInput({ complete: set.complete, jobs: set.inputs.length, prune: opts.prune === true, force: opts.forcePrune === true });
+  const savedStops = opts.plan?.stops ?? [];
+  if (savedStops.length > 0 && opts.prune !== true) {
+    throw new InputError([
+      { subject: '--plan', message: `the plan stops ${savedStops.map((x) => x.id).join(', ')} (jobs without a spec); deploy stops jobs only with --prune` },
+    ]);
+  }
   const parallel = Math.max(1, opts.parallel ?? 4);
   const grouped = opts.grouped ?? (parallel > 1 && set.inputs.length > 1);
   const glog = grouped ? groupedLogger(ctx0.runtime.log, { heartbeatMs: opts.heartbeatMs ?? 30_000, now: ctx0.runtime.now }) : undefined;
   const ctx = glog === undefined ? ctx0 : ctxWithLog(ctx0, glog);
   try {
-    const { document: fresh, prepared } = await planEnvironment(ctx, set, opts);
+    const { document: fresh, prepared, owned } = await planEnvironment(ctx, set, opts);
     const saved = opts.plan;
     if (saved !== undefined) checkSavedPlan(saved, fresh);
+    const stops = saved?.stops ?? fresh.stops;
+    const refused = pruneRefusal(stops.length, owned, set.environment);
+    if (refused !== undefined && opts.forcePrune !== true) {
+      throw new GateError(`${set.environment}: ${refused}; nothing was registered or stopped`, {
+        context: [
+          ['Would stop', stops.map((x) => x.id).join(', ')],
+          ['Suggestion', 'check --services and the specs; to stop them all the same, add --force'],
+        ],
+      });
+    }
     const freshById = new Map(fresh.jobs.map((j) => [j.id, j]));
     // With a saved plan, exactly its jobs; otherwise every planned job.
     const targets: { id: string; planned?: JobPlan; fresh?: JobPlan }[] =
@@ -538,7 +567,6 @@ export async function deployEnvironment(ctx0: DeployContext, set: InputSet, opts
         return deployPlanned(ctx, p, { ...t.planned, ownership: t.fresh.ownership }, { ...opts, environment: set.environment });
       }),
     );
-    const stops = saved?.stops ?? fresh.stops;
     for (const s of stops) {
       results.push(
         await runService(ctx, s.id, async () => {

@@ -13,7 +13,7 @@ export function describeDeployEvent(e: DeployEvent): string | undefined {
   const p = `deploy   ${e.job}:`;
   switch (e.kind) {
     case 'deploy.plan':
-      return `plan     ${e.job}: ${e.action === 'none' ? 'no changes' : e.action}${e.detail === '' ? '' : ` (${e.detail})`}`;
+      return `plan     ${e.job}: ${e.action === 'none' ? 'no changes' : e.action === 'keep' ? 'not in specs (kept; --prune to stop)' : e.action}${e.detail === '' ? '' : ` (${e.detail})`}`;
     case 'deploy.skip':
       return `${p} ${e.reason}`;
     case 'deploy.counts':

@@ -5,6 +5,7 @@
  * text or JSON passes through an {@link OutputRedactor}.
  */
 import { createHash } from 'node:crypto';
+import { InputError } from '../errors.js';
 import type { AllocMetric } from '../nomad/evaluations.js';
 import { ImageMeta } from '../nomad/render.js';
 import type { FieldDiff, JobDiff, JobSpecLike, ObjectDiff, PlanResponse, TaskDiff, TaskGroupDiff } from '../nomad/jobs.js';
@@ -59,7 +60,10 @@ export interface JobPlan {
   readonly diffText: readonly string[];
 }
 
-/** A job hashiship owns in the environment whose spec is gone: it will be stopped. */
+/**
+ * A job hashiship owns in the environment whose spec is gone. Listed in `stops`
+ * (deploy stops it) only with `--prune`; otherwise in `kept` (nothing happens to it).
+ */
 export interface StopPlan {
   readonly id: string;
   readonly jobModifyIndex: number;
@@ -74,10 +78,84 @@ export interface PlanDocument {
   /** ISO time of the plan. */
   readonly createdAt: string;
   readonly jobs: readonly JobPlan[];
+  /** Jobs without a spec that deploy stops (`--prune`). */
   readonly stops: readonly StopPlan[];
-  readonly summary: { readonly create: number; readonly update: number; readonly unchanged: number; readonly stop: number };
-  /** True when applying would change anything. */
+  /** Jobs without a spec that stay running (no `--prune`); absent in plans saved before it existed. */
+  readonly kept?: readonly StopPlan[];
+  /** Why deploy refuses `stops` without `--force` ({@link pruneRefusal}); absent when it does not. */
+  readonly pruneRefused?: string;
+  readonly summary: {
+    readonly create: number;
+    readonly update: number;
+    readonly unchanged: number;
+    readonly stop: number;
+    /** Jobs without a spec, kept. */
+    readonly kept?: number;
+  };
+  /** True when applying would change anything (kept jobs change nothing). */
   readonly changes: boolean;
+}
+
+/**
+ * How much `--prune` may stop in one run without `--force`: at most
+ * {@link PruneLimit.jobs} job, and at most {@link PruneLimit.share} of the jobs
+ * hashiship owns in the environment (those with a spec and those without).
+ */
+export const PruneLimit = { jobs: 1, share: 0.5 } as const;
+
+/**
+ * Why stopping `stops` of the `owned` jobs hashiship owns in an environment
+ * exceeds {@link PruneLimit}; undefined when it does not.
+ */
+export function pruneRefusal(stops: number, owned: number, environment: string): string | undefined {
+  if (stops === 0) return undefined;
+  if (stops <= PruneLimit.jobs && stops <= owned * PruneLimit.share) return undefined;
+  return `--prune would stop ${stops} of the ${owned} job${owned === 1 ? '' : 's'} hashiship owns in ${environment}; without --force it stops at most ${PruneLimit.jobs} job and at most half of them`;
+}
+
+/** What {@link orphanPlan} needs: all plain data. */
+export interface OrphanInput {
+  readonly environment: string;
+  /** The job IDs the inputs register. */
+  readonly wanted: readonly string[];
+  /** The jobs hashiship owns in the environment now (running or pending). */
+  readonly owned: readonly { readonly id: string; readonly jobModifyIndex: number }[];
+  /** Stop the owned jobs that are not wanted. @default false */
+  readonly prune?: boolean;
+}
+
+/**
+ * The jobs hashiship owns in an environment that the inputs (a whole
+ * environment) no longer have, sorted by ID: stops with `prune`, kept without;
+ * and why deploy refuses the stops without `--force`.
+ */
+export function orphanPlan(input: OrphanInput): { stops: StopPlan[]; kept: StopPlan[]; refused?: string } {
+  const wanted = new Set(input.wanted);
+  const orphans = input.owned
+    .filter((j) => !wanted.has(j.id))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((j) => ({ id: j.id, jobModifyIndex: j.jobModifyIndex, reason: `owned by hashiship in ${input.environment}; its spec was removed` }));
+  if (input.prune !== true) return { stops: [], kept: orphans };
+  const refused = pruneRefusal(orphans.length, input.owned.length, input.environment);
+  return { stops: orphans, kept: [], ...(refused === undefined ? {} : { refused }) };
+}
+
+/**
+ * Check the prune flags against the inputs, before any server is contacted.
+ * @throws {InputError} for `--prune` without the whole environment or with no
+ * job at all (an empty spec set never stops anything), and for `--force` without `--prune`.
+ */
+export function checkPruneInput(input: { readonly complete: boolean; readonly jobs: number; readonly prune?: boolean; readonly force?: boolean }): void {
+  if (input.force === true && input.prune !== true) {
+    throw new InputError([{ subject: '--force', message: 'only applies with --prune (it lifts the limit on how many jobs --prune stops)' }]);
+  }
+  if (input.prune !== true) return;
+  if (!input.complete) {
+    throw new InputError([{ subject: '--prune', message: 'needs the whole environment: no service names and no --job files (only then is a job without a spec known)' }]);
+  }
+  if (input.jobs === 0) {
+    throw new InputError([{ subject: '--prune', message: 'the set of services is empty; --prune never stops every job of an environment (check --services)' }]);
+  }
 }
 
 /** JSON with sorted keys at every level and without undefined: the input of {@link jobHash}. */
@@ -352,18 +430,21 @@ export function jobPlan(input: JobPlanInput, r: OutputRedactor): JobPlan {
   };
 }
 
-/** Assemble the document of an environment. */
+/** Assemble the document of an environment; `orphans` comes from {@link orphanPlan}. */
 export function planDocument(
   environment: string,
   jobs: readonly JobPlan[],
   stops: readonly StopPlan[],
   now: Date,
+  orphans: { readonly kept?: readonly StopPlan[]; readonly refused?: string } = {},
 ): PlanDocument {
+  const kept = orphans.kept ?? [];
   const summary = {
     create: jobs.filter((j) => j.action === 'create').length,
     update: jobs.filter((j) => j.action === 'update').length,
     unchanged: jobs.filter((j) => j.action === 'none').length,
     stop: stops.length,
+    kept: kept.length,
   };
   return {
     kind: 'hashiship.plan',
@@ -372,6 +453,8 @@ export function planDocument(
     createdAt: now.toISOString(),
     jobs,
     stops,
+    kept,
+    ...(orphans.refused === undefined ? {} : { pruneRefused: orphans.refused }),
     summary,
     changes: summary.create + summary.update + summary.stop > 0,
   };
@@ -386,9 +469,16 @@ function shortDigest(d: string): string {
   return d.length > 19 ? `${d.slice(0, 19)}…` : d;
 }
 
-/** The whole plan as text for people; already redacted (every value went through the redactor). */
+/**
+ * The whole plan as text for people; already redacted (every value went through
+ * the redactor). Jobs without a spec come first: the stops, then the kept ones.
+ */
 export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
   const out: string[] = [];
+  for (const s of doc.stops) out.push(`${s.id}: will be STOPPED (--prune)  (job modify index ${s.jobModifyIndex}; ${s.reason})`);
+  if (doc.pruneRefused !== undefined) out.push(`  ! deploy refuses these stops (exit 6) unless --force: ${doc.pruneRefused}`);
+  for (const k of doc.kept ?? []) out.push(`${k.id}: not in specs (kept; --prune to stop)  (job modify index ${k.jobModifyIndex}; ${k.reason})`);
+  if (doc.stops.length > 0 || (doc.kept ?? []).length > 0) out.push('');
   for (const j of doc.jobs) {
     const what =
       j.action === 'create'
@@ -419,13 +509,12 @@ export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
     for (const w of j.warnings) out.push(`  warning: ${w}`);
     out.push('');
   }
-  for (const s of doc.stops) {
-    out.push(`${s.id}: will be STOPPED  (job modify index ${s.jobModifyIndex}; ${s.reason})`);
-    out.push('');
-  }
   const s = doc.summary;
+  const kept = s.kept ?? 0;
   out.push(
-    `Plan for ${doc.environment}: ${s.create} to create, ${s.update} to update, ${s.stop} to stop, ${s.unchanged} unchanged.`,
+    `Plan for ${doc.environment}: ${s.create} to create, ${s.update} to update, ${s.stop} to stop, ${s.unchanged} unchanged${
+      kept === 0 ? '' : `, ${kept} not in specs (kept)`
+    }.`,
   );
   return r.text(`${out.join('\n')}\n`);
 }

@@ -16,6 +16,7 @@ import { createDeployContext, type DeployContext } from '../../src/deploy/runtim
 import { environmentStatus } from '../../src/deploy/status.js';
 import { ExitCode } from '../../src/errors.js';
 import { collecting, type Event } from '../../src/log.js';
+import { NomadClient } from '../../src/nomad/client.js';
 import type { JobSpecLike } from '../../src/nomad/jobs.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 import { deploymentStatus, exitCode, jobVersion, purge, runCase, runningAllocs } from '../helpers/steps.js';
@@ -125,6 +126,36 @@ function batchJob(id: string): JobSpecLike {
       },
     ],
   } as unknown as JobSpecLike;
+}
+
+/** Run the CLI in-process, capturing what it prints. */
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const w1 = process.stdout.write.bind(process.stdout);
+  const w2 = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((c: string | Uint8Array) => ((out += String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => ((err += String(c)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    process.stdout.write = w1;
+    process.stderr.write = w2;
+  }
+}
+
+/** Run `fn` with these variables set in process.env, restoring the previous values after. */
+async function withEnv<T>(vars: Readonly<Record<string, string>>, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }
 
 interface State {
@@ -519,13 +550,18 @@ describe('deploy: plan and deploy on the real stack', function () {
     });
   });
 
-  describe('an environment from specs', () => {
+  describe('an environment from specs, in a namespace: jobs whose spec was removed', () => {
     let dir: string;
     const a = jid('env-a');
     const b = jid('env-b');
+    const c = jid('env-c');
+    const NS = `prune-${run}`;
+    let ctx: DeployContext;
+    let events: Event[];
 
     function spec(name: string): string {
       return `name: ${name}
+namespace: ${NS}
 type: service
 groups:
   - name: web
@@ -560,61 +596,158 @@ groups:
 `;
     }
 
-    before(() => {
+    before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'hashiship-deploy-'));
       mkdirSync(join(dir, 'services'));
       mkdirSync(join(dir, 'environments'));
       writeFileSync(join(dir, 'environments', `${ENV}.yaml`), `name: ${ENV}\ndatacenters: ["*"]\n`);
       writeFileSync(join(dir, 'services', `${a}.yaml`), spec(a));
       writeFileSync(join(dir, 'services', `${b}.yaml`), spec(b));
+      const log = collecting();
+      // The client talks to the namespace the specs put their jobs in.
+      ctx = createDeployContext({ ...stack.config, nomad: { ...stack.config.nomad, namespace: NS } }, log);
+      events = log.events;
+      await new NomadClient(stack.config.nomad).request('namespace.apply', {
+        method: 'POST',
+        path: `/v1/namespace/${NS}`,
+        data: { Name: NS, Description: 'hashiship deploy --prune test' },
+      });
     });
-    after(() => rmSync(dir, { recursive: true, force: true }));
+    after(async () => {
+      rmSync(dir, { recursive: true, force: true });
+      await purge(ctx.nomad, a, b, c);
+      await new NomadClient(stack.config.nomad).request('namespace.delete', { method: 'DELETE', path: `/v1/namespace/${NS}` }).catch(() => undefined);
+    });
 
     const paths = () => ({ services: join(dir, 'services'), environments: join(dir, 'environments') });
+    const flags = () => ['--env', ENV, '--services', join(dir, 'services'), '--environments', join(dir, 'environments')];
+    /** The CLI with the stack's variables and the namespace as NOMAD_NAMESPACE. */
+    const hashiship = (...args: string[]) => withEnv({ ...stack.env, NOMAD_NAMESPACE: NS }, () => cli(...args, ...flags()));
+    type R = Awaited<ReturnType<typeof cli>>;
+    const stillRuns = async (id: string) => {
+      expect((await ctx.nomad.jobs.get(id))?.Stop, `${id} stopped?`).to.equal(false);
+      await runningAllocs(ctx.nomad, id, 1);
+    };
 
-    it('deploys every service concurrently, then lists a removed spec in the plan as a stop and stops it', async function () {
-      this.timeout(180_000);
-      const s = state();
+    it('deploys every service concurrently; a removed spec is kept until deploy --prune, which refuses past its limit without --force', async function () {
+      this.timeout(300_000);
+      const s: State = { ctx, events };
       await runCase(s, {
         steps: [
           {
             name: 'deploy the environment',
-            run: async () => deployEnvironment(s.ctx, await inputsFromSpecs(ENV, [], paths()), { parallel: 2 }),
+            run: async () => deployEnvironment(ctx, await inputsFromSpecs(ENV, [], paths()), { parallel: 2 }),
             check: async (_s, r) => {
               const res = r as Awaited<ReturnType<typeof deployEnvironment>>;
               expect(res.results.map((x) => `${x.job}:${x.outcome}`), JSON.stringify(res.results.map((x) => x.message))).to.deep.equal([`${a}:successful`, `${b}:successful`]);
               expect(res.exitCode).to.equal(0);
               // Grouped: all of a's events come before b's done, or after it — never interleaved.
-              const jobsInOrder = s.events.flatMap((e) => ('job' in e && (e.job === a || e.job === b) && e.kind !== 'deploy.plan' ? [e.job] : []));
+              const jobsInOrder = events.flatMap((e) => ('job' in e && (e.job === a || e.job === b) && e.kind !== 'deploy.plan' ? [e.job] : []));
               const switches = jobsInOrder.filter((j, i) => i > 0 && j !== jobsInOrder[i - 1]).length;
               expect(switches, jobsInOrder.join(',')).to.equal(1);
+              expect((await ctx.nomad.jobs.get(a))?.Namespace).to.equal(NS);
             },
           },
           {
-            name: 'remove b from the specs; plan',
+            name: 'remove b from the specs; the plan keeps it',
             run: async () => {
               rmSync(join(dir, 'services', `${b}.yaml`));
-              return planEnvironment(s.ctx, await inputsFromSpecs(ENV, [], paths()));
+              return planEnvironment(ctx, await inputsFromSpecs(ENV, [], paths()));
             },
             check: (_s, r) => {
               const doc = (r as Awaited<ReturnType<typeof planEnvironment>>).document;
-              expect(doc.stops.map((x) => x.id)).to.include(b);
-              expect(doc.stops.map((x) => x.id)).not.to.include(a);
+              expect(doc.stops).to.deep.equal([]);
+              expect(doc.kept?.map((x) => x.id)).to.deep.equal([b]);
               expect(doc.jobs.map((j) => [j.id, j.action])).to.deep.equal([[a, 'none']]);
-              expect(doc.changes).to.equal(true);
+              expect(doc.changes).to.equal(false);
             },
           },
           {
-            name: 'deploy stops it',
-            run: async () => deployEnvironment(s.ctx, await inputsFromSpecs(ENV, [], paths())),
+            name: 'plan (CLI) lists it first as kept, exit 0',
+            run: () => hashiship('plan'),
+            check: (_s, r) => {
+              const { code, out, err } = r as R;
+              expect(code, err).to.equal(0);
+              expect(out.split('\n')[0]).to.match(new RegExp(`^${b}: not in specs \\(kept; --prune to stop\\)  \\(job modify index \\d+; owned by hashiship in ${ENV}; its spec was removed\\)$`));
+              expect(out).to.include('0 to stop, 1 unchanged, 1 not in specs (kept).');
+            },
+          },
+          {
+            name: 'deploy (CLI) without --prune leaves it running',
+            run: () => hashiship('deploy'),
             check: async (_s, r) => {
-              const res = r as Awaited<ReturnType<typeof deployEnvironment>>;
-              expect(res.results.map((x) => [x.job, x.outcome])).to.deep.include.members([[a, 'unchanged'], [b, 'stopped']]);
-              expect((await s.ctx.nomad.jobs.get(b))?.Stop).to.equal(true);
+              const { code, out, err } = r as R;
+              expect(code, err).to.equal(0);
+              expect(out).to.match(new RegExp(`${a}\\s+unchanged`));
+              expect(out).not.to.include(b);
+              expect(err).to.include(`plan     ${b}: not in specs (kept; --prune to stop) (owned by hashiship in ${ENV}; its spec was removed)`);
+              await stillRuns(b);
+            },
+          },
+          {
+            name: 'plan --prune (CLI) lists it first as a stop, exit 1',
+            run: () => hashiship('plan', '--prune'),
+            check: (_s, r) => {
+              const { code, out } = r as R;
+              expect(code).to.equal(1);
+              expect(out.split('\n')[0]).to.match(new RegExp(`^${b}: will be STOPPED \\(--prune\\)  \\(job modify index \\d+;`));
+            },
+          },
+          {
+            name: 'deploy --prune (CLI) stops it: 1 of the 2 owned jobs is within the limit',
+            run: () => hashiship('deploy', '--prune'),
+            check: async (_s, r) => {
+              const { code, out, err } = r as R;
+              expect(code, err).to.equal(0);
+              expect(out).to.match(new RegExp(`${b}\\s+stopped`));
+              expect((await ctx.nomad.jobs.get(b))?.Stop).to.equal(true);
+              await stillRuns(a);
+            },
+          },
+          {
+            name: 'rename a to c: deploy --prune would stop the only job, refused with exit 6, nothing registered',
+            run: async () => {
+              rmSync(join(dir, 'services', `${a}.yaml`));
+              writeFileSync(join(dir, 'services', `${c}.yaml`), spec(c));
+              return hashiship('deploy', '--prune');
+            },
+            check: async (_s, r) => {
+              const { code, err } = r as R;
+              expect(code).to.equal(6);
+              expect(err).to.include(`--prune would stop 1 of the 1 job hashiship owns in ${ENV}; without --force it stops at most 1 job and at most half of them`);
+              expect(err).to.include(`Would stop: ${a}`);
+              expect(await ctx.nomad.jobs.get(c)).to.equal(undefined);
+              await stillRuns(a);
+            },
+          },
+          {
+            name: 'an empty services folder never prunes: exit 1, a still runs',
+            run: async () => {
+              const empty = join(dir, 'empty');
+              mkdirSync(empty, { recursive: true });
+              return withEnv({ ...stack.env, NOMAD_NAMESPACE: NS }, () =>
+                cli('deploy', '--prune', '--env', ENV, '--services', empty, '--environments', join(dir, 'environments')),
+              );
+            },
+            check: async (_s, r) => {
+              expect((r as R).code).to.equal(1);
+              await stillRuns(a);
+            },
+          },
+          {
+            name: 'deploy --prune --force deploys c, then stops a',
+            run: () => hashiship('deploy', '--prune', '--force'),
+            check: async (_s, r) => {
+              const { code, out, err } = r as R;
+              expect(code, err).to.equal(0);
+              expect(out).to.match(new RegExp(`${c}\\s+successful`));
+              expect(out).to.match(new RegExp(`${a}\\s+stopped`));
+              expect((await ctx.nomad.jobs.get(a))?.Stop).to.equal(true);
+              await stillRuns(c);
             },
           },
         ],
-        cleanup: () => purge(s.ctx.nomad, a, b),
+        cleanup: () => purge(ctx.nomad, a, b, c),
       });
     });
   });
@@ -636,22 +769,6 @@ groups:
       }
       rmSync(dir, { recursive: true, force: true });
     });
-
-    /** Run the CLI in-process, capturing what it prints. */
-    async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-      let out = '';
-      let err = '';
-      const w1 = process.stdout.write.bind(process.stdout);
-      const w2 = process.stderr.write.bind(process.stderr);
-      process.stdout.write = ((c: string | Uint8Array) => ((out += String(c)), true)) as typeof process.stdout.write;
-      process.stderr.write = ((c: string | Uint8Array) => ((err += String(c)), true)) as typeof process.stderr.write;
-      try {
-        return { code: await main(args), out, err };
-      } finally {
-        process.stdout.write = w1;
-        process.stderr.write = w2;
-      }
-    }
 
     it('plan exits 1 with changes and 0 without; deploy --plan applies the saved plan; a stale plan exits 6', async function () {
       this.timeout(180_000);

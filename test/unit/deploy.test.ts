@@ -13,12 +13,15 @@ import { nextIndex, blockingTimeoutMs } from '../../src/nomad/blocking.js';
 import type { Deployment } from '../../src/nomad/deployments.js';
 import type { LiveJob } from '../../src/nomad/jobs.js';
 import { allocOfServiceId, consulServicesOf, CheckTracker } from '../../src/deploy/checks.js';
-import { defaultTimeoutMs, mapLimit, worstExitCode } from '../../src/deploy/deploy.js';
+import { defaultTimeoutMs, deployEnvironment, mapLimit, planEnvironment, worstExitCode } from '../../src/deploy/deploy.js';
+import { planDocument } from '../../src/deploy/plan.js';
+import { createDeployContext } from '../../src/deploy/runtime.js';
+import { resolveConfig } from '../../src/config/index.js';
 import { causeOf, describePlacement, eventTrail, formatDiagnosis, lastLines, type Diagnosis } from '../../src/deploy/diagnose.js';
 import { describeDeployEvent, groupedLogger } from '../../src/deploy/events.js';
 import { checkOwnership, ownershipOf, preserveCounts, scaledGroups, stampOwnership } from '../../src/deploy/register.js';
 import { allocHealth, canaryState, expectedAllocs, expectsDeployment, healthyComplete } from '../../src/deploy/watch.js';
-import { GateError, ServerError } from '../../src/errors.js';
+import { GateError, InputError, ServerError } from '../../src/errors.js';
 import { describeError, redactorFromEnv } from '../../src/deploy/cli-support.js';
 
 const live = (over: Partial<LiveJob> = {}): LiveJob => ({
@@ -312,6 +315,9 @@ describe('deploy: several services', () => {
     expect(describeDeployEvent({ kind: 'deploy.done', job: 'web', outcome: 'reverted', exitCode: 3, seconds: 12.34, message: 'rolled back' })).to.equal(
       'deploy   web: reverted (exit 3) after 12.3 s — rolled back',
     );
+    expect(describeDeployEvent({ kind: 'deploy.plan', job: 'old', action: 'keep', detail: 'owned by hashiship in qa; its spec was removed' })).to.equal(
+      'plan     old: not in specs (kept; --prune to stop) (owned by hashiship in qa; its spec was removed)',
+    );
   });
 });
 
@@ -358,5 +364,32 @@ describe('deploy: Consul checks and blocking indexes', () => {
     expect(nextIndex(10, 5)).to.equal(0);
     expect(nextIndex(10, Number.NaN)).to.equal(0);
     expect(blockingTimeoutMs(30_000)).to.be.greaterThan(30_000 + 30_000 / 16);
+  });
+});
+
+describe('deploy: --prune refusals come before any request', () => {
+  // Nothing listens on port 9 of loopback: a request would end in a ServerError (exit 2), not an InputError.
+  const log = collecting();
+  const ctx = createDeployContext(resolveConfig({ env: { NOMAD_ADDR: 'http://127.0.0.1:9' }, home: '/nonexistent' }), log);
+  const web = { job: { ID: 'web', Type: 'service' }, source: 'web.yaml' };
+  const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+
+  it('an empty spec set never prunes; --prune needs the whole environment; --force needs --prune', async () => {
+    const empty = await failure(deployEnvironment(ctx, { environment: 'qa', inputs: [], complete: true }, { prune: true }));
+    expect(empty).to.be.instanceOf(InputError);
+    expect((empty as InputError).message).to.match(/^--prune: the set of services is empty/);
+    const named = await failure(planEnvironment(ctx, { environment: 'qa', inputs: [web], complete: false }, { prune: true }));
+    expect((named as InputError).message).to.match(/^--prune: needs the whole environment/);
+    const force = await failure(deployEnvironment(ctx, { environment: 'qa', inputs: [web], complete: true }, { forcePrune: true }));
+    expect((force as InputError).message).to.match(/^--force: only applies with --prune/);
+    expect(log.events).to.deep.equal([]);
+  });
+
+  it('a saved plan that stops jobs is applied only with --prune', async () => {
+    const saved = planDocument('qa', [], [{ id: 'old-report', jobModifyIndex: 311, reason: 'owned by hashiship in qa; its spec was removed' }], new Date(0));
+    const err = await failure(deployEnvironment(ctx, { environment: 'qa', inputs: [web], complete: true }, { plan: saved }));
+    expect(err).to.be.instanceOf(InputError);
+    expect((err as InputError).message).to.equal('--plan: the plan stops old-report (jobs without a spec); deploy stops jobs only with --prune');
+    expect(log.events).to.deep.equal([]);
   });
 });

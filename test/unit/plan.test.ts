@@ -4,17 +4,21 @@
  */
 import { expect } from 'chai';
 import type { JobDiff, PlanResponse } from '../../src/nomad/jobs.js';
+import { InputError } from '../../src/errors.js';
 import {
   canonicalJson,
+  checkPruneInput,
   diffText,
   formatPlan,
   imagesOf,
   jobHash,
   jobPlan,
   lineDiff,
+  orphanPlan,
   planAction,
   planDocument,
   planExitCode,
+  pruneRefusal,
   withContext,
 } from '../../src/deploy/plan.js';
 import { OutputRedactor, REDACTED, isSecretName, redactTemplate, redactTokens } from '../../src/deploy/redact.js';
@@ -215,7 +219,7 @@ describe('plan: document and exit codes', () => {
     ]);
     expect(p.warnings.join()).not.to.include('abc123secret');
     const doc = planDocument('qa', [p], [{ id: 'old', jobModifyIndex: 7, reason: 'spec removed' }], new Date(0));
-    expect(doc.summary).to.deep.equal({ create: 0, update: 1, unchanged: 0, stop: 1 });
+    expect(doc.summary).to.deep.equal({ create: 0, update: 1, unchanged: 0, stop: 1, kept: 0 });
     expect(planExitCode(doc)).to.equal(1);
     const text = formatPlan(doc, r);
     expect(text).to.include('web: will be updated from version 3  (job modify index 42; jobs/services/web.yaml)');
@@ -232,5 +236,85 @@ describe('plan: document and exit codes', () => {
   it('warns in the text when the live job belongs to someone else', () => {
     const p = jobPlan({ source: 'x.hcl', job, exists: true, ownership: { status: 'foreign', detail: 'not stamped by hashiship' }, preservedCounts: [], response }, r);
     expect(formatPlan(planDocument('qa', [p], [], new Date(0)), r)).to.include('owned by someone else (not stamped by hashiship): deploy refuses it (exit 6)');
+  });
+});
+
+describe('plan: jobs whose spec was removed (--prune)', () => {
+  const owned = [
+    { id: 'web', jobModifyIndex: 10 },
+    { id: 'old-report', jobModifyIndex: 311 },
+    { id: 'billing', jobModifyIndex: 12 },
+    { id: 'api', jobModifyIndex: 13 },
+  ];
+  const p = jobPlan(
+    {
+      source: 'jobs/services/web.yaml',
+      job: { ID: 'web', Type: 'service' },
+      exists: true,
+      liveVersion: 1,
+      ownership: { status: 'owned' },
+      preservedCounts: [],
+      response: { JobModifyIndex: 10, Diff: { Type: 'None', ID: 'web' } },
+    },
+    r,
+  );
+
+  it('without --prune keeps them: listed first as "not in specs", nothing to stop, no change', () => {
+    // Regression: a job without a spec was listed as STOPPED and deploy stopped it, with no flag asked.
+    const o = orphanPlan({ environment: 'qa', wanted: ['web', 'billing', 'api'], owned });
+    expect(o).to.deep.equal({ stops: [], kept: [{ id: 'old-report', jobModifyIndex: 311, reason: 'owned by hashiship in qa; its spec was removed' }] });
+    const doc = planDocument('qa', [p], o.stops, new Date(0), o);
+    expect(doc.summary).to.deep.equal({ create: 0, update: 0, unchanged: 1, stop: 0, kept: 1 });
+    expect(doc.changes).to.equal(false);
+    expect(planExitCode(doc)).to.equal(0);
+    const text = formatPlan(doc, r);
+    expect(text.split('\n')[0]).to.equal('old-report: not in specs (kept; --prune to stop)  (job modify index 311; owned by hashiship in qa; its spec was removed)');
+    expect(text).not.to.include('STOPPED');
+    expect(text).to.include('Plan for qa: 0 to create, 0 to update, 0 to stop, 1 unchanged, 1 not in specs (kept).');
+  });
+
+  it('with --prune lists them first as stops, sorted, before the jobs', () => {
+    const o = orphanPlan({ environment: 'qa', wanted: ['web', 'api'], owned: owned.slice(0, 2).concat([{ id: 'api', jobModifyIndex: 13 }]), prune: true });
+    expect(o.stops.map((x) => x.id)).to.deep.equal(['old-report']);
+    expect(o.kept).to.deep.equal([]);
+    expect(o.refused).to.equal(undefined);
+    const doc = planDocument('qa', [p], o.stops, new Date(0), o);
+    expect(doc.changes).to.equal(true);
+    const lines = formatPlan(doc, r).split('\n');
+    expect(lines[0]).to.equal('old-report: will be STOPPED (--prune)  (job modify index 311; owned by hashiship in qa; its spec was removed)');
+    expect(lines.findIndex((l) => l.startsWith('web: no changes'))).to.be.greaterThan(0);
+  });
+
+  it('refuses past the limit: more than one job, or more than half of the jobs hashiship owns there', () => {
+    expect(pruneRefusal(0, 0, 'qa')).to.equal(undefined);
+    expect(pruneRefusal(1, 2, 'qa')).to.equal(undefined);
+    expect(pruneRefusal(1, 4, 'qa')).to.equal(undefined);
+    // The only job of an environment: half is exceeded.
+    expect(pruneRefusal(1, 1, 'qa')).to.equal('--prune would stop 1 of the 1 job hashiship owns in qa; without --force it stops at most 1 job and at most half of them');
+    expect(pruneRefusal(2, 10, 'qa')).to.match(/^--prune would stop 2 of the 10 jobs hashiship owns in qa;/);
+    const o = orphanPlan({ environment: 'qa', wanted: ['web'], owned, prune: true });
+    expect(o.stops.map((x) => x.id)).to.deep.equal(['api', 'billing', 'old-report']);
+    expect(o.refused).to.match(/would stop 3 of the 4 jobs/);
+    const text = formatPlan(planDocument('qa', [p], o.stops, new Date(0), o), r);
+    expect(text).to.include('  ! deploy refuses these stops (exit 6) unless --force: --prune would stop 3 of the 4 jobs');
+  });
+
+  it('never prunes from an empty set, a partial set, and refuses --force alone, before any server is contacted', () => {
+    const refused = (input: Parameters<typeof checkPruneInput>[0]) => {
+      try {
+        checkPruneInput(input);
+        return undefined;
+      } catch (err) {
+        expect(err).to.be.instanceOf(InputError);
+        return (err as InputError).message;
+      }
+    };
+    expect(refused({ complete: true, jobs: 0, prune: true })).to.equal(
+      '--prune: the set of services is empty; --prune never stops every job of an environment (check --services)',
+    );
+    expect(refused({ complete: false, jobs: 2, prune: true })).to.match(/^--prune: needs the whole environment/);
+    expect(refused({ complete: true, jobs: 2, force: true })).to.match(/^--force: only applies with --prune/);
+    expect(refused({ complete: true, jobs: 0 })).to.equal(undefined);
+    expect(refused({ complete: true, jobs: 2, prune: true, force: true })).to.equal(undefined);
   });
 });

@@ -5,16 +5,17 @@
  * test/integration/render.test.ts.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { formatProblem, InputError } from '../../src/errors.js';
 import { parseHcl } from '../../src/hcl/parser.js';
-import { formatProblem } from '../../src/errors.js';
 import { OwnershipMeta, type Job } from '../../src/nomad/job.js';
 import { renderAll, renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
+import { ownedJobFile, writeJobFiles } from '../../src/nomad/render-out.js';
 import { readSpecFiles } from '../../src/spec/files.js';
 import { loadSet, resolveEnvironment, type SpecFile } from '../../src/spec/load.js';
 import { standalone } from '../../src/spec/overlay.js';
@@ -535,5 +536,145 @@ groups:
     expect(renderJobHcl(renderJob(standalone(loadSet([{ file: 'web.yaml', text: ok, kind: 'service' }]).services[0]!)))).to.include(
       '        sysctl = {\n          "net.core.somaxconn" = "16384"\n        }',
     );
+  });
+});
+
+describe('render --out never writes through a link, outside the folder, or over what it does not own', function () {
+  this.timeout(60_000);
+  const cli = (...args: string[]) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args]).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'hashiship-render-safe-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+  const web = () => readFileSync('jobs/generated/qa/web.nomad.hcl', 'utf8');
+
+  it('refuses a target file that is a symbolic link (exit 1, naming it) and writes nothing, not even the other jobs', async () => {
+    // Regression: writeFile followed the link and overwrote the file outside the folder.
+    const outside = join(root, 'outside.txt');
+    writeFileSync(outside, 'precious\n');
+    const dir = join(root, 'out');
+    mkdirSync(dir);
+    symlinkSync(outside, join(dir, 'web.nomad.hcl'));
+    const r = await cli('render', '--env', 'qa', '--out', dir, 'redis', 'web');
+    expect(r.code, r.stderr).to.equal(1);
+    expect(r.stderr).to.equal(
+      `Error: ${join(dir, 'web.nomad.hcl')}: is a symbolic link; hashiship writes only regular files and never through a link: remove it or choose another --out\n`,
+    );
+    expect(readFileSync(outside, 'utf8')).to.equal('precious\n');
+    expect(readdirSync(dir)).to.deep.equal(['web.nomad.hcl']);
+    expect(lstatSync(join(dir, 'web.nomad.hcl')).isSymbolicLink()).to.equal(true);
+  });
+
+  it('refuses an --out folder that is a symbolic link to another folder', async () => {
+    const elsewhere = join(root, 'elsewhere');
+    mkdirSync(elsewhere);
+    symlinkSync(elsewhere, join(root, 'linked'));
+    const r = await cli('render', '--env', 'qa', '--out', join(root, 'linked'), 'web');
+    expect(r.code, r.stderr).to.equal(1);
+    expect(r.stderr).to.include(`--out=${JSON.stringify(join(root, 'linked'))}: is a symbolic link; give a folder`);
+    expect(readdirSync(elsewhere)).to.deep.equal([]);
+  });
+
+  it('refuses an --out that names a regular file: exit 1 naming it, the file untouched', async () => {
+    // Regression: mkdir failed with EEXIST and the CLI reported "Error: internal" with exit 2.
+    const file = join(root, 'plan.txt');
+    writeFileSync(file, 'keep me\n');
+    const r = await cli('render', '--env', 'qa', '--out', file);
+    expect(r).to.deep.include({ code: 1, stdout: '' });
+    expect(r.stderr).to.equal(`Error: --out=${JSON.stringify(file)}: is a file; give a folder (hashiship writes only into a real folder, never through a link)\n`);
+    expect(readFileSync(file, 'utf8')).to.equal('keep me\n');
+  });
+
+  it('refuses a target that is a folder before writing any file', async () => {
+    const dir = join(root, 'out');
+    mkdirSync(join(dir, 'web.nomad.hcl'), { recursive: true });
+    const r = await cli('render', '--env', 'qa', '--out', dir, 'redis', 'web');
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.include(`${join(dir, 'web.nomad.hcl')}: is a folder`);
+    // redis comes first and was not written either; no temporary file is left.
+    expect(readdirSync(dir)).to.deep.equal(['web.nomad.hcl']);
+  });
+
+  it('replaces a file by renaming a complete temporary file over it: no temporary file stays, the link count shows a new file', async () => {
+    const dir = join(root, 'out');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'web.nomad.hcl'), 'old\n');
+    // A hard link to the old file keeps the old text: the new one is a new file, not a rewrite in place.
+    linkSync(join(dir, 'web.nomad.hcl'), join(root, 'hardlink'));
+    const r = await cli('render', '--env', 'qa', '--out', dir, 'web');
+    expect(r.code, r.stderr).to.equal(0);
+    expect(readFileSync(join(dir, 'web.nomad.hcl'), 'utf8')).to.equal(web());
+    expect(readFileSync(join(root, 'hardlink'), 'utf8')).to.equal('old\n');
+    expect(readdirSync(dir)).to.deep.equal(['web.nomad.hcl']);
+  });
+
+  it('removes only regular files hashiship wrote for this environment: not links, not other environments, not look-alikes', async () => {
+    const dir = join(root, 'out');
+    mkdirSync(dir);
+    // An owned qa file outside, reached through a link named like a stale job file.
+    const outsideOwned = join(root, 'retired.nomad.hcl');
+    writeFileSync(outsideOwned, web().replace('job "web"', 'job "retired"'));
+    symlinkSync(outsideOwned, join(dir, 'linked.nomad.hcl'));
+    // production's job in qa's folder: not qa's to remove.
+    writeFileSync(join(dir, 'prod.nomad.hcl'), readFileSync('jobs/generated/production/web.nomad.hcl', 'utf8').replace('job "web"', 'job "prod"'));
+    // The ownership line inside a hand-written template, not in the job's meta.
+    writeFileSync(join(dir, 'lookalike.nomad.hcl'), 'job "lookalike" {\n  group "g" {\n    task "t" {\n      template {\n        data = <<EOT\nhashiship_tool = "hashiship"\nEOT\n      }\n    }\n  }\n}\n');
+    // Owned by hashiship for qa, but its job is not the one its name says.
+    writeFileSync(join(dir, 'renamed.nomad.hcl'), web());
+    // Really stale: qa's own file of a job no longer rendered.
+    writeFileSync(join(dir, 'retired.nomad.hcl'), web().replace('job "web"', 'job "retired"'));
+    const r = await cli('render', '--env', 'qa', '--out', dir);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain(`removed ${join(dir, 'retired.nomad.hcl')} (no longer rendered)\n`);
+    expect(r.stdout.match(/^removed /gm)).to.have.length(1);
+    expect(readdirSync(dir)).to.include.members(['linked.nomad.hcl', 'prod.nomad.hcl', 'lookalike.nomad.hcl', 'renamed.nomad.hcl']);
+    expect(readFileSync(outsideOwned, 'utf8')).to.include('job "retired"');
+  });
+
+  it('removes nothing when the set of services is empty', async () => {
+    // Regression: an empty services folder rendered 0 jobs and removed every owned file.
+    const dir = join(root, 'out');
+    mkdirSync(dir);
+    mkdirSync(join(root, 'services'));
+    mkdirSync(join(root, 'environments'));
+    writeFileSync(join(root, 'environments', 'qa.yaml'), 'name: qa\ndatacenters: ["*"]\n');
+    writeFileSync(join(dir, 'web.nomad.hcl'), web());
+    const r = await cli('render', '--env', 'qa', '--services', join(root, 'services'), '--environments', join(root, 'environments'), '--out', dir);
+    expect(r.stdout).not.to.include('removed');
+    expect(readdirSync(dir)).to.deep.equal(['web.nomad.hcl']);
+  });
+
+  it('library: refuses file names that leave the folder and never removes with an empty set', async () => {
+    const dir = join(root, 'out');
+    for (const name of ['../escape.nomad.hcl', 'a/b.nomad.hcl', '..', '.hidden.nomad.hcl', 'x\u0000.nomad.hcl']) {
+      const err = await writeJobFiles(dir, [{ name, text: 'x' }], { format: 'hcl', environment: 'qa' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, name).to.be.instanceOf(InputError);
+      expect((err as InputError).message, name).to.include('not a plain file name');
+    }
+    expect(existsSync(dir), 'nothing created').to.equal(false);
+    expect(existsSync(join(root, 'escape.nomad.hcl'))).to.equal(false);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'web.nomad.hcl'), web());
+    expect(await writeJobFiles(dir, [], { format: 'hcl', environment: 'qa', removeStale: true })).to.deep.equal({ written: [], removed: [] });
+    expect(readdirSync(dir)).to.deep.equal(['web.nomad.hcl']);
+  });
+
+  it('library: judges ownership from the job itself, in HCL and JSON', () => {
+    expect(ownedJobFile('web.nomad.hcl', web(), 'hcl', 'qa')).to.equal(true);
+    expect(ownedJobFile('web.nomad.hcl', web(), 'hcl', 'production')).to.equal(false);
+    expect(ownedJobFile('other.nomad.hcl', web(), 'hcl', 'qa')).to.equal(false);
+    expect(ownedJobFile('web.nomad.hcl', 'not hcl {', 'hcl', 'qa')).to.equal(false);
+    const json = (meta: Record<string, string>) => JSON.stringify({ Job: { ID: 'web', Meta: meta } });
+    expect(ownedJobFile('web.json', json({ hashiship_tool: 'hashiship', hashiship_environment: 'qa' }), 'json', 'qa')).to.equal(true);
+    expect(ownedJobFile('web.json', json({ hashiship_tool: 'hashiship' }), 'json', 'qa')).to.equal(false);
+    expect(ownedJobFile('web.json', '{"Job": {"ID": "web", "Meta": {"note": "\\"hashiship_tool\\": \\"hashiship\\""}}}', 'json', 'qa')).to.equal(false);
   });
 });

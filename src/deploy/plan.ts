@@ -36,6 +36,8 @@ export interface PlacementFailure {
 /** The plan of one job. */
 export interface JobPlan {
   readonly id: string;
+  /** The Nomad namespace the job is planned and registered in (absent in plans of hashiship before 0.2: `default`). */
+  readonly namespace?: string;
   /** Where the job came from (a spec file, a job file). */
   readonly source: string;
   readonly action: PlanAction;
@@ -56,13 +58,25 @@ export interface JobPlan {
   readonly diff: JobDiff | null;
   /** The diff as text lines, redacted. */
   readonly diffText: readonly string[];
+  /** Why Nomad was not asked for a plan (the job's namespace does not exist yet): no diff, placement not checked. */
+  readonly unplanned?: string;
 }
 
 /** A job hashiship owns in the environment whose spec is gone: it will be stopped. */
 export interface StopPlan {
   readonly id: string;
+  /** The namespace of the job to stop (absent in older plans: `default`). */
+  readonly namespace?: string;
   readonly jobModifyIndex: number;
   readonly reason: string;
+}
+
+/** A namespace the environment declares (`namespaces:`): created on deploy when missing, never changed or deleted. */
+export interface NamespacePlan {
+  readonly name: string;
+  readonly description?: string;
+  /** `create`: missing, deploy creates it; `none`: it exists (left as it is). */
+  readonly action: 'create' | 'none';
 }
 
 /** The plan of an environment: `plan --json` prints it, `plan --out` saves it, `deploy --plan` applies it. */
@@ -72,6 +86,8 @@ export interface PlanDocument {
   readonly environment: string;
   /** ISO time of the plan. */
   readonly createdAt: string;
+  /** The namespaces the environment declares, created before any job is registered (absent in older plans). */
+  readonly namespaces?: readonly NamespacePlan[];
   readonly jobs: readonly JobPlan[];
   readonly stops: readonly StopPlan[];
   readonly summary: { readonly create: number; readonly update: number; readonly unchanged: number; readonly stop: number };
@@ -318,6 +334,10 @@ export interface JobPlanInput {
   readonly ownership: Ownership;
   readonly preservedCounts: readonly PreservedCount[];
   readonly response: PlanResponse;
+  /** The namespace the job is planned in. */
+  readonly namespace?: string;
+  /** Why Nomad was not asked (then `response` is empty). */
+  readonly unplanned?: string;
 }
 
 /** One job's plan from Nomad's answer; redacts the diff. */
@@ -328,6 +348,7 @@ export function jobPlan(input: JobPlanInput, r: OutputRedactor): JobPlan {
   for (const g of diff?.TaskGroups ?? []) if (g.Updates !== undefined && g.Updates !== null) updates[g.Name] = g.Updates;
   return {
     id: input.job.ID,
+    ...(input.namespace === undefined ? {} : { namespace: input.namespace }),
     source: input.source,
     action: planAction(resp, input.exists),
     jobModifyIndex: resp.JobModifyIndex ?? 0,
@@ -345,6 +366,7 @@ export function jobPlan(input: JobPlanInput, r: OutputRedactor): JobPlan {
       .map((w) => r.text(w)),
     diff: diff === null ? null : r.deep(diff),
     diffText: diffText(diff, r),
+    ...(input.unplanned === undefined ? {} : { unplanned: input.unplanned }),
   };
 }
 
@@ -354,6 +376,7 @@ export function planDocument(
   jobs: readonly JobPlan[],
   stops: readonly StopPlan[],
   now: Date,
+  namespaces: readonly NamespacePlan[] = [],
 ): PlanDocument {
   const summary = {
     create: jobs.filter((j) => j.action === 'create').length,
@@ -366,10 +389,11 @@ export function planDocument(
     version: 1,
     environment,
     createdAt: now.toISOString(),
+    namespaces,
     jobs,
     stops,
     summary,
-    changes: summary.create + summary.update + summary.stop > 0,
+    changes: summary.create + summary.update + summary.stop + namespaces.filter((n) => n.action === 'create').length > 0,
   };
 }
 
@@ -385,6 +409,10 @@ function shortDigest(d: string): string {
 /** The whole plan as text for people; already redacted (every value went through the redactor). */
 export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
   const out: string[] = [];
+  for (const n of doc.namespaces ?? []) {
+    out.push(`namespace ${n.name}: ${n.action === 'create' ? `will be created${n.description === undefined ? '' : ` (${q(n.description)})`}` : 'exists'}`);
+  }
+  if ((doc.namespaces ?? []).length > 0) out.push('');
   for (const j of doc.jobs) {
     const what =
       j.action === 'create'
@@ -392,7 +420,7 @@ export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
         : j.action === 'update'
           ? `will be updated from version ${j.liveVersion ?? '?'}`
           : 'no changes';
-    out.push(`${j.id}: ${what}  (job modify index ${j.jobModifyIndex}; ${j.source})`);
+    out.push(`${j.id}: ${what}  (${j.namespace === undefined ? '' : `namespace ${j.namespace}; `}job modify index ${j.jobModifyIndex}; ${j.source})`);
     if (j.ownership.status === 'foreign') {
       out.push(`  ! owned by someone else (${j.ownership.detail}): deploy refuses it (exit 6) unless --force-owner`);
     }
@@ -404,7 +432,9 @@ export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
     for (const i of j.images) {
       out.push(`  image: ${i.group}/${i.task}: ${i.digest === undefined ? `${i.image} (tag; digest not pinned)` : `${i.image.replace(DIGEST, '')}@${shortDigest(i.digest)}`}`);
     }
-    if (j.placementFailures.length === 0) {
+    if (j.unplanned !== undefined) {
+      out.push(`  placement: not checked (${j.unplanned})`);
+    } else if (j.placementFailures.length === 0) {
       if (j.action !== 'none') out.push('  placement: all allocations can be placed');
     } else {
       for (const f of j.placementFailures) {
@@ -416,12 +446,13 @@ export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
     out.push('');
   }
   for (const s of doc.stops) {
-    out.push(`${s.id}: will be STOPPED  (job modify index ${s.jobModifyIndex}; ${s.reason})`);
+    out.push(`${s.id}: will be STOPPED  (${s.namespace === undefined ? '' : `namespace ${s.namespace}; `}job modify index ${s.jobModifyIndex}; ${s.reason})`);
     out.push('');
   }
   const s = doc.summary;
+  const nsCreate = (doc.namespaces ?? []).filter((n) => n.action === 'create').length;
   out.push(
-    `Plan for ${doc.environment}: ${s.create} to create, ${s.update} to update, ${s.stop} to stop, ${s.unchanged} unchanged.`,
+    `Plan for ${doc.environment}: ${nsCreate === 0 ? '' : `${nsCreate} namespace${nsCreate === 1 ? '' : 's'} to create, `}${s.create} to create, ${s.update} to update, ${s.stop} to stop, ${s.unchanged} unchanged.`,
   );
   return r.text(`${out.join('\n')}\n`);
 }

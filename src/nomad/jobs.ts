@@ -215,7 +215,10 @@ export function isEnforceIndexError(err: unknown): boolean {
   return err instanceof ServerError && err.message.includes(EnforceIndexErrorPrefix);
 }
 
-/** `/v1/jobs` and `/v1/job/…`, one method per operation. */
+/**
+ * `/v1/jobs` and `/v1/job/…`, one method per operation, in the namespace of
+ * the client (`new Jobs(client.in(job.Namespace))` for a job's own).
+ */
 export class Jobs {
   constructor(readonly client: NomadClient) {}
 
@@ -226,12 +229,16 @@ export class Jobs {
     return res.status === 404 ? undefined : res.data;
   }
 
-  /** `GET /v1/jobs?meta=true`, optionally by ID prefix. */
-  async list(opts: { readonly prefix?: string } = {}): Promise<JobStub[]> {
+  /**
+   * `GET /v1/jobs?meta=true`, optionally by ID prefix; in the client's namespace,
+   * or in `opts.namespace` (`*`: every namespace the token may read; each stub names its own).
+   */
+  async list(opts: { readonly prefix?: string; readonly namespace?: string } = {}): Promise<JobStub[]> {
     return (
       await this.client.request<JobStub[]>('jobs.list', {
         path: '/v1/jobs',
         params: { meta: true, ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }) },
+        ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
       })
     ).data;
   }

@@ -120,6 +120,10 @@ export async function inputsFromFiles(jobs: Jobs, environment: string, files: re
     } else {
       try {
         job = await jobs.parse(text);
+        // Canonical parsing puts a job that names no namespace in `default`; like
+        // `nomad job run`, such a job goes to the default namespace (NOMAD_NAMESPACE).
+        const named = (await jobs.parse(text, undefined, { canonicalize: false })).Namespace;
+        if ((named ?? '') === '' && isRecord(job)) delete job['Namespace'];
       } catch (err) {
         if (!(err instanceof ServerError) || err.status !== 400) throw err;
         const msg = err.message.replace(/^nomad: jobs\.parse: 400 [^:]*: /, '');

@@ -290,13 +290,16 @@ export class Jobs {
     ).data;
   }
 
-  /** `POST /v1/jobs/parse`: HCL2 job text → API JSON, canonicalized. */
-  async parse(hcl: string, variables?: string): Promise<LiveJob> {
+  /**
+   * `POST /v1/jobs/parse`: HCL2 job text → API JSON, canonicalized unless
+   * `canonicalize` is false (then fields the text leaves out stay unset).
+   */
+  async parse(hcl: string, variables?: string, opts: { readonly canonicalize?: boolean } = {}): Promise<LiveJob> {
     return (
       await this.client.request<LiveJob>('jobs.parse', {
         method: 'POST',
         path: '/v1/jobs/parse',
-        data: { JobHCL: hcl, Canonicalize: true, ...(variables === undefined ? {} : { Variables: variables }) },
+        data: { JobHCL: hcl, Canonicalize: opts.canonicalize ?? true, ...(variables === undefined ? {} : { Variables: variables }) },
       })
     ).data;
   }

@@ -109,8 +109,9 @@ describe('namespaces: every verb on a namespaced environment through the CLI (NO
   let stack: TestStack;
   let dir: string;
   let nomad: NomadClient;
-  const services = () => join(dir, 'services');
-  const environments = () => join(dir, 'environments');
+  // The default layout (jobs/services, jobs/environments): `routes` reads specs from there.
+  const services = () => join(dir, 'jobs', 'services');
+  const environments = () => join(dir, 'jobs', 'environments');
 
   /** `node dist/cli.js …` with the stack's variables and without NOMAD_NAMESPACE. */
   const cli = (...args: string[]): Promise<CliRun> =>
@@ -125,7 +126,14 @@ describe('namespaces: every verb on a namespaced environment through the CLI (NO
       child.on('error', reject);
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
-  const specFlags = ['--services', 'services', '--environments', 'environments'];
+  const specFlags = ['--services', 'jobs/services', '--environments', 'jobs/environments'];
+  const json = <T>(r: CliRun): T => {
+    try {
+      return JSON.parse(r.stdout) as T;
+    } catch {
+      throw new Error(`not JSON (exit ${r.code}): ${r.stdout}${r.stderr}`);
+    }
+  };
   const writeService = (o: Parameters<typeof serviceYaml>[0]) => writeFileSync(join(services(), `${SVC}.yaml`), serviceYaml(o));
   const jobIn = (namespace: string) => new Jobs(nomad.in(namespace)).get(SVC);
 
@@ -147,8 +155,8 @@ describe('namespaces: every verb on a namespaced environment through the CLI (NO
       if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}${b.stderr}`);
     }
     dir = mkdtempSync(join(tmpdir(), 'hashiship-namespaces-'));
-    mkdirSync(services());
-    mkdirSync(environments());
+    mkdirSync(services(), { recursive: true });
+    mkdirSync(environments(), { recursive: true });
     writeService({ version: 'v1' });
     writeFileSync(join(environments(), `${QA}.yaml`), environmentYaml(QA, NS_QA, true));
     writeFileSync(join(environments(), `${PROD}.yaml`), environmentYaml(PROD, NS_PROD, true));
@@ -189,7 +197,7 @@ describe('namespaces: every verb on a namespaced environment through the CLI (NO
         const r = await cli(verb, '--env', bad, ...specFlags);
         expect(r.code, `${verb}: ${r.stdout}${r.stderr}`).to.equal(ExitCode.gate);
         expect(r.stderr).to.include(`namespace ${NS_MISSING} not found in Nomad; nothing was planned or registered`);
-        expect(r.stderr).to.include(`${SVC} (${join('services', `${SVC}.yaml`)}) is in namespace ${NS_MISSING}`);
+        expect(r.stderr).to.include(`${SVC} (${join('jobs/services', `${SVC}.yaml`)}) is in namespace ${NS_MISSING}`);
         expect(r.stderr).to.include(`nomad namespace apply ${NS_MISSING}`);
       }
       expect(await new Namespaces(nomad).get(NS_MISSING)).to.equal(undefined);
@@ -221,7 +229,7 @@ describe('namespaces: every verb on a namespaced environment through the CLI (NO
     expect(all.stdout).to.match(new RegExp(`^${SVC}\\s+${NS_QA}\\s+running\\s+0\\s+\\S+ \\(v0\\)\\s+1/1`, 'm'));
     const one = await cli('status', '--env', QA, SVC, '--json');
     expect(one.code, one.stderr).to.equal(0);
-    const [row] = (JSON.parse(one.stdout) as { jobs: { job: string; namespace: string; status: string; version: number }[] }).jobs;
+    const [row] = json<{ jobs: { job: string; namespace: string; status: string; version: number }[] }>(one).jobs;
     expect(row).to.include({ job: SVC, namespace: NS_QA, status: 'running', version: 0 });
   });
 
@@ -243,12 +251,12 @@ describe('namespaces: every verb on a namespaced environment through the CLI (NO
     let r: CliRun | undefined;
     for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((x) => setTimeout(x, 500))) {
       r = await cli('routes', '--env', QA, '--json');
-      const live = (JSON.parse(r.stdout) as { live: { src: string }[] }).live;
+      const live = json<{ live: { src: string }[] }>(r).live;
       const p = await cli('routes', '--env', PROD);
       if (r.code === 0 && p.code === 0 && live.length > 0) break;
     }
     expect(r?.code, `${r?.stdout}${r?.stderr}`).to.equal(0);
-    const doc = JSON.parse(r!.stdout) as { live: { service: string; src: string }[] };
+    const doc = json<{ live: { service: string; src: string }[] }>(r!);
     expect(doc.live.map((l) => l.src)).to.deep.equal([`${SVC}.${QA}.local/`]);
     const text = await cli('routes', '--env', QA);
     expect(text.code).to.equal(0);
@@ -293,11 +301,11 @@ describe('namespaces: every verb on a namespaced environment through the CLI (NO
     expect(same.stdout).to.match(new RegExp(`${SVC}\\s+unchanged`));
     expect((await jobIn(NS_QA))?.Version).to.equal(3);
     rmSync(join(services(), `${SVC}.yaml`));
-    const other = join(services(), 'placeholder.yaml');
+    const other = join(services(), `nsother-${run}.yaml`);
     writeFileSync(other, serviceYaml({ version: 'x' }).replace(`name: ${SVC}`, `name: nsother-${run}`).replace(`host: ${SVC}`, `host: nsother-${run}`));
     try {
       const plan = await cli('plan', '--env', QA, ...specFlags, '--json');
-      const doc = JSON.parse(plan.stdout) as { stops: { id: string; namespace: string }[] };
+      const doc = json<{ stops: { id: string; namespace: string }[] }>(plan);
       expect(doc.stops).to.deep.include({ id: SVC, namespace: NS_QA, jobModifyIndex: (await jobIn(NS_QA))!.JobModifyIndex, reason: `owned by hashiship in ${QA}; its spec was removed` });
     } finally {
       rmSync(other);

@@ -27,6 +27,8 @@ export type Event =
   | { readonly kind: 'stack.configure'; readonly component: StackComponent; readonly step: string }
   | { readonly kind: 'stack.stop'; readonly component: StackComponent; readonly pid: number }
   | { readonly kind: 'heartbeat'; readonly waitingFor: string; readonly seconds: number }
+  /** A Nomad namespace the environment declares was created (deploy; never changed or deleted). */
+  | { readonly kind: 'nomad.namespace'; readonly namespace: string; readonly action: 'created' }
   | DeployEvent
   | RoutingEvent
   | RegistryEvent

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { resolveConfig } from '../config/index.js';
 import { describeError, durationMs, formatResults, positiveInt, redactorFromEnv, resultDocument } from '../deploy/cli-support.js';
-import { ownedJobs, promoteCanaries } from '../deploy/deploy.js';
+import { promoteCanaries, promotionTargets } from '../deploy/deploy.js';
 import { createDeployContext } from '../deploy/runtime.js';
 import { printingLogger, setExit } from './common.js';
 
@@ -36,14 +36,7 @@ export function registerPromoteCanaries(program: Command): void {
         const parallel = positiveInt('--parallel', o.parallel, 4);
         const timeoutMs = durationMs('--timeout', o.timeout);
         const ctx = createDeployContext(resolveConfig({ env: process.env }), printingLogger({ ndjson: o.events === 'ndjson' }));
-        let ids = names;
-        if (ids.length === 0) {
-          const owned = await ownedJobs(ctx, o.env);
-          const running = await Promise.all(
-            owned.map(async (j) => ((await ctx.nomad.jobs.latestDeployment(j.ID))?.Status === 'running' ? j.ID : undefined)),
-          );
-          ids = running.filter((id): id is string => id !== undefined);
-        }
+        const ids = await promotionTargets(ctx, o.env, names);
         const result = await promoteCanaries(ctx, ids, {
           environment: o.env,
           parallel,

@@ -31,10 +31,16 @@ export async function inputSetFromFlags(ctx: DeployContext, names: readonly stri
     if (names.length > 0) throw new InputError([{ subject: '--job', message: 'service names cannot be combined with --job files' }]);
     return inputsFromFiles(ctx.nomad.jobs, flags.env, files);
   }
-  return inputsFromSpecs(flags.env, names, {
-    ...(flags.services === undefined ? {} : { services: flags.services }),
-    ...(flags.environments === undefined ? {} : { environments: flags.environments }),
-  });
+  return inputsFromSpecs(
+    flags.env,
+    names,
+    {
+      ...(flags.services === undefined ? {} : { services: flags.services }),
+      ...(flags.environments === undefined ? {} : { environments: flags.environments }),
+    },
+    // NOMAD_NAMESPACE only for the services whose spec and environment name no namespace.
+    ctx.nomad.client.namespace === undefined ? {} : { namespace: ctx.nomad.client.namespace },
+  );
 }
 
 /** Collect a repeatable flag. */
@@ -81,6 +87,7 @@ export function resultDocument(kind: 'deploy' | 'promote-canaries', r: DeployRes
     exitCode: r.exitCode,
     results: r.results.map((s) => ({
       job: s.job,
+      ...(s.namespace === undefined ? {} : { namespace: s.namespace }),
       outcome: s.outcome,
       exitCode: s.exitCode,
       seconds: Math.round(s.seconds * 1000) / 1000,

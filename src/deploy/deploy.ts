@@ -27,9 +27,9 @@ import { CheckTracker, consulServicesByGroup, consulServicesOf } from './checks.
 import { diagnose, formatDiagnosis, placementOutlook, type Diagnosis } from './diagnose.js';
 import { groupedLogger } from './events.js';
 import type { InputSet, JobInput } from './inputs.js';
-import { checkPruneInput, jobHash, jobPlan, orphanPlan, planDocument, pruneRefusal, type JobPlan, type PlanDocument } from './plan.js';
-import { checkOwnership, ownershipOf, planPrepared, prepareJob, registerEnforced, type PreparedJob } from './register.js';
-import type { DeployContext } from './runtime.js';
+import { checkPruneInput, jobHash, jobPlan, orphanPlan, planDocument, pruneRefusal, type JobPlan, type NamespacePlan, type PlanDocument } from './plan.js';
+import { checkOwnership, ownershipOf, planPrepared, prepareJob, registerEnforced, stampOwnership, type PreparedJob } from './register.js';
+import { inNamespace, namespaceOf, type DeployContext } from './runtime.js';
 import { healthyComplete, settleDecided, watchDeployment, watchRegistration, type Until, type WatchOutcome } from './watch.js';
 
 /** Run `fn` over `items` with at most `limit` running at once; results keep the input order. */
@@ -56,9 +56,23 @@ export function worstExitCode(codes: readonly number[]): number {
   return codes.includes(ExitCode.promotionReady) ? ExitCode.promotionReady : ExitCode.ok;
 }
 
-/** The jobs hashiship owns in an environment (running or pending; periodic children excluded). */
+/** A job by its namespace and ID: the same ID may live in several namespaces. */
+export interface JobRef {
+  readonly id: string;
+  readonly namespace: string;
+}
+
+/** `namespace/id`, a key that tells jobs of the same ID apart. */
+export function jobKey(ref: JobRef): string {
+  return `${ref.namespace}/${ref.id}`;
+}
+
+/**
+ * The jobs hashiship owns in an environment, in every namespace the token may
+ * read (running or pending; periodic children excluded); each stub names its namespace.
+ */
 export async function ownedJobs(ctx: DeployContext, environment: string): Promise<JobStub[]> {
-  const all = await ctx.nomad.jobs.list();
+  const all = await ctx.nomad.jobs.list({ namespace: '*' });
   return all.filter(
     (j) =>
       j.Meta?.[OwnershipMeta.tool] === 'hashiship' &&
@@ -66,6 +80,46 @@ export async function ownedJobs(ctx: DeployContext, environment: string): Promis
       j.Stop !== true &&
       (j.ParentID ?? '') === '',
   );
+}
+
+/**
+ * Where the named jobs of an environment live: for each ID, the namespaces where
+ * hashiship owns a job of that ID in the environment; else the one namespace
+ * holding a job of that ID; else the default namespace (NOMAD_NAMESPACE, else
+ * `default`). Without names, every job hashiship owns in the environment.
+ * @throws {ServerError} when Nomad cannot be reached.
+ */
+export async function locateJobs(ctx: DeployContext, environment: string, jobIds: readonly string[] = []): Promise<JobRef[]> {
+  const owned = (await ownedJobs(ctx, environment)).map((j) => ({ id: j.ID, namespace: j.Namespace ?? 'default' }));
+  const byKey = (a: JobRef, b: JobRef) => (a.id === b.id ? (a.namespace < b.namespace ? -1 : 1) : a.id < b.id ? -1 : 1);
+  if (jobIds.length === 0) return owned.sort(byKey);
+  const out: JobRef[] = [];
+  for (const id of jobIds) {
+    const mine = owned.filter((j) => j.id === id).sort(byKey);
+    if (mine.length > 0) {
+      out.push(...mine);
+      continue;
+    }
+    const anywhere = (await ctx.nomad.jobs.list({ prefix: id, namespace: '*' })).filter((j) => j.ID === id && (j.ParentID ?? '') === '');
+    const only = anywhere.length === 1 ? anywhere[0]!.Namespace : undefined;
+    out.push({ id, namespace: only ?? ctx.nomad.client.namespace ?? 'default' });
+  }
+  return out.filter((r, i) => out.findIndex((x) => jobKey(x) === jobKey(r)) === i);
+}
+
+/**
+ * The jobs `promote-canaries` acts on: the named ones, located like
+ * {@link locateJobs}; without names, every job hashiship owns in the
+ * environment whose latest deployment is running.
+ * @throws {ServerError} when Nomad cannot be reached.
+ */
+export async function promotionTargets(ctx: DeployContext, environment: string, jobIds: readonly string[] = []): Promise<JobRef[]> {
+  const refs = await locateJobs(ctx, environment, jobIds);
+  if (jobIds.length > 0) return refs;
+  const running = await Promise.all(
+    refs.map(async (r) => ((await inNamespace(ctx, r.namespace).nomad.jobs.latestDeployment(r.id))?.Status === 'running' ? r : undefined)),
+  );
+  return running.filter((r): r is JobRef => r !== undefined);
 }
 
 /** Options of {@link planEnvironment}. */
@@ -96,20 +150,67 @@ export interface PlannedEnvironment {
 }
 
 /**
- * Plan every job of an input set; when the set is the whole environment, the
- * jobs hashiship owns there without a spec are listed: as stops with `prune`,
- * as kept without.
+ * The namespaces an input set needs: those the environment declares (created
+ * when missing), and a refusal for a job whose namespace neither exists nor is declared.
+ * @throws {GateError} (exit 6) naming the job, its namespace and the environment file.
+ */
+async function planNamespaces(ctx: DeployContext, set: InputSet): Promise<NamespacePlan[]> {
+  const existing = new Set((await ctx.nomad.namespaces.list()).map((n) => n.Name));
+  const declared = new Map<string, NamespacePlan>();
+  for (const n of set.namespaces ?? []) {
+    if (declared.has(n.name)) continue;
+    declared.set(n.name, { name: n.name, ...(n.description === undefined ? {} : { description: n.description }), action: existing.has(n.name) ? 'none' : 'create' });
+  }
+  const missing = set.inputs
+    .map((i) => ({ id: i.job.ID, namespace: namespaceOf(i.job, ctx.nomad.client), source: i.source }))
+    .filter((j) => !existing.has(j.namespace) && !declared.has(j.namespace));
+  if (missing.length > 0) {
+    const names = [...new Set(missing.map((m) => m.namespace))];
+    throw new GateError(`namespace${names.length === 1 ? '' : 's'} ${names.join(', ')} not found in Nomad; nothing was planned or registered`, {
+      context: [
+        ...missing.map((m) => ['Job', `${m.id} (${m.source}) is in namespace ${m.namespace}`] as const),
+        ['Environment', set.environmentFile ?? set.environment],
+        [
+          'Suggestion',
+          `declare ${names.length === 1 ? 'it' : 'them'} under \`namespaces:\` in the environment file (plan shows it, deploy creates it), or create ${names.length === 1 ? 'it' : 'them'}: ${names.map((n) => `nomad namespace apply ${n}`).join('; ')}`,
+        ],
+      ],
+    });
+  }
+  return [...declared.values()];
+}
+
+/**
+ * Plan every job of an input set, each in its own namespace; when the set is
+ * the whole environment, the jobs hashiship owns there without a spec (in any
+ * namespace) are listed: as stops with `prune`, as kept without. The namespaces
+ * the environment declares are listed first, those missing as to be created.
  * @throws {InputError} for `prune` with named services, job files or an empty set (before any request);
- * {@link ServerError} when Nomad cannot be reached or refuses a plan; what `opts.secrets` throws (GateError, exit 6).
+ * {@link ServerError} when Nomad cannot be reached or refuses a plan; what `opts.secrets` throws (GateError, exit 6);
+ * {@link GateError} for a job in a namespace that neither exists nor is declared.
  */
 export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: PlanOptions = {}): Promise<PlannedEnvironment> {
   checkPruneInput({ complete: set.complete, jobs: set.inputs.length, prune: opts.prune === true });
   await opts.secrets?.(set);
+  const namespaces = await planNamespaces(ctx, set);
+  const toCreate = new Set(namespaces.filter((n) => n.action === 'create').map((n) => n.name));
   const prepared = new Map<string, PreparedJob>();
   const plans = await mapLimit(set.inputs, opts.parallel ?? 4, async (input) => {
-    const p = await prepareJob(ctx.nomad.jobs, input, { environment: set.environment, resetCounts: opts.resetCounts === true });
+    const namespace = namespaceOf(input.job, ctx.nomad.client);
+    const job = { ...input.job, Namespace: namespace };
+    if (toCreate.has(namespace)) {
+      // Nomad plans nothing in a namespace that does not exist: the job is new there.
+      const p: PreparedJob = { source: input.source, job: stampOwnership(job, set.environment), live: undefined, ownership: { status: 'absent' }, preserved: [] };
+      prepared.set(p.job.ID, p);
+      return jobPlan(
+        { source: input.source, job: p.job, exists: false, ownership: p.ownership, preservedCounts: [], response: { JobModifyIndex: 0 }, namespace, unplanned: `namespace ${namespace} is created on deploy, then Nomad places the job` },
+        ctx.redactor,
+      );
+    }
+    const jobs = inNamespace(ctx, namespace).nomad.jobs;
+    const p = await prepareJob(jobs, { ...input, job }, { environment: set.environment, resetCounts: opts.resetCounts === true });
     prepared.set(p.job.ID, p);
-    const response = await planPrepared(ctx.nomad.jobs, p);
+    const response = await planPrepared(jobs, p);
     return jobPlan(
       {
         source: input.source,
@@ -119,13 +220,15 @@ export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: P
         ownership: p.ownership,
         preservedCounts: p.preserved,
         response,
+        namespace,
       },
       ctx.redactor,
     );
   });
-  const owned = set.complete ? (await ownedJobs(ctx, set.environment)).map((j) => ({ id: j.ID, jobModifyIndex: j.JobModifyIndex })) : [];
-  const orphans = orphanPlan({ environment: set.environment, wanted: set.inputs.map((i) => i.job.ID), owned, prune: opts.prune === true });
-  const document = planDocument(set.environment, plans, orphans.stops, new Date(ctx.runtime.now()), orphans);
+  const owned = set.complete ? (await ownedJobs(ctx, set.environment)).map((j) => ({ id: j.ID, namespace: j.Namespace ?? 'default', jobModifyIndex: j.JobModifyIndex })) : [];
+  const wanted = plans.map((p) => ({ id: p.id, namespace: p.namespace ?? 'default' }));
+  const orphans = orphanPlan({ environment: set.environment, wanted, owned, prune: opts.prune === true });
+  const document = planDocument(set.environment, plans, orphans.stops, new Date(ctx.runtime.now()), { ...orphans, namespaces });
   for (const j of document.jobs) {
     const d = j.diffText.length;
     ctx.runtime.log({
@@ -135,8 +238,8 @@ export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: P
       detail: j.action === 'none' ? '' : `${d} diff line${d === 1 ? '' : 's'}, job modify index ${j.jobModifyIndex}`,
     });
   }
-  for (const s of document.stops) ctx.runtime.log({ kind: 'deploy.plan', job: s.id, action: 'stop', detail: s.reason });
-  for (const k of document.kept ?? []) ctx.runtime.log({ kind: 'deploy.plan', job: k.id, action: 'keep', detail: k.reason });
+  for (const s of document.stops) ctx.runtime.log({ kind: 'deploy.plan', job: s.id, action: 'stop', detail: `namespace ${s.namespace ?? 'default'}: ${s.reason}` });
+  for (const k of document.kept ?? []) ctx.runtime.log({ kind: 'deploy.plan', job: k.id, action: 'keep', detail: `namespace ${k.namespace ?? 'default'}: ${k.reason}` });
   return { document, prepared, owned: owned.length };
 }
 
@@ -172,6 +275,8 @@ export interface DeployOptions extends PlanOptions {
 /** The outcome of one service. */
 export interface ServiceResult {
   readonly job: string;
+  /** The Nomad namespace of the job. */
+  readonly namespace?: string;
   readonly outcome: DeployOutcome;
   readonly exitCode: number;
   readonly seconds: number;
@@ -390,12 +495,14 @@ function checkTracker(ctx: DeployContext, job: JobSpecLike): CheckTracker | unde
  * {@link PlacementError} with the diagnosis lines; {@link ServerError} when Nomad fails.
  */
 export async function deployPlanned(
-  ctx: DeployContext,
+  ctx0: DeployContext,
   prepared: PreparedJob,
   planned: JobPlan,
   opts: DeployOptions & { readonly environment: string },
 ): Promise<Settled> {
   const id = prepared.job.ID;
+  // Register, watch and explain in the job's own namespace.
+  const ctx = inNamespace(ctx0, namespaceOf(prepared.job, ctx0.nomad.client));
   checkOwnership(id, opts.environment, planned.ownership, opts.forceOwner === true);
   if (planned.action === 'none') {
     ctx.runtime.log({ kind: 'deploy.skip', job: id, reason: `no changes; version ${planned.liveVersion ?? '?'} stays, nothing registered` });
@@ -477,19 +584,22 @@ export function checkSavedPlan(saved: PlanDocument, fresh: PlanDocument): void {
 async function runService(
   ctx: DeployContext,
   id: string,
+  namespace: string | undefined,
   fn: () => Promise<Settled>,
 ): Promise<ServiceResult> {
   const start = ctx.runtime.now();
   let r: ServiceResult;
+  const ns = namespace === undefined ? {} : { namespace };
   try {
     const s = await fn();
-    r = { job: id, ...s, seconds: (ctx.runtime.now() - start) / 1000, diagnosis: [] };
+    r = { job: id, ...ns, ...s, seconds: (ctx.runtime.now() - start) / 1000, diagnosis: [] };
   } catch (err) {
     const error = err instanceof Diagnosed ? err.error : err;
     const lines = err instanceof Diagnosed ? err.lines : [];
     const message = error instanceof HashishipError ? error.message : `internal: ${(error as Error)?.message ?? String(error)}`;
     r = {
       job: id,
+      ...ns,
       outcome: outcomeName(error),
       exitCode: exitCodeOf(error),
       seconds: (ctx.runtime.now() - start) / 1000,
@@ -500,6 +610,21 @@ async function runService(
   }
   ctx.runtime.log({ kind: 'deploy.done', job: id, outcome: r.outcome, exitCode: r.exitCode, seconds: r.seconds, message: r.message });
   return r;
+}
+
+/**
+ * Create the namespaces the plan lists as missing (with a saved plan: those it
+ * lists and that are still missing), before any job is registered. Never
+ * changes or deletes one.
+ * @throws {ServerError} when Nomad refuses (e.g. a token without operator rights).
+ */
+async function createNamespaces(ctx: DeployContext, saved: PlanDocument | undefined, fresh: PlanDocument): Promise<void> {
+  const missing = new Set((fresh.namespaces ?? []).filter((n) => n.action === 'create').map((n) => n.name));
+  for (const n of (saved ?? fresh).namespaces ?? []) {
+    if (n.action !== 'create' || !missing.has(n.name)) continue;
+    await ctx.nomad.namespaces.apply(n.name, n.description ?? `created by hashiship for environment ${fresh.environment}`);
+    ctx.runtime.log({ kind: 'nomad.namespace', namespace: n.name, action: 'created' });
+  }
 }
 
 /**
@@ -539,6 +664,7 @@ export async function deployEnvironment(ctx0: DeployContext, set: InputSet, opts
         ],
       });
     }
+    await createNamespaces(ctx, saved, fresh);
     const freshById = new Map(fresh.jobs.map((j) => [j.id, j]));
     // With a saved plan, exactly its jobs; otherwise every planned job.
     const targets: { id: string; planned?: JobPlan; fresh?: JobPlan }[] =
@@ -546,11 +672,16 @@ export async function deployEnvironment(ctx0: DeployContext, set: InputSet, opts
         ? fresh.jobs.map((j) => ({ id: j.id, planned: j, fresh: j }))
         : saved.jobs.map((j) => ({ id: j.id, planned: j, ...(freshById.has(j.id) ? { fresh: freshById.get(j.id)! } : {}) }));
     const results = await mapLimit(targets, parallel, (t) =>
-      runService(ctx, t.id, async () => {
+      runService(ctx, t.id, t.fresh?.namespace ?? t.planned?.namespace, async () => {
         const p = prepared.get(t.id);
         if (p === undefined || t.fresh === undefined || t.planned === undefined) {
           throw new GateError(`${t.id}: in the plan but not among the inputs (its spec was removed or not selected)`, {
             context: [['Job', t.id], ['Suggestion', 'plan again with the same --env and services']],
+          });
+        }
+        if (saved !== undefined && t.planned.namespace !== undefined && t.planned.namespace !== t.fresh.namespace) {
+          throw new GateError(`${t.id}: planned in namespace ${t.planned.namespace}, its spec now puts it in ${t.fresh.namespace ?? 'default'}; nothing was registered`, {
+            context: [['Job', t.id], ['Suggestion', 'run hashiship plan again and review the new diff']],
           });
         }
         if (saved !== undefined && t.planned.jobHash !== jobHash(p.job)) {
@@ -568,14 +699,16 @@ export async function deployEnvironment(ctx0: DeployContext, set: InputSet, opts
       }),
     );
     for (const s of stops) {
+      const namespace = s.namespace ?? 'default';
+      const jobs = inNamespace(ctx, namespace).nomad.jobs;
       results.push(
-        await runService(ctx, s.id, async () => {
-          const live = await ctx.nomad.jobs.get(s.id);
+        await runService(ctx, s.id, namespace, async () => {
+          const live = await jobs.get(s.id);
           if (live === undefined || live.Stop === true) return { outcome: 'stopped', exitCode: 0, message: 'already stopped' };
           if (live.JobModifyIndex !== s.jobModifyIndex) {
             throw new GateError(`${s.id}: changed since the plan (job modify index ${s.jobModifyIndex} → ${live.JobModifyIndex}); not stopped`);
           }
-          await ctx.nomad.jobs.deregister(s.id);
+          await jobs.deregister(s.id);
           ctx.runtime.log({ kind: 'deploy.stop', job: s.id, reason: s.reason });
           return { outcome: 'stopped', exitCode: 0, message: `stopped (${s.reason})`, version: live.Version };
         }),
@@ -614,13 +747,16 @@ export interface PromoteOptions {
  * each job's latest deployment (once they are healthy) and watch it to the end,
  * following an auto-revert like deploy.
  */
-export async function promoteCanaries(ctx0: DeployContext, jobIds: readonly string[], opts: PromoteOptions): Promise<DeployResult> {
+export async function promoteCanaries(ctx0: DeployContext, jobs: readonly (string | JobRef)[], opts: PromoteOptions): Promise<DeployResult> {
   const parallel = Math.max(1, opts.parallel ?? 4);
-  const glog = parallel > 1 && jobIds.length > 1 ? groupedLogger(ctx0.runtime.log, { now: ctx0.runtime.now }) : undefined;
-  const ctx = glog === undefined ? ctx0 : ctxWithLog(ctx0, glog);
+  const glog = parallel > 1 && jobs.length > 1 ? groupedLogger(ctx0.runtime.log, { now: ctx0.runtime.now }) : undefined;
+  const ctx1 = glog === undefined ? ctx0 : ctxWithLog(ctx0, glog);
+  // A bare ID is a job in the context's namespace.
+  const refs = jobs.map((j) => (typeof j === 'string' ? { id: j, namespace: ctx1.nomad.client.namespace ?? 'default' } : j));
   try {
-    const results = await mapLimit(jobIds, parallel, (id) =>
-      runService(ctx, id, async () => {
+    const results = await mapLimit(refs, parallel, ({ id, namespace }) => {
+      const ctx = inNamespace(ctx1, namespace);
+      return runService(ctx, id, namespace, async () => {
         const live = await ctx.nomad.jobs.get(id);
         if (live === undefined) throw new GateError(`${id}: no such job; nothing to promote`);
         checkOwnership(id, opts.environment, ownershipOf(live, opts.environment), opts.forceOwner === true);
@@ -642,8 +778,8 @@ export async function promoteCanaries(ctx0: DeployContext, jobIds: readonly stri
         } finally {
           await tracker?.stop();
         }
-      }),
-    );
+      });
+    });
     return { environment: opts.environment, results, exitCode: worstExitCode(results.map((r) => r.exitCode)) };
   } finally {
     glog?.flush();

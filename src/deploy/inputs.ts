@@ -11,6 +11,7 @@ import { DefaultPaths, readSpecFiles } from '../spec/files.js';
 import { loadSet, resolveEnvironment } from '../spec/load.js';
 import type { ResolvedService } from '../spec/overlay.js';
 import { suggest } from '../spec/suggest.js';
+import type { NamespaceSpec } from '../spec/types.js';
 
 /** One job to plan or deploy. */
 export interface JobInput {
@@ -30,6 +31,10 @@ export interface InputSet {
   readonly complete: boolean;
   /** The resolved services the jobs were rendered from (spec inputs only): the secrets pre-flight reads their references. */
   readonly services?: readonly ResolvedService[];
+  /** The Nomad namespaces the environment declares (`namespaces:`): plan shows the missing ones, deploy creates them. */
+  readonly namespaces?: readonly NamespaceSpec[];
+  /** The environment file (spec inputs only), for messages. */
+  readonly environmentFile?: string;
 }
 
 /** Where specs live. */
@@ -42,16 +47,24 @@ export interface SpecPaths {
 
 /**
  * The jobs of an environment's services (all, or the named ones), rendered and
- * stamped with hashiship's ownership meta.
+ * stamped with hashiship's ownership meta, each in its namespace: the one its
+ * spec or environment names, else `opts.namespace` (NOMAD_NAMESPACE), else `default`.
  * @throws {InputError} for any problem in the specs, an unknown environment or an unknown service name.
  */
-export async function inputsFromSpecs(environment: string, names: readonly string[], paths: SpecPaths = {}): Promise<InputSet> {
-  const chosen = await servicesFromSpecs(environment, names, paths);
+export async function inputsFromSpecs(
+  environment: string,
+  names: readonly string[],
+  paths: SpecPaths = {},
+  opts: { readonly namespace?: string } = {},
+): Promise<InputSet> {
+  const { services: chosen, environment: env } = await loadEnvironment(environment, names, paths);
   return {
     environment,
-    inputs: renderAll(chosen).map((r) => ({ job: r.job, source: r.file })),
+    inputs: renderAll(chosen, opts.namespace === undefined ? {} : { namespace: opts.namespace }).map((r) => ({ job: r.job, source: r.file })),
     complete: names.length === 0,
     services: chosen,
+    ...(env?.env.namespaces === undefined ? {} : { namespaces: env.env.namespaces }),
+    ...(env === undefined ? {} : { environmentFile: env.file }),
   };
 }
 
@@ -60,8 +73,13 @@ export async function inputsFromSpecs(environment: string, names: readonly strin
  * @throws {InputError} for any problem in the specs, an unknown environment or an unknown service name.
  */
 export async function servicesFromSpecs(environment: string, names: readonly string[], paths: SpecPaths = {}): Promise<ResolvedService[]> {
+  return (await loadEnvironment(environment, names, paths)).services;
+}
+
+async function loadEnvironment(environment: string, names: readonly string[], paths: SpecPaths) {
   const set = loadSet(await readSpecFiles([paths.services ?? DefaultPaths.services, paths.environments ?? DefaultPaths.environments]));
   const resolved = resolveEnvironment(set, environment);
+  const env = set.environments.find((e) => e.env.name === environment);
   const known = resolved.map((r) => r.spec.name);
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0) {
@@ -72,7 +90,7 @@ export async function servicesFromSpecs(environment: string, names: readonly str
       }),
     );
   }
-  return names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name));
+  return { services: names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name)), environment: env };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -102,6 +120,10 @@ export async function inputsFromFiles(jobs: Jobs, environment: string, files: re
     } else {
       try {
         job = await jobs.parse(text);
+        // Canonical parsing puts a job that names no namespace in `default`; like
+        // `nomad job run`, such a job goes to the default namespace (NOMAD_NAMESPACE).
+        const named = (await jobs.parse(text, undefined, { canonicalize: false })).Namespace;
+        if ((named ?? '') === '' && isRecord(job)) delete job['Namespace'];
       } catch (err) {
         if (!(err instanceof ServerError) || err.status !== 400) throw err;
         const msg = err.message.replace(/^nomad: jobs\.parse: 400 [^:]*: /, '');

@@ -38,6 +38,8 @@ export interface PlacementFailure {
 /** The plan of one job. */
 export interface JobPlan {
   readonly id: string;
+  /** The Nomad namespace the job is planned and registered in (absent in plans of hashiship before 0.2: `default`). */
+  readonly namespace?: string;
   /** Where the job came from (a spec file, a job file). */
   readonly source: string;
   readonly action: PlanAction;
@@ -58,6 +60,8 @@ export interface JobPlan {
   readonly diff: JobDiff | null;
   /** The diff as text lines, redacted. */
   readonly diffText: readonly string[];
+  /** Why Nomad was not asked for a plan (the job's namespace does not exist yet): no diff, placement not checked. */
+  readonly unplanned?: string;
 }
 
 /**
@@ -66,8 +70,18 @@ export interface JobPlan {
  */
 export interface StopPlan {
   readonly id: string;
+  /** The namespace of the job to stop (absent in older plans: `default`). */
+  readonly namespace?: string;
   readonly jobModifyIndex: number;
   readonly reason: string;
+}
+
+/** A namespace the environment declares (`namespaces:`): created on deploy when missing, never changed or deleted. */
+export interface NamespacePlan {
+  readonly name: string;
+  readonly description?: string;
+  /** `create`: missing, deploy creates it; `none`: it exists (left as it is). */
+  readonly action: 'create' | 'none';
 }
 
 /** The plan of an environment: `plan --json` prints it, `plan --out` saves it, `deploy --plan` applies it. */
@@ -77,6 +91,8 @@ export interface PlanDocument {
   readonly environment: string;
   /** ISO time of the plan. */
   readonly createdAt: string;
+  /** The namespaces the environment declares, created before any job is registered (absent in older plans). */
+  readonly namespaces?: readonly NamespacePlan[];
   readonly jobs: readonly JobPlan[];
   /** Jobs without a spec that deploy stops (`--prune`). */
   readonly stops: readonly StopPlan[];
@@ -113,28 +129,42 @@ export function pruneRefusal(stops: number, owned: number, environment: string):
   return `--prune would stop ${stops} of the ${owned} job${owned === 1 ? '' : 's'} hashiship owns in ${environment}; without --force it stops at most ${PruneLimit.jobs} job and at most half of them`;
 }
 
+/** A job by ID and namespace (absent: `default`); a plain string is an ID in `default`. */
+export type JobRefLike = string | { readonly id: string; readonly namespace?: string };
+
 /** What {@link orphanPlan} needs: all plain data. */
 export interface OrphanInput {
   readonly environment: string;
-  /** The job IDs the inputs register. */
-  readonly wanted: readonly string[];
-  /** The jobs hashiship owns in the environment now (running or pending). */
-  readonly owned: readonly { readonly id: string; readonly jobModifyIndex: number }[];
+  /** The jobs the inputs register. */
+  readonly wanted: readonly JobRefLike[];
+  /** The jobs hashiship owns in the environment now (running or pending), in any namespace. */
+  readonly owned: readonly { readonly id: string; readonly namespace?: string; readonly jobModifyIndex: number }[];
   /** Stop the owned jobs that are not wanted. @default false */
   readonly prune?: boolean;
 }
 
+const refOf = (r: JobRefLike) => (typeof r === 'string' ? { id: r, namespace: 'default' } : { id: r.id, namespace: r.namespace ?? 'default' });
+const refKey = (r: { id: string; namespace: string }) => `${r.namespace}\u0000${r.id}`;
+
 /**
  * The jobs hashiship owns in an environment that the inputs (a whole
- * environment) no longer have, sorted by ID: stops with `prune`, kept without;
- * and why deploy refuses the stops without `--force`.
+ * environment) no longer have — by ID and namespace, so a job whose spec moved
+ * it to another namespace is an orphan in the old one — sorted by namespace and
+ * ID: stops with `prune`, kept without; and why deploy refuses the stops without `--force`.
  */
 export function orphanPlan(input: OrphanInput): { stops: StopPlan[]; kept: StopPlan[]; refused?: string } {
-  const wanted = new Set(input.wanted);
+  const wanted = input.wanted.map(refOf);
+  const wantedKeys = new Set(wanted.map(refKey));
   const orphans = input.owned
-    .filter((j) => !wanted.has(j.id))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((j) => ({ id: j.id, jobModifyIndex: j.jobModifyIndex, reason: `owned by hashiship in ${input.environment}; its spec was removed` }));
+    .map((j) => ({ ...j, namespace: j.namespace ?? 'default' }))
+    .filter((j) => !wantedKeys.has(refKey(j)))
+    .sort((a, b) => (refKey(a) < refKey(b) ? -1 : refKey(a) > refKey(b) ? 1 : 0))
+    .map((j) => {
+      const moved = wanted.find((w) => w.id === j.id)?.namespace;
+      const reason =
+        moved === undefined ? `owned by hashiship in ${input.environment}; its spec was removed` : `owned by hashiship in ${input.environment}; its spec now puts it in namespace ${moved}`;
+      return { id: j.id, namespace: j.namespace, jobModifyIndex: j.jobModifyIndex, reason };
+    });
   if (input.prune !== true) return { stops: [], kept: orphans };
   const refused = pruneRefusal(orphans.length, input.owned.length, input.environment);
   return { stops: orphans, kept: [], ...(refused === undefined ? {} : { refused }) };
@@ -400,6 +430,10 @@ export interface JobPlanInput {
   readonly ownership: Ownership;
   readonly preservedCounts: readonly PreservedCount[];
   readonly response: PlanResponse;
+  /** The namespace the job is planned in. */
+  readonly namespace?: string;
+  /** Why Nomad was not asked (then `response` is empty). */
+  readonly unplanned?: string;
 }
 
 /** One job's plan from Nomad's answer; redacts the diff. */
@@ -410,6 +444,7 @@ export function jobPlan(input: JobPlanInput, r: OutputRedactor): JobPlan {
   for (const g of diff?.TaskGroups ?? []) if (g.Updates !== undefined && g.Updates !== null) updates[g.Name] = g.Updates;
   return {
     id: input.job.ID,
+    ...(input.namespace === undefined ? {} : { namespace: input.namespace }),
     source: input.source,
     action: planAction(resp, input.exists),
     jobModifyIndex: resp.JobModifyIndex ?? 0,
@@ -427,6 +462,7 @@ export function jobPlan(input: JobPlanInput, r: OutputRedactor): JobPlan {
       .map((w) => r.text(w)),
     diff: diff === null ? null : r.deep(diff),
     diffText: diffText(diff, r),
+    ...(input.unplanned === undefined ? {} : { unplanned: input.unplanned }),
   };
 }
 
@@ -436,9 +472,10 @@ export function planDocument(
   jobs: readonly JobPlan[],
   stops: readonly StopPlan[],
   now: Date,
-  orphans: { readonly kept?: readonly StopPlan[]; readonly refused?: string } = {},
+  extra: { readonly kept?: readonly StopPlan[]; readonly refused?: string; readonly namespaces?: readonly NamespacePlan[] } = {},
 ): PlanDocument {
-  const kept = orphans.kept ?? [];
+  const kept = extra.kept ?? [];
+  const namespaces = extra.namespaces ?? [];
   const summary = {
     create: jobs.filter((j) => j.action === 'create').length,
     update: jobs.filter((j) => j.action === 'update').length,
@@ -451,12 +488,13 @@ export function planDocument(
     version: 1,
     environment,
     createdAt: now.toISOString(),
+    namespaces,
     jobs,
     stops,
     kept,
-    ...(orphans.refused === undefined ? {} : { pruneRefused: orphans.refused }),
+    ...(extra.refused === undefined ? {} : { pruneRefused: extra.refused }),
     summary,
-    changes: summary.create + summary.update + summary.stop > 0,
+    changes: summary.create + summary.update + summary.stop + namespaces.filter((n) => n.action === 'create').length > 0,
   };
 }
 
@@ -475,9 +513,14 @@ function shortDigest(d: string): string {
  */
 export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
   const out: string[] = [];
-  for (const s of doc.stops) out.push(`${s.id}: will be STOPPED (--prune)  (job modify index ${s.jobModifyIndex}; ${s.reason})`);
+  for (const n of doc.namespaces ?? []) {
+    out.push(`namespace ${n.name}: ${n.action === 'create' ? `will be created${n.description === undefined ? '' : ` (${q(n.description)})`}` : 'exists'}`);
+  }
+  if ((doc.namespaces ?? []).length > 0) out.push('');
+  const ns = (s: StopPlan) => (s.namespace === undefined ? '' : `namespace ${s.namespace}; `);
+  for (const s of doc.stops) out.push(`${s.id}: will be STOPPED (--prune)  (${ns(s)}job modify index ${s.jobModifyIndex}; ${s.reason})`);
   if (doc.pruneRefused !== undefined) out.push(`  ! deploy refuses these stops (exit 6) unless --force: ${doc.pruneRefused}`);
-  for (const k of doc.kept ?? []) out.push(`${k.id}: not in specs (kept; --prune to stop)  (job modify index ${k.jobModifyIndex}; ${k.reason})`);
+  for (const k of doc.kept ?? []) out.push(`${k.id}: not in specs (kept; --prune to stop)  (${ns(k)}job modify index ${k.jobModifyIndex}; ${k.reason})`);
   if (doc.stops.length > 0 || (doc.kept ?? []).length > 0) out.push('');
   for (const j of doc.jobs) {
     const what =
@@ -486,7 +529,7 @@ export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
         : j.action === 'update'
           ? `will be updated from version ${j.liveVersion ?? '?'}`
           : 'no changes';
-    out.push(`${j.id}: ${what}  (job modify index ${j.jobModifyIndex}; ${j.source})`);
+    out.push(`${j.id}: ${what}  (${j.namespace === undefined ? '' : `namespace ${j.namespace}; `}job modify index ${j.jobModifyIndex}; ${j.source})`);
     if (j.ownership.status === 'foreign') {
       out.push(`  ! owned by someone else (${j.ownership.detail}): deploy refuses it (exit 6) unless --force-owner`);
     }
@@ -498,7 +541,9 @@ export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
     for (const i of j.images) {
       out.push(`  image: ${i.group}/${i.task}: ${i.digest === undefined ? `${i.image} (tag; digest not pinned)` : `${i.image.replace(DIGEST, '')}@${shortDigest(i.digest)}`}`);
     }
-    if (j.placementFailures.length === 0) {
+    if (j.unplanned !== undefined) {
+      out.push(`  placement: not checked (${j.unplanned})`);
+    } else if (j.placementFailures.length === 0) {
       if (j.action !== 'none') out.push('  placement: all allocations can be placed');
     } else {
       for (const f of j.placementFailures) {
@@ -511,8 +556,9 @@ export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
   }
   const s = doc.summary;
   const kept = s.kept ?? 0;
+  const nsCreate = (doc.namespaces ?? []).filter((n) => n.action === 'create').length;
   out.push(
-    `Plan for ${doc.environment}: ${s.create} to create, ${s.update} to update, ${s.stop} to stop, ${s.unchanged} unchanged${
+    `Plan for ${doc.environment}: ${nsCreate === 0 ? '' : `${nsCreate} namespace${nsCreate === 1 ? '' : 's'} to create, `}${s.create} to create, ${s.update} to update, ${s.stop} to stop, ${s.unchanged} unchanged${
       kept === 0 ? '' : `, ${kept} not in specs (kept)`
     }.`,
   );

@@ -10,16 +10,18 @@ import { Allocations } from '../nomad/allocations.js';
 import { NomadClient } from '../nomad/client.js';
 import { Deployments } from '../nomad/deployments.js';
 import { Evaluations } from '../nomad/evaluations.js';
-import { Jobs } from '../nomad/jobs.js';
+import { Jobs, type JobSpecLike } from '../nomad/jobs.js';
+import { Namespaces } from '../nomad/namespaces.js';
 import { OutputRedactor } from './redact.js';
 
-/** The Nomad API areas the engine uses, on one client. */
+/** The Nomad API areas the engine uses, on one client (and so in its namespace). */
 export interface NomadApi {
   readonly client: NomadClient;
   readonly jobs: Jobs;
   readonly deployments: Deployments;
   readonly evaluations: Evaluations;
   readonly allocations: Allocations;
+  readonly namespaces: Namespaces;
 }
 
 /** Build every area on one Nomad client. */
@@ -30,7 +32,27 @@ export function nomadApi(client: NomadClient): NomadApi {
     deployments: new Deployments(client),
     evaluations: new Evaluations(client),
     allocations: new Allocations(client),
+    namespaces: new Namespaces(client),
   };
+}
+
+/**
+ * The namespace a job lives in: the one it names, else the client's default
+ * (NOMAD_NAMESPACE), else Nomad's `default`.
+ */
+export function namespaceOf(job: Pick<JobSpecLike, 'Namespace'>, client: NomadClient): string {
+  const ns = job.Namespace;
+  return typeof ns === 'string' && ns !== '' ? ns : (client.namespace ?? 'default');
+}
+
+/**
+ * The same context acting in `namespace`: every Nomad request of the returned
+ * context (jobs, evaluations, deployments, allocations, blocking queries) goes
+ * there. The one way to act on a job in its own namespace.
+ */
+export function inNamespace(ctx: DeployContext, namespace: string | undefined): DeployContext {
+  const client = ctx.nomad.client.in(namespace);
+  return client === ctx.nomad.client ? ctx : { ...ctx, nomad: nomadApi(client) };
 }
 
 /** Clock, sleep and logger. */

@@ -6,13 +6,15 @@ import type { ConsulConfig } from '../config/index.js';
 import { consulCall, createConsul } from '../consul/client.js';
 import type { LiveJob } from '../nomad/jobs.js';
 import { consulServicesOf, allocOfServiceId, type ConsulCheck } from './checks.js';
-import { ownedJobs } from './deploy.js';
+import { locateJobs, type JobRef } from './deploy.js';
 import { imagesOf, type TaskImage } from './plan.js';
-import type { DeployContext } from './runtime.js';
+import { inNamespace, type DeployContext } from './runtime.js';
 
 /** One row of `status`. */
 export interface JobStatus {
   readonly job: string;
+  /** The Nomad namespace the job was looked up in. */
+  readonly namespace: string;
   /** pending, running, dead; `missing` when a named job does not exist. */
   readonly status: string;
   readonly version?: number;
@@ -40,9 +42,10 @@ async function consulHealth(config: ConsulConfig, services: readonly string[], a
   return counts;
 }
 
-async function statusOfJob(ctx: DeployContext, id: string): Promise<JobStatus> {
+async function statusOfJob(ctx0: DeployContext, { id, namespace }: JobRef): Promise<JobStatus> {
+  const ctx = inNamespace(ctx0, namespace);
   const live: LiveJob | undefined = await ctx.nomad.jobs.get(id);
-  if (live === undefined) return { job: id, status: 'missing', images: [], healthy: 0, desired: 0 };
+  if (live === undefined) return { job: id, namespace, status: 'missing', images: [], healthy: 0, desired: 0 };
   const [deployment, allocs] = await Promise.all([ctx.nomad.jobs.latestDeployment(id), ctx.nomad.allocations.ofJob(id)]);
   const running = allocs.data.filter((a) => a.ClientStatus === 'running' && a.DesiredStatus === 'run');
   const current = deployment !== undefined && deployment.JobVersion === live.Version ? deployment : undefined;
@@ -63,6 +66,7 @@ async function statusOfJob(ctx: DeployContext, id: string): Promise<JobStatus> {
       : await consulHealth(ctx.consul, services, new Set(running.map((a) => a.ID))).catch(() => undefined);
   return {
     job: id,
+    namespace,
     status: live.Stop === true ? 'stopped' : (live.Status ?? 'unknown'),
     version: live.Version,
     images: imagesOf(live),
@@ -76,20 +80,22 @@ async function statusOfJob(ctx: DeployContext, id: string): Promise<JobStatus> {
 }
 
 /**
- * The status of the named jobs, or of every job hashiship owns in the environment.
+ * The status of the named jobs, or of every job hashiship owns in the
+ * environment, each read in its own namespace (see {@link locateJobs}).
  * @throws {ServerError} when Nomad cannot be reached.
  */
 export async function environmentStatus(ctx: DeployContext, environment: string, jobIds: readonly string[] = []): Promise<JobStatus[]> {
-  const ids = jobIds.length > 0 ? [...jobIds] : (await ownedJobs(ctx, environment)).map((j) => j.ID).sort();
-  return Promise.all(ids.map((id) => statusOfJob(ctx, id)));
+  const refs = await locateJobs(ctx, environment, jobIds);
+  return Promise.all(refs.map((r) => statusOfJob(ctx, r)));
 }
 
 /** The status rows as an aligned table. */
 export function formatStatus(rows: readonly JobStatus[]): string {
   const table = [
-    ['JOB', 'STATUS', 'VERSION', 'DEPLOYMENT', 'HEALTHY', 'CONSUL', 'IMAGE'],
+    ['JOB', 'NAMESPACE', 'STATUS', 'VERSION', 'DEPLOYMENT', 'HEALTHY', 'CONSUL', 'IMAGE'],
     ...rows.map((r) => [
       r.job,
+      r.namespace,
       r.status,
       r.version === undefined ? '-' : String(r.version),
       r.deployment === undefined ? '-' : `${r.deployment.status} (v${r.deployment.version})`,

@@ -145,13 +145,23 @@ export async function waitForRoutes(
   }
 }
 
+/**
+ * The live routes that belong to the expected ones: the service's targets for the
+ * sources it expects. Another environment's routes of a service with the same
+ * Consul name (Consul OSS has no namespaces; e.g. `sample.prod.local/` beside
+ * `sample.qa.local/`) are not its.
+ */
+export function routesOf(live: readonly LiveRoute[], expected: ExpectedRoutes): LiveRoute[] {
+  return live.filter((r) => r.service === expected.service && expected.sources.includes(r.src));
+}
+
 /** The live table beside the expected one, one line per target (for `hashiship routes`). */
 export function formatRouteTable(live: readonly LiveRoute[], expected: readonly ExpectedRoutes[]): string[] {
   const lines: string[] = [];
   for (const e of expected) {
     const diff = diffRoutes(live, e);
     lines.push(`${e.service}  expected: ${e.sources.join(', ')}${e.canaryWeight === undefined ? '' : ` canary ${pct(e.canaryWeight)}`}  ${diff.length === 0 ? 'live' : 'DIFFERS'}`);
-    for (const r of live.filter((x) => x.service === e.service)) {
+    for (const r of routesOf(live, e)) {
       lines.push(`  ${r.src} → ${r.dst}  ${pct(r.weight)}${r.tags.length === 0 ? '' : `  [${r.tags.join(',')}]`}${r.opts === '' ? '' : `  ${r.opts}`}`);
     }
     for (const d of diff) lines.push(`  ! ${d}`);

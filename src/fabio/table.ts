@@ -7,7 +7,7 @@ import type { ConsulConfig } from '../config/index.js';
 import { createConsul, type ConsulApi } from '../consul/client.js';
 import { kvGet } from '../consul/kv.js';
 import type { HttpApi } from '../http.js';
-import { diffRoutes, formatRouteTable, readRoutes, type ExpectedRoutes, type LiveRoute } from './routes.js';
+import { diffRoutes, formatRouteTable, readRoutes, routesOf, type ExpectedRoutes, type LiveRoute } from './routes.js';
 import { FabioKvPath, routeSources, weightKey } from './weights.js';
 
 interface ServiceLike {
@@ -50,6 +50,7 @@ export function weightOfRules(text: string): number | undefined {
 /** Both tables and whether they agree. */
 export interface RoutesReport {
   readonly expected: readonly ExpectedRoutes[];
+  /** The live routes of the expected services for the sources they expect (not other environments' routes of the same service name). */
   readonly live: readonly LiveRoute[];
   readonly differences: readonly string[];
   /** Printable lines: per service its expected sources, live targets and differences. */
@@ -76,7 +77,7 @@ export async function routesReport(
   const live = await readRoutes(fabio);
   return {
     expected,
-    live,
+    live: expected.flatMap((e) => routesOf(live, e)),
     differences: expected.flatMap((e) => diffRoutes(live, e).map((d) => `${e.service}: ${d}`)),
     lines: formatRouteTable(live, expected),
   };

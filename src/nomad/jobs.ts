@@ -215,7 +215,10 @@ export function isEnforceIndexError(err: unknown): boolean {
   return err instanceof ServerError && err.message.includes(EnforceIndexErrorPrefix);
 }
 
-/** `/v1/jobs` and `/v1/job/…`, one method per operation. */
+/**
+ * `/v1/jobs` and `/v1/job/…`, one method per operation, in the namespace of
+ * the client (`new Jobs(client.in(job.Namespace))` for a job's own).
+ */
 export class Jobs {
   constructor(readonly client: NomadClient) {}
 
@@ -226,12 +229,16 @@ export class Jobs {
     return res.status === 404 ? undefined : res.data;
   }
 
-  /** `GET /v1/jobs?meta=true`, optionally by ID prefix. */
-  async list(opts: { readonly prefix?: string } = {}): Promise<JobStub[]> {
+  /**
+   * `GET /v1/jobs?meta=true`, optionally by ID prefix; in the client's namespace,
+   * or in `opts.namespace` (`*`: every namespace the token may read; each stub names its own).
+   */
+  async list(opts: { readonly prefix?: string; readonly namespace?: string } = {}): Promise<JobStub[]> {
     return (
       await this.client.request<JobStub[]>('jobs.list', {
         path: '/v1/jobs',
         params: { meta: true, ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }) },
+        ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
       })
     ).data;
   }
@@ -283,13 +290,16 @@ export class Jobs {
     ).data;
   }
 
-  /** `POST /v1/jobs/parse`: HCL2 job text → API JSON, canonicalized. */
-  async parse(hcl: string, variables?: string): Promise<LiveJob> {
+  /**
+   * `POST /v1/jobs/parse`: HCL2 job text → API JSON, canonicalized unless
+   * `canonicalize` is false (then fields the text leaves out stay unset).
+   */
+  async parse(hcl: string, variables?: string, opts: { readonly canonicalize?: boolean } = {}): Promise<LiveJob> {
     return (
       await this.client.request<LiveJob>('jobs.parse', {
         method: 'POST',
         path: '/v1/jobs/parse',
-        data: { JobHCL: hcl, Canonicalize: true, ...(variables === undefined ? {} : { Variables: variables }) },
+        data: { JobHCL: hcl, Canonicalize: opts.canonicalize ?? true, ...(variables === undefined ? {} : { Variables: variables }) },
       })
     ).data;
   }

@@ -45,6 +45,12 @@ import { mergeRaw } from './raw.js';
 /** Options of {@link renderJob}. */
 export interface RenderOptions {
   /**
+   * The namespace of a service whose spec and environment name none: the deploy
+   * path passes NOMAD_NAMESPACE here, so the variable is the default and never
+   * overrides a namespace a spec names. @default "default"
+   */
+  readonly namespace?: string;
+  /**
    * Digests that pin images, by repository as written in the spec
    * (`storefront/web` → `sha256:…`); the deploy step passes them. A pinned digest
    * replaces the tag.
@@ -462,7 +468,7 @@ export function renderJob(r: ResolvedService, opts: RenderOptions = {}): Job {
     ID: s.name,
     Name: s.name,
     Region: s.region ?? RenderDefaults.region,
-    Namespace: s.namespace ?? RenderDefaults.namespace,
+    Namespace: s.namespace ?? opts.namespace ?? RenderDefaults.namespace,
     Type: type === 'periodic' ? 'batch' : type,
     Priority: s.priority ?? RenderDefaults.priority,
     Datacenters: [...(s.datacenters ?? RenderDefaults.datacenters)],

@@ -8,6 +8,7 @@ import type { HashishipConfig } from '../config/index.js';
 import { readInstances, selectInstances, waitForHealthy, type HealthGateResult } from '../consul/health.js';
 import { createConsul, type ConsulApi } from '../consul/client.js';
 import { deployEnvironment, type DeployOptions, type DeployResult } from '../deploy/deploy.js';
+import { inNamespace } from '../deploy/runtime.js';
 import { ExitCode, GateError, HashishipError } from '../errors.js';
 import { HttpApi } from '../http.js';
 import { silent, type Logger } from '../log.js';
@@ -204,6 +205,7 @@ export async function deployRelease(config: HashishipConfig, opts: ReleaseDeploy
     ...(opts.dirs === undefined ? {} : { dirs: opts.dirs }),
     ...(opts.overrides === undefined ? {} : { overrides: opts.overrides }),
     ...(opts.access === undefined ? {} : { access: opts.access }),
+    ...(config.nomad.namespace === undefined ? {} : { namespace: config.nomad.namespace }),
   });
   for (const [service, imgs] of pinned.images) {
     for (const i of imgs) log({ kind: 'promote.image', service, repository: i.repository, registry: i.registry, digest: i.digest, ...(i.tag === undefined ? {} : { tag: i.tag }) });
@@ -220,7 +222,7 @@ export async function deployRelease(config: HashishipConfig, opts: ReleaseDeploy
     if (r === undefined || images.length === 0) continue;
     try {
       const ev = await gatherEvidence(config, r, { fabio: opts.fabio, ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }), deadlineMs: opts.healthDeadlineMs ?? 60_000, log, consul });
-      const live = await ctx.nomad.jobs.get(s.job);
+      const live = await inNamespace(ctx, s.namespace).nomad.jobs.get(s.job);
       const current = await readRelease(config.consul, opts.environment, s.job, { consul });
       const c = current?.record;
       const same =

@@ -314,6 +314,7 @@ class Runner {
       ...(this.opts.dirs === undefined ? {} : { dirs: this.opts.dirs }),
       pinned: Object.fromEntries(this.plan.source.images.map((i) => [i.repository, i.digest])),
       ...(this.opts.access === undefined ? {} : { access: this.opts.access }),
+      ...(this.config.nomad.namespace === undefined ? {} : { namespace: this.config.nomad.namespace }),
     });
     this.input = pinned.set.inputs[0];
     this.ctx = contextForSet(this.config, pinned.set, this.log);

@@ -5,7 +5,7 @@
  * digests pinned (render.ts turns the layers into artifacts fetched by digest).
  */
 import type { HashishipConfig } from '../config/index.js';
-import { createDeployContext, type DeployContext } from '../deploy/runtime.js';
+import { createDeployContext, inNamespace, namespaceOf, type DeployContext } from '../deploy/runtime.js';
 import { servicesFromSpecs, type InputSet } from '../deploy/inputs.js';
 import { InputError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -129,6 +129,8 @@ export async function pinnedInputs(
     readonly pinned?: Readonly<Record<string, string>>;
     readonly access?: RegistryAccess;
     readonly clients?: RegistryClients;
+    /** The namespace of services whose spec and environment name none (NOMAD_NAMESPACE). @default "default" */
+    readonly namespace?: string;
   } = {},
 ): Promise<PinnedInputs> {
   const services = await resolvedServices(environment, names, opts.dirs);
@@ -159,24 +161,30 @@ export async function pinnedInputs(
     }
     images.set(r.spec.name, list);
   }
-  const rendered = renderAll(services, { digests, layers });
+  const rendered = renderAll(services, { digests, layers, ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }) });
   return {
-    set: { environment, inputs: rendered.map((x) => ({ job: x.job, source: x.file })), complete: false, services },
+    set: {
+      environment,
+      inputs: rendered.map((x) => ({ job: x.job, source: x.file })),
+      complete: false,
+      services,
+      // The namespaces the environment declares: deploy creates the missing ones.
+      ...(services[0]?.environment?.namespaces === undefined ? {} : { namespaces: services[0].environment.namespaces }),
+      ...(services[0]?.environmentFile === undefined ? {} : { environmentFile: services[0].environmentFile }),
+    },
     images,
     services,
   };
 }
 
 /**
- * A deploy context on the Nomad namespace of the jobs (the environment's
+ * A deploy context acting in the Nomad namespace of the jobs (the environment's
  * `namespace`), so one cluster can hold the same job ID in qa and production.
- * @throws {InputError} when the jobs span several namespaces.
+ * When the jobs span several namespaces the context stays on the default one:
+ * the deploy engine acts on each job in its own namespace anyway.
  */
 export function contextForSet(config: HashishipConfig, set: InputSet, log: Logger): DeployContext {
-  const namespaces = [...new Set(set.inputs.map((i) => i.job.Namespace ?? 'default'))];
-  if (namespaces.length > 1) {
-    throw new InputError([{ subject: set.environment, message: `the services span namespaces ${namespaces.join(', ')}; deploy them one namespace at a time` }]);
-  }
-  const namespace = namespaces[0] ?? config.nomad.namespace;
-  return createDeployContext(namespace === undefined ? config : { ...config, nomad: { ...config.nomad, namespace } }, log);
+  const ctx = createDeployContext(config, log);
+  const namespaces = [...new Set(set.inputs.map((i) => namespaceOf(i.job, ctx.nomad.client)))];
+  return namespaces.length === 1 ? inNamespace(ctx, namespaces[0]) : ctx;
 }

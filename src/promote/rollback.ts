@@ -66,6 +66,7 @@ export async function rollback(config: HashishipConfig, opts: RollbackOptions): 
     const pinned = await pinnedInputs(environment, [service], {
       ...(opts.dirs === undefined ? {} : { dirs: opts.dirs }),
       pinned: Object.fromEntries(previous.images.map((i) => [i.repository, i.digest])),
+      ...(config.nomad.namespace === undefined ? {} : { namespace: config.nomad.namespace }),
     });
     const target = pinned.services[0]!;
     const routing = serviceRouting(target);

@@ -703,6 +703,17 @@ export const environmentSchema: ObjectSchema = obj(
     name: str('Environment name; must match the file name.', { pattern: PART, hint: PART_HINT }),
     region: str('Nomad region.', { pattern: REGION, hint: 'use lower-case letters, digits, dashes and underscores' }),
     namespace: str('Nomad namespace.', { pattern: NAMESPACE, hint: 'use letters, digits and dashes' }),
+    namespaces: list(
+      'Nomad namespaces hashiship creates when missing: shown in the plan, created on deploy, never changed or deleted. The environment\'s own `namespace` is not implied.',
+      obj(
+        'A Nomad namespace.',
+        {
+          name: str('Namespace name.', { pattern: NAMESPACE, hint: 'use letters, digits and dashes, at most 128' }),
+          description: str('Description given to the namespace when hashiship creates it.', { maxLength: 256 }),
+        },
+        ['name'],
+      ),
+    ),
     datacenters: list('Datacenters.', str('A datacenter.', { pattern: DATACENTER, hint: 'use letters, digits, dots, dashes, underscores and *' }), 1),
     registry: str('Registry host[:port] prefixed to image repositories.', {
       pattern: HOST_PORT,

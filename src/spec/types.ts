@@ -332,12 +332,21 @@ export interface ServiceOverride {
   readonly config?: Readonly<Record<string, string>>;
 }
 
+/** A Nomad namespace an environment declares (`namespaces:`). */
+export interface NamespaceSpec {
+  readonly name: string;
+  /** Given to the namespace when hashiship creates it. */
+  readonly description?: string;
+}
+
 /** An environment: `jobs/environments/<name>.yaml`. */
 export interface EnvironmentSpec {
   readonly $schema?: string;
   readonly name: string;
   readonly region?: string;
   readonly namespace?: string;
+  /** Namespaces hashiship creates when missing (plan shows them, deploy creates them, nothing deletes them). */
+  readonly namespaces?: readonly NamespaceSpec[];
   readonly datacenters?: readonly string[];
   readonly registry?: string;
   readonly domain?: string;

@@ -1,6 +1,6 @@
 /** Pure Fabio rules and route diffs: the text Fabio parses and what counts as "live". */
 import { expect } from 'chai';
-import { diffRoutes, formatRouteTable, type LiveRoute } from '../../src/fabio/routes.js';
+import { diffRoutes, formatRouteTable, routesOf, type LiveRoute } from '../../src/fabio/routes.js';
 import { routedServices, weightOfRules } from '../../src/fabio/table.js';
 import { formatWeight, routeSource, routeSources, weightKey, weightRules, weightRulesText } from '../../src/fabio/weights.js';
 
@@ -67,6 +67,15 @@ describe('fabio route diff (pure)', () => {
       '  /web → http://127.0.0.1:2/  20.0 %  [canary]',
       '  /web → http://127.0.0.1:1/  80.0 %',
     ]);
+  });
+
+  it("shows only the environment's own routes of a service whose Consul name other environments share", () => {
+    // Regression: `routes --env qa` listed production's route of the sample (same Consul service name, other host).
+    const qa = route({ src: 'sample.qa.local/', dst: 'http://127.0.0.1:3/', weight: 1 });
+    const prod = route({ src: 'sample.prod.local/', dst: 'http://127.0.0.1:4/', weight: 1 });
+    const expected = { service: 'web', sources: ['sample.qa.local/'] };
+    expect(routesOf([qa, prod], expected)).to.deep.equal([qa]);
+    expect(formatRouteTable([qa, prod], [expected])).to.deep.equal(['web  expected: sample.qa.local/  live', '  sample.qa.local/ → http://127.0.0.1:3/  100.0 %']);
   });
 });
 

@@ -15,6 +15,8 @@ import { renderAll, type RenderedJob } from '../nomad/render.js';
 import { DefaultPaths, readSpecFiles } from '../spec/files.js';
 import { loadSet, resolveEnvironment } from '../spec/load.js';
 import { suggest } from '../spec/suggest.js';
+import { outDir } from './flags.js';
+import { run, type RunContext } from './runner.js';
 
 interface RenderFlags {
   readonly env: string;
@@ -57,7 +59,9 @@ export function registerRender(program: Command): void {
     .option('--services <dir>', 'service specs', DefaultPaths.services)
     .option('--environments <dir>', 'environment files', DefaultPaths.environments)
     .argument('[names...]', 'only these services')
-    .action(async (names: string[], o: RenderFlags) => {
+    .action(run(async (c: RunContext<RenderFlags>, names: string[]) => {
+      const o = c.opts;
+      outDir('--out', o.out);
       if (o.format !== 'hcl' && o.format !== 'json') {
         throw new InputError([{ subject: '--format', message: `\`${o.format}\` is not hcl or json` }]);
       }
@@ -95,5 +99,5 @@ export function registerRender(program: Command): void {
         await rm(path);
         process.stdout.write(`removed ${path} (no longer rendered)\n`);
       }
-    });
+    }));
 }

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { DefaultPaths, readSpecFiles } from '../spec/files.js';
 import { loadSet } from '../spec/load.js';
+import { run, type RunContext } from './runner.js';
 
 export function registerValidate(program: Command): void {
   program
@@ -14,11 +15,12 @@ export function registerValidate(program: Command): void {
     .description('check service specs and environment files (default: jobs/services and jobs/environments)')
     .argument('[paths...]', 'files or directories; files under a directory named "environments" (or *.env.yaml) are environments')
     .option('--json', 'print the result as one JSON document')
-    .action(async (paths: string[], o: { json?: boolean }) => {
+    .action(run(async (c: RunContext<{ json?: boolean }>, paths: string[]) => {
+      const o = c.opts;
       const files = await readSpecFiles(paths.length > 0 ? paths : [DefaultPaths.services, DefaultPaths.environments]);
       const set = loadSet(files);
       if (o.json === true) {
-        process.stdout.write(
+        c.out(
           `${JSON.stringify(
             {
               ok: set.problems.length === 0,
@@ -34,9 +36,9 @@ export function registerValidate(program: Command): void {
       }
       if (set.problems.length > 0) throw new InputError(set.problems);
       if (o.json !== true) {
-        process.stdout.write(
+        c.out(
           `ok: ${set.services.length} service${set.services.length === 1 ? '' : 's'}, ${set.externals.length > 0 ? `${set.externals.length} external, ` : ''}${set.environments.length} environment${set.environments.length === 1 ? '' : 's'} (${set.environments.map((e) => e.env.name).join(', ') || 'none'})\n`,
         );
       }
-    });
+    }));
 }

@@ -8,7 +8,7 @@ import type { HashishipConfig } from '../config/index.js';
 import { readInstances, selectInstances, waitForHealthy, type HealthGateResult } from '../consul/health.js';
 import { createConsul, type ConsulApi } from '../consul/client.js';
 import { deployEnvironment, type DeployOptions, type DeployResult } from '../deploy/deploy.js';
-import { ExitCode, GateError, HashishipError } from '../errors.js';
+import { ExitCode, GateError, HashishipError, worstExitCode } from '../errors.js';
 import { HttpApi } from '../http.js';
 import { silent, type Logger } from '../log.js';
 import { waitForRoutes } from '../fabio/routes.js';
@@ -261,5 +261,5 @@ export async function deployRelease(config: HashishipConfig, opts: ReleaseDeploy
     }
   }
   const codes = [result.exitCode, ...failures.map((f) => f.error.exitCode)].filter((c) => c !== ExitCode.ok);
-  return { deploy: result, images: pinned.images, records, failures, exitCode: codes.length === 0 ? ExitCode.ok : Math.max(...codes) };
+  return { deploy: result, images: pinned.images, records, failures, exitCode: worstExitCode(codes) };
 }

@@ -31,15 +31,28 @@ export interface ErrorDetails {
   readonly cause?: unknown;
 }
 
+/** Marks our errors across copies of this module (a loader or bundler may load two). */
+const BRAND = Symbol.for('hashiship.error');
+
 /** Base class: a subject, context lines and an exit code. */
 export abstract class HashishipError extends Error {
   abstract readonly exitCode: ExitCode;
   readonly context: readonly ContextLine[];
 
+  /**
+   * `err instanceof HashishipError` also holds for an error made by another copy of
+   * this module, so that the CLI never mistakes a typed error for a bug.
+   */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    if (this !== HashishipError) return Function.prototype[Symbol.hasInstance].call(this, v);
+    return typeof v === 'object' && v !== null && (v as { [BRAND]?: unknown })[BRAND] === true;
+  }
+
   constructor(subject: string, details: ErrorDetails = {}) {
     super(subject, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
     this.context = details.context ?? [];
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
   /** The subject followed by its indented context lines. */

@@ -378,7 +378,7 @@ const SECRET_PAIRS = ['VAULT_ROLE_ID', 'VAULT_SECRET_ID', 'VAULT_JWT'] as const;
 /** Report every pair set twice, whichever login (if any) will use it. */
 function secretPairs(r: Reader): void {
   for (const name of SECRET_PAIRS) {
-    if (r.str(name) !== undefined && r.str(`${name}_FILE`) !== undefined) r.fail(name, undefined, `set both ${name} and ${name}_FILE; keep one`);
+    if (r.str(name) !== undefined && r.str(`${name}_FILE`) !== undefined) r.fail(`${name}_FILE`, undefined, `set both ${name} and ${name}_FILE; keep one`);
   }
 }
 

@@ -51,8 +51,10 @@ export function redactTokens(text: string): string {
   // `token=…`, `password: …` pairs inside free text (log lines, check output).
   out = out.replace(
     /\b([A-Za-z0-9_.-]*(token|secret|passw(or)?d|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&"']+)/gi,
-    // `CONSUL_HTTP_TOKEN_FILE=/path`, `--consul-token-file /path`: a path names where a secret is, it is none.
-    (m: string, name: string, _a, _b, sep: string) => (/[_-](file|path|dir)$/i.test(name) ? m : `${name}${sep}${REDACTED}`),
+    // `CONSUL_HTTP_TOKEN_FILE=/path`: a path names where a secret is, it is none; `vault: token.lookup-self: cannot
+    // connect` names an operation, not a value.
+    (m: string, name: string, _a, _b, sep: string) =>
+      /[_-](file|path|dir)$/i.test(name) || /^[a-z]+\.(create|read|write|list|delete|login|[a-z]+-self)$/.test(name) ? m : `${name}${sep}${REDACTED}`,
   );
   return out;
 }

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { devVault, devVaultDir, devVaultDown, devVaultStop, devVaultUp } from '../cluster/vault.js';
 import { clusterDown, clusterEnv, clusterStatus, clusterUp, setGossipKey, startNode, stopNode, wipeNode, type ClusterOptions } from '../stack/cluster.js';
+import { InputError } from '../errors.js';
 import { cachedPath } from '../stack/install.js';
 import { vault as vaultTool } from '../stack/versions.js';
 import { run, type RunContext } from './runner.js';
@@ -21,6 +22,15 @@ function clusterOptions(c: RunContext<unknown>): ClusterOptions {
   };
 }
 
+/** A node count flag, 1 to 9 (bad input, exit 1, before anything starts). */
+function nodeCount(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < 1 || n > 9) throw new InputError([{ subject: `${flag}=${JSON.stringify(v)}`, message: 'expected a whole number from 1 to 9' }]);
+    return n;
+  };
+}
+
 /** Register `dev cluster` and its subcommands under the `dev` command. */
 export function registerDevCluster(dev: Command): void {
   const cluster = dev
@@ -30,8 +40,8 @@ export function registerDevCluster(dev: Command): void {
   cluster
     .command('up')
     .description('start every node that is not running and wait for leaders and ready clients')
-    .option('--servers <n>', 'Consul and Nomad servers (1-9)', (v) => Number(v))
-    .option('--clients <n>', 'Nomad clients with Consul client agents (1-9)', (v) => Number(v))
+    .option('--servers <n>', 'Consul and Nomad servers (1-9)', nodeCount('--servers'))
+    .option('--clients <n>', 'Nomad clients with Consul client agents (1-9)', nodeCount('--clients'))
     .option('--acl', 'ACLs on (default deny); each node reads its gossip keys and agent tokens from --secrets through the boot script')
     .option('--secrets <dir>', 'with --acl: the secret store (files <dir>/consul/agent-token, …); default <state>/secrets')
     .action(run(async (c: RunContext<{ servers?: number; clients?: number; acl?: boolean; secrets?: string }>) => {

@@ -143,6 +143,7 @@ describe('cli: every input is checked before the first request', function () {
     { name: '--image with --plan', argv: ['deploy', '--env', 'qa', '--image', 'web=1', '--plan', 'plan.json'], names: ['--plan: does not apply: --image makes this a release deploy'] },
     { name: '--build with --until', argv: ['deploy', '--env', 'qa', '--build', '9', '--until', 'successful'], names: ['--until: does not apply: --build makes this a release deploy'] },
     { name: '--commit on a plain deploy', argv: ['deploy', '--env', 'qa', '--commit', 'abc'], names: ['--commit: does not apply'] },
+    { name: 'dev cluster up --servers that is not a count', argv: ['dev', 'cluster', 'up', '--servers', 'x'], names: ['--servers="x": expected a whole number from 1 to 9'] },
     { name: 'promote into itself', argv: ['promote', '--from', 'qa', '--to', 'qa'], names: ['--to: promoting qa into itself'] },
   ];
   for (const c of cases) {

@@ -84,8 +84,13 @@ export interface RunContext<O> {
   readonly log: Logger;
   readonly ndjson: boolean;
   readonly redactor: OutputRedactor;
-  /** Write to stdout as is (commands redact documents that may hold secrets). */
+  /**
+   * Write to stdout with the known secrets (configured tokens) removed; commands
+   * redact documents that may hold other secrets with {@link RunContext.redactor}.
+   */
   out(s: string): void;
+  /** Write to stdout exactly (`secrets get --field`, whose value is the point). */
+  raw(s: string): void;
   /** Write to stderr, redacted. */
   err(s: string): void;
   /** Print an error that does not end the command (one service of several), redacted. */
@@ -134,7 +139,8 @@ export function run<O, A extends unknown[]>(action: (c: RunContext<O>, ...operan
       log,
       ndjson,
       redactor: session.redactor,
-      out: session.stdout,
+      out: (s) => session.stdout(session.redactor.known(s)),
+      raw: session.stdout,
       err,
       error: (e) => err(`Error: ${e.describe()}\n`),
     };

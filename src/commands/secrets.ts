@@ -175,7 +175,7 @@ export function registerSecretsKv(secrets: Command): void {
       if (o.field !== undefined) {
         if (!keys.includes(o.field)) throw new GateError(`vault: ${secret.location.dataPath} has no key ${o.field}`, { context: [['Keys', keys.join(', ')]] });
         const v = secret.data[o.field];
-        c.out(typeof v === 'string' ? v : JSON.stringify(v));
+        c.raw(typeof v === 'string' ? v : JSON.stringify(v));
         return;
       }
       if (o.json === true) {

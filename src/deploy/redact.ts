@@ -101,6 +101,11 @@ export class OutputRedactor {
     return this;
   }
 
+  /** Free text: known secrets only (for output whose shape must not change, e.g. rendered jobs). */
+  known(s: string): string {
+    return this.#known.redact(s);
+  }
+
   /** Free text: known secrets and token-like substrings. */
   text(s: string): string {
     return redactTokens(this.#known.redact(s));

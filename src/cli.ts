@@ -1,48 +1,93 @@
 #!/usr/bin/env node
 /**
- * The command line: parse argv, call the library, show its events, map errors to
- * exit codes. The only file that sets `process.exitCode`.
+ * The command line: parse argv, run the command (src/commands/runner.ts resolves
+ * the configuration and validates input first), print errors redacted and map
+ * them to exit codes — here and nowhere else. The only file that sets
+ * `process.exitCode`.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { HashishipError, ExitCode, exitCodeOf } from './errors.js';
+import { Diagnosed } from './deploy/deploy.js';
+import { OutputRedactor } from './deploy/redact.js';
+import { HashishipError, ExitCode, InternalError, pathErrorOf } from './errors.js';
 import { registerCommands } from './commands/index.js';
+import { refuseRepeats } from './commands/flags.js';
+import { attachSession, errorExitOf, processSession, type Session } from './commands/runner.js';
 import { version } from './version.js';
 
-export function buildProgram(): Command {
+export function buildProgram(session: Session = processSession()): Command {
   const program = new Command('hashiship')
     .description('Ship microservices onto Nomad, Consul, Vault and Fabio.')
     .version(version)
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => session.stdout(s),
+      writeErr: (s) => session.stderr(session.redactor.text(s)),
+    });
   registerCommands(program);
+  refuseRepeats(program);
+  attachSession(program, session);
   return program;
 }
 
-/** Print an error as subject + context lines on stderr and return its exit code. */
-export function reportError(err: unknown, stderr: (s: string) => void): number {
+/**
+ * The command argv names, found before commander parses (which would print the
+ * main help for `hashiship no-such-verb --help` and exit 0). An unknown command
+ * name is refused here with commander's own message and suggestion.
+ */
+function targetOf(program: Command, argv: readonly string[]): Command {
+  let cmd = program;
+  for (const word of argv) {
+    if (cmd.commands.length === 0 || word.startsWith('-')) break;
+    const next = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (next === undefined) {
+      if (word === 'help') break;
+      cmd.args = [word];
+      (cmd as Command & { unknownCommand(): never }).unknownCommand(); // prints, then throws (exitOverride)
+    }
+    cmd = next!;
+  }
+  return cmd;
+}
+
+/**
+ * Print an error as subject + context lines on stderr, redacted, and return its
+ * exit code: a typed error's own; a file-system error on a path is bad input (1);
+ * anything else is an internal error (70), never "a server failed".
+ */
+export function reportError(err: unknown, stderr: (s: string) => void, redactor: OutputRedactor = new OutputRedactor()): number {
   if (err instanceof CommanderError) {
     // commander already printed its message; --help and --version are successes.
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
   }
-  if (err instanceof HashishipError) {
-    stderr(`Error: ${err.describe()}\n`);
-    return err.exitCode;
-  }
-  const e = err as Error;
-  stderr(`Error: internal: ${e?.message ?? String(err)}\n`);
-  return exitCodeOf(err);
+  const lines = err instanceof Diagnosed ? err.lines : [];
+  const cause = err instanceof Diagnosed ? err.error : err;
+  const e =
+    cause instanceof HashishipError
+      ? cause
+      : (pathErrorOf(cause) ??
+        new InternalError(`internal error: ${(cause as Error)?.message ?? String(cause)}`, {
+          context: [['Note', 'this is a bug in hashiship, not in your input or a server; please report it with the command that ran']],
+          cause,
+        }));
+  stderr(redactor.text(`Error: ${e.describe()}\n${lines.map((l) => `${l}\n`).join('')}`));
+  return e.exitCode;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+/** Run the program on `argv` (without `node cli.js`) and return its exit code. */
+export async function main(argv: readonly string[], session: Session = processSession()): Promise<number> {
+  const program = buildProgram(session);
+  let target: Command = program;
   try {
+    target = targetOf(program, argv);
     await program.parseAsync([...argv], { from: 'user' });
     const code = (program as Command & { hashishipExit?: number }).hashishipExit;
     return code ?? ExitCode.ok;
   } catch (err) {
-    return reportError(err, (s) => process.stderr.write(s));
+    const code = reportError(err, session.stderr, session.redactor);
+    return errorExitOf(target)?.(code) ?? code;
   }
 }
 

@@ -14,6 +14,8 @@ export const ExitCode = {
   placement: 5,
   gate: 6,
   promotionReady: 10,
+  /** A bug in hashiship: an error it did not expect (sysexits' EX_SOFTWARE). */
+  internal: 70,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -29,15 +31,28 @@ export interface ErrorDetails {
   readonly cause?: unknown;
 }
 
+/** Marks our errors across copies of this module (a loader or bundler may load two). */
+const BRAND = Symbol.for('hashiship.error');
+
 /** Base class: a subject, context lines and an exit code. */
 export abstract class HashishipError extends Error {
   abstract readonly exitCode: ExitCode;
   readonly context: readonly ContextLine[];
 
+  /**
+   * `err instanceof HashishipError` also holds for an error made by another copy of
+   * this module, so that the CLI never mistakes a typed error for a bug.
+   */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    if (this !== HashishipError) return Function.prototype[Symbol.hasInstance].call(this, v);
+    return typeof v === 'object' && v !== null && (v as { [BRAND]?: unknown })[BRAND] === true;
+  }
+
   constructor(subject: string, details: ErrorDetails = {}) {
     super(subject, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
     this.context = details.context ?? [];
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
   /** The subject followed by its indented context lines. */
@@ -190,7 +205,75 @@ export class StackError extends HashishipError {
   readonly exitCode = ExitCode.unreachable;
 }
 
-/** The exit code for anything thrown: ours carry one, anything else is a bug (exit 2). */
+/** Exit 70: hashiship met an error it did not expect (a bug, not the input or a server). */
+export class InternalError extends HashishipError {
+  readonly exitCode = ExitCode.internal;
+}
+
+/** Error codes of a file-system call that mean the path it was given is wrong. */
+const PATH_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many levels of symbolic links (a symlink loop)',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EEXIST: 'already exists',
+  ENAMETOOLONG: 'name too long',
+  EROFS: 'read-only file system',
+};
+
+/**
+ * A file-system error on a path (`ENOENT`, `ENOTDIR`, `ELOOP`, `EACCES`, …) as bad
+ * input naming the path (exit 1); undefined for anything else.
+ */
+export function pathErrorOf(err: unknown): InputError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { code?: unknown; path?: unknown; syscall?: unknown; dest?: unknown };
+  if (typeof e.code !== 'string' || typeof e.path !== 'string') return undefined;
+  const what = PATH_ERRORS[e.code];
+  if (what === undefined) return undefined;
+  const op = typeof e.syscall === 'string' ? ` (${e.syscall}${typeof e.dest === 'string' ? ` to ${JSON.stringify(e.dest)}` : ''})` : '';
+  return new InputError([{ subject: JSON.stringify(e.path), message: `${what}${op}` }], { cause: err });
+}
+
+/**
+ * The exit code for anything thrown: ours carry one; a file-system error on a path
+ * is bad input (1); anything else is a bug (70), never "a server failed".
+ */
 export function exitCodeOf(err: unknown): ExitCode {
-  return err instanceof HashishipError ? err.exitCode : ExitCode.unreachable;
+  if (err instanceof HashishipError) return err.exitCode;
+  return pathErrorOf(err) === undefined ? ExitCode.internal : ExitCode.badInput;
+}
+
+/**
+ * Which exit code wins when several services end differently, worst first:
+ * what the cluster was left in before what was refused, refusals before waiting,
+ * waiting before success.
+ *
+ * 4 failed, not rolled back · 3 failed, rolled back · 5 placement failed ·
+ * 70 internal error · 2 server error · 6 gate refused · 1 bad input ·
+ * 10 promotion-ready · 0 success. A code not in the list ranks just below 70.
+ */
+export const ExitCodeOrder: readonly number[] = [
+  ExitCode.failed,
+  ExitCode.reverted,
+  ExitCode.placement,
+  ExitCode.internal,
+  ExitCode.unreachable,
+  ExitCode.gate,
+  ExitCode.badInput,
+  ExitCode.promotionReady,
+  ExitCode.ok,
+];
+
+/** The worst of several exit codes by {@link ExitCodeOrder}; 0 for none. */
+export function worstExitCode(codes: Iterable<number>): number {
+  const rank = (c: number): number => {
+    const i = ExitCodeOrder.indexOf(c);
+    return i < 0 ? ExitCodeOrder.indexOf(ExitCode.internal) + 0.5 : i;
+  };
+  let worst: number = ExitCode.ok;
+  for (const c of codes) if (rank(c) < rank(worst)) worst = c;
+  return worst;
 }

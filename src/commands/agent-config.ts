@@ -21,10 +21,11 @@ import {
   type Join,
 } from '../agents/index.js';
 import { InputError, type InputProblem } from '../errors.js';
-import { resolveConfig } from '../config/index.js';
 import { grafanaDashboard } from '../monitoring/dashboard.js';
 import { prometheusConfig } from '../monitoring/prometheus.js';
 import { readCatalog, targetGroups, writeTargetFiles } from '../monitoring/targets.js';
+import { outDir, refuseInapplicable, serverFlags } from './flags.js';
+import { run, type RunContext } from './runner.js';
 
 interface Flags {
   datacenter?: string;
@@ -113,6 +114,44 @@ function optionsFrom(role: AgentRole, f: Flags): AgentOptions {
   };
 }
 
+/** The library's option names → this command's flags, for messages. */
+const FLAG_OF: readonly (readonly [RegExp, string])[] = [
+  [/^role$/, '<role>'],
+  [/^datacenter$/, '--datacenter'],
+  [/^region$/, '--region'],
+  [/^awsRegion$/, '--aws-region'],
+  [/^bootstrapExpect$/, '--bootstrap-expect'],
+  [/^join(\..*)?$/, '--join'],
+  [/^vaultJoin(\..*)?$/, '--vault-join'],
+  [/^hostVolumes\[(\d+)\].*$/, '--host-volume[$1]'],
+  [/^vaultAddress$/, '--vault-address'],
+  [/^secrets(\..*)?$/, '--secrets'],
+  [/^vaultSeal(\..*)?$/, '--vault-kms-key'],
+  [/^fabio\.sha256$/, '--fabio-sha256'],
+  [/^fabio\.url$/, '--fabio-url'],
+  [/^consulAddress$/, '--consul'],
+  [/^caFile$/, '--ca-file'],
+  [/^consulTokenFile$/, '--consul-token-file'],
+  [/^discovery\.dir$/, '--targets-dir'],
+];
+
+/**
+ * Run `fn`, naming the flags (`--bootstrap-expect`) instead of the library's option
+ * names (`bootstrapExpect`) in the problems it reports.
+ */
+function asFlags<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    const problems = err.problems.map((p) => {
+      const m = FLAG_OF.find(([re]) => re.test(p.subject));
+      return m === undefined ? p : { ...p, subject: p.subject.replace(m[0], m[1]) };
+    });
+    throw new InputError(problems);
+  }
+}
+
 async function writeUnder(root: string, path: string, content: string, mode: string): Promise<string> {
   const dest = join(root, path);
   await mkdir(dirname(dest), { recursive: true });
@@ -121,7 +160,7 @@ async function writeUnder(root: string, path: string, content: string, mode: str
 }
 
 export function registerAgentConfig(program: Command): void {
-  program
+  const cmd = program
     .command('agent-config')
     .description(
       `agent configuration for a cluster role (${agentRoles.join(', ')}), or "prometheus"; secrets are fetched at boot, never embedded`,
@@ -152,8 +191,16 @@ export function registerAgentConfig(program: Command): void {
     )
     .option('--format <format>', 'files | cloud-init | json', 'files')
     .option('--out <dir>', 'write the files under this directory instead of printing them')
-    .option('--terraform-templates <dir>', 'write the Terraform templates of every role into this directory')
-    .action(async (role: string | undefined, f: Flags) => {
+    .option('--terraform-templates <dir>', 'write the Terraform templates of every role into this directory');
+  // Only prometheus-targets reads Consul (its catalog), on first use.
+  serverFlags(cmd, ['consul'], { always: false });
+  cmd.action(
+    run(async (c: RunContext<Flags>, role: string | undefined) => {
+      const f = c.opts;
+      if (role !== 'prometheus-targets') refuseInapplicable(c.cmd, ['consulAddr', 'consulToken'], 'only agent-config prometheus-targets reads Consul');
+      outDir('--out', f.out);
+      outDir('--terraform-templates', f.terraformTemplates);
+      outDir('--targets-dir', role === 'prometheus-targets' ? f.targetsDir : undefined);
       if (f.terraformTemplates !== undefined) {
         const written: string[] = [];
         for (const [name, content] of Object.entries(terraformTemplates())) {
@@ -161,7 +208,7 @@ export function registerAgentConfig(program: Command): void {
         }
         const secrets = Object.fromEntries(agentRoles.map((r) => [r, secretsFor(r).map((s) => ({ name: s.name, when: s.when }))]));
         written.push(await writeUnder(f.terraformTemplates, 'secrets.json', `${JSON.stringify(secrets, null, 2)}\n`, '0644'));
-        process.stdout.write(`${written.join('\n')}\n`);
+        c.out(`${written.join('\n')}\n`);
         return;
       }
       const promOptions = {
@@ -174,21 +221,20 @@ export function registerAgentConfig(program: Command): void {
       if (role === 'prometheus-targets') {
         // Reads Consul's catalog (CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, … as the consul CLI does).
         if (f.targetsDir === undefined) throw new InputError([{ subject: '--targets-dir', message: 'is required for prometheus-targets' }]);
-        const config = resolveConfig({ env: process.env });
-        const groups = targetGroups(await readCatalog(config.consul, f.datacenter), promOptions);
-        for (const path of await writeTargetFiles(f.targetsDir, groups)) process.stdout.write(`${path}\n`);
+        const groups = targetGroups(await readCatalog(c.config.consul, f.datacenter), promOptions);
+        for (const path of await writeTargetFiles(f.targetsDir, groups)) c.out(`${path}\n`);
         return;
       }
       if (role === 'grafana-dashboard') {
         const text = `${JSON.stringify(grafanaDashboard(), null, 2)}\n`;
-        if (f.out !== undefined) process.stdout.write(`${await writeUnder(f.out, 'hashiship-dashboard.json', text, '0644')}\n`);
-        else process.stdout.write(text);
+        if (f.out !== undefined) c.out(`${await writeUnder(f.out, 'hashiship-dashboard.json', text, '0644')}\n`);
+        else c.out(text);
         return;
       }
       if (role === 'prometheus') {
-        const text = prometheusConfig(promOptions);
-        if (f.out !== undefined) process.stdout.write(`${await writeUnder(f.out, 'prometheus.yml', text, '0644')}\n`);
-        else process.stdout.write(text);
+        const text = asFlags(() => prometheusConfig(promOptions));
+        if (f.out !== undefined) c.out(`${await writeUnder(f.out, 'prometheus.yml', text, '0644')}\n`);
+        else c.out(text);
         return;
       }
       if (role === undefined || !(agentRoles as readonly string[]).includes(role)) {
@@ -196,18 +242,19 @@ export function registerAgentConfig(program: Command): void {
       }
       const options = optionsFrom(role as AgentRole, f);
       if (f.format === 'cloud-init') {
-        const text = cloudConfig(options);
-        if (f.out !== undefined) process.stdout.write(`${await writeUnder(f.out, 'user-data.yaml', text, '0644')}\n`);
-        else process.stdout.write(text);
+        const text = asFlags(() => cloudConfig(options));
+        if (f.out !== undefined) c.out(`${await writeUnder(f.out, 'user-data.yaml', text, '0644')}\n`);
+        else c.out(text);
         return;
       }
-      const files = agentFiles(options);
+      const files = asFlags(() => agentFiles(options));
       if (f.format === 'json') {
-        process.stdout.write(`${JSON.stringify(files, null, 2)}\n`);
+        c.out(`${JSON.stringify(files, null, 2)}\n`);
       } else if (f.out !== undefined) {
-        for (const file of files) process.stdout.write(`${await writeUnder(f.out, file.path, file.content, file.mode)}\n`);
+        for (const file of files) c.out(`${await writeUnder(f.out, file.path, file.content, file.mode)}\n`);
       } else {
-        for (const file of files) process.stdout.write(`==> ${file.path} (${file.mode}) <==\n${file.content}\n`);
+        for (const file of files) c.out(`==> ${file.path} (${file.mode}) <==\n${file.content}\n`);
       }
-    });
+    }),
+  );
 }

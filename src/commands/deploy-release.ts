@@ -3,15 +3,18 @@
  * the release path of deploy (src/promote/evidence.ts): resolve the images in the
  * environment's registry, deploy them pinned by digest, then record the evidence
  * (health, smoke requests through Fabio) as the environment's release record.
+ * The flags of a plain deploy that a release deploy cannot honour (`--plan`,
+ * `--until`, `--job`) are refused, naming what made it a release deploy.
  */
 import type { Command } from 'commander';
-import { resolveConfig } from '../config/index.js';
-import { describeError, formatResults, redactorFromEnv, resultDocument } from '../deploy/cli-support.js';
+import type { Env } from '../config/index.js';
+import { durationMs, formatResults, positiveInt, resultDocument } from '../deploy/cli-support.js';
 import { fabioApi } from '../fabio/routes.js';
-import { DefaultFabioProxy, deployRelease } from '../promote/evidence.js';
+import { deployRelease } from '../promote/evidence.js';
 import { parseImageFlags } from '../promote/image.js';
 import { secretsGate } from '../vault/preflight.js';
-import { printingLogger, setExit } from './common.js';
+import { refuseInapplicable } from './flags.js';
+import type { RunContext } from './runner.js';
 
 /** The deploy flags the release path reads. */
 export interface ReleaseFlags {
@@ -24,47 +27,75 @@ export interface ReleaseFlags {
   readonly json?: boolean;
   readonly events?: string;
   readonly skipSecretsCheck?: boolean;
+  readonly parallel?: string;
+  readonly forceOwner?: boolean;
+  readonly resetCounts?: boolean;
+  readonly timeout?: string;
+  readonly healthDeadline?: string;
+  readonly healthGate?: boolean;
 }
 
-/** True when deploy should take the release path (`--image` or `--build`/HASHISHIP_BUILD). */
-export function isReleaseDeploy(o: ReleaseFlags): boolean {
-  return (o.image ?? []).length > 0 || (o.build !== undefined && o.build !== '');
+/** Why a deploy is a release deploy (for messages), and its build number. */
+export interface ReleaseMode {
+  readonly why: string;
+  readonly build?: string;
 }
 
-/** Run the release path of `deploy` and set the exit code. */
-export async function deployReleaseAction(names: readonly string[], o: ReleaseFlags, cmd: Command): Promise<void> {
-  const redactor = redactorFromEnv(process.env);
-  try {
-    const overrides = parseImageFlags(o.image ?? []);
-    const config = resolveConfig({ env: process.env });
-    const log = printingLogger({ ndjson: o.events === 'ndjson' });
-    const r = await deployRelease(config, {
-      environment: o.env,
-      names,
-      dirs: { ...(o.services === undefined ? {} : { services: o.services }), ...(o.environments === undefined ? {} : { environments: o.environments }) },
-      overrides,
-      ...(o.build === undefined || o.build === '' ? {} : { build: o.build }),
-      ...(o.commit === undefined || o.commit === '' ? {} : { commit: o.commit }),
-      fabio: fabioApi(process.env['HASHISHIP_FABIO_ADDR'] ?? 'http://127.0.0.1:9998'),
-      proxy: process.env['HASHISHIP_FABIO_PROXY'] ?? DefaultFabioProxy,
-      access: { config, env: process.env },
-      log,
+/**
+ * A release deploy when `--image` is given, or a build number (`--build`, else
+ * HASHISHIP_BUILD); undefined for a plain deploy.
+ */
+export function releaseMode(cmd: Command, env: Env): ReleaseMode | undefined {
+  const o = cmd.opts<ReleaseFlags>();
+  const fromEnv = env['HASHISHIP_BUILD'];
+  const build = o.build !== undefined && o.build !== '' ? o.build : fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
+  const images = (o.image ?? []).length > 0;
+  if (!images && build === undefined) return undefined;
+  const why = images ? '--image makes this a release deploy' : o.build !== undefined && o.build !== '' ? '--build makes this a release deploy' : `HASHISHIP_BUILD=${JSON.stringify(fromEnv)} makes this a release deploy (unset it for a plain deploy)`;
+  return { why, ...(build === undefined ? {} : { build }) };
+}
+
+/** Run the release path of `deploy`; returns its exit code. */
+export async function deployReleaseAction(c: RunContext<ReleaseFlags>, names: readonly string[], mode: ReleaseMode): Promise<number> {
+  refuseInapplicable(c.cmd, ['plan', 'until', 'job', 'prune', 'force'], mode.why);
+  const o = c.opts;
+  const overrides = parseImageFlags(o.image ?? []);
+  const parallel = positiveInt('--parallel', o.parallel, 4);
+  const timeoutMs = durationMs('--timeout', o.timeout);
+  const healthDeadlineMs = durationMs('--health-deadline', o.healthDeadline);
+  const config = c.config;
+  const log = c.log;
+  const r = await deployRelease(config, {
+    environment: o.env,
+    names,
+    dirs: { ...(o.services === undefined ? {} : { services: o.services }), ...(o.environments === undefined ? {} : { environments: o.environments }) },
+    overrides,
+    ...(mode.build === undefined ? {} : { build: mode.build }),
+    ...(o.commit === undefined || o.commit === '' ? {} : { commit: o.commit }),
+    fabio: fabioApi(config.fabio.api),
+    proxy: config.fabio.proxy,
+    access: { config, env: c.env },
+    log,
+    ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
+    deploy: {
+      parallel,
+      forceOwner: o.forceOwner === true,
+      resetCounts: o.resetCounts === true,
+      healthGate: o.healthGate !== false,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
       // The same secrets pre-flight as a plain deploy, before anything is registered.
-      ...(o.skipSecretsCheck === true ? {} : { deploy: { secrets: secretsGate(config, { log }) } }),
-    });
-    if (o.json === true) {
-      const doc = { ...resultDocument('deploy', r.deploy), exitCode: r.exitCode, records: r.records, evidenceFailures: r.failures.map((f) => ({ service: f.service, error: f.error.message })) };
-      process.stdout.write(`${redactor.text(JSON.stringify(doc, null, 2))}\n`);
-    } else {
-      for (const s of r.deploy.results) if (s.error !== undefined) process.stderr.write(`Error: ${redactor.text(s.error.describe())}\n`);
-      for (const f of r.failures) process.stderr.write(`Error: ${redactor.text(f.error.describe())}\n`);
-      const lines = r.records.map((x) => `${x.service}: release #${x.seq} in ${x.environment}: ${x.digest}${x.build === undefined ? '' : ` (build ${x.build})`}, smoke ${x.smoke.passed ? 'passed' : 'FAILED'}`);
-      process.stdout.write(redactor.text(`${formatResults(r.deploy).replace(/exit \d+\n$/, '')}${lines.map((l) => `${l}\n`).join('')}exit ${r.exitCode}\n`));
-    }
-    setExit(cmd, r.exitCode);
-  } catch (err) {
-    const e = describeError(err, redactor);
-    process.stderr.write(e.text);
-    setExit(cmd, e.exitCode);
+      ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log }) }),
+    },
+  });
+  if (o.json === true) {
+    const doc = { ...resultDocument('deploy', r.deploy), exitCode: r.exitCode, records: r.records, evidenceFailures: r.failures.map((f) => ({ service: f.service, error: f.error.message })) };
+    c.out(`${c.redactor.text(JSON.stringify(doc, null, 2))}\n`);
+  } else {
+    for (const s of r.deploy.results) if (s.error !== undefined) c.error(s.error);
+    for (const f of r.failures) c.error(f.error);
+    const lines = r.records.map((x) => `${x.service}: release #${x.seq} in ${x.environment}: ${x.digest}${x.build === undefined ? '' : ` (build ${x.build})`}, smoke ${x.smoke.passed ? 'passed' : 'FAILED'}`);
+    c.out(c.redactor.text(`${formatResults(r.deploy).replace(/exit \d+\n$/, '')}${lines.map((l) => `${l}\n`).join('')}exit ${r.exitCode}\n`));
   }
+  return r.exitCode;
 }

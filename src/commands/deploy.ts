@@ -8,17 +8,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { resolveConfig } from '../config/index.js';
 import {
   collect,
-  describeError,
   durationMs,
   formatResults,
   inputSetFromFlags,
   oneOf,
   positiveInt,
-  redactorFromEnv,
-  withDebugLines,
   resultDocument,
   type InputFlags,
 } from '../deploy/cli-support.js';
@@ -28,8 +24,9 @@ import { createDeployContext } from '../deploy/runtime.js';
 import { InputError } from '../errors.js';
 import { DefaultPaths } from '../spec/files.js';
 import { secretsGate } from '../vault/preflight.js';
-import { printingLogger, setExit } from './common.js';
-import { deployReleaseAction, isReleaseDeploy, type ReleaseFlags } from './deploy-release.js';
+import { deployReleaseAction, releaseMode, type ReleaseFlags } from './deploy-release.js';
+import { refuseInapplicable, serverFlags } from './flags.js';
+import { run, type RunContext } from './runner.js';
 
 interface DeployFlags extends InputFlags {
   readonly plan?: string;
@@ -63,7 +60,7 @@ async function readPlan(file: string): Promise<PlanDocument> {
 
 /** Register `hashiship deploy`. */
 export function registerDeploy(program: Command): void {
-  program
+  const deploy = program
     .command('deploy')
     .description('register jobs through the Nomad API and wait for the outcome (exit codes: see docs/deploy.md)')
     .requiredOption('--env <name>', 'environment')
@@ -89,42 +86,42 @@ export function registerDeploy(program: Command): void {
     .option('--json', 'print one JSON document with every service result')
     .option('--events <format>', 'progress events as "ndjson" on stderr')
     .option('--image <service=ref>', 'deploy this tag or sha256 digest of the service\'s image, resolved in the environment\'s registry and pinned by digest; repeatable', collect)
-    .option('--build <n>', 'build number recorded with the release (HASHISHIP_BUILD); with --image: record the release evidence', process.env['HASHISHIP_BUILD'])
-    .option('--commit <sha>', 'commit recorded with the release')
-    .action(async (names: string[], o: DeployFlags & ReleaseFlags, cmd: Command) => {
-      if (isReleaseDeploy(o)) return deployReleaseAction(names, o, cmd);
-      try {
-        const until = oneOf('--until', o.until, ['healthy', 'successful', 'promotion-ready'] as const, 'healthy');
-        const parallel = positiveInt('--parallel', o.parallel, 4);
-        const timeoutMs = durationMs('--timeout', o.timeout);
-        const healthDeadlineMs = durationMs('--health-deadline', o.healthDeadline);
-        const plan = o.plan === undefined ? undefined : await readPlan(o.plan);
-        const config = resolveConfig({ env: process.env });
-        const ctx = createDeployContext(config, withDebugLines(printingLogger({ ndjson: o.events === 'ndjson' }), process.env, { ndjson: o.events === 'ndjson' }));
-        const set = await inputSetFromFlags(ctx, names, o);
-        const result = await deployEnvironment(ctx, set, {
-          until,
-          parallel,
-          forceOwner: o.forceOwner === true,
-          prune: o.prune === true,
-          forcePrune: o.force === true,
-          resetCounts: o.resetCounts === true,
-          ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log: ctx.runtime.log }) }),
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
-          ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
-          healthGate: o.healthGate !== false,
-          ...(plan === undefined ? {} : { plan }),
-        });
-        if (o.json === true) process.stdout.write(`${JSON.stringify(ctx.redactor.deep(resultDocument('deploy', result)), null, 2)}\n`);
-        else {
-          for (const s of result.results) if (s.error !== undefined) process.stderr.write(`Error: ${ctx.redactor.text(s.error.describe())}\n`);
-          process.stdout.write(formatResults(result));
-        }
-        setExit(cmd, result.exitCode);
-      } catch (err) {
-        const e = describeError(err, redactorFromEnv(process.env));
-        process.stderr.write(e.text);
-        setExit(cmd, e.exitCode);
+    .option('--build <n>', 'build number recorded with the release (HASHISHIP_BUILD); with --image: record the release evidence')
+    .option('--commit <sha>', 'commit recorded with the release');
+  serverFlags(deploy, ['nomad', 'consul', 'vault', 'fabio']);
+  deploy.action(
+    run(async (c: RunContext<DeployFlags & ReleaseFlags>, names: string[]) => {
+      const o = c.opts;
+      const release = releaseMode(c.cmd, c.env);
+      if (release !== undefined) return deployReleaseAction(c, names, release);
+      refuseInapplicable(c.cmd, ['commit', 'fabio', 'fabioProxy'], 'only a release deploy (--image or --build) records a release and its smoke requests');
+      const until = oneOf('--until', o.until, ['healthy', 'successful', 'promotion-ready'] as const, 'healthy');
+      const parallel = positiveInt('--parallel', o.parallel, 4);
+      const timeoutMs = durationMs('--timeout', o.timeout);
+      const healthDeadlineMs = durationMs('--health-deadline', o.healthDeadline);
+      const plan = o.plan === undefined ? undefined : await readPlan(o.plan);
+      const config = c.config;
+      const ctx = createDeployContext(config, c.log);
+      const set = await inputSetFromFlags(ctx, names, o);
+      const result = await deployEnvironment(ctx, set, {
+        until,
+        parallel,
+        forceOwner: o.forceOwner === true,
+        prune: o.prune === true,
+        forcePrune: o.force === true,
+        resetCounts: o.resetCounts === true,
+        ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log: ctx.runtime.log }) }),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
+        healthGate: o.healthGate !== false,
+        ...(plan === undefined ? {} : { plan }),
+      });
+      if (o.json === true) c.out(`${JSON.stringify(ctx.redactor.deep(resultDocument('deploy', result)), null, 2)}\n`);
+      else {
+        for (const s of result.results) if (s.error !== undefined) c.error(s.error);
+        c.out(formatResults(result));
       }
-    });
+      return result.exitCode;
+    }),
+  );
 }

@@ -1,6 +1,6 @@
 /**
  * Every verb of the CLI, one file each. A command parses its flags, calls the
- * library, prints events, and sets its exit code with {@link setExit}.
+ * library through the runner (runner.ts), prints its output and returns its exit code.
  */
 import type { Command } from 'commander';
 import { registerDev } from './dev.js';

@@ -5,7 +5,7 @@
  * and the write (nothing of that key is overwritten), 2 when Consul refuses.
  */
 import type { Command } from 'commander';
-import { printingLogger } from './common.js';
+import { run, type RunContext } from './runner.js';
 import { syncOptions, type SyncFlags } from './register.js';
 
 export function registerKv(program: Command): void {
@@ -13,21 +13,22 @@ export function registerKv(program: Command): void {
   syncOptions(
     kv.command('sync').description("write the specs' config maps to Consul KV under config/<service>/ with check-and-set"),
     'print the changes, write nothing',
-  ).action(async (o: SyncFlags) => {
-    const [{ resolveConfig }, { readSpecFiles }, { loadSet, resolveEnvironment, resolveExternals }, { syncConfig, describeConfigSync }] = await Promise.all([
-      import('../config/index.js'),
-      import('../spec/files.js'),
-      import('../spec/load.js'),
-      import('../consul/config.js'),
-    ]);
-    const set = loadSet(await readSpecFiles([o.services, o.environments]));
-    const wanted = [
-      ...resolveEnvironment(set, o.env).map((r) => ({ service: r.spec.name, config: r.spec.config ?? {} })),
-      ...resolveExternals(set, o.env).map((r) => ({ service: r.spec.name, config: r.spec.config ?? {} })),
-    ];
-    const config = resolveConfig({ env: process.env });
-    const result = await syncConfig(config.consul, wanted, { environment: o.env, dryRun: o.dryRun === true, ...(o.json === true ? {} : { log: printingLogger() }) });
-    if (o.json === true) process.stdout.write(`${JSON.stringify({ kind: 'hashiship.kv.sync', environment: o.env, ...result }, null, 2)}\n`);
-    else process.stdout.write(`${describeConfigSync(result, o.env).join('\n')}\n`);
-  });
+  ).action(
+    run(async (c: RunContext<SyncFlags>) => {
+      const o = c.opts;
+      const [{ readSpecFiles }, { loadSet, resolveEnvironment, resolveExternals }, { syncConfig, describeConfigSync }] = await Promise.all([
+        import('../spec/files.js'),
+        import('../spec/load.js'),
+        import('../consul/config.js'),
+      ]);
+      const set = loadSet(await readSpecFiles([o.services, o.environments]));
+      const wanted = [
+        ...resolveEnvironment(set, o.env).map((r) => ({ service: r.spec.name, config: r.spec.config ?? {} })),
+        ...resolveExternals(set, o.env).map((r) => ({ service: r.spec.name, config: r.spec.config ?? {} })),
+      ];
+      const result = await syncConfig(c.config.consul, wanted, { environment: o.env, dryRun: o.dryRun === true, ...(o.json === true ? {} : { log: c.log }) });
+      if (o.json === true) c.out(`${JSON.stringify({ kind: 'hashiship.kv.sync', environment: o.env, ...result }, null, 2)}\n`);
+      else c.out(`${describeConfigSync(result, o.env).join('\n')}\n`);
+    }),
+  );
 }

@@ -7,26 +7,32 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { printingLogger } from './common.js';
+import { serverFlags } from './flags.js';
+import { run, type RunContext } from './runner.js';
 
 export function registerMaintenance(program: Command): void {
-  program
-    .command('maintenance')
-    .description('turn Consul maintenance mode on or off for a service instance (--service <id>) or the node (--node)')
-    .argument('<mode>', 'on or off')
-    .option('--service <id>', 'service ID registered on the local agent (e.g. postgres-qa)')
-    .option('--node', "the agent's node")
-    .option('--reason <text>', 'shown in the maintenance check\'s notes', 'hashiship')
-    .action(async (mode: string, o: { service?: string; node?: boolean; reason: string }) => {
+  serverFlags(
+    program
+      .command('maintenance')
+      .description('turn Consul maintenance mode on or off for a service instance (--service <id>) or the node (--node)')
+      .argument('<mode>', 'on or off')
+      .option('--service <id>', 'service ID registered on the local agent (e.g. postgres-qa)')
+      .option('--node', "the agent's node")
+      .option('--reason <text>', 'shown in the maintenance check\'s notes', 'hashiship'),
+    ['consul'],
+  ).action(
+    run(async (c: RunContext<{ service?: string; node?: boolean; reason: string }>, mode: string) => {
+      const o = c.opts;
       const problems = [];
       if (mode !== 'on' && mode !== 'off') problems.push({ subject: '<mode>', message: `\`${mode}\` is not on or off` });
       if ((o.service === undefined) === (o.node !== true)) problems.push({ subject: '--service/--node', message: 'give exactly one of --service <id> or --node' });
       if (o.service === '') problems.push({ subject: '--service', message: 'expected a service ID' });
       if (problems.length > 0) throw new InputError(problems);
-      const [{ resolveConfig }, { setMaintenance }] = await Promise.all([import('../config/index.js'), import('../consul/maintenance.js')]);
-      const config = resolveConfig({ env: process.env });
-      await setMaintenance(config.consul, o.service !== undefined ? { serviceId: o.service } : { node: true }, mode === 'on', {
+      const { setMaintenance } = await import('../consul/maintenance.js');
+      await setMaintenance(c.config.consul, o.service !== undefined ? { serviceId: o.service } : { node: true }, mode === 'on', {
         reason: o.reason,
-        log: printingLogger({ write: (s) => process.stdout.write(s) }),
+        log: printingLogger({ write: (s) => c.out(c.redactor.text(s)) }),
       });
-    });
+    }),
+  );
 }

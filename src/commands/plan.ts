@@ -5,15 +5,15 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { resolveConfig } from '../config/index.js';
-import { collect, describeError, inputSetFromFlags, redactorFromEnv, withDebugLines, type InputFlags } from '../deploy/cli-support.js';
+import { collect, inputSetFromFlags, type InputFlags } from '../deploy/cli-support.js';
 import { planEnvironment } from '../deploy/deploy.js';
 import { formatPlan, planExitCode } from '../deploy/plan.js';
 import { createDeployContext } from '../deploy/runtime.js';
 import { DefaultPaths } from '../spec/files.js';
-import { ExitCode, GateError, PlanExitCode } from '../errors.js';
+import { ExitCode, PlanExitCode } from '../errors.js';
 import { secretsGate } from '../vault/preflight.js';
-import { printingLogger, setExit } from './common.js';
+import { outFile, serverFlags } from './flags.js';
+import { errorExit, run, type RunContext } from './runner.js';
 
 interface PlanFlags extends InputFlags {
   readonly json?: boolean;
@@ -26,7 +26,7 @@ interface PlanFlags extends InputFlags {
 
 /** Register `hashiship plan`. */
 export function registerPlan(program: Command): void {
-  program
+  const plan = program
     .command('plan')
     .description('show what deploy would change: field diff, placement, image digest, modify index, jobs to stop')
     .requiredOption('--env <name>', 'environment')
@@ -39,23 +39,24 @@ export function registerPlan(program: Command): void {
     .option('--prune', 'plan to stop the jobs hashiship owns in the environment whose spec was removed (default: list them as kept)')
     .option('--json', 'print one JSON document')
     .option('--out <file>', 'save the plan as JSON for deploy --plan')
-    .option('--events <format>', 'progress events as "ndjson" on stderr')
-    .action(async (names: string[], o: PlanFlags, cmd: Command) => {
-      try {
-        const config = resolveConfig({ env: process.env });
-        const ctx = createDeployContext(config, withDebugLines(printingLogger({ ndjson: o.events === 'ndjson' }), process.env, { ndjson: o.events === 'ndjson' }));
-        const set = await inputSetFromFlags(ctx, names, o);
-        const secrets = o.skipSecretsCheck === true ? undefined : secretsGate(config, { log: ctx.runtime.log });
-        const { document } = await planEnvironment(ctx, set, { resetCounts: o.resetCounts === true, prune: o.prune === true, ...(secrets === undefined ? {} : { secrets }) });
-        const doc = ctx.redactor.deep(document);
-        const json = `${JSON.stringify(doc, null, 2)}\n`;
-        if (o.out !== undefined) await writeFile(o.out, json, { mode: 0o600 });
-        process.stdout.write(o.json === true ? json : formatPlan(doc, ctx.redactor));
-        setExit(cmd, planExitCode(doc));
-      } catch (err) {
-        process.stderr.write(describeError(err, redactorFromEnv(process.env)).text);
-        // A refused gate (the secrets pre-flight) keeps its exit 6; anything else is Nomad's 255.
-        setExit(cmd, err instanceof GateError ? ExitCode.gate : PlanExitCode.error);
-      }
-    });
+    .option('--events <format>', 'progress events as "ndjson" on stderr');
+  serverFlags(plan, ['nomad', 'consul', 'vault']);
+  // A refused gate (the secrets pre-flight) keeps its exit 6; any other error is Nomad's 255.
+  errorExit(plan, (code) => (code === ExitCode.ok || code === ExitCode.gate ? code : PlanExitCode.error));
+  plan.action(
+    run(async (c: RunContext<PlanFlags>, names: string[]) => {
+      const o = c.opts;
+      outFile('--out', o.out);
+      const config = c.config;
+      const ctx = createDeployContext(config, c.log);
+      const set = await inputSetFromFlags(ctx, names, o);
+      const secrets = o.skipSecretsCheck === true ? undefined : secretsGate(config, { log: ctx.runtime.log });
+      const { document } = await planEnvironment(ctx, set, { resetCounts: o.resetCounts === true, prune: o.prune === true, ...(secrets === undefined ? {} : { secrets }) });
+      const doc = ctx.redactor.deep(document);
+      const json = `${JSON.stringify(doc, null, 2)}\n`;
+      if (o.out !== undefined) await writeFile(o.out, json, { mode: 0o600 });
+      c.out(o.json === true ? json : formatPlan(doc, ctx.redactor));
+      return planExitCode(doc);
+    }),
+  );
 }

@@ -6,14 +6,14 @@
  * 2 server trouble, 1 bad input.
  */
 import type { Command } from 'commander';
-import { resolveConfig } from '../config/index.js';
-import { describeError, durationMs, redactorFromEnv } from '../deploy/cli-support.js';
+import { durationMs } from '../deploy/cli-support.js';
 import { InputError } from '../errors.js';
 import { fabioApi } from '../fabio/routes.js';
 import { promote, type PromoteResult } from '../promote/flow.js';
-import { DefaultFabioProxy } from '../promote/evidence.js';
+import { checkSteps } from '../promote/plan.js';
 import { DefaultPaths } from '../spec/files.js';
-import { printingLogger, setExit } from './common.js';
+import { serverFlags } from './flags.js';
+import { run, type RunContext } from './runner.js';
 
 interface PromoteFlags {
   readonly from: string;
@@ -31,18 +31,22 @@ interface PromoteFlags {
   readonly events?: string;
   readonly services?: string;
   readonly environments?: string;
-  readonly fabio: string;
-  readonly fabioProxy: string;
 }
 
-/** `10,50,100` → [10, 50, 100]. */
+/**
+ * `10,50,100` → [10, 50, 100], checked as the promotion will use them.
+ * @throws {InputError} naming --steps.
+ */
 export function parseSteps(value: string | undefined): number[] | undefined {
   if (value === undefined) return undefined;
   const parts = value.split(',').map((s) => s.trim());
   if (parts.some((p) => !/^\d+$/.test(p))) {
     throw new InputError([{ subject: `--steps=${JSON.stringify(value)}`, message: 'expected whole percentages separated by commas, e.g. 10,50,100' }]);
   }
-  return parts.map(Number);
+  const steps = parts.map(Number);
+  const problem = checkSteps(steps);
+  if (problem !== undefined) throw new InputError([{ subject: `--steps=${JSON.stringify(value)}`, message: problem }]);
+  return steps;
 }
 
 /** Lines for people: each service's outcome, plan and observed weights. */
@@ -61,15 +65,16 @@ export function formatPromotion(r: PromoteResult): string {
   return `${out.join('\n')}\n`;
 }
 
-/** The options promote and rollback share: where specs are, Fabio, output. */
+/** The options promote and rollback share: where specs are, the servers (Fabio included), output. */
 export function releaseOptions(c: Command): Command {
-  return c
-    .option('--services <dir>', 'service specs', DefaultPaths.services)
-    .option('--environments <dir>', 'environment files', DefaultPaths.environments)
-    .option('--fabio <url>', "Fabio's UI/API address (HASHISHIP_FABIO_ADDR)", process.env['HASHISHIP_FABIO_ADDR'] ?? 'http://127.0.0.1:9998')
-    .option('--fabio-proxy <url>', "Fabio's proxy for smoke requests (HASHISHIP_FABIO_PROXY)", process.env['HASHISHIP_FABIO_PROXY'] ?? DefaultFabioProxy)
-    .option('--json', 'print one JSON document')
-    .option('--events <format>', 'progress events as "ndjson" on stderr');
+  return serverFlags(
+    c
+      .option('--services <dir>', 'service specs', DefaultPaths.services)
+      .option('--environments <dir>', 'environment files', DefaultPaths.environments)
+      .option('--json', 'print one JSON document')
+      .option('--events <format>', 'progress events as "ndjson" on stderr'),
+    ['nomad', 'consul', 'vault', 'fabio'],
+  );
 }
 
 /** Register `hashiship promote`. */
@@ -80,7 +85,7 @@ export function registerPromote(program: Command): void {
     .requiredOption('--from <env>', 'source environment (its release records are the evidence)')
     .requiredOption('--to <env>', 'target environment')
     .argument('[services...]', 'only these services (default: every service with a release in --from)')
-    .option('--build <n>', 'only promote this build (refused unless it is the source release; HASHISHIP_BUILD)', process.env['HASHISHIP_BUILD'])
+    .option('--build <n>', 'only promote this build (refused unless it is the source release; HASHISHIP_BUILD)')
     .option('--approve', 'approve the promotion (required by environments with promotion.require_approval)')
     .option('--min-soak <duration>', 'the source release must be at least this old')
     .option('--steps <list>', 'canary traffic steps in percent, ending with 100 (default 10,50,100)')
@@ -89,21 +94,22 @@ export function registerPromote(program: Command): void {
     .option('--force', 'overwrite a different digest under an existing tag in the target registry')
     .option('--lock-wait <duration>', 'wait this long for another promotion of the service instead of exiting 6')
     .option('--health-deadline <duration>', 'deadline of each health gate (default 60s)'))
-    .action(async (names: string[], o: PromoteFlags, cmd: Command) => {
-      const redactor = redactorFromEnv(process.env);
-      try {
+    .action(
+      run(async (c: RunContext<PromoteFlags>, names: string[]) => {
+        const o = c.opts;
+        const build = o.build ?? c.env['HASHISHIP_BUILD'];
         const steps = parseSteps(o.steps);
         const holdMs = durationMs('--hold', o.hold);
         const minSoakMs = durationMs('--min-soak', o.minSoak);
         const lockWaitMs = durationMs('--lock-wait', o.lockWait);
         const healthDeadlineMs = durationMs('--health-deadline', o.healthDeadline);
-        const config = resolveConfig({ env: process.env });
+        const config = c.config;
         const result = await promote(config, {
           from: o.from,
           to: o.to,
           names,
           dirs: { ...(o.services === undefined ? {} : { services: o.services }), ...(o.environments === undefined ? {} : { environments: o.environments }) },
-          ...(o.build === undefined || o.build === '' ? {} : { build: o.build }),
+          ...(build === undefined || build === '' ? {} : { build }),
           approve: o.approve === true,
           ...(steps === undefined ? {} : { steps }),
           ...(holdMs === undefined ? {} : { holdMs }),
@@ -112,10 +118,10 @@ export function registerPromote(program: Command): void {
           ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
           dryRun: o.dryRun === true,
           force: o.force === true,
-          fabio: fabioApi(o.fabio),
-          proxy: o.fabioProxy,
-          access: { config, env: process.env },
-          log: printingLogger({ ndjson: o.events === 'ndjson' }),
+          fabio: fabioApi(config.fabio.api),
+          proxy: config.fabio.proxy,
+          access: { config, env: c.env },
+          log: c.log,
         });
         if (o.json === true) {
           const doc = {
@@ -128,16 +134,12 @@ export function registerPromote(program: Command): void {
               ...(error === undefined ? {} : { error: { subject: error.message, context: Object.fromEntries(error.context) } }),
             })),
           };
-          process.stdout.write(`${redactor.text(JSON.stringify(doc, null, 2))}\n`);
+          c.out(`${c.redactor.text(JSON.stringify(doc, null, 2))}\n`);
         } else {
-          for (const s of result.results) if (s.error !== undefined) process.stderr.write(`Error: ${redactor.text(s.error.describe())}\n`);
-          process.stdout.write(redactor.text(formatPromotion(result)));
+          for (const s of result.results) if (s.error !== undefined) c.error(s.error);
+          c.out(c.redactor.text(formatPromotion(result)));
         }
-        setExit(cmd, result.exitCode);
-      } catch (err) {
-        const e = describeError(err, redactor);
-        process.stderr.write(e.text);
-        setExit(cmd, e.exitCode);
-      }
-    });
+        return result.exitCode;
+      }),
+    );
 }

@@ -8,7 +8,8 @@
  */
 import type { Command } from 'commander';
 import { DefaultPaths } from '../spec/files.js';
-import { printingLogger } from './common.js';
+import { serverFlags } from './flags.js';
+import { run, type RunContext } from './runner.js';
 
 /** The flags of a Consul sync command (`register`, `kv sync`). */
 export interface SyncFlags {
@@ -21,34 +22,38 @@ export interface SyncFlags {
 
 /** Add the flags every Consul sync command takes. */
 export function syncOptions(cmd: Command, dryRunHelp: string): Command {
-  return cmd
-    .requiredOption('--env <name>', 'environment')
-    .option('--dry-run', dryRunHelp)
-    .option('--json', 'print one JSON document')
-    .option('--services <dir>', 'service specs', DefaultPaths.services)
-    .option('--environments <dir>', 'environment files', DefaultPaths.environments);
+  return serverFlags(
+    cmd
+      .requiredOption('--env <name>', 'environment')
+      .option('--dry-run', dryRunHelp)
+      .option('--json', 'print one JSON document')
+      .option('--services <dir>', 'service specs', DefaultPaths.services)
+      .option('--environments <dir>', 'environment files', DefaultPaths.environments),
+    ['consul'],
+  );
 }
 
 export function registerRegister(program: Command): void {
   syncOptions(
     program.command('register').description("sync Consul's services with the environment's external service specs (kind: external)"),
     'print the changes (add/update/remove and the fields that differ), write nothing',
-  ).action(async (o: SyncFlags) => {
-    const [{ resolveConfig }, { readSpecFiles }, { loadSet, resolveExternals }, { syncServices, describeServiceSync }] = await Promise.all([
-      import('../config/index.js'),
-      import('../spec/files.js'),
-      import('../spec/load.js'),
-      import('../consul/services.js'),
-    ]);
-    const externals = resolveExternals(loadSet(await readSpecFiles([o.services, o.environments])), o.env);
-    const config = resolveConfig({ env: process.env });
-    const result = await syncServices(config.consul, o.env, externals, {
-      dryRun: o.dryRun === true,
-      ...(o.json === true ? {} : { log: printingLogger() }),
-    });
-    if (o.json === true) {
-      const changes = result.changes.map(({ registration: _r, ...c }) => c);
-      process.stdout.write(`${JSON.stringify({ kind: 'hashiship.register', ...result, changes }, null, 2)}\n`);
-    } else process.stdout.write(`${describeServiceSync(result).join('\n')}\n`);
-  });
+  ).action(
+    run(async (c: RunContext<SyncFlags>) => {
+      const o = c.opts;
+      const [{ readSpecFiles }, { loadSet, resolveExternals }, { syncServices, describeServiceSync }] = await Promise.all([
+        import('../spec/files.js'),
+        import('../spec/load.js'),
+        import('../consul/services.js'),
+      ]);
+      const externals = resolveExternals(loadSet(await readSpecFiles([o.services, o.environments])), o.env);
+      const result = await syncServices(c.config.consul, o.env, externals, {
+        dryRun: o.dryRun === true,
+        ...(o.json === true ? {} : { log: c.log }),
+      });
+      if (o.json === true) {
+        const changes = result.changes.map(({ registration: _r, ...x }) => x);
+        c.out(`${JSON.stringify({ kind: 'hashiship.register', ...result, changes }, null, 2)}\n`);
+      } else c.out(`${describeServiceSync(result).join('\n')}\n`);
+    }),
+  );
 }

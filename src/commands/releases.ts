@@ -3,10 +3,9 @@
  * environment (current release of every service), or one service's history.
  */
 import type { Command } from 'commander';
-import { resolveConfig } from '../config/index.js';
-import { describeError, redactorFromEnv } from '../deploy/cli-support.js';
 import { readRelease, releasedServices, releaseHistory, type ReleaseRecord } from '../promote/records.js';
-import { setExit } from './common.js';
+import { serverFlags } from './flags.js';
+import { run, type RunContext } from './runner.js';
 
 function line(r: ReleaseRecord): string {
   const smoke = `smoke ${r.smoke.passed ? 'passed' : 'FAILED'} (${r.smoke.requests.length})`;
@@ -17,29 +16,27 @@ function line(r: ReleaseRecord): string {
 
 /** Register `hashiship releases`. */
 export function registerReleases(program: Command): void {
-  program
-    .command('releases')
-    .description("an environment's release records, or one service's history")
-    .requiredOption('--env <name>', 'environment')
-    .argument('[service]', 'show this service\'s history')
-    .option('--json', 'print one JSON document')
-    .action(async (service: string | undefined, o: { env: string; json?: boolean }, cmd: Command) => {
-      try {
-        const config = resolveConfig({ env: process.env });
-        let records: ReleaseRecord[];
-        if (service !== undefined) records = await releaseHistory(config.consul, o.env, service);
-        else {
-          const names = await releasedServices(config.consul, o.env);
-          records = (await Promise.all(names.map((n) => readRelease(config.consul, o.env, n)))).flatMap((r) => (r === undefined ? [] : [r.record]));
-        }
-        if (o.json === true) process.stdout.write(`${JSON.stringify({ kind: 'hashiship.releases', environment: o.env, ...(service === undefined ? {} : { service }), records }, null, 2)}\n`);
-        else if (records.length === 0) process.stdout.write(`no releases${service === undefined ? '' : ` of ${service}`} in ${o.env}\n`);
-        else process.stdout.write(`${records.map(line).join('\n')}\n`);
-        setExit(cmd, 0);
-      } catch (err) {
-        const e = describeError(err, redactorFromEnv(process.env));
-        process.stderr.write(e.text);
-        setExit(cmd, e.exitCode);
+  serverFlags(
+    program
+      .command('releases')
+      .description("an environment's release records, or one service's history")
+      .requiredOption('--env <name>', 'environment')
+      .argument('[service]', 'show this service\'s history')
+      .option('--json', 'print one JSON document'),
+    ['consul'],
+  ).action(
+    run(async (c: RunContext<{ env: string; json?: boolean }>, service: string | undefined) => {
+      const { env, json } = c.opts;
+      const consul = c.config.consul;
+      let records: ReleaseRecord[];
+      if (service !== undefined) records = await releaseHistory(consul, env, service);
+      else {
+        const names = await releasedServices(consul, env);
+        records = (await Promise.all(names.map((n) => readRelease(consul, env, n)))).flatMap((r) => (r === undefined ? [] : [r.record]));
       }
-    });
+      if (json === true) c.out(`${JSON.stringify({ kind: 'hashiship.releases', environment: env, ...(service === undefined ? {} : { service }), records }, null, 2)}\n`);
+      else if (records.length === 0) c.out(`no releases${service === undefined ? '' : ` of ${service}`} in ${env}\n`);
+      else c.out(`${records.map(line).join('\n')}\n`);
+    }),
+  );
 }

@@ -14,6 +14,7 @@ import { jobFile, writeJobFiles } from '../nomad/render-out.js';
 import { DefaultPaths, readSpecFiles } from '../spec/files.js';
 import { loadSet, resolveEnvironment } from '../spec/load.js';
 import { suggest } from '../spec/suggest.js';
+import { run, type RunContext } from './runner.js';
 
 interface RenderFlags {
   readonly env: string;
@@ -35,7 +36,8 @@ export function registerRender(program: Command): void {
     .option('--environments <dir>', 'environment files', DefaultPaths.environments)
     .option('--allow-empty', 'accept a set without any service spec')
     .argument('[names...]', 'only these services')
-    .action(async (names: string[], o: RenderFlags) => {
+    .action(run(async (c: RunContext<RenderFlags>, names: string[]) => {
+      const o = c.opts;
       if (o.format !== 'hcl' && o.format !== 'json') {
         throw new InputError([{ subject: '--format', message: `\`${o.format}\` is not hcl or json` }]);
       }
@@ -63,7 +65,7 @@ export function registerRender(program: Command): void {
       }
       // Only a whole environment says which jobs no longer exist.
       const done = await writeJobFiles(o.out, jobs.map((j) => jobFile(j, format)), { format, environment: o.env, removeStale: names.length === 0 });
-      for (const path of done.written) process.stdout.write(`wrote ${path}\n`);
-      for (const path of done.removed) process.stdout.write(`removed ${path} (no longer rendered)\n`);
-    });
+      for (const path of done.written) c.out(`wrote ${path}\n`);
+      for (const path of done.removed) c.out(`removed ${path} (no longer rendered)\n`);
+    }));
 }

@@ -5,14 +5,17 @@
  * restored release failed, 2 server trouble.
  */
 import type { Command } from 'commander';
-import { resolveConfig } from '../config/index.js';
-import { describeError, redactorFromEnv } from '../deploy/cli-support.js';
-import { Diagnosed } from '../deploy/deploy.js';
-import { exitCodeOf } from '../errors.js';
 import { fabioApi } from '../fabio/routes.js';
 import { rollback } from '../promote/rollback.js';
-import { printingLogger, setExit } from './common.js';
 import { releaseOptions } from './promote.js';
+import { run, type RunContext } from './runner.js';
+
+interface RollbackFlags {
+  readonly env: string;
+  readonly services: string;
+  readonly environments: string;
+  readonly json?: boolean;
+}
 
 /** Register `hashiship rollback`. */
 export function registerRollback(program: Command): void {
@@ -22,32 +25,22 @@ export function registerRollback(program: Command): void {
       .description('restore the previous release of a service (image digest, job version; weight rule removed)')
       .requiredOption('--env <name>', 'environment')
       .argument('<service>', 'the service'),
-  )
-    .action(async (service: string, o: { env: string; services: string; environments: string; fabio: string; fabioProxy: string; json?: boolean; events?: string }, cmd: Command) => {
-      const redactor = redactorFromEnv(process.env);
-      try {
-        const config = resolveConfig({ env: process.env });
-        const r = await rollback(config, {
-          environment: o.env,
-          service,
-          dirs: { services: o.services, environments: o.environments },
-          fabio: fabioApi(o.fabio),
-          proxy: o.fabioProxy,
-          log: printingLogger({ ndjson: o.events === 'ndjson' }),
-        });
-        if (o.json === true) {
-          process.stdout.write(`${JSON.stringify({ kind: 'hashiship.rollback', environment: o.env, service, from: r.from, to: r.to, record: r.record, jobVersion: r.jobVersion }, null, 2)}\n`);
-        } else {
-          process.stdout.write(
-            `${service} in ${o.env}: rolled back from release #${r.from.seq} (${r.from.digest}) to #${r.to.seq}'s ${r.to.digest}; job version ${r.jobVersion}, release #${r.record.seq} recorded\n`,
-          );
-        }
-        setExit(cmd, 0);
-      } catch (err) {
-        const e = describeError(err instanceof Diagnosed ? err.error : err, redactor);
-        process.stderr.write(e.text);
-        if (err instanceof Diagnosed) process.stderr.write(`${err.lines.join('\n')}\n`);
-        setExit(cmd, err instanceof Diagnosed ? exitCodeOf(err.error) : e.exitCode);
+  ).action(
+    run(async (c: RunContext<RollbackFlags>, service: string) => {
+      const o = c.opts;
+      const r = await rollback(c.config, {
+        environment: o.env,
+        service,
+        dirs: { services: o.services, environments: o.environments },
+        fabio: fabioApi(c.config.fabio.api),
+        proxy: c.config.fabio.proxy,
+        log: c.log,
+      });
+      if (o.json === true) {
+        c.out(`${JSON.stringify({ kind: 'hashiship.rollback', environment: o.env, service, from: r.from, to: r.to, record: r.record, jobVersion: r.jobVersion }, null, 2)}\n`);
+      } else {
+        c.out(`${service} in ${o.env}: rolled back from release #${r.from.seq} (${r.from.digest}) to #${r.to.seq}'s ${r.to.digest}; job version ${r.jobVersion}, release #${r.record.seq} recorded\n`);
       }
-    });
+    }),
+  );
 }

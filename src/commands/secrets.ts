@@ -10,6 +10,8 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import type { ResolvedService } from '../spec/overlay.js';
+import { serverFlags } from './flags.js';
+import { run, type RunContext } from './runner.js';
 
 interface SecretsFlags {
   readonly env: string;
@@ -24,66 +26,67 @@ async function resolve(o: SecretsFlags, names: readonly string[]): Promise<Resol
   return servicesFromSpecs(o.env, names, { services: o.services, environments: o.environments });
 }
 
-function common(cmd: Command): Command {
-  return cmd
-    .requiredOption('--env <name>', 'environment')
-    .option('--services <dir>', 'service specs', 'jobs/services')
-    .option('--environments <dir>', 'environment files', 'jobs/environments')
-    .option('--json', 'print one JSON document')
-    .argument('[names...]', 'only these services (default: every service of the environment)');
+function common(cmd: Command, servers: readonly ('vault' | 'consul')[]): Command {
+  return serverFlags(
+    cmd
+      .requiredOption('--env <name>', 'environment')
+      .option('--services <dir>', 'service specs', 'jobs/services')
+      .option('--environments <dir>', 'environment files', 'jobs/environments')
+      .option('--json', 'print one JSON document')
+      .argument('[names...]', 'only these services (default: every service of the environment)'),
+    servers,
+  );
 }
 
 export function registerSecrets(program: Command): void {
   const secrets = program.command('secrets').description("services' Vault policies, the secrets pre-flight, KV put/get for runbooks");
   registerSecretsKv(secrets);
 
-  common(secrets.command('policy'))
+  common(secrets.command('policy'), ['vault'])
     .description("print each service's read-only Vault policy; --apply writes it with its workload-identity role")
     .option('--apply', 'write the policies and JWT roles to Vault')
-    .action(async (names: string[], o: SecretsFlags) => {
-      const [{ resolveConfig }, { servicePolicies, jwtRole, sharedRoles }, { applyPolicies }] = await Promise.all([
-        import('../config/index.js'),
-        import('../vault/policy.js'),
-        import('../vault/preflight.js'),
-      ]);
-      const policies = servicePolicies(await resolve(o, names));
-      if (o.apply === true) {
-        const { withVault } = await import('../vault/auth.js');
-        await withVault(resolveConfig({ env: process.env }).vault, (session) => applyPolicies(session.config, policies, { vault: session.vault }));
-      }
-      if (o.json === true) {
-        const doc = policies.map((p) => ({ service: p.service, policy: p.name, role: p.role, paths: p.paths, hcl: p.hcl, jwtRole: jwtRole(p) }));
-        process.stdout.write(`${JSON.stringify({ kind: 'hashiship.secrets.policy', environment: o.env, applied: o.apply === true, policies: doc }, null, 2)}\n`);
-        return;
-      }
-      if (policies.length === 0) process.stdout.write(`no service of ${o.env} references Vault secrets\n`);
-      for (const p of policies) {
-        process.stdout.write(`# policy ${p.name} (role ${p.role}, job ${p.jobId})\n${p.hcl}\n`);
-        if (o.apply === true) process.stdout.write(`wrote sys/policies/acl/${p.name} and auth/jwt-nomad/role/${p.role}\n\n`);
-      }
-      for (const [role, services] of sharedRoles(policies)) {
-        process.stdout.write(`note: role ${role} is shared by ${services.join(', ')}; --apply needs one role per service (vault_role under services.<name>)\n`);
-      }
-    });
+    .action(
+      run(async (c: RunContext<SecretsFlags>, names: string[]) => {
+        const o = c.opts;
+        const [{ servicePolicies, jwtRole, sharedRoles }, { applyPolicies }] = await Promise.all([import('../vault/policy.js'), import('../vault/preflight.js')]);
+        const policies = servicePolicies(await resolve(o, names));
+        if (o.apply === true) {
+          const { withVault } = await import('../vault/auth.js');
+          await withVault(c.config.vault, (session) => applyPolicies(session.config, policies, { vault: session.vault }));
+        }
+        if (o.json === true) {
+          const doc = policies.map((p) => ({ service: p.service, policy: p.name, role: p.role, paths: p.paths, hcl: p.hcl, jwtRole: jwtRole(p) }));
+          c.out(`${JSON.stringify({ kind: 'hashiship.secrets.policy', environment: o.env, applied: o.apply === true, policies: doc }, null, 2)}\n`);
+          return;
+        }
+        if (policies.length === 0) c.out(`no service of ${o.env} references Vault secrets\n`);
+        for (const p of policies) {
+          c.out(`# policy ${p.name} (role ${p.role}, job ${p.jobId})\n${p.hcl}\n`);
+          if (o.apply === true) c.out(`wrote sys/policies/acl/${p.name} and auth/jwt-nomad/role/${p.role}\n\n`);
+        }
+        for (const [role, services] of sharedRoles(policies)) {
+          c.out(`note: role ${role} is shared by ${services.join(', ')}; --apply needs one role per service (vault_role under services.<name>)\n`);
+        }
+      }),
+    );
 
-  common(secrets.command('check'))
+  common(secrets.command('check'), ['vault', 'consul'])
     .description('pre-flight: every referenced secret and Consul key exists and the service policy can read it (exit 6 otherwise)')
-    .action(async (names: string[], o: SecretsFlags) => {
-      const [{ resolveConfig }, { servicePolicy }, { requireSecrets }] = await Promise.all([
-        import('../config/index.js'),
-        import('../vault/policy.js'),
-        import('../vault/preflight.js'),
-      ]);
-      const policies = (await resolve(o, names)).map(servicePolicy).filter((p) => p.secrets.length + p.kv.length > 0);
-      const { withVault } = await import('../vault/auth.js');
-      const config = resolveConfig({ env: process.env });
-      const report = await withVault(config.vault, (session) => requireSecrets({ vault: session.config, consul: config.consul }, policies, { vault: session.vault }));
-      if (o.json === true) {
-        process.stdout.write(`${JSON.stringify({ kind: 'hashiship.secrets.check', environment: o.env, ...report }, null, 2)}\n`);
-      } else {
-        process.stdout.write(`secrets: ${report.checked} references of ${policies.length} services present and readable (${Math.round(report.ms)} ms)\n`);
-      }
-    });
+    .action(
+      run(async (c: RunContext<SecretsFlags>, names: string[]) => {
+        const o = c.opts;
+        const [{ servicePolicy }, { requireSecrets }, { withVault }] = await Promise.all([
+          import('../vault/policy.js'),
+          import('../vault/preflight.js'),
+          import('../vault/auth.js'),
+        ]);
+        const policies = (await resolve(o, names)).map(servicePolicy).filter((p) => p.secrets.length + p.kv.length > 0);
+        const config = c.config;
+        const report = await withVault(config.vault, (session) => requireSecrets({ vault: session.config, consul: config.consul }, policies, { vault: session.vault }));
+        if (o.json === true) c.out(`${JSON.stringify({ kind: 'hashiship.secrets.check', environment: o.env, ...report }, null, 2)}\n`);
+        else c.out(`secrets: ${report.checked} references of ${policies.length} services present and readable (${Math.round(report.ms)} ms)\n`);
+      }),
+    );
 }
 
 interface KvFlags {
@@ -104,21 +107,20 @@ function mountFlag(v: string | undefined): { path: string; version: 1 | 2 } | un
 
 /** Register `secrets put` and `secrets get` (KV, for bootstrap runbooks). */
 export function registerSecretsKv(secrets: Command): void {
-  secrets
-    .command('put')
-    .description('write a KV secret (v1 or v2, detected) from a JSON file of keys; prints key names only (runbooks)')
-    .argument('<path>', 'logical path, e.g. secret/billing/stripe')
-    .requiredOption('--from-file <file>', 'JSON object of keys and values ("-" for stdin)')
-    .option('--cas <version>', 'KV v2 check-and-set: the current version (0: only if absent); a mismatch is exit 6')
-    .option('--mount <path:version>', 'skip mount detection, e.g. secret:2')
-    .option('--json', 'print one JSON document')
-    .action(async (path: string, o: KvFlags) => {
-      const [{ readFile }, { resolveConfig }, { withVault }, { kvWrite }] = await Promise.all([
-        import('node:fs/promises'),
-        import('../config/index.js'),
-        import('../vault/auth.js'),
-        import('../vault/kv.js'),
-      ]);
+  serverFlags(
+    secrets
+      .command('put')
+      .description('write a KV secret (v1 or v2, detected) from a JSON file of keys; prints key names only (runbooks)')
+      .argument('<path>', 'logical path, e.g. secret/billing/stripe')
+      .requiredOption('--from-file <file>', 'JSON object of keys and values ("-" for stdin)')
+      .option('--cas <version>', 'KV v2 check-and-set: the current version (0: only if absent); a mismatch is exit 6')
+      .option('--mount <path:version>', 'skip mount detection, e.g. secret:2')
+      .option('--json', 'print one JSON document'),
+    ['vault'],
+  ).action(
+    run(async (c: RunContext<KvFlags>, path: string) => {
+      const o = c.opts;
+      const [{ readFile }, { withVault }, { kvWrite }] = await Promise.all([import('node:fs/promises'), import('../vault/auth.js'), import('../vault/kv.js')]);
       const file = o.fromFile as string;
       let data: unknown;
       try {
@@ -139,33 +141,33 @@ export function registerSecretsKv(secrets: Command): void {
       }
       const mount = mountFlag(o.mount);
       const values = data as Record<string, unknown>;
-      const r = await withVault(resolveConfig({ env: process.env }).vault, (session) =>
+      const r = await withVault(c.config.vault, (session) =>
         kvWrite(session.config, path, values, { vault: session.vault, ...(cas === undefined ? {} : { cas }), ...(mount === undefined ? {} : { mount }) }),
       );
       const keys = Object.keys(values).sort();
       if (o.json === true) {
-        process.stdout.write(`${JSON.stringify({ kind: 'hashiship.secrets.put', path: r.location.dataPath, kvVersion: r.location.version, ...(r.version === undefined ? {} : { version: r.version }), keys }, null, 2)}\n`);
+        c.out(`${JSON.stringify({ kind: 'hashiship.secrets.put', path: r.location.dataPath, kvVersion: r.location.version, ...(r.version === undefined ? {} : { version: r.version }), keys }, null, 2)}\n`);
       } else {
-        process.stdout.write(`wrote ${r.location.dataPath} (kv v${r.location.version}${r.version === undefined ? '' : `, version ${r.version}`}): keys ${keys.join(', ')}\n`);
+        c.out(`wrote ${r.location.dataPath} (kv v${r.location.version}${r.version === undefined ? '' : `, version ${r.version}`}): keys ${keys.join(', ')}\n`);
       }
-    });
+    }),
+  );
 
-  secrets
-    .command('get')
-    .description('read a KV secret: its key names (and version); --field prints one value, raw, for scripts')
-    .argument('<path>', 'logical path, e.g. secret/billing/stripe')
-    .option('--field <key>', 'print only this key\'s value')
-    .option('--mount <path:version>', 'skip mount detection, e.g. secret:2')
-    .option('--json', 'print one JSON document (key names only)')
-    .action(async (path: string, o: KvFlags) => {
-      const [{ resolveConfig }, { withVault }, { kvRead }, { GateError }] = await Promise.all([
-        import('../config/index.js'),
-        import('../vault/auth.js'),
-        import('../vault/kv.js'),
-        import('../errors.js'),
-      ]);
+  serverFlags(
+    secrets
+      .command('get')
+      .description('read a KV secret: its key names (and version); --field prints one value, raw, for scripts')
+      .argument('<path>', 'logical path, e.g. secret/billing/stripe')
+      .option('--field <key>', 'print only this key\'s value')
+      .option('--mount <path:version>', 'skip mount detection, e.g. secret:2')
+      .option('--json', 'print one JSON document (key names only)'),
+    ['vault'],
+  ).action(
+    run(async (c: RunContext<KvFlags>, path: string) => {
+      const o = c.opts;
+      const [{ withVault }, { kvRead }, { GateError }] = await Promise.all([import('../vault/auth.js'), import('../vault/kv.js'), import('../errors.js')]);
       const mount = mountFlag(o.mount);
-      const secret = await withVault(resolveConfig({ env: process.env }).vault, (session) =>
+      const secret = await withVault(c.config.vault, (session) =>
         kvRead(session.config, path, { vault: session.vault, ...(mount === undefined ? {} : { mount }) }),
       );
       if (secret === undefined) throw new GateError(`vault: no secret at ${path}`, { context: [['Path', path]] });
@@ -173,13 +175,14 @@ export function registerSecretsKv(secrets: Command): void {
       if (o.field !== undefined) {
         if (!keys.includes(o.field)) throw new GateError(`vault: ${secret.location.dataPath} has no key ${o.field}`, { context: [['Keys', keys.join(', ')]] });
         const v = secret.data[o.field];
-        process.stdout.write(typeof v === 'string' ? v : JSON.stringify(v));
+        c.raw(typeof v === 'string' ? v : JSON.stringify(v));
         return;
       }
       if (o.json === true) {
-        process.stdout.write(`${JSON.stringify({ kind: 'hashiship.secrets.get', path: secret.location.dataPath, kvVersion: secret.location.version, ...(secret.version === undefined ? {} : { version: secret.version }), keys }, null, 2)}\n`);
+        c.out(`${JSON.stringify({ kind: 'hashiship.secrets.get', path: secret.location.dataPath, kvVersion: secret.location.version, ...(secret.version === undefined ? {} : { version: secret.version }), keys }, null, 2)}\n`);
       } else {
-        process.stdout.write(`${secret.location.dataPath} (kv v${secret.location.version}${secret.version === undefined ? '' : `, version ${secret.version}`}): keys ${keys.join(', ')}\n`);
+        c.out(`${secret.location.dataPath} (kv v${secret.location.version}${secret.version === undefined ? '' : `, version ${secret.version}`}): keys ${keys.join(', ')}\n`);
       }
-    });
+    }),
+  );
 }

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { DefaultPaths, readSpecFiles } from '../spec/files.js';
 import { loadSet } from '../spec/load.js';
+import { run, type RunContext } from './runner.js';
 
 export function registerValidate(program: Command): void {
   program
@@ -15,12 +16,13 @@ export function registerValidate(program: Command): void {
     .argument('[paths...]', 'files or directories; files under a directory named "environments" (or *.env.yaml) are environments')
     .option('--json', 'print the result as one JSON document')
     .option('--allow-empty', 'accept a set without any service spec')
-    .action(async (paths: string[], o: { json?: boolean; allowEmpty?: boolean }) => {
+    .action(run(async (c: RunContext<{ json?: boolean; allowEmpty?: boolean }>, paths: string[]) => {
+      const o = c.opts;
       const files = await readSpecFiles(paths.length > 0 ? paths : [DefaultPaths.services, DefaultPaths.environments], { allowEmpty: o.allowEmpty === true });
-      for (const s of files.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
+      for (const s of files.skipped) c.err(`skipped ${s.path}: ${s.reason}\n`);
       const set = loadSet(files);
       if (o.json === true) {
-        process.stdout.write(
+        c.out(
           `${JSON.stringify(
             {
               ok: set.problems.length === 0,
@@ -36,9 +38,9 @@ export function registerValidate(program: Command): void {
       }
       if (set.problems.length > 0) throw new InputError(set.problems);
       if (o.json !== true) {
-        process.stdout.write(
+        c.out(
           `ok: ${set.services.length} service${set.services.length === 1 ? '' : 's'}, ${set.externals.length > 0 ? `${set.externals.length} external, ` : ''}${set.environments.length} environment${set.environments.length === 1 ? '' : 's'} (${set.environments.map((e) => e.env.name).join(', ') || 'none'})\n`,
         );
       }
-    });
+    }));
 }

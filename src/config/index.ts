@@ -122,14 +122,25 @@ export interface RegistryConfig {
   readonly vaultPath?: string;
 }
 
+/** Fabio's addresses (routes, canary weights, smoke requests). */
+export interface FabioConfig {
+  /** UI/API address. @default "http://127.0.0.1:9998" (HASHISHIP_FABIO_ADDR, --fabio) */
+  readonly api: string;
+  /** Proxy address for smoke requests. @default "http://127.0.0.1:9999" (HASHISHIP_FABIO_PROXY, --fabio-proxy) */
+  readonly proxy: string;
+}
+
 export interface HashishipConfig {
   readonly nomad: NomadConfig;
   readonly consul: ConsulConfig;
   readonly vault: VaultConfig;
+  readonly fabio: FabioConfig;
   /** Named registries from `HASHISHIP_REGISTRY_<NAME>` (+ `_USERNAME`, `_PASSWORD`, `_VAULT_PATH`). */
   readonly registries: Readonly<Record<string, RegistryConfig>>;
   /** Cache for built binaries. @default "~/.cache/hashiship" (HASHISHIP_CACHE) */
   readonly cacheDir: string;
+  /** `debug`: commands also print debug events. @default "info" (HASHISHIP_LOG) */
+  readonly logLevel: 'info' | 'debug';
 }
 
 /** Command-line flags; each wins over its variable. */
@@ -143,6 +154,8 @@ export interface ConfigFlags {
   readonly vaultAddr?: string;
   readonly vaultToken?: string;
   readonly vaultNamespace?: string;
+  readonly fabioAddr?: string;
+  readonly fabioProxy?: string;
 }
 
 export interface ResolveOptions {
@@ -157,6 +170,8 @@ export const defaults = {
   nomadAddr: 'http://127.0.0.1:4646',
   consulAddr: '127.0.0.1:8500',
   vaultAddr: 'https://127.0.0.1:8200',
+  fabioAddr: 'http://127.0.0.1:9998',
+  fabioProxy: 'http://127.0.0.1:9999',
 } as const;
 
 /** Go's strconv.ParseBool, which every HashiCorp CLI uses for boolean variables. */
@@ -345,11 +360,8 @@ function resolveVault(r: Reader, flags: ConfigFlags, home: string): VaultConfig 
 
 /** A secret from `NAME` or the file named by `NAME_FILE` (the file wins, trimmed); both set is a problem. */
 function secretOf(r: Reader, name: string): string | undefined {
+  if (r.str(`${name}_FILE`) !== undefined && r.str(name) !== undefined) return undefined; // reported by secretPairs()
   const file = r.path(`${name}_FILE`);
-  if (file !== undefined && r.str(name) !== undefined) {
-    r.fail(name, undefined, `set both ${name} and ${name}_FILE; keep one`);
-    return undefined;
-  }
   if (file === undefined) return r.str(name);
   try {
     const v = readFileSync(file, 'utf8').trim();
@@ -358,6 +370,41 @@ function secretOf(r: Reader, name: string): string | undefined {
   } catch {
     return undefined; // already reported by path()
   }
+}
+
+/** Variables given as a value or as a file (`NAME_FILE`); both at once is a problem. */
+const SECRET_PAIRS = ['VAULT_ROLE_ID', 'VAULT_SECRET_ID', 'VAULT_JWT'] as const;
+
+/** Report every pair set twice, whichever login (if any) will use it. */
+function secretPairs(r: Reader): void {
+  for (const name of SECRET_PAIRS) {
+    if (r.str(name) !== undefined && r.str(`${name}_FILE`) !== undefined) r.fail(`${name}_FILE`, undefined, `set both ${name} and ${name}_FILE; keep one`);
+  }
+}
+
+function resolveFabio(r: Reader, flags: ConfigFlags): FabioConfig {
+  const api = flags.fabioAddr !== undefined ? r.url('--fabio', flags.fabioAddr) : r.url('HASHISHIP_FABIO_ADDR', r.str('HASHISHIP_FABIO_ADDR') ?? defaults.fabioAddr);
+  const proxy =
+    flags.fabioProxy !== undefined ? r.url('--fabio-proxy', flags.fabioProxy) : r.url('HASHISHIP_FABIO_PROXY', r.str('HASHISHIP_FABIO_PROXY') ?? defaults.fabioProxy);
+  return { api, proxy };
+}
+
+/**
+ * HASHISHIP_LOG alone, for commands that resolve nothing else.
+ * @throws {InputError} when it is neither debug nor info.
+ */
+export function logLevelOf(env: Env): 'info' | 'debug' {
+  const r = new Reader(env);
+  const level = resolveLogLevel(r);
+  if (r.problems.length > 0) throw new InputError(r.problems);
+  return level;
+}
+
+function resolveLogLevel(r: Reader): 'info' | 'debug' {
+  const v = r.str('HASHISHIP_LOG');
+  if (v === undefined || v === 'info' || v === 'debug') return v ?? 'info';
+  r.fail('HASHISHIP_LOG', v, 'expected debug or info');
+  return 'info';
 }
 
 /** AppRole when a role ID is given, else JWT when a JWT is given, else none. */
@@ -405,12 +452,15 @@ export function resolveConfig(opts: ResolveOptions): HashishipConfig {
   const r = new Reader(opts.env);
   const flags = opts.flags ?? {};
   const home = opts.home ?? homedir();
+  secretPairs(r);
   const config: HashishipConfig = {
     nomad: resolveNomad(r, flags),
     consul: resolveConsul(r, flags),
     vault: resolveVault(r, flags, home),
+    fabio: resolveFabio(r, flags),
     registries: resolveRegistries(r),
     cacheDir: r.str('HASHISHIP_CACHE') ?? join(home, '.cache', 'hashiship'),
+    logLevel: resolveLogLevel(r),
   };
   if (r.problems.length > 0) throw new InputError(r.problems);
   return config;

@@ -2,8 +2,7 @@
  * What the plan, deploy, status and promote-canaries commands share: flags to
  * inputs, flag values, and the documents they print. No printing here.
  */
-import { HashishipError, InputError, exitCodeOf } from '../errors.js';
-import type { Logger } from '../log.js';
+import { InputError } from '../errors.js';
 import { OutputRedactor } from './redact.js';
 import { parseDuration } from '../spec/duration.js';
 import type { DeployResult } from './deploy.js';
@@ -123,34 +122,4 @@ export function redactorFromEnv(env: Readonly<Record<string, string | undefined>
     return [];
   });
   return new OutputRedactor(values);
-}
-
-/** An error as the CLI prints it (subject and context lines), redacted; with its exit code. */
-export function describeError(err: unknown, redactor: OutputRedactor): { readonly text: string; readonly exitCode: number } {
-  const text = err instanceof HashishipError ? err.describe() : `internal: ${(err as Error)?.message ?? String(err)}`;
-  return { text: `Error: ${redactor.text(text)}\n`, exitCode: exitCodeOf(err) };
-}
-
-/**
- * `HASHISHIP_LOG=debug`: debug events (retries, Vault auth and renewal, the secrets
- * pre-flight) as `debug    …` lines through `write`, redacted, before `log` sees
- * them (whose text mode drops them; NDJSON already carries them). Other values but
- * `info` or unset are an {@link InputError}.
- */
-export function withDebugLines(
-  log: Logger,
-  env: Readonly<Record<string, string | undefined>>,
-  opts: { readonly ndjson?: boolean; readonly write?: (s: string) => void } = {},
-): Logger {
-  const level = env['HASHISHIP_LOG'] ?? '';
-  if (level !== '' && level !== 'info' && level !== 'debug') {
-    throw new InputError([{ subject: `HASHISHIP_LOG=${JSON.stringify(level)}`, message: 'expected debug or info' }]);
-  }
-  if (level !== 'debug' || opts.ndjson === true) return log;
-  const write = opts.write ?? ((s: string) => process.stderr.write(s));
-  const redactor = redactorFromEnv(env);
-  return (e) => {
-    if (e.kind === 'debug') write(`debug    ${redactor.text(e.message)}\n`);
-    log(e);
-  };
 }

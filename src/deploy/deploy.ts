@@ -16,6 +16,7 @@ import {
   PlacementError,
   RevertedError,
   exitCodeOf,
+  worstExitCode,
   type ContextLine,
 } from '../errors.js';
 import type { DeployOutcome, Logger } from '../log.js';
@@ -46,15 +47,8 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
-/**
- * The exit code of several services: the largest failure code (2–6) when any
- * service failed; otherwise 10 when any waits for promotion; otherwise 0.
- */
-export function worstExitCode(codes: readonly number[]): number {
-  const failures = codes.filter((c) => c !== ExitCode.ok && c !== ExitCode.promotionReady);
-  if (failures.length > 0) return Math.max(...failures);
-  return codes.includes(ExitCode.promotionReady) ? ExitCode.promotionReady : ExitCode.ok;
-}
+/** The exit code of several services (errors.ts's documented order). */
+export { worstExitCode };
 
 /** A job by its namespace and ID: the same ID may live in several namespaces. */
 export interface JobRef {

@@ -51,7 +51,10 @@ export function redactTokens(text: string): string {
   // `token=…`, `password: …` pairs inside free text (log lines, check output).
   out = out.replace(
     /\b([A-Za-z0-9_.-]*(token|secret|passw(or)?d|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&"']+)/gi,
-    (_m, name: string, _a, _b, sep: string) => `${name}${sep}${REDACTED}`,
+    // `CONSUL_HTTP_TOKEN_FILE=/path`: a path names where a secret is, it is none; `vault: token.lookup-self: cannot
+    // connect` names an operation, not a value.
+    (m: string, name: string, _a, _b, sep: string) =>
+      /[_-](file|path|dir)$/i.test(name) || /^[a-z]+\.(create|read|write|list|delete|login|[a-z]+-self)$/.test(name) ? m : `${name}${sep}${REDACTED}`,
   );
   return out;
 }
@@ -96,6 +99,11 @@ export class OutputRedactor {
   add(...values: readonly (string | undefined)[]): this {
     this.#known.add(...values);
     return this;
+  }
+
+  /** Free text: known secrets only (for output whose shape must not change, e.g. rendered jobs). */
+  known(s: string): string {
+    return this.#known.redact(s);
   }
 
   /** Free text: known secrets and token-like substrings. */

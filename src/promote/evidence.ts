@@ -9,7 +9,7 @@ import { readInstances, selectInstances, waitForHealthy, type HealthGateResult }
 import { createConsul, type ConsulApi } from '../consul/client.js';
 import { deployEnvironment, type DeployOptions, type DeployResult } from '../deploy/deploy.js';
 import { inNamespace } from '../deploy/runtime.js';
-import { ExitCode, GateError, HashishipError } from '../errors.js';
+import { ExitCode, GateError, HashishipError, worstExitCode } from '../errors.js';
 import { HttpApi } from '../http.js';
 import { silent, type Logger } from '../log.js';
 import { waitForRoutes } from '../fabio/routes.js';
@@ -263,5 +263,5 @@ export async function deployRelease(config: HashishipConfig, opts: ReleaseDeploy
     }
   }
   const codes = [result.exitCode, ...failures.map((f) => f.error.exitCode)].filter((c) => c !== ExitCode.ok);
-  return { deploy: result, images: pinned.images, records, failures, exitCode: codes.length === 0 ? ExitCode.ok : Math.max(...codes) };
+  return { deploy: result, images: pinned.images, records, failures, exitCode: worstExitCode(codes) };
 }

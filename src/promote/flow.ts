@@ -14,7 +14,7 @@ import { readInstances, selectInstances, waitForHealthy, describeFailures, type 
 import { kvGet, kvPutCas, kvUpdate } from '../consul/kv.js';
 import { Diagnosed, deployJob, promoteCanaries } from '../deploy/deploy.js';
 import type { DeployContext } from '../deploy/runtime.js';
-import { ExitCode, GateError, HashishipError, InputError, RevertedError, ServerError, type ContextLine } from '../errors.js';
+import { ExitCode, GateError, HashishipError, InputError, RevertedError, ServerError, worstExitCode, type ContextLine } from '../errors.js';
 import { applyCanaryWeight, removeCanaryWeight } from '../fabio/canary.js';
 import { waitForRoutes } from '../fabio/routes.js';
 import type { HttpApi } from '../http.js';
@@ -131,7 +131,7 @@ export async function promote(config: HashishipConfig, opts: PromoteOptions): Pr
   const results: ServicePromotion[] = [];
   for (const target of chosen) results.push(await promoteService(config, consul, target, opts));
   const codes = results.map((r) => r.exitCode).filter((c) => c !== ExitCode.ok);
-  return { from: opts.from, to: opts.to, results, exitCode: codes.length === 0 ? ExitCode.ok : Math.max(...codes) };
+  return { from: opts.from, to: opts.to, results, exitCode: worstExitCode(codes) };
 }
 
 /** Plan one service's promotion (reads only). */

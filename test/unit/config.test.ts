@@ -262,4 +262,29 @@ describe('config: defaults → environment → flags', () => {
       expect(problems(() => resolve({ NOMAD_CAPATH: f }))).to.deep.equal([`NOMAD_CAPATH=${JSON.stringify(f)}: not a directory`]);
     });
   });
+
+  describe('fabio, log level and value/_FILE pairs', () => {
+    it('reads Fabio from HASHISHIP_FABIO_ADDR / _PROXY, flags winning, each checked as a URL by name', () => {
+      expect(resolve({}).fabio).to.deep.equal({ api: 'http://127.0.0.1:9998', proxy: 'http://127.0.0.1:9999' });
+      expect(resolve({ HASHISHIP_FABIO_ADDR: 'http://f:1', HASHISHIP_FABIO_PROXY: 'http://f:2' }, { fabioAddr: 'http://g:1' }).fabio).to.deep.equal({
+        api: 'http://g:1',
+        proxy: 'http://f:2',
+      });
+      expect(problems(() => resolve({ HASHISHIP_FABIO_ADDR: 'fabio:9998' }, { fabioProxy: 'x' }))).to.deep.equal([
+        'HASHISHIP_FABIO_ADDR="fabio:9998": not a URL (expected http://host:port or https://host:port)',
+        '--fabio-proxy="x": not a URL (expected http://host:port or https://host:port)',
+      ]);
+    });
+    it('reads HASHISHIP_LOG: info (default) or debug, anything else named', () => {
+      expect(resolve({}).logLevel).to.equal('info');
+      expect(resolve({ HASHISHIP_LOG: 'debug' }).logLevel).to.equal('debug');
+      expect(problems(() => resolve({ HASHISHIP_LOG: 'verbose' }))).to.deep.equal(['HASHISHIP_LOG="verbose": expected debug or info']);
+    });
+    it('refuses a value and its _FILE together even when VAULT_TOKEN makes the login unused', () => {
+      expect(problems(() => resolve({ VAULT_TOKEN: 't', VAULT_SECRET_ID: 's', VAULT_SECRET_ID_FILE: '/etc/hostname', VAULT_JWT: 'j', VAULT_JWT_FILE: '/etc/hostname' }))).to.deep.equal([
+        'VAULT_SECRET_ID_FILE: set both VAULT_SECRET_ID and VAULT_SECRET_ID_FILE; keep one',
+        'VAULT_JWT_FILE: set both VAULT_JWT and VAULT_JWT_FILE; keep one',
+      ]);
+    });
+  });
 });

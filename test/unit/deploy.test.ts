@@ -22,7 +22,8 @@ import { describeDeployEvent, groupedLogger } from '../../src/deploy/events.js';
 import { checkOwnership, ownershipOf, preserveCounts, scaledGroups, stampOwnership } from '../../src/deploy/register.js';
 import { allocHealth, canaryState, expectedAllocs, expectsDeployment, healthyComplete } from '../../src/deploy/watch.js';
 import { GateError, InputError, ServerError } from '../../src/errors.js';
-import { describeError, redactorFromEnv } from '../../src/deploy/cli-support.js';
+import { reportError } from '../../src/cli.js';
+import { redactorFromEnv } from '../../src/deploy/cli-support.js';
 
 const live = (over: Partial<LiveJob> = {}): LiveJob => ({
   ID: 'web',
@@ -271,7 +272,7 @@ describe('deploy: several services', () => {
     expect(worstExitCode([0, 10])).to.equal(10);
     expect(worstExitCode([10, 3, 0])).to.equal(3);
     expect(worstExitCode([3, 4, 10])).to.equal(4);
-    expect(worstExitCode([5, 6, 2])).to.equal(6);
+    expect(worstExitCode([5, 6, 2])).to.equal(5); // placement failed outranks a refusal (errors.ts ExitCodeOrder)
     expect(worstExitCode([])).to.equal(ExitCode.ok);
   });
 
@@ -324,12 +325,13 @@ describe('deploy: several services', () => {
 describe('deploy: printed errors', () => {
   it('carry their exit code and never the configured tokens', () => {
     const r = redactorFromEnv({ NOMAD_TOKEN: 'a1b2c3d4-secret-token', NOMAD_HTTP_AUTH: 'ops:pa55word', PATH: '/usr/bin' });
-    const e = describeError(new ServerError('nomad', 'jobs.plan', 'http://127.0.0.1:4646', '403 Forbidden: ACL token a1b2c3d4-secret-token not found (ops:pa55word)'), r);
-    expect(e.exitCode).to.equal(2);
-    expect(e.text).to.include('nomad: jobs.plan: 403 Forbidden');
-    expect(e.text).not.to.include('pa55word');
-    expect(e.text).not.to.include('a1b2c3d4');
-    expect(describeError(new GateError('x: refused'), r).exitCode).to.equal(6);
+    let text = '';
+    const code = reportError(new ServerError('nomad', 'jobs.plan', 'http://127.0.0.1:4646', '403 Forbidden: ACL token a1b2c3d4-secret-token not found (ops:pa55word)'), (s) => (text += s), r);
+    expect(code).to.equal(2);
+    expect(text).to.include('nomad: jobs.plan: 403 Forbidden');
+    expect(text).not.to.include('pa55word');
+    expect(text).not.to.include('a1b2c3d4');
+    expect(reportError(new GateError('x: refused'), () => undefined, r)).to.equal(6);
   });
 });
 

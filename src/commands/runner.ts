@@ -1,0 +1,166 @@
+/**
+ * The one way a command runs. {@link run} wraps a command's action: it checks the
+ * flags every command shares (`--events`, `HASHISHIP_LOG`), resolves the
+ * configuration once (defaults → environment → the command's server flags) before
+ * the action can contact anything, adds its secrets to the session's redactor,
+ * and hands the action a redacting logger. Actions return their exit code and
+ * throw typed errors; `cli.ts` prints those (redacted) and maps them to exit codes.
+ */
+import type { Command } from 'commander';
+import { logLevelOf, resolveConfig, type Env, type HashishipConfig } from '../config/index.js';
+import { redactorFromEnv } from '../deploy/cli-support.js';
+import { OutputRedactor } from '../deploy/redact.js';
+import type { HashishipError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { describeEvent, setExit } from './common.js';
+import { configFlagsOf, eventsFlag, resolvesFirst } from './flags.js';
+
+/** What one run of the program reads and writes. Tests pass their own. */
+export interface Session {
+  readonly env: Env;
+  readonly stdout: (s: string) => void;
+  readonly stderr: (s: string) => void;
+  /** Every secret known so far (from the environment, then the resolved configuration). */
+  readonly redactor: OutputRedactor;
+}
+
+/** A session on this process: `process.env`, its stdout and stderr. */
+export function processSession(env: Env = process.env): Session {
+  return {
+    env,
+    stdout: (s) => void process.stdout.write(s),
+    stderr: (s) => void process.stderr.write(s),
+    redactor: redactorFromEnv(env),
+  };
+}
+
+const sessions = new WeakMap<Command, Session>();
+
+/** Attach the session a program's commands run in. */
+export function attachSession(program: Command, session: Session): void {
+  sessions.set(program, session);
+}
+
+function rootOf(cmd: Command): Command {
+  let root = cmd;
+  while (root.parent !== null) root = root.parent;
+  return root;
+}
+
+/** The session of a command's program (a process session when none was attached). */
+export function sessionOf(cmd: Command): Session {
+  const root = rootOf(cmd);
+  let s = sessions.get(root);
+  if (s === undefined) {
+    s = processSession();
+    sessions.set(root, s);
+  }
+  return s;
+}
+
+/** The secrets of a resolved configuration, for the redactor. */
+export function configSecrets(c: HashishipConfig): (string | undefined)[] {
+  const auth = c.vault.auth;
+  return [
+    c.nomad.token,
+    c.nomad.httpAuth?.password,
+    c.consul.token,
+    c.consul.httpAuth?.password,
+    c.vault.token,
+    ...(auth === undefined ? [] : auth.method === 'approle' ? [auth.roleId, auth.secretId] : [auth.jwt]),
+    ...Object.values(c.registries).map((r) => r.password),
+  ];
+}
+
+/** What an action is handed. */
+export interface RunContext<O> {
+  /** The command's options (server flags included). */
+  readonly opts: O;
+  readonly cmd: Command;
+  readonly env: Env;
+  /** The configuration, resolved once: before the action for commands with server flags, else on first use. */
+  readonly config: HashishipConfig;
+  /** Progress events: plain lines or NDJSON (`--events ndjson`) on stderr, redacted; debug lines with HASHISHIP_LOG=debug. */
+  readonly log: Logger;
+  readonly ndjson: boolean;
+  readonly redactor: OutputRedactor;
+  /**
+   * Write to stdout with the known secrets (configured tokens) removed; commands
+   * redact documents that may hold other secrets with {@link RunContext.redactor}.
+   */
+  out(s: string): void;
+  /** Write to stdout exactly (`secrets get --field`, whose value is the point). */
+  raw(s: string): void;
+  /** Write to stderr, redacted. */
+  err(s: string): void;
+  /** Print an error that does not end the command (one service of several), redacted. */
+  error(e: HashishipError): void;
+}
+
+/**
+ * Wrap a command's action. The action receives the context and the command's
+ * operands, and returns its exit code (or nothing for 0).
+ */
+export function run<O, A extends unknown[]>(action: (c: RunContext<O>, ...operands: A) => Promise<number | void> | number | void): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const operands = args.slice(0, -2) as A;
+    const session = sessionOf(cmd);
+    const opts = cmd.opts() as O & Record<string, unknown>;
+    const ndjson = eventsFlag(cmd.optsWithGlobals<{ events?: string }>().events);
+    const level = logLevelOf(session.env);
+    let config: HashishipConfig | undefined;
+    const resolve = (): HashishipConfig => {
+      if (config === undefined) {
+        config = resolveConfig({ env: session.env, flags: configFlagsOf(opts) });
+        session.redactor.add(...configSecrets(config));
+      }
+      return config;
+    };
+    // Commands that talk to a server resolve it all before their first request.
+    if (resolvesFirst(cmd)) resolve();
+    const err = (s: string): void => session.stderr(session.redactor.text(s));
+    const log: Logger = (e) => {
+      if (ndjson) err(`${JSON.stringify(e)}\n`);
+      else if (e.kind === 'debug') {
+        if (level === 'debug') err(`debug    ${e.message}\n`);
+      } else {
+        const line = describeEvent(e);
+        if (line !== undefined) err(`${line}\n`);
+      }
+    };
+    const ctx: RunContext<O> = {
+      opts,
+      cmd,
+      env: session.env,
+      get config() {
+        return resolve();
+      },
+      log,
+      ndjson,
+      redactor: session.redactor,
+      out: (s) => session.stdout(session.redactor.known(s)),
+      raw: session.stdout,
+      err,
+      error: (e) => err(`Error: ${e.describe()}\n`),
+    };
+    const code = await action(ctx, ...operands);
+    if (typeof code === 'number') setExit(cmd, code);
+  };
+}
+
+const errorExits = new WeakMap<Command, (code: number) => number>();
+
+/**
+ * A command whose errors exit with codes of its own convention (plan: 255, as the
+ * Nomad CLI): `cli.ts` passes the contract's code through `map`.
+ */
+export function errorExit(cmd: Command, map: (code: number) => number): Command {
+  errorExits.set(cmd, map);
+  return cmd;
+}
+
+/** The error exit mapping of a command, if it has one. */
+export function errorExitOf(cmd: Command): ((code: number) => number) | undefined {
+  return errorExits.get(cmd);
+}

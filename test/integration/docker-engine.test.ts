@@ -6,7 +6,7 @@
  * is named, with the last lines of its log.
  */
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StackError } from '../../src/errors.js';
@@ -15,11 +15,12 @@ import { components } from '../../src/stack/components.js';
 import { dockerHost, dockerPaths } from '../../src/stack/docker.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { alive, mountsUnder } from '../../src/stack/proc.js';
-import { down, startComponent, status } from '../../src/stack/stack.js';
+import { main } from '../../src/cli.js';
+import { down, startComponent, stateDirOf, status } from '../../src/stack/stack.js';
 import { dockerEngine } from '../../src/stack/versions.js';
 import { docker, helloContext } from '../helpers/images.js';
 import { freePort } from '../helpers/registry.js';
-import { testStackOptions } from '../helpers/stack.js';
+import { testStackOptions, useStack } from '../helpers/stack.js';
 
 const engine = components.find((c) => c.name === 'docker')!;
 const interfaces = () => readdirSync('/sys/class/net').sort();
@@ -132,6 +133,56 @@ describe("the stack's Docker engine (private state folder)", function () {
     rmSync(dockerPaths(dir).pidfile);
     expect(processesUnder(dir)).to.deep.equal([]);
     // It had mounted its data root before giving up: detached again.
+    expect(mountsUnder(dir)).to.deep.equal([]);
+  });
+});
+
+describe('`dev up` when the engine cannot start (the rest of the stack is running)', function () {
+  this.timeout(180_000);
+  const dir = mkdtempSync(join(tmpdir(), 'hashiship-noengine-'));
+  const saved = process.env['HASHISHIP_STACK_DIR'];
+
+  before(async function () {
+    this.timeout(90 * 60_000);
+    const stack = await useStack();
+    // A second state folder for the same running stack: Consul, Vault, Nomad, Fabio and
+    // the registries answer (and are reused, not ours); the engine of this folder is not
+    // running, and another process holds its pid file, so dockerd refuses to start.
+    copyFileSync(join(stateDirOf(stack.options), 'vault-token'), join(dir, 'vault-token'));
+    mkdirSync(dockerPaths(dir).root, { recursive: true });
+    writeFileSync(dockerPaths(dir).pidfile, String(process.pid));
+    process.env['HASHISHIP_STACK_DIR'] = dir;
+  });
+
+  after(() => {
+    if (saved === undefined) delete process.env['HASHISHIP_STACK_DIR'];
+    else process.env['HASHISHIP_STACK_DIR'] = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits 2 naming the engine with its log, and says what still runs', async () => {
+    let err = '';
+    const w = process.stderr.write.bind(process.stderr);
+    const wo = process.stdout.write.bind(process.stdout);
+    process.stderr.write = ((c: string | Uint8Array) => ((err += String(c)), true)) as typeof process.stderr.write;
+    process.stdout.write = ((c: string | Uint8Array) => ((err += String(c)), true)) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await main(['dev', 'up']);
+    } finally {
+      process.stderr.write = w;
+      process.stdout.write = wo;
+    }
+    expect(code, err).to.equal(2);
+    expect(err).to.include('stack: docker exited during start-up');
+    expect(err).to.include(join(dir, 'docker.log'));
+    expect(err).to.include('pid file found');
+    expect(err).to.match(/Still running: +consul, vault, registry-qa, registry-production, nomad, fabio/);
+    expect(err).to.include('tasks on the docker driver cannot be placed');
+    // And it is true: the rest answers.
+    const rows = await status({ cacheDir: testStackOptions().cacheDir, stateDir: dir });
+    for (const r of rows) expect(r.healthy, r.component).to.equal(r.component !== 'docker');
+    expect(processesUnder(dir)).to.deep.equal([]);
     expect(mountsUnder(dir)).to.deep.equal([]);
   });
 });

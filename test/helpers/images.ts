@@ -5,7 +5,7 @@
  * commands CI runs.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,7 +78,3 @@ export async function buildAndPushHello(host: string, registry: string, repo: st
   return { tag: name, digest: ref.slice(ref.indexOf('@') + 1), ref, buildSeconds: (t1 - t0) / 1000, pushSeconds: (t2 - t1) / 1000 };
 }
 
-/** Remove a temp build context (tests call it in `after`). */
-export function removeContext(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}

@@ -9,7 +9,8 @@ export type StackComponent =
   | 'vault'
   | 'fabio'
   | 'registry-qa'
-  | 'registry-production';
+  | 'registry-production'
+  | 'docker';
 
 export type Event =
   | { readonly kind: 'install.cached'; readonly tool: string; readonly version: string; readonly path: string }

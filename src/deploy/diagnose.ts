@@ -121,7 +121,11 @@ interface TaskCause {
 function taskCause(name: string, state: TaskState, checks: readonly CheckRecord[], memoryMB: number | undefined): TaskCause | undefined {
   const events = state.Events ?? [];
   const driver = last(events, 'Driver Failure');
-  if (driver !== undefined) return { rank: 10, cause: `driver failure: ${detail(driver, 'driver_error', driver.DriverError) ?? driver.DisplayMessage ?? 'failed to start task'}` };
+  if (driver !== undefined) {
+    const text = detail(driver, 'driver_error', driver.DriverError) ?? driver.DisplayMessage ?? 'failed to start task';
+    const pull = pullFailure(text);
+    return { rank: 10, cause: pull === undefined ? `driver failure: ${text}` : describePull(pull) };
+  }
   const artifact = last(events, 'Failed Artifact Download');
   if (artifact !== undefined) {
     return { rank: 10, cause: `artifact download failed: ${detail(artifact, 'download_error', artifact.DownloadError) ?? artifact.DisplayMessage ?? ''}` };
@@ -167,6 +171,35 @@ function taskCause(name: string, state: TaskState, checks: readonly CheckRecord[
   if (terminated !== undefined && state.State === 'dead') return { rank: 4, cause: `task ${exitText(terminated)}` };
   if (state.Failed) return { rank: 3, cause: `task ${name} failed` };
   return undefined;
+}
+
+/** A docker image pull that failed: the reference, its registry and the registry's (or engine's) answer. */
+export interface PullFailure {
+  readonly image: string;
+  /** `host[:port]` of the registry (`docker.io` for a reference without one). */
+  readonly registry: string;
+  readonly answer: string;
+  /** False when the registry could not be reached at all (refused, no such host, timeout). */
+  readonly reached: boolean;
+}
+
+/**
+ * The pull failure in a docker driver error (``Failed to pull `<image>`: <error>``,
+ * Nomad's wording), or undefined when the error is something else.
+ */
+export function pullFailure(driverError: string): PullFailure | undefined {
+  const m = /Failed to pull `([^`]+)`: ([\s\S]*)$/.exec(driverError);
+  if (m === null) return undefined;
+  const image = m[1]!;
+  const first = image.split('/')[0] ?? '';
+  const registry = image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
+  const answer = oneLine(m[2]!.replace(/^(?:API error \(\d+\): )?(?:Error response from daemon: )?/, ''), 400);
+  const reached = !/dial tcp|connection refused|no such host|i\/o timeout|network is unreachable|TLS handshake timeout/.test(answer);
+  return { image, registry, answer, reached };
+}
+
+function describePull(p: PullFailure): string {
+  return `image pull failed: ${p.image}: registry ${p.registry} ${p.reached ? 'answered' : 'could not be reached'}: ${p.answer}`;
 }
 
 function oneLine(s: string, max = 300): string {

@@ -182,6 +182,25 @@ client {
     "fingerprint.denylist" = "env_aws,env_gce,env_azure,env_digitalocean"
   }
 }
+
+# All clients of this machine would share one Docker engine (the system's, if it
+# runs): each would remove the others' containers as dangling after five minutes.
+# The dev stack's engine is never used here: it belongs to the dev stack's client.
+plugin "docker" {
+  config {
+    allow_privileged = false
+
+    volumes {
+      enabled = false
+    }
+
+    gc {
+      dangling_containers {
+        enabled = false
+      }
+    }
+  }
+}
 `
 }
 consul {

@@ -4,8 +4,9 @@
  */
 import { join } from 'node:path';
 import type { StackComponent } from '../log.js';
+import { dockerDaemonConfig, dockerdArgs, dockerHost, dockerPaths } from './docker.js';
 import type { Tool } from './versions.js';
-import { consul, fabio, nomad, registry, vault } from './versions.js';
+import { consul, dockerEngine, fabio, nomad, registry, vault } from './versions.js';
 
 /** Fixed loopback addresses of the dev stack. */
 export const stackAddresses = {
@@ -36,14 +37,35 @@ export interface Launch {
 export interface ComponentDef {
   readonly name: StackComponent;
   readonly tool: Tool;
-  /** The address shown to people and checked for health. */
+  /** The address shown to people and checked for health (see {@link addressOf}). */
   readonly address: string;
+  /**
+   * A unix socket, relative to the state folder, that answers instead of `address`
+   * (the Docker engine); the address shown is then `unix://<absolute path>`.
+   */
+  readonly socket?: string;
   /** Path probed with GET; healthy when `healthy(status, body)` says so. */
   readonly healthPath: string;
   readonly healthy: (status: number, body: unknown) => boolean;
   readonly launch: (bin: string, stateDir: string, secrets: { readonly vaultToken: string }) => Launch;
   /** Components that must be healthy before this one starts. */
   readonly after: readonly StackComponent[];
+  /**
+   * Components this one is started after, whether or not they came up: Nomad waits
+   * for the Docker engine so that its docker driver finds it at once, but runs
+   * without it.
+   */
+  readonly wants?: readonly StackComponent[];
+  /**
+   * The rest of the stack still runs when this one cannot be installed or started;
+   * `up` then fails (exit 2) naming it, after starting everything else.
+   */
+  readonly optional?: boolean;
+}
+
+/** Where a component answers: its URL, or `unix://` and its socket in `stateDir`. */
+export function addressOf(def: ComponentDef, stateDir: string): string {
+  return def.socket === undefined ? def.address : `unix://${join(stateDir, def.socket)}`;
 }
 
 const leaderElected = (status: number, body: unknown) => status === 200 && typeof body === 'string' && body !== '';
@@ -130,6 +152,23 @@ export const components: readonly ComponentDef[] = [
   registryComponent('registry-qa', stackAddresses.registryQa),
   registryComponent('registry-production', stackAddresses.registryProduction),
   {
+    // The stack's own dockerd (docker.ts): socket, data and exec roots under the state
+    // folder, never the system's engine. Nomad's docker plugin points at it.
+    name: 'docker',
+    tool: dockerEngine,
+    address: 'unix://docker/docker.sock',
+    socket: 'docker/docker.sock',
+    healthPath: '/_ping',
+    healthy: (s) => s === 200,
+    after: [],
+    optional: true,
+    launch: (bin, stateDir) => ({
+      cmd: bin,
+      args: dockerdArgs(stateDir),
+      files: { [dockerPaths(stateDir).config]: dockerDaemonConfig(stateDir) },
+    }),
+  },
+  {
     name: 'nomad',
     tool: nomad,
     address: stackAddresses.nomad,
@@ -138,6 +177,7 @@ export const components: readonly ComponentDef[] = [
     healthy: (s, body) =>
       s === 200 && Array.isArray(body) && body.some((n) => (n as { Status?: string }).Status === 'ready'),
     after: ['consul'],
+    wants: ['docker'],
     launch: (bin, stateDir) => {
       const config = join(stateDir, 'nomad.hcl');
       return {
@@ -170,7 +210,10 @@ export const components: readonly ComponentDef[] = [
   },
 ];
 
-/** Nomad dev agent: loopback, raw_exec, Consul registration, Vault workload identity. */
+/**
+ * Nomad dev agent: loopback, raw_exec, the docker driver on the stack's own engine,
+ * Consul registration, Vault workload identity.
+ */
 export function nomadDevConfig(stateDir: string): string {
   const consulHost = new URL(stackAddresses.consul).host;
   return `data_dir  = "${join(stateDir, 'nomad-data')}"
@@ -197,6 +240,24 @@ client {
 plugin "raw_exec" {
   config {
     enabled = true
+  }
+}
+
+# The stack's own dockerd (never the system socket). This client is the only one
+# using it, so its clean-up of containers it does not know (dangling_containers)
+# only removes what an earlier dev Nomad left. Images stay cached between runs.
+plugin "docker" {
+  config {
+    endpoint         = "${dockerHost(stateDir)}"
+    allow_privileged = false
+
+    volumes {
+      enabled = true
+    }
+
+    gc {
+      image = false
+    }
   }
 }
 

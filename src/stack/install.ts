@@ -168,9 +168,14 @@ async function buildGo(t: GoBuild, opts: InstallOptions, log: Logger): Promise<s
 
 let aptUpdated = false;
 
+/** PATH plus the sbin folders a daemon such as dockerd is installed in (not on every user's PATH). */
+function debianPath(env: NodeJS.ProcessEnv): string {
+  return [env['PATH'] ?? '', '/usr/sbin', '/sbin'].join(':');
+}
+
 async function installDebian(t: DebianTool, opts: InstallOptions, log: Logger): Promise<string> {
   const env = opts.env ?? process.env;
-  const found = which(t.name, env['PATH'] ?? '');
+  const found = which(t.name, debianPath(env));
   if (found !== undefined) return found;
   const canApt = which('apt-get', env['PATH'] ?? '') !== undefined && process.getuid?.() === 0;
   if (!canApt) {
@@ -189,7 +194,7 @@ async function installDebian(t: DebianTool, opts: InstallOptions, log: Logger): 
   }
   log({ kind: 'install.build', tool: t.name, version: t.version, step: `apt-get install ${t.pkg}` });
   const r = await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', t.pkg], { env: aptEnv, logFile });
-  const bin = which(t.name, env['PATH'] ?? '');
+  const bin = which(t.name, debianPath(env));
   if (r.code !== 0 || bin === undefined) {
     throw new StackError(`install: apt-get install ${t.pkg} failed`, {
       context: [['Last lines', `\n${tail(logFile, 10)}`]],

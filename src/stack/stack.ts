@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { StackError } from '../errors.js';
 import { silent, type Logger, type StackComponent } from '../log.js';
-import { components, stackAddresses, workloadIdentity, type ComponentDef } from './components.js';
+import { addressOf, components, stackAddresses, workloadIdentity, type ComponentDef } from './components.js';
+import { detachDockerMounts, dockerHost, dockerPaths, dockerPing, NomadAllocLabel, removeContainers } from './docker.js';
 import { ensureTool, versionOf } from './install.js';
 import { alive, removeTree, startDaemon, tail } from './proc.js';
 import { skopeo } from './versions.js';
@@ -67,7 +68,8 @@ export function vaultToken(dir: string): string {
 }
 
 /** GET a health path; the status and body, or undefined when nothing answers. */
-async function probe(def: ComponentDef): Promise<{ status: number; body: unknown } | undefined> {
+async function probe(def: ComponentDef, dir: string): Promise<{ status: number; body: unknown } | undefined> {
+  if (def.socket !== undefined) return dockerPing(join(dir, def.socket));
   try {
     const res = await fetch(`${def.address}${def.healthPath}`, { signal: AbortSignal.timeout(2000) });
     const text = await res.text();
@@ -83,8 +85,8 @@ async function probe(def: ComponentDef): Promise<{ status: number; body: unknown
   }
 }
 
-async function isHealthy(def: ComponentDef): Promise<boolean> {
-  const r = await probe(def);
+async function isHealthy(def: ComponentDef, dir: string): Promise<boolean> {
+  const r = await probe(def, dir);
   return r !== undefined && def.healthy(r.status, r.body);
 }
 
@@ -94,24 +96,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RecoverMs = 20_000;
 
 /** Whether a component answers healthy within `ms`. */
-async function recovers(def: ComponentDef, ms: number): Promise<boolean> {
+async function recovers(def: ComponentDef, dir: string, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (await isHealthy(def)) return true;
+    if (await isHealthy(def, dir)) return true;
     await sleep(250);
   }
   return false;
 }
 
-async function waitHealthy(def: ComponentDef, pid: number | undefined, logFile: string, timeoutMs: number, log: Logger): Promise<number> {
+async function waitHealthy(def: ComponentDef, dir: string, pid: number | undefined, logFile: string, timeoutMs: number, log: Logger): Promise<number> {
   const started = Date.now();
   let lastBeat = started;
   for (;;) {
-    if (await isHealthy(def)) return (Date.now() - started) / 1000;
+    if (await isHealthy(def, dir)) return (Date.now() - started) / 1000;
     if (pid !== undefined && !alive(pid)) {
       throw new StackError(`stack: ${def.name} exited during start-up`, {
         context: [
-          ['Address', def.address],
+          ['Address', addressOf(def, dir)],
           ['Log', logFile],
           ['Last lines', `\n${tail(logFile, 20)}`],
         ],
@@ -120,7 +122,7 @@ async function waitHealthy(def: ComponentDef, pid: number | undefined, logFile: 
     if (Date.now() - started > timeoutMs) {
       throw new StackError(`stack: ${def.name} not healthy after ${Math.round(timeoutMs / 1000)} s`, {
         context: [
-          ['Address', `${def.address}${def.healthPath}`],
+          ['Address', `${addressOf(def, dir)}${def.healthPath}`],
           ['Log', logFile],
           ['Last lines', `\n${tail(logFile, 20)}`],
         ],
@@ -208,13 +210,14 @@ export async function startComponent(
   writeFileSync(logFile, '');
   const pid = startDaemon(launch.cmd, launch.args, { logFile, cwd: dir, ...(opts.env === undefined ? {} : { env: opts.env }) });
   opts.onPid?.(pid);
-  opts.log({ kind: 'stack.start', component: def.name, address: def.address, pid });
+  const address = addressOf(def, dir);
+  opts.log({ kind: 'stack.start', component: def.name, address, pid });
   try {
-    const seconds = await waitHealthy(def, pid, logFile, opts.timeoutMs, opts.log);
-    opts.log({ kind: 'stack.ready', component: def.name, address: def.address, seconds });
+    const seconds = await waitHealthy(def, dir, pid, logFile, opts.timeoutMs, opts.log);
+    opts.log({ kind: 'stack.ready', component: def.name, address, seconds });
     return { pid, seconds };
   } catch (err) {
-    await stopPid(pid);
+    await stopComponent(def.name, pid, dir);
     throw err;
   }
 }
@@ -226,8 +229,65 @@ export interface UpResult {
 }
 
 /**
+ * Whether a running component was started with other configuration files than it
+ * would get now (an upgrade of hashiship changed them): it is then restarted.
+ */
+function configChanged(def: ComponentDef, bin: string, dir: string, secrets: { readonly vaultToken: string }): boolean {
+  return Object.entries(def.launch(bin, dir, secrets).files).some(([path, text]) => {
+    try {
+      return readFileSync(path, 'utf8') !== text;
+    } catch {
+      return true;
+    }
+  });
+}
+
+/** How long `up` waits for Nomad's docker driver to find the engine. */
+const DockerDriverMs = 45_000;
+
+interface NodeStub {
+  readonly Status?: string;
+  readonly Drivers?: Readonly<Record<string, { readonly Detected?: boolean; readonly Healthy?: boolean; readonly HealthDescription?: string }>>;
+}
+
+/**
+ * Wait (bounded) until the dev Nomad client reports its docker driver healthy.
+ * @throws {StackError} naming Nomad's docker driver with its health description.
+ */
+async function waitDockerDriver(dir: string, log: Logger): Promise<void> {
+  const started = Date.now();
+  let description = 'not fingerprinted yet';
+  while (Date.now() - started < DockerDriverMs) {
+    try {
+      const res = await fetch(`${stackAddresses.nomad}/v1/nodes`, { signal: AbortSignal.timeout(3000) });
+      const nodes = (await res.json()) as NodeStub[];
+      const driver = nodes.find((n) => n.Status === 'ready')?.Drivers?.['docker'];
+      if (driver?.Detected === true && driver.Healthy === true) return;
+      description = driver?.HealthDescription || (driver?.Detected === false ? 'not detected' : description);
+    } catch {
+      /* Nomad busy: ask again */
+    }
+    await sleep(500);
+  }
+  log({ kind: 'debug', message: `nomad: docker driver: ${description}` });
+  throw new StackError(`stack: nomad's docker driver is not healthy after ${DockerDriverMs / 1000} s`, {
+    context: [
+      ['Driver', description],
+      ['Engine', dockerHost(dir)],
+      ['Nomad log', join(dir, 'nomad.log')],
+      ['Last lines', `\n${tail(join(dir, 'nomad.log'), 10)}`],
+    ],
+  });
+}
+
+/**
  * Start every component that is not already healthy, wait until all are, and wire
- * Vault to Nomad. A second call leaves a running stack alone.
+ * Vault to Nomad. A second call leaves a running stack alone, except a component of
+ * its own whose configuration files changed: that one is restarted.
+ *
+ * An optional component (the Docker engine) that cannot be installed or started does
+ * not stop the others: everything else is started and configured first, then this
+ * throws naming it, with its log's last lines and what still runs.
  * @throws {StackError} naming the component, with the tail of its log.
  */
 export async function up(opts: StackOptions): Promise<UpResult> {
@@ -239,10 +299,19 @@ export async function up(opts: StackOptions): Promise<UpResult> {
   const state = readState(dir);
   const secrets = { vaultToken: vaultToken(dir) };
   const installOpts = { cacheDir: opts.cacheDir, log, ...(opts.env === undefined ? {} : { env: opts.env }) };
+  /** Optional components that could not be installed or started, with why. */
+  const failures = new Map<StackComponent, unknown>();
 
   // Install (or find) every binary first: a cold build must not race the start-up waits.
   const bins = new Map<StackComponent, string>();
-  for (const def of components) bins.set(def.name, await ensureTool(def.tool, installOpts));
+  for (const def of components) {
+    try {
+      bins.set(def.name, await ensureTool(def.tool, installOpts));
+    } catch (err) {
+      if (def.optional !== true) throw err;
+      failures.set(def.name, err);
+    }
+  }
   await ensureTool(skopeo, installOpts);
 
   const started: StackComponent[] = [];
@@ -251,14 +320,17 @@ export async function up(opts: StackOptions): Promise<UpResult> {
 
   const bring = async (def: ComponentDef): Promise<void> => {
     await Promise.all(def.after.map((a) => done.get(a)));
-    const bin = bins.get(def.name)!;
+    await Promise.allSettled((def.wants ?? []).map((a) => done.get(a)));
+    const bin = bins.get(def.name);
+    if (bin === undefined) return; // optional and not installed: in `failures`
     const prev = state.components[def.name];
     const ours = prev?.pid !== undefined && alive(prev.pid, prev.bin);
+    const stale = ours && configChanged(def, bin, dir, secrets);
     // One of ours alive but not answering may be busy or briefly paused: dev Consul, Nomad
     // and Vault keep their state in memory, so it gets time to recover before a restart.
-    if ((await isHealthy(def)) || (ours && (await recovers(def, RecoverMs)))) {
+    if (!stale && ((await isHealthy(def, dir)) || (ours && (await recovers(def, dir, RecoverMs))))) {
       reused.push(def.name);
-      log({ kind: 'stack.reuse', component: def.name, address: def.address });
+      log({ kind: 'stack.reuse', component: def.name, address: addressOf(def, dir) });
       // Keep our pid if the healthy one is ours; otherwise it belongs to someone else.
       state.components[def.name] = {
         bin: prev?.bin ?? bin,
@@ -266,13 +338,18 @@ export async function up(opts: StackOptions): Promise<UpResult> {
       };
       return;
     }
+    if (stale) log({ kind: 'stack.configure', component: def.name, step: 'restarting: its configuration changed' });
     if (ours) {
-      // Ours and still unhealthy: stop it and start afresh.
-      await stopPid(prev!.pid!);
+      // Ours and still unhealthy (or reconfigured): stop it and start afresh.
+      await stopComponent(def.name, prev!.pid!, dir);
     }
-    // A dev Nomad starts with empty state; allocation folders of a killed one would
-    // otherwise be restored by its client.
-    if (def.name === 'nomad') await removeTree(join(dir, 'nomad-data'));
+    if (def.name === 'nomad') {
+      // A dev Nomad starts with empty state; allocation folders of a killed one would
+      // otherwise be restored by its client, and its containers would run on unknown.
+      await removeNomadContainers(dir, log);
+      await removeTree(join(dir, 'nomad-data'));
+    }
+    if (def.name === 'docker') await detachDockerMounts(dir);
     await startComponent(def, bin, dir, secrets, {
       timeoutMs,
       log,
@@ -286,13 +363,108 @@ export async function up(opts: StackOptions): Promise<UpResult> {
   };
 
   for (const def of components) done.set(def.name, bring(def));
+  const names = [...done.keys()];
   const results = await Promise.allSettled(done.values());
   writeState(dir, state);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
+  let failed: unknown;
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') return;
+    const def = components.find((c) => c.name === names[i])!;
+    if (def.optional === true) failures.set(def.name, r.reason);
+    else failed ??= r.reason;
+  });
+  if (failed !== undefined) throw failed;
 
   await configureVault(secrets.vaultToken, log);
+  // Nomad finds a newly started engine (or a new Nomad its engine) within a fingerprint
+  // period; when both were running already, that was checked when they started.
+  const fresh = started.includes('docker') || started.includes('nomad');
+  if (fresh && !failures.has('docker') && (await isHealthy(components.find((c) => c.name === 'docker')!, dir))) {
+    try {
+      await waitDockerDriver(dir, log);
+    } catch (err) {
+      failures.set('docker', err);
+    }
+  }
+  const [name, why] = [...failures][0] ?? [];
+  if (name !== undefined) throw degraded(name, why, components.map((c) => c.name).filter((c) => !failures.has(c)));
   return { started, reused, seconds: (Date.now() - startedAt) / 1000 };
+}
+
+/** The error of an optional component, saying what still runs without it. */
+function degraded(name: StackComponent, why: unknown, running: readonly StackComponent[]): StackError {
+  const cause = why instanceof StackError ? why : new StackError(`stack: ${name}: ${String(why)}`);
+  return new StackError(cause.message, {
+    context: [
+      ...cause.context,
+      ['Still running', running.join(', ')],
+      [
+        'Without it',
+        name === 'docker'
+          ? 'tasks on the docker driver cannot be placed; raw_exec, exec and java tasks, Consul, Vault, Fabio and the registries work'
+          : 'everything else works',
+      ],
+      ['Suggestion', 'fix the cause above, then run `hashiship dev up` again (it starts only what is missing)'],
+    ],
+    cause: why,
+  });
+}
+
+/**
+ * Remove the containers a previous dev Nomad started (they carry its alloc label)
+ * from the stack's engine, before a new Nomad with empty state starts.
+ */
+async function removeNomadContainers(dir: string, log: Logger): Promise<void> {
+  const socket = dockerPaths(dir).socket;
+  if ((await dockerPing(socket))?.status !== 200) return;
+  const removed = await removeContainers(socket, NomadAllocLabel);
+  if (removed.length > 0) log({ kind: 'stack.configure', component: 'docker', step: `removed ${removed.length} container(s) of the previous Nomad` });
+}
+
+/**
+ * Stop the stack's engine: its containers first (stopped, then removed), then
+ * dockerd (which stops its containerd), then whatever it left mounted; the exec
+ * root (runtime state) goes, the data root (images) stays.
+ * @throws {StackError} when containers could not be removed (the engine is stopped anyway).
+ */
+async function stopDocker(pid: number, dir: string): Promise<void> {
+  const p = dockerPaths(dir);
+  let refused: unknown;
+  if ((await dockerPing(p.socket))?.status === 200) {
+    try {
+      await removeContainers(p.socket);
+    } catch (err) {
+      refused = err;
+    }
+  }
+  await stopPid(pid);
+  // dockerd stops the containerd it started; one left behind by a killed dockerd is ours too.
+  const containerdPid = Number(readFileOr(join(p.exec, 'containerd', 'containerd.pid')));
+  if (containerdPid > 0 && alive(containerdPid) && /containerd/.test(readFileOr(`/proc/${containerdPid}/cmdline`))) {
+    await stopPid(containerdPid);
+  }
+  await detachDockerMounts(dir);
+  await removeTree(p.exec);
+  rmSync(p.socket, { force: true });
+  if (refused !== undefined) {
+    throw new StackError('stack: docker: containers could not be removed before the engine stopped', {
+      context: [['Reason', refused instanceof Error ? refused.message : String(refused)], ['Engine data', p.data]],
+    });
+  }
+}
+
+function readFileOr(path: string, fallback = ''): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** Stop one of our components by pid (the engine: containers first). */
+async function stopComponent(name: StackComponent, pid: number, dir: string): Promise<void> {
+  if (name === 'docker') await stopDocker(pid, dir);
+  else await stopPid(pid);
 }
 
 async function stopPid(pid: number): Promise<void> {
@@ -327,21 +499,29 @@ export async function down(opts: StackOptions & { readonly only?: readonly Stack
   const state = readState(dir);
   const stopped: StackComponent[] = [];
   // Nomad first, so that its tasks stop before Consul and Vault go away.
-  const order: StackComponent[] = ['fabio', 'nomad', 'vault', 'consul', 'registry-qa', 'registry-production'];
+  // The engine after Nomad (Nomad leaves its containers running when it stops).
+  const order: StackComponent[] = ['fabio', 'nomad', 'docker', 'vault', 'consul', 'registry-qa', 'registry-production'];
+  let failed: unknown;
   for (const name of order) {
     const c = state.components[name];
     if (c?.pid === undefined) continue;
     if (opts.only !== undefined && !opts.only.includes(name)) continue;
     if (alive(c.pid, c.bin)) {
-      await stopPid(c.pid);
+      try {
+        await stopComponent(name, c.pid, dir);
+      } catch (err) {
+        failed ??= err;
+      }
       stopped.push(name);
       log({ kind: 'stack.stop', component: name, pid: c.pid });
     }
     delete state.components[name];
   }
   if (existsSync(dir)) writeState(dir, state);
-  // Nomad's dev data is disposable; the registries keep their blobs between runs.
+  // Nomad's dev data is disposable; the registries keep their blobs between runs, the
+  // engine its images.
   if (stopped.includes('nomad')) await removeTree(join(dir, 'nomad-data'));
+  if (failed !== undefined) throw failed;
   return { stopped };
 }
 
@@ -361,7 +541,7 @@ export async function status(opts: StackOptions): Promise<readonly ComponentStat
   const state = readState(dir);
   return Promise.all(
     components.map(async (def) => {
-      const healthy = await isHealthy(def);
+      const healthy = await isHealthy(def, dir);
       const c = state.components[def.name];
       const ours = c?.pid !== undefined && alive(c.pid, c.bin);
       const bin = c?.bin;
@@ -369,7 +549,7 @@ export async function status(opts: StackOptions): Promise<readonly ComponentStat
       return {
         component: def.name,
         version,
-        address: def.address,
+        address: addressOf(def, dir),
         healthy,
         owner: ours ? 'started' : healthy ? 'external' : 'down',
         ...(ours ? { pid: c.pid! } : {}),
@@ -392,6 +572,7 @@ export function stackEnv(opts: StackOptions): Record<string, string> {
     HASHISHIP_FABIO_ADDR: stackAddresses.fabioApi,
     HASHISHIP_REGISTRY_QA: stackAddresses.registryQa,
     HASHISHIP_REGISTRY_PRODUCTION: stackAddresses.registryProduction,
+    DOCKER_HOST: dockerHost(dir),
     HASHISHIP_STACK_BIN: binDirs.join(':'),
   };
 }

@@ -105,6 +105,20 @@ export const registry: DebianTool = {
   versionPattern: /distribution (\d+\.\d+)/,
 };
 
+/**
+ * The Docker engine (dockerd 20.10, with containerd and runc) from Debian's
+ * `docker.io`; the stack runs its own instance (see docker.ts). The package's docker
+ * CLI talks to it through DOCKER_HOST.
+ */
+export const dockerEngine: DebianTool = {
+  kind: 'debian',
+  name: 'dockerd',
+  pkg: 'docker.io',
+  version: '20.10',
+  versionArgs: ['--version'],
+  versionPattern: /Docker version (\d+\.\d+\.\d+)/,
+};
+
 export const skopeo: DebianTool = {
   kind: 'debian',
   name: 'skopeo',
@@ -159,7 +173,7 @@ export const crane: GoBuild = {
 export const testTools: readonly Tool[] = [tflint, crane];
 
 /** Everything `dev up` needs, in build order (quickest first). */
-export const stackTools: readonly Tool[] = [registry, skopeo, fabio, consul, nomad, vault];
+export const stackTools: readonly Tool[] = [registry, skopeo, dockerEngine, fabio, consul, nomad, vault];
 
 /** The version a tool reports, without the leading `v` of a module version. */
 export function plainVersion(t: Tool): string {

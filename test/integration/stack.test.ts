@@ -44,18 +44,21 @@ describe('the local stack (real servers)', function () {
   it('reports every component healthy with its version', async () => {
     const rows = await status(stack.options);
     expect(rows.map((r) => r.component).sort()).to.deep.equal(
-      ['consul', 'fabio', 'nomad', 'registry-production', 'registry-qa', 'vault'],
+      ['consul', 'docker', 'fabio', 'nomad', 'registry-production', 'registry-qa', 'vault'],
     );
     for (const r of rows) {
       expect(r.healthy, r.component).to.equal(true);
       expect(r.version, r.component).to.be.a('string');
-      expect(new URL(r.address).hostname, r.component).to.equal('127.0.0.1');
+      // The Docker engine answers on a unix socket in the state folder, the rest on loopback.
+      if (r.component === 'docker') expect(r.address, r.component).to.match(/^unix:\/\/\/.+\/docker\/docker\.sock$/);
+      else expect(new URL(r.address).hostname, r.component).to.equal('127.0.0.1');
     }
     const byName = Object.fromEntries(rows.map((r) => [r.component, r.version]));
     expect(byName['consul']).to.match(/^1\.22\./);
     expect(byName['nomad']).to.match(/^1\.11\./);
     expect(byName['vault']).to.match(/^1\.21\./);
     expect(byName['fabio']).to.match(/^1\.7\./);
+    expect(byName['docker']).to.match(/^20\.10\./);
   });
 
   it('Consul: registers a service whose HTTP check passes, then deregisters it', async function () {
@@ -259,12 +262,13 @@ job "${jobId}" {
     expect(Buffer.from(await blob.arrayBuffer()).equals(layer)).to.equal(true);
   });
 
-  it('`dev env` makes the real consul, nomad and vault CLIs work against the stack', async function () {
+  it('`dev env` makes the real consul, nomad, vault and docker CLIs work against the stack', async function () {
     this.timeout(60_000);
     const script = `${envScript(stack.options)}
 set -e
 consul members | grep -q alive
 nomad node status | grep -q ready
+docker info --format '{{.DockerRootDir}}' | grep -q '/docker/data$'
 vault kv put -mount=secret hashiship-test/env v=1 >/dev/null
 vault kv get -field=v -mount=secret hashiship-test/env`;
     const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: '/nonexistent' };

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StackError } from '../../src/errors.js';
 import { collecting } from '../../src/log.js';
-import { components, nomadDevConfig, type ComponentDef } from '../../src/stack/components.js';
+import { addressOf, components, nomadDevConfig, type ComponentDef } from '../../src/stack/components.js';
+import { dockerDaemonConfig } from '../../src/stack/docker.js';
 import { alive, mountsUnder, removeTree, run } from '../../src/stack/proc.js';
 import { envScript, startComponent, stackEnv, vaultToken } from '../../src/stack/stack.js';
 
@@ -77,10 +78,35 @@ describe('stack: env and configs', () => {
     expect(script).to.include('export NOMAD_ADDR=http://127.0.0.1:4646');
     expect(script).to.include('export HASHISHIP_REGISTRY_QA=http://127.0.0.1:5001');
     expect(stackEnv(opts)['VAULT_TOKEN']).to.equal(vaultToken(dir));
+    // The docker CLI talks to the stack's own engine, never the system socket.
+    expect(script).to.include(`export DOCKER_HOST=unix://${join(dir, 'docker', 'docker.sock')}`);
+  });
+
+  it("the engine's daemon.json keeps everything in the state folder and off the host network", () => {
+    const c = JSON.parse(dockerDaemonConfig(dir)) as Record<string, unknown>;
+    expect(c['data-root']).to.equal(join(dir, 'docker', 'data'));
+    expect(c['exec-root']).to.equal(join(dir, 'docker', 'exec'));
+    expect(c['pidfile']).to.equal(join(dir, 'docker', 'docker.pid'));
+    expect(c['hosts']).to.deep.equal([`unix://${join(dir, 'docker', 'docker.sock')}`]);
+    expect(c).to.include({ bridge: 'none', iptables: false, 'ip-masq': false, 'ip-forward': false, ip: '127.0.0.1', 'live-restore': false });
+    expect(JSON.stringify(c)).not.to.include('/var/run/docker').and.not.to.include('/var/lib/docker');
+  });
+
+  it("Nomad's docker plugin points at the stack's engine", () => {
+    const hcl = nomadDevConfig(dir);
+    expect(hcl).to.match(/plugin "docker" \{\n  config \{\n    endpoint\s+= "unix:\/\/[^"]+"/);
+    expect(hcl).to.include(`endpoint         = "unix://${join(dir, 'docker', 'docker.sock')}"`);
+    expect(hcl).to.include('allow_privileged = false');
   });
 
   it('every component listens on loopback only', () => {
     for (const c of components) {
+      if (c.socket !== undefined) {
+        // The Docker engine answers on a unix socket in the state folder only.
+        expect(addressOf(c, dir), c.name).to.equal(`unix://${join(dir, c.socket)}`);
+        expect(c.launch('/bin/true', dir, { vaultToken: 't' }).args.join(' '), c.name).not.to.match(/tcp:|-H/);
+        continue;
+      }
       expect(new URL(c.address).hostname, c.name).to.equal('127.0.0.1');
       const launch = c.launch('/bin/true', dir, { vaultToken: 't' });
       const text = [...launch.args, ...Object.values(launch.files)].join('\n');

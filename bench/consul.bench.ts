@@ -64,7 +64,8 @@ const bench: Benchmark = {
       const externals = resolveExternals(loadSet(await readSpecFiles([join(dir, 'services'), join(dir, 'environments')])), env);
       const result = await syncServices(config, env, externals);
       const ours = (performance.now() - t0) / 1000;
-      if (result.changes.length !== N || (await countLive('h')) !== N) throw new Error(`hashiship registered ${result.changes.length}, agent holds ${await countLive('h')}`);
+      if (result.changes.length !== N || (await countLive('h')) !== N)
+        throw new Error(`hashiship registered ${result.changes.length}, agent holds ${await countLive('h')}`);
       const t1 = performance.now();
       const again = await syncServices(config, env, resolveExternals(loadSet(await readSpecFiles([join(dir, 'services'), join(dir, 'environments')])), env));
       const noop = (performance.now() - t1) / 1000;
@@ -78,7 +79,13 @@ const bench: Benchmark = {
       const peer = (performance.now() - t2) / 1000;
       if ((await countLive('c')) !== N) throw new Error(`the consul loop left ${await countLive('c')} services`);
       return [
-        { label: `register ${N} external services, one tcp check each (specs read + validated, agent API, 32 in flight)`, value: ours, unit: 's', peer: { name: 'shell loop of consul services register', value: peer }, target: 'ratio <= 0.2' },
+        {
+          label: `register ${N} external services, one tcp check each (specs read + validated, agent API, 32 in flight)`,
+          value: ours,
+          unit: 's',
+          peer: { name: 'shell loop of consul services register', value: peer },
+          target: 'ratio <= 0.2',
+        },
         { label: `second run of the same ${N} (no change)`, value: noop, unit: 's' },
       ];
     } finally {

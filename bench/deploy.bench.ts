@@ -196,7 +196,10 @@ const bench: Benchmark = {
     const stack = await benchStack();
     const { env, config } = stack;
     const ctx = createDeployContext(config);
-    const nomad = (env['HASHISHIP_STACK_BIN'] ?? '').split(':').map((d) => join(d, 'nomad')).find((p) => existsSync(p));
+    const nomad = (env['HASHISHIP_STACK_BIN'] ?? '')
+      .split(':')
+      .map((d) => join(d, 'nomad'))
+      .find((p) => existsSync(p));
     if (nomad === undefined) throw new Error('no nomad binary in HASHISHIP_STACK_BIN');
 
     // The hashiship CLI, compiled once into a private directory (node resolves its packages from the repo).
@@ -206,7 +209,9 @@ const bench: Benchmark = {
     const dist = short && existsSync(join(built, 'cli.js')) ? built : join(root, 'node_modules', '.cache', 'hashiship-bench', 'dist');
     if (dist !== built) {
       // Type errors elsewhere in a work-in-progress tree do not stop tsc from emitting: check the output instead.
-      spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'ignore' });
+      spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', dist], {
+        stdio: 'ignore',
+      });
       if (!existsSync(join(dist, 'cli.js'))) throw new Error(`could not compile the CLI into ${dist}`);
       copyFileSync(join(root, 'package.json'), join(dist, '..', 'package.json')); // version.ts reads ../package.json
     }

@@ -47,7 +47,14 @@ const bench: Benchmark = {
         const build = String(round + 1);
         await buildSample(sample, build, `v${build}`);
         const t0 = Date.now();
-        const qa = await deployRelease(config, { environment: 'qa', names: [sample.service], dirs: sample.dirs, overrides: new Map([[sample.service, build]]), build, fabio });
+        const qa = await deployRelease(config, {
+          environment: 'qa',
+          names: [sample.service],
+          dirs: sample.dirs,
+          overrides: new Map([[sample.service, build]]),
+          build,
+          fabio,
+        });
         const t1 = Date.now();
         if (qa.exitCode !== 0) throw new Error(`QA deploy of build ${build} exited ${qa.exitCode}`);
         const started = new Map<string, number>();
@@ -75,7 +82,12 @@ const bench: Benchmark = {
     const floorName = 'floor';
     const figures: Figure[] = [
       { label: `QA deploy with evidence (median of ${ROUNDS})`, value: qa, unit: 's', peer: { name: floorName, value: qaFloor / 1000 } },
-      { label: `promotion to production, steps 10/50/100, hold ${HOLD_MS / 1000} s (median of ${ROUNDS})`, value: prod, unit: 's', peer: { name: floorName, value: prodFloor / 1000 } },
+      {
+        label: `promotion to production, steps 10/50/100, hold ${HOLD_MS / 1000} s (median of ${ROUNDS})`,
+        value: prod,
+        unit: 's',
+        peer: { name: floorName, value: prodFloor / 1000 },
+      },
       { label: 'whole flow QA + production', value: qa + prod, unit: 's', peer: { name: floorName, value: (qaFloor + prodFloor) / 1000 } },
       { label: 'overhead of the whole flow over its floor', value: qa + prod - (qaFloor + prodFloor) / 1000, unit: 's' },
     ];

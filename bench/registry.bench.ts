@@ -50,7 +50,11 @@ async function buildImage(dir: string, ref: string, layers: number, layerBytes: 
     await writeRandomLayer(p, layerBytes);
     paths.push(p);
   }
-  const pushed = await pushImage(ref, { clients, chunkSize: 32 << 20, platforms: [{ os: 'linux', architecture: 'amd64', layers: paths.map((path) => ({ path })) }] });
+  const pushed = await pushImage(ref, {
+    clients,
+    chunkSize: 32 << 20,
+    platforms: [{ os: 'linux', architecture: 'amd64', layers: paths.map((path) => ({ path })) }],
+  });
   for (const p of paths) await rm(p, { force: true });
   return pushed;
 }
@@ -83,7 +87,15 @@ const bench: Benchmark = {
           // skopeo remembers where it pushed blobs and would mount them from an
           // earlier round's repository: start every copy with an empty memory.
           await rm(skopeoBlobCache, { force: true });
-          await tool(skopeoBin, ['copy', '--all', '--preserve-digests', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src}`, `docker://${PROD}/${base}/skopeo-${round}:1`]);
+          await tool(skopeoBin, [
+            'copy',
+            '--all',
+            '--preserve-digests',
+            '--src-tls-verify=false',
+            '--dest-tls-verify=false',
+            `docker://${src}`,
+            `docker://${PROD}/${base}/skopeo-${round}:1`,
+          ]);
         },
         crane: (round) => tool(craneBin, ['copy', '--insecure', src, `${PROD}/${base}/crane-${round}:1`]),
       };
@@ -121,7 +133,12 @@ const bench: Benchmark = {
           peer: faster,
           target: 'ratio <= 1.0',
         },
-        { label: 'cross-registry copy, hashiship vs skopeo copy --all --preserve-digests', value: best.hashiship, unit: 's', peer: { name: 'skopeo', value: best.skopeo } },
+        {
+          label: 'cross-registry copy, hashiship vs skopeo copy --all --preserve-digests',
+          value: best.hashiship,
+          unit: 's',
+          peer: { name: 'skopeo', value: best.skopeo },
+        },
         { label: 'cross-registry copy, hashiship vs crane copy', value: best.hashiship, unit: 's', peer: { name: 'crane', value: best.crane } },
         { label: 'cross-registry copy throughput', value: mb / best.hashiship, unit: 'MB/s' },
         {

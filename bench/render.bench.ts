@@ -52,7 +52,9 @@ async function dataset(): Promise<void> {
   await mkdir(join(OUT, 'services'), { recursive: true });
   await mkdir(join(OUT, 'environments'), { recursive: true });
   const names = (await readdir('jobs/services')).sort();
-  const sources = (await Promise.all(names.map((n) => readFile(join('jobs/services', n), 'utf8')))).filter((s) => (parse(s) as { kind?: string }).kind !== 'external');
+  const sources = (await Promise.all(names.map((n) => readFile(join('jobs/services', n), 'utf8')))).filter(
+    (s) => (parse(s) as { kind?: string }).kind !== 'external',
+  );
   for (let i = 0; i < COUNT; i++) {
     const spec = parse(sources[i % sources.length]!) as { name: string; groups: { services?: { name?: string; routes?: { host?: string }[] }[] }[] };
     const name = `${spec.name}-${String(i).padStart(4, '0')}`;

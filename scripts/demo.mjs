@@ -26,7 +26,10 @@ const qaRegistry = '127.0.0.1:5001';
 const prodRegistry = '127.0.0.1:5002';
 const holdMs = 1000 * Number((process.env.HASHISHIP_DEMO_HOLD ?? '1s').replace(/s$/, ''));
 
-const stackOptions = { cacheDir: process.env.HASHISHIP_CACHE || join(homedir(), '.cache', 'hashiship'), ...(process.env.HASHISHIP_STACK_DIR ? { stateDir: process.env.HASHISHIP_STACK_DIR } : {}) };
+const stackOptions = {
+  cacheDir: process.env.HASHISHIP_CACHE || join(homedir(), '.cache', 'hashiship'),
+  ...(process.env.HASHISHIP_STACK_DIR ? { stateDir: process.env.HASHISHIP_STACK_DIR } : {}),
+};
 const env = { ...process.env, ...stack.stackEnv(stackOptions) };
 const config = resolveConfig({ env });
 const fabio = fabioRoutes.fabioApi();
@@ -36,7 +39,8 @@ const seconds = (/** @type {number} */ t) => `${((Date.now() - t) / 1000).toFixe
 
 /** Progress lines: the promotion's steps and the weights Fabio showed. @param {import('hashiship').Event} e */
 function log(e) {
-  if (e.kind === 'promote.step' && (e.status === 'done' || e.status === 'fail')) say(`    ${e.step.padEnd(10)} ${e.status}${e.status === 'fail' ? `: ${e.detail}` : ''}`);
+  if (e.kind === 'promote.step' && (e.status === 'done' || e.status === 'fail'))
+    say(`    ${e.step.padEnd(10)} ${e.status}${e.status === 'fail' ? `: ${e.detail}` : ''}`);
   if (e.kind === 'promote.weight') say(`    weight ${e.percent} %: Fabio gives the canary ${(e.observed * 100).toFixed(1)} %, held ${e.holdMs / 1000} s`);
 }
 
@@ -66,7 +70,10 @@ const versions = [
 
 async function run() {
   for (const ns of ['qa', 'production']) {
-    const res = await fetch(`${config.nomad.address}/v1/namespace/${ns}`, { method: 'PUT', body: JSON.stringify({ Name: ns, Description: `hashiship ${ns}` }) });
+    const res = await fetch(`${config.nomad.address}/v1/namespace/${ns}`, {
+      method: 'PUT',
+      body: JSON.stringify({ Name: ns, Description: `hashiship ${ns}` }),
+    });
     if (!res.ok) throw new Error(`nomad: namespace ${ns}: ${res.status} ${await res.text()}`);
   }
   const base = await lastBuild();
@@ -88,12 +95,30 @@ async function run() {
     let prod = { outcome: 'skipped', exitCode: -1, message: 'QA failed' };
     if (qaOk) {
       say(`  promote to production:`);
-      const r = await p.promote(config, { from: 'qa', to: 'production', names: [service], dirs, build, holdMs, fabio, log, healthDeadlineMs: v.brokenIn === undefined ? 30_000 : 10_000 });
+      const r = await p.promote(config, {
+        from: 'qa',
+        to: 'production',
+        names: [service],
+        dirs,
+        build,
+        holdMs,
+        fabio,
+        log,
+        healthDeadlineMs: v.brokenIn === undefined ? 30_000 : 10_000,
+      });
       prod = r.results[0] ?? { outcome: 'nothing', exitCode: r.exitCode, message: 'no result' };
       say(`  production: ${prod.outcome} (exit ${prod.exitCode}) ${prod.message}`);
       if (prod.exitCode !== 0 && prod.error !== undefined) say(prod.error.describe().replace(/^/gm, '    '));
     }
-    rows.push({ ...v, build, digest: image.digest, qa: qaOk ? `passed (exit ${qa.exitCode})` : `FAILED (exit ${qa.exitCode})`, qaOk, prod, seconds: seconds(t) });
+    rows.push({
+      ...v,
+      build,
+      digest: image.digest,
+      qa: qaOk ? `passed (exit ${qa.exitCode})` : `FAILED (exit ${qa.exitCode})`,
+      qaOk,
+      prod,
+      seconds: seconds(t),
+    });
   }
 
   // What production serves now, through Fabio, and what it says it runs.
@@ -108,9 +133,17 @@ async function run() {
   const table = [header];
   for (const r of rows) table.push([r.version, r.build, r.qa, `${r.prod.outcome} (exit ${r.prod.exitCode})`, r.digest.slice(0, 19), r.seconds]);
   const widths = header.map((_, c) => Math.max(...table.map((row) => (row[c] ?? '').length)));
-  for (const row of table) say(`  ${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()}`);
+  for (const row of table)
+    say(
+      `  ${row
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd()}`,
+    );
   say(`  production serves through Fabio (${service}.prod.local, 5 requests): ${serving}`);
-  say(`  production release record: #${record?.seq} build ${record?.build} ${record?.digest?.slice(0, 19)}; weight rule: ${rule === undefined ? 'none' : 'LEFT BEHIND'}`);
+  say(
+    `  production release record: #${record?.seq} build ${record?.build} ${record?.digest?.slice(0, 19)}; weight rule: ${rule === undefined ? 'none' : 'LEFT BEHIND'}`,
+  );
 
   const [, v2, v3] = rows;
   if (v2 === undefined || v3 === undefined) throw new Error(`demo: ${rows.length} versions ran, expected ${versions.length}`);
@@ -122,13 +155,15 @@ async function run() {
     ...(record?.digest === v2.digest ? [] : [`production's release record names ${record?.digest}, expected v2's ${v2.digest}`]),
     ...(rule === undefined ? [] : [`a weight rule is left behind at ${fabioWeights.weightKey(service)}`]),
   ];
-  say(`\n${problems.length === 0 ? 'demo: everything behaved as expected' : `demo: UNEXPECTED:\n${problems.map((x) => `  - ${x}`).join('\n')}`} (${seconds(started)})`);
+  say(
+    `\n${problems.length === 0 ? 'demo: everything behaved as expected' : `demo: UNEXPECTED:\n${problems.map((x) => `  - ${x}`).join('\n')}`} (${seconds(started)})`,
+  );
   return problems.length === 0 ? 0 : 1;
 }
 
 try {
   process.exitCode = await run();
 } catch (/** @type {any} */ err) {
-  process.stderr.write(`demo failed: ${err instanceof HashishipError ? err.describe() : err.stack ?? err}\n`);
+  process.stderr.write(`demo failed: ${err instanceof HashishipError ? err.describe() : (err.stack ?? err)}\n`);
   process.exitCode = err instanceof HashishipError ? err.exitCode : 1;
 }

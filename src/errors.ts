@@ -138,10 +138,7 @@ export class InputError extends HashishipError {
 
   constructor(problems: readonly InputProblem[], details: ErrorDetails = {}) {
     const first = problems[0];
-    const subject =
-      problems.length === 1 && first !== undefined
-        ? formatProblem(first)
-        : `${problems.length} problems in the input`;
+    const subject = problems.length === 1 && first !== undefined ? formatProblem(first) : `${problems.length} problems in the input`;
     super(subject, details);
     this.problems = problems;
   }
@@ -162,13 +159,7 @@ export class ServerError extends HashishipError {
   readonly address: string;
   readonly status: number | undefined;
 
-  constructor(
-    server: string,
-    operation: string,
-    address: string,
-    reason: string,
-    details: ErrorDetails & { readonly status?: number } = {},
-  ) {
+  constructor(server: string, operation: string, address: string, reason: string, details: ErrorDetails & { readonly status?: number } = {}) {
     super(`${server}: ${operation}: ${reason}`, {
       ...details,
       context: [['Address', address], ...(details.context ?? [])],

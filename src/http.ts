@@ -105,9 +105,7 @@ export class HttpApi {
    */
   async request<T = unknown>(operation: string, req: HttpRequest): Promise<HttpResponse<T>> {
     let res: AxiosResponse<T>;
-    const params = Object.fromEntries(
-      Object.entries({ ...this.#params, ...req.params }).filter(([, v]) => v !== undefined),
-    );
+    const params = Object.fromEntries(Object.entries({ ...this.#params, ...req.params }).filter(([, v]) => v !== undefined));
     try {
       res = await this.#axios.request<T>({
         method: req.method ?? 'GET',

@@ -3,14 +3,7 @@
  * {@link Logger} with events, and the CLI (or a test) decides how to show them.
  */
 
-export type StackComponent =
-  | 'consul'
-  | 'nomad'
-  | 'vault'
-  | 'fabio'
-  | 'registry-qa'
-  | 'registry-production'
-  | 'docker';
+export type StackComponent = 'consul' | 'nomad' | 'vault' | 'fabio' | 'registry-qa' | 'registry-production' | 'docker';
 
 export type Event =
   | { readonly kind: 'install.cached'; readonly tool: string; readonly version: string; readonly path: string }
@@ -41,16 +34,7 @@ export type AllocHealth = 'placed' | 'running' | 'healthy' | 'unhealthy' | 'fail
 
 /** How a service's deploy ended. */
 export type DeployOutcome =
-  | 'successful'
-  | 'unchanged'
-  | 'registered'
-  | 'promotion-ready'
-  | 'reverted'
-  | 'failed'
-  | 'placement'
-  | 'refused'
-  | 'error'
-  | 'stopped';
+  'successful' | 'unchanged' | 'registered' | 'promotion-ready' | 'reverted' | 'failed' | 'placement' | 'refused' | 'error' | 'stopped';
 
 /** Progress of plan, deploy and promote-canaries (src/deploy); every event names its job. */
 export type DeployEvent =
@@ -155,8 +139,22 @@ export type RegistryEvent =
 
 /** Progress of release records and promotions (src/promote). */
 export type PromoteEvent =
-  | { readonly kind: 'promote.image'; readonly service: string; readonly repository: string; readonly registry: string; readonly digest: string; readonly tag?: string }
-  | { readonly kind: 'promote.record'; readonly service: string; readonly environment: string; readonly seq: number; readonly digest: string; readonly written: boolean }
+  | {
+      readonly kind: 'promote.image';
+      readonly service: string;
+      readonly repository: string;
+      readonly registry: string;
+      readonly digest: string;
+      readonly tag?: string;
+    }
+  | {
+      readonly kind: 'promote.record';
+      readonly service: string;
+      readonly environment: string;
+      readonly seq: number;
+      readonly digest: string;
+      readonly written: boolean;
+    }
   | { readonly kind: 'promote.smoke'; readonly service: string; readonly passed: boolean; readonly requests: number }
   | { readonly kind: 'promote.lock'; readonly service: string; readonly environment: string; readonly action: 'acquired' | 'released' }
   | {

@@ -67,9 +67,7 @@ function hclBody(nodes: readonly Node[], depth: number): Seg[] {
     // comment sticks to what follows it.
     // (A loop spaces its own iterations.)
     const blankBefore = (first: Node | undefined): Seg[] =>
-      prev !== undefined && prev.n !== 'comment' && first?.n !== 'for' && !(first?.n === 'attr' && prev.n === 'attr')
-        ? [{ t: 'lit', text: '\n' }]
-        : [];
+      prev !== undefined && prev.n !== 'comment' && first?.n !== 'for' && !(first?.n === 'attr' && prev.n === 'attr') ? [{ t: 'lit', text: '\n' }] : [];
     const blank = blankBefore(node);
     switch (node.n) {
       case 'attr':
@@ -154,11 +152,7 @@ export function properties(title: string, nodes: readonly Node[]): Seg[] {
  * or line breaks (parameters are validated for that).
  */
 export function envFile(title: string, nodes: readonly Node[]): Seg[] {
-  return [
-    header(title),
-    ...flatBody(nodes, "='", (e) => [value(e, 'raw'), { t: 'lit', text: "'" }]),
-    { t: 'lit', text: '\n' },
-  ];
+  return [header(title), ...flatBody(nodes, "='", (e) => [value(e, 'raw'), { t: 'lit', text: "'" }]), { t: 'lit', text: '\n' }];
 }
 
 /** A text file without parameters (scripts, systemd units). */

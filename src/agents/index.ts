@@ -76,10 +76,7 @@ write_files:
     },
   ];
   for (const f of roleFiles(role)) {
-    segs.push(
-      { t: 'lit', text: `  - path: ${f.path}\n    owner: root:root\n    permissions: '${f.mode}'\n    content: |\n` },
-      ...indent(f.program, '      '),
-    );
+    segs.push({ t: 'lit', text: `  - path: ${f.path}\n    owner: root:root\n    permissions: '${f.mode}'\n    content: |\n` }, ...indent(f.program, '      '));
   }
   segs.push({ t: 'lit', text: `runcmd:\n  - [${paths.hashiship.boot}, all]\n` });
   return merge(segs);

@@ -15,9 +15,7 @@ export interface Combo {
 
 /** Every role × TLS × ACL × join combination (24). */
 export const combos: readonly Combo[] = agentRoles.flatMap((role) =>
-  [true, false].flatMap((tls) =>
-    [true, false].flatMap((acl) => (['cloud', 'static'] as const).map((join) => ({ role, tls, acl, join }))),
-  ),
+  [true, false].flatMap((tls) => [true, false].flatMap((acl) => (['cloud', 'static'] as const).map((join) => ({ role, tls, acl, join })))),
 );
 
 /** `server-tls-acl-cloud`, … */

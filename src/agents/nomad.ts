@@ -22,25 +22,25 @@ export function nomadConfig(role: 'server' | 'client'): Seg[] {
     attr('bind_addr', '0.0.0.0'),
     block('advertise', [], [attr('http', nodeAddress), attr('rpc', nodeAddress), attr('serf', nodeAddress)]),
     server
-      ? block('server', [], [
-          attr('enabled', true),
-          attr('bootstrap_expect', ref('bootstrap_expect')),
-          block('server_join', [], [attr('retry_join', serverJoin)]),
-        ])
-      : block('client', [], [
-          attr('enabled', true),
-          attr('cni_path', '/usr/lib/cni'),
-          block('server_join', [], [attr('retry_join', serverJoin)]),
-          each('v', ref('host_volumes'), [
-            block('host_volume', [ref('v.name')], [attr('path', ref('v.path')), attr('read_only', ref('v.read_only'))]),
-          ]),
-        ]),
+      ? block(
+          'server',
+          [],
+          [attr('enabled', true), attr('bootstrap_expect', ref('bootstrap_expect')), block('server_join', [], [attr('retry_join', serverJoin)])],
+        )
+      : block(
+          'client',
+          [],
+          [
+            attr('enabled', true),
+            attr('cni_path', '/usr/lib/cni'),
+            block('server_join', [], [attr('retry_join', serverJoin)]),
+            each('v', ref('host_volumes'), [block('host_volume', [ref('v.name')], [attr('path', ref('v.path')), attr('read_only', ref('v.read_only'))])]),
+          ],
+        ),
     ...(server
       ? []
       : [
-          block('plugin', ['docker'], [
-            block('config', [], [attr('allow_privileged', false), block('volumes', [], [attr('enabled', false)])]),
-          ]),
+          block('plugin', ['docker'], [block('config', [], [attr('allow_privileged', false), block('volumes', [], [attr('enabled', false)])])]),
           when(ref('raw_exec'), [
             comment('raw_exec runs tasks without isolation: enable it only where that is acceptable.'),
             block('plugin', ['raw_exec'], [block('config', [], [attr('enabled', true)])]),
@@ -48,41 +48,54 @@ export function nomadConfig(role: 'server' | 'client'): Seg[] {
         ]),
     when(ref('acl'), [block('acl', [], [attr('enabled', true)])]),
     when(ref('tls'), [
-      block('tls', [], [
-        attr('http', true),
-        attr('rpc', true),
-        attr('ca_file', `${tls}/ca.pem`),
-        attr('cert_file', `${tls}/${role}.pem`),
-        attr('key_file', `${tls}/${role}-key.pem`),
-        attr('verify_server_hostname', true),
-        attr('verify_https_client', false),
-      ]),
+      block(
+        'tls',
+        [],
+        [
+          attr('http', true),
+          attr('rpc', true),
+          attr('ca_file', `${tls}/ca.pem`),
+          attr('cert_file', `${tls}/${role}.pem`),
+          attr('key_file', `${tls}/${role}-key.pem`),
+          attr('verify_server_hostname', true),
+          attr('verify_https_client', false),
+        ],
+      ),
     ]),
-    block('telemetry', [], [
-      attr('collection_interval', '10s'),
-      attr('disable_hostname', true),
-      attr('prometheus_metrics', true),
-      attr('publish_allocation_metrics', true),
-      attr('publish_node_metrics', true),
-    ]),
+    block(
+      'telemetry',
+      [],
+      [
+        attr('collection_interval', '10s'),
+        attr('disable_hostname', true),
+        attr('prometheus_metrics', true),
+        attr('publish_allocation_metrics', true),
+        attr('publish_node_metrics', true),
+      ],
+    ),
     comment('The local Consul agent; its ACL token arrives at boot in consul-token.hcl.'),
-    block('consul', [], [
-      attr('address', `127.0.0.1:${ports.consulHttp}`),
-      ...(server
-        ? [
-            block('service_identity', [], identity(workloadIdentity.consulAudience)),
-            block('task_identity', [], identity(workloadIdentity.consulAudience)),
-          ]
-        : []),
-    ]),
+    block(
+      'consul',
+      [],
+      [
+        attr('address', `127.0.0.1:${ports.consulHttp}`),
+        ...(server
+          ? [block('service_identity', [], identity(workloadIdentity.consulAudience)), block('task_identity', [], identity(workloadIdentity.consulAudience))]
+          : []),
+      ],
+    ),
     comment('Vault through workload identity: tasks log in with their Nomad-signed JWT.'),
-    block('vault', [], [
-      attr('enabled', true),
-      attr('address', ref('vault_address')),
-      attr('jwt_auth_backend_path', workloadIdentity.vaultMount),
-      when(ref('tls'), [attr('ca_file', `${tls}/ca.pem`)]),
-      ...(server ? [block('default_identity', [], identity(workloadIdentity.vaultAudience))] : []),
-    ]),
+    block(
+      'vault',
+      [],
+      [
+        attr('enabled', true),
+        attr('address', ref('vault_address')),
+        attr('jwt_auth_backend_path', workloadIdentity.vaultMount),
+        when(ref('tls'), [attr('ca_file', `${tls}/ca.pem`)]),
+        ...(server ? [block('default_identity', [], identity(workloadIdentity.vaultAudience))] : []),
+      ],
+    ),
   ];
   return hcl(`Nomad ${role} agent. Generated by hashiship agent-config; secrets are in sibling files written at boot.`, nodes);
 }

@@ -183,7 +183,10 @@ export function resolveParams(o: AgentOptions): AgentParams {
   if (!name.test(awsRegion)) bad('awsRegion', 'must be an AWS region name such as eu-west-1');
   if (!Number.isInteger(bootstrapExpect) || bootstrapExpect < 1) bad('bootstrapExpect', 'must be a positive integer');
   else if (bootstrapExpect % 2 === 0) bad('bootstrapExpect', 'must be odd (1, 3 or 5) so that a quorum exists');
-  for (const [label, j] of [['join', o.join], ['vaultJoin', vaultJoin]] as const) {
+  for (const [label, j] of [
+    ['join', o.join],
+    ['vaultJoin', vaultJoin],
+  ] as const) {
     if (j.kind === 'cloud') {
       if (!/^[A-Za-z0-9._:/@+-]+$/.test(j.tagKey)) bad(`${label}.tagKey`, 'must be a non-empty tag key without spaces or "="');
       if (!/^[A-Za-z0-9._:/@+-]+$/.test(j.tagValue)) bad(`${label}.tagValue`, 'must be a non-empty tag value without spaces or "="');
@@ -210,7 +213,8 @@ export function resolveParams(o: AgentOptions): AgentParams {
     bad('fabio.sha256', "is required for role client: the SHA-256 of the Fabio binary, from the release's checksum file");
   }
   const packages = { ...agentDefaults.packages, ...(o.packages ?? {}) };
-  for (const [k, v] of Object.entries(packages)) if (!/^[0-9][A-Za-z0-9.+~-]*$/.test(v)) bad(`packages.${k}`, 'must be a Debian package version such as 1.22.5-1');
+  for (const [k, v] of Object.entries(packages))
+    if (!/^[0-9][A-Za-z0-9.+~-]*$/.test(v)) bad(`packages.${k}`, 'must be a Debian package version such as 1.22.5-1');
   const fabioUrl = o.fabio?.url ?? defaultFabioUrl;
   if (!/^https:\/\//.test(fabioUrl) || !safe.test(fabioUrl)) bad('fabio.url', 'must be an https:// address');
   if (problems.length > 0) throw new InputError(problems);

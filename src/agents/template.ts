@@ -119,11 +119,7 @@ export function toTerraform(e: Expr): string {
       return e.path;
     case 'concat':
       return `"${e.parts
-        .map((p) =>
-          p.kind === 'lit' && typeof p.value === 'string'
-            ? escapeTemplate(JSON.stringify(p.value).slice(1, -1))
-            : `\${${toTerraform(p)}}`,
-        )
+        .map((p) => (p.kind === 'lit' && typeof p.value === 'string' ? escapeTemplate(JSON.stringify(p.value).slice(1, -1)) : `\${${toTerraform(p)}}`))
         .join('')}"`;
     case 'cond':
       return `(${toTerraform(e.test)} ? ${toTerraform(e.then)} : ${toTerraform(e.else)})`;
@@ -143,9 +139,7 @@ export function toTerraform(e: Expr): string {
  * when indented (so the indentation vanishes but the line break before stays).
  */
 type Dir =
-  | { readonly d: 'if'; readonly test: Expr }
-  | { readonly d: 'for'; readonly var: string; readonly list: Expr }
-  | { readonly d: 'else' | 'endif' | 'endfor' };
+  { readonly d: 'if'; readonly test: Expr } | { readonly d: 'for'; readonly var: string; readonly list: Expr } | { readonly d: 'else' | 'endif' | 'endfor' };
 
 type Tok =
   | { readonly t: 'lit'; text: string }

@@ -22,32 +22,36 @@ export function vaultConfig(): Seg[] {
     attr('disable_mlock', true),
     attr('api_addr', concat(scheme, `://${nodeAddress}:${ports.vaultApi}`)),
     attr('cluster_addr', concat(`https://${nodeAddress}:${ports.vaultCluster}`)),
-    block('listener', ['tcp'], [
-      attr('address', `0.0.0.0:${ports.vaultApi}`),
-      attr('cluster_address', `0.0.0.0:${ports.vaultCluster}`),
-      when(
-        ref('tls'),
-        [
-          attr('tls_cert_file', `${tls}/vault.pem`),
-          attr('tls_key_file', `${tls}/vault-key.pem`),
-          attr('tls_min_version', 'tls12'),
-        ],
-        [attr('tls_disable', true)],
-      ),
-      block('telemetry', [], [attr('unauthenticated_metrics_access', true)]),
-    ]),
-    block('storage', ['raft'], [
-      attr('path', paths.vault.data),
-      when(
-        ref('vault_cloud_join'),
-        [block('retry_join', [], [attr('auto_join', ref('vault_auto_join')), attr('auto_join_scheme', scheme), joinTls])],
-        [
-          each('a', ref('vault_join_addresses'), [
-            block('retry_join', [], [attr('leader_api_addr', concat(scheme, '://', ref('a'), `:${ports.vaultApi}`)), joinTls]),
-          ]),
-        ],
-      ),
-    ]),
+    block(
+      'listener',
+      ['tcp'],
+      [
+        attr('address', `0.0.0.0:${ports.vaultApi}`),
+        attr('cluster_address', `0.0.0.0:${ports.vaultCluster}`),
+        when(
+          ref('tls'),
+          [attr('tls_cert_file', `${tls}/vault.pem`), attr('tls_key_file', `${tls}/vault-key.pem`), attr('tls_min_version', 'tls12')],
+          [attr('tls_disable', true)],
+        ),
+        block('telemetry', [], [attr('unauthenticated_metrics_access', true)]),
+      ],
+    ),
+    block(
+      'storage',
+      ['raft'],
+      [
+        attr('path', paths.vault.data),
+        when(
+          ref('vault_cloud_join'),
+          [block('retry_join', [], [attr('auto_join', ref('vault_auto_join')), attr('auto_join_scheme', scheme), joinTls])],
+          [
+            each('a', ref('vault_join_addresses'), [
+              block('retry_join', [], [attr('leader_api_addr', concat(scheme, '://', ref('a'), `:${ports.vaultApi}`)), joinTls]),
+            ]),
+          ],
+        ),
+      ],
+    ),
     when(ref('vault_awskms'), [
       comment('Auto-unseal with AWS KMS; the instance role grants Encrypt, Decrypt and DescribeKey on this key only.'),
       block('seal', ['awskms'], [attr('region', ref('aws_region')), attr('kms_key_id', ref('vault_kms_key_id'))]),

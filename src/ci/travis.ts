@@ -78,7 +78,10 @@ export function readCiOptions(env: NodeJS.ProcessEnv): CiOptions {
     .filter((s) => s !== '');
   for (const s of services) {
     if (!serviceName.test(s)) {
-      problems.push({ subject: `HASHISHIP_SERVICES="${env['HASHISHIP_SERVICES']}"`, message: `\`${s}\` is not a service name (lower-case letters, digits, -)` });
+      problems.push({
+        subject: `HASHISHIP_SERVICES="${env['HASHISHIP_SERVICES']}"`,
+        message: `\`${s}\` is not a service name (lower-case letters, digits, -)`,
+      });
     }
   }
   if (problems.length > 0) throw new InputError(problems);
@@ -131,12 +134,7 @@ export function foldEnd(name: string): string {
  * Travis (which kills a job after 10 minutes without output) sees a long health
  * wait as alive. Returns the stop function.
  */
-export function startHeartbeat(
-  what: string,
-  write: (line: string) => void,
-  everyMs = 60_000,
-  now: () => number = Date.now,
-): () => void {
+export function startHeartbeat(what: string, write: (line: string) => void, everyMs = 60_000, now: () => number = Date.now): () => void {
   const started = now();
   const timer = setInterval(() => write(`still running: ${what} (${Math.round((now() - started) / 1000)} s)\n`), everyMs);
   timer.unref();

@@ -95,7 +95,11 @@ export async function devVaultUp(opts: ClusterOptions): Promise<{ readonly start
   const timeoutMs = opts.timeoutMs ?? 90_000;
   for (;;) {
     if ((await devVaultSealStatus()) !== undefined) return { started: true, seconds: (Date.now() - t0) / 1000 };
-    const context: [string, string][] = [['Address', devVault.api], ['Log', logFile], ['Last lines', `\n${tail(logFile, 20)}`]];
+    const context: [string, string][] = [
+      ['Address', devVault.api],
+      ['Log', logFile],
+      ['Last lines', `\n${tail(logFile, 20)}`],
+    ];
     if (!alive(pid)) throw new StackError(`cluster: ${devVault.name}: vault exited while starting`, { context });
     if (Date.now() - t0 > timeoutMs) throw new StackError(`cluster: ${devVault.name}: vault: no answer after ${Math.round(timeoutMs / 1000)} s`, { context });
     await new Promise((r) => setTimeout(r, 200));

@@ -57,7 +57,10 @@ interface Flags {
 export function parseJoin(flag: string, value: string, problems: InputProblem[]): Join | undefined {
   const cloud = /^aws:([^=]+)=(.+)$/.exec(value);
   if (cloud !== null) return { kind: 'cloud', provider: 'aws', tagKey: cloud[1]!, tagValue: cloud[2]! };
-  const addresses = value.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const addresses = value
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
   if (addresses.length === 0 || value.startsWith('aws:')) {
     problems.push({ subject: flag, message: 'must be aws:TAG_KEY=TAG_VALUE or a comma-separated list of server addresses' });
     return undefined;
@@ -162,9 +165,7 @@ async function writeUnder(root: string, path: string, content: string, mode: str
 export function registerAgentConfig(program: Command): void {
   const cmd = program
     .command('agent-config')
-    .description(
-      `agent configuration for a cluster role (${agentRoles.join(', ')}), or "prometheus"; secrets are fetched at boot, never embedded`,
-    )
+    .description(`agent configuration for a cluster role (${agentRoles.join(', ')}), or "prometheus"; secrets are fetched at boot, never embedded`)
     .argument('[role]', `${agentRoles.join(' | ')} | prometheus | prometheus-targets | grafana-dashboard`)
     .option('--datacenter <name>', 'Consul and Nomad datacenter (default dc1)')
     .option('--region <name>', 'Nomad region (default global)')
@@ -181,9 +182,9 @@ export function registerAgentConfig(program: Command): void {
     .option('--vault-kms-key <id>', 'AWS KMS key for Vault auto-unseal (default: Shamir)')
     .option('--secrets <source:prefix>', 'ssm:/PARAMETER/PATH or file:/DIRECTORY (default file:/etc/hashiship/secrets)')
     .option('--fabio-url <url>', 'Fabio binary to install on clients')
-    .option('--fabio-sha256 <hex>', "SHA-256 of the Fabio binary (required for clients)")
+    .option('--fabio-sha256 <hex>', 'SHA-256 of the Fabio binary (required for clients)')
     .option('--consul <host:port>', 'prometheus: the Consul agent to discover targets through (default 127.0.0.1:8500)')
-    .option('--ca-file <path>', 'prometheus: CA of the agents\' HTTPS (with TLS)')
+    .option('--ca-file <path>', "prometheus: CA of the agents' HTTPS (with TLS)")
     .option('--consul-token-file <path>', 'prometheus: file holding a Consul token (with ACLs)')
     .option(
       '--targets-dir <dir>',

@@ -51,7 +51,11 @@ export function releaseMode(cmd: Command, env: Env): ReleaseMode | undefined {
   const build = o.build !== undefined && o.build !== '' ? o.build : fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
   const images = (o.image ?? []).length > 0;
   if (!images && build === undefined) return undefined;
-  const why = images ? '--image makes this a release deploy' : o.build !== undefined && o.build !== '' ? '--build makes this a release deploy' : `HASHISHIP_BUILD=${JSON.stringify(fromEnv)} makes this a release deploy (unset it for a plain deploy)`;
+  const why = images
+    ? '--image makes this a release deploy'
+    : o.build !== undefined && o.build !== ''
+      ? '--build makes this a release deploy'
+      : `HASHISHIP_BUILD=${JSON.stringify(fromEnv)} makes this a release deploy (unset it for a plain deploy)`;
   return { why, ...(build === undefined ? {} : { build }) };
 }
 
@@ -89,12 +93,20 @@ export async function deployReleaseAction(c: RunContext<ReleaseFlags>, names: re
     },
   });
   if (o.json === true) {
-    const doc = { ...resultDocument('deploy', r.deploy), exitCode: r.exitCode, records: r.records, evidenceFailures: r.failures.map((f) => ({ service: f.service, error: f.error.message })) };
+    const doc = {
+      ...resultDocument('deploy', r.deploy),
+      exitCode: r.exitCode,
+      records: r.records,
+      evidenceFailures: r.failures.map((f) => ({ service: f.service, error: f.error.message })),
+    };
     c.out(`${c.redactor.text(JSON.stringify(doc, null, 2))}\n`);
   } else {
     for (const s of r.deploy.results) if (s.error !== undefined) c.error(s.error);
     for (const f of r.failures) c.error(f.error);
-    const lines = r.records.map((x) => `${x.service}: release #${x.seq} in ${x.environment}: ${x.digest}${x.build === undefined ? '' : ` (build ${x.build})`}, smoke ${x.smoke.passed ? 'passed' : 'FAILED'}`);
+    const lines = r.records.map(
+      (x) =>
+        `${x.service}: release #${x.seq} in ${x.environment}: ${x.digest}${x.build === undefined ? '' : ` (build ${x.build})`}, smoke ${x.smoke.passed ? 'passed' : 'FAILED'}`,
+    );
     c.out(c.redactor.text(`${formatResults(r.deploy).replace(/exit \d+\n$/, '')}${lines.map((l) => `${l}\n`).join('')}exit ${r.exitCode}\n`));
   }
   return r.exitCode;

@@ -8,16 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import {
-  collect,
-  durationMs,
-  formatResults,
-  inputSetFromFlags,
-  oneOf,
-  positiveInt,
-  resultDocument,
-  type InputFlags,
-} from '../deploy/cli-support.js';
+import { collect, durationMs, formatResults, inputSetFromFlags, oneOf, positiveInt, resultDocument, type InputFlags } from '../deploy/cli-support.js';
 import { deployEnvironment } from '../deploy/deploy.js';
 import type { PlanDocument } from '../deploy/plan.js';
 import { createDeployContext } from '../deploy/runtime.js';
@@ -71,7 +62,7 @@ export function registerDeploy(program: Command): void {
     .option('--plan <file>', 'apply exactly this saved plan (plan --out); refuse jobs changed since (exit 6)')
     .option(
       '--until <state>',
-      'healthy: promote canaries, stop when all allocations are healthy; successful: also wait for Nomad\'s successful mark; promotion-ready: exit 10 when canaries are healthy',
+      "healthy: promote canaries, stop when all allocations are healthy; successful: also wait for Nomad's successful mark; promotion-ready: exit 10 when canaries are healthy",
       'healthy',
     )
     .option('--parallel <n>', 'services deployed at once', '4')
@@ -85,7 +76,11 @@ export function registerDeploy(program: Command): void {
     .option('--no-health-gate', "trust Nomad's deployment health; skip the Consul gate after it")
     .option('--json', 'print one JSON document with every service result')
     .option('--events <format>', 'progress events as "ndjson" on stderr')
-    .option('--image <service=ref>', 'deploy this tag or sha256 digest of the service\'s image, resolved in the environment\'s registry and pinned by digest; repeatable', collect)
+    .option(
+      '--image <service=ref>',
+      "deploy this tag or sha256 digest of the service's image, resolved in the environment's registry and pinned by digest; repeatable",
+      collect,
+    )
     .option('--build <n>', 'build number recorded with the release (HASHISHIP_BUILD); with --image: record the release evidence')
     .option('--commit <sha>', 'commit recorded with the release');
   serverFlags(deploy, ['nomad', 'consul', 'vault', 'fabio']);

@@ -148,6 +148,8 @@ export function outFile(flag: string, path: string | undefined): void {
   if (path === undefined) return;
   const st = statSync(path, { throwIfNoEntry: false });
   if (st !== undefined && !st.isFile()) {
-    throw new InputError([{ subject: `${flag}=${JSON.stringify(path)}`, message: `is ${st.isDirectory() ? 'a directory' : 'not a regular file'} (expected a file to write)` }]);
+    throw new InputError([
+      { subject: `${flag}=${JSON.stringify(path)}`, message: `is ${st.isDirectory() ? 'a directory' : 'not a regular file'} (expected a file to write)` },
+    ]);
   }
 }

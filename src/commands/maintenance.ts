@@ -18,14 +18,15 @@ export function registerMaintenance(program: Command): void {
       .argument('<mode>', 'on or off')
       .option('--service <id>', 'service ID registered on the local agent (e.g. postgres-qa)')
       .option('--node', "the agent's node")
-      .option('--reason <text>', 'shown in the maintenance check\'s notes', 'hashiship'),
+      .option('--reason <text>', "shown in the maintenance check's notes", 'hashiship'),
     ['consul'],
   ).action(
     run(async (c: RunContext<{ service?: string; node?: boolean; reason: string }>, mode: string) => {
       const o = c.opts;
       const problems = [];
       if (mode !== 'on' && mode !== 'off') problems.push({ subject: '<mode>', message: `\`${mode}\` is not on or off` });
-      if ((o.service === undefined) === (o.node !== true)) problems.push({ subject: '--service/--node', message: 'give exactly one of --service <id> or --node' });
+      if ((o.service === undefined) === (o.node !== true))
+        problems.push({ subject: '--service/--node', message: 'give exactly one of --service <id> or --node' });
       if (o.service === '') problems.push({ subject: '--service', message: 'expected a service ID' });
       if (problems.length > 0) throw new InputError(problems);
       const { setMaintenance } = await import('../consul/maintenance.js');

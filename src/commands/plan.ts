@@ -51,7 +51,11 @@ export function registerPlan(program: Command): void {
       const ctx = createDeployContext(config, c.log);
       const set = await inputSetFromFlags(ctx, names, o);
       const secrets = o.skipSecretsCheck === true ? undefined : secretsGate(config, { log: ctx.runtime.log });
-      const { document } = await planEnvironment(ctx, set, { resetCounts: o.resetCounts === true, prune: o.prune === true, ...(secrets === undefined ? {} : { secrets }) });
+      const { document } = await planEnvironment(ctx, set, {
+        resetCounts: o.resetCounts === true,
+        prune: o.prune === true,
+        ...(secrets === undefined ? {} : { secrets }),
+      });
       const doc = ctx.redactor.deep(document);
       const json = `${JSON.stringify(doc, null, 2)}\n`;
       if (o.out !== undefined) await writeFile(o.out, json, { mode: 0o600 });

@@ -79,67 +79,68 @@ export function releaseOptions(c: Command): Command {
 
 /** Register `hashiship promote`. */
 export function registerPromote(program: Command): void {
-  releaseOptions(program
-    .command('promote')
-    .description('promote the release that passed one environment into another, by digest, with canaries and weight steps (exit codes: docs/promote.md)')
-    .requiredOption('--from <env>', 'source environment (its release records are the evidence)')
-    .requiredOption('--to <env>', 'target environment')
-    .argument('[services...]', 'only these services (default: every service with a release in --from)')
-    .option('--build <n>', 'only promote this build (refused unless it is the source release; HASHISHIP_BUILD)')
-    .option('--approve', 'approve the promotion (required by environments with promotion.require_approval)')
-    .option('--min-soak <duration>', 'the source release must be at least this old')
-    .option('--steps <list>', 'canary traffic steps in percent, ending with 100 (default 10,50,100)')
-    .option('--hold <duration>', 'hold each weight step this long with health re-checked (default 30s)')
-    .option('--dry-run', 'print the plan only')
-    .option('--force', 'overwrite a different digest under an existing tag in the target registry')
-    .option('--lock-wait <duration>', 'wait this long for another promotion of the service instead of exiting 6')
-    .option('--health-deadline <duration>', 'deadline of each health gate (default 60s)'))
-    .action(
-      run(async (c: RunContext<PromoteFlags>, names: string[]) => {
-        const o = c.opts;
-        const build = o.build ?? c.env['HASHISHIP_BUILD'];
-        const steps = parseSteps(o.steps);
-        const holdMs = durationMs('--hold', o.hold);
-        const minSoakMs = durationMs('--min-soak', o.minSoak);
-        const lockWaitMs = durationMs('--lock-wait', o.lockWait);
-        const healthDeadlineMs = durationMs('--health-deadline', o.healthDeadline);
-        const config = c.config;
-        const result = await promote(config, {
-          from: o.from,
-          to: o.to,
-          names,
-          dirs: { ...(o.services === undefined ? {} : { services: o.services }), ...(o.environments === undefined ? {} : { environments: o.environments }) },
-          ...(build === undefined || build === '' ? {} : { build }),
-          approve: o.approve === true,
-          ...(steps === undefined ? {} : { steps }),
-          ...(holdMs === undefined ? {} : { holdMs }),
-          ...(minSoakMs === undefined ? {} : { minSoakMs }),
-          ...(lockWaitMs === undefined ? {} : { lockWaitMs }),
-          ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
-          dryRun: o.dryRun === true,
-          force: o.force === true,
-          fabio: fabioApi(config.fabio.api),
-          proxy: config.fabio.proxy,
-          access: { config, env: c.env },
-          log: c.log,
-        });
-        if (o.json === true) {
-          const doc = {
-            kind: 'hashiship.promote',
-            from: result.from,
-            to: result.to,
-            exitCode: result.exitCode,
-            results: result.results.map(({ error, ...s }) => ({
-              ...s,
-              ...(error === undefined ? {} : { error: { subject: error.message, context: Object.fromEntries(error.context) } }),
-            })),
-          };
-          c.out(`${c.redactor.text(JSON.stringify(doc, null, 2))}\n`);
-        } else {
-          for (const s of result.results) if (s.error !== undefined) c.error(s.error);
-          c.out(c.redactor.text(formatPromotion(result)));
-        }
-        return result.exitCode;
-      }),
-    );
+  releaseOptions(
+    program
+      .command('promote')
+      .description('promote the release that passed one environment into another, by digest, with canaries and weight steps (exit codes: docs/promote.md)')
+      .requiredOption('--from <env>', 'source environment (its release records are the evidence)')
+      .requiredOption('--to <env>', 'target environment')
+      .argument('[services...]', 'only these services (default: every service with a release in --from)')
+      .option('--build <n>', 'only promote this build (refused unless it is the source release; HASHISHIP_BUILD)')
+      .option('--approve', 'approve the promotion (required by environments with promotion.require_approval)')
+      .option('--min-soak <duration>', 'the source release must be at least this old')
+      .option('--steps <list>', 'canary traffic steps in percent, ending with 100 (default 10,50,100)')
+      .option('--hold <duration>', 'hold each weight step this long with health re-checked (default 30s)')
+      .option('--dry-run', 'print the plan only')
+      .option('--force', 'overwrite a different digest under an existing tag in the target registry')
+      .option('--lock-wait <duration>', 'wait this long for another promotion of the service instead of exiting 6')
+      .option('--health-deadline <duration>', 'deadline of each health gate (default 60s)'),
+  ).action(
+    run(async (c: RunContext<PromoteFlags>, names: string[]) => {
+      const o = c.opts;
+      const build = o.build ?? c.env['HASHISHIP_BUILD'];
+      const steps = parseSteps(o.steps);
+      const holdMs = durationMs('--hold', o.hold);
+      const minSoakMs = durationMs('--min-soak', o.minSoak);
+      const lockWaitMs = durationMs('--lock-wait', o.lockWait);
+      const healthDeadlineMs = durationMs('--health-deadline', o.healthDeadline);
+      const config = c.config;
+      const result = await promote(config, {
+        from: o.from,
+        to: o.to,
+        names,
+        dirs: { ...(o.services === undefined ? {} : { services: o.services }), ...(o.environments === undefined ? {} : { environments: o.environments }) },
+        ...(build === undefined || build === '' ? {} : { build }),
+        approve: o.approve === true,
+        ...(steps === undefined ? {} : { steps }),
+        ...(holdMs === undefined ? {} : { holdMs }),
+        ...(minSoakMs === undefined ? {} : { minSoakMs }),
+        ...(lockWaitMs === undefined ? {} : { lockWaitMs }),
+        ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
+        dryRun: o.dryRun === true,
+        force: o.force === true,
+        fabio: fabioApi(config.fabio.api),
+        proxy: config.fabio.proxy,
+        access: { config, env: c.env },
+        log: c.log,
+      });
+      if (o.json === true) {
+        const doc = {
+          kind: 'hashiship.promote',
+          from: result.from,
+          to: result.to,
+          exitCode: result.exitCode,
+          results: result.results.map(({ error, ...s }) => ({
+            ...s,
+            ...(error === undefined ? {} : { error: { subject: error.message, context: Object.fromEntries(error.context) } }),
+          })),
+        };
+        c.out(`${c.redactor.text(JSON.stringify(doc, null, 2))}\n`);
+      } else {
+        for (const s of result.results) if (s.error !== undefined) c.error(s.error);
+        c.out(c.redactor.text(formatPromotion(result)));
+      }
+      return result.exitCode;
+    }),
+  );
 }

@@ -21,7 +21,7 @@ export function registerReleases(program: Command): void {
       .command('releases')
       .description("an environment's release records, or one service's history")
       .requiredOption('--env <name>', 'environment')
-      .argument('[service]', 'show this service\'s history')
+      .argument('[service]', "show this service's history")
       .option('--json', 'print one JSON document'),
     ['consul'],
   ).action(
@@ -34,7 +34,8 @@ export function registerReleases(program: Command): void {
         const names = await releasedServices(consul, env);
         records = (await Promise.all(names.map((n) => readRelease(consul, env, n)))).flatMap((r) => (r === undefined ? [] : [r.record]));
       }
-      if (json === true) c.out(`${JSON.stringify({ kind: 'hashiship.releases', environment: env, ...(service === undefined ? {} : { service }), records }, null, 2)}\n`);
+      if (json === true)
+        c.out(`${JSON.stringify({ kind: 'hashiship.releases', environment: env, ...(service === undefined ? {} : { service }), records }, null, 2)}\n`);
       else if (records.length === 0) c.out(`no releases${service === undefined ? '' : ` of ${service}`} in ${env}\n`);
       else c.out(`${records.map(line).join('\n')}\n`);
     }),

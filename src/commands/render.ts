@@ -36,36 +36,52 @@ export function registerRender(program: Command): void {
     .option('--environments <dir>', 'environment files', DefaultPaths.environments)
     .option('--allow-empty', 'accept a set without any service spec')
     .argument('[names...]', 'only these services')
-    .action(run(async (c: RunContext<RenderFlags>, names: string[]) => {
-      const o = c.opts;
-      if (o.format !== 'hcl' && o.format !== 'json') {
-        throw new InputError([{ subject: '--format', message: `\`${o.format}\` is not hcl or json` }]);
-      }
-      const format = o.format;
-      const set = loadSet(await readSpecFiles([o.services, o.environments], { allowEmpty: o.allowEmpty === true }));
-      const resolved = resolveEnvironment(set, o.env);
-      const known = resolved.map((r) => r.spec.name);
-      const unknown = names.filter((n) => !known.includes(n));
-      if (unknown.length > 0) {
-        throw new InputError(
-          unknown.map((n) => {
-            if (set.externals.some((x) => x.spec.name === n)) {
-              return { subject: n, message: `\`${n}\` is an external service (kind: external): it has no Nomad job; \`hashiship register --env ${o.env}\` registers it in Consul` };
-            }
-            const hint = suggest(n, known);
-            return { subject: n, message: `no service named \`${n}\`${hint === undefined ? '' : `; did you mean \`${hint}\`?`}` };
-          }),
+    .action(
+      run(async (c: RunContext<RenderFlags>, names: string[]) => {
+        const o = c.opts;
+        if (o.format !== 'hcl' && o.format !== 'json') {
+          throw new InputError([{ subject: '--format', message: `\`${o.format}\` is not hcl or json` }]);
+        }
+        const format = o.format;
+        const set = loadSet(await readSpecFiles([o.services, o.environments], { allowEmpty: o.allowEmpty === true }));
+        const resolved = resolveEnvironment(set, o.env);
+        const known = resolved.map((r) => r.spec.name);
+        const unknown = names.filter((n) => !known.includes(n));
+        if (unknown.length > 0) {
+          throw new InputError(
+            unknown.map((n) => {
+              if (set.externals.some((x) => x.spec.name === n)) {
+                return {
+                  subject: n,
+                  message: `\`${n}\` is an external service (kind: external): it has no Nomad job; \`hashiship register --env ${o.env}\` registers it in Consul`,
+                };
+              }
+              const hint = suggest(n, known);
+              return { subject: n, message: `no service named \`${n}\`${hint === undefined ? '' : `; did you mean \`${hint}\`?`}` };
+            }),
+          );
+        }
+        const jobs = renderAll(names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name)));
+        if (o.out === undefined) {
+          if (format === 'json')
+            process.stdout.write(
+              `${JSON.stringify(
+                jobs.map((j) => ({ Job: j.job })),
+                null,
+                2,
+              )}\n`,
+            );
+          else process.stdout.write(jobs.map((j) => j.hcl).join('\n'));
+          return;
+        }
+        // Only a whole environment says which jobs no longer exist.
+        const done = await writeJobFiles(
+          o.out,
+          jobs.map((j) => jobFile(j, format)),
+          { format, environment: o.env, removeStale: names.length === 0 },
         );
-      }
-      const jobs = renderAll(names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name)));
-      if (o.out === undefined) {
-        if (format === 'json') process.stdout.write(`${JSON.stringify(jobs.map((j) => ({ Job: j.job })), null, 2)}\n`);
-        else process.stdout.write(jobs.map((j) => j.hcl).join('\n'));
-        return;
-      }
-      // Only a whole environment says which jobs no longer exist.
-      const done = await writeJobFiles(o.out, jobs.map((j) => jobFile(j, format)), { format, environment: o.env, removeStale: names.length === 0 });
-      for (const path of done.written) c.out(`wrote ${path}\n`);
-      for (const path of done.removed) c.out(`removed ${path} (no longer rendered)\n`);
-    }));
+        for (const path of done.written) c.out(`wrote ${path}\n`);
+        for (const path of done.removed) c.out(`removed ${path} (no longer rendered)\n`);
+      }),
+    );
 }

@@ -37,9 +37,13 @@ export function registerRollback(program: Command): void {
         log: c.log,
       });
       if (o.json === true) {
-        c.out(`${JSON.stringify({ kind: 'hashiship.rollback', environment: o.env, service, from: r.from, to: r.to, record: r.record, jobVersion: r.jobVersion }, null, 2)}\n`);
+        c.out(
+          `${JSON.stringify({ kind: 'hashiship.rollback', environment: o.env, service, from: r.from, to: r.to, record: r.record, jobVersion: r.jobVersion }, null, 2)}\n`,
+        );
       } else {
-        c.out(`${service} in ${o.env}: rolled back from release #${r.from.seq} (${r.from.digest}) to #${r.to.seq}'s ${r.to.digest}; job version ${r.jobVersion}, release #${r.record.seq} recorded\n`);
+        c.out(
+          `${service} in ${o.env}: rolled back from release #${r.from.seq} (${r.from.digest}) to #${r.to.seq}'s ${r.to.digest}; job version ${r.jobVersion}, release #${r.record.seq} recorded\n`,
+        );
       }
     }),
   );

@@ -26,7 +26,11 @@ export function registerRoutes(program: Command): void {
       ]);
       const { env, json } = c.opts;
       const set = await inputsFromSpecs(env, names);
-      const report = await routesReport(c.config.consul, fabioApi(c.config.fabio.api), set.inputs.map((i) => i.job));
+      const report = await routesReport(
+        c.config.consul,
+        fabioApi(c.config.fabio.api),
+        set.inputs.map((i) => i.job),
+      );
       if (json === true) c.out(`${JSON.stringify({ kind: 'hashiship.routes', environment: env, ...report }, null, 2)}\n`);
       else if (report.expected.length === 0) c.out(`no routed services in ${env}\n`);
       else c.out(`${report.lines.join('\n')}\n`);

@@ -101,7 +101,9 @@ export interface RunContext<O> {
  * Wrap a command's action. The action receives the context and the command's
  * operands, and returns its exit code (or nothing for 0).
  */
-export function run<O, A extends unknown[]>(action: (c: RunContext<O>, ...operands: A) => Promise<number | void> | number | void): (...args: unknown[]) => Promise<void> {
+export function run<O, A extends unknown[]>(
+  action: (c: RunContext<O>, ...operands: A) => Promise<number | void> | number | void,
+): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
     const operands = args.slice(0, -2) as A;

@@ -48,7 +48,10 @@ export function registerSecrets(program: Command): void {
     .action(
       run(async (c: RunContext<SecretsFlags>, names: string[]) => {
         const o = c.opts;
-        const [{ servicePolicies, jwtRole, sharedRoles }, { applyPolicies }] = await Promise.all([import('../vault/policy.js'), import('../vault/preflight.js')]);
+        const [{ servicePolicies, jwtRole, sharedRoles }, { applyPolicies }] = await Promise.all([
+          import('../vault/policy.js'),
+          import('../vault/preflight.js'),
+        ]);
         const policies = servicePolicies(await resolve(o, names));
         if (o.apply === true) {
           const { withVault } = await import('../vault/auth.js');
@@ -82,7 +85,9 @@ export function registerSecrets(program: Command): void {
         ]);
         const policies = (await resolve(o, names)).map(servicePolicy).filter((p) => p.secrets.length + p.kv.length > 0);
         const config = c.config;
-        const report = await withVault(config.vault, (session) => requireSecrets({ vault: session.config, consul: config.consul }, policies, { vault: session.vault }));
+        const report = await withVault(config.vault, (session) =>
+          requireSecrets({ vault: session.config, consul: config.consul }, policies, { vault: session.vault }),
+        );
         if (o.json === true) c.out(`${JSON.stringify({ kind: 'hashiship.secrets.check', environment: o.env, ...report }, null, 2)}\n`);
         else c.out(`secrets: ${report.checked} references of ${policies.length} services present and readable (${Math.round(report.ms)} ms)\n`);
       }),
@@ -129,7 +134,12 @@ export function registerSecretsKv(secrets: Command): void {
       } catch (err) {
         // The parser's message may quote the file's text: never show it.
         const e = err as NodeJS.ErrnoException;
-        throw new InputError([{ subject: `--from-file=${JSON.stringify(file)}`, message: e.code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? 'not JSON' : 'cannot read it' }]);
+        throw new InputError([
+          {
+            subject: `--from-file=${JSON.stringify(file)}`,
+            message: e.code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? 'not JSON' : 'cannot read it',
+          },
+        ]);
       }
       if (typeof data !== 'object' || data === null || Array.isArray(data)) {
         throw new InputError([{ subject: `--from-file=${JSON.stringify(file)}`, message: 'expected a JSON object of keys and values' }]);
@@ -137,7 +147,8 @@ export function registerSecretsKv(secrets: Command): void {
       let cas: number | undefined;
       if (o.cas !== undefined) {
         cas = Number(o.cas);
-        if (!Number.isInteger(cas) || cas < 0) throw new InputError([{ subject: `--cas=${JSON.stringify(o.cas)}`, message: 'expected a version number (0 or more)' }]);
+        if (!Number.isInteger(cas) || cas < 0)
+          throw new InputError([{ subject: `--cas=${JSON.stringify(o.cas)}`, message: 'expected a version number (0 or more)' }]);
       }
       const mount = mountFlag(o.mount);
       const values = data as Record<string, unknown>;
@@ -146,7 +157,9 @@ export function registerSecretsKv(secrets: Command): void {
       );
       const keys = Object.keys(values).sort();
       if (o.json === true) {
-        c.out(`${JSON.stringify({ kind: 'hashiship.secrets.put', path: r.location.dataPath, kvVersion: r.location.version, ...(r.version === undefined ? {} : { version: r.version }), keys }, null, 2)}\n`);
+        c.out(
+          `${JSON.stringify({ kind: 'hashiship.secrets.put', path: r.location.dataPath, kvVersion: r.location.version, ...(r.version === undefined ? {} : { version: r.version }), keys }, null, 2)}\n`,
+        );
       } else {
         c.out(`wrote ${r.location.dataPath} (kv v${r.location.version}${r.version === undefined ? '' : `, version ${r.version}`}): keys ${keys.join(', ')}\n`);
       }
@@ -158,7 +171,7 @@ export function registerSecretsKv(secrets: Command): void {
       .command('get')
       .description('read a KV secret: its key names (and version); --field prints one value, raw, for scripts')
       .argument('<path>', 'logical path, e.g. secret/billing/stripe')
-      .option('--field <key>', 'print only this key\'s value')
+      .option('--field <key>', "print only this key's value")
       .option('--mount <path:version>', 'skip mount detection, e.g. secret:2')
       .option('--json', 'print one JSON document (key names only)'),
     ['vault'],
@@ -179,9 +192,13 @@ export function registerSecretsKv(secrets: Command): void {
         return;
       }
       if (o.json === true) {
-        c.out(`${JSON.stringify({ kind: 'hashiship.secrets.get', path: secret.location.dataPath, kvVersion: secret.location.version, ...(secret.version === undefined ? {} : { version: secret.version }), keys }, null, 2)}\n`);
+        c.out(
+          `${JSON.stringify({ kind: 'hashiship.secrets.get', path: secret.location.dataPath, kvVersion: secret.location.version, ...(secret.version === undefined ? {} : { version: secret.version }), keys }, null, 2)}\n`,
+        );
       } else {
-        c.out(`${secret.location.dataPath} (kv v${secret.location.version}${secret.version === undefined ? '' : `, version ${secret.version}`}): keys ${keys.join(', ')}\n`);
+        c.out(
+          `${secret.location.dataPath} (kv v${secret.location.version}${secret.version === undefined ? '' : `, version ${secret.version}`}): keys ${keys.join(', ')}\n`,
+        );
       }
     }),
   );

@@ -16,31 +16,33 @@ export function registerValidate(program: Command): void {
     .argument('[paths...]', 'files or directories; files under a directory named "environments" (or *.env.yaml) are environments')
     .option('--json', 'print the result as one JSON document')
     .option('--allow-empty', 'accept a set without any service spec')
-    .action(run(async (c: RunContext<{ json?: boolean; allowEmpty?: boolean }>, paths: string[]) => {
-      const o = c.opts;
-      const files = await readSpecFiles(paths.length > 0 ? paths : [DefaultPaths.services, DefaultPaths.environments], { allowEmpty: o.allowEmpty === true });
-      for (const s of files.skipped) c.err(`skipped ${s.path}: ${s.reason}\n`);
-      const set = loadSet(files);
-      if (o.json === true) {
-        c.out(
-          `${JSON.stringify(
-            {
-              ok: set.problems.length === 0,
-              services: set.services.map((s) => ({ name: s.spec.name, file: s.file })),
-              environments: set.environments.map((e) => ({ name: e.env.name, file: e.file })),
-              externals: set.externals.map((x) => ({ name: x.spec.name, file: x.file })),
-              problems: set.problems,
-            },
-            null,
-            2,
-          )}\n`,
-        );
-      }
-      if (set.problems.length > 0) throw new InputError(set.problems);
-      if (o.json !== true) {
-        c.out(
-          `ok: ${set.services.length} service${set.services.length === 1 ? '' : 's'}, ${set.externals.length > 0 ? `${set.externals.length} external, ` : ''}${set.environments.length} environment${set.environments.length === 1 ? '' : 's'} (${set.environments.map((e) => e.env.name).join(', ') || 'none'})\n`,
-        );
-      }
-    }));
+    .action(
+      run(async (c: RunContext<{ json?: boolean; allowEmpty?: boolean }>, paths: string[]) => {
+        const o = c.opts;
+        const files = await readSpecFiles(paths.length > 0 ? paths : [DefaultPaths.services, DefaultPaths.environments], { allowEmpty: o.allowEmpty === true });
+        for (const s of files.skipped) c.err(`skipped ${s.path}: ${s.reason}\n`);
+        const set = loadSet(files);
+        if (o.json === true) {
+          c.out(
+            `${JSON.stringify(
+              {
+                ok: set.problems.length === 0,
+                services: set.services.map((s) => ({ name: s.spec.name, file: s.file })),
+                environments: set.environments.map((e) => ({ name: e.env.name, file: e.file })),
+                externals: set.externals.map((x) => ({ name: x.spec.name, file: x.file })),
+                problems: set.problems,
+              },
+              null,
+              2,
+            )}\n`,
+          );
+        }
+        if (set.problems.length > 0) throw new InputError(set.problems);
+        if (o.json !== true) {
+          c.out(
+            `ok: ${set.services.length} service${set.services.length === 1 ? '' : 's'}, ${set.externals.length > 0 ? `${set.externals.length} external, ` : ''}${set.environments.length} environment${set.environments.length === 1 ? '' : 's'} (${set.environments.map((e) => e.env.name).join(', ') || 'none'})\n`,
+          );
+        }
+      }),
+    );
 }

@@ -383,9 +383,12 @@ function secretPairs(r: Reader): void {
 }
 
 function resolveFabio(r: Reader, flags: ConfigFlags): FabioConfig {
-  const api = flags.fabioAddr !== undefined ? r.url('--fabio', flags.fabioAddr) : r.url('HASHISHIP_FABIO_ADDR', r.str('HASHISHIP_FABIO_ADDR') ?? defaults.fabioAddr);
+  const api =
+    flags.fabioAddr !== undefined ? r.url('--fabio', flags.fabioAddr) : r.url('HASHISHIP_FABIO_ADDR', r.str('HASHISHIP_FABIO_ADDR') ?? defaults.fabioAddr);
   const proxy =
-    flags.fabioProxy !== undefined ? r.url('--fabio-proxy', flags.fabioProxy) : r.url('HASHISHIP_FABIO_PROXY', r.str('HASHISHIP_FABIO_PROXY') ?? defaults.fabioProxy);
+    flags.fabioProxy !== undefined
+      ? r.url('--fabio-proxy', flags.fabioProxy)
+      : r.url('HASHISHIP_FABIO_PROXY', r.str('HASHISHIP_FABIO_PROXY') ?? defaults.fabioProxy);
   return { api, proxy };
 }
 
@@ -421,7 +424,8 @@ function resolveVaultAuth(r: Reader): VaultAuthConfig | undefined {
   }
   if (secretId !== undefined) r.fail('VAULT_SECRET_ID', undefined, 'set without VAULT_ROLE_ID (or VAULT_ROLE_ID_FILE); AppRole needs both');
   const jwt = secretOf(r, 'VAULT_JWT');
-  if (jwt !== undefined) return pick({ method: 'jwt' as const, mount: mountOf('VAULT_JWT_MOUNT', 'jwt'), role: r.str('VAULT_JWT_ROLE'), jwt }) as VaultAuthConfig;
+  if (jwt !== undefined)
+    return pick({ method: 'jwt' as const, mount: mountOf('VAULT_JWT_MOUNT', 'jwt'), role: r.str('VAULT_JWT_ROLE'), jwt }) as VaultAuthConfig;
   if (r.str('VAULT_JWT_ROLE') !== undefined) r.fail('VAULT_JWT_ROLE', undefined, 'set without VAULT_JWT (or VAULT_JWT_FILE)');
   return undefined;
 }

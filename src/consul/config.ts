@@ -183,7 +183,11 @@ async function readAllConfig(config: ConsulConfig, consul: ConsulApi): Promise<L
 export async function syncConfig(config: ConsulConfig, wanted: readonly ServiceConfig[], opts: ConfigSyncOptions = {}): Promise<ConfigSyncResult> {
   const consul = opts.consul ?? createConsul(config);
   const log = opts.log ?? silent;
-  const live = await readConfig(config, wanted.map((w) => w.service), consul);
+  const live = await readConfig(
+    config,
+    wanted.map((w) => w.service),
+    consul,
+  );
   if (opts.environment !== undefined) {
     const seen = new Set(live.map((k) => k.key));
     for (const k of await readAllConfig(config, consul)) if (!seen.has(k.key)) live.push(k);
@@ -211,6 +215,8 @@ export function describeConfigSync(r: ConfigSyncResult, environment: string): st
         : `- remove ${c.key} (was ${JSON.stringify(c.from)}, cas ${c.cas})`,
   );
   const n = r.changes.length;
-  lines.push(`${r.dryRun ? 'would make' : 'made'} ${n} change${n === 1 ? '' : 's'} to configuration in ${environment}, ${r.unchanged.length} key${r.unchanged.length === 1 ? '' : 's'} unchanged`);
+  lines.push(
+    `${r.dryRun ? 'would make' : 'made'} ${n} change${n === 1 ? '' : 's'} to configuration in ${environment}, ${r.unchanged.length} key${r.unchanged.length === 1 ? '' : 's'} unchanged`,
+  );
   return lines;
 }

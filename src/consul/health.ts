@@ -244,13 +244,16 @@ export async function waitForHealthy(config: ConsulConfig, opts: HealthGateOptio
     }
     if (now() >= deadline) {
       const failures = describeFailures(await withAgentOutput(config, consul, selected));
-      throw new GateError(`consul: health gate: ${opts.service}: ${passing} of ${selected.length} selected instances passing after ${((now() - start) / 1000).toFixed(1)} s`, {
-        context: [
-          ['Required', requirement(opts)],
-          ...(selected.length === 0 ? [['Instances', 'none registered matching the selection'] as ContextLine] : []),
-          ...failures,
-        ],
-      });
+      throw new GateError(
+        `consul: health gate: ${opts.service}: ${passing} of ${selected.length} selected instances passing after ${((now() - start) / 1000).toFixed(1)} s`,
+        {
+          context: [
+            ['Required', requirement(opts)],
+            ...(selected.length === 0 ? [['Instances', 'none registered matching the selection'] as ContextLine] : []),
+            ...failures,
+          ],
+        },
+      );
     }
     if (now() - lastBeat >= maxWait) {
       lastBeat = now();

@@ -27,12 +27,7 @@ export interface MaintenanceOptions {
  * `/v1/agent/maintenance`). Idempotent.
  * @throws {ServerError} when the agent cannot be reached or the service is unknown (404).
  */
-export async function setMaintenance(
-  config: ConsulConfig,
-  target: MaintenanceTarget,
-  enable: boolean,
-  opts: MaintenanceOptions = {},
-): Promise<void> {
+export async function setMaintenance(config: ConsulConfig, target: MaintenanceTarget, enable: boolean, opts: MaintenanceOptions = {}): Promise<void> {
   const consul = opts.consul ?? createConsul(config);
   const reason = opts.reason ?? 'hashiship';
   if ('serviceId' in target) {

@@ -117,7 +117,12 @@ function hostPort(address: string, port: number): string {
 function checkRegistration(spec: ExternalSpec, id: string, c: ExternalCheckSpec): CheckRegistration {
   const name = externalCheckName(spec.name, c);
   const target = hostPort(spec.address, c.port ?? spec.port);
-  const base = { id: `${id}:${name}`, name, type: c.type, ...(c.deregister_critical_service_after === undefined ? {} : { deregisterAfter: c.deregister_critical_service_after }) };
+  const base = {
+    id: `${id}:${name}`,
+    name,
+    type: c.type,
+    ...(c.deregister_critical_service_after === undefined ? {} : { deregisterAfter: c.deregister_critical_service_after }),
+  };
   const timed = { interval: c.interval ?? '10s', timeout: c.timeout ?? '2s' };
   switch (c.type) {
     case 'ttl':
@@ -145,8 +150,20 @@ function checkRegistration(spec: ExternalSpec, id: string, c: ExternalCheckSpec)
 
 /** A stable digest of a registration without its hash mark. */
 export function registrationHash(r: Omit<ServiceRegistration, 'meta'> & { readonly meta: Readonly<Record<string, string>> }): string {
-  const meta = Object.fromEntries(Object.entries(r.meta).filter(([k]) => k !== OwnerMeta.hash).sort(([a], [b]) => (a < b ? -1 : 1)));
-  const canonical = JSON.stringify([r.id, r.name, r.address, r.port, [...r.tags], meta, r.checks.map((c) => Object.entries(c).sort(([a], [b]) => (a < b ? -1 : 1)))]);
+  const meta = Object.fromEntries(
+    Object.entries(r.meta)
+      .filter(([k]) => k !== OwnerMeta.hash)
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+  const canonical = JSON.stringify([
+    r.id,
+    r.name,
+    r.address,
+    r.port,
+    [...r.tags],
+    meta,
+    r.checks.map((c) => Object.entries(c).sort(([a], [b]) => (a < b ? -1 : 1))),
+  ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
@@ -163,7 +180,10 @@ export function desiredRegistrations(environment: string, externals: readonly Pi
       meta: { ...spec.meta, [OwnerMeta.tool]: TOOL, [OwnerMeta.environment]: environment },
       checks: (spec.checks ?? []).map((c) => checkRegistration(spec, id, c)),
     };
-    const checksHash = createHash('sha256').update(JSON.stringify(base.checks.map((c) => Object.entries(c).sort(([a], [b]) => (a < b ? -1 : 1))))).digest('hex').slice(0, 16);
+    const checksHash = createHash('sha256')
+      .update(JSON.stringify(base.checks.map((c) => Object.entries(c).sort(([a], [b]) => (a < b ? -1 : 1)))))
+      .digest('hex')
+      .slice(0, 16);
     return { ...base, meta: { ...base.meta, [OwnerMeta.checks]: checksHash, [OwnerMeta.hash]: registrationHash(base) } };
   });
 }
@@ -174,7 +194,11 @@ export function ownedBy(s: Pick<LiveService, 'meta'>, environment: string): bool
 }
 
 const userMeta = (m: Readonly<Record<string, string>>): Record<string, string> =>
-  Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('hashiship_')).sort(([a], [b]) => (a < b ? -1 : 1)));
+  Object.fromEntries(
+    Object.entries(m)
+      .filter(([k]) => !k.startsWith('hashiship_'))
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -220,7 +244,11 @@ export function describeCheck(c: CheckRegistration): string {
  * @throws {GateError} (exit 6) when a service ID hashiship needs is registered by
  *   someone else (no ownership marks, or another environment's).
  */
-export function planServices(environment: string, desired: readonly ServiceRegistration[], live: readonly LiveService[]): { changes: ServiceChange[]; unchanged: string[] } {
+export function planServices(
+  environment: string,
+  desired: readonly ServiceRegistration[],
+  live: readonly LiveService[],
+): { changes: ServiceChange[]; unchanged: string[] } {
   const byId = new Map(live.map((s) => [s.id, s]));
   const changes: ServiceChange[] = [];
   const unchanged: string[] = [];
@@ -243,7 +271,9 @@ export function planServices(environment: string, desired: readonly ServiceRegis
       continue;
     }
     if (!ownedBy(l, environment)) {
-      foreign.push(`${want.id} (${l.meta[OwnerMeta.tool] === TOOL ? `hashiship environment ${l.meta[OwnerMeta.environment] ?? '?'}` : 'not registered by hashiship'})`);
+      foreign.push(
+        `${want.id} (${l.meta[OwnerMeta.tool] === TOOL ? `hashiship environment ${l.meta[OwnerMeta.environment] ?? '?'}` : 'not registered by hashiship'})`,
+      );
       continue;
     }
     const fields = serviceDiff(l, want);
@@ -254,17 +284,25 @@ export function planServices(environment: string, desired: readonly ServiceRegis
     }
   }
   if (foreign.length > 0) {
-    throw new GateError(`consul: register: ${foreign.length} service ID${foreign.length === 1 ? ' is' : 's are'} taken by registrations hashiship does not own; nothing was changed`, {
-      context: [
-        ...foreign.map((f) => ['Service', f] as const),
-        ['Suggestion', 'deregister the other registration, or rename the external service spec'],
-      ],
-    });
+    throw new GateError(
+      `consul: register: ${foreign.length} service ID${foreign.length === 1 ? ' is' : 's are'} taken by registrations hashiship does not own; nothing was changed`,
+      {
+        context: [...foreign.map((f) => ['Service', f] as const), ['Suggestion', 'deregister the other registration, or rename the external service spec']],
+      },
+    );
   }
   const wanted = new Set(desired.map((d) => d.id));
   for (const l of live) {
     if (!ownedBy(l, environment) || wanted.has(l.id)) continue;
-    changes.push({ action: 'remove', id: l.id, name: l.name, fields: [{ field: 'address', from: l.address }, { field: 'port', from: l.port }] });
+    changes.push({
+      action: 'remove',
+      id: l.id,
+      name: l.name,
+      fields: [
+        { field: 'address', from: l.address },
+        { field: 'port', from: l.port },
+      ],
+    });
   }
   changes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { changes, unchanged: unchanged.sort() };

@@ -125,10 +125,7 @@ export class CheckTracker {
   async refreshLocal(): Promise<void> {
     if (this.#stopped) return;
     try {
-      const checks = (await consulCall(this.config, 'agent.check.list', () => this.#consul.agent.check.list())) as unknown as Record<
-        string,
-        ConsulCheck
-      >;
+      const checks = (await consulCall(this.config, 'agent.check.list', () => this.#consul.agent.check.list())) as unknown as Record<string, ConsulCheck>;
       const ours = Object.values(checks ?? {}).filter((c) => this.#services.has(c.ServiceName));
       this.record(ours);
     } catch {

@@ -54,7 +54,8 @@ export function collect(value: string, previous: string[] = []): string[] {
 export function durationMs(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ns = parseDuration(value);
-  if (ns === undefined || ns <= 0) throw new InputError([{ subject: `${flag}=${JSON.stringify(value)}`, message: 'not a positive duration (e.g. 90s, 10m, 1h)' }]);
+  if (ns === undefined || ns <= 0)
+    throw new InputError([{ subject: `${flag}=${JSON.stringify(value)}`, message: 'not a positive duration (e.g. 90s, 10m, 1h)' }]);
   return ns / 1e6;
 }
 
@@ -104,7 +105,12 @@ export function formatResults(r: DeployResult): string {
   if (r.results.length === 0) return `nothing to deploy in ${r.environment}\n`;
   const rows = r.results.map((s) => [s.job, s.exitCode === 0 ? s.outcome : `${s.outcome} (exit ${s.exitCode})`, `${s.seconds.toFixed(1)} s`, s.message]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const lines = rows.map((row) => row.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd());
+  const lines = rows.map((row) =>
+    row
+      .map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c))
+      .join('  ')
+      .trimEnd(),
+  );
   return `${lines.join('\n')}\nexit ${r.exitCode}\n`;
 }
 

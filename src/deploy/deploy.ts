@@ -68,11 +68,7 @@ export function jobKey(ref: JobRef): string {
 export async function ownedJobs(ctx: DeployContext, environment: string): Promise<JobStub[]> {
   const all = await ctx.nomad.jobs.list({ namespace: '*' });
   return all.filter(
-    (j) =>
-      j.Meta?.[OwnershipMeta.tool] === 'hashiship' &&
-      j.Meta?.[OwnershipMeta.environment] === environment &&
-      j.Stop !== true &&
-      (j.ParentID ?? '') === '',
+    (j) => j.Meta?.[OwnershipMeta.tool] === 'hashiship' && j.Meta?.[OwnershipMeta.environment] === environment && j.Stop !== true && (j.ParentID ?? '') === '',
   );
 }
 
@@ -153,7 +149,11 @@ async function planNamespaces(ctx: DeployContext, set: InputSet): Promise<Namesp
   const declared = new Map<string, NamespacePlan>();
   for (const n of set.namespaces ?? []) {
     if (declared.has(n.name)) continue;
-    declared.set(n.name, { name: n.name, ...(n.description === undefined ? {} : { description: n.description }), action: existing.has(n.name) ? 'none' : 'create' });
+    declared.set(n.name, {
+      name: n.name,
+      ...(n.description === undefined ? {} : { description: n.description }),
+      action: existing.has(n.name) ? 'none' : 'create',
+    });
   }
   const missing = set.inputs
     .map((i) => ({ id: i.job.ID, namespace: namespaceOf(i.job, ctx.nomad.client), source: i.source }))
@@ -194,10 +194,25 @@ export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: P
     const job = { ...input.job, Namespace: namespace };
     if (toCreate.has(namespace)) {
       // Nomad plans nothing in a namespace that does not exist: the job is new there.
-      const p: PreparedJob = { source: input.source, job: stampOwnership(job, set.environment), live: undefined, ownership: { status: 'absent' }, preserved: [] };
+      const p: PreparedJob = {
+        source: input.source,
+        job: stampOwnership(job, set.environment),
+        live: undefined,
+        ownership: { status: 'absent' },
+        preserved: [],
+      };
       prepared.set(p.job.ID, p);
       return jobPlan(
-        { source: input.source, job: p.job, exists: false, ownership: p.ownership, preservedCounts: [], response: { JobModifyIndex: 0 }, namespace, unplanned: `namespace ${namespace} is created on deploy, then Nomad places the job` },
+        {
+          source: input.source,
+          job: p.job,
+          exists: false,
+          ownership: p.ownership,
+          preservedCounts: [],
+          response: { JobModifyIndex: 0 },
+          namespace,
+          unplanned: `namespace ${namespace} is created on deploy, then Nomad places the job`,
+        },
         ctx.redactor,
       );
     }
@@ -219,7 +234,9 @@ export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: P
       ctx.redactor,
     );
   });
-  const owned = set.complete ? (await ownedJobs(ctx, set.environment)).map((j) => ({ id: j.ID, namespace: j.Namespace ?? 'default', jobModifyIndex: j.JobModifyIndex })) : [];
+  const owned = set.complete
+    ? (await ownedJobs(ctx, set.environment)).map((j) => ({ id: j.ID, namespace: j.Namespace ?? 'default', jobModifyIndex: j.JobModifyIndex }))
+    : [];
   const wanted = plans.map((p) => ({ id: p.id, namespace: p.namespace ?? 'default' }));
   const orphans = orphanPlan({ environment: set.environment, wanted, owned, prune: opts.prune === true });
   const document = planDocument(set.environment, plans, orphans.stops, new Date(ctx.runtime.now()), { ...orphans, namespaces });
@@ -232,8 +249,10 @@ export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: P
       detail: j.action === 'none' ? '' : `${d} diff line${d === 1 ? '' : 's'}, job modify index ${j.jobModifyIndex}`,
     });
   }
-  for (const s of document.stops) ctx.runtime.log({ kind: 'deploy.plan', job: s.id, action: 'stop', detail: `namespace ${s.namespace ?? 'default'}: ${s.reason}` });
-  for (const k of document.kept ?? []) ctx.runtime.log({ kind: 'deploy.plan', job: k.id, action: 'keep', detail: `namespace ${k.namespace ?? 'default'}: ${k.reason}` });
+  for (const s of document.stops)
+    ctx.runtime.log({ kind: 'deploy.plan', job: s.id, action: 'stop', detail: `namespace ${s.namespace ?? 'default'}: ${s.reason}` });
+  for (const k of document.kept ?? [])
+    ctx.runtime.log({ kind: 'deploy.plan', job: k.id, action: 'keep', detail: `namespace ${k.namespace ?? 'default'}: ${k.reason}` });
   return { document, prepared, owned: owned.length };
 }
 
@@ -295,11 +314,7 @@ const DefaultProgressDeadlineMs = 600_000;
 
 /** Twice the job's longest progress deadline (default 10 min) plus two minutes: room for a failure and its revert. */
 export function defaultTimeoutMs(job: JobSpecLike): number {
-  const ns = Math.max(
-    0,
-    job.Update?.ProgressDeadline ?? 0,
-    ...(job.TaskGroups ?? []).map((g) => g.Update?.ProgressDeadline ?? 0),
-  );
+  const ns = Math.max(0, job.Update?.ProgressDeadline ?? 0, ...(job.TaskGroups ?? []).map((g) => g.Update?.ProgressDeadline ?? 0));
   const ms = ns > 0 ? ns / 1e6 : DefaultProgressDeadlineMs;
   return 2 * ms + 120_000;
 }
@@ -330,7 +345,10 @@ export function placementNotes(evaluation: Parameters<typeof placementOutlook>[0
   const notes = [placementOutlook(evaluation)];
   if (deployment !== undefined && ActiveDeploymentStatuses.has(deployment.Status)) {
     const states = Object.values(deployment.TaskGroups ?? {});
-    const by = states.map((s) => s.RequireProgressBy).filter((t): t is string => typeof t === 'string' && !t.startsWith('0001-')).sort()[0];
+    const by = states
+      .map((s) => s.RequireProgressBy)
+      .filter((t): t is string => typeof t === 'string' && !t.startsWith('0001-'))
+      .sort()[0];
     const revert = states.some((s) => s.AutoRevert === true);
     notes.push(
       `Deployment ${deployment.ID.slice(0, 8)} stays running${by === undefined ? '' : ` until its progress deadline (${by})`}, then fails${revert ? ' and Nomad rolls back' : ''}; \`nomad deployment fail ${deployment.ID.slice(0, 8)}\` ends it now.`,
@@ -500,7 +518,12 @@ export async function deployPlanned(
   checkOwnership(id, opts.environment, planned.ownership, opts.forceOwner === true);
   if (planned.action === 'none') {
     ctx.runtime.log({ kind: 'deploy.skip', job: id, reason: `no changes; version ${planned.liveVersion ?? '?'} stays, nothing registered` });
-    return { outcome: 'unchanged', exitCode: ExitCode.ok, message: 'no changes', ...(planned.liveVersion === undefined ? {} : { version: planned.liveVersion }) };
+    return {
+      outcome: 'unchanged',
+      exitCode: ExitCode.ok,
+      message: 'no changes',
+      ...(planned.liveVersion === undefined ? {} : { version: planned.liveVersion }),
+    };
   }
   for (const c of prepared.preserved) ctx.runtime.log({ kind: 'deploy.counts', job: id, group: c.group, count: c.count, spec: c.spec, reason: c.reason });
   const start = ctx.runtime.now();
@@ -554,9 +577,15 @@ async function consulGate(ctx: DeployContext, job: JobSpecLike, deploymentId: st
     } catch (err) {
       if (!(err instanceof GateError)) throw err;
       const context = ctx.redactor.deep(err.context);
-      const lines = [`${job.ID}: deployment ${deploymentId.slice(0, 8)} succeeded in Nomad, but Consul's health gate did not open`, ...context.map(([k, v]) => `  ${k}: ${v}`)];
+      const lines = [
+        `${job.ID}: deployment ${deploymentId.slice(0, 8)} succeeded in Nomad, but Consul's health gate did not open`,
+        ...context.map(([k, v]) => `  ${k}: ${v}`),
+      ];
       ctx.runtime.log({ kind: 'deploy.diagnosis', job: job.ID, lines });
-      throw new Diagnosed(new GateError(`${job.ID}: deployed, but not every new instance of ${service} passes in Consul`, { context: [['Job', job.ID], ...context] }), lines);
+      throw new Diagnosed(
+        new GateError(`${job.ID}: deployed, but not every new instance of ${service} passes in Consul`, { context: [['Job', job.ID], ...context] }),
+        lines,
+      );
     }
   }
 }
@@ -575,12 +604,7 @@ export function checkSavedPlan(saved: PlanDocument, fresh: PlanDocument): void {
   }
 }
 
-async function runService(
-  ctx: DeployContext,
-  id: string,
-  namespace: string | undefined,
-  fn: () => Promise<Settled>,
-): Promise<ServiceResult> {
+async function runService(ctx: DeployContext, id: string, namespace: string | undefined, fn: () => Promise<Settled>): Promise<ServiceResult> {
   const start = ctx.runtime.now();
   let r: ServiceResult;
   const ns = namespace === undefined ? {} : { namespace };
@@ -670,13 +694,22 @@ export async function deployEnvironment(ctx0: DeployContext, set: InputSet, opts
         const p = prepared.get(t.id);
         if (p === undefined || t.fresh === undefined || t.planned === undefined) {
           throw new GateError(`${t.id}: in the plan but not among the inputs (its spec was removed or not selected)`, {
-            context: [['Job', t.id], ['Suggestion', 'plan again with the same --env and services']],
+            context: [
+              ['Job', t.id],
+              ['Suggestion', 'plan again with the same --env and services'],
+            ],
           });
         }
         if (saved !== undefined && t.planned.namespace !== undefined && t.planned.namespace !== t.fresh.namespace) {
-          throw new GateError(`${t.id}: planned in namespace ${t.planned.namespace}, its spec now puts it in ${t.fresh.namespace ?? 'default'}; nothing was registered`, {
-            context: [['Job', t.id], ['Suggestion', 'run hashiship plan again and review the new diff']],
-          });
+          throw new GateError(
+            `${t.id}: planned in namespace ${t.planned.namespace}, its spec now puts it in ${t.fresh.namespace ?? 'default'}; nothing was registered`,
+            {
+              context: [
+                ['Job', t.id],
+                ['Suggestion', 'run hashiship plan again and review the new diff'],
+              ],
+            },
+          );
         }
         if (saved !== undefined && t.planned.jobHash !== jobHash(p.job)) {
           throw new GateError(`${t.id}: the job to register differs from the planned one; nothing was registered`, {
@@ -757,7 +790,13 @@ export async function promoteCanaries(ctx0: DeployContext, jobs: readonly (strin
         const d = await ctx.nomad.jobs.latestDeployment(id);
         if (d === undefined) throw new GateError(`${id}: the job has no deployment; nothing to promote`);
         if (d.Status === 'successful') {
-          return { outcome: 'successful', exitCode: 0, message: `deployment ${d.ID.slice(0, 8)} (version ${d.JobVersion}) already successful`, version: d.JobVersion, deploymentId: d.ID };
+          return {
+            outcome: 'successful',
+            exitCode: 0,
+            message: `deployment ${d.ID.slice(0, 8)} (version ${d.JobVersion}) already successful`,
+            version: d.JobVersion,
+            deploymentId: d.ID,
+          };
         }
         const tracker = checkTracker(ctx, live);
         try {

@@ -70,7 +70,9 @@ export function missingDrivers(
   for (const t of tasks) {
     if (t.Driver === undefined || healthy(t.Driver)) continue;
     const has = nodes.filter((n) => n.Drivers?.[t.Driver!]?.Detected === true).map((n) => n.Name ?? '?');
-    out.push(`* Missing driver ${JSON.stringify(t.Driver)} (task ${t.Name}): ${has.length === 0 ? `no node has it (${nodes.length} nodes)` : `unhealthy on ${has.join(', ')}`}`);
+    out.push(
+      `* Missing driver ${JSON.stringify(t.Driver)} (task ${t.Name}): ${has.length === 0 ? `no node has it (${nodes.length} nodes)` : `unhealthy on ${has.join(', ')}`}`,
+    );
   }
   return out;
 }
@@ -245,10 +247,7 @@ export function causeOf(alloc: AllocationStub | Allocation, checks: readonly Che
 /** True when an allocation counts as failed in a deployment. */
 export function isFailedAlloc(a: AllocationStub): boolean {
   return (
-    a.DeploymentStatus?.Healthy === false ||
-    a.ClientStatus === 'failed' ||
-    a.ClientStatus === 'lost' ||
-    Object.values(a.TaskStates ?? {}).some((s) => s.Failed)
+    a.DeploymentStatus?.Healthy === false || a.ClientStatus === 'failed' || a.ClientStatus === 'lost' || Object.values(a.TaskStates ?? {}).some((s) => s.Failed)
   );
 }
 
@@ -341,11 +340,18 @@ export async function diagnose(api: NomadApi, input: DiagnoseInput, redactor: Ou
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([group, m]) => ({ group, unplaced: (m.CoalescedFailures ?? 0) + 1, reasons: describePlacement(m) }));
   // Nomad's "missing drivers" filter does not say which: name it from the job and the nodes.
-  const driverless = new Set(Object.entries(input.evaluation?.FailedTGAllocs ?? {}).filter(([, m]) => (m.ConstraintFiltered?.['missing drivers'] ?? 0) > 0).map(([g]) => g));
+  const driverless = new Set(
+    Object.entries(input.evaluation?.FailedTGAllocs ?? {})
+      .filter(([, m]) => (m.ConstraintFiltered?.['missing drivers'] ?? 0) > 0)
+      .map(([g]) => g),
+  );
   if (driverless.size > 0) {
     const job = await api.jobs.get(input.job).catch(() => undefined);
     type NodeStub = { readonly Name?: string; readonly Drivers?: Readonly<Record<string, { readonly Detected?: boolean; readonly Healthy?: boolean }>> | null };
-    const nodes = await api.client.request<NodeStub[]>('nodes.list', { path: '/v1/nodes', params: { resources: 'false' } }).then((r) => r.data, () => undefined);
+    const nodes = await api.client.request<NodeStub[]>('nodes.list', { path: '/v1/nodes', params: { resources: 'false' } }).then(
+      (r) => r.data,
+      () => undefined,
+    );
     for (const p of placement) {
       const group = job?.TaskGroups?.find((g) => g.Name === p.group);
       if (!driverless.has(p.group) || group === undefined || nodes === undefined) continue;
@@ -360,8 +366,9 @@ export async function diagnose(api: NomadApi, input: DiagnoseInput, redactor: Ou
   }
   // Failed first (newest first), then any other allocation that never became healthy.
   const failed = stubs.filter(isFailedAlloc);
-  const candidates = (failed.length > 0 ? failed : stubs.filter((a) => a.DeploymentStatus?.Healthy !== true && a.ClientStatus !== 'complete'))
-    .sort((a, b) => b.CreateIndex - a.CreateIndex);
+  const candidates = (failed.length > 0 ? failed : stubs.filter((a) => a.DeploymentStatus?.Healthy !== true && a.ClientStatus !== 'complete')).sort(
+    (a, b) => b.CreateIndex - a.CreateIndex,
+  );
   const shown = candidates.slice(0, DiagnosisLimits.detailed + DiagnosisLimits.listed);
   const allocations: FailedAllocation[] = [];
   for (const [i, stub] of shown.entries()) {

@@ -162,7 +162,9 @@ export function orphanPlan(input: OrphanInput): { stops: StopPlan[]; kept: StopP
     .map((j) => {
       const moved = wanted.find((w) => w.id === j.id)?.namespace;
       const reason =
-        moved === undefined ? `owned by hashiship in ${input.environment}; its spec was removed` : `owned by hashiship in ${input.environment}; its spec now puts it in namespace ${moved}`;
+        moved === undefined
+          ? `owned by hashiship in ${input.environment}; its spec was removed`
+          : `owned by hashiship in ${input.environment}; its spec now puts it in namespace ${moved}`;
       return { id: j.id, namespace: j.namespace, jobModifyIndex: j.jobModifyIndex, reason };
     });
   if (input.prune !== true) return { stops: [], kept: orphans };
@@ -181,7 +183,9 @@ export function checkPruneInput(input: { readonly complete: boolean; readonly jo
   }
   if (input.prune !== true) return;
   if (!input.complete) {
-    throw new InputError([{ subject: '--prune', message: 'needs the whole environment: no service names and no --job files (only then is a job without a spec known)' }]);
+    throw new InputError([
+      { subject: '--prune', message: 'needs the whole environment: no service names and no --job files (only then is a job without a spec known)' },
+    ]);
   }
   if (input.jobs === 0) {
     throw new InputError([{ subject: '--prune', message: 'the set of services is empty; --prune never stops every job of an environment (check --services)' }]);
@@ -523,12 +527,7 @@ export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
   for (const k of doc.kept ?? []) out.push(`${k.id}: not in specs (kept; --prune to stop)  (${ns(k)}job modify index ${k.jobModifyIndex}; ${k.reason})`);
   if (doc.stops.length > 0 || (doc.kept ?? []).length > 0) out.push('');
   for (const j of doc.jobs) {
-    const what =
-      j.action === 'create'
-        ? 'will be created'
-        : j.action === 'update'
-          ? `will be updated from version ${j.liveVersion ?? '?'}`
-          : 'no changes';
+    const what = j.action === 'create' ? 'will be created' : j.action === 'update' ? `will be updated from version ${j.liveVersion ?? '?'}` : 'no changes';
     out.push(`${j.id}: ${what}  (${j.namespace === undefined ? '' : `namespace ${j.namespace}; `}job modify index ${j.jobModifyIndex}; ${j.source})`);
     if (j.ownership.status === 'foreign') {
       out.push(`  ! owned by someone else (${j.ownership.detail}): deploy refuses it (exit 6) unless --force-owner`);
@@ -539,7 +538,9 @@ export function formatPlan(doc: PlanDocument, r: OutputRedactor): string {
     }
     if (j.images.length === 0) out.push('  image: none (no task runs an image)');
     for (const i of j.images) {
-      out.push(`  image: ${i.group}/${i.task}: ${i.digest === undefined ? `${i.image} (tag; digest not pinned)` : `${i.image.replace(DIGEST, '')}@${shortDigest(i.digest)}`}`);
+      out.push(
+        `  image: ${i.group}/${i.task}: ${i.digest === undefined ? `${i.image} (tag; digest not pinned)` : `${i.image.replace(DIGEST, '')}@${shortDigest(i.digest)}`}`,
+      );
     }
     if (j.unplanned !== undefined) {
       out.push(`  placement: not checked (${j.unplanned})`);

@@ -17,10 +17,7 @@ import {
 } from '../nomad/jobs.js';
 
 /** Who owns the live job with the same ID. */
-export type Ownership =
-  | { readonly status: 'absent' }
-  | { readonly status: 'owned' }
-  | { readonly status: 'foreign'; readonly detail: string };
+export type Ownership = { readonly status: 'absent' } | { readonly status: 'owned' } | { readonly status: 'foreign'; readonly detail: string };
 
 /** A group whose live count is kept instead of the spec's. */
 export interface PreservedCount {

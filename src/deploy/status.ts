@@ -103,11 +103,18 @@ export function formatStatus(rows: readonly JobStatus[]): string {
       r.consul === undefined
         ? '-'
         : `${r.consul.passing} passing${r.consul.warning > 0 ? `, ${r.consul.warning} warning` : ''}${r.consul.critical > 0 ? `, ${r.consul.critical} critical` : ''}`,
-      r.images.length === 0
-        ? '-'
-        : r.images.map((i) => (i.digest === undefined ? `${i.image} (unpinned)` : i.digest.slice(0, 19))).join(', '),
+      r.images.length === 0 ? '-' : r.images.map((i) => (i.digest === undefined ? `${i.image} (unpinned)` : i.digest.slice(0, 19))).join(', '),
     ]),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return table.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    table
+      .map((row) =>
+        row
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

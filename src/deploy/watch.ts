@@ -95,8 +95,7 @@ export function canaryState(d: Deployment): { readonly groups: string[]; readonl
     .sort();
   const states = groups.map((g) => d.TaskGroups![g]!);
   const ready =
-    groups.length > 0 &&
-    states.every((s) => (s.PlacedCanaries?.length ?? 0) >= (s.DesiredCanaries ?? 0) && (s.HealthyAllocs ?? 0) >= (s.DesiredCanaries ?? 0));
+    groups.length > 0 && states.every((s) => (s.PlacedCanaries?.length ?? 0) >= (s.DesiredCanaries ?? 0) && (s.HealthyAllocs ?? 0) >= (s.DesiredCanaries ?? 0));
   return { groups, ready, auto: groups.length > 0 && states.every((s) => s.AutoPromote === true) };
 }
 
@@ -225,10 +224,7 @@ class Watcher {
     const health = allocHealth(a);
     if (this.#allocs.get(a.ID) === health) return;
     this.#allocs.set(a.ID, health);
-    const detail =
-      health === 'failed' || health === 'unhealthy' || health === 'lost'
-        ? causeOf(a, this.opts.checks?.forAlloc(a.ID) ?? []).cause
-        : undefined;
+    const detail = health === 'failed' || health === 'unhealthy' || health === 'lost' ? causeOf(a, this.opts.checks?.forAlloc(a.ID) ?? []).cause : undefined;
     this.emit({
       kind: 'deploy.alloc',
       job: this.jobId,
@@ -278,7 +274,11 @@ class Watcher {
           job: this.jobId,
           evalId,
           status: e.Status,
-          ...(failed.length > 0 ? { detail: `could not place group${failed.length === 1 ? '' : 's'} ${failed.join(', ')}` } : e.StatusDescription ? { detail: e.StatusDescription } : {}),
+          ...(failed.length > 0
+            ? { detail: `could not place group${failed.length === 1 ? '' : 's'} ${failed.join(', ')}` }
+            : e.StatusDescription
+              ? { detail: e.StatusDescription }
+              : {}),
         });
       }
       if (TerminalEvalStatuses.has(e.Status)) return e;
@@ -352,15 +352,22 @@ class Watcher {
       mode.evalsFrom === undefined
         ? new Promise<never>(() => {})
         : loop(async () => {
-            const r = await this.retry(() =>
-              this.ctx.nomad.jobs.evaluations(this.jobId, { index: evalIndex, waitMs: this.waitMs(), signal: ac.signal }),
-            ac.signal);
+            const r = await this.retry(
+              () => this.ctx.nomad.jobs.evaluations(this.jobId, { index: evalIndex, waitMs: this.waitMs(), signal: ac.signal }),
+              ac.signal,
+            );
             const failed = r.data
               .filter((e) => e.CreateIndex !== undefined && e.CreateIndex >= (mode.evalsFrom ?? 0))
               .filter((e) => Object.keys(e.FailedTGAllocs ?? {}).length > 0)
               .sort((a, b) => (b.CreateIndex ?? 0) - (a.CreateIndex ?? 0))[0];
             if (failed !== undefined) {
-              this.emit({ kind: 'deploy.evaluation', job: this.jobId, evalId: failed.ID, status: failed.Status, detail: `could not place group${Object.keys(failed.FailedTGAllocs ?? {}).length === 1 ? '' : 's'} ${Object.keys(failed.FailedTGAllocs ?? {}).join(', ')}` });
+              this.emit({
+                kind: 'deploy.evaluation',
+                job: this.jobId,
+                evalId: failed.ID,
+                status: failed.Status,
+                detail: `could not place group${Object.keys(failed.FailedTGAllocs ?? {}).length === 1 ? '' : 's'} ${Object.keys(failed.FailedTGAllocs ?? {}).join(', ')}`,
+              });
               throw new Stop({ kind: 'placement', evaluation: failed, deployment: latest });
             }
             evalIndex = nextIndex(evalIndex, r.index);
@@ -421,9 +428,7 @@ class Watcher {
       const r = await this.retry(() => this.ctx.nomad.allocations.ofJob(this.jobId, { index, waitMs: this.waitMs(), ...this.#signal() }));
       const mine = r.data.filter((a) => a.JobVersion === version);
       for (const a of mine) this.noteAlloc(a);
-      const final = mine.filter(
-        (a) => (a.ClientStatus === 'failed' || a.ClientStatus === 'lost') && !a.NextAllocation && !a.FollowupEvalID,
-      );
+      const final = mine.filter((a) => (a.ClientStatus === 'failed' || a.ClientStatus === 'lost') && !a.NextAllocation && !a.FollowupEvalID);
       if (final.length > 0) {
         return {
           kind: 'failed',

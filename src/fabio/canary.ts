@@ -56,12 +56,7 @@ export interface CanaryWeightResult {
  *   changed concurrently, or Fabio does not show the weight in time.
  * @throws {ServerError} when Consul or Fabio cannot be reached.
  */
-export async function applyCanaryWeight(
-  consulConfig: ConsulConfig,
-  fabio: HttpApi,
-  weight: number,
-  opts: CanaryWeightOptions,
-): Promise<CanaryWeightResult> {
+export async function applyCanaryWeight(consulConfig: ConsulConfig, fabio: HttpApi, weight: number, opts: CanaryWeightOptions): Promise<CanaryWeightResult> {
   const log = opts.log ?? silent;
   const consul = opts.consul ?? createConsul(consulConfig);
   const selectTags = opts.selectTags ?? [CanaryTag];

@@ -160,7 +160,9 @@ export function formatRouteTable(live: readonly LiveRoute[], expected: readonly 
   const lines: string[] = [];
   for (const e of expected) {
     const diff = diffRoutes(live, e);
-    lines.push(`${e.service}  expected: ${e.sources.join(', ')}${e.canaryWeight === undefined ? '' : ` canary ${pct(e.canaryWeight)}`}  ${diff.length === 0 ? 'live' : 'DIFFERS'}`);
+    lines.push(
+      `${e.service}  expected: ${e.sources.join(', ')}${e.canaryWeight === undefined ? '' : ` canary ${pct(e.canaryWeight)}`}  ${diff.length === 0 ? 'live' : 'DIFFERS'}`,
+    );
     for (const r of routesOf(live, e)) {
       lines.push(`  ${r.src} → ${r.dst}  ${pct(r.weight)}${r.tags.length === 0 ? '' : `  [${r.tags.join(',')}]`}${r.opts === '' ? '' : `  ${r.opts}`}`);
     }

@@ -18,10 +18,12 @@ interface ServiceLike {
 
 /** The parts of a rendered job (Nomad API JSON) this module reads. */
 interface JobWithServices {
-  readonly TaskGroups?: readonly {
-    readonly Services?: readonly ServiceLike[] | null;
-    readonly Tasks?: readonly { readonly Services?: readonly ServiceLike[] | null }[] | null;
-  }[] | null;
+  readonly TaskGroups?:
+    | readonly {
+        readonly Services?: readonly ServiceLike[] | null;
+        readonly Tasks?: readonly { readonly Services?: readonly ServiceLike[] | null }[] | null;
+      }[]
+    | null;
 }
 
 /** Route sources per Consul service of the jobs, in job order (Nomad-provider services are not routed by Fabio). */

@@ -42,9 +42,10 @@ export function parseHcl(text: string): Record<string, unknown> {
   }
   const [json, err] = result as [unknown, unknown];
   if (err !== null && err !== undefined) {
-    const detail = typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string'
-      ? (err as { message: string }).message
-      : 'the text is not valid HCL2 (hcl2-parser gives no detail)';
+    const detail =
+      typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string'
+        ? (err as { message: string }).message
+        : 'the text is not valid HCL2 (hcl2-parser gives no detail)';
     throw new HclParseError(`hcl2-parser: ${detail}`);
   }
   if (typeof json !== 'string') throw new HclParseError('hcl2-parser: no JSON text returned');

@@ -62,22 +62,28 @@ export function prometheusConfig(o: PrometheusOptions = {}): string {
   if (!/^\d+[smh]$/.test(interval)) problems.push({ subject: 'scrapeInterval', message: 'must be a duration such as 15s' });
   if (!/^[A-Za-z0-9_-]+$/.test(tag)) problems.push({ subject: 'serviceTag', message: 'must be a plain tag' });
   const fileDir = o.discovery?.kind === 'file' ? o.discovery.dir : undefined;
-  for (const [k, v] of Object.entries({ caFile: o.tls?.caFile, certFile: o.tls?.certFile, keyFile: o.tls?.keyFile, consulTokenFile: o.consulTokenFile, 'discovery.dir': fileDir })) {
+  for (const [k, v] of Object.entries({
+    caFile: o.tls?.caFile,
+    certFile: o.tls?.certFile,
+    keyFile: o.tls?.keyFile,
+    consulTokenFile: o.consulTokenFile,
+    'discovery.dir': fileDir,
+  })) {
     if (v !== undefined && !v.startsWith('/')) problems.push({ subject: k, message: 'must be an absolute path' });
   }
   if (problems.length > 0) throw new InputError(problems);
 
   const https = o.tls !== undefined;
   const scheme = https ? 'https' : 'http';
-  const tlsConfig: Yaml | undefined = o.tls === undefined
-    ? undefined
-    : {
-        ca_file: o.tls.caFile,
-        ...(o.tls.certFile === undefined ? {} : { cert_file: o.tls.certFile }),
-        ...(o.tls.keyFile === undefined ? {} : { key_file: o.tls.keyFile }),
-      };
-  const consulAuth: Yaml | undefined =
-    o.consulTokenFile === undefined ? undefined : { type: 'Bearer', credentials_file: o.consulTokenFile };
+  const tlsConfig: Yaml | undefined =
+    o.tls === undefined
+      ? undefined
+      : {
+          ca_file: o.tls.caFile,
+          ...(o.tls.certFile === undefined ? {} : { cert_file: o.tls.certFile }),
+          ...(o.tls.keyFile === undefined ? {} : { key_file: o.tls.keyFile }),
+        };
+  const consulAuth: Yaml | undefined = o.consulTokenFile === undefined ? undefined : { type: 'Bearer', credentials_file: o.consulTokenFile };
 
   const sd = (services: readonly string[], tags: readonly string[] = []): Yaml[] => [
     {

@@ -76,10 +76,12 @@ export interface AllocationStub {
 export interface Allocation extends AllocationStub {
   readonly DeploymentID?: string;
   readonly Job?: {
-    readonly TaskGroups?: readonly {
-      readonly Name: string;
-      readonly Tasks?: readonly { readonly Name: string; readonly Resources?: { readonly MemoryMB?: number } | null }[] | null;
-    }[] | null;
+    readonly TaskGroups?:
+      | readonly {
+          readonly Name: string;
+          readonly Tasks?: readonly { readonly Name: string; readonly Resources?: { readonly MemoryMB?: number } | null }[] | null;
+        }[]
+      | null;
   } | null;
 }
 

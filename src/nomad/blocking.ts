@@ -53,12 +53,7 @@ export function nextIndex(previous: number, received: number): number {
  * One blocking `GET`.
  * @throws {ServerError} when Nomad cannot be reached or answers a status not accepted.
  */
-export async function blockingGet<T>(
-  client: NomadClient,
-  operation: string,
-  path: string,
-  opts: BlockingOptions = {},
-): Promise<Blocking<T>> {
+export async function blockingGet<T>(client: NomadClient, operation: string, path: string, opts: BlockingOptions = {}): Promise<Blocking<T>> {
   const waitMs = Math.max(1, Math.round(opts.waitMs ?? DefaultWaitMs));
   const index = opts.index ?? 0;
   const res = await client.request<T>(operation, {

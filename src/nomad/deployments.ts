@@ -53,14 +53,7 @@ export interface DeploymentUpdateResponse {
 }
 
 /** Statuses in which a deployment still moves. */
-export const ActiveDeploymentStatuses: ReadonlySet<string> = new Set([
-  'running',
-  'paused',
-  'initializing',
-  'pending',
-  'blocked',
-  'unblocking',
-]);
+export const ActiveDeploymentStatuses: ReadonlySet<string> = new Set(['running', 'paused', 'initializing', 'pending', 'blocked', 'unblocking']);
 
 /** `/v1/deployment…`, one method per operation. */
 export class Deployments {
@@ -81,12 +74,7 @@ export class Deployments {
    */
   allocations(id: string, opts: BlockingOptions = {}): Promise<Blocking<AllocationStub[]>> {
     if (id === '') throw new TypeError('deployments.allocations: a deployment ID is required');
-    return blockingGet<AllocationStub[]>(
-      this.client,
-      'deployments.allocations',
-      `/v1/deployment/allocations/${encodeURIComponent(id)}`,
-      opts,
-    );
+    return blockingGet<AllocationStub[]>(this.client, 'deployments.allocations', `/v1/deployment/allocations/${encodeURIComponent(id)}`, opts);
   }
 
   /**
@@ -95,8 +83,7 @@ export class Deployments {
    */
   async promote(id: string, groups?: readonly string[]): Promise<DeploymentUpdateResponse> {
     if (id === '') throw new TypeError('deployments.promote: a deployment ID is required');
-    const data =
-      groups === undefined || groups.length === 0 ? { DeploymentID: id, All: true } : { DeploymentID: id, Groups: groups };
+    const data = groups === undefined || groups.length === 0 ? { DeploymentID: id, All: true } : { DeploymentID: id, Groups: groups };
     return (
       await this.client.request<DeploymentUpdateResponse>('deployments.promote', {
         method: 'POST',

@@ -163,15 +163,17 @@ export interface ScaleStatus {
         readonly Running?: number;
         readonly Healthy?: number;
         readonly Unhealthy?: number;
-        readonly Events?: readonly {
-          readonly Count?: number | null;
-          readonly PreviousCount?: number;
-          readonly Message?: string;
-          readonly Error?: boolean;
-          readonly Meta?: Readonly<Record<string, unknown>> | null;
-          /** Unix nanoseconds. */
-          readonly Time?: number;
-        }[] | null;
+        readonly Events?:
+          | readonly {
+              readonly Count?: number | null;
+              readonly PreviousCount?: number;
+              readonly Message?: string;
+              readonly Error?: boolean;
+              readonly Meta?: Readonly<Record<string, unknown>> | null;
+              /** Unix nanoseconds. */
+              readonly Time?: number;
+            }[]
+          | null;
       }
     >
   > | null;

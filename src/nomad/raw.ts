@@ -46,15 +46,15 @@ export type RawLevel = 'Job' | 'TaskGroup' | 'Task';
 /** Fields the spec itself owns at each level: identity and the lists the spec builds. */
 const OWNED: Readonly<Record<RawLevel, Readonly<Record<string, string>>>> = {
   Job: {
-    ID: 'the job ID is the spec\'s `name`',
-    Name: 'the job name is the spec\'s `name`',
-    TaskGroups: 'groups come from `groups`; write a group\'s raw fields in that group\'s `nomad:` block',
+    ID: "the job ID is the spec's `name`",
+    Name: "the job name is the spec's `name`",
+    TaskGroups: "groups come from `groups`; write a group's raw fields in that group's `nomad:` block",
   },
   TaskGroup: {
-    Name: 'the group name is the group\'s `name`',
-    Tasks: 'tasks come from `tasks`; write a task\'s raw fields in that task\'s `nomad:` block',
+    Name: "the group name is the group's `name`",
+    Tasks: "tasks come from `tasks`; write a task's raw fields in that task's `nomad:` block",
   },
-  Task: { Name: 'the task name is the task\'s `name`' },
+  Task: { Name: "the task name is the task's `name`" },
 };
 
 /** One problem in a raw block: the path below the block (keys and indexes) and what is wrong. */
@@ -156,7 +156,10 @@ function checkBody(b: Record<string, unknown>, path: (string | number)[], out: R
     const p = [...path, k];
     if (v === null) continue;
     if (!HCL_IDENT.test(k)) {
-      out.push({ path: p, message: `\`${k}\` is not an HCL identifier, so it cannot name an attribute of a block; put it in a map value (an object attribute) instead` });
+      out.push({
+        path: p,
+        message: `\`${k}\` is not an HCL identifier, so it cannot name an attribute of a block; put it in a map value (an object attribute) instead`,
+      });
       continue;
     }
     if (!Array.isArray(v)) continue;

@@ -112,13 +112,7 @@ const VOLUME: Desc = [
   a('AttachmentMode', 'attachment_mode'),
   a('PerAlloc', 'per_alloc'),
 ];
-const SCALING: Desc = [
-  a('Min', 'min'),
-  a('Max', 'max'),
-  a('Enabled', 'enabled'),
-  a('Type', 'type'),
-  { field: 'Policy', hcl: 'policy', kind: 'free' },
-];
+const SCALING: Desc = [a('Min', 'min'), a('Max', 'max'), a('Enabled', 'enabled'), a('Type', 'type'), { field: 'Policy', hcl: 'policy', kind: 'free' }];
 const LIFECYCLE: Desc = [a('Hook', 'hook'), a('Sidecar', 'sidecar')];
 const RESOURCES: Desc = [a('CPU', 'cpu'), a('MemoryMB', 'memory'), a('MemoryMaxMB', 'memory_max')];
 const LOGS: Desc = [a('MaxFiles', 'max_files'), a('MaxFileSizeMB', 'max_file_size')];
@@ -323,7 +317,15 @@ function schemaField(def: ApiSchemaNode, key: string, value: unknown, path: stri
     if (ap?.$ref !== undefined) {
       for (const k of Object.keys(value).sort()) blocks.push(structBlock(h.name, ap, `${path}.${k}`, value[k], k));
     } else if (ap !== undefined && ap.type !== undefined) {
-      blocks.push(block(h.name, [], Object.keys(value).sort().map((k) => attr(k, attrValue(`${path}.${k}`, value[k])))));
+      blocks.push(
+        block(
+          h.name,
+          [],
+          Object.keys(value)
+            .sort()
+            .map((k) => attr(k, attrValue(`${path}.${k}`, value[k]))),
+        ),
+      );
     } else {
       blocks.push(block(h.name, [], freeBody(path, value)));
     }
@@ -368,7 +370,13 @@ function body(path: string, desc: Desc, v: Obj, skip?: string, def?: ApiSchemaNo
       case 'map': {
         if (!isObj(value)) throw new Error(`render-hcl: ${p} is not a map`);
         const keys = Object.keys(value).sort();
-        blocks.push(block(f.hcl, [], keys.map((k) => attr(k, attrValue(`${p}.${k}`, value[k])))));
+        blocks.push(
+          block(
+            f.hcl,
+            [],
+            keys.map((k) => attr(k, attrValue(`${p}.${k}`, value[k]))),
+          ),
+        );
         break;
       }
       case 'block':

@@ -52,9 +52,7 @@ export function jobFileSuffix(format: JobFileFormat): string {
 
 /** The file name and text of a rendered job in a format. */
 export function jobFile(r: RenderedJob, format: JobFileFormat): JobFile {
-  return format === 'hcl'
-    ? { name: `${r.name}.nomad.hcl`, text: r.hcl }
-    : { name: `${r.name}.json`, text: `${JSON.stringify({ Job: r.job }, null, 2)}\n` };
+  return format === 'hcl' ? { name: `${r.name}.nomad.hcl`, text: r.hcl } : { name: `${r.name}.json`, text: `${JSON.stringify({ Job: r.job }, null, 2)}\n` };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -114,7 +112,9 @@ export function ownedJobFile(name: string, text: string, format: JobFileFormat, 
 function checkName(name: string): void {
   // eslint-disable-next-line no-control-regex
   if (name === '' || name.startsWith('.') || /[/\\\u0000-\u001f\u007f]/.test(name)) {
-    throw new InputError([{ subject: JSON.stringify(name), message: 'not a plain file name (a job ID becomes a file name: no `/`, `\\`, leading `.` or control characters)' }]);
+    throw new InputError([
+      { subject: JSON.stringify(name), message: 'not a plain file name (a job ID becomes a file name: no `/`, `\\`, leading `.` or control characters)' },
+    ]);
   }
 }
 
@@ -200,7 +200,9 @@ export async function writeJobFiles(dir: string, files: readonly JobFile[], opts
     const st = await lstatOrUndefined(target);
     if (st !== undefined && !st.isFile()) {
       const what = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a folder' : 'not a regular file';
-      throw new InputError([{ subject: target, message: `is ${what}; hashiship writes only regular files and never through a link: remove it or choose another --out` }]);
+      throw new InputError([
+        { subject: target, message: `is ${what}; hashiship writes only regular files and never through a link: remove it or choose another --out` },
+      ]);
     }
   }
   const temps: { temp: string; target: string }[] = [];

@@ -272,7 +272,13 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
     ...imageArtifacts(t, r.environment?.registry, opts),
     ...(t.jar === undefined
       ? []
-      : [defined({ GetterSource: t.jar.source, RelativeDest: 'local/', GetterOptions: t.jar.checksum === undefined ? undefined : { checksum: t.jar.checksum } })]),
+      : [
+          defined({
+            GetterSource: t.jar.source,
+            RelativeDest: 'local/',
+            GetterOptions: t.jar.checksum === undefined ? undefined : { checksum: t.jar.checksum },
+          }),
+        ]),
     ...(t.artifacts ?? []).map((a) =>
       defined({ GetterSource: a.source, RelativeDest: a.destination, GetterMode: a.mode, GetterOptions: sortedMap(a.options) }),
     ),
@@ -446,7 +452,12 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
     Migrate:
       m === undefined
         ? undefined
-        : defined({ MaxParallel: m.max_parallel, HealthCheck: m.health_check, MinHealthyTime: ns(m.min_healthy_time), HealthyDeadline: ns(m.healthy_deadline) }),
+        : defined({
+            MaxParallel: m.max_parallel,
+            HealthCheck: m.health_check,
+            MinHealthyTime: ns(m.min_healthy_time),
+            HealthyDeadline: ns(m.healthy_deadline),
+          }),
     Networks: networks,
     Meta: sortedMap(g.meta),
     Services: nonEmpty(services),

@@ -27,7 +27,13 @@ export const DefaultFabioProxy = 'http://127.0.0.1:9999';
 export const EnvironmentMeta = 'environment';
 
 /** The Consul service, route tags and route of a resolved service (its first registration). */
-export function serviceRouting(r: ResolvedService): { readonly service: string; readonly tags: readonly string[]; readonly host?: string; readonly path: string; readonly count: number } {
+export function serviceRouting(r: ResolvedService): {
+  readonly service: string;
+  readonly tags: readonly string[];
+  readonly host?: string;
+  readonly path: string;
+  readonly count: number;
+} {
   for (const g of r.spec.groups) {
     for (const s of g.services ?? []) {
       const routes = s.routes ?? [];
@@ -163,7 +169,14 @@ export interface ReleaseDeployResult {
 export async function gatherEvidence(
   config: HashishipConfig,
   r: ResolvedService,
-  opts: { readonly fabio: HttpApi; readonly proxy?: string; readonly deadlineMs?: number; readonly log?: Logger; readonly tags?: readonly string[]; readonly consul?: ConsulApi },
+  opts: {
+    readonly fabio: HttpApi;
+    readonly proxy?: string;
+    readonly deadlineMs?: number;
+    readonly log?: Logger;
+    readonly tags?: readonly string[];
+    readonly consul?: ConsulApi;
+  },
 ): Promise<{ readonly health: HealthGateResult; readonly smoke: { readonly passed: boolean; readonly requests: SmokeEvidence[] } }> {
   const routing = serviceRouting(r);
   const env = r.environment?.name ?? '';
@@ -182,10 +195,14 @@ export async function gatherEvidence(
     ...(opts.log === undefined ? {} : { log: opts.log }),
   });
   if (routing.tags.length > 0) {
-    await waitForRoutes(opts.fabio, { service: routing.service, sources: routing.tags.map((t) => t.slice('urlprefix-'.length).split(/\s+/)[0]!) }, {
-      deadlineMs: 30_000,
-      ...(opts.log === undefined ? {} : { log: opts.log }),
-    });
+    await waitForRoutes(
+      opts.fabio,
+      { service: routing.service, sources: routing.tags.map((t) => t.slice('urlprefix-'.length).split(/\s+/)[0]!) },
+      {
+        deadlineMs: 30_000,
+        ...(opts.log === undefined ? {} : { log: opts.log }),
+      },
+    );
   }
   const smoke = await runSmoke(r, { ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }), ...(opts.log === undefined ? {} : { log: opts.log }) });
   return { health, smoke };
@@ -208,7 +225,8 @@ export async function deployRelease(config: HashishipConfig, opts: ReleaseDeploy
     ...(config.nomad.namespace === undefined ? {} : { namespace: config.nomad.namespace }),
   });
   for (const [service, imgs] of pinned.images) {
-    for (const i of imgs) log({ kind: 'promote.image', service, repository: i.repository, registry: i.registry, digest: i.digest, ...(i.tag === undefined ? {} : { tag: i.tag }) });
+    for (const i of imgs)
+      log({ kind: 'promote.image', service, repository: i.repository, registry: i.registry, digest: i.digest, ...(i.tag === undefined ? {} : { tag: i.tag }) });
   }
   const ctx = contextForSet(config, pinned.set, log);
   const result = await deployEnvironment(ctx, pinned.set, { until: 'healthy', ...opts.deploy });
@@ -221,12 +239,22 @@ export async function deployRelease(config: HashishipConfig, opts: ReleaseDeploy
     const images = pinned.images.get(s.job) ?? [];
     if (r === undefined || images.length === 0) continue;
     try {
-      const ev = await gatherEvidence(config, r, { fabio: opts.fabio, ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }), deadlineMs: opts.healthDeadlineMs ?? 60_000, log, consul });
+      const ev = await gatherEvidence(config, r, {
+        fabio: opts.fabio,
+        ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }),
+        deadlineMs: opts.healthDeadlineMs ?? 60_000,
+        log,
+        consul,
+      });
       const live = await inNamespace(ctx, s.namespace).nomad.jobs.get(s.job);
       const current = await readRelease(config.consul, opts.environment, s.job, { consul });
       const c = current?.record;
       const same =
-        c !== undefined && c.digest === images[0]!.digest && c.jobVersion === (live?.Version ?? s.version) && c.build === opts.build && c.smoke.passed === ev.smoke.passed;
+        c !== undefined &&
+        c.digest === images[0]!.digest &&
+        c.jobVersion === (live?.Version ?? s.version) &&
+        c.build === opts.build &&
+        c.smoke.passed === ev.smoke.passed;
       const rec: ReleaseRecord = same
         ? c
         : await writeRelease(

@@ -96,7 +96,8 @@ export function policyOf(target: ResolvedService | undefined, opts: Pick<Promote
   const steps = opts.steps ?? p?.steps ?? DefaultPolicy.steps;
   const problem = checkSteps(steps);
   if (problem !== undefined) {
-    const subject = opts.steps !== undefined ? `--steps=${steps.join(',')}` : `${target?.environmentFile ?? target?.environment?.name ?? 'environment'}: promotion.steps`;
+    const subject =
+      opts.steps !== undefined ? `--steps=${steps.join(',')}` : `${target?.environmentFile ?? target?.environment?.name ?? 'environment'}: promotion.steps`;
     throw new InputError([{ subject, message: problem }]);
   }
   return {
@@ -184,7 +185,9 @@ async function promoteService(config: HashishipConfig, consul: ConsulApi, target
   const service = target.spec.name;
   const log = opts.log ?? silent;
   const base = { service, weights: [] as ObservedWeight[], diagnosis: [] as string[] };
-  const done = (r: Omit<ServicePromotion, 'seconds' | 'service' | 'weights' | 'diagnosis'> & Partial<Pick<ServicePromotion, 'weights' | 'diagnosis'>>): ServicePromotion => ({
+  const done = (
+    r: Omit<ServicePromotion, 'seconds' | 'service' | 'weights' | 'diagnosis'> & Partial<Pick<ServicePromotion, 'weights' | 'diagnosis'>>,
+  ): ServicePromotion => ({
     ...base,
     ...r,
     seconds: (Date.now() - started) / 1000,
@@ -200,7 +203,8 @@ async function promoteService(config: HashishipConfig, consul: ConsulApi, target
   if (opts.dryRun === true) {
     return done({ outcome: 'planned', exitCode: planned.plan.decision === 'refuse' ? ExitCode.gate : ExitCode.ok, message: lines[0] ?? '', plan: lines });
   }
-  if (planned.plan.decision === 'nothing') return done({ outcome: 'nothing', exitCode: ExitCode.ok, message: planned.plan.reason, plan: lines, digest: planned.plan.digest });
+  if (planned.plan.decision === 'nothing')
+    return done({ outcome: 'nothing', exitCode: ExitCode.ok, message: planned.plan.reason, plan: lines, digest: planned.plan.digest });
   if (planned.plan.decision === 'refuse') {
     const error = new GateError(`${service}: ${planned.plan.reason}`, { context: planned.plan.context });
     return done({ outcome: 'refused', exitCode: ExitCode.gate, message: error.message, plan: lines, error });
@@ -300,7 +304,9 @@ class Runner {
 
   async save(change: Partial<PromotionProgress>): Promise<void> {
     this.progress = { ...this.progress, ...change, updatedAt: new Date().toISOString() };
-    const e = await kvPutCas(this.config.consul, progressKey(this.opts.to, this.service), JSON.stringify(this.progress), this.progressIndex, { consul: this.consul });
+    const e = await kvPutCas(this.config.consul, progressKey(this.opts.to, this.service), JSON.stringify(this.progress), this.progressIndex, {
+      consul: this.consul,
+    });
     this.progressIndex = e.modifyIndex;
   }
 
@@ -412,12 +418,16 @@ class Runner {
     const clients = new RegistryClients(this.opts.access ?? {});
     for (const img of this.plan.source.images) {
       const tag = img.tag ?? this.plan.source.build;
-      const r = await copyImage(`${img.registry}/${img.repository}@${img.digest}`, `${registry}/${img.repository}${tag === undefined ? `@${img.digest}` : `:${tag}`}`, {
-        clients,
-        force: this.opts.force === true,
-        log: this.log,
-        ...(this.opts.access ?? {}),
-      });
+      const r = await copyImage(
+        `${img.registry}/${img.repository}@${img.digest}`,
+        `${registry}/${img.repository}${tag === undefined ? `@${img.digest}` : `:${tag}`}`,
+        {
+          clients,
+          force: this.opts.force === true,
+          log: this.log,
+          ...(this.opts.access ?? {}),
+        },
+      );
       if (r.digest !== img.digest) {
         throw new GateError(`${img.repository}: the copy in ${registry} has digest ${r.digest}, not ${img.digest}`);
       }
@@ -464,7 +474,10 @@ class Runner {
     this.smoke = s;
     if (!s.passed) {
       throw new GateError(`${this.service}: smoke tests failed in ${this.opts.to}`, {
-        context: s.requests.filter((q) => !q.ok).slice(0, 5).map((q) => [`Smoke ${q.name}`, `${q.url}: ${q.detail}`] as const),
+        context: s.requests
+          .filter((q) => !q.ok)
+          .slice(0, 5)
+          .map((q) => [`Smoke ${q.name}`, `${q.url}: ${q.detail}`] as const),
       });
     }
   }
@@ -520,7 +533,12 @@ class Runner {
 
   async unweight(): Promise<void> {
     if (this.canaryCount() === 0) return;
-    await removeCanaryWeight(this.config.consul, this.opts.fabio, { service: this.routing.service, routeTags: this.routing.tags, consul: this.consul, log: this.log });
+    await removeCanaryWeight(this.config.consul, this.opts.fabio, {
+      service: this.routing.service,
+      routeTags: this.routing.tags,
+      consul: this.consul,
+      log: this.log,
+    });
   }
 
   async record(): Promise<void> {
@@ -530,13 +548,13 @@ class Runner {
     const live = await ctx.nomad.jobs.get(this.service);
     // The health of what runs now (every instance, after the promotion), not the canary gate's.
     const health = await waitForHealthy(this.config.consul, {
-        service: this.routing.service,
-        version: this.opts.to,
-        versionMetaKey: EnvironmentMeta,
-        require: 'all',
-        deadlineMs: this.opts.healthDeadlineMs ?? 60_000,
-        consul: this.consul,
-      });
+      service: this.routing.service,
+      version: this.opts.to,
+      versionMetaKey: EnvironmentMeta,
+      require: 'all',
+      deadlineMs: this.opts.healthDeadlineMs ?? 60_000,
+      consul: this.consul,
+    });
     // After a resume the smoke step of this run may not have happened: run it now.
     const smoke = this.smoke ?? (await runSmoke(this.target, { ...(this.opts.proxy === undefined ? {} : { proxy: this.opts.proxy }) }));
     const src = this.plan.source;
@@ -587,10 +605,22 @@ class Runner {
         () => `removed (${key})`,
         (e: Error) => `NOT removed (${key}): ${e.message}`,
       );
-      const context: ContextLine[] = [['Step', step], ['Cause', cause.message], ...cause.context, ['Production', `runs ${this.plan.digest} (promoted after every check)`], ['Weight rule', rule]];
+      const context: ContextLine[] = [
+        ['Step', step],
+        ['Cause', cause.message],
+        ...cause.context,
+        ['Production', `runs ${this.plan.digest} (promoted after every check)`],
+        ['Weight rule', rule],
+      ];
       const server = cause instanceof ServerError ? cause : undefined;
       throw new Diagnosed(
-        new ServerError(server?.server ?? 'promote', step, server?.address ?? '', `promotion of ${this.service} failed at ${step} after the deployment was promoted; run the promotion again to finish it`, { context }),
+        new ServerError(
+          server?.server ?? 'promote',
+          step,
+          server?.address ?? '',
+          `promotion of ${this.service} failed at ${step} after the deployment was promoted; run the promotion again to finish it`,
+          { context },
+        ),
         lines,
       );
     }
@@ -610,7 +640,10 @@ class Runner {
         const d = await ctx.nomad.jobs.latestDeployment(this.service);
         if (d !== undefined && ActiveDeploymentStatuses.has(d.Status)) {
           const res = await ctx.nomad.deployments.fail(d.ID);
-          cleanup.push(['Deployment', `${d.ID.slice(0, 8)} (version ${d.JobVersion}) marked failed${res.RevertedJobVersion == null ? '' : `; Nomad reverts to version ${res.RevertedJobVersion}`}`]);
+          cleanup.push([
+            'Deployment',
+            `${d.ID.slice(0, 8)} (version ${d.JobVersion}) marked failed${res.RevertedJobVersion == null ? '' : `; Nomad reverts to version ${res.RevertedJobVersion}`}`,
+          ]);
           reverted = await this.waitRevert(ctx, d.ID);
         } else {
           cleanup.push(['Deployment', d === undefined ? 'none' : `${d.ID.slice(0, 8)} already ${d.Status}`]);
@@ -626,14 +659,22 @@ class Runner {
     if (cleanupFailed !== undefined) {
       await this.save({ error: cause.message }).catch(() => undefined);
       throw new Diagnosed(
-        new ServerError(cleanupFailed instanceof ServerError ? cleanupFailed.server : 'promote', 'cleanup', cleanupFailed instanceof ServerError ? cleanupFailed.address : '', `promotion of ${this.service} failed at ${step} and the clean-up did not finish; run the promotion again to finish it`, { context }),
+        new ServerError(
+          cleanupFailed instanceof ServerError ? cleanupFailed.server : 'promote',
+          'cleanup',
+          cleanupFailed instanceof ServerError ? cleanupFailed.address : '',
+          `promotion of ${this.service} failed at ${step} and the clean-up did not finish; run the promotion again to finish it`,
+          { context },
+        ),
         lines,
       );
     }
     await this.save({ status: 'failed', error: cause.message }).catch(() => undefined);
     throw new Diagnosed(
       reverted
-        ? new RevertedError(`${this.service}: promotion of ${this.plan.digest} failed at ${step}; the weight rule was removed and Nomad rolled back`, { context })
+        ? new RevertedError(`${this.service}: promotion of ${this.plan.digest} failed at ${step}; the weight rule was removed and Nomad rolled back`, {
+            context,
+          })
         : new GateError(`${this.service}: promotion of ${this.plan.digest} failed at ${step}; the weight rule was removed`, { context }),
       lines,
     );

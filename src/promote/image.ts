@@ -138,7 +138,12 @@ export async function pinnedInputs(
   for (const s of overrides.keys()) {
     const r = services.find((x) => x.spec.name === s);
     if (r === undefined || imagesOf(r).length === 0) {
-      throw new InputError([{ subject: `--image ${s}=…`, message: r === undefined ? `${s} is not among the services deployed to ${environment}` : `${s} has no task with an image` }]);
+      throw new InputError([
+        {
+          subject: `--image ${s}=…`,
+          message: r === undefined ? `${s} is not among the services deployed to ${environment}` : `${s} has no task with an image`,
+        },
+      ]);
     }
   }
   const clients = opts.clients ?? new RegistryClients(opts.access ?? {});
@@ -150,7 +155,9 @@ export async function pinnedInputs(
     for (const [i, img] of imagesOf(r).entries()) {
       const registry = r.environment?.registry;
       if (registry === undefined) {
-        throw new InputError([{ subject: `${r.environmentFile ?? environment}: registry`, message: `${environment} names no registry to resolve ${img.repository} in` }]);
+        throw new InputError([
+          { subject: `${r.environmentFile ?? environment}: registry`, message: `${environment} names no registry to resolve ${img.repository} in` },
+        ]);
       }
       const reference = opts.pinned?.[img.repository] ?? (i === 0 ? overrides.get(r.spec.name) : undefined) ?? img.reference;
       if (reference === undefined) throw new InputError([{ subject: `${r.spec.name}: ${img.repository}`, message: 'no tag or digest (give --image)' }]);

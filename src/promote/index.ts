@@ -6,7 +6,28 @@
 export * from './records.js';
 export * from './plan.js';
 export { acquireLock, lockKey, LocksPrefix, type HeldLock, type LockHolder, type LockOptions } from './lock.js';
-export { contextForSet, hostArchitecture, imagesOf, parseImageFlags, pinnedInputs, resolveImage, resolvedServices, type PinnedInputs, type ResolvedImage, type SpecDirs } from './image.js';
-export { DefaultFabioProxy, deployRelease, EnvironmentMeta, gatherEvidence, runSmoke, serviceRouting, type ReleaseDeployOptions, type ReleaseDeployResult, type SmokeOptions } from './evidence.js';
+export {
+  contextForSet,
+  hostArchitecture,
+  imagesOf,
+  parseImageFlags,
+  pinnedInputs,
+  resolveImage,
+  resolvedServices,
+  type PinnedInputs,
+  type ResolvedImage,
+  type SpecDirs,
+} from './image.js';
+export {
+  DefaultFabioProxy,
+  deployRelease,
+  EnvironmentMeta,
+  gatherEvidence,
+  runSmoke,
+  serviceRouting,
+  type ReleaseDeployOptions,
+  type ReleaseDeployResult,
+  type SmokeOptions,
+} from './evidence.js';
 export { planService, policyOf, promote, type ObservedWeight, type PromoteOptions, type PromoteResult, type ServicePromotion } from './flow.js';
 export { previousRelease, rollback, type RollbackOptions, type RollbackResult } from './rollback.js';

@@ -70,7 +70,11 @@ export async function acquireLock(config: ConsulConfig, opts: LockOptions): Prom
   const session = created.ID;
   const holder: LockHolder = { ...opts.holder, host: hostname(), pid: process.pid, since: new Date().toISOString() };
   const deadline = Date.now() + (opts.waitMs ?? 0);
-  const destroy = () => consulCall(config, 'session.destroy', () => consul.session.destroy({ id: session })).then(() => undefined, () => undefined);
+  const destroy = () =>
+    consulCall(config, 'session.destroy', () => consul.session.destroy({ id: session })).then(
+      () => undefined,
+      () => undefined,
+    );
   try {
     for (;;) {
       const ok = await consulCall(config, 'kv.set', () => consul.kv.set({ key, value: JSON.stringify(holder), acquire: session }));
@@ -98,9 +102,12 @@ export async function acquireLock(config: ConsulConfig, opts: LockOptions): Prom
     throw err;
   }
   // Renew at a third of the TTL; the promotion's own steps never block on it.
-  const timer = setInterval(() => {
-    void consulCall(config, 'session.renew', () => consul.session.renew({ id: session })).catch(() => undefined);
-  }, (ttlS * 1000) / 3);
+  const timer = setInterval(
+    () => {
+      void consulCall(config, 'session.renew', () => consul.session.renew({ id: session })).catch(() => undefined);
+    },
+    (ttlS * 1000) / 3,
+  );
   timer.unref();
   let released = false;
   return {

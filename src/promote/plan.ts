@@ -124,7 +124,7 @@ export function promotionSteps(input: Pick<PlanInput, 'to' | 'policy'>, source: 
     { name: 'copy', detail: `copy ${images} to ${input.to}'s registry by digest (verified)` },
     { name: 'canary', detail: `deploy canaries in ${input.to} with the digest pinned` },
     { name: 'gate', detail: 'wait until every canary instance passes its Consul checks' },
-    { name: 'smoke', detail: 'run the spec\'s smoke requests through Fabio' },
+    { name: 'smoke', detail: "run the spec's smoke requests through Fabio" },
   ];
   const hold = durationText(input.policy.holdMs);
   for (const p of input.policy.steps) {
@@ -151,13 +151,16 @@ export function planPromotion(input: PlanInput): PromotionPlan {
     [`${from} release`, `#${source.seq} ${source.digest}${source.build === undefined ? '' : ` (build ${source.build})`} at ${source.time}`],
   ];
   if (input.build !== undefined && source.build !== input.build) {
-    return refuse(`build ${input.build} of ${service} has no evidence in ${from}: its current release is ${source.build === undefined ? 'of no build' : `build ${source.build}`}`, [
-      ...evidence,
-      ['Suggestion', `deploy build ${input.build} to ${from} and let it pass there first`],
-    ]);
+    return refuse(
+      `build ${input.build} of ${service} has no evidence in ${from}: its current release is ${source.build === undefined ? 'of no build' : `build ${source.build}`}`,
+      [...evidence, ['Suggestion', `deploy build ${input.build} to ${from} and let it pass there first`]],
+    );
   }
   if (!source.smoke.passed || source.health.total === 0 || source.health.passing < source.health.total) {
-    return refuse(`${service}'s release in ${from} did not pass: health ${source.health.passing}/${source.health.total}, smoke ${source.smoke.passed ? 'passed' : 'failed'}`, evidence);
+    return refuse(
+      `${service}'s release in ${from} did not pass: health ${source.health.passing}/${source.health.total}, smoke ${source.smoke.passed ? 'passed' : 'failed'}`,
+      evidence,
+    );
   }
   const age = input.now - Date.parse(source.time);
   if (age < input.policy.minSoakMs) {
@@ -171,7 +174,12 @@ export function planPromotion(input: PlanInput): PromotionPlan {
   }
   const sameDigest = progress?.digest === source.digest;
   if (target?.digest === source.digest && (progress === undefined || !sameDigest || progress.status !== 'running')) {
-    return { decision: 'nothing', service, digest: source.digest, reason: `${to} already runs ${source.digest} (release #${target.seq}${target.build === undefined ? '' : `, build ${target.build}`})` };
+    return {
+      decision: 'nothing',
+      service,
+      digest: source.digest,
+      reason: `${to} already runs ${source.digest} (release #${target.seq}${target.build === undefined ? '' : `, build ${target.build}`})`,
+    };
   }
   const steps = promotionSteps(input, source);
   const resumed = sameDigest && progress.status === 'running' ? progress.done.filter((d) => steps.some((s) => s.name === d)) : [];

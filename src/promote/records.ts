@@ -101,7 +101,10 @@ export function parseRecord(key: string, value: string): ReleaseRecord {
   const r = doc as Partial<ReleaseRecord> | undefined;
   if (r?.kind !== 'hashiship.release' || r.version !== 1 || typeof r.digest !== 'string' || typeof r.seq !== 'number') {
     throw new GateError(`release record ${key} is not a hashiship release record`, {
-      context: [['Key', key], ['Suggestion', 'inspect it with `consul kv get`; hashiship writes these keys itself']],
+      context: [
+        ['Key', key],
+        ['Suggestion', 'inspect it with `consul kv get`; hashiship writes these keys itself'],
+      ],
     });
   }
   return r as ReleaseRecord;
@@ -112,7 +115,12 @@ export function parseRecord(key: string, value: string): ReleaseRecord {
  * @returns undefined when the service has none there.
  * @throws {ServerError} when Consul cannot be reached; {@link GateError} for a malformed record.
  */
-export async function readRelease(config: ConsulConfig, environment: string, service: string, opts: { readonly consul?: ConsulApi } = {}): Promise<StoredRecord | undefined> {
+export async function readRelease(
+  config: ConsulConfig,
+  environment: string,
+  service: string,
+  opts: { readonly consul?: ConsulApi } = {},
+): Promise<StoredRecord | undefined> {
   const key = releaseKey(environment, service);
   const e = await kvGet(config, key, opts);
   return e === undefined ? undefined : { record: parseRecord(key, e.value), modifyIndex: e.modifyIndex };
@@ -122,7 +130,12 @@ export async function readRelease(config: ConsulConfig, environment: string, ser
  * Every release of a service in an environment, oldest first.
  * @throws {ServerError} when Consul cannot be reached.
  */
-export async function releaseHistory(config: ConsulConfig, environment: string, service: string, opts: { readonly consul?: ConsulApi } = {}): Promise<ReleaseRecord[]> {
+export async function releaseHistory(
+  config: ConsulConfig,
+  environment: string,
+  service: string,
+  opts: { readonly consul?: ConsulApi } = {},
+): Promise<ReleaseRecord[]> {
   const consul = opts.consul ?? createConsul(config);
   const prefix = `${releaseKey(environment, service)}/history/`;
   const items = await consulCall(config, 'kv.get', () => consul.kv.get({ key: prefix, recurse: true }));

@@ -75,7 +75,9 @@ export async function rollback(config: HashishipConfig, opts: RollbackOptions): 
     const ctx = contextForSet(config, pinned.set, log);
     const live = await ctx.nomad.jobs.get(service);
     if (live === undefined) throw new GateError(`${service}: no job in ${environment}; nothing to roll back`);
-    const versions = await ctx.nomad.client.request<{ Versions?: { Version: number }[] }>('jobs.versions', { path: `/v1/job/${encodeURIComponent(service)}/versions` });
+    const versions = await ctx.nomad.client.request<{ Versions?: { Version: number }[] }>('jobs.versions', {
+      path: `/v1/job/${encodeURIComponent(service)}/versions`,
+    });
     const known = (versions.data.Versions ?? []).some((v) => v.Version === previous.jobVersion);
     if (!known) {
       throw new GateError(`${service}: Nomad no longer keeps job version ${previous.jobVersion} of release #${previous.seq}`, {

@@ -120,7 +120,10 @@ function hostOf(url: string): string | undefined {
 }
 
 /** A named registry whose URL points at `host`, with its variable name. */
-export function namedRegistryFor(host: string, access: RegistryAccess): { name: string; url: string; username?: string; password?: string; vaultPath?: string } | undefined {
+export function namedRegistryFor(
+  host: string,
+  access: RegistryAccess,
+): { name: string; url: string; username?: string; password?: string; vaultPath?: string } | undefined {
   for (const [name, r] of Object.entries(access.config?.registries ?? {})) {
     if (hostOf(r.url) === host) return { name, ...r };
   }
@@ -162,12 +165,15 @@ async function vaultCredentials(path: string, access: RegistryAccess, variable: 
   const secret = await kvRead(vault, path);
   const data = secret?.data;
   if (typeof data?.['username'] !== 'string' || typeof data['password'] !== 'string') {
-    throw new GateError(`registry: ${secret === undefined ? `no Vault secret at ${path}` : `the Vault secret at ${path} has no string "username" and "password" keys`}`, {
-      context: [
-        ['Variable', variable],
-        ['Suggestion', `vault kv put ${path} username=… password=…`],
-      ],
-    });
+    throw new GateError(
+      `registry: ${secret === undefined ? `no Vault secret at ${path}` : `the Vault secret at ${path} has no string "username" and "password" keys`}`,
+      {
+        context: [
+          ['Variable', variable],
+          ['Suggestion', `vault kv put ${path} username=… password=…`],
+        ],
+      },
+    );
   }
   return { username: data['username'], password: data['password'], source: `vault ${path}` };
 }
@@ -284,12 +290,19 @@ export class RegistryAuth {
       accept: [401, 403],
     });
     if (res.status === 401 || res.status === 403) {
-      throw new ServerError(`registry ${this.#host}`, 'auth.token', url.origin, `token server refused ${creds === undefined ? 'anonymous access' : `the credentials from ${creds.source}`} (${res.status})`, {
-        status: res.status,
-        context: [['Scope', [...wanted].join(' ') || '(none)']],
-      });
+      throw new ServerError(
+        `registry ${this.#host}`,
+        'auth.token',
+        url.origin,
+        `token server refused ${creds === undefined ? 'anonymous access' : `the credentials from ${creds.source}`} (${res.status})`,
+        {
+          status: res.status,
+          context: [['Scope', [...wanted].join(' ') || '(none)']],
+        },
+      );
     }
-    const body = (typeof res.data === 'string' ? safeJson(res.data) : res.data) as { token?: unknown; access_token?: unknown; expires_in?: unknown } | undefined;
+    const body = (typeof res.data === 'string' ? safeJson(res.data) : res.data) as
+      { token?: unknown; access_token?: unknown; expires_in?: unknown } | undefined;
     const token = typeof body?.token === 'string' && body.token !== '' ? body.token : typeof body?.access_token === 'string' ? body.access_token : undefined;
     if (token === undefined || token === '') {
       throw new ServerError(`registry ${this.#host}`, 'auth.token', url.origin, 'token server answered without a token');

@@ -37,7 +37,11 @@ const redirects: readonly number[] = [301, 302, 303, 307, 308];
  * (the storage URL carries its own signature).
  * @throws {ServerError} when absent (404 BLOB_UNKNOWN), unreachable, or the storage fails.
  */
-export async function getBlob(client: RegistryClient, repository: string, digest: string): Promise<{ readonly stream: Readable; readonly size: number | undefined }> {
+export async function getBlob(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+): Promise<{ readonly stream: Readable; readonly size: number | undefined }> {
   const res = await client.request<Readable>('blobs.get', {
     path: `/v2/${repository}/blobs/${digest}`,
     scopes: [repositoryScope(repository)],
@@ -53,7 +57,9 @@ export async function getBlob(client: RegistryClient, repository: string, digest
   const answer = await storage.request<Readable>('blobs.get', { path: `${url.pathname}${url.search}`, responseType: 'stream', accept: everyStatus });
   if (answer.status !== 200) {
     const body = await readSome(answer.data);
-    throw new ServerError(storage.server, 'blobs.get', url.origin, `${answer.status} for ${digest}${body === undefined ? '' : `: ${bodySnippet(body)}`}`, { status: answer.status });
+    throw new ServerError(storage.server, 'blobs.get', url.origin, `${answer.status} for ${digest}${body === undefined ? '' : `: ${bodySnippet(body)}`}`, {
+      status: answer.status,
+    });
   }
   return { stream: answer.data, size: contentLength(answer.headers) };
 }

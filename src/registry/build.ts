@@ -82,7 +82,9 @@ function tarHeader(name: string, size: number, mode: number, type: '0' | '5'): B
     prefix = cut > 0 ? name.slice(0, cut) : '';
     base = cut > 0 ? name.slice(cut + 1) : name;
     if (Buffer.byteLength(base) > 100 || Buffer.byteLength(prefix) > 155 || prefix === '') {
-      throw new InputError([{ subject: `layer file ${JSON.stringify(name)}`, message: 'path too long for a ustar header (name ≤ 100 bytes, directory ≤ 155)' }]);
+      throw new InputError([
+        { subject: `layer file ${JSON.stringify(name)}`, message: 'path too long for a ustar header (name ≤ 100 bytes, directory ≤ 155)' },
+      ]);
     }
   }
   h.write(base, 0, 100, 'utf8');
@@ -133,7 +135,9 @@ export function tarFiles(files: Readonly<Record<string, LayerFile>>): Buffer {
     for (let i = 1; i < parts.length; i++) dirs.add(`${parts.slice(0, i).join('/')}/`);
   }
   const out: Buffer[] = [];
-  const all = [...[...dirs].map((d) => ({ path: d, data: undefined, mode: 0o755 })), ...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const all = [...[...dirs].map((d) => ({ path: d, data: undefined, mode: 0o755 })), ...entries].sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
+  );
   for (const e of all) {
     if (e.data === undefined) out.push(tarHeader(e.path, 0, e.mode, '5'));
     else out.push(tarHeader(e.path, e.data.length, e.mode, '0'), e.data, padding(e.data.length));
@@ -204,7 +208,8 @@ async function prepareLayer(l: LayerInput): Promise<PreparedLayer> {
  */
 export async function pushImage(ref: ImageRef | string, opts: PushImageOptions): Promise<PushResult> {
   const r = toImageRef(ref, 'image');
-  if (r.digest !== undefined) throw new InputError([{ subject: `image ${JSON.stringify(formatImageRef(r))}`, message: 'push to a tag (the digest is computed)' }]);
+  if (r.digest !== undefined)
+    throw new InputError([{ subject: `image ${JSON.stringify(formatImageRef(r))}`, message: 'push to a tag (the digest is computed)' }]);
   if (opts.platforms.length === 0) throw new InputError([{ subject: 'platforms', message: 'expected at least one platform' }]);
   const log = opts.log ?? silent;
   const client = (opts.clients ?? new RegistryClients(opts)).get(r.registry);

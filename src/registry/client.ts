@@ -86,7 +86,14 @@ export class RegistryClient {
       const creds = res.status === 401 || res.status === 403 ? await this.auth.credentials().catch(() => undefined) : undefined;
       const hint: [string, string][] =
         res.status === 401 || res.status === 403
-          ? [['Credentials', creds === undefined ? `none found (set HASHISHIP_REGISTRY_<NAME>=${this.baseURL} with _USERNAME/_PASSWORD or _VAULT_PATH, or a docker config.json auths entry)` : `from ${creds.source}`]]
+          ? [
+              [
+                'Credentials',
+                creds === undefined
+                  ? `none found (set HASHISHIP_REGISTRY_<NAME>=${this.baseURL} with _USERNAME/_PASSWORD or _VAULT_PATH, or a docker config.json auths entry)`
+                  : `from ${creds.source}`,
+              ],
+            ]
           : [];
       throw this.error(operation, { ...res, data: await readSome(res.data) }, undefined, hint);
     }
@@ -138,9 +145,7 @@ export function describeErrors(data: unknown): string {
   }
   const errors = (doc as { errors?: unknown } | undefined)?.errors;
   if (Array.isArray(errors)) {
-    return errors
-      .map((e: { code?: unknown; message?: unknown }) => [e.code, e.message].filter((x) => typeof x === 'string' && x !== '').join(': '))
-      .join('; ');
+    return errors.map((e: { code?: unknown; message?: unknown }) => [e.code, e.message].filter((x) => typeof x === 'string' && x !== '').join(': ')).join('; ');
   }
   return doc === undefined || doc === '' ? '' : bodySnippet(doc);
 }

@@ -121,7 +121,13 @@ async function collect(client: RegistryClient, repository: string, root: RawMani
       const children = await mapLimit(m.manifest.manifests, 8, async (d) => {
         const child = await getManifest(client, repository, d.digest);
         if (child === undefined) {
-          throw new ServerError(client.server, 'manifests.get', client.baseURL, `${repository}@${m.digest} lists ${d.digest}, which the registry does not have`, { status: 404 });
+          throw new ServerError(
+            client.server,
+            'manifests.get',
+            client.baseURL,
+            `${repository}@${m.digest} lists ${d.digest}, which the registry does not have`,
+            { status: 404 },
+          );
         }
         return child;
       });
@@ -161,7 +167,9 @@ export async function copyImage(from: ImageRef | string, to: ImageRef | string, 
   const root = await getManifest(s, src.repository, manifestReference(src));
   if (root === undefined) throw notFound(s, src);
   if (dst.digest !== undefined && dst.digest !== root.digest) {
-    throw new InputError([{ subject: `destination ${JSON.stringify(formatImageRef(dst))}`, message: `names digest ${dst.digest} but the source is ${root.digest}` }]);
+    throw new InputError([
+      { subject: `destination ${JSON.stringify(formatImageRef(dst))}`, message: `names digest ${dst.digest} but the source is ${root.digest}` },
+    ]);
   }
   const result = (partial: Omit<CopyResult, 'digest' | 'mediaType' | 'source' | 'destination'>): CopyResult => {
     const r: CopyResult = {
@@ -171,7 +179,14 @@ export async function copyImage(from: ImageRef | string, to: ImageRef | string, 
       destination: `${dstName}@${root.digest}`,
       ...partial,
     };
-    log({ kind: 'registry.copy', source: r.source, destination: formatImageRef({ ...dst, digest: root.digest }), digest: r.digest, bytes: r.bytes, seconds: (Date.now() - started) / 1000 });
+    log({
+      kind: 'registry.copy',
+      source: r.source,
+      destination: formatImageRef({ ...dst, digest: root.digest }),
+      digest: r.digest,
+      bytes: r.bytes,
+      seconds: (Date.now() - started) / 1000,
+    });
     return r;
   };
 
@@ -180,7 +195,12 @@ export async function copyImage(from: ImageRef | string, to: ImageRef | string, 
   if (dst.tag !== undefined) {
     const existing = await headManifest(d, dst.repository, dst.tag);
     if (existing !== undefined && existing.digest === root.digest) {
-      return result({ blobs: { copied: 0, mounted: 0, skipped: 0 }, bytes: 0, manifests: { pushed: 0, skipped: 0 }, tagged: { tag: dst.tag, action: 'unchanged' } });
+      return result({
+        blobs: { copied: 0, mounted: 0, skipped: 0 },
+        bytes: 0,
+        manifests: { pushed: 0, skipped: 0 },
+        tagged: { tag: dst.tag, action: 'unchanged' },
+      });
     }
     if (existing !== undefined && opts.force !== true) {
       throw new GateError(`registry: ${dstName}:${dst.tag} already points at another image`, {
@@ -205,7 +225,11 @@ export async function copyImage(from: ImageRef | string, to: ImageRef | string, 
   // A line at least every 30 s while blobs move (CI kills a job silent for 10 minutes).
   const beat = setInterval(() => {
     const done = counts.copied + counts.mounted + counts.skipped;
-    log({ kind: 'heartbeat', waitingFor: `copy to ${dstName}: ${done} of ${blobs.length} blobs, ${bytes} of ${total} bytes`, seconds: (Date.now() - started) / 1000 });
+    log({
+      kind: 'heartbeat',
+      waitingFor: `copy to ${dstName}: ${done} of ${blobs.length} blobs, ${bytes} of ${total} bytes`,
+      seconds: (Date.now() - started) / 1000,
+    });
   }, opts.heartbeatMs ?? 30_000);
   beat.unref();
   try {
@@ -273,13 +297,21 @@ export async function copyImage(from: ImageRef | string, to: ImageRef | string, 
   // Read the destination back: it must be the very image that was copied.
   const check = await headManifest(d, dst.repository, dst.tag ?? root.digest);
   if (check?.digest !== root.digest) {
-    throw new ServerError(d.server, 'copy.verify', d.baseURL, `${dstName}:${dst.tag ?? root.digest} resolves to ${check?.digest ?? 'nothing'} after the copy, expected ${root.digest}`);
+    throw new ServerError(
+      d.server,
+      'copy.verify',
+      d.baseURL,
+      `${dstName}:${dst.tag ?? root.digest} resolves to ${check?.digest ?? 'nothing'} after the copy, expected ${root.digest}`,
+    );
   }
   return result({
     blobs: counts,
     bytes,
     manifests: pushed,
-    tagged: dst.tag === undefined ? undefined : { tag: dst.tag, action: previous === undefined ? 'created' : 'overwritten', ...(previous === undefined ? {} : { previous }) },
+    tagged:
+      dst.tag === undefined
+        ? undefined
+        : { tag: dst.tag, action: previous === undefined ? 'created' : 'overwritten', ...(previous === undefined ? {} : { previous }) },
   });
 }
 
@@ -287,7 +319,15 @@ export async function copyImage(from: ImageRef | string, to: ImageRef | string, 
  * Stream one blob from source to destination: through the socket pipe between two
  * plain-http registries, else through axios and a {@link DigestVerifier}.
  */
-async function transferBlob(s: RegistryClient, srcRepo: string, d: RegistryClient, dstRepo: string, opening: Promise<UploadSession>, b: Descriptor, socketPipe: boolean): Promise<void> {
+async function transferBlob(
+  s: RegistryClient,
+  srcRepo: string,
+  d: RegistryClient,
+  dstRepo: string,
+  opening: Promise<UploadSession>,
+  b: Descriptor,
+  socketPipe: boolean,
+): Promise<void> {
   if (socketPipe && canPipe(s.baseURL, d.baseURL)) {
     const dest = Promise.all([opening, d.authorization([repositoryScope(dstRepo, true)])]).then(([session, headers]) => {
       const url = new URL(session.location, d.baseURL);

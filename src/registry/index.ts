@@ -10,8 +10,30 @@
  */
 export { parseImageRef, formatImageRef, isDigest, type ImageRef } from './ref.js';
 export { copyImage, resolveDigest, mapLimit, type CopyOptions, type CopyResult } from './copy.js';
-export { pushImage, tarFiles, writeRandomLayer, type LayerInput, type LayerFile, type PlatformImage, type PushImageOptions, type PushResult, type ImageRuntimeConfig } from './build.js';
+export {
+  pushImage,
+  tarFiles,
+  writeRandomLayer,
+  type LayerInput,
+  type LayerFile,
+  type PlatformImage,
+  type PushImageOptions,
+  type PushResult,
+  type ImageRuntimeConfig,
+} from './build.js';
 export { RegistryClient, RegistryClients, registryBaseURL, type RegistryCallOptions } from './client.js';
 export { parseChallenges, resolveCredentials, type Challenge, type Credentials, type RegistryAccess } from './auth.js';
-export { MediaType, parseManifest, getManifest, headManifest, putManifest, type Descriptor, type ImageManifest, type IndexManifest, type Manifest, type Platform, type RawManifest } from './manifests.js';
+export {
+  MediaType,
+  parseManifest,
+  getManifest,
+  headManifest,
+  putManifest,
+  type Descriptor,
+  type ImageManifest,
+  type IndexManifest,
+  type Manifest,
+  type Platform,
+  type RawManifest,
+} from './manifests.js';
 export { headBlob, getBlob, startUpload, putBlob, uploadChunked, DigestVerifier } from './blobs.js';

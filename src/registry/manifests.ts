@@ -220,7 +220,12 @@ export async function getManifest(client: RegistryClient, repository: string, re
   try {
     manifest = parseManifest(bytes, res.headers['content-type'], `${client.host}/${repository}@${digest}`);
   } catch (err) {
-    throw client.error('manifests.get', res, `${repository}:${reference}: invalid manifest: ${(err as Error).message}`, (err as InputError).problems?.map((p) => ['Problem', `${p.subject}: ${p.message}`] as const) ?? []);
+    throw client.error(
+      'manifests.get',
+      res,
+      `${repository}:${reference}: invalid manifest: ${(err as Error).message}`,
+      (err as InputError).problems?.map((p) => ['Problem', `${p.subject}: ${p.message}`] as const) ?? [],
+    );
   }
   return { manifest, mediaType: manifest.mediaType, digest, bytes };
 }
@@ -257,7 +262,12 @@ export async function headManifest(client: RegistryClient, repository: string, r
  * @throws {ServerError} when refused (e.g. `MANIFEST_BLOB_UNKNOWN`, an immutable tag),
  *   or when the registry reports a digest other than the bytes' own.
  */
-export async function putManifest(client: RegistryClient, repository: string, reference: string, m: { readonly mediaType: string; readonly bytes: Buffer }): Promise<string> {
+export async function putManifest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  m: { readonly mediaType: string; readonly bytes: Buffer },
+): Promise<string> {
   const res = await client.request<unknown>('manifests.put', {
     method: 'PUT',
     path: `/v2/${repository}/manifests/${reference}`,

@@ -108,7 +108,14 @@ export function pipeBlob(req: PipeRequest): Promise<PipeResult> {
     };
     const settleRedirect = (url: URL) => finish(undefined, { redirect: url });
     const transport = (server: string, address: URL, what: string) => (e: Error & { code?: string }) =>
-      finish(new ServerError(server, what, address.origin, e.code === 'ECONNREFUSED' ? 'cannot connect (connection refused)' : `connection failed (${e.code ?? e.message})`));
+      finish(
+        new ServerError(
+          server,
+          what,
+          address.origin,
+          e.code === 'ECONNREFUSED' ? 'cannot connect (connection refused)' : `connection failed (${e.code ?? e.message})`,
+        ),
+      );
 
     /** Body bytes waiting for the destination connection. */
     let waiting: { chunk: Buffer; backing: Buffer }[] | undefined = [];
@@ -135,7 +142,11 @@ export function pipeBlob(req: PipeRequest): Promise<PipeResult> {
         if (parsed === undefined) {
           finish(new ServerError(dest.server, 'blobs.upload', dest.url.origin, 'connection closed without an HTTP answer'));
         } else if (parsed.status !== 201 && parsed.status !== 204) {
-          finish(new ServerError(dest.server, 'blobs.upload', dest.url.origin, `${parsed.status} ${describeErrors(all.subarray(sep + 4))}`.trim(), { status: parsed.status }));
+          finish(
+            new ServerError(dest.server, 'blobs.upload', dest.url.origin, `${parsed.status} ${describeErrors(all.subarray(sep + 4))}`.trim(), {
+              status: parsed.status,
+            }),
+          );
         } else if (phase !== 'sent') {
           finish(new ServerError(dest.server, 'blobs.upload', dest.url.origin, `answered ${parsed.status} before the whole blob was sent`));
         } else finish(undefined, 'done');
@@ -221,7 +232,13 @@ export function pipeBlob(req: PipeRequest): Promise<PipeResult> {
               return false;
             }
             const len = parsed?.headers['content-length'];
-            if (parsed === undefined || parsed.status !== 200 || parsed.headers['transfer-encoding'] !== undefined || len === undefined || Number(len) !== req.size) {
+            if (
+              parsed === undefined ||
+              parsed.status !== 200 ||
+              parsed.headers['transfer-encoding'] !== undefined ||
+              len === undefined ||
+              Number(len) !== req.size
+            ) {
               finish(undefined, 'fallback');
               return false;
             }

@@ -417,7 +417,11 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const bytes = Buffer.byteLength(body, 'utf8');
   if (bytes > SpecLimits.fileBytes) {
-    problems.push({ at: { file, line: 1, col: 1 }, subject: '(file)', message: `is ${bytes} bytes; a spec file may hold at most ${SpecLimits.fileBytes} bytes (1 MiB)` });
+    problems.push({
+      at: { file, line: 1, col: 1 },
+      subject: '(file)',
+      message: `is ${bytes} bytes; a spec file may hold at most ${SpecLimits.fileBytes} bytes (1 MiB)`,
+    });
     return { file, doc: undefined, lc, aliases, problems };
   }
   const tokens = [...new Parser(lc.addNewLine).parse(body)];

@@ -70,15 +70,7 @@ export interface AnySchema extends Base {
   readonly ref?: string;
 }
 
-export type Schema =
-  | AnySchema
-  | StringSchema
-  | IntegerSchema
-  | NumberSchema
-  | BooleanSchema
-  | ObjectSchema
-  | MapSchema
-  | ArraySchema;
+export type Schema = AnySchema | StringSchema | IntegerSchema | NumberSchema | BooleanSchema | ObjectSchema | MapSchema | ArraySchema;
 
 /** Go duration syntax, for the JSON Schema. */
 export const DURATION_PATTERN = /^(0|[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;

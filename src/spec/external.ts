@@ -89,10 +89,18 @@ export function checkConfig(
     const why = secretLooking(k, v);
     const o = origin(childPath(path, k));
     if (k.split('/').some((seg) => seg === '.' || seg === '..')) {
-      out.push({ at: o.at, subject: o.subject, message: `key \`${k}\` must not contain . or .. segments: it becomes the Consul KV key config/<service>/${k}${suffix}` });
+      out.push({
+        at: o.at,
+        subject: o.subject,
+        message: `key \`${k}\` must not contain . or .. segments: it becomes the Consul KV key config/<service>/${k}${suffix}`,
+      });
     }
     if (why !== undefined) {
-      out.push({ at: o.at, subject: o.subject, message: `${why}; configuration is stored in Consul KV in clear text: keep secrets in Vault (task \`secrets\`)${suffix}` });
+      out.push({
+        at: o.at,
+        subject: o.subject,
+        message: `${why}; configuration is stored in Consul KV in clear text: keep secrets in Vault (task \`secrets\`)${suffix}`,
+      });
     }
   }
   return out;
@@ -115,7 +123,8 @@ export function checkExternal(r: ResolvedExternal, inEnvironment: boolean): Inpu
       const p = childPath('checks', i);
       const name = externalCheckName(s.name, c);
       const prev = names.get(name);
-      if (prev !== undefined) add(c.name === undefined ? p : childPath(p, 'name'), `check name \`${name}\` is already used by checks[${prev}]; give each check its own \`name\``);
+      if (prev !== undefined)
+        add(c.name === undefined ? p : childPath(p, 'name'), `check name \`${name}\` is already used by checks[${prev}]; give each check its own \`name\``);
       else names.set(name, i);
       const only = (field: keyof ExternalCheckSpec, types: readonly string[]): void => {
         if (c[field] !== undefined && !types.includes(c.type)) add(childPath(p, field), `\`${field}\` applies to ${types.join(', ')} checks, not ${c.type}`);
@@ -138,7 +147,11 @@ export function checkExternal(r: ResolvedExternal, inEnvironment: boolean): Inpu
       if (c.type !== 'ttl') {
         if (interval < SECOND) add(childPath(p, 'interval'), `\`${c.interval}\` is too short: at least 1s`);
         if (timeout < SECOND) add(childPath(p, 'timeout'), `\`${c.timeout}\` is too short: at least 1s`);
-        else if (timeout >= interval && interval >= SECOND) add(childPath(p, c.timeout === undefined ? 'interval' : 'timeout'), `timeout ${c.timeout ?? '2s'} must be shorter than interval ${c.interval ?? '10s'}`);
+        else if (timeout >= interval && interval >= SECOND)
+          add(
+            childPath(p, c.timeout === undefined ? 'interval' : 'timeout'),
+            `timeout ${c.timeout ?? '2s'} must be shorter than interval ${c.interval ?? '10s'}`,
+          );
       }
       if (c.ttl !== undefined && (parseDuration(c.ttl) ?? 0) < SECOND) add(childPath(p, 'ttl'), `\`${c.ttl}\` is too short: at least 1s`);
       const dereg = c.deregister_critical_service_after;
@@ -153,12 +166,14 @@ export function checkExternal(r: ResolvedExternal, inEnvironment: boolean): Inpu
   for (const [k, v] of Object.entries(s.meta ?? {})) {
     const why = secretLooking(k, v);
     const o = r.origin(childPath('meta', k));
-    if (why !== undefined && (!inEnvironment || o.at.file !== r.file)) out.push({ at: o.at, subject: o.subject, message: `${why}; service meta is public in the Consul catalog: keep secrets in Vault${suffix}` });
+    if (why !== undefined && (!inEnvironment || o.at.file !== r.file))
+      out.push({ at: o.at, subject: o.subject, message: `${why}; service meta is public in the Consul catalog: keep secrets in Vault${suffix}` });
   }
   (s.tags ?? []).forEach((tag, i) => {
     const what = secretIn(tag);
     const o = r.origin(childPath('tags', i));
-    if (what !== undefined && (!inEnvironment || o.at.file !== r.file)) out.push({ at: o.at, subject: o.subject, message: `the tag looks like ${what}; tags are public in the Consul catalog: keep secrets in Vault${suffix}` });
+    if (what !== undefined && (!inEnvironment || o.at.file !== r.file))
+      out.push({ at: o.at, subject: o.subject, message: `the tag looks like ${what}; tags are public in the Consul catalog: keep secrets in Vault${suffix}` });
   });
   return out;
 }

@@ -110,7 +110,11 @@ async function expandDir(path: string, w: Walk): Promise<void> {
     if (st.isDirectory()) await expandDir(p, w);
     else if (!SPEC_NAME.test(entry)) {
       // Named like a spec but not read (web.YAML, web.yml.bak, web.yaml~): say so; other files (README.md) are not specs.
-      if (/\.ya?ml/i.test(entry)) w.skipped.push({ path: p, reason: /\.ya?ml$/i.test(entry) ? 'the extension must be .yaml or .yml in lower case' : 'the name does not end in .yaml or .yml' });
+      if (/\.ya?ml/i.test(entry))
+        w.skipped.push({
+          path: p,
+          reason: /\.ya?ml$/i.test(entry) ? 'the extension must be .yaml or .yml in lower case' : 'the name does not end in .yaml or .yml',
+        });
     }
     // A spec-named entry that cannot be read as a file is an error: skipping it would drop a service.
     else if (!st.isFile()) w.problems.push({ subject: p, message: `is ${typeOf(st)}, not a regular file; spec files must be regular files` });
@@ -186,7 +190,13 @@ export function decodeSpecText(file: string, bytes: Uint8Array): { text: string 
   const b1 = bytes[1];
   if ((b0 === 0xff && b1 === 0xfe) || (b0 === 0xfe && b1 === 0xff)) {
     const utf32 = b0 === 0xff && bytes[2] === 0 && bytes[3] === 0;
-    return { problem: { at: at(1, 1), subject: '(file)', message: `the file is ${utf32 ? 'UTF-32' : 'UTF-16'} (it starts with a byte order mark ${b0 === 0xff ? 'FF FE' : 'FE FF'}); save it as UTF-8` } };
+    return {
+      problem: {
+        at: at(1, 1),
+        subject: '(file)',
+        message: `the file is ${utf32 ? 'UTF-32' : 'UTF-16'} (it starts with a byte order mark ${b0 === 0xff ? 'FF FE' : 'FE FF'}); save it as UTF-8`,
+      },
+    };
   }
   if (b0 === 0 && b1 === 0 && bytes[2] === 0xfe && bytes[3] === 0xff) {
     return { problem: { at: at(1, 1), subject: '(file)', message: 'the file is UTF-32 (it starts with a byte order mark 00 00 FE FF); save it as UTF-8' } };
@@ -196,7 +206,8 @@ export function decodeSpecText(file: string, bytes: Uint8Array): { text: string 
     // Text saved as UTF-16 without a byte order mark has a NUL beside every ASCII character.
     const sample = bytes.subarray(0, Math.min(bytes.length, 64));
     const nuls = sample.reduce((n, x) => n + (x === 0 ? 1 : 0), 0);
-    if (nuls * 3 >= sample.length) return { problem: { at: at(1, 1), subject: '(file)', message: 'the file looks like UTF-16 (a NUL byte beside every character); save it as UTF-8' } };
+    if (nuls * 3 >= sample.length)
+      return { problem: { at: at(1, 1), subject: '(file)', message: 'the file looks like UTF-16 (a NUL byte beside every character); save it as UTF-8' } };
     const bad = firstInvalidUtf8(bytes.subarray(0, nul));
     if (bad < 0) {
       const { line, col } = positionOf(bytes, nul);

@@ -91,16 +91,17 @@ function uniqueness(resolved: readonly ResolvedService[], problems: InputProblem
         if (prev !== undefined && !o.invalid) {
           problems.push({ at: o.at, subject: o.subject, message: `Consul service \`${name}\` is already registered by ${prev}` });
         } else consul.set(name, where(s.name === undefined ? sp : `${sp}.name`));
-        if (checkRoutes) (s.routes ?? []).forEach((rt, ri) => {
-          const rp = `${sp}.routes[${ri}]`;
-          const tag = routeTag(rt, r.environment?.domain).split(' ')[0]!;
-          const ro = r.origin(rp);
-          const prevRoute = routes.get(tag);
-          const env = r.environment === undefined ? '' : ` (environment ${r.environment.name})`;
-          if (prevRoute !== undefined && !ro.invalid) {
-            problems.push({ at: ro.at, subject: ro.subject, message: `route \`${tag.replace(/^urlprefix-/, '')}\` is already served by ${prevRoute}${env}` });
-          } else routes.set(tag, where(rp));
-        });
+        if (checkRoutes)
+          (s.routes ?? []).forEach((rt, ri) => {
+            const rp = `${sp}.routes[${ri}]`;
+            const tag = routeTag(rt, r.environment?.domain).split(' ')[0]!;
+            const ro = r.origin(rp);
+            const prevRoute = routes.get(tag);
+            const env = r.environment === undefined ? '' : ` (environment ${r.environment.name})`;
+            if (prevRoute !== undefined && !ro.invalid) {
+              problems.push({ at: ro.at, subject: ro.subject, message: `route \`${tag.replace(/^urlprefix-/, '')}\` is already served by ${prevRoute}${env}` });
+            } else routes.set(tag, where(rp));
+          });
       });
     });
   }
@@ -111,7 +112,8 @@ function externalUniqueness(services: readonly LoadedService[], externals: reado
   const taken = new Map<string, string>();
   for (const s of services) {
     taken.set(s.spec.name, `${s.file} (job)`);
-    for (const g of s.spec.groups) for (const r of g.services ?? []) taken.set(serviceNameOf(s.spec.name, r, g.name), `${s.file} (Consul service of job \`${s.spec.name}\`)`);
+    for (const g of s.spec.groups)
+      for (const r of g.services ?? []) taken.set(serviceNameOf(s.spec.name, r, g.name), `${s.file} (Consul service of job \`${s.spec.name}\`)`);
   }
   for (const x of externals) {
     const prev = taken.get(x.spec.name);
@@ -196,7 +198,13 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
   // Each service in each environment.
   const names = services.map((s) => s.spec.name);
   for (const e of environments) {
-    problems.push(...checkExternalOverrides(e, externals.map((x) => x.spec.name), names));
+    problems.push(
+      ...checkExternalOverrides(
+        e,
+        externals.map((x) => x.spec.name),
+        names,
+      ),
+    );
     for (const name of Object.keys(e.env.services ?? {})) {
       if (names.includes(name) || externals.some((x) => x.spec.name === name)) continue;
       const hint = suggest(name, names);

@@ -183,7 +183,10 @@ export function resolve(svc: LoadedService, envFile: LoadedEnvironment): { resol
       const gPath = childPath(childPath(svcPath, 'groups'), gname);
       const gi = groups.findIndex((g) => g.name === gname);
       if (gi < 0) {
-        const hint = suggest(gname, groups.map((g) => g.name));
+        const hint = suggest(
+          gname,
+          groups.map((g) => g.name),
+        );
         problems.push({
           at: envFile.positions.at(gPath),
           subject: gPath,
@@ -235,7 +238,10 @@ export function resolve(svc: LoadedService, envFile: LoadedEnvironment): { resol
         const tPath = childPath(childPath(gPath, 'tasks'), tname);
         const ti = tasks.findIndex((t) => t.name === tname);
         if (ti < 0) {
-          const hint = suggest(tname, tasks.map((t) => t.name));
+          const hint = suggest(
+            tname,
+            tasks.map((t) => t.name),
+          );
           problems.push({
             at: envFile.positions.at(tPath),
             subject: tPath,
@@ -301,7 +307,7 @@ export function resolve(svc: LoadedService, envFile: LoadedEnvironment): { resol
   }
 
   const origin = (path: string): Origin => {
-    for (let p = path; ; ) {
+    for (let p = path; ;) {
       const hit = overrides.get(p);
       if (hit !== undefined) return hit;
       if (p === '') break;

@@ -4,17 +4,7 @@
  * Nomad's HCL where Nomad has the concept, so operators read them without a
  * dictionary. The TypeScript shapes are in types.ts.
  */
-import type {
-  AnySchema,
-  ArraySchema,
-  BooleanSchema,
-  IntegerSchema,
-  MapSchema,
-  NumberSchema,
-  ObjectSchema,
-  Schema,
-  StringSchema,
-} from './dsl.js';
+import type { AnySchema, ArraySchema, BooleanSchema, IntegerSchema, MapSchema, NumberSchema, ObjectSchema, Schema, StringSchema } from './dsl.js';
 
 // ── building blocks ────────────────────────────────────────────────────────
 
@@ -104,7 +94,7 @@ const JOB_ID_HINT = `${NAME_HINT}, or dot-separated parts of that form (a dotted
 /** A Consul service name, optionally with Nomad's service interpolations `${JOB}`, `${TASKGROUP}`, `${TASK}`, `${BASE}`. */
 export const SERVICE_NAME = /^(?:[a-z0-9-]|\$\{(?:JOB|TASKGROUP|TASK|BASE)\})+$/;
 const SERVICE_NAME_HINT =
-  'use lower-case letters, digits and dashes, and Nomad\'s ${JOB}, ${TASKGROUP}, ${TASK} or ${BASE}; the expanded name must be DNS-safe (at most 63 characters)';
+  "use lower-case letters, digits and dashes, and Nomad's ${JOB}, ${TASKGROUP}, ${TASK} or ${BASE}; the expanded name must be DNS-safe (at most 63 characters)";
 /** A port label, or a port number (with `address_mode: alloc`). */
 const SERVICE_PORT = /^(?:[a-z][a-z0-9_]{0,62}|[1-9][0-9]{0,4})$/;
 const SERVICE_PORT_HINT = `${PORT_HINT}, or a port number`;
@@ -146,20 +136,16 @@ const OPERATORS = [
 
 // ── shared parts ───────────────────────────────────────────────────────────
 
-const meta = (what: string): MapSchema =>
-  map(`${what}: string keys and values.`, META_KEY, META_HINT, str('A meta value (any text).'));
+const meta = (what: string): MapSchema => map(`${what}: string keys and values.`, META_KEY, META_HINT, str('A meta value (any text).'));
 
-const constraint = obj(
-  'A placement constraint (Nomad `constraint`).',
-  {
-    attribute: str('The node attribute, e.g. `${attr.kernel.name}` or `${meta.rack}`.', {
-      pattern: ATTRIBUTE,
-      hint: 'write a node attribute in interpolation form, e.g. ${attr.kernel.name}',
-    }),
-    operator: str('Comparison operator.', { enum: OPERATORS, default: '=' }),
-    value: str('The value to compare with.'),
-  },
-);
+const constraint = obj('A placement constraint (Nomad `constraint`).', {
+  attribute: str('The node attribute, e.g. `${attr.kernel.name}` or `${meta.rack}`.', {
+    pattern: ATTRIBUTE,
+    hint: 'write a node attribute in interpolation form, e.g. ${attr.kernel.name}',
+  }),
+  operator: str('Comparison operator.', { enum: OPERATORS, default: '=' }),
+  value: str('The value to compare with.'),
+});
 
 const affinity = obj(
   'A placement preference (Nomad `affinity`).',
@@ -235,11 +221,15 @@ const resources = obj('CPU and memory reserved for the task.', {
   memory_max: int('Memory limit in MB when oversubscription is enabled; at least `memory`.', { minimum: 10, maximum: MAX_MEMORY_MB }),
 });
 
-const checkRestart = obj('Restart the task when this check stays unhealthy (liveness).', {
-  limit: int('Consecutive failing checks before a restart.', { minimum: 1 }),
-  grace: duration('Time after start before failures count.'),
-  ignore_warnings: bool('Treat warning as passing.', false),
-}, ['limit']);
+const checkRestart = obj(
+  'Restart the task when this check stays unhealthy (liveness).',
+  {
+    limit: int('Consecutive failing checks before a restart.', { minimum: 1 }),
+    grace: duration('Time after start before failures count.'),
+    ignore_warnings: bool('Treat warning as passing.', false),
+  },
+  ['limit'],
+);
 
 const check = obj(
   'A health check (Nomad `check`) run by Consul (or Nomad for provider nomad).',
@@ -258,7 +248,7 @@ const check = obj(
     grpc_use_tls: bool('Use TLS for the gRPC check.'),
     command: str('Command to run inside the task (script only).'),
     args: list('Arguments of the command (script only).', str('An argument.')),
-    task: str('Task that runs the script; defaults to the group\'s main task (script only).', { pattern: PART, hint: PART_HINT }),
+    task: str("Task that runs the script; defaults to the group's main task (script only).", { pattern: PART, hint: PART_HINT }),
     interval: duration('Time between checks, at least 1s.', '10s'),
     timeout: duration('Time a check may take, at least 1s.', '2s'),
     check_restart: checkRestart,
@@ -266,18 +256,15 @@ const check = obj(
   ['type'],
 );
 
-const route = obj(
-  'A Fabio route, rendered as a `urlprefix-` tag on the service.',
-  {
-    host: str('Host to match: a name joined with the environment `domain` (`web` → web.qa.example.com), or a full host name with dots.', {
-      pattern: ROUTE_HOST,
-      hint: 'use a DNS name (lower-case letters, digits, dots and dashes, optionally starting with *.)',
-    }),
-    path: str('Path prefix to match; starts with `/`.', { default: '/' }),
-    strip: str('Prefix removed from the path before forwarding; a prefix of `path`.'),
-    proto: str('Protocol Fabio speaks to the service.', { enum: ['http', 'https', 'grpc', 'grpcs'], default: 'http' }),
-  },
-);
+const route = obj('A Fabio route, rendered as a `urlprefix-` tag on the service.', {
+  host: str('Host to match: a name joined with the environment `domain` (`web` → web.qa.example.com), or a full host name with dots.', {
+    pattern: ROUTE_HOST,
+    hint: 'use a DNS name (lower-case letters, digits, dots and dashes, optionally starting with *.)',
+  }),
+  path: str('Path prefix to match; starts with `/`.', { default: '/' }),
+  strip: str('Prefix removed from the path before forwarding; a prefix of `path`.'),
+  proto: str('Protocol Fabio speaks to the service.', { enum: ['http', 'https', 'grpc', 'grpcs'], default: 'http' }),
+});
 
 const service = obj(
   'A service registration (Nomad `service`) with checks and Fabio routes.',
@@ -286,12 +273,15 @@ const service = obj(
       pattern: SERVICE_NAME,
       hint: SERVICE_NAME_HINT,
     }),
-    port: str('Port label the service advertises, or a port number (registered as is, with the node\'s address or, with `address_mode: alloc`, the allocation\'s).', {
-      pattern: SERVICE_PORT,
-      hint: SERVICE_PORT_HINT,
-      integerAsText: true,
-    }),
-    address_mode: str('Which address is registered: `auto`/`host` (the node\'s), `alloc` (the allocation\'s, e.g. bridge mode).', {
+    port: str(
+      "Port label the service advertises, or a port number (registered as is, with the node's address or, with `address_mode: alloc`, the allocation's).",
+      {
+        pattern: SERVICE_PORT,
+        hint: SERVICE_PORT_HINT,
+        integerAsText: true,
+      },
+    ),
+    address_mode: str("Which address is registered: `auto`/`host` (the node's), `alloc` (the allocation's, e.g. bridge mode).", {
       enum: ['auto', 'host', 'alloc'],
       default: 'auto',
     }),
@@ -330,36 +320,40 @@ const volume = obj(
   ['type', 'source'],
 );
 
-const scaling = obj('Horizontal scaling limits and the Nomad Autoscaler policy (Nomad `scaling`).', {
-  min: int('Fewest allocations.', { minimum: 0, maximum: MAX_COUNT }),
-  max: int('Most allocations.', { minimum: 1, maximum: MAX_COUNT }),
-  enabled: bool('Whether the autoscaler acts on this group.', true),
-  policy: obj('Autoscaler policy.', {
-    cooldown: duration('Wait after a scaling action.'),
-    evaluation_interval: duration('Time between evaluations.'),
-    checks: list(
-      'Autoscaler checks, each a metric query and a strategy.',
-      obj(
-        'An autoscaler check.',
-        {
-          name: str('Check name.', { pattern: PART, hint: PART_HINT }),
-          source: str('Metric source plugin, e.g. nomad-apm or prometheus.', { pattern: PART, hint: PART_HINT }),
-          query: str('Metric query.'),
-          query_window: duration('Window of the query.'),
-          strategy: obj(
-            'Scaling strategy.',
-            {
-              name: str('Strategy plugin.', { enum: ['target-value', 'threshold', 'pass-through', 'fixed-value'] }),
-              target: num('Target value (target-value).'),
-            },
-            ['name'],
-          ),
-        },
-        ['name', 'source', 'query', 'strategy'],
+const scaling = obj(
+  'Horizontal scaling limits and the Nomad Autoscaler policy (Nomad `scaling`).',
+  {
+    min: int('Fewest allocations.', { minimum: 0, maximum: MAX_COUNT }),
+    max: int('Most allocations.', { minimum: 1, maximum: MAX_COUNT }),
+    enabled: bool('Whether the autoscaler acts on this group.', true),
+    policy: obj('Autoscaler policy.', {
+      cooldown: duration('Wait after a scaling action.'),
+      evaluation_interval: duration('Time between evaluations.'),
+      checks: list(
+        'Autoscaler checks, each a metric query and a strategy.',
+        obj(
+          'An autoscaler check.',
+          {
+            name: str('Check name.', { pattern: PART, hint: PART_HINT }),
+            source: str('Metric source plugin, e.g. nomad-apm or prometheus.', { pattern: PART, hint: PART_HINT }),
+            query: str('Metric query.'),
+            query_window: duration('Window of the query.'),
+            strategy: obj(
+              'Scaling strategy.',
+              {
+                name: str('Strategy plugin.', { enum: ['target-value', 'threshold', 'pass-through', 'fixed-value'] }),
+                target: num('Target value (target-value).'),
+              },
+              ['name'],
+            ),
+          },
+          ['name', 'source', 'query', 'strategy'],
+        ),
       ),
-    ),
-  }),
-}, ['max']);
+    }),
+  },
+  ['max'],
+);
 
 const image = obj(
   'Container image: repository plus tag or digest. The environment supplies the registry host; the deploy step pins digests.',
@@ -431,10 +425,13 @@ const task = obj(
           pattern: /^(?:md5|sha1|sha256|sha512):[a-f0-9]+$/,
           hint: 'write type:hex, e.g. sha256:abc…',
         }),
-        path: str('The jar in the task directory after fetching (`jar_path`); needed when `source` is a directory or an archive. Default: `local/<file name of source>`.', {
-          pattern: TASK_FILE,
-          hint: TASK_FILE_HINT,
-        }),
+        path: str(
+          'The jar in the task directory after fetching (`jar_path`); needed when `source` is a directory or an archive. Default: `local/<file name of source>`.',
+          {
+            pattern: TASK_FILE,
+            hint: TASK_FILE_HINT,
+          },
+        ),
       },
       ['source'],
     ),
@@ -490,14 +487,12 @@ const task = obj(
     kv: list('Values from Consul KV, as variables or files.', kv),
     templates: list('Files rendered from consul-template text.', template),
     constraints: list('Placement constraints of this task.', constraint),
-    allow: obj('Opt-outs of hashiship\'s deliberate policies for this task, each with its reason.', {
+    allow: obj("Opt-outs of hashiship's deliberate policies for this task, each with its reason.", {
       latest: { ...REASON, description: 'Allow the image tag `latest` (not reproducible: the same spec may run different code).' },
-      env: map(
-        'Allow plain `env` values under names that look like secrets (`*_PASSWORD`, `*_TOKEN`, …), by variable name.',
-        ENV_NAME,
-        ENV_HINT,
-        { ...REASON, description: 'Why this value is not a secret.' },
-      ),
+      env: map('Allow plain `env` values under names that look like secrets (`*_PASSWORD`, `*_TOKEN`, …), by variable name.', ENV_NAME, ENV_HINT, {
+        ...REASON,
+        description: 'Why this value is not a secret.',
+      }),
     }),
     nomad: nomadRaw('Task'),
   },
@@ -527,7 +522,9 @@ const group = obj(
     affinities: list('Placement preferences.', affinity),
     spread: list('Spread over attribute values.', spread),
     scaling: scaling,
-    shutdown_delay: duration('Delay between deregistering the services and stopping the tasks, so Fabio stops routing first; default 5s when the group has services.'),
+    shutdown_delay: duration(
+      'Delay between deregistering the services and stopping the tasks, so Fabio stops routing first; default 5s when the group has services.',
+    ),
     meta: meta('Group meta'),
     nomad: nomadRaw('TaskGroup'),
   },
@@ -599,7 +596,7 @@ const externalOverride = obj('Overrides for one external service in this environ
 });
 
 const smoke = obj(
-  'A smoke request sent through Fabio to the service\'s first route after a deployment; a release is evidence only when every one passes.',
+  "A smoke request sent through Fabio to the service's first route after a deployment; a release is evidence only when every one passes.",
   {
     name: str('Name shown in results.'),
     path: str('Path (with query) appended to the route, e.g. /health.', { pattern: /^\/\S*$/, hint: 'write a path starting with / without spaces' }),
@@ -629,10 +626,14 @@ export const serviceSchema: ObjectSchema = obj(
     }),
     namespace: str('Nomad namespace (the environment may override).', { pattern: NAMESPACE, hint: 'use letters, digits and dashes' }),
     region: str('Nomad region (the environment may override).', { pattern: REGION, hint: 'use lower-case letters, digits, dashes and underscores' }),
-    datacenters: list('Datacenters to run in (the environment may override).', str('A datacenter (globs allowed).', {
-      pattern: DATACENTER,
-      hint: 'use letters, digits, dots, dashes, underscores and *',
-    }), 1),
+    datacenters: list(
+      'Datacenters to run in (the environment may override).',
+      str('A datacenter (globs allowed).', {
+        pattern: DATACENTER,
+        hint: 'use letters, digits, dots, dashes, underscores and *',
+      }),
+      1,
+    ),
     node_pool: str('Node pool.', { pattern: /^[a-zA-Z0-9_-]{1,128}$/, hint: 'use letters, digits, dashes and underscores' }),
     priority: int('Scheduling priority, 1–100.', { minimum: 1, maximum: 100, default: 50 }),
     periodic: obj(
@@ -685,7 +686,7 @@ const serviceOverride = obj('Overrides for one service in this environment.', {
   namespace: str('Nomad namespace.', { pattern: NAMESPACE, hint: 'use letters, digits and dashes' }),
   datacenters: list('Datacenters.', str('A datacenter.', { pattern: DATACENTER, hint: 'use letters, digits, dots, dashes, underscores and *' }), 1),
   priority: int('Priority.', { minimum: 1, maximum: 100 }),
-  vault_role: str('Vault role for this service\'s secrets.', { pattern: VAULT_ROLE, hint: 'use letters, digits, _ . -' }),
+  vault_role: str("Vault role for this service's secrets.", { pattern: VAULT_ROLE, hint: 'use letters, digits, _ . -' }),
   meta: meta('Job meta added in this environment'),
   periodic: obj('Schedule overrides.', {
     cron: str('Cron expression.'),
@@ -704,7 +705,7 @@ export const environmentSchema: ObjectSchema = obj(
     region: str('Nomad region.', { pattern: REGION, hint: 'use lower-case letters, digits, dashes and underscores' }),
     namespace: str('Nomad namespace.', { pattern: NAMESPACE, hint: 'use letters, digits and dashes' }),
     namespaces: list(
-      'Nomad namespaces hashiship creates when missing: shown in the plan, created on deploy, never changed or deleted. The environment\'s own `namespace` is not implied.',
+      "Nomad namespaces hashiship creates when missing: shown in the plan, created on deploy, never changed or deleted. The environment's own `namespace` is not implied.",
       obj(
         'A Nomad namespace.',
         {

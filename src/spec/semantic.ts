@@ -148,7 +148,13 @@ const MINUTE: CronField = { name: 'minute', min: 0, max: 59 };
 const HOUR: CronField = { name: 'hour', min: 0, max: 23 };
 const DOM: CronField = { name: 'day of month', min: 1, max: 31, special: /^(?:\?|L|LW|(\d{1,2})W)$/ };
 const MONTH: CronField = { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] };
-const DOW: CronField = { name: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'], special: /^(?:\?|L|([0-7])L|([0-7])#[1-5])$/ };
+const DOW: CronField = {
+  name: 'day of week',
+  min: 0,
+  max: 7,
+  names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'],
+  special: /^(?:\?|L|([0-7])L|([0-7])#[1-5])$/,
+};
 const YEAR: CronField = { name: 'year', min: 1970, max: 2099 };
 
 /** What is wrong with one field of a cron expression, or undefined. */
@@ -173,7 +179,8 @@ function cronFieldProblem(text: string, f: CronField): string | undefined {
     if (m === null) return `${f.name} \`${excerpt(item, 40)}\` is not a value, range or step`;
     const [, base = '', step] = m;
     if (step !== undefined) {
-      if (!/^\d{1,4}$/.test(step) || Number(step) < 1 || Number(step) > f.max - f.min + 1) return `${f.name} step \`${excerpt(step, 20)}\` must be a number from 1 to ${f.max - f.min + 1}`;
+      if (!/^\d{1,4}$/.test(step) || Number(step) < 1 || Number(step) > f.max - f.min + 1)
+        return `${f.name} step \`${excerpt(step, 20)}\` must be a number from 1 to ${f.max - f.min + 1}`;
     }
     if (base === '*') continue;
     const parts = base.split('-');
@@ -195,24 +202,26 @@ function checkCron(rep: Reporter, path: string, cron: string): void {
   if (CRON_DESCRIPTOR.test(cron)) return;
   const fields = cron.trim().split(/\s+/);
   const shown = excerpt(cron, 80);
-  const layout = fields.length === 5 ? [MINUTE, HOUR, DOM, MONTH, DOW] : fields.length === 6 ? [MINUTE, HOUR, DOM, MONTH, DOW, YEAR] : fields.length === 7 ? [SECOND, MINUTE, HOUR, DOM, MONTH, DOW, YEAR] : undefined;
+  const layout =
+    fields.length === 5
+      ? [MINUTE, HOUR, DOM, MONTH, DOW]
+      : fields.length === 6
+        ? [MINUTE, HOUR, DOM, MONTH, DOW, YEAR]
+        : fields.length === 7
+          ? [SECOND, MINUTE, HOUR, DOM, MONTH, DOW, YEAR]
+          : undefined;
   if (layout === undefined || cron.trim() === '') {
-    rep.add(path, `\`${shown}\` is not a cron expression: it has ${cron.trim() === '' ? 0 : fields.length} fields; write 5 (minute hour day-of-month month day-of-week, e.g. "0 3 * * *"; 6 adds a year, 7 a second before and a year after) or a macro such as @daily or @hourly`);
+    rep.add(
+      path,
+      `\`${shown}\` is not a cron expression: it has ${cron.trim() === '' ? 0 : fields.length} fields; write 5 (minute hour day-of-month month day-of-week, e.g. "0 3 * * *"; 6 adds a year, 7 a second before and a year after) or a macro such as @daily or @hourly`,
+    );
     return;
   }
   const problems = fields.map((f, i) => cronFieldProblem(f, layout[i]!)).filter((p): p is string => p !== undefined);
   if (problems.length > 0) rep.add(path, `\`${shown}\` is not a valid cron expression: ${problems.join('; ')}`);
 }
 
-function checkService(
-  rep: Reporter,
-  job: string,
-  g: GroupSpec,
-  gp: string,
-  s: ServiceRegistrationSpec,
-  sp: string,
-  ports: readonly string[],
-): void {
+function checkService(rep: Reporter, job: string, g: GroupSpec, gp: string, s: ServiceRegistrationSpec, sp: string, ports: readonly string[]): void {
   const name = serviceNameOf(job, s, g.name);
   const mainTasks = g.tasks.filter(isMainTask);
   if (s.name === undefined && !NAME.test(job)) {
@@ -236,7 +245,8 @@ function checkService(
   checkMeta(rep, childPath(sp, 'meta'), s.meta);
   (s.tags ?? []).forEach((tag, i) => {
     const what = secretIn(tag);
-    if (what !== undefined) rep.add(childPath(childPath(sp, 'tags'), i), `the tag looks like ${what}; tags are public in the Consul catalog: keep secrets in Vault`);
+    if (what !== undefined)
+      rep.add(childPath(childPath(sp, 'tags'), i), `the tag looks like ${what}; tags are public in the Consul catalog: keep secrets in Vault`);
   });
   const checkNames = new Map<string, number>();
   (s.checks ?? []).forEach((c, ci) => {
@@ -269,7 +279,8 @@ function checkService(
       if (c.command === undefined) rep.add(cp, 'a script check needs a `command`');
       const task = c.task ?? s.task;
       if (task === undefined && mainTasks.length !== 1) rep.add(cp, 'a script check needs a `task` when the group has several main tasks');
-      if (c.task !== undefined && !g.tasks.some((t) => t.name === c.task)) rep.add(childPath(cp, 'task'), `task \`${c.task}\` is not a task of group \`${g.name}\``);
+      if (c.task !== undefined && !g.tasks.some((t) => t.name === c.task))
+        rep.add(childPath(cp, 'task'), `task \`${c.task}\` is not a task of group \`${g.name}\``);
     }
     if ((s.provider ?? 'consul') === 'nomad' && (c.type === 'grpc' || c.type === 'script')) {
       rep.add(childPath(cp, 'type'), `${c.type} checks need provider consul; Nomad's own service checks support http and tcp`);
@@ -284,7 +295,10 @@ function checkService(
   });
   if (s.canary_tags !== undefined && (s.routes ?? []).length > 0 && !s.canary_tags.includes('canary')) {
     // src/fabio and src/promote steer the canary share of a route by this tag.
-    rep.add(childPath(sp, 'canary_tags'), 'a service with routes needs `canary` among its canary_tags: promotions steer Fabio weights to the instances tagged canary');
+    rep.add(
+      childPath(sp, 'canary_tags'),
+      'a service with routes needs `canary` among its canary_tags: promotions steer Fabio weights to the instances tagged canary',
+    );
   }
   (s.routes ?? []).forEach((rt, ri) => {
     const rp = childPath(childPath(sp, 'routes'), ri);
@@ -304,7 +318,8 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
   const driver = t.driver ?? 'docker';
   const forDriver = (key: keyof TaskSpec, drivers: readonly string[]): void => {
     const names = drivers.length > 1 ? `${drivers.slice(0, -1).join(', ')} and ${drivers[drivers.length - 1]!}` : drivers.join('');
-    if (t[key] !== undefined && !drivers.includes(driver)) rep.add(childPath(tp, key), `\`${key}\` applies to the ${names} driver${drivers.length > 1 ? 's' : ''}, not ${driver}`);
+    if (t[key] !== undefined && !drivers.includes(driver))
+      rep.add(childPath(tp, key), `\`${key}\` applies to the ${names} driver${drivers.length > 1 ? 's' : ''}, not ${driver}`);
   };
   // exec and raw_exec run the image's layers, fetched by digest as artifacts (render.ts).
   forDriver('image', ['docker', 'exec', 'raw_exec']);
@@ -329,7 +344,8 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
     const ip = childPath(tp, 'image');
     rep.add(ip, 'the image needs a `tag` or a `digest` (there is no implicit latest)', [childPath(ip, 'tag'), childPath(ip, 'digest')]);
   }
-  if (t.image?.tag === 'latest' && t.allow?.latest === undefined) rep.add(childPath(childPath(tp, 'image'), 'tag'), 'the tag `latest` is not reproducible; name a version or pin a digest');
+  if (t.image?.tag === 'latest' && t.allow?.latest === undefined)
+    rep.add(childPath(childPath(tp, 'image'), 'tag'), 'the tag `latest` is not reproducible; name a version or pin a digest');
   (t.ports ?? []).forEach((p, i) => {
     if (!ports.includes(p)) {
       const hint = suggest(p, ports);
@@ -418,15 +434,23 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
     }
     const bytes = Buffer.byteLength(k) + 1 + Buffer.byteLength(v) + 1;
     execBytes += bytes;
-    if (bytes > MAX_ARG_STRLEN) rep.add(ep, `\`${k}=…\` is ${bytes} bytes; Linux refuses to start a process with a variable over ${MAX_ARG_STRLEN} bytes (MAX_ARG_STRLEN): put large data in a file (\`templates\`)`);
+    if (bytes > MAX_ARG_STRLEN)
+      rep.add(
+        ep,
+        `\`${k}=…\` is ${bytes} bytes; Linux refuses to start a process with a variable over ${MAX_ARG_STRLEN} bytes (MAX_ARG_STRLEN): put large data in a file (\`templates\`)`,
+      );
   }
   checkArgs(rep, childPath(tp, 'args'), t.args);
   for (const a of t.args ?? []) execBytes += Buffer.byteLength(a) + 1;
-  if (execBytes > ARG_MAX) rep.add(tp, `the task's arguments and variables add up to ${execBytes} bytes; Linux refuses to start a process with more than ${ARG_MAX} (ARG_MAX)`);
+  if (execBytes > ARG_MAX)
+    rep.add(tp, `the task's arguments and variables add up to ${execBytes} bytes; Linux refuses to start a process with more than ${ARG_MAX} (ARG_MAX)`);
   (t.templates ?? []).forEach((tpl, i) => {
     const what = secretIn(tpl.data) ?? (SECRET_ASSIGNMENT.test(tpl.data) ? 'a password written in clear text' : undefined);
     if (what !== undefined) {
-      rep.add(childPath(childPath(childPath(tp, 'templates'), i), 'data'), `the template text holds ${what}; the job stores it in clear text: read it from Vault in the template ({{ with secret "…" }}) or with \`secrets\``);
+      rep.add(
+        childPath(childPath(childPath(tp, 'templates'), i), 'data'),
+        `the template text holds ${what}; the job stores it in clear text: read it from Vault in the template ({{ with secret "…" }}) or with \`secrets\``,
+      );
     }
   });
   checkMeta(rep, childPath(tp, 'meta'), t.meta);
@@ -442,11 +466,26 @@ function checkArgs(rep: Reporter, path: string, args: readonly string[] | undefi
     const value = eq > 0 ? a.slice(eq + 1) : a;
     const prev = i > 0 ? args![i - 1]! : '';
     const what = secretIn(a);
-    if (what !== undefined) rep.add(ap, `the argument looks like ${what}; arguments are visible in the job and in process lists: read it from Vault with \`secrets\` (as a file or a variable)`);
-    else if (value !== '' && !TEMPLATED.test(value) && ((flag !== undefined && SECRET_FLAG.test(flag)) || (flag === undefined && SECRET_FLAG.test(prev) && !a.startsWith('-')))) {
-      rep.add(ap, `the argument passes a secret (\`${excerpt(flag ?? prev, 40)}\`); arguments are visible in the job and in process lists: read it from Vault with \`secrets\` (as a file or a variable)`);
+    if (what !== undefined)
+      rep.add(
+        ap,
+        `the argument looks like ${what}; arguments are visible in the job and in process lists: read it from Vault with \`secrets\` (as a file or a variable)`,
+      );
+    else if (
+      value !== '' &&
+      !TEMPLATED.test(value) &&
+      ((flag !== undefined && SECRET_FLAG.test(flag)) || (flag === undefined && SECRET_FLAG.test(prev) && !a.startsWith('-')))
+    ) {
+      rep.add(
+        ap,
+        `the argument passes a secret (\`${excerpt(flag ?? prev, 40)}\`); arguments are visible in the job and in process lists: read it from Vault with \`secrets\` (as a file or a variable)`,
+      );
     }
-    if (Buffer.byteLength(a) + 1 > MAX_ARG_STRLEN) rep.add(ap, `the argument is ${Buffer.byteLength(a)} bytes; Linux refuses to start a process with an argument over ${MAX_ARG_STRLEN} bytes (MAX_ARG_STRLEN)`);
+    if (Buffer.byteLength(a) + 1 > MAX_ARG_STRLEN)
+      rep.add(
+        ap,
+        `the argument is ${Buffer.byteLength(a)} bytes; Linux refuses to start a process with an argument over ${MAX_ARG_STRLEN} bytes (MAX_ARG_STRLEN)`,
+      );
   });
 }
 
@@ -493,7 +532,8 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
     else statics.set(p.static, label);
   }
   for (const [label, p] of Object.entries(g.ports ?? {})) {
-    if (p.to === 0) rep.add(childPath(childPath(childPath(gp, 'ports'), label), 'to'), '`to: 0` maps nothing; omit `to`, or write -1 for the host port\'s own number');
+    if (p.to === 0)
+      rep.add(childPath(childPath(childPath(gp, 'ports'), label), 'to'), "`to: 0` maps nothing; omit `to`, or write -1 for the host port's own number");
   }
   // A port is published by one task at most: two containers cannot bind one host port.
   const publishers = new Map<string, string>();
@@ -502,7 +542,8 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
       const prev = publishers.get(label);
       const i = (t.ports ?? []).indexOf(label);
       const at = childPath(childPath(childPath(gp, 'tasks'), ti), 'ports');
-      if (prev !== undefined) rep.add(i < 0 ? at : childPath(at, i), `port \`${label}\` is already published by task \`${prev}\`; two containers cannot bind one host port`);
+      if (prev !== undefined)
+        rep.add(i < 0 ? at : childPath(at, i), `port \`${label}\` is already published by task \`${prev}\`; two containers cannot bind one host port`);
       else publishers.set(label, t.name);
     }
   });
@@ -514,7 +555,10 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   const mixed = providers.findIndex((p) => p !== providers[0]);
   if (mixed > 0) {
     const sp = childPath(childPath(gp, 'services'), mixed);
-    rep.add(g.services![mixed]!.provider === undefined ? sp : childPath(sp, 'provider'), `provider \`${providers[mixed]}\` differs from services[0] (\`${providers[0]}\`); the services of a group use one provider`);
+    rep.add(
+      g.services![mixed]!.provider === undefined ? sp : childPath(sp, 'provider'),
+      `provider \`${providers[mixed]}\` differs from services[0] (\`${providers[0]}\`); the services of a group use one provider`,
+    );
   }
 
   // Rollout.
@@ -559,9 +603,11 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
       }
       const oneWriter = v.access_mode?.startsWith('single-node') === true || (v.access_mode === 'multi-node-single-writer' && v.read_only !== true);
       if (oneWriter && count > 1 && v.per_alloc !== true) {
-        rep.add(v.per_alloc === undefined ? vp : childPath(vp, 'per_alloc'), `a ${v.access_mode} volume used by ${count} allocations needs \`per_alloc: true\``, [
-          childPath(gp, 'count'),
-        ]);
+        rep.add(
+          v.per_alloc === undefined ? vp : childPath(vp, 'per_alloc'),
+          `a ${v.access_mode} volume used by ${count} allocations needs \`per_alloc: true\``,
+          [childPath(gp, 'count')],
+        );
       }
     }
     if (v.per_alloc === true) {
@@ -585,7 +631,8 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
     const min = sc.min ?? count;
     if (sc.min !== undefined && sc.min > sc.max) rep.add(childPath(sp, 'min'), `min (${sc.min}) must not exceed max (${sc.max})`, [childPath(sp, 'max')]);
     if (count > sc.max) rep.add(childPath(gp, 'count'), `count (${count}) must not exceed scaling.max (${sc.max})`, [childPath(sp, 'max')]);
-    else if (sc.min !== undefined && count < min) rep.add(childPath(gp, 'count'), `count (${count}) must not be below scaling.min (${min})`, [childPath(sp, 'min')]);
+    else if (sc.min !== undefined && count < min)
+      rep.add(childPath(gp, 'count'), `count (${count}) must not be below scaling.min (${min})`, [childPath(sp, 'min')]);
     const names = new Set<string>();
     (sc.policy?.checks ?? []).forEach((c, i) => {
       if (names.has(c.name)) rep.add(childPath(childPath(childPath(childPath(sp, 'policy'), 'checks'), i), 'name'), `check name \`${c.name}\` is used twice`);
@@ -624,7 +671,10 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
 function checkNomadBlock(rep: Reporter, path: string, level: RawLevel, raw: unknown): void {
   if (raw === undefined) return;
   for (const p of checkRaw(level, raw)) {
-    rep.add(p.path.reduce<string>((at, k) => childPath(at, k), path), p.message);
+    rep.add(
+      p.path.reduce<string>((at, k) => childPath(at, k), path),
+      p.message,
+    );
   }
 }
 
@@ -641,16 +691,18 @@ export function checkResolved(r: ResolvedService): InputProblem[] {
   checkMeta(rep, 'meta', job.meta);
   // A system job runs every group on every node: two groups cannot claim one static port.
   const staticPorts = new Map<string, string>();
-  if (type === 'system') job.groups.forEach((g, gi) => {
-    for (const [label, p] of Object.entries(g.ports ?? {})) {
-      if (p.static === undefined) continue;
-      const key = `${p.host_network ?? 'default'}:${p.static}`;
-      const pp = childPath(childPath(childPath(childPath('groups', gi), 'ports'), label), 'static');
-      const prev = staticPorts.get(key);
-      if (prev !== undefined && !prev.startsWith(`groups[${gi}].`)) rep.add(pp, `static port ${p.static} is already claimed by ${prev}; a system job runs every group on every node, so they would collide`);
-      else if (prev === undefined) staticPorts.set(key, pp);
-    }
-  });
+  if (type === 'system')
+    job.groups.forEach((g, gi) => {
+      for (const [label, p] of Object.entries(g.ports ?? {})) {
+        if (p.static === undefined) continue;
+        const key = `${p.host_network ?? 'default'}:${p.static}`;
+        const pp = childPath(childPath(childPath(childPath('groups', gi), 'ports'), label), 'static');
+        const prev = staticPorts.get(key);
+        if (prev !== undefined && !prev.startsWith(`groups[${gi}].`))
+          rep.add(pp, `static port ${p.static} is already claimed by ${prev}; a system job runs every group on every node, so they would collide`);
+        else if (prev === undefined) staticPorts.set(key, pp);
+      }
+    });
   const groupNames = new Map<string, number>();
   job.groups.forEach((g, gi) => {
     const prev = groupNames.get(g.name);

@@ -80,7 +80,10 @@ export function clusterDirOf(opts: Pick<ClusterOptions, 'cacheDir' | 'stateDir'>
  * @throws {StackError} when a count is outside 1–9.
  */
 export function clusterNodes(servers: number, clients: number): readonly ClusterNode[] {
-  for (const [what, n] of [['servers', servers], ['clients', clients]] as const) {
+  for (const [what, n] of [
+    ['servers', servers],
+    ['clients', clients],
+  ] as const) {
     if (!Number.isInteger(n) || n < 1 || n > 9) throw new StackError(`cluster: --${what} must be 1–9, not ${n}`);
   }
   return [
@@ -118,7 +121,13 @@ function generated(role: 'server' | 'client', servers: readonly ClusterNode[], f
  * The configuration files of a node's agents: the generated role configuration and
  * the local overrides, loaded in that order (later values win).
  */
-export function nodeConfigs(node: ClusterNode, nodes: readonly ClusterNode[], dir: string, gossipKey: string, acl = false): Record<ClusterAgent, { readonly base: string; readonly local: string }> {
+export function nodeConfigs(
+  node: ClusterNode,
+  nodes: readonly ClusterNode[],
+  dir: string,
+  gossipKey: string,
+  acl = false,
+): Record<ClusterAgent, { readonly base: string; readonly local: string }> {
   const servers = nodes.filter((n) => n.role === 'server');
   const nd = join(dir, node.name);
   const consulLocal = `# Local overrides for ${node.name} on one machine (hashiship dev cluster).
@@ -273,12 +282,20 @@ async function waitFor(
     if (await check()) return;
     if (pid !== undefined && !alive(pid)) {
       throw new StackError(`cluster: ${node.name}: ${agent} exited while waiting for ${what}`, {
-        context: [['Address', node.address], ['Log', file], ['Last lines', `\n${tail(file, 20)}`]],
+        context: [
+          ['Address', node.address],
+          ['Log', file],
+          ['Last lines', `\n${tail(file, 20)}`],
+        ],
       });
     }
     if (Date.now() - started > timeoutMs) {
       throw new StackError(`cluster: ${node.name}: ${agent}: no ${what} after ${Math.round(timeoutMs / 1000)} s`, {
-        context: [['Address', node.address], ['Log', file], ['Last lines', `\n${tail(file, 20)}`]],
+        context: [
+          ['Address', node.address],
+          ['Log', file],
+          ['Last lines', `\n${tail(file, 20)}`],
+        ],
       });
     }
     if (Date.now() - beat > 30_000) {
@@ -363,7 +380,11 @@ async function bootSecrets(dir: string, s: StateFile, node: ClusterNode, nodes: 
   const r = await run('bash', [script, 'secrets'], { env: { ...(env ?? process.env), HASHISHIP_ROOT: root }, timeoutMs: 30_000 });
   if (r.code !== 0) {
     throw new StackError(`cluster: ${node.name}: the boot script could not write the node's secrets`, {
-      context: [['Store', s.secrets!], ['Boot script', r.stderr.trim() || `exit ${r.code}`], ['Suggestion', 'docs/runbooks/acl.md, step 1']],
+      context: [
+        ['Store', s.secrets!],
+        ['Boot script', r.stderr.trim() || `exit ${r.code}`],
+        ['Suggestion', 'docs/runbooks/acl.md, step 1'],
+      ],
     });
   }
 }
@@ -413,11 +434,25 @@ export interface ClusterUpResult {
 
 function requireState(dir: string): StateFile {
   const s = readState(dir);
-  if (s === undefined) throw new StackError('cluster: no cluster in this state folder', { context: [['State', dir], ['Suggestion', 'hashiship dev cluster up']] });
+  if (s === undefined)
+    throw new StackError('cluster: no cluster in this state folder', {
+      context: [
+        ['State', dir],
+        ['Suggestion', 'hashiship dev cluster up'],
+      ],
+    });
   return s;
 }
 
-async function bringNode(dir: string, s: StateFile, node: ClusterNode, nodes: readonly ClusterNode[], opts: ClusterOptions, agents: readonly ClusterAgent[], started: string[]): Promise<void> {
+async function bringNode(
+  dir: string,
+  s: StateFile,
+  node: ClusterNode,
+  nodes: readonly ClusterNode[],
+  opts: ClusterOptions,
+  agents: readonly ClusterAgent[],
+  started: string[],
+): Promise<void> {
   const entry = (s.pids[node.name] ??= {});
   for (const agent of agents) {
     const prev = entry[agent];
@@ -446,7 +481,8 @@ export async function clusterUp(opts: ClusterOptions): Promise<ClusterUpResult> 
   const clients = opts.clients ?? prev?.clients ?? 2;
   const acl = opts.acl ?? prev?.acl ?? false;
   const nodes = clusterNodes(servers, clients);
-  const running = prev !== undefined && Object.values(prev.pids).some((p) => (['consul', 'nomad'] as const).some((a) => p[a] !== undefined && alive(p[a], prev.bins[a])));
+  const running =
+    prev !== undefined && Object.values(prev.pids).some((p) => (['consul', 'nomad'] as const).some((a) => p[a] !== undefined && alive(p[a], prev.bins[a])));
   if (running && (prev.servers !== servers || prev.clients !== clients)) {
     throw new StackError(`cluster: running with ${prev.servers} servers and ${prev.clients} clients, not ${servers} and ${clients}`, {
       context: [['Suggestion', 'hashiship dev cluster down, then up']],
@@ -477,7 +513,15 @@ export async function clusterUp(opts: ClusterOptions): Promise<ClusterUpResult> 
   return { nodes, started, seconds: (Date.now() - t0) / 1000 };
 }
 
-async function waitNode(dir: string, s: StateFile, node: ClusterNode, nodes: readonly ClusterNode[], agent: ClusterAgent, timeoutMs: number, log: Logger): Promise<void> {
+async function waitNode(
+  dir: string,
+  s: StateFile,
+  node: ClusterNode,
+  nodes: readonly ClusterNode[],
+  agent: ClusterAgent,
+  timeoutMs: number,
+  log: Logger,
+): Promise<void> {
   const pid = s.pids[node.name]?.[agent];
   const a = nodeAddresses(node);
   if (agent === 'consul') {
@@ -501,7 +545,14 @@ async function waitNode(dir: string, s: StateFile, node: ClusterNode, nodes: rea
   }
 }
 
-async function waitAll(dir: string, s: StateFile, nodes: readonly ClusterNode[], agents: readonly ClusterAgent[], timeoutMs: number, log: Logger): Promise<void> {
+async function waitAll(
+  dir: string,
+  s: StateFile,
+  nodes: readonly ClusterNode[],
+  agents: readonly ClusterAgent[],
+  timeoutMs: number,
+  log: Logger,
+): Promise<void> {
   const waits = nodes.flatMap((n) => agents.map((a) => waitNode(dir, s, n, nodes, a, timeoutMs, log)));
   const r = await Promise.allSettled(waits);
   const failed = r.find((x): x is PromiseRejectedResult => x.status === 'rejected');
@@ -568,7 +619,10 @@ export async function wipeNode(opts: Pick<ClusterOptions, 'cacheDir' | 'stateDir
   const dir = clusterDirOf(opts);
   const s = requireState(dir);
   findNode(s, name);
-  const running = (['consul', 'nomad'] as const).filter((a) => { const pid = s.pids[name]?.[a]; return pid !== undefined && alive(pid, s.bins[a]); });
+  const running = (['consul', 'nomad'] as const).filter((a) => {
+    const pid = s.pids[name]?.[a];
+    return pid !== undefined && alive(pid, s.bins[a]);
+  });
   if (running.length > 0) {
     throw new StackError(`cluster: ${name} is running; stop it before wiping its data`, { context: [['Suggestion', `hashiship dev cluster stop ${name}`]] });
   }

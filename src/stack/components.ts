@@ -117,15 +117,7 @@ export const components: readonly ComponentDef[] = [
     after: [],
     launch: (bin) => ({
       cmd: bin,
-      args: [
-        'agent',
-        '-dev',
-        '-bind=127.0.0.1',
-        '-client=127.0.0.1',
-        '-advertise=127.0.0.1',
-        '-log-level=warn',
-        '-hcl=ports { grpc = 8502 }',
-      ],
+      args: ['agent', '-dev', '-bind=127.0.0.1', '-client=127.0.0.1', '-advertise=127.0.0.1', '-log-level=warn', '-hcl=ports { grpc = 8502 }'],
       files: {},
     }),
   },
@@ -174,8 +166,7 @@ export const components: readonly ComponentDef[] = [
     address: stackAddresses.nomad,
     // Healthy once a leader exists and the dev client node is ready to take work.
     healthPath: '/v1/nodes',
-    healthy: (s, body) =>
-      s === 200 && Array.isArray(body) && body.some((n) => (n as { Status?: string }).Status === 'ready'),
+    healthy: (s, body) => s === 200 && Array.isArray(body) && body.some((n) => (n as { Status?: string }).Status === 'ready'),
     after: ['consul'],
     wants: ['docker'],
     launch: (bin, stateDir) => {

@@ -36,8 +36,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer =
-      opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
     child.on('error', (err) => {
       if (timer !== undefined) clearTimeout(timer);
       if (fd !== undefined) closeSync(fd);

@@ -158,9 +158,7 @@ async function configureVault(token: string, log: Logger): Promise<void> {
     log({ kind: 'stack.configure', component: 'vault', step: `enabling JWT auth at ${workloadIdentity.mount}/ for Nomad workload identity` });
     await call('POST', `sys/auth/${workloadIdentity.mount}`, { type: 'jwt' });
   }
-  const accessor = ((await call('GET', 'sys/auth')) as { data: Record<string, { accessor: string }> }).data[
-    `${workloadIdentity.mount}/`
-  ]!.accessor;
+  const accessor = ((await call('GET', 'sys/auth')) as { data: Record<string, { accessor: string }> }).data[`${workloadIdentity.mount}/`]!.accessor;
   await call('POST', `auth/${workloadIdentity.mount}/config`, {
     jwks_url: `${stackAddresses.nomad}/.well-known/jwks.json`,
     jwt_supported_algs: ['RS256', 'EdDSA'],
@@ -379,7 +377,14 @@ export async function up(opts: StackOptions): Promise<UpResult> {
   // Nomad finds a newly started engine (or a new Nomad its engine) within a fingerprint
   // period; when both were running already, that was checked when they started.
   const fresh = started.includes('docker') || started.includes('nomad');
-  if (fresh && !failures.has('docker') && (await isHealthy(components.find((c) => c.name === 'docker')!, dir))) {
+  if (
+    fresh &&
+    !failures.has('docker') &&
+    (await isHealthy(
+      components.find((c) => c.name === 'docker')!,
+      dir,
+    ))
+  ) {
     try {
       await waitDockerDriver(dir, log);
     } catch (err) {
@@ -387,7 +392,12 @@ export async function up(opts: StackOptions): Promise<UpResult> {
     }
   }
   const [name, why] = [...failures][0] ?? [];
-  if (name !== undefined) throw degraded(name, why, components.map((c) => c.name).filter((c) => !failures.has(c)));
+  if (name !== undefined)
+    throw degraded(
+      name,
+      why,
+      components.map((c) => c.name).filter((c) => !failures.has(c)),
+    );
   return { started, reused, seconds: (Date.now() - startedAt) / 1000 };
 }
 
@@ -448,7 +458,10 @@ async function stopDocker(pid: number, dir: string): Promise<void> {
   rmSync(p.socket, { force: true });
   if (refused !== undefined) {
     throw new StackError('stack: docker: containers could not be removed before the engine stopped', {
-      context: [['Reason', refused instanceof Error ? refused.message : String(refused)], ['Engine data', p.data]],
+      context: [
+        ['Reason', refused instanceof Error ? refused.message : String(refused)],
+        ['Engine data', p.data],
+      ],
     });
   }
 }

@@ -56,7 +56,10 @@ function loginPath(auth: VaultAuthConfig): string {
 async function login(config: VaultConfig, auth: VaultAuthConfig): Promise<{ token: string; ttl: number; renewable: boolean }> {
   const vault = createVault({ ...config, token: '' } as VaultConfig);
   const path = loginPath(auth);
-  const body = auth.method === 'approle' ? { role_id: auth.roleId, ...(auth.secretId === undefined ? {} : { secret_id: auth.secretId }) } : { jwt: auth.jwt, ...(auth.role === undefined ? {} : { role: auth.role }) };
+  const body =
+    auth.method === 'approle'
+      ? { role_id: auth.roleId, ...(auth.secretId === undefined ? {} : { secret_id: auth.secretId }) }
+      : { jwt: auth.jwt, ...(auth.role === undefined ? {} : { role: auth.role }) };
   let res: { auth?: AuthBlock | null };
   try {
     res = (await vaultCall(config, 'login', path, () => vault.write(path, body))) as typeof res;
@@ -122,7 +125,9 @@ export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}):
   } else {
     if (config0.token === undefined) {
       throw new ServerError('vault', 'login', config0.address, 'no Vault token', {
-        context: [['Suggestion', 'set VAULT_TOKEN (or log in so ~/.vault-token exists), VAULT_ROLE_ID + VAULT_SECRET_ID for AppRole, or VAULT_JWT + VAULT_JWT_ROLE']],
+        context: [
+          ['Suggestion', 'set VAULT_TOKEN (or log in so ~/.vault-token exists), VAULT_ROLE_ID + VAULT_SECRET_ID for AppRole, or VAULT_JWT + VAULT_JWT_ROLE'],
+        ],
       });
     }
     config = config0;
@@ -147,7 +152,9 @@ export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}):
     try {
       let next = 0;
       if (renewable) {
-        const res = (await vaultCall(config, 'token.renew-self', 'auth/token/renew-self', () => vault.write('auth/token/renew-self', {}))) as { auth?: AuthBlock };
+        const res = (await vaultCall(config, 'token.renew-self', 'auth/token/renew-self', () => vault.write('auth/token/renew-self', {}))) as {
+          auth?: AuthBlock;
+        };
         next = res.auth?.lease_duration ?? 0;
         renewable = res.auth?.renewable === true;
       }

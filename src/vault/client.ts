@@ -76,11 +76,23 @@ export function vaultError(config: VaultConfig, operation: string, path: string,
   const e = err as { code?: string; message?: string; response?: { statusCode?: number; body?: { errors?: unknown } } };
   const status = e.response?.statusCode;
   const errors = Array.isArray(e.response?.body?.errors) ? (e.response.body.errors as unknown[]).map(String).join('; ') : (e.message ?? '');
-  const detail = errors.replace(/\d+ errors? occurred:\s*/g, '').replace(/\s*\n\s*\*?\s*/g, ' ').replace(/\s+/g, ' ').trim();
+  const detail = errors
+    .replace(/\d+ errors? occurred:\s*/g, '')
+    .replace(/\s*\n\s*\*?\s*/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const context: [string, string][] = [['Path', path]];
   if (status === 403 && /invalid token/i.test(detail)) {
     return new ServerError('vault', operation, config.address, `403: the Vault token is expired, revoked or unknown to this Vault (${authMethodOf(config)})`, {
-      context: [...context, ['Suggestion', config.auth === undefined ? 'log in again (vault login) or set a fresh VAULT_TOKEN' : `check the ${config.auth.method === 'approle' ? 'AppRole role and secret ID' : 'JWT and its role'}`]],
+      context: [
+        ...context,
+        [
+          'Suggestion',
+          config.auth === undefined
+            ? 'log in again (vault login) or set a fresh VAULT_TOKEN'
+            : `check the ${config.auth.method === 'approle' ? 'AppRole role and secret ID' : 'JWT and its role'}`,
+        ],
+      ],
       status,
     });
   }

@@ -69,7 +69,10 @@ export async function kvLocate(config: VaultConfig, path: string, opts: KvOption
     // Vault answers 403 for a path under no mount, as for one the token may not see.
     if (err instanceof GateError || (err instanceof ServerError && err.status === 400)) {
       throw new GateError(`vault: no KV mount at ${p} that this token may use (no secrets engine mounted there, or no policy grants it)`, {
-        context: [['Path', p], ['Suggestion', 'check the mount (vault secrets list) and the token policies, or pass the mount with --mount']],
+        context: [
+          ['Path', p],
+          ['Suggestion', 'check the mount (vault secrets list) and the token policies, or pass the mount with --mount'],
+        ],
       });
     }
     throw err;
@@ -114,7 +117,12 @@ export interface KvWriteOptions extends KvOptions {
  * @throws {InputError} for an empty secret or `cas` on a v1 mount; GateError (exit 6)
  *   when denied or when the check-and-set version does not match; {@link ServerError} otherwise.
  */
-export async function kvWrite(config: VaultConfig, path: string, data: Readonly<Record<string, unknown>>, opts: KvWriteOptions = {}): Promise<{ location: KvLocation; version?: number }> {
+export async function kvWrite(
+  config: VaultConfig,
+  path: string,
+  data: Readonly<Record<string, unknown>>,
+  opts: KvWriteOptions = {},
+): Promise<{ location: KvLocation; version?: number }> {
   if (Object.keys(data).length === 0) throw new InputError([{ subject: path, message: 'nothing to write: the secret has no keys' }]);
   const vault = opts.vault ?? createVault(config);
   const location = await kvLocate(config, path, { ...opts, vault });

@@ -124,7 +124,8 @@ async function readable(config: VaultConfig, vault: VaultApi, policy: string, re
     vault.write('auth/token/create', { policies: [policy], ttl: '60s', no_default_policy: true, renewable: false, display_name: `preflight-${policy}` }),
   )) as { auth?: { accessor?: string } };
   const accessor = created.auth?.accessor;
-  if (accessor === undefined) throw new ServerError('vault', 'token.create', config.address, 'no token accessor in the answer', { context: [['Path', 'auth/token/create']] });
+  if (accessor === undefined)
+    throw new ServerError('vault', 'token.create', config.address, 'no token accessor in the answer', { context: [['Path', 'auth/token/create']] });
   try {
     const res = (await vaultCall(config, 'capabilities', paths.join(', '), () =>
       vault.request({ path: '/sys/capabilities-accessor', method: 'POST', json: { accessor, paths } }),
@@ -167,7 +168,8 @@ export async function preflight(
         order: o,
         run: async () => {
           const reason = await secretState(config.vault, vault, s);
-          if (reason !== undefined) problems.push({ order: o, service: p.service, source: 'vault', path: s.path, ...(s.key === undefined ? {} : { key: s.key }), reason });
+          if (reason !== undefined)
+            problems.push({ order: o, service: p.service, source: 'vault', path: s.path, ...(s.key === undefined ? {} : { key: s.key }), reason });
         },
       });
     }
@@ -179,7 +181,15 @@ export async function preflight(
         run: async () => {
           const ok = await readable(config.vault, vault, p.name, p.secrets);
           p.secrets.forEach((s, i) => {
-            if (!ok.has(s.path)) problems.push({ order: base + i + 0.5, service: p.service, source: 'vault', path: s.path, ...(s.key === undefined ? {} : { key: s.key }), reason: 'denied' });
+            if (!ok.has(s.path))
+              problems.push({
+                order: base + i + 0.5,
+                service: p.service,
+                source: 'vault',
+                path: s.path,
+                ...(s.key === undefined ? {} : { key: s.key }),
+                reason: 'denied',
+              });
           });
         },
       });
@@ -189,7 +199,8 @@ export async function preflight(
       jobs.push({
         order: o,
         run: async () => {
-          if ((await kvGet(config.consul, k.key, { consul })) === undefined) problems.push({ order: o, service: p.service, source: 'consul', path: k.key, reason: 'missing' });
+          if ((await kvGet(config.consul, k.key, { consul })) === undefined)
+            problems.push({ order: o, service: p.service, source: 'consul', path: k.key, reason: 'missing' });
         },
       });
     }
@@ -221,9 +232,15 @@ export async function requireSecrets(
 ): Promise<PreflightReport> {
   const report = await preflight(config, policies, opts);
   if (report.problems.length > 0) {
-    throw new GateError(`pre-flight refused: ${report.problems.length} problem(s) in ${report.checked} references (missing, or not readable with the service's policy)`, {
-      context: report.problems.map((p): [string, string] => [p.reason === 'denied' ? 'Denied' : p.reason === 'missing key' ? 'Missing key' : 'Missing', describeProblem(p)]),
-    });
+    throw new GateError(
+      `pre-flight refused: ${report.problems.length} problem(s) in ${report.checked} references (missing, or not readable with the service's policy)`,
+      {
+        context: report.problems.map((p): [string, string] => [
+          p.reason === 'denied' ? 'Denied' : p.reason === 'missing key' ? 'Missing key' : 'Missing',
+          describeProblem(p),
+        ]),
+      },
+    );
   }
   return report;
 }
@@ -255,8 +272,15 @@ export function secretsGate(
       log({ kind: 'debug', message: 'secrets pre-flight: no service references secrets or Consul keys' });
       return undefined;
     }
-    const report = await withVault(config.vault, (session) => requireSecrets({ vault: session.config, consul: config.consul }, policies, { ...opts, vault: session.vault }), { log });
-    log({ kind: 'debug', message: `secrets pre-flight: ${report.checked} references of ${policies.length} services present and readable (${Math.round(report.ms)} ms)` });
+    const report = await withVault(
+      config.vault,
+      (session) => requireSecrets({ vault: session.config, consul: config.consul }, policies, { ...opts, vault: session.vault }),
+      { log },
+    );
+    log({
+      kind: 'debug',
+      message: `secrets pre-flight: ${report.checked} references of ${policies.length} services present and readable (${Math.round(report.ms)} ms)`,
+    });
     return report;
   };
 }

@@ -160,7 +160,7 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
     expect(live.map((s) => s.id)).to.not.include(serviceId(db(), env()));
   });
 
-  it('register adds both, marked as hashiship\'s; a second run changes nothing', async function () {
+  it("register adds both, marked as hashiship's; a second run changes nothing", async function () {
     this.timeout(60_000);
     const externals = resolveExternals(await load(), env());
     const first = await syncServices(config, env(), externals);
@@ -233,17 +233,35 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
     expect((await raw(adminConfig(), 'PUT', `/kv/${foreignKey}`, 'x')).ok).to.equal(true);
     const environment = env();
     const first = await syncConfig(config, wanted, { environment });
-    expect(first.changes.map((c) => `${c.action} ${c.key}`)).to.deep.equal([`add ${configKey(db(), 'max_connections')}`, `add ${configKey(db(), 'pool/size')}`]);
+    expect(first.changes.map((c) => `${c.action} ${c.key}`)).to.deep.equal([
+      `add ${configKey(db(), 'max_connections')}`,
+      `add ${configKey(db(), 'pool/size')}`,
+    ]);
     const entry = await kvGet(config, configKey(db(), 'pool/size'));
     expect(entry).to.deep.include({ value: '10', flags: configFlags(environment) });
     expect((await syncConfig(config, wanted, { environment })).changes).to.have.length(0);
     // The CLI agrees (dry run, JSON).
-    const r = await cli(ctx().env, 'kv', 'sync', '--env', env(), '--dry-run', '--json', '--services', join(dir, 'services'), '--environments', join(dir, 'environments'));
+    const r = await cli(
+      ctx().env,
+      'kv',
+      'sync',
+      '--env',
+      env(),
+      '--dry-run',
+      '--json',
+      '--services',
+      join(dir, 'services'),
+      '--environments',
+      join(dir, 'environments'),
+    );
     expect(r.code, r.stderr).to.equal(0);
     expect((JSON.parse(r.stdout) as { changes: unknown[] }).changes).to.have.length(0);
     const fewer = wanted.map((w) => (w.service === db() ? { service: db(), config: { max_connections: '200' } } : w));
     const second = await syncConfig(config, fewer, { environment });
-    expect(second.changes.map((c) => `${c.action} ${c.key}`)).to.deep.equal([`update ${configKey(db(), 'max_connections')}`, `remove ${configKey(db(), 'pool/size')}`]);
+    expect(second.changes.map((c) => `${c.action} ${c.key}`)).to.deep.equal([
+      `update ${configKey(db(), 'max_connections')}`,
+      `remove ${configKey(db(), 'pool/size')}`,
+    ]);
     expect(await kvGet(config, configKey(db(), 'pool/size'))).to.equal(undefined);
     expect((await kvGet(config, foreignKey))?.value).to.equal('x');
     // The service's spec is deleted entirely: its keys of this environment go; the
@@ -309,7 +327,9 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
   it('maintenance on|off --node through the CLI', async function () {
     this.timeout(60_000);
     if (!ctx().nodeMaintenance) {
-      console.log('      skipped: node maintenance would take every service of the shared stack out of rotation; run against the private Consul of consul-acl.test.ts');
+      console.log(
+        '      skipped: node maintenance would take every service of the shared stack out of rotation; run against the private Consul of consul-acl.test.ts',
+      );
       return;
     }
     const on = await cli(ctx().env, 'maintenance', 'on', '--node', '--reason', 'node window');

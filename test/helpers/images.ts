@@ -77,4 +77,3 @@ export async function buildAndPushHello(host: string, registry: string, repo: st
   if (ref === undefined) throw new Error(`no digest of ${name} after the push: ${JSON.stringify(digests)}`);
   return { tag: name, digest: ref.slice(ref.indexOf('@') + 1), ref, buildSeconds: (t1 - t0) / 1000, pushSeconds: (t2 - t1) / 1000 };
 }
-

@@ -34,12 +34,27 @@ export async function startRegistry(bin: string, dir: string, name: string, secr
   const cfg = join(dir, `${name}.yml`);
   await writeFile(
     cfg,
-    ['version: 0.1', 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, `${name}-data`)}`, 'http:', `  addr: 127.0.0.1:${port}`, `  secret: ${secret}`, extra, ''].join('\n'),
+    [
+      'version: 0.1',
+      'log:',
+      '  level: warn',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${join(dir, `${name}-data`)}`,
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      `  secret: ${secret}`,
+      extra,
+      '',
+    ].join('\n'),
   );
   const child: ChildProcess = spawn(bin, ['serve', cfg], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    const ok = await fetch(`${url}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
+    const ok = await fetch(`${url}/v2/`).then(
+      (r) => r.status === 200 || r.status === 401,
+      () => false,
+    );
     if (ok) break;
     if (i > 100 || child.exitCode !== null) throw new Error(`${name} registry did not start`);
     await new Promise((r) => setTimeout(r, 100));

@@ -80,17 +80,14 @@ function adversarialText(): fc.Arbitrary<string> {
 
 // Cheap name arbitraries (fc.stringMatching is slow enough to dominate the run).
 const name = (first: string, rest: string, max: number): fc.Arbitrary<string> =>
-  fc
-    .tuple(fc.constantFrom(...first), fc.array(fc.constantFrom(...rest), { maxLength: max }))
-    .map(([a, b]) => a + b.join(''));
+  fc.tuple(fc.constantFrom(...first), fc.array(fc.constantFrom(...rest), { maxLength: max })).map(([a, b]) => a + b.join(''));
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const UPPER = LOWER.toUpperCase();
 // Names of secrets are refused in plain values (src/spec/external.ts), so are JavaScript's own property names.
 const plainName = (k: string): boolean => !SECRET_KEY.test(k) && !['__proto__', 'constructor', 'prototype'].includes(k);
 const metaKey = name(`${LOWER}${UPPER}_`, `${LOWER}${UPPER}0123456789_-`, 12).filter(plainName);
 const envName = name(`${UPPER}_`, `${UPPER}0123456789_`, 12).filter(plainName);
-const dict = <T>(key: fc.Arbitrary<string>, value: fc.Arbitrary<T>, maxKeys = 3) =>
-  fc.dictionary(key, value, { maxKeys, noNullPrototype: true });
+const dict = <T>(key: fc.Arbitrary<string>, value: fc.Arbitrary<T>, maxKeys = 3) => fc.dictionary(key, value, { maxKeys, noNullPrototype: true });
 
 interface GenTask {
   readonly name: string;
@@ -103,13 +100,9 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
     env: fc.option(dict(envName, adversarialString()), { nil: undefined }),
     meta: fc.option(dict(metaKey, adversarialString()), { nil: undefined }),
     args: fc.option(fc.array(adversarialString(), { maxLength: 3 }), { nil: undefined }),
-    templates: fc.option(
-      fc.array(
-        fc.record({ data: fc.oneof(adversarialText(), adversarialString()), env: fc.boolean() }),
-        { maxLength: 2 },
-      ),
-      { nil: undefined },
-    ),
+    templates: fc.option(fc.array(fc.record({ data: fc.oneof(adversarialText(), adversarialString()), env: fc.boolean() }), { maxLength: 2 }), {
+      nil: undefined,
+    }),
     secrets: fc.option(fc.constant([{ env: 'HASHISHIP_S', path: 'secret/data/app/db', key: 'pw' }]), { nil: undefined }),
     constraints: fc.option(fc.array(fc.record({ attribute: fc.constant('${meta.x}'), value: adversarialString() }), { maxLength: 2 }), {
       nil: undefined,

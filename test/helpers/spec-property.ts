@@ -87,6 +87,10 @@ export async function runProperty(o: PropertyOptions): Promise<PropertyResult> {
 export function describeFailures(r: PropertyResult, max = 3): string {
   return r.failures
     .slice(0, max)
-    .map((f) => [`case ${f.index} (${f.name}), seed ${r.seed}:`, ...f.problems.slice(0, 10).map((p) => `  ${p}`), ...f.files.map((x) => `--- ${x.file}\n${x.text}`)].join('\n'))
+    .map((f) =>
+      [`case ${f.index} (${f.name}), seed ${r.seed}:`, ...f.problems.slice(0, 10).map((p) => `  ${p}`), ...f.files.map((x) => `--- ${x.file}\n${x.text}`)].join(
+        '\n',
+      ),
+    )
     .join('\n\n');
 }

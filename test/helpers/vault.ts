@@ -14,7 +14,11 @@ import type { TestStack } from './stack.js';
 const exec = promisify(execFile);
 
 /** Exit code, stdout and stderr of `hashiship <args>` with exactly `env` (plus PATH). */
-export async function cli(args: readonly string[], env: Readonly<Record<string, string>>, timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function cli(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  timeout = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const r = await exec(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
       env: { PATH: process.env['PATH'] ?? '', ...env },

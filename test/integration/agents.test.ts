@@ -20,7 +20,6 @@ import { run, which, type RunResult } from '../../src/stack/proc.js';
 import { cloudInitTool, consul, fabio, nomad, shellcheckTool, vault } from '../../src/stack/versions.js';
 import { testStackOptions } from '../helpers/stack.js';
 
-
 /** Run `fn` over items, at most `n` at a time (the machine has two cores). */
 async function pool<T, R>(items: readonly T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
@@ -113,7 +112,11 @@ async function machine(c: Combo, root: string, secrets: Secrets): Promise<RunRes
     await writeFile(dest, `${value.trim()}\n`, { mode: 0o600 });
   }
   // Data directories as the boot script's install step creates them.
-  for (const [d, mode] of [['opt/consul/data', 0o750], ['opt/nomad/data', 0o700], ['opt/vault/data', 0o700]] as const) {
+  for (const [d, mode] of [
+    ['opt/consul/data', 0o750],
+    ['opt/nomad/data', 0o700],
+    ['opt/vault/data', 0o700],
+  ] as const) {
     await mkdir(join(root, d), { recursive: true });
     await chmod(join(root, d), mode);
   }
@@ -267,7 +270,10 @@ describe('agents: generated configuration is accepted by the real agents', funct
    * - raft folder ownership: the test runs as root (the boot script gives it to vault).
    */
   const expectedFailures = [/^\/Check Telemetry: incomplete Stackdriver telemetry configuration, missing stackdriver_project_id$/];
-  const expectedWarnings = [/^\/Check Storage\/Check For Raft Quorum: 0 voters found/, /^\/Check Storage\/Check Raft Folder Ownership: Raft backend files are owned by root/];
+  const expectedWarnings = [
+    /^\/Check Storage\/Check For Raft Quorum: 0 voters found/,
+    /^\/Check Storage\/Check Raft Folder Ownership: Raft backend files are owned by root/,
+  ];
   const sealFailures = [/^\/Create Vault Server Configuration Seals: .*AWS KMS.*(NoCredentialProviders|credentials)/s, /^\/Check Autounseal Encryption: /];
 
   function unexpected(checks: { path: string; r: DiagnoseResult }[], allowed: RegExp[], status: readonly string[]): string[] {
@@ -305,7 +311,10 @@ describe('agents: generated configuration is accepted by the real agents', funct
         const tlsOff = c.tls ? [] : [/^\/Start Listeners\/Check Listener TLS: Listener at address \S+: TLS is disabled/];
         expect(unexpected(checks, [...expectedWarnings, ...tlsOff], ['warn']), name).to.deep.equal([]);
         if (hasSeal) {
-          expect(checks.some((x) => x.path.endsWith('/Create Vault Server Configuration Seals') && x.r.status === 'fail'), name).to.equal(true);
+          expect(
+            checks.some((x) => x.path.endsWith('/Create Vault Server Configuration Seals') && x.r.status === 'fail'),
+            name,
+          ).to.equal(true);
           sealsSkipped++;
         } else {
           expect(checks.find((x) => x.path.endsWith('/Start Listeners/Check Listener TLS'))?.r.status, `${name}: listener TLS`).to.equal(c.tls ? 'ok' : 'warn');
@@ -323,7 +332,10 @@ describe('agents: generated configuration is accepted by the real agents', funct
     const root = roots.get('vault-tls-acl-static')!;
     const text = await readFile(join(root, 'etc/vault.d/vault.hcl'), 'utf8');
     const bad = join(root, 'etc/vault.d/bad.hcl');
-    await writeFile(bad, text.replace('disable_mlock', 'disable_mlok').replace('"0.0.0.0:8200"', '"127.0.0.1:18300"').replace('"0.0.0.0:8201"', '"127.0.0.1:18301"'));
+    await writeFile(
+      bad,
+      text.replace('disable_mlock', 'disable_mlok').replace('"0.0.0.0:8200"', '"127.0.0.1:18300"').replace('"0.0.0.0:8201"', '"127.0.0.1:18301"'),
+    );
     const { checks } = await diagnose(bad);
     const parse = checks.find((x) => x.path.endsWith('/Parse Configuration'));
     expect(JSON.stringify(parse?.r.warnings ?? [])).to.contain('disable_mlok');

@@ -48,7 +48,11 @@ describe('benchmarks in short mode (bench/*.bench.ts, BENCH_SHORT=1)', function 
       expect(r.stdout, out).to.contain(`# ${name} (short)\n`);
       const figures = r.stdout.split('\n').filter((l) => /^ {2}\S.*: \d/.test(l));
       expect(figures.length, out).to.be.greaterThan(0);
-      if (!withoutPeer.has(name)) expect(figures.some((l) => / vs .* ratio \d+\.\d\d/.test(l)), out).to.equal(true);
+      if (!withoutPeer.has(name))
+        expect(
+          figures.some((l) => / vs .* ratio \d+\.\d\d/.test(l)),
+          out,
+        ).to.equal(true);
     });
   }
 });

@@ -9,7 +9,18 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterDown, clusterEnv, clusterStatus, clusterUp, getJson, nodeAddresses, startNode, stopNode, type ClusterNode, type ClusterOptions } from '../../src/stack/cluster.js';
+import {
+  clusterDown,
+  clusterEnv,
+  clusterStatus,
+  clusterUp,
+  getJson,
+  nodeAddresses,
+  startNode,
+  stopNode,
+  type ClusterNode,
+  type ClusterOptions,
+} from '../../src/stack/cluster.js';
 import { run } from '../../src/stack/proc.js';
 import { testStackOptions } from '../helpers/stack.js';
 import { sleeperJob } from '../helpers/runbook.js';
@@ -130,7 +141,10 @@ describe('dev cluster: 3 servers and 2 clients on loopback (real Consul and Noma
     expect(killed).to.not.equal(undefined);
     await startNode(opts, killed!.name);
     const via = nodeAddresses(servers().find((s) => s !== killed)!);
-    for (const [agent, id] of [['nomad', `${killed!.name}.global`], ['consul', killed!.name]] as const) {
+    for (const [agent, id] of [
+      ['nomad', `${killed!.name}.global`],
+      ['consul', killed!.name],
+    ] as const) {
       await eventually(`${killed!.name} a ${agent} voter`, 60_000, async () => {
         const c = (await getJson(`${via[agent]}/v1/operator/raft/configuration`)) as { Servers?: { Node: string; Voter: boolean }[] } | undefined;
         return c?.Servers?.some((s) => s.Node === id && s.Voter) === true && c.Servers.length === 3 ? true : undefined;
@@ -140,7 +154,7 @@ describe('dev cluster: 3 servers and 2 clients on loopback (real Consul and Noma
     expect(peers).to.include(`${killed!.address}:4647`);
   });
 
-  it('reschedules a killed client\'s allocations on the other client', async function () {
+  it("reschedules a killed client's allocations on the other client", async function () {
     const via = addr('server-1').nomad;
     const before = await running(via, 'spread', 2);
     const onOne = before.filter((a) => a.NodeName === 'client-1');

@@ -73,7 +73,14 @@ describe('consul cases with ACLs default-deny (private Consul, minimal policy)',
     this.timeout(600_000);
     const bin = await ensureTool(consulTool, { cacheDir: testStackOptions().cacheDir });
     dir = await mkdtemp(join(tmpdir(), 'hs-consul-acl-'));
-    const [http, dns, serfLan, serfWan, server, grpc] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [http, dns, serfLan, serfWan, server, grpc] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const hcl = [
       // The agent token lets the agent's anti-entropy sync its own changes (a removed
       // maintenance check) to the catalog, as every agent of an ACL cluster has one.
@@ -88,9 +95,17 @@ describe('consul cases with ACLs default-deny (private Consul, minimal policy)',
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`consul exited ${proc.exitCode}: ${await readFile(join(dir, 'consul.log'), 'utf8')}`);
-      const leader = await fetch(`${address}/v1/status/leader`).then((r) => (r.ok ? r.json() : ''), () => '');
+      const leader = await fetch(`${address}/v1/status/leader`).then(
+        (r) => (r.ok ? r.json() : ''),
+        () => '',
+      );
       // The management token works once the ACL system has bootstrapped.
-      const ready = leader !== '' && (await fetch(`${address}/v1/acl/token/self`, { headers: { 'X-Consul-Token': management } }).then((r) => r.ok, () => false));
+      const ready =
+        leader !== '' &&
+        (await fetch(`${address}/v1/acl/token/self`, { headers: { 'X-Consul-Token': management } }).then(
+          (r) => r.ok,
+          () => false,
+        ));
       if (ready) break;
       if (Date.now() > deadline) throw new Error(`consul with ACLs not ready after 60 s: ${await readFile(join(dir, 'consul.log'), 'utf8')}`);
       await new Promise((r) => setTimeout(r, 250));

@@ -133,7 +133,9 @@ describe('consul health gate (real Consul)', function () {
 
     const three = await waitForHealthy(stack.config.consul, { service: name, version: 'v2', require: 3, deadlineMs: 800 }).catch((e: unknown) => e);
     expect(three).to.be.instanceOf(GateError);
-    expect((three as GateError).describe()).to.contain(`Instance ${name}-3`).and.contain('disk full on /data');
+    expect((three as GateError).describe())
+      .to.contain(`Instance ${name}-3`)
+      .and.contain('disk full on /data');
     expect((three as GateError).describe()).not.to.contain(`${name}-old`);
 
     const all = await waitForHealthy(stack.config.consul, { service: name, version: 'v2', deadlineMs: 500 }).catch((e: unknown) => e);
@@ -155,7 +157,9 @@ describe('consul health gate (real Consul)', function () {
     await setMaintenance(stack.config.consul, { serviceId: `${name}-1` }, true, { reason: 'rotating disks', log });
     const closed = await waitForHealthy(stack.config.consul, { service: name, deadlineMs: 500 }).catch((e: unknown) => e);
     expect(closed).to.be.instanceOf(GateError);
-    expect((closed as GateError).describe()).to.contain('maintenance').and.contain('rotating disks');
+    expect((closed as GateError).describe())
+      .to.contain('maintenance')
+      .and.contain('rotating disks');
 
     await setMaintenance(stack.config.consul, { serviceId: `${name}-1` }, false, { log });
     const open = await waitForHealthy(stack.config.consul, { service: name, deadlineMs: 5_000 });
@@ -186,7 +190,9 @@ describe('consul KV check-and-set (real Consul)', function () {
     const err = await kvPutCas(stack.config.consul, key, 'replicas=9', 0).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(GateError);
     expect((err as GateError).exitCode).to.equal(ExitCode.gate);
-    expect((err as GateError).describe()).to.contain('key absent').and.contain(String(a.modifyIndex));
+    expect((err as GateError).describe())
+      .to.contain('key absent')
+      .and.contain(String(a.modifyIndex));
     expect((await kvGet(stack.config.consul, key))?.value).to.equal('replicas=2');
   });
 

@@ -448,7 +448,12 @@ describe('deploy: plan and deploy on the real stack', function () {
         await s.ctx.nomad.jobs.register(webJob(id, { version: 'theirs' })); // like `nomad job run`: no hashiship meta
       },
       steps: [
-        { name: 'deploy over it', run: () => deploy(s, webJob(id, { version: 'ours' })), expectError: exitCode(ExitCode.gate), check: () => jobVersion(s.ctx.nomad, id, 0) },
+        {
+          name: 'deploy over it',
+          run: () => deploy(s, webJob(id, { version: 'ours' })),
+          expectError: exitCode(ExitCode.gate),
+          check: () => jobVersion(s.ctx.nomad, id, 0),
+        },
         {
           name: 'deploy over it with --force-owner',
           run: () => deploy(s, webJob(id, { version: 'ours' }), { forceOwner: true }),
@@ -639,7 +644,10 @@ groups:
             run: async () => deployEnvironment(ctx, await inputsFromSpecs(ENV, [], paths()), { parallel: 2 }),
             check: async (_s, r) => {
               const res = r as Awaited<ReturnType<typeof deployEnvironment>>;
-              expect(res.results.map((x) => `${x.job}:${x.outcome}`), JSON.stringify(res.results.map((x) => x.message))).to.deep.equal([`${a}:successful`, `${b}:successful`]);
+              expect(
+                res.results.map((x) => `${x.job}:${x.outcome}`),
+                JSON.stringify(res.results.map((x) => x.message)),
+              ).to.deep.equal([`${a}:successful`, `${b}:successful`]);
               expect(res.exitCode).to.equal(0);
               // Grouped: all of a's events come before b's done, or after it — never interleaved.
               const jobsInOrder = events.flatMap((e) => ('job' in e && (e.job === a || e.job === b) && e.kind !== 'deploy.plan' ? [e.job] : []));
@@ -668,7 +676,9 @@ groups:
             check: (_s, r) => {
               const { code, out, err } = r as R;
               expect(code, err).to.equal(0);
-              expect(out.split('\n')[0]).to.match(new RegExp(`^${b}: not in specs \\(kept; --prune to stop\\)  \\(job modify index \\d+; owned by hashiship in ${ENV}; its spec was removed\\)$`));
+              expect(out.split('\n')[0]).to.match(
+                new RegExp(`^${b}: not in specs \\(kept; --prune to stop\\)  \\(job modify index \\d+; owned by hashiship in ${ENV}; its spec was removed\\)$`),
+              );
               expect(out).to.include('0 to stop, 1 unchanged, 1 not in specs (kept).');
             },
           },
@@ -714,7 +724,9 @@ groups:
             check: async (_s, r) => {
               const { code, err } = r as R;
               expect(code).to.equal(6);
-              expect(err).to.include(`--prune would stop 1 of the 1 job hashiship owns in ${ENV}; without --force it stops at most 1 job and at most half of them`);
+              expect(err).to.include(
+                `--prune would stop 1 of the 1 job hashiship owns in ${ENV}; without --force it stops at most 1 job and at most half of them`,
+              );
               expect(err).to.include(`Would stop: ${a}`);
               expect(await ctx.nomad.jobs.get(c)).to.equal(undefined);
               await stillRuns(a);
@@ -802,7 +814,11 @@ groups:
               await jobVersion(s.ctx.nomad, id, 0);
             },
           },
-          { name: 'plan again: no changes, exit 0', run: () => run('plan'), check: (_s, r) => (expect((r as R).code).to.equal(0), expect((r as R).out).to.include('no changes')) },
+          {
+            name: 'plan again: no changes, exit 0',
+            run: () => run('plan'),
+            check: (_s, r) => (expect((r as R).code).to.equal(0), expect((r as R).out).to.include('no changes')),
+          },
           {
             name: 'plan v2 and save it: exit 1 with the field diff',
             run: async () => (write('2'), run('plan', '--out', planFile)),
@@ -827,7 +843,10 @@ groups:
           },
           {
             name: 'a missing job file makes plan exit 255 and deploy exit 1',
-            run: async () => [await cli('plan', '--env', ENV, '--job', join(dir, 'missing.json')), await cli('deploy', '--env', ENV, '--job', join(dir, 'missing.json'))],
+            run: async () => [
+              await cli('plan', '--env', ENV, '--job', join(dir, 'missing.json')),
+              await cli('deploy', '--env', ENV, '--job', join(dir, 'missing.json')),
+            ],
             check: (_s, r) => {
               const [plan, deploy] = r as R[];
               expect(plan?.code).to.equal(255);

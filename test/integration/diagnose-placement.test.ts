@@ -50,7 +50,11 @@ describe('deploy exit 5: a missing driver is named, and no capacity is promised'
     };
     const file = join(dir, 'job.json');
     writeFileSync(file, JSON.stringify(job));
-    const r = await run(join(repo, 'node_modules', '.bin', 'tsx'), [join(repo, 'src', 'cli.ts'), 'deploy', '--env', 'diagnose-test', '--job', file], { env, cwd: dir, timeoutMs: 100_000 });
+    const r = await run(join(repo, 'node_modules', '.bin', 'tsx'), [join(repo, 'src', 'cli.ts'), 'deploy', '--env', 'diagnose-test', '--job', file], {
+      env,
+      cwd: dir,
+      timeoutMs: 100_000,
+    });
     const out = r.stdout + r.stderr;
     expect(r.code, out).to.equal(5);
     expect(out).to.contain('Missing driver "hashiship-nonexistent" (task app): no node has it');

@@ -49,12 +49,18 @@ describe("the stack's Docker engine (private state folder)", function () {
   const systemSocket = existsSync('/var/run/docker.sock');
 
   async function start(): Promise<{ pid: number; seconds: number }> {
-    return startComponent(engine, bin, dir, { vaultToken: 'unused' }, {
-      timeoutMs: 60_000,
-      log: collecting(),
-      // What `up` records, so that `down` stops it.
-      onPid: (pid) => writeFileSync(join(dir, 'stack.json'), JSON.stringify({ components: { docker: { pid, bin } } })),
-    });
+    return startComponent(
+      engine,
+      bin,
+      dir,
+      { vaultToken: 'unused' },
+      {
+        timeoutMs: 60_000,
+        log: collecting(),
+        // What `up` records, so that `down` stops it.
+        onPid: (pid) => writeFileSync(join(dir, 'stack.json'), JSON.stringify({ components: { docker: { pid, bin } } })),
+      },
+    );
   }
 
   before(async () => {
@@ -93,7 +99,10 @@ describe("the stack's Docker engine (private state folder)", function () {
     await docker(host, ['run', '--detach', '--name', 'isolated', '--env', 'ADDR=127.0.0.1:8080', 'hello:engine']);
     let body = '';
     for (let i = 0; i < 50 && body === ''; i++) {
-      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      body = await fetch(`http://127.0.0.1:${port}/`).then(
+        (r) => r.text(),
+        () => '',
+      );
       if (body === '') await new Promise((r) => setTimeout(r, 100));
     }
     expect(body).to.match(/^hello engine-1 /);
@@ -123,7 +132,10 @@ describe("the stack's Docker engine (private state folder)", function () {
     // Another engine holds the pid file (a live pid): dockerd refuses to start.
     mkdirSync(dockerPaths(dir).root, { recursive: true });
     writeFileSync(dockerPaths(dir).pidfile, String(process.pid));
-    const err = await start().then(() => undefined, (e: unknown) => e);
+    const err = await start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(StackError);
     const text = (err as StackError).describe();
     expect(text).to.match(/^stack: docker exited during start-up\n/);

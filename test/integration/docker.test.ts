@@ -188,7 +188,11 @@ describe('containers on the dev stack: build, push, pull by digest, run, route',
     // allocation was created from exactly the digest the job names.
     const ids = (await docker(host, ['ps', '--quiet', '--no-trunc', '--filter', `label=${NomadAllocLabel}=${alloc.ID}`])).trim().split('\n');
     expect(ids).to.have.length(1);
-    const [container] = JSON.parse(await docker(host, ['container', 'inspect', ids[0]!])) as { Image: string; Config: { Image: string }; HostConfig: { NetworkMode: string } }[];
+    const [container] = JSON.parse(await docker(host, ['container', 'inspect', ids[0]!])) as {
+      Image: string;
+      Config: { Image: string };
+      HostConfig: { NetworkMode: string };
+    }[];
     expect(container!.Config.Image).to.equal(image.ref);
     expect(container!.HostConfig.NetworkMode).to.equal('host');
     const [img] = JSON.parse(await docker(host, ['image', 'inspect', container!.Image])) as { RepoDigests: string[] }[];

@@ -89,7 +89,9 @@ export function fencedBlocks(file: string): Block[] {
 
 function markdownFiles(): string[] {
   const walk = (dir: string): string[] =>
-    readdirSync(join(repo, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : []));
+    readdirSync(join(repo, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : [],
+    );
   return ['README.md', ...walk('docs').sort()];
 }
 
@@ -191,7 +193,6 @@ export function kindOf(b: Block): Kind {
   return 'text';
 }
 
-
 /** Run or check one block in `copy` with `env`; returns its line for the report. */
 export async function executeBlock(b: Block, copy: string, env: NodeJS.ProcessEnv): Promise<string> {
   const kind = kindOf(b);
@@ -204,7 +205,11 @@ export async function executeBlock(b: Block, copy: string, env: NodeJS.ProcessEn
       return `text: ${where(b)}: ${b.body.split('\n')[0]!.slice(0, 70)}`;
     case 'yaml': {
       const docs = parseAllDocuments(b.body);
-      for (const d of docs) expect(d.errors.map((e) => e.message), where(b)).to.deep.equal([]);
+      for (const d of docs)
+        expect(
+          d.errors.map((e) => e.message),
+          where(b),
+        ).to.deep.equal([]);
       const schema = /\$schema=\S*\/(service|environment|external)\.schema\.json/.exec(b.body)?.[1];
       if (schema !== undefined) {
         // Named as the file it shows (a spec's name must match its file name).
@@ -219,7 +224,12 @@ export async function executeBlock(b: Block, copy: string, env: NodeJS.ProcessEn
       parseHcl(b.body);
       return `checked: ${where(b)} hcl`;
     case 'json':
-      JSON.parse(b.body.replace(/\[\s*…\s*\]/g, '[]').replace(/,\s*…/g, '').replace(/"…"/g, '""'));
+      JSON.parse(
+        b.body
+          .replace(/\[\s*…\s*\]/g, '[]')
+          .replace(/,\s*…/g, '')
+          .replace(/"…"/g, '""'),
+      );
       return `checked: ${where(b)} json`;
     case 'ts': {
       const file = join(copy, '.doc-test', `${b.file.replace(/\W/g, '_')}_${b.line}.ts`);
@@ -240,7 +250,11 @@ export async function executeBlock(b: Block, copy: string, env: NodeJS.ProcessEn
       expect(steps.length, `${where(b)}: no command`).to.be.greaterThan(0);
       // One bash for the block, stderr merged: variables and the exit status carry over (`echo $?`).
       // Hidden setup first, its output dropped (a brace group: its own redirections still apply, variables stay).
-      const script = ['exec 2>&1', 'set +e', ...b.setup.map((c) => `{ ${c}\n} >/dev/null || { echo "doc-test setup failed: ${c.replace(/["$`\\]/g, '\\$&')}"; exit 99; }`)]
+      const script = [
+        'exec 2>&1',
+        'set +e',
+        ...b.setup.map((c) => `{ ${c}\n} >/dev/null || { echo "doc-test setup failed: ${c.replace(/["$`\\]/g, '\\$&')}"; exit 99; }`),
+      ]
         .concat('__s=0')
         // `(exit $__s)` hands the previous command's status to this one (`echo $?`) past the markers.
         .concat(steps.map((s, i) => `printf '\\n@@doc-test %d@@\\n' ${i}; (exit $__s)\n${s.command}\n__s=$?; printf '\\n@@doc-test-exit %d %d@@\\n' ${i} $__s`))
@@ -316,7 +330,10 @@ describe('docs: every code block of README.md and docs/ runs (test/integration/d
     const newest = (dir: string): number =>
       Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
     if (!existsSync(join(repo, 'dist', 'index.js')) || newest(join(repo, 'src')) > statSync(join(repo, 'dist', 'index.js')).mtimeMs) {
-      const b = await run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: repo, timeoutMs: 300_000 });
+      const b = await run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+        cwd: repo,
+        timeoutMs: 300_000,
+      });
       expect(b.code, `npm run build:\n${b.stdout}${b.stderr}`).to.equal(0);
     }
     ({ copy, env } = prepareCopy(stack.env));
@@ -336,7 +353,8 @@ describe('docs: every code block of README.md and docs/ runs (test/integration/d
     expect(all.length).to.be.greaterThan(50);
     for (const b of all) {
       if (b.directive !== undefined) expect(b.directive, `${where(b)}: unknown doc-test directive`).to.match(/^(skip|pending) \S/);
-      if (kindOf(b) === 'skip' || kindOf(b) === 'pending') expect(b.directive!.replace(/^\w+\s*/, ''), `${where(b)}: needs a reason`).to.have.length.greaterThan(10);
+      if (kindOf(b) === 'skip' || kindOf(b) === 'pending')
+        expect(b.directive!.replace(/^\w+\s*/, ''), `${where(b)}: needs a reason`).to.have.length.greaterThan(10);
     }
     expect(all.filter((b) => kindOf(b) === 'pending').length, 'blocks marked pending').to.be.at.most(pendingAllowed);
   });
@@ -374,4 +392,3 @@ describe('docs: every code block of README.md and docs/ runs (test/integration/d
     });
   }
 });
-

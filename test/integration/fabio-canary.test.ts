@@ -138,7 +138,9 @@ describe('fabio canary weights (real Fabio and Consul)', function () {
       (e: unknown) => e,
     );
     expect(err).to.be.instanceOf(GateError);
-    expect((err as GateError).describe()).to.contain(`Instance ${name}-v2`).and.contain('503');
+    expect((err as GateError).describe())
+      .to.contain(`Instance ${name}-v2`)
+      .and.contain('503');
     expect(await kvGet(stack.config.consul, weightKey(name))).to.equal(undefined);
     expect((await readRoutes(fabio)).filter((r) => r.service === name && r.weight !== 1)).to.have.length(0);
   });
@@ -162,9 +164,7 @@ describe('fabio canary weights (real Fabio and Consul)', function () {
     );
     expect(step).to.be.instanceOf(GateError);
     expect((step as GateError).message).to.contain('changed since it was read');
-    const removal = await removeCanaryWeight(stack.config.consul, fabio, { service: name, routeTags: [route], cas: mine.modifyIndex }).catch(
-      (e: unknown) => e,
-    );
+    const removal = await removeCanaryWeight(stack.config.consul, fabio, { service: name, routeTags: [route], cas: mine.modifyIndex }).catch((e: unknown) => e);
     expect((removal as GateError).exitCode).to.equal(ExitCode.gate);
     expect((await kvGet(stack.config.consul, key))?.value).to.equal('# someone else\n');
   });

@@ -208,7 +208,10 @@ describe('leak test: a Vault canary appears nowhere but in the served body (real
 
     // The stack's log files (not its data directories, which hold the task's rendered secret by design).
     const stateDir = stateDirOf(stack.options);
-    for (const [p, text] of [...filesUnder(stateDir, (f) => f.endsWith('.log') && !f.includes('/alloc')), ...filesUnder(join(stack.options.cacheDir, 'logs'))]) {
+    for (const [p, text] of [
+      ...filesUnder(stateDir, (f) => f.endsWith('.log') && !f.includes('/alloc')),
+      ...filesUnder(join(stack.options.cacheDir, 'logs')),
+    ]) {
       corpus.set(`log ${p}`, text);
     }
     expect([...corpus.keys()].some((k) => k.endsWith('nomad.log'))).to.equal(true);

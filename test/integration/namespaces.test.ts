@@ -242,7 +242,7 @@ describe('namespaces: every verb on a namespaced environment through the CLI (NO
     expect(r.stdout).to.include(`Plan for ${QA}: 0 to create, 0 to update, 0 to stop, 1 unchanged.`);
   });
 
-  it('routes lists only the environment\'s own route of a service another environment runs under the same name', async function () {
+  it("routes lists only the environment's own route of a service another environment runs under the same name", async function () {
     this.timeout(120_000);
     const prod = await cli('deploy', '--env', PROD, ...specFlags);
     expect(prod.code, `${prod.stdout}${prod.stderr}`).to.equal(0);
@@ -278,7 +278,7 @@ describe('namespaces: every verb on a namespaced environment through the CLI (NO
     expect(live?.TaskGroups?.[0]?.Tasks?.[0]).to.deep.include({ Name: 'web' });
   });
 
-  it('a failing deploy in the namespace is followed into Nomad\'s rollback: exit 3, not 4', async function () {
+  it("a failing deploy in the namespace is followed into Nomad's rollback: exit 3, not 4", async function () {
     this.timeout(240_000);
     writeService({ version: 'v3', checkPath: '/nope' });
     const t = Date.now();
@@ -304,7 +304,12 @@ describe('namespaces: every verb on a namespaced environment through the CLI (NO
     const other = join(services(), `nsother-${run}.yaml`);
     writeFileSync(other, serviceYaml({ version: 'x' }).replace(`name: ${SVC}`, `name: nsother-${run}`).replace(`host: ${SVC}`, `host: nsother-${run}`));
     try {
-      const orphan = { id: SVC, namespace: NS_QA, jobModifyIndex: (await jobIn(NS_QA))!.JobModifyIndex, reason: `owned by hashiship in ${QA}; its spec was removed` };
+      const orphan = {
+        id: SVC,
+        namespace: NS_QA,
+        jobModifyIndex: (await jobIn(NS_QA))!.JobModifyIndex,
+        reason: `owned by hashiship in ${QA}; its spec was removed`,
+      };
       const kept = json<{ stops: unknown[]; kept: unknown[] }>(await cli('plan', '--env', QA, ...specFlags, '--json'));
       expect(kept.stops).to.deep.equal([]);
       expect(kept.kept).to.deep.include(orphan);

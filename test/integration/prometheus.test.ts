@@ -145,28 +145,21 @@ describe("monitoring: Debian's Prometheus scrapes the stack, targets discovered 
     const targetsDir = join(work, 'targets');
     await writeTargetFiles(targetsDir, targetGroups(await readCatalog(stack.config.consul)));
     const config = join(work, 'prometheus.yml');
-    await writeFile(
-      config,
-      prometheusConfig({ consulAddress: new URL(consulUrl).host, scrapeInterval: '2s', discovery: { kind: 'file', dir: targetsDir } }),
-    );
+    await writeFile(config, prometheusConfig({ consulAddress: new URL(consulUrl).host, scrapeInterval: '2s', discovery: { kind: 'file', dir: targetsDir } }));
     const check = await run('promtool', ['check', 'config', config], { timeoutMs: 60_000 });
     expect(check.code, `${check.stdout}\n${check.stderr}`).to.equal(0);
 
-    prom = spawn(
-      bin,
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(work, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    prom = spawn(bin, [`--config.file=${config}`, `--storage.tsdb.path=${join(work, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     prom.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const ready = await fetch(`${promUrl}/-/ready`).then((r) => r.status === 200, () => false);
+      const ready = await fetch(`${promUrl}/-/ready`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ready) break;
       if (prom.exitCode !== null || Date.now() > deadline) throw new Error(`prometheus did not become ready:\n${stderr}`);
       await sleep(500);
@@ -185,7 +178,7 @@ describe("monitoring: Debian's Prometheus scrapes the stack, targets discovered 
     if (work !== undefined) await rm(work, { recursive: true, force: true });
   });
 
-  it('consul_sd variant: asserts Debian\'s Prometheus has no Consul discovery and prints skipped', async () => {
+  it("consul_sd variant: asserts Debian's Prometheus has no Consul discovery and prints skipped", async () => {
     const config = join(work, 'prometheus-consul-sd.yml');
     await writeFile(config, prometheusConfig({ consulAddress: new URL(consulUrl).host }));
     const r = await run('promtool', ['check', 'config', config]);
@@ -207,8 +200,9 @@ describe("monitoring: Debian's Prometheus scrapes the stack, targets discovered 
   });
 
   it('finds the Nomad server and client through Consul and sees them up', async () => {
-    const ts = await waitFor('nomad-servers and nomad-clients up', (t) =>
-      ofJob(t, 'nomad-servers').some((x) => x.health === 'up') && ofJob(t, 'nomad-clients').some((x) => x.health === 'up'),
+    const ts = await waitFor(
+      'nomad-servers and nomad-clients up',
+      (t) => ofJob(t, 'nomad-servers').some((x) => x.health === 'up') && ofJob(t, 'nomad-clients').some((x) => x.health === 'up'),
     );
     for (const job of ['nomad-servers', 'nomad-clients']) {
       const up = ofJob(ts, job).filter((x) => x.health === 'up');
@@ -263,7 +257,10 @@ describe("monitoring: Debian's Prometheus scrapes the stack, targets discovered 
     const fabio = ofJob(ts, 'fabio');
     expect(fabio.length).to.be.greaterThan(0);
     const url = fabio[0]!.scrapeUrl;
-    const reachable = await fetch(url).then((r) => r.status === 200, () => false);
+    const reachable = await fetch(url).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (reachable) {
       await waitFor('fabio up', (t) => ofJob(t, 'fabio').some((x) => x.health === 'up'));
       return;

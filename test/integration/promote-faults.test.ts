@@ -142,7 +142,15 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
    * (another test restarting the shared Fabio meanwhile) gets one retry.
    */
   const deployQa = async (build: string) => {
-    const go = () => deployRelease(stack.config, { environment: 'qa', names: [sample.service], dirs: sample.dirs, overrides: new Map([[sample.service, build]]), build, fabio });
+    const go = () =>
+      deployRelease(stack.config, {
+        environment: 'qa',
+        names: [sample.service],
+        dirs: sample.dirs,
+        overrides: new Map([[sample.service, build]]),
+        build,
+        fabio,
+      });
     const r = await go();
     return r.exitCode === ExitCode.unreachable ? go() : r;
   };
@@ -186,7 +194,11 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
     expect([previous, ...(passed ? [next] : [])], `${what}: production's release record`).to.include(rec?.digest);
     const p = await production();
     const checked = progress?.digest === next && ['gate', 'smoke', 'weight:10', 'weight:50'].every((s) => progress.done.includes(s));
-    if (p.digest === next && !p.open) expect(checked || first.outcome === 'promoted', `${what}: production runs ${next} (deployment ${p.deployment}) without it having passed the gate, smoke and weight steps: ${JSON.stringify(progress)}`).to.equal(true);
+    if (p.digest === next && !p.open)
+      expect(
+        checked || first.outcome === 'promoted',
+        `${what}: production runs ${next} (deployment ${p.deployment}) without it having passed the gate, smoke and weight steps: ${JSON.stringify(progress)}`,
+      ).to.equal(true);
     else expect([previous, next], `${what}: production's job`).to.include(p.digest);
   };
 
@@ -194,13 +206,18 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
     this.timeout(600_000);
     stack = await useStack();
     faulty = { ...stack.config, consul: { ...stack.config.consul, timeoutMs: ClientTimeoutMs }, nomad: { ...stack.config.nomad, timeoutMs: ClientTimeoutMs } };
-    sample = await setupSample(stack.config, `flt-${run}`, (y) => y.replace('healthy_deadline: 20s', 'healthy_deadline: 10s').replace('progress_deadline: 40s', 'progress_deadline: 20s'));
+    sample = await setupSample(stack.config, `flt-${run}`, (y) =>
+      y.replace('healthy_deadline: 20s', 'healthy_deadline: 10s').replace('progress_deadline: 40s', 'progress_deadline: 20s'),
+    );
     // A first release in production, so that every later promotion has canaries and weight steps.
     await buildSample(sample, '1', 'f0');
     const qa = await deployQa('1');
     expect(qa.exitCode, qa.failures.map((f) => f.error.describe()).join('\n')).to.equal(0);
     // Setup, not a finding: the shared stack may be busy (other tests restart Fabio), so one retry.
-    let first = await attempt(stack.config, opts(() => {}, '1'));
+    let first = await attempt(
+      stack.config,
+      opts(() => {}, '1'),
+    );
     if (first.exitCode !== 0) first = await attempt(stack.config, { ...opts(() => {}, '1'), lockWaitMs: 30_000 });
     expect(first.exitCode, first.message).to.equal(0);
   });
@@ -244,7 +261,9 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
       } finally {
         await frozen.restored;
       }
-      figures.push(`vault frozen during a credentials read: ${error instanceof HashishipError ? `exit ${error.exitCode} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${error.message}` : 'no error'}`);
+      figures.push(
+        `vault frozen during a credentials read: ${error instanceof HashishipError ? `exit ${error.exitCode} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${error.message}` : 'no error'}`,
+      );
       expect(error).to.be.instanceOf(HashishipError);
       expect((error as HashishipError).exitCode).to.equal(ExitCode.unreachable);
       expect((error as HashishipError).message).to.match(/^vault: .*: timed out \(1000 ms\)$/);
@@ -291,7 +310,9 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
 
       // A run that could not release its lock (Consul unreachable at its end) leaves it to the session TTL: wait for it.
       const again = await attempt(stack.config, { ...opts(() => {}, build), lockWaitMs: 30_000 });
-      figures.push(`${c.component} @ ${c.step}: first run ${first.outcome} (exit ${first.exitCode}, ${seconds.toFixed(1)} s): ${first.message.split('\n')[0]!.slice(0, 140)}; re-run ${again.outcome} (exit ${again.exitCode})`);
+      figures.push(
+        `${c.component} @ ${c.step}: first run ${first.outcome} (exit ${first.exitCode}, ${seconds.toFixed(1)} s): ${first.message.split('\n')[0]!.slice(0, 140)}; re-run ${again.outcome} (exit ${again.exitCode})`,
+      );
       expect(again.exitCode, again.message).to.equal(ExitCode.ok);
       expect(['promoted', 'nothing']).to.include(again.outcome);
       await assertVerified('after the re-run', previous, next, again);

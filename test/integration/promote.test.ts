@@ -75,7 +75,9 @@ describe('promote: QA → production by digest on the real stack', function () {
     this.timeout(600_000);
     stack = await useStack();
     // Short deadlines so the broken release fails fast.
-    sample = await setupSample(stack.config, run, (y) => y.replace('healthy_deadline: 20s', 'healthy_deadline: 8s').replace('progress_deadline: 40s', 'progress_deadline: 16s'));
+    sample = await setupSample(stack.config, run, (y) =>
+      y.replace('healthy_deadline: 20s', 'healthy_deadline: 8s').replace('progress_deadline: 40s', 'progress_deadline: 16s'),
+    );
   });
 
   after(async function () {
@@ -124,7 +126,11 @@ describe('promote: QA → production by digest on the real stack', function () {
     // The production job runs the image fetched from the production registry by digest.
     const ctx = createDeployContext({ ...stack.config, nomad: { ...stack.config.nomad, namespace: 'production' } });
     const job = await ctx.nomad.jobs.get(SVC);
-    const task = (job as unknown as { TaskGroups: { Tasks: { Artifacts: { GetterSource: string; GetterOptions: Record<string, string> }[]; Meta: Record<string, string> }[] }[] }).TaskGroups[0]!.Tasks[0]!;
+    const task = (
+      job as unknown as {
+        TaskGroups: { Tasks: { Artifacts: { GetterSource: string; GetterOptions: Record<string, string> }[]; Meta: Record<string, string> }[] }[];
+      }
+    ).TaskGroups[0]!.Tasks[0]!;
     expect(task.Meta['hashiship_image']).to.equal(`127.0.0.1:5002/${REPO}@${d1}`);
     expect(task.Artifacts[0]!.GetterSource).to.match(new RegExp(`^http://127\\.0\\.0\\.1:5002/v2/${REPO}/blobs/sha256:[0-9a-f]{64}$`));
     expect(task.Artifacts[0]!.GetterOptions['checksum']).to.match(/^sha256:[0-9a-f]{64}$/);
@@ -139,12 +145,18 @@ describe('promote: QA → production by digest on the real stack', function () {
     const watching = (e: Event) => {
       log(e);
       // Once the first run holds the lock, start a second promotion of the same service.
-      if (e.kind === 'promote.lock' && e.action === 'acquired' && second === undefined) second = promote(stack.config, opts(() => {}, { build: '2' }));
+      if (e.kind === 'promote.lock' && e.action === 'acquired' && second === undefined)
+        second = promote(
+          stack.config,
+          opts(() => {}, { build: '2' }),
+        );
     };
     const r = await promote(stack.config, opts(watching, { build: '2' }));
     const s = r.results[0]!;
     expect(s.outcome, `${s.message}\n${s.error?.describe() ?? ''}\n${s.diagnosis.join('\n')}`).to.equal('promoted');
-    process.stderr.write(`      [figure] weights observed in Fabio's /api/routes: ${s.weights.map((w) => `${w.percent} % → ${(w.observed * 100).toFixed(1)} % on the canary (${w.targets} targets)`).join('; ')}\n`);
+    process.stderr.write(
+      `      [figure] weights observed in Fabio's /api/routes: ${s.weights.map((w) => `${w.percent} % → ${(w.observed * 100).toFixed(1)} % on the canary (${w.targets} targets)`).join('; ')}\n`,
+    );
     expect(s.weights.map((w) => w.percent)).to.deep.equal([10, 50]);
     expect(s.weights[0]!.observed).to.be.closeTo(0.1, 0.005);
     expect(s.weights[1]!.observed).to.be.closeTo(0.5, 0.005);
@@ -157,7 +169,10 @@ describe('promote: QA → production by digest on the real stack', function () {
     expect(other.exitCode).to.equal(ExitCode.gate);
     expect(other.results[0]!.message).to.contain('locked by').and.contain('build 2');
 
-    const again = await promote(stack.config, opts(() => {}, { build: '2' }));
+    const again = await promote(
+      stack.config,
+      opts(() => {}, { build: '2' }),
+    );
     expect(again.exitCode).to.equal(0);
     expect(again.results[0]!.outcome).to.equal('nothing');
     expect((await releaseHistory(stack.config.consul, 'production', SVC)).map((x) => x.build)).to.deep.equal(['1', '2']);
@@ -203,7 +218,10 @@ describe('promote: QA → production by digest on the real stack', function () {
     const lock = await acquireLock(stack.config.consul, { environment: 'production', service: SVC, holder: { what: 'a test holder', build: '77' } });
     let locked: PromoteResult;
     try {
-      locked = await promote(stack.config, opts(() => {}, { build: '3' }));
+      locked = await promote(
+        stack.config,
+        opts(() => {}, { build: '3' }),
+      );
     } finally {
       await lock.release();
     }
@@ -220,7 +238,10 @@ describe('promote: QA → production by digest on the real stack', function () {
     expect(s.error?.describe()).to.contain('Weight rule');
     expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
     const routes = (await readRoutes(fabio)).filter((x) => x.service === SVC && x.src.startsWith(`${SVC}.prod.local`));
-    expect(routes.every((x) => !x.tags.includes('canary')), JSON.stringify(routes)).to.equal(true);
+    expect(
+      routes.every((x) => !x.tags.includes('canary')),
+      JSON.stringify(routes),
+    ).to.equal(true);
     for (let i = 0; i < 5; i++) expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v2');
     expect((await readRelease(stack.config.consul, 'production', SVC))?.record.build).to.equal('2');
   });
@@ -241,11 +262,29 @@ describe('promote: QA → production by digest on the real stack', function () {
   it('a promotion that stops after the 10 % step (a crash) is resumed by the next run from its recorded step; deploy --image through the CLI records QA evidence', async function () {
     this.timeout(300_000);
     const d5 = await buildImage('5', 'v5');
-    const deployArgs = ['deploy', '--env', 'qa', SVC, '--image', `${SVC}=5`, '--build', '5', '--commit', 'abc123', '--services', dirs().services, '--environments', dirs().environments];
+    const deployArgs = [
+      'deploy',
+      '--env',
+      'qa',
+      SVC,
+      '--image',
+      `${SVC}=5`,
+      '--build',
+      '5',
+      '--commit',
+      'abc123',
+      '--services',
+      dirs().services,
+      '--environments',
+      dirs().environments,
+    ];
     expect(await main(deployArgs)).to.equal(0);
     expect((await readRelease(stack.config.consul, 'qa', SVC))?.record).to.include({ digest: d5, build: '5', commit: 'abc123' });
 
-    const first = await promote(stack.config, opts(() => {}, { build: '5', stopAfter: 'weight:10' }));
+    const first = await promote(
+      stack.config,
+      opts(() => {}, { build: '5', stopAfter: 'weight:10' }),
+    );
     expect(first.results[0]!.outcome, first.results[0]!.error?.describe()).to.equal('stopped');
     expect((await kvGet(stack.config.consul, weightKey(SVC)))?.value).to.contain('weight 0.1');
     const progress = JSON.parse((await kvGet(stack.config.consul, `hashiship/promotions/production/${SVC}`))!.value);
@@ -266,7 +305,7 @@ describe('promote: QA → production by digest on the real stack', function () {
     expect(releases).to.equal(0);
   });
 
-  it('Fabio\'s API unreachable after the 10 % rule was written: the rule is removed first, Nomad reverts (exit 3); the next run completes', async function () {
+  it("Fabio's API unreachable after the 10 % rule was written: the rule is removed first, Nomad reverts (exit 3); the next run completes", async function () {
     this.timeout(300_000);
     const d6 = await buildImage('6', 'v6');
     expect((await deployQa('6')).exitCode).to.equal(0);
@@ -288,7 +327,10 @@ describe('promote: QA → production by digest on the real stack', function () {
     for (let i = 0; i < 3; i++) expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v5');
     expect((await readRelease(stack.config.consul, 'production', SVC))?.record.build).to.equal('5');
 
-    const again = await promote(stack.config, opts(() => {}, { build: '6' }));
+    const again = await promote(
+      stack.config,
+      opts(() => {}, { build: '6' }),
+    );
     expect(again.results[0]!.outcome, again.results[0]!.error?.describe()).to.equal('promoted');
     expect((await readRelease(stack.config.consul, 'production', SVC))?.record.digest).to.equal(d6);
     expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v6');

@@ -55,7 +55,11 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     dir = await mkdtemp(join(tmpdir(), 'hs-reg-auth-'));
     // bcrypt, which the registry's htpasswd reader requires: python3's crypt with Blowfish
     // at the lowest cost (4), since the registry checks it on every request.
-    const hash = spawnSync('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))', PASSWORD], { encoding: 'utf8' });
+    const hash = spawnSync(
+      'python3',
+      ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))', PASSWORD],
+      { encoding: 'utf8' },
+    );
     expect(hash.stdout).to.match(/^\$2[aby]\$/);
     await writeFile(join(dir, 'htpasswd'), `${USER}:${hash.stdout.trim()}\n`);
     basic = await startRegistry(bin, dir, 'basic', run, ['auth:', '  htpasswd:', '    realm: hashiship-test', `    path: ${join(dir, 'htpasswd')}`].join('\n'));
@@ -67,11 +71,15 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     await basic?.stop();
     await bearer?.stop();
     await fetch(`${stack.config.consul.address}/v1/kv/${tokenKey}`, { method: 'DELETE' }).catch(() => {});
-    await fetch(`${stack.config.vault.address}/v1/secret/metadata/hs-reg-${run}/registry`, { method: 'DELETE', headers: { 'X-Vault-Token': stack.config.vault.token ?? '' } }).catch(() => {});
+    await fetch(`${stack.config.vault.address}/v1/secret/metadata/hs-reg-${run}/registry`, {
+      method: 'DELETE',
+      headers: { 'X-Vault-Token': stack.config.vault.token ?? '' },
+    }).catch(() => {});
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  const configWith = (extra: Record<string, string>) => resolveConfig({ env: { ...stack.env, HASHISHIP_REGISTRY_AUTHTEST: basic.url, ...extra }, home: '/nonexistent' });
+  const configWith = (extra: Record<string, string>) =>
+    resolveConfig({ env: { ...stack.env, HASHISHIP_REGISTRY_AUTHTEST: basic.url, ...extra }, home: '/nonexistent' });
 
   it('basic: anonymous access is refused with a hint; wrong credentials are refused without printing them', async function () {
     const anon = await failureOf(pushImage(`${basic.host}/hs-reg-${run}/anon:1`, { platforms: image('anon') }));
@@ -135,7 +143,9 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     const failure = await failureOf(resolveDigest(`${basic.host}/hs-reg-${run}/vault:1`, { config: bad }));
     expect(failure).to.be.instanceOf(GateError);
     expect((failure as GateError).exitCode).to.equal(ExitCode.gate);
-    expect((failure as GateError).describe()).to.include(`no Vault secret at secret/data/hs-reg-${run}/missing`).and.include('HASHISHIP_REGISTRY_AUTHTEST_VAULT_PATH');
+    expect((failure as GateError).describe())
+      .to.include(`no Vault secret at secret/data/hs-reg-${run}/missing`)
+      .and.include('HASHISHIP_REGISTRY_AUTHTEST_VAULT_PATH');
   });
 
   it('bearer: follows the registry challenge to the realm, caches the token per scope, pushes and copies', async function () {
@@ -167,6 +177,8 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     expect(copied.digest).to.equal(pushed.digest);
     expect(JSON.stringify(log.events)).to.not.include(TOKEN);
     await fetch(`http://127.0.0.1:5002/v2/hs-reg-${run}/from-bearer/manifests/${pushed.digest}`, { method: 'DELETE' });
-    console.log('      skipped: token signature checks (no JWT-signing token server on the reachable Go module proxy; the registry\'s silly auth checks presence only)');
+    console.log(
+      "      skipped: token signature checks (no JWT-signing token server on the reachable Go module proxy; the registry's silly auth checks presence only)",
+    );
   });
 });

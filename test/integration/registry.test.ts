@@ -86,7 +86,9 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
     // Heartbeats while blobs move (every 30 s by default; 1 ms here).
     const beats = log.events.filter((e) => e.kind === 'heartbeat');
     expect(beats.length).to.be.greaterThan(0);
-    expect(beats[0]).to.have.property('waitingFor').that.matches(/^copy to 127\.0\.0\.1:5002\/hs-reg-[0-9a-f]+\/multi: \d+ of 12 blobs, \d+ of \d+ bytes$/);
+    expect(beats[0])
+      .to.have.property('waitingFor')
+      .that.matches(/^copy to 127\.0\.0\.1:5002\/hs-reg-[0-9a-f]+\/multi: \d+ of 12 blobs, \d+ of \d+ bytes$/);
     // 2 × 5 layers + 2 configs, all streamed; 2 child manifests and the index pushed.
     expect(r.blobs).to.deep.equal({ copied: 12, mounted: 0, skipped: 0 });
     expect(r.manifests).to.deep.equal({ pushed: 3, skipped: 0 });
@@ -160,7 +162,10 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
     const refused = await failureOf(copyImage(src, dst, { clients }));
     expect(refused).to.be.instanceOf(GateError);
     expect((refused as GateError).exitCode).to.equal(ExitCode.gate);
-    expect((refused as GateError).describe()).to.include(b.digest).and.include(a.digest).and.include('--force');
+    expect((refused as GateError).describe())
+      .to.include(b.digest)
+      .and.include(a.digest)
+      .and.include('--force');
     // Nothing was written: the tag still points at b, and a's layers were not sent.
     expect(await resolveDigest(dst, { clients })).to.equal(b.digest);
     expect(await headBlob(clients.get(PROD), repo('tags'), a.platforms[0]!.layers[0]!)).to.equal(undefined);
@@ -197,7 +202,9 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
       try {
         const failure = await failureOf(copyImage(src, dst, { clients, socketPipe }));
         expect(failure).to.be.instanceOf(ServerError);
-        expect((failure as ServerError).message).to.include(victim).and.include('corrupt');
+        expect((failure as ServerError).message)
+          .to.include(victim)
+          .and.include('corrupt');
         expect((failure as ServerError).exitCode).to.equal(ExitCode.unreachable);
         expect(await headManifest(clients.get(PROD), repo(`corrupt-${socketPipe}`), '1')).to.equal(undefined);
         expect(await headBlob(clients.get(PROD), repo(`corrupt-${socketPipe}`), victim)).to.equal(undefined);
@@ -235,7 +242,9 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
     const ref = `${QA}/${repo('absent')}:nope`;
     const failure = await failureOf(copyImage(ref, `${PROD}/${repo('absent')}:nope`, { clients }));
     expect(failure).to.be.instanceOf(ServerError);
-    expect((failure as ServerError).message).to.include(`${repo('absent')}:nope`).and.include('not found');
+    expect((failure as ServerError).message)
+      .to.include(`${repo('absent')}:nope`)
+      .and.include('not found');
     expect((failure as ServerError).status).to.equal(404);
   });
 });
@@ -318,10 +327,34 @@ describe('registry: a blob GET redirected to storage (redirect middleware, stora
     const port = await freePort();
     // The registry answers blob GETs with 307 to <baseurl>/docker/registry/v2/blobs/…/data,
     // which a plain file server on its storage directory serves, as S3 would.
-    source = await startRegistry(bin, dir, 'redirect', run, ['middleware:', '  storage:', '    - name: redirect', '      options:', `        baseurl: http://127.0.0.1:${port}/`].join('\n'));
-    files = spawn('python3', ['-u', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', source.storage, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    files.stderr!.on('data', (d: Buffer) => requests.push(...d.toString().split('\n').filter((l) => l.includes('GET '))));
-    for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    source = await startRegistry(
+      bin,
+      dir,
+      'redirect',
+      run,
+      ['middleware:', '  storage:', '    - name: redirect', '      options:', `        baseurl: http://127.0.0.1:${port}/`].join('\n'),
+    );
+    files = spawn('python3', ['-u', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', source.storage, String(port)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    files.stderr!.on('data', (d: Buffer) =>
+      requests.push(
+        ...d
+          .toString()
+          .split('\n')
+          .filter((l) => l.includes('GET ')),
+      ),
+    );
+    for (
+      let i = 0;
+      i < 100 &&
+      !(await fetch(`http://127.0.0.1:${port}/`).then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
   });
 
   after(async function () {
@@ -332,7 +365,9 @@ describe('registry: a blob GET redirected to storage (redirect middleware, stora
 
   for (const socketPipe of [true, false]) {
     it(`follows the redirect to storage (${socketPipe ? 'socket pipe' : 'axios stream'}) and verifies the blob`, async function () {
-      const pushed = await pushImage(`${source.host}/${repo('redirected')}:${socketPipe}`, { platforms: [{ os: 'linux', architecture: 'amd64', layers: [{ files: { 'r.txt': `redirected ${run} ${socketPipe}` } }] }] });
+      const pushed = await pushImage(`${source.host}/${repo('redirected')}:${socketPipe}`, {
+        platforms: [{ os: 'linux', architecture: 'amd64', layers: [{ files: { 'r.txt': `redirected ${run} ${socketPipe}` } }] }],
+      });
       const layer = pushed.platforms[0]!.layers[0]!;
       const answer = await fetch(`${source.url}/v2/${repo('redirected')}/blobs/${layer}`, { redirect: 'manual' });
       expect(answer.status).to.equal(307);

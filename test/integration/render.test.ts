@@ -87,7 +87,7 @@ describe('rendered jobs against the real Nomad', function () {
     }
   });
 
-  it('shows escape-hatch fields in Nomad\'s plan diff like any other field (golden shop.api)', async function () {
+  it("shows escape-hatch fields in Nomad's plan diff like any other field (golden shop.api)", async function () {
     this.timeout(60_000);
     // Issue 12: the plan diffs the merged API JSON, so raw `nomad:` fields show without special handling.
     const { job } = jobs.find((j) => j.label === 'golden/shop.api')!;

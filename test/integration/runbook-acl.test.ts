@@ -34,7 +34,8 @@ describe('runbook acl.md against a real dev cluster with ACLs on', function () {
     return r;
   };
   const read = (f: string) => readFileSync(f, 'utf8').trim();
-  const get = (url: string, token?: string) => fetch(url, { headers: token === undefined ? {} : { 'X-Consul-Token': token, 'X-Nomad-Token': token }, signal: AbortSignal.timeout(5000) });
+  const get = (url: string, token?: string) =>
+    fetch(url, { headers: token === undefined ? {} : { 'X-Consul-Token': token, 'X-Nomad-Token': token }, signal: AbortSignal.timeout(5000) });
   const json = async <T>(url: string, token?: string): Promise<T> => {
     const r = await get(url, token);
     expect(r.status, url).to.equal(200);
@@ -97,13 +98,24 @@ describe('runbook acl.md against a real dev cluster with ACLs on', function () {
     expect(self.Policies.map((p) => p.Name)).to.deep.equal(['global-management']);
     // The agents' token IDs are not tokens yet: no agent may update its coordinates.
     const before = await json<{ Node: string }[]>(`${consul}/v1/coordinate/nodes`, cm);
-    expect(before.map((n) => n.Node), 'coordinates before the agent token exists').to.deep.equal([]);
+    expect(
+      before.map((n) => n.Node),
+      'coordinates before the agent token exists',
+    ).to.deep.equal([]);
     mark('consul bootstrap');
 
     await step(4);
-    for (const [secret, policy] of [['consul/agent-token', 'consul-agent'], ['nomad/consul-token', 'nomad-agent'], ['fabio/consul-token', 'fabio'], ['vault/consul-token', 'vault']] as const) {
+    for (const [secret, policy] of [
+      ['consul/agent-token', 'consul-agent'],
+      ['nomad/consul-token', 'nomad-agent'],
+      ['fabio/consul-token', 'fabio'],
+      ['vault/consul-token', 'vault'],
+    ] as const) {
       const t = await json<{ Policies: { Name: string }[] }>(`${consul}/v1/acl/token/self`, read(join(store, secret)));
-      expect(t.Policies.map((p) => p.Name), secret).to.deep.equal([policy]);
+      expect(
+        t.Policies.map((p) => p.Name),
+        secret,
+      ).to.deep.equal([policy]);
     }
     mark('agent tokens');
 
@@ -127,7 +139,11 @@ describe('runbook acl.md against a real dev cluster with ACLs on', function () {
     expect(services).to.include.keys('nomad', 'nomad-client');
     // A token from the deploy policy lists jobs; it cannot manage ACLs.
     const ci = await eventually('a deploy token', 10_000, async () => {
-      const r = await fetch(`${nomad}/v1/acl/token`, { method: 'PUT', headers: { 'X-Nomad-Token': nm }, body: JSON.stringify({ Name: 'ci', Type: 'client', Policies: ['deploy'] }) });
+      const r = await fetch(`${nomad}/v1/acl/token`, {
+        method: 'PUT',
+        headers: { 'X-Nomad-Token': nm },
+        body: JSON.stringify({ Name: 'ci', Type: 'client', Policies: ['deploy'] }),
+      });
       return r.ok ? ((await r.json()) as { SecretID: string }).SecretID : undefined;
     });
     expect((await get(`${nomad}/v1/jobs`, ci)).status).to.equal(200);
@@ -175,7 +191,11 @@ describe('runbook acl.md against a real dev cluster with ACLs on', function () {
     const submit = await run('nomad', ['job', 'run', '-detach', job], { env: { ...env, PATH: path, NOMAD_ADDR: nomad, NOMAD_TOKEN: nm }, timeoutMs: 30_000 });
     expect(submit.code, submit.stdout + submit.stderr).to.equal(0);
     type Alloc = { NodeName: string; ClientStatus: string; DesiredStatus: string };
-    const running = async () => (await json<Alloc[]>(`${nomad}/v1/job/work/allocations`, nm)).filter((a) => a.ClientStatus === 'running' && a.DesiredStatus === 'run').map((a) => a.NodeName).sort();
+    const running = async () =>
+      (await json<Alloc[]>(`${nomad}/v1/job/work/allocations`, nm))
+        .filter((a) => a.ClientStatus === 'running' && a.DesiredStatus === 'run')
+        .map((a) => a.NodeName)
+        .sort();
     await eventually('work on client-2', 60_000, async () => ((await running()).join() === 'client-2,client-2' ? true : undefined));
     await eligibility('client-1', true);
     const r = await run('bash', [script, 'shutdown'], { env: { ...env, PATH: path, HASHISHIP_DRAIN_ENV: envFile }, cwd: dir, timeoutMs: 90_000 });
@@ -183,8 +203,13 @@ describe('runbook acl.md against a real dev cluster with ACLs on', function () {
     expect(r.stderr, r.stderr).to.contain('hashiship-drain: drained');
     expect(existsSync(drained)).to.equal(true);
     // The drain is done once nothing runs on client-2; its replacement may still be starting.
-    expect((await running()).filter((n) => n === 'client-2'), 'nothing left on the drained worker').to.deep.equal([]);
-    await eventually("the drained worker's allocations running on the other", 30_000, async () => ((await running()).join() === 'client-1,client-1' ? true : undefined));
+    expect(
+      (await running()).filter((n) => n === 'client-2'),
+      'nothing left on the drained worker',
+    ).to.deep.equal([]);
+    await eventually("the drained worker's allocations running on the other", 30_000, async () =>
+      (await running()).join() === 'client-1,client-1' ? true : undefined,
+    );
     const nodes = await json<{ Name: string; SchedulingEligibility: string }[]>(`${nomad}/v1/nodes`, nm);
     expect(nodes.find((n) => n.Name === 'client-2')?.SchedulingEligibility).to.equal('ineligible');
     expect(nodes.find((n) => n.Name === 'client-1')?.SchedulingEligibility).to.equal('eligible');
@@ -193,6 +218,8 @@ describe('runbook acl.md against a real dev cluster with ACLs on', function () {
     const again = await run('bash', [script, 'shutdown'], { env: { ...env, PATH: path, HASHISHIP_DRAIN_ENV: envFile }, cwd: dir, timeoutMs: 30_000 });
     expect(again.code).to.equal(0);
     expect(again.stderr).to.equal('');
-    console.log('      skipped: hashiship-drain watch (waits for the Auto Scaling Group\'s target lifecycle state in EC2 instance metadata, then completes the lifecycle hook): needs AWS');
+    console.log(
+      "      skipped: hashiship-drain watch (waits for the Auto Scaling Group's target lifecycle state in EC2 instance metadata, then completes the lifecycle hook): needs AWS",
+    );
   });
 });

@@ -48,7 +48,9 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
   }
 
   const running = async (job: string) =>
-    ((await getJson(`${nomadAddr}/v1/job/${job}/allocations`)) as Alloc[] | undefined)?.filter((a) => a.ClientStatus === 'running' && a.DesiredStatus === 'run') ?? [];
+    ((await getJson(`${nomadAddr}/v1/job/${job}/allocations`)) as Alloc[] | undefined)?.filter(
+      (a) => a.ClientStatus === 'running' && a.DesiredStatus === 'run',
+    ) ?? [];
 
   before(async function () {
     this.timeout(180_000);
@@ -103,13 +105,17 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
       return r.ok ? r.text() : undefined;
     });
     expect(value).to.equal('before');
-    const job = await eventually('restored job', 30_000, async () => (await getJson(`${nomadAddr}/v1/job/snapjob`)) as { ID: string; Stop: boolean } | undefined);
+    const job = await eventually(
+      'restored job',
+      30_000,
+      async () => (await getJson(`${nomadAddr}/v1/job/snapjob`)) as { ID: string; Stop: boolean } | undefined,
+    );
     expect(job).to.include({ ID: 'snapjob', Stop: false });
   });
 
   it('rollback.md: reverts the job to the previous version (its task arguments come back)', async function () {
     await runJob('web', 2, 3601); // version 1 of web (version 0 ran 3600)
-    const args = async () => ((await getJson(`${nomadAddr}/v1/job/web`)) as { Version: number; TaskGroups: { Tasks: { Config: { args: string[] } }[] }[] });
+    const args = async () => (await getJson(`${nomadAddr}/v1/job/web`)) as { Version: number; TaskGroups: { Tasks: { Config: { args: string[] } }[] }[] };
     expect((await args()).TaskGroups[0]!.Tasks[0]!.Config.args).to.deep.equal(['3601']);
     await step('rollback.md', 1, { JOB: 'web' });
     const after = await args();
@@ -141,7 +147,7 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
       const l = await getJson(`${nomadAddr}/v1/status/leader`);
       return typeof l === 'string' && l !== '' && !l.startsWith('127.0.0.13:') ? l : undefined;
     });
-    await eventually('server-3 failed in Nomad\'s gossip', 60_000, async () => {
+    await eventually("server-3 failed in Nomad's gossip", 60_000, async () => {
       const m = (await getJson(`${nomadAddr}/v1/agent/members`)) as { Members: { Name: string; Status: string }[] } | undefined;
       return m?.Members.some((x) => x.Name === 'server-3.global' && x.Status !== 'alive') === true ? true : undefined;
     });
@@ -149,7 +155,11 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
     expect(quorum.stdout).to.match(/server-3\.global\s+127\.0\.0\.13\s+4648\s+(failed|left)/);
     await step('lost-server.md', 2, { SERVER: 'server-3' });
     const c = (await getJson(`${nomadAddr}/v1/operator/raft/configuration`)) as { Servers: { Node: string; Voter: boolean }[] };
-    expect(c.Servers.filter((s) => s.Voter).map((s) => s.Node).sort()).to.deep.equal(['server-1.global', 'server-2.global', 'server-3.global']);
+    expect(
+      c.Servers.filter((s) => s.Voter)
+        .map((s) => s.Node)
+        .sort(),
+    ).to.deep.equal(['server-1.global', 'server-2.global', 'server-3.global']);
   });
 
   it('lost-server.md §3: server-3 lost with its disk is removed, replaced by a new node (new IDs) and is a voter again', async function () {
@@ -166,12 +176,26 @@ describe('runbooks (docs/runbooks) against a real dev cluster', function () {
     const oldNomad = before.nomad.find((x) => x.Node === 'server-3.global')!.ID;
     await step('lost-server.md', 3, { SERVER: 'server-3' });
     const after = await ids();
-    expect(after.consul.filter((x) => x.Voter).map((x) => x.Node).sort()).to.deep.equal(['server-1', 'server-2', 'server-3']);
-    expect(after.nomad.filter((x) => x.Voter).map((x) => x.Node).sort()).to.deep.equal(['server-1.global', 'server-2.global', 'server-3.global']);
+    expect(
+      after.consul
+        .filter((x) => x.Voter)
+        .map((x) => x.Node)
+        .sort(),
+    ).to.deep.equal(['server-1', 'server-2', 'server-3']);
+    expect(
+      after.nomad
+        .filter((x) => x.Voter)
+        .map((x) => x.Node)
+        .sort(),
+    ).to.deep.equal(['server-1.global', 'server-2.global', 'server-3.global']);
     expect(after.consul.find((x) => x.Node === 'server-3')!.ID, 'a new Consul server, not the old one back').to.not.equal(oldConsul);
     expect(after.nomad.find((x) => x.Node === 'server-3.global')!.ID, 'a new Nomad server').to.not.equal(oldNomad);
     // The replacement has the state in its own store (stale reads are answered locally).
-    const job = await eventually('the job in the new Nomad server', 30_000, async () => (await getJson('http://127.0.0.13:4646/v1/job/survivor?stale=true')) as { ID: string } | undefined);
+    const job = await eventually(
+      'the job in the new Nomad server',
+      30_000,
+      async () => (await getJson('http://127.0.0.13:4646/v1/job/survivor?stale=true')) as { ID: string } | undefined,
+    );
     expect(job.ID).to.equal('survivor');
     const kv = await eventually('the key in the new Consul server', 30_000, async () => {
       const r = await fetch('http://127.0.0.13:8500/v1/kv/hashiship/survivor?raw&stale');

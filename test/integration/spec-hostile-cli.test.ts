@@ -67,14 +67,16 @@ describe('hashiship validate and render on the hostile corpus', function () {
         const dir = join(HOSTILE, c);
         const expected = readFileSync(join(dir, 'expected.txt'), 'utf8').trimEnd().split('\n');
         const v = await hashiship('validate', dir);
-        const want = expected.length === 1 ? `Error: ${expected[0]}\n` : `Error: ${expected.length} problems in the input\n${expected.map((l) => `  ${l}`).join('\n')}\n`;
+        const want =
+          expected.length === 1 ? `Error: ${expected[0]}\n` : `Error: ${expected.length} problems in the input\n${expected.map((l) => `  ${l}`).join('\n')}\n`;
         if (v.code !== 1 || v.stderr !== want || v.stdout !== '') failures.push(`${c}: validate exit ${v.code}\n${v.stderr}${v.stdout}`);
         // render reads through the same code: every case with an environment file and every fifth other one keep the run short.
         if (!existsSync(join(dir, 'environments')) && i % 5 !== 0) return;
         const target = join(out, c);
         const environments = existsSync(join(dir, 'environments')) ? join(dir, 'environments') : noEnvironments;
         const r = await hashiship('render', '--env', 'qa', '--services', join(dir, 'services'), '--environments', environments, '--out', target);
-        if (r.code !== 1 || !r.stderr.startsWith('Error: ') || r.stdout !== '' || existsSync(target)) failures.push(`${c}: render exit ${r.code}, wrote ${existsSync(target)}\n${r.stderr}`);
+        if (r.code !== 1 || !r.stderr.startsWith('Error: ') || r.stdout !== '' || existsSync(target))
+          failures.push(`${c}: render exit ${r.code}, wrote ${existsSync(target)}\n${r.stderr}`);
       });
     } finally {
       rmSync(out, { recursive: true, force: true });

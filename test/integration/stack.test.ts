@@ -43,9 +43,7 @@ describe('the local stack (real servers)', function () {
 
   it('reports every component healthy with its version', async () => {
     const rows = await status(stack.options);
-    expect(rows.map((r) => r.component).sort()).to.deep.equal(
-      ['consul', 'docker', 'fabio', 'nomad', 'registry-production', 'registry-qa', 'vault'],
-    );
+    expect(rows.map((r) => r.component).sort()).to.deep.equal(['consul', 'docker', 'fabio', 'nomad', 'registry-production', 'registry-qa', 'vault']);
     for (const r of rows) {
       expect(r.healthy, r.component).to.equal(true);
       expect(r.version, r.component).to.be.a('string');
@@ -95,12 +93,10 @@ describe('the local stack (real servers)', function () {
   it('Vault: writes and reads a KV v2 secret', async () => {
     const vault = createVault(stack.config.vault);
     const value = randomBytes(8).toString('hex');
-    await vaultCall(stack.config.vault, 'kv.write', 'secret/data/hashiship-test/kv', () =>
-      vault.write('secret/data/hashiship-test/kv', { data: { value } }),
-    );
-    const read = (await vaultCall(stack.config.vault, 'kv.read', 'secret/data/hashiship-test/kv', () =>
-      vault.read('secret/data/hashiship-test/kv'),
-    )) as { data: { data: { value: string }; metadata: { version: number } } };
+    await vaultCall(stack.config.vault, 'kv.write', 'secret/data/hashiship-test/kv', () => vault.write('secret/data/hashiship-test/kv', { data: { value } }));
+    const read = (await vaultCall(stack.config.vault, 'kv.read', 'secret/data/hashiship-test/kv', () => vault.read('secret/data/hashiship-test/kv'))) as {
+      data: { data: { value: string }; metadata: { version: number } };
+    };
     expect(read.data.data.value).to.equal(value);
     expect(read.data.metadata.version).to.be.greaterThan(0);
   });
@@ -184,10 +180,11 @@ job "${jobId}" {
       });
       expect(reg.data.EvalID).to.be.a('string').and.not.equal('');
       await eventually('a running allocation', 90_000, async () => {
-        const allocs = (await nomad.request<{ ClientStatus: string; TaskStates?: Record<string, { Events: { DisplayMessage: string }[] }> }[]>(
-          'job.allocations',
-          { path: `/v1/job/${jobId}/allocations` },
-        )).data;
+        const allocs = (
+          await nomad.request<{ ClientStatus: string; TaskStates?: Record<string, { Events: { DisplayMessage: string }[] }> }[]>('job.allocations', {
+            path: `/v1/job/${jobId}/allocations`,
+          })
+        ).data;
         const failed = allocs.find((a) => a.ClientStatus === 'failed');
         if (failed !== undefined) throw new Error(`allocation failed: ${JSON.stringify(failed.TaskStates)}`);
         return allocs.some((a) => a.ClientStatus === 'running') ? true : undefined;

@@ -21,7 +21,6 @@ import { combos, comboName, comboOptions } from '../../src/agents/matrix.js';
 
 const terraformDir = resolve('terraform');
 
-
 function show(r: RunResult): string {
   return `exit ${r.code}\n${r.stdout}\n${r.stderr}`.trim();
 }
@@ -138,9 +137,24 @@ describe('terraform: offline checks', function () {
     const main = [
       `locals {\n  cases = jsondecode(file("\${path.module}/cases.json"))\n}`,
       `module "ud" {\n  source   = "${source}"\n  for_each = local.cases\n${[
-        'role', 'datacenter', 'aws_region', 'join_tag', 'join_addresses', 'vault_join_tag', 'vault_join_addresses', 'tls', 'acl',
-        'raw_exec', 'java', 'host_volumes', 'vault_kms_key_id', 'secrets', 'fabio',
-      ].map((k) => `  ${k} = each.value.${k}`).join('\n')}\n  bootstrap_expect = try(each.value.bootstrap_expect, 3)\n  vault_address    = try(each.value.vault_address, null)\n}`,
+        'role',
+        'datacenter',
+        'aws_region',
+        'join_tag',
+        'join_addresses',
+        'vault_join_tag',
+        'vault_join_addresses',
+        'tls',
+        'acl',
+        'raw_exec',
+        'java',
+        'host_volumes',
+        'vault_kms_key_id',
+        'secrets',
+        'fabio',
+      ]
+        .map((k) => `  ${k} = each.value.${k}`)
+        .join('\n')}\n  bootstrap_expect = try(each.value.bootstrap_expect, 3)\n  vault_address    = try(each.value.vault_address, null)\n}`,
       `output "cloud_config" {\n  value = { for k, m in module.ud : k => m.cloud_config }\n}`,
     ].join('\n\n');
     await mkdir(dir, { recursive: true });
@@ -187,7 +201,10 @@ describe('terraform: offline checks', function () {
       join(dir, 'main.tf'),
       `module "ud" {\n  source     = "${source}"\n  role       = "client"\n  aws_region = "eu-west-1"\n  join_tag   = { key = "k", value = "v" }\n  secrets    = { source = "ssm", prefix = "/hashiship/qa" }\n  fabio      = { sha256 = "${'0'.repeat(64)}" }\n  drain      = { deadline = "3m" }\n}\n\noutput "cloud_config" {\n  value = module.ud.cloud_config\n}\n`,
     );
-    for (const args of [['init', '-input=false', '-no-color'], ['apply', '-auto-approve', '-input=false', '-no-color']]) {
+    for (const args of [
+      ['init', '-input=false', '-no-color'],
+      ['apply', '-auto-approve', '-input=false', '-no-color'],
+    ]) {
       const r = await tf(args, dir);
       expect(r.code, show(r)).to.equal(0);
     }
@@ -200,17 +217,32 @@ describe('terraform: offline checks', function () {
     expect(schema.code, show(schema)).to.equal(0);
     const doc = parse(out.stdout) as { write_files: { path: string; permissions: string; content: string }[]; runcmd: string[][] };
     const paths = doc.write_files.map((f) => f.path);
-    expect(paths).to.include.members(['/usr/local/sbin/hashiship-drain', '/etc/hashiship/drain.env', '/etc/systemd/system/hashiship-drain.service', '/etc/systemd/system/hashiship-lifecycle.service']);
+    expect(paths).to.include.members([
+      '/usr/local/sbin/hashiship-drain',
+      '/etc/hashiship/drain.env',
+      '/etc/systemd/system/hashiship-drain.service',
+      '/etc/systemd/system/hashiship-lifecycle.service',
+    ]);
     expect(doc.runcmd.at(-1)).to.deep.equal(['systemctl', 'enable', '--now', 'hashiship-drain.service', 'hashiship-lifecycle.service']);
     const script = join(dir, 'hashiship-drain');
     await writeFile(script, doc.write_files.find((f) => f.path === '/usr/local/sbin/hashiship-drain')!.content);
     const shellcheck = await ensureTool(shellcheckTool, { cacheDir: testStackOptions().cacheDir });
     const sc = await run(shellcheck, ['--shell=bash', '--severity=style', script], { timeoutMs: 60_000 });
     expect(sc.code, show(sc)).to.equal(0);
-    process.stdout.write('      skipped: the drain lifecycle hook itself (aws_autoscaling_lifecycle_hook, CompleteLifecycleAction): needs AWS; its script drains a real Nomad node in runbook-acl.test.ts\n');
+    process.stdout.write(
+      '      skipped: the drain lifecycle hook itself (aws_autoscaling_lifecycle_hook, CompleteLifecycleAction): needs AWS; its script drains a real Nomad node in runbook-acl.test.ts\n',
+    );
   });
 
-  for (const rel of ['modules/network', 'modules/servers', 'modules/workers', 'modules/vault', 'modules/instance-profile', 'environments/qa', 'environments/production']) {
+  for (const rel of [
+    'modules/network',
+    'modules/servers',
+    'modules/workers',
+    'modules/vault',
+    'modules/instance-profile',
+    'environments/qa',
+    'environments/production',
+  ]) {
     it(`${rel}: terraform validate (needs the AWS provider; where it cannot be downloaded, asserts that and prints skipped)`, async () => {
       const dir = join(work, 'terraform', rel);
       const init = await tf(['init', '-backend=false', '-input=false', '-no-color'], dir, 120_000);
@@ -222,7 +254,9 @@ describe('terraform: offline checks', function () {
       }
       const text = init.stdout + init.stderr;
       expect(text, show(init)).to.match(/hashicorp\/aws/);
-      expect(text, show(init)).to.match(/Failed to query available provider packages|could not connect to registry\.terraform\.io|Failed to install provider|registry\.terraform\.io/);
+      expect(text, show(init)).to.match(
+        /Failed to query available provider packages|could not connect to registry\.terraform\.io|Failed to install provider|registry\.terraform\.io/,
+      );
       const reason = /Error: ([^\n]+)/.exec(text)?.[1] ?? 'terraform init failed';
       process.stdout.write(
         `      skipped: terraform validate of terraform/${rel}: the AWS provider (registry.terraform.io/hashicorp/aws) cannot be downloaded here (${reason}); covered instead by terraform fmt, tflint and the HCL structure tests\n`,
@@ -251,6 +285,8 @@ describe('terraform: offline checks', function () {
     // If this ever succeeds, wire the ruleset into the tflint test above.
     expect(info.Error, `the proxy now serves tflint-ruleset-aws: enable it (${show(r)})`).to.be.a('string');
     expect(info.Error).to.match(/403|not available|Forbidden|404/);
-    process.stdout.write(`      skipped: tflint-ruleset-aws: the Go module proxy refuses it (${info.Error!.split('\n')[0]}); tflint ran with the bundled terraform ruleset only\n`);
+    process.stdout.write(
+      `      skipped: tflint-ruleset-aws: the Go module proxy refuses it (${info.Error!.split('\n')[0]}); tflint ran with the bundled terraform ruleset only\n`,
+    );
   });
 });

@@ -133,8 +133,16 @@ describe('scripts/promote.mjs: the Travis entry point run for real', function ()
     const r = await travis(n, {});
     figure('main push build', r);
     expect(r.code, r.out).to.equal(0);
-    const marks = [foldStart('hashiship.deploy.qa'), foldEnd('hashiship.deploy.qa'), foldStart('hashiship.promote.production'), foldEnd('hashiship.promote.production')].map((m) => r.out.indexOf(m));
-    expect(marks.every((m) => m >= 0), r.out).to.equal(true);
+    const marks = [
+      foldStart('hashiship.deploy.qa'),
+      foldEnd('hashiship.deploy.qa'),
+      foldStart('hashiship.promote.production'),
+      foldEnd('hashiship.promote.production'),
+    ].map((m) => r.out.indexOf(m));
+    expect(
+      marks.every((m) => m >= 0),
+      r.out,
+    ).to.equal(true);
     expect([...marks].sort((a, b) => a - b)).to.deep.equal(marks);
     expect(r.out).to.contain(`$ hashiship promote --from qa --to production ${sample.service} --build ${n}`);
     expect(r.out).to.match(/hashiship: promoted\n$/);
@@ -145,14 +153,27 @@ describe('scripts/promote.mjs: the Travis entry point run for real', function ()
     expect(await kvGet(stack.config.consul, weightKey(sample.service))).to.equal(undefined);
   });
 
-  it('a build whose image is not in the QA registry exits with hashiship\'s code and leaves the failing fold open; nothing changes', async function () {
+  it("a build whose image is not in the QA registry exits with hashiship's code and leaves the failing fold open; nothing changes", async function () {
     this.timeout(120_000);
     const n = String(base + 3);
     const before = (await readRelease(stack.config.consul, 'qa', sample.service))?.record;
     const r = await travis(n, {});
     figure('build without an image', r);
     // The same deploy through the CLI in-process gives the code the script must pass on.
-    const direct = await main(['deploy', '--env', 'qa', sample.service, '--image', `${sample.service}=${n}`, '--build', n, '--services', sample.dirs.services, '--environments', sample.dirs.environments]);
+    const direct = await main([
+      'deploy',
+      '--env',
+      'qa',
+      sample.service,
+      '--image',
+      `${sample.service}=${n}`,
+      '--build',
+      n,
+      '--services',
+      sample.dirs.services,
+      '--environments',
+      sample.dirs.environments,
+    ]);
     expect(direct).to.not.equal(ExitCode.ok);
     expect(r.code, r.out).to.equal(direct);
     expect(r.out).to.contain(foldStart('hashiship.deploy.qa'));

@@ -110,9 +110,19 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
   it('JWT: a token signed by a key the mount trusts logs in and reads; an expired JWT is exit 2, never printed', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     expect((await vault('POST', `sys/auth/${jwtMount}`, { type: 'jwt' })).status).to.equal(204);
-    expect((await vault('POST', `auth/${jwtMount}/config`, { jwt_validation_pubkeys: [publicKey.export({ type: 'spki', format: 'pem' })] })).status).to.equal(204);
+    expect((await vault('POST', `auth/${jwtMount}/config`, { jwt_validation_pubkeys: [publicKey.export({ type: 'spki', format: 'pem' })] })).status).to.equal(
+      204,
+    );
     expect(
-      (await vault('POST', `auth/${jwtMount}/role/ci`, { role_type: 'jwt', bound_audiences: ['hashiship-ci'], user_claim: 'sub', token_policies: [policy], token_ttl: '60s' })).status,
+      (
+        await vault('POST', `auth/${jwtMount}/role/ci`, {
+          role_type: 'jwt',
+          bound_audiences: ['hashiship-ci'],
+          user_claim: 'sub',
+          token_policies: [policy],
+          token_ttl: '60s',
+        })
+      ).status,
     ).to.equal(204);
     const jwt = (exp: number): string => {
       const head = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
@@ -218,7 +228,10 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
     before(async function () {
       this.timeout(60_000);
       // The stack's own Vault binary (from its state), started on another port.
-      const binary = (stack.env['HASHISHIP_STACK_BIN'] ?? '').split(':').map((d) => join(d, 'vault')).find((f) => existsSync(f));
+      const binary = (stack.env['HASHISHIP_STACK_BIN'] ?? '')
+        .split(':')
+        .map((d) => join(d, 'vault'))
+        .find((f) => existsSync(f));
       if (binary === undefined) throw new Error(`no vault binary in ${stack.env['HASHISHIP_STACK_BIN']}`);
       const port = await new Promise<number>((resolve) => {
         const s = createServer().listen(0, '127.0.0.1', () => {

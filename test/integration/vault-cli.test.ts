@@ -58,7 +58,12 @@ describe('cli: hashiship secrets (real Vault and Consul)', function () {
 
   after(async () => {
     if (stack !== undefined) {
-      for (const p of [`secret/metadata/${base}/billing/stripe`, `secret/metadata/${base}/billing/tls`, `sys/policies/acl/hashiship-${envName}-billing`, `auth/jwt-nomad/role/${role}`]) {
+      for (const p of [
+        `secret/metadata/${base}/billing/stripe`,
+        `secret/metadata/${base}/billing/tls`,
+        `sys/policies/acl/hashiship-${envName}-billing`,
+        `auth/jwt-nomad/role/${role}`,
+      ]) {
         await vaultHttp(stack, 'DELETE', p);
       }
     }

@@ -27,7 +27,10 @@ describe('vault PKI issue paths: update capability (real Vault)', function () {
   this.timeout(60_000);
   let stack: TestStack;
   let vault: ReturnType<typeof vaultApi>;
-  const spec: ServiceSpec = { name: svc, groups: [{ name: 'g', tasks: [{ name: 't', secrets: [{ file: 'secrets/cert.pem', path: issuePath, key: 'certificate' }] }] }] };
+  const spec: ServiceSpec = {
+    name: svc,
+    groups: [{ name: 'g', tasks: [{ name: 't', secrets: [{ file: 'secrets/cert.pem', path: issuePath, key: 'certificate' }] }] }],
+  };
   const policy = servicePolicy({ spec, environment: { name: 'pki' } });
 
   before(async () => {
@@ -52,7 +55,9 @@ describe('vault PKI issue paths: update capability (real Vault)', function () {
     const noRole = await preflight(config, [policy]);
     expect(noRole.problems.map((p) => `${p.path} ${p.reason}`)).to.deep.equal([`${issuePath} missing`, `${issuePath} denied`]);
 
-    expect((await vault('POST', `${mount}/roles/web`, { allowed_domains: ['example.com'], allow_subdomains: true, max_ttl: '10m' })).status).to.be.oneOf([200, 204]);
+    expect((await vault('POST', `${mount}/roles/web`, { allowed_domains: ['example.com'], allow_subdomains: true, max_ttl: '10m' })).status).to.be.oneOf([
+      200, 204,
+    ]);
     const noPolicy = await preflight(config, [policy]);
     expect(noPolicy.problems.map((p) => `${p.path} ${p.reason}`)).to.deep.equal([`${issuePath} denied`]);
 
@@ -91,7 +96,8 @@ describe('vault PKI issue paths: update capability (real Vault)', function () {
     const env = 'pkie2e';
     const params = '{common_name: web.example.com, ttl: 5m}';
     // The task compares the public key of the certificate with the one of the key file.
-    const script = 'a=$(openssl x509 -noout -pubkey -in secrets/cert.pem | sha256sum); b=$(openssl pkey -pubout -in secrets/key.pem | sha256sum); [ "$a" = "$b" ] && echo pair=match || echo pair=mismatch; openssl x509 -noout -subject -in secrets/cert.pem';
+    const script =
+      'a=$(openssl x509 -noout -pubkey -in secrets/cert.pem | sha256sum); b=$(openssl pkey -pubout -in secrets/key.pem | sha256sum); [ "$a" = "$b" ] && echo pair=match || echo pair=mismatch; openssl x509 -noout -subject -in secrets/cert.pem';
     const set = loadSet([
       {
         file: `${name}.yaml`,
@@ -113,7 +119,11 @@ describe('vault PKI issue paths: update capability (real Vault)', function () {
           '        resources: {cpu: 50, memory: 64}',
         ].join('\n'),
       },
-      { file: `${env}.yaml`, kind: 'environment', text: [`name: ${env}`, 'datacenters: ["*"]', 'services:', `  ${name}:`, `    vault_role: ${name}`].join('\n') },
+      {
+        file: `${env}.yaml`,
+        kind: 'environment',
+        text: [`name: ${env}`, 'datacenters: ["*"]', 'services:', `  ${name}:`, `    vault_role: ${name}`].join('\n'),
+      },
     ]);
     expect(set.problems).to.deep.equal([]);
     const resolved = resolveEnvironment(set, env);
@@ -130,7 +140,11 @@ describe('vault PKI issue paths: update capability (real Vault)', function () {
       const deadline = Date.now() + 90_000;
       let alloc: { ID: string; ClientStatus: string; TaskStates?: unknown } | undefined;
       while (alloc?.ClientStatus !== 'complete') {
-        const list = (await (await nomad('GET', `/v1/job/${id}/allocations?namespace=${ns}`)).json()) as { ID: string; ClientStatus: string; TaskStates?: unknown }[];
+        const list = (await (await nomad('GET', `/v1/job/${id}/allocations?namespace=${ns}`)).json()) as {
+          ID: string;
+          ClientStatus: string;
+          TaskStates?: unknown;
+        }[];
         alloc = list[0];
         if (alloc?.ClientStatus === 'failed') throw new Error(`allocation failed: ${JSON.stringify(alloc.TaskStates)}`);
         if (Date.now() > deadline) throw new Error(`no complete allocation in 90 s: ${JSON.stringify(list)}`);

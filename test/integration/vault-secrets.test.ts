@@ -56,7 +56,9 @@ async function deleteTree(stack: TestStack, prefix: string): Promise<void> {
   const res = await vaultHttp(stack, 'LIST', `secret/metadata/${prefix}`);
   const keys = res.ok ? ((await res.json()) as { data: { keys: string[] } }).data.keys : [];
   await Promise.all(
-    keys.map((k) => (k.endsWith('/') ? deleteTree(stack, `${prefix}/${k.slice(0, -1)}`) : vaultHttp(stack, 'DELETE', `secret/metadata/${prefix}/${k}`).then(() => undefined))),
+    keys.map((k) =>
+      k.endsWith('/') ? deleteTree(stack, `${prefix}/${k.slice(0, -1)}`) : vaultHttp(stack, 'DELETE', `secret/metadata/${prefix}/${k}`).then(() => undefined),
+    ),
   );
 }
 

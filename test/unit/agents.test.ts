@@ -57,7 +57,16 @@ describe('agents: template programs follow Terraform template semantics', () => 
   // blank line before a directive and disagreed with Terraform.
   const program: Seg[] = [
     { t: 'lit', text: 'a\n\n  ' },
-    { t: 'if', test: ref('x'), then: [{ t: 'lit', text: '\n  b = ' }, { t: 'val', expr: ref('v'), enc: 'json' }, { t: 'lit', text: '\n  ' }], else: [] },
+    {
+      t: 'if',
+      test: ref('x'),
+      then: [
+        { t: 'lit', text: '\n  b = ' },
+        { t: 'val', expr: ref('v'), enc: 'json' },
+        { t: 'lit', text: '\n  ' },
+      ],
+      else: [],
+    },
     { t: 'lit', text: '\nd\n' },
   ];
 
@@ -78,7 +87,16 @@ describe('agents: template programs follow Terraform template semantics', () => 
   it('repeats loop bodies per item', () => {
     const loop: Seg[] = [
       { t: 'lit', text: 'x\n  ' },
-      { t: 'for', var: 'a', list: ref('l'), body: [{ t: 'lit', text: '\n  - ' }, { t: 'val', expr: ref('a'), enc: 'raw' }, { t: 'lit', text: '\n  ' }] },
+      {
+        t: 'for',
+        var: 'a',
+        list: ref('l'),
+        body: [
+          { t: 'lit', text: '\n  - ' },
+          { t: 'val', expr: ref('a'), enc: 'raw' },
+          { t: 'lit', text: '\n  ' },
+        ],
+      },
       { t: 'lit', text: '\ny\n' },
     ];
     expect(renderTemplate(loop, { l: ['p', 'q'] })).to.equal('x\n  - p\n  - q\ny\n');
@@ -177,10 +195,16 @@ describe('agents: files per role', () => {
   });
 
   it('raft joins Vault peers by tag or by address, with the scheme TLS asks for', () => {
-    const cloud = file(agentFiles(options('vault', { vaultJoin: { kind: 'cloud', provider: 'aws', tagKey: 'j', tagValue: 'qa-vault' } })), '/etc/vault.d/vault.hcl');
+    const cloud = file(
+      agentFiles(options('vault', { vaultJoin: { kind: 'cloud', provider: 'aws', tagKey: 'j', tagValue: 'qa-vault' } })),
+      '/etc/vault.d/vault.hcl',
+    );
     expect(cloud).to.contain('auto_join        = "provider=aws tag_key=j tag_value=qa-vault"');
     expect(cloud).to.contain('auto_join_scheme = "https"');
-    const fixed = file(agentFiles(options('vault', { tls: false, vaultJoin: { kind: 'static', addresses: ['10.0.0.5', '10.0.0.6'] } })), '/etc/vault.d/vault.hcl');
+    const fixed = file(
+      agentFiles(options('vault', { tls: false, vaultJoin: { kind: 'static', addresses: ['10.0.0.5', '10.0.0.6'] } })),
+      '/etc/vault.d/vault.hcl',
+    );
     expect(fixed.match(/retry_join \{/g)).to.have.length(2);
     expect(fixed).to.contain('leader_api_addr = "http://10.0.0.6:8200"');
     expect(fixed).to.contain('tls_disable = true');
@@ -299,21 +323,23 @@ describe('monitoring: prometheus configuration', () => {
       { targets: ['10.0.1.1:23456'], labels: { service: 'web', node: 'w1', datacenter: 'qa', __metrics_path__: '/internal/metrics' } },
     ]);
     expect(groups.vault).to.deep.equal([]);
-    expect(targetGroups({ consul: [e('consul', 'm1', '10.0.0.1', 8300, [])] }, { tls: { caFile: '/ca.pem' } }).consul[0]!.targets).to.deep.equal(['10.0.0.1:8501']);
+    expect(targetGroups({ consul: [e('consul', 'm1', '10.0.0.1', 8300, [])] }, { tls: { caFile: '/ca.pem' } }).consul[0]!.targets).to.deep.equal([
+      '10.0.0.1:8501',
+    ]);
   });
 
   it('rejects malformed options with every problem listed', () => {
-    expect(problemsOf(() => prometheusConfig({ consulAddress: 'consul', scrapeInterval: 'often', consulTokenFile: 'token' })).map((p) => p.subject)).to.deep.equal([
-      'consulAddress',
-      'scrapeInterval',
-      'consulTokenFile',
-    ]);
+    expect(
+      problemsOf(() => prometheusConfig({ consulAddress: 'consul', scrapeInterval: 'often', consulTokenFile: 'token' })).map((p) => p.subject),
+    ).to.deep.equal(['consulAddress', 'scrapeInterval', 'consulTokenFile']);
   });
 });
 
 describe('monitoring: grafana dashboard', () => {
   it('has rows for cluster health and deployments, every panel querying the Prometheus data source', () => {
-    const d = grafanaDashboard() as { panels: { type: string; title: string; gridPos: { w: number; x: number }; targets?: { expr: string; refId: string }[] }[] };
+    const d = grafanaDashboard() as {
+      panels: { type: string; title: string; gridPos: { w: number; x: number }; targets?: { expr: string; refId: string }[] }[];
+    };
     expect(d.panels.filter((p) => p.type === 'row').map((p) => p.title)).to.deep.equal(['Cluster health', 'Deployments']);
     const panels = d.panels.filter((p) => p.type !== 'row');
     expect(panels.length).to.be.greaterThan(8);

@@ -27,9 +27,7 @@ describe('ci: the Travis entry point logic', () => {
 
   it('names every missing or malformed Travis variable', () => {
     expect(problemsOf(() => readTravis({}))).to.have.length(4);
-    expect(
-      problemsOf(() => readTravis({ ...push, TRAVIS_BUILD_NUMBER: '0x2', TRAVIS_PULL_REQUEST: 'true', TRAVIS_COMMIT: 'HEAD' })),
-    ).to.deep.equal([
+    expect(problemsOf(() => readTravis({ ...push, TRAVIS_BUILD_NUMBER: '0x2', TRAVIS_PULL_REQUEST: 'true', TRAVIS_COMMIT: 'HEAD' }))).to.deep.equal([
       'TRAVIS_BUILD_NUMBER="0x2": expected a positive build number',
       'TRAVIS_COMMIT="HEAD": expected a commit hash (hex)',
       'TRAVIS_PULL_REQUEST="true": expected "false" or a pull request number',

@@ -118,19 +118,53 @@ describe('cli: server flags on every command that talks to a server', function (
 describe('cli: every input is checked before the first request', function () {
   this.timeout(60_000);
   const cases: { name: string; argv: string[]; env?: Record<string, string>; names: string[] }[] = [
-    { name: '--steps that do not end at 100', argv: ['promote', '--from', 'qa', '--to', 'production', '--steps', '10,50'], names: ['--steps="10,50"', 'the last step must be 100'] },
+    {
+      name: '--steps that do not end at 100',
+      argv: ['promote', '--from', 'qa', '--to', 'production', '--steps', '10,50'],
+      names: ['--steps="10,50"', 'the last step must be 100'],
+    },
     { name: '--steps that do not increase', argv: ['promote', '--from', 'qa', '--to', 'production', '--steps', '50,10,100'], names: ['--steps', 'increase'] },
     { name: '--events other than ndjson', argv: ['status', '--env', 'qa', '--events', 'json'], names: ["unknown option '--events'"] },
     { name: 'deploy --events json', argv: ['deploy', '--env', 'qa', '--events', 'json'], names: ['--events="json": expected ndjson'] },
     { name: 'dev --events json', argv: ['dev', '--events', 'json', 'status'], names: ['--events="json": expected ndjson'] },
     { name: '--fabio that is not a URL', argv: ['routes', '--env', 'qa', '--fabio', '127.0.0.1:9998'], names: ['--fabio="127.0.0.1:9998"', 'not a URL'] },
-    { name: 'HASHISHIP_FABIO_ADDR that is not a URL', argv: ['routes', '--env', 'qa'], env: { HASHISHIP_FABIO_ADDR: 'fabio:9998' }, names: ['HASHISHIP_FABIO_ADDR="fabio:9998"'] },
-    { name: 'HASHISHIP_FABIO_PROXY that is not a URL', argv: ['promote', '--from', 'qa', '--to', 'production'], env: { HASHISHIP_FABIO_PROXY: 'x' }, names: ['HASHISHIP_FABIO_PROXY="x"'] },
-    { name: 'HASHISHIP_LOG other than debug or info (status)', argv: ['status', '--env', 'qa'], env: { HASHISHIP_LOG: 'loud' }, names: ['HASHISHIP_LOG="loud": expected debug or info'] },
+    {
+      name: 'HASHISHIP_FABIO_ADDR that is not a URL',
+      argv: ['routes', '--env', 'qa'],
+      env: { HASHISHIP_FABIO_ADDR: 'fabio:9998' },
+      names: ['HASHISHIP_FABIO_ADDR="fabio:9998"'],
+    },
+    {
+      name: 'HASHISHIP_FABIO_PROXY that is not a URL',
+      argv: ['promote', '--from', 'qa', '--to', 'production'],
+      env: { HASHISHIP_FABIO_PROXY: 'x' },
+      names: ['HASHISHIP_FABIO_PROXY="x"'],
+    },
+    {
+      name: 'HASHISHIP_LOG other than debug or info (status)',
+      argv: ['status', '--env', 'qa'],
+      env: { HASHISHIP_LOG: 'loud' },
+      names: ['HASHISHIP_LOG="loud": expected debug or info'],
+    },
     { name: 'HASHISHIP_LOG on a command without servers', argv: ['validate'], env: { HASHISHIP_LOG: 'trace' }, names: ['HASHISHIP_LOG="trace"'] },
-    { name: 'VAULT_ROLE_ID with VAULT_ROLE_ID_FILE, even with VAULT_TOKEN set', argv: ['secrets', 'check', '--env', 'qa'], env: { VAULT_ROLE_ID: 'r', VAULT_ROLE_ID_FILE: '/etc/hostname' }, names: ['set both VAULT_ROLE_ID and VAULT_ROLE_ID_FILE'] },
-    { name: 'VAULT_SECRET_ID with its _FILE', argv: ['status', '--env', 'qa'], env: { VAULT_SECRET_ID: 's', VAULT_SECRET_ID_FILE: '/etc/hostname' }, names: ['set both VAULT_SECRET_ID and VAULT_SECRET_ID_FILE'] },
-    { name: 'VAULT_JWT with its _FILE', argv: ['status', '--env', 'qa'], env: { VAULT_JWT: 'j', VAULT_JWT_FILE: '/etc/hostname' }, names: ['set both VAULT_JWT and VAULT_JWT_FILE'] },
+    {
+      name: 'VAULT_ROLE_ID with VAULT_ROLE_ID_FILE, even with VAULT_TOKEN set',
+      argv: ['secrets', 'check', '--env', 'qa'],
+      env: { VAULT_ROLE_ID: 'r', VAULT_ROLE_ID_FILE: '/etc/hostname' },
+      names: ['set both VAULT_ROLE_ID and VAULT_ROLE_ID_FILE'],
+    },
+    {
+      name: 'VAULT_SECRET_ID with its _FILE',
+      argv: ['status', '--env', 'qa'],
+      env: { VAULT_SECRET_ID: 's', VAULT_SECRET_ID_FILE: '/etc/hostname' },
+      names: ['set both VAULT_SECRET_ID and VAULT_SECRET_ID_FILE'],
+    },
+    {
+      name: 'VAULT_JWT with its _FILE',
+      argv: ['status', '--env', 'qa'],
+      env: { VAULT_JWT: 'j', VAULT_JWT_FILE: '/etc/hostname' },
+      names: ['set both VAULT_JWT and VAULT_JWT_FILE'],
+    },
     { name: 'a repeated --env', argv: ['status', '--env', 'qa', '--env', 'production'], names: ['--env: given twice ("qa", "production")'] },
     { name: 'a repeated --env on deploy', argv: ['deploy', '--env', 'qa', '--env', 'production'], names: ['--env: given twice'] },
     { name: 'a repeated --from on promote', argv: ['promote', '--from', 'qa', '--from', 'production', '--to', 'production'], names: ['--from: given twice'] },
@@ -140,10 +174,22 @@ describe('cli: every input is checked before the first request', function () {
       env: { HASHISHIP_BUILD: '7' },
       names: ['--plan: does not apply: HASHISHIP_BUILD="7" makes this a release deploy', '--until: does not apply', '--job: does not apply'],
     },
-    { name: '--image with --plan', argv: ['deploy', '--env', 'qa', '--image', 'web=1', '--plan', 'plan.json'], names: ['--plan: does not apply: --image makes this a release deploy'] },
-    { name: '--build with --until', argv: ['deploy', '--env', 'qa', '--build', '9', '--until', 'successful'], names: ['--until: does not apply: --build makes this a release deploy'] },
+    {
+      name: '--image with --plan',
+      argv: ['deploy', '--env', 'qa', '--image', 'web=1', '--plan', 'plan.json'],
+      names: ['--plan: does not apply: --image makes this a release deploy'],
+    },
+    {
+      name: '--build with --until',
+      argv: ['deploy', '--env', 'qa', '--build', '9', '--until', 'successful'],
+      names: ['--until: does not apply: --build makes this a release deploy'],
+    },
     { name: '--commit on a plain deploy', argv: ['deploy', '--env', 'qa', '--commit', 'abc'], names: ['--commit: does not apply'] },
-    { name: 'dev cluster up --servers that is not a count', argv: ['dev', 'cluster', 'up', '--servers', 'x'], names: ['--servers="x": expected a whole number from 1 to 9'] },
+    {
+      name: 'dev cluster up --servers that is not a count',
+      argv: ['dev', 'cluster', 'up', '--servers', 'x'],
+      names: ['--servers="x": expected a whole number from 1 to 9'],
+    },
     { name: 'promote into itself', argv: ['promote', '--from', 'qa', '--to', 'qa'], names: ['--to: promoting qa into itself'] },
   ];
   for (const c of cases) {
@@ -212,7 +258,11 @@ describe('cli: file-system errors are bad input naming the path', function () {
 
   it('an unexpected error is exit 70 "internal error", redacted, never exit 2', () => {
     let out = '';
-    const code = reportError(new Error('boom near hvs.CAESIabcdefghijklmnopqrstuvwxyz and s3cret-known'), (s) => (out += s), new OutputRedactor(['s3cret-known']));
+    const code = reportError(
+      new Error('boom near hvs.CAESIabcdefghijklmnopqrstuvwxyz and s3cret-known'),
+      (s) => (out += s),
+      new OutputRedactor(['s3cret-known']),
+    );
     expect(code).to.equal(70);
     expect(out).to.match(/^Error: internal error: boom/);
     expect(out).to.include('bug in hashiship');
@@ -269,7 +319,10 @@ describe('cli: smaller untruths', function () {
       const vars = Object.fromEntries([...r.out.matchAll(/^export ([A-Z_]+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
       expect(vars).to.include.keys('HASHISHIP_FABIO_ADDR', 'HASHISHIP_FABIO_PROXY');
       expect(vars).not.to.have.any.keys('FABIO_API_ADDR', 'FABIO_ADDR');
-      const config = resolveConfig({ env: { HASHISHIP_FABIO_ADDR: vars['HASHISHIP_FABIO_ADDR']!, HASHISHIP_FABIO_PROXY: vars['HASHISHIP_FABIO_PROXY']! }, home: dir });
+      const config = resolveConfig({
+        env: { HASHISHIP_FABIO_ADDR: vars['HASHISHIP_FABIO_ADDR']!, HASHISHIP_FABIO_PROXY: vars['HASHISHIP_FABIO_PROXY']! },
+        home: dir,
+      });
       expect(config.fabio).to.deep.equal({ api: 'http://127.0.0.1:9998', proxy: 'http://127.0.0.1:9999' });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -2,15 +2,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { reportError } from '../../src/cli.js';
-import {
-  DeployFailedError,
-  GateError,
-  InputError,
-  PlacementError,
-  RevertedError,
-  ServerError,
-  StackError,
-} from '../../src/errors.js';
+import { DeployFailedError, GateError, InputError, PlacementError, RevertedError, ServerError, StackError } from '../../src/errors.js';
 
 const exec = promisify(execFile);
 
@@ -53,9 +45,7 @@ describe('cli: errors become exit codes only at the top', () => {
       }),
       (s) => (out += s),
     );
-    expect(out).to.equal(
-      'Error: nomad: jobs.register: 400 Bad Request: invalid job\n  Address: http://127.0.0.1:4646\n  Job:     web\n',
-    );
+    expect(out).to.equal('Error: nomad: jobs.register: 400 Bad Request: invalid job\n  Address: http://127.0.0.1:4646\n  Job:     web\n');
   });
 
   it('lists every input problem with its place', () => {
@@ -94,8 +84,6 @@ describe('cli: the program', function () {
     const r = await cli(['dev', 'env'], { CONSUL_HTTP_SSL: 'maybe' });
     expect(r.code).to.equal(1);
     expect(r.stdout).to.equal('');
-    expect(r.stderr).to.equal(
-      'Error: CONSUL_HTTP_SSL="maybe": not a boolean (expected true or false, 1 or 0)\n',
-    );
+    expect(r.stderr).to.equal('Error: CONSUL_HTTP_SSL="maybe": not a boolean (expected true or false, 1 or 0)\n');
   });
 });

@@ -30,7 +30,24 @@ function makePki(dir: string): void {
   openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=hashiship test CA');
   openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=hashiship.test');
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:hashiship.test\n');
-  openssl(dir, 'x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
+  openssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext',
+  );
   openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=hashiship client');
   openssl(dir, 'x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.pem', '-days', '2');
 }
@@ -102,7 +119,10 @@ describe('config: TLS against a real HTTPS listener', function () {
 
   it('Nomad: without the CA the certificate is refused (exit 2, address named, token absent)', async () => {
     const c = cfg({ NOMAD_ADDR: base, NOMAD_TOKEN: 'nomad-secret', NOMAD_TLS_SERVER_NAME: 'hashiship.test' });
-    const err = await new NomadClient(c.nomad).leader().then(() => undefined, (e: unknown) => e);
+    const err = await new NomadClient(c.nomad).leader().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(ServerError);
     const e = err as ServerError;
     expect(e.exitCode).to.equal(2);
@@ -113,16 +133,20 @@ describe('config: TLS against a real HTTPS listener', function () {
 
   it('Nomad: without the server name the IP does not match the certificate', async () => {
     const c = cfg({ NOMAD_ADDR: base, NOMAD_CACERT: join(dir, 'ca.pem') });
-    const err = await new NomadClient(c.nomad).leader().then(() => undefined, (e: unknown) => e);
+    const err = await new NomadClient(c.nomad).leader().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(ServerError);
     expect((err as ServerError).describe()).to.include('ERR_TLS_CERT_ALTNAME_INVALID');
   });
 
   it('Nomad: NOMAD_SKIP_VERIFY=true connects without the CA, =false does not', async () => {
     expect(await new NomadClient(cfg({ NOMAD_ADDR: base, NOMAD_SKIP_VERIFY: 'true' }).nomad).leader()).to.equal('127.0.0.1:8300');
-    const err = await new NomadClient(cfg({ NOMAD_ADDR: base, NOMAD_SKIP_VERIFY: 'false' }).nomad)
-      .leader()
-      .then(() => undefined, (e: unknown) => e);
+    const err = await new NomadClient(cfg({ NOMAD_ADDR: base, NOMAD_SKIP_VERIFY: 'false' }).nomad).leader().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(ServerError);
   });
 
@@ -142,7 +166,10 @@ describe('config: TLS against a real HTTPS listener', function () {
   it('Consul: CONSUL_HTTP_SSL_VERIFY=true without the CA refuses the certificate', async () => {
     const c = cfg({ CONSUL_HTTP_ADDR: base, CONSUL_HTTP_SSL_VERIFY: 'true', CONSUL_HTTP_TOKEN: 'consul-secret' });
     const consul = createConsul(c.consul);
-    const err = await consulCall(c.consul, 'status.leader', () => consul.status.leader()).then(() => undefined, (e: unknown) => e);
+    const err = await consulCall(c.consul, 'status.leader', () => consul.status.leader()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(ServerError);
     expect((err as ServerError).message).to.match(/^consul: status\.leader: /);
     expect((err as ServerError).describe()).not.to.include('consul-secret');
@@ -169,7 +196,10 @@ describe('config: TLS against a real HTTPS listener', function () {
     try {
       const c = cfg({ VAULT_ADDR: base, VAULT_SKIP_VERIFY: 'false', VAULT_TOKEN: 'vault-secret' });
       const vault = createVault(c.vault);
-      const err = await vaultCall(c.vault, 'sys.health', 'sys/health', () => vault.health()).then(() => undefined, (e: unknown) => e);
+      const err = await vaultCall(c.vault, 'sys.health', 'sys/health', () => vault.health()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(ServerError);
       expect((err as ServerError).describe()).not.to.include('vault-secret');
     } finally {
@@ -187,7 +217,10 @@ describe('config: TLS against a real HTTPS listener', function () {
       await vaultCall(c.vault, 'sys.health', 'sys/health', () => createVault(c.vault).health());
       expect(seen[0]!.headers['x-vault-token']).to.equal(undefined);
     } finally {
-      for (const [k, v] of [['VAULT_ADDR', saved.a], ['VAULT_TOKEN', saved.t]] as const) {
+      for (const [k, v] of [
+        ['VAULT_ADDR', saved.a],
+        ['VAULT_TOKEN', saved.t],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -196,11 +229,12 @@ describe('config: TLS against a real HTTPS listener', function () {
 
   it('an unreachable server is exit 2 naming the address and the operation', async () => {
     const c = cfg({ NOMAD_ADDR: 'http://127.0.0.1:1', NOMAD_TOKEN: 'nomad-secret' });
-    const err = await new NomadClient(c.nomad).agentSelf().then(() => undefined, (e: unknown) => e);
+    const err = await new NomadClient(c.nomad).agentSelf().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(ServerError);
     expect((err as ServerError).exitCode).to.equal(2);
-    expect((err as ServerError).describe()).to.equal(
-      'nomad: agent.self: cannot connect (connection refused)\n  Address: http://127.0.0.1:1',
-    );
+    expect((err as ServerError).describe()).to.equal('nomad: agent.self: cannot connect (connection refused)\n  Address: http://127.0.0.1:1');
   });
 });

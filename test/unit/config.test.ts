@@ -131,7 +131,16 @@ describe('config: defaults → environment → flags', () => {
   it('lets flags win over variables', () => {
     const c = resolve(
       { NOMAD_ADDR: 'http://a:1', NOMAD_TOKEN: 'env', CONSUL_HTTP_ADDR: 'b:2', VAULT_ADDR: 'http://c:3', VAULT_TOKEN: 'env' },
-      { nomadAddr: 'http://x:4646', nomadToken: 'flag', consulAddr: 'https://y:8501', vaultAddr: 'http://z:8200', vaultToken: 'flag', nomadRegion: 'r', nomadNamespace: 'n', vaultNamespace: 'v' },
+      {
+        nomadAddr: 'http://x:4646',
+        nomadToken: 'flag',
+        consulAddr: 'https://y:8501',
+        vaultAddr: 'http://z:8200',
+        vaultToken: 'flag',
+        nomadRegion: 'r',
+        nomadNamespace: 'n',
+        vaultNamespace: 'v',
+      },
     );
     expect(c.nomad.address).to.equal('http://x:4646');
     expect(c.nomad.token).to.equal('flag');
@@ -163,9 +172,7 @@ describe('config: defaults → environment → flags', () => {
       });
     }
     it('rejects yes/no and names the variable', () => {
-      expect(problems(() => resolve({ VAULT_SKIP_VERIFY: 'yes' }))).to.deep.equal([
-        'VAULT_SKIP_VERIFY="yes": not a boolean (expected true or false, 1 or 0)',
-      ]);
+      expect(problems(() => resolve({ VAULT_SKIP_VERIFY: 'yes' }))).to.deep.equal(['VAULT_SKIP_VERIFY="yes": not a boolean (expected true or false, 1 or 0)']);
     });
     it('CONSUL_HTTP_SSL_VERIFY=0 skips verification, CONSUL_HTTP_SSL=1 picks https', () => {
       const c = resolve({ CONSUL_HTTP_SSL: '1', CONSUL_HTTP_SSL_VERIFY: '0' });
@@ -226,9 +233,7 @@ describe('config: defaults → environment → flags', () => {
       ]);
     });
     it('collects every problem in one error', () => {
-      const p = problems(() =>
-        resolve({ NOMAD_ADDR: 'nope', CONSUL_HTTP_SSL: 'maybe', NOMAD_CACERT: '/nonexistent/ca.pem', VAULT_CAPATH: '/nonexistent' }),
-      );
+      const p = problems(() => resolve({ NOMAD_ADDR: 'nope', CONSUL_HTTP_SSL: 'maybe', NOMAD_CACERT: '/nonexistent/ca.pem', VAULT_CAPATH: '/nonexistent' }));
       expect(p).to.have.length(4);
       expect(p.join('\n')).to.include('NOMAD_CACERT="/nonexistent/ca.pem": no such file or directory');
       expect(p.join('\n')).to.include('VAULT_CAPATH="/nonexistent": no such file or directory');
@@ -281,7 +286,11 @@ describe('config: defaults → environment → flags', () => {
       expect(problems(() => resolve({ HASHISHIP_LOG: 'verbose' }))).to.deep.equal(['HASHISHIP_LOG="verbose": expected debug or info']);
     });
     it('refuses a value and its _FILE together even when VAULT_TOKEN makes the login unused', () => {
-      expect(problems(() => resolve({ VAULT_TOKEN: 't', VAULT_SECRET_ID: 's', VAULT_SECRET_ID_FILE: '/etc/hostname', VAULT_JWT: 'j', VAULT_JWT_FILE: '/etc/hostname' }))).to.deep.equal([
+      expect(
+        problems(() =>
+          resolve({ VAULT_TOKEN: 't', VAULT_SECRET_ID: 's', VAULT_SECRET_ID_FILE: '/etc/hostname', VAULT_JWT: 'j', VAULT_JWT_FILE: '/etc/hostname' }),
+        ),
+      ).to.deep.equal([
         'VAULT_SECRET_ID_FILE: set both VAULT_SECRET_ID and VAULT_SECRET_ID_FILE; keep one',
         'VAULT_JWT_FILE: set both VAULT_JWT and VAULT_JWT_FILE; keep one',
       ]);

@@ -64,7 +64,9 @@ describe('consul and fabio unreachable', () => {
       const err = await (p as Promise<unknown>).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(ServerError);
       expect((err as ServerError).exitCode).to.equal(ExitCode.unreachable);
-      expect((err as ServerError).message).to.contain(op).and.contain('connection refused');
+      expect((err as ServerError).message)
+        .to.contain(op)
+        .and.contain('connection refused');
     }
   });
 });

@@ -44,7 +44,16 @@ describe('consul: external service registrations', () => {
     expect(r!.id).to.equal('pg-qa');
     expect(r!.meta).to.include({ [OwnerMeta.tool]: 'hashiship', [OwnerMeta.environment]: 'qa' });
     expect(r!.checks).to.deep.equal([
-      { id: 'pg-qa:pg-http', name: 'pg-http', type: 'http', target: 'https://10.0.0.5:8443/health', interval: '10s', timeout: '2s', method: 'GET', tlsSkipVerify: true },
+      {
+        id: 'pg-qa:pg-http',
+        name: 'pg-http',
+        type: 'http',
+        target: 'https://10.0.0.5:8443/health',
+        interval: '10s',
+        timeout: '2s',
+        method: 'GET',
+        tlsSkipVerify: true,
+      },
       { id: 'pg-qa:pg-tcp', name: 'pg-tcp', type: 'tcp', target: '10.0.0.5:5432', interval: '5s', timeout: '1s', deregisterAfter: '30m' },
       { id: 'pg-qa:pg-grpc', name: 'pg-grpc', type: 'grpc', target: '10.0.0.5:5432/grpc.health.v1.Health', interval: '10s', timeout: '2s', grpcUseTls: true },
       { id: 'pg-qa:heartbeat', name: 'heartbeat', type: 'ttl', target: '', ttl: '30s' },
@@ -152,7 +161,11 @@ describe('spec: external services in an environment', () => {
   const set = loadSet([
     { file: 'services/pg.yaml', kind: 'service', text: 'kind: external\nname: pg\naddress: 10.0.0.5\nport: 5432\ntags: [a]\nconfig:\n  x: "1"\n' },
     { file: 'services/vault.yaml', kind: 'service', text: 'kind: external\nname: vault\naddress: 10.0.0.6\nport: 8200\n' },
-    { file: 'services/web.yaml', kind: 'service', text: 'name: web\ngroups:\n  - name: web\n    tasks:\n      - name: web\n        driver: raw_exec\n        command: /bin/true\n' },
+    {
+      file: 'services/web.yaml',
+      kind: 'service',
+      text: 'name: web\ngroups:\n  - name: web\n    tasks:\n      - name: web\n        driver: raw_exec\n        command: /bin/true\n',
+    },
     {
       file: 'environments/qa.yaml',
       kind: 'environment',

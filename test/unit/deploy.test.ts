@@ -63,7 +63,9 @@ describe('deploy: ownership', () => {
 
   it('refuses a foreign job with exit 6 unless forced', () => {
     const foreign = ownershipOf(live({ Meta: null }), 'qa');
-    expect(() => checkOwnership('web', 'qa', foreign, false)).to.throw(GateError).with.property('exitCode', 6);
+    expect(() => checkOwnership('web', 'qa', foreign, false))
+      .to.throw(GateError)
+      .with.property('exitCode', 6);
     expect(() => checkOwnership('web', 'qa', foreign, true)).not.to.throw();
     expect(() => checkOwnership('web', 'qa', { status: 'owned' }, false)).not.to.throw();
   });
@@ -75,11 +77,32 @@ describe('deploy: ownership', () => {
 });
 
 describe('deploy: counts set by the autoscaler', () => {
-  const job = { ID: 'web', TaskGroups: [{ Name: 'web', Count: 2, Scaling: { Min: 1, Max: 4, Enabled: true } }, { Name: 'db', Count: 1 }] };
-  const scale = { JobID: 'web', TaskGroups: { web: { Events: [{ Count: 5, Time: 2, Message: 'scaled by autoscaler' }, { Count: 3, Time: 1 }] } } };
+  const job = {
+    ID: 'web',
+    TaskGroups: [
+      { Name: 'web', Count: 2, Scaling: { Min: 1, Max: 4, Enabled: true } },
+      { Name: 'db', Count: 1 },
+    ],
+  };
+  const scale = {
+    JobID: 'web',
+    TaskGroups: {
+      web: {
+        Events: [
+          { Count: 5, Time: 2, Message: 'scaled by autoscaler' },
+          { Count: 3, Time: 1 },
+        ],
+      },
+    },
+  };
 
   it('finds groups whose count scaling set', () => {
-    const l = live({ TaskGroups: [{ Name: 'web', Count: 5 }, { Name: 'db', Count: 1 }] });
+    const l = live({
+      TaskGroups: [
+        { Name: 'web', Count: 5 },
+        { Name: 'db', Count: 1 },
+      ],
+    });
     expect([...scaledGroups(l, scale).keys()]).to.deep.equal(['web']);
     // A later registration changed the count again: scaling no longer owns it.
     const reRegistered = live({ TaskGroups: [{ Name: 'web', Count: 2 }] });
@@ -90,7 +113,12 @@ describe('deploy: counts set by the autoscaler', () => {
   });
 
   it('keeps the live count clamped to the new bounds, unless reset', () => {
-    const l = live({ TaskGroups: [{ Name: 'web', Count: 5 }, { Name: 'db', Count: 3 }] });
+    const l = live({
+      TaskGroups: [
+        { Name: 'web', Count: 5 },
+        { Name: 'db', Count: 3 },
+      ],
+    });
     const { job: kept, preserved } = preserveCounts(job, l, scaledGroups(l, scale), false);
     expect(kept.TaskGroups?.[0]?.Count).to.equal(4); // live 5, max 4
     expect(kept.TaskGroups?.[1]?.Count).to.equal(1); // db was not scaled: the spec wins
@@ -115,7 +143,11 @@ describe('deploy: deployment and allocation state', () => {
   });
 
   it('sees canaries ready only when every unpromoted group has them placed and healthy', () => {
-    expect(canaryState(dep({ web: { DesiredCanaries: 1, PlacedCanaries: ['a'], HealthyAllocs: 1 } }))).to.deep.equal({ groups: ['web'], ready: true, auto: false });
+    expect(canaryState(dep({ web: { DesiredCanaries: 1, PlacedCanaries: ['a'], HealthyAllocs: 1 } }))).to.deep.equal({
+      groups: ['web'],
+      ready: true,
+      auto: false,
+    });
     expect(canaryState(dep({ web: { DesiredCanaries: 2, PlacedCanaries: ['a', 'b'], HealthyAllocs: 1 } })).ready).to.equal(false);
     expect(canaryState(dep({ web: { DesiredCanaries: 1, PlacedCanaries: ['a'], HealthyAllocs: 1, Promoted: true } })).groups).to.deep.equal([]);
     expect(canaryState(dep({ web: { DesiredCanaries: 1, PlacedCanaries: ['a'], HealthyAllocs: 1, AutoPromote: true } })).auto).to.equal(true);
@@ -161,7 +193,9 @@ describe('deploy: task events → cause', () => {
     alloc({ ClientStatus: 'failed', TaskStates: { web: { State: 'dead', Failed: true, Events: events, ...more } } });
 
   it('driver failure', () => {
-    const c = causeOf(withTask([ev('Received'), ev('Driver Failure', { Details: { driver_error: 'failed to launch command with executor: exec: "/nope": no such file' } })]));
+    const c = causeOf(
+      withTask([ev('Received'), ev('Driver Failure', { Details: { driver_error: 'failed to launch command with executor: exec: "/nope": no such file' } })]),
+    );
     expect(c.cause).to.equal('driver failure: failed to launch command with executor: exec: "/nope": no such file');
     expect(c.task).to.equal('web');
   });
@@ -193,7 +227,9 @@ describe('deploy: task events → cause', () => {
         { Restarts: 1 },
       ),
     );
-    expect(c.cause).to.equal('restarts exhausted after 1 restart: last run exited with code 3 (Exceeded allowed attempts 1 in interval 30m0s and mode is "fail")');
+    expect(c.cause).to.equal(
+      'restarts exhausted after 1 restart: last run exited with code 3 (Exceeded allowed attempts 1 in interval 30m0s and mode is "fail")',
+    );
     expect(c.details[0]).to.include('Terminated (exited with code 3) → Not Restarting');
   });
 
@@ -204,10 +240,19 @@ describe('deploy: task events → cause', () => {
   it('failed health check, with the check output kept while it was visible', () => {
     const a = alloc({
       DeploymentStatus: { Healthy: false },
-      TaskStates: { web: { State: 'running', Failed: false, Events: [ev('Started'), ev('Alloc Unhealthy', { Message: 'Services not healthy by deadline: web' })] } },
+      TaskStates: {
+        web: { State: 'running', Failed: false, Events: [ev('Started'), ev('Alloc Unhealthy', { Message: 'Services not healthy by deadline: web' })] },
+      },
     });
     const checks = [
-      { allocId: a.ID, service: 'web', check: 'web-alive', status: 'critical', output: 'HTTP GET http://127.0.0.1:23456/missing: 404 Not Found Output: nope', lastFailure: 'HTTP GET http://127.0.0.1:23456/missing: 404 Not Found Output: nope' },
+      {
+        allocId: a.ID,
+        service: 'web',
+        check: 'web-alive',
+        status: 'critical',
+        output: 'HTTP GET http://127.0.0.1:23456/missing: 404 Not Found Output: nope',
+        lastFailure: 'HTTP GET http://127.0.0.1:23456/missing: 404 Not Found Output: nope',
+      },
     ];
     const c = causeOf(a, checks);
     expect(c.cause).to.equal('health check "web-alive" (service web) failed: HTTP GET http://127.0.0.1:23456/missing: 404 Not Found');
@@ -290,7 +335,7 @@ describe('deploy: several services', () => {
     expect(peak).to.equal(2);
   });
 
-  it('keeps each service\'s lines together and combines heartbeats', () => {
+  it("keeps each service's lines together and combines heartbeats", () => {
     const inner = collecting();
     let t = 0;
     const log = groupedLogger(inner, { heartbeatMs: 30_000, now: () => t });
@@ -310,9 +355,19 @@ describe('deploy: several services', () => {
   });
 
   it('prints a plain line for every deploy event', () => {
-    expect(describeDeployEvent({ kind: 'deploy.deployment', job: 'web', deploymentId: '1234567890', version: 3, status: 'running', description: 'Deployment is running', healthy: 1, desired: 2, canaries: 1 })).to.equal(
-      'deploy   web: deployment 12345678 (v3) running: 1/2 healthy, 1 canary — Deployment is running',
-    );
+    expect(
+      describeDeployEvent({
+        kind: 'deploy.deployment',
+        job: 'web',
+        deploymentId: '1234567890',
+        version: 3,
+        status: 'running',
+        description: 'Deployment is running',
+        healthy: 1,
+        desired: 2,
+        canaries: 1,
+      }),
+    ).to.equal('deploy   web: deployment 12345678 (v3) running: 1/2 healthy, 1 canary — Deployment is running');
     expect(describeDeployEvent({ kind: 'deploy.done', job: 'web', outcome: 'reverted', exitCode: 3, seconds: 12.34, message: 'rolled back' })).to.equal(
       'deploy   web: reverted (exit 3) after 12.3 s — rolled back',
     );
@@ -326,7 +381,11 @@ describe('deploy: printed errors', () => {
   it('carry their exit code and never the configured tokens', () => {
     const r = redactorFromEnv({ NOMAD_TOKEN: 'a1b2c3d4-secret-token', NOMAD_HTTP_AUTH: 'ops:pa55word', PATH: '/usr/bin' });
     let text = '';
-    const code = reportError(new ServerError('nomad', 'jobs.plan', 'http://127.0.0.1:4646', '403 Forbidden: ACL token a1b2c3d4-secret-token not found (ops:pa55word)'), (s) => (text += s), r);
+    const code = reportError(
+      new ServerError('nomad', 'jobs.plan', 'http://127.0.0.1:4646', '403 Forbidden: ACL token a1b2c3d4-secret-token not found (ops:pa55word)'),
+      (s) => (text += s),
+      r,
+    );
     expect(code).to.equal(2);
     expect(text).to.include('nomad: jobs.plan: 403 Forbidden');
     expect(text).not.to.include('pa55word');
@@ -349,7 +408,9 @@ describe('deploy: Consul checks and blocking indexes', () => {
 
   it('keeps the last failing output of a check after it passes or vanishes', () => {
     const seen: string[] = [];
-    const t = new CheckTracker({ address: 'http://127.0.0.1:1', scheme: 'http', host: '127.0.0.1', port: 1, tls: { skipVerify: false } }, (r) => seen.push(r.status));
+    const t = new CheckTracker({ address: 'http://127.0.0.1:1', scheme: 'http', host: '127.0.0.1', port: 1, tls: { skipVerify: false } }, (r) =>
+      seen.push(r.status),
+    );
     const row = { CheckID: 'c1', Name: 'alive', ServiceID: '_nomad-task-0b6e1c9a-1111-2222-3333-444455556666-group-web-web-http', ServiceName: 'web' };
     t.record([{ ...row, Status: 'critical', Output: '' }]); // as Nomad registers it: critical, no output yet
     t.record([{ ...row, Status: 'critical', Output: 'HTTP GET /missing: 404 Not Found' }]);
@@ -374,7 +435,11 @@ describe('deploy: --prune refusals come before any request', () => {
   const log = collecting();
   const ctx = createDeployContext(resolveConfig({ env: { NOMAD_ADDR: 'http://127.0.0.1:9' }, home: '/nonexistent' }), log);
   const web = { job: { ID: 'web', Type: 'service' }, source: 'web.yaml' };
-  const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
   it('an empty spec set never prunes; --prune needs the whole environment; --force needs --prune', async () => {
     const empty = await failure(deployEnvironment(ctx, { environment: 'qa', inputs: [], complete: true }, { prune: true }));

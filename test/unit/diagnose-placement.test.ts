@@ -13,7 +13,10 @@ describe('deploy: placement outlook and missing drivers', () => {
     expect(placementOutlook({ BlockedEval: 'abcdef0123', FailedTGAllocs: { web: { NodesEvaluated: 1, NodesExhausted: 1 } } })).to.equal(
       'The job stays registered; Nomad places it when capacity frees up (blocked evaluation abcdef01).',
     );
-    const stuck = placementOutlook({ BlockedEval: 'abcdef0123', FailedTGAllocs: { web: { NodesEvaluated: 1, NodesFiltered: 1, ConstraintFiltered: { 'missing drivers': 1 } } } });
+    const stuck = placementOutlook({
+      BlockedEval: 'abcdef0123',
+      FailedTGAllocs: { web: { NodesEvaluated: 1, NodesFiltered: 1, ConstraintFiltered: { 'missing drivers': 1 } } },
+    });
     expect(stuck).to.match(/^The job stays registered \(blocked evaluation abcdef01\), but no node can run group web as it stands/);
     expect(stuck).to.not.contain('capacity frees up');
   });

@@ -12,29 +12,30 @@ const image = `127.0.0.1:5001/shop/web@${digest}`;
 const unknown = `Failed to pull \`${image}\`: Error response from daemon: manifest for ${image} not found: manifest unknown: manifest unknown`;
 const refused = `Failed to pull \`127.0.0.1:5099/shop/web@${digest}\`: Error response from daemon: Get "http://127.0.0.1:5099/v2/": dial tcp 127.0.0.1:5099: connect: connection refused`;
 
-const failedWith = (driverError: string): AllocationStub => ({
-  ID: '0b6e1c9a-1111-2222-3333-444455556666',
-  Name: 'web.web[0]',
-  JobID: 'web',
-  JobVersion: 0,
-  TaskGroup: 'web',
-  DesiredStatus: 'run',
-  ClientStatus: 'failed',
-  CreateIndex: 1,
-  ModifyIndex: 2,
-  TaskStates: {
-    web: {
-      State: 'dead',
-      Failed: true,
-      Events: [
-        { Type: 'Received', Time: 0 },
-        { Type: 'Driver', Time: 1, DisplayMessage: `Downloading image` } as TaskEvent,
-        { Type: 'Driver Failure', Time: 2, Details: { driver_error: driverError } } as TaskEvent,
-        { Type: 'Not Restarting', Time: 3 } as TaskEvent,
-      ],
+const failedWith = (driverError: string): AllocationStub =>
+  ({
+    ID: '0b6e1c9a-1111-2222-3333-444455556666',
+    Name: 'web.web[0]',
+    JobID: 'web',
+    JobVersion: 0,
+    TaskGroup: 'web',
+    DesiredStatus: 'run',
+    ClientStatus: 'failed',
+    CreateIndex: 1,
+    ModifyIndex: 2,
+    TaskStates: {
+      web: {
+        State: 'dead',
+        Failed: true,
+        Events: [
+          { Type: 'Received', Time: 0 },
+          { Type: 'Driver', Time: 1, DisplayMessage: `Downloading image` } as TaskEvent,
+          { Type: 'Driver Failure', Time: 2, Details: { driver_error: driverError } } as TaskEvent,
+          { Type: 'Not Restarting', Time: 3 } as TaskEvent,
+        ],
+      },
     },
-  },
-} as AllocationStub);
+  }) as AllocationStub;
 
 describe('deploy: docker pull failures', () => {
   it('an unknown digest: the image, the registry and its answer', () => {

@@ -14,13 +14,15 @@ describe('fabio weights (pure)', () => {
     expect(routeSources(['urlprefix-/a', 'canary', 'urlprefix-/a strip=/a', 'urlprefix-h.io/'])).to.deep.equal(['/a', 'h.io/']);
   });
 
-  it('writes one route weight line per source in Fabio\'s manual-override syntax', () => {
+  it("writes one route weight line per source in Fabio's manual-override syntax", () => {
     const input = { service: 'web', routeTags: ['urlprefix-web.qa.example.com/ ', 'urlprefix-/api strip=/api', 'canary'], weight: 0.2 };
     expect(weightRules(input)).to.deep.equal([
       'route weight web web.qa.example.com/ weight 0.2 tags "canary"',
       'route weight web /api weight 0.2 tags "canary"',
     ]);
-    expect(weightRulesText({ ...input, selectTags: ['canary', 'v2'] })).to.match(/^# hashiship: .*\nroute weight web web\.qa\.example\.com\/ weight 0\.2 tags "canary,v2"\n/);
+    expect(weightRulesText({ ...input, selectTags: ['canary', 'v2'] })).to.match(
+      /^# hashiship: .*\nroute weight web web\.qa\.example\.com\/ weight 0\.2 tags "canary,v2"\n/,
+    );
   });
 
   it('refuses weights outside (0, 1), routes-less services, bad tags and bad names before any I/O', () => {
@@ -75,7 +77,10 @@ describe('fabio route diff (pure)', () => {
     const prod = route({ src: 'sample.prod.local/', dst: 'http://127.0.0.1:4/', weight: 1 });
     const expected = { service: 'web', sources: ['sample.qa.local/'] };
     expect(routesOf([qa, prod], expected)).to.deep.equal([qa]);
-    expect(formatRouteTable([qa, prod], [expected])).to.deep.equal(['web  expected: sample.qa.local/  live', '  sample.qa.local/ → http://127.0.0.1:3/  100.0 %']);
+    expect(formatRouteTable([qa, prod], [expected])).to.deep.equal([
+      'web  expected: sample.qa.local/  live',
+      '  sample.qa.local/ → http://127.0.0.1:3/  100.0 %',
+    ]);
   });
 });
 
@@ -87,7 +92,12 @@ describe('fabio expected table (pure)', () => {
       {
         TaskGroups: [
           { Services: [{ Name: 'web', Tags: ['urlprefix-/a', 'x'] }], Tasks: [{ Services: [{ Name: 'web', Tags: ['urlprefix-/b strip=/b'] }] }] },
-          { Services: [{ Name: 'kafka', Provider: 'nomad', Tags: ['urlprefix-:9092 proto=tcp'] }, { Name: 'db', Tags: ['primary'] }] },
+          {
+            Services: [
+              { Name: 'kafka', Provider: 'nomad', Tags: ['urlprefix-:9092 proto=tcp'] },
+              { Name: 'db', Tags: ['primary'] },
+            ],
+          },
         ],
       },
     ];

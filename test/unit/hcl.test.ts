@@ -19,13 +19,17 @@ function parsedAttr(text: string, name: string): unknown {
 describe('hcl writer', () => {
   it('aligns the = of consecutive attributes and separates blocks by one blank line', () => {
     const text = formatHcl([
-      block('job', ['j'], [
-        attr('region', 'global'),
-        attr('datacenters', ['dc1', 'dc2']),
-        attr('priority', 50),
-        block('group', ['g'], [attr('count', 1), block('network', [], [block('port', ['http'], [])])]),
-        block('meta', [], [attr('a', 'b')]),
-      ]),
+      block(
+        'job',
+        ['j'],
+        [
+          attr('region', 'global'),
+          attr('datacenters', ['dc1', 'dc2']),
+          attr('priority', 50),
+          block('group', ['g'], [attr('count', 1), block('network', [], [block('port', ['http'], [])])]),
+          block('meta', [], [attr('a', 'b')]),
+        ],
+      ),
     ]);
     expect(text).to.equal(
       [
@@ -185,17 +189,24 @@ describe('hcl writer: object values (driver config maps from the nomad: escape h
   it('writes an object across lines as nomad fmt does: its line leaves the = alignment, keys inside aligned, odd keys quoted', () => {
     // The expected text is hclwrite.Format's output for the same input (Nomad's `nomad fmt`).
     const text = formatHcl([
-      block('job', ['a'], [
-        attr('image', 'x'),
-        attr('bb', 'y'),
-        attr('labels', object([
-          ['a', 'b'],
-          ['x.y', 'c'],
-        ])),
-        attr('z', 1),
-        attr('zzzzzz', 2),
-        attr('e', object([])),
-      ]),
+      block(
+        'job',
+        ['a'],
+        [
+          attr('image', 'x'),
+          attr('bb', 'y'),
+          attr(
+            'labels',
+            object([
+              ['a', 'b'],
+              ['x.y', 'c'],
+            ]),
+          ),
+          attr('z', 1),
+          attr('zzzzzz', 2),
+          attr('e', object([])),
+        ],
+      ),
     ]);
     expect(text).to.equal(
       'job "a" {\n  image = "x"\n  bb    = "y"\n  labels = {\n    a     = "b"\n    "x.y" = "c"\n  }\n  z      = 1\n  zzzzzz = 2\n  e      = {}\n}\n',

@@ -66,7 +66,7 @@ describe('namespaces: in the plan', () => {
     r,
   );
 
-  it('lists the namespaces to create first, counts them as changes (exit 1), and names each job\'s namespace', () => {
+  it("lists the namespaces to create first, counts them as changes (exit 1), and names each job's namespace", () => {
     const doc = planDocument('qa', [planned], [{ id: 'old', namespace: 'legacy', jobModifyIndex: 7, reason: 'spec removed' }], new Date(0), {
       namespaces: [
         { name: 'qa', description: 'QA of the sample', action: 'create' },
@@ -110,7 +110,7 @@ describe('namespaces: where a job lives', () => {
     expect(ns('prod', 'from-variable')).to.deep.equal({ web: 'prod', api: 'prod' });
   });
 
-  it('a context scoped to a job\'s namespace shares the connection; a job file without one gets the default', () => {
+  it("a context scoped to a job's namespace shares the connection; a job file without one gets the default", () => {
     const root = createDeployContext(resolveConfig({ env: { NOMAD_NAMESPACE: 'team' }, home: '/nonexistent' }));
     expect(root.nomad.client.namespace).to.equal('team');
     const qa = inNamespace(root, 'qa');

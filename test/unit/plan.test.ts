@@ -211,7 +211,10 @@ describe('plan: document and exit codes', () => {
   });
 
   it('builds the document: modify index, placement failures, stops, summary; exit 1 with changes, 0 without', () => {
-    const p = jobPlan({ source: 'jobs/services/web.yaml', job, exists: true, liveVersion: 3, ownership: { status: 'owned' }, preservedCounts: [], response }, r);
+    const p = jobPlan(
+      { source: 'jobs/services/web.yaml', job, exists: true, liveVersion: 3, ownership: { status: 'owned' }, preservedCounts: [], response },
+      r,
+    );
     expect(p.action).to.equal('update');
     expect(p.jobModifyIndex).to.equal(42);
     expect(p.placementFailures).to.deep.equal([
@@ -234,7 +237,10 @@ describe('plan: document and exit codes', () => {
   });
 
   it('warns in the text when the live job belongs to someone else', () => {
-    const p = jobPlan({ source: 'x.hcl', job, exists: true, ownership: { status: 'foreign', detail: 'not stamped by hashiship' }, preservedCounts: [], response }, r);
+    const p = jobPlan(
+      { source: 'x.hcl', job, exists: true, ownership: { status: 'foreign', detail: 'not stamped by hashiship' }, preservedCounts: [], response },
+      r,
+    );
     expect(formatPlan(planDocument('qa', [p], [], new Date(0)), r)).to.include('owned by someone else (not stamped by hashiship): deploy refuses it (exit 6)');
   });
 });
@@ -268,7 +274,9 @@ describe('plan: jobs whose spec was removed (--prune)', () => {
     expect(doc.changes).to.equal(false);
     expect(planExitCode(doc)).to.equal(0);
     const text = formatPlan(doc, r);
-    expect(text.split('\n')[0]).to.equal('old-report: not in specs (kept; --prune to stop)  (job modify index 311; owned by hashiship in qa; its spec was removed)');
+    expect(text.split('\n')[0]).to.equal(
+      'old-report: not in specs (kept; --prune to stop)  (job modify index 311; owned by hashiship in qa; its spec was removed)',
+    );
     expect(text).not.to.include('STOPPED');
     expect(text).to.include('Plan for qa: 0 to create, 0 to update, 0 to stop, 1 unchanged, 1 not in specs (kept).');
   });
@@ -290,7 +298,9 @@ describe('plan: jobs whose spec was removed (--prune)', () => {
     expect(pruneRefusal(1, 2, 'qa')).to.equal(undefined);
     expect(pruneRefusal(1, 4, 'qa')).to.equal(undefined);
     // The only job of an environment: half is exceeded.
-    expect(pruneRefusal(1, 1, 'qa')).to.equal('--prune would stop 1 of the 1 job hashiship owns in qa; without --force it stops at most 1 job and at most half of them');
+    expect(pruneRefusal(1, 1, 'qa')).to.equal(
+      '--prune would stop 1 of the 1 job hashiship owns in qa; without --force it stops at most 1 job and at most half of them',
+    );
     expect(pruneRefusal(2, 10, 'qa')).to.match(/^--prune would stop 2 of the 10 jobs hashiship owns in qa;/);
     const o = orphanPlan({ environment: 'qa', wanted: ['web'], owned, prune: true });
     expect(o.stops.map((x) => x.id)).to.deep.equal(['api', 'billing', 'old-report']);

@@ -91,7 +91,9 @@ describe('promote: the planner (pure)', () => {
     expect(refused({ source: record({ health: { passing: 0, total: 1, at: '' } }) })).to.contain('health 0/1');
     expect(refused({ policy: { ...DefaultPolicy, minSoakMs: 2 * 3600_000 } })).to.contain('soaked 60 min; production requires 2.0 h');
     expect(refused({ policy: { ...DefaultPolicy, requireApproval: true } })).to.contain('requires manual approval');
-    expect(planPromotion(input({ build: '42', approve: true, policy: { ...DefaultPolicy, requireApproval: true, minSoakMs: 3600_000 } })).decision).to.equal('run');
+    expect(planPromotion(input({ build: '42', approve: true, policy: { ...DefaultPolicy, requireApproval: true, minSoakMs: 3600_000 } })).decision).to.equal(
+      'run',
+    );
   });
 
   it('does nothing when the target already runs the digest (a re-run after success)', () => {
@@ -106,7 +108,12 @@ describe('promote: the planner (pure)', () => {
     const p = planPromotion(input({ progress: progress() }));
     expect(p.decision === 'run' && p.resumed).to.deep.equal(['copy', 'canary', 'gate']);
     expect(formatPlan(p, 'qa', 'production').filter((l) => l.endsWith('[done by an earlier run]'))).to.have.length(3);
-    const late = planPromotion(input({ target: record({ environment: 'production' }), progress: progress({ done: ['copy', 'canary', 'gate', 'smoke', 'weight:10', 'weight:50', 'promote', 'unweight'] }) }));
+    const late = planPromotion(
+      input({
+        target: record({ environment: 'production' }),
+        progress: progress({ done: ['copy', 'canary', 'gate', 'smoke', 'weight:10', 'weight:50', 'promote', 'unweight'] }),
+      }),
+    );
     expect(late.decision === 'run' && late.steps.length - late.resumed.length).to.equal(1);
   });
 
@@ -128,7 +135,10 @@ describe('promote: the planner (pure)', () => {
     expect(checkSteps([0, 100])).to.contain('1 to 100');
     expect(parseSteps('10, 50,100')).to.deep.equal([10, 50, 100]);
     expect(() => parseSteps('10,half,100')).to.throw('--steps="10,half,100"');
-    expect([...parseImageFlags(['web=42', `api=${D('c')}`])]).to.deep.equal([['web', '42'], ['api', D('c')]]);
+    expect([...parseImageFlags(['web=42', `api=${D('c')}`])]).to.deep.equal([
+      ['web', '42'],
+      ['api', D('c')],
+    ]);
     for (const bad of ['web', 'web=', '=42', 'web=sha256:abc', 'web=-x']) {
       try {
         parseImageFlags([bad]);
@@ -156,13 +166,22 @@ describe('promote: the planner (pure)', () => {
 
 describe('promote: the policy of a target environment', () => {
   const target = (promotion: EnvironmentSpec['promotion']) =>
-    ({ spec: { name: 'sample', groups: [] }, file: 's.yaml', environment: { name: 'production', ...(promotion === undefined ? {} : { promotion }) } }) as unknown as ResolvedService;
+    ({
+      spec: { name: 'sample', groups: [] },
+      file: 's.yaml',
+      environment: { name: 'production', ...(promotion === undefined ? {} : { promotion }) },
+    }) as unknown as ResolvedService;
 
-  it('reads the environment file\'s promotion block; flags win; defaults otherwise', () => {
+  it("reads the environment file's promotion block; flags win; defaults otherwise", () => {
     expect(policyOf(target(undefined), {})).to.deep.equal(DefaultPolicy);
     const file = target({ require_approval: true, min_soak: '10m', steps: [25, 100], hold: '5s' });
     expect(policyOf(file, {})).to.deep.equal({ requireApproval: true, minSoakMs: 600_000, steps: [25, 100], holdMs: 5_000 });
-    expect(policyOf(file, { steps: [10, 50, 100], holdMs: 1_000, minSoakMs: 0 })).to.deep.equal({ requireApproval: true, minSoakMs: 0, steps: [10, 50, 100], holdMs: 1_000 });
+    expect(policyOf(file, { steps: [10, 50, 100], holdMs: 1_000, minSoakMs: 0 })).to.deep.equal({
+      requireApproval: true,
+      minSoakMs: 0,
+      steps: [10, 50, 100],
+      holdMs: 1_000,
+    });
   });
 
   it('refuses a bad step list as input (exit 1) naming --steps', () => {
@@ -171,7 +190,9 @@ describe('promote: the policy of a target environment', () => {
       expect.fail('accepted 50,10');
     } catch (err) {
       expect((err as { exitCode: number }).exitCode).to.equal(ExitCode.badInput);
-      expect((err as Error).message).to.contain('--steps=50,10').and.contain('increase');
+      expect((err as Error).message)
+        .to.contain('--steps=50,10')
+        .and.contain('increase');
     }
     expect(() => policyOf(target({ steps: [10, 50] }), {})).to.throw('production: promotion.steps: the last step must be 100');
   });
@@ -189,8 +210,16 @@ describe('promote: an exec/raw_exec task runs its image by digest', () => {
     const job = renderJob(resolved, { digests: { 'team/sample': D('f') }, layers: { 'team/sample': [D('1'), D('2')] } });
     const task = job.TaskGroups[0]!.Tasks[0]!;
     expect(task.Artifacts).to.deep.equal([
-      { GetterSource: `http://127.0.0.1:5002/v2/team/sample/blobs/${D('1')}`, RelativeDest: 'local/image', GetterOptions: { archive: 'tar.gz', checksum: D('1') } },
-      { GetterSource: `http://127.0.0.1:5002/v2/team/sample/blobs/${D('2')}`, RelativeDest: 'local/image', GetterOptions: { archive: 'tar.gz', checksum: D('2') } },
+      {
+        GetterSource: `http://127.0.0.1:5002/v2/team/sample/blobs/${D('1')}`,
+        RelativeDest: 'local/image',
+        GetterOptions: { archive: 'tar.gz', checksum: D('1') },
+      },
+      {
+        GetterSource: `http://127.0.0.1:5002/v2/team/sample/blobs/${D('2')}`,
+        RelativeDest: 'local/image',
+        GetterOptions: { archive: 'tar.gz', checksum: D('2') },
+      },
     ]);
     expect(task.Meta).to.deep.equal({ hashiship_image: `127.0.0.1:5002/team/sample@${D('f')}` });
   });

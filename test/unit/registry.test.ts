@@ -74,9 +74,9 @@ describe('registry: image references', function () {
 
 describe('registry: WWW-Authenticate challenges', function () {
   it('parses a bearer challenge with quoted parameters', function () {
-    expect(parseChallenges('Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:team/app:pull,push"')).to.deep.equal([
-      { scheme: 'bearer', params: { realm: 'https://auth.example.com/token', service: 'registry.example.com', scope: 'repository:team/app:pull,push' } },
-    ]);
+    expect(parseChallenges('Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:team/app:pull,push"')).to.deep.equal(
+      [{ scheme: 'bearer', params: { realm: 'https://auth.example.com/token', service: 'registry.example.com', scope: 'repository:team/app:pull,push' } }],
+    );
   });
 
   it('keeps commas and escaped quotes inside quoted values, and accepts tokens and spaces', function () {
@@ -133,7 +133,11 @@ describe('registry: manifest validation', function () {
       manifests: [{ mediaType: MediaType.dockerManifest, digest: D, size: 5, platform: { architecture: 'arm', os: 'linux', variant: 'v7' } }],
     });
     const bare = { schemaVersion: 2, manifests: [] };
-    expect(parseManifest(Buffer.from(JSON.stringify(bare)), `${MediaType.ociIndex}; charset=utf-8`)).to.deep.equal({ kind: 'index', mediaType: MediaType.ociIndex, manifests: [] });
+    expect(parseManifest(Buffer.from(JSON.stringify(bare)), `${MediaType.ociIndex}; charset=utf-8`)).to.deep.equal({
+      kind: 'index',
+      mediaType: MediaType.ociIndex,
+      manifests: [],
+    });
   });
 
   it('lists every problem with its path', function () {
@@ -151,7 +155,9 @@ describe('registry: manifest validation', function () {
   });
 
   it('refuses unknown media types and non-JSON', function () {
-    expect(inputError(() => parseManifest(Buffer.from(JSON.stringify({ ...image, mediaType: 'application/vnd.docker.distribution.manifest.v1+json' })))).message).to.include('unsupported');
+    expect(
+      inputError(() => parseManifest(Buffer.from(JSON.stringify({ ...image, mediaType: 'application/vnd.docker.distribution.manifest.v1+json' })))).message,
+    ).to.include('unsupported');
     expect(inputError(() => parseManifest(Buffer.from('<html>'))).message).to.include('not JSON');
     expect(inputError(() => parseManifest(Buffer.from('[]'))).message).to.include('expected a JSON object');
   });
@@ -212,18 +218,26 @@ describe('registry: streaming digest verification', function () {
       failure = err;
     });
     expect(failure).to.be.instanceOf(ServerError);
-    expect((failure as ServerError).message).to.equal(`registry 127.0.0.1:5001: blobs.verify: blob ${D} in team/app is corrupt: content hashes to ${sha256(body)}`);
+    expect((failure as ServerError).message).to.equal(
+      `registry 127.0.0.1:5001: blobs.verify: blob ${D} in team/app is corrupt: content hashes to ${sha256(body)}`,
+    );
     expect(Buffer.concat(out).length).to.be.lessThan(body.length);
   });
 
   it('fails on a length other than the descriptor', async function () {
     const v = new DigestVerifier(sha256(body), body.length + 1, '127.0.0.1:5001/team/app');
     v.resume();
-    const err = await pipeline(Readable.from(chunks), v).then(() => undefined, (e: unknown) => e);
+    const err = await pipeline(Readable.from(chunks), v).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((err as Error).message).to.include(`${body.length} bytes, its descriptor declares ${body.length + 1}`);
     const v2 = new DigestVerifier(sha256(body), 5, '127.0.0.1:5001/team/app');
     v2.resume();
-    const err2 = await pipeline(Readable.from(chunks), v2).then(() => undefined, (e: unknown) => e);
+    const err2 = await pipeline(Readable.from(chunks), v2).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((err2 as Error).message).to.include('more than the 5 bytes');
   });
 
@@ -238,7 +252,10 @@ describe('registry: base URLs and concurrency', function () {
     expect(registryBaseURL('localhost:5000')).to.equal('http://localhost:5000');
     expect(registryBaseURL('registry.example.com')).to.equal('https://registry.example.com');
     expect(registryBaseURL('docker.io')).to.equal('https://registry-1.docker.io');
-    const config = { registries: { corp: { url: 'http://registry.corp:5000' } }, vault: { address: 'https://127.0.0.1:8200', tokenSource: 'none', tls: { skipVerify: false } } } as const;
+    const config = {
+      registries: { corp: { url: 'http://registry.corp:5000' } },
+      vault: { address: 'https://127.0.0.1:8200', tokenSource: 'none', tls: { skipVerify: false } },
+    } as const;
     expect(registryBaseURL('registry.corp:5000', { config })).to.equal('http://registry.corp:5000');
   });
 
@@ -257,7 +274,10 @@ describe('registry: base URLs and concurrency', function () {
     const err = await mapLimit([1, 2, 3], 3, async (n) => {
       if (n === 2) throw new Error('two');
       return n;
-    }).then(() => undefined, (e: unknown) => e);
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((err as Error).message).to.equal('two');
   });
 });

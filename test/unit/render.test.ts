@@ -454,7 +454,7 @@ ${task}${group}${top}`;
     expect(job!.Meta[OwnershipMeta.specHash]).to.not.equal(render(SPEC('')).job!.Meta[OwnershipMeta.specHash]);
   });
 
-  it('writes the merged fields into the HCL too, named as Nomad\'s HCL names them', () => {
+  it("writes the merged fields into the HCL too, named as Nomad's HCL names them", () => {
     const { job } = render(
       SPEC(
         '        nomad:\n          Config: {cap_drop: [ALL], labels: {team: shop, com.example/tier: web}, logging: [{type: json-file, config: [{max-size: 10m}]}]}\n          Resources: {Cores: 2}\n          KillTimeout: 45s\n',
@@ -487,7 +487,9 @@ ${task}${group}${top}`;
     expect(hcl).to.include('      kill_timeout = "45s"');
     expect(hcl).to.include('        cores  = 2');
     expect(hcl).to.include('    disconnect {\n      lost_after = "1h"\n      reconcile  = "best_score"\n    }');
-    expect(hcl).to.include('  ui {\n    description = "Web shop"\n\n    link {\n      label = "Runbook"\n      url   = "https://runbooks.example.com/web"\n    }\n  }');
+    expect(hcl).to.include(
+      '  ui {\n    description = "Web shop"\n\n    link {\n      label = "Runbook"\n      url   = "https://runbooks.example.com/web"\n    }\n  }',
+    );
   });
 
   it('refuses unknown fields, wrong types, fields the spec owns and fields HCL cannot say, each at its place with its path', () => {
@@ -586,7 +588,9 @@ describe('render --out never writes through a link, outside the folder, or over 
     writeFileSync(file, 'keep me\n');
     const r = await cli('render', '--env', 'qa', '--out', file);
     expect(r).to.deep.include({ code: 1, stdout: '' });
-    expect(r.stderr).to.equal(`Error: --out=${JSON.stringify(file)}: is a file; give a folder (hashiship writes only into a real folder, never through a link)\n`);
+    expect(r.stderr).to.equal(
+      `Error: --out=${JSON.stringify(file)}: is a file; give a folder (hashiship writes only into a real folder, never through a link)\n`,
+    );
     expect(readFileSync(file, 'utf8')).to.equal('keep me\n');
   });
 
@@ -623,7 +627,10 @@ describe('render --out never writes through a link, outside the folder, or over 
     // production's job in qa's folder: not qa's to remove.
     writeFileSync(join(dir, 'prod.nomad.hcl'), readFileSync('jobs/generated/production/web.nomad.hcl', 'utf8').replace('job "web"', 'job "prod"'));
     // The ownership line inside a hand-written template, not in the job's meta.
-    writeFileSync(join(dir, 'lookalike.nomad.hcl'), 'job "lookalike" {\n  group "g" {\n    task "t" {\n      template {\n        data = <<EOT\nhashiship_tool = "hashiship"\nEOT\n      }\n    }\n  }\n}\n');
+    writeFileSync(
+      join(dir, 'lookalike.nomad.hcl'),
+      'job "lookalike" {\n  group "g" {\n    task "t" {\n      template {\n        data = <<EOT\nhashiship_tool = "hashiship"\nEOT\n      }\n    }\n  }\n}\n',
+    );
     // Owned by hashiship for qa, but its job is not the one its name says.
     writeFileSync(join(dir, 'renamed.nomad.hcl'), web());
     // Really stale: qa's own file of a job no longer rendered.

@@ -38,7 +38,12 @@ groups:
         image: {repository: shop/web, tag: "1.0"}
 `;
 /** BASE with lines added to the task (indented 8). */
-const withTask = (extra: string): string => BASE + extra.split('\n').map((l) => `        ${l}\n`).join('');
+const withTask = (extra: string): string =>
+  BASE +
+  extra
+    .split('\n')
+    .map((l) => `        ${l}\n`)
+    .join('');
 
 describe('spec: hostile corpus', () => {
   const cases = readdirSync(HOSTILE).sort();
@@ -50,7 +55,9 @@ describe('spec: hostile corpus', () => {
 
   for (const c of cases) {
     it(`${c} yields exactly its expected problems`, async () => {
-      const expected = readFileSync(join(HOSTILE, c, 'expected.txt'), 'utf8').split('\n').filter((l) => l !== '');
+      const expected = readFileSync(join(HOSTILE, c, 'expected.txt'), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
       expect(await problemsOf([join(HOSTILE, c)])).to.deep.equal(expected);
     });
   }
@@ -114,7 +121,7 @@ describe('spec: limits bound the work', function () {
     const env = Array.from({ length: 20 }, (_, i) => (i === 0 ? `V0: &big "${each}"` : `V${i}: *big`)).join('\n  ');
     const out = lines([svc('web.yaml', withTask(`env:\n  ${env}`))]);
     expect(out).to.deep.equal([
-      'web.yaml:5:9  groups[0].tasks[0]  the task\'s arguments and variables add up to 2400090 bytes; Linux refuses to start a process with more than 2097152 (ARG_MAX)',
+      "web.yaml:5:9  groups[0].tasks[0]  the task's arguments and variables add up to 2400090 bytes; Linux refuses to start a process with more than 2097152 (ARG_MAX)",
     ]);
   });
 
@@ -129,7 +136,22 @@ describe('spec: limits bound the work', function () {
 
 describe('spec: what hostile input must not break', () => {
   it('accepts the cron forms Nomad accepts', () => {
-    for (const cron of ['@daily', '@hourly', '@weekly', '*/15 * * * *', '0 3 * * MON-FRI', '0 0 1,15 * *', '0 0 L * *', '0 0 ? * 5#3', '0 0 15W * *', '0 30 2 * * * 2030', '0 3 * JAN-MAR sun', '0 3 * * 7', '5/10 * * * *', '0 3 * * * 2030']) {
+    for (const cron of [
+      '@daily',
+      '@hourly',
+      '@weekly',
+      '*/15 * * * *',
+      '0 3 * * MON-FRI',
+      '0 0 1,15 * *',
+      '0 0 L * *',
+      '0 0 ? * 5#3',
+      '0 0 15W * *',
+      '0 30 2 * * * 2030',
+      '0 3 * JAN-MAR sun',
+      '0 3 * * 7',
+      '5/10 * * * *',
+      '0 3 * * * 2030',
+    ]) {
       const text = BASE.replace('name: web\ngroups:', `name: web\ntype: periodic\nperiodic:\n  cron: "${cron}"\ngroups:`);
       expect(lines([svc('web.yaml', text)]), cron).to.deep.equal([]);
     }
@@ -167,7 +189,9 @@ describe('spec: what hostile input must not break', () => {
     expect(escapeText('a\u202eb\u200bc\u001b[31m\nd\u{e0041}')).to.equal('a\\u202eb\\u200bc\\u001b[31m\\nd\\u{e0041}');
     expect(escapeText('Ω café ✓')).to.equal('Ω café ✓');
     expect(excerpt('é'.repeat(130), 120)).to.equal(`${'é'.repeat(120)}… (20 more bytes)`);
-    expect(formatProblem({ at: { file: 'a\u202e.yaml', line: 1, col: 2 }, subject: 'k\u0007', message: 'm\r\n' })).to.equal('a\\u202e.yaml:1:2  k\\u0007  m\\r\\n');
+    expect(formatProblem({ at: { file: 'a\u202e.yaml', line: 1, col: 2 }, subject: 'k\u0007', message: 'm\r\n' })).to.equal(
+      'a\\u202e.yaml:1:2  k\\u0007  m\\r\\n',
+    );
   });
 });
 

@@ -57,7 +57,9 @@ describe('spec: invalid corpus', () => {
 
   for (const c of cases) {
     it(`${c} yields exactly its expected problems`, async () => {
-      const expected = readFileSync(join(INVALID, c, 'expected.txt'), 'utf8').split('\n').filter((l) => l !== '');
+      const expected = readFileSync(join(INVALID, c, 'expected.txt'), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
       const set = loadSet(await readSpecFiles([join(INVALID, c)]));
       expect(set.problems.map(formatProblem)).to.deep.equal(expected);
     });
@@ -163,7 +165,10 @@ services:
   });
 
   it('points a problem caused by an override at the environment file', () => {
-    const out = lines([svc('web.yaml', WEB), env('qa.yaml', 'name: qa\nservices:\n  web:\n    groups:\n      web:\n        tasks:\n          web:\n            resources:\n              memory: 5\n')]);
+    const out = lines([
+      svc('web.yaml', WEB),
+      env('qa.yaml', 'name: qa\nservices:\n  web:\n    groups:\n      web:\n        tasks:\n          web:\n            resources:\n              memory: 5\n'),
+    ]);
     expect(out).to.deep.equal(['qa.yaml:9:23  services.web.groups.web.tasks.web.resources.memory  must be at least 10 (got 5)']);
   });
 

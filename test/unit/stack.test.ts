@@ -34,7 +34,10 @@ describe('stack: start-up failures', function () {
       dir,
       { vaultToken: 'x' },
       { timeoutMs: 10_000, log },
-    ).then(() => undefined, (e: unknown) => e);
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(StackError);
     const text = (err as StackError).describe();
     expect(text).to.match(/^stack: consul exited during start-up\n/);
@@ -47,10 +50,19 @@ describe('stack: start-up failures', function () {
   it('a component that never gets healthy is stopped after the bound, not waited on forever', async () => {
     const log = collecting();
     const started = Date.now();
-    const err = await startComponent(fakeDef('echo "still booting"; exec sleep 60'), '/bin/sh', dir, { vaultToken: 'x' }, {
-      timeoutMs: 1500,
-      log,
-    }).then(() => undefined, (e: unknown) => e);
+    const err = await startComponent(
+      fakeDef('echo "still booting"; exec sleep 60'),
+      '/bin/sh',
+      dir,
+      { vaultToken: 'x' },
+      {
+        timeoutMs: 1500,
+        log,
+      },
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(Date.now() - started).to.be.lessThan(10_000);
     expect(err).to.be.instanceOf(StackError);
     expect((err as StackError).describe()).to.match(/^stack: consul not healthy after 2 s\n/);

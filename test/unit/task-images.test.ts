@@ -22,7 +22,15 @@ describe('plan/status: the images of a job', () => {
   it('a docker task shows its config image; a task without one shows none', () => {
     const job = {
       ID: 'x',
-      TaskGroups: [{ Name: 'g', Tasks: [{ Name: 'a', Driver: 'docker', Config: { image: 'r/a:1' } }, { Name: 'b', Driver: 'raw_exec', Config: { command: '/bin/true' } }] }],
+      TaskGroups: [
+        {
+          Name: 'g',
+          Tasks: [
+            { Name: 'a', Driver: 'docker', Config: { image: 'r/a:1' } },
+            { Name: 'b', Driver: 'raw_exec', Config: { command: '/bin/true' } },
+          ],
+        },
+      ],
     };
     expect(imagesOf(job as never)).to.deep.equal([{ group: 'g', task: 'a', image: 'r/a:1' }]);
   });

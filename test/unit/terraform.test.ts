@@ -24,7 +24,9 @@ function load(dir: string): Obj {
   const cached = loaded.get(dir);
   if (cached !== undefined) return cached;
   const merged: Record<string, Obj | Obj[]> = {};
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.tf')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.tf'))
+    .sort()) {
     const doc = parseHcl(readFileSync(join(dir, name), 'utf8'));
     for (const [kind, value] of Object.entries(doc)) {
       if (Array.isArray(value)) merged[kind] = [...((merged[kind] as Obj[] | undefined) ?? []), ...(value as Obj[])];
@@ -180,7 +182,12 @@ describe('terraform: modules/servers', () => {
     const ingress = locals(mod)['master_ingress'] as Record<string, { port: number; protocol: string; from: string }>;
     const ports = new Set(Object.values(ingress).map((r) => r.port));
     expect([...ports].sort((a, b) => a - b)).to.deep.equal([4646, 4647, 4648, 8300, 8301, 8302, 8500, 8501, 8600]);
-    expect(Object.values(ingress).filter((r) => r.protocol === 'udp').map((r) => r.port).sort()).to.deep.equal([4648, 8301, 8302, 8600]);
+    expect(
+      Object.values(ingress)
+        .filter((r) => r.protocol === 'udp')
+        .map((r) => r.port)
+        .sort(),
+    ).to.deep.equal([4648, 8301, 8302, 8600]);
     expect(Object.values(locals(mod)['admin_ports'] as Record<string, number>).every((p) => ports.has(p))).to.equal(true);
     expect(body(mod, 'aws_vpc_security_group_ingress_rule', 'master')['for_each']).to.equal('${local.master_ingress}');
   });
@@ -234,7 +241,7 @@ describe('terraform: modules/workers', () => {
     expect(validation['condition']).to.contain('7200');
   });
 
-  it('lets workers complete only their own groups\' drain hook, and read the drain token with ACLs', () => {
+  it("lets workers complete only their own groups' drain hook, and read the drain token with ACLs", () => {
     const ip = labelled(mod, 'module', 'instance_profile');
     const statements = ip['statements'] as { sid: string; actions: string[]; resources: string[] }[];
     const complete = statements.find((x) => x.sid === 'CompleteDrainHook');
@@ -258,7 +265,11 @@ describe('terraform: modules/vault', () => {
   it('auto-unseals with its own KMS key (raft auto-join comes with the shared instance profile)', () => {
     const statements = labelled(mod, 'module', 'instance_profile')['statements'] as Obj[];
     expect(statements).to.have.length(1);
-    expect(statements[0]).to.deep.equal({ sid: 'AutoUnseal', actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'], resources: ['${aws_kms_key.unseal.arn}'] });
+    expect(statements[0]).to.deep.equal({
+      sid: 'AutoUnseal',
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'],
+      resources: ['${aws_kms_key.unseal.arn}'],
+    });
     expect(body(mod, 'aws_kms_key', 'unseal')['enable_key_rotation']).to.equal(true);
   });
 
@@ -282,7 +293,11 @@ describe('terraform: modules/instance-profile (the IAM of servers, workers and v
     expect(JSON.stringify(body(mod, 'aws_iam_policy_document', 'this', 'data')['dynamic'])).to.contain('var.statements');
   });
 
-  for (const [m, old] of [['servers', 'master'], ['workers', 'worker'], ['vault', 'vault']] as const) {
+  for (const [m, old] of [
+    ['servers', 'master'],
+    ['workers', 'worker'],
+    ['vault', 'vault'],
+  ] as const) {
     it(`modules/${m} uses it, defines no IAM of its own, and moves its old IAM resources into it`, () => {
       const mm = load(join(root, 'modules', m));
       expect(labelled(mm, 'module', 'instance_profile')['source']).to.equal('../instance-profile');

@@ -69,7 +69,11 @@ describe(`${file}: the pipeline of a service repository`, () => {
     const { services, releaseBranch } = readCiOptions(env);
     expect(releaseBranch).to.equal('main');
     const pushed = (stage('ship').before_script ?? []).filter((c) => c.startsWith('docker push'));
-    for (const s of services) expect(pushed.some((c) => c.includes(`/${s}:$TRAVIS_BUILD_NUMBER`)), s).to.equal(true);
+    for (const s of services)
+      expect(
+        pushed.some((c) => c.includes(`/${s}:$TRAVIS_BUILD_NUMBER`)),
+        s,
+      ).to.equal(true);
   });
 
   it('keeps secrets out of the file: no password, token or secret id is set in plain text', () => {

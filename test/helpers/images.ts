@@ -25,7 +25,7 @@ export async function docker(host: string, args: readonly string[], timeoutMs = 
     return r.stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`docker ${args.join(' ')}: ${(e.stderr ?? '').trim() || e.message}`);
+    throw new Error(`docker ${args.join(' ')}: ${(e.stderr ?? '').trim() || e.message}`, { cause: err });
   }
 }
 

@@ -106,7 +106,7 @@ describe('stack: env and configs', () => {
 
   it("Nomad's docker plugin points at the stack's engine", () => {
     const hcl = nomadDevConfig(dir);
-    expect(hcl).to.match(/plugin "docker" \{\n  config \{\n    endpoint\s+= "unix:\/\/[^"]+"/);
+    expect(hcl).to.match(/plugin "docker" \{\n {2}config \{\n {4}endpoint\s+= "unix:\/\/[^"]+"/);
     expect(hcl).to.include(`endpoint         = "unix://${join(dir, 'docker', 'docker.sock')}"`);
     expect(hcl).to.include('allow_privileged = false');
   });

@@ -221,7 +221,7 @@ describe('cli: file-system errors are bad input naming the path', function () {
     writeFileSync(file, 'keep');
     const r = await cli(['render', '--env', 'qa', '--out', file], closedEnv());
     expect(r.code, r.err).to.equal(1);
-    expect(r.err).to.include(`--out="${file}": exists and is not a directory`);
+    expect(r.err).to.include(`--out="${file}": is a file; give a folder`);
   });
 
   it('plan --out naming a directory is refused before any request (255, naming --out)', async () => {

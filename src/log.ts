@@ -23,6 +23,7 @@ export type Event =
   | { readonly kind: 'heartbeat'; readonly waitingFor: string; readonly seconds: number }
   /** A Nomad namespace the environment declares was created (deploy; never changed or deleted). */
   | { readonly kind: 'nomad.namespace'; readonly namespace: string; readonly action: 'created' }
+  | { readonly kind: 'spec.skipped'; readonly path: string; readonly reason: string }
   | DeployEvent
   | RoutingEvent
   | RegistryEvent

@@ -35,6 +35,8 @@ export function describeEvent(e: Event): string | undefined {
       return `waiting  ${e.waitingFor} (${e.seconds.toFixed(0)} s)`;
     case 'debug':
       return undefined;
+    case 'spec.skipped':
+      return `skipped  ${e.path}: ${e.reason}`;
     case 'nomad.namespace':
       return `nomad    namespace ${e.namespace}: ${e.action}`;
     case 'deploy.plan':

@@ -43,7 +43,9 @@ export function registerRender(program: Command): void {
           throw new InputError([{ subject: '--format', message: `\`${o.format}\` is not hcl or json` }]);
         }
         const format = o.format;
-        const set = loadSet(await readSpecFiles([o.services, o.environments], { allowEmpty: o.allowEmpty === true }));
+        const files = await readSpecFiles([o.services, o.environments], { allowEmpty: o.allowEmpty === true });
+        for (const s of files.skipped) c.err(`skipped ${s.path}: ${s.reason}\n`);
+        const set = loadSet(files);
         const resolved = resolveEnvironment(set, o.env);
         const known = resolved.map((r) => r.spec.name);
         const unknown = names.filter((n) => !known.includes(n));
@@ -64,14 +66,14 @@ export function registerRender(program: Command): void {
         const jobs = renderAll(names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name)));
         if (o.out === undefined) {
           if (format === 'json')
-            process.stdout.write(
+            c.out(
               `${JSON.stringify(
                 jobs.map((j) => ({ Job: j.job })),
                 null,
                 2,
               )}\n`,
             );
-          else process.stdout.write(jobs.map((j) => j.hcl).join('\n'));
+          else c.out(jobs.map((j) => j.hcl).join('\n'));
           return;
         }
         // Only a whole environment says which jobs no longer exist.

@@ -30,7 +30,7 @@ export async function inputSetFromFlags(ctx: DeployContext, names: readonly stri
     if (names.length > 0) throw new InputError([{ subject: '--job', message: 'service names cannot be combined with --job files' }]);
     return inputsFromFiles(ctx.nomad.jobs, flags.env, files);
   }
-  return inputsFromSpecs(
+  const set = await inputsFromSpecs(
     flags.env,
     names,
     {
@@ -40,6 +40,8 @@ export async function inputSetFromFlags(ctx: DeployContext, names: readonly stri
     // NOMAD_NAMESPACE only for the services whose spec and environment name no namespace.
     ctx.nomad.client.namespace === undefined ? {} : { namespace: ctx.nomad.client.namespace },
   );
+  for (const s of set.skipped ?? []) ctx.runtime.log({ kind: 'spec.skipped', path: s.path, reason: s.reason });
+  return set;
 }
 
 /** Collect a repeatable flag. */

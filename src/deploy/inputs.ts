@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { InputError, ServerError } from '../errors.js';
 import type { Jobs, JobSpecLike } from '../nomad/jobs.js';
 import { renderAll } from '../nomad/render.js';
-import { DefaultPaths, readSpecFiles } from '../spec/files.js';
+import { DefaultPaths, readSpecFiles, type SkippedEntry } from '../spec/files.js';
 import { loadSet, resolveEnvironment } from '../spec/load.js';
 import type { ResolvedService } from '../spec/overlay.js';
 import { suggest } from '../spec/suggest.js';
@@ -35,6 +35,8 @@ export interface InputSet {
   readonly namespaces?: readonly NamespaceSpec[];
   /** The environment file (spec inputs only), for messages. */
   readonly environmentFile?: string;
+  /** Directory entries not read as specs (their name), to be named to the user. */
+  readonly skipped?: readonly SkippedEntry[];
 }
 
 /** Where specs live. */
@@ -57,7 +59,7 @@ export async function inputsFromSpecs(
   paths: SpecPaths = {},
   opts: { readonly namespace?: string } = {},
 ): Promise<InputSet> {
-  const { services: chosen, environment: env } = await loadEnvironment(environment, names, paths);
+  const { services: chosen, environment: env, skipped } = await loadEnvironment(environment, names, paths);
   return {
     environment,
     inputs: renderAll(chosen, opts.namespace === undefined ? {} : { namespace: opts.namespace }).map((r) => ({ job: r.job, source: r.file })),
@@ -65,6 +67,7 @@ export async function inputsFromSpecs(
     services: chosen,
     ...(env?.env.namespaces === undefined ? {} : { namespaces: env.env.namespaces }),
     ...(env === undefined ? {} : { environmentFile: env.file }),
+    ...(skipped.length === 0 ? {} : { skipped }),
   };
 }
 
@@ -77,7 +80,8 @@ export async function servicesFromSpecs(environment: string, names: readonly str
 }
 
 async function loadEnvironment(environment: string, names: readonly string[], paths: SpecPaths) {
-  const set = loadSet(await readSpecFiles([paths.services ?? DefaultPaths.services, paths.environments ?? DefaultPaths.environments]));
+  const files = await readSpecFiles([paths.services ?? DefaultPaths.services, paths.environments ?? DefaultPaths.environments]);
+  const set = loadSet(files);
   const resolved = resolveEnvironment(set, environment);
   const env = set.environments.find((e) => e.env.name === environment);
   const known = resolved.map((r) => r.spec.name);
@@ -90,7 +94,7 @@ async function loadEnvironment(environment: string, names: readonly string[], pa
       }),
     );
   }
-  return { services: names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name)), environment: env };
+  return { services: names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name)), environment: env, skipped: files.skipped };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

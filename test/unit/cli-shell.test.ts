@@ -256,6 +256,33 @@ describe('cli: file-system errors are bad input naming the path', function () {
     expect(r.err).to.include(join(dir, 'd', 'f'));
   });
 
+  it('render, plan and deploy name the files they skip in the services folder', async () => {
+    // Regression: `web.YAML` beside a real spec was silently ignored by every command but validate.
+    const services = join(dir, 'skip', 'services');
+    const environments = join(dir, 'skip', 'environments');
+    mkdirSync(services, { recursive: true });
+    mkdirSync(environments);
+    writeFileSync(
+      join(services, 'api.yaml'),
+      'name: api\ngroups:\n  - name: api\n    tasks:\n      - name: api\n        driver: raw_exec\n        command: /bin/true\n',
+    );
+    writeFileSync(join(services, 'web.YAML'), 'name: web\n');
+    writeFileSync(join(environments, 'qa.yaml'), 'name: qa\n');
+    const paths = ['--services', services, '--environments', environments];
+    const skipped = new RegExp(
+      `skipped +${join(services, 'web.YAML').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the extension must be \\.yaml or \\.yml in lower case`,
+    );
+    const render = await cli(['render', '--env', 'qa', ...paths], closedEnv());
+    expect(render.code, render.err).to.equal(0);
+    expect(render.err).to.match(skipped);
+    expect(render.out).to.include('job "api"');
+    const plan = await cli(['plan', '--env', 'qa', ...paths], closedEnv());
+    expect(plan.err).to.match(skipped);
+    expect(plan.code).to.equal(255);
+    const deploy = await cli(['deploy', '--env', 'qa', ...paths], closedEnv());
+    expect(deploy.err).to.match(skipped);
+  });
+
   it('an unexpected error is exit 70 "internal error", redacted, never exit 2', () => {
     let out = '';
     const code = reportError(

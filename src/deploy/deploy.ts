@@ -25,6 +25,7 @@ import { ActiveDeploymentStatuses, type Deployment } from '../nomad/deployments.
 import type { JobSpecLike, JobStub } from '../nomad/jobs.js';
 import { waitForHealthy } from '../consul/health.js';
 import { CheckTracker, consulServicesByGroup, consulServicesOf } from './checks.js';
+import { formatDuration } from '../spec/duration.js';
 import { diagnose, formatDiagnosis, placementOutlook, type Diagnosis } from './diagnose.js';
 import { groupedLogger } from './events.js';
 import type { InputSet, JobInput } from './inputs.js';
@@ -383,7 +384,17 @@ function firstCause(d: Diagnosis): ContextLine[] {
  * Turn a watch outcome into a result, or (for a failure) into its typed error
  * with the diagnosis; the diagnosis is also emitted as a `deploy.diagnosis` event.
  */
-async function settle(ctx: DeployContext, jobId: string, outcome: WatchOutcome, checks: CheckTracker | undefined): Promise<Settled> {
+/** How long a watch waited before giving up, and which flag sets it: for the timeout message. */
+interface WaitBound {
+  readonly ms: number;
+  readonly given: boolean;
+}
+
+function waitedText(w: WaitBound): string {
+  return `after waiting ${formatDuration(Math.round(w.ms) * 1e6)} (${w.given ? '--timeout' : 'the default: 2 × the progress deadline + 2m; --timeout sets it'})`;
+}
+
+async function settle(ctx: DeployContext, jobId: string, outcome: WatchOutcome, checks: CheckTracker | undefined, bound: WaitBound): Promise<Settled> {
   const forAlloc = (id: string) => checks?.forAlloc(id) ?? [];
   const explain = async (input: Parameters<typeof diagnose>[1]): Promise<Diagnosis> => {
     await checks?.refreshLocal();
@@ -472,7 +483,7 @@ async function settle(ctx: DeployContext, jobId: string, outcome: WatchOutcome, 
         checks: forAlloc,
       });
       throw new Diagnosed(
-        new DeployFailedError(`${jobId}: no outcome by the deadline`, { context: [['Job', jobId], ...depContext(outcome.deployment), ...firstCause(d)] }),
+        new DeployFailedError(`${jobId}: no outcome ${waitedText(bound)}`, { context: [['Job', jobId], ...depContext(outcome.deployment), ...firstCause(d)] }),
         formatDiagnosis(d),
       );
     }
@@ -527,6 +538,7 @@ export async function deployPlanned(
   }
   for (const c of prepared.preserved) ctx.runtime.log({ kind: 'deploy.counts', job: id, group: c.group, count: c.count, spec: c.spec, reason: c.reason });
   const start = ctx.runtime.now();
+  const bound = { ms: opts.timeoutMs ?? defaultTimeoutMs(prepared.job), given: opts.timeoutMs !== undefined };
   const tracker = checkTracker(ctx, prepared.job);
   try {
     if (prepared.live !== undefined) await settleDecided(ctx, id);
@@ -537,7 +549,7 @@ export async function deployPlanned(
       { job: prepared.job, evalId: reg.EvalID, evalCreateIndex: reg.EvalCreateIndex, jobModifyIndex: reg.JobModifyIndex },
       {
         until: opts.until ?? 'healthy',
-        deadline: start + (opts.timeoutMs ?? defaultTimeoutMs(prepared.job)),
+        deadline: start + bound.ms,
         heartbeatMs: opts.heartbeatMs ?? 30_000,
         ...(tracker === undefined ? {} : { checks: tracker }),
         ...(opts.signal === undefined ? {} : { signal: opts.signal }),
@@ -545,7 +557,7 @@ export async function deployPlanned(
         ...(opts.revertLookupMs === undefined ? {} : { revertLookupMs: opts.revertLookupMs }),
       },
     );
-    const settled = await settle(ctx, id, outcome, tracker);
+    const settled = await settle(ctx, id, outcome, tracker, bound);
     if (settled.outcome === 'successful' && settled.deploymentId !== undefined && opts.healthGate !== false) {
       await consulGate(ctx, prepared.job, settled.deploymentId, opts.healthDeadlineMs ?? 60_000);
     }
@@ -799,15 +811,16 @@ export async function promoteCanaries(ctx0: DeployContext, jobs: readonly (strin
           };
         }
         const tracker = checkTracker(ctx, live);
+        const bound = { ms: opts.timeoutMs ?? defaultTimeoutMs(live), given: opts.timeoutMs !== undefined };
         try {
           const outcome = await watchDeployment(ctx, d, {
             until: 'healthy',
-            deadline: ctx.runtime.now() + (opts.timeoutMs ?? defaultTimeoutMs(live)),
+            deadline: ctx.runtime.now() + bound.ms,
             heartbeatMs: opts.heartbeatMs ?? 30_000,
             ...(tracker === undefined ? {} : { checks: tracker }),
             ...(opts.signal === undefined ? {} : { signal: opts.signal }),
           });
-          return await settle(ctx, id, outcome, tracker);
+          return await settle(ctx, id, outcome, tracker, bound);
         } finally {
           await tracker?.stop();
         }

@@ -14,7 +14,7 @@ import { deployEnvironment, deployJob, planEnvironment, promoteCanaries, type Se
 import { inputsFromSpecs } from '../../src/deploy/inputs.js';
 import { createDeployContext, type DeployContext } from '../../src/deploy/runtime.js';
 import { environmentStatus } from '../../src/deploy/status.js';
-import { ExitCode } from '../../src/errors.js';
+import { ExitCode, HashishipError } from '../../src/errors.js';
 import { collecting, type Event } from '../../src/log.js';
 import { NomadClient } from '../../src/nomad/client.js';
 import type { JobSpecLike } from '../../src/nomad/jobs.js';
@@ -322,6 +322,26 @@ describe('deploy: plan and deploy on the real stack', function () {
             expect(text).to.include('exited with code 3');
             expect(text).to.include('| boom: cannot open /etc/app.conf');
             expect(text).not.to.include('| starting'); // stdout is not stderr
+          },
+        },
+      ],
+      cleanup: () => purge(s.ctx.nomad, id),
+    });
+  });
+
+  it('no outcome by --timeout: exit 4, saying how long it waited and which flag sets it', async function () {
+    // Regression: the message said "no outcome by the deadline" without the wait or the flag.
+    this.timeout(120_000);
+    const id = jid('slow');
+    const s = state();
+    await runCase(s, {
+      steps: [
+        {
+          name: 'deploy a version whose check never passes, waiting 4 s',
+          run: () => deploy(s, webJob(id, { version: '1', checkPath: '/missing' }), { timeoutMs: 4_000, healthGate: false }),
+          expectError: (err) => {
+            exitCode(ExitCode.failed)(err);
+            expect((err as HashishipError).describe()).to.include(`${id}: no outcome after waiting 4s (--timeout)`);
           },
         },
       ],

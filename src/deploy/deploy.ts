@@ -251,9 +251,9 @@ export async function planEnvironment(ctx: DeployContext, set: InputSet, opts: P
     });
   }
   for (const s of document.stops)
-    ctx.runtime.log({ kind: 'deploy.plan', job: s.id, action: 'stop', detail: `namespace ${s.namespace ?? 'default'}: ${s.reason}` });
+    ctx.runtime.log({ kind: 'deploy.plan', job: s.id, action: 'stop', detail: `namespace ${s.namespace ?? 'default'}; ${s.reason}` });
   for (const k of document.kept ?? [])
-    ctx.runtime.log({ kind: 'deploy.plan', job: k.id, action: 'keep', detail: `namespace ${k.namespace ?? 'default'}: ${k.reason}` });
+    ctx.runtime.log({ kind: 'deploy.plan', job: k.id, action: 'keep', detail: `namespace ${k.namespace ?? 'default'}; ${k.reason}` });
   return { document, prepared, owned: owned.length };
 }
 

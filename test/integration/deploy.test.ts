@@ -697,7 +697,9 @@ groups:
               const { code, out, err } = r as R;
               expect(code, err).to.equal(0);
               expect(out.split('\n')[0]).to.match(
-                new RegExp(`^${b}: not in specs \\(kept; --prune to stop\\)  \\(namespace ${NS}; job modify index \\d+; owned by hashiship in ${ENV}; its spec was removed\\)$`),
+                new RegExp(
+                  `^${b}: not in specs \\(kept; --prune to stop\\)  \\(namespace ${NS}; job modify index \\d+; owned by hashiship in ${ENV}; its spec was removed\\)$`,
+                ),
               );
               expect(out).to.include('0 to stop, 1 unchanged, 1 not in specs (kept).');
             },
@@ -710,7 +712,9 @@ groups:
               expect(code, err).to.equal(0);
               expect(out).to.match(new RegExp(`${a}\\s+unchanged`));
               expect(out).not.to.include(b);
-              expect(err).to.include(`plan     ${b}: not in specs (kept; --prune to stop) (namespace ${NS}; owned by hashiship in ${ENV}; its spec was removed)`);
+              expect(err).to.include(
+                `plan     ${b}: not in specs (kept; --prune to stop) (namespace ${NS}; owned by hashiship in ${ENV}; its spec was removed)`,
+              );
               await stillRuns(b);
             },
           },

@@ -13,7 +13,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { StackError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
-import { clusterDirOf, stopPid, type ClusterOptions } from '../stack/cluster.js';
+import { clusterDirOf, type ClusterOptions } from '../stack/cluster.js';
+import { stopPid } from '../stack/proc.js';
 import { ensureTool } from '../stack/install.js';
 import { alive, startDaemon, tail } from '../stack/proc.js';
 import { vault as vaultTool } from '../stack/versions.js';

@@ -28,25 +28,12 @@ import { CheckTracker, consulServicesByGroup, consulServicesOf } from './checks.
 import { formatDuration } from '../spec/duration.js';
 import { diagnose, formatDiagnosis, placementOutlook, type Diagnosis } from './diagnose.js';
 import { groupedLogger } from './events.js';
+import { mapLimit } from '../concurrency.js';
 import type { InputSet, JobInput } from './inputs.js';
 import { checkPruneInput, jobHash, jobPlan, orphanPlan, planDocument, pruneRefusal, type JobPlan, type NamespacePlan, type PlanDocument } from './plan.js';
 import { checkOwnership, ownershipOf, planPrepared, prepareJob, registerEnforced, stampOwnership, type PreparedJob } from './register.js';
 import { inNamespace, namespaceOf, type DeployContext } from './runtime.js';
 import { healthyComplete, settleDecided, watchDeployment, watchRegistration, type Until, type WatchOutcome } from './watch.js';
-
-/** Run `fn` over `items` with at most `limit` running at once; results keep the input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
-}
 
 /** The exit code of several services (errors.ts's documented order). */
 export { worstExitCode };

@@ -18,6 +18,7 @@ import { RegistryClients, type RegistryCallOptions, type RegistryClient } from '
 import { blobsOf, getManifest, headManifest, putManifest, type Descriptor, type RawManifest } from './manifests.js';
 import { canPipe, pipeBlob } from './pipe.js';
 import { formatImageRef, manifestReference, toImageRef, type ImageRef } from './ref.js';
+import { mapLimit } from '../concurrency.js';
 
 export interface CopyOptions extends RegistryCallOptions {
   /**
@@ -71,26 +72,6 @@ export interface CopyResult {
 
 /** HEADs and mounts in flight at once: metadata requests, no blob bytes. */
 const metadataConcurrency = 16;
-
-/** Run `fn` over `items`, at most `limit` at a time; the first failure is thrown once all have settled. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  let failed: { err: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && failed === undefined) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!);
-      } catch (err) {
-        failed ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failed !== undefined) throw failed.err;
-  return out;
-}
 
 /**
  * Resolve a reference to its manifest digest (a tag through the registry; a

@@ -9,7 +9,8 @@
  * ```
  */
 export { parseImageRef, formatImageRef, isDigest, type ImageRef } from './ref.js';
-export { copyImage, resolveDigest, mapLimit, type CopyOptions, type CopyResult } from './copy.js';
+export { copyImage, resolveDigest, type CopyOptions, type CopyResult } from './copy.js';
+export { mapLimit } from '../concurrency.js';
 export {
   pushImage,
   tarFiles,

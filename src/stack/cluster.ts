@@ -17,7 +17,7 @@ import { agentFiles, paths } from '../agents/index.js';
 import { InputError, StackError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
 import { ensureTool } from './install.js';
-import { alive, removeTree, run, startDaemon, tail } from './proc.js';
+import { alive, removeTree, run, startDaemon, stopPid, tail } from './proc.js';
 import { consul as consulTool, nomad as nomadTool } from './versions.js';
 
 /** Options of the local cluster. */
@@ -389,25 +389,8 @@ async function bootSecrets(dir: string, s: StateFile, node: ClusterNode, nodes: 
   }
 }
 
-/** Stop a pid's process group: SIGTERM (bounded wait) then SIGKILL, or SIGKILL at once. */
-export async function stopPid(pid: number, hard = false): Promise<void> {
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* gone */
-      }
-    }
-  };
-  signal(hard ? 'SIGKILL' : 'SIGTERM');
-  const deadline = Date.now() + 15_000;
-  while (alive(pid) && Date.now() < deadline) await sleep(100);
-  if (alive(pid)) signal('SIGKILL');
-  while (alive(pid) && Date.now() < deadline + 5_000) await sleep(100);
-}
+/** Stopping a process group lives in proc.ts; re-exported for the dev cluster's callers. */
+export { stopPid };
 
 /** Processes whose working directory is inside `dir`: raw_exec tasks of our clients. */
 function tasksUnder(dir: string): number[] {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { accessSync, constants } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export interface RunResult {
   readonly code: number | null;
@@ -148,4 +149,28 @@ export function mountsUnder(dir: string): string[] {
 export async function removeTree(dir: string): Promise<void> {
   for (const m of mountsUnder(dir)) await run('umount', ['-l', m], { timeoutMs: 10_000 }).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Stop a pid's process group (Nomad's task executors too): SIGTERM, up to 15 s
+ * for it to exit, then SIGKILL — or SIGKILL at once with `hard` — and up to 5 s
+ * more for the kill to take.
+ */
+export async function stopPid(pid: number, hard = false): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  signal(hard ? 'SIGKILL' : 'SIGTERM');
+  const deadline = Date.now() + 15_000;
+  while (alive(pid) && Date.now() < deadline) await delay(100);
+  if (alive(pid)) signal('SIGKILL');
+  while (alive(pid) && Date.now() < deadline + 5_000) await delay(100);
 }

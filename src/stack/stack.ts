@@ -12,7 +12,7 @@ import { silent, type Logger, type StackComponent } from '../log.js';
 import { addressOf, components, stackAddresses, workloadIdentity, type ComponentDef } from './components.js';
 import { detachDockerMounts, dockerHost, dockerPaths, dockerPing, NomadAllocLabel, removeContainers } from './docker.js';
 import { ensureTool, versionOf } from './install.js';
-import { alive, removeTree, startDaemon, tail } from './proc.js';
+import { alive, removeTree, startDaemon, stopPid, tail } from './proc.js';
 import { skopeo } from './versions.js';
 
 export interface StackOptions {
@@ -478,24 +478,6 @@ function readFileOr(path: string, fallback = ''): string {
 async function stopComponent(name: StackComponent, pid: number, dir: string): Promise<void> {
   if (name === 'docker') await stopDocker(pid, dir);
   else await stopPid(pid);
-}
-
-async function stopPid(pid: number): Promise<void> {
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig); // the whole process group (Nomad's task executors too)
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* gone */
-      }
-    }
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + 15_000;
-  while (alive(pid) && Date.now() < deadline) await sleep(100);
-  if (alive(pid)) signal('SIGKILL');
 }
 
 export interface DownResult {

@@ -14,7 +14,8 @@ import { renderAll } from '../../src/nomad/render.js';
 import { loadSet, resolveEnvironment } from '../../src/spec/load.js';
 import { standalone } from '../../src/spec/overlay.js';
 import { specArbitrary, type GeneratedSpec } from './spec-arbitrary.js';
-import { compareJobs, fmtCheck, mapLimit, parseWithNomad } from './spec-nomad.js';
+import { mapLimit } from '../../src/concurrency.js';
+import { compareJobs, fmtCheck, parseWithNomad } from './spec-nomad.js';
 
 export interface PropertyOptions {
   readonly nomad: NomadClient;

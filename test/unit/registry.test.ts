@@ -16,7 +16,7 @@ import { ExitCode, InputError, ServerError } from '../../src/errors.js';
 import { parseChallenges } from '../../src/registry/auth.js';
 import { DigestVerifier } from '../../src/registry/blobs.js';
 import { registryBaseURL } from '../../src/registry/client.js';
-import { mapLimit } from '../../src/registry/copy.js';
+import { mapLimit } from '../../src/concurrency.js';
 import { tarFiles } from '../../src/registry/build.js';
 import { MediaType, parseManifest, sha256 } from '../../src/registry/manifests.js';
 import { formatImageRef, parseImageRef } from '../../src/registry/ref.js';

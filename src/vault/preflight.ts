@@ -220,6 +220,17 @@ export function describeProblem(p: PreflightProblem): string {
   return `${p.service}  ${p.source}  ${p.path}${p.key === undefined ? '' : `#${p.key}`}  ${p.reason}`;
 }
 
+/** The next step for a refused pre-flight, by what kind of problem it found. */
+export function preflightSuggestion(problems: readonly PreflightProblem[]): string {
+  const steps: string[] = [];
+  if (problems.some((p) => p.source === 'vault' && p.reason !== 'denied'))
+    steps.push('write the missing Vault secrets (`hashiship secrets put <path> --from-file keys.json`)');
+  if (problems.some((p) => p.source === 'consul')) steps.push('write the missing Consul keys (`hashiship kv sync --env <env>` for `config:` values)');
+  if (problems.some((p) => p.reason === 'denied')) steps.push("apply the services' policies (`hashiship secrets policy --apply`)");
+  steps.push('then run `hashiship secrets check` again (docs/secrets.md)');
+  return steps.join('; ');
+}
+
 /**
  * {@link preflight}, then refuse when anything is missing or denied.
  * @throws {GateError} (exit 6) listing every missing or denied path.
@@ -235,10 +246,13 @@ export async function requireSecrets(
     throw new GateError(
       `pre-flight refused: ${report.problems.length} problem(s) in ${report.checked} references (missing, or not readable with the service's policy)`,
       {
-        context: report.problems.map((p): [string, string] => [
-          p.reason === 'denied' ? 'Denied' : p.reason === 'missing key' ? 'Missing key' : 'Missing',
-          describeProblem(p),
-        ]),
+        context: [
+          ...report.problems.map((p): [string, string] => [
+            p.reason === 'denied' ? 'Denied' : p.reason === 'missing key' ? 'Missing key' : 'Missing',
+            describeProblem(p),
+          ]),
+          ['Suggestion', preflightSuggestion(report.problems)],
+        ],
       },
     );
   }

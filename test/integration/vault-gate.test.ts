@@ -78,6 +78,10 @@ describe('secrets pre-flight in plan and deploy (real Vault, Consul, Nomad)', fu
       expect(r.stderr).to.match(new RegExp(`Denied: +${svc}  vault  ${secretPath}#password  denied$`, 'm'));
       expect(r.stderr).to.match(new RegExp(`Missing: +${svc}  vault  ${secretPath}#password  missing$`, 'm'));
       expect(r.stderr).to.match(new RegExp(`Missing: +${svc}  consul  ${kvKey}  missing$`, 'm'));
+      // Each refusal says what to do next.
+      expect(r.stderr).to.include(
+        'Suggestion: write the missing Vault secrets (`hashiship secrets put <path> --from-file keys.json`); write the missing Consul keys',
+      );
     }
     expect(await jobStatus()).to.equal(404);
 

@@ -268,7 +268,10 @@ describe('plan: jobs whose spec was removed (--prune)', () => {
   it('without --prune keeps them: listed first as "not in specs", nothing to stop, no change', () => {
     // Regression: a job without a spec was listed as STOPPED and deploy stopped it, with no flag asked.
     const o = orphanPlan({ environment: 'qa', wanted: ['web', 'billing', 'api'], owned });
-    expect(o).to.deep.equal({ stops: [], kept: [{ id: 'old-report', namespace: 'default', jobModifyIndex: 311, reason: 'owned by hashiship in qa; its spec was removed' }] });
+    expect(o).to.deep.equal({
+      stops: [],
+      kept: [{ id: 'old-report', namespace: 'default', jobModifyIndex: 311, reason: 'owned by hashiship in qa; its spec was removed' }],
+    });
     const doc = planDocument('qa', [p], o.stops, new Date(0), o);
     expect(doc.summary).to.deep.equal({ create: 0, update: 0, unchanged: 1, stop: 0, kept: 1 });
     expect(doc.changes).to.equal(false);
@@ -289,7 +292,9 @@ describe('plan: jobs whose spec was removed (--prune)', () => {
     const doc = planDocument('qa', [p], o.stops, new Date(0), o);
     expect(doc.changes).to.equal(true);
     const lines = formatPlan(doc, r).split('\n');
-    expect(lines[0]).to.equal('old-report: will be STOPPED (--prune)  (namespace default; job modify index 311; owned by hashiship in qa; its spec was removed)');
+    expect(lines[0]).to.equal(
+      'old-report: will be STOPPED (--prune)  (namespace default; job modify index 311; owned by hashiship in qa; its spec was removed)',
+    );
     expect(lines.findIndex((l) => l.startsWith('web: no changes'))).to.be.greaterThan(0);
   });
 

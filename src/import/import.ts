@@ -1,0 +1,245 @@
+/**
+ * `hashiship import`: existing Nomad jobs → service specs that render back to the
+ * same jobs. Nomad parses and canonicalizes both the original and the rendering
+ * (parse.ts); the typed keys carry what they can (lift.ts); every field that still
+ * differs goes into the `nomad:` escape hatch of its job, group or task, and the
+ * rendering is parsed again until nothing differs. The written spec is loaded and
+ * validated like any other. Never prints; never writes (see write.ts).
+ */
+import { stringify } from 'yaml';
+import { InputError, InternalError, type InputProblem } from '../errors.js';
+import { NomadApiSchema, resolveRef, type ApiSchemaNode } from '../nomad/raw.js';
+import { renderJob } from '../nomad/render.js';
+import { renderJobHcl } from '../nomad/render-hcl.js';
+import { formatDuration } from '../spec/duration.js';
+import { loadSet } from '../spec/load.js';
+import { standalone } from '../spec/overlay.js';
+import { comparable, describeDifferences, jobDifferences, rawPatch } from './diff.js';
+import { liftJob } from './lift.js';
+import { parseSource, type JobParser, type JobSource } from './parse.js';
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** One field the import put in a `nomad:` block: its path in the spec. */
+export interface RawField {
+  /** e.g. `groups[0].tasks[0].nomad.Config.volumes`. */
+  readonly path: string;
+}
+
+/** One imported job. */
+export interface ImportedJob {
+  /** The job ID, the spec's `name`. */
+  readonly name: string;
+  /** The file it came from. */
+  readonly source: string;
+  /** The spec (what the YAML holds). */
+  readonly spec: Obj;
+  /** The spec file's text. */
+  readonly yaml: string;
+  /** The fields carried by the escape hatch. */
+  readonly raw: readonly RawField[];
+  /** The job as Nomad parsed it (canonicalized). */
+  readonly job: Obj;
+}
+
+/** Options of {@link importJob}. */
+export interface ImportOptions {
+  /** How many times a rendering is parsed and corrected at most. @default 4 */
+  readonly rounds?: number;
+}
+
+const REASON = 'imported as is by hashiship import';
+
+/** Durations (nanoseconds) in a raw block as Go duration strings, as people write them. */
+function readable(node: ApiSchemaNode, v: unknown): unknown {
+  if (v === null || v === undefined) return v;
+  const s = resolveRef(node);
+  if (s['x-duration'] === true && typeof v === 'number' && Number.isSafeInteger(v)) return formatDuration(v);
+  if (Array.isArray(v)) return v.map((x: unknown) => readable(s.items ?? {}, x));
+  if (isObj(v)) {
+    if (s.properties === undefined && (s.additionalProperties === undefined || s.additionalProperties === false)) return v;
+    const out: Obj = {};
+    for (const [k, x] of Object.entries(v)) {
+      const prop = s.properties?.[k] ?? (s.additionalProperties === false ? undefined : s.additionalProperties);
+      out[k] = prop === undefined ? x : readable(prop, x);
+    }
+    return out;
+  }
+  return v;
+}
+
+/** Deep merge of raw blocks (a later patch wins; nulls kept: they remove). */
+function mergePatch(base: unknown, patch: Obj): Obj {
+  const out: Obj = isObj(base) ? { ...base } : {};
+  for (const [k, v] of Object.entries(patch)) out[k] = isObj(v) && isObj(out[k]) ? mergePatch(out[k], v) : v;
+  return out;
+}
+
+/** Leaf paths of a raw block, one level of maps deep past the field. */
+function rawPaths(prefix: string, raw: unknown, out: RawField[]): void {
+  if (!isObj(raw)) return;
+  for (const [k, v] of Object.entries(raw)) {
+    const p = `${prefix}.${k}`;
+    if (isObj(v) && Object.keys(v).length > 0 && !prefix.endsWith('.Config')) rawPaths(p, v, out);
+    else out.push({ path: p });
+  }
+}
+
+function rawFields(spec: Obj): RawField[] {
+  const out: RawField[] = [];
+  rawPaths('nomad', spec['nomad'], out);
+  (spec['groups'] as Obj[]).forEach((g, gi) => {
+    rawPaths(`groups[${gi}].nomad`, g['nomad'], out);
+    (g['tasks'] as Obj[]).forEach((t, ti) => rawPaths(`groups[${gi}].tasks[${ti}].nomad`, t['nomad'], out));
+  });
+  return out;
+}
+
+/** The spec as YAML, keys in the order of the format's reference, `nomad:` last. */
+export function specYaml(spec: Obj, source: string): string {
+  const body = stringify(spec, { lineWidth: 0, aliasDuplicateObjects: false });
+  return `# yaml-language-server: $schema=../schema/service.schema.json\n# Imported from ${source.replace(/\n/g, ' ')} by hashiship import.\n${body}`;
+}
+
+/** The spec's place in the path of a problem: `groups[0].tasks[1].env.X` → segments. */
+function segments(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  return out;
+}
+
+/** Typed keys the import may leave to the escape hatch when the spec's rules refuse them. */
+const DROPPABLE = new Set([
+  'services',
+  'templates',
+  'artifacts',
+  'meta',
+  'constraints',
+  'affinities',
+  'spread',
+  'update',
+  'ports',
+  'logs',
+  'restart',
+  'checks',
+  'volumes',
+  'mounts',
+]);
+
+/**
+ * Make the typed spec pass the spec's rules: opt-outs (with a reason) for
+ * `latest` images and secret-looking variables the job really has; any other
+ * refused typed key is left to the escape hatch.
+ * @returns false when a problem cannot be repaired.
+ */
+function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
+  let changed = false;
+  for (const p of problems) {
+    const seg = segments(p.subject);
+    // groups[i].tasks[j].env.NAME: a secret-looking plain value the job has.
+    if (seg[0] === 'groups' && seg[2] === 'tasks' && seg[4] === 'env' && typeof seg[5] === 'string' && /secret/.test(p.message)) {
+      const t = ((spec['groups'] as Obj[])[seg[1] as number]!['tasks'] as Obj[])[seg[3] as number]!;
+      const allow = (t['allow'] ?? {}) as Obj;
+      t['allow'] = { ...allow, env: { ...((allow['env'] as Obj | undefined) ?? {}), [seg[5]]: REASON } };
+      changed = true;
+      continue;
+    }
+    let dropped = false;
+    for (let i = seg.length - 1; i >= 0 && !dropped; i--) {
+      const key = seg[i];
+      if (typeof key !== 'string' || !DROPPABLE.has(key)) continue;
+      let parent: unknown = spec;
+      for (const s of seg.slice(0, i)) parent = (parent as Record<string | number, unknown>)[s];
+      if (isObj(parent) && key in parent) {
+        delete parent[key];
+        // Mounts name volumes: both go together.
+        if (key === 'volumes') for (const t of (parent['tasks'] as Obj[] | undefined) ?? []) delete t['mounts'];
+        if (key === 'mounts' && seg[0] === 'groups') delete (spec['groups'] as Obj[])[seg[1] as number]!['volumes'];
+        dropped = true;
+        changed = true;
+      }
+    }
+    if (!dropped) return false;
+  }
+  return changed;
+}
+
+function importProblem(src: JobSource, message: string): InputError {
+  return new InputError([{ at: { file: src.file, line: 1, col: 1 }, subject: 'job', message }]);
+}
+
+const JOB_OWNED = ['ID', 'Name', 'TaskGroups'];
+const GROUP_OWNED = ['Name', 'Tasks'];
+const TASK_OWNED = ['Name'];
+
+/**
+ * Import one job file: the smallest spec (typed keys, then `nomad:` blocks) whose
+ * rendering Nomad parses to the same job as the file, ownership stamp aside.
+ * @throws {InputError} when Nomad cannot parse the file, or the job cannot be carried (its place and why).
+ * @throws {ServerError} when Nomad cannot be reached.
+ */
+export async function importJob(src: JobSource, parser: JobParser, opts: ImportOptions = {}): Promise<ImportedJob> {
+  const job = await parseSource(src, parser);
+  const id = String(job['ID'] ?? '');
+  if (job['Name'] !== undefined && job['Name'] !== null && job['Name'] !== id) {
+    throw importProblem(src, `the job's name \`${String(job['Name'])}\` differs from its ID \`${id}\`; a hashiship spec has one \`name\` for both`);
+  }
+  const { spec, latest } = liftJob(job);
+  for (const l of latest) {
+    const t = ((spec['groups'] as Obj[])[l.group]!['tasks'] as Obj[])[l.task]!;
+    t['allow'] = { latest: REASON };
+  }
+  const file = `${id}.yaml`;
+  const want = comparable(job);
+  const rounds = opts.rounds ?? 4;
+  for (let round = 0; round <= rounds; round++) {
+    let set = loadSet([{ file, text: specYaml(spec, src.file), kind: 'service' }]);
+    for (let i = 0; i < 20 && set.problems.length > 0; i++) {
+      if (!repair(spec, set.problems)) break;
+      set = loadSet([{ file, text: specYaml(spec, src.file), kind: 'service' }]);
+    }
+    if (set.problems.length > 0 || set.services[0] === undefined) {
+      throw new InputError(
+        set.problems.map((p) => ({ at: { file: src.file, line: 1, col: 1 }, subject: p.subject, message: `the imported spec cannot say this: ${p.message}` })),
+      );
+    }
+    const rendered = comparable(await parser.parse(renderJobHcl(renderJob(standalone(set.services[0])))));
+    const diffs = jobDifferences(want, rendered);
+    if (diffs.length === 0) {
+      const text = specYaml(spec, src.file);
+      return { name: id, source: src.file, spec, yaml: text, raw: rawFields(spec), job };
+    }
+    if (round === rounds) {
+      throw new InternalError(`import: ${src.file}: the rendered spec still differs from the job after ${rounds} corrections:\n${describeDifferences(diffs)}`);
+    }
+    const wantGroups = (want['TaskGroups'] as Obj[] | null) ?? [];
+    const gotGroups = (rendered['TaskGroups'] as Obj[] | null) ?? [];
+    if (wantGroups.length !== gotGroups.length)
+      throw new InternalError(`import: ${src.file}: ${gotGroups.length} groups rendered, ${wantGroups.length} in the job`);
+    // First corrections are compact (list items without what Nomad fills in anyway); later ones exact.
+    const compact = round === 0;
+    const jp = rawPatch(want, rendered, JOB_OWNED, compact);
+    if (jp !== undefined) spec['nomad'] = mergePatch(spec['nomad'], readable({ $ref: '#/definitions/Job' }, jp) as Obj);
+    wantGroups.forEach((wg, gi) => {
+      const gg = gotGroups[gi]!;
+      const g = (spec['groups'] as Obj[])[gi]!;
+      const gp = rawPatch(wg, gg, GROUP_OWNED, compact);
+      if (gp !== undefined) g['nomad'] = mergePatch(g['nomad'], readable({ $ref: '#/definitions/TaskGroup' }, gp) as Obj);
+      const wt = (wg['Tasks'] as Obj[] | null) ?? [];
+      const gt = (gg['Tasks'] as Obj[] | null) ?? [];
+      wt.forEach((t, ti) => {
+        const tp = gt[ti] === undefined ? undefined : rawPatch(t, gt[ti], TASK_OWNED, compact);
+        const st = (g['tasks'] as Obj[])[ti]!;
+        if (tp !== undefined) st['nomad'] = mergePatch(st['nomad'], readable({ $ref: '#/definitions/Task' }, tp) as Obj);
+      });
+    });
+  }
+  throw new InternalError('import: unreachable');
+}
+
+/** The schema the raw blocks are checked against (for callers that show it). */
+export const RawSchemaTitle = NomadApiSchema.title;

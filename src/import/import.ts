@@ -54,7 +54,7 @@ export interface ImportOptions {
 
 const REASON = 'imported as is by hashiship import';
 
-/** Durations (nanoseconds) in a raw block as Go duration strings, as people write them. */
+/** A raw block as people write it: durations as Go duration strings, only fields a job specification holds. */
 function readable(node: ApiSchemaNode, v: unknown): unknown {
   if (v === null || v === undefined) return v;
   const s = resolveRef(node);
@@ -64,6 +64,8 @@ function readable(node: ApiSchemaNode, v: unknown): unknown {
     if (s.properties === undefined && (s.additionalProperties === undefined || s.additionalProperties === false)) return v;
     const out: Obj = {};
     for (const [k, x] of Object.entries(v)) {
+      // Fields a job specification cannot hold (server-set IDs and indexes) are Nomad's to fill in.
+      if (s.properties !== undefined && s.properties[k]?.['x-hcl'] === undefined) continue;
       const prop = s.properties?.[k] ?? (s.additionalProperties === false ? undefined : s.additionalProperties);
       out[k] = prop === undefined ? x : readable(prop, x);
     }
@@ -172,6 +174,17 @@ function importProblem(src: JobSource, message: string): InputError {
   return new InputError([{ at: { file: src.file, line: 1, col: 1 }, subject: 'job', message }]);
 }
 
+/**
+ * A task's default workload identity (`identity { … }` without a name) as Nomad's
+ * parser gives it back from an unnamed `identity` block: the escape hatch says it
+ * as the first of `Identities` (api.Task.Identity has no HCL name of its own).
+ */
+function identityAsList(t: Readonly<Obj>): Obj {
+  if (!isObj(t['Identity'])) return { ...t };
+  const rest = Array.isArray(t['Identities']) ? (t['Identities'] as unknown[]) : [];
+  return { ...t, Identity: null, Identities: [t['Identity'], ...rest] };
+}
+
 const JOB_OWNED = ['ID', 'Name', 'TaskGroups'];
 const GROUP_OWNED = ['Name', 'Tasks'];
 const TASK_OWNED = ['Name'];
@@ -223,6 +236,8 @@ export async function importJob(src: JobSource, parser: JobParser, opts: ImportO
     // First corrections are compact (list items without what Nomad fills in anyway); later ones exact.
     const compact = round === 0;
     const jp = rawPatch(want, rendered, JOB_OWNED, compact);
+    // The parser sets Periodic.SpecType from `crons`: nothing to write.
+    if (jp !== undefined && isObj(jp['Periodic'])) delete jp['Periodic']['SpecType'];
     if (jp !== undefined) spec['nomad'] = mergePatch(spec['nomad'], readable({ $ref: '#/definitions/Job' }, jp) as Obj);
     wantGroups.forEach((wg, gi) => {
       const gg = gotGroups[gi]!;
@@ -232,7 +247,7 @@ export async function importJob(src: JobSource, parser: JobParser, opts: ImportO
       const wt = (wg['Tasks'] as Obj[] | null) ?? [];
       const gt = (gg['Tasks'] as Obj[] | null) ?? [];
       wt.forEach((t, ti) => {
-        const tp = gt[ti] === undefined ? undefined : rawPatch(t, gt[ti], TASK_OWNED, compact);
+        const tp = gt[ti] === undefined ? undefined : rawPatch(identityAsList(t), identityAsList(gt[ti]), TASK_OWNED, compact);
         const st = (g['tasks'] as Obj[])[ti]!;
         if (tp !== undefined) st['nomad'] = mergePatch(st['nomad'], readable({ $ref: '#/definitions/Task' }, tp) as Obj);
       });

@@ -174,6 +174,20 @@ function update(v: unknown): Obj | undefined {
   });
 }
 
+const MIGRATE_DEFAULTS: Obj = { MaxParallel: 1, HealthCheck: 'checks', MinHealthyTime: 10e9, HealthyDeadline: 300e9 };
+
+function migrate(v: unknown): Obj | undefined {
+  const m = obj(v);
+  const diff = (k: string) => (m[k] !== undefined && m[k] !== null && m[k] !== MIGRATE_DEFAULTS[k] ? m[k] : undefined);
+  const hc = diff('HealthCheck');
+  return nonEmpty({
+    max_parallel: num(diff('MaxParallel')),
+    health_check: hc === 'checks' || hc === 'task_states' ? hc : undefined,
+    min_healthy_time: dur(diff('MinHealthyTime')),
+    healthy_deadline: dur(diff('HealthyDeadline')),
+  });
+}
+
 const CHECK_TYPES = new Set(['http', 'tcp', 'grpc', 'script']);
 
 function check(c: Obj, service: Obj, serviceName: string): Obj | undefined {
@@ -328,7 +342,7 @@ function task(t: Obj): LiftedTask {
       env: stringMap(t['Env']),
       meta: stringMap(t['Meta']),
       resources: nonEmpty({
-        cpu: num(res['CPU']) === RenderDefaults.cpu ? undefined : num(res['CPU']),
+        cpu: num(res['CPU']) === RenderDefaults.cpu || num(res['CPU']) === 0 ? undefined : num(res['CPU']),
         memory: num(res['MemoryMB']) === RenderDefaults.memoryMB ? undefined : num(res['MemoryMB']),
         memory_max: memMax !== undefined && memMax > 0 ? memMax : undefined,
       }),
@@ -409,6 +423,7 @@ function group(g: Obj, job: string, type: string): LiftedGroup {
       volumes: volumes(g['Volumes']),
       update: u,
       restart: restart(g['RestartPolicy'], type),
+      migrate: type === 'service' ? migrate(g['Migrate']) : undefined,
       ephemeral_disk:
         disk['SizeMB'] === 300 && disk['Sticky'] !== true && disk['Migrate'] !== true
           ? undefined
@@ -417,6 +432,7 @@ function group(g: Obj, job: string, type: string): LiftedGroup {
       affinities: affinities(g['Affinities']),
       spread: spreads(g['Spreads']),
       meta: stringMap(g['Meta']),
+      shutdown_delay: dur(g['ShutdownDelay']),
       services: list(g['Services']).length === 0 ? undefined : list(g['Services']).map((s) => service(s, job, canary)),
       tasks: tasks.map((t) => t.task),
     }),
@@ -436,7 +452,7 @@ export function liftJob(job: Readonly<Obj>): LiftedJob {
   const apiType = str(job['Type']) ?? 'service';
   const periodic = isObj(job['Periodic']) ? job['Periodic'] : undefined;
   const specs = periodic === undefined ? undefined : strings(periodic['Specs']);
-  const isPeriodic = apiType === 'batch' && periodic !== undefined && specs !== undefined && specs.length > 0;
+  const isPeriodic = (apiType === 'batch' || apiType === 'sysbatch') && periodic !== undefined && specs !== undefined && specs.length > 0;
   const type = isPeriodic ? 'periodic' : apiType === 'sysbatch' ? 'batch' : apiType;
   const groups = list(job['TaskGroups']).map((g) => group(g, id, apiType === 'sysbatch' ? 'sysbatch' : apiType));
   const dcs = strings(job['Datacenters']);

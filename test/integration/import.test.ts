@@ -1,0 +1,144 @@
+/**
+ * `hashiship import` against the real Nomad: every job of the corpus
+ * (test/fixtures/import-corpus, jobs in the shapes teams run) is imported; the
+ * spec as written is loaded like any spec, rendered, and the rendered HCL and the
+ * original are both parsed by Nomad (`/v1/jobs/parse`, canonicalized) and
+ * compared field by field — 0 differences, ownership stamp aside. A few CLI
+ * cases: an unparsable file exits 1 with Nomad's position, an existing spec is
+ * kept without --force and replaced with it, nothing is written when one file fails.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { describeDifferences, importJob, jobDifferences, nomadParser, parseSource, type ImportedJob, type JobParser } from '../../src/import/index.js';
+import { NomadClient } from '../../src/nomad/client.js';
+import { renderJob } from '../../src/nomad/render.js';
+import { renderJobHcl } from '../../src/nomad/render-hcl.js';
+import { loadSet } from '../../src/spec/load.js';
+import { standalone } from '../../src/spec/overlay.js';
+import { useStack, type TestStack } from '../helpers/stack.js';
+
+const CORPUS = 'test/fixtures/import-corpus';
+const exec = promisify(execFile);
+
+describe('hashiship import: the corpus round-trips exactly through the real Nomad', function () {
+  this.timeout(300_000);
+  let stack: TestStack;
+  let parser: JobParser;
+  const files = readdirSync(CORPUS).sort();
+  const imported = new Map<string, ImportedJob>();
+
+  before(async function () {
+    this.timeout(40 * 60_000);
+    stack = await useStack();
+    parser = nomadParser(new NomadClient(stack.config.nomad));
+  });
+
+  it('has at least 50 jobs, HCL and API JSON', () => {
+    expect(files.length).to.be.at.least(50);
+    expect(files.filter((f) => f.endsWith('.json'))).to.not.be.empty;
+  });
+
+  it('imports every job into a spec whose rendering Nomad parses to the same job, field by field', async () => {
+    const failures: string[] = [];
+    for (const name of files) {
+      const src = { file: join(CORPUS, name), text: readFileSync(join(CORPUS, name), 'utf8') };
+      let job: ImportedJob;
+      try {
+        job = await importJob(src, parser);
+      } catch (e) {
+        failures.push(`${name}: import failed: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+      imported.set(name, job);
+      // The spec exactly as written, loaded and validated like any spec.
+      const set = loadSet([{ file: `${job.name}.yaml`, text: job.yaml, kind: 'service' }]);
+      if (set.problems.length > 0 || set.services[0] === undefined) {
+        failures.push(`${name}: the written spec has problems: ${JSON.stringify(set.problems)}`);
+        continue;
+      }
+      const rendered = await parser.parse(renderJobHcl(renderJob(standalone(set.services[0]))));
+      const original = await parseSource(src, parser);
+      const diffs = jobDifferences(original, rendered);
+      if (diffs.length > 0) failures.push(`${name}: ${diffs.length} differences:\n${describeDifferences(diffs)}`);
+    }
+    expect(failures, failures.join('\n\n')).to.deep.equal([]);
+  });
+
+  it('writes the typed keys where it can: hashiship opinions carry the job values, and most jobs need few raw fields', () => {
+    // The web service keeps Nomad's auto_revert and canary tags; memory is Nomad's 300 MB default.
+    const web = imported.get('web-canary.nomad.hcl')!;
+    expect(web.yaml).to.include('canary_tags:');
+    const grafana = imported.get('grafana.nomad.hcl')!;
+    expect(grafana.yaml).to.match(/update:\n\s+auto_revert: false/);
+    const init = imported.get('nginx-init.nomad.hcl')!;
+    expect(init.yaml).to.include('memory: 256');
+    // A group without a shutdown delay stays without one: hashiship's 5s is removed in nomad:.
+    expect(grafana.raw.map((r) => r.path)).to.include('groups[0].nomad.ShutdownDelay');
+    const plain = [...imported.values()].filter((j) => j.raw.length === 0).length;
+    expect(plain, 'jobs carried by typed keys alone').to.be.at.least(8);
+  });
+
+  describe('the CLI', function () {
+    const root = process.cwd();
+    const cli = join(root, 'dist/cli.js');
+    let dir: string;
+
+    before(function () {
+      const newest = (d: string): number =>
+        Math.max(...readdirSync(d, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(d, e.name)) : statSync(join(d, e.name)).mtimeMs)));
+      if ((existsSync(cli) ? statSync(cli).mtimeMs : 0) < newest(join(root, 'src'))) {
+        const b = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+        if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}${b.stderr}`);
+      }
+      dir = mkdtempSync(join(tmpdir(), 'hashiship-import-'));
+    });
+
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    const hashiship = (...args: string[]) =>
+      exec(process.execPath, [cli, ...args], { env: { ...process.env, ...stack.env }, timeout: 120_000 }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+      );
+
+    it('writes the spec and lists what went into nomad:', async () => {
+      const out = join(dir, 'jobs');
+      const r = await hashiship('import', join(CORPUS, 'grafana.nomad.hcl'), join(CORPUS, 'exec-worker.nomad.hcl'), '--out', out);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.include('in nomad: (no typed key yet) groups[0].nomad.Services');
+      expect(readdirSync(join(out, 'services')).sort()).to.deep.equal(['grafana.yaml', 'queue-worker.yaml']);
+      const v = await hashiship('validate', join(out, 'services'));
+      expect(v.code, v.stderr).to.equal(0);
+    });
+
+    it('keeps an existing spec without --force (exit 1, nothing written) and replaces it with --force', async () => {
+      const out = join(dir, 'force');
+      const first = await hashiship('import', join(CORPUS, 'redis-cache.nomad.hcl'), '--out', out);
+      expect(first.code, first.stderr).to.equal(0);
+      const path = join(out, 'services', 'redis.yaml');
+      writeFileSync(path, '# edited by hand\n');
+      const again = await hashiship('import', join(CORPUS, 'redis-cache.nomad.hcl'), join(CORPUS, 'loki.nomad.hcl'), '--out', out);
+      expect(again.code).to.equal(1);
+      expect(again.stderr).to.include(`${path}: already exists; nothing was written (give --force`);
+      expect(readFileSync(path, 'utf8')).to.equal('# edited by hand\n');
+      expect(existsSync(join(out, 'services', 'loki.yaml')), 'the other spec is not written either').to.equal(false);
+      const forced = await hashiship('import', join(CORPUS, 'redis-cache.nomad.hcl'), '--out', out, '--force');
+      expect(forced.code, forced.stderr).to.equal(0);
+      expect(readFileSync(path, 'utf8')).to.include('name: redis');
+    });
+
+    it("exits 1 on a file Nomad cannot parse, with Nomad's message and position, and writes nothing", async () => {
+      const bad = join(dir, 'broken.nomad.hcl');
+      writeFileSync(bad, 'job "broken" {\n  group "g" {\n    task "t" {\n      driver =\n    }\n  }\n}\n');
+      const out = join(dir, 'bad');
+      const r = await hashiship('import', join(CORPUS, 'redis-cache.nomad.hcl'), bad, '--out', out);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.include(`${bad}:4:15  job  Nomad cannot parse it: Invalid expression`);
+      expect(existsSync(out)).to.equal(false);
+    });
+  });
+});

@@ -189,26 +189,81 @@ const JOB_OWNED = ['ID', 'Name', 'TaskGroups'];
 const GROUP_OWNED = ['Name', 'Tasks'];
 const TASK_OWNED = ['Name'];
 
+/** Typed keys a whole raw list replaces, per level: the typed key is then only noise. */
+const SHADOWED: Readonly<Record<'job' | 'group' | 'task', readonly (readonly [raw: string, typed: string])[]>> = {
+  job: [
+    ['Constraints', 'constraints'],
+    ['Affinities', 'affinities'],
+    ['Spreads', 'spread'],
+  ],
+  group: [
+    ['Services', 'services'],
+    ['Constraints', 'constraints'],
+    ['Affinities', 'affinities'],
+    ['Spreads', 'spread'],
+  ],
+  task: [
+    ['Templates', 'templates'],
+    ['Constraints', 'constraints'],
+  ],
+};
+
+/** The spec rendered as it is written (no Nomad involved); undefined when it does not validate. */
+function renderLocal(spec: Obj, file: string, source: string): Obj | undefined {
+  const set = loadSet([{ file, text: specYaml(spec, source), kind: 'service' }]);
+  if (set.problems.length > 0 || set.services[0] === undefined) return undefined;
+  return renderJob(standalone(set.services[0])) as unknown as Obj;
+}
+
+/** Every `[level, holder, renderedOf]` of a spec: the job, each group, each task. */
+function levels(spec: Obj): { kind: 'job' | 'group' | 'task'; holder: Obj; rendered: (job: Obj) => Obj | undefined }[] {
+  const out: { kind: 'job' | 'group' | 'task'; holder: Obj; rendered: (job: Obj) => Obj | undefined }[] = [{ kind: 'job', holder: spec, rendered: (j) => j }];
+  (spec['groups'] as Obj[]).forEach((g, gi) => {
+    const rg = (j: Obj) => ((j['TaskGroups'] as Obj[] | undefined) ?? [])[gi];
+    out.push({ kind: 'group', holder: g, rendered: rg });
+    (g['tasks'] as Obj[]).forEach((t, ti) => out.push({ kind: 'task', holder: t, rendered: (j) => ((rg(j)?.['Tasks'] as Obj[] | undefined) ?? [])[ti] }));
+  });
+  return out;
+}
+
 /**
- * Import one job file: the smallest spec (typed keys, then `nomad:` blocks) whose
- * rendering Nomad parses to the same job as the file, ownership stamp aside.
- * @throws {InputError} when Nomad cannot parse the file, or the job cannot be carried (its place and why).
- * @throws {ServerError} when Nomad cannot be reached.
+ * The same spec, smaller: typed keys a raw list replaces whole are left out, and so
+ * are raw `null`s that remove nothing hashiship renders any more. The result is
+ * checked with Nomad by the caller.
  */
-export async function importJob(src: JobSource, parser: JobParser, opts: ImportOptions = {}): Promise<ImportedJob> {
-  const job = await parseSource(src, parser);
-  const id = String(job['ID'] ?? '');
-  if (job['Name'] !== undefined && job['Name'] !== null && job['Name'] !== id) {
-    throw importProblem(src, `the job's name \`${String(job['Name'])}\` differs from its ID \`${id}\`; a hashiship spec has one \`name\` for both`);
+function tidy(spec: Obj, file: string, source: string): Obj {
+  const out = structuredClone(spec);
+  for (const l of levels(out)) {
+    const raw = l.holder['nomad'];
+    if (!isObj(raw)) continue;
+    for (const [r, typed] of SHADOWED[l.kind]) if (Array.isArray(raw[r]) && typed in l.holder) delete l.holder[typed];
   }
-  const { spec, latest } = liftJob(job);
-  for (const l of latest) {
-    const t = ((spec['groups'] as Obj[])[l.group]!['tasks'] as Obj[])[l.task]!;
-    t['allow'] = { latest: REASON };
-  }
-  const file = `${id}.yaml`;
-  const want = comparable(job);
-  const rounds = opts.rounds ?? 4;
+  const rendered = renderLocal(out, file, source);
+  if (rendered === undefined) return spec;
+  // A null removes a rendered field; without the typed key behind it, there may be nothing left to remove.
+  const plain = structuredClone(out);
+  for (const l of levels(plain)) delete l.holder['nomad'];
+  const bare = renderLocal(plain, file, source);
+  if (bare === undefined) return out;
+  const bareLevels = levels(plain);
+  levels(out).forEach((l, i) => {
+    const raw = l.holder['nomad'];
+    if (!isObj(raw)) return;
+    const under = bareLevels[i]!.rendered(bare);
+    for (const [k, v] of Object.entries(raw)) if (v === null && (under === undefined || under[k] === undefined)) delete raw[k];
+    if (Object.keys(raw).length === 0) delete l.holder['nomad'];
+  });
+  return out;
+}
+
+/**
+ * Correct a spec until Nomad parses its rendering to `want`: typed problems are
+ * repaired, differing fields go into `nomad:` blocks.
+ * @returns the spec (changed in place).
+ * @throws {InputError} when the spec's rules refuse what the job needs.
+ * @throws {InternalError} when `rounds` corrections do not reach the job.
+ */
+async function converge(spec: Obj, want: Obj, src: JobSource, file: string, parser: JobParser, rounds: number): Promise<Obj> {
   for (let round = 0; round <= rounds; round++) {
     let set = loadSet([{ file, text: specYaml(spec, src.file), kind: 'service' }]);
     for (let i = 0; i < 20 && set.problems.length > 0; i++) {
@@ -222,10 +277,7 @@ export async function importJob(src: JobSource, parser: JobParser, opts: ImportO
     }
     const rendered = comparable(await parser.parse(renderJobHcl(renderJob(standalone(set.services[0])))));
     const diffs = jobDifferences(want, rendered);
-    if (diffs.length === 0) {
-      const text = specYaml(spec, src.file);
-      return { name: id, source: src.file, spec, yaml: text, raw: rawFields(spec), job };
-    }
+    if (diffs.length === 0) return spec;
     if (round === rounds) {
       throw new InternalError(`import: ${src.file}: the rendered spec still differs from the job after ${rounds} corrections:\n${describeDifferences(diffs)}`);
     }
@@ -254,6 +306,34 @@ export async function importJob(src: JobSource, parser: JobParser, opts: ImportO
     });
   }
   throw new InternalError('import: unreachable');
+}
+
+/**
+ * Import one job file: the smallest spec (typed keys, then `nomad:` blocks) whose
+ * rendering Nomad parses to the same job as the file, ownership stamp aside.
+ * @throws {InputError} when Nomad cannot parse the file, or the job cannot be carried (its place and why).
+ * @throws {ServerError} when Nomad cannot be reached.
+ */
+export async function importJob(src: JobSource, parser: JobParser, opts: ImportOptions = {}): Promise<ImportedJob> {
+  const job = await parseSource(src, parser);
+  const id = String(job['ID'] ?? '');
+  if (job['Name'] !== undefined && job['Name'] !== null && job['Name'] !== id) {
+    throw importProblem(src, `the job's name \`${String(job['Name'])}\` differs from its ID \`${id}\`; a hashiship spec has one \`name\` for both`);
+  }
+  const lifted = liftJob(job);
+  for (const l of lifted.latest) {
+    const t = ((lifted.spec['groups'] as Obj[])[l.group]!['tasks'] as Obj[])[l.task]!;
+    t['allow'] = { latest: REASON };
+  }
+  const file = `${id}.yaml`;
+  const want = comparable(job);
+  let spec = await converge(lifted.spec, want, src, file, parser, opts.rounds ?? 4);
+  const smaller = tidy(spec, file, src.file);
+  if (specYaml(smaller, src.file) !== specYaml(spec, src.file)) {
+    // Kept only when Nomad agrees it is still the same job, without a further correction.
+    spec = await converge(smaller, want, src, file, parser, 0).catch(() => spec);
+  }
+  return { name: id, source: src.file, spec, yaml: specYaml(spec, src.file), raw: rawFields(spec), job };
 }
 
 /** The schema the raw blocks are checked against (for callers that show it). */

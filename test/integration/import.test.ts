@@ -68,16 +68,21 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
     expect(failures, failures.join('\n\n')).to.deep.equal([]);
   });
 
-  it('writes the typed keys where it can: hashiship opinions carry the job values, and most jobs need few raw fields', () => {
-    // The web service keeps Nomad's auto_revert and canary tags; memory is Nomad's 300 MB default.
-    const web = imported.get('web-canary.nomad.hcl')!;
-    expect(web.yaml).to.include('canary_tags:');
-    const grafana = imported.get('grafana.nomad.hcl')!;
-    expect(grafana.yaml).to.match(/update:\n\s+auto_revert: false/);
+  it("writes the typed keys where it can, with the job's values where hashiship's defaults differ", () => {
+    // A canary rollout keeps Nomad's canary tags (the normal tags), auto_revert and the absent shutdown delay.
+    const canary = imported.get('canary-api.nomad.hcl')!;
+    expect(canary.yaml).to.include('canary_tags: []');
+    expect(canary.yaml).to.match(/update:\n\s+canary: 1\n\s+auto_revert: false\n\s+auto_promote: true\n/);
+    expect(canary.raw.map((r) => r.path)).to.deep.equal(['groups[0].nomad.ShutdownDelay']);
+    // Nomad's 300 MB memory default; the unnamed identity block as the first of Identities.
     const init = imported.get('nginx-init.nomad.hcl')!;
     expect(init.yaml).to.include('memory: 256');
-    // A group without a shutdown delay stays without one: hashiship's 5s is removed in nomad:.
-    expect(grafana.raw.map((r) => r.path)).to.include('groups[0].nomad.ShutdownDelay');
+    expect(init.raw.map((r) => r.path)).to.include('groups[0].tasks[0].nomad.Identities');
+    const echo = imported.get('http-echo-latest.nomad.hcl')!;
+    expect(echo.yaml).to.match(/allow:\n\s+latest: imported as is by hashiship import/);
+    // A typed key a raw list replaces whole is left out.
+    const redis = imported.get('redis-cache.nomad.hcl')!;
+    expect(redis.spec['groups']).to.satisfy((gs: Record<string, unknown>[]) => gs[0]!['services'] === undefined);
     const plain = [...imported.values()].filter((j) => j.raw.length === 0).length;
     expect(plain, 'jobs carried by typed keys alone').to.be.at.least(8);
   });

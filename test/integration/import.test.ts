@@ -136,6 +136,61 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
       expect(readFileSync(path, 'utf8')).to.include('name: redis');
     });
 
+    it("--env: one file per environment; the second environment's differences go to its environment file, the rest is refused", async () => {
+      const qa = join(dir, 'redis.qa.nomad.hcl');
+      const prod = join(dir, 'redis.production.nomad.hcl');
+      const text = readFileSync(join(CORPUS, 'redis-cache.nomad.hcl'), 'utf8');
+      writeFileSync(qa, text);
+      writeFileSync(
+        prod,
+        text.replace('7.2.5-alpine', '7.2.6-alpine').replace('memory = 256', 'memory = 1024').replace('group "cache" {', 'group "cache" {\n    count = 3'),
+      );
+      const out = join(dir, 'envs');
+      const r = await hashiship('import', '--env', 'qa', '--env', 'production', qa, prod, '--out', out);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(readFileSync(join(out, 'environments', 'production.yaml'), 'utf8')).to.include(
+        'services:\n  redis:\n    groups:\n      cache:\n        count: 3\n        tasks:\n          redis:\n            resources:\n              memory: 1024\n            image:\n              tag: 7.2.6-alpine\n',
+      );
+      // Each environment renders its own job: Nomad parses the rendering and the file to the same job.
+      const parser2 = nomadParser(new NomadClient(stack.config.nomad));
+      for (const [env, file] of [
+        ['qa', qa],
+        ['production', prod],
+      ] as const) {
+        const rendered = await hashiship('render', '--env', env, '--services', join(out, 'services'), '--environments', join(out, 'environments'));
+        expect(rendered.code, rendered.stderr).to.equal(0);
+        const diffs = jobDifferences(await parseSource({ file, text: readFileSync(file, 'utf8') }, parser2), await parser2.parse(rendered.stdout));
+        expect(diffs, `${env}: ${describeDifferences(diffs)}`).to.deep.equal([]);
+      }
+      // A check path an environment file cannot change: refused by path, nothing written.
+      const other = join(dir, 'redis.other.nomad.hcl');
+      writeFileSync(other, text.replace('args  = ["redis-server", "--appendonly", "yes"]', 'args  = ["redis-server"]'));
+      const bad = await hashiship('import', '--env', 'qa', '--env', 'production', qa, other, '--out', join(dir, 'envs-bad'));
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.include('groups[0].tasks[0].args');
+      expect(bad.stderr).to.include('an environment file cannot change it for production');
+      expect(existsSync(join(dir, 'envs-bad'))).to.equal(false);
+    });
+
+    it('--from-cluster reads a job from Nomad (the HCL it was submitted with) in the namespace given', async () => {
+      const nomad = new NomadClient(stack.config.nomad);
+      const hcl = readFileSync(join(CORPUS, 'parameterized-transcode.nomad.hcl'), 'utf8').replace('job "transcode"', 'job "import-test-transcode"');
+      // A parameterized job places nothing until dispatched. Registered with its source, as `nomad job run` does.
+      const parsed = await nomad.request<Record<string, unknown>>('jobs.parse', { method: 'POST', path: '/v1/jobs/parse', data: { JobHCL: hcl } });
+      await nomad.request('jobs.register', { method: 'POST', path: '/v1/jobs', data: { Job: parsed.data, Submission: { Source: hcl, Format: 'hcl2' } } });
+      try {
+        const out = join(dir, 'cluster');
+        const r = await hashiship('import', '--from-cluster', 'import-test-transcode', '--out', out, '--nomad-namespace', 'default');
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stdout).to.include('imported nomad:default/import-test-transcode (submitted HCL): job import-test-transcode');
+        const missing = await hashiship('import', '--from-cluster', 'import-test-transcode', '--out', out, '--nomad-namespace', 'no-such-namespace-here');
+        expect(missing.code).to.equal(1);
+        expect(missing.stderr).to.include('no job `import-test-transcode` in namespace `no-such-namespace-here`');
+      } finally {
+        await nomad.request('jobs.deregister', { method: 'DELETE', path: '/v1/job/import-test-transcode', params: { purge: 'true' } });
+      }
+    });
+
     it("exits 1 on a file Nomad cannot parse, with Nomad's message and position, and writes nothing", async () => {
       const bad = join(dir, 'broken.nomad.hcl');
       writeFileSync(bad, 'job "broken" {\n  group "g" {\n    task "t" {\n      driver =\n    }\n  }\n}\n');

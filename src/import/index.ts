@@ -4,7 +4,7 @@
  * then write every file. Never prints.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { InputError, pathErrorOf, type InputProblem } from '../errors.js';
 import { kindOf } from '../spec/load.js';
 import { environmentText, splitEnvironments, verifyEnvironments, type EnvironmentImport } from './environments.js';
@@ -38,8 +38,12 @@ export interface ImportResult {
   readonly written: readonly string[];
 }
 
+/** The largest job file read (Nomad's own jobs are kilobytes; a job over this is refused, not read). */
+export const MaxJobFileBytes = 4 << 20;
+
 /**
- * Read job files from disk as sources.
+ * Read job files from disk as sources: regular files only (a FIFO or a device
+ * would block or never end), at most {@link MaxJobFileBytes} each.
  * @throws {InputError} naming every file that cannot be read.
  */
 export async function readSources(paths: readonly string[]): Promise<JobSource[]> {
@@ -47,6 +51,15 @@ export async function readSources(paths: readonly string[]): Promise<JobSource[]
   const out: JobSource[] = [];
   for (const p of paths) {
     try {
+      const st = await stat(p);
+      if (!st.isFile()) {
+        problems.push({ subject: p, message: st.isDirectory() ? 'is a directory; give job files' : 'is not a regular file' });
+        continue;
+      }
+      if (st.size > MaxJobFileBytes) {
+        problems.push({ subject: p, message: `is ${st.size} bytes, more than the ${MaxJobFileBytes} a job file may have` });
+        continue;
+      }
       out.push({ file: p, text: await readFile(p, 'utf8') });
     } catch (e) {
       const err = pathErrorOf(e);

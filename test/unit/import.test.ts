@@ -5,6 +5,7 @@
  * a closed port: an input error found after contacting one would be exit 2).
  */
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +179,15 @@ describe('import: the CLI checks its input before contacting Nomad', function ()
     expect(r.code, r.err).to.equal(1);
     expect(r.err).to.include('nope.nomad.hcl');
     expect(existsSync(out)).to.equal(false);
+  });
+
+  it('a directory or a FIFO is exit 1 naming it, never read', async () => {
+    const fifo = join(dir, 'job.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const r = await cli(['import', dir, fifo]);
+    expect(r.code, r.err).to.equal(1);
+    expect(r.err).to.include(`${dir}: is a directory; give job files`);
+    expect(r.err).to.include(`${fifo}: is not a regular file`);
   });
 
   it('a JSON file that is not a job is exit 1 with its position', async () => {

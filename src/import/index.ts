@@ -17,6 +17,9 @@ export { nomadParser, parseSource, ParseFailure, type JobParser, type JobSource 
 export { clusterSource } from './cluster.js';
 export { jobDifferences, describeDifferences, comparable, type FieldDifference } from './diff.js';
 
+/** Jobs imported at once (each mostly waits on Nomad's parser). */
+export const ImportConcurrency = 4;
+
 /** What `hashiship import` is asked to do. */
 export interface ImportRequest {
   readonly sources: readonly JobSource[];
@@ -78,17 +81,24 @@ export async function readSources(paths: readonly string[]): Promise<JobSource[]
  * @throws {ServerError} when Nomad cannot be reached.
  */
 export async function importJobs(req: ImportRequest, parser: JobParser): Promise<ImportResult> {
-  const jobs: ImportedJob[] = [];
-  const problems: InputProblem[] = [];
-  for (const src of req.sources) {
-    try {
-      jobs.push(await importJob(src, parser));
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      problems.push(...e.problems);
+  // A few jobs at a time: each waits on Nomad's parser most of the time. Results keep the order of the sources.
+  const results: (ImportedJob | InputError)[] = new Array<ImportedJob | InputError>(req.sources.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < req.sources.length) {
+      const i = next++;
+      try {
+        results[i] = await importJob(req.sources[i]!, parser);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        results[i] = e;
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(ImportConcurrency, req.sources.length) }, worker));
+  const problems = results.flatMap((r) => (r instanceof InputError ? r.problems : []));
   if (problems.length > 0) throw new InputError(problems);
+  const jobs = results.filter((r): r is ImportedJob => !(r instanceof InputError));
   const envs = req.environments ?? [];
   const files: PlannedFile[] = [];
   const updates: string[] = [];

@@ -48,6 +48,8 @@ export function nomadParser(client: NomadClient): JobParser {
         method: 'POST',
         path: '/v1/jobs/parse',
         data: { JobHCL: hcl, Canonicalize: true },
+        // A canonicalized job is large and compresses well, but gzip costs both ends more than it saves on a short link.
+        headers: { 'Accept-Encoding': 'identity' },
         accept: [400, 500],
       });
       if (res.status >= 400) {

@@ -403,6 +403,35 @@ function volumes(v: unknown): Obj | undefined {
   return out;
 }
 
+/** The autoscaler policy as the spec's `scaling.policy`, when it has that shape (else left to `nomad:`). */
+function scalingPolicy(p: unknown): Obj | undefined {
+  if (!isObj(p) || !Object.keys(p).every((k) => ['cooldown', 'evaluation_interval', 'check'].includes(k))) return undefined;
+  const checks: Obj[] = [];
+  for (const wrapper of Array.isArray(p['check']) ? (p['check'] as unknown[]) : []) {
+    const name = isObj(wrapper) && Object.keys(wrapper).length === 1 ? Object.keys(wrapper)[0]! : undefined;
+    const body = name === undefined ? undefined : (wrapper as Obj)[name];
+    const c = Array.isArray(body) && body.length === 1 && isObj(body[0]) ? body[0] : undefined;
+    if (c === undefined || !Object.keys(c).every((k) => ['source', 'query', 'query_window', 'strategy'].includes(k))) return undefined;
+    const st = Array.isArray(c['strategy']) && c['strategy'].length === 1 && isObj(c['strategy'][0]) ? c['strategy'][0] : undefined;
+    const sname = st === undefined || Object.keys(st).length !== 1 ? undefined : Object.keys(st)[0]!;
+    const sbody = sname === undefined ? undefined : st![sname];
+    const sb = Array.isArray(sbody) && sbody.length === 1 && isObj(sbody[0]) ? sbody[0] : undefined;
+    if (sb === undefined || !Object.keys(sb).every((k) => k === 'target') || typeof c['source'] !== 'string' || typeof c['query'] !== 'string')
+      return undefined;
+    checks.push(
+      set({ name, source: c['source'], query: c['query'], query_window: str(c['query_window']), strategy: set({ name: sname, target: num(sb['target']) }) }),
+    );
+  }
+  return nonEmpty({ cooldown: str(p['cooldown']), evaluation_interval: str(p['evaluation_interval']), checks: checks.length === 0 ? undefined : checks });
+}
+
+function scaling(v: unknown): Obj | undefined {
+  if (!isObj(v) || num(v['Max']) === undefined) return undefined;
+  const policy =
+    v['Policy'] === null || v['Policy'] === undefined || (isObj(v['Policy']) && Object.keys(v['Policy']).length === 0) ? undefined : scalingPolicy(v['Policy']);
+  return set({ min: num(v['Min']), max: num(v['Max']), enabled: v['Enabled'] === false ? false : undefined, policy });
+}
+
 interface LiftedGroup {
   readonly group: Obj;
   readonly latest: readonly string[];
@@ -433,6 +462,7 @@ function group(g: Obj, job: string, type: string): LiftedGroup {
       spread: spreads(g['Spreads']),
       meta: stringMap(g['Meta']),
       shutdown_delay: dur(g['ShutdownDelay']),
+      scaling: type === 'system' ? undefined : scaling(g['Scaling']),
       services: list(g['Services']).length === 0 ? undefined : list(g['Services']).map((s) => service(s, job, canary)),
       tasks: tasks.map((t) => t.task),
     }),

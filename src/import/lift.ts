@@ -157,6 +157,27 @@ function restart(v: unknown, type: string): Obj | undefined {
   });
 }
 
+const RESCHEDULE_DEFAULTS: Readonly<Record<string, Obj>> = {
+  service: { Attempts: 0, Interval: 0, Delay: 30e9, DelayFunction: 'exponential', MaxDelay: 3600e9, Unlimited: true },
+  batch: { Attempts: 1, Interval: 86400e9, Delay: 5e9, DelayFunction: 'constant', MaxDelay: 0, Unlimited: false },
+};
+
+function reschedule(v: unknown, type: string): Obj | undefined {
+  const r = obj(v);
+  const d = RESCHEDULE_DEFAULTS[type];
+  if (d === undefined) return undefined;
+  const diff = (k: string) => (r[k] !== undefined && r[k] !== null && r[k] !== d[k] ? r[k] : undefined);
+  const fn = diff('DelayFunction');
+  return nonEmpty({
+    attempts: num(diff('Attempts')),
+    interval: dur(diff('Interval')),
+    delay: dur(diff('Delay')),
+    delay_function: fn === 'constant' || fn === 'exponential' || fn === 'fibonacci' ? fn : undefined,
+    max_delay: dur(diff('MaxDelay')),
+    unlimited: typeof diff('Unlimited') === 'boolean' ? diff('Unlimited') : undefined,
+  });
+}
+
 function update(v: unknown): Obj | undefined {
   const u = obj(v);
   const d = RenderDefaults.update;
@@ -452,6 +473,7 @@ function group(g: Obj, job: string, type: string): LiftedGroup {
       volumes: volumes(g['Volumes']),
       update: u,
       restart: restart(g['RestartPolicy'], type),
+      reschedule: reschedule(g['ReschedulePolicy'], type),
       migrate: type === 'service' ? migrate(g['Migrate']) : undefined,
       ephemeral_disk:
         disk['SizeMB'] === 300 && disk['Sticky'] !== true && disk['Migrate'] !== true

@@ -232,14 +232,21 @@ function levels(spec: Obj): { kind: 'job' | 'group' | 'task'; holder: Obj; rende
  * checked with Nomad by the caller.
  */
 function tidy(spec: Obj, file: string, source: string): Obj {
+  const raws = levels(spec).map((l) => l.holder['nomad']);
+  if (!raws.some((r) => isObj(r) && Object.values(r).some((v) => v === null || Array.isArray(v)))) return spec;
   const out = structuredClone(spec);
+  let shadowed = false;
   for (const l of levels(out)) {
     const raw = l.holder['nomad'];
     if (!isObj(raw)) continue;
-    for (const [r, typed] of SHADOWED[l.kind]) if (Array.isArray(raw[r]) && typed in l.holder) delete l.holder[typed];
+    for (const [r, typed] of SHADOWED[l.kind]) {
+      if (Array.isArray(raw[r]) && typed in l.holder) {
+        delete l.holder[typed];
+        shadowed = true;
+      }
+    }
   }
-  const rendered = renderLocal(out, file, source);
-  if (rendered === undefined) return spec;
+  if (shadowed && renderLocal(out, file, source) === undefined) return spec;
   // A null removes a rendered field; without the typed key behind it, there may be nothing left to remove.
   const plain = structuredClone(out);
   for (const l of levels(plain)) delete l.holder['nomad'];
@@ -329,7 +336,7 @@ export async function importJob(src: JobSource, parser: JobParser, opts: ImportO
   const want = comparable(job);
   let spec = await converge(lifted.spec, want, src, file, parser, opts.rounds ?? 4);
   const smaller = tidy(spec, file, src.file);
-  if (specYaml(smaller, src.file) !== specYaml(spec, src.file)) {
+  if (smaller !== spec && JSON.stringify(smaller) !== JSON.stringify(spec)) {
     // Kept only when Nomad agrees it is still the same job, without a further correction.
     spec = await converge(smaller, want, src, file, parser, 0).catch(() => spec);
   }

@@ -20,6 +20,7 @@ import { registerRegister } from './register.js';
 import { registerKv } from './kv.js';
 import { registerMaintenance } from './maintenance.js';
 import { registerImage } from './image.js';
+import { registerImport } from './import.js';
 
 export function registerCommands(program: Command): void {
   registerDev(program);
@@ -39,4 +40,5 @@ export function registerCommands(program: Command): void {
   registerKv(program);
   registerMaintenance(program);
   registerImage(program);
+  registerImport(program);
 }

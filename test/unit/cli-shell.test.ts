@@ -66,6 +66,7 @@ const serverCommands: { argv: string[]; flags: string[]; errorCode?: number }[] 
   { argv: ['rollback', '--env', 'qa', 'web'], flags: ['--nomad-addr', '--consul-addr', '--fabio'] },
   { argv: ['image', 'digest', '127.0.0.1:1/team/app:1'], flags: ['--vault-addr'] },
   { argv: ['agent-config', 'prometheus-targets', '--targets-dir', '/nonexistent-hashiship'], flags: ['--consul-addr'] },
+  { argv: ['import', '/nonexistent-hashiship/job.nomad.hcl'], flags: ['--nomad-addr'] },
 ];
 
 describe('cli: server flags on every command that talks to a server', function () {

@@ -1,0 +1,542 @@
+/**
+ * A Nomad job (API JSON, canonicalized by Nomad) → the typed part of a service
+ * spec: every field the spec has a key for, written only where the job differs
+ * from what the spec renders when the key is left out (hashiship's defaults, then
+ * Nomad's). Where hashiship's defaults differ from Nomad's (auto_revert, canary
+ * tags, memory, prohibit_overlap…) the job's value is written, so the spec means
+ * the same job. What the typed keys cannot say is left to the `nomad:` blocks
+ * (see import.ts). Pure.
+ */
+import { formatDuration } from '../spec/duration.js';
+import { RenderDefaults } from '../nomad/render.js';
+import { defaultCheckName, jarPath } from '../spec/semantic.js';
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function obj(v: unknown): Obj {
+  return isObj(v) ? v : {};
+}
+
+function list(v: unknown): Obj[] {
+  return Array.isArray(v) ? v.filter(isObj) : [];
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+function strings(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+}
+
+function stringMap(v: unknown): Record<string, string> | undefined {
+  if (!isObj(v) || Object.keys(v).length === 0) return undefined;
+  if (!Object.values(v).every((x) => typeof x === 'string')) return undefined;
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(v).sort()) out[k] = v[k] as string;
+  return out;
+}
+
+function dur(v: unknown): string | undefined {
+  return typeof v === 'number' && Number.isSafeInteger(v) ? formatDuration(v) : undefined;
+}
+
+/** Copy only entries that are set. */
+function set(o: Obj): Obj {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function nonEmpty(o: Obj): Obj | undefined {
+  const s = set(o);
+  return Object.keys(s).length === 0 ? undefined : s;
+}
+
+const OPERATORS = new Set([
+  '=',
+  '!=',
+  '>',
+  '>=',
+  '<',
+  '<=',
+  'distinct_hosts',
+  'distinct_property',
+  'regexp',
+  'set_contains',
+  'set_contains_all',
+  'set_contains_any',
+  'version',
+  'semver',
+  'is_set',
+  'is_not_set',
+]);
+
+function constraints(v: unknown): Obj[] | undefined {
+  const cs = list(v);
+  if (cs.length === 0 || !cs.every((c) => OPERATORS.has(String(c['Operand'] ?? '=')))) return undefined;
+  return cs.map((c) => {
+    const op = str(c['Operand']) ?? '=';
+    const value = str(c['RTarget']);
+    return set({
+      attribute: str(c['LTarget']),
+      operator: op === '=' ? undefined : op,
+      value: op === 'distinct_hosts' && value === 'true' ? undefined : value,
+    });
+  });
+}
+
+function affinities(v: unknown): Obj[] | undefined {
+  const as = list(v);
+  if (as.length === 0 || !as.every((a) => OPERATORS.has(String(a['Operand'] ?? '=')) && str(a['LTarget']) !== undefined)) return undefined;
+  return as.map((a) => {
+    const op = str(a['Operand']) ?? '=';
+    return set({
+      attribute: str(a['LTarget']),
+      operator: op === '=' ? undefined : op,
+      value: String(a['RTarget'] ?? ''),
+      weight: num(a['Weight']) === 50 ? undefined : num(a['Weight']),
+    });
+  });
+}
+
+function spreads(v: unknown): Obj[] | undefined {
+  const ss = list(v);
+  if (ss.length === 0) return undefined;
+  return ss.map((s) => {
+    const targets: Record<string, number> = {};
+    for (const t of list(s['SpreadTarget'])) targets[String(t['Value'])] = num(t['Percent']) ?? 0;
+    return set({
+      attribute: str(s['Attribute']),
+      weight: num(s['Weight']) === 50 ? undefined : num(s['Weight']),
+      targets: Object.keys(targets).length === 0 ? undefined : targets,
+    });
+  });
+}
+
+/** `registry/repo:tag` or `repo@sha256:…` → the spec's image; undefined when it has no tag or digest. */
+export function liftImage(ref: string): { image: Obj; latest: boolean } | undefined {
+  const at = ref.indexOf('@');
+  if (at > 0) {
+    const digest = ref.slice(at + 1);
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) return undefined;
+    return { image: { repository: ref.slice(0, at), digest }, latest: false };
+  }
+  const colon = ref.lastIndexOf(':');
+  if (colon <= ref.lastIndexOf('/')) return undefined;
+  const tag = ref.slice(colon + 1);
+  if (tag === '' || ref.slice(0, colon) === '') return undefined;
+  return { image: { repository: ref.slice(0, colon), tag }, latest: tag === 'latest' };
+}
+
+const RESTART_DEFAULTS: Readonly<Record<string, Obj>> = {
+  service: { Attempts: 2, Interval: 1800e9, Delay: 15e9, Mode: 'fail' },
+  system: { Attempts: 2, Interval: 1800e9, Delay: 15e9, Mode: 'fail' },
+  batch: { Attempts: 3, Interval: 86400e9, Delay: 15e9, Mode: 'fail' },
+  sysbatch: { Attempts: 3, Interval: 86400e9, Delay: 15e9, Mode: 'fail' },
+};
+
+function restart(v: unknown, type: string): Obj | undefined {
+  const r = obj(v);
+  const d = RESTART_DEFAULTS[type] ?? {};
+  const diff = (k: string) => (r[k] !== undefined && r[k] !== null && r[k] !== d[k] ? r[k] : undefined);
+  const mode = diff('Mode');
+  return nonEmpty({
+    attempts: num(diff('Attempts')),
+    interval: dur(diff('Interval')),
+    delay: dur(diff('Delay')),
+    mode: mode === 'fail' || mode === 'delay' ? mode : undefined,
+  });
+}
+
+const RESCHEDULE_DEFAULTS: Readonly<Record<string, Obj>> = {
+  service: { Attempts: 0, Interval: 0, Delay: 30e9, DelayFunction: 'exponential', MaxDelay: 3600e9, Unlimited: true },
+  batch: { Attempts: 1, Interval: 86400e9, Delay: 5e9, DelayFunction: 'constant', MaxDelay: 0, Unlimited: false },
+};
+
+function reschedule(v: unknown, type: string): Obj | undefined {
+  const r = obj(v);
+  const d = RESCHEDULE_DEFAULTS[type];
+  if (d === undefined) return undefined;
+  const diff = (k: string) => (r[k] !== undefined && r[k] !== null && r[k] !== d[k] ? r[k] : undefined);
+  const fn = diff('DelayFunction');
+  return nonEmpty({
+    attempts: num(diff('Attempts')),
+    interval: dur(diff('Interval')),
+    delay: dur(diff('Delay')),
+    delay_function: fn === 'constant' || fn === 'exponential' || fn === 'fibonacci' ? fn : undefined,
+    max_delay: dur(diff('MaxDelay')),
+    unlimited: typeof diff('Unlimited') === 'boolean' ? diff('Unlimited') : undefined,
+  });
+}
+
+function update(v: unknown): Obj | undefined {
+  const u = obj(v);
+  const d = RenderDefaults.update;
+  const pick = <K extends keyof typeof d>(k: K): unknown => (u[k] !== undefined && u[k] !== null && u[k] !== d[k] ? u[k] : undefined);
+  const hc = pick('HealthCheck');
+  return nonEmpty({
+    max_parallel: num(pick('MaxParallel')),
+    canary: num(pick('Canary')),
+    health_check: hc === 'checks' || hc === 'task_states' || hc === 'manual' ? hc : undefined,
+    min_healthy_time: dur(pick('MinHealthyTime')),
+    healthy_deadline: dur(pick('HealthyDeadline')),
+    progress_deadline: dur(pick('ProgressDeadline')),
+    auto_revert: pick('AutoRevert'),
+    auto_promote: pick('AutoPromote'),
+  });
+}
+
+const MIGRATE_DEFAULTS: Obj = { MaxParallel: 1, HealthCheck: 'checks', MinHealthyTime: 10e9, HealthyDeadline: 300e9 };
+
+function migrate(v: unknown): Obj | undefined {
+  const m = obj(v);
+  const diff = (k: string) => (m[k] !== undefined && m[k] !== null && m[k] !== MIGRATE_DEFAULTS[k] ? m[k] : undefined);
+  const hc = diff('HealthCheck');
+  return nonEmpty({
+    max_parallel: num(diff('MaxParallel')),
+    health_check: hc === 'checks' || hc === 'task_states' ? hc : undefined,
+    min_healthy_time: dur(diff('MinHealthyTime')),
+    healthy_deadline: dur(diff('HealthyDeadline')),
+  });
+}
+
+const CHECK_TYPES = new Set(['http', 'tcp', 'grpc', 'script']);
+
+function check(c: Obj, service: Obj, serviceName: string): Obj | undefined {
+  const type = String(c['Type'] ?? '');
+  if (!CHECK_TYPES.has(type)) return undefined;
+  const name = str(c['Name']);
+  const port = str(c['PortLabel']);
+  const method = str(c['Method']);
+  const protocol = str(c['Protocol']);
+  const cr = isObj(c['CheckRestart']) ? c['CheckRestart'] : undefined;
+  return set({
+    name: name === undefined || name === defaultCheckName(serviceName, { type: type as 'http' }) ? undefined : name,
+    type,
+    port: port === undefined || port === str(service['PortLabel']) ? undefined : port,
+    path: str(c['Path']),
+    method: method !== undefined && ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'].includes(method) ? method : undefined,
+    protocol: protocol === 'http' || protocol === 'https' ? protocol : undefined,
+    command: str(c['Command']),
+    args: strings(c['Args']),
+    task: type === 'script' ? str(c['TaskName']) : undefined,
+    grpc_service: str(c['GRPCService']),
+    grpc_use_tls: c['GRPCUseTLS'] === true ? true : undefined,
+    interval: c['Interval'] === RenderDefaults.checkInterval ? undefined : dur(c['Interval']),
+    timeout: c['Timeout'] === RenderDefaults.checkTimeout ? undefined : dur(c['Timeout']),
+    check_restart:
+      cr === undefined
+        ? undefined
+        : set({
+            limit: num(cr['Limit']) ?? 0,
+            grace: cr['Grace'] === 0 ? undefined : dur(cr['Grace']),
+            ignore_warnings: cr['IgnoreWarnings'] === true ? true : undefined,
+          }),
+  });
+}
+
+function service(s: Obj, job: string, canary: boolean): Obj {
+  const name = str(s['Name']) ?? job;
+  const tags = strings(s['Tags']);
+  const canaryTags = strings(s['CanaryTags']);
+  const checks = list(s['Checks']).map((c) => check(c, s, name));
+  const mode = str(s['AddressMode']);
+  return set({
+    name: name === job ? undefined : name,
+    port: str(s['PortLabel']) ?? '',
+    address_mode: mode === 'host' || mode === 'alloc' ? mode : undefined,
+    provider: str(s['Provider']) === 'nomad' ? 'nomad' : undefined,
+    task: str(s['TaskName']),
+    tags,
+    // Nomad gives canaries the normal tags when canary_tags is empty; hashiship's default adds `canary`.
+    canary_tags: canaryTags ?? (canary ? [] : undefined),
+    meta: stringMap(s['Meta']),
+    checks: checks.length === 0 || checks.some((c) => c === undefined) ? undefined : checks,
+  });
+}
+
+const TEMPLATE_DIR = /^(?:local|secrets|alloc)\/|^\$\{NOMAD_(?:TASK|SECRETS|ALLOC)_DIR\}\//;
+
+function templates(v: unknown): Obj[] | undefined {
+  const ts = list(v);
+  if (ts.length === 0) return undefined;
+  const out: Obj[] = [];
+  for (const t of ts) {
+    const dest = str(t['DestPath']);
+    const data = str(t['EmbeddedTmpl']);
+    if (dest === undefined || data === undefined || !TEMPLATE_DIR.test(dest) || str(t['SourcePath']) !== undefined) return undefined;
+    const mode = str(t['ChangeMode']) ?? 'restart';
+    if (!['restart', 'signal', 'noop'].includes(mode)) return undefined;
+    out.push(
+      set({
+        destination: dest,
+        data,
+        env: t['Envvars'] === true ? true : undefined,
+        change_mode: mode === 'restart' ? undefined : mode,
+        change_signal: mode === 'signal' ? str(t['ChangeSignal']) : undefined,
+        perms: str(t['Perms']) === '0644' ? undefined : str(t['Perms']),
+      }),
+    );
+  }
+  return out;
+}
+
+function artifact(a: Obj): Obj {
+  const mode = str(a['GetterMode']);
+  return set({
+    source: str(a['GetterSource']),
+    destination: str(a['RelativeDest']) === 'local/' ? undefined : str(a['RelativeDest']),
+    mode: mode === 'file' || mode === 'dir' ? mode : undefined,
+    options: stringMap(a['GetterOptions']),
+  });
+}
+
+interface LiftedTask {
+  readonly task: Obj;
+  /** The image tag is `latest` (an opt-out with a reason is added). */
+  readonly latest: boolean;
+}
+
+function task(t: Obj): LiftedTask {
+  const driver = str(t['Driver']) ?? 'docker';
+  const config = obj(t['Config']);
+  const res = obj(t['Resources']);
+  const lc = isObj(t['Lifecycle']) ? t['Lifecycle'] : undefined;
+  let latest = false;
+  const typed: Obj = {};
+  let artifacts = list(t['Artifacts']);
+  switch (driver) {
+    case 'docker': {
+      const img = typeof config['image'] === 'string' ? liftImage(config['image']) : undefined;
+      // A docker task needs a typed image; one without a tag is carried as `latest` and set exactly in `nomad:`.
+      const image = img ?? { image: { repository: String(config['image'] ?? 'unknown'), tag: 'latest' }, latest: true };
+      typed['image'] = image.image;
+      latest = image.latest;
+      typed['command'] = str(config['command']);
+      typed['args'] = strings(config['args']);
+      typed['ports'] = strings(config['ports']);
+      break;
+    }
+    case 'exec':
+    case 'raw_exec':
+      typed['command'] = str(config['command']) ?? '';
+      typed['args'] = strings(config['args']);
+      break;
+    case 'java': {
+      const jp = str(config['jar_path']);
+      const fetched = artifacts.find((a) => str(a['RelativeDest']) === 'local/' && str(a['GetterSource']) !== undefined);
+      if (fetched !== undefined && jp !== undefined) {
+        const source = str(fetched['GetterSource'])!;
+        const opts = obj(fetched['GetterOptions']);
+        const onlyChecksum = Object.keys(opts).every((k) => k === 'checksum') && str(fetched['GetterMode']) !== 'file' && str(fetched['GetterMode']) !== 'dir';
+        if (onlyChecksum) {
+          typed['jar'] = set({ source, checksum: str(opts['checksum']), path: jarPath({ source }) === jp ? undefined : jp });
+          artifacts = artifacts.filter((a) => a !== fetched);
+        }
+      }
+      typed['class'] = str(config['class']);
+      typed['jvm_options'] = strings(config['jvm_options']);
+      typed['args'] = strings(config['args']);
+      if (typed['jar'] === undefined && typed['class'] === undefined) typed['class'] = jp ?? 'Main';
+      break;
+    }
+  }
+  const memMax = num(res['MemoryMaxMB']);
+  const logs = obj(t['LogConfig']);
+  return {
+    latest,
+    task: set({
+      name: str(t['Name']),
+      driver: driver === 'docker' ? undefined : driver,
+      ...typed,
+      user: str(t['User']),
+      lifecycle: lc === undefined || str(lc['Hook']) === undefined ? undefined : set({ hook: lc['Hook'], sidecar: lc['Sidecar'] === true ? true : undefined }),
+      env: stringMap(t['Env']),
+      meta: stringMap(t['Meta']),
+      resources: nonEmpty({
+        cpu: num(res['CPU']) === RenderDefaults.cpu || num(res['CPU']) === 0 ? undefined : num(res['CPU']),
+        memory: num(res['MemoryMB']) === RenderDefaults.memoryMB ? undefined : num(res['MemoryMB']),
+        memory_max: memMax !== undefined && memMax > 0 ? memMax : undefined,
+      }),
+      kill_timeout: t['KillTimeout'] === 5e9 ? undefined : dur(t['KillTimeout']),
+      kill_signal: str(t['KillSignal']),
+      logs:
+        logs['MaxFiles'] === 10 && logs['MaxFileSizeMB'] === 10
+          ? undefined
+          : nonEmpty({ max_files: num(logs['MaxFiles']), max_file_size: num(logs['MaxFileSizeMB']) }),
+      artifacts: artifacts.length === 0 ? undefined : artifacts.map(artifact),
+      mounts:
+        list(t['VolumeMounts']).length === 0
+          ? undefined
+          : list(t['VolumeMounts']).map((m) =>
+              set({ volume: str(m['Volume']), destination: str(m['Destination']), read_only: m['ReadOnly'] === true ? true : undefined }),
+            ),
+      templates: templates(t['Templates']),
+      constraints: constraints(t['Constraints']),
+    }),
+  };
+}
+
+function ports(networks: unknown): { ports?: Obj; network_mode?: string } {
+  const ns = list(networks);
+  if (ns.length !== 1) return {};
+  const n = ns[0]!;
+  const out: Obj = {};
+  for (const [kind, p] of [...list(n['DynamicPorts']).map((p) => ['dynamic', p] as const), ...list(n['ReservedPorts']).map((p) => ['static', p] as const)]) {
+    const label = str(p['Label']);
+    if (label === undefined) continue;
+    const hn = str(p['HostNetwork']);
+    out[label] = set({
+      static: kind === 'static' ? num(p['Value']) : undefined,
+      to: num(p['To']) === 0 ? undefined : num(p['To']),
+      host_network: hn === 'default' ? undefined : hn,
+    });
+  }
+  const mode = str(n['Mode']);
+  return set({ ports: Object.keys(out).length === 0 ? undefined : out, network_mode: mode === 'bridge' ? 'bridge' : undefined });
+}
+
+function volumes(v: unknown): Obj | undefined {
+  if (!isObj(v) || Object.keys(v).length === 0) return undefined;
+  const out: Obj = {};
+  for (const name of Object.keys(v).sort()) {
+    const vol = obj(v[name]);
+    const type = str(vol['Type']);
+    if (type !== 'host' && type !== 'csi') return undefined;
+    out[name] = set({
+      type,
+      source: str(vol['Source']),
+      read_only: vol['ReadOnly'] === true ? true : undefined,
+      access_mode: type === 'csi' ? str(vol['AccessMode']) : undefined,
+      attachment_mode: type === 'csi' ? str(vol['AttachmentMode']) : undefined,
+      per_alloc: vol['PerAlloc'] === true ? true : undefined,
+    });
+  }
+  return out;
+}
+
+/** The autoscaler policy as the spec's `scaling.policy`, when it has that shape (else left to `nomad:`). */
+function scalingPolicy(p: unknown): Obj | undefined {
+  if (!isObj(p) || !Object.keys(p).every((k) => ['cooldown', 'evaluation_interval', 'check'].includes(k))) return undefined;
+  const checks: Obj[] = [];
+  for (const wrapper of Array.isArray(p['check']) ? (p['check'] as unknown[]) : []) {
+    const name = isObj(wrapper) && Object.keys(wrapper).length === 1 ? Object.keys(wrapper)[0]! : undefined;
+    const body = name === undefined ? undefined : (wrapper as Obj)[name];
+    const c = Array.isArray(body) && body.length === 1 && isObj(body[0]) ? body[0] : undefined;
+    if (c === undefined || !Object.keys(c).every((k) => ['source', 'query', 'query_window', 'strategy'].includes(k))) return undefined;
+    const st = Array.isArray(c['strategy']) && c['strategy'].length === 1 && isObj(c['strategy'][0]) ? c['strategy'][0] : undefined;
+    const sname = st === undefined || Object.keys(st).length !== 1 ? undefined : Object.keys(st)[0]!;
+    const sbody = sname === undefined ? undefined : st![sname];
+    const sb = Array.isArray(sbody) && sbody.length === 1 && isObj(sbody[0]) ? sbody[0] : undefined;
+    if (sb === undefined || !Object.keys(sb).every((k) => k === 'target') || typeof c['source'] !== 'string' || typeof c['query'] !== 'string')
+      return undefined;
+    checks.push(
+      set({ name, source: c['source'], query: c['query'], query_window: str(c['query_window']), strategy: set({ name: sname, target: num(sb['target']) }) }),
+    );
+  }
+  return nonEmpty({ cooldown: str(p['cooldown']), evaluation_interval: str(p['evaluation_interval']), checks: checks.length === 0 ? undefined : checks });
+}
+
+function scaling(v: unknown): Obj | undefined {
+  if (!isObj(v) || num(v['Max']) === undefined) return undefined;
+  const policy =
+    v['Policy'] === null || v['Policy'] === undefined || (isObj(v['Policy']) && Object.keys(v['Policy']).length === 0) ? undefined : scalingPolicy(v['Policy']);
+  return set({ min: num(v['Min']), max: num(v['Max']), enabled: v['Enabled'] === false ? false : undefined, policy });
+}
+
+interface LiftedGroup {
+  readonly group: Obj;
+  readonly latest: readonly string[];
+}
+
+function group(g: Obj, job: string, type: string): LiftedGroup {
+  const u = type === 'service' || type === 'system' ? update(g['Update']) : undefined;
+  const canary = (num(obj(g['Update'])['Canary']) ?? 0) > 0;
+  const disk = obj(g['EphemeralDisk']);
+  const tasks = list(g['Tasks']).map(task);
+  const count = num(g['Count']);
+  return {
+    latest: tasks.filter((t) => t.latest).map((t) => String(t.task['name'])),
+    group: set({
+      name: str(g['Name']),
+      count: type === 'system' || type === 'sysbatch' || count === 1 ? undefined : count,
+      ...ports(g['Networks']),
+      volumes: volumes(g['Volumes']),
+      update: u,
+      restart: restart(g['RestartPolicy'], type),
+      reschedule: reschedule(g['ReschedulePolicy'], type),
+      migrate: type === 'service' ? migrate(g['Migrate']) : undefined,
+      ephemeral_disk:
+        disk['SizeMB'] === 300 && disk['Sticky'] !== true && disk['Migrate'] !== true
+          ? undefined
+          : nonEmpty({ size: num(disk['SizeMB']), sticky: disk['Sticky'] === true ? true : undefined, migrate: disk['Migrate'] === true ? true : undefined }),
+      constraints: constraints(g['Constraints']),
+      affinities: affinities(g['Affinities']),
+      spread: spreads(g['Spreads']),
+      meta: stringMap(g['Meta']),
+      shutdown_delay: dur(g['ShutdownDelay']),
+      scaling: type === 'system' ? undefined : scaling(g['Scaling']),
+      services: list(g['Services']).length === 0 ? undefined : list(g['Services']).map((s) => service(s, job, canary)),
+      tasks: tasks.map((t) => t.task),
+    }),
+  };
+}
+
+/** What {@link liftJob} found: the typed spec and the tasks whose image is `latest`. */
+export interface LiftedJob {
+  readonly spec: Obj;
+  /** `groups[i].tasks[j]` paths of tasks whose image is tagged `latest` (or untagged). */
+  readonly latest: readonly { readonly group: number; readonly task: number }[];
+}
+
+/** The typed spec of a canonicalized job (without `nomad:` blocks). */
+export function liftJob(job: Readonly<Obj>): LiftedJob {
+  const id = String(job['ID'] ?? '');
+  const apiType = str(job['Type']) ?? 'service';
+  const periodic = isObj(job['Periodic']) ? job['Periodic'] : undefined;
+  const specs = periodic === undefined ? undefined : strings(periodic['Specs']);
+  const isPeriodic = (apiType === 'batch' || apiType === 'sysbatch') && periodic !== undefined && specs !== undefined && specs.length > 0;
+  const type = isPeriodic ? 'periodic' : apiType === 'sysbatch' ? 'batch' : apiType;
+  const groups = list(job['TaskGroups']).map((g) => group(g, id, apiType === 'sysbatch' ? 'sysbatch' : apiType));
+  const dcs = strings(job['Datacenters']);
+  const nodePool = str(job['NodePool']);
+  const latest: { group: number; task: number }[] = [];
+  groups.forEach((g, gi) => {
+    list(g.group['tasks']).forEach((t, ti) => {
+      if (g.latest.includes(String(t['name']))) latest.push({ group: gi, task: ti });
+    });
+  });
+  const spec = set({
+    name: id,
+    type: type === 'service' ? undefined : type,
+    namespace: str(job['Namespace']) === 'default' ? undefined : str(job['Namespace']),
+    region: str(job['Region']) === 'global' ? undefined : str(job['Region']),
+    datacenters: dcs === undefined || (dcs.length === 1 && dcs[0] === '*') ? undefined : dcs,
+    node_pool: nodePool === 'default' ? undefined : nodePool,
+    priority: num(job['Priority']) === RenderDefaults.priority ? undefined : num(job['Priority']),
+    periodic:
+      !isPeriodic || periodic === undefined
+        ? undefined
+        : set({
+            cron: specs![0],
+            time_zone: str(periodic['TimeZone']) === 'UTC' ? undefined : str(periodic['TimeZone']),
+            prohibit_overlap: periodic['ProhibitOverlap'] === true ? undefined : false,
+            enabled: periodic['Enabled'] === false ? false : undefined,
+          }),
+    meta: stringMap(job['Meta']),
+    constraints: constraints(job['Constraints']),
+    affinities: affinities(job['Affinities']),
+    spread: spreads(job['Spreads']),
+    groups: groups.map((g) => g.group),
+  });
+  return { spec, latest };
+}

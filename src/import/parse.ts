@@ -1,0 +1,165 @@
+/**
+ * Jobs read by Nomad's own parser: HCL through `POST /v1/jobs/parse` with
+ * `Canonicalize: true` (Nomad fills in its defaults, so two jobs compare on what
+ * they mean), API JSON (`{"Job": …}` or a bare job, as `nomad job run -output`
+ * and `GET /v1/job/:id` give it) written as HCL and read the same way. A file
+ * Nomad cannot read is bad input with Nomad's message and its position.
+ */
+import { InputError, type InputProblem } from '../errors.js';
+import type { NomadClient } from '../nomad/client.js';
+import type { Job } from '../nomad/job.js';
+import { NomadApiSchema, resolveRef, type ApiSchemaNode } from '../nomad/raw.js';
+import { renderJobHcl } from '../nomad/render-hcl.js';
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** What Nomad could not parse: its message, and where when it says so. */
+export class ParseFailure extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+    readonly col?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Nomad's parser: job text (HCL2) → the job in API JSON, canonicalized. */
+export interface JobParser {
+  /**
+   * @throws {ParseFailure} when Nomad refuses the text (bad input).
+   * @throws {ServerError} when Nomad cannot be reached.
+   */
+  parse(hcl: string): Promise<Obj>;
+}
+
+/** Nomad's `/v1/jobs/parse` position prefix: `<name>:<line>,<col>-…: message`. */
+const POSITION = /^(?:[^:\s]*:)?(\d+),(\d+)(?:-\d+(?:,\d+)?)?: /;
+
+/** The parser of a Nomad agent: `POST /v1/jobs/parse` with `Canonicalize: true`. */
+export function nomadParser(client: NomadClient): JobParser {
+  return {
+    async parse(hcl) {
+      const res = await client.request<unknown>('jobs.parse', {
+        method: 'POST',
+        path: '/v1/jobs/parse',
+        data: { JobHCL: hcl, Canonicalize: true },
+        // A canonicalized job is large and compresses well, but gzip costs both ends more than it saves on a short link.
+        headers: { 'Accept-Encoding': 'identity' },
+        accept: [400, 500],
+      });
+      if (res.status >= 400) {
+        const text = (typeof res.data === 'string' ? res.data : JSON.stringify(res.data)).trim();
+        // Nomad prefixes the first problem's range; several problems are joined with "; ".
+        const bare = text.replace(/^(?:error parsing: |Failed to parse job: )/i, '');
+        const m = POSITION.exec(bare);
+        if (m !== null) throw new ParseFailure(bare.slice(m[0].length), Number(m[1]), Number(m[2]));
+        throw new ParseFailure(bare);
+      }
+      if (!isObj(res.data)) throw new ParseFailure('Nomad returned no job');
+      return res.data;
+    },
+  };
+}
+
+/** One job file to import. */
+export interface JobSource {
+  /** The name shown in problems (as the user gave it). */
+  readonly file: string;
+  readonly text: string;
+}
+
+/** Whether a source holds API JSON rather than HCL. */
+export function isJsonSource(src: JobSource): boolean {
+  return src.file.endsWith('.json') || src.text.trimStart().startsWith('{');
+}
+
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, col: (before[before.length - 1]?.length ?? 0) + 1 };
+}
+
+/**
+ * Only the fields a job specification can hold, by the API schema (`x-hcl`):
+ * server-set fields (`Status`, `Version`, `SubmitTime`, indexes…) and nulls left out.
+ */
+export function specFields(node: ApiSchemaNode, v: unknown): unknown {
+  if (v === null || v === undefined) return undefined;
+  const s = resolveRef(node);
+  if (Array.isArray(v)) return v.map((x: unknown) => specFields(s.items ?? {}, x)).filter((x) => x !== undefined);
+  if (!isObj(v)) return v;
+  if (s.properties !== undefined) {
+    const out: Obj = {};
+    for (const [k, item] of Object.entries(v)) {
+      const prop = s.properties[k];
+      if (prop === undefined || prop['x-hcl'] === undefined) continue;
+      const x = specFields(prop, item);
+      if (x !== undefined) out[k] = x;
+    }
+    return out;
+  }
+  if (
+    s.additionalProperties !== undefined &&
+    s.additionalProperties !== false &&
+    (s.additionalProperties.$ref !== undefined || s.additionalProperties.properties !== undefined)
+  ) {
+    const out: Obj = {};
+    for (const [k, item] of Object.entries(v)) {
+      const x = specFields(s.additionalProperties, item);
+      if (x !== undefined) out[k] = x;
+    }
+    return out;
+  }
+  return v;
+}
+
+/** The job of an API JSON document, as HCL Nomad's parser reads back. */
+function jsonToHcl(src: JobSource): string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(src.text);
+  } catch (e) {
+    const m = /position (\d+)/.exec(String((e as Error).message));
+    const at = m === null ? { line: 1, col: 1 } : lineCol(src.text, Number(m[1]));
+    throw new InputError([{ at: { file: src.file, ...at }, subject: '(document)', message: `not valid JSON: ${(e as Error).message}` }]);
+  }
+  const job = isObj(doc) && isObj(doc['Job']) ? doc['Job'] : doc;
+  if (!isObj(job) || typeof job['ID'] !== 'string' || job['ID'] === '') {
+    throw new InputError([
+      { at: { file: src.file, line: 1, col: 1 }, subject: 'Job.ID', message: 'expected a Nomad job in API JSON (`{"Job": {"ID": …}}` or the job itself)' },
+    ]);
+  }
+  const fields = specFields({ $ref: '#/definitions/Job' }, job) as Obj;
+  if (!NomadApiSchema.definitions['Job']) throw new Error('nomad api schema: no Job');
+  fields['ID'] = job['ID'];
+  fields['Name'] = typeof job['Name'] === 'string' && job['Name'] !== '' ? job['Name'] : job['ID'];
+  try {
+    return renderJobHcl(fields as unknown as Job);
+  } catch (e) {
+    throw new InputError([
+      { at: { file: src.file, line: 1, col: 1 }, subject: 'Job', message: `cannot be written as a job specification: ${(e as Error).message}` },
+    ]);
+  }
+}
+
+/**
+ * Read a job file with Nomad's parser, canonicalized.
+ * @throws {InputError} with Nomad's message and position when Nomad cannot read it.
+ */
+export async function parseSource(src: JobSource, parser: JobParser): Promise<Obj> {
+  const hcl = isJsonSource(src) ? jsonToHcl(src) : src.text;
+  try {
+    return await parser.parse(hcl);
+  } catch (e) {
+    if (!(e instanceof ParseFailure)) throw e;
+    const problem: InputProblem =
+      e.line !== undefined && !isJsonSource(src)
+        ? { at: { file: src.file, line: e.line, col: e.col ?? 1 }, subject: 'job', message: `Nomad cannot parse it: ${e.message}` }
+        : { at: { file: src.file, line: 1, col: 1 }, subject: 'job', message: `Nomad cannot parse it: ${e.message}` };
+    throw new InputError([problem]);
+  }
+}

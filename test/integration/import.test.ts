@@ -1,0 +1,204 @@
+/**
+ * `hashiship import` against the real Nomad: every job of the corpus
+ * (test/fixtures/import-corpus, jobs in the shapes teams run) is imported; the
+ * spec as written is loaded like any spec, rendered, and the rendered HCL and the
+ * original are both parsed by Nomad (`/v1/jobs/parse`, canonicalized) and
+ * compared field by field — 0 differences, ownership stamp aside. A few CLI
+ * cases: an unparsable file exits 1 with Nomad's position, an existing spec is
+ * kept without --force and replaced with it, nothing is written when one file fails.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { describeDifferences, importJob, jobDifferences, nomadParser, parseSource, type ImportedJob, type JobParser } from '../../src/import/index.js';
+import { NomadClient } from '../../src/nomad/client.js';
+import { renderJob } from '../../src/nomad/render.js';
+import { renderJobHcl } from '../../src/nomad/render-hcl.js';
+import { loadSet } from '../../src/spec/load.js';
+import { standalone } from '../../src/spec/overlay.js';
+import { useStack, type TestStack } from '../helpers/stack.js';
+
+const CORPUS = 'test/fixtures/import-corpus';
+const exec = promisify(execFile);
+
+describe('hashiship import: the corpus round-trips exactly through the real Nomad', function () {
+  this.timeout(300_000);
+  let stack: TestStack;
+  let parser: JobParser;
+  const files = readdirSync(CORPUS).sort();
+  const imported = new Map<string, ImportedJob>();
+
+  before(async function () {
+    this.timeout(40 * 60_000);
+    stack = await useStack();
+    parser = nomadParser(new NomadClient(stack.config.nomad));
+  });
+
+  it('has at least 50 jobs, HCL and API JSON', () => {
+    expect(files.length).to.be.at.least(50);
+    expect(files.filter((f) => f.endsWith('.json'))).to.not.be.empty;
+  });
+
+  it('imports every job into a spec whose rendering Nomad parses to the same job, field by field', async () => {
+    const failures: string[] = [];
+    for (const name of files) {
+      const src = { file: join(CORPUS, name), text: readFileSync(join(CORPUS, name), 'utf8') };
+      let job: ImportedJob;
+      try {
+        job = await importJob(src, parser);
+      } catch (e) {
+        failures.push(`${name}: import failed: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+      imported.set(name, job);
+      // The spec exactly as written, loaded and validated like any spec.
+      const set = loadSet([{ file: `${job.name}.yaml`, text: job.yaml, kind: 'service' }]);
+      if (set.problems.length > 0 || set.services[0] === undefined) {
+        failures.push(`${name}: the written spec has problems: ${JSON.stringify(set.problems)}`);
+        continue;
+      }
+      const rendered = await parser.parse(renderJobHcl(renderJob(standalone(set.services[0]))));
+      const original = await parseSource(src, parser);
+      const diffs = jobDifferences(original, rendered);
+      if (diffs.length > 0) failures.push(`${name}: ${diffs.length} differences:\n${describeDifferences(diffs)}`);
+    }
+    expect(failures, failures.join('\n\n')).to.deep.equal([]);
+  });
+
+  it("writes the typed keys where it can, with the job's values where hashiship's defaults differ", () => {
+    // A canary rollout keeps Nomad's canary tags (the normal tags), auto_revert and the absent shutdown delay.
+    const canary = imported.get('canary-api.nomad.hcl')!;
+    expect(canary.yaml).to.include('canary_tags: []');
+    expect(canary.yaml).to.match(/update:\n\s+canary: 1\n\s+auto_revert: false\n\s+auto_promote: true\n/);
+    expect(canary.raw.map((r) => r.path)).to.deep.equal(['groups[0].nomad.ShutdownDelay']);
+    // Nomad's 300 MB memory default; the unnamed identity block as the first of Identities.
+    const init = imported.get('nginx-init.nomad.hcl')!;
+    expect(init.yaml).to.include('memory: 256');
+    expect(init.raw.map((r) => r.path)).to.include('groups[0].tasks[0].nomad.Identities');
+    const echo = imported.get('http-echo-latest.nomad.hcl')!;
+    expect(echo.yaml).to.match(/allow:\n\s+latest: imported as is by hashiship import/);
+    // A typed key a raw list replaces whole is left out.
+    const redis = imported.get('redis-cache.nomad.hcl')!;
+    expect(redis.spec['groups']).to.satisfy((gs: Record<string, unknown>[]) => gs[0]!['services'] === undefined);
+    const plain = [...imported.values()].filter((j) => j.raw.length === 0).length;
+    expect(plain, 'jobs carried by typed keys alone').to.be.at.least(8);
+  });
+
+  describe('the CLI', function () {
+    const root = process.cwd();
+    const cli = join(root, 'dist/cli.js');
+    let dir: string;
+
+    before(function () {
+      const newest = (d: string): number =>
+        Math.max(...readdirSync(d, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(d, e.name)) : statSync(join(d, e.name)).mtimeMs)));
+      if ((existsSync(cli) ? statSync(cli).mtimeMs : 0) < newest(join(root, 'src'))) {
+        const b = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+        if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}${b.stderr}`);
+      }
+      dir = mkdtempSync(join(tmpdir(), 'hashiship-import-'));
+    });
+
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    const hashiship = (...args: string[]) =>
+      exec(process.execPath, [cli, ...args], { env: { ...process.env, ...stack.env }, timeout: 120_000 }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+      );
+
+    it('writes the spec and lists what went into nomad:', async () => {
+      const out = join(dir, 'jobs');
+      const r = await hashiship('import', join(CORPUS, 'grafana.nomad.hcl'), join(CORPUS, 'exec-worker.nomad.hcl'), '--out', out);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.include('in nomad: (no typed key yet) groups[0].nomad.Services');
+      expect(readdirSync(join(out, 'services')).sort()).to.deep.equal(['grafana.yaml', 'queue-worker.yaml']);
+      const v = await hashiship('validate', join(out, 'services'));
+      expect(v.code, v.stderr).to.equal(0);
+    });
+
+    it('keeps an existing spec without --force (exit 1, nothing written) and replaces it with --force', async () => {
+      const out = join(dir, 'force');
+      const first = await hashiship('import', join(CORPUS, 'redis-cache.nomad.hcl'), '--out', out);
+      expect(first.code, first.stderr).to.equal(0);
+      const path = join(out, 'services', 'redis.yaml');
+      writeFileSync(path, '# edited by hand\n');
+      const again = await hashiship('import', join(CORPUS, 'redis-cache.nomad.hcl'), join(CORPUS, 'loki.nomad.hcl'), '--out', out);
+      expect(again.code).to.equal(1);
+      expect(again.stderr).to.include(`${path}: already exists; nothing was written (give --force`);
+      expect(readFileSync(path, 'utf8')).to.equal('# edited by hand\n');
+      expect(existsSync(join(out, 'services', 'loki.yaml')), 'the other spec is not written either').to.equal(false);
+      const forced = await hashiship('import', join(CORPUS, 'redis-cache.nomad.hcl'), '--out', out, '--force');
+      expect(forced.code, forced.stderr).to.equal(0);
+      expect(readFileSync(path, 'utf8')).to.include('name: redis');
+    });
+
+    it("--env: one file per environment; the second environment's differences go to its environment file, the rest is refused", async () => {
+      const qa = join(dir, 'redis.qa.nomad.hcl');
+      const prod = join(dir, 'redis.production.nomad.hcl');
+      const text = readFileSync(join(CORPUS, 'redis-cache.nomad.hcl'), 'utf8');
+      writeFileSync(qa, text);
+      writeFileSync(
+        prod,
+        text.replace('7.2.5-alpine', '7.2.6-alpine').replace('memory = 256', 'memory = 1024').replace('group "cache" {', 'group "cache" {\n    count = 3'),
+      );
+      const out = join(dir, 'envs');
+      const r = await hashiship('import', '--env', 'qa', '--env', 'production', qa, prod, '--out', out);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(readFileSync(join(out, 'environments', 'production.yaml'), 'utf8')).to.include(
+        'services:\n  redis:\n    groups:\n      cache:\n        count: 3\n        tasks:\n          redis:\n            resources:\n              memory: 1024\n            image:\n              tag: 7.2.6-alpine\n',
+      );
+      // Each environment renders its own job: Nomad parses the rendering and the file to the same job.
+      const parser2 = nomadParser(new NomadClient(stack.config.nomad));
+      for (const [env, file] of [
+        ['qa', qa],
+        ['production', prod],
+      ] as const) {
+        const rendered = await hashiship('render', '--env', env, '--services', join(out, 'services'), '--environments', join(out, 'environments'));
+        expect(rendered.code, rendered.stderr).to.equal(0);
+        const diffs = jobDifferences(await parseSource({ file, text: readFileSync(file, 'utf8') }, parser2), await parser2.parse(rendered.stdout));
+        expect(diffs, `${env}: ${describeDifferences(diffs)}`).to.deep.equal([]);
+      }
+      // A check path an environment file cannot change: refused by path, nothing written.
+      const other = join(dir, 'redis.other.nomad.hcl');
+      writeFileSync(other, text.replace('args  = ["redis-server", "--appendonly", "yes"]', 'args  = ["redis-server"]'));
+      const bad = await hashiship('import', '--env', 'qa', '--env', 'production', qa, other, '--out', join(dir, 'envs-bad'));
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.include('groups[0].tasks[0].args');
+      expect(bad.stderr).to.include('an environment file cannot change it for production');
+      expect(existsSync(join(dir, 'envs-bad'))).to.equal(false);
+    });
+
+    it('--from-cluster reads a job from Nomad (the HCL it was submitted with) in the namespace given', async () => {
+      const nomad = new NomadClient(stack.config.nomad);
+      const hcl = readFileSync(join(CORPUS, 'parameterized-transcode.nomad.hcl'), 'utf8').replace('job "transcode"', 'job "import-test-transcode"');
+      // A parameterized job places nothing until dispatched. Registered with its source, as `nomad job run` does.
+      const parsed = await nomad.request<Record<string, unknown>>('jobs.parse', { method: 'POST', path: '/v1/jobs/parse', data: { JobHCL: hcl } });
+      await nomad.request('jobs.register', { method: 'POST', path: '/v1/jobs', data: { Job: parsed.data, Submission: { Source: hcl, Format: 'hcl2' } } });
+      try {
+        const out = join(dir, 'cluster');
+        const r = await hashiship('import', '--from-cluster', 'import-test-transcode', '--out', out, '--nomad-namespace', 'default');
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stdout).to.include('imported nomad:default/import-test-transcode (submitted HCL): job import-test-transcode');
+        const missing = await hashiship('import', '--from-cluster', 'import-test-transcode', '--out', out, '--nomad-namespace', 'no-such-namespace-here');
+        expect(missing.code).to.equal(1);
+        expect(missing.stderr).to.include('no job `import-test-transcode` in namespace `no-such-namespace-here`');
+      } finally {
+        await nomad.request('jobs.deregister', { method: 'DELETE', path: '/v1/job/import-test-transcode', params: { purge: 'true' } });
+      }
+    });
+
+    it("exits 1 on a file Nomad cannot parse, with Nomad's message and position, and writes nothing", async () => {
+      const bad = join(dir, 'broken.nomad.hcl');
+      writeFileSync(bad, 'job "broken" {\n  group "g" {\n    task "t" {\n      driver =\n    }\n  }\n}\n');
+      const out = join(dir, 'bad');
+      const r = await hashiship('import', join(CORPUS, 'redis-cache.nomad.hcl'), bad, '--out', out);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.include(`${bad}:4:15  job  Nomad cannot parse it: Invalid expression`);
+      expect(existsSync(out)).to.equal(false);
+    });
+  });
+});

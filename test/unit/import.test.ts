@@ -1,0 +1,206 @@
+/**
+ * `hashiship import`, the parts that need no server: the field-by-field
+ * comparison, the raw patches, the typed lifting of hashiship's opinions, the
+ * environment split, the write rules, and the CLI's input checks (every server at
+ * a closed port: an input error found after contacting one would be exit 2).
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli.js';
+import type { Session } from '../../src/commands/runner.js';
+import { redactorFromEnv } from '../../src/deploy/cli-support.js';
+import { InputError } from '../../src/errors.js';
+import { compacted, jobDifferences, rawPatch } from '../../src/import/diff.js';
+import { environmentOverride } from '../../src/import/environments.js';
+import { liftImage, liftJob } from '../../src/import/lift.js';
+import { checkWrites, writeFiles } from '../../src/import/write.js';
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hashiship-import-unit-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('import: comparing jobs', () => {
+  it('ignores the ownership stamp, and an absent field equals null', () => {
+    const a = { ID: 'web', Meta: null, Stop: null };
+    const b = { ID: 'web', Meta: { hashiship_tool: 'hashiship', hashiship_spec_hash: 'ab', hashiship_environment: 'qa' } };
+    expect(jobDifferences(a, b)).to.deep.equal([]);
+  });
+
+  it('names every differing field by its path', () => {
+    const a = { TaskGroups: [{ Name: 'g', Count: 1, Tasks: [{ Name: 't', Env: { A: '1' } }] }] };
+    const b = { TaskGroups: [{ Name: 'g', Count: 2, Tasks: [{ Name: 't', Env: { A: '2', B: 'x' } }] }] };
+    expect(jobDifferences(a, b).map((d) => d.path)).to.deep.equal(['TaskGroups[0].Count', 'TaskGroups[0].Tasks[0].Env.A', 'TaskGroups[0].Tasks[0].Env.B']);
+  });
+});
+
+describe('import: raw patches', () => {
+  it('merges maps key by key, removes with null, replaces lists, and leaves owned fields alone', () => {
+    const original = { Name: 'g', ShutdownDelay: null, Update: { Canary: 0, Stagger: 30e9 }, Services: [{ Name: 'a', Tags: null }] };
+    const rendered = { Name: 'x', ShutdownDelay: 5e9, Update: { Canary: 0, Stagger: 10e9 }, Services: [{ Name: 'b' }] };
+    expect(rawPatch(original, rendered, ['Name'])).to.deep.equal({ ShutdownDelay: null, Update: { Stagger: 30e9 }, Services: [{ Name: 'a' }] });
+  });
+
+  it('leaves out of list items what Nomad fills in the same way when compact', () => {
+    expect(compacted([{ Name: 'web', AddressMode: 'auto', Tags: [], Port: 0, Provider: 'nomad' }])).to.deep.equal([{ Name: 'web', Provider: 'nomad' }]);
+  });
+});
+
+describe('import: typed lifting keeps the meaning of the job', () => {
+  const job = {
+    ID: 'web',
+    Type: 'service',
+    Namespace: 'default',
+    Region: 'global',
+    Priority: 50,
+    Datacenters: ['dc1'],
+    TaskGroups: [
+      {
+        Name: 'web',
+        Count: 2,
+        Update: {
+          MaxParallel: 1,
+          Canary: 1,
+          HealthCheck: 'checks',
+          MinHealthyTime: 10e9,
+          HealthyDeadline: 300e9,
+          ProgressDeadline: 600e9,
+          AutoRevert: false,
+          AutoPromote: false,
+        },
+        EphemeralDisk: { SizeMB: 300 },
+        Services: [{ Name: 'web', PortLabel: 'http', Tags: ['a'], CanaryTags: null }],
+        Tasks: [{ Name: 'web', Driver: 'docker', Config: { image: 'nginx:latest' }, Resources: { CPU: 100, MemoryMB: 300 }, KillTimeout: 5e9 }],
+      },
+    ],
+  };
+
+  it("writes Nomad's values where hashiship's defaults differ: auto_revert, canary tags, memory", () => {
+    const { spec, latest } = liftJob(job);
+    const g = (spec['groups'] as Record<string, unknown>[])[0]!;
+    expect(g['update']).to.deep.equal({ canary: 1, auto_revert: false });
+    expect((g['services'] as Record<string, unknown>[])[0]).to.deep.equal({ port: 'http', tags: ['a'], canary_tags: [] });
+    const t = (g['tasks'] as Record<string, unknown>[])[0]!;
+    expect(t['resources']).to.deep.equal({ memory: 300 });
+    expect(t['image']).to.deep.equal({ repository: 'nginx', tag: 'latest' });
+    expect(latest).to.deep.equal([{ group: 0, task: 0 }]);
+    expect(spec).to.not.have.any.keys('namespace', 'region', 'priority', 'type');
+  });
+
+  it('reads image references', () => {
+    expect(liftImage('registry.example.org:5000/team/app:1.2')).to.deep.equal({
+      image: { repository: 'registry.example.org:5000/team/app', tag: '1.2' },
+      latest: false,
+    });
+    expect(liftImage('registry.example.org:5000/team/app')).to.equal(undefined);
+    expect(liftImage(`app@sha256:${'a'.repeat(64)}`)).to.deep.equal({ image: { repository: 'app', digest: `sha256:${'a'.repeat(64)}` }, latest: false });
+  });
+});
+
+describe('import: environments', () => {
+  const base = {
+    name: 'web',
+    datacenters: ['dc1'],
+    groups: [{ name: 'web', count: 2, tasks: [{ name: 'web', image: { repository: 'shop/web', tag: '1.0' }, env: { A: '1' } }] }],
+  };
+
+  it('puts what an environment file can change under services.<name>', () => {
+    const prod = {
+      ...base,
+      datacenters: ['dc2'],
+      groups: [{ name: 'web', count: 6, tasks: [{ name: 'web', image: { repository: 'shop/web', tag: '1.1' }, env: { A: '2' }, resources: { memory: 512 } }] }],
+    };
+    expect(environmentOverride(base, prod)).to.deep.equal({
+      override: { datacenters: ['dc2'], groups: { web: { count: 6, tasks: { web: { resources: { memory: 512 }, env: { A: '2' }, image: { tag: '1.1' } } } } } },
+      problems: [],
+    });
+  });
+
+  it('names what an environment file cannot change', () => {
+    const other = { ...base, groups: [{ ...base.groups[0]!, tasks: [{ name: 'web', image: { repository: 'other/web', tag: '1.0' } }] }] };
+    expect(environmentOverride(base, other).problems).to.deep.equal([
+      'groups.web.tasks.web.env.A (an environment adds or replaces entries, it cannot remove one)',
+      'groups[0].tasks[0].image.repository',
+    ]);
+  });
+});
+
+describe('import: writing', () => {
+  it('refuses an existing file without force and two jobs on one path, naming each; writes nothing', async () => {
+    const path = join(dir, 'services', 'web.yaml');
+    mkdirSync(join(dir, 'services'), { recursive: true });
+    writeFileSync(path, 'mine\n');
+    const files = [
+      { path, text: 'new\n', from: 'a.hcl' },
+      { path: join(dir, 'services', 'api.yaml'), text: 'x\n', from: 'b.hcl' },
+      { path: join(dir, 'services', 'api.yaml'), text: 'y\n', from: 'c.hcl' },
+    ];
+    let err: unknown;
+    try {
+      checkWrites(files, { force: false });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(InputError);
+    expect((err as InputError).problems.map((p) => p.message)).to.deep.equal([
+      'already exists; nothing was written (give --force to replace it with the spec of a.hcl)',
+      'both b.hcl and c.hcl would be written here (the same job ID)',
+    ]);
+    checkWrites(files.slice(0, 2), { force: true });
+    expect(await writeFiles(files.slice(0, 2))).to.deep.equal([path, join(dir, 'services', 'api.yaml')]);
+    expect(readFileSync(path, 'utf8')).to.equal('new\n');
+  });
+});
+
+describe('import: the CLI checks its input before contacting Nomad', function () {
+  this.timeout(60_000);
+  const env = () => ({ PATH: process.env['PATH'] ?? '', HOME: dir, NOMAD_ADDR: 'http://127.0.0.1:1' });
+  async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const e = env();
+    const session: Session = { env: e, stdout: (s) => void (out += s), stderr: (s) => void (err += s), redactor: redactorFromEnv(e) };
+    return { code: await main(argv, session), out, err };
+  }
+
+  it('no file and no --from-cluster is exit 1', async () => {
+    const r = await cli(['import']);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.include('give job files, or --from-cluster with a job ID');
+  });
+
+  it('a missing file is exit 1 naming it; nothing written', async () => {
+    const out = join(dir, 'cli-out');
+    const r = await cli(['import', join(dir, 'nope.nomad.hcl'), '--out', out]);
+    expect(r.code, r.err).to.equal(1);
+    expect(r.err).to.include('nope.nomad.hcl');
+    expect(existsSync(out)).to.equal(false);
+  });
+
+  it('a directory or a FIFO is exit 1 naming it, never read', async () => {
+    const fifo = join(dir, 'job.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const r = await cli(['import', dir, fifo]);
+    expect(r.code, r.err).to.equal(1);
+    expect(r.err).to.include(`${dir}: is a directory; give job files`);
+    expect(r.err).to.include(`${fifo}: is not a regular file`);
+  });
+
+  it('a JSON file that is not a job is exit 1 with its position', async () => {
+    const f = join(dir, 'job.json');
+    writeFileSync(f, '{\n  "Job": {"ID": 1,}\n}\n');
+    const r = await cli(['import', f]);
+    expect(r.code, r.err).to.equal(1);
+    expect(r.err).to.match(/job\.json:2:\d+ {2}\(document\) {2}not valid JSON/);
+  });
+
+  it('the same --env twice is exit 1', async () => {
+    const r = await cli(['import', 'x.hcl', '--env', 'qa', '--env', 'qa']);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.include('--env: `qa` is given twice');
+  });
+});

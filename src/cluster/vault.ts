@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { StackError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
+import { sleep } from '../runtime.js';
 import { clusterDirOf, type ClusterOptions } from '../stack/cluster.js';
 import { stopPid } from '../stack/proc.js';
 import { ensureTool } from '../stack/install.js';
@@ -103,7 +104,7 @@ export async function devVaultUp(opts: ClusterOptions): Promise<{ readonly start
     ];
     if (!alive(pid)) throw new StackError(`cluster: ${devVault.name}: vault exited while starting`, { context });
     if (Date.now() - t0 > timeoutMs) throw new StackError(`cluster: ${devVault.name}: vault: no answer after ${Math.round(timeoutMs / 1000)} s`, { context });
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 

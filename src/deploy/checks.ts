@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { ConsulConfig } from '../config/index.js';
 import { consulCall, createConsul, type ConsulApi } from '../consul/client.js';
 import type { JobSpecLike } from '../nomad/jobs.js';
+import { sleep } from '../runtime.js';
 
 /** One check of one allocation's service, as last seen. */
 export interface CheckRecord {
@@ -165,7 +166,7 @@ export class CheckTracker {
         if (this.#stopped) return;
         // Diagnosis degrades without check output; never fail a deploy for it.
         if (++failures >= 3) return;
-        await new Promise((r) => setTimeout(r, 500 * failures));
+        await sleep(500 * failures);
       }
     }
   }

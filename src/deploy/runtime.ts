@@ -12,6 +12,7 @@ import { Deployments } from '../nomad/deployments.js';
 import { Evaluations } from '../nomad/evaluations.js';
 import { Jobs, type JobSpecLike } from '../nomad/jobs.js';
 import { Namespaces } from '../nomad/namespaces.js';
+import { realRuntime, type Runtime } from '../runtime.js';
 import { OutputRedactor } from './redact.js';
 
 /** The Nomad API areas the engine uses, on one client (and so in its namespace). */
@@ -53,39 +54,6 @@ export function namespaceOf(job: Pick<JobSpecLike, 'Namespace'>, client: NomadCl
 export function inNamespace(ctx: DeployContext, namespace: string | undefined): DeployContext {
   const client = ctx.nomad.client.in(namespace);
   return client === ctx.nomad.client ? ctx : { ...ctx, nomad: nomadApi(client) };
-}
-
-/** Clock, sleep and logger. */
-export interface Runtime {
-  /** Milliseconds since the epoch. */
-  readonly now: () => number;
-  /** Wait `ms` (only for back-off after an error; watching uses blocking queries). Rejects when aborted. */
-  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  readonly log: Logger;
-}
-
-/** A sleep on timers that an AbortSignal cuts short. */
-export function timerSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason);
-      return;
-    }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** The real clock and timers with the given logger. */
-export function realRuntime(log: Logger = silent): Runtime {
-  return { now: Date.now, sleep: timerSleep, log };
 }
 
 /** Everything the engine needs. */

@@ -3,10 +3,10 @@
  * difference between them, and a bounded wait until they agree. Fabio has no
  * blocking API, so the wait polls it (200 ms) under a deadline.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { GateError } from '../errors.js';
 import { HttpApi } from '../http.js';
 import { silent, type Logger } from '../log.js';
+import { realClock, type Clock } from '../runtime.js';
 
 /** Fabio's UI/API address on the dev stack. @default "http://127.0.0.1:9998" */
 export const DefaultFabioApi = 'http://127.0.0.1:9998';
@@ -107,6 +107,8 @@ export interface WaitRoutesOptions {
   /** @default 200 */
   readonly intervalMs?: number;
   readonly log?: Logger;
+  /** @default realClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -121,7 +123,8 @@ export async function waitForRoutes(
   opts: WaitRoutesOptions = {},
 ): Promise<{ readonly routes: LiveRoute[]; readonly elapsedMs: number }> {
   const log = opts.log ?? silent;
-  const start = Date.now();
+  const clock = opts.clock ?? realClock;
+  const start = clock.now();
   const deadline = start + (opts.deadlineMs ?? 30_000);
   let last = '';
   for (;;) {
@@ -130,18 +133,18 @@ export async function waitForRoutes(
     const key = diff.join('\n');
     if (diff.length === 0) {
       log({ kind: 'fabio.routes', service: expected.service, live: true, differences: [] });
-      return { routes: live.filter((r) => r.service === expected.service), elapsedMs: Date.now() - start };
+      return { routes: live.filter((r) => r.service === expected.service), elapsedMs: clock.now() - start };
     }
     if (key !== last) {
       last = key;
       log({ kind: 'fabio.routes', service: expected.service, live: false, differences: diff });
     }
-    if (Date.now() >= deadline) {
-      throw new GateError(`fabio: routes of ${expected.service} not live after ${((Date.now() - start) / 1000).toFixed(1)} s`, {
+    if (clock.now() >= deadline) {
+      throw new GateError(`fabio: routes of ${expected.service} not live after ${((clock.now() - start) / 1000).toFixed(1)} s`, {
         context: [['Fabio', api.baseURL], ...diff.map((d) => ['Difference', d] as const)],
       });
     }
-    await sleep(Math.min(opts.intervalMs ?? 200, Math.max(1, deadline - Date.now())));
+    await clock.sleep(Math.min(opts.intervalMs ?? 200, Math.max(1, deadline - clock.now())));
   }
 }
 

@@ -12,6 +12,7 @@ import { inNamespace } from '../deploy/runtime.js';
 import { ExitCode, GateError, HashishipError, worstExitCode } from '../errors.js';
 import { HttpApi } from '../http.js';
 import { silent, type Logger } from '../log.js';
+import { realClock, type Clock } from '../runtime.js';
 import { waitForRoutes } from '../fabio/routes.js';
 import { serviceNameOf } from '../spec/semantic.js';
 import { routeHost, routeTag } from '../spec/routes.js';
@@ -106,19 +107,20 @@ export async function runSmoke(r: ResolvedService, opts: SmokeOptions = {}): Pro
 export async function waitSettled(
   config: HashishipConfig,
   r: ResolvedService,
-  opts: { readonly deadlineMs?: number; readonly consul?: ConsulApi } = {},
+  opts: { readonly deadlineMs?: number; readonly consul?: ConsulApi; readonly clock?: Clock } = {},
 ): Promise<void> {
   const routing = serviceRouting(r);
   const env = r.environment?.name ?? '';
-  const end = Date.now() + (opts.deadlineMs ?? 60_000);
+  const clock = opts.clock ?? realClock;
+  const end = clock.now() + (opts.deadlineMs ?? 60_000);
   const consul = opts.consul ?? createConsul(config.consul);
   let index = 0;
   for (;;) {
-    const res = await readInstances(config.consul, routing.service, { index, waitMs: Math.max(1, Math.min(5_000, end - Date.now())), consul });
+    const res = await readInstances(config.consul, routing.service, { index, waitMs: Math.max(1, Math.min(5_000, end - clock.now())), consul });
     index = res.index;
     const mine = selectInstances(res.instances, { service: routing.service, version: env, versionMetaKey: EnvironmentMeta });
     if (mine.length > 0 && mine.length <= Math.max(1, routing.count) && mine.every((i) => i.passing && !i.tags.includes('canary'))) return;
-    if (Date.now() >= end) {
+    if (clock.now() >= end) {
       throw new GateError(`${routing.service} in ${env}: the old instances did not leave in time (${mine.length} registered, ${routing.count} wanted)`, {
         context: mine.map((i) => [`Instance ${i.id}`, `${i.passing ? 'passing' : 'not passing'}; tags ${i.tags.join(',')}`] as const),
       });

@@ -30,4 +30,7 @@ export {
   type SmokeOptions,
 } from './evidence.js';
 export { planService, policyOf, promote, type ObservedWeight, type PromoteOptions, type PromoteResult, type ServicePromotion } from './flow.js';
+export { runPromotion, type PromotionEnd, type RunOptions } from './run.js';
+export { initialState, type PromotionDeps, type PromotionState, type TargetNomad } from './state.js';
+export { serverDeps, type ServerOptions } from './servers.js';
 export { previousRelease, rollback, type RollbackOptions, type RollbackResult } from './rollback.js';

@@ -7,11 +7,11 @@
  * session expires after its TTL and the lock frees itself (`behavior=release`).
  */
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsulConfig } from '../config/index.js';
 import { consulCall, createConsul, type ConsulApi } from '../consul/client.js';
 import { kvGet } from '../consul/kv.js';
 import { GateError } from '../errors.js';
+import { realClock, type Clock } from '../runtime.js';
 
 /** The KV prefix of promotion locks. */
 export const LocksPrefix = 'hashiship/locks';
@@ -48,6 +48,8 @@ export interface LockOptions {
   /** Session TTL; a crashed holder's lock frees after it. @default 20000 */
   readonly ttlMs?: number;
   readonly consul?: ConsulApi;
+  /** @default realClock */
+  readonly clock?: Clock;
 }
 
 function describeHolder(h: LockHolder | undefined): string {
@@ -62,14 +64,15 @@ function describeHolder(h: LockHolder | undefined): string {
  */
 export async function acquireLock(config: ConsulConfig, opts: LockOptions): Promise<HeldLock> {
   const consul = opts.consul ?? createConsul(config);
+  const clock = opts.clock ?? realClock;
   const key = lockKey(opts.environment, opts.service);
   const ttlS = Math.max(10, Math.round((opts.ttlMs ?? 20_000) / 1000));
   const created = (await consulCall(config, 'session.create', () =>
     consul.session.create({ name: `hashiship ${key}`, ttl: `${ttlS}s`, lockdelay: '1s', behavior: 'release' } as Parameters<ConsulApi['session']['create']>[0]),
   )) as { ID: string };
   const session = created.ID;
-  const holder: LockHolder = { ...opts.holder, host: hostname(), pid: process.pid, since: new Date().toISOString() };
-  const deadline = Date.now() + (opts.waitMs ?? 0);
+  const holder: LockHolder = { ...opts.holder, host: hostname(), pid: process.pid, since: new Date(clock.now()).toISOString() };
+  const deadline = clock.now() + (opts.waitMs ?? 0);
   const destroy = () =>
     consulCall(config, 'session.destroy', () => consul.session.destroy({ id: session })).then(
       () => undefined,
@@ -79,7 +82,7 @@ export async function acquireLock(config: ConsulConfig, opts: LockOptions): Prom
     for (;;) {
       const ok = await consulCall(config, 'kv.set', () => consul.kv.set({ key, value: JSON.stringify(holder), acquire: session }));
       if (ok === true) break;
-      if (Date.now() >= deadline) {
+      if (clock.now() >= deadline) {
         const e = await kvGet(config, key, { consul });
         let h: LockHolder | undefined;
         try {
@@ -95,7 +98,7 @@ export async function acquireLock(config: ConsulConfig, opts: LockOptions): Prom
           ],
         });
       }
-      await sleep(Math.min(500, Math.max(1, deadline - Date.now())));
+      await clock.sleep(Math.min(500, Math.max(1, deadline - clock.now())));
     }
   } catch (err) {
     await destroy();

@@ -5,7 +5,6 @@
  * promoted, and a new release record (`via: rollback`) written after the health
  * gate and smoke requests pass. Holds the same lock as a promotion.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { HashishipConfig } from '../config/index.js';
 import { createConsul } from '../consul/client.js';
 import { waitForHealthy } from '../consul/health.js';
@@ -15,6 +14,7 @@ import { ExitCode, GateError } from '../errors.js';
 import type { HttpApi } from '../http.js';
 import { weightKey } from '../fabio/weights.js';
 import { silent, type Logger } from '../log.js';
+import { realClock, type Clock } from '../runtime.js';
 import { contextForSet, pinnedInputs, type SpecDirs } from './image.js';
 import { EnvironmentMeta, healthEvidence, runSmoke, serviceRouting, waitSettled } from './evidence.js';
 import { acquireLock } from './lock.js';
@@ -29,6 +29,8 @@ export interface RollbackOptions {
   readonly proxy?: string;
   readonly healthDeadlineMs?: number;
   readonly log?: Logger;
+  /** @default realClock */
+  readonly clock?: Clock;
 }
 
 /** What a rollback did. */
@@ -51,6 +53,7 @@ export function previousRelease(history: readonly ReleaseRecord[], current: Rele
  */
 export async function rollback(config: HashishipConfig, opts: RollbackOptions): Promise<RollbackResult> {
   const log = opts.log ?? silent;
+  const clock = opts.clock ?? realClock;
   const consul = createConsul(config.consul);
   const { environment, service } = opts;
   const current = await readRelease(config.consul, environment, service, { consul });
@@ -61,7 +64,7 @@ export async function rollback(config: HashishipConfig, opts: RollbackOptions): 
       context: [['Current', `#${current.record.seq} ${current.record.digest}`]],
     });
   }
-  const lock = await acquireLock(config.consul, { environment, service, holder: { what: `rollback of ${service}` }, consul });
+  const lock = await acquireLock(config.consul, { environment, service, holder: { what: `rollback of ${service}` }, consul, clock });
   try {
     const pinned = await pinnedInputs(environment, [service], {
       ...(opts.dirs === undefined ? {} : { dirs: opts.dirs }),
@@ -92,18 +95,18 @@ export async function rollback(config: HashishipConfig, opts: RollbackOptions): 
         data: { JobID: service, JobVersion: previous.jobVersion, EnforcePriorVersion: live.Version },
       });
       // Wait for the revert's deployment to appear, then promote its canaries and watch it.
-      const end = Date.now() + 20_000;
+      const end = clock.now() + 20_000;
       for (;;) {
         const d = await ctx.nomad.jobs.latestDeployment(service);
         if (d !== undefined && d.ID !== before?.ID) break;
-        if (Date.now() > end) break; // no deployment (nothing to replace): the revert is already in place
-        await sleep(200);
+        if (clock.now() > end) break; // no deployment (nothing to replace): the revert is already in place
+        await clock.sleep(200);
       }
       const r = await promoteCanaries(ctx, [service], { environment });
       const s = r.results[0];
       if (s?.error !== undefined && s.exitCode !== ExitCode.ok) throw new Diagnosed(s.error, s.diagnosis);
     }
-    await waitSettled(config, target, { deadlineMs: opts.healthDeadlineMs ?? 60_000, consul });
+    await waitSettled(config, target, { deadlineMs: opts.healthDeadlineMs ?? 60_000, consul, clock });
     const health = await waitForHealthy(config.consul, {
       service: routing.service,
       version: environment,
@@ -126,8 +129,8 @@ export async function rollback(config: HashishipConfig, opts: RollbackOptions): 
         jobVersion: after?.Version ?? previous.jobVersion,
         ...(previous.build === undefined ? {} : { build: previous.build }),
         ...(previous.commit === undefined ? {} : { commit: previous.commit }),
-        time: new Date().toISOString(),
-        health: healthEvidence(health, Date.now()),
+        time: new Date(clock.now()).toISOString(),
+        health: healthEvidence(health, clock.now()),
         smoke,
         via: 'rollback',
         rolledBackFrom: current.record.seq,

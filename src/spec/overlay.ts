@@ -163,7 +163,9 @@ export function resolve(svc: LoadedService, envFile: LoadedEnvironment): { resol
     if (o.periodic !== undefined && spec.periodic !== undefined) {
       const p = { ...spec.periodic };
       if (o.periodic.cron !== undefined) {
+        // The environment's cron replaces the whole schedule (`crons` included).
         p.cron = o.periodic.cron;
+        delete p.crons;
         mark('periodic.cron', childPath(childPath(svcPath, 'periodic'), 'cron'));
       }
       if (o.periodic.enabled !== undefined) {

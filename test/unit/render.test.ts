@@ -135,7 +135,9 @@ describe('render: the job model', () => {
     const svc = one(files(), 'qa').TaskGroups[0]!.Services![0]!;
     expect(svc.Tags).to.deep.equal(['shop', 'urlprefix-www.qa.example.com/', 'urlprefix-api.example.net/v1/ strip=/v1 proto=https']);
     expect(svc.CanaryTags).to.deep.equal([...svc.Tags!, 'canary']);
-    expect(svc.Checks![0]).to.deep.include({ Name: 'web-http', PortLabel: 'http', Path: '/health', Interval: 10e9, Timeout: 2e9 });
+    expect(svc.Checks![0]).to.deep.include({ PortLabel: 'http', Path: '/health', Interval: 10e9, Timeout: 2e9 });
+    // Issue 12: an unnamed check keeps Nomad's default name (`service: "web" check`, set when Nomad canonicalizes).
+    expect(svc.Checks![0]).to.not.have.property('Name');
   });
 
   it('gives groups with services a shutdown delay so Fabio stops routing first', () => {
@@ -362,7 +364,7 @@ groups:
     const g = r.job!.TaskGroups[0]!;
     expect(g.Networks![0]!.DynamicPorts).to.deep.equal([{ Label: 'http', To: -1 }]);
     expect(g.Services![0]).to.deep.include({ Name: '${JOB}-${TASKGROUP}', PortLabel: '8080', AddressMode: 'alloc' });
-    expect(g.Services![0]!.Checks![0]!.Name).to.equal('web-web-tcp');
+    expect(g.Services![0]!.Checks![0]!.Name).to.equal(undefined);
     expect(g.Tasks[0]!.Templates![0]!.DestPath).to.equal('${NOMAD_SECRETS_DIR}/app.conf');
     expect(g.Tasks[0]!.Artifacts!.map((a) => a.RelativeDest)).to.deep.equal(['local', 'local/']);
     const hcl = renderJobHcl(r.job!);

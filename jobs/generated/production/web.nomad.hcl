@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "d76d0d6346a1b907b444c96b2ca0e4b8804f30d086a9dddcc18c06e23d7b5713"
+    hashiship_spec_hash   = "a7bd10fdb4138dcaee9365f144bc5c7dc34604c3ddc48b8b5e490b48d6a433b0"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -115,7 +115,6 @@ job "web" {
       }
 
       check {
-        name     = "web-http"
         type     = "http"
         port     = "http"
         path     = "/healthz"
@@ -148,7 +147,6 @@ job "web" {
       canary_tags = ["metrics", "canary"]
 
       check {
-        name     = "web-metrics-tcp"
         type     = "tcp"
         port     = "metrics"
         interval = "15s"

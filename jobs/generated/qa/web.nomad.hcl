@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "02f68bb0aa2278fdc077b8d119e7518e33895399e70732e2cd47f6447ec31358"
+    hashiship_spec_hash   = "00faf53c4fe5ee7a285d1767798cf589a279736348a44c288de19b910b7adce0"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -109,7 +109,6 @@ job "web" {
       }
 
       check {
-        name     = "web-http"
         type     = "http"
         port     = "http"
         path     = "/healthz"
@@ -142,7 +141,6 @@ job "web" {
       canary_tags = ["metrics", "canary"]
 
       check {
-        name     = "web-metrics-tcp"
         type     = "tcp"
         port     = "metrics"
         interval = "15s"

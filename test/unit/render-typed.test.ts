@@ -1,0 +1,316 @@
+/**
+ * Issue 12 §1: typed fields for what real Nomad jobs use (docker options,
+ * task-level services, check options, job types, template and artifact options).
+ * Each renders in the shape Nomad's own HCL parser gives the equivalent HCL: the
+ * golden case test/fixtures/golden/typed holds them all, and
+ * test/integration/render.test.ts sends its HCL through the real Nomad's
+ * `/v1/jobs/parse` and compares field by field. Here: the shapes that matter and
+ * the refusals, each with its place.
+ */
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import { formatProblem } from '../../src/errors.js';
+import type { Job, TaskGroup } from '../../src/nomad/job.js';
+import { renderJob } from '../../src/nomad/render.js';
+import { renderJobHcl } from '../../src/nomad/render-hcl.js';
+import { loadSet, resolveEnvironment } from '../../src/spec/load.js';
+
+function render(text: string, env = 'name: qa\n'): { problems: string[]; job?: Job } {
+  const set = loadSet([
+    { file: text === TYPED ? 'typed.yaml' : 'web.yaml', text, kind: 'service' },
+    { file: 'qa.yaml', text: env, kind: 'environment' },
+  ]);
+  const problems = set.problems.map(formatProblem);
+  return problems.length > 0 ? { problems } : { problems, job: renderJob(resolveEnvironment(set, 'qa')[0]!) };
+}
+
+function ok(text: string, env?: string): Job {
+  const r = render(text, env);
+  expect(r.problems).to.deep.equal([]);
+  return r.job!;
+}
+
+const TYPED = readFileSync('test/fixtures/golden/typed/typed.yaml', 'utf8');
+
+describe('render: typed docker options (issue 12)', () => {
+  const job = (): Job => ok(TYPED);
+  const web = () => job().TaskGroups[0]!.Tasks[0]!;
+
+  it("writes them into the task's config in the shape Nomad's parser gives: blocks and map attributes as one-item lists", () => {
+    // Nomad's jobspec2 turns `labels = {…}` and `logging {…}` into lists of one object; the docker
+    // driver's own spec reads them so (labels is list(map(string))). Anything else would differ from
+    // what `nomad job run` of our HCL submits.
+    expect(web().Config).to.deep.include({
+      image: 'typed/web:1.4.2',
+      entrypoint: ['/usr/bin/tini', '--'],
+      cap_add: ['NET_BIND_SERVICE'],
+      cap_drop: ['ALL'],
+      labels: [{ 'com.example/tier': 'frontend', team: 'web' }],
+      logging: [{ type: 'json-file', config: [{ 'max-file': '3', 'max-size': '10m' }] }],
+      ulimit: [{ nofile: '65536:65536', nproc: '4096' }],
+      sysctl: [{ 'net.core.somaxconn': '1024' }],
+      shm_size: 67108864,
+      image_pull_timeout: '10m',
+      force_pull: true,
+      auth_soft_fail: true,
+    });
+    expect(web().Config['mount']).to.deep.equal([
+      { type: 'bind', target: '/srv/static', source: 'local/static', readonly: true, bind_options: [{ propagation: 'rshared' }] },
+      {
+        type: 'volume',
+        target: '/cache',
+        source: 'web-cache',
+        volume_options: [{ no_copy: true, labels: [{ 'com.example/team': 'web' }], driver_config: [{ name: 'local', options: [{ type: 'nfs' }] }] }],
+      },
+      { type: 'tmpfs', target: '/tmp', tmpfs_options: [{ size: 100000000, mode: 1023 }] },
+    ]);
+    expect(web().Config['devices']).to.deep.equal([{ host_path: '/dev/fuse', cgroup_permissions: 'rwm' }]);
+  });
+
+  it('writes the HCL an operator would: mount, logging and ulimit blocks, labels and sysctl as maps (dotted keys quoted)', () => {
+    const hcl = renderJobHcl(job());
+    expect(hcl).to.include('        labels = {\n          "com.example/tier" = "frontend"\n          team               = "web"\n        }\n');
+    expect(hcl).to.include('        sysctl = {\n          "net.core.somaxconn" = "1024"\n        }\n');
+    expect(hcl).to.include('        mount {\n          type     = "bind"\n');
+    expect(hcl).to.include('        logging {\n          type = "json-file"\n\n          config {\n');
+  });
+
+  it('leaves out what the spec leaves out, so the driver keeps its defaults', () => {
+    const plain = ok(`name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        docker: {}
+`);
+    expect(plain.TaskGroups[0]!.Tasks[0]!.Config).to.deep.equal({ image: 'shop/web:1.0' });
+  });
+
+  it('refuses what the docker driver refuses, each at its place', () => {
+    const r = render(`name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        docker:
+          hostname: web
+          network_mode: host
+          mount:
+            - {type: bind, target: /a, tmpfs_options: {size: 10}}
+            - {type: tmpfs, source: x, target: /b}
+            - {target: /c, bind_options: {propagation: rshared}}
+            - {type: nfs, target: /d}
+          ulimit: {nofile: "100:10"}
+          volumes: ["nocolon"]
+      - name: side
+        driver: exec
+        command: /bin/true
+        docker: {privileged: true}
+`);
+    expect(r.problems).to.deep.equal([
+      'web.yaml:8:21  groups[0].tasks[0].docker.hostname  Docker refuses a `hostname` with network_mode host',
+      'web.yaml:11:15  groups[0].tasks[0].docker.mount[0]  a bind mount needs a `source` (the host path, or a path in the task directory)',
+      'web.yaml:11:55  groups[0].tasks[0].docker.mount[0].tmpfs_options  `tmpfs_options` applies to tmpfs mounts, not bind',
+      'web.yaml:12:37  groups[0].tasks[0].docker.mount[1].source  a tmpfs mount has no `source`',
+      'web.yaml:13:42  groups[0].tasks[0].docker.mount[2].bind_options  `bind_options` applies to bind mounts, not volume',
+      'web.yaml:14:22  groups[0].tasks[0].docker.mount[3].type  `nfs` is not one of bind, volume, tmpfs',
+      'web.yaml:15:28  groups[0].tasks[0].docker.ulimit.nofile  the soft limit of nofile (100:10) must not exceed its hard limit',
+      'web.yaml:16:21  groups[0].tasks[0].docker.volumes[0]  `nocolon` is not valid: write source:/target or source:/target:ro',
+      'web.yaml:20:17  groups[0].tasks[1].docker  `docker` applies to the docker driver, not exec',
+    ]);
+  });
+});
+
+describe('render: services and checks (issue 12)', () => {
+  const g = (): TaskGroup => ok(TYPED).TaskGroups[0]!;
+
+  it('leaves an unnamed check unnamed, so Nomad gives it its own default name (`service: "<name>" check`)', () => {
+    // Regression: hashiship named unnamed checks `<service>-<type>`, so an imported job changed meaning.
+    expect(g().Services![0]!.Checks![0]).to.not.have.property('Name');
+    expect(g().Services![0]!.Checks![1]!.Name).to.equal('web-tcp');
+  });
+
+  it('renders every check and service option Nomad names', () => {
+    expect(g().Services![0]).to.deep.include({
+      Name: 'typed-web',
+      AddressMode: 'host',
+      CanaryTags: ['web', 'canary'],
+      CanaryMeta: { version: 'canary' },
+      EnableTagOverride: true,
+      OnUpdate: 'ignore_warnings',
+    });
+    expect(g().Services![0]!.Checks![0]).to.deep.include({
+      Method: 'POST',
+      Header: { Accept: ['application/json', 'text/plain'], 'X-Probe': ['hashiship'] },
+      Body: '{"deep":true}',
+      TLSSkipVerify: true,
+      SuccessBeforePassing: 2,
+      FailuresBeforeCritical: 3,
+      OnUpdate: 'ignore',
+      AddressMode: 'driver',
+      PortLabel: '8080',
+    });
+  });
+
+  it('puts task services on the task, without a TaskName: Nomad sets it to the task when it canonicalizes', () => {
+    const admin = g().Tasks[1]!;
+    expect(admin.Services).to.deep.equal([
+      {
+        Name: '${JOB}-${TASK}',
+        PortLabel: 'admin',
+        Provider: 'consul',
+        Checks: [{ Type: 'http', PortLabel: 'admin', Path: '/ready', Interval: 10e9, Timeout: 2e9 }],
+      },
+    ]);
+  });
+
+  it('refuses check options for other check types, task services with `task` or routes, and a repeated check name', () => {
+    const r = render(`name: web
+groups:
+  - name: web
+    ports:
+      http: {}
+    services:
+      - port: http
+        checks:
+          - {type: tcp, header: {X-A: [b]}, body: x, expose: true}
+          - {type: http, path: /h, name: a}
+          - {type: http, path: /h, name: a}
+          - {type: http, path: /h}
+          - {type: http, path: /h}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        services:
+          - {port: http, task: web, routes: [{host: web}]}
+          - {name: "\${TASK}-x", port: htp}
+`);
+    expect(r.problems).to.deep.equal([
+      'web.yaml:9:33  groups[0].services[0].checks[0].header  `header` applies to http checks, not tcp',
+      'web.yaml:9:51  groups[0].services[0].checks[0].body  `body` applies to http checks, not tcp',
+      'web.yaml:9:62  groups[0].services[0].checks[0].expose  `expose` applies to http and grpc checks, not tcp',
+      'web.yaml:11:42  groups[0].services[0].checks[2].name  check name `a` is already used by checks[1] of this service',
+      'web.yaml:18:32  groups[0].tasks[0].services[0].task  a task service belongs to its task; remove `task`',
+      'web.yaml:18:45  groups[0].tasks[0].services[0].routes  routes belong to group services: promotions steer Fabio weights through the group service',
+      'web.yaml:19:39  groups[0].tasks[0].services[1].port  port `htp` is not declared in groups[0].ports; did you mean `http`?',
+    ]);
+  });
+});
+
+describe('render: job types, groups, templates and artifacts (issue 12)', () => {
+  it('renders sysbatch without count or update, parameterized with its meta and payload', () => {
+    const job = ok(`name: web
+type: sysbatch
+parameterized: {payload: required, meta_required: [customer], meta_optional: [dry_run]}
+groups:
+  - name: web
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+`);
+    expect(job.Type).to.equal('sysbatch');
+    expect(job.ParameterizedJob).to.deep.equal({ Payload: 'required', MetaRequired: ['customer'], MetaOptional: ['dry_run'] });
+    expect(job.TaskGroups[0]).to.not.have.any.keys('Count', 'Update');
+    expect(renderJobHcl(job)).to.include(
+      '  parameterized {\n    payload       = "required"\n    meta_required = ["customer"]\n    meta_optional = ["dry_run"]\n  }\n',
+    );
+  });
+
+  it('renders several crons as `crons`, and an environment cron replaces them', () => {
+    const spec = `name: web
+type: periodic
+periodic: {crons: ["0 3 * * *", "0 15 * * *"], time_zone: Europe/Berlin, prohibit_overlap: false}
+groups:
+  - name: report
+    tasks:
+      - name: report
+        image: {repository: shop/report, tag: "1.0"}
+`;
+    expect(ok(spec).Periodic).to.deep.equal({
+      Enabled: true,
+      Specs: ['0 3 * * *', '0 15 * * *'],
+      SpecType: 'cron',
+      ProhibitOverlap: false,
+      TimeZone: 'Europe/Berlin',
+    });
+    expect(ok(spec, 'name: qa\nservices:\n  web:\n    periodic: {cron: "@hourly"}\n').Periodic!.Specs).to.deep.equal(['@hourly']);
+  });
+
+  it('refuses what Nomad refuses for job types: cron and crons together, parameterized periodic jobs, count on sysbatch', () => {
+    expect(
+      render(`name: web
+type: sysbatch
+periodic: {cron: "@daily", crons: ["@hourly"]}
+parameterized: {meta_required: [a], meta_optional: [a]}
+groups:
+  - name: web
+    count: 2
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+`).problems,
+    ).to.deep.equal([
+      'web.yaml:3:11  periodic  `periodic` applies to periodic jobs, not sysbatch',
+      'web.yaml:3:11  periodic  set exactly one of `cron` and `crons`',
+      'web.yaml:4:53  parameterized.meta_optional[0]  `a` is already in meta_required',
+      'web.yaml:7:12  groups[0].count  sysbatch jobs run one allocation per node; remove `count`',
+    ]);
+    expect(
+      render(`name: web
+type: periodic
+periodic: {crons: ["@daily", "61 * * * *"]}
+parameterized: {payload: required}
+groups:
+  - name: web
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+`).problems,
+    ).to.deep.equal([
+      'web.yaml:3:30  periodic.crons[1]  `61 * * * *` is not a valid cron expression: minute 61 is out of range 0-59',
+      'web.yaml:4:16  parameterized  `parameterized` applies to batch and sysbatch jobs, not periodic',
+    ]);
+  });
+
+  it('renders the ui block, disconnect, task shutdown_delay, template and artifact options', () => {
+    const job = ok(TYPED);
+    expect(job.UI).to.deep.equal({ Description: 'Typed fields of issue 12', Links: [{ Label: 'Runbook', URL: 'https://runbooks.example.com/typed' }] });
+    const g = job.TaskGroups[0]!;
+    expect(g.Disconnect).to.deep.equal({ LostAfter: 1800e9, Replace: false, Reconcile: 'keep_original' });
+    const web = g.Tasks[0]!;
+    expect(web.ShutdownDelay).to.equal(10e9);
+    expect(web.Artifacts![0]).to.deep.include({ GetterHeaders: { 'X-Client': 'hashiship' }, Chown: true });
+    expect(web.Templates![0]).to.deep.include({
+      SourcePath: 'local/static/web.conf.tpl',
+      Uid: 1000,
+      Gid: 1000,
+      Splay: 30e9,
+      Wait: { Min: 2e9, Max: 10e9 },
+      Once: true,
+      ErrMissingKey: true,
+    });
+    expect(web.Templates![0]).to.not.have.property('EmbeddedTmpl');
+  });
+
+  it('refuses a template with both or neither of data and source, and a wait whose min exceeds its max', () => {
+    expect(
+      render(`name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        templates:
+          - {destination: local/a, data: x, source: local/b}
+          - {destination: local/c}
+          - {destination: local/d, wait: {min: 10s, max: 2s}, data: y}
+`).problems,
+    ).to.deep.equal([
+      'web.yaml:8:13  groups[0].tasks[0].templates[0]  set exactly one of `data` and `source`',
+      'web.yaml:9:13  groups[0].tasks[0].templates[1]  set exactly one of `data` and `source`',
+      'web.yaml:10:48  groups[0].tasks[0].templates[2].wait.min  wait.min (10s) must not exceed wait.max (2s)',
+    ]);
+  });
+});

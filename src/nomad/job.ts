@@ -152,6 +152,8 @@ export interface VolumeRequest {
   readonly AccessMode?: string;
   readonly AttachmentMode?: string;
   readonly PerAlloc: boolean;
+  readonly Sticky?: boolean;
+  readonly MountOptions?: { readonly FSType?: string; readonly MountFlags?: readonly string[] };
 }
 
 export interface VolumeMount {
@@ -174,8 +176,18 @@ export interface TaskLifecycle {
   readonly Sidecar: boolean;
 }
 
+export interface RequestedDevice {
+  readonly Name: string;
+  readonly Count?: number;
+  readonly Constraints?: readonly Constraint[];
+  readonly Affinities?: readonly Affinity[];
+}
+
 export interface Resources {
-  readonly CPU: number;
+  /** Unset when the task reserves `Cores`. */
+  readonly CPU?: number;
+  readonly Cores?: number;
+  readonly Devices?: readonly RequestedDevice[];
   readonly MemoryMB: number;
   readonly MemoryMaxMB?: number;
 }
@@ -215,6 +227,7 @@ export interface Vault {
   readonly Env: boolean;
   readonly DisableFile: boolean;
   readonly ChangeMode: string;
+  readonly ChangeSignal?: string;
 }
 
 export interface Task {

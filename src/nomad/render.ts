@@ -379,16 +379,33 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
     Env: sortedMap(t.env),
     Meta: sortedMap(runsImage ? { ...t.meta, [ImageMeta]: imageRef(t.image!, r.environment?.registry, opts.digests) } : t.meta),
     Resources: defined({
-      CPU: t.resources?.cpu ?? RenderDefaults.cpu,
+      // Nomad refuses cpu and cores together: the default cpu only when no cores are reserved.
+      CPU: t.resources?.cpu ?? (t.resources?.cores === undefined ? RenderDefaults.cpu : undefined),
+      Cores: t.resources?.cores,
       MemoryMB: t.resources?.memory ?? RenderDefaults.memoryMB,
       MemoryMaxMB: t.resources?.memory_max,
+      Devices: nonEmpty(
+        (t.resources?.devices ?? []).map((d) =>
+          defined({ Name: d.name, Count: d.count, Constraints: constraints(d.constraints), Affinities: affinities(d.affinities) }),
+        ),
+      ),
     }),
     KillTimeout: ns(t.kill_timeout),
     KillSignal: t.kill_signal,
     LogConfig: t.logs === undefined ? undefined : { MaxFiles: t.logs.max_files ?? 10, MaxFileSizeMB: t.logs.max_file_size ?? 10 },
     Artifacts: artifacts.length === 0 ? undefined : artifacts,
     Templates: tpls.length === 0 ? undefined : tpls,
-    Vault: needsVault(t) ? defined({ Role: r.vaultRole, Env: false, DisableFile: false, ChangeMode: 'restart' }) : undefined,
+    Vault:
+      needsVault(t) || t.vault !== undefined
+        ? defined({
+            Role: t.vault?.role ?? r.vaultRole,
+            // hashiship's opinion: the token stays out of the task's environment (Nomad's default puts it there).
+            Env: t.vault?.env ?? false,
+            DisableFile: t.vault?.disable_file ?? false,
+            ChangeMode: t.vault?.change_mode ?? 'restart',
+            ChangeSignal: t.vault?.change_signal,
+          })
+        : undefined,
     VolumeMounts: nonEmpty((t.mounts ?? []).map((m) => ({ Volume: m.volume, Destination: m.destination, ReadOnly: m.read_only ?? false }))),
     Constraints: constraints(t.constraints),
     // Task services: Nomad fills in their TaskName (and their checks') when it canonicalizes the job.
@@ -524,6 +541,8 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
       AccessMode: v.access_mode,
       AttachmentMode: v.attachment_mode,
       PerAlloc: v.per_alloc ?? false,
+      Sticky: v.sticky,
+      MountOptions: v.mount_options === undefined ? undefined : defined({ FSType: v.mount_options.fs_type, MountFlags: nonEmpty(v.mount_options.mount_flags) }),
     });
   }
   const services = (g.services ?? []).map((s) => service(s, g, r, canary));

@@ -161,6 +161,28 @@ const constraint = obj('A placement constraint (Nomad `constraint`).', {
   value: str('The value to compare with.'),
 });
 
+const DEVICE_ATTRIBUTE = /^\$\{device\.[^{}\s]+\}$/;
+const DEVICE_ATTRIBUTE_HINT = 'write a device attribute such as ${device.attr.memory} or ${device.model}';
+const deviceConstraint = obj(
+  'A device constraint.',
+  {
+    attribute: str('The device attribute.', { pattern: DEVICE_ATTRIBUTE, hint: DEVICE_ATTRIBUTE_HINT }),
+    operator: str('Comparison operator.', { enum: OPERATORS, default: '=' }),
+    value: str('The value to compare with (units allowed: `4 GiB`).'),
+  },
+  ['attribute'],
+);
+const deviceAffinity = obj(
+  'A device preference.',
+  {
+    attribute: str('The device attribute.', { pattern: DEVICE_ATTRIBUTE, hint: DEVICE_ATTRIBUTE_HINT }),
+    operator: str('Comparison operator.', { enum: OPERATORS, default: '=' }),
+    value: str('The value to compare with.'),
+    weight: int('Preference from -100 to 100; not 0.', { minimum: -100, maximum: 100, default: 50 }),
+  },
+  ['attribute', 'value'],
+);
+
 const affinity = obj(
   'A placement preference (Nomad `affinity`).',
   {
@@ -229,11 +251,37 @@ const migrate = obj('How allocations move off draining nodes (Nomad `migrate`).'
   healthy_deadline: duration('Deadline for a migrated allocation to become healthy.'),
 });
 
-const resources = obj('CPU and memory reserved for the task.', {
-  cpu: int('CPU in MHz.', { minimum: 1, maximum: MAX_CPU_MHZ, default: 100 }),
+const RESOURCE_FIELDS = {
+  cpu: int('CPU in MHz (not with `cores`).', { minimum: 1, maximum: MAX_CPU_MHZ, default: 100 }),
+  cores: int('Whole CPU cores reserved for the task alone (instead of `cpu`).', { minimum: 1, maximum: 1024 }),
   memory: int('Memory in MB.', { minimum: 10, maximum: MAX_MEMORY_MB, default: 128 }),
   memory_max: int('Memory limit in MB when oversubscription is enabled; at least `memory`.', { minimum: 10, maximum: MAX_MEMORY_MB }),
-});
+} as const;
+
+const resourcesOverride = obj('CPU and memory reserved for the task.', RESOURCE_FIELDS);
+
+/** Declared after `affinity` and `constraint`: device requests use them. */
+function resourcesWithDevices(): ObjectSchema {
+  return obj('CPU, memory and devices reserved for the task.', {
+    ...RESOURCE_FIELDS,
+    devices: list(
+      'Devices the task needs (Nomad `device`), e.g. nvidia/gpu; the client must fingerprint them.',
+      obj(
+        'A device request.',
+        {
+          name: str('Device: `<type>`, `<vendor>/<type>` or `<vendor>/<type>/<model>`.', {
+            pattern: /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+){0,2}$/,
+            hint: 'write type, vendor/type or vendor/type/model, e.g. nvidia/gpu',
+          }),
+          count: int('How many.', { minimum: 0, maximum: 1024, default: 1 }),
+          constraints: list('Which devices qualify, by `${device.attr.…}`, `${device.model}`…', deviceConstraint),
+          affinities: list('Which devices are preferred.', deviceAffinity),
+        },
+        ['name'],
+      ),
+    ),
+  });
+}
 
 const checkRestart = obj(
   'Restart the task when this check stays unhealthy (liveness).',
@@ -344,11 +392,24 @@ const volume = obj(
     type: str('Host volume (declared in the client config) or CSI volume.', { enum: ['host', 'csi'] }),
     source: str('Name of the host volume or the CSI volume ID.', { pattern: /^[A-Za-z0-9_.-]+$/, hint: 'use letters, digits, dots, dashes and underscores' }),
     read_only: bool('Mount read-only.', false),
-    access_mode: str('CSI access mode (csi only).', {
-      enum: ['single-node-reader-only', 'single-node-writer', 'multi-node-reader-only', 'multi-node-single-writer', 'multi-node-multi-writer'],
+    access_mode: str('Access mode: required for csi; for dynamic host volumes (Nomad ≥ 1.10) one of the single-node modes.', {
+      enum: [
+        'single-node-reader-only',
+        'single-node-writer',
+        'single-node-single-writer',
+        'single-node-multi-writer',
+        'multi-node-reader-only',
+        'multi-node-single-writer',
+        'multi-node-multi-writer',
+      ],
     }),
-    attachment_mode: str('CSI attachment mode (csi only).', { enum: ['file-system', 'block-device'] }),
+    attachment_mode: str('Attachment mode: required for csi; optional for dynamic host volumes.', { enum: ['file-system', 'block-device'] }),
     per_alloc: bool('Claim `<source>[<index>]`: one volume per allocation (replica sets).', false),
+    sticky: bool('Keep allocations on the host volume or CSI volume they used before (dynamic host volumes, Nomad ≥ 1.10).', false),
+    mount_options: obj('How a CSI volume with file-system attachment is mounted (csi only).', {
+      fs_type: str('File system, e.g. ext4.', { pattern: /^[a-z0-9_]+$/, hint: 'write a file system type such as ext4' }),
+      mount_flags: list('Mount flags, e.g. noatime.', str('A flag.', { pattern: /^[A-Za-z0-9_=,.-]+$/, hint: 'write a mount flag such as noatime' })),
+    }),
   },
   ['type', 'source'],
 );
@@ -596,7 +657,7 @@ const task = obj(
     ),
     env: map('Environment variables (plain values only; secrets go in `secrets`).', ENV_NAME, ENV_HINT, str('A value.')),
     meta: meta('Task meta'),
-    resources: resources,
+    resources: resourcesWithDevices(),
     kill_timeout: duration('Time between the kill signal and a forced kill.'),
     kill_signal: str('Signal sent to stop the task.', { pattern: SIGNAL, hint: 'write a signal name such as SIGTERM' }),
     logs: obj('Log rotation.', {
@@ -634,6 +695,19 @@ const task = obj(
         },
         ['volume', 'destination'],
       ),
+    ),
+    vault: obj(
+      "The task's Vault token (Nomad `vault`); rendered when the task reads secrets. hashiship keeps the token out of the environment unless `env` says otherwise.",
+      {
+        role: str("Vault role of the workload identity; defaults to the environment's `vault_role`.", {
+          pattern: VAULT_ROLE,
+          hint: 'use letters, digits, _ . -',
+        }),
+        env: bool('Expose the token as VAULT_TOKEN (hashiship default false; Nomad default true).', false),
+        disable_file: bool('Do not write the token to secrets/vault_token.', false),
+        change_mode: str('What happens when the token changes.', { enum: ['restart', 'signal', 'noop'], default: 'restart' }),
+        change_signal: str('Signal for change_mode signal.', { pattern: SIGNAL, hint: 'write a signal name such as SIGHUP' }),
+      },
     ),
     secrets: list('Values from Vault, as variables or files.', secret),
     kv: list('Values from Consul KV, as variables or files.', kv),
@@ -835,7 +909,7 @@ export const serviceSchema: ObjectSchema = obj(
 const updateOverride = obj('Rollout overrides.', UPDATE_FIELDS);
 
 const taskOverride = obj('Overrides for one task.', {
-  resources: resources,
+  resources: resourcesOverride,
   env: map('Variables added or replaced.', ENV_NAME, ENV_HINT, str('A value.')),
   image: obj('Image overrides.', {
     tag: str('Image tag.', { pattern: TAG, hint: 'use letters, digits, _ . - (at most 128, not starting with . or -)' }),

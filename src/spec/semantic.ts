@@ -395,6 +395,26 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
     rep.add(childPath(childPath(tp, 'lifecycle'), 'sidecar'), 'a poststop task cannot be a sidecar');
   }
   const r = t.resources;
+  if (r?.cpu !== undefined && r.cores !== undefined) {
+    rep.add(childPath(childPath(tp, 'resources'), 'cores'), 'Nomad reserves either `cpu` or `cores`, not both', [childPath(childPath(tp, 'resources'), 'cpu')]);
+  }
+  const names = new Map<string, number>();
+  (r?.devices ?? []).forEach((d, i) => {
+    const dp = childPath(childPath(childPath(tp, 'resources'), 'devices'), i);
+    const prev = names.get(d.name);
+    if (prev !== undefined) rep.add(childPath(dp, 'name'), `device \`${d.name}\` is already requested by devices[${prev}]`);
+    else names.set(d.name, i);
+    checkConstraints(rep, childPath(dp, 'constraints'), d.constraints);
+    (d.affinities ?? []).forEach((a, ai) => {
+      if (a.weight === 0) rep.add(childPath(childPath(childPath(dp, 'affinities'), ai), 'weight'), 'weight must not be 0');
+    });
+  });
+  const v = t.vault;
+  if (v !== undefined) {
+    const vp = childPath(tp, 'vault');
+    if (v.change_mode === 'signal' && v.change_signal === undefined) rep.add(vp, 'change_mode signal needs a `change_signal`');
+    if (v.change_signal !== undefined && v.change_mode !== 'signal') rep.add(childPath(vp, 'change_signal'), 'change_signal needs change_mode `signal`');
+  }
   if (r?.memory_max !== undefined && r.memory_max < (r.memory ?? 128)) {
     rep.add(childPath(childPath(tp, 'resources'), 'memory_max'), `memory_max (${r.memory_max}) must be at least memory (${r.memory ?? 128})`, [
       childPath(childPath(tp, 'resources'), 'memory'),
@@ -666,11 +686,19 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   // Volumes.
   for (const [name, v] of Object.entries(g.volumes ?? {})) {
     const vp = childPath(childPath(gp, 'volumes'), name);
+    if (v.mount_options !== undefined && (v.type === 'host' || v.attachment_mode === 'block-device'))
+      rep.add(childPath(vp, 'mount_options'), 'mount_options apply to csi volumes with attachment_mode file-system');
     if (v.type === 'host') {
-      if (v.access_mode !== undefined) rep.add(childPath(vp, 'access_mode'), 'access_mode applies to csi volumes');
-      if (v.attachment_mode !== undefined) rep.add(childPath(vp, 'attachment_mode'), 'attachment_mode applies to csi volumes');
+      // Dynamic host volumes (Nomad ≥ 1.10) take single-node access modes; a host volume never spans nodes.
+      if (v.access_mode?.startsWith('multi-node') === true)
+        rep.add(childPath(vp, 'access_mode'), `\`${v.access_mode}\` applies to csi volumes; a host volume takes a single-node mode`);
     } else {
       if (v.access_mode === undefined) rep.add(vp, 'a csi volume needs an `access_mode`');
+      else if (v.access_mode === 'single-node-single-writer' || v.access_mode === 'single-node-multi-writer')
+        rep.add(
+          childPath(vp, 'access_mode'),
+          `\`${v.access_mode}\` applies to host volumes; a csi volume takes single-node-writer, single-node-reader-only or a multi-node mode`,
+        );
       if (v.attachment_mode === undefined) rep.add(vp, 'a csi volume needs an `attachment_mode`');
       if ((v.access_mode === 'single-node-reader-only' || v.access_mode === 'multi-node-reader-only') && v.read_only !== true) {
         rep.add(vp, `a ${v.access_mode} volume needs \`read_only: true\``);

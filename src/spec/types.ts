@@ -75,8 +75,18 @@ export interface MigrateSpec {
   readonly healthy_deadline?: string;
 }
 
+export interface DeviceSpec {
+  readonly name: string;
+  readonly count?: number;
+  readonly constraints?: readonly ConstraintSpec[];
+  readonly affinities?: readonly AffinitySpec[];
+}
+
 export interface ResourcesSpec {
   readonly cpu?: number;
+  readonly cores?: number;
+  /** Only in service specs (not environment overrides). */
+  readonly devices?: readonly DeviceSpec[];
   readonly memory?: number;
   readonly memory_max?: number;
 }
@@ -149,6 +159,8 @@ export interface VolumeSpec {
   readonly access_mode?: string;
   readonly attachment_mode?: 'file-system' | 'block-device';
   readonly per_alloc?: boolean;
+  readonly sticky?: boolean;
+  readonly mount_options?: { readonly fs_type?: string; readonly mount_flags?: readonly string[] };
 }
 
 export interface ScalingCheckSpec {
@@ -288,6 +300,13 @@ export interface TaskSpec {
     readonly chown?: boolean;
   }[];
   readonly mounts?: readonly { readonly volume: string; readonly destination: string; readonly read_only?: boolean }[];
+  readonly vault?: {
+    readonly role?: string;
+    readonly env?: boolean;
+    readonly disable_file?: boolean;
+    readonly change_mode?: 'restart' | 'signal' | 'noop';
+    readonly change_signal?: string;
+  };
   readonly secrets?: readonly SecretSpec[];
   readonly kv?: readonly KvSpec[];
   readonly templates?: readonly TemplateSpec[];
@@ -404,7 +423,7 @@ export interface ServiceSpec {
 }
 
 export interface TaskOverride {
-  readonly resources?: ResourcesSpec;
+  readonly resources?: Omit<ResourcesSpec, 'devices'>;
   readonly env?: Readonly<Record<string, string>>;
   readonly image?: { readonly tag?: string; readonly digest?: string };
 }

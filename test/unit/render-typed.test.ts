@@ -14,6 +14,7 @@ import type { Job, TaskGroup } from '../../src/nomad/job.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
 import { loadSet, resolveEnvironment } from '../../src/spec/load.js';
+import { standalone } from '../../src/spec/overlay.js';
 
 function render(text: string, env = 'name: qa\n'): { problems: string[]; job?: Job } {
   const set = loadSet([
@@ -311,6 +312,88 @@ groups:
       'web.yaml:8:13  groups[0].tasks[0].templates[0]  set exactly one of `data` and `source`',
       'web.yaml:9:13  groups[0].tasks[0].templates[1]  set exactly one of `data` and `source`',
       'web.yaml:10:48  groups[0].tasks[0].templates[2].wait.min  wait.min (10s) must not exceed wait.max (2s)',
+    ]);
+  });
+});
+
+describe('render: vault options, cores, devices and volume options (issue 12)', () => {
+  const DISPATCH = readFileSync('test/fixtures/golden/typed-dispatch/typed-dispatch.yaml', 'utf8');
+  const dispatch = (): Job => {
+    const set = loadSet([{ file: 'typed-dispatch.yaml', text: DISPATCH, kind: 'service' }]);
+    expect(set.problems.map(formatProblem)).to.deep.equal([]);
+    return renderJob(standalone(set.services[0]!));
+  };
+
+  it('renders the vault block with its options, and cores without the default cpu (Nomad refuses both)', () => {
+    const t = dispatch().TaskGroups[0]!.Tasks[0]!;
+    expect(t.Vault).to.deep.equal({ Role: 'reindex', Env: true, DisableFile: true, ChangeMode: 'signal', ChangeSignal: 'SIGHUP' });
+    expect(t.Resources).to.not.have.property('CPU');
+    expect(t.Resources).to.deep.include({ Cores: 2, MemoryMB: 512 });
+    expect(t.Resources.Devices).to.deep.equal([
+      {
+        Name: 'nvidia/gpu',
+        Count: 2,
+        Constraints: [{ LTarget: '${device.attr.memory}', RTarget: '2 GiB', Operand: '>=' }],
+        Affinities: [{ LTarget: '${device.model}', RTarget: 'Tesla T4', Operand: '=', Weight: 50 }],
+      },
+    ]);
+  });
+
+  it("keeps the token out of the task's environment by default (hashiship's opinion), with the environment's role", () => {
+    const t = ok(
+      `name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        secrets:
+          - {env: DB_PASSWORD, path: secret/data/web/db, key: password}
+`,
+      'name: qa\nvault_role: web-qa\n',
+    ).TaskGroups[0]!.Tasks[0]!;
+    expect(t.Vault).to.deep.equal({ Role: 'web-qa', Env: false, DisableFile: false, ChangeMode: 'restart' });
+  });
+
+  it('renders sticky host volumes and CSI mount options', () => {
+    const set = loadSet([{ file: 'typed-cron.yaml', text: readFileSync('test/fixtures/golden/typed-cron/typed-cron.yaml', 'utf8'), kind: 'service' }]);
+    expect(set.problems.map(formatProblem)).to.deep.equal([]);
+    const v = renderJob(standalone(set.services[0]!)).TaskGroups[0]!.Volumes!;
+    expect(v['scratch']).to.deep.include({ Type: 'host', Sticky: true, AccessMode: 'single-node-single-writer' });
+    expect(v['archive']).to.deep.include({ Type: 'csi', MountOptions: { FSType: 'ext4', MountFlags: ['noatime'] } });
+  });
+
+  it('refuses cpu with cores, a repeated device, vault signal options that do not fit, and access modes of the other volume type', () => {
+    expect(
+      render(`name: web
+groups:
+  - name: web
+    count: 1
+    volumes:
+      a: {type: host, source: a, access_mode: multi-node-multi-writer}
+      b: {type: csi, source: b, access_mode: single-node-multi-writer, attachment_mode: block-device, mount_options: {fs_type: ext4}}
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        mounts: [{volume: a, destination: /a}, {volume: b, destination: /b}]
+        vault: {change_mode: signal}
+        resources:
+          cpu: 500
+          cores: 1
+          devices: [{name: gpu}, {name: gpu, count: 2}]
+      - name: side
+        image: {repository: shop/side, tag: "1.0"}
+        lifecycle: {hook: prestart}
+        vault: {change_signal: SIGHUP}
+`).problems,
+    ).to.deep.equal([
+      'web.yaml:6:47  groups[0].volumes.a.access_mode  `multi-node-multi-writer` applies to csi volumes; a host volume takes a single-node mode',
+      'web.yaml:7:46  groups[0].volumes.b.access_mode  `single-node-multi-writer` applies to host volumes; a csi volume takes single-node-writer, single-node-reader-only or a multi-node mode',
+      'web.yaml:7:118  groups[0].volumes.b.mount_options  mount_options apply to csi volumes with attachment_mode file-system',
+      'web.yaml:12:16  groups[0].tasks[0].vault  change_mode signal needs a `change_signal`',
+      'web.yaml:15:18  groups[0].tasks[0].resources.cores  Nomad reserves either `cpu` or `cores`, not both',
+      'web.yaml:16:41  groups[0].tasks[0].resources.devices[1].name  device `gpu` is already requested by devices[0]',
+      'web.yaml:20:32  groups[0].tasks[1].vault.change_signal  change_signal needs change_mode `signal`',
     ]);
   });
 });

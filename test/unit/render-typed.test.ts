@@ -185,7 +185,7 @@ groups:
       - name: web
         image: {repository: shop/web, tag: "1.0"}
         services:
-          - {port: http, task: web, routes: [{host: web}]}
+          - {name: web-side, port: http, task: web, routes: [{host: web}]}
           - {name: "\${TASK}-x", port: htp}
 `);
     expect(r.problems).to.deep.equal([
@@ -193,9 +193,34 @@ groups:
       'web.yaml:9:51  groups[0].services[0].checks[0].body  `body` applies to http checks, not tcp',
       'web.yaml:9:62  groups[0].services[0].checks[0].expose  `expose` applies to http and grpc checks, not tcp',
       'web.yaml:11:42  groups[0].services[0].checks[2].name  check name `a` is already used by checks[1] of this service',
-      'web.yaml:18:32  groups[0].tasks[0].services[0].task  a task service belongs to its task; remove `task`',
-      'web.yaml:18:45  groups[0].tasks[0].services[0].routes  routes belong to group services: promotions steer Fabio weights through the group service',
+      'web.yaml:18:48  groups[0].tasks[0].services[0].task  a task service belongs to its task; remove `task`',
+      'web.yaml:18:61  groups[0].tasks[0].services[0].routes  routes belong to group services: promotions steer Fabio weights through the group service',
       'web.yaml:19:39  groups[0].tasks[0].services[1].port  port `htp` is not declared in groups[0].ports; did you mean `http`?',
+    ]);
+  });
+});
+
+describe('render: task services share the Consul names of the set (issue 12)', () => {
+  it('refuses a task service registered under a name another service has, with ${TASK} expanded to the task', () => {
+    expect(
+      render(`name: web
+groups:
+  - name: web
+    ports:
+      http: {}
+    services:
+      - port: http
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        services:
+          - port: http
+          - {name: "\${JOB}-\${TASK}", port: http}
+          - {name: web-web, port: http}
+`).problems,
+    ).to.deep.equal([
+      'web.yaml:12:13  groups[0].tasks[0].services[0]  Consul service `web` is already registered by web.yaml (groups[0].services[0])',
+      'web.yaml:14:20  groups[0].tasks[0].services[2].name  Consul service `web-web` is already registered by web.yaml (groups[0].tasks[0].services[1].name)',
     ]);
   });
 });

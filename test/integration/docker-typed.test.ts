@@ -122,7 +122,7 @@ groups:
     expect(c!.Config.WorkingDir).to.equal('/');
     expect(c!.HostConfig.LogConfig).to.deep.equal({ Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } });
     expect(c!.HostConfig.Ulimits).to.deep.include({ Name: 'nofile', Soft: 4096, Hard: 8192 });
-    expect(c!.HostConfig.CapDrop).to.deep.equal(['NET_RAW']);
+    expect(c!.HostConfig.CapDrop).to.deep.equal(['CAP_NET_RAW']); // the engine writes capabilities with their CAP_ prefix
     expect(c!.HostConfig.ExtraHosts).to.include('db.typed.internal:10.0.0.5');
     expect(c!.HostConfig.ShmSize).to.equal(33554432);
     expect(c!.HostConfig.NetworkMode).to.equal('host');

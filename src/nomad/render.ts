@@ -14,6 +14,7 @@ import type {
   CheckSpec,
   ConstraintSpec,
   DockerSpec,
+  OpinionDefaults,
   GroupSpec,
   ImageSpec,
   ScalingSpec,
@@ -222,12 +223,18 @@ function needsVault(t: TaskSpec): boolean {
   return (t.secrets ?? []).length > 0 || (t.templates ?? []).some((tpl) => USES_VAULT.test(tpl.data ?? ''));
 }
 
-function taskConfig(t: TaskSpec, g: GroupSpec, registry: string | undefined, opts: RenderOptions): Record<string, unknown> {
+function taskConfig(
+  t: TaskSpec,
+  g: GroupSpec,
+  registry: string | undefined,
+  opts: RenderOptions,
+  opinions: OpinionDefaults | undefined,
+): Record<string, unknown> {
   const driver = t.driver ?? 'docker';
   const args = nonEmpty(t.args);
   switch (driver) {
     case 'docker': {
-      const ports = publishedPorts(g, t);
+      const ports = publishedPorts(g, t, opinions?.publish_ports !== 'listed');
       return defined({
         image: t.image === undefined ? undefined : imageRef(t.image, registry, opts.digests),
         command: t.command,
@@ -375,14 +382,14 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
     Driver: t.driver ?? 'docker',
     User: t.user,
     Lifecycle: t.lifecycle === undefined ? undefined : { Hook: t.lifecycle.hook, Sidecar: t.lifecycle.sidecar ?? false },
-    Config: taskConfig(t, g, r.environment?.registry, opts),
+    Config: taskConfig(t, g, r.environment?.registry, opts, r.environment?.defaults),
     Env: sortedMap(t.env),
     Meta: sortedMap(runsImage ? { ...t.meta, [ImageMeta]: imageRef(t.image!, r.environment?.registry, opts.digests) } : t.meta),
     Resources: defined({
       // Nomad refuses cpu and cores together: the default cpu only when no cores are reserved.
       CPU: t.resources?.cpu ?? (t.resources?.cores === undefined ? RenderDefaults.cpu : undefined),
       Cores: t.resources?.cores,
-      MemoryMB: t.resources?.memory ?? RenderDefaults.memoryMB,
+      MemoryMB: t.resources?.memory ?? r.environment?.defaults?.memory ?? RenderDefaults.memoryMB,
       MemoryMaxMB: t.resources?.memory_max,
       Devices: nonEmpty(
         (t.resources?.devices ?? []).map((d) =>
@@ -400,7 +407,7 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
         ? defined({
             Role: t.vault?.role ?? r.vaultRole,
             // hashiship's opinion: the token stays out of the task's environment (Nomad's default puts it there).
-            Env: t.vault?.env ?? false,
+            Env: t.vault?.env ?? r.environment?.defaults?.vault_env ?? false,
             DisableFile: t.vault?.disable_file ?? false,
             ChangeMode: t.vault?.change_mode ?? 'restart',
             ChangeSignal: t.vault?.change_signal,
@@ -467,7 +474,12 @@ function service(s: ServiceRegistrationSpec, g: GroupSpec, r: ResolvedService, c
     // The spec's canary_tags (with the routes), or by default the Fabio opinion:
     // canaries keep the routes (the deploy engine steers traffic with Fabio
     // weights on the `canary` tag) and are told apart by that tag.
-    CanaryTags: s.canary_tags !== undefined ? nonEmpty([...s.canary_tags, ...routeTags]) : canary ? [...tags, 'canary'] : undefined,
+    CanaryTags:
+      s.canary_tags !== undefined
+        ? nonEmpty([...s.canary_tags, ...routeTags])
+        : canary && (routeTags.length > 0 || r.environment?.defaults?.canary_tags !== 'nomad')
+          ? [...tags, 'canary']
+          : undefined,
     Meta: sortedMap(s.meta),
     CanaryMeta: sortedMap(s.canary_meta),
     EnableTagOverride: s.enable_tag_override,
@@ -587,7 +599,7 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
     Networks: networks,
     Meta: sortedMap(g.meta),
     Services: nonEmpty(services),
-    ShutdownDelay: ns(g.shutdown_delay) ?? (services.length > 0 ? RenderDefaults.shutdownDelay : undefined),
+    ShutdownDelay: ns(g.shutdown_delay) ?? (services.length > 0 ? (ns(r.environment?.defaults?.shutdown_delay) ?? RenderDefaults.shutdownDelay) : undefined),
     Scaling: g.scaling === undefined ? undefined : scaling(g.scaling, count),
     Disconnect:
       g.disconnect === undefined
@@ -630,7 +642,7 @@ export function renderJob(r: ResolvedService, opts: RenderOptions = {}): Job {
             Enabled: s.periodic.enabled ?? true,
             Specs: s.periodic.crons !== undefined ? [...s.periodic.crons] : s.periodic.cron !== undefined ? [s.periodic.cron] : [],
             SpecType: 'cron' as const,
-            ProhibitOverlap: s.periodic.prohibit_overlap ?? true,
+            ProhibitOverlap: s.periodic.prohibit_overlap ?? r.environment?.defaults?.prohibit_overlap ?? true,
             TimeZone: s.periodic.time_zone,
           }),
     ParameterizedJob:

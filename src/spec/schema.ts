@@ -972,6 +972,23 @@ export const environmentSchema: ObjectSchema = obj(
     update: updateOverride,
     meta: meta('Job meta added to every service'),
     promotion: promotion,
+    defaults: obj(
+      "hashiship's default opinions for every service of this environment, each applied where a spec leaves the field out (docs/spec.md lists them).",
+      {
+        shutdown_delay: duration('Shutdown delay of groups that register services (Nomad: 0).', '5s'),
+        memory: int('Task memory in MB (Nomad: 300).', { minimum: 10, maximum: MAX_MEMORY_MB, default: 128 }),
+        prohibit_overlap: bool('Periodic jobs skip a run while the previous one runs (Nomad: false).', true),
+        vault_env: bool("The Vault token in the task's environment as VAULT_TOKEN (Nomad: true).", false),
+        canary_tags: str(
+          'What canaries of a service without `canary_tags` carry: `fabio` (its tags and `canary`) or `nomad` (its tags, as Nomad does). Services with routes keep `fabio`: promotions steer Fabio weights by the `canary` tag.',
+          { enum: ['fabio', 'nomad'], default: 'fabio' },
+        ),
+        publish_ports: str(
+          "Which ports a docker task without `ports` publishes: `implicit` (the group's only main docker task: every group port no other task lists) or `listed` (none, as Nomad does).",
+          { enum: ['implicit', 'listed'], default: 'implicit' },
+        ),
+      },
+    ),
     services: map('Per-service overrides by service name.', JOB_ID, JOB_ID_HINT, serviceOverride),
     external: map('Per-external-service overrides by name (`kind: external` specs).', NAME, NAME_HINT, externalOverride),
   },

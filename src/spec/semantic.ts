@@ -81,9 +81,10 @@ export function isPortNumber(port: string): boolean {
  * group's only main docker task without `ports`, every group port that no other
  * task publishes (so a sidecar's port is never bound twice).
  */
-export function publishedPorts(g: GroupSpec, t: TaskSpec): readonly string[] {
+export function publishedPorts(g: GroupSpec, t: TaskSpec, implicit = true): readonly string[] {
   if ((t.driver ?? 'docker') !== 'docker') return [];
   if (t.ports !== undefined) return t.ports;
+  if (!implicit) return [];
   const mainDocker = g.tasks.filter((x) => isMainTask(x) && (x.driver ?? 'docker') === 'docker');
   if (mainDocker.length !== 1 || mainDocker[0] !== t) return [];
   const taken = new Set(g.tasks.flatMap((x) => (x === t || (x.driver ?? 'docker') !== 'docker' ? [] : (x.ports ?? []))));
@@ -631,8 +632,9 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   }
   // A port is published by one task at most: two containers cannot bind one host port.
   const publishers = new Map<string, string>();
+  const implicit = rep.r.environment?.defaults?.publish_ports !== 'listed';
   g.tasks.forEach((t, ti) => {
-    for (const label of publishedPorts(g, t)) {
+    for (const label of publishedPorts(g, t, implicit)) {
       const prev = publishers.get(label);
       const i = (t.ports ?? []).indexOf(label);
       const at = childPath(childPath(childPath(gp, 'tasks'), ti), 'ports');

@@ -455,6 +455,26 @@ export interface NamespaceSpec {
   readonly description?: string;
 }
 
+/**
+ * hashiship's default opinions, switchable per environment (`defaults:`): each
+ * applies where a spec leaves the field out. `update.auto_revert` is switched by
+ * the environment's `update` block.
+ */
+export interface OpinionDefaults {
+  /** Group shutdown delay of groups with services. @default 5s */
+  readonly shutdown_delay?: string;
+  /** Task memory in MB. @default 128 */
+  readonly memory?: number;
+  /** Periodic jobs skip a run while the previous one runs. @default true */
+  readonly prohibit_overlap?: boolean;
+  /** The Vault token in the task's environment. @default false */
+  readonly vault_env?: boolean;
+  /** What canaries of services without `canary_tags` and `routes` carry: `fabio` (tags + `canary`) or `nomad` (the tags). @default fabio */
+  readonly canary_tags?: 'fabio' | 'nomad';
+  /** Which ports a docker task without `ports` publishes: `implicit` (the only main docker task: every free group port) or `listed` (none). @default implicit */
+  readonly publish_ports?: 'implicit' | 'listed';
+}
+
 /** An environment: `jobs/environments/<name>.yaml`. */
 export interface EnvironmentSpec {
   readonly $schema?: string;
@@ -472,6 +492,8 @@ export interface EnvironmentSpec {
   readonly meta?: Readonly<Record<string, string>>;
   /** How releases are promoted into this environment. */
   readonly promotion?: PromotionSpec;
+  /** hashiship's default opinions, switched for this environment. */
+  readonly defaults?: OpinionDefaults;
   readonly services?: Readonly<Record<string, ServiceOverride>>;
   /** Per-external-service overrides by name (`kind: external` specs). */
   readonly external?: Readonly<Record<string, ExternalOverride>>;

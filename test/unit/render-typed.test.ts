@@ -422,3 +422,76 @@ groups:
     ]);
   });
 });
+
+describe("render: hashiship's opinions, switched per environment (issue 12 §3)", () => {
+  const SPEC = `name: web
+type: service
+groups:
+  - name: web
+    count: 2
+    update: {canary: 1}
+    ports:
+      http: {to: 8080}
+    services:
+      - port: http
+        tags: [traefik.enable=true]
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        secrets:
+          - {env: DB_PASSWORD, path: secret/data/web/db, key: password}
+`;
+  const NOMADLIKE = `name: qa
+update: {auto_revert: false}
+defaults:
+  shutdown_delay: 0s
+  memory: 300
+  vault_env: true
+  canary_tags: nomad
+  publish_ports: listed
+  prohibit_overlap: false
+`;
+
+  it("renders hashiship's opinions by default", () => {
+    const g = ok(SPEC).TaskGroups[0]!;
+    expect(g.ShutdownDelay).to.equal(5e9);
+    expect(g.Update!.AutoRevert).to.equal(true);
+    expect(g.Services![0]!.CanaryTags).to.deep.equal(['traefik.enable=true', 'canary']);
+    expect(g.Tasks[0]!.Config['ports']).to.deep.equal(['http']);
+    expect(g.Tasks[0]!.Resources.MemoryMB).to.equal(128);
+    expect(g.Tasks[0]!.Vault!.Env).to.equal(false);
+  });
+
+  it("renders Nomad's defaults where the environment's `defaults:` switches the opinions off", () => {
+    const g = ok(SPEC, NOMADLIKE).TaskGroups[0]!;
+    expect(g.ShutdownDelay).to.equal(0);
+    expect(g.Update!.AutoRevert).to.equal(false);
+    expect(g.Services![0]).to.not.have.property('CanaryTags');
+    expect(g.Tasks[0]!.Config).to.not.have.property('ports');
+    expect(g.Tasks[0]!.Resources.MemoryMB).to.equal(300);
+    expect(g.Tasks[0]!.Vault!.Env).to.equal(true);
+    const periodic = ok(
+      `name: web
+type: periodic
+periodic: {cron: "@daily"}
+groups:
+  - name: web
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+`,
+      NOMADLIKE,
+    );
+    expect(periodic.Periodic!.ProhibitOverlap).to.equal(false);
+  });
+
+  it('keeps what the spec says over the environment, and the canary tag on routed services (promotions need it)', () => {
+    const routed = SPEC.replace('        tags: [traefik.enable=true]', '        tags: [web]\n        routes: [{host: web}]').replace(
+      '        image:',
+      '        resources: {memory: 64}\n        image:',
+    );
+    const g = ok(routed, NOMADLIKE).TaskGroups[0]!;
+    expect(g.Services![0]!.CanaryTags).to.deep.equal(['web', 'urlprefix-web/', 'canary']);
+    expect(g.Tasks[0]!.Resources.MemoryMB).to.equal(64);
+  });
+});

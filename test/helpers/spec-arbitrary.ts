@@ -219,6 +219,7 @@ export function specArbitrary(): fc.Arbitrary<GeneratedSpec> {
       groupCount: fc.integer({ min: 1, max: 2 }),
       withEnv: fc.boolean(),
       envMeta: dict(metaKey, adversarialString(), 2),
+      nomadDefaults: fc.boolean(),
     })
     .chain((s) =>
       fc.tuple(...Array.from({ length: s.groupCount }, (_, i) => groupArb(i, s.type))).map((groups) => {
@@ -234,7 +235,17 @@ export function specArbitrary(): fc.Arbitrary<GeneratedSpec> {
         if (s.ui !== undefined) spec['ui'] = { description: s.ui };
         const files: SpecFile[] = [{ file: `gen/services/${name}.yaml`, text: stringify(spec), kind: 'service' }];
         if (!s.withEnv) return { name, files };
-        const env = { name: 'prop', datacenters: ['dc1'], registry: '127.0.0.1:5001', domain: 'prop.example.com', meta: s.envMeta };
+        const env = {
+          name: 'prop',
+          datacenters: ['dc1'],
+          registry: '127.0.0.1:5001',
+          domain: 'prop.example.com',
+          meta: s.envMeta,
+          // Issue 12 §3: an environment that switches hashiship's opinions to Nomad's defaults.
+          ...(s.nomadDefaults
+            ? { defaults: { shutdown_delay: '0s', memory: 300, prohibit_overlap: false, vault_env: true, canary_tags: 'nomad', publish_ports: 'listed' } }
+            : {}),
+        };
         return { name, files: [...files, { file: 'gen/environments/prop.yaml', text: stringify(env), kind: 'environment' as const }], environment: 'prop' };
       }),
     );

@@ -69,6 +69,17 @@ const files = (spec = WEB, env = QA): SpecFile[] => [
   { file: 'qa.yaml', text: env, kind: 'environment' },
 ];
 
+/**
+ * hcl2-parser gives a map attribute (`labels = { … }`) as an object; Nomad's parser
+ * gives it as a one-item list inside driver config, which is what the model holds.
+ */
+function asNomadParses(v: unknown, inMap = false): unknown {
+  if (Array.isArray(v)) return v.map((x) => asNomadParses(x));
+  if (typeof v !== 'object' || v === null) return v;
+  const out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, asNomadParses(x, true)]));
+  return inMap ? [out] : out;
+}
+
 describe('render: golden files', () => {
   for (const name of readdirSync(GOLDEN).sort()) {
     // Regression guard for every escaping and layout rule: the bytes are reviewed once, then frozen.
@@ -108,7 +119,7 @@ describe('render: examples', () => {
           const tasks = groups[g.Name]![0]['task'] as Record<string, [Record<string, unknown>]>;
           for (const t of g.Tasks) {
             const tb = tasks[t.Name]![0];
-            expect(tb['config'], `${j.name}/${t.Name}`).to.deep.equal([t.Config]);
+            expect(asNomadParses(tb['config']), `${j.name}/${t.Name}`).to.deep.equal([t.Config]);
             if (t.Env !== undefined) expect(tb['env']).to.deep.equal([t.Env]);
             const tpls = (tb['template'] as Record<string, unknown>[] | undefined) ?? [];
             expect(tpls.map((x) => x['data'])).to.deep.equal((t.Templates ?? []).map((x) => x.EmbeddedTmpl));

@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "a7bd10fdb4138dcaee9365f144bc5c7dc34604c3ddc48b8b5e490b48d6a433b0"
+    hashiship_spec_hash   = "73c1541ee314192123f40cf98d746d245ec5c196fa27ecb256c5ccfe92f59b6c"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -136,6 +136,10 @@ job "web" {
         method   = "GET"
         interval = "5s"
         timeout  = "1s"
+
+        header {
+          X-Health-Probe = ["consul"]
+        }
       }
     }
 
@@ -197,9 +201,22 @@ job "web" {
       kill_signal  = "SIGTERM"
 
       config {
-        image = "127.0.0.1:5002/storefront/web:2.14.0"
-        args  = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
-        ports = ["http", "metrics"]
+        image    = "127.0.0.1:5002/storefront/web:2.14.0"
+        args     = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
+        ports    = ["http", "metrics"]
+        cap_drop = ["NET_RAW"]
+        labels = {
+          "com.example/team" = "storefront"
+        }
+
+        logging {
+          type = "json-file"
+
+          config {
+            max-file = "3"
+            max-size = "10m"
+          }
+        }
       }
 
       env {
@@ -330,6 +347,15 @@ EOT
         cpu    = 50
         memory = 64
       }
+    }
+  }
+
+  ui {
+    description = "The storefront web service behind Fabio."
+
+    link {
+      label = "Runbook"
+      url   = "https://runbooks.example.com/storefront/web"
     }
   }
 }

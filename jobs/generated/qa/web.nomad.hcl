@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "00faf53c4fe5ee7a285d1767798cf589a279736348a44c288de19b910b7adce0"
+    hashiship_spec_hash   = "43c03f9a3ecc99668ebcd91177d1254596d50a9179ad2aea95a7b9178d8ab25a"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -130,6 +130,10 @@ job "web" {
         method   = "GET"
         interval = "5s"
         timeout  = "1s"
+
+        header {
+          X-Health-Probe = ["consul"]
+        }
       }
     }
 
@@ -191,9 +195,22 @@ job "web" {
       kill_signal  = "SIGTERM"
 
       config {
-        image = "127.0.0.1:5001/storefront/web:2.14.0"
-        args  = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
-        ports = ["http", "metrics"]
+        image    = "127.0.0.1:5001/storefront/web:2.14.0"
+        args     = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
+        ports    = ["http", "metrics"]
+        cap_drop = ["NET_RAW"]
+        labels = {
+          "com.example/team" = "storefront"
+        }
+
+        logging {
+          type = "json-file"
+
+          config {
+            max-file = "3"
+            max-size = "10m"
+          }
+        }
       }
 
       env {
@@ -324,6 +341,15 @@ EOT
         cpu    = 50
         memory = 64
       }
+    }
+  }
+
+  ui {
+    description = "The storefront web service behind Fabio."
+
+    link {
+      label = "Runbook"
+      url   = "https://runbooks.example.com/storefront/web"
     }
   }
 }

@@ -49,7 +49,7 @@ export function isMainTask(t: TaskSpec): boolean {
 }
 
 /** A check's name: the spec's, or the one Nomad gives an unnamed check (`service: "<service>" check`). */
-export function defaultCheckName(serviceName: string, c: Pick<CheckSpec, 'name'>): string {
+export function defaultCheckName(serviceName: string, c: Pick<CheckSpec, 'name'> & { readonly type?: CheckSpec['type'] }): string {
   return c.name ?? `service: ${JSON.stringify(serviceName)} check`;
 }
 

@@ -104,7 +104,8 @@ export interface CheckRestart {
 }
 
 export interface ServiceCheck {
-  readonly Name: string;
+  /** Unset: Nomad names the check `service: "<service>" check` when it canonicalizes the job. */
+  readonly Name?: string;
   readonly Type: string;
   readonly PortLabel?: string;
   readonly Path?: string;
@@ -118,6 +119,14 @@ export interface ServiceCheck {
   readonly Interval: Nanoseconds;
   readonly Timeout: Nanoseconds;
   readonly CheckRestart?: CheckRestart;
+  readonly AddressMode?: string;
+  readonly Header?: Readonly<Record<string, readonly string[]>>;
+  readonly Body?: string;
+  readonly TLSSkipVerify?: boolean;
+  readonly SuccessBeforePassing?: number;
+  readonly FailuresBeforeCritical?: number;
+  readonly Expose?: boolean;
+  readonly OnUpdate?: string;
 }
 
 export interface Service {
@@ -128,6 +137,9 @@ export interface Service {
   readonly Tags?: readonly string[];
   readonly CanaryTags?: readonly string[];
   readonly Meta?: Readonly<Record<string, string>>;
+  readonly CanaryMeta?: Readonly<Record<string, string>>;
+  readonly EnableTagOverride?: boolean;
+  readonly OnUpdate?: string;
   readonly TaskName?: string;
   readonly Checks?: readonly ServiceCheck[];
 }
@@ -140,6 +152,8 @@ export interface VolumeRequest {
   readonly AccessMode?: string;
   readonly AttachmentMode?: string;
   readonly PerAlloc: boolean;
+  readonly Sticky?: boolean;
+  readonly MountOptions?: { readonly FSType?: string; readonly MountFlags?: readonly string[] };
 }
 
 export interface VolumeMount {
@@ -162,8 +176,18 @@ export interface TaskLifecycle {
   readonly Sidecar: boolean;
 }
 
+export interface RequestedDevice {
+  readonly Name: string;
+  readonly Count?: number;
+  readonly Constraints?: readonly Constraint[];
+  readonly Affinities?: readonly Affinity[];
+}
+
 export interface Resources {
-  readonly CPU: number;
+  /** Unset when the task reserves `Cores`. */
+  readonly CPU?: number;
+  readonly Cores?: number;
+  readonly Devices?: readonly RequestedDevice[];
   readonly MemoryMB: number;
   readonly MemoryMaxMB?: number;
 }
@@ -178,10 +202,17 @@ export interface TaskArtifact {
   readonly RelativeDest?: string;
   readonly GetterMode?: string;
   readonly GetterOptions?: Readonly<Record<string, string>>;
+  readonly GetterHeaders?: Readonly<Record<string, string>>;
+  readonly Chown?: boolean;
 }
 
 export interface Template {
-  readonly EmbeddedTmpl: string;
+  readonly EmbeddedTmpl?: string;
+  readonly SourcePath?: string;
+  readonly Uid?: number;
+  readonly Gid?: number;
+  readonly Wait?: { readonly Min?: Nanoseconds; readonly Max?: Nanoseconds };
+  readonly Once?: boolean;
   readonly DestPath: string;
   readonly ChangeMode: string;
   readonly ChangeSignal?: string;
@@ -196,6 +227,7 @@ export interface Vault {
   readonly Env: boolean;
   readonly DisableFile: boolean;
   readonly ChangeMode: string;
+  readonly ChangeSignal?: string;
 }
 
 export interface Task {
@@ -216,6 +248,15 @@ export interface Task {
   readonly VolumeMounts?: readonly VolumeMount[];
   readonly Constraints?: readonly Constraint[];
   readonly Affinities?: readonly Affinity[];
+  readonly Services?: readonly Service[];
+  readonly ShutdownDelay?: Nanoseconds;
+}
+
+export interface DisconnectStrategy {
+  readonly LostAfter?: Nanoseconds;
+  readonly Replace?: boolean;
+  readonly Reconcile?: string;
+  readonly StopOnClientAfter?: Nanoseconds;
 }
 
 export interface TaskGroup {
@@ -236,6 +277,7 @@ export interface TaskGroup {
   readonly Services?: readonly Service[];
   readonly ShutdownDelay?: Nanoseconds;
   readonly Scaling?: ScalingPolicy;
+  readonly Disconnect?: DisconnectStrategy;
 }
 
 /** A job as `POST /v1/jobs` takes it (inside `{"Job": …}`). */
@@ -244,7 +286,7 @@ export interface Job {
   readonly Name: string;
   readonly Region: string;
   readonly Namespace: string;
-  readonly Type: 'service' | 'batch' | 'system';
+  readonly Type: 'service' | 'batch' | 'system' | 'sysbatch';
   readonly Priority: number;
   readonly Datacenters: readonly string[];
   readonly NodePool?: string;
@@ -253,6 +295,12 @@ export interface Job {
   readonly Spreads?: readonly Spread[];
   readonly TaskGroups: readonly TaskGroup[];
   readonly Periodic?: PeriodicConfig;
+  readonly ParameterizedJob?: {
+    readonly Payload?: string;
+    readonly MetaRequired?: readonly string[];
+    readonly MetaOptional?: readonly string[];
+  };
+  readonly UI?: { readonly Description?: string; readonly Links?: readonly { readonly Label: string; readonly URL: string }[] };
   readonly Meta: Readonly<Record<string, string>>;
 }
 

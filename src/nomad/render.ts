@@ -8,11 +8,13 @@ import { createHash } from 'node:crypto';
 import { parseDuration } from '../spec/duration.js';
 import type { ResolvedService } from '../spec/overlay.js';
 import { routeTag } from '../spec/routes.js';
-import { defaultCheckName, isMainTask, jarPath, publishedPorts, serviceNameOf } from '../spec/semantic.js';
+import { isMainTask, jarPath, publishedPorts } from '../spec/semantic.js';
 import type {
   AffinitySpec,
   CheckSpec,
   ConstraintSpec,
+  DockerSpec,
+  OpinionDefaults,
   GroupSpec,
   ImageSpec,
   ScalingSpec,
@@ -202,6 +204,13 @@ function templates(t: TaskSpec): Template[] {
         ChangeSignal: tpl.change_signal,
         Perms: tpl.perms ?? '0644',
         EmbeddedTmpl: tpl.data,
+        SourcePath: tpl.source,
+        Uid: tpl.uid,
+        Gid: tpl.gid,
+        Splay: ns(tpl.splay) ?? RenderDefaults.templateSplay,
+        ErrMissingKey: tpl.error_on_missing_key ?? false,
+        Once: tpl.once,
+        Wait: tpl.wait === undefined ? undefined : defined({ Min: ns(tpl.wait.min), Max: ns(tpl.wait.max) }),
       }),
     );
   }
@@ -211,20 +220,27 @@ function templates(t: TaskSpec): Template[] {
 const USES_VAULT = /\bsecret\s+["`]/;
 
 function needsVault(t: TaskSpec): boolean {
-  return (t.secrets ?? []).length > 0 || (t.templates ?? []).some((tpl) => USES_VAULT.test(tpl.data));
+  return (t.secrets ?? []).length > 0 || (t.templates ?? []).some((tpl) => USES_VAULT.test(tpl.data ?? ''));
 }
 
-function taskConfig(t: TaskSpec, g: GroupSpec, registry: string | undefined, opts: RenderOptions): Record<string, unknown> {
+function taskConfig(
+  t: TaskSpec,
+  g: GroupSpec,
+  registry: string | undefined,
+  opts: RenderOptions,
+  opinions: OpinionDefaults | undefined,
+): Record<string, unknown> {
   const driver = t.driver ?? 'docker';
   const args = nonEmpty(t.args);
   switch (driver) {
     case 'docker': {
-      const ports = publishedPorts(g, t);
+      const ports = publishedPorts(g, t, opinions?.publish_ports !== 'listed');
       return defined({
         image: t.image === undefined ? undefined : imageRef(t.image, registry, opts.digests),
         command: t.command,
         args,
         ports: nonEmpty(ports),
+        ...dockerConfig(t.docker),
       });
     }
     case 'exec':
@@ -238,6 +254,76 @@ function taskConfig(t: TaskSpec, g: GroupSpec, registry: string | undefined, opt
         args,
       });
   }
+}
+
+/** A map as Nomad's HCL parser gives a map attribute of a driver config: a one-item list. */
+function asParsedMap(m: Readonly<Record<string, string>> | undefined): [Record<string, string>] | undefined {
+  const sorted = sortedMap(m);
+  return sorted === undefined ? undefined : [sorted];
+}
+
+/** A nested block of a driver config as Nomad's parser gives it: a one-item list. */
+function asBlock<T extends object>(o: T | undefined): [Defined<T>] | undefined {
+  if (o === undefined) return undefined;
+  const d = defined(o);
+  return Object.keys(d).length === 0 ? undefined : [d];
+}
+
+/**
+ * The docker driver options of a task, in the shape Nomad's HCL parser gives the
+ * `config` block (src/nomad/render-hcl.ts writes them back as that HCL): nested
+ * blocks and map attributes become lists of one object.
+ */
+function dockerConfig(d: DockerSpec | undefined): Record<string, unknown> {
+  if (d === undefined) return {};
+  return defined({
+    entrypoint: nonEmpty(d.entrypoint),
+    work_dir: d.work_dir,
+    hostname: d.hostname,
+    network_mode: d.network_mode,
+    privileged: d.privileged,
+    cap_add: nonEmpty(d.cap_add),
+    cap_drop: nonEmpty(d.cap_drop),
+    volumes: nonEmpty(d.volumes),
+    mount: nonEmpty(
+      (d.mount ?? []).map((m) =>
+        defined({
+          type: m.type,
+          target: m.target,
+          source: m.source,
+          readonly: m.readonly,
+          bind_options: asBlock(m.bind_options),
+          volume_options:
+            m.volume_options === undefined
+              ? undefined
+              : asBlock({
+                  no_copy: m.volume_options.no_copy,
+                  labels: asParsedMap(m.volume_options.labels),
+                  driver_config:
+                    m.volume_options.driver_config === undefined
+                      ? undefined
+                      : asBlock({ name: m.volume_options.driver_config.name, options: asParsedMap(m.volume_options.driver_config.options) }),
+                }),
+          tmpfs_options: asBlock(m.tmpfs_options),
+        }),
+      ),
+    ),
+    devices: nonEmpty(
+      (d.devices ?? []).map((x) => defined({ host_path: x.host_path, container_path: x.container_path, cgroup_permissions: x.cgroup_permissions })),
+    ),
+    labels: asParsedMap(d.labels),
+    logging: d.logging === undefined ? undefined : [defined({ type: d.logging.type, config: asParsedMap(d.logging.config) })],
+    ulimit: asParsedMap(d.ulimit),
+    sysctl: asParsedMap(d.sysctl),
+    shm_size: d.shm_size,
+    extra_hosts: nonEmpty(d.extra_hosts),
+    dns_servers: nonEmpty(d.dns_servers),
+    dns_search_domains: nonEmpty(d.dns_search_domains),
+    dns_options: nonEmpty(d.dns_options),
+    image_pull_timeout: d.image_pull_timeout,
+    force_pull: d.force_pull,
+    auth_soft_fail: d.auth_soft_fail,
+  });
 }
 
 /** Where an exec/raw_exec task's image layers are unpacked (`${NOMAD_TASK_DIR}/image`). */
@@ -265,7 +351,7 @@ function imageArtifacts(t: TaskSpec, registry: string | undefined, opts: RenderO
   }));
 }
 
-function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions): Task {
+function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions, canary: boolean): Task {
   const driver = t.driver ?? 'docker';
   const runsImage = t.image !== undefined && (driver === 'exec' || driver === 'raw_exec');
   const artifacts = [
@@ -280,7 +366,14 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
           }),
         ]),
     ...(t.artifacts ?? []).map((a) =>
-      defined({ GetterSource: a.source, RelativeDest: a.destination, GetterMode: a.mode, GetterOptions: sortedMap(a.options) }),
+      defined({
+        GetterSource: a.source,
+        RelativeDest: a.destination,
+        GetterMode: a.mode,
+        GetterOptions: sortedMap(a.options),
+        GetterHeaders: sortedMap(a.headers),
+        Chown: a.chown,
+      }),
     ),
   ];
   const tpls = templates(t);
@@ -289,29 +382,50 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
     Driver: t.driver ?? 'docker',
     User: t.user,
     Lifecycle: t.lifecycle === undefined ? undefined : { Hook: t.lifecycle.hook, Sidecar: t.lifecycle.sidecar ?? false },
-    Config: taskConfig(t, g, r.environment?.registry, opts),
+    Config: taskConfig(t, g, r.environment?.registry, opts, r.environment?.defaults),
     Env: sortedMap(t.env),
     Meta: sortedMap(runsImage ? { ...t.meta, [ImageMeta]: imageRef(t.image!, r.environment?.registry, opts.digests) } : t.meta),
     Resources: defined({
-      CPU: t.resources?.cpu ?? RenderDefaults.cpu,
-      MemoryMB: t.resources?.memory ?? RenderDefaults.memoryMB,
+      // Nomad refuses cpu and cores together: the default cpu only when no cores are reserved.
+      CPU: t.resources?.cpu ?? (t.resources?.cores === undefined ? RenderDefaults.cpu : undefined),
+      Cores: t.resources?.cores,
+      MemoryMB: t.resources?.memory ?? r.environment?.defaults?.memory ?? RenderDefaults.memoryMB,
       MemoryMaxMB: t.resources?.memory_max,
+      Devices: nonEmpty(
+        (t.resources?.devices ?? []).map((d) =>
+          defined({ Name: d.name, Count: d.count, Constraints: constraints(d.constraints), Affinities: affinities(d.affinities) }),
+        ),
+      ),
     }),
     KillTimeout: ns(t.kill_timeout),
     KillSignal: t.kill_signal,
     LogConfig: t.logs === undefined ? undefined : { MaxFiles: t.logs.max_files ?? 10, MaxFileSizeMB: t.logs.max_file_size ?? 10 },
     Artifacts: artifacts.length === 0 ? undefined : artifacts,
     Templates: tpls.length === 0 ? undefined : tpls,
-    Vault: needsVault(t) ? defined({ Role: r.vaultRole, Env: false, DisableFile: false, ChangeMode: 'restart' }) : undefined,
+    Vault:
+      needsVault(t) || t.vault !== undefined
+        ? defined({
+            Role: t.vault?.role ?? r.vaultRole,
+            // hashiship's opinion: the token stays out of the task's environment (Nomad's default puts it there).
+            Env: t.vault?.env ?? r.environment?.defaults?.vault_env ?? false,
+            DisableFile: t.vault?.disable_file ?? false,
+            ChangeMode: t.vault?.change_mode ?? 'restart',
+            ChangeSignal: t.vault?.change_signal,
+          })
+        : undefined,
     VolumeMounts: nonEmpty((t.mounts ?? []).map((m) => ({ Volume: m.volume, Destination: m.destination, ReadOnly: m.read_only ?? false }))),
     Constraints: constraints(t.constraints),
+    // Task services: Nomad fills in their TaskName (and their checks') when it canonicalizes the job.
+    Services: nonEmpty((t.services ?? []).map((s) => service(s, g, r, canary, t))),
+    ShutdownDelay: ns(t.shutdown_delay),
   });
 }
 
-function check(c: CheckSpec, s: ServiceRegistrationSpec, g: GroupSpec, name: string): ServiceCheck {
+function check(c: CheckSpec, s: ServiceRegistrationSpec, g: GroupSpec, owner: TaskSpec | undefined): ServiceCheck {
   const mainTasks = g.tasks.filter(isMainTask);
   return defined({
-    Name: defaultCheckName(name, c),
+    // Unnamed checks keep Nomad's default name (`service: "<name>" check`, set when Nomad canonicalizes).
+    Name: c.name,
     Type: c.type,
     PortLabel: c.port ?? s.port,
     Path: c.path,
@@ -319,7 +433,7 @@ function check(c: CheckSpec, s: ServiceRegistrationSpec, g: GroupSpec, name: str
     Protocol: c.protocol,
     Command: c.command,
     Args: nonEmpty(c.args),
-    TaskName: c.type === 'script' ? (c.task ?? s.task ?? mainTasks[0]?.name) : undefined,
+    TaskName: owner !== undefined ? c.task : c.type === 'script' ? (c.task ?? s.task ?? mainTasks[0]?.name) : undefined,
     GRPCService: c.grpc_service,
     GRPCUseTLS: c.grpc_use_tls,
     Interval: ns(c.interval) ?? RenderDefaults.checkInterval,
@@ -328,10 +442,24 @@ function check(c: CheckSpec, s: ServiceRegistrationSpec, g: GroupSpec, name: str
       c.check_restart === undefined
         ? undefined
         : defined({ Limit: c.check_restart.limit, Grace: ns(c.check_restart.grace), IgnoreWarnings: c.check_restart.ignore_warnings ?? false }),
+    AddressMode: c.address_mode,
+    Header: c.header === undefined || Object.keys(c.header).length === 0 ? undefined : sortedHeader(c.header),
+    Body: c.body,
+    TLSSkipVerify: c.tls_skip_verify,
+    SuccessBeforePassing: c.success_before_passing,
+    FailuresBeforeCritical: c.failures_before_critical,
+    Expose: c.expose,
+    OnUpdate: c.on_update,
   });
 }
 
-function service(s: ServiceRegistrationSpec, g: GroupSpec, r: ResolvedService, canary: boolean): Service {
+function sortedHeader(h: Readonly<Record<string, readonly string[]>>): Record<string, readonly string[]> {
+  const out: Record<string, readonly string[]> = {};
+  for (const k of Object.keys(h).sort()) out[k] = h[k]!;
+  return out;
+}
+
+function service(s: ServiceRegistrationSpec, g: GroupSpec, r: ResolvedService, canary: boolean, owner?: TaskSpec): Service {
   // Nomad expands ${JOB}, ${TASKGROUP}, ${TASK}, ${BASE} itself: the name is sent as written.
   const name = s.name ?? r.spec.name;
   const routeTags = (s.routes ?? []).map((rt) => routeTag(rt, r.environment?.domain));
@@ -346,9 +474,17 @@ function service(s: ServiceRegistrationSpec, g: GroupSpec, r: ResolvedService, c
     // The spec's canary_tags (with the routes), or by default the Fabio opinion:
     // canaries keep the routes (the deploy engine steers traffic with Fabio
     // weights on the `canary` tag) and are told apart by that tag.
-    CanaryTags: s.canary_tags !== undefined ? nonEmpty([...s.canary_tags, ...routeTags]) : canary ? [...tags, 'canary'] : undefined,
+    CanaryTags:
+      s.canary_tags !== undefined
+        ? nonEmpty([...s.canary_tags, ...routeTags])
+        : canary && (routeTags.length > 0 || r.environment?.defaults?.canary_tags !== 'nomad')
+          ? [...tags, 'canary']
+          : undefined,
     Meta: sortedMap(s.meta),
-    Checks: nonEmpty((s.checks ?? []).map((c) => check(c, s, g, serviceNameOf(r.spec.name, s, g.name)))),
+    CanaryMeta: sortedMap(s.canary_meta),
+    EnableTagOverride: s.enable_tag_override,
+    OnUpdate: s.on_update,
+    Checks: nonEmpty((s.checks ?? []).map((c) => check(c, s, g, owner))),
   });
 }
 
@@ -417,6 +553,8 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
       AccessMode: v.access_mode,
       AttachmentMode: v.attachment_mode,
       PerAlloc: v.per_alloc ?? false,
+      Sticky: v.sticky,
+      MountOptions: v.mount_options === undefined ? undefined : defined({ FSType: v.mount_options.fs_type, MountFlags: nonEmpty(v.mount_options.mount_flags) }),
     });
   }
   const services = (g.services ?? []).map((s) => service(s, g, r, canary));
@@ -425,12 +563,12 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
   const rp = g.reschedule;
   const rendered: TaskGroup = defined({
     Name: g.name,
-    Count: type === 'system' ? undefined : count,
+    Count: type === 'system' || type === 'sysbatch' ? undefined : count,
     Constraints: constraints(g.constraints),
     Affinities: affinities(g.affinities),
     Spreads: spreads(g.spread),
     // Each task's `nomad:` escape hatch is merged after it is rendered.
-    Tasks: g.tasks.map((t) => mergeRaw('Task', task(t, g, r, opts), t.nomad)),
+    Tasks: g.tasks.map((t) => mergeRaw('Task', task(t, g, r, opts, canary), t.nomad)),
     Volumes: Object.keys(volumes).length === 0 ? undefined : volumes,
     RestartPolicy: rs === undefined ? undefined : defined({ Attempts: rs.attempts, Interval: ns(rs.interval), Delay: ns(rs.delay), Mode: rs.mode }),
     ReschedulePolicy:
@@ -461,8 +599,17 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
     Networks: networks,
     Meta: sortedMap(g.meta),
     Services: nonEmpty(services),
-    ShutdownDelay: ns(g.shutdown_delay) ?? (services.length > 0 ? RenderDefaults.shutdownDelay : undefined),
+    ShutdownDelay: ns(g.shutdown_delay) ?? (services.length > 0 ? (ns(r.environment?.defaults?.shutdown_delay) ?? RenderDefaults.shutdownDelay) : undefined),
     Scaling: g.scaling === undefined ? undefined : scaling(g.scaling, count),
+    Disconnect:
+      g.disconnect === undefined
+        ? undefined
+        : defined({
+            LostAfter: ns(g.disconnect.lost_after),
+            Replace: g.disconnect.replace,
+            Reconcile: g.disconnect.reconcile,
+            StopOnClientAfter: ns(g.disconnect.stop_on_client_after),
+          }),
   });
   return mergeRaw('TaskGroup', rendered, g.nomad);
 }
@@ -493,11 +640,23 @@ export function renderJob(r: ResolvedService, opts: RenderOptions = {}): Job {
         ? undefined
         : defined({
             Enabled: s.periodic.enabled ?? true,
-            Specs: [s.periodic.cron],
+            Specs: s.periodic.crons !== undefined ? [...s.periodic.crons] : s.periodic.cron !== undefined ? [s.periodic.cron] : [],
             SpecType: 'cron' as const,
-            ProhibitOverlap: s.periodic.prohibit_overlap ?? true,
+            ProhibitOverlap: s.periodic.prohibit_overlap ?? r.environment?.defaults?.prohibit_overlap ?? true,
             TimeZone: s.periodic.time_zone,
           }),
+    ParameterizedJob:
+      s.parameterized === undefined
+        ? undefined
+        : defined({
+            Payload: s.parameterized.payload,
+            MetaRequired: nonEmpty(s.parameterized.meta_required),
+            MetaOptional: nonEmpty(s.parameterized.meta_optional),
+          }),
+    UI:
+      s.ui === undefined
+        ? undefined
+        : defined({ Description: s.ui.description, Links: nonEmpty((s.ui.links ?? []).map((l) => ({ Label: l.label, URL: l.url }))) }),
     Meta: sortedMap(s.meta) ?? {},
   });
   // The job's `nomad:` escape hatch is merged before stamping, so the hash covers it.

@@ -83,9 +83,13 @@ function uniqueness(resolved: readonly ResolvedService[], problems: InputProblem
   for (const r of resolved) {
     const where = (path: string): string => `${r.origin(path).at.file} (${r.origin(path).subject})`;
     r.spec.groups.forEach((g, gi) => {
-      (g.services ?? []).forEach((s, si) => {
-        const sp = `groups[${gi}].services[${si}]`;
-        const name = serviceNameOf(r.spec.name, s, g.name);
+      // Group services, then task services (named with their task for ${TASK}).
+      const registrations = [
+        ...(g.services ?? []).map((s, si) => ({ s, sp: `groups[${gi}].services[${si}]`, task: undefined as string | undefined })),
+        ...g.tasks.flatMap((t, ti) => (t.services ?? []).map((s, si) => ({ s, sp: `groups[${gi}].tasks[${ti}].services[${si}]`, task: t.name }))),
+      ];
+      registrations.forEach(({ s, sp, task }) => {
+        const name = serviceNameOf(r.spec.name, s, g.name, task);
         const o = r.origin(s.name === undefined ? sp : `${sp}.name`);
         const prev = consul.get(name);
         if (prev !== undefined && !o.invalid) {
@@ -112,8 +116,11 @@ function externalUniqueness(services: readonly LoadedService[], externals: reado
   const taken = new Map<string, string>();
   for (const s of services) {
     taken.set(s.spec.name, `${s.file} (job)`);
-    for (const g of s.spec.groups)
+    for (const g of s.spec.groups) {
       for (const r of g.services ?? []) taken.set(serviceNameOf(s.spec.name, r, g.name), `${s.file} (Consul service of job \`${s.spec.name}\`)`);
+      for (const t of g.tasks)
+        for (const r of t.services ?? []) taken.set(serviceNameOf(s.spec.name, r, g.name, t.name), `${s.file} (Consul service of job \`${s.spec.name}\`)`);
+    }
   }
   for (const x of externals) {
     const prev = taken.get(x.spec.name);

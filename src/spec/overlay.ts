@@ -8,7 +8,7 @@
 import type { InputProblem, SourcePosition } from '../errors.js';
 import { childPath, parentPath, type SourceMap } from './check.js';
 import { suggest } from './suggest.js';
-import type { EnvironmentSpec, GroupSpec, ServiceSpec, TaskSpec, UpdateSpec } from './types.js';
+import type { EnvironmentSpec, GroupSpec, ResourcesSpec, ServiceSpec, TaskSpec, UpdateSpec } from './types.js';
 
 /** Where a merged value came from. */
 export interface Origin {
@@ -163,7 +163,9 @@ export function resolve(svc: LoadedService, envFile: LoadedEnvironment): { resol
     if (o.periodic !== undefined && spec.periodic !== undefined) {
       const p = { ...spec.periodic };
       if (o.periodic.cron !== undefined) {
+        // The environment's cron replaces the whole schedule (`crons` included).
         p.cron = o.periodic.cron;
+        delete p.crons;
         mark('periodic.cron', childPath(childPath(svcPath, 'periodic'), 'cron'));
       }
       if (o.periodic.enabled !== undefined) {
@@ -252,7 +254,7 @@ export function resolve(svc: LoadedService, envFile: LoadedEnvironment): { resol
         const t = tasks[ti]!;
         const mt = childPath(childPath(mg, 'tasks'), ti);
         if (to.resources !== undefined) {
-          const r: Record<string, number> = { ...(t.resources ?? {}) };
+          const r: ResourcesSpec & Record<string, unknown> = { ...(t.resources ?? {}) };
           for (const [k, v] of Object.entries(to.resources)) {
             if (v === undefined) continue;
             r[k] = v;

@@ -134,6 +134,20 @@ const OPERATORS = [
   'is_not_set',
 ] as const;
 
+const HEADER_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+const HEADER_VALUE = /^[^\n\r]*$/;
+const ON_UPDATE = ['require_healthy', 'ignore_warnings', 'ignore'] as const;
+const ON_UPDATE_HINT =
+  'how the check counts during a deployment: `require_healthy` (it must pass), `ignore_warnings` (warning passes), `ignore` (not counted).';
+/** A docker volume `source:target[:options]`. */
+const DOCKER_VOLUME = /^[^\s:"'\\]+:\/[^\s:"'\\]*(?::[a-zA-Z,]+)?$/;
+const CAPABILITY = /^(?:ALL|all|(?:CAP_)?[A-Za-z_]+)$/;
+const ABS_PATH = /^\/[^\s"'\\]*$/;
+const ABS_PATH_HINT = 'write an absolute path without spaces or quotes';
+const ULIMIT = /^(?:-1|\d+)(?::(?:-1|\d+))?$/;
+const SYSCTL_KEY = /^[a-z0-9_]+(?:[./][a-z0-9_-]+)+$/;
+const EXTRA_HOST = /^[A-Za-z0-9.-]+:[0-9A-Fa-f.:]+$/;
+
 // ── shared parts ───────────────────────────────────────────────────────────
 
 const meta = (what: string): MapSchema => map(`${what}: string keys and values.`, META_KEY, META_HINT, str('A meta value (any text).'));
@@ -146,6 +160,28 @@ const constraint = obj('A placement constraint (Nomad `constraint`).', {
   operator: str('Comparison operator.', { enum: OPERATORS, default: '=' }),
   value: str('The value to compare with.'),
 });
+
+const DEVICE_ATTRIBUTE = /^\$\{device\.[^{}\s]+\}$/;
+const DEVICE_ATTRIBUTE_HINT = 'write a device attribute such as ${device.attr.memory} or ${device.model}';
+const deviceConstraint = obj(
+  'A device constraint.',
+  {
+    attribute: str('The device attribute.', { pattern: DEVICE_ATTRIBUTE, hint: DEVICE_ATTRIBUTE_HINT }),
+    operator: str('Comparison operator.', { enum: OPERATORS, default: '=' }),
+    value: str('The value to compare with (units allowed: `4 GiB`).'),
+  },
+  ['attribute'],
+);
+const deviceAffinity = obj(
+  'A device preference.',
+  {
+    attribute: str('The device attribute.', { pattern: DEVICE_ATTRIBUTE, hint: DEVICE_ATTRIBUTE_HINT }),
+    operator: str('Comparison operator.', { enum: OPERATORS, default: '=' }),
+    value: str('The value to compare with.'),
+    weight: int('Preference from -100 to 100; not 0.', { minimum: -100, maximum: 100, default: 50 }),
+  },
+  ['attribute', 'value'],
+);
 
 const affinity = obj(
   'A placement preference (Nomad `affinity`).',
@@ -215,11 +251,37 @@ const migrate = obj('How allocations move off draining nodes (Nomad `migrate`).'
   healthy_deadline: duration('Deadline for a migrated allocation to become healthy.'),
 });
 
-const resources = obj('CPU and memory reserved for the task.', {
-  cpu: int('CPU in MHz.', { minimum: 1, maximum: MAX_CPU_MHZ, default: 100 }),
+const RESOURCE_FIELDS = {
+  cpu: int('CPU in MHz (not with `cores`).', { minimum: 1, maximum: MAX_CPU_MHZ, default: 100 }),
+  cores: int('Whole CPU cores reserved for the task alone (instead of `cpu`).', { minimum: 1, maximum: 1024 }),
   memory: int('Memory in MB.', { minimum: 10, maximum: MAX_MEMORY_MB, default: 128 }),
   memory_max: int('Memory limit in MB when oversubscription is enabled; at least `memory`.', { minimum: 10, maximum: MAX_MEMORY_MB }),
-});
+} as const;
+
+const resourcesOverride = obj('CPU and memory reserved for the task.', RESOURCE_FIELDS);
+
+/** Declared after `affinity` and `constraint`: device requests use them. */
+function resourcesWithDevices(): ObjectSchema {
+  return obj('CPU, memory and devices reserved for the task.', {
+    ...RESOURCE_FIELDS,
+    devices: list(
+      'Devices the task needs (Nomad `device`), e.g. nvidia/gpu; the client must fingerprint them.',
+      obj(
+        'A device request.',
+        {
+          name: str('Device: `<type>`, `<vendor>/<type>` or `<vendor>/<type>/<model>`.', {
+            pattern: /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+){0,2}$/,
+            hint: 'write type, vendor/type or vendor/type/model, e.g. nvidia/gpu',
+          }),
+          count: int('How many.', { minimum: 0, maximum: 1024, default: 1 }),
+          constraints: list('Which devices qualify, by `${device.attr.…}`, `${device.model}`…', deviceConstraint),
+          affinities: list('Which devices are preferred.', deviceAffinity),
+        },
+        ['name'],
+      ),
+    ),
+  });
+}
 
 const checkRestart = obj(
   'Restart the task when this check stays unhealthy (liveness).',
@@ -234,7 +296,7 @@ const checkRestart = obj(
 const check = obj(
   'A health check (Nomad `check`) run by Consul (or Nomad for provider nomad).',
   {
-    name: str('Check name; defaults to `<service>-<type>`.', { maxLength: 128 }),
+    name: str('Check name; unset, Nomad names it `service: "<service>" check`.', { maxLength: 128 }),
     type: str('Check type.', { enum: ['http', 'tcp', 'grpc', 'script'] }),
     port: str('Port label to check, or a port number; defaults to the service port.', {
       pattern: SERVICE_PORT,
@@ -242,8 +304,16 @@ const check = obj(
       integerAsText: true,
     }),
     path: str('HTTP path, starting with `/` (http only).'),
-    method: str('HTTP method (http only).', { enum: ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'] }),
+    method: str('HTTP method (http only).', { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] }),
     protocol: str('http or https (http only).', { enum: ['http', 'https'] }),
+    header: map(
+      'HTTP request headers (http only): name → values.',
+      HEADER_NAME,
+      'use an HTTP header name (letters, digits and dashes)',
+      list('Values of the header.', str('A value.', { pattern: HEADER_VALUE, hint: 'one line' })),
+    ),
+    body: str('HTTP request body (http only).'),
+    tls_skip_verify: bool('Do not verify the certificate (https and gRPC with TLS).', false),
     grpc_service: str('gRPC service name to check (grpc only).'),
     grpc_use_tls: bool('Use TLS for the gRPC check.'),
     command: str('Command to run inside the task (script only).'),
@@ -252,6 +322,14 @@ const check = obj(
     interval: duration('Time between checks, at least 1s.', '10s'),
     timeout: duration('Time a check may take, at least 1s.', '2s'),
     check_restart: checkRestart,
+    address_mode: str("Which address is checked: `host` (the node's), `driver` (the container's), `alloc` (the allocation's).", {
+      enum: ['host', 'driver', 'alloc'],
+      default: 'host',
+    }),
+    success_before_passing: int('Consecutive successes before Consul marks the check passing.', { minimum: 0, default: 0 }),
+    failures_before_critical: int('Consecutive failures before Consul marks the check critical.', { minimum: 0, default: 0 }),
+    expose: bool('Expose the check path through the Connect sidecar (http and grpc, needs a sidecar set through `nomad:`).', false),
+    on_update: str(ON_UPDATE_HINT, { enum: ON_UPDATE, default: 'require_healthy' }),
   },
   ['type'],
 );
@@ -281,8 +359,8 @@ const service = obj(
         integerAsText: true,
       },
     ),
-    address_mode: str("Which address is registered: `auto`/`host` (the node's), `alloc` (the allocation's, e.g. bridge mode).", {
-      enum: ['auto', 'host', 'alloc'],
+    address_mode: str("Which address is registered: `auto`/`host` (the node's), `driver` (the container's), `alloc` (the allocation's, e.g. bridge mode).", {
+      enum: ['auto', 'host', 'driver', 'alloc'],
       default: 'auto',
     }),
     provider: str('Where the service is registered.', { enum: ['consul', 'nomad'], default: 'consul' }),
@@ -293,6 +371,9 @@ const service = obj(
       str('A tag.'),
     ),
     meta: meta('Service meta in the catalog'),
+    canary_meta: meta('Meta canaries carry instead of `meta`'),
+    enable_tag_override: bool('Let the service change its own tags in Consul (anti-entropy leaves them).', false),
+    on_update: str(`Default of its checks' \`on_update\`: ${ON_UPDATE_HINT}`, { enum: ON_UPDATE, default: 'require_healthy' }),
     checks: list('Health checks.', check),
     routes: list('Fabio routes to this service.', route),
   },
@@ -311,11 +392,24 @@ const volume = obj(
     type: str('Host volume (declared in the client config) or CSI volume.', { enum: ['host', 'csi'] }),
     source: str('Name of the host volume or the CSI volume ID.', { pattern: /^[A-Za-z0-9_.-]+$/, hint: 'use letters, digits, dots, dashes and underscores' }),
     read_only: bool('Mount read-only.', false),
-    access_mode: str('CSI access mode (csi only).', {
-      enum: ['single-node-reader-only', 'single-node-writer', 'multi-node-reader-only', 'multi-node-single-writer', 'multi-node-multi-writer'],
+    access_mode: str('Access mode: required for csi; for dynamic host volumes (Nomad ≥ 1.10) one of the single-node modes.', {
+      enum: [
+        'single-node-reader-only',
+        'single-node-writer',
+        'single-node-single-writer',
+        'single-node-multi-writer',
+        'multi-node-reader-only',
+        'multi-node-single-writer',
+        'multi-node-multi-writer',
+      ],
     }),
-    attachment_mode: str('CSI attachment mode (csi only).', { enum: ['file-system', 'block-device'] }),
+    attachment_mode: str('Attachment mode: required for csi; optional for dynamic host volumes.', { enum: ['file-system', 'block-device'] }),
     per_alloc: bool('Claim `<source>[<index>]`: one volume per allocation (replica sets).', false),
+    sticky: bool('Keep allocations on the host volume or CSI volume they used before (dynamic host volumes, Nomad ≥ 1.10).', false),
+    mount_options: obj('How a CSI volume with file-system attachment is mounted (csi only).', {
+      fs_type: str('File system, e.g. ext4.', { pattern: /^[a-z0-9_]+$/, hint: 'write a file system type such as ext4' }),
+      mount_flags: list('Mount flags, e.g. noatime.', str('A flag.', { pattern: /^[A-Za-z0-9_=,.-]+$/, hint: 'write a mount flag such as noatime' })),
+    }),
   },
   ['type', 'source'],
 );
@@ -402,14 +496,123 @@ const template = obj(
   'A consul-template file rendered into the task (Nomad `template`).',
   {
     destination: str('Where the file is written.', { pattern: TASK_FILE, hint: TASK_FILE_HINT }),
-    data: str('Template text (consul-template syntax); written as a heredoc.'),
+    data: str('Template text (consul-template syntax); written as a heredoc. Set `data` or `source`.'),
+    source: str('A template file in the task directory (fetched by an artifact) instead of `data`.', { pattern: TASK_FILE, hint: TASK_FILE_HINT }),
     env: bool('Read the rendered file as KEY=value environment variables.', false),
     change_mode: str('What happens when the rendered text changes.', { enum: ['restart', 'signal', 'noop'], default: 'restart' }),
     change_signal: str('Signal for change_mode signal.', { pattern: SIGNAL, hint: 'write a signal name such as SIGHUP' }),
     perms: str('File permissions.', { pattern: /^[0-7]{3,4}$/, hint: 'write octal permissions such as 0644', default: '0644' }),
+    uid: int('Owner of the file (user ID; Nomad default: the task user).', { minimum: -1 }),
+    gid: int('Group of the file (group ID).', { minimum: -1 }),
+    splay: duration('Random wait up to this long before a change restarts or signals the task.', '5s'),
+    wait: obj('Quiescence: wait at least `min` for data to settle, at most `max`.', {
+      min: duration('Shortest wait.'),
+      max: duration('Longest wait.'),
+    }),
+    once: bool('Render once, then stop watching for changes.', false),
+    error_on_missing_key: bool('Fail instead of rendering an empty value when a key is missing.', false),
   },
-  ['destination', 'data'],
+  ['destination'],
 );
+
+const dockerMount = obj(
+  'A docker mount (`mount` in the docker `config`).',
+  {
+    type: str('Kind of mount.', { enum: ['bind', 'volume', 'tmpfs'], default: 'volume' }),
+    target: str('Path inside the container.', { pattern: ABS_PATH, hint: ABS_PATH_HINT }),
+    source: str('Host path (bind, relative paths are in the task directory) or volume name (volume); not for tmpfs.', {
+      pattern: /^[^\s"'\\]+$/,
+      hint: 'write a path or a name without spaces or quotes',
+    }),
+    readonly: bool('Mount read-only.', false),
+    bind_options: obj('Options of a bind mount.', {
+      propagation: str('Mount propagation.', { enum: ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'], default: 'rprivate' }),
+    }),
+    volume_options: obj('Options of a volume mount.', {
+      no_copy: bool('Do not copy the image content into a new volume.', false),
+      labels: map('Labels of the volume.', /^[A-Za-z0-9_./-]+$/, 'use letters, digits, _ . / -', str('A label value.')),
+      driver_config: obj('Volume driver.', {
+        name: str('Volume driver name, e.g. local.', { pattern: /^[A-Za-z0-9_./-]+$/, hint: 'use letters, digits, _ . / -' }),
+        options: map('Driver options.', /^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -', str('An option value.')),
+      }),
+    }),
+    tmpfs_options: obj('Options of a tmpfs mount.', {
+      size: int('Size in bytes.', { minimum: 1 }),
+      mode: int('File mode of the tmpfs root, as a decimal number (e.g. 1023 for 01777).', { minimum: 0, maximum: 4095 }),
+    }),
+  },
+  ['target'],
+);
+
+const strList = (what: string, item: string, pattern?: RegExp, hint?: string): ArraySchema =>
+  list(what, pattern === undefined ? str(item) : str(item, hint === undefined ? { pattern } : { pattern, hint }));
+
+const docker = obj("Docker driver options, written into the task's `config` beside image, command, args and ports (names as in Nomad's docker driver).", {
+  entrypoint: strList("Replaces the image's entrypoint.", 'An entrypoint word.'),
+  work_dir: str('Working directory inside the container.', { pattern: ABS_PATH, hint: ABS_PATH_HINT }),
+  hostname: str('Host name of the container (not with network_mode host).', {
+    pattern: /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/,
+    hint: 'write a host name (letters, digits, dots and dashes)',
+  }),
+  network_mode: str('Docker network mode: bridge, host, none, container:<name> or a user network.', {
+    pattern: /^(?:bridge|host|none|default|container:[^\s]+|[A-Za-z0-9][A-Za-z0-9_.-]*)$/,
+    hint: 'write bridge, host, none, container:<name> or a network name',
+  }),
+  privileged: bool("Run the container privileged (the client's docker plugin must allow it).", false),
+  cap_add: strList(
+    'Linux capabilities added (the client plugin must allow them).',
+    'A capability, e.g. NET_ADMIN.',
+    CAPABILITY,
+    'write a capability such as NET_ADMIN or ALL',
+  ),
+  cap_drop: strList('Linux capabilities dropped.', 'A capability, e.g. ALL.', CAPABILITY, 'write a capability such as NET_RAW or ALL'),
+  volumes: strList(
+    "Bind mounts `source:target[:options]`; a relative source is in the task directory (host paths need the plugin's volumes enabled).",
+    'A volume.',
+    DOCKER_VOLUME,
+    'write source:/target or source:/target:ro',
+  ),
+  mount: list('Mounts: bind, volume or tmpfs.', dockerMount),
+  devices: list(
+    'Host devices exposed to the container.',
+    obj(
+      'A device.',
+      {
+        host_path: str('Device on the host.', { pattern: ABS_PATH, hint: ABS_PATH_HINT }),
+        container_path: str('Path inside the container; defaults to host_path.', { pattern: ABS_PATH, hint: ABS_PATH_HINT }),
+        cgroup_permissions: str('Permissions: r, w and m.', { pattern: /^[rwm]{1,3}$/, hint: 'write letters of rwm', default: 'rwm' }),
+      },
+      ['host_path'],
+    ),
+  ),
+  labels: map('Docker labels of the container.', /^[A-Za-z0-9_./-]+$/, 'use letters, digits, _ . / -', str('A label value.')),
+  logging: obj(
+    'Docker logging driver (Nomad collects logs only with its default, json-file).',
+    {
+      type: str('Logging driver, e.g. json-file, syslog, journald, fluentd.', {
+        pattern: /^[a-z0-9_-]+$/,
+        hint: 'write a logging driver name such as json-file',
+      }),
+      config: map('Options of the logging driver.', /^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -', str('An option value.')),
+    },
+    ['type'],
+  ),
+  ulimit: map(
+    'Resource limits `soft[:hard]` by name (nofile, nproc, memlock, …).',
+    /^[a-z]+$/,
+    'write a ulimit name such as nofile',
+    str('A limit.', { pattern: ULIMIT, hint: 'write soft or soft:hard, e.g. 65536:65536' }),
+  ),
+  sysctl: map('Kernel parameters of the container.', SYSCTL_KEY, 'write a sysctl name such as net.core.somaxconn', str('A value.')),
+  shm_size: int('Size of /dev/shm in bytes.', { minimum: 1 }),
+  extra_hosts: strList('Extra /etc/hosts entries `host:IP`.', 'An entry.', EXTRA_HOST, 'write host:IP, e.g. db.internal:10.0.0.5'),
+  dns_servers: strList('DNS servers of the container.', 'An IP address.', /^[0-9A-Fa-f.:]+$/, 'write an IP address'),
+  dns_search_domains: strList('DNS search domains.', 'A domain.', DOMAIN, 'write a lower-case DNS name'),
+  dns_options: strList('resolv.conf options, e.g. ndots:2.', 'An option.', /^[a-z0-9_-]+(?::[0-9]+)?$/, 'write an option such as ndots:2'),
+  image_pull_timeout: duration('Deadline of the image pull.', '5m'),
+  force_pull: bool('Pull the image even when the node has it.', false),
+  auth_soft_fail: bool('Pull without credentials when none are found (public images).', false),
+});
 
 const task = obj(
   'A task: a process or container of the group.',
@@ -441,6 +644,9 @@ const task = obj(
     args: list('Arguments.', str('An argument.')),
     user: str('User the task runs as.'),
     ports: list('Group port labels the container publishes (docker).', str('A port label.', { pattern: PORT_LABEL, hint: PORT_HINT })),
+    docker: docker,
+    services: list('Services registered with this task (registration follows the task; `${TASK}` is its name).', service),
+    shutdown_delay: duration("Delay between deregistering the task's services and the kill signal."),
     lifecycle: obj(
       'Run the task before, beside or after the main tasks.',
       {
@@ -451,7 +657,7 @@ const task = obj(
     ),
     env: map('Environment variables (plain values only; secrets go in `secrets`).', ENV_NAME, ENV_HINT, str('A value.')),
     meta: meta('Task meta'),
-    resources: resources,
+    resources: resourcesWithDevices(),
     kill_timeout: duration('Time between the kill signal and a forced kill.'),
     kill_signal: str('Signal sent to stop the task.', { pattern: SIGNAL, hint: 'write a signal name such as SIGTERM' }),
     logs: obj('Log rotation.', {
@@ -467,6 +673,13 @@ const task = obj(
           destination: str('Directory or file in the task dir.', { pattern: TASK_DEST, hint: TASK_DEST_HINT, default: 'local/' }),
           mode: str('How to fetch.', { enum: ['any', 'file', 'dir'] }),
           options: map('go-getter options, e.g. checksum.', META_KEY, META_HINT, str('An option value.')),
+          headers: map(
+            'HTTP headers sent with the request (plain values: they are stored in the job).',
+            HEADER_NAME,
+            'use an HTTP header name',
+            str('A value.', { pattern: HEADER_VALUE, hint: 'one line' }),
+          ),
+          chown: bool('Give the fetched files to the task user.', false),
         },
         ['source'],
       ),
@@ -482,6 +695,19 @@ const task = obj(
         },
         ['volume', 'destination'],
       ),
+    ),
+    vault: obj(
+      "The task's Vault token (Nomad `vault`); rendered when the task reads secrets. hashiship keeps the token out of the environment unless `env` says otherwise.",
+      {
+        role: str("Vault role of the workload identity; defaults to the environment's `vault_role`.", {
+          pattern: VAULT_ROLE,
+          hint: 'use letters, digits, _ . -',
+        }),
+        env: bool('Expose the token as VAULT_TOKEN (hashiship default false; Nomad default true).', false),
+        disable_file: bool('Do not write the token to secrets/vault_token.', false),
+        change_mode: str('What happens when the token changes.', { enum: ['restart', 'signal', 'noop'], default: 'restart' }),
+        change_signal: str('Signal for change_mode signal.', { pattern: SIGNAL, hint: 'write a signal name such as SIGHUP' }),
+      },
     ),
     secrets: list('Values from Vault, as variables or files.', secret),
     kv: list('Values from Consul KV, as variables or files.', kv),
@@ -525,6 +751,15 @@ const group = obj(
     shutdown_delay: duration(
       'Delay between deregistering the services and stopping the tasks, so Fabio stops routing first; default 5s when the group has services.',
     ),
+    disconnect: obj('What happens to allocations on a client that lost contact with the servers (Nomad `disconnect`).', {
+      lost_after: duration('How long an allocation may stay unknown before it is replaced.'),
+      replace: bool('Place a replacement while the client is disconnected.', true),
+      reconcile: str('Which allocation stays when the client comes back.', {
+        enum: ['best_score', 'keep_original', 'keep_replacement', 'longest_running'],
+        default: 'best_score',
+      }),
+      stop_on_client_after: duration('The client stops the allocation after being disconnected this long.'),
+    }),
     meta: meta('Group meta'),
     nomad: nomadRaw('TaskGroup'),
   },
@@ -620,8 +855,8 @@ export const serviceSchema: ObjectSchema = obj(
   {
     $schema: str('Path or URL of this JSON Schema (for editors).'),
     name: str('Job ID and default Consul service name; a dotted ID (`billing.api`) needs a `name` on every service.', { pattern: JOB_ID, hint: JOB_ID_HINT }),
-    type: str('Job type; periodic is a batch job run on a cron schedule.', {
-      enum: ['service', 'batch', 'periodic', 'system'],
+    type: str('Job type; periodic is a batch job run on a cron schedule; sysbatch runs a batch task on every node.', {
+      enum: ['service', 'batch', 'periodic', 'system', 'sysbatch'],
       default: 'service',
     }),
     namespace: str('Nomad namespace (the environment may override).', { pattern: NAMESPACE, hint: 'use letters, digits and dashes' }),
@@ -636,16 +871,28 @@ export const serviceSchema: ObjectSchema = obj(
     ),
     node_pool: str('Node pool.', { pattern: /^[a-zA-Z0-9_-]{1,128}$/, hint: 'use letters, digits, dashes and underscores' }),
     priority: int('Scheduling priority, 1–100.', { minimum: 1, maximum: 100, default: 50 }),
-    periodic: obj(
-      'Schedule of a periodic job.',
-      {
-        cron: str('Cron expression (5 or 6 fields, or @daily/@hourly/…).'),
-        time_zone: str('IANA time zone of the schedule.', { pattern: TIME_ZONE, hint: 'write an IANA zone such as Europe/Berlin or UTC' }),
-        prohibit_overlap: bool('Skip a run while the previous one is still running.', true),
-        enabled: bool('Whether the schedule is active.', true),
-      },
-      ['cron'],
-    ),
+    periodic: obj('Schedule of a periodic job.', {
+      cron: str('Cron expression (5 or 6 fields, or @daily/@hourly/…). Set `cron` or `crons`.'),
+      crons: list('Several cron expressions; the job runs at each.', str('A cron expression.'), 1),
+      time_zone: str('IANA time zone of the schedule.', { pattern: TIME_ZONE, hint: 'write an IANA zone such as Europe/Berlin or UTC' }),
+      prohibit_overlap: bool('Skip a run while the previous one is still running.', true),
+      enabled: bool('Whether the schedule is active.', true),
+    }),
+    parameterized: obj('A batch or sysbatch job started by `nomad job dispatch` with meta and a payload (Nomad `parameterized`).', {
+      payload: str('Whether a dispatch carries a payload.', { enum: ['optional', 'required', 'forbidden'], default: 'optional' }),
+      meta_required: list('Meta keys each dispatch must give.', str('A meta key.', { pattern: META_KEY, hint: META_HINT })),
+      meta_optional: list('Meta keys a dispatch may give.', str('A meta key.', { pattern: META_KEY, hint: META_HINT })),
+    }),
+    ui: obj("How the job shows in Nomad's web UI.", {
+      description: str('Markdown description.'),
+      links: list(
+        'Links shown with the job.',
+        obj('A link.', { label: str('Text of the link.'), url: str('Address.', { pattern: /^https?:\/\/\S+$/, hint: 'write an http(s) URL' }) }, [
+          'label',
+          'url',
+        ]),
+      ),
+    }),
     meta: meta('Job meta'),
     constraints: list('Placement constraints for every group.', constraint),
     affinities: list('Placement preferences for every group.', affinity),
@@ -662,7 +909,7 @@ export const serviceSchema: ObjectSchema = obj(
 const updateOverride = obj('Rollout overrides.', UPDATE_FIELDS);
 
 const taskOverride = obj('Overrides for one task.', {
-  resources: resources,
+  resources: resourcesOverride,
   env: map('Variables added or replaced.', ENV_NAME, ENV_HINT, str('A value.')),
   image: obj('Image overrides.', {
     tag: str('Image tag.', { pattern: TAG, hint: 'use letters, digits, _ . - (at most 128, not starting with . or -)' }),
@@ -725,6 +972,23 @@ export const environmentSchema: ObjectSchema = obj(
     update: updateOverride,
     meta: meta('Job meta added to every service'),
     promotion: promotion,
+    defaults: obj(
+      "hashiship's default opinions for every service of this environment, each applied where a spec leaves the field out (docs/spec.md lists them).",
+      {
+        shutdown_delay: duration('Shutdown delay of groups that register services (Nomad: 0).', '5s'),
+        memory: int('Task memory in MB (Nomad: 300).', { minimum: 10, maximum: MAX_MEMORY_MB, default: 128 }),
+        prohibit_overlap: bool('Periodic jobs skip a run while the previous one runs (Nomad: false).', true),
+        vault_env: bool("The Vault token in the task's environment as VAULT_TOKEN (Nomad: true).", false),
+        canary_tags: str(
+          'What canaries of a service without `canary_tags` carry: `fabio` (its tags and `canary`) or `nomad` (its tags, as Nomad does). Services with routes keep `fabio`: promotions steer Fabio weights by the `canary` tag.',
+          { enum: ['fabio', 'nomad'], default: 'fabio' },
+        ),
+        publish_ports: str(
+          "Which ports a docker task without `ports` publishes: `implicit` (the group's only main docker task: every group port no other task lists) or `listed` (none, as Nomad does).",
+          { enum: ['implicit', 'listed'], default: 'implicit' },
+        ),
+      },
+    ),
     services: map('Per-service overrides by service name.', JOB_ID, JOB_ID_HINT, serviceOverride),
     external: map('Per-external-service overrides by name (`kind: external` specs).', NAME, NAME_HINT, externalOverride),
   },

@@ -10,7 +10,15 @@ import { parseDuration } from './duration.js';
 import { hasUpdate, type ResolvedService } from './overlay.js';
 import { NAME } from './schema.js';
 import { checkRaw, type RawLevel } from '../nomad/raw.js';
-import { isVaultWritePath, type CheckSpec, type ConstraintSpec, type GroupSpec, type ServiceRegistrationSpec, type TaskSpec } from './types.js';
+import {
+  isVaultWritePath,
+  type CheckSpec,
+  type ConstraintSpec,
+  type DockerSpec,
+  type GroupSpec,
+  type ServiceRegistrationSpec,
+  type TaskSpec,
+} from './types.js';
 import { suggest } from './suggest.js';
 
 /** Nomad's default log rotation: 10 files of 10 MB. */
@@ -40,9 +48,9 @@ export function isMainTask(t: TaskSpec): boolean {
   return t.lifecycle === undefined;
 }
 
-/** A check's name when the spec gives none. */
-export function defaultCheckName(serviceName: string, c: Pick<CheckSpec, 'type' | 'name'>): string {
-  return c.name ?? `${serviceName}-${c.type}`;
+/** A check's name: the spec's, or the one Nomad gives an unnamed check (`service: "<service>" check`). */
+export function defaultCheckName(serviceName: string, c: Pick<CheckSpec, 'name'> & { readonly type?: CheckSpec['type'] }): string {
+  return c.name ?? `service: ${JSON.stringify(serviceName)} check`;
 }
 
 /**
@@ -51,14 +59,14 @@ export function defaultCheckName(serviceName: string, c: Pick<CheckSpec, 'type' 
  * group, `${TASK}` the word `group`, `${BASE}` `<job>-<group>-group`. Without the
  * group name `${TASKGROUP}` and `${BASE}` stay as written.
  */
-export function serviceNameOf(job: string, s: Pick<ServiceRegistrationSpec, 'name'>, group?: string): string {
+export function serviceNameOf(job: string, s: Pick<ServiceRegistrationSpec, 'name'>, group?: string, task?: string): string {
   const name = s.name ?? job;
   if (!name.includes('${')) return name;
   const values: Record<string, string | undefined> = {
     JOB: job,
     TASKGROUP: group,
-    TASK: 'group',
-    BASE: group === undefined ? undefined : `${job}-${group}-group`,
+    TASK: task ?? 'group',
+    BASE: group === undefined ? undefined : `${job}-${group}-${task ?? 'group'}`,
   };
   return name.replace(/\$\{([A-Z]+)\}/g, (m, k: string) => values[k] ?? m);
 }
@@ -73,9 +81,10 @@ export function isPortNumber(port: string): boolean {
  * group's only main docker task without `ports`, every group port that no other
  * task publishes (so a sidecar's port is never bound twice).
  */
-export function publishedPorts(g: GroupSpec, t: TaskSpec): readonly string[] {
+export function publishedPorts(g: GroupSpec, t: TaskSpec, implicit = true): readonly string[] {
   if ((t.driver ?? 'docker') !== 'docker') return [];
   if (t.ports !== undefined) return t.ports;
+  if (!implicit) return [];
   const mainDocker = g.tasks.filter((x) => isMainTask(x) && (x.driver ?? 'docker') === 'docker');
   if (mainDocker.length !== 1 || mainDocker[0] !== t) return [];
   const taken = new Set(g.tasks.flatMap((x) => (x === t || (x.driver ?? 'docker') !== 'docker' ? [] : (x.ports ?? []))));
@@ -221,8 +230,17 @@ function checkCron(rep: Reporter, path: string, cron: string): void {
   if (problems.length > 0) rep.add(path, `\`${shown}\` is not a valid cron expression: ${problems.join('; ')}`);
 }
 
-function checkService(rep: Reporter, job: string, g: GroupSpec, gp: string, s: ServiceRegistrationSpec, sp: string, ports: readonly string[]): void {
-  const name = serviceNameOf(job, s, g.name);
+function checkService(
+  rep: Reporter,
+  job: string,
+  g: GroupSpec,
+  gp: string,
+  s: ServiceRegistrationSpec,
+  sp: string,
+  ports: readonly string[],
+  owner?: TaskSpec,
+): void {
+  const name = serviceNameOf(job, s, g.name, owner?.name);
   const mainTasks = g.tasks.filter(isMainTask);
   if (s.name === undefined && !NAME.test(job)) {
     rep.add(sp, `the job ID \`${job}\` is not a DNS-safe Consul service name; give this service a \`name\``, ['name']);
@@ -252,10 +270,12 @@ function checkService(rep: Reporter, job: string, g: GroupSpec, gp: string, s: S
   (s.checks ?? []).forEach((c, ci) => {
     const cp = childPath(childPath(sp, 'checks'), ci);
     checkArgs(rep, childPath(cp, 'args'), c.args);
-    const cname = defaultCheckName(name, c);
-    if (checkNames.has(cname)) {
-      rep.add(cp, `check name \`${cname}\` is already used by checks[${checkNames.get(cname)}] of this service; set \`name\``);
-    } else checkNames.set(cname, ci);
+    // Unnamed checks all get Nomad's one default name; Consul tells them apart by ID.
+    if (c.name !== undefined) {
+      if (checkNames.has(c.name)) {
+        rep.add(childPath(cp, 'name'), `check name \`${c.name}\` is already used by checks[${checkNames.get(c.name)}] of this service`);
+      } else checkNames.set(c.name, ci);
+    }
     if (c.port !== undefined && !isPortNumber(c.port) && !ports.includes(c.port)) {
       const hint = suggest(c.port, ports);
       rep.add(childPath(cp, 'port'), `port \`${c.port}\` is not declared in ${gp}.ports${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`);
@@ -268,6 +288,14 @@ function checkService(rep: Reporter, job: string, g: GroupSpec, gp: string, s: S
     only('protocol', ['http']);
     only('grpc_service', ['grpc']);
     only('grpc_use_tls', ['grpc']);
+    only('header', ['http']);
+    only('body', ['http']);
+    only('tls_skip_verify', ['http', 'grpc']);
+    only('expose', ['http', 'grpc']);
+    if ((s.provider ?? 'consul') === 'nomad') {
+      for (const key of ['success_before_passing', 'failures_before_critical', 'tls_skip_verify', 'expose'] as const)
+        if (c[key] !== undefined) rep.add(childPath(cp, key), `\`${key}\` needs provider consul`);
+    }
     only('command', ['script']);
     only('args', ['script']);
     only('task', ['script']);
@@ -293,6 +321,9 @@ function checkService(rep: Reporter, job: string, g: GroupSpec, gp: string, s: S
       rep.add(childPath(childPath(cp, 'check_restart'), 'ignore_warnings'), 'ignore_warnings needs provider consul');
     }
   });
+  checkMeta(rep, childPath(sp, 'canary_meta'), s.canary_meta);
+  if ((s.provider ?? 'consul') === 'nomad' && s.enable_tag_override !== undefined)
+    rep.add(childPath(sp, 'enable_tag_override'), 'enable_tag_override needs provider consul');
   if (s.canary_tags !== undefined && (s.routes ?? []).length > 0 && !s.canary_tags.includes('canary')) {
     // src/fabio and src/promote steer the canary share of a route by this tag.
     rep.add(
@@ -324,6 +355,15 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
   // exec and raw_exec run the image's layers, fetched by digest as artifacts (render.ts).
   forDriver('image', ['docker', 'exec', 'raw_exec']);
   forDriver('ports', ['docker']);
+  forDriver('docker', ['docker']);
+  if (t.docker !== undefined && driver === 'docker') checkDocker(rep, childPath(tp, 'docker'), t.docker);
+  (t.services ?? []).forEach((s, si) => {
+    const sp = childPath(childPath(tp, 'services'), si);
+    if (s.task !== undefined) rep.add(childPath(sp, 'task'), 'a task service belongs to its task; remove `task`');
+    if ((s.routes ?? []).length > 0)
+      rep.add(childPath(sp, 'routes'), 'routes belong to group services: promotions steer Fabio weights through the group service');
+    checkService(rep, rep.r.spec.name, g, gp, s, sp, ports, t);
+  });
   forDriver('jar', ['java']);
   forDriver('jvm_options', ['java']);
   forDriver('class', ['java']);
@@ -356,6 +396,26 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
     rep.add(childPath(childPath(tp, 'lifecycle'), 'sidecar'), 'a poststop task cannot be a sidecar');
   }
   const r = t.resources;
+  if (r?.cpu !== undefined && r.cores !== undefined) {
+    rep.add(childPath(childPath(tp, 'resources'), 'cores'), 'Nomad reserves either `cpu` or `cores`, not both', [childPath(childPath(tp, 'resources'), 'cpu')]);
+  }
+  const names = new Map<string, number>();
+  (r?.devices ?? []).forEach((d, i) => {
+    const dp = childPath(childPath(childPath(tp, 'resources'), 'devices'), i);
+    const prev = names.get(d.name);
+    if (prev !== undefined) rep.add(childPath(dp, 'name'), `device \`${d.name}\` is already requested by devices[${prev}]`);
+    else names.set(d.name, i);
+    checkConstraints(rep, childPath(dp, 'constraints'), d.constraints);
+    (d.affinities ?? []).forEach((a, ai) => {
+      if (a.weight === 0) rep.add(childPath(childPath(childPath(dp, 'affinities'), ai), 'weight'), 'weight must not be 0');
+    });
+  });
+  const v = t.vault;
+  if (v !== undefined) {
+    const vp = childPath(tp, 'vault');
+    if (v.change_mode === 'signal' && v.change_signal === undefined) rep.add(vp, 'change_mode signal needs a `change_signal`');
+    if (v.change_signal !== undefined && v.change_mode !== 'signal') rep.add(childPath(vp, 'change_signal'), 'change_signal needs change_mode `signal`');
+  }
   if (r?.memory_max !== undefined && r.memory_max < (r.memory ?? 128)) {
     rep.add(childPath(childPath(tp, 'resources'), 'memory_max'), `memory_max (${r.memory_max}) must be at least memory (${r.memory ?? 128})`, [
       childPath(childPath(tp, 'resources'), 'memory'),
@@ -418,6 +478,14 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
   (t.templates ?? []).forEach((tpl, i) => {
     const p = childPath(childPath(tp, 'templates'), i);
     claimFile(tpl.destination, childPath(p, 'destination'));
+    if ((tpl.data === undefined) === (tpl.source === undefined))
+      rep.add(p, 'set exactly one of `data` and `source`', [childPath(p, 'data'), childPath(p, 'source')]);
+    const min = dur(tpl.wait?.min);
+    const max = dur(tpl.wait?.max);
+    if (min !== undefined && max !== undefined && min > max)
+      rep.add(childPath(childPath(p, 'wait'), 'min'), `wait.min (${tpl.wait!.min!}) must not exceed wait.max (${tpl.wait!.max!})`, [
+        childPath(childPath(p, 'wait'), 'max'),
+      ]);
     if ((tpl.change_mode ?? 'restart') === 'signal' && tpl.change_signal === undefined) rep.add(p, 'change_mode signal needs a `change_signal`');
     if (tpl.change_signal !== undefined && tpl.change_mode !== 'signal') rep.add(childPath(p, 'change_signal'), 'change_signal needs change_mode `signal`');
   });
@@ -445,7 +513,8 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
   if (execBytes > ARG_MAX)
     rep.add(tp, `the task's arguments and variables add up to ${execBytes} bytes; Linux refuses to start a process with more than ${ARG_MAX} (ARG_MAX)`);
   (t.templates ?? []).forEach((tpl, i) => {
-    const what = secretIn(tpl.data) ?? (SECRET_ASSIGNMENT.test(tpl.data) ? 'a password written in clear text' : undefined);
+    const data = tpl.data ?? '';
+    const what = secretIn(data) ?? (SECRET_ASSIGNMENT.test(data) ? 'a password written in clear text' : undefined);
     if (what !== undefined) {
       rep.add(
         childPath(childPath(childPath(tp, 'templates'), i), 'data'),
@@ -455,6 +524,32 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
   });
   checkMeta(rep, childPath(tp, 'meta'), t.meta);
   checkConstraints(rep, childPath(tp, 'constraints'), t.constraints);
+}
+
+/** What Nomad's docker driver refuses in its `config` (or ignores in a way that surprises). */
+function checkDocker(rep: Reporter, dp: string, d: DockerSpec): void {
+  (d.mount ?? []).forEach((m, i) => {
+    const mp = childPath(childPath(dp, 'mount'), i);
+    const type = m.type ?? 'volume';
+    const options = { bind: 'bind_options', volume: 'volume_options', tmpfs: 'tmpfs_options' } as const;
+    for (const [t, key] of Object.entries(options)) {
+      if (t !== type && m[key] !== undefined) rep.add(childPath(mp, key), `\`${key}\` applies to ${t} mounts, not ${type}`);
+    }
+    if (type === 'bind' && m.source === undefined) rep.add(mp, 'a bind mount needs a `source` (the host path, or a path in the task directory)');
+    if (type === 'tmpfs' && m.source !== undefined) rep.add(childPath(mp, 'source'), 'a tmpfs mount has no `source`');
+  });
+  if (d.hostname !== undefined && d.network_mode === 'host')
+    rep.add(childPath(dp, 'hostname'), 'Docker refuses a `hostname` with network_mode host', [childPath(dp, 'network_mode')]);
+  for (const [k, v] of Object.entries(d.ulimit ?? {})) {
+    const [soft, hard] = v.split(':').map(Number);
+    if (hard !== undefined && soft !== undefined && hard !== -1 && (soft === -1 || soft > hard))
+      rep.add(childPath(childPath(dp, 'ulimit'), k), `the soft limit of ${k} (${v}) must not exceed its hard limit`);
+  }
+  for (const [k, v] of Object.entries(d.labels ?? {})) {
+    const why = secretLooking(k, v);
+    if (why !== undefined)
+      rep.add(childPath(childPath(dp, 'labels'), k), `${why}; container labels are stored in the job and shown by docker inspect: keep secrets in Vault`);
+  }
 }
 
 /** Secrets in command-line arguments: visible in the job and in every process list. */
@@ -503,10 +598,10 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   const ports = Object.keys(g.ports ?? {});
   const count = g.count ?? 1;
 
-  if (type === 'system') {
-    if (g.count !== undefined) rep.add(childPath(gp, 'count'), 'system jobs run one allocation per node; remove `count`');
-    if (g.scaling !== undefined) rep.add(childPath(gp, 'scaling'), 'system jobs cannot scale; remove `scaling`');
-    if (g.reschedule !== undefined) rep.add(childPath(gp, 'reschedule'), 'system jobs are not rescheduled; remove `reschedule`');
+  if (type === 'system' || type === 'sysbatch') {
+    if (g.count !== undefined) rep.add(childPath(gp, 'count'), `${type} jobs run one allocation per node; remove \`count\``);
+    if (g.scaling !== undefined) rep.add(childPath(gp, 'scaling'), `${type} jobs cannot scale; remove \`scaling\``);
+    if (g.reschedule !== undefined) rep.add(childPath(gp, 'reschedule'), `${type} jobs are not rescheduled; remove \`reschedule\``);
     if ((g.update?.canary ?? 0) > 0) rep.add(childPath(childPath(gp, 'update'), 'canary'), 'system jobs cannot have canaries');
   }
   if (!hasUpdate(job) && g.update !== undefined) rep.add(childPath(gp, 'update'), `\`update\` applies to service and system jobs, not ${type}`);
@@ -537,8 +632,9 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   }
   // A port is published by one task at most: two containers cannot bind one host port.
   const publishers = new Map<string, string>();
+  const implicit = rep.r.environment?.defaults?.publish_ports !== 'listed';
   g.tasks.forEach((t, ti) => {
-    for (const label of publishedPorts(g, t)) {
+    for (const label of publishedPorts(g, t, implicit)) {
       const prev = publishers.get(label);
       const i = (t.ports ?? []).indexOf(label);
       const at = childPath(childPath(childPath(gp, 'tasks'), ti), 'ports');
@@ -592,11 +688,19 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   // Volumes.
   for (const [name, v] of Object.entries(g.volumes ?? {})) {
     const vp = childPath(childPath(gp, 'volumes'), name);
+    if (v.mount_options !== undefined && (v.type === 'host' || v.attachment_mode === 'block-device'))
+      rep.add(childPath(vp, 'mount_options'), 'mount_options apply to csi volumes with attachment_mode file-system');
     if (v.type === 'host') {
-      if (v.access_mode !== undefined) rep.add(childPath(vp, 'access_mode'), 'access_mode applies to csi volumes');
-      if (v.attachment_mode !== undefined) rep.add(childPath(vp, 'attachment_mode'), 'attachment_mode applies to csi volumes');
+      // Dynamic host volumes (Nomad ≥ 1.10) take single-node access modes; a host volume never spans nodes.
+      if (v.access_mode?.startsWith('multi-node') === true)
+        rep.add(childPath(vp, 'access_mode'), `\`${v.access_mode}\` applies to csi volumes; a host volume takes a single-node mode`);
     } else {
       if (v.access_mode === undefined) rep.add(vp, 'a csi volume needs an `access_mode`');
+      else if (v.access_mode === 'single-node-single-writer' || v.access_mode === 'single-node-multi-writer')
+        rep.add(
+          childPath(vp, 'access_mode'),
+          `\`${v.access_mode}\` applies to host volumes; a csi volume takes single-node-writer, single-node-reader-only or a multi-node mode`,
+        );
       if (v.attachment_mode === undefined) rep.add(vp, 'a csi volume needs an `attachment_mode`');
       if ((v.access_mode === 'single-node-reader-only' || v.access_mode === 'multi-node-reader-only') && v.read_only !== true) {
         rep.add(vp, `a ${v.access_mode} volume needs \`read_only: true\``);
@@ -685,8 +789,21 @@ export function checkResolved(r: ResolvedService): InputProblem[] {
   const type = job.type ?? 'service';
   if (type === 'periodic' && job.periodic === undefined) rep.add('', 'a periodic job needs a `periodic` block with a `cron`');
   if (type !== 'periodic' && job.periodic !== undefined) rep.add('periodic', `\`periodic\` applies to periodic jobs, not ${type}`);
-  if (job.periodic !== undefined) checkCron(rep, 'periodic.cron', job.periodic.cron);
-  if (type === 'system' && job.affinities !== undefined) rep.add('affinities', 'system jobs cannot have affinities');
+  const p = job.periodic;
+  if (p !== undefined) {
+    if ((p.cron === undefined) === (p.crons === undefined)) rep.add('periodic', 'set exactly one of `cron` and `crons`', ['periodic.cron', 'periodic.crons']);
+    if (p.cron !== undefined) checkCron(rep, 'periodic.cron', p.cron);
+    (p.crons ?? []).forEach((c, i) => checkCron(rep, childPath('periodic.crons', i), c));
+  }
+  if (job.parameterized !== undefined) {
+    // Nomad: only batch and sysbatch jobs are dispatched, and never on a schedule.
+    if (type !== 'batch' && type !== 'sysbatch') rep.add('parameterized', `\`parameterized\` applies to batch and sysbatch jobs, not ${type}`);
+    const required = new Set(job.parameterized.meta_required ?? []);
+    (job.parameterized.meta_optional ?? []).forEach((k, i) => {
+      if (required.has(k)) rep.add(childPath('parameterized.meta_optional', i), `\`${k}\` is already in meta_required`);
+    });
+  }
+  if ((type === 'system' || type === 'sysbatch') && job.affinities !== undefined) rep.add('affinities', `${type} jobs cannot have affinities`);
   checkConstraints(rep, 'constraints', job.constraints);
   checkMeta(rep, 'meta', job.meta);
   // A system job runs every group on every node: two groups cannot claim one static port.

@@ -75,13 +75,27 @@ export interface MigrateSpec {
   readonly healthy_deadline?: string;
 }
 
+export interface DeviceSpec {
+  readonly name: string;
+  readonly count?: number;
+  readonly constraints?: readonly ConstraintSpec[];
+  readonly affinities?: readonly AffinitySpec[];
+}
+
 export interface ResourcesSpec {
   readonly cpu?: number;
+  readonly cores?: number;
+  /** Only in service specs (not environment overrides). */
+  readonly devices?: readonly DeviceSpec[];
   readonly memory?: number;
   readonly memory_max?: number;
 }
 
+/** Nomad's `on_update`: how a check (or a service's checks) counts during a deployment. */
+export type OnUpdate = 'require_healthy' | 'ignore_warnings' | 'ignore';
+
 export interface CheckSpec {
+  /** Unset: Nomad names the check `service: "<service>" check`. */
   readonly name?: string;
   readonly type: 'http' | 'tcp' | 'grpc' | 'script';
   readonly port?: string;
@@ -96,6 +110,14 @@ export interface CheckSpec {
   readonly interval?: string;
   readonly timeout?: string;
   readonly check_restart?: { readonly limit: number; readonly grace?: string; readonly ignore_warnings?: boolean };
+  readonly address_mode?: 'host' | 'driver' | 'alloc';
+  readonly header?: Readonly<Record<string, readonly string[]>>;
+  readonly body?: string;
+  readonly tls_skip_verify?: boolean;
+  readonly success_before_passing?: number;
+  readonly failures_before_critical?: number;
+  readonly expose?: boolean;
+  readonly on_update?: OnUpdate;
 }
 
 export interface RouteSpec {
@@ -109,13 +131,17 @@ export interface ServiceRegistrationSpec {
   readonly name?: string;
   /** A port label, or a port number (digits) with `address_mode: alloc`. */
   readonly port: string;
-  readonly address_mode?: 'auto' | 'host' | 'alloc';
+  readonly address_mode?: 'auto' | 'host' | 'driver' | 'alloc';
   readonly provider?: 'consul' | 'nomad';
   readonly task?: string;
   readonly tags?: readonly string[];
   /** Tags canaries carry instead of `tags` (route tags added); unset: tags + route tags + `canary`. */
   readonly canary_tags?: readonly string[];
   readonly meta?: Readonly<Record<string, string>>;
+  /** Meta canaries carry instead of `meta`. */
+  readonly canary_meta?: Readonly<Record<string, string>>;
+  readonly enable_tag_override?: boolean;
+  readonly on_update?: OnUpdate;
   readonly checks?: readonly CheckSpec[];
   readonly routes?: readonly RouteSpec[];
 }
@@ -133,6 +159,8 @@ export interface VolumeSpec {
   readonly access_mode?: string;
   readonly attachment_mode?: 'file-system' | 'block-device';
   readonly per_alloc?: boolean;
+  readonly sticky?: boolean;
+  readonly mount_options?: { readonly fs_type?: string; readonly mount_flags?: readonly string[] };
 }
 
 export interface ScalingCheckSpec {
@@ -182,11 +210,61 @@ export interface KvSpec {
 
 export interface TemplateSpec {
   readonly destination: string;
-  readonly data: string;
+  /** The template text; or `source`, a file in the task directory. */
+  readonly data?: string;
+  readonly source?: string;
   readonly env?: boolean;
   readonly change_mode?: 'restart' | 'signal' | 'noop';
   readonly change_signal?: string;
   readonly perms?: string;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly splay?: string;
+  readonly wait?: { readonly min?: string; readonly max?: string };
+  readonly once?: boolean;
+  readonly error_on_missing_key?: boolean;
+}
+
+/** A docker `mount` (bind, volume or tmpfs). */
+export interface DockerMountSpec {
+  /** @default volume (Nomad's docker driver) */
+  readonly type?: 'bind' | 'volume' | 'tmpfs';
+  readonly target: string;
+  readonly source?: string;
+  readonly readonly?: boolean;
+  readonly bind_options?: { readonly propagation?: string };
+  readonly volume_options?: {
+    readonly no_copy?: boolean;
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly driver_config?: { readonly name?: string; readonly options?: Readonly<Record<string, string>> };
+  };
+  readonly tmpfs_options?: { readonly size?: number; readonly mode?: number };
+}
+
+/** Docker driver options (the task's `config` block beside image, command, args, ports). */
+export interface DockerSpec {
+  readonly entrypoint?: readonly string[];
+  readonly work_dir?: string;
+  readonly hostname?: string;
+  readonly network_mode?: string;
+  readonly privileged?: boolean;
+  readonly cap_add?: readonly string[];
+  readonly cap_drop?: readonly string[];
+  readonly volumes?: readonly string[];
+  readonly mount?: readonly DockerMountSpec[];
+  readonly devices?: readonly { readonly host_path: string; readonly container_path?: string; readonly cgroup_permissions?: string }[];
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly logging?: { readonly type: string; readonly config?: Readonly<Record<string, string>> };
+  readonly ulimit?: Readonly<Record<string, string>>;
+  readonly sysctl?: Readonly<Record<string, string>>;
+  readonly shm_size?: number;
+  readonly extra_hosts?: readonly string[];
+  readonly dns_servers?: readonly string[];
+  readonly dns_search_domains?: readonly string[];
+  readonly dns_options?: readonly string[];
+  readonly image_pull_timeout?: string;
+  readonly force_pull?: boolean;
+  readonly auth_soft_fail?: boolean;
 }
 
 export interface TaskSpec {
@@ -201,6 +279,11 @@ export interface TaskSpec {
   readonly args?: readonly string[];
   readonly user?: string;
   readonly ports?: readonly string[];
+  /** Docker driver options. */
+  readonly docker?: DockerSpec;
+  /** Services registered with the task (registration follows the task). */
+  readonly services?: readonly ServiceRegistrationSpec[];
+  readonly shutdown_delay?: string;
   readonly lifecycle?: { readonly hook: 'prestart' | 'poststart' | 'poststop'; readonly sidecar?: boolean };
   readonly env?: Readonly<Record<string, string>>;
   readonly meta?: Readonly<Record<string, string>>;
@@ -213,8 +296,17 @@ export interface TaskSpec {
     readonly destination?: string;
     readonly mode?: 'any' | 'file' | 'dir';
     readonly options?: Readonly<Record<string, string>>;
+    readonly headers?: Readonly<Record<string, string>>;
+    readonly chown?: boolean;
   }[];
   readonly mounts?: readonly { readonly volume: string; readonly destination: string; readonly read_only?: boolean }[];
+  readonly vault?: {
+    readonly role?: string;
+    readonly env?: boolean;
+    readonly disable_file?: boolean;
+    readonly change_mode?: 'restart' | 'signal' | 'noop';
+    readonly change_signal?: string;
+  };
   readonly secrets?: readonly SecretSpec[];
   readonly kv?: readonly KvSpec[];
   readonly templates?: readonly TemplateSpec[];
@@ -251,9 +343,18 @@ export interface GroupSpec {
   readonly spread?: readonly SpreadSpec[];
   readonly scaling?: ScalingSpec;
   readonly shutdown_delay?: string;
+  readonly disconnect?: DisconnectSpec;
   readonly meta?: Readonly<Record<string, string>>;
   /** Escape hatch: raw Nomad API TaskGroup fields merged after rendering. */
   readonly nomad?: Readonly<Record<string, unknown>>;
+}
+
+/** What happens to allocations on a client that lost contact (Nomad `disconnect`). */
+export interface DisconnectSpec {
+  readonly lost_after?: string;
+  readonly replace?: boolean;
+  readonly reconcile?: 'best_score' | 'keep_original' | 'keep_replacement' | 'longest_running';
+  readonly stop_on_client_after?: string;
 }
 
 /** A smoke request: sent through Fabio to the service's first route in the environment. */
@@ -284,13 +385,28 @@ export interface PromotionSpec {
 export interface ServiceSpec {
   readonly $schema?: string;
   readonly name: string;
-  readonly type?: 'service' | 'batch' | 'periodic' | 'system';
+  readonly type?: 'service' | 'batch' | 'periodic' | 'system' | 'sysbatch';
   readonly namespace?: string;
   readonly region?: string;
   readonly datacenters?: readonly string[];
   readonly node_pool?: string;
   readonly priority?: number;
-  readonly periodic?: { readonly cron: string; readonly time_zone?: string; readonly prohibit_overlap?: boolean; readonly enabled?: boolean };
+  /** `cron` or `crons` (several schedules). */
+  readonly periodic?: {
+    readonly cron?: string;
+    readonly crons?: readonly string[];
+    readonly time_zone?: string;
+    readonly prohibit_overlap?: boolean;
+    readonly enabled?: boolean;
+  };
+  /** A batch or sysbatch job run by `nomad job dispatch`. */
+  readonly parameterized?: {
+    readonly payload?: 'optional' | 'required' | 'forbidden';
+    readonly meta_required?: readonly string[];
+    readonly meta_optional?: readonly string[];
+  };
+  /** How the job shows in Nomad's web UI. */
+  readonly ui?: { readonly description?: string; readonly links?: readonly { readonly label: string; readonly url: string }[] };
   readonly meta?: Readonly<Record<string, string>>;
   readonly constraints?: readonly ConstraintSpec[];
   readonly affinities?: readonly AffinitySpec[];
@@ -307,7 +423,7 @@ export interface ServiceSpec {
 }
 
 export interface TaskOverride {
-  readonly resources?: ResourcesSpec;
+  readonly resources?: Omit<ResourcesSpec, 'devices'>;
   readonly env?: Readonly<Record<string, string>>;
   readonly image?: { readonly tag?: string; readonly digest?: string };
 }
@@ -339,6 +455,26 @@ export interface NamespaceSpec {
   readonly description?: string;
 }
 
+/**
+ * hashiship's default opinions, switchable per environment (`defaults:`): each
+ * applies where a spec leaves the field out. `update.auto_revert` is switched by
+ * the environment's `update` block.
+ */
+export interface OpinionDefaults {
+  /** Group shutdown delay of groups with services. @default 5s */
+  readonly shutdown_delay?: string;
+  /** Task memory in MB. @default 128 */
+  readonly memory?: number;
+  /** Periodic jobs skip a run while the previous one runs. @default true */
+  readonly prohibit_overlap?: boolean;
+  /** The Vault token in the task's environment. @default false */
+  readonly vault_env?: boolean;
+  /** What canaries of services without `canary_tags` and `routes` carry: `fabio` (tags + `canary`) or `nomad` (the tags). @default fabio */
+  readonly canary_tags?: 'fabio' | 'nomad';
+  /** Which ports a docker task without `ports` publishes: `implicit` (the only main docker task: every free group port) or `listed` (none). @default implicit */
+  readonly publish_ports?: 'implicit' | 'listed';
+}
+
 /** An environment: `jobs/environments/<name>.yaml`. */
 export interface EnvironmentSpec {
   readonly $schema?: string;
@@ -356,6 +492,8 @@ export interface EnvironmentSpec {
   readonly meta?: Readonly<Record<string, string>>;
   /** How releases are promoted into this environment. */
   readonly promotion?: PromotionSpec;
+  /** hashiship's default opinions, switched for this environment. */
+  readonly defaults?: OpinionDefaults;
   readonly services?: Readonly<Record<string, ServiceOverride>>;
   /** Per-external-service overrides by name (`kind: external` specs). */
   readonly external?: Readonly<Record<string, ExternalOverride>>;

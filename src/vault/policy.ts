@@ -87,7 +87,7 @@ export function referencesOf(r: Pick<PolicyInput, 'spec'>): { secrets: SecretRef
   for (const g of r.spec.groups) {
     for (const t of g.tasks) {
       for (const s of t.secrets ?? []) addSecret(s.path, s.key);
-      for (const tpl of t.templates ?? []) for (const m of tpl.data.matchAll(TEMPLATE_SECRET)) if (m[1] !== undefined) addSecret(m[1]);
+      for (const tpl of t.templates ?? []) for (const m of (tpl.data ?? '').matchAll(TEMPLATE_SECRET)) if (m[1] !== undefined) addSecret(m[1]);
       for (const k of t.kv ?? []) if (!kv.has(k.key)) kv.set(k.key, { key: k.key });
     }
   }

@@ -107,6 +107,21 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
     constraints: fc.option(fc.array(fc.record({ attribute: fc.constant('${meta.x}'), value: adversarialString() }), { maxLength: 2 }), {
       nil: undefined,
     }),
+    // Issue 12: typed docker options, carrying adversarial text where the driver takes any.
+    docker: fc.option(
+      fc.record({
+        labels: dict(metaKey, adversarialString()),
+        logging: fc.record({ type: fc.constant('json-file'), config: dict(metaKey, adversarialString(), 2) }),
+        entrypoint: fc.array(adversarialString(), { maxLength: 2 }),
+        ulimit: fc.constant({ nofile: '4096:8192' }),
+        sysctl: fc.constant({ 'net.core.somaxconn': '1024' }),
+        mount: fc.constant([{ type: 'tmpfs', target: '/scratch', tmpfs_options: { size: 1048576 } }]),
+        cap_drop: fc.constant(['ALL']),
+        force_pull: fc.boolean(),
+      }),
+      { nil: undefined },
+    ),
+    shutdownDelay: fc.option(fc.constantFrom('0s', '3s'), { nil: undefined }),
   };
   const driver = fc.constantFrom('docker', 'exec', 'raw_exec', 'java');
   return fc.record({ driver, command: adversarialString(), user: fc.option(adversarialString(), { nil: undefined }), ...common }).map((t) => {
@@ -115,14 +130,17 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
       out['image'] = { repository: 'example/app', tag: '1.0' };
       // A port is published by one task at most (the spec refuses two): the first task lists them.
       if (ports.length > 0) out['ports'] = index === 0 ? [...ports] : [];
+      if (t.docker !== undefined) out['docker'] = t.docker;
     }
+    if (t.shutdownDelay !== undefined) out['shutdown_delay'] = t.shutdownDelay;
     if (t.driver === 'exec' || t.driver === 'raw_exec') out['command'] = t.command;
     if (t.driver === 'java') out['jar'] = { source: 'https://example.com/app.jar' };
     if (t.user !== undefined) out['user'] = t.user;
     if (t.env !== undefined) out['env'] = t.env;
     if (t.meta !== undefined) out['meta'] = t.meta;
     if (t.args !== undefined) out['args'] = t.args;
-    if (t.templates !== undefined) out['templates'] = t.templates.map((x, i) => ({ destination: `local/f${i}`, data: x.data, env: x.env }));
+    if (t.templates !== undefined)
+      out['templates'] = t.templates.map((x, i) => ({ destination: `local/f${i}`, data: x.data, env: x.env, ...(i === 1 ? { once: true, splay: '1m' } : {}) }));
     if (t.secrets !== undefined && !(t.env !== undefined && 'HASHISHIP_S' in t.env)) out['secrets'] = t.secrets;
     if (t.constraints !== undefined) out['constraints'] = t.constraints;
     return out as GenTask;
@@ -137,6 +155,8 @@ function groupArb(index: number, type: string): fc.Arbitrary<Record<string, unkn
       meta: fc.option(dict(metaKey, adversarialString()), { nil: undefined }),
       tags: fc.array(adversarialString(), { maxLength: 3 }),
       serviceMeta: fc.option(dict(metaKey, adversarialString()), { nil: undefined }),
+      canaryMeta: fc.option(dict(metaKey, adversarialString()), { nil: undefined }),
+      checkBody: fc.option(adversarialString(), { nil: undefined }),
       checkPath: adversarialString(),
       route: fc.boolean(),
       affinity: fc.option(adversarialString(), { nil: undefined }),
@@ -147,7 +167,7 @@ function groupArb(index: number, type: string): fc.Arbitrary<Record<string, unkn
       return fc.array(fc.nat(), { minLength: 1, maxLength: 2 }).chain((ts) =>
         fc.tuple(...ts.map((_, i) => taskArb(i, ports))).map((tasks) => {
           const group: Record<string, unknown> = { name: `g${index}`, tasks };
-          if (type !== 'system') group['count'] = g.count;
+          if (type !== 'system' && type !== 'sysbatch') group['count'] = g.count;
           if (ports.length > 0) {
             group['ports'] = Object.fromEntries(ports.map((p, i) => [p, i === 0 ? { to: 8080 } : {}]));
             group['services'] = [
@@ -156,13 +176,21 @@ function groupArb(index: number, type: string): fc.Arbitrary<Record<string, unkn
                 port: ports[0],
                 tags: g.tags,
                 ...(g.serviceMeta === undefined ? {} : { meta: g.serviceMeta }),
-                checks: [{ type: 'http', path: `/${g.checkPath}` }, { type: 'tcp' }],
+                ...(g.canaryMeta === undefined ? {} : { canary_meta: g.canaryMeta, enable_tag_override: true }),
+                checks: [
+                  {
+                    type: 'http',
+                    path: `/${g.checkPath}`,
+                    ...(g.checkBody === undefined ? {} : { method: 'POST', body: g.checkBody, header: { 'X-Probe': ['a', 'b'] }, on_update: 'ignore' }),
+                  },
+                  { type: 'tcp' },
+                ],
                 ...(g.route ? { routes: [{ host: 'app', path: `/g${index}/` }] } : {}),
               },
             ];
           }
           if (g.meta !== undefined) group['meta'] = g.meta;
-          if (g.affinity !== undefined && type !== 'system') group['affinities'] = [{ attribute: '${node.class}', value: g.affinity }];
+          if (g.affinity !== undefined && type !== 'system' && type !== 'sysbatch') group['affinities'] = [{ attribute: '${node.class}', value: g.affinity }];
           if (g.spreadTarget !== undefined) group['spread'] = [{ attribute: '${node.datacenter}', targets: { [g.spreadTarget]: 50 } }];
           return group;
         }),
@@ -183,11 +211,15 @@ export function specArbitrary(): fc.Arbitrary<GeneratedSpec> {
   return fc
     .record({
       id: fc.integer({ min: 0, max: 1_000_000 }),
-      type: fc.constantFrom('service', 'service', 'batch', 'system', 'periodic'),
+      type: fc.constantFrom('service', 'service', 'batch', 'system', 'periodic', 'sysbatch'),
+      crons: fc.boolean(),
+      dispatch: fc.option(fc.array(metaKey, { maxLength: 2 }), { nil: undefined }),
+      ui: fc.option(adversarialString(), { nil: undefined }),
       meta: dict(metaKey, adversarialString(), 4),
       groupCount: fc.integer({ min: 1, max: 2 }),
       withEnv: fc.boolean(),
       envMeta: dict(metaKey, adversarialString(), 2),
+      nomadDefaults: fc.boolean(),
     })
     .chain((s) =>
       fc.tuple(...Array.from({ length: s.groupCount }, (_, i) => groupArb(i, s.type))).map((groups) => {
@@ -197,10 +229,23 @@ export function specArbitrary(): fc.Arbitrary<GeneratedSpec> {
           for (const svc of (g['services'] as Record<string, unknown>[] | undefined) ?? []) svc['name'] = `${name}-g${gi}`;
         });
         const spec: Record<string, unknown> = { name, type: s.type, meta: s.meta, groups };
-        if (s.type === 'periodic') spec['periodic'] = { cron: '*/5 * * * *' };
+        if (s.type === 'periodic') spec['periodic'] = s.crons ? { crons: ['*/5 * * * *', '0 3 * * *'], time_zone: 'Europe/Berlin' } : { cron: '*/5 * * * *' };
+        if ((s.type === 'batch' || s.type === 'sysbatch') && s.dispatch !== undefined)
+          spec['parameterized'] = { payload: 'optional', meta_required: [...new Set(s.dispatch)] };
+        if (s.ui !== undefined) spec['ui'] = { description: s.ui };
         const files: SpecFile[] = [{ file: `gen/services/${name}.yaml`, text: stringify(spec), kind: 'service' }];
         if (!s.withEnv) return { name, files };
-        const env = { name: 'prop', datacenters: ['dc1'], registry: '127.0.0.1:5001', domain: 'prop.example.com', meta: s.envMeta };
+        const env = {
+          name: 'prop',
+          datacenters: ['dc1'],
+          registry: '127.0.0.1:5001',
+          domain: 'prop.example.com',
+          meta: s.envMeta,
+          // Issue 12 §3: an environment that switches hashiship's opinions to Nomad's defaults.
+          ...(s.nomadDefaults
+            ? { defaults: { shutdown_delay: '0s', memory: 300, prohibit_overlap: false, vault_env: true, canary_tags: 'nomad', publish_ports: 'listed' } }
+            : {}),
+        };
         return { name, files: [...files, { file: 'gen/environments/prop.yaml', text: stringify(env), kind: 'environment' as const }], environment: 'prop' };
       }),
     );

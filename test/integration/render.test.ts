@@ -103,6 +103,21 @@ describe('rendered jobs against the real Nomad', function () {
     expect(fields(diff.Objects?.find((o) => o.Name === 'UI'))).to.include({ Description: 'Shop API' });
   });
 
+  it("canonicalizes the typed fields as Nomad's defaults say (golden typed)", async function () {
+    this.timeout(30_000);
+    // Issue 12: what the spec leaves out is Nomad's to fill in: a check's on_update follows its service's.
+    const { job } = jobs.find((j) => j.label === 'golden/typed')!;
+    const canonical = (await parseWithNomad(nomad, job.hcl, true)) as {
+      TaskGroups: { Services: { OnUpdate: string; Checks: { Name?: string; OnUpdate: string }[] }[] }[];
+    };
+    const web = canonical.TaskGroups[0]!.Services[0]!;
+    expect(web.OnUpdate).to.equal('ignore_warnings');
+    expect(web.Checks.map((c) => [c.Name ?? '', c.OnUpdate])).to.deep.equal([
+      ['', 'ignore'],
+      ['web-tcp', 'ignore_warnings'],
+    ]);
+  });
+
   it('detects a mismatch: a changed model no longer equals what Nomad parsed', async () => {
     // Guards the comparison itself: it must fail when the HCL and the JSON disagree.
     const { job } = jobs[0]!;

@@ -105,7 +105,7 @@ describe('spec: limits bound the work', function () {
   it('cuts a 1 MiB value echoed in a message, saying how much was left out', () => {
     const value = 'x'.repeat(1_000_000);
     const out = lines([svc('web.yaml', BASE.replace('name: web\ngroups:', `name: web\ntype: "${value}"\ngroups:`))]);
-    expect(out).to.deep.equal([`web.yaml:2:7  type  \`${'x'.repeat(120)}… (999880 more bytes)\` is not one of service, batch, periodic, system`]);
+    expect(out).to.deep.equal([`web.yaml:2:7  type  \`${'x'.repeat(120)}… (999880 more bytes)\` is not one of service, batch, periodic, system, sysbatch`]);
   });
 
   it('refuses a variable or an argument over the exec limit (MAX_ARG_STRLEN) and a task over ARG_MAX', () => {

@@ -8,7 +8,7 @@ job "billing" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "286dbce66c2bd2e2a9dd4723b84069b7b187c46701b01f5b725e2237fe267eb1"
+    hashiship_spec_hash   = "1f92bc4f88ef1beb3793e5baf7f374bc4e20fdc90c661245e4e5d68bb74527ae"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -55,7 +55,6 @@ job "billing" {
       canary_tags = ["payments", "urlprefix-api.example.com/billing/ strip=/billing", "canary"]
 
       check {
-        name     = "billing-http"
         type     = "http"
         port     = "http"
         path     = "/actuator/health/liveness"
@@ -78,7 +77,6 @@ job "billing" {
       canary_tags = ["urlprefix-grpc.example.com/billing.v1.Billing/ proto=grpc", "canary"]
 
       check {
-        name         = "billing-grpc-grpc"
         type         = "grpc"
         port         = "grpc"
         grpc_service = "billing.v1.Billing"

@@ -8,7 +8,7 @@ job "fabio" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "7e92b07d7b72ab879deb84d5217df69179d6373911388a5d6adf2d04a683c167"
+    hashiship_spec_hash   = "9f551fa52fa4b4bd5c3ff87911e7d562a06de3853740949d97e990eb70f63ae3"
     hashiship_tool        = "hashiship"
   }
 
@@ -43,7 +43,6 @@ job "fabio" {
       tags     = ["router"]
 
       check {
-        name     = "fabio-http"
         type     = "http"
         port     = "ui"
         path     = "/health"

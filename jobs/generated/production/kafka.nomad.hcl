@@ -8,7 +8,7 @@ job "kafka" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "5eba8811990f8db6418b50aaca5d8b39b494f84455d3199066a8dddc82c517a8"
+    hashiship_spec_hash   = "a8f5c06de1ecc233115bc157f91935a846ebd4fbc3d6a908b8257d6b5bb9916e"
     hashiship_tool        = "hashiship"
   }
 
@@ -56,7 +56,6 @@ job "kafka" {
       provider = "nomad"
 
       check {
-        name     = "kafka-tcp"
         type     = "tcp"
         port     = "broker"
         interval = "10s"

@@ -8,7 +8,7 @@ job "mongodb" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "05b603e78fd4659db616931537a9a7b5c94877169b35a9ba4563d85e84bd6dd4"
+    hashiship_spec_hash   = "4360373a7c2f3a52b2519f626b234f2b782bca88944a7d35371b439084e0d3fc"
     hashiship_tool        = "hashiship"
   }
 
@@ -64,7 +64,6 @@ job "mongodb" {
       }
 
       check {
-        name     = "mongodb-tcp"
         type     = "tcp"
         port     = "mongo"
         interval = "10s"

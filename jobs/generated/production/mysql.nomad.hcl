@@ -8,7 +8,7 @@ job "mysql" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "2630642ac2b0a46296180aa53393f73e65885cb0097e8f36520abb21b142b4b7"
+    hashiship_spec_hash   = "5ba4648171966b5b0fa7aa2e4dfdf7098a142e28ba60b7f15ad0155ee2c6cf66"
     hashiship_tool        = "hashiship"
   }
 
@@ -66,7 +66,6 @@ job "mysql" {
       tags     = ["db", "primary"]
 
       check {
-        name     = "mysql-tcp"
         type     = "tcp"
         port     = "db"
         interval = "10s"

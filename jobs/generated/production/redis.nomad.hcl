@@ -8,7 +8,7 @@ job "redis" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "b25ce43ca74f895844a9302568368f0630445b4125fc0f0e9a0ad2748ab0c4dc"
+    hashiship_spec_hash   = "b8083cc0a319ca91a5f066d5d2ae9d512b0aae40b9ae037850e069b875e149d7"
     hashiship_tool        = "hashiship"
   }
 
@@ -46,7 +46,6 @@ job "redis" {
       tags     = ["cache"]
 
       check {
-        name     = "redis-tcp"
         type     = "tcp"
         port     = "redis"
         interval = "10s"

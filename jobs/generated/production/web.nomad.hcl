@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "d76d0d6346a1b907b444c96b2ca0e4b8804f30d086a9dddcc18c06e23d7b5713"
+    hashiship_spec_hash   = "73c1541ee314192123f40cf98d746d245ec5c196fa27ecb256c5ccfe92f59b6c"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -115,7 +115,6 @@ job "web" {
       }
 
       check {
-        name     = "web-http"
         type     = "http"
         port     = "http"
         path     = "/healthz"
@@ -137,6 +136,10 @@ job "web" {
         method   = "GET"
         interval = "5s"
         timeout  = "1s"
+
+        header {
+          X-Health-Probe = ["consul"]
+        }
       }
     }
 
@@ -148,7 +151,6 @@ job "web" {
       canary_tags = ["metrics", "canary"]
 
       check {
-        name     = "web-metrics-tcp"
         type     = "tcp"
         port     = "metrics"
         interval = "15s"
@@ -199,9 +201,22 @@ job "web" {
       kill_signal  = "SIGTERM"
 
       config {
-        image = "127.0.0.1:5002/storefront/web:2.14.0"
-        args  = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
-        ports = ["http", "metrics"]
+        image    = "127.0.0.1:5002/storefront/web:2.14.0"
+        args     = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
+        ports    = ["http", "metrics"]
+        cap_drop = ["NET_RAW"]
+        labels = {
+          "com.example/team" = "storefront"
+        }
+
+        logging {
+          type = "json-file"
+
+          config {
+            max-file = "3"
+            max-size = "10m"
+          }
+        }
       }
 
       env {
@@ -332,6 +347,15 @@ EOT
         cpu    = 50
         memory = 64
       }
+    }
+  }
+
+  ui {
+    description = "The storefront web service behind Fabio."
+
+    link {
+      label = "Runbook"
+      url   = "https://runbooks.example.com/storefront/web"
     }
   }
 }

@@ -8,7 +8,7 @@ job "billing" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "22e304ee2407b3ddf6e230e89f0dae49da3793d6e70d481ebf08f3094c920f92"
+    hashiship_spec_hash   = "11baec479447bb92a959bab5ac88cf120fb644b3c7dafcd10b8fa59f5870533c"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -55,7 +55,6 @@ job "billing" {
       canary_tags = ["payments", "urlprefix-api.qa.example.com/billing/ strip=/billing", "canary"]
 
       check {
-        name     = "billing-http"
         type     = "http"
         port     = "http"
         path     = "/actuator/health/liveness"
@@ -78,7 +77,6 @@ job "billing" {
       canary_tags = ["urlprefix-grpc.qa.example.com/billing.v1.Billing/ proto=grpc", "canary"]
 
       check {
-        name         = "billing-grpc-grpc"
         type         = "grpc"
         port         = "grpc"
         grpc_service = "billing.v1.Billing"

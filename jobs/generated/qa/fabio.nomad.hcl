@@ -8,7 +8,7 @@ job "fabio" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "497ae3a3b5f6009b808917a1f9d072122b8fec306d2377028776bf4fb2a9daab"
+    hashiship_spec_hash   = "00d7d79532d912d2d4219c30fb786b60066ab13f09e86372a93877d847649c99"
     hashiship_tool        = "hashiship"
   }
 
@@ -43,7 +43,6 @@ job "fabio" {
       tags     = ["router"]
 
       check {
-        name     = "fabio-http"
         type     = "http"
         port     = "ui"
         path     = "/health"

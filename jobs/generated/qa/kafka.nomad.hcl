@@ -8,7 +8,7 @@ job "kafka" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "6c5eae0143a28455933ecb5661d4f16a4aa791c3fb8894aae0bcd75877208124"
+    hashiship_spec_hash   = "908866637af7b1f482ee2e4303a7389bedda7c40769c650e3469bec1e3d8a0b7"
     hashiship_tool        = "hashiship"
   }
 
@@ -56,7 +56,6 @@ job "kafka" {
       provider = "nomad"
 
       check {
-        name     = "kafka-tcp"
         type     = "tcp"
         port     = "broker"
         interval = "10s"

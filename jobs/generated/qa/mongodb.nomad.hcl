@@ -8,7 +8,7 @@ job "mongodb" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "6204d1ed6c5efb36aaaff54f8cb3acca8dc69d9b82d2da81330c51e43cb06435"
+    hashiship_spec_hash   = "57c9857981e59696bae0031b2bad87bdacc15915d5e53b6e2cedb92a2a3d41e4"
     hashiship_tool        = "hashiship"
   }
 
@@ -64,7 +64,6 @@ job "mongodb" {
       }
 
       check {
-        name     = "mongodb-tcp"
         type     = "tcp"
         port     = "mongo"
         interval = "10s"

@@ -8,7 +8,7 @@ job "mysql" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "2e18c4c1c0bf7271b0c01972619f342fda41fcdc3c1ac5ed65b2b762da05eb1e"
+    hashiship_spec_hash   = "59a3ee2280e220d030174a5465edcb4112ea299ccdbec293c2d893cd9e19da5a"
     hashiship_tool        = "hashiship"
   }
 
@@ -66,7 +66,6 @@ job "mysql" {
       tags     = ["db", "primary"]
 
       check {
-        name     = "mysql-tcp"
         type     = "tcp"
         port     = "db"
         interval = "10s"

@@ -8,7 +8,7 @@ job "redis" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "f72fc0db293537f6f371ffd6e214719754ceb61f6d3ae4af885eb5470a06af45"
+    hashiship_spec_hash   = "5de9315ea5d795980b3ed9da0c10b3a0b319d3061f21fc490e5efb4c960d00d5"
     hashiship_tool        = "hashiship"
   }
 
@@ -46,7 +46,6 @@ job "redis" {
       tags     = ["cache"]
 
       check {
-        name     = "redis-tcp"
         type     = "tcp"
         port     = "redis"
         interval = "10s"

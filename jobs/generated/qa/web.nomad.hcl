@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "02f68bb0aa2278fdc077b8d119e7518e33895399e70732e2cd47f6447ec31358"
+    hashiship_spec_hash   = "43c03f9a3ecc99668ebcd91177d1254596d50a9179ad2aea95a7b9178d8ab25a"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -109,7 +109,6 @@ job "web" {
       }
 
       check {
-        name     = "web-http"
         type     = "http"
         port     = "http"
         path     = "/healthz"
@@ -131,6 +130,10 @@ job "web" {
         method   = "GET"
         interval = "5s"
         timeout  = "1s"
+
+        header {
+          X-Health-Probe = ["consul"]
+        }
       }
     }
 
@@ -142,7 +145,6 @@ job "web" {
       canary_tags = ["metrics", "canary"]
 
       check {
-        name     = "web-metrics-tcp"
         type     = "tcp"
         port     = "metrics"
         interval = "15s"
@@ -193,9 +195,22 @@ job "web" {
       kill_signal  = "SIGTERM"
 
       config {
-        image = "127.0.0.1:5001/storefront/web:2.14.0"
-        args  = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
-        ports = ["http", "metrics"]
+        image    = "127.0.0.1:5001/storefront/web:2.14.0"
+        args     = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
+        ports    = ["http", "metrics"]
+        cap_drop = ["NET_RAW"]
+        labels = {
+          "com.example/team" = "storefront"
+        }
+
+        logging {
+          type = "json-file"
+
+          config {
+            max-file = "3"
+            max-size = "10m"
+          }
+        }
       }
 
       env {
@@ -326,6 +341,15 @@ EOT
         cpu    = 50
         memory = 64
       }
+    }
+  }
+
+  ui {
+    description = "The storefront web service behind Fabio."
+
+    link {
+      label = "Runbook"
+      url   = "https://runbooks.example.com/storefront/web"
     }
   }
 }

@@ -13,7 +13,7 @@ import { addressOf, components, stackAddresses, workloadIdentity, type Component
 import { detachDockerMounts, dockerHost, dockerPaths, dockerPing, NomadAllocLabel, removeContainers } from './docker.js';
 import { ensureTool, versionOf } from './install.js';
 import { alive, removeTree, startDaemon, tail } from './proc.js';
-import { skopeo } from './versions.js';
+import { jdk, skopeo } from './versions.js';
 
 export interface StackOptions {
   /** Cache of built binaries (see install.ts). */
@@ -311,6 +311,8 @@ export async function up(opts: StackOptions): Promise<UpResult> {
     }
   }
   await ensureTool(skopeo, installOpts);
+  // Java for Nomad's java driver (it fingerprints java again while running).
+  await ensureTool(jdk, installOpts);
 
   const started: StackComponent[] = [];
   const reused: StackComponent[] = [];

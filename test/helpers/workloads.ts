@@ -68,7 +68,7 @@ export function debianImage(host: string, name: string): Promise<BuiltImage & { 
         headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
       });
       const inEngine = await docker(host, ['image', 'inspect', '--format', '{{json .RepoDigests}}', tag]).catch(() => undefined);
-      let cached = inRegistry.ok && inEngine !== undefined;
+      const cached = inRegistry.ok && inEngine !== undefined;
       if (!cached) {
         await docker(host, ['build', '--quiet', '--tag', tag, context], 600_000);
         await docker(host, ['push', tag], 600_000);
@@ -76,10 +76,7 @@ export function debianImage(host: string, name: string): Promise<BuiltImage & { 
       const t2 = Date.now();
       const digests = JSON.parse(await docker(host, ['image', 'inspect', '--format', '{{json .RepoDigests}}', tag])) as string[];
       const ref = digests.find((d) => d.startsWith(`${QaRegistry}/hashiship-images/${name}@`));
-      if (ref === undefined) {
-        cached = false;
-        throw new Error(`no registry digest of ${tag}: ${JSON.stringify(digests)}`);
-      }
+      if (ref === undefined) throw new Error(`no registry digest of ${tag}: ${JSON.stringify(digests)}`);
       return { tag, ref, digest: ref.slice(ref.indexOf('@') + 1), buildSeconds: (t1 - t0) / 1000, pushSeconds: (t2 - t1) / 1000, cached };
     })();
     images.set(name, p);
@@ -199,8 +196,8 @@ export interface Alloc {
 }
 
 /** The job's allocations that are running and meant to run. */
-export async function runningAllocs(nomadAddress: string, jobId: string): Promise<Alloc[]> {
-  const res = await fetch(`${nomadAddress}/v1/job/${jobId}/allocations`);
+export async function runningAllocs(nomadAddress: string, jobId: string, namespace = 'default'): Promise<Alloc[]> {
+  const res = await fetch(`${nomadAddress}/v1/job/${jobId}/allocations?namespace=${namespace}`);
   if (!res.ok) throw new Error(`nomad: job.allocations ${jobId}: ${res.status}`);
   return ((await res.json()) as Alloc[]).filter((a) => a.ClientStatus === 'running' && a.DesiredStatus === 'run');
 }

@@ -16,7 +16,19 @@ import { join } from 'node:path';
 import { docker } from '../helpers/images.js';
 import { viaFabio } from '../helpers/sample.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
-import { containerOf, debianImage, eventually, figure, helloJar, passingInstances, purgeJobs, QaRegistry, runningAllocs, SpecDir, withEnv } from '../helpers/workloads.js';
+import {
+  containerOf,
+  debianImage,
+  eventually,
+  figure,
+  helloJar,
+  passingInstances,
+  purgeJobs,
+  QaRegistry,
+  runningAllocs,
+  SpecDir,
+  withEnv,
+} from '../helpers/workloads.js';
 
 const run = randomBytes(3).toString('hex');
 const onJava = `jvm-${run}`;

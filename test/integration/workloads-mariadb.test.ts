@@ -10,7 +10,18 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { docker } from '../helpers/images.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
-import { containerOf, debianImage, eventually, figure, passingInstances, purgeJobs, runningAllocs, SpecDir, withEnv, type Alloc } from '../helpers/workloads.js';
+import {
+  containerOf,
+  debianImage,
+  eventually,
+  figure,
+  passingInstances,
+  purgeJobs,
+  runningAllocs,
+  SpecDir,
+  withEnv,
+  type Alloc,
+} from '../helpers/workloads.js';
 
 const run = randomBytes(3).toString('hex');
 const name = `mariadb-${run}`;
@@ -115,6 +126,11 @@ describe('seed workload: a MariaDB singleton on a host volume keeps its data', f
     });
     expect(res.status, await res.clone().text()).to.equal(200);
     volumeId = ((await res.json()) as { Volume: { ID: string } }).Volume.ID;
+    // Created "pending": the client makes the folder, then the scheduler can place on it.
+    await eventually('the host volume ready', 60_000, async () => {
+      const v = (await (await fetch(`${nomad}/v1/volume/host/${volumeId}?namespace=default`)).json()) as { State: string; HostPath: string };
+      return v.State === 'ready' ? v : undefined;
+    });
   });
 
   after(async function () {

@@ -90,7 +90,10 @@ describe('seed workload: Redis as a container, shipped by hashiship deploy', fun
   it('the image is made from Debian packages here and kept small', async function () {
     this.timeout(600_000);
     const image = await debianImage(host, 'redis');
-    figure(`redis image ${image.cached ? 'reused' : 'made + built + pushed'} (script ${image.buildSeconds.toFixed(2)} s)`, image.buildSeconds + image.pushSeconds);
+    figure(
+      `redis image ${image.cached ? 'reused' : 'made + built + pushed'} (script ${image.buildSeconds.toFixed(2)} s)`,
+      image.buildSeconds + image.pushSeconds,
+    );
     const size = Number((await docker(host, ['image', 'inspect', '--format', '{{.Size}}', image.tag])).trim());
     expect(size).to.be.greaterThan(1_000_000).and.lessThan(40_000_000);
   });

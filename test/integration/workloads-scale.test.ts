@@ -41,7 +41,7 @@ groups:
     reschedule:
       attempts: 5
       interval: 10m
-      delay: 1s
+      delay: 5s
       delay_function: constant
       unlimited: false
     services:

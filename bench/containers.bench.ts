@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NomadAllocLabel } from '../src/stack/docker.js';
 import { buildAndPushHello, docker } from '../test/helpers/images.js';
 import { debianImage, eventually, purgeJobs, QaRegistry, runningAllocs } from '../test/helpers/workloads.js';
 import { benchStack, size, type Benchmark, type Figure } from './harness.js';
@@ -163,10 +164,13 @@ const bench: Benchmark = {
       const onBase = ['hashiship/python', `${QaRegistry}/hashiship-images/python`, `${QaRegistry}/sample`, `${QaRegistry}/hashiship-bench/sample`];
       /** Purge the pull job and wait until its containers are gone from the engine. */
       const clear = async () => {
+        const allocs = (await (await fetch(`${nomadAddr}/v1/job/${pullId}/allocations`)).json().catch(() => [])) as { ID: string }[];
         await purgeJobs(nomadAddr, pullId);
-        await eventually('no container of the pull job', 60_000, async () =>
-          (await docker(host, ['ps', '--all', '--quiet', '--filter', `label=com.hashicorp.nomad.job_name=${pullId}`])).trim() === '' ? true : undefined,
-        );
+        for (const a of Array.isArray(allocs) ? allocs : []) {
+          await eventually(`no container of allocation ${a.ID}`, 60_000, async () =>
+            (await docker(host, ['ps', '--all', '--quiet', '--filter', `label=${NomadAllocLabel}=${a.ID}`])).trim() === '' ? true : undefined,
+          );
+        }
       };
       for (let i = 1; i <= PULL_ROUNDS; i++) {
         // Cold: the sample, its base and every image sharing the base leave the engine;

@@ -15,7 +15,7 @@ import {
   debianImage,
   eventually,
   figure,
-  passingInstances,
+  passing,
   purgeJobs,
   runningAllocs,
   SpecDir,
@@ -88,14 +88,18 @@ describe('seed workload: a MariaDB singleton on a host volume keeps its data', f
     return (await docker(host, ['exec', c.Id, 'mariadb', '-uapp', '-h127.0.0.1', `-P${port}`, '--batch', '--skip-column-names', '-e', query])).trim();
   }
 
-  /** The one running allocation and its passing port, after Consul sees it healthy. */
-  async function current(): Promise<{ alloc: Alloc; port: number }> {
-    const [instance] = await passingInstances(name, 1, 120_000);
-    const allocs = await eventually('one running allocation', 60_000, async () => {
-      const a = await runningAllocs(nomad, name);
-      return a.length === 1 ? a : undefined;
+  /**
+   * The one running allocation and its port, once Consul has a passing instance of that
+   * allocation (Nomad's service IDs carry the allocation ID): never the port of an
+   * instance on its way out.
+   */
+  function current(): Promise<{ alloc: Alloc; port: number }> {
+    return eventually('one running allocation with a passing instance', 120_000, async () => {
+      const allocs = await runningAllocs(nomad, name);
+      if (allocs.length !== 1) return undefined;
+      const instance = (await passing(name)).find((i) => i.id.includes(allocs[0]!.ID));
+      return instance === undefined ? undefined : { alloc: allocs[0]!, port: instance.port };
     });
-    return { alloc: allocs[0]!, port: instance!.port };
   }
 
   /** Rows of the test table, retried while mariadbd is still starting. */

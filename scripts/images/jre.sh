@@ -5,6 +5,7 @@
 #   docker build --tag hashiship/jre:17 "$(bash scripts/images/jre.sh)"
 # and put a jar on top: `FROM hashiship/jre:17`, `COPY app.jar /app.jar`,
 # `CMD ["-jar", "/app.jar"]`.
+# shellcheck source=scripts/images/lib.sh
 source "$(dirname "$0")/lib.sh"
 command -v jlink >/dev/null || { echo "image jre: jlink is missing: apt-get install default-jdk-headless" >&2; exit 1; }
 # The JDK's package is the key's package: a new JDK makes a new image.
@@ -12,5 +13,6 @@ image_download=0 image_begin jre "$(dpkg-query -S "$(readlink -f "$(command -v j
 jlink --add-modules java.base,jdk.httpserver,java.logging --strip-debug --no-man-pages --no-header-files \
   --compress=2 --output "$root/opt/java"
 extra_libs="$root/opt/java/lib:$root/opt/java/lib/server" add_libs "$root/opt/java/bin/java" "$root"/opt/java/lib/*.so "$root"/opt/java/lib/server/*.so
-# Debian's java finds libjli.so through ld.so.conf, which the image has not.
+# java finds libjli.so through its RPATH ($ORIGIN/../lib); the path is set as well, so
+# that it runs where /proc is not mounted (a chroot of the rootfs).
 image_end 'ENV LD_LIBRARY_PATH=/opt/java/lib:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu' 'ENTRYPOINT ["/opt/java/bin/java"]'

@@ -6,6 +6,7 @@
 # The container keeps its data in /var/lib/mysql (mount a volume there), creates
 # the system tables on first start, listens on 127.0.0.1:$MARIADB_PORT (3306) and
 # lets `$MARIADB_USER`@127.0.0.1 (default `app`, no password: loopback only) in.
+# shellcheck source=scripts/images/lib.sh
 source "$(dirname "$0")/lib.sh"
 image_begin mariadb mariadb-server-core mariadb-client-core libmariadb3 libaio1 libnuma1 liburing2 libedit2 busybox-static
 add_busybox

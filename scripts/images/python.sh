@@ -3,6 +3,7 @@
 # library with only the libraries they load. The sample's Dockerfile starts FROM it.
 # Prints the build context; build it with
 #   docker build --tag hashiship/python:3.11 "$(bash scripts/images/python.sh)"
+# shellcheck source=scripts/images/lib.sh
 source "$(dirname "$0")/lib.sh"
 image_begin python python3.11-minimal libpython3.11-minimal libpython3.11-stdlib
 add_programs usr/bin/python3.11

@@ -311,8 +311,11 @@ export async function up(opts: StackOptions): Promise<UpResult> {
     }
   }
   await ensureTool(skopeo, installOpts);
-  // Java for Nomad's java driver (it fingerprints java again while running).
-  await ensureTool(jdk, installOpts);
+  // Java for Nomad's java driver (it fingerprints java again while running). Without it
+  // only java tasks cannot be placed: the stack still comes up.
+  await ensureTool(jdk, installOpts).catch((err: unknown) =>
+    log({ kind: 'debug', message: `java driver: ${err instanceof Error ? err.message : String(err)}` }),
+  );
 
   const started: StackComponent[] = [];
   const reused: StackComponent[] = [];

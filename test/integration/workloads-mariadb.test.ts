@@ -10,18 +10,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { docker } from '../helpers/images.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
-import {
-  containerOf,
-  debianImage,
-  eventually,
-  figure,
-  passing,
-  purgeJobs,
-  runningAllocs,
-  SpecDir,
-  withEnv,
-  type Alloc,
-} from '../helpers/workloads.js';
+import { containerOf, debianImage, eventually, figure, passing, purgeJobs, runningAllocs, SpecDir, withEnv, type Alloc } from '../helpers/workloads.js';
 
 const run = randomBytes(3).toString('hex');
 const name = `mariadb-${run}`;

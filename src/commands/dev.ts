@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { components } from '../stack/components.js';
 import { ensureTools } from '../stack/install.js';
 import { down, envScript, status, up, type StackOptions } from '../stack/stack.js';
-import { skopeo, testTools } from '../stack/versions.js';
+import { jdk, skopeo, testTools } from '../stack/versions.js';
 import { registerDevCluster } from './dev-cluster.js';
 import { run, type RunContext } from './runner.js';
 
@@ -42,7 +42,7 @@ export function registerDev(program: Command): void {
       run(async (c: RunContext<{ testTools?: boolean }>) => {
         const o = c.opts;
         const opts = stackOptions(c);
-        const tools = [...new Set(components.map((x) => x.tool)), skopeo, ...(o.testTools === true ? testTools : [])];
+        const tools = [...new Set(components.map((x) => x.tool)), skopeo, jdk, ...(o.testTools === true ? testTools : [])];
         const paths = await ensureTools(tools, {
           cacheDir: opts.cacheDir,
           ...(opts.log === undefined ? {} : { log: opts.log }),

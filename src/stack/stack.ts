@@ -13,7 +13,7 @@ import { addressOf, components, stackAddresses, workloadIdentity, type Component
 import { detachDockerMounts, dockerHost, dockerPaths, dockerPing, NomadAllocLabel, removeContainers } from './docker.js';
 import { ensureTool, versionOf } from './install.js';
 import { alive, removeTree, startDaemon, stopPid, tail } from './proc.js';
-import { skopeo } from './versions.js';
+import { jdk, skopeo } from './versions.js';
 
 export interface StackOptions {
   /** Cache of built binaries (see install.ts). */
@@ -311,6 +311,11 @@ export async function up(opts: StackOptions): Promise<UpResult> {
     }
   }
   await ensureTool(skopeo, installOpts);
+  // Java for Nomad's java driver (it fingerprints java again while running). Without it
+  // only java tasks cannot be placed: the stack still comes up.
+  await ensureTool(jdk, installOpts).catch((err: unknown) =>
+    log({ kind: 'debug', message: `java driver: ${err instanceof Error ? err.message : String(err)}` }),
+  );
 
   const started: StackComponent[] = [];
   const reused: StackComponent[] = [];

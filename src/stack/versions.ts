@@ -128,6 +128,19 @@ export const skopeo: DebianTool = {
   versionPattern: /version (\d+\.\d+)/,
 };
 
+/**
+ * Debian's default JDK (17 on Debian 12): `java` for Nomad's java driver and `javac`,
+ * `jar` and `jlink` for the JVM workloads and their runtime image (scripts/images/jre.sh).
+ */
+export const jdk: DebianTool = {
+  kind: 'debian',
+  name: 'javac',
+  pkg: 'default-jdk-headless',
+  version: '17',
+  versionArgs: ['-version'],
+  versionPattern: /javac (\d+)/,
+};
+
 /** tflint, for the Terraform checks in the tests (its terraform ruleset is bundled). */
 export const tflint: GoBuild = {
   kind: 'go',

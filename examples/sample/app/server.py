@@ -2,7 +2,8 @@
 
 GET /health   200 "ok", or 500 when the image carries a `broken_in` file naming
               the environment it runs in (a defect that only shows in production)
-GET /version  the version baked into the image (the VERSION file beside this one)
+GET /version  the version baked into the image (the VERSION file beside this one,
+              else APP_VERSION, which the Dockerfile sets from its VERSION argument)
 GET /         "sample <version> (<environment>)"
 
 The port comes from NOMAD_PORT_http (Nomad) or PORT (Docker); the environment
@@ -22,7 +23,7 @@ def read(name, default=""):
         return default
 
 
-VERSION = read("VERSION", "unknown")
+VERSION = read("VERSION") or os.environ.get("APP_VERSION", "unknown")
 ENVIRONMENT = os.environ.get("NOMAD_META_environment") or os.environ.get("APP_ENV", "dev")
 BROKEN_IN = set(read("broken_in").split())
 

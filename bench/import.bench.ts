@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importJobs, nomadParser, parseSource, type JobSource } from '../src/import/index.js';
+import { importJobs, nomadParser, parseSource, type JobSource } from '../src/service-spec/import/index.js';
 import { NomadClient } from '../src/nomad/client.js';
 import { run } from '../src/stack/proc.js';
 import { benchStack, size, type Benchmark, type Figure } from './harness.js';

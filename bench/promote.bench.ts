@@ -16,8 +16,8 @@
 import { randomBytes } from 'node:crypto';
 import { fabioApi } from '../src/fabio/routes.js';
 import type { Event } from '../src/log.js';
-import { deployRelease } from '../src/promote/evidence.js';
-import { promote } from '../src/promote/flow.js';
+import { deployRelease } from '../src/release/evidence.js';
+import { promote } from '../src/release/promotion/flow.js';
 import { buildSample, cleanupSample, setupSample } from '../test/helpers/sample.js';
 import { benchStack, size, type Benchmark, type Figure } from './harness.js';
 

@@ -18,8 +18,8 @@ import { parse, stringify } from 'yaml';
 import { resolveConfig } from '../src/config/index.js';
 import { NomadClient } from '../src/nomad/client.js';
 import { renderAll } from '../src/nomad/render.js';
-import { readSpecFiles } from '../src/spec/files.js';
-import { loadSet, resolveEnvironment } from '../src/spec/load.js';
+import { readSpecFiles } from '../src/service-spec/files.js';
+import { loadSet, resolveEnvironment } from '../src/service-spec/load.js';
 import { stackEnv, up, type StackOptions } from '../src/stack/stack.js';
 import { homedir } from 'node:os';
 import { size, type Benchmark, type Figure } from './harness.js';
@@ -32,7 +32,7 @@ const JS = resolve('bench/out/render-js');
 
 /** Compile the render path (and only it) to plain JavaScript. */
 function compile(): void {
-  const program = ts.createProgram(['src/spec/files.ts', 'src/spec/load.ts', 'src/nomad/render.ts'], {
+  const program = ts.createProgram(['src/service-spec/files.ts', 'src/service-spec/load.ts', 'src/nomad/render.ts'], {
     outDir: JS,
     rootDir: 'src',
     module: ts.ModuleKind.NodeNext,
@@ -98,8 +98,8 @@ process.stdout.write(JSON.stringify({ jobs: merged.length, maxRssKB: process.res
 
 const FULL = `
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { readSpecFiles } from '${JS}/spec/files.js';
-import { loadSet, resolveEnvironment } from '${JS}/spec/load.js';
+import { readSpecFiles } from '${JS}/service-spec/files.js';
+import { loadSet, resolveEnvironment } from '${JS}/service-spec/load.js';
 import { renderAll } from '${JS}/nomad/render.js';
 const out = process.argv[1];
 mkdirSync(out, { recursive: true });

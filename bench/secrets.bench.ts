@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { HashishipConfig } from '../src/config/index.js';
-import type { ServiceSpec } from '../src/spec/types.js';
+import type { ServiceSpec } from '../src/service-spec/types.js';
 import { servicePolicy, type ServicePolicy } from '../src/vault/policy.js';
 import { applyPolicies, requireSecrets } from '../src/vault/preflight.js';
 import { benchStack, size, type Benchmark, type Figure } from './harness.js';

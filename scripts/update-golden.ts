@@ -11,11 +11,11 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderGoldenCase } from '../test/helpers/spec-golden.js';
 import { renderAll } from '../src/nomad/render.js';
-import { readSpecFiles, DefaultPaths } from '../src/spec/files.js';
-import { jsonSchemaFiles } from '../src/spec/json-schema.js';
-import { referenceMarkdown } from '../src/spec/reference.js';
+import { readSpecFiles, DefaultPaths } from '../src/service-spec/files.js';
+import { jsonSchemaFiles } from '../src/service-spec/json-schema.js';
+import { referenceMarkdown } from '../src/service-spec/reference.js';
 import { formatProblem } from '../src/errors.js';
-import { loadSet, resolveEnvironment } from '../src/spec/load.js';
+import { loadSet, resolveEnvironment } from '../src/service-spec/load.js';
 
 const goldenDir = 'test/fixtures/golden';
 /** The markers around the generated reference in docs/spec.md. */

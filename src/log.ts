@@ -138,7 +138,7 @@ export type RegistryEvent =
       readonly seconds: number;
     };
 
-/** Progress of release records and promotions (src/promote). */
+/** Progress of release records and promotions (src/release). */
 export type PromoteEvent =
   | {
       readonly kind: 'promote.image';

@@ -1,6 +1,6 @@
 /**
  * `hashiship deploy --env <env> [services…] --image <service>=<tag|digest> --build <n>`:
- * the release path of deploy (src/promote/evidence.ts): resolve the images in the
+ * the release path of deploy (src/release/evidence.ts): resolve the images in the
  * environment's registry, deploy them pinned by digest, then record the evidence
  * (health, smoke requests through Fabio) as the environment's release record.
  * The flags of a plain deploy that a release deploy cannot honour (`--plan`,
@@ -10,8 +10,8 @@ import type { Command } from 'commander';
 import type { Env } from '../config/index.js';
 import { durationMs, formatResults, positiveInt, resultDocument } from '../deploy/cli-support.js';
 import { fabioApi } from '../fabio/routes.js';
-import { deployRelease } from '../promote/evidence.js';
-import { parseImageFlags } from '../promote/image.js';
+import { deployRelease } from '../release/evidence.js';
+import { parseImageFlags } from '../release/image.js';
 import { secretsGate } from '../vault/preflight.js';
 import { refuseInapplicable } from './flags.js';
 import type { RunContext } from './runner.js';

@@ -13,7 +13,7 @@ import { deployEnvironment } from '../deploy/deploy.js';
 import type { PlanDocument } from '../deploy/plan.js';
 import { createDeployContext } from '../deploy/runtime.js';
 import { InputError } from '../errors.js';
-import { DefaultPaths } from '../spec/files.js';
+import { DefaultPaths } from '../service-spec/files.js';
 import { secretsGate } from '../vault/preflight.js';
 import { deployReleaseAction, releaseMode, type ReleaseFlags } from './deploy-release.js';
 import { refuseInapplicable, serverFlags } from './flags.js';

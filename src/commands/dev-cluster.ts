@@ -1,13 +1,13 @@
 /**
  * `hashiship dev cluster up|down|status|env|stop|start`: a real multi-node Consul +
- * Nomad cluster on loopback addresses (see src/stack/cluster.ts), and `dev cluster
- * vault up|stop|restart|down`, a non-dev Vault server beside it (src/cluster/vault.ts).
+ * Nomad cluster on loopback addresses (see src/devcluster/cluster.ts), and `dev cluster
+ * vault up|stop|restart|down`, a non-dev Vault server beside it (src/devcluster/vault.ts).
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { devVault, devVaultDir, devVaultDown, devVaultStop, devVaultUp } from '../cluster/vault.js';
-import { clusterDown, clusterEnv, clusterStatus, clusterUp, setGossipKey, startNode, stopNode, wipeNode, type ClusterOptions } from '../stack/cluster.js';
+import { devVault, devVaultDir, devVaultDown, devVaultStop, devVaultUp } from '../devcluster/vault.js';
+import { clusterDown, clusterEnv, clusterStatus, clusterUp, setGossipKey, startNode, stopNode, wipeNode, type ClusterOptions } from '../devcluster/cluster.js';
 import { InputError } from '../errors.js';
 import { cachedPath } from '../stack/install.js';
 import { vault as vaultTool } from '../stack/versions.js';

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { clusterSource, importJobs, nomadParser, readSources, type JobSource } from '../import/index.js';
+import { clusterSource, importJobs, nomadParser, readSources, type JobSource } from '../service-spec/import/index.js';
 import { NomadClient } from '../nomad/client.js';
 import { serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';

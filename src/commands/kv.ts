@@ -17,8 +17,8 @@ export function registerKv(program: Command): void {
     run(async (c: RunContext<SyncFlags>) => {
       const o = c.opts;
       const [{ readSpecFiles }, { loadSet, resolveEnvironment, resolveExternals }, { syncConfig, describeConfigSync }] = await Promise.all([
-        import('../spec/files.js'),
-        import('../spec/load.js'),
+        import('../service-spec/files.js'),
+        import('../service-spec/load.js'),
         import('../consul/config.js'),
       ]);
       const set = loadSet(await readSpecFiles([o.services, o.environments]));

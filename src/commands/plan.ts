@@ -9,7 +9,7 @@ import { collect, inputSetFromFlags, type InputFlags } from '../deploy/cli-suppo
 import { planEnvironment } from '../deploy/deploy.js';
 import { formatPlan, planExitCode } from '../deploy/plan.js';
 import { createDeployContext } from '../deploy/runtime.js';
-import { DefaultPaths } from '../spec/files.js';
+import { DefaultPaths } from '../service-spec/files.js';
 import { ExitCode, PlanExitCode } from '../errors.js';
 import { secretsGate } from '../vault/preflight.js';
 import { outFile, serverFlags } from './flags.js';

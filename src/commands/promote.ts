@@ -9,9 +9,9 @@ import type { Command } from 'commander';
 import { durationMs } from '../deploy/cli-support.js';
 import { InputError } from '../errors.js';
 import { fabioApi } from '../fabio/routes.js';
-import { promote, type PromoteResult } from '../promote/flow.js';
-import { checkSteps } from '../promote/plan.js';
-import { DefaultPaths } from '../spec/files.js';
+import { promote, type PromoteResult } from '../release/promotion/flow.js';
+import { checkSteps } from '../release/promotion/plan.js';
+import { DefaultPaths } from '../service-spec/files.js';
 import { serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 

@@ -7,7 +7,7 @@
  * taken by a registration hashiship does not own.
  */
 import type { Command } from 'commander';
-import { DefaultPaths } from '../spec/files.js';
+import { DefaultPaths } from '../service-spec/files.js';
 import { serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
@@ -41,8 +41,8 @@ export function registerRegister(program: Command): void {
     run(async (c: RunContext<SyncFlags>) => {
       const o = c.opts;
       const [{ readSpecFiles }, { loadSet, resolveExternals }, { syncServices, describeServiceSync }] = await Promise.all([
-        import('../spec/files.js'),
-        import('../spec/load.js'),
+        import('../service-spec/files.js'),
+        import('../service-spec/load.js'),
         import('../consul/services.js'),
       ]);
       const externals = resolveExternals(loadSet(await readSpecFiles([o.services, o.environments])), o.env);

@@ -3,7 +3,7 @@
  * environment (current release of every service), or one service's history.
  */
 import type { Command } from 'commander';
-import { readRelease, releasedServices, releaseHistory, type ReleaseRecord } from '../promote/records.js';
+import { readRelease, releasedServices, releaseHistory, type ReleaseRecord } from '../release/records.js';
 import { serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 

@@ -11,9 +11,9 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { renderAll } from '../nomad/render.js';
 import { jobFile, writeJobFiles } from '../nomad/render-out.js';
-import { DefaultPaths, readSpecFiles } from '../spec/files.js';
-import { loadSet, resolveEnvironment } from '../spec/load.js';
-import { suggest } from '../spec/suggest.js';
+import { DefaultPaths, readSpecFiles } from '../service-spec/files.js';
+import { loadSet, resolveEnvironment } from '../service-spec/load.js';
+import { suggest } from '../service-spec/suggest.js';
 import { run, type RunContext } from './runner.js';
 
 interface RenderFlags {

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { fabioApi } from '../fabio/routes.js';
-import { rollback } from '../promote/rollback.js';
+import { rollback } from '../release/rollback.js';
 import { releaseOptions } from './promote.js';
 import { run, type RunContext } from './runner.js';
 

@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import type { ResolvedService } from '../spec/overlay.js';
+import type { ResolvedService } from '../service-spec/overlay.js';
 import { serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 

@@ -5,8 +5,8 @@
  */
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { DefaultPaths, readSpecFiles } from '../spec/files.js';
-import { loadSet } from '../spec/load.js';
+import { DefaultPaths, readSpecFiles } from '../service-spec/files.js';
+import { loadSet } from '../service-spec/load.js';
 import { run, type RunContext } from './runner.js';
 
 export function registerValidate(program: Command): void {

@@ -22,8 +22,8 @@ import { createHash } from 'node:crypto';
 import type { ConsulConfig } from '../config/index.js';
 import { GateError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
-import { externalCheckName, type ResolvedExternal } from '../spec/external.js';
-import type { ExternalCheckSpec, ExternalSpec } from '../spec/types.js';
+import { externalCheckName, type ResolvedExternal } from '../service-spec/external.js';
+import type { ExternalCheckSpec, ExternalSpec } from '../service-spec/types.js';
 import { consulCall, createConsul, type ConsulApi } from './client.js';
 
 /** The meta keys that mark a service as hashiship's. */

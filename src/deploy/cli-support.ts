@@ -4,7 +4,7 @@
  */
 import { InputError } from '../errors.js';
 import { OutputRedactor } from './redact.js';
-import { parseDuration } from '../spec/duration.js';
+import { parseDuration } from '../service-spec/duration.js';
 import type { DeployResult } from './deploy.js';
 import { inputsFromFiles, inputsFromSpecs, type InputSet } from './inputs.js';
 import type { DeployContext } from './runtime.js';

@@ -25,7 +25,7 @@ import { ActiveDeploymentStatuses, type Deployment } from '../nomad/deployments.
 import type { JobSpecLike, JobStub } from '../nomad/jobs.js';
 import { waitForHealthy } from '../consul/health.js';
 import { CheckTracker, consulServicesByGroup, consulServicesOf } from './checks.js';
-import { formatDuration } from '../spec/duration.js';
+import { formatDuration } from '../service-spec/duration.js';
 import { diagnose, formatDiagnosis, placementOutlook, type Diagnosis } from './diagnose.js';
 import { groupedLogger } from './events.js';
 import { mapLimit } from '../concurrency.js';

@@ -7,11 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { InputError, ServerError } from '../errors.js';
 import type { Jobs, JobSpecLike } from '../nomad/jobs.js';
 import { renderAll } from '../nomad/render.js';
-import { DefaultPaths, readSpecFiles, type SkippedEntry } from '../spec/files.js';
-import { loadSet, resolveEnvironment } from '../spec/load.js';
-import type { ResolvedService } from '../spec/overlay.js';
-import { suggest } from '../spec/suggest.js';
-import type { NamespaceSpec } from '../spec/types.js';
+import { DefaultPaths, readSpecFiles, type SkippedEntry } from '../service-spec/files.js';
+import { loadSet, resolveEnvironment } from '../service-spec/load.js';
+import type { ResolvedService } from '../service-spec/overlay.js';
+import { suggest } from '../service-spec/suggest.js';
+import type { NamespaceSpec } from '../service-spec/types.js';
 
 /** One job to plan or deploy. */
 export interface JobInput {

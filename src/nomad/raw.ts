@@ -7,8 +7,8 @@
  * Pure.
  */
 import apiSchemaJson from './api-schema.json' with { type: 'json' };
-import { parseDuration } from '../spec/duration.js';
-import { suggest } from '../spec/suggest.js';
+import { parseDuration } from '../service-spec/duration.js';
+import { suggest } from '../service-spec/suggest.js';
 
 /** How jobspec2 spells a field: an attribute, a block, or the block's label. */
 export interface HclName {

@@ -7,7 +7,7 @@
 import { attr, block, formatHcl, object, type HclNode, type HclScalar, type HclValue } from '../hcl/writer.js';
 import type { Job } from './job.js';
 import { freeListForm, NomadApiSchema, refName, resolveRef, type ApiSchemaNode } from './raw.js';
-import { formatDuration } from '../spec/duration.js';
+import { formatDuration } from '../service-spec/duration.js';
 
 type Kind =
   /** A scalar or a list of scalars. */

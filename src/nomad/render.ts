@@ -5,10 +5,10 @@
  * Vault/Consul path in `template` blocks and never appear as values.
  */
 import { createHash } from 'node:crypto';
-import { parseDuration } from '../spec/duration.js';
-import type { ResolvedService } from '../spec/overlay.js';
-import { routeTag } from '../spec/routes.js';
-import { isMainTask, jarPath, publishedPorts } from '../spec/semantic.js';
+import { parseDuration } from '../service-spec/duration.js';
+import type { ResolvedService } from '../service-spec/overlay.js';
+import { routeTag } from '../service-spec/routes.js';
+import { isMainTask, jarPath, publishedPorts } from '../service-spec/semantic.js';
 import type {
   AffinitySpec,
   CheckSpec,
@@ -22,7 +22,7 @@ import type {
   ServiceRegistrationSpec,
   SpreadSpec,
   TaskSpec,
-} from '../spec/types.js';
+} from '../service-spec/types.js';
 import {
   OwnershipMeta,
   type Affinity,
@@ -62,7 +62,7 @@ export interface RenderOptions {
    * Layer digests of pinned images, by repository: an exec or raw_exec task with
    * an `image` fetches them from the environment's registry by digest as
    * artifacts (checksummed, unpacked into `local/image`), so it runs exactly the
-   * image's files. The deploy step resolves them (src/promote/image.ts).
+   * image's files. The deploy step resolves them (src/release/image.ts).
    */
   readonly layers?: Readonly<Record<string, readonly string[]>>;
 }

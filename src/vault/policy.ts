@@ -8,8 +8,8 @@
  * that policy to the service's Nomad job only.
  */
 import { workloadIdentity } from '../stack/components.js';
-import type { ResolvedService } from '../spec/overlay.js';
-import { isVaultWritePath } from '../spec/types.js';
+import type { ResolvedService } from '../service-spec/overlay.js';
+import { isVaultWritePath } from '../service-spec/types.js';
 
 /** The parts of a resolved service the policy depends on. */
 export type PolicyInput = Pick<ResolvedService, 'spec' | 'vaultRole' | 'environment'>;

@@ -23,8 +23,8 @@ import { waitForHealthy } from '../../src/consul/health.js';
 import { kvGet, kvPutCas } from '../../src/consul/kv.js';
 import { listAgentServices, OwnerMeta, serviceId, syncServices } from '../../src/consul/services.js';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
-import { readSpecFiles } from '../../src/spec/files.js';
-import { loadSet, resolveEnvironment, resolveExternals } from '../../src/spec/load.js';
+import { readSpecFiles } from '../../src/service-spec/files.js';
+import { loadSet, resolveEnvironment, resolveExternals } from '../../src/service-spec/load.js';
 
 const exec = promisify(execFile);
 

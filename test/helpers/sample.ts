@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HashishipConfig } from '../../src/config/index.js';
 import { weightKey } from '../../src/fabio/weights.js';
-import { hostArchitecture } from '../../src/promote/image.js';
+import { hostArchitecture } from '../../src/release/image.js';
 import { pushImage } from '../../src/registry/index.js';
 
 const here = new URL('../../examples/sample/', import.meta.url);

@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import type { SpecFile } from '../../src/spec/load.js';
-import { SECRET_KEY } from '../../src/spec/external.js';
+import type { SpecFile } from '../../src/service-spec/load.js';
+import { SECRET_KEY } from '../../src/service-spec/external.js';
 
 const FRAGMENTS = [
   '"',
@@ -83,7 +83,7 @@ const name = (first: string, rest: string, max: number): fc.Arbitrary<string> =>
   fc.tuple(fc.constantFrom(...first), fc.array(fc.constantFrom(...rest), { maxLength: max })).map(([a, b]) => a + b.join(''));
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const UPPER = LOWER.toUpperCase();
-// Names of secrets are refused in plain values (src/spec/external.ts), so are JavaScript's own property names.
+// Names of secrets are refused in plain values (src/service-spec/external.ts), so are JavaScript's own property names.
 const plainName = (k: string): boolean => !SECRET_KEY.test(k) && !['__proto__', 'constructor', 'prototype'].includes(k);
 const metaKey = name(`${LOWER}${UPPER}_`, `${LOWER}${UPPER}0123456789_-`, 12).filter(plainName);
 const envName = name(`${UPPER}_`, `${UPPER}0123456789_`, 12).filter(plainName);

@@ -7,9 +7,9 @@
 import { basename } from 'node:path';
 import { formatProblem } from '../../src/errors.js';
 import { renderAll, type RenderedJob } from '../../src/nomad/render.js';
-import { readSpecFiles } from '../../src/spec/files.js';
-import { loadSet, resolveEnvironment } from '../../src/spec/load.js';
-import { standalone } from '../../src/spec/overlay.js';
+import { readSpecFiles } from '../../src/service-spec/files.js';
+import { loadSet, resolveEnvironment } from '../../src/service-spec/load.js';
+import { standalone } from '../../src/service-spec/overlay.js';
 
 export interface GoldenOutput {
   readonly name: string;

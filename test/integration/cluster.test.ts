@@ -20,7 +20,7 @@ import {
   stopNode,
   type ClusterNode,
   type ClusterOptions,
-} from '../../src/stack/cluster.js';
+} from '../../src/devcluster/cluster.js';
 import { run } from '../../src/stack/proc.js';
 import { testStackOptions } from '../helpers/stack.js';
 import { sleeperJob } from '../helpers/runbook.js';

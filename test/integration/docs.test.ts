@@ -39,7 +39,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parseHcl } from '../../src/hcl/parser.js';
-import { loadSet } from '../../src/spec/load.js';
+import { loadSet } from '../../src/service-spec/load.js';
 import { formatProblem } from '../../src/errors.js';
 import { run } from '../../src/stack/proc.js';
 import { useStack } from '../helpers/stack.js';

@@ -13,12 +13,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { describeDifferences, importJob, jobDifferences, nomadParser, parseSource, type ImportedJob, type JobParser } from '../../src/import/index.js';
+import {
+  describeDifferences,
+  importJob,
+  jobDifferences,
+  nomadParser,
+  parseSource,
+  type ImportedJob,
+  type JobParser,
+} from '../../src/service-spec/import/index.js';
 import { NomadClient } from '../../src/nomad/client.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
-import { loadSet } from '../../src/spec/load.js';
-import { standalone } from '../../src/spec/overlay.js';
+import { loadSet } from '../../src/service-spec/load.js';
+import { standalone } from '../../src/service-spec/overlay.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
 const CORPUS = 'test/fixtures/import-corpus';

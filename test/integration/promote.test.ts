@@ -19,11 +19,11 @@ import { ExitCode } from '../../src/errors.js';
 import { fabioApi, readRoutes } from '../../src/fabio/routes.js';
 import { weightKey } from '../../src/fabio/weights.js';
 import { collecting, type Event } from '../../src/log.js';
-import { deployRelease } from '../../src/promote/evidence.js';
-import { promote, type PromoteOptions, type PromoteResult } from '../../src/promote/flow.js';
-import { acquireLock } from '../../src/promote/lock.js';
-import { readRelease, releaseHistory } from '../../src/promote/records.js';
-import { rollback } from '../../src/promote/rollback.js';
+import { deployRelease } from '../../src/release/evidence.js';
+import { promote, type PromoteOptions, type PromoteResult } from '../../src/release/promotion/flow.js';
+import { acquireLock } from '../../src/release/lock.js';
+import { readRelease, releaseHistory } from '../../src/release/records.js';
+import { rollback } from '../../src/release/rollback.js';
 import { buildSample, cleanupSample, setupSample, viaFabio, type Sample } from '../helpers/sample.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 

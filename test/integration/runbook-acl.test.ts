@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { clusterDown, clusterEnv, type ClusterOptions } from '../../src/stack/cluster.js';
+import { clusterDown, clusterEnv, type ClusterOptions } from '../../src/devcluster/cluster.js';
 import { run } from '../../src/stack/proc.js';
 import { eventually, hashishipPath, runBlock } from '../helpers/runbook.js';
 import { testStackOptions } from '../helpers/stack.js';

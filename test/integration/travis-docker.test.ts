@@ -16,7 +16,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { readRelease } from '../../src/promote/records.js';
+import { readRelease } from '../../src/release/records.js';
 import { docker } from '../helpers/images.js';
 import { cleanupSample, setupSample, viaFabio, type Sample } from '../helpers/sample.js';
 import { useStack, type TestStack } from '../helpers/stack.js';

@@ -17,7 +17,7 @@ import { foldEnd, foldStart } from '../../src/ci/travis.js';
 import { kvGet } from '../../src/consul/kv.js';
 import { ExitCode } from '../../src/errors.js';
 import { weightKey } from '../../src/fabio/weights.js';
-import { readRelease } from '../../src/promote/records.js';
+import { readRelease } from '../../src/release/records.js';
 import { buildSample, cleanupSample, setupSample, viaFabio, type Sample } from '../helpers/sample.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 

@@ -11,8 +11,8 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { renderAll } from '../../src/nomad/render.js';
-import { loadSet, resolveEnvironment } from '../../src/spec/load.js';
-import type { ServiceSpec } from '../../src/spec/types.js';
+import { loadSet, resolveEnvironment } from '../../src/service-spec/load.js';
+import type { ServiceSpec } from '../../src/service-spec/types.js';
 import { servicePolicy } from '../../src/vault/policy.js';
 import { applyPolicies, preflight } from '../../src/vault/preflight.js';
 import { useStack, type TestStack } from '../helpers/stack.js';

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import type { ServiceSpec } from '../../src/spec/types.js';
+import type { ServiceSpec } from '../../src/service-spec/types.js';
 import { servicePolicy, type ServicePolicy } from '../../src/vault/policy.js';
 import { applyPolicies } from '../../src/vault/preflight.js';
 import { useStack, type TestStack } from '../helpers/stack.js';

@@ -8,9 +8,9 @@ import { expect } from 'chai';
 import { CONFIG_FLAGS, configFlags, planConfig, writtenByHashiship } from '../../src/consul/config.js';
 import { desiredRegistrations, OwnerMeta, planServices, type LiveService } from '../../src/consul/services.js';
 import { ExitCode, GateError } from '../../src/errors.js';
-import { secretLooking } from '../../src/spec/external.js';
-import { loadSet, resolveEnvironment, resolveExternals } from '../../src/spec/load.js';
-import type { ExternalSpec } from '../../src/spec/types.js';
+import { secretLooking } from '../../src/service-spec/external.js';
+import { loadSet, resolveEnvironment, resolveExternals } from '../../src/service-spec/load.js';
+import type { ExternalSpec } from '../../src/service-spec/types.js';
 
 const spec = (over: Partial<ExternalSpec> = {}): { spec: ExternalSpec } => ({
   spec: { kind: 'external', name: 'pg', address: '10.0.0.5', port: 5432, ...over },

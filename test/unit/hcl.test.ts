@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { attr, block, escapeTemplate, formatHcl, object, quoteString, usesHeredoc } from '../../src/hcl/writer.js';
 import { HclParseError, parseHcl } from '../../src/hcl/parser.js';
-import { formatDuration, parseDuration } from '../../src/spec/duration.js';
+import { formatDuration, parseDuration } from '../../src/service-spec/duration.js';
 import { adversarialString } from '../helpers/spec-arbitrary.js';
 
 /** hcl2json's shape for `job "j" { a = … }`: the value of attribute `a`. */

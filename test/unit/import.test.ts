@@ -13,10 +13,10 @@ import { main } from '../../src/cli.js';
 import type { Session } from '../../src/commands/runner.js';
 import { redactorFromEnv } from '../../src/deploy/cli-support.js';
 import { InputError } from '../../src/errors.js';
-import { compacted, jobDifferences, rawPatch } from '../../src/import/diff.js';
-import { environmentOverride } from '../../src/import/environments.js';
-import { liftImage, liftJob } from '../../src/import/lift.js';
-import { checkWrites, writeFiles } from '../../src/import/write.js';
+import { compacted, jobDifferences, rawPatch } from '../../src/service-spec/import/diff.js';
+import { environmentOverride } from '../../src/service-spec/import/environments.js';
+import { liftImage, liftJob } from '../../src/service-spec/import/lift.js';
+import { checkWrites, writeFiles } from '../../src/service-spec/import/write.js';
 
 let dir: string;
 before(() => {

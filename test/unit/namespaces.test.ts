@@ -11,7 +11,7 @@ import { OutputRedactor } from '../../src/deploy/redact.js';
 import { createDeployContext, inNamespace, namespaceOf } from '../../src/deploy/runtime.js';
 import { formatProblem } from '../../src/errors.js';
 import { renderAll } from '../../src/nomad/render.js';
-import { loadSet, resolveEnvironment, type SpecFile } from '../../src/spec/load.js';
+import { loadSet, resolveEnvironment, type SpecFile } from '../../src/service-spec/load.js';
 
 const r = new OutputRedactor([]);
 const svc = (file: string, text: string): SpecFile => ({ file, text, kind: 'service' });

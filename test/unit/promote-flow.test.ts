@@ -15,11 +15,11 @@ import { Diagnosed } from '../../src/deploy/deploy.js';
 import { ExitCode, GateError, RevertedError, ServerError } from '../../src/errors.js';
 import type { Event } from '../../src/log.js';
 import type { Deployment } from '../../src/nomad/deployments.js';
-import { DefaultPolicy, planPromotion, type PromotionPolicy, type PromotionProgress } from '../../src/promote/plan.js';
-import type { NewRecord, ReleaseRecord } from '../../src/promote/records.js';
-import { RevertDeadlineMs } from '../../src/promote/recover.js';
-import { runPromotion, type PromotionEnd } from '../../src/promote/run.js';
-import { initialState, type PromotionDeps, type TargetNomad } from '../../src/promote/state.js';
+import { DefaultPolicy, planPromotion, type PromotionPolicy, type PromotionProgress } from '../../src/release/promotion/plan.js';
+import type { NewRecord, ReleaseRecord } from '../../src/release/records.js';
+import { RevertDeadlineMs } from '../../src/release/promotion/recover.js';
+import { runPromotion, type PromotionEnd } from '../../src/release/promotion/run.js';
+import { initialState, type PromotionDeps, type TargetNomad } from '../../src/release/promotion/state.js';
 import type { Clock } from '../../src/runtime.js';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;

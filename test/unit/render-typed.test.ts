@@ -13,8 +13,8 @@ import { formatProblem } from '../../src/errors.js';
 import type { Job, TaskGroup } from '../../src/nomad/job.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
-import { loadSet, resolveEnvironment } from '../../src/spec/load.js';
-import { standalone } from '../../src/spec/overlay.js';
+import { loadSet, resolveEnvironment } from '../../src/service-spec/load.js';
+import { standalone } from '../../src/service-spec/overlay.js';
 
 function render(text: string, env = 'name: qa\n'): { problems: string[]; job?: Job } {
   const set = loadSet([

@@ -16,9 +16,9 @@ import { OwnershipMeta, type Job } from '../../src/nomad/job.js';
 import { renderAll, renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
 import { ownedJobFile, writeJobFiles } from '../../src/nomad/render-out.js';
-import { readSpecFiles } from '../../src/spec/files.js';
-import { loadSet, resolveEnvironment, type SpecFile } from '../../src/spec/load.js';
-import { standalone } from '../../src/spec/overlay.js';
+import { readSpecFiles } from '../../src/service-spec/files.js';
+import { loadSet, resolveEnvironment, type SpecFile } from '../../src/service-spec/load.js';
+import { standalone } from '../../src/service-spec/overlay.js';
 import { renderGoldenCase } from '../helpers/spec-golden.js';
 
 const GOLDEN = 'test/fixtures/golden';

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { escapeText, excerpt, formatProblem, InputError } from '../../src/errors.js';
-import { SpecLimits } from '../../src/spec/check.js';
-import { decodeSpecText, readSpecFiles } from '../../src/spec/files.js';
-import { loadSet, type SpecFile } from '../../src/spec/load.js';
+import { SpecLimits } from '../../src/service-spec/check.js';
+import { decodeSpecText, readSpecFiles } from '../../src/service-spec/files.js';
+import { loadSet, type SpecFile } from '../../src/service-spec/load.js';
 
 const HOSTILE = 'test/fixtures/hostile';
 

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { formatProblem } from '../../src/errors.js';
-import { readSpecFiles } from '../../src/spec/files.js';
-import { jsonSchemaFiles } from '../../src/spec/json-schema.js';
-import { referenceMarkdown } from '../../src/spec/reference.js';
-import { kindOf, loadSet, resolveEnvironment, type SpecFile } from '../../src/spec/load.js';
-import { suggest } from '../../src/spec/suggest.js';
+import { readSpecFiles } from '../../src/service-spec/files.js';
+import { jsonSchemaFiles } from '../../src/service-spec/json-schema.js';
+import { referenceMarkdown } from '../../src/service-spec/reference.js';
+import { kindOf, loadSet, resolveEnvironment, type SpecFile } from '../../src/service-spec/load.js';
+import { suggest } from '../../src/service-spec/suggest.js';
 
 const run = promisify(execFile);
 const INVALID = 'test/fixtures/invalid';

@@ -5,8 +5,8 @@
 import { expect } from 'chai';
 import { imagesOf } from '../../src/deploy/plan.js';
 import { renderJob } from '../../src/nomad/render.js';
-import { readSpecFiles } from '../../src/spec/files.js';
-import { loadSet, resolveEnvironment } from '../../src/spec/load.js';
+import { readSpecFiles } from '../../src/service-spec/files.js';
+import { loadSet, resolveEnvironment } from '../../src/service-spec/load.js';
 
 describe('plan/status: the images of a job', () => {
   it('a raw_exec task that runs an image by digest (examples/sample) shows it, pinned', async () => {

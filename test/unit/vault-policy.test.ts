@@ -1,6 +1,6 @@
 /** Per-service Vault policies and JWT roles from specs (pure). */
 import { expect } from 'chai';
-import type { ServiceSpec } from '../../src/spec/types.js';
+import type { ServiceSpec } from '../../src/service-spec/types.js';
 import { capabilityOf, jwtRole, kvVersionOf, policyHcl, referencesOf, servicePolicies, servicePolicy, sharedRoles } from '../../src/vault/policy.js';
 
 const web: ServiceSpec = {
@@ -83,8 +83,8 @@ describe('vault policy (pure)', () => {
   });
 
   it('every service with secrets in the qa and production environments has its own role', async () => {
-    const { readSpecFiles } = await import('../../src/spec/files.js');
-    const { loadSet, resolveEnvironment } = await import('../../src/spec/load.js');
+    const { readSpecFiles } = await import('../../src/service-spec/files.js');
+    const { loadSet, resolveEnvironment } = await import('../../src/service-spec/load.js');
     const set = loadSet(await readSpecFiles(['jobs/services', 'jobs/environments']));
     for (const env of ['qa', 'production']) {
       const policies = servicePolicies(resolveEnvironment(set, env));

@@ -8,10 +8,10 @@
  * Pure but for that check.
  */
 import { isMap, parseDocument } from 'yaml';
-import { InputError, type InputProblem } from '../errors.js';
-import { renderJob } from '../nomad/render.js';
-import { renderJobHcl } from '../nomad/render-hcl.js';
-import { loadSet, resolveEnvironment } from '../spec/load.js';
+import { InputError, type InputProblem } from '../../errors.js';
+import { renderJob } from '../../nomad/render.js';
+import { renderJobHcl } from '../../nomad/render-hcl.js';
+import { loadSet, resolveEnvironment } from '../load.js';
 import { describeDifferences, jobDifferences, sameValue } from './diff.js';
 import type { ImportedJob } from './import.js';
 import type { JobParser } from './parse.js';

@@ -4,7 +4,7 @@
  * rollback to the previous release, and `deploy --image` evidence.
  */
 export * from './records.js';
-export * from './plan.js';
+export * from './promotion/plan.js';
 export { acquireLock, lockKey, LocksPrefix, type HeldLock, type LockHolder, type LockOptions } from './lock.js';
 export {
   contextForSet,
@@ -29,8 +29,8 @@ export {
   type ReleaseDeployResult,
   type SmokeOptions,
 } from './evidence.js';
-export { planService, policyOf, promote, type ObservedWeight, type PromoteOptions, type PromoteResult, type ServicePromotion } from './flow.js';
-export { runPromotion, type PromotionEnd, type RunOptions } from './run.js';
-export { initialState, type PromotionDeps, type PromotionState, type TargetNomad } from './state.js';
-export { serverDeps, type ServerOptions } from './servers.js';
+export { planService, policyOf, promote, type ObservedWeight, type PromoteOptions, type PromoteResult, type ServicePromotion } from './promotion/flow.js';
+export { runPromotion, type PromotionEnd, type RunOptions } from './promotion/run.js';
+export { initialState, type PromotionDeps, type PromotionState, type TargetNomad } from './promotion/state.js';
+export { serverDeps, type ServerOptions } from './promotion/servers.js';
 export { previousRelease, rollback, type RollbackOptions, type RollbackResult } from './rollback.js';

@@ -6,12 +6,12 @@
  * the servers of the target environment (one object per server), the clock and the
  * logger. servers.ts builds the real ones; a test passes its own.
  */
-import type { HealthGateResult, ServiceInstance } from '../consul/health.js';
-import type { Logger } from '../log.js';
-import type { Deployment, DeploymentUpdateResponse } from '../nomad/deployments.js';
-import type { Clock } from '../runtime.js';
+import type { HealthGateResult, ServiceInstance } from '../../consul/health.js';
+import type { Logger } from '../../log.js';
+import type { Deployment, DeploymentUpdateResponse } from '../../nomad/deployments.js';
+import type { Clock } from '../../runtime.js';
 import type { PromotionPlan, PromotionPolicy, PromotionProgress } from './plan.js';
-import type { NewRecord, ReleaseRecord, SmokeEvidence } from './records.js';
+import type { NewRecord, ReleaseRecord, SmokeEvidence } from '../records.js';
 
 /** A plan that runs. */
 export type RunPlan = Extract<PromotionPlan, { decision: 'run' }>;

@@ -5,9 +5,9 @@
  * weight rule first, fail the deployment so Nomad reverts (auto_revert), wait for
  * the revert, and end with the error that says what production serves now.
  */
-import { Diagnosed } from '../deploy/deploy.js';
-import { GateError, HashishipError, RevertedError, ServerError, type ContextLine } from '../errors.js';
-import { ActiveDeploymentStatuses } from '../nomad/deployments.js';
+import { Diagnosed } from '../../deploy/deploy.js';
+import { GateError, HashishipError, RevertedError, ServerError, type ContextLine } from '../../errors.js';
+import { ActiveDeploymentStatuses } from '../../nomad/deployments.js';
 import { save, stepEvent, type PromotionDeps, type PromotionState, type TargetNomad } from './state.js';
 
 /** How long a failed promotion waits for Nomad's revert deployment. */

@@ -325,7 +325,7 @@ function checkService(
   if ((s.provider ?? 'consul') === 'nomad' && s.enable_tag_override !== undefined)
     rep.add(childPath(sp, 'enable_tag_override'), 'enable_tag_override needs provider consul');
   if (s.canary_tags !== undefined && (s.routes ?? []).length > 0 && !s.canary_tags.includes('canary')) {
-    // src/fabio and src/promote steer the canary share of a route by this tag.
+    // src/fabio and src/release steer the canary share of a route by this tag.
     rep.add(
       childPath(sp, 'canary_tags'),
       'a service with routes needs `canary` among its canary_tags: promotions steer Fabio weights to the instances tagged canary',

@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import { renderAll } from '../nomad/render.js';
 import { getManifest, RegistryClients, type RegistryAccess } from '../registry/index.js';
 import { isDigest } from '../registry/ref.js';
-import type { ResolvedService } from '../spec/overlay.js';
+import type { ResolvedService } from '../service-spec/overlay.js';
 import type { ReleaseImage } from './records.js';
 
 /** An image resolved in a registry. */

@@ -4,24 +4,24 @@
  * namespace), Consul and Fabio. Every call is one library call of the area it
  * names; nothing here decides anything.
  */
-import type { HashishipConfig } from '../config/index.js';
-import type { ConsulApi } from '../consul/client.js';
-import { readInstances, waitForHealthy } from '../consul/health.js';
-import { kvPutCas, kvUpdate } from '../consul/kv.js';
-import { deployJob, Diagnosed, promoteCanaries } from '../deploy/deploy.js';
-import type { DeployContext } from '../deploy/runtime.js';
-import { applyCanaryWeight, removeCanaryWeight } from '../fabio/canary.js';
-import { waitForRoutes } from '../fabio/routes.js';
-import { CanaryTag, weightKey } from '../fabio/weights.js';
-import type { HttpApi } from '../http.js';
-import type { Logger } from '../log.js';
-import { copyImage, RegistryClients, type RegistryAccess } from '../registry/index.js';
-import type { Clock } from '../runtime.js';
-import type { ResolvedService } from '../spec/overlay.js';
-import { EnvironmentMeta, runSmoke, serviceRouting, waitSettled } from './evidence.js';
-import { contextForSet, pinnedInputs, type SpecDirs } from './image.js';
+import type { HashishipConfig } from '../../config/index.js';
+import type { ConsulApi } from '../../consul/client.js';
+import { readInstances, waitForHealthy } from '../../consul/health.js';
+import { kvPutCas, kvUpdate } from '../../consul/kv.js';
+import { deployJob, Diagnosed, promoteCanaries } from '../../deploy/deploy.js';
+import type { DeployContext } from '../../deploy/runtime.js';
+import { applyCanaryWeight, removeCanaryWeight } from '../../fabio/canary.js';
+import { waitForRoutes } from '../../fabio/routes.js';
+import { CanaryTag, weightKey } from '../../fabio/weights.js';
+import type { HttpApi } from '../../http.js';
+import type { Logger } from '../../log.js';
+import { copyImage, RegistryClients, type RegistryAccess } from '../../registry/index.js';
+import type { Clock } from '../../runtime.js';
+import type { ResolvedService } from '../../service-spec/overlay.js';
+import { EnvironmentMeta, runSmoke, serviceRouting, waitSettled } from '../evidence.js';
+import { contextForSet, pinnedInputs, type SpecDirs } from '../image.js';
 import { progressKey } from './plan.js';
-import { readRelease, writeRelease } from './records.js';
+import { readRelease, writeRelease } from '../records.js';
 import type { PromotionDeps, TargetNomad } from './state.js';
 
 /** Where a promotion's servers are, besides the configuration. */

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { InputError, pathErrorOf, type InputProblem } from '../errors.js';
+import { InputError, pathErrorOf, type InputProblem } from '../../errors.js';
 
 /** One file to write. */
 export interface PlannedFile {

@@ -5,10 +5,10 @@
  * `canary`, `gate`, `smoke`, `weight:<percent>`, `promote`, `unweight`, `record`.
  * A step never records that it is done and never cleans up: run.ts and recover.ts do.
  */
-import { describeFailures, selectInstances } from '../consul/health.js';
-import { GateError, InputError } from '../errors.js';
-import { CanaryTag } from '../fabio/weights.js';
-import { EnvironmentMeta, healthEvidence } from './evidence.js';
+import { describeFailures, selectInstances } from '../../consul/health.js';
+import { GateError, InputError } from '../../errors.js';
+import { CanaryTag } from '../../fabio/weights.js';
+import { EnvironmentMeta, healthEvidence } from '../evidence.js';
 import { canaryCount, failingAt, save, stepEvent, type PromotionDeps, type PromotionState, type TargetNomad } from './state.js';
 
 /** One step. */

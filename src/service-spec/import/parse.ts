@@ -5,11 +5,11 @@
  * and `GET /v1/job/:id` give it) written as HCL and read the same way. A file
  * Nomad cannot read is bad input with Nomad's message and its position.
  */
-import { InputError, type InputProblem } from '../errors.js';
-import type { NomadClient } from '../nomad/client.js';
-import type { Job } from '../nomad/job.js';
-import { NomadApiSchema, resolveRef, type ApiSchemaNode } from '../nomad/raw.js';
-import { renderJobHcl } from '../nomad/render-hcl.js';
+import { InputError, type InputProblem } from '../../errors.js';
+import type { NomadClient } from '../../nomad/client.js';
+import type { Job } from '../../nomad/job.js';
+import { NomadApiSchema, resolveRef, type ApiSchemaNode } from '../../nomad/raw.js';
+import { renderJobHcl } from '../../nomad/render-hcl.js';
 
 type Obj = Record<string, unknown>;
 

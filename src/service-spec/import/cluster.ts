@@ -4,8 +4,8 @@
  * variables), else the job itself (`GET /v1/job/:id`) in API JSON — which also
  * holds what the servers added on registration.
  */
-import { InputError } from '../errors.js';
-import type { NomadClient } from '../nomad/client.js';
+import { InputError } from '../../errors.js';
+import type { NomadClient } from '../../nomad/client.js';
 import type { JobSource } from './parse.js';
 
 interface Submission {

@@ -7,9 +7,9 @@
  * the same job. What the typed keys cannot say is left to the `nomad:` blocks
  * (see import.ts). Pure.
  */
-import { formatDuration } from '../spec/duration.js';
-import { RenderDefaults } from '../nomad/render.js';
-import { defaultCheckName, jarPath } from '../spec/semantic.js';
+import { formatDuration } from '../duration.js';
+import { RenderDefaults } from '../../nomad/render.js';
+import { defaultCheckName, jarPath } from '../semantic.js';
 
 type Obj = Record<string, unknown>;
 

@@ -6,7 +6,7 @@
  * calls and returns the state it reached, so a long-running process (a release
  * agent) can drive promotions with it as the CLI does.
  */
-import type { ReleaseRecord } from './records.js';
+import type { ReleaseRecord } from '../records.js';
 import { cleanupAbandoned, recover, resumeDeployment, typed, type Failed } from './recover.js';
 import { save, stepEvent, StepError, type PromotionDeps, type PromotionState } from './state.js';
 import { stepOf } from './steps.js';

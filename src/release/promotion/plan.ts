@@ -4,8 +4,8 @@
  * policy, decide whether to promote, refuse or do nothing, and list the steps.
  * Nothing here reads a server; flow.ts reads, calls this, then applies.
  */
-import type { ContextLine } from '../errors.js';
-import type { ReleaseRecord } from './records.js';
+import type { ContextLine } from '../../errors.js';
+import type { ReleaseRecord } from '../records.js';
 
 /** The KV prefix of promotion progress. */
 export const PromotionsPrefix = 'hashiship/promotions';

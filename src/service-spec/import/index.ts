@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { InputError, pathErrorOf, type InputProblem } from '../errors.js';
-import { kindOf } from '../spec/load.js';
+import { InputError, pathErrorOf, type InputProblem } from '../../errors.js';
+import { kindOf } from '../load.js';
 import { environmentText, splitEnvironments, verifyEnvironments, type EnvironmentImport } from './environments.js';
 import { importJob, specYaml, type ImportedJob } from './import.js';
 import type { JobParser, JobSource } from './parse.js';

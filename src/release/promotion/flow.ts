@@ -8,20 +8,20 @@
  * the deployment so Nomad reverts (auto_revert), and ends with exit 3 and the
  * diagnosis). This file only reads, plans, locks and reports.
  */
-import type { HashishipConfig } from '../config/index.js';
-import { createConsul, type ConsulApi } from '../consul/client.js';
-import { kvGet } from '../consul/kv.js';
-import { ExitCode, GateError, HashishipError, InputError, worstExitCode } from '../errors.js';
-import type { HttpApi } from '../http.js';
-import { silent, type Logger } from '../log.js';
-import type { RegistryAccess } from '../registry/index.js';
-import { realClock, type Clock } from '../runtime.js';
-import { parseDuration } from '../spec/duration.js';
-import type { ResolvedService } from '../spec/overlay.js';
-import { resolvedServices, type SpecDirs } from './image.js';
-import { acquireLock } from './lock.js';
+import type { HashishipConfig } from '../../config/index.js';
+import { createConsul, type ConsulApi } from '../../consul/client.js';
+import { kvGet } from '../../consul/kv.js';
+import { ExitCode, GateError, HashishipError, InputError, worstExitCode } from '../../errors.js';
+import type { HttpApi } from '../../http.js';
+import { silent, type Logger } from '../../log.js';
+import type { RegistryAccess } from '../../registry/index.js';
+import { realClock, type Clock } from '../../runtime.js';
+import { parseDuration } from '../../service-spec/duration.js';
+import type { ResolvedService } from '../../service-spec/overlay.js';
+import { resolvedServices, type SpecDirs } from '../image.js';
+import { acquireLock } from '../lock.js';
 import { checkSteps, DefaultPolicy, formatPlan, planPromotion, progressKey, type PromotionPlan, type PromotionPolicy, type PromotionProgress } from './plan.js';
-import { readRelease, releasedServices, type ReleaseRecord } from './records.js';
+import { readRelease, releasedServices, type ReleaseRecord } from '../records.js';
 import { runPromotion } from './run.js';
 import { serverDeps } from './servers.js';
 import { initialState, type ObservedWeight } from './state.js';

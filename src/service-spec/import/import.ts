@@ -7,13 +7,13 @@
  * validated like any other. Never prints; never writes (see write.ts).
  */
 import { stringify } from 'yaml';
-import { InputError, InternalError, type InputProblem } from '../errors.js';
-import { NomadApiSchema, resolveRef, type ApiSchemaNode } from '../nomad/raw.js';
-import { renderJob } from '../nomad/render.js';
-import { renderJobHcl } from '../nomad/render-hcl.js';
-import { formatDuration } from '../spec/duration.js';
-import { loadSet } from '../spec/load.js';
-import { standalone } from '../spec/overlay.js';
+import { InputError, InternalError, type InputProblem } from '../../errors.js';
+import { NomadApiSchema, resolveRef, type ApiSchemaNode } from '../../nomad/raw.js';
+import { renderJob } from '../../nomad/render.js';
+import { renderJobHcl } from '../../nomad/render-hcl.js';
+import { formatDuration } from '../duration.js';
+import { loadSet } from '../load.js';
+import { standalone } from '../overlay.js';
 import { comparable, describeDifferences, jobDifferences, rawPatch } from './diff.js';
 import { liftJob } from './lift.js';
 import { parseSource, type JobParser, type JobSource } from './parse.js';

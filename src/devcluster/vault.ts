@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { StackError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
 import { sleep } from '../runtime.js';
-import { clusterDirOf, type ClusterOptions } from '../stack/cluster.js';
+import { clusterDirOf, type ClusterOptions } from './cluster.js';
 import { stopPid } from '../stack/proc.js';
 import { ensureTool } from '../stack/install.js';
 import { alive, startDaemon, tail } from '../stack/proc.js';

@@ -5,7 +5,7 @@
  * it renders (`hashiship_*` job meta) is not part of a job's meaning and is left
  * out. Pure.
  */
-import { OwnershipMeta } from '../nomad/job.js';
+import { OwnershipMeta } from '../../nomad/job.js';
 
 /** One field that differs: its path in the job and both values (undefined: absent). */
 export interface FieldDifference {

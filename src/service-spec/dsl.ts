@@ -1,6 +1,6 @@
 /**
  * A small schema language for the spec files: one description serves three
- * purposes — structural validation with positions (src/spec/check.ts), the
+ * purposes — structural validation with positions (src/service-spec/check.ts), the
  * published JSON Schema (for editors) and the reference tables in docs/spec.md.
  */
 

@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { agentFiles, paths } from '../agents/index.js';
 import { InputError, StackError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
-import { ensureTool } from './install.js';
-import { alive, removeTree, run, startDaemon, stopPid, tail } from './proc.js';
-import { consul as consulTool, nomad as nomadTool } from './versions.js';
+import { ensureTool } from '../stack/install.js';
+import { alive, removeTree, run, startDaemon, stopPid, tail } from '../stack/proc.js';
+import { consul as consulTool, nomad as nomadTool } from '../stack/versions.js';
 
 /** Options of the local cluster. */
 export interface ClusterOptions {

@@ -14,6 +14,7 @@ import { HttpApi } from '../http.js';
 import { silent, type Logger } from '../log.js';
 import { realClock, type Clock } from '../runtime.js';
 import { waitForRoutes } from '../fabio/routes.js';
+import { routeSources } from '../fabio/weights.js';
 import { serviceNameOf } from '../service-spec/semantic.js';
 import { routeHost, routeTag } from '../service-spec/routes.js';
 import type { ResolvedService } from '../service-spec/overlay.js';
@@ -199,7 +200,7 @@ export async function gatherEvidence(
   if (routing.tags.length > 0) {
     await waitForRoutes(
       opts.fabio,
-      { service: routing.service, sources: routing.tags.map((t) => t.slice('urlprefix-'.length).split(/\s+/)[0]!) },
+      { service: routing.service, sources: routeSources(routing.tags) },
       {
         deadlineMs: 30_000,
         ...(opts.log === undefined ? {} : { log: opts.log }),

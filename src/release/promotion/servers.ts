@@ -12,7 +12,7 @@ import { deployJob, Diagnosed, promoteCanaries } from '../../deploy/deploy.js';
 import type { DeployContext } from '../../deploy/runtime.js';
 import { applyCanaryWeight, removeCanaryWeight } from '../../fabio/canary.js';
 import { waitForRoutes } from '../../fabio/routes.js';
-import { CanaryTag, weightKey } from '../../fabio/weights.js';
+import { CanaryTag, routeSources, weightKey } from '../../fabio/weights.js';
 import type { HttpApi } from '../../http.js';
 import type { Logger } from '../../log.js';
 import { copyImage, RegistryClients, type RegistryAccess } from '../../registry/index.js';
@@ -124,7 +124,7 @@ export function serverDeps(config: HashishipConfig, consul: ConsulApi, target: R
       smoke: (opts = {}) => runSmoke(target, { ...proxy, ...(opts.quiet === true ? {} : { log }) }),
       routesSettled: async (deadlineMs) => {
         if (routing.tags.length === 0) return 'unrouted';
-        const sources = routing.tags.map((t) => t.slice('urlprefix-'.length).split(/\s+/)[0]!);
+        const sources = routeSources(routing.tags);
         await waitForRoutes(o.fabio, { service: routing.service, sources, targets: routing.count }, { deadlineMs, log, clock });
         return 'confirmed';
       },

@@ -56,7 +56,10 @@ const bench: Benchmark = {
           fabio,
         });
         const t1 = Date.now();
-        if (qa.exitCode !== 0) throw new Error(`QA deploy of build ${build} exited ${qa.exitCode}`);
+        if (qa.exitCode !== 0) {
+          const why = [...qa.deploy.results.map((x) => x.error?.describe() ?? x.message), ...qa.failures.map((f) => f.error.describe())].join('; ');
+          throw new Error(`QA deploy of build ${build} exited ${qa.exitCode}: ${why}`);
+        }
         const started = new Map<string, number>();
         const steps = new Map<string, number>();
         const log = (e: Event) => {

@@ -113,7 +113,8 @@ const nomadRaw = (level: 'Job' | 'TaskGroup' | 'Task'): AnySchema => ({
 /** The reason given for an opt-out of a deliberate policy. */
 const REASON = str('Why the policy does not apply here (kept in the spec for reviewers).', { pattern: /\S/, hint: 'write a reason' });
 
-const OPERATORS = [
+/** The constraint and affinity operators Nomad knows (the import reads them back too). */
+export const OPERATORS = [
   '=',
   '!=',
   '>',

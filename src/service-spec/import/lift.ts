@@ -9,6 +9,7 @@
  */
 import { formatDuration } from '../duration.js';
 import { RenderDefaults } from '../../nomad/render.js';
+import { OPERATORS } from '../schema.js';
 import { defaultCheckName, jarPath } from '../semantic.js';
 
 type Obj = Record<string, unknown>;
@@ -61,28 +62,11 @@ function nonEmpty(o: Obj): Obj | undefined {
   return Object.keys(s).length === 0 ? undefined : s;
 }
 
-const OPERATORS = new Set([
-  '=',
-  '!=',
-  '>',
-  '>=',
-  '<',
-  '<=',
-  'distinct_hosts',
-  'distinct_property',
-  'regexp',
-  'set_contains',
-  'set_contains_all',
-  'set_contains_any',
-  'version',
-  'semver',
-  'is_set',
-  'is_not_set',
-]);
+const OPERATOR_SET: ReadonlySet<string> = new Set(OPERATORS);
 
 function constraints(v: unknown): Obj[] | undefined {
   const cs = list(v);
-  if (cs.length === 0 || !cs.every((c) => OPERATORS.has(String(c['Operand'] ?? '=')))) return undefined;
+  if (cs.length === 0 || !cs.every((c) => OPERATOR_SET.has(String(c['Operand'] ?? '=')))) return undefined;
   return cs.map((c) => {
     const op = str(c['Operand']) ?? '=';
     const value = str(c['RTarget']);
@@ -96,7 +80,7 @@ function constraints(v: unknown): Obj[] | undefined {
 
 function affinities(v: unknown): Obj[] | undefined {
   const as = list(v);
-  if (as.length === 0 || !as.every((a) => OPERATORS.has(String(a['Operand'] ?? '=')) && str(a['LTarget']) !== undefined)) return undefined;
+  if (as.length === 0 || !as.every((a) => OPERATOR_SET.has(String(a['Operand'] ?? '=')) && str(a['LTarget']) !== undefined)) return undefined;
   return as.map((a) => {
     const op = str(a['Operand']) ?? '=';
     return set({

@@ -19,18 +19,12 @@ import { fileURLToPath } from 'node:url';
 import { NomadAllocLabel } from '../src/stack/docker.js';
 import { buildAndPushHello, docker } from '../test/helpers/images.js';
 import { debianImage, eventually, purgeJobs, QaRegistry, runningAllocs } from '../test/helpers/workloads.js';
-import { benchStack, size, type Benchmark, type Figure } from './harness.js';
+import { benchStack, median, size, type Benchmark, type Figure } from './harness.js';
 
 const ENV = 'bench';
 const ROUNDS = size(5, 1);
 const PULL_ROUNDS = size(3, 1);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** A docker-driver service job, stamped as hashiship's; `version` changes the task (a new allocation). */
 function job(id: string, image: string, version: string, checks = true): Record<string, unknown> {

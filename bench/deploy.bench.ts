@@ -23,7 +23,7 @@ import { deployEnvironment } from '../src/deploy/deploy.js';
 import { createDeployContext, type DeployContext } from '../src/deploy/runtime.js';
 import type { Event } from '../src/log.js';
 import type { JobSpecLike } from '../src/nomad/jobs.js';
-import { benchStack, short, size, type Benchmark, type Figure } from './harness.js';
+import { benchStack, median, short, size, type Benchmark, type Figure } from './harness.js';
 
 const ENV = 'bench';
 const ROUNDS = size(9, 1);
@@ -32,12 +32,6 @@ const LATENCY_JOB = { minHealthyS: size(20, 5), checks: false } as const;
 /** Ten vs one: Consul checks and the min_healthy_time hashiship renders by default (10 s; short mode 2 s). */
 const FLEET_JOB = { minHealthyS: size(10, 2), checks: true } as const;
 const FLEET_ROUNDS = size(3, 1);
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /**
  * A minimal HTTP responder: python without site imports starts in a fraction of

@@ -22,6 +22,13 @@ export function size<T>(full: T, small: T): T {
   return short ? small : full;
 }
 
+/** The median of some measurements (NaN for none). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 export interface Figure {
   /** What was measured, e.g. "warm dev up to all-healthy". */
   readonly label: string;

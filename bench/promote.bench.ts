@@ -19,18 +19,12 @@ import type { Event } from '../src/log.js';
 import { deployRelease } from '../src/release/evidence.js';
 import { promote } from '../src/release/promotion/flow.js';
 import { buildSample, cleanupSample, setupSample } from '../test/helpers/sample.js';
-import { benchStack, size, type Benchmark, type Figure } from './harness.js';
+import { benchStack, median, size, type Benchmark, type Figure } from './harness.js';
 
 const ROUNDS = size(3, 1);
 const HOLD_MS = 1_000;
 /** From examples/sample/jobs/services/sample.yaml. */
 const MIN_HEALTHY_MS = 2_000;
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 const bench: Benchmark = {
   name: 'promote',

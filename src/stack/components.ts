@@ -57,6 +57,12 @@ export interface ComponentDef {
    */
   readonly wants?: readonly StackComponent[];
   /**
+   * Components whose fresh start makes a running instance of this one stale, so
+   * `up` restarts it too (ours only): Fabio's blocking queries carry Consul's last
+   * index, and a dev Consul started afresh counts from zero again.
+   */
+  readonly restartsWith?: readonly StackComponent[];
+  /**
    * The rest of the stack still runs when this one cannot be installed or started;
    * `up` then fails (exit 2) naming it, after starting everything else.
    */
@@ -187,6 +193,7 @@ export const components: readonly ComponentDef[] = [
     healthPath: '/health',
     healthy: (s) => s === 200,
     after: ['consul'],
+    restartsWith: ['consul'],
     launch: (bin) => ({
       cmd: bin,
       args: [

@@ -328,10 +328,8 @@ export async function up(opts: StackOptions): Promise<UpResult> {
     if (bin === undefined) return; // optional and not installed: in `failures`
     const prev = state.components[def.name];
     const ours = prev?.pid !== undefined && alive(prev.pid, prev.bin);
-    // Fabio's blocking queries carry Consul's last index; a dev Consul started afresh
-    // counts from zero again, so a running Fabio would wait minutes with no routes.
-    const consulRestarted = def.name === 'fabio' && started.includes('consul');
-    const stale = ours && (configChanged(def, bin, dir, secrets) || consulRestarted);
+    const restartedWith = (def.restartsWith ?? []).find((c) => started.includes(c));
+    const stale = ours && (configChanged(def, bin, dir, secrets) || restartedWith !== undefined);
     // One of ours alive but not answering may be busy or briefly paused: dev Consul, Nomad
     // and Vault keep their state in memory, so it gets time to recover before a restart.
     if (!stale && ((await isHealthy(def, dir)) || (ours && (await recovers(def, dir, RecoverMs))))) {
@@ -345,7 +343,7 @@ export async function up(opts: StackOptions): Promise<UpResult> {
       return;
     }
     if (stale) {
-      const why = consulRestarted ? 'Consul was started afresh (its blocking queries would wait on the old index)' : 'its configuration changed';
+      const why = restartedWith === undefined ? 'its configuration changed' : `${restartedWith} was started afresh`;
       log({ kind: 'stack.configure', component: def.name, step: `restarting: ${why}` });
     }
     if (ours) {

@@ -44,7 +44,7 @@ export function registerRender(program: Command): void {
         }
         const format = o.format;
         const files = await readSpecFiles([o.services, o.environments], { allowEmpty: o.allowEmpty === true });
-        for (const s of files.skipped) c.err(`skipped ${s.path}: ${s.reason}\n`);
+        for (const s of files.skipped) c.log({ kind: 'spec.skipped', path: s.path, reason: s.reason });
         const set = loadSet(files);
         const resolved = resolveEnvironment(set, o.env);
         const known = resolved.map((r) => r.spec.name);

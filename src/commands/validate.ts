@@ -20,7 +20,7 @@ export function registerValidate(program: Command): void {
       run(async (c: RunContext<{ json?: boolean; allowEmpty?: boolean }>, paths: string[]) => {
         const o = c.opts;
         const files = await readSpecFiles(paths.length > 0 ? paths : [DefaultPaths.services, DefaultPaths.environments], { allowEmpty: o.allowEmpty === true });
-        for (const s of files.skipped) c.err(`skipped ${s.path}: ${s.reason}\n`);
+        for (const s of files.skipped) c.log({ kind: 'spec.skipped', path: s.path, reason: s.reason });
         const set = loadSet(files);
         if (o.json === true) {
           c.out(

@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { Diagnosed } from './deploy/deploy.js';
-import { OutputRedactor } from './deploy/redact.js';
+import { OutputRedactor } from './redact.js';
 import { HashishipError, ExitCode, InternalError, pathErrorOf } from './errors.js';
 import { registerCommands } from './commands/index.js';
 import { refuseRepeats } from './commands/flags.js';

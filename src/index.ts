@@ -5,6 +5,7 @@
 export * from './errors.js';
 export * from './log.js';
 export * from './config/index.js';
+export { OutputRedactor, REDACTED, redactorFromEnv, configSecrets } from './redact.js';
 export { HttpApi } from './http.js';
 export { NomadClient } from './nomad/client.js';
 export { createConsul, consulCall } from './consul/client.js';

@@ -8,8 +8,7 @@
  */
 import type { Command } from 'commander';
 import { logLevelOf, resolveConfig, type Env, type HashishipConfig } from '../config/index.js';
-import { redactorFromEnv } from '../deploy/cli-support.js';
-import { OutputRedactor } from '../deploy/redact.js';
+import { configSecrets, redactorFromEnv, type OutputRedactor } from '../redact.js';
 import type { HashishipError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { describeEvent, setExit } from './common.js';
@@ -56,20 +55,6 @@ export function sessionOf(cmd: Command): Session {
     sessions.set(root, s);
   }
   return s;
-}
-
-/** The secrets of a resolved configuration, for the redactor. */
-export function configSecrets(c: HashishipConfig): (string | undefined)[] {
-  const auth = c.vault.auth;
-  return [
-    c.nomad.token,
-    c.nomad.httpAuth?.password,
-    c.consul.token,
-    c.consul.httpAuth?.password,
-    c.vault.token,
-    ...(auth === undefined ? [] : auth.method === 'approle' ? [auth.roleId, auth.secretId] : [auth.jwt]),
-    ...Object.values(c.registries).map((r) => r.password),
-  ];
 }
 
 /** What an action is handed. */

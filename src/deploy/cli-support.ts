@@ -3,7 +3,6 @@
  * inputs, flag values, and the documents they print. No printing here.
  */
 import { InputError } from '../errors.js';
-import { OutputRedactor } from './redact.js';
 import { parseDuration } from '../service-spec/duration.js';
 import type { DeployResult } from './deploy.js';
 import { inputsFromFiles, inputsFromSpecs, type InputSet } from './inputs.js';
@@ -114,20 +113,4 @@ export function formatResults(r: DeployResult): string {
       .trimEnd(),
   );
   return `${lines.join('\n')}\nexit ${r.exitCode}\n`;
-}
-
-/**
- * A redactor for the secrets in an environment, usable before (or without) a
- * resolved configuration: every `*_TOKEN`, `*_PASSWORD`, `*_SECRET`, `*_SECRET_ID`, `*_ROLE_ID`, `*_JWT` variable and the
- * password of every `*_AUTH` (`user:password`) one.
- */
-export function redactorFromEnv(env: Readonly<Record<string, string | undefined>>): OutputRedactor {
-  const values = Object.entries(env).flatMap(([k, v]) => {
-    if (v === undefined || v === '') return [];
-    if (/(_TOKEN|_PASSWORD|_SECRET|_SECRET_ID|_ROLE_ID|_JWT)$/.test(k)) return [v];
-    // `user:password`: the password is the secret.
-    if (/_AUTH$/.test(k)) return v.includes(':') ? [v, v.slice(v.indexOf(':') + 1)] : [v];
-    return [];
-  });
-  return new OutputRedactor(values);
 }

@@ -11,7 +11,7 @@ import type { Deployment } from '../nomad/deployments.js';
 import type { AllocMetric, Evaluation } from '../nomad/evaluations.js';
 import type { CheckRecord } from './checks.js';
 import type { NomadApi } from './runtime.js';
-import type { OutputRedactor } from './redact.js';
+import type { OutputRedactor } from '../redact.js';
 
 /** The scheduler's placement metrics as `* …` lines (like `nomad job plan`). */
 export function describePlacement(m: AllocMetric): string[] {

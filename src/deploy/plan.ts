@@ -10,7 +10,7 @@ import type { AllocMetric } from '../nomad/evaluations.js';
 import { ImageMeta } from '../nomad/render.js';
 import type { FieldDiff, JobDiff, JobSpecLike, ObjectDiff, PlanResponse, TaskDiff, TaskGroupDiff } from '../nomad/jobs.js';
 import { describePlacement } from './diagnose.js';
-import type { OutputRedactor } from './redact.js';
+import type { OutputRedactor } from '../redact.js';
 import type { Ownership, PreservedCount } from './register.js';
 
 /** What registering a job would do. */

@@ -13,7 +13,7 @@ import { Evaluations } from '../nomad/evaluations.js';
 import { Jobs, type JobSpecLike } from '../nomad/jobs.js';
 import { Namespaces } from '../nomad/namespaces.js';
 import { realRuntime, type Runtime } from '../runtime.js';
-import { OutputRedactor } from './redact.js';
+import { configSecrets, OutputRedactor } from '../redact.js';
 
 /** The Nomad API areas the engine uses, on one client (and so in its namespace). */
 export interface NomadApi {
@@ -67,13 +67,6 @@ export interface DeployContext {
 
 /** A context on the real servers of a configuration; the configured tokens are redacted from all output. */
 export function createDeployContext(config: HashishipConfig, log: Logger = silent): DeployContext {
-  const redactor = new OutputRedactor([
-    config.nomad.token,
-    config.consul.token,
-    config.vault.token,
-    config.nomad.httpAuth?.password,
-    config.consul.httpAuth?.password,
-    ...Object.values(config.registries).map((r) => r.password),
-  ]);
+  const redactor = new OutputRedactor(configSecrets(config));
   return { nomad: nomadApi(new NomadClient(config.nomad)), consul: config.consul, runtime: realRuntime(log), redactor };
 }

@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import { main, reportError } from '../../src/cli.js';
 import type { Session } from '../../src/commands/runner.js';
 import { resolveConfig } from '../../src/config/index.js';
-import { redactorFromEnv } from '../../src/deploy/cli-support.js';
-import { OutputRedactor } from '../../src/deploy/redact.js';
+import { OutputRedactor, redactorFromEnv } from '../../src/redact.js';
 
 const closed = 'http://127.0.0.1:1';
 let home: string;

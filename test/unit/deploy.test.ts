@@ -24,7 +24,7 @@ import { checkOwnership, ownershipOf, preserveCounts, scaledGroups, stampOwnersh
 import { allocHealth, canaryState, expectedAllocs, expectsDeployment, healthyComplete } from '../../src/deploy/watch.js';
 import { GateError, InputError, ServerError } from '../../src/errors.js';
 import { reportError } from '../../src/cli.js';
-import { redactorFromEnv } from '../../src/deploy/cli-support.js';
+import { redactorFromEnv } from '../../src/redact.js';
 
 const live = (over: Partial<LiveJob> = {}): LiveJob => ({
   ID: 'web',

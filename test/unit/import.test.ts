@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
 import type { Session } from '../../src/commands/runner.js';
-import { redactorFromEnv } from '../../src/deploy/cli-support.js';
+import { redactorFromEnv } from '../../src/redact.js';
 import { InputError } from '../../src/errors.js';
 import { compacted, jobDifferences, rawPatch } from '../../src/service-spec/import/diff.js';
 import { environmentOverride } from '../../src/service-spec/import/environments.js';

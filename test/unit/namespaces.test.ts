@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { resolveConfig } from '../../src/config/index.js';
 import { formatPlan, jobPlan, planDocument, planExitCode } from '../../src/deploy/plan.js';
-import { OutputRedactor } from '../../src/deploy/redact.js';
+import { OutputRedactor } from '../../src/redact.js';
 import { createDeployContext, inNamespace, namespaceOf } from '../../src/deploy/runtime.js';
 import { formatProblem } from '../../src/errors.js';
 import { renderAll } from '../../src/nomad/render.js';

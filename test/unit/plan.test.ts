@@ -21,7 +21,7 @@ import {
   pruneRefusal,
   withContext,
 } from '../../src/deploy/plan.js';
-import { OutputRedactor, REDACTED, isSecretName, redactTemplate, redactTokens } from '../../src/deploy/redact.js';
+import { OutputRedactor, REDACTED, isSecretName, redactTemplate, redactTokens } from '../../src/redact.js';
 
 const r = new OutputRedactor(['s3cr3t-nomad-token-value']);
 

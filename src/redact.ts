@@ -1,6 +1,6 @@
 /**
- * Redaction of plan, deploy and diagnosis output. Three rules, applied to every
- * printing path (text, `--json`, `--out`, events):
+ * Redaction: every printing path (the CLI's text, `--json`, `--out`, events and
+ * errors; the zx scripts' own messages) goes through it. Three rules:
  *
  * 1. A value under a secret-like name (`token`, `secret`, `password`, `auth`,
  *    `api_key`, `private_key`, `credentials`, …; e.g. `Env[DB_PASSWORD]`,
@@ -12,7 +12,8 @@
  *    known secrets, JWTs, cloud keys, PEM private keys, URL passwords,
  *    `Bearer …`) and every known secret value (the configured tokens).
  */
-import { Redactor } from '../log.js';
+import type { HashishipConfig } from './config/index.js';
+import { Redactor } from './log.js';
 
 /** What replaces a secret. */
 export const REDACTED = '<redacted>';
@@ -139,4 +140,34 @@ export class OutputRedactor {
     }
     return v;
   }
+}
+
+/**
+ * A redactor for the secrets in an environment, usable before (or without) a
+ * resolved configuration: every `*_TOKEN`, `*_PASSWORD`, `*_SECRET`, `*_SECRET_ID`, `*_ROLE_ID`, `*_JWT` variable and the
+ * password of every `*_AUTH` (`user:password`) one.
+ */
+export function redactorFromEnv(env: Readonly<Record<string, string | undefined>>): OutputRedactor {
+  const values = Object.entries(env).flatMap(([k, v]) => {
+    if (v === undefined || v === '') return [];
+    if (/(_TOKEN|_PASSWORD|_SECRET|_SECRET_ID|_ROLE_ID|_JWT)$/.test(k)) return [v];
+    // `user:password`: the password is the secret.
+    if (/_AUTH$/.test(k)) return v.includes(':') ? [v, v.slice(v.indexOf(':') + 1)] : [v];
+    return [];
+  });
+  return new OutputRedactor(values);
+}
+
+/** The secrets of a resolved configuration, for the redactor. */
+export function configSecrets(c: HashishipConfig): (string | undefined)[] {
+  const auth = c.vault.auth;
+  return [
+    c.nomad.token,
+    c.nomad.httpAuth?.password,
+    c.consul.token,
+    c.consul.httpAuth?.password,
+    c.vault.token,
+    ...(auth === undefined ? [] : auth.method === 'approle' ? [auth.roleId, auth.secretId] : [auth.jwt]),
+    ...Object.values(c.registries).map((r) => r.password),
+  ];
 }

@@ -13,10 +13,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
-import { ci, HashishipError } from 'hashiship';
+import { ci, HashishipError, redactorFromEnv } from 'hashiship';
 
 const cli = fileURLToPath(import.meta.resolve('hashiship/cli'));
-const out = (/** @type {string} */ s) => process.stdout.write(s);
+// The script's own lines go through hashiship's redaction, as the CLI's do: a token in a
+// variable (VAULT_TOKEN, NOMAD_TOKEN, …) or token-shaped text never reaches the build log.
+const redactor = redactorFromEnv(process.env);
+const out = (/** @type {string} */ s) => process.stdout.write(redactor.known(s));
 const heartbeatMs = 1000 * Number(process.env.HASHISHIP_HEARTBEAT_SECONDS || 60);
 
 let build, plan;
@@ -24,7 +27,7 @@ try {
   build = ci.readTravis(process.env);
   plan = ci.ciPlan(build, ci.readCiOptions(process.env));
 } catch (/** @type {any} */ err) {
-  process.stderr.write(`Error: ${err instanceof HashishipError ? err.describe() : err.message}\n`);
+  process.stderr.write(redactor.text(`Error: ${err instanceof HashishipError ? err.describe() : err.message}\n`));
   process.exit(err instanceof HashishipError ? err.exitCode : 1);
 }
 

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { agentFiles, paths } from '../agents/index.js';
 import { InputError, StackError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
+import { sleep } from '../runtime.js';
 import { ensureTool } from '../stack/install.js';
 import { alive, removeTree, run, startDaemon, stopPid, tail } from '../stack/proc.js';
 import { consul as consulTool, nomad as nomadTool } from '../stack/versions.js';
@@ -242,8 +243,6 @@ function readState(dir: string): StateFile | undefined {
 function writeState(dir: string, s: StateFile): void {
   writeFileSync(statePath(dir), `${JSON.stringify(s, null, 2)}\n`);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** GET JSON; undefined when nothing answers or the status is not 2xx. */
 export async function getJson(url: string): Promise<unknown> {

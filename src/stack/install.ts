@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
+import { sleep } from '../runtime.js';
 import { alive, run, tail, which } from './proc.js';
 import { plainVersion, type DebianTool, type GoBuild, type Tool } from './versions.js';
 
@@ -73,8 +74,6 @@ async function goModDownload(ref: string, env: NodeJS.ProcessEnv, cwd: string, t
   }
   return info.Dir;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * One build of a tool at a time across processes (a test run and `dev up` may ask

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { accessSync, constants } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
+import { sleep } from '../runtime.js';
 
 export interface RunResult {
   readonly code: number | null;
@@ -170,7 +170,7 @@ export async function stopPid(pid: number, hard = false): Promise<void> {
   };
   signal(hard ? 'SIGKILL' : 'SIGTERM');
   const deadline = Date.now() + 15_000;
-  while (alive(pid) && Date.now() < deadline) await delay(100);
+  while (alive(pid) && Date.now() < deadline) await sleep(100);
   if (alive(pid)) signal('SIGKILL');
-  while (alive(pid) && Date.now() < deadline + 5_000) await delay(100);
+  while (alive(pid) && Date.now() < deadline + 5_000) await sleep(100);
 }

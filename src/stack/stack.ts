@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { StackError } from '../errors.js';
 import { silent, type Logger, type StackComponent } from '../log.js';
+import { sleep } from '../runtime.js';
 import { addressOf, components, stackAddresses, workloadIdentity, type ComponentDef } from './components.js';
 import { detachDockerMounts, dockerHost, dockerPaths, dockerPing, NomadAllocLabel, removeContainers } from './docker.js';
 import { ensureTool, versionOf } from './install.js';
@@ -89,8 +90,6 @@ async function isHealthy(def: ComponentDef, dir: string): Promise<boolean> {
   const r = await probe(def, dir);
   return r !== undefined && def.healthy(r.status, r.body);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How long `up` waits for a running component of its own to answer before restarting it. */
 const RecoverMs = 20_000;

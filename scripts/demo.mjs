@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { consulKv, fabioRoutes, fabioWeights, HashishipError, HttpApi, promote as p, registry, resolveConfig, stack } from 'hashiship';
+import { createClients, fabioRoutes, fabioWeights, HashishipError, HttpApi, promote as p, registry, resolveConfig, stack } from 'hashiship';
 
 const started = Date.now();
 const sample = new URL('../examples/sample/', import.meta.url).pathname;
@@ -32,6 +32,7 @@ const stackOptions = {
 };
 const env = { ...process.env, ...stack.stackEnv(stackOptions) };
 const config = resolveConfig({ env });
+const clients = createClients(config, env);
 const fabio = fabioRoutes.fabioApi();
 const proxy = new HttpApi({ server: 'fabio proxy', baseURL: p.DefaultFabioProxy, timeoutMs: 10_000 });
 const say = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
@@ -88,7 +89,7 @@ async function run() {
       platforms: [{ os: 'linux', architecture: p.hostArchitecture(), layers: [{ files }], config: { Cmd: ['python3', '/app/server.py'] } }],
     });
     say(`  pushed ${qaRegistry}/${repository}:${build} ${image.digest}`);
-    const qa = await p.deployRelease(config, { environment: 'qa', names: [service], dirs, overrides: new Map([[service, build]]), build, fabio });
+    const qa = await p.deployRelease(config, { environment: 'qa', names: [service], dirs, overrides: new Map([[service, build]]), build, fabio, clients });
     const qaOk = qa.exitCode === 0 && qa.records[0]?.digest === image.digest;
     say(`  QA: exit ${qa.exitCode}${qa.failures.map((f) => `\n    ${f.error.describe()}`).join('')}`);
     /** @type {{ outcome: string, exitCode: number, message: string, error?: HashishipError }} */
@@ -105,6 +106,7 @@ async function run() {
         fabio,
         log,
         healthDeadlineMs: v.brokenIn === undefined ? 30_000 : 10_000,
+        clients,
       });
       prod = r.results[0] ?? { outcome: 'nothing', exitCode: r.exitCode, message: 'no result' };
       say(`  production: ${prod.outcome} (exit ${prod.exitCode}) ${prod.message}`);
@@ -124,8 +126,8 @@ async function run() {
   // What production serves now, through Fabio, and what it says it runs.
   const answers = [];
   for (let i = 0; i < 5; i++) answers.push((await viaFabio(`${service}.prod.local`, '/version'))[1]);
-  const record = (await p.readRelease(config.consul, 'production', service))?.record;
-  const rule = await consulKv.kvGet(config.consul, fabioWeights.weightKey(service));
+  const record = (await p.readRelease(clients.consul, 'production', service))?.record;
+  const rule = await clients.consul.kv.get(fabioWeights.weightKey(service));
   const serving = [...new Set(answers)].join(', ');
 
   say('\n== summary');

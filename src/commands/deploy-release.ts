@@ -69,6 +69,7 @@ export async function deployReleaseAction(c: RunContext<ReleaseFlags>, names: re
   const healthDeadlineMs = durationMs('--health-deadline', o.healthDeadline);
   const config = c.config;
   const log = c.log;
+  const clients = await c.clients();
   const r = await deployRelease(config, {
     environment: o.env,
     names,
@@ -78,7 +79,7 @@ export async function deployReleaseAction(c: RunContext<ReleaseFlags>, names: re
     ...(o.commit === undefined || o.commit === '' ? {} : { commit: o.commit }),
     fabio: fabioApi(config.fabio.api),
     proxy: config.fabio.proxy,
-    access: { config, env: c.env },
+    clients,
     log,
     ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
     deploy: {
@@ -89,7 +90,7 @@ export async function deployReleaseAction(c: RunContext<ReleaseFlags>, names: re
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
       // The same secrets pre-flight as a plain deploy, before anything is registered.
-      ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log }) }),
+      ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log, consul: clients.consul }) }),
     },
   });
   if (o.json === true) {

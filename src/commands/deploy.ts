@@ -96,7 +96,8 @@ export function registerDeploy(program: Command): void {
       const healthDeadlineMs = durationMs('--health-deadline', o.healthDeadline);
       const plan = o.plan === undefined ? undefined : await readPlan(o.plan);
       const config = c.config;
-      const ctx = createDeployContext(config, c.log);
+      const clients = await c.clients();
+      const ctx = createDeployContext(config, c.log, clients);
       const set = await inputSetFromFlags(ctx, names, o);
       const result = await deployEnvironment(ctx, set, {
         until,
@@ -105,7 +106,7 @@ export function registerDeploy(program: Command): void {
         prune: o.prune === true,
         forcePrune: o.force === true,
         resetCounts: o.resetCounts === true,
-        ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log: ctx.runtime.log }) }),
+        ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log: ctx.runtime.log, consul: clients.consul }) }),
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
         ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
         healthGate: o.healthGate !== false,

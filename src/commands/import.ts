@@ -8,7 +8,6 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { clusterSource, importJobs, nomadParser, readSources, type JobSource } from '../service-spec/import/index.js';
-import { NomadClient } from '../nomad/client.js';
 import { serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
@@ -44,7 +43,7 @@ export function registerImport(program: Command): void {
       const dup = o.env.find((e, i) => o.env.indexOf(e) !== i);
       if (dup !== undefined) throw new InputError([{ subject: '--env', message: `\`${dup}\` is given twice` }]);
       const sources: JobSource[] = await readSources(files);
-      const client = new NomadClient(c.config.nomad);
+      const client = (await c.clients()).nomad.client;
       for (const id of o.fromCluster) sources.push(await clusterSource(client, id));
       const result = await importJobs({ sources, out: o.out, environments: o.env, force: o.force === true, dryRun: o.dryRun === true }, nomadParser(client));
       for (const j of result.jobs) {

@@ -16,7 +16,7 @@ export function registerKv(program: Command): void {
   ).action(
     run(async (c: RunContext<SyncFlags>) => {
       const o = c.opts;
-      const [{ readSpecFiles }, { loadSet, resolveEnvironment, resolveExternals }, { syncConfig, describeConfigSync }] = await Promise.all([
+      const [{ readSpecFiles }, { loadSet, resolveEnvironment, resolveExternals }, { describeConfigSync }] = await Promise.all([
         import('../service-spec/files.js'),
         import('../service-spec/load.js'),
         import('../consul/config.js'),
@@ -26,7 +26,8 @@ export function registerKv(program: Command): void {
         ...resolveEnvironment(set, o.env).map((r) => ({ service: r.spec.name, config: r.spec.config ?? {} })),
         ...resolveExternals(set, o.env).map((r) => ({ service: r.spec.name, config: r.spec.config ?? {} })),
       ];
-      const result = await syncConfig(c.config.consul, wanted, { environment: o.env, dryRun: o.dryRun === true, ...(o.json === true ? {} : { log: c.log }) });
+      const { consul } = await c.clients();
+      const result = await consul.serviceConfig.sync(wanted, { environment: o.env, dryRun: o.dryRun === true, ...(o.json === true ? {} : { log: c.log }) });
       if (o.json === true) c.out(`${JSON.stringify({ kind: 'hashiship.kv.sync', environment: o.env, ...result }, null, 2)}\n`);
       else c.out(`${describeConfigSync(result, o.env).join('\n')}\n`);
     }),

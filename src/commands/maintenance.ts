@@ -29,8 +29,8 @@ export function registerMaintenance(program: Command): void {
         problems.push({ subject: '--service/--node', message: 'give exactly one of --service <id> or --node' });
       if (o.service === '') problems.push({ subject: '--service', message: 'expected a service ID' });
       if (problems.length > 0) throw new InputError(problems);
-      const { setMaintenance } = await import('../consul/maintenance.js');
-      await setMaintenance(c.config.consul, o.service !== undefined ? { serviceId: o.service } : { node: true }, mode === 'on', {
+      const { consul } = await c.clients();
+      await consul.maintenance.set(o.service !== undefined ? { serviceId: o.service } : { node: true }, mode === 'on', {
         reason: o.reason,
         log: printingLogger({ write: (s) => c.out(c.redactor.text(s)) }),
       });

@@ -48,9 +48,10 @@ export function registerPlan(program: Command): void {
       const o = c.opts;
       outFile('--out', o.out);
       const config = c.config;
-      const ctx = createDeployContext(config, c.log);
+      const clients = await c.clients();
+      const ctx = createDeployContext(config, c.log, clients);
       const set = await inputSetFromFlags(ctx, names, o);
-      const secrets = o.skipSecretsCheck === true ? undefined : secretsGate(config, { log: ctx.runtime.log });
+      const secrets = o.skipSecretsCheck === true ? undefined : secretsGate(config, { log: ctx.runtime.log, consul: clients.consul });
       const { document } = await planEnvironment(ctx, set, {
         resetCounts: o.resetCounts === true,
         prune: o.prune === true,

@@ -38,7 +38,7 @@ export function registerPromoteCanaries(program: Command): void {
       const o = c.opts;
       const parallel = positiveInt('--parallel', o.parallel, 4);
       const timeoutMs = durationMs('--timeout', o.timeout);
-      const ctx = createDeployContext(c.config, c.log);
+      const ctx = createDeployContext(c.config, c.log, await c.clients());
       const ids = await promotionTargets(ctx, o.env, names);
       const result = await promoteCanaries(ctx, ids, {
         environment: o.env,

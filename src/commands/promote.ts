@@ -121,7 +121,7 @@ export function registerPromote(program: Command): void {
         force: o.force === true,
         fabio: fabioApi(config.fabio.api),
         proxy: config.fabio.proxy,
-        access: { config, env: c.env },
+        clients: await c.clients(),
         log: c.log,
       });
       if (o.json === true) {

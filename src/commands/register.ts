@@ -40,13 +40,14 @@ export function registerRegister(program: Command): void {
   ).action(
     run(async (c: RunContext<SyncFlags>) => {
       const o = c.opts;
-      const [{ readSpecFiles }, { loadSet, resolveExternals }, { syncServices, describeServiceSync }] = await Promise.all([
+      const [{ readSpecFiles }, { loadSet, resolveExternals }, { describeServiceSync }] = await Promise.all([
         import('../service-spec/files.js'),
         import('../service-spec/load.js'),
         import('../consul/services.js'),
       ]);
       const externals = resolveExternals(loadSet(await readSpecFiles([o.services, o.environments])), o.env);
-      const result = await syncServices(c.config.consul, o.env, externals, {
+      const { consul } = await c.clients();
+      const result = await consul.services.sync(o.env, externals, {
         dryRun: o.dryRun === true,
         ...(o.json === true ? {} : { log: c.log }),
       });

@@ -27,7 +27,7 @@ export function registerReleases(program: Command): void {
   ).action(
     run(async (c: RunContext<{ env: string; json?: boolean }>, service: string | undefined) => {
       const { env, json } = c.opts;
-      const consul = c.config.consul;
+      const { consul } = await c.clients();
       let records: ReleaseRecord[];
       if (service !== undefined) records = await releaseHistory(consul, env, service);
       else {

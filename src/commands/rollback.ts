@@ -35,6 +35,7 @@ export function registerRollback(program: Command): void {
         fabio: fabioApi(c.config.fabio.api),
         proxy: c.config.fabio.proxy,
         log: c.log,
+        clients: await c.clients(),
       });
       if (o.json === true) {
         c.out(

@@ -27,7 +27,7 @@ export function registerRoutes(program: Command): void {
       const { env, json } = c.opts;
       const set = await inputsFromSpecs(env, names);
       const report = await routesReport(
-        c.config.consul,
+        (await c.clients()).consul,
         fabioApi(c.config.fabio.api),
         set.inputs.map((i) => i.job),
       );

@@ -7,6 +7,7 @@
  * throw typed errors; `cli.ts` prints those (redacted) and maps them to exit codes.
  */
 import type { Command } from 'commander';
+import type { Clients } from '../clients.js';
 import { logLevelOf, resolveConfig, type Env, type HashishipConfig } from '../config/index.js';
 import { configSecrets, redactorFromEnv, type OutputRedactor } from '../redact.js';
 import type { HashishipError } from '../errors.js';
@@ -65,6 +66,11 @@ export interface RunContext<O> {
   readonly env: Env;
   /** The configuration, resolved once: before the action for commands with server flags, else on first use. */
   readonly config: HashishipConfig;
+  /**
+   * The root clients of {@link RunContext.config} (`nomad`, `consul`, `registries`),
+   * built once per run on first use and passed down to the library.
+   */
+  clients(): Promise<Clients>;
   /** Progress events: plain lines or NDJSON (`--events ndjson`) on stderr, redacted; debug lines with HASHISHIP_LOG=debug. */
   readonly log: Logger;
   readonly ndjson: boolean;
@@ -106,6 +112,7 @@ export function run<O, A extends unknown[]>(
     };
     // Commands that talk to a server resolve it all before their first request.
     if (resolvesFirst(cmd)) resolve();
+    let clients: Promise<Clients> | undefined;
     const err = (s: string): void => session.stderr(session.redactor.text(s));
     const log: Logger = (e) => {
       if (ndjson) err(`${JSON.stringify(e)}\n`);
@@ -123,6 +130,8 @@ export function run<O, A extends unknown[]>(
       get config() {
         return resolve();
       },
+      // Loaded on first use: the server packages cost half a second that commands without servers do not pay.
+      clients: () => (clients ??= import('../clients.js').then(({ createClients }) => createClients(resolve(), session.env))),
       log,
       ndjson,
       redactor: session.redactor,

@@ -85,8 +85,9 @@ export function registerSecrets(program: Command): void {
         ]);
         const policies = (await resolve(o, names)).map(servicePolicy).filter((p) => p.secrets.length + p.kv.length > 0);
         const config = c.config;
+        const { consul } = await c.clients();
         const report = await withVault(config.vault, (session) =>
-          requireSecrets({ vault: session.config, consul: config.consul }, policies, { vault: session.vault }),
+          requireSecrets({ vault: session.config, consul: config.consul }, policies, { vault: session.vault, consul }),
         );
         if (o.json === true) c.out(`${JSON.stringify({ kind: 'hashiship.secrets.check', environment: o.env, ...report }, null, 2)}\n`);
         else c.out(`secrets: ${report.checked} references of ${policies.length} services present and readable (${Math.round(report.ms)} ms)\n`);

@@ -20,7 +20,7 @@ export function registerStatus(program: Command): void {
     ['nomad', 'consul'],
   ).action(
     run(async (c: RunContext<{ env: string; json?: boolean }>, names: string[]) => {
-      const ctx = createDeployContext(c.config, c.log);
+      const ctx = createDeployContext(c.config, c.log, await c.clients());
       const rows = await environmentStatus(ctx, c.opts.env, names);
       if (c.opts.json === true) c.out(`${JSON.stringify(ctx.redactor.deep({ kind: 'hashiship.status', environment: c.opts.env, jobs: rows }), null, 2)}\n`);
       else if (rows.length === 0) c.out(`no jobs owned by hashiship in ${c.opts.env}\n`);

@@ -1,6 +1,8 @@
 /**
  * The one door to the `consul` package: a client built from {@link ConsulConfig}
  * and nothing else (the package reads no variables, and we give it none to read).
+ * {@link ConsulClient} is the connection every area (`kv`, `health`, `services`,
+ * `serviceConfig`, `maintenance`; see ./index.ts) sends its requests through.
  */
 import Consul from 'consul';
 import { tlsAgentOptions, type ConsulConfig } from '../config/index.js';
@@ -48,5 +50,29 @@ export async function consulCall<T>(config: ConsulConfig, operation: string, fn:
     } else if (e.code === 'ECONNREFUSED') reason = 'cannot connect (connection refused)';
     else reason = (e.message ?? String(err)).replace(/^consul: /, '');
     throw new ServerError('consul', operation, config.address, reason, status === undefined ? {} : { status });
+  }
+}
+
+/**
+ * A connection to one Consul: its configuration and the package client built from
+ * it once. Every request of the areas goes through {@link ConsulClient.call}, which
+ * names the operation in its errors (`consul: kv.get config/web/x: 403 …`).
+ */
+export class ConsulClient {
+  readonly api: ConsulApi;
+
+  constructor(
+    readonly config: ConsulConfig,
+    api?: ConsulApi,
+  ) {
+    this.api = api ?? createConsul(config);
+  }
+
+  /**
+   * Run one request of the package client; its failure becomes a {@link ServerError}.
+   * @throws {ServerError} when Consul cannot be reached or answers an error.
+   */
+  call<T>(operation: string, fn: (api: ConsulApi) => Promise<T>): Promise<T> {
+    return consulCall(this.config, operation, () => fn(this.api));
   }
 }

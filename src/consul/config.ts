@@ -11,12 +11,10 @@
  * a listed service's prefix, and the keys it flagged for this environment under the
  * prefix of a service the specs no longer list at all; other keys stay.
  */
-import type { ConsulConfig } from '../config/index.js';
 import { ServerError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
-import { consulCall, createConsul, type ConsulApi } from './client.js';
+import type { ConsulKv } from './kv.js';
 import { eachLimited } from './services.js';
-import { kvDeleteCas, kvPutCas } from './kv.js';
 
 /** The KV prefix under which service configuration lives. */
 export const CONFIG_PREFIX = 'config';
@@ -125,7 +123,6 @@ export interface ConfigSyncOptions {
   readonly dryRun?: boolean;
   /** Writes in flight at once. @default 16 */
   readonly concurrency?: number;
-  readonly consul?: ConsulApi;
   readonly log?: Logger;
   /**
    * Called between the read and each write, for tests that change a key in
@@ -134,75 +131,65 @@ export interface ConfigSyncOptions {
   readonly beforeWrite?: (change: ConfigChange) => Promise<void>;
 }
 
-/**
- * Every key under `config/<service>/` for these services.
- * @throws {ServerError} when Consul cannot be reached or refuses (ACL).
- */
-export async function readConfig(config: ConsulConfig, services: readonly string[], consul: ConsulApi = createConsul(config)): Promise<LiveKey[]> {
-  const out: LiveKey[] = [];
-  await eachLimited(services, 16, async (service) => {
-    const prefix = `${CONFIG_PREFIX}/${service}/`;
-    const items = (await consulCall(config, `kv.get ${prefix} (recurse)`, () => consul.kv.get({ key: prefix, recurse: true }))) as unknown;
-    if (!Array.isArray(items)) return;
-    for (const i of items as { Key: string; Value?: string | null; ModifyIndex: number; Flags?: number }[]) {
-      out.push({ key: i.Key, value: i.Value ?? '', modifyIndex: i.ModifyIndex, flags: i.Flags ?? 0 });
-    }
-  });
-  return out.sort((a, b) => (a.key < b.key ? -1 : 1));
-}
+/** Service configuration in Consul KV (`consul.serviceConfig`): `config/<service>/<key>`. */
+export class ConsulServiceConfig {
+  constructor(readonly kv: ConsulKv) {}
 
-/**
- * Every key under `config/` the token may read (Consul leaves out the others); none
- * when it may read none there.
- * @throws {ServerError} when Consul cannot be reached.
- */
-async function readAllConfig(config: ConsulConfig, consul: ConsulApi): Promise<LiveKey[]> {
-  const prefix = `${CONFIG_PREFIX}/`;
-  let items: unknown;
-  try {
-    items = await consulCall(config, `kv.get ${prefix} (recurse)`, () => consul.kv.get({ key: prefix, recurse: true }));
-  } catch (err) {
-    if (err instanceof ServerError && err.status === 403) return [];
-    throw err;
-  }
-  if (!Array.isArray(items)) return [];
-  return (items as { Key: string; Value?: string | null; ModifyIndex: number; Flags?: number }[]).map((i) => ({
-    key: i.Key,
-    value: i.Value ?? '',
-    modifyIndex: i.ModifyIndex,
-    flags: i.Flags ?? 0,
-  }));
-}
-
-/**
- * Make `config/<service>/…` match the specs, each write a check-and-set on the
- * index read.
- * @throws {GateError} (exit 6) when a key changed between the read and the write.
- * @throws {ServerError} (exit 2) when Consul cannot be reached or refuses.
- */
-export async function syncConfig(config: ConsulConfig, wanted: readonly ServiceConfig[], opts: ConfigSyncOptions = {}): Promise<ConfigSyncResult> {
-  const consul = opts.consul ?? createConsul(config);
-  const log = opts.log ?? silent;
-  const live = await readConfig(
-    config,
-    wanted.map((w) => w.service),
-    consul,
-  );
-  if (opts.environment !== undefined) {
-    const seen = new Set(live.map((k) => k.key));
-    for (const k of await readAllConfig(config, consul)) if (!seen.has(k.key)) live.push(k);
-  }
-  const { changes, unchanged } = planConfig(wanted, live, opts.environment);
-  const flags = opts.environment === undefined ? CONFIG_FLAGS : configFlags(opts.environment);
-  const dryRun = opts.dryRun === true;
-  if (!dryRun) {
-    await eachLimited(changes, opts.concurrency ?? 16, async (c) => {
-      if (opts.beforeWrite !== undefined) await opts.beforeWrite(c);
-      if (c.action === 'remove') await kvDeleteCas(config, c.key, c.cas, { consul, log });
-      else await kvPutCas(config, c.key, c.to ?? '', c.cas, { consul, log, flags });
+  /**
+   * Every key under `config/<service>/` for these services.
+   * @throws {ServerError} when Consul cannot be reached or refuses (ACL).
+   */
+  async read(services: readonly string[]): Promise<LiveKey[]> {
+    const out: LiveKey[] = [];
+    await eachLimited(services, 16, async (service) => {
+      for (const e of await this.kv.list(`${CONFIG_PREFIX}/${service}/`)) out.push(liveKey(e));
     });
+    return out.sort((a, b) => (a.key < b.key ? -1 : 1));
   }
-  return { changes, unchanged, dryRun };
+
+  /**
+   * Every key under `config/` the token may read (Consul leaves out the others); none
+   * when it may read none there.
+   * @throws {ServerError} when Consul cannot be reached.
+   */
+  async #readAll(): Promise<LiveKey[]> {
+    try {
+      return (await this.kv.list(`${CONFIG_PREFIX}/`)).map(liveKey);
+    } catch (err) {
+      if (err instanceof ServerError && err.status === 403) return [];
+      throw err;
+    }
+  }
+
+  /**
+   * Make `config/<service>/…` match the specs, each write a check-and-set on the
+   * index read.
+   * @throws {GateError} (exit 6) when a key changed between the read and the write.
+   * @throws {ServerError} (exit 2) when Consul cannot be reached or refuses.
+   */
+  async sync(wanted: readonly ServiceConfig[], opts: ConfigSyncOptions = {}): Promise<ConfigSyncResult> {
+    const log = opts.log ?? silent;
+    const live = await this.read(wanted.map((w) => w.service));
+    if (opts.environment !== undefined) {
+      const seen = new Set(live.map((k) => k.key));
+      for (const k of await this.#readAll()) if (!seen.has(k.key)) live.push(k);
+    }
+    const { changes, unchanged } = planConfig(wanted, live, opts.environment);
+    const flags = opts.environment === undefined ? CONFIG_FLAGS : configFlags(opts.environment);
+    const dryRun = opts.dryRun === true;
+    if (!dryRun) {
+      await eachLimited(changes, opts.concurrency ?? 16, async (c) => {
+        if (opts.beforeWrite !== undefined) await opts.beforeWrite(c);
+        if (c.action === 'remove') await this.kv.deleteCas(c.key, c.cas, { log });
+        else await this.kv.putCas(c.key, c.to ?? '', c.cas, { log, flags });
+      });
+    }
+    return { changes, unchanged, dryRun };
+  }
+}
+
+function liveKey(e: { readonly key: string; readonly value: string; readonly modifyIndex: number; readonly flags?: number }): LiveKey {
+  return { key: e.key, value: e.value, modifyIndex: e.modifyIndex, flags: e.flags ?? 0 };
 }
 
 /** Plain lines for a config sync: `+ config/web/max_connections = 200`, then a count. */

@@ -5,11 +5,10 @@
  * error names each instance that is not passing, its failing checks and their output.
  */
 import { EventEmitter } from 'node:events';
-import type { ConsulConfig } from '../config/index.js';
 import { GateError, type ContextLine } from '../errors.js';
 import { silent, type Logger } from '../log.js';
 import { nextIndex } from '../nomad/blocking.js';
-import { consulCall, createConsul, type ConsulApi } from './client.js';
+import type { ConsulApi, ConsulClient } from './client.js';
 
 /** One health check of an instance, as `/v1/health/service/:service` reports it. */
 export interface InstanceCheck {
@@ -63,8 +62,6 @@ export interface HealthGateOptions {
   readonly log?: Logger;
   /** Clock, injected for tests. @default Date.now */
   readonly now?: () => number;
-  /** A client to reuse; built from the config when absent. */
-  readonly consul?: ConsulApi;
 }
 
 /** What the gate saw when it opened. */
@@ -160,11 +157,11 @@ export function describeFailures(selected: readonly ServiceInstance[]): ContextL
  * knows the current output of its own checks: use it for instances on its node.
  * Best effort: a failure to ask leaves the catalog's output.
  */
-async function withAgentOutput(config: ConsulConfig, consul: ConsulApi, selected: readonly ServiceInstance[]): Promise<ServiceInstance[]> {
+async function withAgentOutput(client: ConsulClient, selected: readonly ServiceInstance[]): Promise<ServiceInstance[]> {
   if (selected.every((i) => i.passing)) return [...selected];
   let local: Record<string, { Node?: string; Output?: string; Status?: string }>;
   try {
-    local = (await consulCall(config, 'agent.check.list', () => consul.agent.check.list())) as unknown as typeof local;
+    local = (await client.call('agent.check.list', (api) => api.agent.check.list())) as unknown as typeof local;
   } catch {
     return [...selected];
   }
@@ -190,20 +187,19 @@ function requirement(opts: HealthGateOptions): string {
  * Read a service's instances once, or block until its index passes `index`.
  * @throws {ServerError} when Consul cannot be reached or answers an error.
  */
-export async function readInstances(
-  config: ConsulConfig,
+async function readInstances(
+  client: ConsulClient,
   service: string,
-  opts: { readonly index?: number; readonly waitMs?: number; readonly consul?: ConsulApi } = {},
+  opts: { readonly index?: number; readonly waitMs?: number } = {},
 ): Promise<{ readonly instances: ServiceInstance[]; readonly index: number }> {
-  const consul = opts.consul ?? createConsul(config);
   const waitMs = Math.max(1, Math.round(opts.waitMs ?? 30_000));
   const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
   const query: Record<string, unknown> = { service, ctx, timeout: waitMs + waitMs / 16 + 10_000 };
   if ((opts.index ?? 0) > 0) Object.assign(query, { index: opts.index, wait: `${waitMs}ms` });
   // The typings know neither index/wait nor ctx.includeResponse, which make the call
   // answer [response, body] so that X-Consul-Index can be read.
-  const answer = (await consulCall(config, 'health.service', () =>
-    consul.health.service(query as unknown as Parameters<ConsulApi['health']['service']>[0]),
+  const answer = (await client.call('health.service', (api) =>
+    api.health.service(query as unknown as Parameters<ConsulApi['health']['service']>[0]),
   )) as unknown as [{ headers: Record<string, string | undefined> }, unknown];
   const header = Number(answer[0].headers['x-consul-index'] ?? '0');
   return { instances: parseInstances(answer[1]), index: Number.isFinite(header) ? header : 0 };
@@ -216,10 +212,9 @@ export async function readInstances(
  *   failing instance, its check and the check's output.
  * @throws {ServerError} when Consul cannot be reached.
  */
-export async function waitForHealthy(config: ConsulConfig, opts: HealthGateOptions): Promise<HealthGateResult> {
+async function waitForHealthy(client: ConsulClient, opts: HealthGateOptions): Promise<HealthGateResult> {
   const now = opts.now ?? Date.now;
   const log = opts.log ?? silent;
-  const consul = opts.consul ?? createConsul(config);
   const start = now();
   const deadline = start + (opts.deadlineMs ?? 120_000);
   const maxWait = opts.maxWaitMs ?? 55_000;
@@ -229,7 +224,7 @@ export async function waitForHealthy(config: ConsulConfig, opts: HealthGateOptio
   let lastBeat = start;
   for (;;) {
     const remaining = deadline - now();
-    const r = await readInstances(config, opts.service, { index, waitMs: Math.max(1, Math.min(maxWait, remaining)), consul });
+    const r = await readInstances(client, opts.service, { index, waitMs: Math.max(1, Math.min(maxWait, remaining)) });
     queries++;
     index = nextIndex(index, r.index);
     const selected = selectInstances(r.instances, opts);
@@ -243,7 +238,7 @@ export async function waitForHealthy(config: ConsulConfig, opts: HealthGateOptio
       return { service: opts.service, instances: selected, passing, elapsedMs: now() - start, queries };
     }
     if (now() >= deadline) {
-      const failures = describeFailures(await withAgentOutput(config, consul, selected));
+      const failures = describeFailures(await withAgentOutput(client, selected));
       throw new GateError(
         `consul: health gate: ${opts.service}: ${passing} of ${selected.length} selected instances passing after ${((now() - start) / 1000).toFixed(1)} s`,
         {
@@ -259,5 +254,32 @@ export async function waitForHealthy(config: ConsulConfig, opts: HealthGateOptio
       lastBeat = now();
       log({ kind: 'heartbeat', waitingFor: `health of ${opts.service}`, seconds: (lastBeat - start) / 1000 });
     }
+  }
+}
+
+/** Service health in one Consul (`consul.health`): instances and the health gate. */
+export class ConsulHealth {
+  constructor(readonly client: ConsulClient) {}
+
+  /**
+   * Read a service's instances once, or block until its index passes `index`.
+   * @throws {ServerError} when Consul cannot be reached or answers an error.
+   */
+  instances(
+    service: string,
+    opts: { readonly index?: number; readonly waitMs?: number } = {},
+  ): Promise<{ readonly instances: ServiceInstance[]; readonly index: number }> {
+    return readInstances(this.client, service, opts);
+  }
+
+  /**
+   * Wait until the health gate opens: blocking queries on `/v1/health/service/:service`,
+   * re-evaluated on every change, until `deadlineMs`.
+   * @throws {GateError} (exit 6) when the deadline passes; the context names every
+   *   failing instance, its check and the check's output.
+   * @throws {ServerError} when Consul cannot be reached.
+   */
+  waitForHealthy(opts: HealthGateOptions): Promise<HealthGateResult> {
+    return waitForHealthy(this.client, opts);
   }
 }

@@ -3,9 +3,8 @@
  * Consul adds a critical `_service_maintenance:<id>` (or `_node_maintenance`)
  * check, so health gates and Fabio take the instance out of rotation.
  */
-import type { ConsulConfig } from '../config/index.js';
 import { silent, type Logger } from '../log.js';
-import { consulCall, createConsul, type ConsulApi } from './client.js';
+import type { ConsulClient } from './client.js';
 
 /** What to put in (or take out of) maintenance. */
 export type MaintenanceTarget =
@@ -14,28 +13,31 @@ export type MaintenanceTarget =
   /** The node of the agent at the configured address. */
   | { readonly node: true };
 
-/** Options of {@link setMaintenance}. */
+/** Options of {@link ConsulMaintenance.set}. */
 export interface MaintenanceOptions {
   /** Shown in the maintenance check's notes. @default "hashiship" */
   readonly reason?: string;
-  readonly consul?: ConsulApi;
   readonly log?: Logger;
 }
 
-/**
- * Turn maintenance mode on or off (`PUT /v1/agent/service/maintenance/:id` or
- * `/v1/agent/maintenance`). Idempotent.
- * @throws {ServerError} when the agent cannot be reached or the service is unknown (404).
- */
-export async function setMaintenance(config: ConsulConfig, target: MaintenanceTarget, enable: boolean, opts: MaintenanceOptions = {}): Promise<void> {
-  const consul = opts.consul ?? createConsul(config);
-  const reason = opts.reason ?? 'hashiship';
-  if ('serviceId' in target) {
-    await consulCall(config, `agent.service.maintenance ${target.serviceId}`, () =>
-      consul.agent.service.maintenance({ id: target.serviceId, enable, ...(enable ? { reason } : {}) }),
-    );
-  } else {
-    await consulCall(config, 'agent.maintenance', () => consul.agent.maintenance({ enable, ...(enable ? { reason } : {}) }));
+/** Maintenance mode on the agent of one Consul (`consul.maintenance`). */
+export class ConsulMaintenance {
+  constructor(readonly client: ConsulClient) {}
+
+  /**
+   * Turn maintenance mode on or off (`PUT /v1/agent/service/maintenance/:id` or
+   * `/v1/agent/maintenance`). Idempotent.
+   * @throws {ServerError} when the agent cannot be reached or the service is unknown (404).
+   */
+  async set(target: MaintenanceTarget, enable: boolean, opts: MaintenanceOptions = {}): Promise<void> {
+    const reason = opts.reason ?? 'hashiship';
+    if ('serviceId' in target) {
+      await this.client.call(`agent.service.maintenance ${target.serviceId}`, (api) =>
+        api.agent.service.maintenance({ id: target.serviceId, enable, ...(enable ? { reason } : {}) }),
+      );
+    } else {
+      await this.client.call('agent.maintenance', (api) => api.agent.maintenance({ enable, ...(enable ? { reason } : {}) }));
+    }
+    (opts.log ?? silent)({ kind: 'consul.maintenance', target: 'serviceId' in target ? `service ${target.serviceId}` : 'node', enable });
   }
-  (opts.log ?? silent)({ kind: 'consul.maintenance', target: 'serviceId' in target ? `service ${target.serviceId}` : 'node', enable });
 }

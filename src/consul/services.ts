@@ -19,12 +19,11 @@
  * Read (list) → plan (pure) → apply, like the rest of hashiship.
  */
 import { createHash } from 'node:crypto';
-import type { ConsulConfig } from '../config/index.js';
 import { GateError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
 import { externalCheckName, type ResolvedExternal } from '../service-spec/external.js';
 import type { ExternalCheckSpec, ExternalSpec } from '../service-spec/types.js';
-import { consulCall, createConsul, type ConsulApi } from './client.js';
+import type { ConsulApi, ConsulClient } from './client.js';
 
 /** The meta keys that mark a service as hashiship's. */
 export const OwnerMeta = {
@@ -325,33 +324,6 @@ interface RawCheck {
   readonly Timeout?: string;
 }
 
-/**
- * The local agent's services (every one this token may read) with their checks.
- * @throws {ServerError} when the agent cannot be reached or refuses.
- */
-export async function listAgentServices(config: ConsulConfig, consul: ConsulApi = createConsul(config)): Promise<LiveService[]> {
-  const [services, checks] = await Promise.all([
-    consulCall(config, 'agent.service.list', () => consul.agent.service.list()) as Promise<unknown>,
-    consulCall(config, 'agent.check.list', () => consul.agent.check.list()) as Promise<unknown>,
-  ]);
-  const byService = new Map<string, RawCheck[]>();
-  for (const c of Object.values((checks ?? {}) as Record<string, RawCheck>)) {
-    if (c.ServiceID === undefined || c.ServiceID === '') continue;
-    byService.set(c.ServiceID, [...(byService.get(c.ServiceID) ?? []), c]);
-  }
-  return Object.values((services ?? {}) as Record<string, RawService>).map((s) => ({
-    id: s.ID ?? '',
-    name: s.Service ?? '',
-    address: s.Address ?? '',
-    port: s.Port ?? 0,
-    tags: s.Tags ?? [],
-    meta: s.Meta ?? {},
-    checks: (byService.get(s.ID ?? '') ?? [])
-      .filter((c) => !(c.CheckID ?? '').startsWith('_service_maintenance:'))
-      .map((c) => ({ id: c.CheckID ?? '', name: c.Name ?? '', type: c.Type ?? '', interval: c.Interval ?? '', timeout: c.Timeout ?? '' })),
-  }));
-}
-
 /** The body of `/v1/agent/service/register` in the `consul` package's (lower-case) form. */
 function registerOptions(r: ServiceRegistration): Record<string, unknown> {
   return {
@@ -402,44 +374,78 @@ export interface ServiceSyncOptions {
   readonly dryRun?: boolean;
   /** Agent calls in flight at once. @default 32 */
   readonly concurrency?: number;
-  readonly consul?: ConsulApi;
   readonly log?: Logger;
 }
 
 /**
- * Make the agent's hashiship-owned services of `environment` match `externals`.
- * @throws {GateError} (exit 6) when an ID is taken by a registration hashiship does not own.
- * @throws {ServerError} (exit 2) when the agent cannot be reached or refuses (ACL).
+ * The local agent's services (every one this token may read) with their checks.
+ * @throws {ServerError} when the agent cannot be reached or refuses.
  */
-export async function syncServices(
-  config: ConsulConfig,
-  environment: string,
-  externals: readonly Pick<ResolvedExternal, 'spec'>[],
-  opts: ServiceSyncOptions = {},
-): Promise<ServiceSyncResult> {
-  const consul = opts.consul ?? createConsul(config);
-  const log = opts.log ?? silent;
-  const desired = desiredRegistrations(environment, externals);
-  const live = await listAgentServices(config, consul);
-  const { changes, unchanged } = planServices(environment, desired, live);
-  const dryRun = opts.dryRun === true;
-  if (!dryRun) {
-    await eachLimited(changes, opts.concurrency ?? 32, async (c) => {
-      if (c.action === 'remove') {
-        await consulCall(config, `agent.service.deregister ${c.id}`, () => consul.agent.service.deregister({ id: c.id }));
-      } else {
-        const r = c.registration!;
-        await consulCall(config, `agent.service.register ${c.id}`, () =>
-          consul.agent.service.register(registerOptions(r) as unknown as Parameters<ConsulApi['agent']['service']['register']>[0]),
-        );
-        for (const check of c.staleChecks ?? []) {
-          await consulCall(config, `agent.check.deregister ${check}`, () => consul.agent.check.deregister({ id: check }));
-        }
-      }
-      log({ kind: 'consul.service', action: c.action, id: c.id, fields: c.fields.map((f) => f.field) });
-    });
+async function listAgentServices(client: ConsulClient): Promise<LiveService[]> {
+  const [services, checks] = await Promise.all([
+    client.call('agent.service.list', (api) => api.agent.service.list()) as Promise<unknown>,
+    client.call('agent.check.list', (api) => api.agent.check.list()) as Promise<unknown>,
+  ]);
+  const byService = new Map<string, RawCheck[]>();
+  for (const c of Object.values((checks ?? {}) as Record<string, RawCheck>)) {
+    if (c.ServiceID === undefined || c.ServiceID === '') continue;
+    byService.set(c.ServiceID, [...(byService.get(c.ServiceID) ?? []), c]);
   }
-  return { environment, changes, unchanged, dryRun };
+  return Object.values((services ?? {}) as Record<string, RawService>).map((s) => ({
+    id: s.ID ?? '',
+    name: s.Service ?? '',
+    address: s.Address ?? '',
+    port: s.Port ?? 0,
+    tags: s.Tags ?? [],
+    meta: s.Meta ?? {},
+    checks: (byService.get(s.ID ?? '') ?? [])
+      .filter((c) => !(c.CheckID ?? '').startsWith('_service_maintenance:'))
+      .map((c) => ({ id: c.CheckID ?? '', name: c.Name ?? '', type: c.Type ?? '', interval: c.Interval ?? '', timeout: c.Timeout ?? '' })),
+  }));
+}
+
+/** The services registered on the agent of one Consul (`consul.services`). */
+export class ConsulServices {
+  constructor(readonly client: ConsulClient) {}
+
+  /**
+   * The local agent's services (every one this token may read) with their checks.
+   * @throws {ServerError} when the agent cannot be reached or refuses.
+   */
+  list(): Promise<LiveService[]> {
+    return listAgentServices(this.client);
+  }
+
+  /**
+   * Make the agent's hashiship-owned services of `environment` match `externals`.
+   * @throws {GateError} (exit 6) when an ID is taken by a registration hashiship does not own.
+   * @throws {ServerError} (exit 2) when the agent cannot be reached or refuses (ACL).
+   */
+  async sync(environment: string, externals: readonly Pick<ResolvedExternal, 'spec'>[], opts: ServiceSyncOptions = {}): Promise<ServiceSyncResult> {
+    const client = this.client;
+    const log = opts.log ?? silent;
+    const desired = desiredRegistrations(environment, externals);
+    const live = await this.list();
+    const { changes, unchanged } = planServices(environment, desired, live);
+    const dryRun = opts.dryRun === true;
+    if (!dryRun) {
+      await eachLimited(changes, opts.concurrency ?? 32, async (c) => {
+        if (c.action === 'remove') {
+          await client.call(`agent.service.deregister ${c.id}`, (api) => api.agent.service.deregister({ id: c.id }));
+        } else {
+          const r = c.registration!;
+          await client.call(`agent.service.register ${c.id}`, (api) =>
+            api.agent.service.register(registerOptions(r) as unknown as Parameters<ConsulApi['agent']['service']['register']>[0]),
+          );
+          for (const check of c.staleChecks ?? []) {
+            await client.call(`agent.check.deregister ${check}`, (api) => api.agent.check.deregister({ id: check }));
+          }
+        }
+        log({ kind: 'consul.service', action: c.action, id: c.id, fields: c.fields.map((f) => f.field) });
+      });
+    }
+    return { environment, changes, unchanged, dryRun };
+  }
 }
 
 /** Plain lines for a sync result: `+ postgres-qa  address 10.0.0.5 …`, then a count. */

@@ -5,8 +5,7 @@
  * diagnosis needs has to be kept while it is visible.
  */
 import { EventEmitter } from 'node:events';
-import type { ConsulConfig } from '../config/index.js';
-import { consulCall, createConsul, type ConsulApi } from '../consul/client.js';
+import type { ConsulApi, ConsulClient } from '../consul/client.js';
 import type { JobSpecLike } from '../nomad/jobs.js';
 import { sleep } from '../runtime.js';
 
@@ -67,17 +66,15 @@ export type CheckListener = (r: CheckRecord) => void;
  */
 export class CheckTracker {
   readonly #records = new Map<string, CheckRecord>();
-  readonly #consul: ConsulApi;
   readonly #ctx = new EventEmitter();
   #stopped = false;
   readonly #loops: Promise<void>[] = [];
   readonly #services = new Set<string>();
 
   constructor(
-    readonly config: ConsulConfig,
+    readonly consul: ConsulClient,
     readonly onChange: CheckListener = () => {},
   ) {
-    this.#consul = createConsul(config);
     this.#ctx.setMaxListeners(0);
   }
 
@@ -126,7 +123,7 @@ export class CheckTracker {
   async refreshLocal(): Promise<void> {
     if (this.#stopped) return;
     try {
-      const checks = (await consulCall(this.config, 'agent.check.list', () => this.#consul.agent.check.list())) as unknown as Record<string, ConsulCheck>;
+      const checks = (await this.consul.call('agent.check.list', (api) => api.agent.check.list())) as unknown as Record<string, ConsulCheck>;
       const ours = Object.values(checks ?? {}).filter((c) => this.#services.has(c.ServiceName));
       this.record(ours);
     } catch {
@@ -154,8 +151,8 @@ export class CheckTracker {
       try {
         const ctx = Object.assign(this.#ctx, { includeResponse: true });
         const opts = { service, index, wait: '30s', timeout: 45_000, ctx };
-        const [res, body] = (await consulCall(this.config, 'health.checks', () =>
-          this.#consul.health.checks(opts as unknown as Parameters<ConsulApi['health']['checks']>[0]),
+        const [res, body] = (await this.consul.call('health.checks', (api) =>
+          api.health.checks(opts as unknown as Parameters<ConsulApi['health']['checks']>[0]),
         )) as unknown as [{ headers: Record<string, string | undefined> }, ConsulCheck[]];
         if (this.#stopped) return;
         failures = 0;

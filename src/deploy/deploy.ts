@@ -23,7 +23,6 @@ import type { DeployOutcome, Logger } from '../log.js';
 import { OwnershipMeta } from '../nomad/job.js';
 import { ActiveDeploymentStatuses, type Deployment } from '../nomad/deployments.js';
 import type { JobSpecLike, JobStub } from '../nomad/jobs.js';
-import { waitForHealthy } from '../consul/health.js';
 import { CheckTracker, consulServicesByGroup, consulServicesOf } from './checks.js';
 import { formatDuration } from '../service-spec/duration.js';
 import { diagnose, formatDiagnosis, placementOutlook, type Diagnosis } from './diagnose.js';
@@ -481,7 +480,7 @@ function checkTracker(ctx: DeployContext, job: JobSpecLike): CheckTracker | unde
   const services = consulServicesOf(job);
   if (ctx.consul === undefined || services.length === 0) return undefined;
   const log = ctx.runtime.log;
-  const tracker = new CheckTracker(ctx.consul, (r) => {
+  const tracker = new CheckTracker(ctx.consul.client, (r) => {
     log(
       ctx.redactor.deep({
         kind: 'deploy.check',
@@ -572,7 +571,7 @@ async function consulGate(ctx: DeployContext, job: JobSpecLike, deploymentId: st
     const mine = allocs.filter((a) => byGroup.get(a.TaskGroup)?.includes(service) === true).map((a) => a.ID);
     if (mine.length === 0) continue;
     try {
-      await waitForHealthy(ctx.consul, { service, allocations: mine, require: 'all', min: mine.length, deadlineMs, log: ctx.runtime.log });
+      await ctx.consul.health.waitForHealthy({ service, allocations: mine, require: 'all', min: mine.length, deadlineMs, log: ctx.runtime.log });
     } catch (err) {
       if (!(err instanceof GateError)) throw err;
       const context = ctx.redactor.deep(err.context);

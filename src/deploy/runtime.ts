@@ -4,38 +4,17 @@
  * (STYLE.md "side effects are parameters"); {@link createDeployContext} builds
  * the real ones.
  */
-import type { ConsulConfig, HashishipConfig } from '../config/index.js';
+import { createClients, type Clients } from '../clients.js';
+import type { HashishipConfig } from '../config/index.js';
+import type { Consul } from '../consul/index.js';
 import { silent, type Logger } from '../log.js';
-import { Allocations } from '../nomad/allocations.js';
-import { NomadClient } from '../nomad/client.js';
-import { Deployments } from '../nomad/deployments.js';
-import { Evaluations } from '../nomad/evaluations.js';
-import { Jobs, type JobSpecLike } from '../nomad/jobs.js';
-import { Namespaces } from '../nomad/namespaces.js';
+import { nomadApi, type NomadApi } from '../nomad/api.js';
+import type { NomadClient } from '../nomad/client.js';
+import type { JobSpecLike } from '../nomad/jobs.js';
 import { realRuntime, type Runtime } from '../runtime.js';
 import { configSecrets, OutputRedactor } from '../redact.js';
 
-/** The Nomad API areas the engine uses, on one client (and so in its namespace). */
-export interface NomadApi {
-  readonly client: NomadClient;
-  readonly jobs: Jobs;
-  readonly deployments: Deployments;
-  readonly evaluations: Evaluations;
-  readonly allocations: Allocations;
-  readonly namespaces: Namespaces;
-}
-
-/** Build every area on one Nomad client. */
-export function nomadApi(client: NomadClient): NomadApi {
-  return {
-    client,
-    jobs: new Jobs(client),
-    deployments: new Deployments(client),
-    evaluations: new Evaluations(client),
-    allocations: new Allocations(client),
-    namespaces: new Namespaces(client),
-  };
-}
+export { nomadApi, type NomadApi } from '../nomad/api.js';
 
 /**
  * The namespace a job lives in: the one it names, else the client's default
@@ -60,13 +39,20 @@ export function inNamespace(ctx: DeployContext, namespace: string | undefined): 
 export interface DeployContext {
   readonly nomad: NomadApi;
   /** Where to read check output from; without it diagnoses lack check output. */
-  readonly consul?: ConsulConfig;
+  readonly consul?: Consul;
   readonly runtime: Runtime;
   readonly redactor: OutputRedactor;
 }
 
-/** A context on the real servers of a configuration; the configured tokens are redacted from all output. */
-export function createDeployContext(config: HashishipConfig, log: Logger = silent): DeployContext {
+/**
+ * A context on the real servers of a configuration (its clients, built once per run
+ * and passed in, or built here); the configured tokens are redacted from all output.
+ */
+export function createDeployContext(
+  config: HashishipConfig,
+  log: Logger = silent,
+  clients: Pick<Clients, 'nomad' | 'consul'> = createClients(config),
+): DeployContext {
   const redactor = new OutputRedactor(configSecrets(config));
-  return { nomad: nomadApi(new NomadClient(config.nomad)), consul: config.consul, runtime: realRuntime(log), redactor };
+  return { nomad: clients.nomad, consul: clients.consul, runtime: realRuntime(log), redactor };
 }

@@ -2,8 +2,7 @@
  * `status`: per job of an environment its version, image digest, latest
  * deployment, healthy/desired counts and Consul health. Reads only.
  */
-import type { ConsulConfig } from '../config/index.js';
-import { consulCall, createConsul } from '../consul/client.js';
+import type { ConsulClient } from '../consul/client.js';
 import type { LiveJob } from '../nomad/jobs.js';
 import { consulServicesOf, allocOfServiceId, type ConsulCheck } from './checks.js';
 import { locateJobs, type JobRef } from './deploy.js';
@@ -26,11 +25,10 @@ export interface JobStatus {
   readonly consul?: { readonly passing: number; readonly warning: number; readonly critical: number };
 }
 
-async function consulHealth(config: ConsulConfig, services: readonly string[], allocs: ReadonlySet<string>): Promise<JobStatus['consul']> {
-  const consul = createConsul(config);
+async function consulHealth(consul: ConsulClient, services: readonly string[], allocs: ReadonlySet<string>): Promise<JobStatus['consul']> {
   const counts = { passing: 0, warning: 0, critical: 0 };
   for (const service of services) {
-    const rows = (await consulCall(config, 'health.checks', () => consul.health.checks({ service }))) as unknown as ConsulCheck[];
+    const rows = (await consul.call('health.checks', (api) => api.health.checks({ service }))) as unknown as ConsulCheck[];
     for (const r of rows) {
       const alloc = allocOfServiceId(r.ServiceID);
       if (alloc === undefined || !allocs.has(alloc)) continue;
@@ -63,7 +61,7 @@ async function statusOfJob(ctx0: DeployContext, { id, namespace }: JobRef): Prom
   const consul =
     ctx.consul === undefined || services.length === 0
       ? undefined
-      : await consulHealth(ctx.consul, services, new Set(running.map((a) => a.ID))).catch(() => undefined);
+      : await consulHealth(ctx.consul.client, services, new Set(running.map((a) => a.ID))).catch(() => undefined);
   return {
     job: id,
     namespace,

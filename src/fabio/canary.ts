@@ -4,10 +4,8 @@
  * `fabio/config/<service>` with check-and-set, then wait until Fabio's live table
  * shows the weight.
  */
-import type { ConsulConfig } from '../config/index.js';
-import { createConsul, type ConsulApi } from '../consul/client.js';
-import { waitForHealthy, type HealthGateResult } from '../consul/health.js';
-import { kvDeleteCas, kvPutCas, kvUpdate } from '../consul/kv.js';
+import type { HealthGateResult } from '../consul/health.js';
+import type { Consul } from '../consul/index.js';
 import type { HttpApi } from '../http.js';
 import { silent, type Logger } from '../log.js';
 import { waitForRoutes, type LiveRoute } from './routes.js';
@@ -34,7 +32,6 @@ export interface CanaryWeightOptions {
    * when absent, the index read just before the write is used.
    */
   readonly cas?: number;
-  readonly consul?: ConsulApi;
   readonly log?: Logger;
 }
 
@@ -56,26 +53,24 @@ export interface CanaryWeightResult {
  *   changed concurrently, or Fabio does not show the weight in time.
  * @throws {ServerError} when Consul or Fabio cannot be reached.
  */
-export async function applyCanaryWeight(consulConfig: ConsulConfig, fabio: HttpApi, weight: number, opts: CanaryWeightOptions): Promise<CanaryWeightResult> {
+export async function applyCanaryWeight(consul: Consul, fabio: HttpApi, weight: number, opts: CanaryWeightOptions): Promise<CanaryWeightResult> {
   const log = opts.log ?? silent;
-  const consul = opts.consul ?? createConsul(consulConfig);
   const selectTags = opts.selectTags ?? [CanaryTag];
   const input = { service: opts.service, routeTags: opts.routeTags, weight, selectTags };
   const rules = weightRules(input); // validates before any I/O
-  const health = await waitForHealthy(consulConfig, {
+  const health = await consul.health.waitForHealthy({
     service: opts.service,
     tags: selectTags,
     require: 'all',
     min: opts.minCanaries ?? 1,
     deadlineMs: opts.healthDeadlineMs ?? 120_000,
-    consul,
     log,
   });
   const key = weightKey(opts.service, opts.kvPath ?? FabioKvPath);
   const written =
     opts.cas === undefined
-      ? await kvUpdate(consulConfig, key, () => weightRulesText(input), { consul, log })
-      : await kvPutCas(consulConfig, key, weightRulesText(input), opts.cas, { consul, log });
+      ? await consul.kv.update(key, () => weightRulesText(input), { log })
+      : await consul.kv.putCas(key, weightRulesText(input), opts.cas, { log });
   log({ kind: 'fabio.weights', service: opts.service, action: 'write', rules });
   const live = await waitForRoutes(
     fabio,
@@ -93,15 +88,14 @@ export async function applyCanaryWeight(consulConfig: ConsulConfig, fabio: HttpA
  * @throws {ServerError} when Consul or Fabio cannot be reached.
  */
 export async function removeCanaryWeight(
-  consulConfig: ConsulConfig,
+  consul: Consul,
   fabio: HttpApi,
   opts: Omit<CanaryWeightOptions, 'healthDeadlineMs' | 'minCanaries'>,
 ): Promise<{ readonly key: string; readonly routes: readonly LiveRoute[]; readonly liveAfterMs: number }> {
   const log = opts.log ?? silent;
-  const consul = opts.consul ?? createConsul(consulConfig);
   const key = weightKey(opts.service, opts.kvPath ?? FabioKvPath);
-  if (opts.cas === undefined || opts.cas === 0) await kvUpdate(consulConfig, key, () => null, { consul, log });
-  else await kvDeleteCas(consulConfig, key, opts.cas, { consul, log });
+  if (opts.cas === undefined || opts.cas === 0) await consul.kv.update(key, () => null, { log });
+  else await consul.kv.deleteCas(key, opts.cas, { log });
   log({ kind: 'fabio.weights', service: opts.service, action: 'remove', rules: [] });
   const live = await waitForRoutes(
     fabio,

@@ -3,9 +3,7 @@
  * `hashiship routes`): every Consul service with `urlprefix-` tags, with the
  * canary weight its `fabio/config/<service>` key holds, if any.
  */
-import type { ConsulConfig } from '../config/index.js';
-import { createConsul, type ConsulApi } from '../consul/client.js';
-import { kvGet } from '../consul/kv.js';
+import type { Consul } from '../consul/index.js';
 import type { HttpApi } from '../http.js';
 import { diffRoutes, formatRouteTable, readRoutes, routesOf, type ExpectedRoutes, type LiveRoute } from './routes.js';
 import { FabioKvPath, routeSources, weightKey } from './weights.js';
@@ -63,16 +61,10 @@ export interface RoutesReport {
  * Read the weight keys and Fabio's table, and compare them with the jobs' routes.
  * @throws {ServerError} when Consul or Fabio cannot be reached.
  */
-export async function routesReport(
-  consulConfig: ConsulConfig,
-  fabio: HttpApi,
-  jobs: readonly object[],
-  opts: { readonly kvPath?: string; readonly consul?: ConsulApi } = {},
-): Promise<RoutesReport> {
-  const consul = opts.consul ?? createConsul(consulConfig);
+export async function routesReport(consul: Consul, fabio: HttpApi, jobs: readonly object[], opts: { readonly kvPath?: string } = {}): Promise<RoutesReport> {
   const expected: ExpectedRoutes[] = [];
   for (const [service, sources] of routedServices(jobs)) {
-    const rules = await kvGet(consulConfig, weightKey(service, opts.kvPath ?? FabioKvPath), { consul });
+    const rules = await consul.kv.get(weightKey(service, opts.kvPath ?? FabioKvPath));
     const w = rules === undefined ? undefined : weightOfRules(rules.value);
     expected.push({ service, sources, ...(w === undefined ? {} : { canaryWeight: w }) });
   }

@@ -9,8 +9,7 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConsulConfig } from '../config/index.js';
-import { consulCall, createConsul } from '../consul/client.js';
+import type { ConsulClient } from '../consul/client.js';
 import { ports } from '../agents/layout.js';
 import { prometheusJobs, type PrometheusOptions } from './prometheus.js';
 
@@ -80,13 +79,12 @@ export function targetGroups(catalog: Readonly<Record<string, readonly CatalogEn
  * service's instances).
  * @throws {ServerError} when Consul cannot be reached or refuses.
  */
-export async function readCatalog(config: ConsulConfig, datacenter?: string): Promise<Record<string, CatalogEntry[]>> {
-  const consul = createConsul(config);
+export async function readCatalog(consul: ConsulClient, datacenter?: string): Promise<Record<string, CatalogEntry[]>> {
   const dc = datacenter === undefined ? {} : { dc: datacenter };
-  const names = await consulCall(config, 'catalog.service.list', () => consul.catalog.service.list(dc));
+  const names = await consul.call('catalog.service.list', (api) => api.catalog.service.list(dc));
   const out: Record<string, CatalogEntry[]> = {};
   for (const name of Object.keys(names)) {
-    const nodes: unknown = await consulCall(config, 'catalog.service.nodes', () => consul.catalog.service.nodes({ service: name, ...dc }));
+    const nodes: unknown = await consul.call('catalog.service.nodes', (api) => api.catalog.service.nodes({ service: name, ...dc }));
     out[name] = (Array.isArray(nodes) ? nodes : []).filter(isEntry);
   }
   return out;

@@ -4,9 +4,10 @@
  * `deployRelease` is `deploy --image … --build …`: resolve and pin the images,
  * deploy, then gather the evidence and write the environment's release record.
  */
+import { createClients, type Clients } from '../clients.js';
 import type { HashishipConfig } from '../config/index.js';
-import { readInstances, selectInstances, waitForHealthy, type HealthGateResult } from '../consul/health.js';
-import { createConsul, type ConsulApi } from '../consul/client.js';
+import { selectInstances, type HealthGateResult } from '../consul/health.js';
+import type { Consul } from '../consul/index.js';
 import { deployEnvironment, type DeployOptions, type DeployResult } from '../deploy/deploy.js';
 import { inNamespace } from '../deploy/runtime.js';
 import { ExitCode, GateError, HashishipError, worstExitCode } from '../errors.js';
@@ -18,7 +19,6 @@ import { routeSources } from '../fabio/weights.js';
 import { serviceNameOf } from '../service-spec/semantic.js';
 import { routeHost, routeTag } from '../service-spec/routes.js';
 import type { ResolvedService } from '../service-spec/overlay.js';
-import type { RegistryAccess } from '../registry/index.js';
 import { contextForSet, pinnedInputs, type ResolvedImage, type SpecDirs } from './image.js';
 import { readRelease, writeRelease, type HealthEvidence, type ReleaseRecord, type SmokeEvidence } from './records.js';
 
@@ -105,19 +105,14 @@ export async function runSmoke(r: ResolvedService, opts: SmokeOptions = {}): Pro
  * shutdown delay), none tagged canary, all passing. Then Fabio routes only to them.
  * @throws {GateError} when that does not happen by the deadline.
  */
-export async function waitSettled(
-  config: HashishipConfig,
-  r: ResolvedService,
-  opts: { readonly deadlineMs?: number; readonly consul?: ConsulApi; readonly clock?: Clock } = {},
-): Promise<void> {
+export async function waitSettled(consul: Consul, r: ResolvedService, opts: { readonly deadlineMs?: number; readonly clock?: Clock } = {}): Promise<void> {
   const routing = serviceRouting(r);
   const env = r.environment?.name ?? '';
   const clock = opts.clock ?? realClock;
   const end = clock.now() + (opts.deadlineMs ?? 60_000);
-  const consul = opts.consul ?? createConsul(config.consul);
   let index = 0;
   for (;;) {
-    const res = await readInstances(config.consul, routing.service, { index, waitMs: Math.max(1, Math.min(5_000, end - clock.now())), consul });
+    const res = await consul.health.instances(routing.service, { index, waitMs: Math.max(1, Math.min(5_000, end - clock.now())) });
     index = res.index;
     const mine = selectInstances(res.instances, { service: routing.service, version: env, versionMetaKey: EnvironmentMeta });
     if (mine.length > 0 && mine.length <= Math.max(1, routing.count) && mine.every((i) => i.passing && !i.tags.includes('canary'))) return;
@@ -146,7 +141,8 @@ export interface ReleaseDeployOptions {
   /** Fabio's API (to wait for routes). */
   readonly fabio: HttpApi;
   readonly proxy?: string;
-  readonly access?: RegistryAccess;
+  /** The run's clients (Nomad, Consul, the registries to resolve images in). @default createClients(config) */
+  readonly clients?: Clients;
   readonly deploy?: DeployOptions;
   /** Deadline of the health gate after the deployment. @default 60000 */
   readonly healthDeadlineMs?: number;
@@ -170,7 +166,7 @@ export interface ReleaseDeployResult {
  * @throws {GateError} when the instances do not pass in time.
  */
 export async function gatherEvidence(
-  config: HashishipConfig,
+  consul: Consul,
   r: ResolvedService,
   opts: {
     readonly fabio: HttpApi;
@@ -178,16 +174,13 @@ export async function gatherEvidence(
     readonly deadlineMs?: number;
     readonly log?: Logger;
     readonly tags?: readonly string[];
-    readonly consul?: ConsulApi;
   },
 ): Promise<{ readonly health: HealthGateResult; readonly smoke: { readonly passed: boolean; readonly requests: SmokeEvidence[] } }> {
   const routing = serviceRouting(r);
   const env = r.environment?.name ?? '';
-  const consul = opts.consul ?? createConsul(config.consul);
   // Evidence is about the new instances only: wait until the replaced ones left.
-  if (opts.tags === undefined) await waitSettled(config, r, { deadlineMs: opts.deadlineMs ?? 60_000, consul });
-  const health = await waitForHealthy(config.consul, {
-    consul,
+  if (opts.tags === undefined) await waitSettled(consul, r, { deadlineMs: opts.deadlineMs ?? 60_000 });
+  const health = await consul.health.waitForHealthy({
     service: routing.service,
     version: env,
     versionMetaKey: EnvironmentMeta,
@@ -221,36 +214,36 @@ export async function gatherEvidence(
  */
 export async function deployRelease(config: HashishipConfig, opts: ReleaseDeployOptions): Promise<ReleaseDeployResult> {
   const log = opts.log ?? silent;
+  const clients = opts.clients ?? createClients(config);
+  const { consul } = clients;
   const pinned = await pinnedInputs(opts.environment, opts.names, {
     ...(opts.dirs === undefined ? {} : { dirs: opts.dirs }),
     ...(opts.overrides === undefined ? {} : { overrides: opts.overrides }),
-    ...(opts.access === undefined ? {} : { access: opts.access }),
+    clients: clients.registries,
     ...(config.nomad.namespace === undefined ? {} : { namespace: config.nomad.namespace }),
   });
   for (const [service, imgs] of pinned.images) {
     for (const i of imgs)
       log({ kind: 'promote.image', service, repository: i.repository, registry: i.registry, digest: i.digest, ...(i.tag === undefined ? {} : { tag: i.tag }) });
   }
-  const ctx = contextForSet(config, pinned.set, log);
+  const ctx = contextForSet(config, pinned.set, log, clients);
   const result = await deployEnvironment(ctx, pinned.set, { until: 'healthy', ...opts.deploy });
   const records: ReleaseRecord[] = [];
   const failures: { service: string; error: HashishipError }[] = [];
-  const consul = createConsul(config.consul);
   for (const s of result.results) {
     if (s.exitCode !== ExitCode.ok) continue;
     const r = pinned.services.find((x) => x.spec.name === s.job);
     const images = pinned.images.get(s.job) ?? [];
     if (r === undefined || images.length === 0) continue;
     try {
-      const ev = await gatherEvidence(config, r, {
+      const ev = await gatherEvidence(consul, r, {
         fabio: opts.fabio,
         ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }),
         deadlineMs: opts.healthDeadlineMs ?? 60_000,
         log,
-        consul,
       });
       const live = await inNamespace(ctx, s.namespace).nomad.jobs.get(s.job);
-      const current = await readRelease(config.consul, opts.environment, s.job, { consul });
+      const current = await readRelease(consul, opts.environment, s.job);
       const c = current?.record;
       const same =
         c !== undefined &&
@@ -261,7 +254,7 @@ export async function deployRelease(config: HashishipConfig, opts: ReleaseDeploy
       const rec: ReleaseRecord = same
         ? c
         : await writeRelease(
-            config.consul,
+            consul,
             {
               service: s.job,
               environment: opts.environment,
@@ -275,7 +268,7 @@ export async function deployRelease(config: HashishipConfig, opts: ReleaseDeploy
               smoke: ev.smoke,
               via: 'deploy',
             },
-            { log, consul },
+            { log },
           );
       log({ kind: 'promote.record', service: s.job, environment: opts.environment, seq: rec.seq, digest: rec.digest, written: !same });
       records.push(rec);

@@ -4,6 +4,7 @@
  * raw_exec tasks, the layers of this platform; then render the jobs with the
  * digests pinned (render.ts turns the layers into artifacts fetched by digest).
  */
+import type { Clients } from '../clients.js';
 import type { HashishipConfig } from '../config/index.js';
 import { createDeployContext, inNamespace, namespaceOf, type DeployContext } from '../deploy/runtime.js';
 import { servicesFromSpecs, type InputSet } from '../deploy/inputs.js';
@@ -190,8 +191,8 @@ export async function pinnedInputs(
  * When the jobs span several namespaces the context stays on the default one:
  * the deploy engine acts on each job in its own namespace anyway.
  */
-export function contextForSet(config: HashishipConfig, set: InputSet, log: Logger): DeployContext {
-  const ctx = createDeployContext(config, log);
+export function contextForSet(config: HashishipConfig, set: InputSet, log: Logger, clients: Pick<Clients, 'nomad' | 'consul'>): DeployContext {
+  const ctx = createDeployContext(config, log, clients);
   const namespaces = [...new Set(set.inputs.map((i) => namespaceOf(i.job, ctx.nomad.client)))];
   return namespaces.length === 1 ? inNamespace(ctx, namespaces[0]) : ctx;
 }

@@ -7,9 +7,8 @@
  * session expires after its TTL and the lock frees itself (`behavior=release`).
  */
 import { hostname } from 'node:os';
-import type { ConsulConfig } from '../config/index.js';
-import { consulCall, createConsul, type ConsulApi } from '../consul/client.js';
-import { kvGet } from '../consul/kv.js';
+import type { ConsulApi } from '../consul/client.js';
+import type { Consul } from '../consul/index.js';
 import { GateError } from '../errors.js';
 import { realClock, type Clock } from '../runtime.js';
 
@@ -47,7 +46,6 @@ export interface LockOptions {
   readonly waitMs?: number;
   /** Session TTL; a crashed holder's lock frees after it. @default 20000 */
   readonly ttlMs?: number;
-  readonly consul?: ConsulApi;
   /** @default realClock */
   readonly clock?: Clock;
 }
@@ -62,28 +60,30 @@ function describeHolder(h: LockHolder | undefined): string {
  * @throws {GateError} (exit 6) naming the holder when it stays held past `waitMs`.
  * @throws {ServerError} when Consul cannot be reached.
  */
-export async function acquireLock(config: ConsulConfig, opts: LockOptions): Promise<HeldLock> {
-  const consul = opts.consul ?? createConsul(config);
+export async function acquireLock(consul: Consul, opts: LockOptions): Promise<HeldLock> {
+  const client = consul.client;
   const clock = opts.clock ?? realClock;
   const key = lockKey(opts.environment, opts.service);
   const ttlS = Math.max(10, Math.round((opts.ttlMs ?? 20_000) / 1000));
-  const created = (await consulCall(config, 'session.create', () =>
-    consul.session.create({ name: `hashiship ${key}`, ttl: `${ttlS}s`, lockdelay: '1s', behavior: 'release' } as Parameters<ConsulApi['session']['create']>[0]),
+  const created = (await client.call('session.create', (api) =>
+    api.session.create({ name: `hashiship ${key}`, ttl: `${ttlS}s`, lockdelay: '1s', behavior: 'release' } as Parameters<ConsulApi['session']['create']>[0]),
   )) as { ID: string };
   const session = created.ID;
   const holder: LockHolder = { ...opts.holder, host: hostname(), pid: process.pid, since: new Date(clock.now()).toISOString() };
   const deadline = clock.now() + (opts.waitMs ?? 0);
   const destroy = () =>
-    consulCall(config, 'session.destroy', () => consul.session.destroy({ id: session })).then(
-      () => undefined,
-      () => undefined,
-    );
+    client
+      .call('session.destroy', (api) => api.session.destroy({ id: session }))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
   try {
     for (;;) {
-      const ok = await consulCall(config, 'kv.set', () => consul.kv.set({ key, value: JSON.stringify(holder), acquire: session }));
+      const ok = await client.call('kv.set', (api) => api.kv.set({ key, value: JSON.stringify(holder), acquire: session }));
       if (ok === true) break;
       if (clock.now() >= deadline) {
-        const e = await kvGet(config, key, { consul });
+        const e = await consul.kv.get(key);
         let h: LockHolder | undefined;
         try {
           h = e === undefined ? undefined : (JSON.parse(e.value) as LockHolder);
@@ -107,7 +107,7 @@ export async function acquireLock(config: ConsulConfig, opts: LockOptions): Prom
   // Renew at a third of the TTL; the promotion's own steps never block on it.
   const timer = setInterval(
     () => {
-      void consulCall(config, 'session.renew', () => consul.session.renew({ id: session })).catch(() => undefined);
+      void client.call('session.renew', (api) => api.session.renew({ id: session })).catch(() => undefined);
     },
     (ttlS * 1000) / 3,
   );
@@ -120,7 +120,7 @@ export async function acquireLock(config: ConsulConfig, opts: LockOptions): Prom
       if (released) return;
       released = true;
       clearInterval(timer);
-      await consulCall(config, 'kv.set', () => consul.kv.set({ key, value: '', release: session })).catch(() => undefined);
+      await client.call('kv.set', (api) => api.kv.set({ key, value: '', release: session })).catch(() => undefined);
       await destroy();
     },
   };

@@ -7,9 +7,7 @@
  * check-and-set: the history entry must not exist yet (cas 0) and the current key
  * must still be at the index read, so two writers never lose a release.
  */
-import type { ConsulConfig } from '../config/index.js';
-import { consulCall, createConsul, type ConsulApi } from '../consul/client.js';
-import { kvGet, kvPutCas } from '../consul/kv.js';
+import type { Consul } from '../consul/index.js';
 import { GateError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -115,14 +113,9 @@ export function parseRecord(key: string, value: string): ReleaseRecord {
  * @returns undefined when the service has none there.
  * @throws {ServerError} when Consul cannot be reached; {@link GateError} for a malformed record.
  */
-export async function readRelease(
-  config: ConsulConfig,
-  environment: string,
-  service: string,
-  opts: { readonly consul?: ConsulApi } = {},
-): Promise<StoredRecord | undefined> {
+export async function readRelease(consul: Consul, environment: string, service: string): Promise<StoredRecord | undefined> {
   const key = releaseKey(environment, service);
-  const e = await kvGet(config, key, opts);
+  const e = await consul.kv.get(key);
   return e === undefined ? undefined : { record: parseRecord(key, e.value), modifyIndex: e.modifyIndex };
 }
 
@@ -130,29 +123,18 @@ export async function readRelease(
  * Every release of a service in an environment, oldest first.
  * @throws {ServerError} when Consul cannot be reached.
  */
-export async function releaseHistory(
-  config: ConsulConfig,
-  environment: string,
-  service: string,
-  opts: { readonly consul?: ConsulApi } = {},
-): Promise<ReleaseRecord[]> {
-  const consul = opts.consul ?? createConsul(config);
+export async function releaseHistory(consul: Consul, environment: string, service: string): Promise<ReleaseRecord[]> {
   const prefix = `${releaseKey(environment, service)}/history/`;
-  const items = await consulCall(config, 'kv.get', () => consul.kv.get({ key: prefix, recurse: true }));
-  if (!Array.isArray(items)) return [];
-  return (items as { Key: string; Value?: string | null }[])
-    .filter((i) => i.Key.startsWith(prefix))
-    .map((i) => parseRecord(i.Key, i.Value ?? ''))
+  return (await consul.kv.list(prefix))
+    .filter((i) => i.key.startsWith(prefix))
+    .map((i) => parseRecord(i.key, i.value))
     .sort((a, b) => a.seq - b.seq);
 }
 
 /** The services that have a current release in an environment. */
-export async function releasedServices(config: ConsulConfig, environment: string, opts: { readonly consul?: ConsulApi } = {}): Promise<string[]> {
-  const consul = opts.consul ?? createConsul(config);
+export async function releasedServices(consul: Consul, environment: string): Promise<string[]> {
   const prefix = `${ReleasesPrefix}/${environment}/`;
-  const keys = await consulCall(config, 'kv.keys', () => consul.kv.keys({ key: prefix, separator: '/' }));
-  if (!Array.isArray(keys)) return [];
-  return (keys as string[])
+  return (await consul.kv.keys(prefix, '/'))
     .map((k) => k.slice(prefix.length))
     .filter((k) => k !== '' && !k.endsWith('/'))
     .sort();
@@ -168,20 +150,12 @@ export type NewRecord = Omit<ReleaseRecord, 'kind' | 'version' | 'seq'>;
  * @throws {GateError} (exit 6) when another release was written in between.
  * @throws {ServerError} when Consul cannot be reached.
  */
-export async function writeRelease(
-  config: ConsulConfig,
-  rec: NewRecord,
-  opts: { readonly consul?: ConsulApi; readonly log?: Logger } = {},
-): Promise<ReleaseRecord> {
-  const consul = opts.consul ?? createConsul(config);
-  const current = await readRelease(config, rec.environment, rec.service, { consul });
+export async function writeRelease(consul: Consul, rec: NewRecord, opts: { readonly log?: Logger } = {}): Promise<ReleaseRecord> {
+  const current = await readRelease(consul, rec.environment, rec.service);
   const seq = (current?.record.seq ?? 0) + 1;
   const record: ReleaseRecord = { kind: 'hashiship.release', version: 1, ...rec, seq } as ReleaseRecord;
   const text = JSON.stringify(record);
-  await kvPutCas(config, historyKey(rec.environment, rec.service, seq), text, 0, { consul, ...(opts.log === undefined ? {} : { log: opts.log }) });
-  await kvPutCas(config, releaseKey(rec.environment, rec.service), text, current?.modifyIndex ?? 0, {
-    consul,
-    ...(opts.log === undefined ? {} : { log: opts.log }),
-  });
+  await consul.kv.putCas(historyKey(rec.environment, rec.service, seq), text, 0, opts);
+  await consul.kv.putCas(releaseKey(rec.environment, rec.service), text, current?.modifyIndex ?? 0, opts);
   return record;
 }

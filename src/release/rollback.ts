@@ -5,10 +5,8 @@
  * promoted, and a new release record (`via: rollback`) written after the health
  * gate and smoke requests pass. Holds the same lock as a promotion.
  */
+import { createClients, type Clients } from '../clients.js';
 import type { HashishipConfig } from '../config/index.js';
-import { createConsul } from '../consul/client.js';
-import { waitForHealthy } from '../consul/health.js';
-import { kvUpdate } from '../consul/kv.js';
 import { Diagnosed, promoteCanaries } from '../deploy/deploy.js';
 import { ExitCode, GateError } from '../errors.js';
 import type { HttpApi } from '../http.js';
@@ -31,6 +29,8 @@ export interface RollbackOptions {
   readonly log?: Logger;
   /** @default realClock */
   readonly clock?: Clock;
+  /** The run's clients. @default createClients(config) */
+  readonly clients?: Clients;
 }
 
 /** What a rollback did. */
@@ -54,17 +54,18 @@ export function previousRelease(history: readonly ReleaseRecord[], current: Rele
 export async function rollback(config: HashishipConfig, opts: RollbackOptions): Promise<RollbackResult> {
   const log = opts.log ?? silent;
   const clock = opts.clock ?? realClock;
-  const consul = createConsul(config.consul);
+  const clients = opts.clients ?? createClients(config);
+  const { consul } = clients;
   const { environment, service } = opts;
-  const current = await readRelease(config.consul, environment, service, { consul });
+  const current = await readRelease(consul, environment, service);
   if (current === undefined) throw new GateError(`${service} has no release in ${environment}; nothing to roll back`);
-  const previous = previousRelease(await releaseHistory(config.consul, environment, service, { consul }), current.record);
+  const previous = previousRelease(await releaseHistory(consul, environment, service), current.record);
   if (previous === undefined) {
     throw new GateError(`${service} in ${environment}: no earlier release with another digest to roll back to`, {
       context: [['Current', `#${current.record.seq} ${current.record.digest}`]],
     });
   }
-  const lock = await acquireLock(config.consul, { environment, service, holder: { what: `rollback of ${service}` }, consul, clock });
+  const lock = await acquireLock(consul, { environment, service, holder: { what: `rollback of ${service}` }, clock });
   try {
     const pinned = await pinnedInputs(environment, [service], {
       ...(opts.dirs === undefined ? {} : { dirs: opts.dirs }),
@@ -74,8 +75,8 @@ export async function rollback(config: HashishipConfig, opts: RollbackOptions): 
     const target = pinned.services[0]!;
     const routing = serviceRouting(target);
     // Weights first: no traffic may be steered to a canary of the release being removed.
-    await kvUpdate(config.consul, weightKey(routing.service), () => null, { consul, log });
-    const ctx = contextForSet(config, pinned.set, log);
+    await consul.kv.update(weightKey(routing.service), () => null, { log });
+    const ctx = contextForSet(config, pinned.set, log, clients);
     const live = await ctx.nomad.jobs.get(service);
     if (live === undefined) throw new GateError(`${service}: no job in ${environment}; nothing to roll back`);
     const versions = await ctx.nomad.client.request<{ Versions?: { Version: number }[] }>('jobs.versions', {
@@ -106,21 +107,20 @@ export async function rollback(config: HashishipConfig, opts: RollbackOptions): 
       const s = r.results[0];
       if (s?.error !== undefined && s.exitCode !== ExitCode.ok) throw new Diagnosed(s.error, s.diagnosis);
     }
-    await waitSettled(config, target, { deadlineMs: opts.healthDeadlineMs ?? 60_000, consul, clock });
-    const health = await waitForHealthy(config.consul, {
+    await waitSettled(consul, target, { deadlineMs: opts.healthDeadlineMs ?? 60_000, clock });
+    const health = await consul.health.waitForHealthy({
       service: routing.service,
       version: environment,
       versionMetaKey: EnvironmentMeta,
       require: 'all',
       min: Math.max(1, routing.count),
       deadlineMs: opts.healthDeadlineMs ?? 60_000,
-      consul,
       log,
     });
     const smoke = await runSmoke(target, { ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }), log });
     const after = await ctx.nomad.jobs.get(service);
     const record = await writeRelease(
-      config.consul,
+      consul,
       {
         service,
         environment,
@@ -135,7 +135,7 @@ export async function rollback(config: HashishipConfig, opts: RollbackOptions): 
         via: 'rollback',
         rolledBackFrom: current.record.seq,
       },
-      { consul, log },
+      { log },
     );
     log({ kind: 'promote.record', service, environment, seq: record.seq, digest: record.digest, written: true });
     return { from: current.record, to: previous, record, jobVersion: after?.Version ?? previous.jobVersion };

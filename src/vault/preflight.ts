@@ -6,8 +6,7 @@
  * see that a key is present; they are never returned, logged or put in an error.
  */
 import type { ConsulConfig, VaultConfig } from '../config/index.js';
-import { createConsul, type ConsulApi } from '../consul/client.js';
-import { kvGet } from '../consul/kv.js';
+import { createConsulClient, type Consul } from '../consul/index.js';
 import { GateError, InputError, ServerError } from '../errors.js';
 import { workloadIdentity } from '../stack/components.js';
 import { createVault, vaultCall, type VaultApi } from './client.js';
@@ -43,7 +42,8 @@ export interface SecretsOptions {
   /** Concurrent requests. @default 32 */
   readonly concurrency?: number;
   readonly vault?: VaultApi;
-  readonly consul?: ConsulApi;
+  /** The run's Consul client; one is built from the configuration when absent. */
+  readonly consul?: Consul;
   /** JWT auth mount. @default "jwt-nomad" */
   readonly mount?: string;
 }
@@ -155,7 +155,7 @@ export async function preflight(
 ): Promise<PreflightReport> {
   const started = performance.now();
   const vault = opts.vault ?? createVault(config.vault);
-  const consul = opts.consul ?? createConsul(config.consul);
+  const consul = opts.consul ?? createConsulClient(config.consul);
   const limit = opts.concurrency ?? 32;
   const problems: (PreflightProblem & { order: number })[] = [];
   type Job = { order: number; run: () => Promise<void> };
@@ -199,8 +199,7 @@ export async function preflight(
       jobs.push({
         order: o,
         run: async () => {
-          if ((await kvGet(config.consul, k.key, { consul })) === undefined)
-            problems.push({ order: o, service: p.service, source: 'consul', path: k.key, reason: 'missing' });
+          if ((await consul.kv.get(k.key)) === undefined) problems.push({ order: o, service: p.service, source: 'consul', path: k.key, reason: 'missing' });
         },
       });
     }

@@ -3,6 +3,7 @@
  * run (reusing a running one) and the root hook in stack-hook.ts stops only what
  * this run started. Unit-only runs never touch it.
  */
+import { createClients, type Clients } from '../../src/clients.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig, type HashishipConfig } from '../../src/config/index.js';
@@ -14,6 +15,8 @@ export interface TestStack {
   readonly env: Readonly<Record<string, string>>;
   /** hashiship configuration resolved from `env`. */
   readonly config: HashishipConfig;
+  /** The root clients of `config`, built once per run as the CLI builds them. */
+  readonly clients: Clients;
   readonly options: StackOptions;
 }
 
@@ -38,7 +41,8 @@ export function useStack(): Promise<TestStack> {
     const r = await up(options);
     startedHere = r.started;
     const env = stackEnv(options);
-    return { env, options, config: resolveConfig({ env, home: '/nonexistent' }) };
+    const config = resolveConfig({ env, home: '/nonexistent' });
+    return { env, options, config, clients: createClients(config, env) };
   })();
   return pending;
 }

@@ -15,14 +15,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig, type ConsulConfig } from '../../src/config/index.js';
-import { syncConfig } from '../../src/consul/config.js';
-import { waitForHealthy } from '../../src/consul/health.js';
-import { syncServices } from '../../src/consul/services.js';
 import { ExitCode, ServerError } from '../../src/errors.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { consul as consulTool } from '../../src/stack/versions.js';
 import { cli, defineConsulCases, type ConsulCaseContext } from '../helpers/consul-cases.js';
 import { testStackOptions } from '../helpers/stack.js';
+import { createConsulClient } from '../../src/consul/index.js';
 
 /** A port nothing listens on right now (the OS picks it). */
 async function freePort(): Promise<number> {
@@ -144,7 +142,9 @@ describe('consul cases with ACLs default-deny (private Consul, minimal policy)',
 
     it('register: exit 2 naming the operation and the service, never the token', async function () {
       let err: unknown;
-      await syncServices(denied(), 'acl', [external()]).catch((e: unknown) => (err = e));
+      await createConsulClient(denied())
+        .services.sync('acl', [external()])
+        .catch((e: unknown) => (err = e));
       expect(err).to.be.instanceOf(ServerError);
       const text = (err as ServerError).describe();
       expect((err as ServerError).exitCode).to.equal(ExitCode.unreachable);
@@ -156,7 +156,9 @@ describe('consul cases with ACLs default-deny (private Consul, minimal policy)',
 
     it('kv sync: exit 2 naming the operation and the key path, never the token', async function () {
       let err: unknown;
-      await syncConfig(denied(), [{ service: `ext-denied-${run}`, config: { a: 'b' } }]).catch((e: unknown) => (err = e));
+      await createConsulClient(denied())
+        .serviceConfig.sync([{ service: `ext-denied-${run}`, config: { a: 'b' } }])
+        .catch((e: unknown) => (err = e));
       expect(err).to.be.instanceOf(ServerError);
       const text = (err as ServerError).describe();
       // The read is filtered (nothing visible), the check-and-set write is refused.
@@ -167,7 +169,9 @@ describe('consul cases with ACLs default-deny (private Consul, minimal policy)',
 
     it('health gate: the service is invisible to it (deny filters reads), so the gate refuses with exit 6 at its deadline', async function () {
       this.timeout(20_000);
-      const err = await waitForHealthy(denied(), { service: 'consul', deadlineMs: 1_500, maxWaitMs: 500 }).catch((e: unknown) => e);
+      const err = await createConsulClient(denied())
+        .health.waitForHealthy({ service: 'consul', deadlineMs: 1_500, maxWaitMs: 500 })
+        .catch((e: unknown) => e);
       expect((err as { exitCode?: number }).exitCode).to.equal(ExitCode.gate);
       expect((err as Error).message).to.include('0 of 0 selected instances passing');
     });

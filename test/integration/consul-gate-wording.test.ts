@@ -4,9 +4,9 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { waitForHealthy } from '../../src/consul/health.js';
 import { GateError } from '../../src/errors.js';
 import { useStack } from '../helpers/stack.js';
+import { createConsulClient } from '../../src/consul/index.js';
 
 describe('consul health gate: the requirement names the meta key it selects by', function () {
   this.timeout(60_000);
@@ -15,10 +15,12 @@ describe('consul health gate: the requirement names the meta key it selects by',
     const { config } = await useStack();
     const service = `gate-wording-${randomBytes(3).toString('hex')}`;
     const required = async (o: { version: string; versionMetaKey?: string }) => {
-      const err = await waitForHealthy(config.consul, { service, ...o, deadlineMs: 500 }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const err = await createConsulClient(config.consul)
+        .health.waitForHealthy({ service, ...o, deadlineMs: 500 })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).to.be.instanceOf(GateError);
       return (err as GateError).context.find(([k]) => k === 'Required')?.[1];
     };

@@ -8,9 +8,6 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { waitForHealthy } from '../../src/consul/health.js';
-import { kvDeleteCas, kvGet, kvPutCas, kvUpdate } from '../../src/consul/kv.js';
-import { setMaintenance } from '../../src/consul/maintenance.js';
 import { ExitCode, GateError } from '../../src/errors.js';
 import { collecting } from '../../src/log.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
@@ -65,7 +62,7 @@ describe('consul health gate (real Consul)', function () {
       checks.push(await ttlInstance(stack, `${name}-${i}`, name, 'v1'));
     }
     const log = collecting();
-    const gate = waitForHealthy(stack.config.consul, { service: name, version: 'v1', min: 2, deadlineMs: 20_000, log });
+    const gate = stack.clients.consul.health.waitForHealthy({ service: name, version: 'v1', min: 2, deadlineMs: 20_000, log });
     await new Promise((r) => setTimeout(r, 300));
     await setCheck(stack, checks[0]!, 'pass');
     await new Promise((r) => setTimeout(r, 300));
@@ -101,7 +98,7 @@ describe('consul health gate (real Consul)', function () {
       Check: { CheckID: `${name}-1-http`, Name: 'http health', HTTP: `http://127.0.0.1:${port}/health`, Interval: '500ms' },
     });
     const started = Date.now();
-    const err = await waitForHealthy(stack.config.consul, { service: name, version: 'v3', deadlineMs: 2_500 }).then(
+    const err = await stack.clients.consul.health.waitForHealthy({ service: name, version: 'v3', deadlineMs: 2_500 }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -127,22 +124,22 @@ describe('consul health gate (real Consul)', function () {
     await setCheck(stack, checks[1]!, 'pass');
     await setCheck(stack, checks[2]!, 'fail', 'disk full on /data');
 
-    const ok = await waitForHealthy(stack.config.consul, { service: name, version: 'v2', require: 2, deadlineMs: 5_000 });
+    const ok = await stack.clients.consul.health.waitForHealthy({ service: name, version: 'v2', require: 2, deadlineMs: 5_000 });
     expect(ok.passing).to.equal(2);
     expect(ok.instances).to.have.length(3);
 
-    const three = await waitForHealthy(stack.config.consul, { service: name, version: 'v2', require: 3, deadlineMs: 800 }).catch((e: unknown) => e);
+    const three = await stack.clients.consul.health.waitForHealthy({ service: name, version: 'v2', require: 3, deadlineMs: 800 }).catch((e: unknown) => e);
     expect(three).to.be.instanceOf(GateError);
     expect((three as GateError).describe())
       .to.contain(`Instance ${name}-3`)
       .and.contain('disk full on /data');
     expect((three as GateError).describe()).not.to.contain(`${name}-old`);
 
-    const all = await waitForHealthy(stack.config.consul, { service: name, version: 'v2', deadlineMs: 500 }).catch((e: unknown) => e);
+    const all = await stack.clients.consul.health.waitForHealthy({ service: name, version: 'v2', deadlineMs: 500 }).catch((e: unknown) => e);
     expect(all).to.be.instanceOf(GateError);
     expect((all as GateError).message).to.contain('2 of 3');
 
-    const none = await waitForHealthy(stack.config.consul, { service: name, version: 'v9', deadlineMs: 300 }).catch((e: unknown) => e);
+    const none = await stack.clients.consul.health.waitForHealthy({ service: name, version: 'v9', deadlineMs: 300 }).catch((e: unknown) => e);
     expect((none as GateError).describe()).to.contain('none registered');
   });
 
@@ -151,22 +148,22 @@ describe('consul health gate (real Consul)', function () {
     registered.push(`${name}-1`);
     const check = await ttlInstance(stack, `${name}-1`, name, 'v1');
     await setCheck(stack, check, 'pass');
-    await waitForHealthy(stack.config.consul, { service: name, deadlineMs: 5_000 });
+    await stack.clients.consul.health.waitForHealthy({ service: name, deadlineMs: 5_000 });
 
     const log = collecting();
-    await setMaintenance(stack.config.consul, { serviceId: `${name}-1` }, true, { reason: 'rotating disks', log });
-    const closed = await waitForHealthy(stack.config.consul, { service: name, deadlineMs: 500 }).catch((e: unknown) => e);
+    await stack.clients.consul.maintenance.set({ serviceId: `${name}-1` }, true, { reason: 'rotating disks', log });
+    const closed = await stack.clients.consul.health.waitForHealthy({ service: name, deadlineMs: 500 }).catch((e: unknown) => e);
     expect(closed).to.be.instanceOf(GateError);
     expect((closed as GateError).describe())
       .to.contain('maintenance')
       .and.contain('rotating disks');
 
-    await setMaintenance(stack.config.consul, { serviceId: `${name}-1` }, false, { log });
-    const open = await waitForHealthy(stack.config.consul, { service: name, deadlineMs: 5_000 });
+    await stack.clients.consul.maintenance.set({ serviceId: `${name}-1` }, false, { log });
+    const open = await stack.clients.consul.health.waitForHealthy({ service: name, deadlineMs: 5_000 });
     expect(open.passing).to.equal(1);
     expect(log.events.map((e) => e.kind)).to.deep.equal(['consul.maintenance', 'consul.maintenance']);
 
-    const unknown = await setMaintenance(stack.config.consul, { serviceId: `${name}-absent` }, true).catch((e: unknown) => e);
+    const unknown = await stack.clients.consul.maintenance.set({ serviceId: `${name}-absent` }, true).catch((e: unknown) => e);
     expect((unknown as { exitCode?: number }).exitCode).to.equal(ExitCode.unreachable);
   });
 });
@@ -185,37 +182,37 @@ describe('consul KV check-and-set (real Consul)', function () {
   });
 
   it('creates with cas=0 once; a second create is exit 6 and leaves the first value', async function () {
-    const a = await kvPutCas(stack.config.consul, key, 'replicas=2', 0);
+    const a = await stack.clients.consul.kv.putCas(key, 'replicas=2', 0);
     expect(a.modifyIndex).to.be.greaterThan(0);
-    const err = await kvPutCas(stack.config.consul, key, 'replicas=9', 0).catch((e: unknown) => e);
+    const err = await stack.clients.consul.kv.putCas(key, 'replicas=9', 0).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(GateError);
     expect((err as GateError).exitCode).to.equal(ExitCode.gate);
     expect((err as GateError).describe())
       .to.contain('key absent')
       .and.contain(String(a.modifyIndex));
-    expect((await kvGet(stack.config.consul, key))?.value).to.equal('replicas=2');
+    expect((await stack.clients.consul.kv.get(key))?.value).to.equal('replicas=2');
   });
 
   it('a write or delete naming a stale index loses to the concurrent change (exit 6), never overwrites it', async function () {
-    const read = await kvGet(stack.config.consul, key);
+    const read = await stack.clients.consul.kv.get(key);
     expect(read).to.not.equal(undefined);
-    const other = await kvPutCas(stack.config.consul, key, 'replicas=3', read!.modifyIndex); // the other writer
-    const lost = await kvPutCas(stack.config.consul, key, 'replicas=4', read!.modifyIndex).catch((e: unknown) => e);
+    const other = await stack.clients.consul.kv.putCas(key, 'replicas=3', read!.modifyIndex); // the other writer
+    const lost = await stack.clients.consul.kv.putCas(key, 'replicas=4', read!.modifyIndex).catch((e: unknown) => e);
     expect(lost).to.be.instanceOf(GateError);
-    const del = await kvDeleteCas(stack.config.consul, key, read!.modifyIndex).catch((e: unknown) => e);
+    const del = await stack.clients.consul.kv.deleteCas(key, read!.modifyIndex).catch((e: unknown) => e);
     expect(del).to.be.instanceOf(GateError);
-    const now = await kvGet(stack.config.consul, key);
+    const now = await stack.clients.consul.kv.get(key);
     expect(now).to.deep.equal({ key, value: 'replicas=3', modifyIndex: other.modifyIndex });
   });
 
   it('kvUpdate writes with the index it read, skips an unchanged value, and deletes with cas', async function () {
     const log = collecting();
-    const up = await kvUpdate(stack.config.consul, key, (v) => `${v ?? ''}\nmax=5`, { log });
+    const up = await stack.clients.consul.kv.update(key, (v) => `${v ?? ''}\nmax=5`, { log });
     expect(up?.value).to.equal('replicas=3\nmax=5');
-    const same = await kvUpdate(stack.config.consul, key, (v) => v ?? '', { log });
+    const same = await stack.clients.consul.kv.update(key, (v) => v ?? '', { log });
     expect(same?.modifyIndex).to.equal(up?.modifyIndex);
-    expect(await kvUpdate(stack.config.consul, key, () => null, { log })).to.equal(undefined);
-    expect(await kvGet(stack.config.consul, key)).to.equal(undefined);
+    expect(await stack.clients.consul.kv.update(key, () => null, { log })).to.equal(undefined);
+    expect(await stack.clients.consul.kv.get(key)).to.equal(undefined);
     expect(log.events.map((e) => (e.kind === 'consul.kv' ? e.action : e.kind))).to.deep.equal(['write', 'delete']);
   });
 });

@@ -9,7 +9,6 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { kvGet, kvPutCas } from '../../src/consul/kv.js';
 import { ExitCode, GateError } from '../../src/errors.js';
 import { applyCanaryWeight, removeCanaryWeight } from '../../src/fabio/canary.js';
 import { fabioApi, readRoutes, waitForRoutes } from '../../src/fabio/routes.js';
@@ -102,7 +101,7 @@ describe('fabio canary weights (real Fabio and Consul)', function () {
     await waitForRoutes(fabio, { service: name, sources: [`/${name}`], targets: 2 }, { deadlineMs: 15_000 });
 
     const log = collecting();
-    const applied = await applyCanaryWeight(stack.config.consul, fabio, 0.2, { service: name, routeTags: [route], log });
+    const applied = await applyCanaryWeight(stack.clients.consul, fabio, 0.2, { service: name, routeTags: [route], log });
     process.stderr.write(`      [figure] weight live in Fabio ${applied.liveAfterMs} ms after the KV write\n`);
     expect(applied.key).to.equal(`fabio/config/${name}`);
     expect(applied.rules).to.deep.equal([`route weight ${name} /${name} weight 0.2 tags "canary"`]);
@@ -110,7 +109,7 @@ describe('fabio canary weights (real Fabio and Consul)', function () {
     const stable = applied.routes.find((r) => !r.tags.includes('canary'));
     expect(canary?.weight).to.be.closeTo(0.2, 0.001);
     expect(stable?.weight).to.be.closeTo(0.8, 0.001);
-    expect((await kvGet(stack.config.consul, applied.key))?.value).to.contain('route weight');
+    expect((await stack.clients.consul.kv.get(applied.key))?.value).to.contain('route weight');
     expect(log.events.map((e) => e.kind)).to.include.members(['consul.gate', 'consul.kv', 'fabio.weights', 'fabio.routes']);
 
     const counts = await split(`/${name}`, 1_000);
@@ -119,9 +118,9 @@ describe('fabio canary weights (real Fabio and Consul)', function () {
     expect((counts.get('v1') ?? 0) + onCanary).to.equal(1_000);
     expect(onCanary).to.be.within(150, 250);
 
-    const removed = await removeCanaryWeight(stack.config.consul, fabio, { service: name, routeTags: [route], cas: applied.modifyIndex, log });
+    const removed = await removeCanaryWeight(stack.clients.consul, fabio, { service: name, routeTags: [route], cas: applied.modifyIndex, log });
     process.stderr.write(`      [figure] even routing live ${removed.liveAfterMs} ms after the rule was removed\n`);
-    expect(await kvGet(stack.config.consul, applied.key)).to.equal(undefined);
+    expect(await stack.clients.consul.kv.get(applied.key)).to.equal(undefined);
     for (const r of removed.routes) expect(r.weight).to.be.closeTo(0.5, 0.001);
   });
 
@@ -134,14 +133,14 @@ describe('fabio canary weights (real Fabio and Consul)', function () {
     servers.push(v1.server, v2.server);
     await register(name, `${name}-v1`, 'v1', v1.port, false, route);
     await register(name, `${name}-v2`, 'v2', v2.port, true, route);
-    const err = await applyCanaryWeight(stack.config.consul, fabio, 0.2, { service: name, routeTags: [route], healthDeadlineMs: 2_000 }).catch(
+    const err = await applyCanaryWeight(stack.clients.consul, fabio, 0.2, { service: name, routeTags: [route], healthDeadlineMs: 2_000 }).catch(
       (e: unknown) => e,
     );
     expect(err).to.be.instanceOf(GateError);
     expect((err as GateError).describe())
       .to.contain(`Instance ${name}-v2`)
       .and.contain('503');
-    expect(await kvGet(stack.config.consul, weightKey(name))).to.equal(undefined);
+    expect(await stack.clients.consul.kv.get(weightKey(name))).to.equal(undefined);
     expect((await readRoutes(fabio)).filter((r) => r.service === name && r.weight !== 1)).to.have.length(0);
   });
 
@@ -153,20 +152,22 @@ describe('fabio canary weights (real Fabio and Consul)', function () {
     const v2 = await versionServer('v2');
     servers.push(v2.server);
     await register(name, `${name}-v2`, 'v2', v2.port, true, route);
-    const mine = await kvPutCas(stack.config.consul, key, '# first\n', 0);
-    await kvPutCas(stack.config.consul, key, '# someone else\n', mine.modifyIndex);
-    const lost = await kvPutCas(stack.config.consul, key, '# mine\n', mine.modifyIndex).catch((e: unknown) => e);
+    const mine = await stack.clients.consul.kv.putCas(key, '# first\n', 0);
+    await stack.clients.consul.kv.putCas(key, '# someone else\n', mine.modifyIndex);
+    const lost = await stack.clients.consul.kv.putCas(key, '# mine\n', mine.modifyIndex).catch((e: unknown) => e);
     expect((lost as GateError).exitCode).to.equal(ExitCode.gate);
-    expect((await kvGet(stack.config.consul, key))?.value).to.equal('# someone else\n');
+    expect((await stack.clients.consul.kv.get(key))?.value).to.equal('# someone else\n');
     // A weight step naming the index of the previous step loses the same way, before Fabio is touched.
-    const step = await applyCanaryWeight(stack.config.consul, fabio, 0.5, { service: name, routeTags: [route], cas: mine.modifyIndex }).catch(
+    const step = await applyCanaryWeight(stack.clients.consul, fabio, 0.5, { service: name, routeTags: [route], cas: mine.modifyIndex }).catch(
       (e: unknown) => e,
     );
     expect(step).to.be.instanceOf(GateError);
     expect((step as GateError).message).to.contain('changed since it was read');
-    const removal = await removeCanaryWeight(stack.config.consul, fabio, { service: name, routeTags: [route], cas: mine.modifyIndex }).catch((e: unknown) => e);
+    const removal = await removeCanaryWeight(stack.clients.consul, fabio, { service: name, routeTags: [route], cas: mine.modifyIndex }).catch(
+      (e: unknown) => e,
+    );
     expect((removal as GateError).exitCode).to.equal(ExitCode.gate);
-    expect((await kvGet(stack.config.consul, key))?.value).to.equal('# someone else\n');
+    expect((await stack.clients.consul.kv.get(key))?.value).to.equal('# someone else\n');
   });
 
   it('a weight that never goes live fails at the deadline with the difference', async function () {

@@ -53,7 +53,7 @@ describe('fabio routes report (real Fabio and Consul)', function () {
 
   it('shows the live table beside the expected one, with the weight from the service key, and names a missing route', async function () {
     const fabio = fabioApi();
-    await applyCanaryWeight(stack.config.consul, fabio, 0.25, { service: name, routeTags: [route], minCanaries: 1 });
+    await applyCanaryWeight(stack.clients.consul, fabio, 0.25, { service: name, routeTags: [route], minCanaries: 1 });
     const job = {
       ID: name,
       TaskGroups: [
@@ -61,18 +61,18 @@ describe('fabio routes report (real Fabio and Consul)', function () {
         { Services: [{ Name: `${name}-nomad`, Provider: 'nomad', Tags: [`urlprefix-/${name}-x`] }] },
       ],
     };
-    const report = await routesReport(stack.config.consul, fabio, [job]);
+    const report = await routesReport(stack.clients.consul, fabio, [job]);
     expect(report.expected).to.deep.equal([{ service: name, sources: [`/${name}`, `/${name}-admin`], canaryWeight: 0.25 }]);
     expect(report.differences).to.deep.equal([`${name}: /${name}-admin: no live route for ${name}`]);
     expect(report.lines[0]).to.equal(`${name}  expected: /${name}, /${name}-admin canary 25.0 %  DIFFERS`);
     expect(report.lines.filter((l) => l.includes('25.0 %  [canary]'))).to.have.length(1);
     expect(report.lines.filter((l) => l.includes('75.0 %'))).to.have.length(1);
 
-    const ok = await routesReport(stack.config.consul, fabio, [{ TaskGroups: [{ Services: [{ Name: name, Tags: [route] }] }] }]);
+    const ok = await routesReport(stack.clients.consul, fabio, [{ TaskGroups: [{ Services: [{ Name: name, Tags: [route] }] }] }]);
     expect(ok.differences).to.deep.equal([]);
 
-    await removeCanaryWeight(stack.config.consul, fabio, { service: name, routeTags: [route] });
-    const after = await routesReport(stack.config.consul, fabio, [{ TaskGroups: [{ Services: [{ Name: name, Tags: [route] }] }] }]);
+    await removeCanaryWeight(stack.clients.consul, fabio, { service: name, routeTags: [route] });
+    const after = await routesReport(stack.clients.consul, fabio, [{ TaskGroups: [{ Services: [{ Name: name, Tags: [route] }] }] }]);
     expect(after.expected[0]?.canaryWeight).to.equal(undefined);
     expect(after.differences).to.deep.equal([]);
   });

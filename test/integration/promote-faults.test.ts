@@ -22,7 +22,6 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HashishipConfig } from '../../src/config/index.js';
-import { kvGet } from '../../src/consul/kv.js';
 import { createDeployContext } from '../../src/deploy/runtime.js';
 import { ExitCode, HashishipError } from '../../src/errors.js';
 import { fabioApi } from '../../src/fabio/routes.js';
@@ -168,7 +167,7 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
   };
 
   const progressOf = async (): Promise<PromotionProgress | undefined> => {
-    const e = await kvGet(stack.config.consul, progressKey('production', sample.service));
+    const e = await stack.clients.consul.kv.get(progressKey('production', sample.service));
     return e === undefined ? undefined : (JSON.parse(e.value) as PromotionProgress);
   };
 
@@ -190,7 +189,7 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
   const assertVerified = async (what: string, previous: string, next: string, first: { outcome: string }) => {
     const progress = await progressOf();
     const passed = first.outcome === 'promoted' || (progress?.digest === next && progress.done.includes('promote'));
-    const rec = (await readRelease(stack.config.consul, 'production', sample.service))?.record;
+    const rec = (await readRelease(stack.clients.consul, 'production', sample.service))?.record;
     expect([previous, ...(passed ? [next] : [])], `${what}: production's release record`).to.include(rec?.digest);
     const p = await production();
     const checked = progress?.digest === next && ['gate', 'smoke', 'weight:10', 'weight:50'].every((s) => progress.done.includes(s));
@@ -283,7 +282,7 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
       const next = await buildSample(sample, build, version);
       const qa = await deployQa(build);
       expect(qa.exitCode, qa.failures.map((f) => f.error.describe()).join('\n')).to.equal(0);
-      const previous = (await readRelease(stack.config.consul, 'production', sample.service))!.record.digest;
+      const previous = (await readRelease(stack.clients.consul, 'production', sample.service))!.record.digest;
 
       let injected: { restored: Promise<void> } | undefined;
       const log = collecting();
@@ -316,11 +315,11 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
       expect(again.exitCode, again.message).to.equal(ExitCode.ok);
       expect(['promoted', 'nothing']).to.include(again.outcome);
       await assertVerified('after the re-run', previous, next, again);
-      expect((await readRelease(stack.config.consul, 'production', sample.service))?.record.digest).to.equal(next);
+      expect((await readRelease(stack.clients.consul, 'production', sample.service))?.record.digest).to.equal(next);
       const p = await production();
       expect(p, 'production job after the re-run').to.include({ digest: next, open: false });
       expect((await progressOf())?.status).to.equal('done');
-      expect(await kvGet(stack.config.consul, weightKey(sample.service)), 'weight rule after the re-run').to.equal(undefined);
+      expect(await stack.clients.consul.kv.get(weightKey(sample.service)), 'weight rule after the re-run').to.equal(undefined);
       for (let k = 0; k < 3; k++) expect((await viaFabio(`${sample.service}.prod.local`, '/version')).body).to.equal(version);
     });
   });

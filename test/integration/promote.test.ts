@@ -13,7 +13,6 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
-import { kvGet } from '../../src/consul/kv.js';
 import { createDeployContext } from '../../src/deploy/runtime.js';
 import { ExitCode } from '../../src/errors.js';
 import { fabioApi, readRoutes } from '../../src/fabio/routes.js';
@@ -88,15 +87,17 @@ describe('promote: QA → production by digest on the real stack', function () {
   it('the promotion lock: a second taker waits for the holder (--lock-wait) or is refused naming it', async function () {
     this.timeout(30_000);
     const service = `${SVC}-lock`;
-    const first = await acquireLock(stack.config.consul, { environment: 'production', service, holder: { what: 'promotion of it', build: '11' } });
-    const refused = await acquireLock(stack.config.consul, { environment: 'production', service, holder: { what: 'x', build: '12' } }).catch((e: unknown) => e);
+    const first = await acquireLock(stack.clients.consul, { environment: 'production', service, holder: { what: 'promotion of it', build: '11' } });
+    const refused = await acquireLock(stack.clients.consul, { environment: 'production', service, holder: { what: 'x', build: '12' } }).catch(
+      (e: unknown) => e,
+    );
     expect((refused as { exitCode: number }).exitCode).to.equal(ExitCode.gate);
     expect((refused as Error).message).to.contain('locked by promotion of it of build 11');
     const started = Date.now();
     setTimeout(() => void first.release(), 1_000);
-    const second = await acquireLock(stack.config.consul, { environment: 'production', service, holder: { what: 'x', build: '12' }, waitMs: 10_000 });
+    const second = await acquireLock(stack.clients.consul, { environment: 'production', service, holder: { what: 'x', build: '12' }, waitMs: 10_000 });
     expect(Date.now() - started).to.be.within(900, 5_000);
-    expect(JSON.parse((await kvGet(stack.config.consul, second.key))!.value).build).to.equal('12');
+    expect(JSON.parse((await stack.clients.consul.kv.get(second.key))!.value).build).to.equal('12');
     await second.release();
     await fetch(`${stack.config.consul.address}/v1/kv/${second.key}`, { method: 'DELETE' });
   });
@@ -106,7 +107,7 @@ describe('promote: QA → production by digest on the real stack', function () {
     const d1 = await buildImage('1', 'v1');
     const qa = await deployQa('1');
     expect(qa.exitCode, JSON.stringify(qa.failures.map((f) => f.error.describe()))).to.equal(0);
-    const rec = (await readRelease(stack.config.consul, 'qa', SVC))?.record;
+    const rec = (await readRelease(stack.clients.consul, 'qa', SVC))?.record;
     expect(rec?.digest).to.equal(d1);
     expect(rec?.build).to.equal('1');
     expect(rec?.smoke.passed).to.equal(true);
@@ -118,7 +119,7 @@ describe('promote: QA → production by digest on the real stack', function () {
     const s = r.results[0]!;
     expect(s.outcome, `${s.message}\n${s.error?.describe() ?? ''}\n${s.diagnosis.join('\n')}`).to.equal('promoted');
     expect(r.exitCode).to.equal(0);
-    const prod = (await readRelease(stack.config.consul, 'production', SVC))?.record;
+    const prod = (await readRelease(stack.clients.consul, 'production', SVC))?.record;
     expect(prod).to.include({ digest: d1, build: '1', via: 'promote', seq: 1 });
     expect(prod?.promotedFrom).to.deep.equal({ environment: 'qa', seq: rec!.seq, build: '1' });
     expect(prod?.images[0]?.registry).to.equal('127.0.0.1:5002');
@@ -162,7 +163,7 @@ describe('promote: QA → production by digest on the real stack', function () {
     expect(s.weights[1]!.observed).to.be.closeTo(0.5, 0.005);
     const steps = log.events.flatMap((e) => (e.kind === 'promote.step' && e.status === 'done' ? [e.step] : []));
     expect(steps).to.deep.equal(['copy', 'canary', 'gate', 'smoke', 'weight:10', 'weight:50', 'promote', 'unweight', 'record']);
-    expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
+    expect(await stack.clients.consul.kv.get(weightKey(SVC))).to.equal(undefined);
     expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v2');
 
     const other = await second!;
@@ -175,7 +176,7 @@ describe('promote: QA → production by digest on the real stack', function () {
     );
     expect(again.exitCode).to.equal(0);
     expect(again.results[0]!.outcome).to.equal('nothing');
-    expect((await releaseHistory(stack.config.consul, 'production', SVC)).map((x) => x.build)).to.deep.equal(['1', '2']);
+    expect((await releaseHistory(stack.clients.consul, 'production', SVC)).map((x) => x.build)).to.deep.equal(['1', '2']);
   });
 
   it('a build never deployed to QA is refused through the CLI (exit 6) and production is untouched', async function () {
@@ -183,8 +184,8 @@ describe('promote: QA → production by digest on the real stack', function () {
     const argv = ['promote', '--from', 'qa', '--to', 'production', SVC, '--build', '99', '--services', dirs().services, '--environments', dirs().environments];
     expect(await main(argv)).to.equal(ExitCode.gate);
     expect(await main([...argv.slice(0, 6), '--build', '99', '--dry-run', ...argv.slice(8)])).to.equal(ExitCode.gate);
-    expect((await readRelease(stack.config.consul, 'production', SVC))?.record.build).to.equal('2');
-    expect(await kvGet(stack.config.consul, `hashiship/promotions/production/${SVC}`).then((e) => JSON.parse(e!.value).status)).to.equal('done');
+    expect((await readRelease(stack.clients.consul, 'production', SVC))?.record.build).to.equal('2');
+    expect(await stack.clients.consul.kv.get(`hashiship/promotions/production/${SVC}`).then((e) => JSON.parse(e!.value).status)).to.equal('done');
   });
 
   it('v3 (healthy in QA, broken in production): refused while another holds the lock, then rolled back (exit 3): production serves v2, no weight rule left', async function () {
@@ -212,10 +213,10 @@ describe('promote: QA → production by digest on the real stack', function () {
     } finally {
       writeFileSync(prodFile, prodYaml);
     }
-    expect((await readRelease(stack.config.consul, 'production', SVC))?.record.build).to.equal('2');
-    expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
+    expect((await readRelease(stack.clients.consul, 'production', SVC))?.record.build).to.equal('2');
+    expect(await stack.clients.consul.kv.get(weightKey(SVC))).to.equal(undefined);
 
-    const lock = await acquireLock(stack.config.consul, { environment: 'production', service: SVC, holder: { what: 'a test holder', build: '77' } });
+    const lock = await acquireLock(stack.clients.consul, { environment: 'production', service: SVC, holder: { what: 'a test holder', build: '77' } });
     let locked: PromoteResult;
     try {
       locked = await promote(
@@ -236,24 +237,24 @@ describe('promote: QA → production by digest on the real stack', function () {
     expect(r.exitCode, `${s.message}\n${s.error?.describe() ?? ''}`).to.equal(ExitCode.reverted);
     expect(s.outcome).to.equal('reverted');
     expect(s.error?.describe()).to.contain('Weight rule');
-    expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
+    expect(await stack.clients.consul.kv.get(weightKey(SVC))).to.equal(undefined);
     const routes = (await readRoutes(fabio)).filter((x) => x.service === SVC && x.src.startsWith(`${SVC}.prod.local`));
     expect(
       routes.every((x) => !x.tags.includes('canary')),
       JSON.stringify(routes),
     ).to.equal(true);
     for (let i = 0; i < 5; i++) expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v2');
-    expect((await readRelease(stack.config.consul, 'production', SVC))?.record.build).to.equal('2');
+    expect((await readRelease(stack.clients.consul, 'production', SVC))?.record.build).to.equal('2');
   });
 
   it('rollback restores the previous release (v1) as a whole and records it', async function () {
     this.timeout(240_000);
     const code = await main(['rollback', '--env', 'production', SVC, '--services', dirs().services, '--environments', dirs().environments]);
     expect(code).to.equal(0);
-    const rec = (await readRelease(stack.config.consul, 'production', SVC))?.record;
+    const rec = (await readRelease(stack.clients.consul, 'production', SVC))?.record;
     expect(rec).to.include({ via: 'rollback', digest: digests['1'], build: '1', rolledBackFrom: 2, seq: 3 });
     for (let i = 0; i < 5; i++) expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v1');
-    expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
+    expect(await stack.clients.consul.kv.get(weightKey(SVC))).to.equal(undefined);
     // Nothing earlier with another digest than v1 remains: a second rollback goes back to v2.
     const again = await rollback(stack.config, { environment: 'production', service: SVC, dirs: dirs(), fabio });
     expect(again.record.digest).to.equal(digests['2']);
@@ -279,15 +280,15 @@ describe('promote: QA → production by digest on the real stack', function () {
       dirs().environments,
     ];
     expect(await main(deployArgs)).to.equal(0);
-    expect((await readRelease(stack.config.consul, 'qa', SVC))?.record).to.include({ digest: d5, build: '5', commit: 'abc123' });
+    expect((await readRelease(stack.clients.consul, 'qa', SVC))?.record).to.include({ digest: d5, build: '5', commit: 'abc123' });
 
     const first = await promote(
       stack.config,
       opts(() => {}, { build: '5', stopAfter: 'weight:10' }),
     );
     expect(first.results[0]!.outcome, first.results[0]!.error?.describe()).to.equal('stopped');
-    expect((await kvGet(stack.config.consul, weightKey(SVC)))?.value).to.contain('weight 0.1');
-    const progress = JSON.parse((await kvGet(stack.config.consul, `hashiship/promotions/production/${SVC}`))!.value);
+    expect((await stack.clients.consul.kv.get(weightKey(SVC)))?.value).to.contain('weight 0.1');
+    const progress = JSON.parse((await stack.clients.consul.kv.get(`hashiship/promotions/production/${SVC}`))!.value);
     expect(progress).to.include({ status: 'running', digest: d5 });
     expect(progress.done).to.deep.equal(['copy', 'canary', 'gate', 'smoke', 'weight:10']);
 
@@ -297,9 +298,9 @@ describe('promote: QA → production by digest on the real stack', function () {
     const byStatus = (status: string) => log.events.flatMap((e) => (e.kind === 'promote.step' && e.status === status ? [e.step] : []));
     expect(byStatus('skip')).to.deep.equal(['copy', 'canary', 'gate', 'smoke', 'weight:10']);
     expect(byStatus('done')).to.deep.equal(['weight:50', 'promote', 'unweight', 'record']);
-    expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
+    expect(await stack.clients.consul.kv.get(weightKey(SVC))).to.equal(undefined);
     for (let i = 0; i < 3; i++) expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v5');
-    const rec = (await readRelease(stack.config.consul, 'production', SVC))?.record;
+    const rec = (await readRelease(stack.clients.consul, 'production', SVC))?.record;
     expect(rec).to.include({ digest: d5, build: '5', commit: 'abc123', via: 'promote' });
     const releases = await main(['releases', '--env', 'production', SVC]);
     expect(releases).to.equal(0);
@@ -317,22 +318,22 @@ describe('promote: QA → production by digest on the real stack', function () {
     expect(s.message).to.contain('failed at weight:10');
     const kvWrites = log.events.filter((e) => e.kind === 'consul.kv' && e.key === weightKey(SVC)).map((e) => (e as { action: string }).action);
     expect(kvWrites).to.deep.equal(['write', 'delete']);
-    expect(await kvGet(stack.config.consul, weightKey(SVC))).to.equal(undefined);
-    expect(JSON.parse((await kvGet(stack.config.consul, `hashiship/promotions/production/${SVC}`))!.value).status).to.equal('failed');
+    expect(await stack.clients.consul.kv.get(weightKey(SVC))).to.equal(undefined);
+    expect(JSON.parse((await stack.clients.consul.kv.get(`hashiship/promotions/production/${SVC}`))!.value).status).to.equal('failed');
     // The canary has left Consul before exit 3; this run could not confirm Fabio (its API
     // was unreachable by design), so Fabio's table may take a moment to follow.
     expect(s.error?.describe()).to.match(/Traffic: +previous instances only in Consul; Fabio not confirmed/);
     const deadline = Date.now() + 10_000;
     while ((await viaFabio(`${SVC}.prod.local`, '/version')).body !== 'v5' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     for (let i = 0; i < 3; i++) expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v5');
-    expect((await readRelease(stack.config.consul, 'production', SVC))?.record.build).to.equal('5');
+    expect((await readRelease(stack.clients.consul, 'production', SVC))?.record.build).to.equal('5');
 
     const again = await promote(
       stack.config,
       opts(() => {}, { build: '6' }),
     );
     expect(again.results[0]!.outcome, again.results[0]!.error?.describe()).to.equal('promoted');
-    expect((await readRelease(stack.config.consul, 'production', SVC))?.record.digest).to.equal(d6);
+    expect((await readRelease(stack.clients.consul, 'production', SVC))?.record.digest).to.equal(d6);
     expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v6');
   });
 });

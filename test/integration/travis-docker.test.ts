@@ -118,8 +118,8 @@ describe('the sample .travis.yml ship stage run for real: docker build, docker p
       ) as string[]
     ).find((d) => d.startsWith('127.0.0.1:5001/sample@'))!;
     const digest = pushed.slice(pushed.indexOf('@') + 1);
-    expect((await readRelease(stack.config.consul, 'qa', sample.service))?.record).to.include({ digest, build });
-    expect((await readRelease(stack.config.consul, 'production', sample.service))?.record).to.include({ digest, build, via: 'promote' });
+    expect((await readRelease(stack.clients.consul, 'qa', sample.service))?.record).to.include({ digest, build });
+    expect((await readRelease(stack.clients.consul, 'production', sample.service))?.record).to.include({ digest, build, via: 'promote' });
 
     // Production read back from Nomad: the job's task names the digest in the production registry…
     const job = (await (await fetch(`${stack.config.nomad.address}/v1/job/${sample.service}?namespace=production`)).json()) as {

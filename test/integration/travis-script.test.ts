@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
 import { foldEnd, foldStart } from '../../src/ci/travis.js';
-import { kvGet } from '../../src/consul/kv.js';
 import { ExitCode } from '../../src/errors.js';
 import { weightKey } from '../../src/fabio/weights.js';
 import { readRelease } from '../../src/release/records.js';
@@ -121,8 +120,8 @@ describe('scripts/promote.mjs: the Travis entry point run for real', function ()
     expect(beat, r.out).to.be.greaterThan(start).and.lessThan(end);
     expect(r.out).to.contain('not promoted: pull request #42 builds never reach production');
     expect(r.out).not.to.contain('travis_fold:start:hashiship.promote');
-    expect((await readRelease(stack.config.consul, 'qa', sample.service))?.record).to.include({ digest, build: n });
-    expect(await readRelease(stack.config.consul, 'production', sample.service)).to.equal(undefined);
+    expect((await readRelease(stack.clients.consul, 'qa', sample.service))?.record).to.include({ digest, build: n });
+    expect(await readRelease(stack.clients.consul, 'production', sample.service)).to.equal(undefined);
     expect((await viaFabio(`${sample.service}.qa.local`, '/version')).body).to.equal(`v${n}`);
   });
 
@@ -146,17 +145,17 @@ describe('scripts/promote.mjs: the Travis entry point run for real', function ()
     expect([...marks].sort((a, b) => a - b)).to.deep.equal(marks);
     expect(r.out).to.contain(`$ hashiship promote --from qa --to production ${sample.service} --build ${n}`);
     expect(r.out).to.match(/hashiship: promoted\n$/);
-    const rec = (await readRelease(stack.config.consul, 'production', sample.service))?.record;
+    const rec = (await readRelease(stack.clients.consul, 'production', sample.service))?.record;
     expect(rec).to.include({ digest, build: n, via: 'promote' });
     expect(rec?.images[0]?.registry).to.equal('127.0.0.1:5002');
     for (let i = 0; i < 3; i++) expect((await viaFabio(`${sample.service}.prod.local`, '/version')).body).to.equal(`v${n}`);
-    expect(await kvGet(stack.config.consul, weightKey(sample.service))).to.equal(undefined);
+    expect(await stack.clients.consul.kv.get(weightKey(sample.service))).to.equal(undefined);
   });
 
   it("a build whose image is not in the QA registry exits with hashiship's code and leaves the failing fold open; nothing changes", async function () {
     this.timeout(120_000);
     const n = String(base + 3);
-    const before = (await readRelease(stack.config.consul, 'qa', sample.service))?.record;
+    const before = (await readRelease(stack.clients.consul, 'qa', sample.service))?.record;
     const r = await travis(n, {});
     figure('build without an image', r);
     // The same deploy through the CLI in-process gives the code the script must pass on.
@@ -181,7 +180,7 @@ describe('scripts/promote.mjs: the Travis entry point run for real', function ()
     expect(r.out).to.contain(`hashiship: deploy build ${n} to qa failed with exit code ${direct}`);
     expect(r.out).to.contain(`${sample.repository}`);
     expect(r.out).not.to.contain('travis_fold:start:hashiship.promote');
-    expect((await readRelease(stack.config.consul, 'qa', sample.service))?.record).to.deep.equal(before);
-    expect((await readRelease(stack.config.consul, 'production', sample.service))?.record.build).to.equal(String(base + 2));
+    expect((await readRelease(stack.clients.consul, 'qa', sample.service))?.record).to.deep.equal(before);
+    expect((await readRelease(stack.clients.consul, 'production', sample.service))?.record.build).to.equal(String(base + 2));
   });
 });

@@ -1,10 +1,10 @@
 /** Pure parts of the Consul health gate: parsing, selection, the open rule, failure lines. */
 import { expect } from 'chai';
 import { resolveConfig } from '../../src/config/index.js';
-import { describeFailures, gateOpen, parseInstances, selectInstances, waitForHealthy } from '../../src/consul/health.js';
-import { kvPutCas } from '../../src/consul/kv.js';
+import { describeFailures, gateOpen, parseInstances, selectInstances } from '../../src/consul/health.js';
 import { ExitCode, ServerError } from '../../src/errors.js';
 import { fabioApi, readRoutes } from '../../src/fabio/routes.js';
+import { createConsulClient } from '../../src/consul/index.js';
 
 const entry = (id: string, version: string, status: string, tags: string[] = [], output = '') => ({
   Node: { Node: 'n1', Address: '10.0.0.1' },
@@ -57,8 +57,8 @@ describe('consul and fabio unreachable', () => {
 
   it('the gate, KV writes and route reads fail with exit 2 naming the operation, not a gate refusal', async () => {
     for (const [op, p] of [
-      ['health.service', waitForHealthy(config.consul, { service: 'web', deadlineMs: 1_000 })],
-      ['kv.set', kvPutCas(config.consul, 'a/b', 'x', 0)],
+      ['health.service', createConsulClient(config.consul).health.waitForHealthy({ service: 'web', deadlineMs: 1_000 })],
+      ['kv.set', createConsulClient(config.consul).kv.putCas('a/b', 'x', 0)],
       ['routes', readRoutes(fabioApi('http://127.0.0.1:1'))],
     ] as const) {
       const err = await (p as Promise<unknown>).catch((e: unknown) => e);

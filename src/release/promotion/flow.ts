@@ -8,13 +8,12 @@
  * the deployment so Nomad reverts (auto_revert), and ends with exit 3 and the
  * diagnosis). This file only reads, plans, locks and reports.
  */
+import { createClients, type Clients } from '../../clients.js';
 import type { HashishipConfig } from '../../config/index.js';
-import { createConsul, type ConsulApi } from '../../consul/client.js';
-import { kvGet } from '../../consul/kv.js';
+import type { Consul } from '../../consul/index.js';
 import { ExitCode, GateError, HashishipError, InputError, worstExitCode } from '../../errors.js';
 import type { HttpApi } from '../../http.js';
 import { silent, type Logger } from '../../log.js';
-import type { RegistryAccess } from '../../registry/index.js';
 import { realClock, type Clock } from '../../runtime.js';
 import { parseDuration } from '../../service-spec/duration.js';
 import type { ResolvedService } from '../../service-spec/overlay.js';
@@ -50,7 +49,8 @@ export interface PromoteOptions {
   readonly healthDeadlineMs?: number;
   readonly fabio: HttpApi;
   readonly proxy?: string;
-  readonly access?: RegistryAccess;
+  /** The run's clients (Consul, Nomad, the registries to copy between). @default createClients(config) */
+  readonly clients?: Clients;
   readonly log?: Logger;
   /** Time and waiting. @default realClock */
   readonly clock?: Clock;
@@ -100,8 +100,8 @@ export function policyOf(target: ResolvedService | undefined, opts: Pick<Promote
   };
 }
 
-async function readProgress(config: HashishipConfig, to: string, service: string, consul: ConsulApi): Promise<{ progress?: PromotionProgress; index: number }> {
-  const e = await kvGet(config.consul, progressKey(to, service), { consul });
+async function readProgress(consul: Consul, to: string, service: string): Promise<{ progress?: PromotionProgress; index: number }> {
+  const e = await consul.kv.get(progressKey(to, service));
   if (e === undefined) return { index: 0 };
   try {
     const p = JSON.parse(e.value) as PromotionProgress;
@@ -114,32 +114,31 @@ async function readProgress(config: HashishipConfig, to: string, service: string
 /** Promote every chosen service, one after the other; the exit code is the worst. */
 export async function promote(config: HashishipConfig, opts: PromoteOptions): Promise<PromoteResult> {
   if (opts.from === opts.to) throw new InputError([{ subject: '--to', message: `promoting ${opts.from} into itself` }]);
-  const consul = createConsul(config.consul);
+  const clients = opts.clients ?? createClients(config);
   const targets = await resolvedServices(opts.to, opts.names, opts.dirs);
   let chosen = targets;
   if (opts.names.length === 0) {
-    const released = new Set(await releasedServices(config.consul, opts.from, { consul }));
+    const released = new Set(await releasedServices(clients.consul, opts.from));
     chosen = targets.filter((t) => released.has(t.spec.name));
   }
   const results: ServicePromotion[] = [];
-  for (const target of chosen) results.push(await promoteService(config, consul, target, opts));
+  for (const target of chosen) results.push(await promoteService(config, clients, target, opts));
   const codes = results.map((r) => r.exitCode).filter((c) => c !== ExitCode.ok);
   return { from: opts.from, to: opts.to, results, exitCode: worstExitCode(codes) };
 }
 
 /** Plan one service's promotion (reads only). */
 export async function planService(
-  config: HashishipConfig,
-  consul: ConsulApi,
+  consul: Consul,
   target: ResolvedService,
   opts: PromoteOptions,
 ): Promise<{ plan: PromotionPlan; progress?: PromotionProgress; progressIndex: number; policy: PromotionPolicy; current?: ReleaseRecord }> {
   const service = target.spec.name;
   const policy = policyOf(target, opts);
   const [source, current, prog] = await Promise.all([
-    readRelease(config.consul, opts.from, service, { consul }),
-    readRelease(config.consul, opts.to, service, { consul }),
-    readProgress(config, opts.to, service, consul),
+    readRelease(consul, opts.from, service),
+    readRelease(consul, opts.to, service),
+    readProgress(consul, opts.to, service),
   ]);
   const plan = planPromotion({
     service,
@@ -162,7 +161,8 @@ export async function planService(
   };
 }
 
-async function promoteService(config: HashishipConfig, consul: ConsulApi, target: ResolvedService, opts: PromoteOptions): Promise<ServicePromotion> {
+async function promoteService(config: HashishipConfig, clients: Clients, target: ResolvedService, opts: PromoteOptions): Promise<ServicePromotion> {
+  const { consul } = clients;
   const clock = opts.clock ?? realClock;
   const started = clock.now();
   const service = target.spec.name;
@@ -177,7 +177,7 @@ async function promoteService(config: HashishipConfig, consul: ConsulApi, target
   });
   let planned: Awaited<ReturnType<typeof planService>>;
   try {
-    planned = await planService(config, consul, target, opts);
+    planned = await planService(consul, target, opts);
   } catch (err) {
     if (!(err instanceof HashishipError)) throw err;
     return done({ outcome: 'failed', exitCode: err.exitCode, message: err.message, plan: [], error: err });
@@ -194,12 +194,11 @@ async function promoteService(config: HashishipConfig, consul: ConsulApi, target
   }
   let lock;
   try {
-    lock = await acquireLock(config.consul, {
+    lock = await acquireLock(consul, {
       environment: opts.to,
       service,
       holder: { what: `promotion of ${service} from ${opts.from}`, ...(planned.plan.source.build === undefined ? {} : { build: planned.plan.source.build }) },
       waitMs: opts.lockWaitMs ?? 0,
-      consul,
       clock,
     });
   } catch (err) {
@@ -209,7 +208,7 @@ async function promoteService(config: HashishipConfig, consul: ConsulApi, target
   log({ kind: 'promote.lock', service, environment: opts.to, action: 'acquired' });
   try {
     // Another run may have finished while we waited for the lock: plan again under it.
-    planned = await planService(config, consul, target, opts);
+    planned = await planService(consul, target, opts);
     const plan = planned.plan;
     const lines2 = formatPlan(plan, opts.from, opts.to);
     if (plan.decision === 'nothing') return done({ outcome: 'nothing', exitCode: ExitCode.ok, message: plan.reason, plan: lines2, digest: plan.digest });
@@ -228,14 +227,13 @@ async function promoteService(config: HashishipConfig, consul: ConsulApi, target
       recordedIndex: planned.progressIndex,
       now: clock.now(),
     });
-    const deps = serverDeps(config, consul, target, {
+    const deps = serverDeps(config, clients, target, {
       to: opts.to,
       ...(opts.dirs === undefined ? {} : { dirs: opts.dirs }),
       pinned: Object.fromEntries(plan.source.images.map((i) => [i.repository, i.digest])),
       force: opts.force === true,
       fabio: opts.fabio,
       ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }),
-      ...(opts.access === undefined ? {} : { access: opts.access }),
       clock,
       log,
     });

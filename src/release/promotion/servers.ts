@@ -4,10 +4,8 @@
  * namespace), Consul and Fabio. Every call is one library call of the area it
  * names; nothing here decides anything.
  */
+import type { Clients } from '../../clients.js';
 import type { HashishipConfig } from '../../config/index.js';
-import type { ConsulApi } from '../../consul/client.js';
-import { readInstances, waitForHealthy } from '../../consul/health.js';
-import { kvPutCas, kvUpdate } from '../../consul/kv.js';
 import { deployJob, Diagnosed, promoteCanaries } from '../../deploy/deploy.js';
 import type { DeployContext } from '../../deploy/runtime.js';
 import { applyCanaryWeight, removeCanaryWeight } from '../../fabio/canary.js';
@@ -15,7 +13,7 @@ import { waitForRoutes } from '../../fabio/routes.js';
 import { CanaryTag, routeSources, weightKey } from '../../fabio/weights.js';
 import type { HttpApi } from '../../http.js';
 import type { Logger } from '../../log.js';
-import { copyImage, RegistryClients, type RegistryAccess } from '../../registry/index.js';
+import { copyImage } from '../../registry/index.js';
 import type { Clock } from '../../runtime.js';
 import type { ResolvedService } from '../../service-spec/overlay.js';
 import { EnvironmentMeta, runSmoke, serviceRouting, waitSettled } from '../evidence.js';
@@ -34,13 +32,13 @@ export interface ServerOptions {
   readonly force?: boolean;
   readonly fabio: HttpApi;
   readonly proxy?: string;
-  readonly access?: RegistryAccess;
   readonly clock: Clock;
   readonly log: Logger;
 }
 
-/** The promotion of `target` (a service resolved in the target environment) on the servers of `config`. */
-export function serverDeps(config: HashishipConfig, consul: ConsulApi, target: ResolvedService, o: ServerOptions): PromotionDeps {
+/** The promotion of `target` (a service resolved in the target environment) on the servers of `config`, through the run's clients. */
+export function serverDeps(config: HashishipConfig, clients: Clients, target: ResolvedService, o: ServerOptions): PromotionDeps {
+  const { consul, registries } = clients;
   const service = target.spec.name;
   const routing = serviceRouting(target);
   const { log, clock } = o;
@@ -54,11 +52,11 @@ export function serverDeps(config: HashishipConfig, consul: ConsulApi, target: R
     const pinned = await pinnedInputs(o.to, [service], {
       ...(o.dirs === undefined ? {} : { dirs: o.dirs }),
       pinned: o.pinned,
-      ...(o.access === undefined ? {} : { access: o.access }),
+      clients: registries,
       ...(config.nomad.namespace === undefined ? {} : { namespace: config.nomad.namespace }),
     });
     const input = pinned.set.inputs[0]!;
-    const ctx: DeployContext = contextForSet(config, pinned.set, log);
+    const ctx: DeployContext = contextForSet(config, pinned.set, log, clients);
     nomad = {
       deploy: () => deployJob(ctx, o.to, input, { until: 'promotion-ready' }),
       deployment: async (id) => (id === undefined ? ctx.nomad.jobs.latestDeployment(service) : (await ctx.nomad.deployments.get(id)).data),
@@ -73,53 +71,48 @@ export function serverDeps(config: HashishipConfig, consul: ConsulApi, target: R
     return nomad;
   };
 
-  let clients: RegistryClients | undefined;
   return {
     clock,
     log,
     registry: {
       copy: async (source, destination) => {
-        clients ??= new RegistryClients(o.access ?? {});
-        const r = await copyImage(source, destination, { clients, force: o.force === true, log, ...(o.access ?? {}) });
+        const r = await copyImage(source, destination, { clients: registries, force: o.force === true, log });
         return r.digest;
       },
     },
     nomad: targetNomad,
     consul: {
-      saveProgress: async (progress, index) =>
-        (await kvPutCas(config.consul, progressKey(o.to, service), JSON.stringify(progress), index, { consul })).modifyIndex,
+      saveProgress: async (progress, index) => (await consul.kv.putCas(progressKey(o.to, service), JSON.stringify(progress), index)).modifyIndex,
       waitHealthy: ({ canaries, deadlineMs, quiet }) =>
-        waitForHealthy(config.consul, {
+        consul.health.waitForHealthy({
           service: routing.service,
           version: o.to,
           versionMetaKey: EnvironmentMeta,
           ...(canaries > 0 ? { tags: [CanaryTag], min: canaries } : {}),
           require: 'all',
           deadlineMs,
-          consul,
           ...(quiet === true ? {} : { log }),
         }),
-      instances: (index, waitMs) => readInstances(config.consul, routing.service, { index, waitMs, consul }),
-      waitSettled: (deadlineMs) => waitSettled(config, target, { deadlineMs, consul, clock }),
+      instances: (index, waitMs) => consul.health.instances(routing.service, { index, waitMs }),
+      waitSettled: (deadlineMs) => waitSettled(consul, target, { deadlineMs, clock }),
       weightRule: rule,
       deleteWeightRule: async () => {
-        await kvUpdate(config.consul, rule, () => null, { consul, log });
+        await consul.kv.update(rule, () => null, { log });
       },
-      readRelease: async () => (await readRelease(config.consul, o.to, service, { consul }))?.record,
-      writeRelease: (record) => writeRelease(config.consul, record, { consul, log }),
+      readRelease: async () => (await readRelease(consul, o.to, service))?.record,
+      writeRelease: (record) => writeRelease(consul, record, { log }),
     },
     fabio: {
       applyWeight: (percent, { canaries, deadlineMs }) =>
-        applyCanaryWeight(config.consul, o.fabio, percent / 100, {
+        applyCanaryWeight(consul, o.fabio, percent / 100, {
           service: routing.service,
           routeTags: routing.tags,
           minCanaries: canaries,
           healthDeadlineMs: deadlineMs,
-          consul,
           log,
         }),
       removeWeight: async () => {
-        await removeCanaryWeight(config.consul, o.fabio, { service: routing.service, routeTags: routing.tags, consul, log });
+        await removeCanaryWeight(consul, o.fabio, { service: routing.service, routeTags: routing.tags, log });
       },
       smoke: (opts = {}) => runSmoke(target, { ...proxy, ...(opts.quiet === true ? {} : { log }) }),
       routesSettled: async (deadlineMs) => {

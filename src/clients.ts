@@ -1,0 +1,32 @@
+/**
+ * createClients(config): one root client per server, areas hanging from it, built
+ * once per run from the resolved configuration (defaults → environment → flags) and
+ * passed down. Nothing below builds a client from an address of its own.
+ *
+ * Design for two clusters: build one set per environment's configuration, never a
+ * process-wide one.
+ */
+import type { Env, HashishipConfig } from './config/index.js';
+import { createConsulClient, type Consul } from './consul/index.js';
+import { nomadApi, type NomadApi } from './nomad/api.js';
+import { NomadClient } from './nomad/client.js';
+import { RegistryClients } from './registry/client.js';
+
+/** The root clients of one cluster. */
+export interface Clients {
+  /** Nomad's areas on one client (`nomad.jobs`, `nomad.deployments`, …), in NOMAD_NAMESPACE; `nomad.client.in(ns)` for another. */
+  readonly nomad: NomadApi;
+  /** Consul's areas on one client (`consul.kv`, `consul.health`, …). */
+  readonly consul: Consul;
+  /** Registry clients by host, sharing tokens and connections; credentials from the configuration and `env` (DOCKER_CONFIG). */
+  readonly registries: RegistryClients;
+}
+
+/** Build the root clients of a configuration; `env` is read for DOCKER_CONFIG only. */
+export function createClients(config: HashishipConfig, env: Env = {}): Clients {
+  return {
+    nomad: nomadApi(new NomadClient(config.nomad)),
+    consul: createConsulClient(config.consul),
+    registries: new RegistryClients({ config, env }),
+  };
+}

@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { fabioApi } from '../src/fabio/routes.js';
 import type { Event } from '../src/log.js';
-import { deployRelease } from '../src/release/evidence.js';
+import { deployRelease } from '../src/release/deploy-image.js';
 import { promote } from '../src/release/promotion/flow.js';
 import { buildSample, cleanupSample, setupSample } from '../test/helpers/sample.js';
 import { benchStack, median, size, type Benchmark, type Figure } from './harness.js';

@@ -1,16 +1,13 @@
 /**
  * `hashiship deploy --env <env> [services…] --image <service>=<tag|digest> --build <n>`:
- * the release path of deploy (src/release/evidence.ts): resolve the images in the
- * environment's registry, deploy them pinned by digest, then record the evidence
- * (health, smoke requests through Fabio) as the environment's release record.
- * The flags of a plain deploy that a release deploy cannot honour (`--plan`,
- * `--until`, `--job`) are refused, naming what made it a release deploy.
+ * the shell of the release path of deploy (src/release/deploy-image.ts): flags in,
+ * `deployRelease`, its result printed. The flags of a plain deploy that a release
+ * deploy cannot honour (`--plan`, `--until`, `--job`) are refused, naming what made
+ * it a release deploy.
  */
-import type { Command } from 'commander';
-import type { Env } from '../config/index.js';
 import { durationMs, formatResults, positiveInt, resultDocument } from '../deploy/cli-support.js';
 import { fabioApi } from '../fabio/routes.js';
-import { deployRelease } from '../release/evidence.js';
+import { deployRelease, releaseDeployDocument, releaseLines, type ReleaseMode } from '../release/deploy-image.js';
 import { parseImageFlags } from '../release/image.js';
 import { secretsGate } from '../vault/preflight.js';
 import { refuseInapplicable } from './flags.js';
@@ -33,30 +30,6 @@ export interface ReleaseFlags {
   readonly timeout?: string;
   readonly healthDeadline?: string;
   readonly healthGate?: boolean;
-}
-
-/** Why a deploy is a release deploy (for messages), and its build number. */
-export interface ReleaseMode {
-  readonly why: string;
-  readonly build?: string;
-}
-
-/**
- * A release deploy when `--image` is given, or a build number (`--build`, else
- * HASHISHIP_BUILD); undefined for a plain deploy.
- */
-export function releaseMode(cmd: Command, env: Env): ReleaseMode | undefined {
-  const o = cmd.opts<ReleaseFlags>();
-  const fromEnv = env['HASHISHIP_BUILD'];
-  const build = o.build !== undefined && o.build !== '' ? o.build : fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
-  const images = (o.image ?? []).length > 0;
-  if (!images && build === undefined) return undefined;
-  const why = images
-    ? '--image makes this a release deploy'
-    : o.build !== undefined && o.build !== ''
-      ? '--build makes this a release deploy'
-      : `HASHISHIP_BUILD=${JSON.stringify(fromEnv)} makes this a release deploy (unset it for a plain deploy)`;
-  return { why, ...(build === undefined ? {} : { build }) };
 }
 
 /** Run the release path of `deploy`; returns its exit code. */
@@ -93,21 +66,11 @@ export async function deployReleaseAction(c: RunContext<ReleaseFlags>, names: re
       ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log, consul: clients.consul }) }),
     },
   });
-  if (o.json === true) {
-    const doc = {
-      ...resultDocument('deploy', r.deploy),
-      exitCode: r.exitCode,
-      records: r.records,
-      evidenceFailures: r.failures.map((f) => ({ service: f.service, error: f.error.message })),
-    };
-    c.out(`${c.redactor.text(JSON.stringify(doc, null, 2))}\n`);
-  } else {
+  if (o.json === true) c.out(`${c.redactor.text(JSON.stringify(releaseDeployDocument(r, resultDocument('deploy', r.deploy)), null, 2))}\n`);
+  else {
     for (const s of r.deploy.results) if (s.error !== undefined) c.error(s.error);
     for (const f of r.failures) c.error(f.error);
-    const lines = r.records.map(
-      (x) =>
-        `${x.service}: release #${x.seq} in ${x.environment}: ${x.digest}${x.build === undefined ? '' : ` (build ${x.build})`}, smoke ${x.smoke.passed ? 'passed' : 'FAILED'}`,
-    );
+    const lines = releaseLines(r);
     c.out(c.redactor.text(`${formatResults(r.deploy).replace(/exit \d+\n$/, '')}${lines.map((l) => `${l}\n`).join('')}exit ${r.exitCode}\n`));
   }
   return r.exitCode;

@@ -15,7 +15,8 @@ import { createDeployContext } from '../deploy/runtime.js';
 import { InputError } from '../errors.js';
 import { DefaultPaths } from '../service-spec/files.js';
 import { secretsGate } from '../vault/preflight.js';
-import { deployReleaseAction, releaseMode, type ReleaseFlags } from './deploy-release.js';
+import { releaseMode } from '../release/deploy-image.js';
+import { deployReleaseAction, type ReleaseFlags } from './deploy-release.js';
 import { refuseInapplicable, serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
@@ -87,7 +88,7 @@ export function registerDeploy(program: Command): void {
   deploy.action(
     run(async (c: RunContext<DeployFlags & ReleaseFlags>, names: string[]) => {
       const o = c.opts;
-      const release = releaseMode(c.cmd, c.env);
+      const release = releaseMode(o, c.env);
       if (release !== undefined) return deployReleaseAction(c, names, release);
       refuseInapplicable(c.cmd, ['commit', 'fabio', 'fabioProxy'], 'only a release deploy (--image or --build) records a release and its smoke requests');
       const until = oneOf('--until', o.until, ['healthy', 'successful', 'promotion-ready'] as const, 'healthy');

@@ -1,16 +1,11 @@
 /**
  * Evidence of a release: the Consul health of the environment's instances and
  * the spec's smoke requests sent through Fabio's proxy to the service's route.
- * `deployRelease` is `deploy --image … --build …`: resolve and pin the images,
- * deploy, then gather the evidence and write the environment's release record.
+ * `deploy --image … --build …` (./deploy-image.ts) gathers it after deploying.
  */
-import { createClients, type Clients } from '../clients.js';
-import type { HashishipConfig } from '../config/index.js';
 import { selectInstances, type HealthGateResult } from '../consul/health.js';
 import type { Consul } from '../consul/index.js';
-import { deployEnvironment, type DeployOptions, type DeployResult } from '../deploy/deploy.js';
-import { inNamespace } from '../deploy/runtime.js';
-import { ExitCode, GateError, HashishipError, worstExitCode } from '../errors.js';
+import { GateError } from '../errors.js';
 import { HttpApi } from '../http.js';
 import { silent, type Logger } from '../log.js';
 import { realClock, type Clock } from '../runtime.js';
@@ -19,8 +14,7 @@ import { routeSources } from '../fabio/weights.js';
 import { serviceNameOf } from '../service-spec/semantic.js';
 import { routeHost, routeTag } from '../service-spec/routes.js';
 import type { ResolvedService } from '../service-spec/overlay.js';
-import { contextForSet, pinnedInputs, type ResolvedImage, type SpecDirs } from './image.js';
-import { readRelease, writeRelease, type HealthEvidence, type ReleaseRecord, type SmokeEvidence } from './records.js';
+import type { HealthEvidence, SmokeEvidence } from './records.js';
 
 /** Fabio's proxy on the dev stack. */
 export const DefaultFabioProxy = 'http://127.0.0.1:9999';
@@ -129,37 +123,6 @@ export function healthEvidence(h: HealthGateResult, now: number): HealthEvidence
   return { passing: h.passing, total: h.instances.length, at: new Date(now).toISOString() };
 }
 
-/** Options of {@link deployRelease}. */
-export interface ReleaseDeployOptions {
-  readonly environment: string;
-  readonly names: readonly string[];
-  readonly dirs?: SpecDirs;
-  /** `--image <service>=<tag|digest>`. */
-  readonly overrides?: ReadonlyMap<string, string>;
-  readonly build?: string;
-  readonly commit?: string;
-  /** Fabio's API (to wait for routes). */
-  readonly fabio: HttpApi;
-  readonly proxy?: string;
-  /** The run's clients (Nomad, Consul, the registries to resolve images in). @default createClients(config) */
-  readonly clients?: Clients;
-  readonly deploy?: DeployOptions;
-  /** Deadline of the health gate after the deployment. @default 60000 */
-  readonly healthDeadlineMs?: number;
-  readonly log?: Logger;
-}
-
-/** The outcome of {@link deployRelease}. */
-export interface ReleaseDeployResult {
-  readonly deploy: DeployResult;
-  readonly images: ReadonlyMap<string, readonly ResolvedImage[]>;
-  /** Records written (services whose evidence was gathered). */
-  readonly records: readonly ReleaseRecord[];
-  /** Services whose evidence failed, with the error. */
-  readonly failures: readonly { readonly service: string; readonly error: HashishipError }[];
-  readonly exitCode: number;
-}
-
 /**
  * Gather a service's evidence in an environment (health of its instances there,
  * then the smoke requests), after its routes are live in Fabio.
@@ -202,90 +165,4 @@ export async function gatherEvidence(
   }
   const smoke = await runSmoke(r, { ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }), ...(opts.log === undefined ? {} : { log: opts.log }) });
   return { health, smoke };
-}
-
-/**
- * `deploy --env <env> --image <service>=<ref> --build <n>`: resolve the images in
- * the environment's registry, deploy them pinned by digest, then for each
- * service that deployed, gather the evidence and write its release record.
- * Smoke failures are recorded (the record says so, and promotion refuses it) and
- * make the exit code 6.
- * @throws {InputError} for bad specs or flags; {@link ServerError} when a server fails before deploying.
- */
-export async function deployRelease(config: HashishipConfig, opts: ReleaseDeployOptions): Promise<ReleaseDeployResult> {
-  const log = opts.log ?? silent;
-  const clients = opts.clients ?? createClients(config);
-  const { consul } = clients;
-  const pinned = await pinnedInputs(opts.environment, opts.names, {
-    ...(opts.dirs === undefined ? {} : { dirs: opts.dirs }),
-    ...(opts.overrides === undefined ? {} : { overrides: opts.overrides }),
-    clients: clients.registries,
-    ...(config.nomad.namespace === undefined ? {} : { namespace: config.nomad.namespace }),
-  });
-  for (const [service, imgs] of pinned.images) {
-    for (const i of imgs)
-      log({ kind: 'promote.image', service, repository: i.repository, registry: i.registry, digest: i.digest, ...(i.tag === undefined ? {} : { tag: i.tag }) });
-  }
-  const ctx = contextForSet(config, pinned.set, log, clients);
-  const result = await deployEnvironment(ctx, pinned.set, { until: 'healthy', ...opts.deploy });
-  const records: ReleaseRecord[] = [];
-  const failures: { service: string; error: HashishipError }[] = [];
-  for (const s of result.results) {
-    if (s.exitCode !== ExitCode.ok) continue;
-    const r = pinned.services.find((x) => x.spec.name === s.job);
-    const images = pinned.images.get(s.job) ?? [];
-    if (r === undefined || images.length === 0) continue;
-    try {
-      const ev = await gatherEvidence(consul, r, {
-        fabio: opts.fabio,
-        ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }),
-        deadlineMs: opts.healthDeadlineMs ?? 60_000,
-        log,
-      });
-      const live = await inNamespace(ctx, s.namespace).nomad.jobs.get(s.job);
-      const current = await readRelease(consul, opts.environment, s.job);
-      const c = current?.record;
-      const same =
-        c !== undefined &&
-        c.digest === images[0]!.digest &&
-        c.jobVersion === (live?.Version ?? s.version) &&
-        c.build === opts.build &&
-        c.smoke.passed === ev.smoke.passed;
-      const rec: ReleaseRecord = same
-        ? c
-        : await writeRelease(
-            consul,
-            {
-              service: s.job,
-              environment: opts.environment,
-              images: images.map(({ layers: _l, ...i }) => i),
-              digest: images[0]!.digest,
-              jobVersion: live?.Version ?? s.version ?? 0,
-              ...(opts.build === undefined ? {} : { build: opts.build }),
-              ...(opts.commit === undefined ? {} : { commit: opts.commit }),
-              time: new Date().toISOString(),
-              health: healthEvidence(ev.health, Date.now()),
-              smoke: ev.smoke,
-              via: 'deploy',
-            },
-            { log },
-          );
-      log({ kind: 'promote.record', service: s.job, environment: opts.environment, seq: rec.seq, digest: rec.digest, written: !same });
-      records.push(rec);
-      if (!ev.smoke.passed) {
-        const bad = ev.smoke.requests.filter((q) => !q.ok);
-        failures.push({
-          service: s.job,
-          error: new GateError(`${s.job}: smoke tests failed in ${opts.environment}; the release is recorded as failed`, {
-            context: bad.slice(0, 5).map((q) => [`Smoke ${q.name}`, `${q.url}: ${q.detail}`] as const),
-          }),
-        });
-      }
-    } catch (err) {
-      if (!(err instanceof HashishipError)) throw err;
-      failures.push({ service: s.job, error: err });
-    }
-  }
-  const codes = [result.exitCode, ...failures.map((f) => f.error.exitCode)].filter((c) => c !== ExitCode.ok);
-  return { deploy: result, images: pinned.images, records, failures, exitCode: worstExitCode(codes) };
 }

@@ -18,17 +18,16 @@ export {
   type ResolvedImage,
   type SpecDirs,
 } from './image.js';
+export { DefaultFabioProxy, EnvironmentMeta, gatherEvidence, runSmoke, serviceRouting, type SmokeOptions } from './evidence.js';
 export {
-  DefaultFabioProxy,
   deployRelease,
-  EnvironmentMeta,
-  gatherEvidence,
-  runSmoke,
-  serviceRouting,
+  releaseDeployDocument,
+  releaseLines,
+  releaseMode,
   type ReleaseDeployOptions,
   type ReleaseDeployResult,
-  type SmokeOptions,
-} from './evidence.js';
+  type ReleaseMode,
+} from './deploy-image.js';
 export { planService, policyOf, promote, type ObservedWeight, type PromoteOptions, type PromoteResult, type ServicePromotion } from './promotion/flow.js';
 export { runPromotion, type PromotionEnd, type RunOptions } from './promotion/run.js';
 export { initialState, type PromotionDeps, type PromotionState, type TargetNomad } from './promotion/state.js';

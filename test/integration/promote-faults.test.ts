@@ -28,7 +28,7 @@ import { fabioApi } from '../../src/fabio/routes.js';
 import { weightKey } from '../../src/fabio/weights.js';
 import { collecting, type Event, type StackComponent } from '../../src/log.js';
 import { ActiveDeploymentStatuses } from '../../src/nomad/deployments.js';
-import { deployRelease } from '../../src/release/evidence.js';
+import { deployRelease } from '../../src/release/deploy-image.js';
 import { promote, type PromoteOptions } from '../../src/release/promotion/flow.js';
 import { progressKey, type PromotionProgress } from '../../src/release/promotion/plan.js';
 import { readRelease } from '../../src/release/records.js';

@@ -18,7 +18,7 @@ import { ExitCode } from '../../src/errors.js';
 import { fabioApi, readRoutes } from '../../src/fabio/routes.js';
 import { weightKey } from '../../src/fabio/weights.js';
 import { collecting, type Event } from '../../src/log.js';
-import { deployRelease } from '../../src/release/evidence.js';
+import { deployRelease } from '../../src/release/deploy-image.js';
 import { promote, type PromoteOptions, type PromoteResult } from '../../src/release/promotion/flow.js';
 import { acquireLock } from '../../src/release/lock.js';
 import { readRelease, releaseHistory } from '../../src/release/records.js';

@@ -11,6 +11,7 @@ import { createConsulClient, type Consul } from './consul/index.js';
 import { nomadApi, type NomadApi } from './nomad/api.js';
 import { NomadClient } from './nomad/client.js';
 import { RegistryClients } from './registry/client.js';
+import { createVaultClient, type Vault } from './vault/index.js';
 
 /** The root clients of one cluster. */
 export interface Clients {
@@ -18,6 +19,11 @@ export interface Clients {
   readonly nomad: NomadApi;
   /** Consul's areas on one client (`consul.kv`, `consul.health`, …). */
   readonly consul: Consul;
+  /**
+   * Vault's areas on one client with the configured token (`vault.kv`). Commands that
+   * log in (AppRole, JWT) use the session's client (`withVault(…, (s) => s.client)`).
+   */
+  readonly vault: Vault;
   /** Registry clients by host, sharing tokens and connections; credentials from the configuration and `env` (DOCKER_CONFIG). */
   readonly registries: RegistryClients;
 }
@@ -27,6 +33,7 @@ export function createClients(config: HashishipConfig, env: Env = {}): Clients {
   return {
     nomad: nomadApi(new NomadClient(config.nomad)),
     consul: createConsulClient(config.consul),
+    vault: createVaultClient(config.vault),
     registries: new RegistryClients({ config, env }),
   };
 }

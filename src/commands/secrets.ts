@@ -126,7 +126,7 @@ export function registerSecretsKv(secrets: Command): void {
   ).action(
     run(async (c: RunContext<KvFlags>, path: string) => {
       const o = c.opts;
-      const [{ readFile }, { withVault }, { kvWrite }] = await Promise.all([import('node:fs/promises'), import('../vault/auth.js'), import('../vault/kv.js')]);
+      const [{ readFile }, { withVault }] = await Promise.all([import('node:fs/promises'), import('../vault/auth.js')]);
       const file = o.fromFile as string;
       let data: unknown;
       try {
@@ -154,7 +154,7 @@ export function registerSecretsKv(secrets: Command): void {
       const mount = mountFlag(o.mount);
       const values = data as Record<string, unknown>;
       const r = await withVault(c.config.vault, (session) =>
-        kvWrite(session.config, path, values, { vault: session.vault, ...(cas === undefined ? {} : { cas }), ...(mount === undefined ? {} : { mount }) }),
+        session.client.kv.write(path, values, { ...(cas === undefined ? {} : { cas }), ...(mount === undefined ? {} : { mount }) }),
       );
       const keys = Object.keys(values).sort();
       if (o.json === true) {
@@ -179,11 +179,9 @@ export function registerSecretsKv(secrets: Command): void {
   ).action(
     run(async (c: RunContext<KvFlags>, path: string) => {
       const o = c.opts;
-      const [{ withVault }, { kvRead }, { GateError }] = await Promise.all([import('../vault/auth.js'), import('../vault/kv.js'), import('../errors.js')]);
+      const [{ withVault }, { GateError }] = await Promise.all([import('../vault/auth.js'), import('../errors.js')]);
       const mount = mountFlag(o.mount);
-      const secret = await withVault(c.config.vault, (session) =>
-        kvRead(session.config, path, { vault: session.vault, ...(mount === undefined ? {} : { mount }) }),
-      );
+      const secret = await withVault(c.config.vault, (session) => session.client.kv.read(path, mount === undefined ? {} : { mount }));
       if (secret === undefined) throw new GateError(`vault: no secret at ${path}`, { context: [['Path', path]] });
       const keys = Object.keys(secret.data).sort();
       if (o.field !== undefined) {

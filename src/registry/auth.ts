@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import type { Env, HashishipConfig } from '../config/index.js';
 import { GateError, ServerError } from '../errors.js';
 import { HttpApi } from '../http.js';
-import { kvRead } from '../vault/kv.js';
+import { createVaultClient } from '../vault/index.js';
 
 /** One parsed `WWW-Authenticate` challenge. */
 export interface Challenge {
@@ -162,7 +162,7 @@ async function vaultCredentials(path: string, access: RegistryAccess, variable: 
   if (vault === undefined) {
     throw new GateError(`registry: ${variable} names ${path} but no Vault is configured`, { context: [['Variable', variable]] });
   }
-  const secret = await kvRead(vault, path);
+  const secret = await createVaultClient(vault).kv.read(path);
   const data = secret?.data;
   if (typeof data?.['username'] !== 'string' || typeof data['password'] !== 'string') {
     throw new GateError(

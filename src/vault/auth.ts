@@ -14,6 +14,7 @@ import type { VaultAuthConfig, VaultConfig } from '../config/index.js';
 import { GateError, ServerError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
 import { authMethodOf, createVault, vaultCall, type VaultApi } from './client.js';
+import { createVaultClient, type Vault } from './index.js';
 
 /** How the session's token was obtained. */
 export type VaultAuthMethod = 'token' | 'approle' | 'jwt';
@@ -21,8 +22,10 @@ export type VaultAuthMethod = 'token' | 'approle' | 'jwt';
 /** A Vault client whose token stays valid until {@link close}. */
 export interface VaultSession {
   readonly method: VaultAuthMethod;
-  /** The client; its token is replaced in place after a re-login. */
+  /** The node-vault client; its token is replaced in place after a re-login. */
   readonly vault: VaultApi;
+  /** The root client (`client.kv.read(path)`) on that connection. */
+  readonly client: Vault;
   /** The configuration with the token in use (changes after a re-login). */
   readonly config: VaultConfig;
   /** Seconds the token had left when last obtained or renewed; 0 for a token that never expires (root). */
@@ -185,6 +188,7 @@ export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}):
   return {
     method,
     vault,
+    client: createVaultClient(config, vault),
     get config() {
       return config;
     },

@@ -38,6 +38,30 @@ export function createVault(config: VaultConfig): VaultApi {
   return client;
 }
 
+/**
+ * A connection to one Vault: its configuration and the node-vault client built from
+ * it once. Every request of the areas goes through {@link VaultClient.call}, which
+ * turns a failure into a typed error naming the path (never the token).
+ */
+export class VaultClient {
+  readonly api: VaultApi;
+
+  constructor(
+    readonly config: VaultConfig,
+    api?: VaultApi,
+  ) {
+    this.api = api ?? createVault(config);
+  }
+
+  /**
+   * Run one request of the node-vault client on `path`.
+   * @throws {ServerError} / {@link GateError} as {@link vaultCall}.
+   */
+  call<T>(operation: string, path: string, fn: (api: VaultApi) => Promise<T>): Promise<T> {
+    return vaultCall(this.config, operation, path, () => fn(this.api));
+  }
+}
+
 /** How the token in use was obtained, for messages: never the token itself. */
 export function authMethodOf(config: Pick<VaultConfig, 'tokenSource'>): string {
   switch (config.tokenSource) {

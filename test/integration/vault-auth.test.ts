@@ -19,7 +19,7 @@ import type { VaultConfig } from '../../src/config/index.js';
 import { resolveConfig } from '../../src/config/index.js';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
 import { vaultLogin, withVault } from '../../src/vault/auth.js';
-import { kvRead } from '../../src/vault/kv.js';
+import { createVaultClient } from '../../src/vault/index.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 import { cli, vaultApi } from '../helpers/vault.js';
 
@@ -101,7 +101,7 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
     const session = await vaultLogin(resolveConfig({ env, home: dir }).vault);
     const t = session.config.token!;
     expect(session.method).to.equal('approle');
-    expect((await kvRead(session.config, `secret/${base}/app`, { vault: session.vault }))?.data['v']).to.equal(value);
+    expect((await session.client.kv.read(`secret/${base}/app`))?.data['v']).to.equal(value);
     await session.close();
     const after = await fetch(`${stack.config.vault.address}/v1/auth/token/lookup-self`, { headers: { 'X-Vault-Token': t } });
     expect(after.status).to.equal(403);
@@ -151,7 +151,7 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
       let n = 0;
       const end = Date.now() + 8_000;
       while (Date.now() < end) {
-        expect((await kvRead(s.config, `secret/${base}/app`, { vault: s.vault }))?.data['v']).to.equal(value);
+        expect((await s.client.kv.read(`secret/${base}/app`))?.data['v']).to.equal(value);
         n++;
         await sleep(400);
       }
@@ -166,7 +166,7 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
       c2,
       async (s) => {
         await sleep(4_500);
-        return kvRead(s.config, `secret/${base}/app`, { vault: s.vault });
+        return s.client.kv.read(`secret/${base}/app`);
       },
       { renew: false },
     ).then(
@@ -191,7 +191,7 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
       const end = Date.now() + 9_000;
       while (Date.now() < end) {
         tokens.add(s.config.token!);
-        expect((await kvRead(s.config, `secret/${base}/app`, { vault: s.vault }))?.data['v']).to.equal(value);
+        expect((await s.client.kv.read(`secret/${base}/app`))?.data['v']).to.equal(value);
         await sleep(400);
       }
       expect(s.renewals).to.be.at.least(3);
@@ -209,10 +209,12 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
     expect(r.stderr + r.stdout).not.to.contain(t);
 
     const live = await token({ ttl: '60s' });
-    const err = await kvRead({ ...stack.config.vault, token: live, tokenSource: 'VAULT_TOKEN' }, `secret/${base}/other`).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await createVaultClient({ ...stack.config.vault, token: live, tokenSource: 'VAULT_TOKEN' })
+      .kv.read(`secret/${base}/other`)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).to.be.instanceOf(GateError);
     expect((err as GateError).exitCode).to.equal(ExitCode.gate);
     expect((err as GateError).message).to.equal(`vault: kv.read: permission denied on secret/data/${base}/other (token from VAULT_TOKEN)`);

@@ -11,7 +11,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, GateError, InputError } from '../../src/errors.js';
-import { kvDelete, kvLocate, kvRead, kvWrite } from '../../src/vault/kv.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 import { cli, vaultApi } from '../helpers/vault.js';
 
@@ -41,43 +40,43 @@ describe('vault KV v1 and v2 (real Vault)', function () {
   });
 
   it('detects each mount version and maps logical paths (a v2 path may carry data/)', async () => {
-    const c = stack.config.vault;
-    expect(await kvLocate(c, `${v1}/app/db`)).to.deep.equal({ mount: v1, version: 1, key: 'app/db', dataPath: `${v1}/app/db` });
+    const { kv } = stack.clients.vault;
+    expect(await kv.locate(`${v1}/app/db`)).to.deep.equal({ mount: v1, version: 1, key: 'app/db', dataPath: `${v1}/app/db` });
     const l2 = { mount: v2, version: 2, key: 'app/db', dataPath: `${v2}/data/app/db`, metadataPath: `${v2}/metadata/app/db` };
-    expect(await kvLocate(c, `${v2}/app/db`)).to.deep.equal(l2);
-    expect(await kvLocate(c, `${v2}/data/app/db`)).to.deep.equal(l2);
-    const err = await kvLocate(c, `nomount-${run}/x`).catch((e: unknown) => e);
+    expect(await kv.locate(`${v2}/app/db`)).to.deep.equal(l2);
+    expect(await kv.locate(`${v2}/data/app/db`)).to.deep.equal(l2);
+    const err = await kv.locate(`nomount-${run}/x`).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(GateError);
     expect((err as GateError).message).to.contain(`no KV mount at nomount-${run}/x`);
-    expect(await kvLocate(c, `${v2}/x`, { mount: { path: v2, version: 1 } })).to.deep.include({ version: 1, dataPath: `${v2}/x` });
+    expect(await kv.locate(`${v2}/x`, { mount: { path: v2, version: 1 } })).to.deep.include({ version: 1, dataPath: `${v2}/x` });
   });
 
   it('library: write, read, check-and-set, delete on v1 and v2', async () => {
-    const c = stack.config.vault;
-    expect(await kvRead(c, `${v1}/app/db`)).to.equal(undefined);
-    await kvWrite(c, `${v1}/app/db`, { password: 'p1' });
-    expect((await kvRead(c, `${v1}/app/db`))?.data).to.deep.equal({ password: 'p1' });
+    const { kv } = stack.clients.vault;
+    expect(await kv.read(`${v1}/app/db`)).to.equal(undefined);
+    await kv.write(`${v1}/app/db`, { password: 'p1' });
+    expect((await kv.read(`${v1}/app/db`))?.data).to.deep.equal({ password: 'p1' });
     // Stored where v1 stores it: no data/ wrapper.
     expect(((await (await vault('GET', `${v1}/app/db`)).json()) as { data: unknown }).data).to.deep.equal({ password: 'p1' });
-    expect(await kvWrite(c, `${v1}/app/db`, { a: 'b' }, { cas: 0 }).catch((e: unknown) => e)).to.be.instanceOf(InputError);
+    expect(await kv.write(`${v1}/app/db`, { a: 'b' }, { cas: 0 }).catch((e: unknown) => e)).to.be.instanceOf(InputError);
 
-    const w1 = await kvWrite(c, `${v2}/app/db`, { password: 'p2' }, { cas: 0 });
+    const w1 = await kv.write(`${v2}/app/db`, { password: 'p2' }, { cas: 0 });
     expect(w1.version).to.equal(1);
-    const w2 = await kvWrite(c, `${v2}/app/db`, { password: 'p3' }, { cas: 1 });
+    const w2 = await kv.write(`${v2}/app/db`, { password: 'p3' }, { cas: 1 });
     expect(w2.version).to.equal(2);
-    const stale = await kvWrite(c, `${v2}/app/db`, { password: 'p4' }, { cas: 1 }).catch((e: unknown) => e);
+    const stale = await kv.write(`${v2}/app/db`, { password: 'p4' }, { cas: 1 }).catch((e: unknown) => e);
     expect(stale).to.be.instanceOf(GateError);
     expect((stale as GateError).message).to.contain('its version is not 1 (check-and-set); nothing was written');
     expect((stale as GateError).describe()).not.to.contain('p4');
-    const read = await kvRead(c, `${v2}/app/db`);
+    const read = await kv.read(`${v2}/app/db`);
     expect(read?.data).to.deep.equal({ password: 'p3' });
     expect(read?.version).to.equal(2);
     expect(((await (await vault('GET', `${v2}/data/app/db`)).json()) as { data: { data: unknown } }).data.data).to.deep.equal({ password: 'p3' });
 
-    await kvDelete(c, `${v1}/app/db`);
-    await kvDelete(c, `${v2}/app/db`);
-    expect(await kvRead(c, `${v1}/app/db`)).to.equal(undefined);
-    expect(await kvRead(c, `${v2}/app/db`)).to.equal(undefined);
+    await kv.delete(`${v1}/app/db`);
+    await kv.delete(`${v2}/app/db`);
+    expect(await kv.read(`${v1}/app/db`)).to.equal(undefined);
+    expect(await kv.read(`${v2}/app/db`)).to.equal(undefined);
     expect((await vault('GET', `${v2}/metadata/app/db`)).status).to.equal(404);
   });
 

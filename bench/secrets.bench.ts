@@ -11,6 +11,7 @@ import type { ServiceSpec } from '../src/service-spec/types.js';
 import { servicePolicy, type ServicePolicy } from '../src/vault/policy.js';
 import { applyPolicies, requireSecrets } from '../src/vault/preflight.js';
 import { benchStack, size, type Benchmark, type Figure } from './harness.js';
+import { createClients } from '../src/clients.js';
 
 const SECRETS = size(40, 5);
 const KEYS = size(10, 2);
@@ -46,17 +47,18 @@ const bench: Benchmark = {
     await Promise.all(writes);
     const policies: ServicePolicy[] = specs.map((spec) => servicePolicy({ spec, environment: { name: 'bench' } }));
     try {
-      await applyPolicies(config.vault, policies);
-      await requireSecrets(config, policies); // warm-up
+      const clients = createClients(config);
+      await applyPolicies(clients.vault, policies);
+      await requireSecrets(clients, policies); // warm-up
       // Alternating rounds, median of each: the shared 2-core machine makes single samples noisy.
       const fast: number[] = [];
       const slow: number[] = [];
       let checked = 0;
       for (let round = 0; round < ROUNDS; round++) {
-        const f = await requireSecrets(config, policies);
+        const f = await requireSecrets(clients, policies);
         checked = f.checked;
         fast.push(f.ms);
-        slow.push((await requireSecrets(config, policies, { concurrency: 1 })).ms);
+        slow.push((await requireSecrets(clients, policies, { concurrency: 1 })).ms);
       }
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       return [

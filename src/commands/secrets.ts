@@ -55,7 +55,7 @@ export function registerSecrets(program: Command): void {
         const policies = servicePolicies(await resolve(o, names));
         if (o.apply === true) {
           const { withVault } = await import('../vault/auth.js');
-          await withVault(c.config.vault, (session) => applyPolicies(session.config, policies, { vault: session.vault }));
+          await withVault(c.config.vault, (session) => applyPolicies(session.client, policies));
         }
         if (o.json === true) {
           const doc = policies.map((p) => ({ service: p.service, policy: p.name, role: p.role, paths: p.paths, hcl: p.hcl, jwtRole: jwtRole(p) }));
@@ -86,9 +86,7 @@ export function registerSecrets(program: Command): void {
         const policies = (await resolve(o, names)).map(servicePolicy).filter((p) => p.secrets.length + p.kv.length > 0);
         const config = c.config;
         const { consul } = await c.clients();
-        const report = await withVault(config.vault, (session) =>
-          requireSecrets({ vault: session.config, consul: config.consul }, policies, { vault: session.vault, consul }),
-        );
+        const report = await withVault(config.vault, (session) => requireSecrets({ vault: session.client, consul }, policies));
         if (o.json === true) c.out(`${JSON.stringify({ kind: 'hashiship.secrets.check', environment: o.env, ...report }, null, 2)}\n`);
         else c.out(`secrets: ${report.checked} references of ${policies.length} services present and readable (${Math.round(report.ms)} ms)\n`);
       }),

@@ -9,7 +9,8 @@ import type { ConsulConfig, VaultConfig } from '../config/index.js';
 import { createConsulClient, type Consul } from '../consul/index.js';
 import { GateError, InputError, ServerError } from '../errors.js';
 import { workloadIdentity } from '../stack/components.js';
-import { createVault, vaultCall, type VaultApi } from './client.js';
+import type { VaultClient } from './client.js';
+import type { Vault } from './index.js';
 import { silent, type Logger } from '../log.js';
 import { withVault } from './auth.js';
 import { jwtRole, servicePolicy, sharedRoles, type PolicyInput, type SecretReference, type ServicePolicy } from './policy.js';
@@ -41,9 +42,6 @@ export interface PreflightReport {
 export interface SecretsOptions {
   /** Concurrent requests. @default 32 */
   readonly concurrency?: number;
-  readonly vault?: VaultApi;
-  /** The run's Consul client; one is built from the configuration when absent. */
-  readonly consul?: Consul;
   /** JWT auth mount. @default "jwt-nomad" */
   readonly mount?: string;
 }
@@ -69,7 +67,7 @@ function statusOf(err: unknown): number | undefined {
  * @throws {InputError} (exit 1, nothing written) when two services would share one role name (an environment-wide `vault_role`).
  * @throws {ServerError} naming the path when Vault refuses a write or cannot be reached.
  */
-export async function applyPolicies(config: VaultConfig, policies: readonly ServicePolicy[], opts: SecretsOptions = {}): Promise<void> {
+export async function applyPolicies(vault: Vault, policies: readonly ServicePolicy[], opts: SecretsOptions = {}): Promise<void> {
   const shared = sharedRoles(policies);
   if (shared.length > 0) {
     throw new InputError(
@@ -79,13 +77,12 @@ export async function applyPolicies(config: VaultConfig, policies: readonly Serv
       })),
     );
   }
-  const vault = opts.vault ?? createVault(config);
   const mount = opts.mount ?? workloadIdentity.mount;
   await pool(policies, opts.concurrency ?? 32, async (p) => {
     const policyPath = `sys/policies/acl/${p.name}`;
-    await vaultCall(config, 'policy.write', policyPath, () => vault.write(policyPath, { policy: p.hcl }));
+    await vault.client.call('policy.write', policyPath, (api) => api.write(policyPath, { policy: p.hcl }));
     const rolePath = `auth/${mount}/role/${p.role}`;
-    await vaultCall(config, 'role.write', rolePath, () => vault.write(rolePath, jwtRole(p)));
+    await vault.client.call('role.write', rolePath, (api) => api.write(rolePath, jwtRole(p)));
   });
 }
 
@@ -93,12 +90,12 @@ export async function applyPolicies(config: VaultConfig, policies: readonly Serv
  * Does the secret exist, and does it hold the key? Reads with the operator's token.
  * A PKI issue/sign path is "present" when its role (`<mount>/roles/<role>`) exists.
  */
-async function secretState(config: VaultConfig, vault: VaultApi, ref: SecretReference): Promise<ProblemReason | undefined> {
+async function secretState(vault: VaultClient, ref: SecretReference): Promise<ProblemReason | undefined> {
   const { path, key, kvVersion: v } = ref;
   const readPath = ref.capability === 'update' ? path.replace(/^([^/]+)\/(issue|sign)\//, '$1/roles/') : path;
   let res: { data?: Record<string, unknown> | null } | undefined;
   try {
-    res = (await vaultCall(config, 'secret.read', readPath, () => vault.read(readPath))) as typeof res;
+    res = (await vault.call('secret.read', readPath, (api) => api.read(readPath))) as typeof res;
   } catch (err) {
     if (statusOf(err) === 404) return 'missing';
     throw err;
@@ -116,19 +113,19 @@ async function secretState(config: VaultConfig, vault: VaultApi, ref: SecretRefe
  * (ttl 60s, no default policy) is created, its capabilities asked through
  * `sys/capabilities-accessor` (so the token never travels again), then revoked.
  */
-async function readable(config: VaultConfig, vault: VaultApi, policy: string, refs: readonly SecretReference[]): Promise<Set<string>> {
+async function readable(vault: VaultClient, policy: string, refs: readonly SecretReference[]): Promise<Set<string>> {
   const paths = [...new Set(refs.map((r) => r.path))];
   const need = new Map(refs.map((r) => [r.path, r.capability]));
-  const created = (await vaultCall(config, 'token.create', 'auth/token/create', () =>
+  const created = (await vault.call('token.create', 'auth/token/create', (api) =>
     // write, not tokenCreate: node-vault's tokenCreate replaces the client's own token with the new one.
-    vault.write('auth/token/create', { policies: [policy], ttl: '60s', no_default_policy: true, renewable: false, display_name: `preflight-${policy}` }),
+    api.write('auth/token/create', { policies: [policy], ttl: '60s', no_default_policy: true, renewable: false, display_name: `preflight-${policy}` }),
   )) as { auth?: { accessor?: string } };
   const accessor = created.auth?.accessor;
   if (accessor === undefined)
-    throw new ServerError('vault', 'token.create', config.address, 'no token accessor in the answer', { context: [['Path', 'auth/token/create']] });
+    throw new ServerError('vault', 'token.create', vault.config.address, 'no token accessor in the answer', { context: [['Path', 'auth/token/create']] });
   try {
-    const res = (await vaultCall(config, 'capabilities', paths.join(', '), () =>
-      vault.request({ path: '/sys/capabilities-accessor', method: 'POST', json: { accessor, paths } }),
+    const res = (await vault.call('capabilities', paths.join(', '), (api) =>
+      api.request({ path: '/sys/capabilities-accessor', method: 'POST', json: { accessor, paths } }),
     )) as Record<string, unknown> & { data?: Record<string, unknown> };
     const ok = new Set<string>();
     for (const p of paths) {
@@ -137,7 +134,7 @@ async function readable(config: VaultConfig, vault: VaultApi, policy: string, re
     }
     return ok;
   } finally {
-    await vault.request({ path: '/auth/token/revoke-accessor', method: 'POST', json: { accessor } }).catch(() => undefined);
+    await vault.api.request({ path: '/auth/token/revoke-accessor', method: 'POST', json: { accessor } }).catch(() => undefined);
   }
 }
 
@@ -149,13 +146,13 @@ async function readable(config: VaultConfig, vault: VaultApi, policy: string, re
  *   sealed, or refuses the operator's token (the token itself is never shown).
  */
 export async function preflight(
-  config: { readonly vault: VaultConfig; readonly consul: ConsulConfig },
+  clients: { readonly vault: Vault; readonly consul: Consul },
   policies: readonly ServicePolicy[],
   opts: SecretsOptions = {},
 ): Promise<PreflightReport> {
   const started = performance.now();
-  const vault = opts.vault ?? createVault(config.vault);
-  const consul = opts.consul ?? createConsulClient(config.consul);
+  const vault = clients.vault.client;
+  const { consul } = clients;
   const limit = opts.concurrency ?? 32;
   const problems: (PreflightProblem & { order: number })[] = [];
   type Job = { order: number; run: () => Promise<void> };
@@ -167,7 +164,7 @@ export async function preflight(
       jobs.push({
         order: o,
         run: async () => {
-          const reason = await secretState(config.vault, vault, s);
+          const reason = await secretState(vault, s);
           if (reason !== undefined)
             problems.push({ order: o, service: p.service, source: 'vault', path: s.path, ...(s.key === undefined ? {} : { key: s.key }), reason });
         },
@@ -179,7 +176,7 @@ export async function preflight(
       jobs.push({
         order: base,
         run: async () => {
-          const ok = await readable(config.vault, vault, p.name, p.secrets);
+          const ok = await readable(vault, p.name, p.secrets);
           p.secrets.forEach((s, i) => {
             if (!ok.has(s.path))
               problems.push({
@@ -236,11 +233,11 @@ export function preflightSuggestion(problems: readonly PreflightProblem[]): stri
  * @throws {ServerError} (exit 2) as {@link preflight}.
  */
 export async function requireSecrets(
-  config: { readonly vault: VaultConfig; readonly consul: ConsulConfig },
+  clients: { readonly vault: Vault; readonly consul: Consul },
   policies: readonly ServicePolicy[],
   opts: SecretsOptions = {},
 ): Promise<PreflightReport> {
-  const report = await preflight(config, policies, opts);
+  const report = await preflight(clients, policies, opts);
   if (report.problems.length > 0) {
     throw new GateError(
       `pre-flight refused: ${report.problems.length} problem(s) in ${report.checked} references (missing, or not readable with the service's policy)`,
@@ -259,8 +256,10 @@ export async function requireSecrets(
 }
 
 /** Options of {@link secretsGate}. */
-export interface SecretsGateOptions extends Omit<SecretsOptions, 'vault'> {
+export interface SecretsGateOptions extends SecretsOptions {
   readonly log?: Logger;
+  /** The run's Consul client; one is built from the configuration when absent. */
+  readonly consul?: Consul;
 }
 
 /**
@@ -275,6 +274,7 @@ export function secretsGate(
   opts: SecretsGateOptions = {},
 ): (set: { readonly services?: readonly PolicyInput[] }) => Promise<PreflightReport | undefined> {
   const log = opts.log ?? silent;
+  const { consul = createConsulClient(config.consul), ...checkOpts } = opts;
   return async (set) => {
     if (set.services === undefined) {
       log({ kind: 'debug', message: 'secrets pre-flight: job files carry no specs; nothing to check' });
@@ -285,11 +285,7 @@ export function secretsGate(
       log({ kind: 'debug', message: 'secrets pre-flight: no service references secrets or Consul keys' });
       return undefined;
     }
-    const report = await withVault(
-      config.vault,
-      (session) => requireSecrets({ vault: session.config, consul: config.consul }, policies, { ...opts, vault: session.vault }),
-      { log },
-    );
+    const report = await withVault(config.vault, (session) => requireSecrets({ vault: session.client, consul }, policies, checkOpts), { log });
     log({
       kind: 'debug',
       message: `secrets pre-flight: ${report.checked} references of ${policies.length} services present and readable (${Math.round(report.ms)} ms)`,

@@ -50,7 +50,7 @@ describe('vault PKI issue paths: update capability (real Vault)', function () {
 
   it('the policy grants update on the issue path; pre-flight: missing role, then denied, then clean; the policy token issues a certificate, a read-only one cannot', async () => {
     expect(policy.hcl).to.contain(`path "${issuePath}" {\n  capabilities = ["update"]\n}`);
-    const config = { vault: stack.config.vault, consul: stack.config.consul };
+    const config = stack.clients;
 
     const noRole = await preflight(config, [policy]);
     expect(noRole.problems.map((p) => `${p.path} ${p.reason}`)).to.deep.equal([`${issuePath} missing`, `${issuePath} denied`]);
@@ -61,7 +61,7 @@ describe('vault PKI issue paths: update capability (real Vault)', function () {
     const noPolicy = await preflight(config, [policy]);
     expect(noPolicy.problems.map((p) => `${p.path} ${p.reason}`)).to.deep.equal([`${issuePath} denied`]);
 
-    await applyPolicies(stack.config.vault, [policy]);
+    await applyPolicies(stack.clients.vault, [policy]);
     expect((await preflight(config, [policy])).problems).to.deep.equal([]);
 
     // What the grant means: a token holding only this policy issues a certificate (a write), and may not read the path.
@@ -128,7 +128,7 @@ describe('vault PKI issue paths: update capability (real Vault)', function () {
     expect(set.problems).to.deep.equal([]);
     const resolved = resolveEnvironment(set, env);
     const tlsPolicy = servicePolicy(resolved[0]!);
-    await applyPolicies(stack.config.vault, [tlsPolicy]);
+    await applyPolicies(stack.clients.vault, [tlsPolicy]);
     const [rendered] = renderAll(resolved);
     const id = rendered!.job.ID;
     const ns = rendered!.job.Namespace ?? 'default';

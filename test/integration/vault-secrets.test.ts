@@ -10,6 +10,7 @@ import type { ServiceSpec } from '../../src/service-spec/types.js';
 import { servicePolicy, type ServicePolicy } from '../../src/vault/policy.js';
 import { applyPolicies, preflight, requireSecrets } from '../../src/vault/preflight.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
+import { createVaultClient } from '../../src/vault/index.js';
 
 const run = randomBytes(3).toString('hex');
 const env = { name: `t${run}` };
@@ -90,7 +91,7 @@ describe('vault policies and secrets pre-flight (real Vault and Consul)', functi
     const pa = servicePolicy({ spec: a, environment: env });
     const pb = servicePolicy({ spec: b, environment: env });
     policies.push(pa, pb);
-    await applyPolicies(stack.config.vault, [pa, pb]);
+    await applyPolicies(stack.clients.vault, [pa, pb]);
 
     const created = (await (await vaultHttp(stack, 'POST', 'auth/token/create', { policies: [pa.name], ttl: '60s', no_default_policy: true })).json()) as {
       auth: { client_token: string };
@@ -114,7 +115,7 @@ describe('vault policies and secrets pre-flight (real Vault and Consul)', functi
 
   it('check passes when every secret, key and permission is there', async () => {
     await putKey(stack, `${base}/a/flags`, 'on');
-    const report = await requireSecrets(stack.config, [servicePolicy({ spec: a, environment: env }), servicePolicy({ spec: b, environment: env })]);
+    const report = await requireSecrets(stack.clients, [servicePolicy({ spec: a, environment: env }), servicePolicy({ spec: b, environment: env })]);
     expect(report.checked).to.equal(3);
     expect(report.problems).to.deep.equal([]);
   });
@@ -130,8 +131,8 @@ describe('vault policies and secrets pre-flight (real Vault and Consul)', functi
     );
     const pc = servicePolicy({ spec: c, environment: env });
     policies.push(pc);
-    await applyPolicies(stack.config.vault, [pc]);
-    const err = await requireSecrets(stack.config, [pc]).then(
+    await applyPolicies(stack.clients.vault, [pc]);
+    const err = await requireSecrets(stack.clients, [pc]).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -146,13 +147,13 @@ describe('vault policies and secrets pre-flight (real Vault and Consul)', functi
 
     // A policy that was never applied: the path exists but the service cannot read it.
     const d = spec('d', [{ path: `secret/data/${base}/b/db`, key: 'password' }]);
-    const report = await preflight(stack.config, [servicePolicy({ spec: d, environment: env })]);
+    const report = await preflight(stack.clients, [servicePolicy({ spec: d, environment: env })]);
     expect(report.problems).to.deep.equal([{ service: d.name, source: 'vault', path: `secret/data/${base}/b/db`, key: 'password', reason: 'denied' }]);
   });
 
   it('an invalid token is exit 2 naming the path, never the token', async () => {
     const bogus = `hvs.bogus${run}${randomBytes(8).toString('hex')}`;
-    const config = { ...stack.config, vault: { ...stack.config.vault, token: bogus } };
+    const config = { ...stack.clients, vault: createVaultClient({ ...stack.config.vault, token: bogus }) };
     const err = await preflight(config, [servicePolicy({ spec: a, environment: env })]).then(
       () => undefined,
       (e: unknown) => e,
@@ -181,8 +182,8 @@ describe('vault policies and secrets pre-flight (real Vault and Consul)', functi
     await Promise.all(writes);
     const ps = specs.map((sp) => servicePolicy({ spec: sp, environment: env }));
     policies.push(...ps);
-    await applyPolicies(stack.config.vault, ps);
-    const report = await requireSecrets(stack.config, ps);
+    await applyPolicies(stack.clients.vault, ps);
+    const report = await requireSecrets(stack.clients, ps);
     process.stdout.write(`      pre-flight: ${report.checked} references in ${report.ms.toFixed(0)} ms\n`);
     expect(report.checked).to.equal(200);
     expect(report.problems).to.deep.equal([]);

@@ -123,7 +123,7 @@ describe('vault: the applied role through Nomad workload identity (real Nomad an
     const pa = servicePolicy({ spec: a, environment: { name: 'wi' } });
     const pb = servicePolicy({ spec: b, environment: { name: 'wi' } });
     policies.push(pa, pb);
-    await applyPolicies(stack.config.vault, [pa, pb]);
+    await applyPolicies(stack.clients.vault, [pa, pb]);
 
     await runJob(a.name, pa.role, `secret/data/${base}/a`);
     const done = await eventually('the job to complete', 90_000, async () => {

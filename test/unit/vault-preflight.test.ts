@@ -9,6 +9,7 @@ import { resolveConfig } from '../../src/config/index.js';
 import { ExitCode, ServerError } from '../../src/errors.js';
 import { servicePolicy } from '../../src/vault/policy.js';
 import { preflight } from '../../src/vault/preflight.js';
+import { createClients } from '../../src/clients.js';
 
 describe('vault pre-flight errors (stub HTTP)', () => {
   let server: http.Server;
@@ -31,7 +32,7 @@ describe('vault pre-flight errors (stub HTTP)', () => {
     const token = 'hvs.do-not-print-this-token';
     const config = resolveConfig({ env: { VAULT_ADDR: address, VAULT_TOKEN: token, CONSUL_HTTP_ADDR: '127.0.0.1:1' }, home: '/nonexistent' });
     const spec = { name: 'web', groups: [{ name: 'g', tasks: [{ name: 't', secrets: [{ env: 'X', path: 'secret/data/web/db', key: 'k' }] }] }] };
-    const err = await preflight(config, [servicePolicy({ spec })], { concurrency: 1 }).then(
+    const err = await preflight(createClients(config), [servicePolicy({ spec })], { concurrency: 1 }).then(
       () => undefined,
       (e: unknown) => e,
     );

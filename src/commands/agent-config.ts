@@ -222,7 +222,7 @@ export function registerAgentConfig(program: Command): void {
       if (role === 'prometheus-targets') {
         // Reads Consul's catalog (CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, … as the consul CLI does).
         if (f.targetsDir === undefined) throw new InputError([{ subject: '--targets-dir', message: 'is required for prometheus-targets' }]);
-        const groups = targetGroups(await readCatalog((await c.clients()).consul.client, f.datacenter), promOptions);
+        const groups = targetGroups(await readCatalog((await c.clients()).consul, f.datacenter), promOptions);
         for (const path of await writeTargetFiles(f.targetsDir, groups)) c.out(`${path}\n`);
         return;
       }

@@ -183,10 +183,7 @@ function requirement(opts: HealthGateOptions): string {
   return require === 'all' ? `every instance of ${what} passing (at least ${opts.min ?? 1})` : `at least ${require} passing instances of ${what}`;
 }
 
-/**
- * Read a service's instances once, or block until its index passes `index`.
- * @throws {ServerError} when Consul cannot be reached or answers an error.
- */
+/** {@link ConsulHealth.instances}. */
 async function readInstances(
   client: ConsulClient,
   service: string,
@@ -205,13 +202,7 @@ async function readInstances(
   return { instances: parseInstances(answer[1]), index: Number.isFinite(header) ? header : 0 };
 }
 
-/**
- * Wait until the health gate opens: blocking queries on `/v1/health/service/:service`,
- * re-evaluated on every change, until `deadlineMs`.
- * @throws {GateError} (exit 6) when the deadline passes; the context names every
- *   failing instance, its check and the check's output.
- * @throws {ServerError} when Consul cannot be reached.
- */
+/** {@link ConsulHealth.waitForHealthy}. */
 async function waitForHealthy(client: ConsulClient, opts: HealthGateOptions): Promise<HealthGateResult> {
   const now = opts.now ?? Date.now;
   const log = opts.log ?? silent;

@@ -377,10 +377,7 @@ export interface ServiceSyncOptions {
   readonly log?: Logger;
 }
 
-/**
- * The local agent's services (every one this token may read) with their checks.
- * @throws {ServerError} when the agent cannot be reached or refuses.
- */
+/** {@link ConsulServices.list}. */
 async function listAgentServices(client: ConsulClient): Promise<LiveService[]> {
   const [services, checks] = await Promise.all([
     client.call('agent.service.list', (api) => api.agent.service.list()) as Promise<unknown>,

@@ -9,7 +9,7 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConsulClient } from '../consul/client.js';
+import type { Consul } from '../consul/index.js';
 import { ports } from '../agents/layout.js';
 import { prometheusJobs, type PrometheusOptions } from './prometheus.js';
 
@@ -79,12 +79,12 @@ export function targetGroups(catalog: Readonly<Record<string, readonly CatalogEn
  * service's instances).
  * @throws {ServerError} when Consul cannot be reached or refuses.
  */
-export async function readCatalog(consul: ConsulClient, datacenter?: string): Promise<Record<string, CatalogEntry[]>> {
+export async function readCatalog(consul: Consul, datacenter?: string): Promise<Record<string, CatalogEntry[]>> {
   const dc = datacenter === undefined ? {} : { dc: datacenter };
-  const names = await consul.call('catalog.service.list', (api) => api.catalog.service.list(dc));
+  const names = await consul.client.call('catalog.service.list', (api) => api.catalog.service.list(dc));
   const out: Record<string, CatalogEntry[]> = {};
   for (const name of Object.keys(names)) {
-    const nodes: unknown = await consul.call('catalog.service.nodes', (api) => api.catalog.service.nodes({ service: name, ...dc }));
+    const nodes: unknown = await consul.client.call('catalog.service.nodes', (api) => api.catalog.service.nodes({ service: name, ...dc }));
     out[name] = (Array.isArray(nodes) ? nodes : []).filter(isEntry);
   }
   return out;

@@ -143,7 +143,7 @@ describe("monitoring: Debian's Prometheus scrapes the stack, targets discovered 
     expect(reg.status, await reg.text()).to.equal(200);
 
     const targetsDir = join(work, 'targets');
-    await writeTargetFiles(targetsDir, targetGroups(await readCatalog(stack.clients.consul.client)));
+    await writeTargetFiles(targetsDir, targetGroups(await readCatalog(stack.clients.consul)));
     const config = join(work, 'prometheus.yml');
     await writeFile(config, prometheusConfig({ consulAddress: new URL(consulUrl).host, scrapeInterval: '2s', discovery: { kind: 'file', dir: targetsDir } }));
     const check = await run('promtool', ['check', 'config', config], { timeoutMs: 60_000 });

@@ -7,7 +7,7 @@
  * throw typed errors; `cli.ts` prints those (redacted) and maps them to exit codes.
  */
 import type { Command } from 'commander';
-import type { Clients } from '../clients.js';
+import { createClients, type Clients } from '../clients.js';
 import { logLevelOf, resolveConfig, type Env, type HashishipConfig } from '../config/index.js';
 import { configSecrets, redactorFromEnv, type OutputRedactor } from '../redact.js';
 import type { HashishipError } from '../errors.js';
@@ -130,8 +130,9 @@ export function run<O, A extends unknown[]>(
       get config() {
         return resolve();
       },
-      // Loaded on first use: the server packages cost half a second that commands without servers do not pay.
-      clients: () => (clients ??= import('../clients.js').then(({ createClients }) => createClients(resolve(), session.env))),
+      // Built on first use. A static import: a dynamic one gave the test runner (tsx) a second copy of the
+      // library's modules, whose errors then failed `instanceof` checks (a stale plan exited 2, not 6).
+      clients: () => (clients ??= Promise.resolve().then(() => createClients(resolve(), session.env))),
       log,
       ndjson,
       redactor: session.redactor,

@@ -262,7 +262,57 @@ export function checkRaw(level: RawLevel, raw: unknown): RawProblem[] {
     else rest[k] = v;
   }
   check({ $ref: `#/definitions/${level}` }, rest, [], out);
+  if (level === 'Task') checkIdentities(rest, out);
   return out;
+}
+
+/** Whether an identity name is the task's default identity as Nomad's parser sees it (unnamed, or `default`). */
+export function isDefaultIdentity(name: unknown): boolean {
+  return name === undefined || name === null || name === '' || name === 'default';
+}
+
+/**
+ * jobspec2 decodes every `identity` block of a task into Identities, then moves
+ * the one without a name (or named `default`) into Identity: a raw Identity with
+ * another name, or a default one among Identities, would come back elsewhere.
+ */
+function checkIdentities(raw: Record<string, unknown>, out: RawProblem[]): void {
+  const id = raw['Identity'];
+  if (isObj(id) && !isDefaultIdentity(id['Name'])) {
+    out.push({
+      path: ['Identity', 'Name'],
+      message: `\`Identity\` is the task's default identity: Nomad's parser reads it back only unnamed or named \`default\`; put an identity named ${JSON.stringify(id['Name'])} in \`Identities\``,
+    });
+  }
+  const list = raw['Identities'];
+  if (!Array.isArray(list)) return;
+  list.forEach((item: unknown, i) => {
+    if (isObj(item) && isDefaultIdentity(item['Name'])) {
+      out.push({
+        path: ['Identities', i, ...(item['Name'] === undefined ? [] : ['Name'])],
+        message: "an identity without a name (or named `default`) is the task's default identity: Nomad's parser reads it back as `Identity`; write it there",
+      });
+    }
+  });
+}
+
+/**
+ * Problems of a free-form map (a driver or proxy `config`): keys HCL cannot
+ * name, lists HCL cannot give back. Paths are below the map.
+ */
+export function checkFreeForm(v: unknown): RawProblem[] {
+  if (!isObj(v)) return [{ path: [], message: `expected a map, got ${describe(v)}` }];
+  const out: RawProblem[] = [];
+  for (const [k, item] of Object.entries(v)) {
+    if (item === null) out.push({ path: [k], message: 'expected a value, got null' });
+    else checkBody(normalizeBody({ [k]: item }), [], out);
+  }
+  return out;
+}
+
+/** A free-form map in the shape Nomad's parser gives it back (a map value becomes a one-item list). */
+export function freeForm(v: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return normalizeBody(v);
 }
 
 /** A checked raw value as API JSON: Go duration strings become nanoseconds. */

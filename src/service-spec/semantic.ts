@@ -345,7 +345,7 @@ function checkService(
   checkMeta(rep, childPath(sp, 'canary_meta'), s.canary_meta);
   if (s.connect !== undefined) checkConnect(rep, g, gp, s, sp, ports, owner);
   (s.checks ?? []).forEach((c, ci) => {
-    if (c.expose === true && s.connect?.sidecar_service === undefined)
+    if (c.expose === true && (c.type === 'http' || c.type === 'grpc') && s.connect?.sidecar_service === undefined)
       rep.add(childPath(childPath(childPath(sp, 'checks'), ci), 'expose'), '`expose` serves the check through the Connect sidecar: the service needs `connect.sidecar_service`');
   });
   if (s.identity !== undefined && (s.provider ?? 'consul') === 'nomad')

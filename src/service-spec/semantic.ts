@@ -457,6 +457,8 @@ function checkIdentities(rep: Reporter, t: TaskSpec, tp: string): void {
         key === 'default'
           ? `identities[${prev}] is already the default identity (no name, or \`default\`); give this one a \`name\``
           : `identity name \`${key}\` is already used by identities[${prev}]`,
+        // An invalid name was left out: not a second default identity.
+        [childPath(ip, 'name')],
       );
     else names.set(key, i);
     if (id.filepath !== undefined && id.file !== true) rep.add(childPath(ip, 'filepath'), '`filepath` says where the token file goes: it needs `file: true`');

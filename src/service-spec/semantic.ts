@@ -345,6 +345,12 @@ function checkService(
   checkMeta(rep, childPath(sp, 'canary_meta'), s.canary_meta);
   if (s.connect !== undefined) checkConnect(rep, g, gp, s, sp, ports, owner);
   (s.checks ?? []).forEach((c, ci) => {
+    // Nomad: the service's port is the proxy's; a TCP probe of it says nothing about the task.
+    if (c.type === 'tcp' && s.connect?.sidecar_service !== undefined && owner === undefined)
+      rep.add(
+        childPath(childPath(childPath(sp, 'checks'), ci), 'type'),
+        'Nomad refuses tcp checks on a service with a Connect sidecar: use an http or grpc check with `expose: true` (the sidecar has its own TCP check)',
+      );
     if (c.expose === true && (c.type === 'http' || c.type === 'grpc') && s.connect?.sidecar_service === undefined)
       rep.add(childPath(childPath(childPath(sp, 'checks'), ci), 'expose'), '`expose` serves the check through the Connect sidecar: the service needs `connect.sidecar_service`');
   });

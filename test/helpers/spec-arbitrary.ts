@@ -224,7 +224,8 @@ function groupArb(index: number, type: string): fc.Arbitrary<Record<string, unkn
                     path: `/${g.checkPath}`,
                     ...(g.checkBody === undefined ? {} : { method: 'POST', body: g.checkBody, header: { 'X-Probe': ['a', 'b'] }, on_update: 'ignore' }),
                   },
-                  { type: 'tcp' },
+                  // Nomad refuses tcp checks on a service with a Connect sidecar.
+                  ...(g.connect === undefined ? [{ type: 'tcp' }] : [{ type: 'grpc', expose: true }]),
                 ],
                 ...(g.route ? { routes: [{ host: 'app', path: `/g${index}/` }] } : {}),
                 ...(c === undefined

@@ -112,6 +112,7 @@ groups:
         port: http
         checks:
           - {type: http, path: /health, expose: true}
+          - {type: tcp}
         connect: {sidecar_task: {driver: docker}}
       - name: third
         port: http
@@ -131,13 +132,13 @@ groups:
       "web.yaml:16:35  groups[0].services[0].connect.sidecar_service.proxy.config[\"bad key\"]  `bad key` is not an HCL identifier, so it cannot name an attribute of a block; put it in a map value (an object attribute) instead",
       'web.yaml:19:58  groups[0].services[0].connect.sidecar_service.proxy.upstreams[1].local_bind_port  127.0.0.1:8081 is already the listener of groups[0].services[0].connect.sidecar_service.proxy.upstreams[0]',
       'web.yaml:23:49  groups[0].services[1].checks[0].expose  `expose` serves the check through the Connect sidecar: the service needs `connect.sidecar_service`',
-      'web.yaml:24:18  groups[0].services[1].connect  `sidecar_task` changes the proxy of a `sidecar_service`: add one',
-      'web.yaml:27:18  groups[0].services[2].connect  a Connect-native service needs `task`: the task that speaks Connect',
-      'web.yaml:33:44  groups[0].tasks[0].services[0].connect  Connect belongs to group services: Nomad runs one proxy per group network; move this service to the group',
+      'web.yaml:25:18  groups[0].services[1].connect  `sidecar_task` changes the proxy of a `sidecar_service`: add one',
+      'web.yaml:28:18  groups[0].services[2].connect  a Connect-native service needs `task`: the task that speaks Connect',
+      'web.yaml:34:44  groups[0].tasks[0].services[0].connect  Connect belongs to group services: Nomad runs one proxy per group network; move this service to the group',
     ]);
   });
 
-  it("refuses a task that publishes the proxy's port, and Connect or a service identity with provider nomad", () => {
+  it("refuses a task that publishes the proxy's port, a tcp check beside a sidecar (Nomad does), and Connect or a service identity with provider nomad", () => {
     const r = render(`name: web
 groups:
   - name: web
@@ -148,6 +149,8 @@ groups:
       - port: "9090"
         provider: nomad
         identity: {aud: [consul.io]}
+        checks:
+          - {type: tcp}
         connect:
           sidecar_service: {port: mesh}
     tasks:
@@ -157,8 +160,9 @@ groups:
 `);
     expect(r.problems).to.deep.equal([
       'web.yaml:10:19  groups[0].services[0].identity  a service identity is exchanged for a Consul token: it needs provider consul',
-      'web.yaml:12:11  groups[0].services[0].connect  Connect is a Consul feature: it needs provider consul',
-      "web.yaml:16:17  groups[0].tasks[0].ports[0]  port `mesh` is the Connect proxy's (groups[0].services[0].connect.sidecar_service.port); two processes cannot bind one port",
+      'web.yaml:12:20  groups[0].services[0].checks[0].type  Nomad refuses tcp checks on a service with a Connect sidecar: use an http or grpc check with `expose: true` (the sidecar has its own TCP check)',
+      'web.yaml:14:11  groups[0].services[0].connect  Connect is a Consul feature: it needs provider consul',
+      "web.yaml:18:17  groups[0].tasks[0].ports[0]  port `mesh` is the Connect proxy's (groups[0].services[0].connect.sidecar_service.port); two processes cannot bind one port",
     ]);
   });
 });

@@ -8,7 +8,7 @@ job "payments" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "d14c2215b3059b63dd745c36ba48fafefee8a0b73fecddcc84b1839875a846bc"
+    hashiship_spec_hash   = "d49f8c24322e857f497899f4b00d44cda725885ecc6b1c941f132910e1b562eb"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -172,10 +172,12 @@ job "payments" {
       provider = "consul"
 
       check {
-        type      = "tcp"
+        type      = "http"
         port      = "8082"
+        path      = "/ready"
         interval  = "10s"
         timeout   = "2s"
+        expose    = true
         on_update = "ignore_warnings"
       }
 

@@ -8,7 +8,7 @@ job "payments" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "1e3223987c6a993c3184acf7630a4496e976df69b9d1c41b2f5e58b21c836bf7"
+    hashiship_spec_hash   = "4a0782e107fc58f0bc5143a1ba8b24863ea1d43239c4b414f6c06aa53fd002b2"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -172,10 +172,12 @@ job "payments" {
       provider = "consul"
 
       check {
-        type      = "tcp"
+        type      = "http"
         port      = "8082"
+        path      = "/ready"
         interval  = "10s"
         timeout   = "2s"
+        expose    = true
         on_update = "ignore_warnings"
       }
 

@@ -330,7 +330,10 @@ const check = obj(
     }),
     success_before_passing: int('Consecutive successes before Consul marks the check passing.', { minimum: 0, default: 0 }),
     failures_before_critical: int('Consecutive failures before Consul marks the check critical.', { minimum: 0, default: 0 }),
-    expose: bool("Expose the check path through the service's Connect sidecar (http and grpc; needs `connect.sidecar_service`; Nomad allocates the listener port).", false),
+    expose: bool(
+      "Expose the check path through the service's Connect sidecar (http and grpc; needs `connect.sidecar_service`; Nomad allocates the listener port).",
+      false,
+    ),
     on_update: str(ON_UPDATE_HINT, { enum: ON_UPDATE, default: 'require_healthy' }),
   },
   ['type'],
@@ -350,12 +353,19 @@ const route = obj('A Fabio route, rendered as a `urlprefix-` tag on the service.
 
 /** Nomad's identity names (structs.validIdentityName). */
 const IDENTITY_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
-const AUDIENCE = list('Audiences (`aud` claim) of the token; a named identity needs at least one.', str('An audience, e.g. vault.io.', { pattern: /^\S+$/, hint: 'write an audience without spaces' }), 1);
+const AUDIENCE = list(
+  'Audiences (`aud` claim) of the token; a named identity needs at least one.',
+  str('An audience, e.g. vault.io.', { pattern: /^\S+$/, hint: 'write an audience without spaces' }),
+  1,
+);
 
 const identity = obj(
   "A workload identity of the task (Nomad `identity`): a JWT Nomad signs for it. Without `name` (or named `default`) it is the task's default identity, which Nomad creates anyway and exposes only when `env` or `file` says so.",
   {
-    name: str('Identity name, unique in the task; unset: the default identity.', { pattern: IDENTITY_NAME, hint: 'use letters, digits, dashes and underscores, at most 128' }),
+    name: str('Identity name, unique in the task; unset: the default identity.', {
+      pattern: IDENTITY_NAME,
+      hint: 'use letters, digits, dashes and underscores, at most 128',
+    }),
     aud: AUDIENCE,
     env: bool('Expose the token in the environment (NOMAD_TOKEN, or NOMAD_TOKEN_<name>).', false),
     file: bool('Write the token to secrets/nomad_token (or secrets/nomad_<name>.jwt).', false),
@@ -391,7 +401,9 @@ const upstream = obj(
     local_bind_port: int('Port of the local listener inside the allocation.', { minimum: 1, maximum: 65535 }),
     local_bind_address: str('Address of the local listener.', { pattern: /^[0-9A-Fa-f.:]+$/, hint: 'write an IP address', default: '127.0.0.1' }),
     datacenter: str('Datacenter of the destination; unset: the local one.', { pattern: DATACENTER, hint: 'use letters, digits, dots, dashes and underscores' }),
-    mesh_gateway: obj('How traffic to the destination crosses datacenters.', { mode: str('Mesh gateway mode.', { enum: ['local', 'remote', 'none'] }) }, ['mode']),
+    mesh_gateway: obj('How traffic to the destination crosses datacenters.', { mode: str('Mesh gateway mode.', { enum: ['local', 'remote', 'none'] }) }, [
+      'mode',
+    ]),
     config: freeConfig('Upstream configuration for the proxy, free-form (e.g. `connect_timeout_ms: 5000`).'),
   },
   ['destination_name', 'local_bind_port'],
@@ -409,16 +421,26 @@ const exposePath = obj(
 );
 
 const proxy = obj('The sidecar proxy (Nomad `proxy`).', {
-  local_service_address: str('Address the proxy forwards inbound traffic to.', { pattern: /^[0-9A-Fa-f.:]+$/, hint: 'write an IP address', default: '127.0.0.1' }),
+  local_service_address: str('Address the proxy forwards inbound traffic to.', {
+    pattern: /^[0-9A-Fa-f.:]+$/,
+    hint: 'write an IP address',
+    default: '127.0.0.1',
+  }),
   local_service_port: int("Port the proxy forwards inbound traffic to; unset: the service's port.", { minimum: 1, maximum: 65535 }),
   upstreams: list('Services this one calls through the mesh.', upstream),
   expose: obj('Paths served without mTLS (Nomad `expose`).', { paths: list('The paths.', exposePath, 1) }, ['paths']),
   transparent_proxy: obj('Redirect all traffic of the allocation through the proxy (needs the consul-cni plugin on clients).', {
     uid: str('User ID of the proxy process.', { pattern: /^[0-9]+$/, hint: 'write a numeric user ID', default: '101' }),
     outbound_port: int('Port the proxy listens on for outbound traffic.', { minimum: 1, maximum: 65535, default: 15001 }),
-    exclude_inbound_ports: list('Inbound ports not redirected (labels or numbers).', str('A port.', { pattern: SERVICE_PORT, hint: SERVICE_PORT_HINT, integerAsText: true })),
+    exclude_inbound_ports: list(
+      'Inbound ports not redirected (labels or numbers).',
+      str('A port.', { pattern: SERVICE_PORT, hint: SERVICE_PORT_HINT, integerAsText: true }),
+    ),
     exclude_outbound_ports: list('Outbound ports not redirected.', int('A port.', { minimum: 1, maximum: 65535 })),
-    exclude_outbound_cidrs: list('Outbound networks not redirected.', str('A CIDR.', { pattern: /^[0-9A-Fa-f.:]+\/[0-9]{1,3}$/, hint: 'write a CIDR such as 10.0.0.0/8' })),
+    exclude_outbound_cidrs: list(
+      'Outbound networks not redirected.',
+      str('A CIDR.', { pattern: /^[0-9A-Fa-f.:]+\/[0-9]{1,3}$/, hint: 'write a CIDR such as 10.0.0.0/8' }),
+    ),
     exclude_uids: list('User IDs whose traffic is not redirected.', str('A user ID.', { pattern: /^[0-9]+$/, hint: 'write a numeric user ID' })),
     no_dns: bool('Do not redirect DNS to Consul.', false),
   }),
@@ -463,8 +485,11 @@ const secretBlock = obj(
       pattern: /^[a-z0-9][a-z0-9_-]*$/,
       hint: 'write vault, nomad or a plugin name',
     }),
-    path: str('Where the secret is in the provider, e.g. secret/data/web/db or nomad/jobs/web.', { pattern: /^[^\s"'\\]+$/, hint: 'write a path without spaces or quotes' }),
-    config: map("Options of the built-in providers (vault: `engine`, e.g. kv_v2; nomad: `namespace`).", HCL_KEY, HCL_KEY_HINT, str('A value.')),
+    path: str('Where the secret is in the provider, e.g. secret/data/web/db or nomad/jobs/web.', {
+      pattern: /^[^\s"'\\]+$/,
+      hint: 'write a path without spaces or quotes',
+    }),
+    config: map('Options of the built-in providers (vault: `engine`, e.g. kv_v2; nomad: `namespace`).', HCL_KEY, HCL_KEY_HINT, str('A value.')),
     env: map('Environment given to a custom provider plugin.', ENV_NAME, ENV_HINT, str('A value.')),
   },
   ['provider', 'path'],

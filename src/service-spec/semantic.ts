@@ -352,10 +352,13 @@ function checkService(
         'Nomad refuses tcp checks on a service with a Connect sidecar: use an http or grpc check with `expose: true` (the sidecar has its own TCP check)',
       );
     if (c.expose === true && (c.type === 'http' || c.type === 'grpc') && s.connect?.sidecar_service === undefined)
-      rep.add(childPath(childPath(childPath(sp, 'checks'), ci), 'expose'), '`expose` serves the check through the Connect sidecar: the service needs `connect.sidecar_service`');
+      rep.add(
+        childPath(childPath(childPath(sp, 'checks'), ci), 'expose'),
+        '`expose` serves the check through the Connect sidecar: the service needs `connect.sidecar_service`',
+      );
   });
   if (s.identity !== undefined && (s.provider ?? 'consul') === 'nomad')
-    rep.add(childPath(sp, 'identity'), "a service identity is exchanged for a Consul token: it needs provider consul");
+    rep.add(childPath(sp, 'identity'), 'a service identity is exchanged for a Consul token: it needs provider consul');
   if ((s.provider ?? 'consul') === 'nomad' && s.enable_tag_override !== undefined)
     rep.add(childPath(sp, 'enable_tag_override'), 'enable_tag_override needs provider consul');
   if (s.canary_tags !== undefined && (s.routes ?? []).length > 0 && !s.canary_tags.includes('canary')) {
@@ -403,7 +406,12 @@ function checkConnect(
       childPath(cp, 'sidecar_task'),
     ]);
   } else if (!native && c.sidecar_service === undefined) {
-    rep.add(cp, c.sidecar_task === undefined ? 'set `sidecar_service` (a proxy beside the task) or `native: true`' : '`sidecar_task` changes the proxy of a `sidecar_service`: add one');
+    rep.add(
+      cp,
+      c.sidecar_task === undefined
+        ? 'set `sidecar_service` (a proxy beside the task) or `native: true`'
+        : '`sidecar_task` changes the proxy of a `sidecar_service`: add one',
+    );
   }
   if (native && s.task === undefined) rep.add(cp, 'a Connect-native service needs `task`: the task that speaks Connect');
   const ss = c.sidecar_service;
@@ -436,7 +444,9 @@ function checkConnect(
     checkMeta(rep, childPath(stp, 'meta'), st.meta);
     const r = st.resources;
     if (r?.cpu !== undefined && r.cores !== undefined)
-      rep.add(childPath(childPath(stp, 'resources'), 'cores'), 'Nomad reserves either `cpu` or `cores`, not both', [childPath(childPath(stp, 'resources'), 'cpu')]);
+      rep.add(childPath(childPath(stp, 'resources'), 'cores'), 'Nomad reserves either `cpu` or `cores`, not both', [
+        childPath(childPath(stp, 'resources'), 'cpu'),
+      ]);
     if (r?.memory_max !== undefined && r.memory !== undefined && r.memory_max < r.memory)
       rep.add(childPath(childPath(stp, 'resources'), 'memory_max'), `memory_max (${r.memory_max}) must be at least memory (${r.memory})`, [
         childPath(childPath(stp, 'resources'), 'memory'),
@@ -447,7 +457,11 @@ function checkConnect(
 /** The problems of a free-form config (proxy, upstream, sidecar driver), each at its key. */
 function checkFree(rep: Reporter, path: string, v: Readonly<Record<string, unknown>> | undefined): void {
   if (v === undefined) return;
-  for (const p of checkFreeForm(v)) rep.add(p.path.reduce<string>((at, k) => childPath(at, k), path), p.message);
+  for (const p of checkFreeForm(v))
+    rep.add(
+      p.path.reduce<string>((at, k) => childPath(at, k), path),
+      p.message,
+    );
 }
 
 /** Workload identities: one default, unique names, signal options that fit. */
@@ -480,7 +494,8 @@ function checkSecretBlocks(rep: Reporter, t: TaskSpec, tp: string): void {
     const builtIn = b.provider === 'vault' || b.provider === 'nomad';
     if (b.config !== undefined && !builtIn)
       rep.add(childPath(bp, 'config'), `\`config\` holds options of the built-in providers vault and nomad; a plugin (\`${b.provider}\`) takes \`env\``);
-    if (b.env !== undefined && builtIn) rep.add(childPath(bp, 'env'), `\`env\` is given to custom provider plugins; the ${b.provider} provider takes \`config\``);
+    if (b.env !== undefined && builtIn)
+      rep.add(childPath(bp, 'env'), `\`env\` is given to custom provider plugins; the ${b.provider} provider takes \`config\``);
   }
 }
 
@@ -801,7 +816,10 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   const binds = new Map<string, string>();
   (g.services ?? []).forEach((s, si) => {
     (s.connect?.sidecar_service?.proxy?.upstreams ?? []).forEach((u, ui) => {
-      const up = childPath(childPath(childPath(childPath(childPath(childPath(childPath(gp, 'services'), si), 'connect'), 'sidecar_service'), 'proxy'), 'upstreams'), ui);
+      const up = childPath(
+        childPath(childPath(childPath(childPath(childPath(childPath(gp, 'services'), si), 'connect'), 'sidecar_service'), 'proxy'), 'upstreams'),
+        ui,
+      );
       const key = `${u.local_bind_address ?? '127.0.0.1'}:${u.local_bind_port}`;
       const prev = binds.get(key);
       if (prev !== undefined) rep.add(childPath(up, 'local_bind_port'), `${key} is already the listener of ${rep.r.origin(prev).subject}`);

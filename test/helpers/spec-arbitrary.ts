@@ -156,7 +156,13 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
     if (t.identities !== undefined) {
       const ids: Record<string, unknown>[] = t.identities.withDefault ? [{ env: true, file: true }] : [];
       t.identities.named.forEach((n, i) =>
-        ids.push({ name: `id_${i}`, aud: [`aud${i}.example.com`], ttl: n.ttl, file: true, ...(n.signal ? { change_mode: 'signal', change_signal: 'SIGHUP' } : {}) }),
+        ids.push({
+          name: `id_${i}`,
+          aud: [`aud${i}.example.com`],
+          ttl: n.ttl,
+          file: true,
+          ...(n.signal ? { change_mode: 'signal', change_signal: 'SIGHUP' } : {}),
+        }),
       );
       if (ids.length > 0) out['identities'] = ids;
     }
@@ -165,7 +171,9 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
       out['secret_blocks'] = Object.fromEntries(
         Object.entries(t.secretBlocks).map(([k, v], i) => [
           k,
-          i === 0 ? { provider: 'vault', path: `secret/data/${k}`, config: { engine: 'kv_v2' } } : { provider: 'custom-plugin', path: `p/${k}`, env: { PLUGIN_VALUE: v } },
+          i === 0
+            ? { provider: 'vault', path: `secret/data/${k}`, config: { engine: 'kv_v2' } }
+            : { provider: 'custom-plugin', path: `p/${k}`, env: { PLUGIN_VALUE: v } },
         ]),
       );
     }
@@ -246,7 +254,9 @@ function groupArb(index: number, type: string): fc.Arbitrary<Record<string, unkn
                               ...(u === 1 ? { datacenter: 'dc2', local_bind_address: '127.0.0.2', mesh_gateway: { mode: 'local' } } : {}),
                               ...(c.upstreamConfig === undefined ? {} : { config: { note: c.upstreamConfig } }),
                             })),
-                            ...(c.expose ? { expose: { paths: [{ path: '/metrics', protocol: 'http', local_path_port: 9102, listener_port: 'mesh_expose' }] } } : {}),
+                            ...(c.expose
+                              ? { expose: { paths: [{ path: '/metrics', protocol: 'http', local_path_port: 9102, listener_port: 'mesh_expose' }] } }
+                              : {}),
                           },
                         },
                         ...(c.sidecarTask === undefined

@@ -273,8 +273,10 @@ export function isDefaultIdentity(name: unknown): boolean {
 
 /**
  * jobspec2 decodes every `identity` block of a task into Identities, then moves
- * the one without a name (or named `default`) into Identity: a raw Identity with
- * another name, or a default one among Identities, would come back elsewhere.
+ * the one without a name (or named `default`) into Identity. A raw Identity with
+ * another name would come back elsewhere, and a task has one default identity.
+ * A default identity written among Identities is moved into Identity when the
+ * block is merged ({@link mergeRaw}), as Nomad's parser does.
  */
 function checkIdentities(raw: Record<string, unknown>, out: RawProblem[]): void {
   const id = raw['Identity'];
@@ -286,14 +288,29 @@ function checkIdentities(raw: Record<string, unknown>, out: RawProblem[]): void 
   }
   const list = raw['Identities'];
   if (!Array.isArray(list)) return;
+  let first: (string | number)[] | undefined = isObj(id) ? ['Identity'] : undefined;
   list.forEach((item: unknown, i) => {
-    if (isObj(item) && isDefaultIdentity(item['Name'])) {
+    if (!isObj(item) || !isDefaultIdentity(item['Name'])) return;
+    if (first === undefined) first = ['Identities', i];
+    else
       out.push({
-        path: ['Identities', i, ...(item['Name'] === undefined ? [] : ['Name'])],
-        message: "an identity without a name (or named `default`) is the task's default identity: Nomad's parser reads it back as `Identity`; write it there",
+        path: ['Identities', i],
+        message: `a task has one default identity (without a name, or named \`default\`), and ${first.join('.').replace(/\.(\d+)/g, '[$1]')} is already it; give this one a \`Name\``,
       });
-    }
   });
+}
+
+/** A task's default identity among its Identities moved into Identity, where Nomad's parser puts it. */
+function defaultIdentityFirst(task: Record<string, unknown>): Record<string, unknown> {
+  const list = task['Identities'];
+  if (!Array.isArray(list)) return task;
+  const i = list.findIndex((x: unknown) => isObj(x) && isDefaultIdentity(x['Name']));
+  if (i < 0) return task;
+  const rest = list.filter((_: unknown, j) => j !== i);
+  const out: Record<string, unknown> = { ...task, Identity: list[i] };
+  if (rest.length === 0) delete out['Identities'];
+  else out['Identities'] = rest;
+  return out;
 }
 
 /**
@@ -350,5 +367,6 @@ function merge(base: unknown, raw: unknown): unknown {
  */
 export function mergeRaw<T extends object>(level: RawLevel, rendered: T, raw: Readonly<Record<string, unknown>> | undefined): T {
   if (raw === undefined) return rendered;
-  return merge(rendered, normalize({ $ref: `#/definitions/${level}` }, raw)) as T;
+  const merged = merge(rendered, normalize({ $ref: `#/definitions/${level}` }, raw)) as Record<string, unknown>;
+  return (level === 'Task' ? defaultIdentityFirst(merged) : merged) as T;
 }

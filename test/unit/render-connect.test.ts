@@ -245,11 +245,18 @@ ${raw}`;
     expect(renderJobHcl(job)).to.include('      identity {\n        env = true\n        ttl = "1h"\n      }\n');
   });
 
-  it('refuses a named Identity and a default identity among Identities: Nomad would read them back elsewhere', () => {
+  it("moves a default identity written among Identities into Identity, where Nomad's parser reads it back", () => {
+    // `hashiship import` writes a job's default identity this way; JSON and HCL must still agree.
+    const job = ok(SPEC('          Identities:\n            - {Name: x, Audience: [a]}\n            - {Env: true}\n'));
+    expect(job.TaskGroups[0]!.Tasks[0]!.Identity).to.deep.equal({ Env: true });
+    expect(job.TaskGroups[0]!.Tasks[0]!.Identities).to.deep.equal([{ Name: 'x', Audience: ['a'] }]);
+  });
+
+  it('refuses a named Identity and a second default identity: Nomad would read them back elsewhere', () => {
     const r = render(SPEC('          Identity: {Name: other}\n          Identities:\n            - {Name: x, Audience: [a]}\n            - {Audience: [b]}\n'));
     expect(r.problems).to.deep.equal([
       'web.yaml:8:28  groups[0].tasks[0].nomad.Identity.Name  `Identity` is the task\'s default identity: Nomad\'s parser reads it back only unnamed or named `default`; put an identity named "other" in `Identities`',
-      "web.yaml:11:15  groups[0].tasks[0].nomad.Identities[1]  an identity without a name (or named `default`) is the task's default identity: Nomad's parser reads it back as `Identity`; write it there",
+      'web.yaml:11:15  groups[0].tasks[0].nomad.Identities[1]  a task has one default identity (without a name, or named `default`), and Identity is already it; give this one a `Name`',
     ]);
   });
 });

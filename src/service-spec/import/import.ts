@@ -130,7 +130,18 @@ const DROPPABLE = new Set([
   'checks',
   'volumes',
   'mounts',
+  'docker',
+  'vault',
+  'disconnect',
+  'ui',
+  'parameterized',
+  'devices',
+  'header',
+  'canary_meta',
 ]);
+
+/** Keys whose every field is optional: a refused field under them is left to the escape hatch alone. */
+const FIELD_DROPPABLE = new Set(['docker', 'vault', 'disconnect', 'ui']);
 
 /**
  * Make the typed spec pass the spec's rules: opt-outs (with a reason) for
@@ -151,6 +162,17 @@ function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
       continue;
     }
     let dropped = false;
+    // groups[i].tasks[j].docker.hostname: only that field goes.
+    const holder = seg.findIndex((x) => typeof x === 'string' && FIELD_DROPPABLE.has(x));
+    if (holder >= 0 && typeof seg[holder + 1] === 'string') {
+      let parent: unknown = spec;
+      for (const s of seg.slice(0, holder + 1)) parent = (parent as Record<string | number, unknown>)[s];
+      if (isObj(parent) && (seg[holder + 1] as string) in parent) {
+        delete parent[seg[holder + 1] as string];
+        changed = true;
+        continue;
+      }
+    }
     for (let i = seg.length - 1; i >= 0 && !dropped; i--) {
       const key = seg[i];
       if (typeof key !== 'string' || !DROPPABLE.has(key)) continue;

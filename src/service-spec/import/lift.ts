@@ -644,28 +644,28 @@ function group(g: Obj, job: string, type: string): LiftedGroup {
   const tasks = list(g['Tasks']).map((t) => task(t, job, canary));
   const count = num(g['Count']);
   const lifted = set({
-      name: str(g['Name']),
-      count: type === 'system' || type === 'sysbatch' || count === 1 ? undefined : count,
-      ...ports(g['Networks']),
-      volumes: volumes(g['Volumes']),
-      update: u,
-      restart: restart(g['RestartPolicy'], type),
-      reschedule: reschedule(g['ReschedulePolicy'], type),
-      migrate: type === 'service' ? migrate(g['Migrate']) : undefined,
-      ephemeral_disk:
-        disk['SizeMB'] === 300 && disk['Sticky'] !== true && disk['Migrate'] !== true
-          ? undefined
-          : nonEmpty({ size: num(disk['SizeMB']), sticky: disk['Sticky'] === true ? true : undefined, migrate: disk['Migrate'] === true ? true : undefined }),
-      constraints: constraints(g['Constraints']),
-      affinities: affinities(g['Affinities']),
-      spread: spreads(g['Spreads']),
-      meta: stringMap(g['Meta']),
-      shutdown_delay: dur(g['ShutdownDelay']),
-      disconnect: disconnect(g['Disconnect']),
-      scaling: type === 'system' ? undefined : scaling(g['Scaling']),
-      services: list(g['Services']).length === 0 ? undefined : list(g['Services']).map((s) => service(s, job, canary)),
-      tasks: tasks.map((t) => t.task),
-    });
+    name: str(g['Name']),
+    count: type === 'system' || type === 'sysbatch' || count === 1 ? undefined : count,
+    ...ports(g['Networks']),
+    volumes: volumes(g['Volumes']),
+    update: u,
+    restart: restart(g['RestartPolicy'], type),
+    reschedule: reschedule(g['ReschedulePolicy'], type),
+    migrate: type === 'service' ? migrate(g['Migrate']) : undefined,
+    ephemeral_disk:
+      disk['SizeMB'] === 300 && disk['Sticky'] !== true && disk['Migrate'] !== true
+        ? undefined
+        : nonEmpty({ size: num(disk['SizeMB']), sticky: disk['Sticky'] === true ? true : undefined, migrate: disk['Migrate'] === true ? true : undefined }),
+    constraints: constraints(g['Constraints']),
+    affinities: affinities(g['Affinities']),
+    spread: spreads(g['Spreads']),
+    meta: stringMap(g['Meta']),
+    shutdown_delay: dur(g['ShutdownDelay']),
+    disconnect: disconnect(g['Disconnect']),
+    scaling: type === 'system' ? undefined : scaling(g['Scaling']),
+    services: list(g['Services']).length === 0 ? undefined : list(g['Services']).map((s) => service(s, job, canary)),
+    tasks: tasks.map((t) => t.task),
+  });
   explicitPorts(lifted);
   return { latest: tasks.filter((t) => t.latest).map((t) => String(t.task['name'])), group: lifted };
 }

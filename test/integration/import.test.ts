@@ -113,14 +113,17 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
   });
 
   it('measures what still goes to nomad: (printed), far less than before typed fields were lifted', () => {
-    // Before the typed fields of issue 12 were lifted, 46 of the 55 corpus jobs had a nomad: block.
+    // Before the typed fields of issue 12 were lifted, 46 of the (then 55) corpus jobs had a nomad: block.
     const withRaw = [...imported.values()].filter((j) => j.raw.length > 0);
     const byField = new Map<string, number>();
     for (const j of withRaw) for (const r of j.raw) byField.set(r.path.replace(/\[\d+\]/g, '[]'), (byField.get(r.path.replace(/\[\d+\]/g, '[]')) ?? 0) + 1);
     const lines = [...byField].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([f, n]) => `        ${String(n).padStart(3)}  ${f}`);
     process.stdout.write(`      corpus jobs with a nomad: block: ${withRaw.length} of ${imported.size}; fields there (jobs):\n${lines.join('\n')}\n`);
     expect(imported.size).to.equal(files.length);
-    expect(withRaw.length).to.be.at.most(38);
+    // 39 of 58 now. Most of the rest is two renderings the spec cannot undo: a check without `port` is rendered with
+    // the service's port, and a group with services gets hashiship's 5s shutdown delay (0s renders a zero, not Nomad's
+    // absent field) — see docs/import.md.
+    expect(withRaw.length).to.be.at.most(39);
   });
 
   describe('the CLI', function () {

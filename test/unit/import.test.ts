@@ -17,6 +17,10 @@ import { compacted, jobDifferences, rawPatch } from '../../src/service-spec/impo
 import { environmentOverride } from '../../src/service-spec/import/environments.js';
 import { liftImage, liftJob } from '../../src/service-spec/import/lift.js';
 import { checkWrites, writeFiles } from '../../src/service-spec/import/write.js';
+import { renderJob } from '../../src/nomad/render.js';
+import { renderJobHcl } from '../../src/nomad/render-hcl.js';
+import { loadSet } from '../../src/service-spec/load.js';
+import { standalone } from '../../src/service-spec/overlay.js';
 
 let dir: string;
 before(() => {
@@ -196,6 +200,16 @@ describe('import: typed lifting keeps the meaning of the job', () => {
     expect(spec['parameterized']).to.deep.equal({ payload: 'required', meta_required: ['bucket'] });
     expect(spec['ui']).to.deep.equal({ description: 'Nightly', links: [{ label: 'Runbook', url: 'https://wiki.example.org/nightly' }] });
     expect(groupOf(spec)['disconnect']).to.deep.equal({ lost_after: '1h', reconcile: 'keep_original' });
+  });
+
+  it("carries a display name that differs from the job ID in nomad: (the spec's name is the ID)", () => {
+    const text =
+      'name: billing-api\ngroups:\n  - name: api\n    tasks:\n      - name: api\n        driver: exec\n        command: /bin/api\nnomad:\n  Name: Billing API\n';
+    const set = loadSet([{ file: 'billing-api.yaml', text, kind: 'service' }]);
+    expect(set.problems).to.deep.equal([]);
+    const rendered = renderJob(standalone(set.services[0]!));
+    expect([rendered.ID, rendered.Name]).to.deep.equal(['billing-api', 'Billing API']);
+    expect(renderJobHcl(rendered)).to.match(/^job "billing-api" \{\n {2}name += "Billing API"/m);
   });
 
   it('reads image references', () => {

@@ -47,7 +47,6 @@ export type RawLevel = 'Job' | 'TaskGroup' | 'Task';
 const OWNED: Readonly<Record<RawLevel, Readonly<Record<string, string>>>> = {
   Job: {
     ID: "the job ID is the spec's `name`",
-    Name: "the job name is the spec's `name`",
     TaskGroups: "groups come from `groups`; write a group's raw fields in that group's `nomad:` block",
   },
   TaskGroup: {

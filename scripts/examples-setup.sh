@@ -32,25 +32,38 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/hashiship-examples.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 step() { echo "examples-setup: $*"; }
 
-# --- images -------------------------------------------------------------------
-# push REPO:TAG CONTEXT [docker build args…]: build, tag in the QA registry, push.
+# --- images and artifacts (made side by side: each step waits on the machine) ---------
+# push REPO:TAG CONTEXT: build, tag in the QA registry, push.
 push() {
-  local name="$1" context="$2"
-  shift 2
-  docker build --quiet --tag "$registry/$name" "$@" "$context" >/dev/null
-  docker push --quiet "$registry/$name" >/dev/null
-  step "image $registry/$name"
+  docker build --quiet --tag "$registry/$1" "$2" >/dev/null
+  docker push --quiet "$registry/$1" >/dev/null
+  step "image $registry/$1"
 }
-docker build --quiet --tag hashiship/python:3.11 "$(bash scripts/images/python.sh)" >/dev/null
-push hashiship/redis:7.0 "$(bash scripts/images/redis.sh)"
-push hashiship/mariadb:10.11 "$(bash scripts/images/mariadb.sh)"
-push storefront/web:2.14.0 examples/apps/storefront-web
-push storefront/log-shipper:1.0.0 examples/apps/log-shipper
-push catalog/reindex:1.4.0 examples/apps/catalog-reindex
-push finance/sales-report:3.1.0 examples/apps/sales-report
+# all CMD…: each argument a command, run at once; fails when one fails.
+all() {
+  local pids=() c
+  for c in "$@"; do
+    bash -c "$c" &
+    pids+=($!)
+  done
+  for c in "${pids[@]}"; do wait "$c"; done
+}
+export registry work
+export -f push step
+# The billing jar: reproducible bytes (fixed dates), cached by the hash of its source.
+cache="${HASHISHIP_CACHE:-$HOME/.cache/hashiship}/examples"
+jar="$cache/billing-4.2.1-$(sha256sum examples/apps/billing/src/Billing.java | cut -c1-12).jar"
+mkdir -p "$cache"
+make_jar="[ -f '$jar' ] || { javac --release 17 -d '$work/classes' examples/apps/billing/src/Billing.java &&
+  jar --create --file '$jar.tmp' --date 2000-01-01T00:00:00Z --main-class Billing -C '$work/classes' . && mv '$jar.tmp' '$jar'; }"
+all 'bash scripts/images/python.sh >"$work/python"' 'bash scripts/images/redis.sh >"$work/redis"' \
+  'bash scripts/images/mariadb.sh >"$work/mariadb"' "$make_jar"
+docker build --quiet --tag hashiship/python:3.11 "$(tail -1 "$work/python")" >/dev/null
+all "push hashiship/redis:7.0 '$(tail -1 "$work/redis")'" "push hashiship/mariadb:10.11 '$(tail -1 "$work/mariadb")'" \
+  'push storefront/web:2.14.0 examples/apps/storefront-web' 'push storefront/log-shipper:1.0.0 examples/apps/log-shipper' \
+  'push catalog/reindex:1.4.0 examples/apps/catalog-reindex' 'push finance/sales-report:3.1.0 examples/apps/sales-report'
 
-# --- artifacts in Consul KV -------------------------------------------------------
-# artifact KEY FILE SPEC: store FILE under KEY when SPEC names its sha256.
+# artifact KEY FILE SPEC: store FILE in Consul KV under KEY when SPEC names its sha256.
 artifact() {
   local key="$1" file="$2" spec="$3" sum
   sum="$(sha256sum "$file" | cut -d' ' -f1)"
@@ -61,10 +74,7 @@ artifact() {
   curl --silent --show-error --fail --request PUT --data-binary "@$file" "$CONSUL_HTTP_ADDR/v1/kv/$key" >/dev/null
   step "artifact $CONSUL_HTTP_ADDR/v1/kv/$key?raw (sha256:${sum:0:12}…)"
 }
-# Reproducible bytes: fixed dates and owners, no gzip name or time.
-javac --release 17 -d "$work/classes" examples/apps/billing/src/Billing.java
-jar --create --file "$work/billing-4.2.1.jar" --date 2000-01-01T00:00:00Z --main-class Billing -C "$work/classes" .
-artifact artifacts/billing/billing-4.2.1.jar "$work/billing-4.2.1.jar" jobs/services/billing.yaml
+artifact artifacts/billing/billing-4.2.1.jar "$jar" jobs/services/billing.yaml
 tar -C examples/apps/storefront-web/static --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - . | gzip -9n >"$work/static.tar.gz"
 artifact artifacts/storefront/static-2.14.0.tar.gz "$work/static.tar.gz" jobs/services/web.yaml
 

@@ -56,6 +56,7 @@ jar="$cache/billing-4.2.1-$(sha256sum examples/apps/billing/src/Billing.java | c
 mkdir -p "$cache"
 make_jar="[ -f '$jar' ] || { javac --release 17 -d '$work/classes' examples/apps/billing/src/Billing.java &&
   jar --create --file '$jar.tmp' --date 2000-01-01T00:00:00Z --main-class Billing -C '$work/classes' . && mv '$jar.tmp' '$jar'; }"
+# shellcheck disable=SC2016 # expanded by the bash that runs each command ($work is exported)
 all 'bash scripts/images/python.sh >"$work/python"' 'bash scripts/images/redis.sh >"$work/redis"' \
   'bash scripts/images/mariadb.sh >"$work/mariadb"' "$make_jar"
 docker build --quiet --tag hashiship/python:3.11 "$(tail -1 "$work/python")" >/dev/null
@@ -84,8 +85,8 @@ artifact artifacts/storefront/static-2.14.0.tar.gz "$work/static.tar.gz" jobs/se
 secret() {
   local path="$1" key="$2"
   if vault kv get -mount=secret -field="$key" "$path" >/dev/null 2>&1; then return; fi
-  local verb=put
-  vault kv get -mount=secret "$path" >/dev/null 2>&1 && verb=patch
+  local verb='put'
+  if vault kv get -mount=secret "$path" >/dev/null 2>&1; then verb='patch'; fi
   head -c 24 /dev/urandom | base64 | tr -d '\n' | vault kv "$verb" -mount=secret "$path" "$key=-" >/dev/null
   step "secret secret/$path: $key written"
 }

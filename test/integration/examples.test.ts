@@ -5,7 +5,7 @@
  * artifacts in Consul KV, Vault secrets, PKI, policies and roles, KV keys, the MySQL
  * host volume), then one `hashiship deploy --env qa` of every example that can run here.
  * Each is then read back from the real servers: Consul checks passing (http, tcp,
- * gRPC and script checks), the containers running the digests deploy pinned, the
+ * gRPC and script checks), the containers running the images of the QA registry, the
  * routes answered through Fabio with values from Consul KV, the batch job completed
  * and its output stored, the periodic job registered with QA's schedule. Jobs this
  * file created are purged at the end; jobs that ran before are left running.
@@ -19,7 +19,7 @@ import { viaFabio } from '../helpers/sample.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 import { NomadAllocLabel } from '../../src/stack/docker.js';
 import { docker } from '../helpers/images.js';
-import { cli, eventually, figure, passing, runningAllocs, withEnv, type Container } from '../helpers/workloads.js';
+import { cli, eventually, figure, passing, QaRegistry, runningAllocs, withEnv, type Container } from '../helpers/workloads.js';
 
 const exec = promisify(execFile);
 
@@ -85,13 +85,13 @@ describe('examples: jobs/services deploy on the dev stack with one hashiship dep
     for (const service of ['redis', 'mysql', 'web', 'web-metrics', 'billing', 'billing-grpc']) {
       await eventually(`${service} passing in Consul`, 60_000, async () => ((await passing(service)).length === 1 ? true : undefined));
     }
-    // The containers run the images of the QA registry by the digests deploy pinned, on the host's network.
+    // The containers run the images the set-up pushed to the QA registry (the tags of the specs), on the host's network.
     const host = stack.env['DOCKER_HOST']!;
-    for (const [name, task, image] of [
-      ['web', 'web', 'storefront/web'],
-      ['web', 'log-shipper', 'storefront/log-shipper'],
-      ['mysql', 'mysql', 'hashiship/mariadb'],
-      ['redis', 'redis', 'hashiship/redis'],
+    for (const [name, task, image, tag] of [
+      ['web', 'web', 'storefront/web', '2.14.0'],
+      ['web', 'log-shipper', 'storefront/log-shipper', '1.0.0'],
+      ['mysql', 'mysql', 'hashiship/mariadb', '10.11'],
+      ['redis', 'redis', 'hashiship/redis', '7.0'],
     ] as const) {
       const [alloc] = await runningAllocs(nomad, name, runnable[name]);
       // Nomad names a task's container <task>-<allocation ID>.
@@ -100,8 +100,15 @@ describe('examples: jobs/services deploy on the dev stack with one hashiship dep
         (x) => x.Name === `/${task}-${alloc!.ID}`,
       );
       expect(c, `${task}: container ${task}-${alloc!.ID} among ${ids.length}`).not.to.equal(undefined);
-      expect(c!.Config.Image, task).to.match(new RegExp(`^127\\.0\\.0\\.1:5001/${image}@sha256:[0-9a-f]{64}$`));
+      expect(c!.Config.Image, task).to.equal(`${QaRegistry}/${image}:${tag}`);
       expect(c!.HostConfig.NetworkMode, task).to.equal('host');
+      // The image the container runs is the one the registry serves under that tag, by digest.
+      const manifest = await fetch(`http://${QaRegistry}/v2/${image}/manifests/${tag}`, {
+        method: 'HEAD',
+        headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+      });
+      const repoDigests = JSON.parse(await docker(host, ['image', 'inspect', '--format', '{{json .RepoDigests}}', c!.Image])) as string[];
+      expect(repoDigests, task).to.include(`${QaRegistry}/${image}@${manifest.headers.get('docker-content-digest')}`);
     }
   });
 

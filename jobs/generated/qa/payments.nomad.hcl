@@ -8,7 +8,7 @@ job "payments" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "4a0782e107fc58f0bc5143a1ba8b24863ea1d43239c4b414f6c06aa53fd002b2"
+    hashiship_spec_hash   = "94aa1563118119b94d69d0f2b2f0295912acd276cc415f0d7f461bfd36026467"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -21,7 +21,7 @@ job "payments" {
       max_parallel      = 1
       canary            = 1
       health_check      = "checks"
-      min_healthy_time  = "10s"
+      min_healthy_time  = "3s"
       healthy_deadline  = "5m"
       progress_deadline = "10m"
       auto_revert       = true
@@ -155,7 +155,7 @@ job "payments" {
       max_parallel      = 1
       canary            = 0
       health_check      = "checks"
-      min_healthy_time  = "10s"
+      min_healthy_time  = "3s"
       healthy_deadline  = "5m"
       progress_deadline = "10m"
       auto_revert       = true

@@ -10,7 +10,10 @@
  * record). The floor is what the flow must wait anyway, set by the spec and
  * the flags: in QA the new allocation's min_healthy_time; in production the
  * canary's min_healthy_time and the two holds. (A replaced allocation leaves
- * Consul when its shutdown_delay starts, so that delay is not waited for.)
+ * Consul when its shutdown_delay starts, but on this one-node stack Nomad starts
+ * QA's replacement only once the allocation it replaces has stopped: QA's overhead
+ * holds the sample's shutdown_delay, 2 s. Production's canary runs beside the old
+ * allocation and does not wait.)
  * Overhead = wall − floor: registry copy, scheduling, image pull by digest and
  * container start, python start, Consul check intervals (1 s), Fabio's route
  * refresh, KV writes. The first round (first production deployment, without

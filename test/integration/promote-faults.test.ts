@@ -20,8 +20,8 @@
  * The sample runs as a container (Nomad's docker driver pulling `registry/repo@sha256:…`
  * from each environment's registry); after each re-run production's containers are read
  * back from the engine. Time per combination (the suite's budget): every image is built
- * in `before` while the first release deploys, the holds are 250 ms and the sample's
- * min_healthy_time 500 ms; the outages keep their lengths.
+ * in `before` while the first release deploys, the holds are 250 ms, the sample's
+ * min_healthy_time and shutdown_delay 500 ms; the outages keep their lengths.
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';

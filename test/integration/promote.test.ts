@@ -74,9 +74,17 @@ describe('promote: QA → production by digest on the real stack', function () {
   before(async function () {
     this.timeout(600_000);
     stack = await useStack();
-    // Short deadlines so the broken release fails fast.
+    // Short deadlines so the broken release fails fast; a short min_healthy_time and
+    // shutdown_delay (2 s each in the sample): Nomad starts a replacement on the same
+    // node only once the allocation it replaces has stopped, so every QA deploy waits
+    // out the delay. The flow is under test here, not how long health holds or an
+    // instance drains (bench/promote.bench.ts times the sample as it is).
     sample = await setupSample(stack.config, run, (y) =>
-      y.replace('healthy_deadline: 20s', 'healthy_deadline: 8s').replace('progress_deadline: 40s', 'progress_deadline: 16s'),
+      y
+        .replace('shutdown_delay: 2s', 'shutdown_delay: 500ms')
+        .replace('min_healthy_time: 2s', 'min_healthy_time: 500ms')
+        .replace('healthy_deadline: 20s', 'healthy_deadline: 8s')
+        .replace('progress_deadline: 40s', 'progress_deadline: 16s'),
     );
   });
 

@@ -205,9 +205,7 @@ async function run() {
     ...(v3.prod.outcome === 'reverted' && v3.prod.exitCode !== 3 ? [`v3's promotion exited ${v3.prod.exitCode}, expected 3`] : []),
     ...(serving === 'v2' ? [] : [`production serves ${serving}, expected v2`]),
     ...(record?.digest === v2.digest ? [] : [`production's release record names ${record?.digest}, expected v2's ${v2.digest}`]),
-    ...(running.named === `${prodRegistry}/${repository}@${v2.digest}` &&
-    running.containers.length > 0 &&
-    running.containers.every((c) => c === running.named)
+    ...(running.named === `${prodRegistry}/${repository}@${v2.digest}` && running.containers.length > 0 && running.containers.every((c) => c === running.named)
       ? []
       : [`production runs ${running.named} in ${running.containers.join(', ') || 'no container'}, expected ${prodRegistry}/${repository}@${v2.digest}`]),
     ...(rule === undefined ? [] : [`a weight rule is left behind at ${fabioWeights.weightKey(service)}`]),

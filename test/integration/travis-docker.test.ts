@@ -4,9 +4,10 @@
  * `docker build`, `docker push` to the QA registry) and its `script` (`npx zx
  * scripts/promote.mjs`) run with bash in a checkout of the sample, with the stack's
  * engine (DOCKER_HOST) and the QA registry as QA_REGISTRY. The sample's spec is the
- * repository's (docker driver, host networking) with the repository `sample`. Then production is read back from Nomad and the engine: the
- * job names the promoted digest in the production registry, and the container Nomad
- * runs was created from exactly that digest.
+ * repository's (docker driver, host networking) with the repository `sample`. Then
+ * production is read back from Nomad and the engine: the job names the promoted
+ * digest in the production registry, and the container Nomad runs was created from
+ * exactly that digest.
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
@@ -34,7 +35,8 @@ interface Ship {
 /** The sample's spec (docker driver, host networking) with the repository .travis.yml pushes to. */
 function onDocker(yaml: string): string {
   const out = yaml.replace(/repository: hashiship\/sample-[\w-]+/, 'repository: sample');
-  if (!out.includes('driver: docker') || !out.includes('network_mode: host') || !out.includes('repository: sample\n')) throw new Error(`the sample's spec changed shape:\n${out}`);
+  if (!out.includes('driver: docker') || !out.includes('network_mode: host') || !out.includes('repository: sample\n'))
+    throw new Error(`the sample's spec changed shape:\n${out}`);
   return out;
 }
 

@@ -1,24 +1,32 @@
 /**
- * The whole promotion flow for one service on the stack, against its floor.
+ * The whole promotion flow for one service on the stack, on containers, against its floor.
  *
- * Each round builds a new version of the sample (examples/sample), deploys it
- * to QA with evidence (`deployRelease`) and promotes it to production
+ * Each round builds a new version of the sample (examples/sample) as a container
+ * image (`docker build` of its Dockerfile on the stack's engine, `docker push` to the
+ * QA registry; not timed), deploys it to QA with evidence (`deployRelease`; Nomad's
+ * docker driver pulls it by digest) and promotes it to production
  * (`promote`: copy by digest, canary, health gate, smoke through Fabio, weight
  * steps 10 % and 50 % held `HOLD_MS` each, promotion, weight rule removed,
  * record). The floor is what the flow must wait anyway, set by the spec and
  * the flags: in QA the new allocation's min_healthy_time; in production the
  * canary's min_healthy_time and the two holds. (A replaced allocation leaves
- * Consul when its shutdown_delay starts, so that delay is not waited for.)
- * Overhead = wall − floor: registry copy, scheduling, artifact fetch, python
- * start, Consul check intervals (1 s), Fabio's route refresh, KV writes. The first round (first production deployment,
- * without canaries) is setup and not counted.
+ * Consul when its shutdown_delay starts, but on this one-node stack Nomad starts
+ * QA's replacement only once the allocation it replaces has stopped: QA's overhead
+ * holds the sample's shutdown_delay, 2 s. Production's canary runs beside the old
+ * allocation and does not wait.)
+ * Overhead = wall − floor: registry copy, scheduling, image pull by digest and
+ * container start, python start, Consul check intervals (1 s), Fabio's route
+ * refresh, KV writes. The first round (first production deployment, without
+ * canaries) is setup and not counted. After the last round production's job and
+ * its containers are read back from Nomad and the engine: they must run exactly
+ * the promoted digest, or the benchmark fails.
  */
 import { randomBytes } from 'node:crypto';
 import { fabioApi } from '../src/fabio/routes.js';
 import type { Event } from '../src/log.js';
 import { deployRelease } from '../src/release/deploy-image.js';
 import { promote } from '../src/release/promotion/flow.js';
-import { buildSample, cleanupSample, setupSample } from '../test/helpers/sample.js';
+import { buildSample, cleanupSample, runningImage, setupSample } from '../test/helpers/sample.js';
 import { benchStack, median, size, type Benchmark, type Figure } from './harness.js';
 
 const ROUNDS = size(3, 1);
@@ -30,9 +38,9 @@ const bench: Benchmark = {
   name: 'promote',
   async run(): Promise<readonly Figure[]> {
     // The stack of HASHISHIP_CACHE / HASHISHIP_STACK_DIR, like every other benchmark.
-    const { config } = await benchStack();
+    const { config, env } = await benchStack();
     const fabio = fabioApi();
-    const sample = await setupSample(config, `bench-${randomBytes(3).toString('hex')}`);
+    const sample = await setupSample(config, `bench-${randomBytes(3).toString('hex')}`, undefined, { driver: 'docker', dockerHost: env['DOCKER_HOST']! });
     const qaWall: number[] = [];
     const prodWall: number[] = [];
     const stepTotals = new Map<string, number[]>();
@@ -69,6 +77,11 @@ const bench: Benchmark = {
         prodWall.push(t2 - t1);
         for (const [k, v] of steps) stepTotals.set(k, [...(stepTotals.get(k) ?? []), v]);
       }
+      // Production runs the last promoted digest, by Nomad's job and by the engine's containers.
+      const want = `127.0.0.1:5002/${sample.repository}@${sample.digests[String(ROUNDS + 1)]}`;
+      const running = await runningImage(config, sample, 'production');
+      if (running.driver !== 'docker' || running.image !== want || running.containers.length === 0 || running.containers.some((c) => c.image !== want))
+        throw new Error(`production does not run ${want} on docker: ${JSON.stringify(running)}`);
     } finally {
       await cleanupSample(config, sample);
     }
@@ -80,7 +93,7 @@ const bench: Benchmark = {
     const figures: Figure[] = [
       { label: `QA deploy with evidence (median of ${ROUNDS})`, value: qa, unit: 's', peer: { name: floorName, value: qaFloor / 1000 } },
       {
-        label: `promotion to production, steps 10/50/100, hold ${HOLD_MS / 1000} s (median of ${ROUNDS})`,
+        label: `promotion to production on containers, steps 10/50/100, hold ${HOLD_MS / 1000} s (median of ${ROUNDS})`,
         value: prod,
         unit: 's',
         peer: { name: floorName, value: prodFloor / 1000 },

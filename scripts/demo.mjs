@@ -2,26 +2,32 @@
 /**
  * `npm run demo` (after `dev up`): the whole QA → production path of the sample
  * service (examples/sample) on the local stack, through hashiship's library.
- * Three images are built through the registry API and pushed to the QA registry
- * under fresh build numbers; each is deployed to QA (which records the evidence),
- * then promoted to production by digest: v1 and v2 go through the canary and the
- * Fabio weight steps; v3 is healthy in QA but fails its production health check,
+ * The sample ships as a container, the way its .travis.yml ships it: the base made
+ * from Debian's packages (scripts/images/python.sh), then three images built with
+ * `docker build` on the stack's engine and `docker push`ed to the QA registry under
+ * fresh build numbers; each is deployed to QA (which records the evidence), then
+ * promoted to production by digest (Nomad's docker driver pulls
+ * `127.0.0.1:5002/hashiship/sample@sha256:…`): v1 and v2 go through the canary and
+ * the Fabio weight steps; v3 is healthy in QA but fails its production health check,
  * so its promotion is rolled back (exit 3, the expected outcome). The summary ends
- * with what production serves through Fabio; the exit code is 0 only when all of
- * that happened as described. Re-runnable: every run takes new build numbers.
+ * with what production serves through Fabio and the image its containers run (read
+ * from Nomad and the engine); the exit code is 0 only when all of that happened as
+ * described. Re-runnable: every run takes new build numbers.
  *
  * Variables: HASHISHIP_DEMO_HOLD (each weight step's hold, default 1s).
  */
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClients, fabioRoutes, fabioWeights, HashishipError, HttpApi, promote as p, registry, resolveConfig, stack } from 'hashiship';
+import { $ } from 'zx';
+import { createClients, fabioRoutes, fabioWeights, HashishipError, HttpApi, promote as p, resolveConfig, stack } from 'hashiship';
 
 const started = Date.now();
 const sample = new URL('../examples/sample/', import.meta.url).pathname;
 const dirs = { services: join(sample, 'jobs/services'), environments: join(sample, 'jobs/environments') };
 const service = 'sample';
 const repository = 'hashiship/sample';
+const base = 'hashiship/python:3.11';
 const qaRegistry = '127.0.0.1:5001';
 const prodRegistry = '127.0.0.1:5002';
 const holdMs = 1000 * Number((process.env.HASHISHIP_DEMO_HOLD ?? '1s').replace(/s$/, ''));
@@ -33,6 +39,8 @@ const stackOptions = {
 const env = { ...process.env, ...stack.stackEnv(stackOptions) };
 const config = resolveConfig({ env });
 const clients = createClients(config, env);
+// The docker CLI on the stack's engine (DOCKER_HOST from `dev env`), the legacy builder (no BuildKit here).
+const docker = $({ env: { ...env, DOCKER_BUILDKIT: '0' }, quiet: true });
 const fabio = fabioRoutes.fabioApi();
 const proxy = new HttpApi({ server: 'fabio proxy', baseURL: p.DefaultFabioProxy, timeoutMs: 10_000 });
 const say = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
@@ -57,6 +65,47 @@ async function lastBuild() {
   return last;
 }
 
+/**
+ * `docker build` of examples/sample (a `broken_in` file added for a broken version)
+ * and `docker push` to the QA registry; the digest the registry gave the push.
+ * @param {string} build @param {string} version @param {string | undefined} brokenIn
+ */
+async function buildImage(build, version, brokenIn) {
+  const context = mkdtempSync(join(tmpdir(), 'hashiship-demo-'));
+  try {
+    cpSync(join(sample, 'Dockerfile'), join(context, 'Dockerfile'));
+    cpSync(join(sample, 'app'), join(context, 'app'), { recursive: true });
+    if (brokenIn !== undefined) writeFileSync(join(context, 'app/broken_in'), `${brokenIn}\n`);
+    const tag = `${qaRegistry}/${repository}:${build}`;
+    await docker`docker build --quiet --build-arg ${`VERSION=${version}`} --tag ${tag} ${context}`;
+    await docker`docker push --quiet ${tag}`;
+    const digests = JSON.parse((await docker`docker image inspect --format ${'{{json .RepoDigests}}'} ${tag}`).stdout);
+    const ref = digests.find((/** @type {string} */ d) => d.startsWith(`${qaRegistry}/${repository}@`));
+    if (ref === undefined) throw new Error(`no registry digest of ${tag} after docker push: ${JSON.stringify(digests)}`);
+    return { tag, digest: ref.slice(ref.indexOf('@') + 1) };
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+}
+
+/** What production's job names and the images its running containers were created from (Nomad, then the engine). */
+async function productionImages() {
+  const job = /** @type {{ TaskGroups?: { Tasks?: { Config?: { image?: string } }[] }[] }} */ (
+    await (await fetch(`${config.nomad.address}/v1/job/${service}?namespace=production`)).json()
+  );
+  const named = job.TaskGroups?.[0]?.Tasks?.[0]?.Config?.image ?? '';
+  const allocs = /** @type {{ ID: string, ClientStatus: string, DesiredStatus: string }[]} */ (
+    await (await fetch(`${config.nomad.address}/v1/job/${service}/allocations?namespace=production`)).json()
+  );
+  /** @type {string[]} */
+  const containers = [];
+  for (const a of allocs.filter((a) => a.ClientStatus === 'running' && a.DesiredStatus === 'run')) {
+    const ps = await docker`docker ps --no-trunc --filter ${`label=com.hashicorp.nomad.alloc_id=${a.ID}`} --format ${'{{.Image}}'}`;
+    containers.push(...ps.stdout.split('\n').filter(Boolean));
+  }
+  return { named, containers };
+}
+
 /** GET a path of a Fabio host through the proxy: [status, body]. @param {string} host @param {string} path */
 async function viaFabio(host, path) {
   const res = await proxy.request('demo', { path, headers: { Host: host }, responseType: 'text', accept: [404, 500, 502, 503] });
@@ -77,18 +126,19 @@ async function run() {
     });
     if (!res.ok) throw new Error(`nomad: namespace ${ns}: ${res.status} ${await res.text()}`);
   }
-  const base = await lastBuild();
-  const server = readFileSync(join(sample, 'app/server.py'), 'utf8');
+  // The sample's base, made from Debian's packages (cached; no Docker Hub), as .travis.yml makes it.
+  const tb = Date.now();
+  const context = (await $({ quiet: true })`bash ${join(sample, '../../scripts/images/python.sh')}`).stdout.trim().split('\n').pop();
+  await docker`docker build --quiet --tag ${base} ${context}`;
+  say(`base image ${base} from scripts/images/python.sh (${seconds(tb)})`);
+  const first = await lastBuild();
   const rows = [];
   for (const [i, v] of versions.entries()) {
-    const build = String(base + 1 + i);
+    const build = String(first + 1 + i);
     const t = Date.now();
     say(`\n== ${v.version}: build ${build}${v.brokenIn === undefined ? '' : ` (broken in ${v.brokenIn})`}`);
-    const files = { 'app/server.py': server, 'app/VERSION': `${v.version}\n`, ...(v.brokenIn === undefined ? {} : { 'app/broken_in': `${v.brokenIn}\n` }) };
-    const image = await registry.pushImage(`${qaRegistry}/${repository}:${build}`, {
-      platforms: [{ os: 'linux', architecture: p.hostArchitecture(), layers: [{ files }], config: { Cmd: ['python3', '/app/server.py'] } }],
-    });
-    say(`  pushed ${qaRegistry}/${repository}:${build} ${image.digest}`);
+    const image = await buildImage(build, v.version, v.brokenIn);
+    say(`  docker build + docker push ${image.tag} ${image.digest}`);
     const qa = await p.deployRelease(config, { environment: 'qa', names: [service], dirs, overrides: new Map([[service, build]]), build, fabio, clients });
     const qaOk = qa.exitCode === 0 && qa.records[0]?.digest === image.digest;
     say(`  QA: exit ${qa.exitCode}${qa.failures.map((f) => `\n    ${f.error.describe()}`).join('')}`);
@@ -129,6 +179,7 @@ async function run() {
   const record = (await p.readRelease(clients.consul, 'production', service))?.record;
   const rule = await clients.consul.kv.get(fabioWeights.weightKey(service));
   const serving = [...new Set(answers)].join(', ');
+  const running = await productionImages();
 
   say('\n== summary');
   const header = ['version', 'build', 'QA', 'production', 'digest', 'time'];
@@ -146,6 +197,7 @@ async function run() {
   say(
     `  production release record: #${record?.seq} build ${record?.build} ${record?.digest?.slice(0, 19)}; weight rule: ${rule === undefined ? 'none' : 'LEFT BEHIND'}`,
   );
+  say(`  production's job pulls ${running.named}; its containers run ${[...new Set(running.containers)].join(', ') || 'nothing'}`);
 
   const [, v2, v3] = rows;
   if (v2 === undefined || v3 === undefined) throw new Error(`demo: ${rows.length} versions ran, expected ${versions.length}`);
@@ -155,6 +207,9 @@ async function run() {
     ...(v3.prod.outcome === 'reverted' && v3.prod.exitCode !== 3 ? [`v3's promotion exited ${v3.prod.exitCode}, expected 3`] : []),
     ...(serving === 'v2' ? [] : [`production serves ${serving}, expected v2`]),
     ...(record?.digest === v2.digest ? [] : [`production's release record names ${record?.digest}, expected v2's ${v2.digest}`]),
+    ...(running.named === `${prodRegistry}/${repository}@${v2.digest}` && running.containers.length > 0 && running.containers.every((c) => c === running.named)
+      ? []
+      : [`production runs ${running.named} in ${running.containers.join(', ') || 'no container'}, expected ${prodRegistry}/${repository}@${v2.digest}`]),
     ...(rule === undefined ? [] : [`a weight rule is left behind at ${fabioWeights.weightKey(service)}`]),
   ];
   say(

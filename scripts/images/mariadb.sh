@@ -5,7 +5,8 @@
 #   docker build --tag hashiship/mariadb:10.11 "$(bash scripts/images/mariadb.sh)"
 # The container keeps its data in /var/lib/mysql (mount a volume there), creates
 # the system tables on first start, listens on 127.0.0.1:$MARIADB_PORT (3306) and
-# lets `$MARIADB_USER`@127.0.0.1 (default `app`, no password: loopback only) in.
+# lets `$MARIADB_USER`@127.0.0.1 (default `app`, no password: loopback only) in;
+# `$MARIADB_DATABASE` is created and `$MARIADB_ROOT_PASSWORD` set for root when given.
 # shellcheck source=scripts/images/lib.sh
 source "$(dirname "$0")/lib.sh"
 image_begin mariadb mariadb-server-core mariadb-client-core libmariadb3 libaio1 libnuma1 liburing2 libedit2 busybox-static
@@ -26,7 +27,14 @@ if [ ! -d "$data/mysql" ]; then
     --skip-name-resolve --force --auth-root-authentication-method=normal >/tmp/install-db.log 2>&1 ||
     { cat /tmp/install-db.log; exit 1; }
 fi
-printf "CREATE USER IF NOT EXISTS '%s'@'127.0.0.1';\nGRANT ALL ON *.* TO '%s'@'127.0.0.1';\n" "$user" "$user" >/tmp/init.sql
+{
+  printf "CREATE USER IF NOT EXISTS '%s'@'127.0.0.1';\nGRANT ALL ON *.* TO '%s'@'127.0.0.1';\n" "$user" "$user"
+  # Optional, as the official images read them: a database to create, root's password.
+  [ -z "${MARIADB_DATABASE:-}" ] || printf 'CREATE DATABASE IF NOT EXISTS `%s`;\n' "$MARIADB_DATABASE"
+  [ -z "${MARIADB_ROOT_PASSWORD:-}" ] ||
+    printf "ALTER USER 'root'@'localhost' IDENTIFIED BY '%s';\n" "$(printf %s "$MARIADB_ROOT_PASSWORD" | sed "s/[\\\\']/\\\\&/g")"
+} >/tmp/init.sql
+chmod 600 /tmp/init.sql
 exec mariadbd --no-defaults --user=root --datadir="$data" --bind-address=127.0.0.1 --port="$port" \
   --socket=/run/mysqld/mysqld.sock --skip-name-resolve --init-file=/tmp/init.sql \
   --innodb-buffer-pool-size=32M --performance-schema=OFF "$@"

@@ -118,6 +118,21 @@ func schemaOf(t reflect.Type) *ordered {
 	return s
 }
 
+// impliedHCL names fields that carry no `hcl` tag but that jobspec2 fills from
+// a block anyway. api.Task.Identity is the task's default workload identity: the
+// parser decodes every `identity` block into Identities, then moves the one
+// without a name (or named "default") into Identity. Without this entry the
+// escape hatch would refuse Identity as having no HCL form, although a plain
+// `identity { env = true }` in HCL is exactly that field.
+var impliedHCL = map[string]*ordered{
+	"Task.Identity": func() *ordered {
+		h := newOrdered()
+		h.set("name", "identity")
+		h.set("kind", "block")
+		return h
+	}(),
+}
+
 func define(t reflect.Type) {
 	if _, ok := defs[t.Name()]; ok {
 		return
@@ -158,6 +173,9 @@ func addFields(t reflect.Type, props *ordered) {
 			}
 		}
 		p := schemaOf(f.Type)
+		if h, ok := impliedHCL[t.Name()+"."+f.Name]; ok {
+			p.set("x-hcl", h)
+		}
 		if tag, ok := f.Tag.Lookup("hcl"); ok {
 			parts := strings.Split(tag, ",")
 			kind := "attr"

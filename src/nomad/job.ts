@@ -129,6 +129,84 @@ export interface ServiceCheck {
   readonly OnUpdate?: string;
 }
 
+/** A workload identity (api.WorkloadIdentity). */
+export interface WorkloadIdentity {
+  readonly Name?: string;
+  readonly Audience?: readonly string[];
+  readonly ChangeMode?: string;
+  readonly ChangeSignal?: string;
+  readonly Env?: boolean;
+  readonly File?: boolean;
+  readonly Filepath?: string;
+  readonly TTL?: Nanoseconds;
+}
+
+export interface ConsulUpstream {
+  readonly DestinationName: string;
+  readonly DestinationNamespace?: string;
+  readonly DestinationPeer?: string;
+  readonly DestinationPartition?: string;
+  readonly DestinationType?: string;
+  readonly LocalBindPort: number;
+  readonly LocalBindAddress?: string;
+  readonly Datacenter?: string;
+  readonly MeshGateway?: { readonly Mode: string };
+  readonly Config?: Readonly<Record<string, unknown>>;
+}
+
+export interface ConsulProxy {
+  readonly LocalServiceAddress?: string;
+  readonly LocalServicePort?: number;
+  readonly Upstreams?: readonly ConsulUpstream[];
+  readonly Expose?: {
+    readonly Paths: readonly { readonly Path: string; readonly Protocol?: string; readonly LocalPathPort: number; readonly ListenerPort: string }[];
+  };
+  readonly TransparentProxy?: {
+    readonly UID?: string;
+    readonly OutboundPort?: number;
+    readonly ExcludeInboundPorts?: readonly string[];
+    readonly ExcludeOutboundPorts?: readonly number[];
+    readonly ExcludeOutboundCIDRs?: readonly string[];
+    readonly ExcludeUIDs?: readonly string[];
+    readonly NoDNS?: boolean;
+  };
+  readonly Config?: Readonly<Record<string, unknown>>;
+}
+
+/** Consul Connect of a service (api.ConsulConnect). */
+export interface ConsulConnect {
+  readonly Native?: boolean;
+  readonly SidecarService?: {
+    readonly Port?: string;
+    readonly Tags?: readonly string[];
+    readonly Meta?: Readonly<Record<string, string>>;
+    readonly DisableDefaultTCPCheck?: boolean;
+    readonly Proxy?: ConsulProxy;
+  };
+  readonly SidecarTask?: {
+    readonly Name?: string;
+    readonly Driver?: string;
+    readonly User?: string;
+    readonly Config?: Readonly<Record<string, unknown>>;
+    readonly Env?: Readonly<Record<string, string>>;
+    readonly Resources?: { readonly CPU?: number; readonly Cores?: number; readonly MemoryMB?: number; readonly MemoryMaxMB?: number };
+    readonly Meta?: Readonly<Record<string, string>>;
+    readonly KillTimeout?: Nanoseconds;
+    readonly LogConfig?: { readonly MaxFiles?: number; readonly MaxFileSizeMB?: number };
+    readonly ShutdownDelay?: Nanoseconds;
+    readonly KillSignal?: string;
+  };
+}
+
+/** A Nomad 1.11 `secret` block (api.Secret). */
+export interface SecretBlock {
+  readonly Name: string;
+  readonly Provider: string;
+  readonly Path: string;
+  readonly Config?: Readonly<Record<string, unknown>>;
+  readonly Env?: Readonly<Record<string, string>>;
+}
+
 export interface Service {
   readonly Name: string;
   readonly PortLabel: string;
@@ -142,6 +220,8 @@ export interface Service {
   readonly OnUpdate?: string;
   readonly TaskName?: string;
   readonly Checks?: readonly ServiceCheck[];
+  readonly Connect?: ConsulConnect;
+  readonly Identity?: WorkloadIdentity;
 }
 
 export interface VolumeRequest {
@@ -250,6 +330,10 @@ export interface Task {
   readonly Affinities?: readonly Affinity[];
   readonly Services?: readonly Service[];
   readonly ShutdownDelay?: Nanoseconds;
+  /** The default workload identity (an `identity` block without a name). */
+  readonly Identity?: WorkloadIdentity;
+  readonly Identities?: readonly WorkloadIdentity[];
+  readonly Secrets?: readonly SecretBlock[];
 }
 
 export interface DisconnectStrategy {

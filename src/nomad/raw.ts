@@ -47,7 +47,6 @@ export type RawLevel = 'Job' | 'TaskGroup' | 'Task';
 const OWNED: Readonly<Record<RawLevel, Readonly<Record<string, string>>>> = {
   Job: {
     ID: "the job ID is the spec's `name`",
-    Name: "the job name is the spec's `name`",
     TaskGroups: "groups come from `groups`; write a group's raw fields in that group's `nomad:` block",
   },
   TaskGroup: {
@@ -262,7 +261,74 @@ export function checkRaw(level: RawLevel, raw: unknown): RawProblem[] {
     else rest[k] = v;
   }
   check({ $ref: `#/definitions/${level}` }, rest, [], out);
+  if (level === 'Task') checkIdentities(rest, out);
   return out;
+}
+
+/** Whether an identity name is the task's default identity as Nomad's parser sees it (unnamed, or `default`). */
+export function isDefaultIdentity(name: unknown): boolean {
+  return name === undefined || name === null || name === '' || name === 'default';
+}
+
+/**
+ * jobspec2 decodes every `identity` block of a task into Identities, then moves
+ * the one without a name (or named `default`) into Identity. A raw Identity with
+ * another name would come back elsewhere, and a task has one default identity.
+ * A default identity written among Identities is moved into Identity when the
+ * block is merged ({@link mergeRaw}), as Nomad's parser does.
+ */
+function checkIdentities(raw: Record<string, unknown>, out: RawProblem[]): void {
+  const id = raw['Identity'];
+  if (isObj(id) && !isDefaultIdentity(id['Name'])) {
+    out.push({
+      path: ['Identity', 'Name'],
+      message: `\`Identity\` is the task's default identity: Nomad's parser reads it back only unnamed or named \`default\`; put an identity named ${JSON.stringify(id['Name'])} in \`Identities\``,
+    });
+  }
+  const list = raw['Identities'];
+  if (!Array.isArray(list)) return;
+  let first: (string | number)[] | undefined = isObj(id) ? ['Identity'] : undefined;
+  list.forEach((item: unknown, i) => {
+    if (!isObj(item) || !isDefaultIdentity(item['Name'])) return;
+    if (first === undefined) first = ['Identities', i];
+    else
+      out.push({
+        path: ['Identities', i],
+        message: `a task has one default identity (without a name, or named \`default\`), and ${first.join('.').replace(/\.(\d+)/g, '[$1]')} is already it; give this one a \`Name\``,
+      });
+  });
+}
+
+/** A task's default identity among its Identities moved into Identity, where Nomad's parser puts it. */
+function defaultIdentityFirst(task: Record<string, unknown>): Record<string, unknown> {
+  const list = task['Identities'];
+  if (!Array.isArray(list)) return task;
+  const i = list.findIndex((x: unknown) => isObj(x) && isDefaultIdentity(x['Name']));
+  if (i < 0) return task;
+  const rest = list.filter((_: unknown, j) => j !== i);
+  const out: Record<string, unknown> = { ...task, Identity: list[i] };
+  if (rest.length === 0) delete out['Identities'];
+  else out['Identities'] = rest;
+  return out;
+}
+
+/**
+ * Problems of a free-form map (a driver or proxy `config`): keys HCL cannot
+ * name, lists HCL cannot give back. Paths are below the map.
+ */
+export function checkFreeForm(v: unknown): RawProblem[] {
+  if (!isObj(v)) return [{ path: [], message: `expected a map, got ${describe(v)}` }];
+  const out: RawProblem[] = [];
+  for (const [k, item] of Object.entries(v)) {
+    if (item === null) out.push({ path: [k], message: 'expected a value, got null' });
+    else checkBody(normalizeBody({ [k]: item }), [], out);
+  }
+  return out;
+}
+
+/** A free-form map in the shape Nomad's parser gives it back (a map value becomes a one-item list). */
+export function freeForm(v: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return normalizeBody(v);
 }
 
 /** A checked raw value as API JSON: Go duration strings become nanoseconds. */
@@ -300,5 +366,6 @@ function merge(base: unknown, raw: unknown): unknown {
  */
 export function mergeRaw<T extends object>(level: RawLevel, rendered: T, raw: Readonly<Record<string, unknown>> | undefined): T {
   if (raw === undefined) return rendered;
-  return merge(rendered, normalize({ $ref: `#/definitions/${level}` }, raw)) as T;
+  const merged = merge(rendered, normalize({ $ref: `#/definitions/${level}` }, raw)) as Record<string, unknown>;
+  return (level === 'Task' ? defaultIdentityFirst(merged) : merged) as T;
 }

@@ -12,7 +12,9 @@ import { isMainTask, jarPath, publishedPorts } from '../service-spec/semantic.js
 import type {
   AffinitySpec,
   CheckSpec,
+  ConnectSpec,
   ConstraintSpec,
+  IdentitySpec,
   DockerSpec,
   OpinionDefaults,
   GroupSpec,
@@ -40,9 +42,11 @@ import {
   type Template,
   type UpdateStrategy,
   type VolumeRequest,
+  type WorkloadIdentity,
+  type ConsulConnect,
 } from './job.js';
 import { renderJobHcl } from './render-hcl.js';
-import { mergeRaw } from './raw.js';
+import { freeForm, isDefaultIdentity, mergeRaw } from './raw.js';
 
 /** Options of {@link renderJob}. */
 export interface RenderOptions {
@@ -220,7 +224,12 @@ function templates(t: TaskSpec): Template[] {
 const USES_VAULT = /\bsecret\s+["`]/;
 
 function needsVault(t: TaskSpec): boolean {
-  return (t.secrets ?? []).length > 0 || (t.templates ?? []).some((tpl) => USES_VAULT.test(tpl.data ?? ''));
+  return (
+    (t.secrets ?? []).length > 0 ||
+    (t.templates ?? []).some((tpl) => USES_VAULT.test(tpl.data ?? '')) ||
+    // Nomad refuses a vault `secret` block in a task without a vault block.
+    Object.values(t.secret_blocks ?? {}).some((b) => b.provider === 'vault')
+  );
 }
 
 function taskConfig(
@@ -351,6 +360,106 @@ function imageArtifacts(t: TaskSpec, registry: string | undefined, opts: RenderO
   }));
 }
 
+function identity(i: IdentitySpec): WorkloadIdentity {
+  return defined({
+    Name: i.name,
+    Audience: nonEmpty(i.aud),
+    ChangeMode: i.change_mode,
+    ChangeSignal: i.change_signal,
+    Env: i.env,
+    File: i.file,
+    Filepath: i.filepath,
+    TTL: ns(i.ttl),
+  });
+}
+
+/** A free-form config as Nomad's parser gives back its `config` block; unset when empty. */
+function freeConfig(c: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> | undefined {
+  return c === undefined || Object.keys(c).length === 0 ? undefined : freeForm(c);
+}
+
+/** Consul Connect in the API's shape (api.ConsulConnect and the structures below it). */
+function connectBlock(c: ConnectSpec): ConsulConnect {
+  const ss = c.sidecar_service;
+  const p = ss?.proxy;
+  const st = c.sidecar_task;
+  return defined({
+    Native: c.native,
+    SidecarService:
+      ss === undefined
+        ? undefined
+        : defined({
+            Port: ss.port,
+            Tags: nonEmpty(ss.tags),
+            Meta: sortedMap(ss.meta),
+            DisableDefaultTCPCheck: ss.disable_default_tcp_check,
+            Proxy:
+              p === undefined
+                ? undefined
+                : defined({
+                    LocalServiceAddress: p.local_service_address,
+                    LocalServicePort: p.local_service_port,
+                    Upstreams: nonEmpty(
+                      (p.upstreams ?? []).map((u) =>
+                        defined({
+                          DestinationName: u.destination_name,
+                          DestinationNamespace: u.destination_namespace,
+                          DestinationPeer: u.destination_peer,
+                          DestinationPartition: u.destination_partition,
+                          DestinationType: u.destination_type,
+                          LocalBindPort: u.local_bind_port,
+                          LocalBindAddress: u.local_bind_address,
+                          Datacenter: u.datacenter,
+                          MeshGateway: u.mesh_gateway === undefined ? undefined : { Mode: u.mesh_gateway.mode },
+                          Config: freeConfig(u.config),
+                        }),
+                      ),
+                    ),
+                    Expose:
+                      p.expose === undefined
+                        ? undefined
+                        : {
+                            Paths: p.expose.paths.map((x) =>
+                              defined({ Path: x.path, Protocol: x.protocol, LocalPathPort: x.local_path_port, ListenerPort: x.listener_port }),
+                            ),
+                          },
+                    TransparentProxy:
+                      p.transparent_proxy === undefined
+                        ? undefined
+                        : defined({
+                            UID: p.transparent_proxy.uid,
+                            OutboundPort: p.transparent_proxy.outbound_port,
+                            ExcludeInboundPorts: nonEmpty(p.transparent_proxy.exclude_inbound_ports),
+                            ExcludeOutboundPorts: nonEmpty(p.transparent_proxy.exclude_outbound_ports),
+                            ExcludeOutboundCIDRs: nonEmpty(p.transparent_proxy.exclude_outbound_cidrs),
+                            ExcludeUIDs: nonEmpty(p.transparent_proxy.exclude_uids),
+                            NoDNS: p.transparent_proxy.no_dns,
+                          }),
+                    Config: freeConfig(p.config),
+                  }),
+          }),
+    SidecarTask:
+      st === undefined
+        ? undefined
+        : defined({
+            Name: st.name,
+            Driver: st.driver,
+            User: st.user,
+            Config: freeConfig(st.config),
+            Env: sortedMap(st.env),
+            Resources:
+              st.resources === undefined
+                ? undefined
+                : defined({ CPU: st.resources.cpu, Cores: st.resources.cores, MemoryMB: st.resources.memory, MemoryMaxMB: st.resources.memory_max }),
+            Meta: sortedMap(st.meta),
+            KillTimeout: ns(st.kill_timeout),
+            LogConfig: st.logs === undefined ? undefined : defined({ MaxFiles: st.logs.max_files, MaxFileSizeMB: st.logs.max_file_size }),
+            ShutdownDelay: ns(st.shutdown_delay),
+            KillSignal: st.kill_signal,
+          }),
+  });
+}
+
 function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions, canary: boolean): Task {
   const driver = t.driver ?? 'docker';
   const runsImage = t.image !== undefined && (driver === 'exec' || driver === 'raw_exec');
@@ -377,6 +486,11 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
     ),
   ];
   const tpls = templates(t);
+  // Nomad's parser reads the identity without a name (or named `default`) as the task's Identity, the others as Identities.
+  const defaultIdentity = (t.identities ?? []).find((i) => isDefaultIdentity(i.name));
+  const secretBlocks = Object.entries(t.secret_blocks ?? {}).map(([name, b]) =>
+    defined({ Name: name, Provider: b.provider, Path: b.path, Config: sortedMap(b.config), Env: sortedMap(b.env) }),
+  );
   return defined({
     Name: t.name,
     Driver: t.driver ?? 'docker',
@@ -418,6 +532,9 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
     // Task services: Nomad fills in their TaskName (and their checks') when it canonicalizes the job.
     Services: nonEmpty((t.services ?? []).map((s) => service(s, g, r, canary, t))),
     ShutdownDelay: ns(t.shutdown_delay),
+    Identity: defaultIdentity === undefined ? undefined : identity(defaultIdentity),
+    Identities: nonEmpty((t.identities ?? []).filter((i) => !isDefaultIdentity(i.name)).map(identity)),
+    Secrets: nonEmpty(secretBlocks),
   });
 }
 
@@ -485,6 +602,8 @@ function service(s: ServiceRegistrationSpec, g: GroupSpec, r: ResolvedService, c
     EnableTagOverride: s.enable_tag_override,
     OnUpdate: s.on_update,
     Checks: nonEmpty((s.checks ?? []).map((c) => check(c, s, g, owner))),
+    Connect: s.connect === undefined ? undefined : connectBlock(s.connect),
+    Identity: s.identity === undefined ? undefined : defined({ Audience: nonEmpty(s.identity.aud), TTL: ns(s.identity.ttl) }),
   });
 }
 

@@ -146,6 +146,9 @@ const ABS_PATH_HINT = 'write an absolute path without spaces or quotes';
 const ULIMIT = /^(?:-1|\d+)(?::(?:-1|\d+))?$/;
 const SYSCTL_KEY = /^[a-z0-9_]+(?:[./][a-z0-9_-]+)+$/;
 const EXTRA_HOST = /^[A-Za-z0-9.-]+:[0-9A-Fa-f.:]+$/;
+/** A key of a map written as HCL block attributes: an HCL identifier. */
+const HCL_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const HCL_KEY_HINT = 'use letters, digits, dashes and underscores, starting with a letter or underscore';
 
 // ── shared parts ───────────────────────────────────────────────────────────
 
@@ -327,7 +330,10 @@ const check = obj(
     }),
     success_before_passing: int('Consecutive successes before Consul marks the check passing.', { minimum: 0, default: 0 }),
     failures_before_critical: int('Consecutive failures before Consul marks the check critical.', { minimum: 0, default: 0 }),
-    expose: bool('Expose the check path through the Connect sidecar (http and grpc, needs a sidecar set through `nomad:`).', false),
+    expose: bool(
+      "Expose the check path through the service's Connect sidecar (http and grpc; needs `connect.sidecar_service`; Nomad allocates the listener port).",
+      false,
+    ),
     on_update: str(ON_UPDATE_HINT, { enum: ON_UPDATE, default: 'require_healthy' }),
   },
   ['type'],
@@ -342,6 +348,152 @@ const route = obj('A Fabio route, rendered as a `urlprefix-` tag on the service.
   strip: str('Prefix removed from the path before forwarding; a prefix of `path`.'),
   proto: str('Protocol Fabio speaks to the service.', { enum: ['http', 'https', 'grpc', 'grpcs'], default: 'http' }),
 });
+
+// ── workload identities, Consul Connect, secret blocks (issue 12) ──────────
+
+/** Nomad's identity names (structs.validIdentityName). */
+const IDENTITY_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
+const AUDIENCE = list(
+  'Audiences (`aud` claim) of the token; a named identity needs at least one.',
+  str('An audience, e.g. vault.io.', { pattern: /^\S+$/, hint: 'write an audience without spaces' }),
+  1,
+);
+
+const identity = obj(
+  "A workload identity of the task (Nomad `identity`): a JWT Nomad signs for it. Without `name` (or named `default`) it is the task's default identity, which Nomad creates anyway and exposes only when `env` or `file` says so.",
+  {
+    name: str('Identity name, unique in the task; unset: the default identity.', {
+      pattern: IDENTITY_NAME,
+      hint: 'use letters, digits, dashes and underscores, at most 128',
+    }),
+    aud: AUDIENCE,
+    env: bool('Expose the token in the environment (NOMAD_TOKEN, or NOMAD_TOKEN_<name>).', false),
+    file: bool('Write the token to secrets/nomad_token (or secrets/nomad_<name>.jwt).', false),
+    filepath: str('Where the token file is written instead (needs `file`).', { pattern: TASK_FILE, hint: TASK_FILE_HINT }),
+    ttl: duration('Lifetime of the token; Nomad renews it before it expires. Unset: it does not expire (named identities should set one).'),
+    change_mode: str('What happens when the token is renewed.', { enum: ['noop', 'restart', 'signal'], default: 'noop' }),
+    change_signal: str('Signal for change_mode signal.', { pattern: SIGNAL, hint: 'write a signal name such as SIGHUP' }),
+  },
+);
+
+const serviceIdentity = obj("The workload identity the service is registered with: Nomad exchanges it for the service's Consul token (Consul's JWT auth).", {
+  aud: AUDIENCE,
+  ttl: duration('Lifetime of the token.'),
+});
+
+/** Free-form values of a proxy or driver configuration, written as Nomad's HCL `config` block. */
+const freeConfig = (description: string): AnySchema => ({ type: 'any', description });
+
+const upstream = obj(
+  'An upstream (Nomad `upstreams`): a local listener through which the task reaches another Connect service.',
+  {
+    destination_name: str('Consul service to reach.', {
+      pattern: /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$/,
+      hint: 'write a Consul service name (letters, digits, _ . -)',
+    }),
+    destination_namespace: str('Consul namespace of the destination (Consul Enterprise).', { pattern: NAMESPACE, hint: 'use letters, digits and dashes' }),
+    destination_peer: str('Cluster peer of the destination.', { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, hint: 'use letters, digits, _ . -' }),
+    destination_partition: str('Admin partition of the destination (Consul Enterprise).', {
+      pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+      hint: 'use letters, digits, _ . -',
+    }),
+    destination_type: str('Kind of destination.', { enum: ['service', 'prepared_query'], default: 'service' }),
+    local_bind_port: int('Port of the local listener inside the allocation.', { minimum: 1, maximum: 65535 }),
+    local_bind_address: str('Address of the local listener.', { pattern: /^[0-9A-Fa-f.:]+$/, hint: 'write an IP address', default: '127.0.0.1' }),
+    datacenter: str('Datacenter of the destination; unset: the local one.', { pattern: DATACENTER, hint: 'use letters, digits, dots, dashes and underscores' }),
+    mesh_gateway: obj('How traffic to the destination crosses datacenters.', { mode: str('Mesh gateway mode.', { enum: ['local', 'remote', 'none'] }) }, [
+      'mode',
+    ]),
+    config: freeConfig('Upstream configuration for the proxy, free-form (e.g. `connect_timeout_ms: 5000`).'),
+  },
+  ['destination_name', 'local_bind_port'],
+);
+
+const exposePath = obj(
+  'A path the proxy serves without mTLS, e.g. for a health check from the Consul agent or metrics.',
+  {
+    path: str('HTTP path.', { pattern: /^\/\S*$/, hint: 'write a path starting with / without spaces' }),
+    protocol: str('Protocol of the path.', { enum: ['http', 'http2'], default: 'http' }),
+    local_path_port: int('Port the service listens on inside the allocation.', { minimum: 1, maximum: 65535 }),
+    listener_port: str('Group port label the proxy listens on for this path.', { pattern: PORT_LABEL, hint: PORT_HINT }),
+  },
+  ['path', 'local_path_port', 'listener_port'],
+);
+
+const proxy = obj('The sidecar proxy (Nomad `proxy`).', {
+  local_service_address: str('Address the proxy forwards inbound traffic to.', {
+    pattern: /^[0-9A-Fa-f.:]+$/,
+    hint: 'write an IP address',
+    default: '127.0.0.1',
+  }),
+  local_service_port: int("Port the proxy forwards inbound traffic to; unset: the service's port.", { minimum: 1, maximum: 65535 }),
+  upstreams: list('Services this one calls through the mesh.', upstream),
+  expose: obj('Paths served without mTLS (Nomad `expose`).', { paths: list('The paths.', exposePath, 1) }, ['paths']),
+  transparent_proxy: obj('Redirect all traffic of the allocation through the proxy (needs the consul-cni plugin on clients).', {
+    uid: str('User ID of the proxy process.', { pattern: /^[0-9]+$/, hint: 'write a numeric user ID', default: '101' }),
+    outbound_port: int('Port the proxy listens on for outbound traffic.', { minimum: 1, maximum: 65535, default: 15001 }),
+    exclude_inbound_ports: list(
+      'Inbound ports not redirected (labels or numbers).',
+      str('A port.', { pattern: SERVICE_PORT, hint: SERVICE_PORT_HINT, integerAsText: true }),
+    ),
+    exclude_outbound_ports: list('Outbound ports not redirected.', int('A port.', { minimum: 1, maximum: 65535 })),
+    exclude_outbound_cidrs: list(
+      'Outbound networks not redirected.',
+      str('A CIDR.', { pattern: /^[0-9A-Fa-f.:]+\/[0-9]{1,3}$/, hint: 'write a CIDR such as 10.0.0.0/8' }),
+    ),
+    exclude_uids: list('User IDs whose traffic is not redirected.', str('A user ID.', { pattern: /^[0-9]+$/, hint: 'write a numeric user ID' })),
+    no_dns: bool('Do not redirect DNS to Consul.', false),
+  }),
+  config: freeConfig('Proxy configuration, free-form (e.g. `protocol: http`, `envoy_prometheus_bind_addr: 0.0.0.0:9102`).'),
+});
+
+const connect = obj(
+  'Consul Connect (Nomad `connect`): a sidecar proxy (`sidecar_service`, needs `network_mode: bridge`) or a Connect-native service (`native`). Running it needs Envoy on the clients (see docs/spec.md).',
+  {
+    native: bool('The task speaks Connect itself (no sidecar); the service needs `task`.', false),
+    sidecar_service: obj('The sidecar proxy service Nomad registers beside this one (Nomad `sidecar_service`).', {
+      port: str('Group port label the proxy listens on; unset: Nomad allocates one (`connect-proxy-<service>`).', { pattern: PORT_LABEL, hint: PORT_HINT }),
+      tags: list('Tags of the proxy service; unset: the service tags.', str('A tag.')),
+      meta: meta('Meta of the proxy service'),
+      disable_default_tcp_check: bool("Do not register Nomad's default TCP check of the proxy.", false),
+      proxy: proxy,
+    }),
+    sidecar_task: obj("Changes to the sidecar task Nomad injects (Envoy by default); unset fields keep Nomad's.", {
+      name: str('Task name; default `connect-proxy-<service>`.', { pattern: PART, hint: PART_HINT }),
+      driver: str('Task driver.', { pattern: /^[a-z0-9_-]+$/, hint: 'write a driver name such as docker', default: 'docker' }),
+      user: str('User the proxy runs as.'),
+      config: freeConfig('Driver configuration, free-form (e.g. `image`, `args`).'),
+      env: map('Environment variables.', ENV_NAME, ENV_HINT, str('A value.')),
+      meta: meta('Task meta'),
+      resources: resourcesOverride,
+      kill_timeout: duration('Time between the kill signal and a forced kill.'),
+      kill_signal: str('Signal sent to stop the proxy.', { pattern: SIGNAL, hint: 'write a signal name such as SIGTERM' }),
+      shutdown_delay: duration('Delay between deregistering and the kill signal.'),
+      logs: obj('Log rotation.', {
+        max_files: int('Rotated files kept.', { minimum: 1, default: 2 }),
+        max_file_size: int('Size of one file in MB.', { minimum: 1, default: 2 }),
+      }),
+    }),
+  },
+);
+
+const SECRET_BLOCK_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const secretBlock = obj(
+  "A Nomad 1.11 `secret` block: Nomad fetches the secret before the task starts and offers its keys as `${secret.<name>.<key>}` in the task's configuration. The value never appears in the job.",
+  {
+    provider: str('`vault`, `nomad` (Nomad Variables), or the name of a custom secrets plugin on the clients.', {
+      pattern: /^[a-z0-9][a-z0-9_-]*$/,
+      hint: 'write vault, nomad or a plugin name',
+    }),
+    path: str('Where the secret is in the provider, e.g. secret/data/web/db or nomad/jobs/web.', {
+      pattern: /^[^\s"'\\]+$/,
+      hint: 'write a path without spaces or quotes',
+    }),
+    config: map('Options of the built-in providers (vault: `engine`, e.g. kv_v2; nomad: `namespace`).', HCL_KEY, HCL_KEY_HINT, str('A value.')),
+    env: map('Environment given to a custom provider plugin.', ENV_NAME, ENV_HINT, str('A value.')),
+  },
+  ['provider', 'path'],
+);
 
 const service = obj(
   'A service registration (Nomad `service`) with checks and Fabio routes.',
@@ -375,6 +527,8 @@ const service = obj(
     on_update: str(`Default of its checks' \`on_update\`: ${ON_UPDATE_HINT}`, { enum: ON_UPDATE, default: 'require_healthy' }),
     checks: list('Health checks.', check),
     routes: list('Fabio routes to this service.', route),
+    connect: connect,
+    identity: serviceIdentity,
   },
   ['port'],
 );
@@ -711,6 +865,13 @@ const task = obj(
     secrets: list('Values from Vault, as variables or files.', secret),
     kv: list('Values from Consul KV, as variables or files.', kv),
     templates: list('Files rendered from consul-template text.', template),
+    identities: list('Workload identities of the task (Nomad `identity`): at most one without a name (the default identity).', identity),
+    secret_blocks: map(
+      "Nomad 1.11 `secret` blocks by name: values Nomad fetches for `${secret.<name>.<key>}` (hashiship's own `secrets` render templates instead).",
+      SECRET_BLOCK_NAME,
+      'use letters, digits and underscores, starting with a letter or underscore (it is used in ${secret.<name>.<key>})',
+      secretBlock,
+    ),
     constraints: list('Placement constraints of this task.', constraint),
     allow: obj("Opt-outs of hashiship's deliberate policies for this task, each with its reason.", {
       latest: { ...REASON, description: 'Allow the image tag `latest` (not reproducible: the same spec may run different code).' },

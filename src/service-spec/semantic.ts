@@ -9,7 +9,7 @@ import { SECRET_KEY, secretIn, secretLooking } from './external.js';
 import { parseDuration } from './duration.js';
 import { hasUpdate, type ResolvedService } from './overlay.js';
 import { NAME } from './schema.js';
-import { checkRaw, type RawLevel } from '../nomad/raw.js';
+import { checkFreeForm, checkRaw, isDefaultIdentity, type RawLevel } from '../nomad/raw.js';
 import {
   isVaultWritePath,
   type CheckSpec,
@@ -77,9 +77,29 @@ export function isPortNumber(port: string): boolean {
 }
 
 /**
+ * The group ports the Connect sidecar proxies of a group listen on (their
+ * `sidecar_service.port` and `expose` listener ports), each with the path that
+ * names it: Nomad's injected proxy task binds them, so no task publishes them.
+ */
+export function connectPorts(g: GroupSpec, gp = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  (g.services ?? []).forEach((s, si) => {
+    const ss = s.connect?.sidecar_service;
+    if (ss === undefined) return;
+    const sp = childPath(childPath(childPath(childPath(gp, 'services'), si), 'connect'), 'sidecar_service');
+    if (ss.port !== undefined && !out.has(ss.port)) out.set(ss.port, childPath(sp, 'port'));
+    (ss.proxy?.expose?.paths ?? []).forEach((x, i) => {
+      if (!out.has(x.listener_port)) out.set(x.listener_port, childPath(childPath(childPath(childPath(sp, 'proxy'), 'expose'), 'paths'), i));
+    });
+  });
+  return out;
+}
+
+/**
  * The group ports a docker task publishes: those in its `ports`, or, for the
  * group's only main docker task without `ports`, every group port that no other
- * task publishes (so a sidecar's port is never bound twice).
+ * task publishes and no Connect sidecar proxy listens on (so a port is never
+ * bound twice).
  */
 export function publishedPorts(g: GroupSpec, t: TaskSpec, implicit = true): readonly string[] {
   if ((t.driver ?? 'docker') !== 'docker') return [];
@@ -88,7 +108,8 @@ export function publishedPorts(g: GroupSpec, t: TaskSpec, implicit = true): read
   const mainDocker = g.tasks.filter((x) => isMainTask(x) && (x.driver ?? 'docker') === 'docker');
   if (mainDocker.length !== 1 || mainDocker[0] !== t) return [];
   const taken = new Set(g.tasks.flatMap((x) => (x === t || (x.driver ?? 'docker') !== 'docker' ? [] : (x.ports ?? []))));
-  return Object.keys(g.ports ?? {}).filter((p) => !taken.has(p));
+  const proxies = connectPorts(g);
+  return Object.keys(g.ports ?? {}).filter((p) => !taken.has(p) && !proxies.has(p));
 }
 
 const ARCHIVE = /\.(?:zip|tar|tgz|tbz2|txz|gz|bz2|xz|zst)$/i;
@@ -322,6 +343,22 @@ function checkService(
     }
   });
   checkMeta(rep, childPath(sp, 'canary_meta'), s.canary_meta);
+  if (s.connect !== undefined) checkConnect(rep, g, gp, s, sp, ports, owner);
+  (s.checks ?? []).forEach((c, ci) => {
+    // Nomad: the service's port is the proxy's; a TCP probe of it says nothing about the task.
+    if (c.type === 'tcp' && s.connect?.sidecar_service !== undefined && owner === undefined)
+      rep.add(
+        childPath(childPath(childPath(sp, 'checks'), ci), 'type'),
+        'Nomad refuses tcp checks on a service with a Connect sidecar: use an http or grpc check with `expose: true` (the sidecar has its own TCP check)',
+      );
+    if (c.expose === true && (c.type === 'http' || c.type === 'grpc') && s.connect?.sidecar_service === undefined)
+      rep.add(
+        childPath(childPath(childPath(sp, 'checks'), ci), 'expose'),
+        '`expose` serves the check through the Connect sidecar: the service needs `connect.sidecar_service`',
+      );
+  });
+  if (s.identity !== undefined && (s.provider ?? 'consul') === 'nomad')
+    rep.add(childPath(sp, 'identity'), 'a service identity is exchanged for a Consul token: it needs provider consul');
   if ((s.provider ?? 'consul') === 'nomad' && s.enable_tag_override !== undefined)
     rep.add(childPath(sp, 'enable_tag_override'), 'enable_tag_override needs provider consul');
   if (s.canary_tags !== undefined && (s.routes ?? []).length > 0 && !s.canary_tags.includes('canary')) {
@@ -343,6 +380,123 @@ function checkService(
       else if (/\s/.test(rt.strip)) rep.add(childPath(rp, 'strip'), 'must not contain spaces');
     }
   });
+}
+
+/** What Nomad and Consul require of a Connect block (and what would bind a port twice). */
+function checkConnect(
+  rep: Reporter,
+  g: GroupSpec,
+  gp: string,
+  s: ServiceRegistrationSpec,
+  sp: string,
+  ports: readonly string[],
+  owner: TaskSpec | undefined,
+): void {
+  const c = s.connect!;
+  const cp = childPath(sp, 'connect');
+  if (owner !== undefined) {
+    rep.add(cp, 'Connect belongs to group services: Nomad runs one proxy per group network; move this service to the group');
+    return;
+  }
+  if ((s.provider ?? 'consul') === 'nomad') rep.add(cp, 'Connect is a Consul feature: it needs provider consul');
+  const native = c.native === true;
+  if (native && (c.sidecar_service !== undefined || c.sidecar_task !== undefined)) {
+    rep.add(childPath(cp, 'native'), 'a Connect-native service has no sidecar: remove `sidecar_service` and `sidecar_task`, or `native`', [
+      childPath(cp, 'sidecar_service'),
+      childPath(cp, 'sidecar_task'),
+    ]);
+  } else if (!native && c.sidecar_service === undefined) {
+    rep.add(
+      cp,
+      c.sidecar_task === undefined
+        ? 'set `sidecar_service` (a proxy beside the task) or `native: true`'
+        : '`sidecar_task` changes the proxy of a `sidecar_service`: add one',
+    );
+  }
+  if (native && s.task === undefined) rep.add(cp, 'a Connect-native service needs `task`: the task that speaks Connect');
+  const ss = c.sidecar_service;
+  if (ss === undefined) return;
+  const ssp = childPath(cp, 'sidecar_service');
+  if (g.network_mode !== 'bridge') {
+    rep.add(
+      g.network_mode === undefined ? ssp : childPath(gp, 'network_mode'),
+      `a Connect sidecar shares the allocation's network namespace: the group needs \`network_mode: bridge\``,
+      [childPath(gp, 'network_mode')],
+    );
+  }
+  const declared = (label: string, at: string): void => {
+    if (ports.includes(label)) return;
+    const hint = suggest(label, ports);
+    rep.add(at, `port \`${label}\` is not declared in ${gp}.ports${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`);
+  };
+  if (ss.port !== undefined) declared(ss.port, childPath(ssp, 'port'));
+  checkMeta(rep, childPath(ssp, 'meta'), ss.meta);
+  const pp = childPath(ssp, 'proxy');
+  const p = ss.proxy;
+  if (p === undefined) return;
+  (p.expose?.paths ?? []).forEach((x, i) => declared(x.listener_port, childPath(childPath(childPath(childPath(pp, 'expose'), 'paths'), i), 'listener_port')));
+  checkFree(rep, childPath(pp, 'config'), p.config);
+  (p.upstreams ?? []).forEach((u, i) => checkFree(rep, childPath(childPath(childPath(pp, 'upstreams'), i), 'config'), u.config));
+  const st = c.sidecar_task;
+  if (st !== undefined) {
+    const stp = childPath(cp, 'sidecar_task');
+    checkFree(rep, childPath(stp, 'config'), st.config);
+    checkMeta(rep, childPath(stp, 'meta'), st.meta);
+    const r = st.resources;
+    if (r?.cpu !== undefined && r.cores !== undefined)
+      rep.add(childPath(childPath(stp, 'resources'), 'cores'), 'Nomad reserves either `cpu` or `cores`, not both', [
+        childPath(childPath(stp, 'resources'), 'cpu'),
+      ]);
+    if (r?.memory_max !== undefined && r.memory !== undefined && r.memory_max < r.memory)
+      rep.add(childPath(childPath(stp, 'resources'), 'memory_max'), `memory_max (${r.memory_max}) must be at least memory (${r.memory})`, [
+        childPath(childPath(stp, 'resources'), 'memory'),
+      ]);
+  }
+}
+
+/** The problems of a free-form config (proxy, upstream, sidecar driver), each at its key. */
+function checkFree(rep: Reporter, path: string, v: Readonly<Record<string, unknown>> | undefined): void {
+  if (v === undefined) return;
+  for (const p of checkFreeForm(v))
+    rep.add(
+      p.path.reduce<string>((at, k) => childPath(at, k), path),
+      p.message,
+    );
+}
+
+/** Workload identities: one default, unique names, signal options that fit. */
+function checkIdentities(rep: Reporter, t: TaskSpec, tp: string): void {
+  const names = new Map<string, number>();
+  (t.identities ?? []).forEach((id, i) => {
+    const ip = childPath(childPath(tp, 'identities'), i);
+    const key = isDefaultIdentity(id.name) ? 'default' : id.name!;
+    const prev = names.get(key);
+    if (prev !== undefined)
+      rep.add(
+        id.name === undefined ? ip : childPath(ip, 'name'),
+        key === 'default'
+          ? `identities[${prev}] is already the default identity (no name, or \`default\`); give this one a \`name\``
+          : `identity name \`${key}\` is already used by identities[${prev}]`,
+        // An invalid name was left out: not a second default identity.
+        [childPath(ip, 'name')],
+      );
+    else names.set(key, i);
+    if (id.filepath !== undefined && id.file !== true) rep.add(childPath(ip, 'filepath'), '`filepath` says where the token file goes: it needs `file: true`');
+    if (id.change_mode === 'signal' && id.change_signal === undefined) rep.add(ip, 'change_mode signal needs a `change_signal`');
+    if (id.change_signal !== undefined && id.change_mode !== 'signal') rep.add(childPath(ip, 'change_signal'), 'change_signal needs change_mode `signal`');
+  });
+}
+
+/** Nomad 1.11 `secret` blocks: options that fit their provider. */
+function checkSecretBlocks(rep: Reporter, t: TaskSpec, tp: string): void {
+  for (const [name, b] of Object.entries(t.secret_blocks ?? {})) {
+    const bp = childPath(childPath(tp, 'secret_blocks'), name);
+    const builtIn = b.provider === 'vault' || b.provider === 'nomad';
+    if (b.config !== undefined && !builtIn)
+      rep.add(childPath(bp, 'config'), `\`config\` holds options of the built-in providers vault and nomad; a plugin (\`${b.provider}\`) takes \`env\``);
+    if (b.env !== undefined && builtIn)
+      rep.add(childPath(bp, 'env'), `\`env\` is given to custom provider plugins; the ${b.provider} provider takes \`config\``);
+  }
 }
 
 function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: string, ports: readonly string[]): void {
@@ -524,6 +678,8 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
   });
   checkMeta(rep, childPath(tp, 'meta'), t.meta);
   checkConstraints(rep, childPath(tp, 'constraints'), t.constraints);
+  checkIdentities(rep, t, tp);
+  checkSecretBlocks(rep, t, tp);
 }
 
 /** What Nomad's docker driver refuses in its `config` (or ignores in a way that surprises). */
@@ -644,6 +800,32 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
     }
   });
 
+  // A port a Connect sidecar proxy listens on is bound by Nomad's proxy task, never by another task.
+  const proxyPorts = connectPorts(g, gp);
+  g.tasks.forEach((t, ti) => {
+    (t.ports ?? []).forEach((label, i) => {
+      const at = proxyPorts.get(label);
+      if (at !== undefined)
+        rep.add(
+          childPath(childPath(childPath(childPath(gp, 'tasks'), ti), 'ports'), i),
+          `port \`${label}\` is the Connect proxy's (${rep.r.origin(at).subject}); two processes cannot bind one port`,
+        );
+    });
+  });
+  // Upstream listeners share the allocation's network namespace: one port, one listener.
+  const binds = new Map<string, string>();
+  (g.services ?? []).forEach((s, si) => {
+    (s.connect?.sidecar_service?.proxy?.upstreams ?? []).forEach((u, ui) => {
+      const up = childPath(
+        childPath(childPath(childPath(childPath(childPath(childPath(gp, 'services'), si), 'connect'), 'sidecar_service'), 'proxy'), 'upstreams'),
+        ui,
+      );
+      const key = `${u.local_bind_address ?? '127.0.0.1'}:${u.local_bind_port}`;
+      const prev = binds.get(key);
+      if (prev !== undefined) rep.add(childPath(up, 'local_bind_port'), `${key} is already the listener of ${rep.r.origin(prev).subject}`);
+      else binds.set(key, up);
+    });
+  });
   (g.services ?? []).forEach((s, si) => checkService(rep, job.name, g, gp, s, childPath(childPath(gp, 'services'), si), ports));
   checkMeta(rep, childPath(gp, 'meta'), g.meta);
   // Nomad: all services of a group use the same provider.

@@ -127,6 +127,112 @@ export interface RouteSpec {
   readonly proto?: 'http' | 'https' | 'grpc' | 'grpcs';
 }
 
+/** A workload identity (Nomad `identity`): a JWT Nomad signs for the task or service. */
+export interface IdentitySpec {
+  /** Unset or `default`: the task's default identity. */
+  readonly name?: string;
+  readonly aud?: readonly string[];
+  readonly env?: boolean;
+  readonly file?: boolean;
+  readonly filepath?: string;
+  readonly ttl?: string;
+  readonly change_mode?: 'noop' | 'restart' | 'signal';
+  readonly change_signal?: string;
+}
+
+/** A service's identity, used to get its Consul service identity token. */
+export interface ServiceIdentitySpec {
+  readonly aud?: readonly string[];
+  readonly ttl?: string;
+}
+
+/** A Consul Connect upstream (Nomad `upstreams`): a local listener the proxy forwards to a service. */
+export interface UpstreamSpec {
+  readonly destination_name: string;
+  readonly destination_namespace?: string;
+  readonly destination_peer?: string;
+  readonly destination_partition?: string;
+  readonly destination_type?: 'service' | 'prepared_query';
+  readonly local_bind_port: number;
+  readonly local_bind_address?: string;
+  readonly datacenter?: string;
+  readonly mesh_gateway?: { readonly mode: 'local' | 'remote' | 'none' };
+  /** Free-form upstream configuration (Envoy escape hatches). */
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
+/** A path the Connect proxy exposes without mTLS (health checks, metrics). */
+export interface ExposePathSpec {
+  readonly path: string;
+  readonly protocol?: 'http' | 'http2';
+  readonly local_path_port: number;
+  /** A group port label the proxy listens on. */
+  readonly listener_port: string;
+}
+
+/** The sidecar proxy's settings (Nomad `proxy`). */
+export interface ProxySpec {
+  readonly local_service_address?: string;
+  readonly local_service_port?: number;
+  readonly upstreams?: readonly UpstreamSpec[];
+  readonly expose?: { readonly paths: readonly ExposePathSpec[] };
+  readonly transparent_proxy?: {
+    readonly uid?: string;
+    readonly outbound_port?: number;
+    readonly exclude_inbound_ports?: readonly string[];
+    readonly exclude_outbound_ports?: readonly number[];
+    readonly exclude_outbound_cidrs?: readonly string[];
+    readonly exclude_uids?: readonly string[];
+    readonly no_dns?: boolean;
+  };
+  /** Free-form proxy configuration (e.g. `protocol: http`). */
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
+/** The sidecar service registered for the proxy (Nomad `sidecar_service`). */
+export interface SidecarServiceSpec {
+  /** A group port label; unset: Nomad allocates a dynamic port. */
+  readonly port?: string;
+  readonly tags?: readonly string[];
+  readonly meta?: Readonly<Record<string, string>>;
+  readonly disable_default_tcp_check?: boolean;
+  readonly proxy?: ProxySpec;
+}
+
+/** Overrides of the sidecar task Nomad injects (Nomad `sidecar_task`). */
+export interface SidecarTaskSpec {
+  readonly name?: string;
+  readonly driver?: string;
+  readonly user?: string;
+  /** Driver configuration, free-form as the driver takes it. */
+  readonly config?: Readonly<Record<string, unknown>>;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly meta?: Readonly<Record<string, string>>;
+  readonly resources?: Omit<ResourcesSpec, 'devices'>;
+  readonly kill_timeout?: string;
+  readonly kill_signal?: string;
+  readonly shutdown_delay?: string;
+  readonly logs?: { readonly max_files?: number; readonly max_file_size?: number };
+}
+
+/** Consul Connect (Nomad `connect`): a sidecar proxy, or a Connect-native service. */
+export interface ConnectSpec {
+  readonly native?: boolean;
+  readonly sidecar_service?: SidecarServiceSpec;
+  readonly sidecar_task?: SidecarTaskSpec;
+}
+
+/** A Nomad 1.11 `secret` block: a value Nomad fetches from a provider for `${secret.<name>.<key>}`. */
+export interface SecretBlockSpec {
+  /** `vault`, `nomad` (Nomad Variables) or a custom provider plugin. */
+  readonly provider: string;
+  readonly path: string;
+  /** Options of the built-in providers (vault, nomad), e.g. `engine: kv_v2`. */
+  readonly config?: Readonly<Record<string, string>>;
+  /** Environment of a custom provider plugin. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 export interface ServiceRegistrationSpec {
   readonly name?: string;
   /** A port label, or a port number (digits) with `address_mode: alloc`. */
@@ -144,6 +250,10 @@ export interface ServiceRegistrationSpec {
   readonly on_update?: OnUpdate;
   readonly checks?: readonly CheckSpec[];
   readonly routes?: readonly RouteSpec[];
+  /** Consul Connect: a sidecar proxy or a Connect-native service (group services). */
+  readonly connect?: ConnectSpec;
+  /** The workload identity the service registers with (Consul service identity tokens). */
+  readonly identity?: ServiceIdentitySpec;
 }
 
 export interface PortSpec {
@@ -310,6 +420,10 @@ export interface TaskSpec {
   readonly secrets?: readonly SecretSpec[];
   readonly kv?: readonly KvSpec[];
   readonly templates?: readonly TemplateSpec[];
+  /** Workload identities of the task: the default one (no `name`) and named ones. */
+  readonly identities?: readonly IdentitySpec[];
+  /** Nomad 1.11 `secret` blocks by name (`${secret.<name>.<key>}`). */
+  readonly secret_blocks?: Readonly<Record<string, SecretBlockSpec>>;
   readonly constraints?: readonly ConstraintSpec[];
   /** Opt-outs of deliberate policies, each with its reason. */
   readonly allow?: AllowSpec;

@@ -87,6 +87,7 @@ const UPPER = LOWER.toUpperCase();
 const plainName = (k: string): boolean => !SECRET_KEY.test(k) && !['__proto__', 'constructor', 'prototype'].includes(k);
 const metaKey = name(`${LOWER}${UPPER}_`, `${LOWER}${UPPER}0123456789_-`, 12).filter(plainName);
 const envName = name(`${UPPER}_`, `${UPPER}0123456789_`, 12).filter(plainName);
+const secretName = name(`${LOWER}_`, `${LOWER}0123456789_`, 8);
 const dict = <T>(key: fc.Arbitrary<string>, value: fc.Arbitrary<T>, maxKeys = 3) => fc.dictionary(key, value, { maxKeys, noNullPrototype: true });
 
 interface GenTask {
@@ -122,6 +123,15 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
       { nil: undefined },
     ),
     shutdownDelay: fc.option(fc.constantFrom('0s', '3s'), { nil: undefined }),
+    // Issue 12: workload identities (the default one and named ones) and Nomad 1.11 secret blocks.
+    identities: fc.option(
+      fc.record({
+        withDefault: fc.boolean(),
+        named: fc.array(fc.record({ ttl: fc.constantFrom('1h', '30m'), signal: fc.boolean() }), { maxLength: 2 }),
+      }),
+      { nil: undefined },
+    ),
+    secretBlocks: fc.option(dict(secretName, adversarialString(), 2), { nil: undefined }),
   };
   const driver = fc.constantFrom('docker', 'exec', 'raw_exec', 'java');
   return fc.record({ driver, command: adversarialString(), user: fc.option(adversarialString(), { nil: undefined }), ...common }).map((t) => {
@@ -143,6 +153,30 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
       out['templates'] = t.templates.map((x, i) => ({ destination: `local/f${i}`, data: x.data, env: x.env, ...(i === 1 ? { once: true, splay: '1m' } : {}) }));
     if (t.secrets !== undefined && !(t.env !== undefined && 'HASHISHIP_S' in t.env)) out['secrets'] = t.secrets;
     if (t.constraints !== undefined) out['constraints'] = t.constraints;
+    if (t.identities !== undefined) {
+      const ids: Record<string, unknown>[] = t.identities.withDefault ? [{ env: true, file: true }] : [];
+      t.identities.named.forEach((n, i) =>
+        ids.push({
+          name: `id_${i}`,
+          aud: [`aud${i}.example.com`],
+          ttl: n.ttl,
+          file: true,
+          ...(n.signal ? { change_mode: 'signal', change_signal: 'SIGHUP' } : {}),
+        }),
+      );
+      if (ids.length > 0) out['identities'] = ids;
+    }
+    if (t.secretBlocks !== undefined && Object.keys(t.secretBlocks).length > 0) {
+      // A custom plugin takes env (adversarial values); vault takes config.
+      out['secret_blocks'] = Object.fromEntries(
+        Object.entries(t.secretBlocks).map(([k, v], i) => [
+          k,
+          i === 0
+            ? { provider: 'vault', path: `secret/data/${k}`, config: { engine: 'kv_v2' } }
+            : { provider: 'custom-plugin', path: `p/${k}`, env: { PLUGIN_VALUE: v } },
+        ]),
+      );
+    }
     return out as GenTask;
   });
 }
@@ -161,6 +195,20 @@ function groupArb(index: number, type: string): fc.Arbitrary<Record<string, unkn
       route: fc.boolean(),
       affinity: fc.option(adversarialString(), { nil: undefined }),
       spreadTarget: fc.option(name(LOWER, `${LOWER}0123456789`, 7), { nil: undefined }),
+      // Issue 12: Consul Connect with adversarial text where Nomad takes any (tags, meta, free-form config, env).
+      connect: fc.option(
+        fc.record({
+          tags: fc.array(adversarialString(), { maxLength: 2 }),
+          meta: dict(metaKey, adversarialString(), 2),
+          protocol: adversarialString(),
+          upstreams: fc.integer({ min: 0, max: 2 }),
+          upstreamConfig: fc.option(adversarialString(), { nil: undefined }),
+          expose: fc.boolean(),
+          sidecarTask: fc.option(fc.record({ env: dict(envName, adversarialString(), 2), arg: adversarialString() }), { nil: undefined }),
+          identity: fc.boolean(),
+        }),
+        { nil: undefined },
+      ),
     })
     .chain((g) => {
       const ports = Array.from({ length: g.portCount }, (_, i) => `p${i}`);
@@ -170,6 +218,7 @@ function groupArb(index: number, type: string): fc.Arbitrary<Record<string, unkn
           if (type !== 'system' && type !== 'sysbatch') group['count'] = g.count;
           if (ports.length > 0) {
             group['ports'] = Object.fromEntries(ports.map((p, i) => [p, i === 0 ? { to: 8080 } : {}]));
+            const c = g.connect;
             group['services'] = [
               {
                 name: `svc${index}-${Math.abs(g.count)}`,
@@ -183,11 +232,52 @@ function groupArb(index: number, type: string): fc.Arbitrary<Record<string, unkn
                     path: `/${g.checkPath}`,
                     ...(g.checkBody === undefined ? {} : { method: 'POST', body: g.checkBody, header: { 'X-Probe': ['a', 'b'] }, on_update: 'ignore' }),
                   },
-                  { type: 'tcp' },
+                  // Nomad refuses tcp checks on a service with a Connect sidecar.
+                  ...(g.connect === undefined ? [{ type: 'tcp' }] : [{ type: 'grpc', expose: true }]),
                 ],
                 ...(g.route ? { routes: [{ host: 'app', path: `/g${index}/` }] } : {}),
+                ...(c === undefined
+                  ? {}
+                  : {
+                      ...(c.identity ? { identity: { aud: ['consul.io'], ttl: '1h' } } : {}),
+                      connect: {
+                        sidecar_service: {
+                          port: 'mesh',
+                          tags: c.tags,
+                          meta: c.meta,
+                          proxy: {
+                            local_service_port: 8080,
+                            config: { protocol: c.protocol, local_request_timeout_ms: 5000, nested: { text: c.protocol } },
+                            upstreams: Array.from({ length: c.upstreams }, (_, u) => ({
+                              destination_name: `up${u}`,
+                              local_bind_port: 9000 + u,
+                              ...(u === 1 ? { datacenter: 'dc2', local_bind_address: '127.0.0.2', mesh_gateway: { mode: 'local' } } : {}),
+                              ...(c.upstreamConfig === undefined ? {} : { config: { note: c.upstreamConfig } }),
+                            })),
+                            ...(c.expose
+                              ? { expose: { paths: [{ path: '/metrics', protocol: 'http', local_path_port: 9102, listener_port: 'mesh_expose' }] } }
+                              : {}),
+                          },
+                        },
+                        ...(c.sidecarTask === undefined
+                          ? {}
+                          : {
+                              sidecar_task: {
+                                env: c.sidecarTask.env,
+                                config: { args: ['-l', c.sidecarTask.arg], labels: { note: c.sidecarTask.arg } },
+                                resources: { cpu: 50, memory: 64 },
+                                kill_timeout: '5s',
+                              },
+                            }),
+                      },
+                    }),
               },
             ];
+            if (c !== undefined) {
+              // The proxy's ports: declared in the group, published by Nomad's proxy task (never listed by a task).
+              group['network_mode'] = 'bridge';
+              group['ports'] = { ...(group['ports'] as Record<string, unknown>), mesh: {}, ...(c.expose ? { mesh_expose: {} } : {}) };
+            }
           }
           if (g.meta !== undefined) group['meta'] = g.meta;
           if (g.affinity !== undefined && type !== 'system' && type !== 'sysbatch') group['affinities'] = [{ attribute: '${node.class}', value: g.affinity }];

@@ -178,7 +178,7 @@ const where = (b: Block) => `${b.file}:${b.line}`;
 type Kind = 'ts' | 'transcript' | 'commands' | 'runbook' | 'yaml' | 'hcl' | 'json' | 'text' | 'skip' | 'pending';
 
 /** Blocks marked pending; lower it as they are made to run, never raise it. */
-const pendingAllowed = 8;
+const pendingAllowed = 2;
 
 export function kindOf(b: Block): Kind {
   if (b.directive?.startsWith('skip ')) return 'skip';
@@ -321,10 +321,12 @@ describe('docs: every code block of README.md and docs/ runs (test/integration/d
   let env: NodeJS.ProcessEnv;
   let copy: string;
   const report: string[] = [];
-  const t0 = Date.now();
+  // Set when this file's tests start (not when mocha loads every file), so the figure is this test's own.
+  let t0 = 0;
 
   before(async function () {
     this.timeout(900_000);
+    t0 = Date.now();
     const stack = await useStack();
     // The CLI and the `hashiship` package resolve to dist/: build it when src is newer.
     const newest = (dir: string): number =>

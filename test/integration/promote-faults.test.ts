@@ -16,6 +16,12 @@
  * the registries (stateless / storage on disk) are really stopped (SIGKILL, at the very
  * moment the step starts) for 5 s and started again with the stack's `up`. Every outage
  * is undone in `finally`, `afterEach` and `after`, whatever happens.
+ *
+ * The sample runs as a container (Nomad's docker driver pulling `registry/repo@sha256:…`
+ * from each environment's registry); after each re-run production's containers are read
+ * back from the engine. Time per combination (the suite's budget): every image is built
+ * in `before` while the first release deploys, the holds are 250 ms, the sample's
+ * min_healthy_time and shutdown_delay 500 ms; the outages keep their lengths.
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
@@ -34,7 +40,7 @@ import { progressKey, type PromotionProgress } from '../../src/release/promotion
 import { readRelease } from '../../src/release/records.js';
 import { resolveCredentials } from '../../src/registry/auth.js';
 import { stateDirOf, up } from '../../src/stack/stack.js';
-import { buildSample, cleanupSample, setupSample, viaFabio, type Sample } from '../helpers/sample.js';
+import { buildSample, cleanupSample, runningImage, setupSample, viaFabio, type Sample } from '../helpers/sample.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
 const run = randomBytes(3).toString('hex');
@@ -42,7 +48,15 @@ const run = randomBytes(3).toString('hex');
 const OutageMs = 5_000;
 const FreezeMs = 3_000;
 const ClientTimeoutMs = 1_000;
+/**
+ * Each weight step's hold. The faults hit the steps, not the holds, so a short hold
+ * keeps every combination's two runs quick (promote.test.ts holds 1 s).
+ */
+const HoldMs = 250;
 const Frozen: readonly StackComponent[] = ['consul', 'nomad', 'vault'];
+
+/** Seconds between two Date.now() readings, for the figures. */
+const s = (a: number, b: number) => ((b - a) / 1000).toFixed(1);
 
 /** One combination: a component unavailable from the start of a step. */
 interface Combo {
@@ -87,6 +101,8 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
   let stack: TestStack;
   let sample: Sample;
   let faulty: HashishipConfig;
+  /** The image (digest) of each combination, built in `before`. */
+  let images: Promise<string>[] = [];
   const fabio = fabioApi();
   const figures: string[] = [];
   /** Undo whatever outage is in force (idempotent). */
@@ -129,7 +145,7 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
     names: [sample.service],
     dirs: sample.dirs,
     build,
-    holdMs: 1_000,
+    holdMs: HoldMs,
     steps: [10, 50, 100],
     healthDeadlineMs: 20_000,
     fabio,
@@ -174,8 +190,10 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
   /** What production runs: the job's image digest and whether its deployment is still open. */
   const production = async () => {
     const ctx = createDeployContext({ ...stack.config, nomad: { ...stack.config.nomad, namespace: 'production' } });
-    const job = (await ctx.nomad.jobs.get(sample.service)) as unknown as { TaskGroups: { Tasks: { Meta?: Record<string, string> }[] }[] } | undefined;
-    const image = job?.TaskGroups[0]?.Tasks[0]?.Meta?.['hashiship_image'] ?? '';
+    const job = (await ctx.nomad.jobs.get(sample.service)) as unknown as
+      { TaskGroups: { Tasks: { Config?: { image?: string }; Meta?: Record<string, string> }[] }[] } | undefined;
+    const task = job?.TaskGroups[0]?.Tasks[0];
+    const image = task?.Config?.image ?? task?.Meta?.['hashiship_image'] ?? '';
     const d = await ctx.nomad.jobs.latestDeployment(sample.service);
     return { digest: image.slice(image.indexOf('@') + 1), open: d !== undefined && ActiveDeploymentStatuses.has(d.Status), deployment: d?.Status ?? 'none' };
   };
@@ -205,11 +223,27 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
     this.timeout(600_000);
     stack = await useStack();
     faulty = { ...stack.config, consul: { ...stack.config.consul, timeoutMs: ClientTimeoutMs }, nomad: { ...stack.config.nomad, timeoutMs: ClientTimeoutMs } };
+    // Shorter deadlines, a shorter min_healthy_time (2 s in the sample) for the QA deploy
+    // and the canary of every run, and a shorter shutdown_delay (2 s): Nomad starts a
+    // replacement on the same node only once the allocation it replaces has stopped, so
+    // every QA deploy and every revert waits for it. Nothing here is about how long
+    // health holds or how long an instance drains.
+    const t0 = Date.now();
     sample = await setupSample(stack.config, `flt-${run}`, (y) =>
-      y.replace('healthy_deadline: 20s', 'healthy_deadline: 10s').replace('progress_deadline: 40s', 'progress_deadline: 20s'),
+      y
+        .replace('shutdown_delay: 2s', 'shutdown_delay: 500ms')
+        .replace('min_healthy_time: 2s', 'min_healthy_time: 500ms')
+        .replace('healthy_deadline: 20s', 'healthy_deadline: 10s')
+        .replace('progress_deadline: 40s', 'progress_deadline: 20s'),
     );
     // A first release in production, so that every later promotion has canaries and weight steps.
     await buildSample(sample, '1', 'f0');
+    const t1 = Date.now();
+    // Every combination's image (`docker build` + `docker push`), made one after the other
+    // while this first release deploys; each combination awaits its own.
+    let chain = Promise.resolve('');
+    images = combos.map((_, i) => (chain = chain.then(() => buildSample(sample, String(i + 2), `f${i + 1}`))));
+    images.forEach((p) => p.catch(() => undefined));
     const qa = await deployQa('1');
     expect(qa.exitCode, qa.failures.map((f) => f.error.describe()).join('\n')).to.equal(0);
     // Setup, not a finding: the shared stack may be busy (other tests restart Fabio), so one retry.
@@ -219,6 +253,11 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
     );
     if (first.exitCode !== 0) first = await attempt(stack.config, { ...opts(() => {}, '1'), lockWaitMs: 30_000 });
     expect(first.exitCode, first.message).to.equal(0);
+    const t3 = Date.now();
+    await Promise.all(images);
+    figures.push(
+      `set-up: first image ${s(t0, t1)} s, first release in QA and production ${s(t1, t3)} s, the other ${images.length} images done ${s(t3, Date.now())} s later`,
+    );
   });
 
   afterEach(async function () {
@@ -231,9 +270,11 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
 
   after(async function () {
     this.timeout(120_000);
+    const t0 = Date.now();
     continueAll();
     if (stack !== undefined) await up(stack.options);
     if (sample !== undefined) await cleanupSample(stack.config, sample);
+    figures.push(`clean-up ${s(t0, Date.now())} s`);
     for (const f of figures) process.stderr.write(`      [figure] ${f}\n`);
   });
 
@@ -279,10 +320,13 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
       this.timeout(300_000);
       const build = String(i + 2);
       const version = `f${i + 1}`;
-      const next = await buildSample(sample, build, version);
+      const t0 = Date.now();
+      const next = await images[i]!;
+      const t1 = Date.now();
       const qa = await deployQa(build);
       expect(qa.exitCode, qa.failures.map((f) => f.error.describe()).join('\n')).to.equal(0);
       const previous = (await readRelease(stack.clients.consul, 'production', sample.service))!.record.digest;
+      const t2 = Date.now();
 
       let injected: { restored: Promise<void> } | undefined;
       const log = collecting();
@@ -308,9 +352,12 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
       await assertVerified('after the faulty run', previous, next, first);
 
       // A run that could not release its lock (Consul unreachable at its end) leaves it to the session TTL: wait for it.
+      const t3 = Date.now();
       const again = await attempt(stack.config, { ...opts(() => {}, build), lockWaitMs: 30_000 });
+      const t4 = Date.now();
       figures.push(
-        `${c.component} @ ${c.step}: first run ${first.outcome} (exit ${first.exitCode}, ${seconds.toFixed(1)} s): ${first.message.split('\n')[0]!.slice(0, 140)}; re-run ${again.outcome} (exit ${again.exitCode})`,
+        `${c.component} @ ${c.step}: first run ${first.outcome} (exit ${first.exitCode}, ${seconds.toFixed(1)} s): ${first.message.split('\n')[0]!.slice(0, 140)}; re-run ${again.outcome} (exit ${again.exitCode}); ` +
+          `image wait ${s(t0, t1)} s, QA ${s(t1, t2)} s, faulty run until restored ${s(t2, t3)} s, re-run ${s(t3, t4)} s`,
       );
       expect(again.exitCode, again.message).to.equal(ExitCode.ok);
       expect(['promoted', 'nothing']).to.include(again.outcome);
@@ -321,6 +368,10 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
       expect((await progressOf())?.status).to.equal('done');
       expect(await stack.clients.consul.kv.get(weightKey(sample.service)), 'weight rule after the re-run').to.equal(undefined);
       for (let k = 0; k < 3; k++) expect((await viaFabio(`${sample.service}.prod.local`, '/version')).body).to.equal(version);
+      // Read back from the engine: production's containers were created from exactly that digest.
+      const running = await runningImage(stack.config, sample, 'production');
+      expect(running.containers.map((x) => x.image)).to.deep.equal(running.containers.map(() => `127.0.0.1:5002/${sample.repository}@${next}`));
+      expect(running.containers.length).to.be.at.least(1);
     });
   });
 });

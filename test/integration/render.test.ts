@@ -37,7 +37,7 @@ describe('rendered jobs against the real Nomad', function () {
   });
 
   it('covers every example in both environments and every golden fixture', () => {
-    expect(jobs.length).to.equal(9 * 2 + readdirSync('test/fixtures/golden').length);
+    expect(jobs.length).to.equal(10 * 2 + readdirSync('test/fixtures/golden').length);
   });
 
   it('parses every output with /v1/jobs/parse into exactly our JSON model', async function () {

@@ -8,10 +8,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { consulCall, createConsul } from '../../src/consul/client.js';
 import { NomadClient } from '../../src/nomad/client.js';
 import { stackAddresses } from '../../src/stack/components.js';
-import { envScript, status } from '../../src/stack/stack.js';
+import { envScript, stateDirOf, status, up } from '../../src/stack/stack.js';
 import { createVault, vaultCall } from '../../src/vault/client.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
@@ -272,5 +274,63 @@ vault kv get -field=v -mount=secret hashiship-test/env`;
     const { stdout } = await promisify(execFile)('bash', ['-c', script], { env });
     expect(stdout.trim()).to.equal('1');
     expect(envScript(stack.options)).not.to.include(stack.env['VAULT_TOKEN']!);
+  });
+
+  // A suite of its own so that it runs last in this file (mocha runs a suite's tests before its
+  // child suites): it restarts the stack's Consul, a dev agent whose catalog and KV start empty.
+  describe('a Consul that died', function () {
+    it('`dev up` after Consul died restarts our Fabio too, and Fabio routes what the new Consul holds', async function () {
+      this.timeout(120_000);
+      const stateFile = join(stateDirOf(stack.options), 'stack.json');
+      const pids = () => (JSON.parse(readFileSync(stateFile, 'utf8')) as { components: Record<string, { pid?: number }> }).components;
+      const consulPid = pids()['consul']?.pid;
+      const fabioPid = pids()['fabio']?.pid;
+      expect(consulPid, 'this stack was started by hashiship (its Consul pid is recorded)').to.be.a('number');
+      expect(fabioPid, 'its Fabio pid is recorded').to.be.a('number');
+      process.kill(consulPid!, 'SIGKILL');
+      await eventually('the old Consul gone', 10_000, async () => {
+        try {
+          process.kill(consulPid!, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      });
+
+      const r = await up(stack.options);
+      expect(r.started).to.include('consul');
+      // Fabio's blocking queries waited on the old Consul's index: kept, it showed no route for minutes.
+      expect(r.started).to.include('fabio');
+      expect(pids()['fabio']?.pid).to.not.equal(fabioPid);
+
+      const server = http.createServer((_req, res) => res.end('routed'));
+      await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+      const port = (server.address() as AddressInfo).port;
+      const id = `hashiship-restart-${randomBytes(4).toString('hex')}`;
+      const consul = stack.config.consul.address;
+      try {
+        const reg = await fetch(`${consul}/v1/agent/service/register`, {
+          method: 'PUT',
+          body: JSON.stringify({
+            ID: id,
+            Name: id,
+            Address: '127.0.0.1',
+            Port: port,
+            Tags: [`urlprefix-${id}.test/`],
+            Check: { HTTP: `http://127.0.0.1:${port}/`, Interval: '1s', Timeout: '1s' },
+          }),
+        });
+        expect(reg.status).to.equal(200);
+        const fabioUi = stackAddresses.fabioApi;
+        const routed = await eventually('the route in the restarted Fabio', 20_000, async () => {
+          const routes = (await (await fetch(`${fabioUi}/api/routes`)).json()) as { service: string }[] | null;
+          return (routes ?? []).some((x) => x.service === id) ? true : undefined;
+        });
+        expect(routed).to.equal(true);
+      } finally {
+        await fetch(`${consul}/v1/agent/service/deregister/${id}`, { method: 'PUT' });
+        server.close();
+      }
+    });
   });
 });

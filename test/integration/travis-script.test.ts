@@ -5,6 +5,9 @@
  * self-reference. A pull-request build reaches QA only; a push to main reaches
  * production; a build whose image was never pushed fails in its fold with
  * hashiship's exit code. The heartbeat is set to 1 s so it shows during the deploy.
+ * The sample runs here as on a cluster without Docker: raw_exec running the image's
+ * layer, fetched by digest from each environment's registry as an artifact (the
+ * container path is travis-docker.test.ts and promote*.test.ts).
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
@@ -89,7 +92,7 @@ describe('scripts/promote.mjs: the Travis entry point run for real', function ()
       const b = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
       if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}${b.stderr}`);
     }
-    sample = await setupSample(stack.config, `ci-${run}`);
+    sample = await setupSample(stack.config, `ci-${run}`, undefined, { driver: 'raw_exec' });
     // Short holds: the production environment of this copy holds each weight step 1 s.
     const prod = join(sample.dirs.environments, 'production.yaml');
     writeFileSync(prod, readFileSync(prod, 'utf8').replace(/hold: \d+s/, 'hold: 1s'));
@@ -148,6 +151,15 @@ describe('scripts/promote.mjs: the Travis entry point run for real', function ()
     const rec = (await readRelease(stack.clients.consul, 'production', sample.service))?.record;
     expect(rec).to.include({ digest, build: n, via: 'promote' });
     expect(rec?.images[0]?.registry).to.equal('127.0.0.1:5002');
+    // raw_exec: the production job runs the image's layer fetched from the production registry by digest.
+    const job = (await (await fetch(`${stack.config.nomad.address}/v1/job/${sample.service}?namespace=production`)).json()) as {
+      TaskGroups: { Tasks: { Driver: string; Artifacts: { GetterSource: string; GetterOptions: Record<string, string> }[]; Meta: Record<string, string> }[] }[];
+    };
+    const task = job.TaskGroups[0]!.Tasks[0]!;
+    expect(task.Driver).to.equal('raw_exec');
+    expect(task.Meta['hashiship_image']).to.equal(`127.0.0.1:5002/${sample.repository}@${digest}`);
+    expect(task.Artifacts[0]!.GetterSource).to.match(new RegExp(`^http://127\\.0\\.0\\.1:5002/v2/${sample.repository}/blobs/sha256:[0-9a-f]{64}$`));
+    expect(task.Artifacts[0]!.GetterOptions['checksum']).to.match(/^sha256:[0-9a-f]{64}$/);
     for (let i = 0; i < 3; i++) expect((await viaFabio(`${sample.service}.prod.local`, '/version')).body).to.equal(`v${n}`);
     expect(await stack.clients.consul.kv.get(weightKey(sample.service))).to.equal(undefined);
   });

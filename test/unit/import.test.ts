@@ -17,6 +17,10 @@ import { compacted, jobDifferences, rawPatch } from '../../src/service-spec/impo
 import { environmentOverride } from '../../src/service-spec/import/environments.js';
 import { liftImage, liftJob } from '../../src/service-spec/import/lift.js';
 import { checkWrites, writeFiles } from '../../src/service-spec/import/write.js';
+import { renderJob } from '../../src/nomad/render.js';
+import { renderJobHcl } from '../../src/nomad/render-hcl.js';
+import { loadSet } from '../../src/service-spec/load.js';
+import { standalone } from '../../src/service-spec/overlay.js';
 
 let dir: string;
 before(() => {
@@ -89,6 +93,123 @@ describe('import: typed lifting keeps the meaning of the job', () => {
     expect(t['image']).to.deep.equal({ repository: 'nginx', tag: 'latest' });
     expect(latest).to.deep.equal([{ group: 0, task: 0 }]);
     expect(spec).to.not.have.any.keys('namespace', 'region', 'priority', 'type');
+  });
+
+  type O = Record<string, unknown>;
+  const groupOf = (spec: O, i = 0) => (spec['groups'] as O[])[i]!;
+  const taskOf = (spec: O) => (groupOf(spec)['tasks'] as O[])[0]!;
+
+  it('writes docker options typed from the shapes Nomad parses them into (blocks and maps as one-item lists); others stay in config', () => {
+    const config = {
+      image: 'shop/web:1.0',
+      ports: ['http'],
+      entrypoint: ['/bin/tini', '--'],
+      labels: [{ team: 'shop' }],
+      logging: [{ type: 'syslog', config: [{ tag: 'web' }] }],
+      ulimit: [{ nofile: '65536:65536' }],
+      mount: [
+        {
+          type: 'volume',
+          target: '/data',
+          source: 'cache',
+          volume_options: [{ no_copy: true, driver_config: [{ name: 'local', options: [{ type: 'tmpfs' }] }] }],
+        },
+      ],
+      privileged: false,
+      pid_mode: 'host',
+    };
+    const lifted = liftJob({ ...job, TaskGroups: [{ ...job.TaskGroups[0]!, Tasks: [{ ...job.TaskGroups[0]!.Tasks[0]!, Config: config }] }] });
+    expect(taskOf(lifted.spec)['docker']).to.deep.equal({
+      entrypoint: ['/bin/tini', '--'],
+      privileged: false,
+      mount: [
+        { type: 'volume', target: '/data', source: 'cache', volume_options: { no_copy: true, driver_config: { name: 'local', options: { type: 'tmpfs' } } } },
+      ],
+      labels: { team: 'shop' },
+      logging: { type: 'syslog', config: { tag: 'web' } },
+      ulimit: { nofile: '65536:65536' },
+    });
+  });
+
+  it("writes ports: [] for the group's only docker task when it publishes none (hashiship would publish every group port)", () => {
+    const g = { ...job.TaskGroups[0]!, Networks: [{ Mode: 'host', DynamicPorts: [{ Label: 'http', Value: 0, To: 0, HostNetwork: 'default' }] }] };
+    expect(taskOf(liftJob({ ...job, TaskGroups: [g] }).spec)['ports']).to.deep.equal([]);
+    const published = { ...g, Tasks: [{ ...g.Tasks[0]!, Config: { image: 'nginx:1.27', ports: ['http'] } }] };
+    expect(taskOf(liftJob({ ...job, TaskGroups: [published] }).spec)['ports']).to.deep.equal(['http']);
+  });
+
+  it("writes vault, task services and check options with Nomad's defaults left out, and hashiship's opinions stated", () => {
+    const task = {
+      ...job.TaskGroups[0]!.Tasks[0]!,
+      Vault: { Role: 'web', Env: true, DisableFile: false, ChangeMode: 'restart', ChangeSignal: 'SIGHUP', Cluster: 'default' },
+      ShutdownDelay: 3e9,
+      Services: [
+        {
+          Name: 'web-admin',
+          PortLabel: 'admin',
+          TaskName: 'web',
+          AddressMode: 'auto',
+          OnUpdate: 'require_healthy',
+          EnableTagOverride: true,
+          CanaryMeta: { track: 'canary' },
+          Checks: [
+            {
+              Name: 'service: "web-admin" check',
+              Type: 'http',
+              PortLabel: 'admin',
+              Path: '/health',
+              Method: 'PATCH',
+              Header: { 'X-Probe': ['1'] },
+              TaskName: 'web',
+              Interval: 10e9,
+              Timeout: 2e9,
+              SuccessBeforePassing: 0,
+              FailuresBeforeCritical: 2,
+              OnUpdate: 'ignore',
+            },
+          ],
+        },
+      ],
+    };
+    const t = taskOf(liftJob({ ...job, TaskGroups: [{ ...job.TaskGroups[0]!, Tasks: [task] }] }).spec);
+    expect(t['vault']).to.deep.equal({ role: 'web', env: true });
+    expect(t['shutdown_delay']).to.equal('3s');
+    expect(t['services']).to.deep.equal([
+      {
+        name: 'web-admin',
+        port: 'admin',
+        canary_tags: [],
+        canary_meta: { track: 'canary' },
+        enable_tag_override: true,
+        checks: [{ type: 'http', path: '/health', method: 'PATCH', header: { 'X-Probe': ['1'] }, failures_before_critical: 2, on_update: 'ignore' }],
+      },
+    ]);
+  });
+
+  it('writes crons, parameterized, ui and disconnect typed', () => {
+    const batch = {
+      ...job,
+      Type: 'batch',
+      Periodic: { Enabled: true, Specs: ['0 8 * * *', '0 20 * * *'], SpecType: 'cron', ProhibitOverlap: true, TimeZone: 'UTC' },
+      ParameterizedJob: { Payload: 'required', MetaRequired: ['bucket'], MetaOptional: null },
+      UI: { Description: 'Nightly', Links: [{ Label: 'Runbook', URL: 'https://wiki.example.org/nightly' }] },
+      TaskGroups: [{ ...job.TaskGroups[0]!, Disconnect: { LostAfter: 3600e9, Replace: true, Reconcile: 'keep_original', StopOnClientAfter: null } }],
+    };
+    const { spec } = liftJob(batch);
+    expect(spec['periodic']).to.deep.equal({ crons: ['0 8 * * *', '0 20 * * *'] });
+    expect(spec['parameterized']).to.deep.equal({ payload: 'required', meta_required: ['bucket'] });
+    expect(spec['ui']).to.deep.equal({ description: 'Nightly', links: [{ label: 'Runbook', url: 'https://wiki.example.org/nightly' }] });
+    expect(groupOf(spec)['disconnect']).to.deep.equal({ lost_after: '1h', reconcile: 'keep_original' });
+  });
+
+  it("carries a display name that differs from the job ID in nomad: (the spec's name is the ID)", () => {
+    const text =
+      'name: billing-api\ngroups:\n  - name: api\n    tasks:\n      - name: api\n        driver: exec\n        command: /bin/api\nnomad:\n  Name: Billing API\n';
+    const set = loadSet([{ file: 'billing-api.yaml', text, kind: 'service' }]);
+    expect(set.problems).to.deep.equal([]);
+    const rendered = renderJob(standalone(set.services[0]!));
+    expect([rendered.ID, rendered.Name]).to.deep.equal(['billing-api', 'Billing API']);
+    expect(renderJobHcl(rendered)).to.match(/^job "billing-api" \{\n {2}name += "Billing API"/m);
   });
 
   it('reads image references', () => {

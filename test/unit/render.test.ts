@@ -508,7 +508,7 @@ ${task}${group}${top}`;
   it('refuses unknown fields, wrong types, fields the spec owns and fields HCL cannot say, each at its place with its path', () => {
     const { problems } = render(
       SPEC(
-        '        nomad:\n          KillTimout: 45s\n          Resources: {Cores: two}\n          Identity: {Name: default}\n          Name: other\n',
+        '        nomad:\n          KillTimout: 45s\n          Resources: {Cores: two}\n          Identity: {Name: other}\n          Name: other\n',
         '    nomad:\n      Count: "3"\n      Tasks: []\n',
         'nomad:\n  Update: {MaxParallel: "2"}\n  TaskGroups: []\n  Meta: {a: 1}\n',
       ),
@@ -516,7 +516,9 @@ ${task}${group}${top}`;
     expect(problems).to.deep.equal([
       "web.yaml:12:23  groups[0].tasks[0].nomad.KillTimout  unknown field `KillTimout` of Nomad's api.Task; did you mean `KillTimeout`?",
       'web.yaml:13:30  groups[0].tasks[0].nomad.Resources.Cores  expected an integer, got the text "two"',
-      "web.yaml:14:21  groups[0].tasks[0].nomad.Identity  `Identity` has no form in Nomad's HCL job specification, so the rendered .nomad.hcl could not carry it",
+      // Nomad's parser fills Task.Identity from an identity block without a name (or named `default`) only.
+      'web.yaml:14:28  groups[0].tasks[0].nomad.Identity.Name  `Identity` is the task\'s default identity: Nomad\'s parser reads it back only unnamed or named `default`; put an identity named "other" in `Identities`',
+
       "web.yaml:15:17  groups[0].tasks[0].nomad.Name  `Name` cannot be set here: the task name is the task's `name`",
       'web.yaml:17:14  groups[0].nomad.Count  expected an integer, got the text "3"',
       "web.yaml:18:14  groups[0].nomad.Tasks  `Tasks` cannot be set here: tasks come from `tasks`; write a task's raw fields in that task's `nomad:` block",

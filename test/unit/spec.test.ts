@@ -71,7 +71,7 @@ describe('spec: validation', () => {
     const set = loadSet(await readSpecFiles(['jobs/services', 'jobs/environments']));
     expect(set.problems.map(formatProblem)).to.deep.equal([]);
     expect(set.services.map((s) => s.spec.name).sort()).to.deep.equal(
-      ['billing', 'fabio', 'kafka', 'mongodb', 'mysql', 'redis', 'reindex', 'reports', 'web'].sort(),
+      ['billing', 'fabio', 'kafka', 'mongodb', 'mysql', 'payments', 'redis', 'reindex', 'reports', 'web'].sort(),
     );
     expect(set.environments.map((e) => e.env.name).sort()).to.deep.equal(['production', 'qa']);
   });
@@ -238,7 +238,7 @@ describe('hashiship validate', function () {
 
   it('passes the examples and says what it checked', async () => {
     const r = await cli('validate');
-    expect(r).to.deep.include({ code: 0, stdout: 'ok: 9 services, 1 external, 2 environments (production, qa)\n' });
+    expect(r).to.deep.include({ code: 0, stdout: 'ok: 10 services, 1 external, 2 environments (production, qa)\n' });
   });
 
   it('refuses an escape-hatch field Nomad does not know, or of the wrong type, with exit 1, its place and its path', async () => {

@@ -10,6 +10,8 @@ The port comes from NOMAD_PORT_http (Nomad) or PORT (Docker); the environment
 from NOMAD_META_environment (the environment file's job meta) or APP_ENV.
 """
 import os
+import signal
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -58,6 +60,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    # In a container python is PID 1, which has no default action for SIGTERM: exit on
+    # it, so that stopping an instance does not wait out the kill timeout.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     port = int(os.environ.get("NOMAD_PORT_http") or os.environ.get("PORT", "8080"))
     host = os.environ.get("BIND", "127.0.0.1" if "NOMAD_PORT_http" in os.environ else "0.0.0.0")
     ThreadingHTTPServer((host, port), Handler).serve_forever()

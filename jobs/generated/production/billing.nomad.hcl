@@ -8,7 +8,7 @@ job "billing" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "1f92bc4f88ef1beb3793e5baf7f374bc4e20fdc90c661245e4e5d68bb74527ae"
+    hashiship_spec_hash   = "28745924266e69f1f639c1dc79c6742ed0f42042bdf9965f120e05c9a22449de"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -101,11 +101,11 @@ job "billing" {
       }
 
       artifact {
-        source      = "https://artifacts.example.com/billing/billing-4.2.1.jar"
+        source      = "http://127.0.0.1:8500/v1/kv/artifacts/billing/billing-4.2.1.jar?raw"
         destination = "local/"
 
         options {
-          checksum = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+          checksum = "sha256:18a7a59d177d981b8386c2d01a182149ab02db87b68347827d99b1ed0c440149"
         }
       }
 

@@ -8,7 +8,7 @@ job "mysql" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "5ba4648171966b5b0fa7aa2e4dfdf7098a142e28ba60b7f15ad0155ee2c6cf66"
+    hashiship_spec_hash   = "c643a0a8f63628779e8ab78f79a76ce975242eda25c67616014053a5603c4b46"
     hashiship_tool        = "hashiship"
   }
 
@@ -76,8 +76,8 @@ job "mysql" {
         name     = "mysql-ping"
         type     = "script"
         port     = "db"
-        command  = "/usr/bin/mysqladmin"
-        args     = ["ping", "--silent"]
+        command  = "/usr/bin/mariadb"
+        args     = ["--host=127.0.0.1", "--user=storefront", "--execute=SELECT 1"]
         task     = "mysql"
         interval = "30s"
         timeout  = "5s"
@@ -95,13 +95,15 @@ job "mysql" {
       kill_timeout = "1m"
 
       config {
-        image = "127.0.0.1:5002/library/mysql:8.4"
-        args  = ["--innodb-buffer-pool-size=512M"]
-        ports = ["db"]
+        image        = "127.0.0.1:5002/hashiship/mariadb:10.11"
+        args         = ["--innodb-buffer-pool-size=512M"]
+        ports        = ["db"]
+        network_mode = "host"
       }
 
       env {
-        MYSQL_DATABASE = "storefront"
+        MARIADB_DATABASE = "storefront"
+        MARIADB_USER     = "storefront"
       }
 
       template {
@@ -111,7 +113,7 @@ job "mysql" {
         perms                = "0400"
         splay                = "5s"
         error_on_missing_key = false
-        data                 = "{{ with secret \"secret/data/mysql/root\" }}MYSQL_ROOT_PASSWORD={{ index .Data.data \"password\" | toJSON }}{{ end }}\n"
+        data                 = "{{ with secret \"secret/data/mysql/root\" }}MARIADB_ROOT_PASSWORD={{ index .Data.data \"password\" | toJSON }}{{ end }}\n"
       }
 
       vault {

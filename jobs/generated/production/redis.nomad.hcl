@@ -8,7 +8,7 @@ job "redis" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "b8083cc0a319ca91a5f066d5d2ae9d512b0aae40b9ae037850e069b875e149d7"
+    hashiship_spec_hash   = "6dad27f00698c35327dcbd0d120654672f27de8cf37deaa3b2b924ba66228564"
     hashiship_tool        = "hashiship"
   }
 
@@ -34,9 +34,7 @@ job "redis" {
     }
 
     network {
-      port "redis" {
-        to = 6379
-      }
+      port "redis" {}
     }
 
     service {
@@ -63,9 +61,10 @@ job "redis" {
       driver = "docker"
 
       config {
-        image = "127.0.0.1:5002/library/redis:7.2-alpine"
-        args  = ["redis-server", "--maxmemory", "200mb", "--maxmemory-policy", "allkeys-lru", "--appendonly", "yes"]
-        ports = ["redis"]
+        image        = "127.0.0.1:5002/hashiship/redis:7.0"
+        args         = ["--port", "${NOMAD_PORT_redis}", "--maxmemory", "200mb", "--maxmemory-policy", "allkeys-lru", "--appendonly", "yes", "--dir", "/alloc/data"]
+        ports        = ["redis"]
+        network_mode = "host"
       }
 
       resources {

@@ -9,7 +9,7 @@ job "reindex" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "3f1b6c25dac18238683e47e2f782965488f07d77414c4082814818050534c350"
+    hashiship_spec_hash   = "34b6f33327331ed36e0a2fa3840d6632ce20e40c4b454d2687d78df8026253a0"
     hashiship_tool        = "hashiship"
   }
 
@@ -32,11 +32,13 @@ job "reindex" {
     }
 
     task "reindex" {
-      driver = "exec"
+      driver = "docker"
 
       config {
-        command = "/usr/local/bin/reindex"
-        args    = ["--all", "--batch-size", "500"]
+        image        = "127.0.0.1:5002/catalog/reindex:1.4.0"
+        command      = "/usr/local/bin/reindex"
+        args         = ["--all", "--batch-size", "500"]
+        network_mode = "host"
       }
 
       template {

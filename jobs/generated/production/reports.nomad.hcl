@@ -8,7 +8,7 @@ job "reports" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "3a4d8283e5c4a2b4c3b40f3290b6b944c3b6d19de52bff4a24d3871c0b17d8ff"
+    hashiship_spec_hash   = "9924a19794fbeef1748cae5ef0de0b4ae886e735472571c996f088d56e9b961c"
     hashiship_tool        = "hashiship"
   }
 
@@ -23,12 +23,14 @@ job "reports" {
     count = 1
 
     task "sales-report" {
-      driver = "raw_exec"
+      driver = "docker"
       user   = "reports"
 
       config {
-        command = "/opt/reports/bin/sales-report"
-        args    = ["--since", "24h", "--format", "csv"]
+        image        = "127.0.0.1:5002/finance/sales-report:3.1.0"
+        command      = "/opt/reports/bin/sales-report"
+        args         = ["--since", "24h", "--format", "csv"]
+        network_mode = "host"
       }
 
       template {

@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "73c1541ee314192123f40cf98d746d245ec5c196fa27ecb256c5ccfe92f59b6c"
+    hashiship_spec_hash   = "97e6216238717b827c2be2b98ea74c5b2a03c5b8a5de2e5a6dd719a222e7dd12"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -96,9 +96,7 @@ job "web" {
     }
 
     network {
-      port "http" {
-        to = 8080
-      }
+      port "http" {}
 
       port "metrics" {}
     }
@@ -167,9 +165,10 @@ job "web" {
       }
 
       config {
-        image   = "127.0.0.1:5002/storefront/web:2.14.0"
-        command = "/app/bin/migrate"
-        args    = ["--wait-for-db", "30s"]
+        image        = "127.0.0.1:5002/storefront/web:2.14.0"
+        command      = "/app/bin/migrate"
+        args         = ["--wait-for-db", "30s"]
+        network_mode = "host"
       }
 
       template {
@@ -201,10 +200,11 @@ job "web" {
       kill_signal  = "SIGTERM"
 
       config {
-        image    = "127.0.0.1:5002/storefront/web:2.14.0"
-        args     = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
-        ports    = ["http", "metrics"]
-        cap_drop = ["NET_RAW"]
+        image        = "127.0.0.1:5002/storefront/web:2.14.0"
+        args         = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
+        ports        = ["http", "metrics"]
+        network_mode = "host"
+        cap_drop     = ["NET_RAW"]
         labels = {
           "com.example/team" = "storefront"
         }
@@ -226,11 +226,11 @@ job "web" {
       }
 
       artifact {
-        source      = "https://assets.example.com/storefront/static-2.14.0.tar.gz"
+        source      = "http://127.0.0.1:8500/v1/kv/artifacts/storefront/static-2.14.0.tar.gz?raw"
         destination = "local/static"
 
         options {
-          checksum = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+          checksum = "sha256:f99ec79b2295b06e55720f49d078532d6ce601cc098a1c807691e4521f5003f8"
         }
       }
 
@@ -325,8 +325,9 @@ EOT
       }
 
       config {
-        image = "127.0.0.1:5002/storefront/vector@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
-        args  = ["--config", "/local/vector.toml"]
+        image        = "127.0.0.1:5002/storefront/log-shipper:1.0.0"
+        args         = ["--config", "/local/vector.toml"]
+        network_mode = "host"
       }
 
       template {

@@ -8,7 +8,7 @@ job "billing" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "11baec479447bb92a959bab5ac88cf120fb644b3c7dafcd10b8fa59f5870533c"
+    hashiship_spec_hash   = "961768c883334ca728012d2976da0bc254b1e493adfa51a68dfe1ec07cf5714a"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -27,7 +27,7 @@ job "billing" {
       max_parallel      = 1
       canary            = 1
       health_check      = "checks"
-      min_healthy_time  = "20s"
+      min_healthy_time  = "3s"
       healthy_deadline  = "4m"
       progress_deadline = "10m"
       auto_revert       = true
@@ -101,11 +101,11 @@ job "billing" {
       }
 
       artifact {
-        source      = "https://artifacts.example.com/billing/billing-4.2.1.jar"
+        source      = "http://127.0.0.1:8500/v1/kv/artifacts/billing/billing-4.2.1.jar?raw"
         destination = "local/"
 
         options {
-          checksum = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+          checksum = "sha256:18a7a59d177d981b8386c2d01a182149ab02db87b68347827d99b1ed0c440149"
         }
       }
 

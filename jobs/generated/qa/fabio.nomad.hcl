@@ -8,7 +8,7 @@ job "fabio" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "00d7d79532d912d2d4219c30fb786b60066ab13f09e86372a93877d847649c99"
+    hashiship_spec_hash   = "7b88b239e9ec359cf7eb26c998e96a0d5101aa091bad9e28c3109c452e55079c"
     hashiship_tool        = "hashiship"
   }
 
@@ -19,7 +19,7 @@ job "fabio" {
       max_parallel      = 1
       canary            = 0
       health_check      = "checks"
-      min_healthy_time  = "10s"
+      min_healthy_time  = "3s"
       healthy_deadline  = "2m"
       progress_deadline = "5m"
       auto_revert       = true

@@ -8,7 +8,7 @@ job "kafka" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "908866637af7b1f482ee2e4303a7389bedda7c40769c650e3469bec1e3d8a0b7"
+    hashiship_spec_hash   = "85af76043bb4665c319680ab8088b0da0a8397370ed41749d62b909dab71e7ee"
     hashiship_tool        = "hashiship"
   }
 
@@ -26,7 +26,7 @@ job "kafka" {
       max_parallel      = 1
       canary            = 0
       health_check      = "checks"
-      min_healthy_time  = "45s"
+      min_healthy_time  = "3s"
       healthy_deadline  = "6m"
       progress_deadline = "15m"
       auto_revert       = true

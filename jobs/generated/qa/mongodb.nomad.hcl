@@ -8,7 +8,7 @@ job "mongodb" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "57c9857981e59696bae0031b2bad87bdacc15915d5e53b6e2cedb92a2a3d41e4"
+    hashiship_spec_hash   = "35e1c04f5ceca56c69a7d666ddc0d8d5152e606853f64941c3814991795ff42b"
     hashiship_tool        = "hashiship"
   }
 
@@ -31,7 +31,7 @@ job "mongodb" {
       max_parallel      = 1
       canary            = 0
       health_check      = "checks"
-      min_healthy_time  = "1m"
+      min_healthy_time  = "3s"
       healthy_deadline  = "8m"
       progress_deadline = "20m"
       auto_revert       = false

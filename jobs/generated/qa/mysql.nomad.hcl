@@ -8,7 +8,7 @@ job "mysql" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "59a3ee2280e220d030174a5465edcb4112ea299ccdbec293c2d893cd9e19da5a"
+    hashiship_spec_hash   = "6e042c733a95f7f72bfb42b293a12a8882bea7bf0233025f3530616e649bdb3e"
     hashiship_tool        = "hashiship"
   }
 
@@ -26,7 +26,7 @@ job "mysql" {
       max_parallel      = 1
       canary            = 0
       health_check      = "checks"
-      min_healthy_time  = "30s"
+      min_healthy_time  = "3s"
       healthy_deadline  = "5m"
       progress_deadline = "15m"
       auto_revert       = false
@@ -76,8 +76,8 @@ job "mysql" {
         name     = "mysql-ping"
         type     = "script"
         port     = "db"
-        command  = "/usr/bin/mysqladmin"
-        args     = ["ping", "--silent"]
+        command  = "/usr/bin/mariadb"
+        args     = ["--host=127.0.0.1", "--user=storefront", "--execute=SELECT 1"]
         task     = "mysql"
         interval = "30s"
         timeout  = "5s"
@@ -95,13 +95,15 @@ job "mysql" {
       kill_timeout = "1m"
 
       config {
-        image = "127.0.0.1:5001/library/mysql:8.4"
-        args  = ["--innodb-buffer-pool-size=512M"]
-        ports = ["db"]
+        image        = "127.0.0.1:5001/hashiship/mariadb:10.11"
+        args         = ["--innodb-buffer-pool-size=512M"]
+        ports        = ["db"]
+        network_mode = "host"
       }
 
       env {
-        MYSQL_DATABASE = "storefront"
+        MARIADB_DATABASE = "storefront"
+        MARIADB_USER     = "storefront"
       }
 
       template {
@@ -111,7 +113,7 @@ job "mysql" {
         perms                = "0400"
         splay                = "5s"
         error_on_missing_key = false
-        data                 = "{{ with secret \"secret/data/mysql/root\" }}MYSQL_ROOT_PASSWORD={{ index .Data.data \"password\" | toJSON }}{{ end }}\n"
+        data                 = "{{ with secret \"secret/data/mysql/root\" }}MARIADB_ROOT_PASSWORD={{ index .Data.data \"password\" | toJSON }}{{ end }}\n"
       }
 
       vault {

@@ -8,7 +8,7 @@ job "redis" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "5de9315ea5d795980b3ed9da0c10b3a0b319d3061f21fc490e5efb4c960d00d5"
+    hashiship_spec_hash   = "29f536418596fe176fedd75dbcc54bae90890f56c14a2754637822277cf15b72"
     hashiship_tool        = "hashiship"
   }
 
@@ -20,7 +20,7 @@ job "redis" {
       max_parallel      = 1
       canary            = 0
       health_check      = "checks"
-      min_healthy_time  = "10s"
+      min_healthy_time  = "3s"
       healthy_deadline  = "5m"
       progress_deadline = "10m"
       auto_revert       = true
@@ -34,9 +34,7 @@ job "redis" {
     }
 
     network {
-      port "redis" {
-        to = 6379
-      }
+      port "redis" {}
     }
 
     service {
@@ -63,9 +61,10 @@ job "redis" {
       driver = "docker"
 
       config {
-        image = "127.0.0.1:5001/library/redis:7.2-alpine"
-        args  = ["redis-server", "--maxmemory", "200mb", "--maxmemory-policy", "allkeys-lru", "--appendonly", "yes"]
-        ports = ["redis"]
+        image        = "127.0.0.1:5001/hashiship/redis:7.0"
+        args         = ["--port", "${NOMAD_PORT_redis}", "--maxmemory", "200mb", "--maxmemory-policy", "allkeys-lru", "--appendonly", "yes", "--dir", "/alloc/data"]
+        ports        = ["redis"]
+        network_mode = "host"
       }
 
       resources {

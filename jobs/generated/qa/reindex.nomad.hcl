@@ -9,7 +9,7 @@ job "reindex" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "a1bc60b95110f0706f2c572ae9c6678196f545af292fd020fab2fa0546ee02ea"
+    hashiship_spec_hash   = "c5346ef6f0d8dc6238b070bc3b932196254a8e543cfb41265631ffa7a76e6c3a"
     hashiship_tool        = "hashiship"
   }
 
@@ -32,11 +32,13 @@ job "reindex" {
     }
 
     task "reindex" {
-      driver = "exec"
+      driver = "docker"
 
       config {
-        command = "/usr/local/bin/reindex"
-        args    = ["--all", "--batch-size", "500"]
+        image        = "127.0.0.1:5001/catalog/reindex:1.4.0"
+        command      = "/usr/local/bin/reindex"
+        args         = ["--all", "--batch-size", "500"]
+        network_mode = "host"
       }
 
       template {

@@ -8,7 +8,7 @@ job "reports" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "a09d122d2404f8712081883cfea06784ca511116d1755f9b4330c447d625aa1f"
+    hashiship_spec_hash   = "be0391e8ccd6648ab1eee43ea7f02c64f3ba666e4b02322c3685818205807a7b"
     hashiship_tool        = "hashiship"
   }
 
@@ -23,12 +23,14 @@ job "reports" {
     count = 1
 
     task "sales-report" {
-      driver = "raw_exec"
+      driver = "docker"
       user   = "reports"
 
       config {
-        command = "/opt/reports/bin/sales-report"
-        args    = ["--since", "24h", "--format", "csv"]
+        image        = "127.0.0.1:5001/finance/sales-report:3.1.0"
+        command      = "/opt/reports/bin/sales-report"
+        args         = ["--since", "24h", "--format", "csv"]
+        network_mode = "host"
       }
 
       template {

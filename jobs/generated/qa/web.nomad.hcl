@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "43c03f9a3ecc99668ebcd91177d1254596d50a9179ad2aea95a7b9178d8ab25a"
+    hashiship_spec_hash   = "a5c1c4a6099a1cf8085a44544ac2b3cbc9474e30ef000c74e9a48eb725d6f30f"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -40,7 +40,7 @@ job "web" {
       max_parallel      = 1
       canary            = 1
       health_check      = "checks"
-      min_healthy_time  = "15s"
+      min_healthy_time  = "3s"
       healthy_deadline  = "3m"
       progress_deadline = "10m"
       auto_revert       = true
@@ -90,9 +90,7 @@ job "web" {
     }
 
     network {
-      port "http" {
-        to = 8080
-      }
+      port "http" {}
 
       port "metrics" {}
     }
@@ -161,9 +159,10 @@ job "web" {
       }
 
       config {
-        image   = "127.0.0.1:5001/storefront/web:2.14.0"
-        command = "/app/bin/migrate"
-        args    = ["--wait-for-db", "30s"]
+        image        = "127.0.0.1:5001/storefront/web:2.14.0"
+        command      = "/app/bin/migrate"
+        args         = ["--wait-for-db", "30s"]
+        network_mode = "host"
       }
 
       template {
@@ -195,10 +194,11 @@ job "web" {
       kill_signal  = "SIGTERM"
 
       config {
-        image    = "127.0.0.1:5001/storefront/web:2.14.0"
-        args     = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
-        ports    = ["http", "metrics"]
-        cap_drop = ["NET_RAW"]
+        image        = "127.0.0.1:5001/storefront/web:2.14.0"
+        args         = ["--port", "${NOMAD_PORT_http}", "--metrics-port", "${NOMAD_PORT_metrics}"]
+        ports        = ["http", "metrics"]
+        network_mode = "host"
+        cap_drop     = ["NET_RAW"]
         labels = {
           "com.example/team" = "storefront"
         }
@@ -220,11 +220,11 @@ job "web" {
       }
 
       artifact {
-        source      = "https://assets.example.com/storefront/static-2.14.0.tar.gz"
+        source      = "http://127.0.0.1:8500/v1/kv/artifacts/storefront/static-2.14.0.tar.gz?raw"
         destination = "local/static"
 
         options {
-          checksum = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+          checksum = "sha256:f99ec79b2295b06e55720f49d078532d6ce601cc098a1c807691e4521f5003f8"
         }
       }
 
@@ -319,8 +319,9 @@ EOT
       }
 
       config {
-        image = "127.0.0.1:5001/storefront/vector@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
-        args  = ["--config", "/local/vector.toml"]
+        image        = "127.0.0.1:5001/storefront/log-shipper:1.0.0"
+        args         = ["--config", "/local/vector.toml"]
+        network_mode = "host"
       }
 
       template {

@@ -130,7 +130,18 @@ const DROPPABLE = new Set([
   'checks',
   'volumes',
   'mounts',
+  'docker',
+  'vault',
+  'disconnect',
+  'ui',
+  'parameterized',
+  'devices',
+  'header',
+  'canary_meta',
 ]);
+
+/** Keys whose every field is optional: a refused field under them is left to the escape hatch alone. */
+const FIELD_DROPPABLE = new Set(['docker', 'vault', 'disconnect', 'ui']);
 
 /**
  * Make the typed spec pass the spec's rules: opt-outs (with a reason) for
@@ -151,6 +162,17 @@ function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
       continue;
     }
     let dropped = false;
+    // groups[i].tasks[j].docker.hostname: only that field goes.
+    const holder = seg.findIndex((x) => typeof x === 'string' && FIELD_DROPPABLE.has(x));
+    if (holder >= 0 && typeof seg[holder + 1] === 'string') {
+      let parent: unknown = spec;
+      for (const s of seg.slice(0, holder + 1)) parent = (parent as Record<string | number, unknown>)[s];
+      if (isObj(parent) && (seg[holder + 1] as string) in parent) {
+        delete parent[seg[holder + 1] as string];
+        changed = true;
+        continue;
+      }
+    }
     for (let i = seg.length - 1; i >= 0 && !dropped; i--) {
       const key = seg[i];
       if (typeof key !== 'string' || !DROPPABLE.has(key)) continue;
@@ -170,8 +192,20 @@ function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
   return changed;
 }
 
-function importProblem(src: JobSource, message: string): InputError {
-  return new InputError([{ at: { file: src.file, line: 1, col: 1 }, subject: 'job', message }]);
+/**
+ * A group without tasks: Nomad parses it but refuses the job when it is run or
+ * validated ("Missing tasks for task group"), so there is nothing to import.
+ * Placed at the group's block when the file is HCL.
+ */
+function groupWithoutTasks(src: JobSource, name: string): InputProblem {
+  const m = new RegExp(`^[ \\t]*group[ \\t]+"${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`, 'm').exec(src.text);
+  const before = m === null ? [''] : src.text.slice(0, m.index).split('\n');
+  const col = m === null ? 1 : m[0].length - m[0].trimStart().length + 1;
+  return {
+    at: { file: src.file, line: m === null ? 1 : before.length, col },
+    subject: `group ${name}`,
+    message: 'has no task: Nomad refuses such a job when it runs or validates it ("Missing tasks for task group"); give the group a task or leave it out',
+  };
 }
 
 /**
@@ -185,7 +219,7 @@ function identityAsList(t: Readonly<Obj>): Obj {
   return { ...t, Identity: null, Identities: [t['Identity'], ...rest] };
 }
 
-const JOB_OWNED = ['ID', 'Name', 'TaskGroups'];
+const JOB_OWNED = ['ID', 'TaskGroups'];
 const GROUP_OWNED = ['Name', 'Tasks'];
 const TASK_OWNED = ['Name'];
 
@@ -324,9 +358,9 @@ async function converge(spec: Obj, want: Obj, src: JobSource, file: string, pars
 export async function importJob(src: JobSource, parser: JobParser, opts: ImportOptions = {}): Promise<ImportedJob> {
   const job = await parseSource(src, parser);
   const id = String(job['ID'] ?? '');
-  if (job['Name'] !== undefined && job['Name'] !== null && job['Name'] !== id) {
-    throw importProblem(src, `the job's name \`${String(job['Name'])}\` differs from its ID \`${id}\`; a hashiship spec has one \`name\` for both`);
-  }
+  // A job whose name differs from its ID keeps its name in `nomad:` (the spec's `name` is the ID).
+  const empty = ((job['TaskGroups'] as Obj[] | null) ?? []).filter((g) => !Array.isArray(g['Tasks']) || g['Tasks'].length === 0);
+  if (empty.length > 0) throw new InputError(empty.map((g) => groupWithoutTasks(src, String(g['Name'] ?? ''))));
   const lifted = liftJob(job);
   for (const l of lifted.latest) {
     const t = ((lifted.spec['groups'] as Obj[])[l.group]!['tasks'] as Obj[])[l.task]!;

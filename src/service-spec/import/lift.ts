@@ -10,7 +10,8 @@
 import { formatDuration } from '../duration.js';
 import { RenderDefaults } from '../../nomad/render.js';
 import { OPERATORS } from '../schema.js';
-import { defaultCheckName, jarPath } from '../semantic.js';
+import { defaultCheckName, jarPath, publishedPorts } from '../semantic.js';
+import type { GroupSpec, TaskSpec } from '../types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -44,6 +45,29 @@ function stringMap(v: unknown): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const k of Object.keys(v).sort()) out[k] = v[k] as string;
   return out;
+}
+
+/** A map attribute of a driver config as Nomad's parser gives it (a list of one object), as a map. */
+function parsedMap(v: unknown): Record<string, string> | undefined {
+  return Array.isArray(v) && v.length === 1 ? stringMap(v[0]) : stringMap(v);
+}
+
+/** A nested block of a driver config as Nomad's parser gives it (a list of one object). */
+function parsedBlock(v: unknown): Obj | undefined {
+  return Array.isArray(v) && v.length === 1 && isObj(v[0]) ? v[0] : isObj(v) ? v : undefined;
+}
+
+function bool(v: unknown): boolean | undefined {
+  return typeof v === 'boolean' ? v : undefined;
+}
+
+function int(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
+}
+
+/** A list of strings as written (an empty list stays empty: it says something). */
+function stringList(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
 }
 
 function dur(v: unknown): string | undefined {
@@ -194,25 +218,49 @@ function migrate(v: unknown): Obj | undefined {
 }
 
 const CHECK_TYPES = new Set(['http', 'tcp', 'grpc', 'script']);
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const ON_UPDATE = new Set(['ignore_warnings', 'ignore']);
 
-function check(c: Obj, service: Obj, serviceName: string): Obj | undefined {
+/** Check headers (name → values), when every value is a list of strings. */
+function header(v: unknown): Record<string, string[]> | undefined {
+  if (!isObj(v) || Object.keys(v).length === 0) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const k of Object.keys(v).sort()) {
+    const vals = stringList(v[k]);
+    if (vals === undefined) return undefined;
+    out[k] = vals;
+  }
+  return out;
+}
+
+/**
+ * A check as the spec says it. `owner`: the task of a task-level service (Nomad
+ * fills in its checks' task itself).
+ */
+function check(c: Obj, service: Obj, serviceName: string, owner: string | undefined): Obj | undefined {
   const type = String(c['Type'] ?? '');
   if (!CHECK_TYPES.has(type)) return undefined;
   const name = str(c['Name']);
   const port = str(c['PortLabel']);
   const method = str(c['Method']);
   const protocol = str(c['Protocol']);
+  const mode = str(c['AddressMode']);
+  const onUpdate = str(c['OnUpdate']);
+  const taskName = str(c['TaskName']);
   const cr = isObj(c['CheckRestart']) ? c['CheckRestart'] : undefined;
   return set({
     name: name === undefined || name === defaultCheckName(serviceName, { type: type as 'http' }) ? undefined : name,
     type,
     port: port === undefined || port === str(service['PortLabel']) ? undefined : port,
     path: str(c['Path']),
-    method: method !== undefined && ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'].includes(method) ? method : undefined,
+    method: method !== undefined && METHODS.has(method) ? method : undefined,
     protocol: protocol === 'http' || protocol === 'https' ? protocol : undefined,
+    header: header(c['Header']),
+    body: str(c['Body']),
+    tls_skip_verify: c['TLSSkipVerify'] === true ? true : undefined,
     command: str(c['Command']),
     args: strings(c['Args']),
-    task: type === 'script' ? str(c['TaskName']) : undefined,
+    task: owner !== undefined ? (taskName === owner ? undefined : taskName) : type === 'script' ? taskName : undefined,
     grpc_service: str(c['GRPCService']),
     grpc_use_tls: c['GRPCUseTLS'] === true ? true : undefined,
     interval: c['Interval'] === RenderDefaults.checkInterval ? undefined : dur(c['Interval']),
@@ -225,30 +273,39 @@ function check(c: Obj, service: Obj, serviceName: string): Obj | undefined {
             grace: cr['Grace'] === 0 ? undefined : dur(cr['Grace']),
             ignore_warnings: cr['IgnoreWarnings'] === true ? true : undefined,
           }),
+    address_mode: mode === 'host' || mode === 'driver' || mode === 'alloc' ? mode : undefined,
+    success_before_passing: int(c['SuccessBeforePassing']) === 0 ? undefined : int(c['SuccessBeforePassing']),
+    failures_before_critical: int(c['FailuresBeforeCritical']) === 0 ? undefined : int(c['FailuresBeforeCritical']),
+    expose: c['Expose'] === true ? true : undefined,
+    on_update: onUpdate !== undefined && ON_UPDATE.has(onUpdate) ? onUpdate : undefined,
   });
 }
 
-function service(s: Obj, job: string, canary: boolean): Obj {
+/** A service registration; `owner`: the task of a task-level service. */
+function service(s: Obj, job: string, canary: boolean, owner?: string): Obj {
   const name = str(s['Name']) ?? job;
   const tags = strings(s['Tags']);
   const canaryTags = strings(s['CanaryTags']);
-  const checks = list(s['Checks']).map((c) => check(c, s, name));
+  const checks = list(s['Checks']).map((c) => check(c, s, name, owner));
   const mode = str(s['AddressMode']);
+  const onUpdate = str(s['OnUpdate']);
+  const task = str(s['TaskName']);
   return set({
     name: name === job ? undefined : name,
     port: str(s['PortLabel']) ?? '',
-    address_mode: mode === 'host' || mode === 'alloc' ? mode : undefined,
+    address_mode: mode === 'host' || mode === 'driver' || mode === 'alloc' ? mode : undefined,
     provider: str(s['Provider']) === 'nomad' ? 'nomad' : undefined,
-    task: str(s['TaskName']),
+    task: owner !== undefined && task === owner ? undefined : task,
     tags,
     // Nomad gives canaries the normal tags when canary_tags is empty; hashiship's default adds `canary`.
     canary_tags: canaryTags ?? (canary ? [] : undefined),
     meta: stringMap(s['Meta']),
+    canary_meta: stringMap(s['CanaryMeta']),
+    enable_tag_override: s['EnableTagOverride'] === true ? true : undefined,
+    on_update: onUpdate !== undefined && ON_UPDATE.has(onUpdate) ? onUpdate : undefined,
     checks: checks.length === 0 || checks.some((c) => c === undefined) ? undefined : checks,
   });
 }
-
-const TEMPLATE_DIR = /^(?:local|secrets|alloc)\/|^\$\{NOMAD_(?:TASK|SECRETS|ALLOC)_DIR\}\//;
 
 function templates(v: unknown): Obj[] | undefined {
   const ts = list(v);
@@ -257,17 +314,27 @@ function templates(v: unknown): Obj[] | undefined {
   for (const t of ts) {
     const dest = str(t['DestPath']);
     const data = str(t['EmbeddedTmpl']);
-    if (dest === undefined || data === undefined || !TEMPLATE_DIR.test(dest) || str(t['SourcePath']) !== undefined) return undefined;
+    const source = str(t['SourcePath']);
+    if (dest === undefined || (data === undefined) === (source === undefined)) return undefined;
     const mode = str(t['ChangeMode']) ?? 'restart';
     if (!['restart', 'signal', 'noop'].includes(mode)) return undefined;
+    const wait = isObj(t['Wait']) ? t['Wait'] : undefined;
+    const splay = t['Splay'];
     out.push(
       set({
         destination: dest,
         data,
+        source,
         env: t['Envvars'] === true ? true : undefined,
         change_mode: mode === 'restart' ? undefined : mode,
         change_signal: mode === 'signal' ? str(t['ChangeSignal']) : undefined,
         perms: str(t['Perms']) === '0644' ? undefined : str(t['Perms']),
+        uid: int(t['Uid']),
+        gid: int(t['Gid']),
+        splay: splay === RenderDefaults.templateSplay ? undefined : dur(splay),
+        wait: wait === undefined ? undefined : nonEmpty({ min: dur(wait['Min']), max: dur(wait['Max']) }),
+        once: t['Once'] === true ? true : undefined,
+        error_on_missing_key: t['ErrMissingKey'] === true ? true : undefined,
       }),
     );
   }
@@ -281,7 +348,96 @@ function artifact(a: Obj): Obj {
     destination: str(a['RelativeDest']) === 'local/' ? undefined : str(a['RelativeDest']),
     mode: mode === 'file' || mode === 'dir' ? mode : undefined,
     options: stringMap(a['GetterOptions']),
+    headers: stringMap(a['GetterHeaders']),
+    chown: a['Chown'] === true ? true : undefined,
   });
+}
+
+/** A docker mount from the `mount` blocks of a docker config. */
+function dockerMount(m: Obj): Obj {
+  const vo = parsedBlock(m['volume_options']);
+  const dc = vo === undefined ? undefined : parsedBlock(vo['driver_config']);
+  const bo = parsedBlock(m['bind_options']);
+  const to = parsedBlock(m['tmpfs_options']);
+  return set({
+    type: str(m['type']),
+    target: str(m['target']),
+    source: str(m['source']),
+    readonly: bool(m['readonly']),
+    bind_options: bo === undefined ? undefined : set({ propagation: str(bo['propagation']) }),
+    volume_options:
+      vo === undefined
+        ? undefined
+        : set({
+            no_copy: bool(vo['no_copy']),
+            labels: parsedMap(vo['labels']),
+            driver_config: dc === undefined ? undefined : set({ name: str(dc['name']), options: parsedMap(dc['options']) }),
+          }),
+    tmpfs_options: to === undefined ? undefined : set({ size: int(to['size']), mode: int(to['mode']) }),
+  });
+}
+
+/** The docker driver options the spec types (`docker:`); the rest of the config is left to `nomad:`. */
+function docker(config: Obj): Obj | undefined {
+  const logging = parsedBlock(config['logging']);
+  const devices = Array.isArray(config['devices']) ? list(config['devices']) : undefined;
+  const mounts = Array.isArray(config['mount']) ? list(config['mount']) : undefined;
+  return nonEmpty({
+    entrypoint: stringList(config['entrypoint']),
+    work_dir: str(config['work_dir']),
+    hostname: str(config['hostname']),
+    network_mode: str(config['network_mode']),
+    privileged: bool(config['privileged']),
+    cap_add: stringList(config['cap_add']),
+    cap_drop: stringList(config['cap_drop']),
+    volumes: stringList(config['volumes']),
+    mount: mounts === undefined || mounts.length === 0 ? undefined : mounts.map(dockerMount),
+    devices:
+      devices === undefined || devices.length === 0
+        ? undefined
+        : devices.map((d) =>
+            set({ host_path: str(d['host_path']), container_path: str(d['container_path']), cgroup_permissions: str(d['cgroup_permissions']) }),
+          ),
+    labels: parsedMap(config['labels']),
+    logging: logging === undefined ? undefined : set({ type: str(logging['type']), config: parsedMap(logging['config']) }),
+    ulimit: parsedMap(config['ulimit']),
+    sysctl: parsedMap(config['sysctl']),
+    shm_size: int(config['shm_size']),
+    extra_hosts: stringList(config['extra_hosts']),
+    dns_servers: stringList(config['dns_servers']),
+    dns_search_domains: stringList(config['dns_search_domains']),
+    dns_options: stringList(config['dns_options']),
+    image_pull_timeout: str(config['image_pull_timeout']),
+    force_pull: bool(config['force_pull']),
+    auth_soft_fail: bool(config['auth_soft_fail']),
+  });
+}
+
+/** The task's `vault` block: hashiship renders its own defaults (env false), so the job's values are written where they differ. */
+function vault(v: unknown): Obj | undefined {
+  if (!isObj(v)) return undefined;
+  const mode = str(v['ChangeMode']) ?? 'restart';
+  return set({
+    role: str(v['Role']),
+    env: v['Env'] === false ? undefined : true,
+    disable_file: v['DisableFile'] === true ? true : undefined,
+    change_mode: mode === 'restart' || !['signal', 'noop'].includes(mode) ? undefined : mode,
+    // Nomad fills in SIGHUP when no signal is given; the spec names one only with change_mode signal.
+    change_signal: mode === 'signal' ? str(v['ChangeSignal']) : undefined,
+  });
+}
+
+function devices(v: unknown): Obj[] | undefined {
+  const ds = list(v);
+  if (ds.length === 0) return undefined;
+  return ds.map((d) =>
+    set({
+      name: str(d['Name']),
+      count: num(d['Count']) === 1 ? undefined : num(d['Count']),
+      constraints: constraints(d['Constraints']),
+      affinities: affinities(d['Affinities']),
+    }),
+  );
 }
 
 interface LiftedTask {
@@ -290,7 +446,7 @@ interface LiftedTask {
   readonly latest: boolean;
 }
 
-function task(t: Obj): LiftedTask {
+function task(t: Obj, job: string, canary: boolean): LiftedTask {
   const driver = str(t['Driver']) ?? 'docker';
   const config = obj(t['Config']);
   const res = obj(t['Resources']);
@@ -307,7 +463,8 @@ function task(t: Obj): LiftedTask {
       latest = image.latest;
       typed['command'] = str(config['command']);
       typed['args'] = strings(config['args']);
-      typed['ports'] = strings(config['ports']);
+      typed['ports'] = stringList(config['ports']);
+      typed['docker'] = docker(config);
       break;
     }
     case 'exec':
@@ -335,11 +492,14 @@ function task(t: Obj): LiftedTask {
     }
   }
   const memMax = num(res['MemoryMaxMB']);
+  const cores = num(res['Cores']);
+  const cpu = num(res['CPU']);
   const logs = obj(t['LogConfig']);
+  const name = str(t['Name']);
   return {
     latest,
     task: set({
-      name: str(t['Name']),
+      name,
       driver: driver === 'docker' ? undefined : driver,
       ...typed,
       user: str(t['User']),
@@ -347,7 +507,9 @@ function task(t: Obj): LiftedTask {
       env: stringMap(t['Env']),
       meta: stringMap(t['Meta']),
       resources: nonEmpty({
-        cpu: num(res['CPU']) === RenderDefaults.cpu || num(res['CPU']) === 0 ? undefined : num(res['CPU']),
+        cpu: cpu === RenderDefaults.cpu || cpu === 0 ? undefined : cpu,
+        cores: cores !== undefined && cores > 0 ? cores : undefined,
+        devices: devices(res['Devices']),
         memory: num(res['MemoryMB']) === RenderDefaults.memoryMB ? undefined : num(res['MemoryMB']),
         memory_max: memMax !== undefined && memMax > 0 ? memMax : undefined,
       }),
@@ -364,8 +526,11 @@ function task(t: Obj): LiftedTask {
           : list(t['VolumeMounts']).map((m) =>
               set({ volume: str(m['Volume']), destination: str(m['Destination']), read_only: m['ReadOnly'] === true ? true : undefined }),
             ),
+      vault: vault(t['Vault']),
       templates: templates(t['Templates']),
       constraints: constraints(t['Constraints']),
+      services: list(t['Services']).length === 0 ? undefined : list(t['Services']).map((s) => service(s, job, canary, name)),
+      shutdown_delay: num(t['ShutdownDelay']) === 0 ? undefined : dur(t['ShutdownDelay']),
     }),
   };
 }
@@ -389,6 +554,34 @@ function ports(networks: unknown): { ports?: Obj; network_mode?: string } {
   return set({ ports: Object.keys(out).length === 0 ? undefined : out, network_mode: mode === 'bridge' ? 'bridge' : undefined });
 }
 
+function mountOptions(v: unknown): Obj | undefined {
+  if (!isObj(v)) return undefined;
+  return nonEmpty({ fs_type: str(v['FSType']), mount_flags: strings(v['MountFlags']) });
+}
+
+function disconnect(v: unknown): Obj | undefined {
+  if (!isObj(v)) return undefined;
+  const reconcile = str(v['Reconcile']);
+  return nonEmpty({
+    lost_after: num(v['LostAfter']) === 0 ? undefined : dur(v['LostAfter']),
+    replace: v['Replace'] === false ? false : undefined,
+    reconcile: reconcile === undefined || reconcile === 'best_score' ? undefined : reconcile,
+    stop_on_client_after: num(v['StopOnClientAfter']) === 0 ? undefined : dur(v['StopOnClientAfter']),
+  });
+}
+
+/**
+ * A docker task that publishes no port: `ports: []` where hashiship would publish
+ * the group's ports implicitly (the group's only main docker task).
+ */
+function explicitPorts(g: Obj): void {
+  const tasks = list(g['tasks']);
+  for (const t of tasks) {
+    if (t['driver'] !== undefined || t['ports'] !== undefined) continue;
+    if (publishedPorts(g as unknown as GroupSpec, t as unknown as TaskSpec).length > 0) t['ports'] = [];
+  }
+}
+
 function volumes(v: unknown): Obj | undefined {
   if (!isObj(v) || Object.keys(v).length === 0) return undefined;
   const out: Obj = {};
@@ -403,6 +596,8 @@ function volumes(v: unknown): Obj | undefined {
       access_mode: type === 'csi' ? str(vol['AccessMode']) : undefined,
       attachment_mode: type === 'csi' ? str(vol['AttachmentMode']) : undefined,
       per_alloc: vol['PerAlloc'] === true ? true : undefined,
+      sticky: vol['Sticky'] === true ? true : undefined,
+      mount_options: mountOptions(vol['MountOptions']),
     });
   }
   return out;
@@ -446,33 +641,50 @@ function group(g: Obj, job: string, type: string): LiftedGroup {
   const u = type === 'service' || type === 'system' ? update(g['Update']) : undefined;
   const canary = (num(obj(g['Update'])['Canary']) ?? 0) > 0;
   const disk = obj(g['EphemeralDisk']);
-  const tasks = list(g['Tasks']).map(task);
+  const tasks = list(g['Tasks']).map((t) => task(t, job, canary));
   const count = num(g['Count']);
-  return {
-    latest: tasks.filter((t) => t.latest).map((t) => String(t.task['name'])),
-    group: set({
-      name: str(g['Name']),
-      count: type === 'system' || type === 'sysbatch' || count === 1 ? undefined : count,
-      ...ports(g['Networks']),
-      volumes: volumes(g['Volumes']),
-      update: u,
-      restart: restart(g['RestartPolicy'], type),
-      reschedule: reschedule(g['ReschedulePolicy'], type),
-      migrate: type === 'service' ? migrate(g['Migrate']) : undefined,
-      ephemeral_disk:
-        disk['SizeMB'] === 300 && disk['Sticky'] !== true && disk['Migrate'] !== true
-          ? undefined
-          : nonEmpty({ size: num(disk['SizeMB']), sticky: disk['Sticky'] === true ? true : undefined, migrate: disk['Migrate'] === true ? true : undefined }),
-      constraints: constraints(g['Constraints']),
-      affinities: affinities(g['Affinities']),
-      spread: spreads(g['Spreads']),
-      meta: stringMap(g['Meta']),
-      shutdown_delay: dur(g['ShutdownDelay']),
-      scaling: type === 'system' ? undefined : scaling(g['Scaling']),
-      services: list(g['Services']).length === 0 ? undefined : list(g['Services']).map((s) => service(s, job, canary)),
-      tasks: tasks.map((t) => t.task),
-    }),
-  };
+  const lifted = set({
+    name: str(g['Name']),
+    count: type === 'system' || type === 'sysbatch' || count === 1 ? undefined : count,
+    ...ports(g['Networks']),
+    volumes: volumes(g['Volumes']),
+    update: u,
+    restart: restart(g['RestartPolicy'], type),
+    reschedule: reschedule(g['ReschedulePolicy'], type),
+    migrate: type === 'service' ? migrate(g['Migrate']) : undefined,
+    ephemeral_disk:
+      disk['SizeMB'] === 300 && disk['Sticky'] !== true && disk['Migrate'] !== true
+        ? undefined
+        : nonEmpty({ size: num(disk['SizeMB']), sticky: disk['Sticky'] === true ? true : undefined, migrate: disk['Migrate'] === true ? true : undefined }),
+    constraints: constraints(g['Constraints']),
+    affinities: affinities(g['Affinities']),
+    spread: spreads(g['Spreads']),
+    meta: stringMap(g['Meta']),
+    shutdown_delay: dur(g['ShutdownDelay']),
+    disconnect: disconnect(g['Disconnect']),
+    scaling: type === 'system' ? undefined : scaling(g['Scaling']),
+    services: list(g['Services']).length === 0 ? undefined : list(g['Services']).map((s) => service(s, job, canary)),
+    tasks: tasks.map((t) => t.task),
+  });
+  explicitPorts(lifted);
+  return { latest: tasks.filter((t) => t.latest).map((t) => String(t.task['name'])), group: lifted };
+}
+
+function parameterized(v: unknown): Obj | undefined {
+  if (!isObj(v)) return undefined;
+  const payload = str(v['Payload']);
+  return set({
+    // Nomad's parser fills in `optional` for a `parameterized` block without one, but not for `payload = ""`: always written.
+    payload: payload === 'optional' || payload === 'required' || payload === 'forbidden' ? payload : undefined,
+    meta_required: strings(v['MetaRequired']),
+    meta_optional: strings(v['MetaOptional']),
+  });
+}
+
+function ui(v: unknown): Obj | undefined {
+  if (!isObj(v)) return undefined;
+  const links = list(v['Links']).map((l) => set({ label: str(l['Label']), url: str(l['URL']) }));
+  return nonEmpty({ description: str(v['Description']), links: links.length === 0 ? undefined : links });
 }
 
 /** What {@link liftJob} found: the typed spec and the tasks whose image is `latest`. */
@@ -489,7 +701,8 @@ export function liftJob(job: Readonly<Obj>): LiftedJob {
   const periodic = isObj(job['Periodic']) ? job['Periodic'] : undefined;
   const specs = periodic === undefined ? undefined : strings(periodic['Specs']);
   const isPeriodic = (apiType === 'batch' || apiType === 'sysbatch') && periodic !== undefined && specs !== undefined && specs.length > 0;
-  const type = isPeriodic ? 'periodic' : apiType === 'sysbatch' ? 'batch' : apiType;
+  // A periodic sysbatch job is written as `periodic` (a batch job) with its type in `nomad:`: one raw field instead of the schedule's five.
+  const type = isPeriodic ? 'periodic' : apiType;
   const groups = list(job['TaskGroups']).map((g) => group(g, id, apiType === 'sysbatch' ? 'sysbatch' : apiType));
   const dcs = strings(job['Datacenters']);
   const nodePool = str(job['NodePool']);
@@ -508,14 +721,17 @@ export function liftJob(job: Readonly<Obj>): LiftedJob {
     node_pool: nodePool === 'default' ? undefined : nodePool,
     priority: num(job['Priority']) === RenderDefaults.priority ? undefined : num(job['Priority']),
     periodic:
-      !isPeriodic || periodic === undefined
+      type !== 'periodic' || periodic === undefined
         ? undefined
         : set({
-            cron: specs![0],
+            cron: specs!.length === 1 ? specs![0] : undefined,
+            crons: specs!.length > 1 ? specs : undefined,
             time_zone: str(periodic['TimeZone']) === 'UTC' ? undefined : str(periodic['TimeZone']),
             prohibit_overlap: periodic['ProhibitOverlap'] === true ? undefined : false,
             enabled: periodic['Enabled'] === false ? false : undefined,
           }),
+    parameterized: parameterized(job['ParameterizedJob']),
+    ui: ui(job['UI']),
     meta: stringMap(job['Meta']),
     constraints: constraints(job['Constraints']),
     affinities: affinities(job['Affinities']),

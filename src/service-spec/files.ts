@@ -243,9 +243,16 @@ async function readOne(file: string): Promise<{ text: string } | { problem: Inpu
     const st = await handle.stat();
     if (!st.isFile()) return { problem: { subject: file, message: `is ${typeOf(st)}, not a regular file; spec files must be regular files` } };
     if (st.size > SpecLimits.fileBytes) return { problem: { subject: file, message: tooBig(st.size) } };
-    const buf = Buffer.alloc(SpecLimits.fileBytes + 1);
+    // Sized by the stat (one byte more to see growth), grown up to the limit + 1 if the file grows meanwhile:
+    // a buffer of the limit for every file costs 1 GiB of zeroed memory over 1,000 files.
+    let buf = Buffer.allocUnsafe(st.size + 1);
     let n = 0;
     for (;;) {
+      if (n === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, SpecLimits.fileBytes + 1));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
       const { bytesRead } = await handle.read(buf, n, buf.length - n, n);
       if (bytesRead === 0) break;
       n += bytesRead;

@@ -8,7 +8,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import type { Diagnosed } from './deploy/deploy.js';
+import { Diagnosed } from './deploy/deploy.js';
 import { OutputRedactor } from './deploy/redact.js';
 import { HashishipError, ExitCode, InternalError, pathErrorOf } from './errors.js';
 import { registerCommands } from './commands/index.js';
@@ -16,11 +16,7 @@ import { refuseRepeats } from './commands/flags.js';
 import { attachSession, errorExitOf, processSession, type Session } from './commands/runner.js';
 import { version } from './version.js';
 
-/**
- * The program with its commands: all of them, or only the verb `argv` names
- * (src/commands/index.ts loads command modules on demand).
- */
-export async function buildProgram(session: Session = processSession(), argv?: readonly string[]): Promise<Command> {
+export function buildProgram(session: Session = processSession()): Command {
   const program = new Command('hashiship')
     .description('Ship microservices onto Nomad, Consul, Vault and Fabio.')
     .version(version)
@@ -30,7 +26,7 @@ export async function buildProgram(session: Session = processSession(), argv?: r
       writeOut: (s) => session.stdout(s),
       writeErr: (s) => session.stderr(session.redactor.text(s)),
     });
-  await registerCommands(program, argv);
+  registerCommands(program);
   refuseRepeats(program);
   attachSession(program, session);
   return program;
@@ -57,14 +53,6 @@ function targetOf(program: Command, argv: readonly string[]): Command {
 }
 
 /**
- * A deploy failure with its diagnosis (src/deploy/deploy.ts), known by name so
- * that start-up does not load the deploy engine and its HTTP client.
- */
-function isDiagnosed(err: unknown): err is Diagnosed {
-  return err instanceof Error && err.name === 'Diagnosed' && 'lines' in err && 'error' in err;
-}
-
-/**
  * Print an error as subject + context lines on stderr, redacted, and return its
  * exit code: a typed error's own; a file-system error on a path is bad input (1);
  * anything else is an internal error (70), never "a server failed".
@@ -74,8 +62,8 @@ export function reportError(err: unknown, stderr: (s: string) => void, redactor:
     // commander already printed its message; --help and --version are successes.
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
   }
-  const lines = isDiagnosed(err) ? err.lines : [];
-  const cause = isDiagnosed(err) ? err.error : err;
+  const lines = err instanceof Diagnosed ? err.lines : [];
+  const cause = err instanceof Diagnosed ? err.error : err;
   const e =
     cause instanceof HashishipError
       ? cause
@@ -90,7 +78,7 @@ export function reportError(err: unknown, stderr: (s: string) => void, redactor:
 
 /** Run the program on `argv` (without `node cli.js`) and return its exit code. */
 export async function main(argv: readonly string[], session: Session = processSession()): Promise<number> {
-  const program = await buildProgram(session, argv);
+  const program = buildProgram(session);
   let target: Command = program;
   try {
     target = targetOf(program, argv);

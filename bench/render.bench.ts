@@ -63,12 +63,13 @@ async function dataset(): Promise<void> {
     const spec = parse(sources[i % sources.length]!) as { name: string; groups: { services?: { name?: string; routes?: { host?: string }[] }[] }[] };
     const name = `${spec.name}-${String(i).padStart(4, '0')}`;
     spec.name = name;
-    for (const g of spec.groups) {
+    spec.groups.forEach((g, gi) => {
+      // A second group's services get the group's index too: two groups may name the same service (payments does).
       (g.services ?? []).forEach((s, si) => {
-        s.name = `${name}-${si}`;
+        s.name = gi === 0 ? `${name}-${si}` : `${name}-${gi}-${si}`;
         for (const r of s.routes ?? []) r.host = `${r.host ?? 'www'}-${i}`;
       });
-    }
+    });
     await writeFile(join(OUT, 'services', `${name}.yaml`), stringify(spec));
   }
   await writeFile(

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosInstance, type AxiosResponse, type ResponseType } from 'axios';
+import type { AxiosInstance, AxiosResponse, CreateAxiosDefaults, ResponseType } from 'axios';
 import { tlsAgentOptions, type BasicAuth, type TlsConfig, type TlsAgentOptions } from './config/index.js';
 import { ServerError } from './errors.js';
 
@@ -78,7 +78,9 @@ export function bodySnippet(data: unknown, max = 300): string {
 export class HttpApi {
   readonly server: string;
   readonly baseURL: string;
-  readonly #axios: AxiosInstance;
+  /** axios is loaded on the first request: commands that only render never pay its ~0.4 s of start-up. */
+  readonly #axiosConfig: CreateAxiosDefaults;
+  #axios: Promise<AxiosInstance> | undefined;
   readonly #params: Readonly<Record<string, string>>;
 
   constructor(opts: HttpApiOptions) {
@@ -86,7 +88,7 @@ export class HttpApi {
     this.baseURL = opts.baseURL.replace(/\/+$/, '');
     this.#params = opts.params ?? {};
     const secure = this.baseURL.startsWith('https:');
-    this.#axios = axios.create({
+    this.#axiosConfig = {
       baseURL: this.baseURL,
       headers: { ...opts.headers },
       timeout: opts.timeoutMs ?? 30_000,
@@ -96,7 +98,12 @@ export class HttpApi {
       ...(opts.auth === undefined ? {} : { auth: opts.auth }),
       httpAgent: sharedAgent(),
       ...(secure ? { httpsAgent: sharedAgent(tlsAgentOptions(opts.tls ?? { skipVerify: false })) } : {}),
-    });
+    };
+  }
+
+  #client(): Promise<AxiosInstance> {
+    this.#axios ??= import('axios').then((m) => m.default.create(this.#axiosConfig));
+    return this.#axios;
   }
 
   /**
@@ -107,7 +114,8 @@ export class HttpApi {
     let res: AxiosResponse<T>;
     const params = Object.fromEntries(Object.entries({ ...this.#params, ...req.params }).filter(([, v]) => v !== undefined));
     try {
-      res = await this.#axios.request<T>({
+      const client = await this.#client();
+      res = await client.request<T>({
         method: req.method ?? 'GET',
         url: req.path,
         params,

@@ -332,16 +332,43 @@ function schemaField(def: ApiSchemaNode, key: string, value: unknown, path: stri
   }
 }
 
+const listedCache = new WeakMap<Desc, ReadonlySet<string>>();
+
+/** The API fields a table writes (computed once per table: `body` runs for every block of every job). */
+function listedOf(desc: Desc): ReadonlySet<string> {
+  let listed = listedCache.get(desc);
+  if (listed === undefined) {
+    listed = new Set(desc.flatMap((f) => (f.kind === 'ports' ? ['DynamicPorts', 'ReservedPorts'] : [f.field])));
+    listedCache.set(desc, listed);
+  }
+  return listed;
+}
+
+const orderCache = new WeakMap<object, ReadonlyMap<string, number>>();
+const NO_ORDER: ReadonlyMap<string, number> = new Map();
+
+/** A schema's property names → their index, the order escape-hatch fields are written in. */
+function orderOf(schema: ApiSchemaNode | undefined): ReadonlyMap<string, number> {
+  if (schema === undefined) return NO_ORDER;
+  let order = orderCache.get(schema);
+  if (order === undefined) {
+    order = new Map(Object.keys(schema.properties ?? {}).map((k, i) => [k, i]));
+    orderCache.set(schema, order);
+  }
+  return order;
+}
+
 function body(path: string, desc: Desc, v: Obj, skip?: string, def?: ApiSchemaNode): HclNode[] {
   const attrs: HclNode[] = [];
   const blocks: HclNode[] = [];
   // Fields the table does not list come from the escape hatch: written from the API schema.
-  const listed = new Set(desc.flatMap((f) => (f.kind === 'ports' ? ['DynamicPorts', 'ReservedPorts'] : [f.field])));
+  const listed = listedOf(desc);
   const schema = def ?? (DEFS.has(desc) ? NomadApiSchema.definitions[DEFS.get(desc)!] : undefined);
-  const order = Object.keys(schema?.properties ?? {});
-  const extra = Object.keys(v)
-    .filter((k) => !listed.has(k) && k !== skip && v[k] !== undefined)
-    .sort((x, y) => order.indexOf(x) - order.indexOf(y));
+  const extra = Object.keys(v).filter((k) => !listed.has(k) && k !== skip && v[k] !== undefined);
+  if (extra.length > 1) {
+    const order = orderOf(schema);
+    extra.sort((x, y) => (order.get(x) ?? -1) - (order.get(y) ?? -1));
+  }
 
   for (const f of desc) {
     if (f.field === skip) continue;

@@ -7,8 +7,8 @@
  * error unless `allowEmpty` is set (an empty set would make `render --out` and
  * `plan` treat every job as deleted).
  */
-import { constants, type Stats } from 'node:fs';
-import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { InputError, type InputProblem } from '../errors.js';
 import { SpecLimits } from './check.js';
@@ -231,22 +231,33 @@ export function decodeSpecText(file: string, bytes: Uint8Array): { text: string 
   }
 }
 
-/** Read one regular file of at most the size limit, without blocking on a FIFO. */
+/**
+ * Read one regular file of at most the size limit, without blocking on a FIFO.
+ * Synchronous calls on a non-blocking descriptor: five thread-pool round trips per
+ * file (open, stat, read, read, close) were most of the time 1,000 small specs took to read.
+ */
 async function readOne(file: string): Promise<{ text: string } | { problem: InputProblem }> {
-  let handle;
+  let fd;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     return { problem: { subject: file, message: fsReason(err) } };
   }
   try {
-    const st = await handle.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) return { problem: { subject: file, message: `is ${typeOf(st)}, not a regular file; spec files must be regular files` } };
     if (st.size > SpecLimits.fileBytes) return { problem: { subject: file, message: tooBig(st.size) } };
-    const buf = Buffer.alloc(SpecLimits.fileBytes + 1);
+    // Sized by the stat (one byte more to see growth), grown up to the limit + 1 if the file grows meanwhile:
+    // a buffer of the limit for every file costs 1 GiB of zeroed memory over 1,000 files.
+    let buf = Buffer.allocUnsafe(st.size + 1);
     let n = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buf, n, buf.length - n, n);
+      if (n === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, SpecLimits.fileBytes + 1));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
+      const bytesRead = readSync(fd, buf, n, buf.length - n, n);
       if (bytesRead === 0) break;
       n += bytesRead;
       if (n > SpecLimits.fileBytes) return { problem: { subject: file, message: tooBig(n) } };
@@ -255,7 +266,7 @@ async function readOne(file: string): Promise<{ text: string } | { problem: Inpu
   } catch (err) {
     return { problem: { subject: file, message: fsReason(err) } };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 

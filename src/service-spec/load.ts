@@ -148,6 +148,9 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
   const services: LoadedService[] = [];
   const environments: LoadedEnvironment[] = [];
   const externals: LoadedExternal[] = [];
+  // The first service (external service) of each name: a linear scan per file is quadratic over 1,000 specs.
+  const serviceByName = new Map<string, LoadedService>();
+  const externalByName = new Map<string, LoadedExternal>();
 
   for (const f of files) {
     const parsed = parseYaml(f.file, f.text);
@@ -158,12 +161,14 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
       if (c.value.name !== '' && c.value.name !== stem(f.file)) {
         problems.push({ at: c.positions.at('name'), subject: 'name', message: `\`${c.value.name}\` does not match the file name \`${basename(f.file)}\`` });
       }
-      const prev = externals.find((s) => s.spec.name === c.value!.name && c.value!.name !== '');
+      const prev = c.value.name === '' ? undefined : externalByName.get(c.value.name);
       if (prev !== undefined) {
         problems.push({ at: c.positions.at('name'), subject: 'name', message: `service \`${c.value.name}\` is already defined in ${prev.file}` });
         continue;
       }
-      externals.push({ file: f.file, spec: c.value, positions: c.positions });
+      const x: LoadedExternal = { file: f.file, spec: c.value, positions: c.positions };
+      externals.push(x);
+      if (!externalByName.has(x.spec.name)) externalByName.set(x.spec.name, x);
     } else if (f.kind === 'service') {
       const c = checkParsed<ServiceSpec>(parsed, serviceSchema);
       problems.push(...c.problems);
@@ -172,12 +177,13 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
       if (c.value.name !== '' && c.value.name !== stem(f.file)) {
         problems.push({ at: c.positions.at('name'), subject: 'name', message: `\`${c.value.name}\` does not match the file name \`${basename(f.file)}\`` });
       }
-      const prev = services.find((s) => s.spec.name === svc.spec.name && svc.spec.name !== '');
+      const prev = svc.spec.name === '' ? undefined : serviceByName.get(svc.spec.name);
       if (prev !== undefined) {
         problems.push({ at: c.positions.at('name'), subject: 'name', message: `service \`${svc.spec.name}\` is already defined in ${prev.file}` });
         continue;
       }
       services.push(svc);
+      if (!serviceByName.has(svc.spec.name)) serviceByName.set(svc.spec.name, svc);
     } else {
       const c = checkParsed<EnvironmentSpec>(parsed, environmentSchema);
       problems.push(...c.problems);

@@ -68,6 +68,24 @@ export function hasUpdate(spec: Pick<ServiceSpec, 'type'>): boolean {
   return spec.type === undefined || spec.type === 'service' || spec.type === 'system';
 }
 
+/**
+ * A deep copy of a checked spec (plain objects, arrays, strings, numbers,
+ * booleans, null — what the YAML check produces), several times faster than
+ * `structuredClone`, which is a hot spot when 1,000 specs are merged.
+ */
+function clonePlain<T>(v: T): T {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(clonePlain) as T;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const c = clonePlain((v as Record<string, unknown>)[k]);
+    // A `__proto__` key (the `nomad:` escape hatch takes any key) stays an own property, as structuredClone keeps it.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
+    else out[k] = c;
+  }
+  return out as T;
+}
+
 /** The service on its own, every value from its file. */
 export function standalone(svc: LoadedService): ResolvedService {
   return {
@@ -89,7 +107,7 @@ export function standalone(svc: LoadedService): ResolvedService {
  */
 export function resolve(svc: LoadedService, envFile: LoadedEnvironment): { resolved: ResolvedService; problems: InputProblem[] } {
   const env = envFile.env;
-  const spec = structuredClone(svc.spec) as Mutable<ServiceSpec>;
+  const spec = clonePlain(svc.spec) as Mutable<ServiceSpec>;
   const overrides = new Map<string, Origin>();
   const problems: InputProblem[] = [];
   const mark = (mergedPath: string, envPath: string): void => {

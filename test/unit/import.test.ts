@@ -95,6 +95,13 @@ describe('import: typed lifting keeps the meaning of the job', () => {
     expect(spec).to.not.have.any.keys('namespace', 'region', 'priority', 'type');
   });
 
+  it("writes shutdown_delay: 0s for a group with services and none (hashiship's opinion gives it 5s), nothing without services", () => {
+    expect(groupOf(liftJob(job).spec)['shutdown_delay']).to.equal('0s');
+    expect(groupOf(liftJob({ ...job, TaskGroups: [{ ...job.TaskGroups[0]!, ShutdownDelay: 5e9 }] }).spec)['shutdown_delay']).to.equal('5s');
+    const { Services: _, ...noServices } = job.TaskGroups[0]!;
+    expect(groupOf(liftJob({ ...job, TaskGroups: [{ ...noServices, ShutdownDelay: 0 }] }).spec)).to.not.have.property('shutdown_delay');
+  });
+
   type O = Record<string, unknown>;
   const groupOf = (spec: O, i = 0) => (spec['groups'] as O[])[i]!;
   const taskOf = (spec: O) => (groupOf(spec)['tasks'] as O[])[0]!;
@@ -181,7 +188,7 @@ describe('import: typed lifting keeps the meaning of the job', () => {
         canary_tags: [],
         canary_meta: { track: 'canary' },
         enable_tag_override: true,
-        checks: [{ type: 'http', path: '/health', method: 'PATCH', header: { 'X-Probe': ['1'] }, failures_before_critical: 2, on_update: 'ignore' }],
+        checks: [{ type: 'http', port: 'admin', path: '/health', method: 'PATCH', header: { 'X-Probe': ['1'] }, failures_before_critical: 2, on_update: 'ignore' }],
       },
     ]);
   });

@@ -237,7 +237,7 @@ function header(v: unknown): Record<string, string[]> | undefined {
  * A check as the spec says it. `owner`: the task of a task-level service (Nomad
  * fills in its checks' task itself).
  */
-function check(c: Obj, service: Obj, serviceName: string, owner: string | undefined): Obj | undefined {
+function check(c: Obj, serviceName: string, owner: string | undefined): Obj | undefined {
   const type = String(c['Type'] ?? '');
   if (!CHECK_TYPES.has(type)) return undefined;
   const name = str(c['Name']);
@@ -251,7 +251,8 @@ function check(c: Obj, service: Obj, serviceName: string, owner: string | undefi
   return set({
     name: name === undefined || name === defaultCheckName(serviceName, { type: type as 'http' }) ? undefined : name,
     type,
-    port: port === undefined || port === str(service['PortLabel']) ? undefined : port,
+    // Left out, the check has no port of its own (Nomad's default: the service's port).
+    port,
     path: str(c['Path']),
     method: method !== undefined && METHODS.has(method) ? method : undefined,
     protocol: protocol === 'http' || protocol === 'https' ? protocol : undefined,
@@ -286,7 +287,7 @@ function service(s: Obj, job: string, canary: boolean, owner?: string): Obj {
   const name = str(s['Name']) ?? job;
   const tags = strings(s['Tags']);
   const canaryTags = strings(s['CanaryTags']);
-  const checks = list(s['Checks']).map((c) => check(c, s, name, owner));
+  const checks = list(s['Checks']).map((c) => check(c, name, owner));
   const mode = str(s['AddressMode']);
   const onUpdate = str(s['OnUpdate']);
   const task = str(s['TaskName']);
@@ -660,7 +661,8 @@ function group(g: Obj, job: string, type: string): LiftedGroup {
     affinities: affinities(g['Affinities']),
     spread: spreads(g['Spreads']),
     meta: stringMap(g['Meta']),
-    shutdown_delay: dur(g['ShutdownDelay']),
+    // hashiship gives a group with services a delay (5s or the environment's); the job's absent one is written as 0s.
+    shutdown_delay: (num(g['ShutdownDelay']) ?? 0) !== 0 ? dur(g['ShutdownDelay']) : list(g['Services']).length > 0 ? '0s' : undefined,
     disconnect: disconnect(g['Disconnect']),
     scaling: type === 'system' ? undefined : scaling(g['Scaling']),
     services: list(g['Services']).length === 0 ? undefined : list(g['Services']).map((s) => service(s, job, canary)),

@@ -101,9 +101,10 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
     expect(imported.get('connect-countdash.nomad.hcl')!.raw).to.deep.equal([]);
     const echo = imported.get('http-echo-latest.nomad.hcl')!;
     expect(echo.yaml).to.match(/allow:\n\s+latest: imported as is by hashiship import/);
-    // A typed key a raw list replaces whole is left out.
+    // A check without a port stays without one (Nomad's default: the service's port), typed.
     const redis = imported.get('redis-cache.nomad.hcl')!;
-    expect(redis.spec['groups']).to.satisfy((gs: Record<string, unknown>[]) => gs[0]!['services'] === undefined);
+    expect(redis.raw, 'redis-cache: nothing in nomad:').to.deep.equal([]);
+    expect(redis.yaml).to.match(/checks:\n\s+- type: tcp\n\s+interval: 5s\n/);
     const plain = [...imported.values()].filter((j) => j.raw.length === 0).length;
     expect(plain, 'jobs carried by typed keys alone').to.be.at.least(8);
     // Typed fields issue 12 added are written typed, not in nomad: (docker options, check and service options, templates…).

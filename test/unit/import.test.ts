@@ -193,6 +193,60 @@ describe('import: typed lifting keeps the meaning of the job', () => {
     ]);
   });
 
+  it('writes Connect, the service identity, task identities and secret blocks typed, zero values left out', () => {
+    const g0 = job.TaskGroups[0]!;
+    const svc = {
+      ...g0.Services[0]!,
+      Identity: { Audience: ['consul.io'], TTL: 3600e9 },
+      Connect: {
+        Native: false,
+        SidecarService: {
+          Port: '',
+          Tags: ['mesh'],
+          DisableDefaultTCPCheck: false,
+          Proxy: {
+            LocalServicePort: 0,
+            Upstreams: [{ DestinationName: 'db', LocalBindPort: 5432, MeshGateway: { Mode: '' }, Datacenter: '' }],
+            Expose: { Paths: [{ Path: '/health', Protocol: 'http', LocalPathPort: 8080, ListenerPort: 'hc' }] },
+            Config: null,
+          },
+        },
+        SidecarTask: { Resources: { CPU: 200, MemoryMB: 96 } },
+      },
+    };
+    const task = {
+      ...g0.Tasks[0]!,
+      Identity: { Env: true, File: true },
+      Identities: [{ Name: 'vault_default', Audience: ['vault.io'], TTL: 3600e9, ChangeMode: 'signal', ChangeSignal: 'SIGHUP' }],
+      Secrets: [
+        { Name: 'db', Provider: 'vault', Path: 'secret/data/db', Config: { engine: 'kv_v2' }, Env: null },
+        { Name: 'hsm', Provider: 'company-hsm', Path: 'x/y', Env: { REGION: 'eu' } },
+      ],
+    };
+    const spec = liftJob({ ...job, TaskGroups: [{ ...g0, Services: [svc], Tasks: [task] }] }).spec;
+    const s = (groupOf(spec)['services'] as O[])[0]!;
+    expect(s['identity']).to.deep.equal({ aud: ['consul.io'], ttl: '1h' });
+    expect(s['connect']).to.deep.equal({
+      sidecar_service: {
+        tags: ['mesh'],
+        proxy: {
+          upstreams: [{ destination_name: 'db', local_bind_port: 5432 }],
+          expose: { paths: [{ path: '/health', protocol: 'http', local_path_port: 8080, listener_port: 'hc' }] },
+        },
+      },
+      sidecar_task: { resources: { cpu: 200, memory: 96 } },
+    });
+    const t = taskOf(spec);
+    expect(t['identities']).to.deep.equal([
+      { env: true, file: true },
+      { name: 'vault_default', aud: ['vault.io'], ttl: '1h', change_mode: 'signal', change_signal: 'SIGHUP' },
+    ]);
+    expect(t['secret_blocks']).to.deep.equal({
+      db: { provider: 'vault', path: 'secret/data/db', config: { engine: 'kv_v2' } },
+      hsm: { provider: 'company-hsm', path: 'x/y', env: { REGION: 'eu' } },
+    });
+  });
+
   it('writes crons, parameterized, ui and disconnect typed', () => {
     const batch = {
       ...job,

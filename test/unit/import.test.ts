@@ -188,7 +188,9 @@ describe('import: typed lifting keeps the meaning of the job', () => {
         canary_tags: [],
         canary_meta: { track: 'canary' },
         enable_tag_override: true,
-        checks: [{ type: 'http', port: 'admin', path: '/health', method: 'PATCH', header: { 'X-Probe': ['1'] }, failures_before_critical: 2, on_update: 'ignore' }],
+        checks: [
+          { type: 'http', port: 'admin', path: '/health', method: 'PATCH', header: { 'X-Probe': ['1'] }, failures_before_critical: 2, on_update: 'ignore' },
+        ],
       },
     ]);
   });

@@ -403,7 +403,12 @@ function connect(v: unknown): Obj | undefined {
             user: str(st['User']),
             config: freeMap(st['Config']),
             env: stringMap(st['Env']),
-            resources: nonEmpty({ cpu: posInt(res['CPU']), cores: posInt(res['Cores']), memory: posInt(res['MemoryMB']), memory_max: posInt(res['MemoryMaxMB']) }),
+            resources: nonEmpty({
+              cpu: posInt(res['CPU']),
+              cores: posInt(res['Cores']),
+              memory: posInt(res['MemoryMB']),
+              memory_max: posInt(res['MemoryMaxMB']),
+            }),
             meta: stringMap(st['Meta']),
             kill_timeout: dur(st['KillTimeout']),
             logs: nonEmpty({ max_files: posInt(logs['MaxFiles']), max_file_size: posInt(logs['MaxFileSizeMB']) }),

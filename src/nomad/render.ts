@@ -103,6 +103,10 @@ function ns(v: string | undefined): number | undefined {
   return v === undefined ? undefined : parseDuration(v);
 }
 
+function nonZero(v: number | undefined): number | undefined {
+  return v === 0 ? undefined : v;
+}
+
 /** `T` with every property that may be undefined made optional instead. */
 type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
   [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
@@ -547,7 +551,8 @@ function check(c: CheckSpec, s: ServiceRegistrationSpec, g: GroupSpec, owner: Ta
     // Unnamed checks keep Nomad's default name (`service: "<name>" check`, set when Nomad canonicalizes).
     Name: c.name,
     Type: c.type,
-    PortLabel: c.port ?? s.port,
+    // Nomad's default: a check without a port is sent without one and uses its service's port.
+    PortLabel: c.port,
     Path: c.path,
     Method: c.method,
     Protocol: c.protocol,
@@ -721,7 +726,10 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
     Networks: networks,
     Meta: sortedMap(g.meta),
     Services: nonEmpty(services),
-    ShutdownDelay: ns(g.shutdown_delay) ?? (services.length > 0 ? (ns(r.environment?.defaults?.shutdown_delay) ?? RenderDefaults.shutdownDelay) : undefined),
+    // Nomad has no field for a zero delay: `shutdown_delay: 0s` renders as absent (Nomad's default).
+    ShutdownDelay: nonZero(
+      ns(g.shutdown_delay) ?? (services.length > 0 ? (ns(r.environment?.defaults?.shutdown_delay) ?? RenderDefaults.shutdownDelay) : undefined),
+    ),
     Scaling: g.scaling === undefined ? undefined : scaling(g.scaling, count),
     Disconnect:
       g.disconnect === undefined

@@ -95,6 +95,13 @@ describe('import: typed lifting keeps the meaning of the job', () => {
     expect(spec).to.not.have.any.keys('namespace', 'region', 'priority', 'type');
   });
 
+  it("writes shutdown_delay: 0s for a group with services and none (hashiship's opinion gives it 5s), nothing without services", () => {
+    expect(groupOf(liftJob(job).spec)['shutdown_delay']).to.equal('0s');
+    expect(groupOf(liftJob({ ...job, TaskGroups: [{ ...job.TaskGroups[0]!, ShutdownDelay: 5e9 }] }).spec)['shutdown_delay']).to.equal('5s');
+    const { Services: _, ...noServices } = job.TaskGroups[0]!;
+    expect(groupOf(liftJob({ ...job, TaskGroups: [{ ...noServices, ShutdownDelay: 0 }] }).spec)).to.not.have.property('shutdown_delay');
+  });
+
   type O = Record<string, unknown>;
   const groupOf = (spec: O, i = 0) => (spec['groups'] as O[])[i]!;
   const taskOf = (spec: O) => (groupOf(spec)['tasks'] as O[])[0]!;
@@ -181,9 +188,65 @@ describe('import: typed lifting keeps the meaning of the job', () => {
         canary_tags: [],
         canary_meta: { track: 'canary' },
         enable_tag_override: true,
-        checks: [{ type: 'http', path: '/health', method: 'PATCH', header: { 'X-Probe': ['1'] }, failures_before_critical: 2, on_update: 'ignore' }],
+        checks: [
+          { type: 'http', port: 'admin', path: '/health', method: 'PATCH', header: { 'X-Probe': ['1'] }, failures_before_critical: 2, on_update: 'ignore' },
+        ],
       },
     ]);
+  });
+
+  it('writes Connect, the service identity, task identities and secret blocks typed, zero values left out', () => {
+    const g0 = job.TaskGroups[0]!;
+    const svc = {
+      ...g0.Services[0]!,
+      Identity: { Audience: ['consul.io'], TTL: 3600e9 },
+      Connect: {
+        Native: false,
+        SidecarService: {
+          Port: '',
+          Tags: ['mesh'],
+          DisableDefaultTCPCheck: false,
+          Proxy: {
+            LocalServicePort: 0,
+            Upstreams: [{ DestinationName: 'db', LocalBindPort: 5432, MeshGateway: { Mode: '' }, Datacenter: '' }],
+            Expose: { Paths: [{ Path: '/health', Protocol: 'http', LocalPathPort: 8080, ListenerPort: 'hc' }] },
+            Config: null,
+          },
+        },
+        SidecarTask: { Resources: { CPU: 200, MemoryMB: 96 } },
+      },
+    };
+    const task = {
+      ...g0.Tasks[0]!,
+      Identity: { Env: true, File: true },
+      Identities: [{ Name: 'vault_default', Audience: ['vault.io'], TTL: 3600e9, ChangeMode: 'signal', ChangeSignal: 'SIGHUP' }],
+      Secrets: [
+        { Name: 'db', Provider: 'vault', Path: 'secret/data/db', Config: { engine: 'kv_v2' }, Env: null },
+        { Name: 'hsm', Provider: 'company-hsm', Path: 'x/y', Env: { REGION: 'eu' } },
+      ],
+    };
+    const spec = liftJob({ ...job, TaskGroups: [{ ...g0, Services: [svc], Tasks: [task] }] }).spec;
+    const s = (groupOf(spec)['services'] as O[])[0]!;
+    expect(s['identity']).to.deep.equal({ aud: ['consul.io'], ttl: '1h' });
+    expect(s['connect']).to.deep.equal({
+      sidecar_service: {
+        tags: ['mesh'],
+        proxy: {
+          upstreams: [{ destination_name: 'db', local_bind_port: 5432 }],
+          expose: { paths: [{ path: '/health', protocol: 'http', local_path_port: 8080, listener_port: 'hc' }] },
+        },
+      },
+      sidecar_task: { resources: { cpu: 200, memory: 96 } },
+    });
+    const t = taskOf(spec);
+    expect(t['identities']).to.deep.equal([
+      { env: true, file: true },
+      { name: 'vault_default', aud: ['vault.io'], ttl: '1h', change_mode: 'signal', change_signal: 'SIGHUP' },
+    ]);
+    expect(t['secret_blocks']).to.deep.equal({
+      db: { provider: 'vault', path: 'secret/data/db', config: { engine: 'kv_v2' } },
+      hsm: { provider: 'company-hsm', path: 'x/y', env: { REGION: 'eu' } },
+    });
   });
 
   it('writes crons, parameterized, ui and disconnect typed', () => {

@@ -162,7 +162,7 @@ describe('render: services and checks (issue 12)', () => {
         Name: '${JOB}-${TASK}',
         PortLabel: 'admin',
         Provider: 'consul',
-        Checks: [{ Type: 'http', PortLabel: 'admin', Path: '/ready', Interval: 10e9, Timeout: 2e9 }],
+        Checks: [{ Type: 'http', Path: '/ready', Interval: 10e9, Timeout: 2e9 }],
       },
     ]);
   });
@@ -462,9 +462,16 @@ defaults:
     expect(g.Tasks[0]!.Vault!.Env).to.equal(false);
   });
 
+  it('renders a group shutdown_delay of 0s as absent: Nomad has no field for it', () => {
+    const g = ok(SPEC.replace('    count: 2\n', '    count: 2\n    shutdown_delay: 0s\n')).TaskGroups[0]!;
+    expect(g.Services).to.have.length(1);
+    expect(g).to.not.have.property('ShutdownDelay');
+  });
+
   it("renders Nomad's defaults where the environment's `defaults:` switches the opinions off", () => {
     const g = ok(SPEC, NOMADLIKE).TaskGroups[0]!;
-    expect(g.ShutdownDelay).to.equal(0);
+    // Nomad has no field for a zero delay: it is left out, as Nomad leaves it.
+    expect(g).to.not.have.property('ShutdownDelay');
     expect(g.Update!.AutoRevert).to.equal(false);
     expect(g.Services![0]).to.not.have.property('CanaryTags');
     expect(g.Tasks[0]!.Config).to.not.have.property('ports');

@@ -146,7 +146,9 @@ describe('render: the job model', () => {
     const svc = one(files(), 'qa').TaskGroups[0]!.Services![0]!;
     expect(svc.Tags).to.deep.equal(['shop', 'urlprefix-www.qa.example.com/', 'urlprefix-api.example.net/v1/ strip=/v1 proto=https']);
     expect(svc.CanaryTags).to.deep.equal([...svc.Tags!, 'canary']);
-    expect(svc.Checks![0]).to.deep.include({ PortLabel: 'http', Path: '/health', Interval: 10e9, Timeout: 2e9 });
+    expect(svc.Checks![0]).to.deep.include({ Path: '/health', Interval: 10e9, Timeout: 2e9 });
+    // Nomad's default: a check without a port has none of its own and uses its service's port.
+    expect(svc.Checks![0]).to.not.have.property('PortLabel');
     // Issue 12: an unnamed check keeps Nomad's default name (`service: "web" check`, set when Nomad canonicalizes).
     expect(svc.Checks![0]).to.not.have.property('Name');
   });

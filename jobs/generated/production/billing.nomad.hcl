@@ -8,7 +8,7 @@ job "billing" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "28745924266e69f1f639c1dc79c6742ed0f42042bdf9965f120e05c9a22449de"
+    hashiship_spec_hash   = "37ff0b7f3ff44d3807a4908db0b6a7c8a48ceb8e89ca4d2eed8cf300bcf76312"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -56,7 +56,6 @@ job "billing" {
 
       check {
         type     = "http"
-        port     = "http"
         path     = "/actuator/health/liveness"
         interval = "10s"
         timeout  = "3s"
@@ -78,7 +77,6 @@ job "billing" {
 
       check {
         type         = "grpc"
-        port         = "grpc"
         grpc_service = "billing.v1.Billing"
         grpc_use_tls = false
         interval     = "10s"

@@ -8,7 +8,7 @@ job "kafka" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "a8f5c06de1ecc233115bc157f91935a846ebd4fbc3d6a908b8257d6b5bb9916e"
+    hashiship_spec_hash   = "f900393858ac7ba8f89dbee9566b05839cee69d28f949495252e335759e79897"
     hashiship_tool        = "hashiship"
   }
 
@@ -57,7 +57,6 @@ job "kafka" {
 
       check {
         type     = "tcp"
-        port     = "broker"
         interval = "10s"
         timeout  = "3s"
       }

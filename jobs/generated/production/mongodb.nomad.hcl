@@ -8,7 +8,7 @@ job "mongodb" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "4360373a7c2f3a52b2519f626b234f2b782bca88944a7d35371b439084e0d3fc"
+    hashiship_spec_hash   = "e734d51c037348050caa408f9d88c548430f46b62214aa5208bcb757d0aa4975"
     hashiship_tool        = "hashiship"
   }
 
@@ -65,7 +65,6 @@ job "mongodb" {
 
       check {
         type     = "tcp"
-        port     = "mongo"
         interval = "10s"
         timeout  = "3s"
       }

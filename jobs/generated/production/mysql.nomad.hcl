@@ -8,7 +8,7 @@ job "mysql" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "c643a0a8f63628779e8ab78f79a76ce975242eda25c67616014053a5603c4b46"
+    hashiship_spec_hash   = "abb3a8afc7d174d8a13af29486b49271528407ab2c4a8a34df6ced94b26ab05a"
     hashiship_tool        = "hashiship"
   }
 
@@ -67,7 +67,6 @@ job "mysql" {
 
       check {
         type     = "tcp"
-        port     = "db"
         interval = "10s"
         timeout  = "2s"
       }
@@ -75,7 +74,6 @@ job "mysql" {
       check {
         name     = "mysql-ping"
         type     = "script"
-        port     = "db"
         command  = "/usr/bin/mariadb"
         args     = ["--host=127.0.0.1", "--user=storefront", "--execute=SELECT 1"]
         task     = "mysql"

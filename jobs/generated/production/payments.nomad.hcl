@@ -8,7 +8,7 @@ job "payments" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "d49f8c24322e857f497899f4b00d44cda725885ecc6b1c941f132910e1b562eb"
+    hashiship_spec_hash   = "c313095770cde1956c646219390e30bee10db9d47477a0742cdb658a9b4cc358"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -45,7 +45,6 @@ job "payments" {
 
       check {
         type                     = "http"
-        port                     = "8080"
         path                     = "/health"
         interval                 = "10s"
         timeout                  = "2s"
@@ -173,7 +172,6 @@ job "payments" {
 
       check {
         type      = "http"
-        port      = "8082"
         path      = "/ready"
         interval  = "10s"
         timeout   = "2s"

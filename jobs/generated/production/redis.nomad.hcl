@@ -8,7 +8,7 @@ job "redis" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "6dad27f00698c35327dcbd0d120654672f27de8cf37deaa3b2b924ba66228564"
+    hashiship_spec_hash   = "19c827141a1dcc8f429a369574b72ba00d617bb60be9ebe97791da9d04b363a7"
     hashiship_tool        = "hashiship"
   }
 
@@ -45,7 +45,6 @@ job "redis" {
 
       check {
         type     = "tcp"
-        port     = "redis"
         interval = "10s"
         timeout  = "2s"
 

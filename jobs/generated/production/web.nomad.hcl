@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "97e6216238717b827c2be2b98ea74c5b2a03c5b8a5de2e5a6dd719a222e7dd12"
+    hashiship_spec_hash   = "5b251a90943cb39493678a488447ad8a3637322544b0789b2edab51dc28a4cb6"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -114,7 +114,6 @@ job "web" {
 
       check {
         type     = "http"
-        port     = "http"
         path     = "/healthz"
         interval = "10s"
         timeout  = "2s"
@@ -129,7 +128,6 @@ job "web" {
       check {
         name     = "web-ready"
         type     = "http"
-        port     = "http"
         path     = "/ready"
         method   = "GET"
         interval = "5s"
@@ -150,7 +148,6 @@ job "web" {
 
       check {
         type     = "tcp"
-        port     = "metrics"
         interval = "15s"
         timeout  = "2s"
       }

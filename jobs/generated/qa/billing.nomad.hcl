@@ -8,7 +8,7 @@ job "billing" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "961768c883334ca728012d2976da0bc254b1e493adfa51a68dfe1ec07cf5714a"
+    hashiship_spec_hash   = "b83db081b42e73d3a329b3c7f6096d7054af379e573b3710b05a64b7eda1f4af"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -56,7 +56,6 @@ job "billing" {
 
       check {
         type     = "http"
-        port     = "http"
         path     = "/actuator/health/liveness"
         interval = "10s"
         timeout  = "3s"
@@ -78,7 +77,6 @@ job "billing" {
 
       check {
         type         = "grpc"
-        port         = "grpc"
         grpc_service = "billing.v1.Billing"
         grpc_use_tls = false
         interval     = "10s"

@@ -8,7 +8,7 @@ job "kafka" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "85af76043bb4665c319680ab8088b0da0a8397370ed41749d62b909dab71e7ee"
+    hashiship_spec_hash   = "c427b4a3f013da630d4805d99c83ab713e76cbb949a1b6d4951029de6d5175a7"
     hashiship_tool        = "hashiship"
   }
 
@@ -57,7 +57,6 @@ job "kafka" {
 
       check {
         type     = "tcp"
-        port     = "broker"
         interval = "10s"
         timeout  = "3s"
       }

@@ -8,7 +8,7 @@ job "mongodb" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "35e1c04f5ceca56c69a7d666ddc0d8d5152e606853f64941c3814991795ff42b"
+    hashiship_spec_hash   = "9679ceef6323c4178308eee852c7dafaf600ff2c57a2f7fb0134121ab71aa76e"
     hashiship_tool        = "hashiship"
   }
 
@@ -65,7 +65,6 @@ job "mongodb" {
 
       check {
         type     = "tcp"
-        port     = "mongo"
         interval = "10s"
         timeout  = "3s"
       }

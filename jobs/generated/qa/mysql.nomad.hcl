@@ -8,7 +8,7 @@ job "mysql" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "6e042c733a95f7f72bfb42b293a12a8882bea7bf0233025f3530616e649bdb3e"
+    hashiship_spec_hash   = "11f3b611842943b0e7703ff98095f853c22197554f65e730d27083b044c5ed7b"
     hashiship_tool        = "hashiship"
   }
 
@@ -67,7 +67,6 @@ job "mysql" {
 
       check {
         type     = "tcp"
-        port     = "db"
         interval = "10s"
         timeout  = "2s"
       }
@@ -75,7 +74,6 @@ job "mysql" {
       check {
         name     = "mysql-ping"
         type     = "script"
-        port     = "db"
         command  = "/usr/bin/mariadb"
         args     = ["--host=127.0.0.1", "--user=storefront", "--execute=SELECT 1"]
         task     = "mysql"

@@ -8,7 +8,7 @@ job "payments" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "94aa1563118119b94d69d0f2b2f0295912acd276cc415f0d7f461bfd36026467"
+    hashiship_spec_hash   = "e5c6e39a4cc46b44c1b565cb2f4153cc195718d40570f09d78d4478894af450c"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -45,7 +45,6 @@ job "payments" {
 
       check {
         type                     = "http"
-        port                     = "8080"
         path                     = "/health"
         interval                 = "10s"
         timeout                  = "2s"
@@ -173,7 +172,6 @@ job "payments" {
 
       check {
         type      = "http"
-        port      = "8082"
         path      = "/ready"
         interval  = "10s"
         timeout   = "2s"

@@ -8,7 +8,7 @@ job "redis" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "29f536418596fe176fedd75dbcc54bae90890f56c14a2754637822277cf15b72"
+    hashiship_spec_hash   = "3ab0fcf782de87fb22339f3891ca2b8e9b9544e0508d3d0546071c1455af5312"
     hashiship_tool        = "hashiship"
   }
 
@@ -45,7 +45,6 @@ job "redis" {
 
       check {
         type     = "tcp"
-        port     = "redis"
         interval = "10s"
         timeout  = "2s"
 

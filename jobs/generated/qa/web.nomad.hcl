@@ -8,7 +8,7 @@ job "web" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "a5c1c4a6099a1cf8085a44544ac2b3cbc9474e30ef000c74e9a48eb725d6f30f"
+    hashiship_spec_hash   = "83e59cc3e173abfe74068bb0011673575231bd735ef13c66ef6fcf1b521e451c"
     hashiship_tool        = "hashiship"
     owner                 = "web-platform"
     team                  = "storefront"
@@ -108,7 +108,6 @@ job "web" {
 
       check {
         type     = "http"
-        port     = "http"
         path     = "/healthz"
         interval = "10s"
         timeout  = "2s"
@@ -123,7 +122,6 @@ job "web" {
       check {
         name     = "web-ready"
         type     = "http"
-        port     = "http"
         path     = "/ready"
         method   = "GET"
         interval = "5s"
@@ -144,7 +142,6 @@ job "web" {
 
       check {
         type     = "tcp"
-        port     = "metrics"
         interval = "15s"
         timeout  = "2s"
       }

@@ -237,7 +237,7 @@ function header(v: unknown): Record<string, string[]> | undefined {
  * A check as the spec says it. `owner`: the task of a task-level service (Nomad
  * fills in its checks' task itself).
  */
-function check(c: Obj, service: Obj, serviceName: string, owner: string | undefined): Obj | undefined {
+function check(c: Obj, serviceName: string, owner: string | undefined): Obj | undefined {
   const type = String(c['Type'] ?? '');
   if (!CHECK_TYPES.has(type)) return undefined;
   const name = str(c['Name']);
@@ -251,7 +251,8 @@ function check(c: Obj, service: Obj, serviceName: string, owner: string | undefi
   return set({
     name: name === undefined || name === defaultCheckName(serviceName, { type: type as 'http' }) ? undefined : name,
     type,
-    port: port === undefined || port === str(service['PortLabel']) ? undefined : port,
+    // Left out, the check has no port of its own (Nomad's default: the service's port).
+    port,
     path: str(c['Path']),
     method: method !== undefined && METHODS.has(method) ? method : undefined,
     protocol: protocol === 'http' || protocol === 'https' ? protocol : undefined,
@@ -281,12 +282,154 @@ function check(c: Obj, service: Obj, serviceName: string, owner: string | undefi
   });
 }
 
+/** A free-form map (proxy, upstream or sidecar task config) as Nomad parsed it; unset when empty. */
+function freeMap(v: unknown): Obj | undefined {
+  return isObj(v) && Object.keys(v).length > 0 ? v : undefined;
+}
+
+function posInt(v: unknown): number | undefined {
+  const n = int(v);
+  return n === undefined || n === 0 ? undefined : n;
+}
+
+/** A workload identity block (task `identity`), Nomad's zero values left out. */
+function identity(i: Obj): Obj {
+  const mode = str(i['ChangeMode']);
+  const name = str(i['Name']);
+  return set({
+    name: name === 'default' ? undefined : name,
+    aud: strings(i['Audience']),
+    env: i['Env'] === true ? true : undefined,
+    file: i['File'] === true ? true : undefined,
+    filepath: str(i['Filepath']),
+    ttl: num(i['TTL']) === 0 ? undefined : dur(i['TTL']),
+    change_mode: mode === 'noop' || mode === 'restart' || mode === 'signal' ? mode : undefined,
+    change_signal: str(i['ChangeSignal']),
+  });
+}
+
+/** The task's identities: the default one (`Identity`) first, then the named ones. */
+function identities(t: Obj): Obj[] | undefined {
+  const out = [...(isObj(t['Identity']) ? [t['Identity']] : []), ...list(t['Identities'])].map(identity);
+  return out.length === 0 ? undefined : out;
+}
+
+/** Nomad 1.11 `secret` blocks by name. */
+function secretBlocks(v: unknown): Obj | undefined {
+  const bs = list(v);
+  if (bs.length === 0) return undefined;
+  const out: Obj = {};
+  for (const b of bs) {
+    const name = str(b['Name']);
+    if (name === undefined || out[name] !== undefined) return undefined;
+    out[name] = set({ provider: str(b['Provider']) ?? '', path: str(b['Path']) ?? '', config: stringMap(b['Config']), env: stringMap(b['Env']) });
+  }
+  return out;
+}
+
+function upstream(u: Obj): Obj {
+  const mg = obj(u['MeshGateway']);
+  return set({
+    destination_name: str(u['DestinationName']),
+    destination_namespace: str(u['DestinationNamespace']),
+    destination_peer: str(u['DestinationPeer']),
+    destination_partition: str(u['DestinationPartition']),
+    destination_type: str(u['DestinationType']),
+    local_bind_port: posInt(u['LocalBindPort']),
+    local_bind_address: str(u['LocalBindAddress']),
+    datacenter: str(u['Datacenter']),
+    mesh_gateway: str(mg['Mode']) === undefined ? undefined : { mode: str(mg['Mode']) },
+    config: freeMap(u['Config']),
+  });
+}
+
+function proxy(p: Obj): Obj | undefined {
+  const ex = isObj(p['Expose']) ? list(p['Expose']['Paths']) : [];
+  const tp = isObj(p['TransparentProxy']) ? p['TransparentProxy'] : undefined;
+  const ups = list(p['Upstreams']);
+  return nonEmpty({
+    local_service_address: str(p['LocalServiceAddress']),
+    local_service_port: posInt(p['LocalServicePort']),
+    upstreams: ups.length === 0 ? undefined : ups.map(upstream),
+    expose:
+      ex.length === 0
+        ? undefined
+        : {
+            paths: ex.map((x) =>
+              set({ path: str(x['Path']), protocol: str(x['Protocol']), local_path_port: posInt(x['LocalPathPort']), listener_port: str(x['ListenerPort']) }),
+            ),
+          },
+    transparent_proxy:
+      tp === undefined
+        ? undefined
+        : set({
+            uid: str(tp['UID']),
+            outbound_port: posInt(tp['OutboundPort']),
+            exclude_inbound_ports: strings(tp['ExcludeInboundPorts']),
+            exclude_outbound_ports: Array.isArray(tp['ExcludeOutboundPorts']) && tp['ExcludeOutboundPorts'].length > 0 ? tp['ExcludeOutboundPorts'] : undefined,
+            exclude_outbound_cidrs: strings(tp['ExcludeOutboundCIDRs']),
+            exclude_uids: strings(tp['ExcludeUIDs']),
+            no_dns: tp['NoDNS'] === true ? true : undefined,
+          }),
+    config: freeMap(p['Config']),
+  });
+}
+
+/** Consul Connect as the spec says it (the reverse of the renderer's connectBlock). */
+function connect(v: unknown): Obj | undefined {
+  if (!isObj(v)) return undefined;
+  const ss = isObj(v['SidecarService']) ? v['SidecarService'] : undefined;
+  const st = isObj(v['SidecarTask']) ? v['SidecarTask'] : undefined;
+  const res = st === undefined ? {} : obj(st['Resources']);
+  const logs = st === undefined ? {} : obj(st['LogConfig']);
+  return set({
+    native: v['Native'] === true ? true : undefined,
+    sidecar_service:
+      ss === undefined
+        ? undefined
+        : set({
+            port: str(ss['Port']),
+            tags: strings(ss['Tags']),
+            meta: stringMap(ss['Meta']),
+            disable_default_tcp_check: ss['DisableDefaultTCPCheck'] === true ? true : undefined,
+            proxy: isObj(ss['Proxy']) ? proxy(ss['Proxy']) : undefined,
+          }),
+    sidecar_task:
+      st === undefined
+        ? undefined
+        : set({
+            name: str(st['Name']),
+            driver: str(st['Driver']),
+            user: str(st['User']),
+            config: freeMap(st['Config']),
+            env: stringMap(st['Env']),
+            resources: nonEmpty({
+              cpu: posInt(res['CPU']),
+              cores: posInt(res['Cores']),
+              memory: posInt(res['MemoryMB']),
+              memory_max: posInt(res['MemoryMaxMB']),
+            }),
+            meta: stringMap(st['Meta']),
+            kill_timeout: dur(st['KillTimeout']),
+            logs: nonEmpty({ max_files: posInt(logs['MaxFiles']), max_file_size: posInt(logs['MaxFileSizeMB']) }),
+            shutdown_delay: dur(st['ShutdownDelay']),
+            kill_signal: str(st['KillSignal']),
+          }),
+  });
+}
+
+/** A service's identity (Consul service identity tokens). */
+function serviceIdentity(v: unknown): Obj | undefined {
+  if (!isObj(v)) return undefined;
+  return set({ aud: strings(v['Audience']), ttl: num(v['TTL']) === 0 ? undefined : dur(v['TTL']) });
+}
+
 /** A service registration; `owner`: the task of a task-level service. */
 function service(s: Obj, job: string, canary: boolean, owner?: string): Obj {
   const name = str(s['Name']) ?? job;
   const tags = strings(s['Tags']);
   const canaryTags = strings(s['CanaryTags']);
-  const checks = list(s['Checks']).map((c) => check(c, s, name, owner));
+  const checks = list(s['Checks']).map((c) => check(c, name, owner));
   const mode = str(s['AddressMode']);
   const onUpdate = str(s['OnUpdate']);
   const task = str(s['TaskName']);
@@ -304,6 +447,8 @@ function service(s: Obj, job: string, canary: boolean, owner?: string): Obj {
     enable_tag_override: s['EnableTagOverride'] === true ? true : undefined,
     on_update: onUpdate !== undefined && ON_UPDATE.has(onUpdate) ? onUpdate : undefined,
     checks: checks.length === 0 || checks.some((c) => c === undefined) ? undefined : checks,
+    connect: owner === undefined ? connect(s['Connect']) : undefined,
+    identity: serviceIdentity(s['Identity']),
   });
 }
 
@@ -531,6 +676,8 @@ function task(t: Obj, job: string, canary: boolean): LiftedTask {
       constraints: constraints(t['Constraints']),
       services: list(t['Services']).length === 0 ? undefined : list(t['Services']).map((s) => service(s, job, canary, name)),
       shutdown_delay: num(t['ShutdownDelay']) === 0 ? undefined : dur(t['ShutdownDelay']),
+      identities: identities(t),
+      secret_blocks: secretBlocks(t['Secrets']),
     }),
   };
 }
@@ -660,7 +807,8 @@ function group(g: Obj, job: string, type: string): LiftedGroup {
     affinities: affinities(g['Affinities']),
     spread: spreads(g['Spreads']),
     meta: stringMap(g['Meta']),
-    shutdown_delay: dur(g['ShutdownDelay']),
+    // hashiship gives a group with services a delay (5s or the environment's); the job's absent one is written as 0s.
+    shutdown_delay: (num(g['ShutdownDelay']) ?? 0) !== 0 ? dur(g['ShutdownDelay']) : list(g['Services']).length > 0 ? '0s' : undefined,
     disconnect: disconnect(g['Disconnect']),
     scaling: type === 'system' ? undefined : scaling(g['Scaling']),
     services: list(g['Services']).length === 0 ? undefined : list(g['Services']).map((s) => service(s, job, canary)),

@@ -12,11 +12,20 @@ import { readCommonYaml, type SpecMap, type SpecNode } from './yaml-fast.js';
 
 /** Positions of the values of one file, by dotted path. */
 export class SourceMap {
-  readonly #positions = new Map<string, SourcePosition>();
-  constructor(readonly file: string) {}
+  /** A position, or an offset in the file that `lc` turns into one when it is asked for (most never are). */
+  readonly #positions = new Map<string, SourcePosition | number>();
+  constructor(
+    readonly file: string,
+    readonly lc?: LineCounter,
+  ) {}
 
   set(path: string, at: SourcePosition): void {
     this.#positions.set(path, at);
+  }
+
+  /** Record where the value at `path` starts, as an offset into the text `lc` counted. */
+  setOffset(path: string, offset: number): void {
+    this.#positions.set(path, offset);
   }
 
   /** The position of `path`, or of its nearest ancestor, or the file's start. */
@@ -24,6 +33,7 @@ export class SourceMap {
     let p = path;
     for (;;) {
       const hit = this.#positions.get(p);
+      if (typeof hit === 'number') return { file: this.file, ...linePos(this.lc, hit) };
       if (hit !== undefined) return hit;
       if (p === '') return { file: this.file, line: 1, col: 1 };
       p = parentPath(p);
@@ -51,6 +61,10 @@ export class SourceMap {
       if (p === '') return false;
     }
   }
+}
+
+function linePos(lc: LineCounter | undefined, offset: number): { line: number; col: number } {
+  return lc === undefined ? { line: 1, col: 1 } : lc.linePos(offset);
 }
 
 const BARE_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
@@ -186,9 +200,8 @@ const TYPE_WORD: Record<Schema['type'], string> = {
 /** A YAML value as plain data, recording the position of every nested value (`any` schemas). */
 function plain(ctx: Ctx, raw: SpecNode | null | undefined, path: string): unknown {
   const node = raw?.kind === 'alias' ? raw.target : raw;
-  const at = pos(ctx, raw, path);
-  if (++ctx.values > SpecLimits.values) throw new TooManyValues(at);
-  ctx.positions.set(path, at);
+  if (++ctx.values > SpecLimits.values) throw new TooManyValues(pos(ctx, raw, path));
+  if (raw !== null && raw !== undefined) ctx.positions.setOffset(path, raw.at);
   if (node?.kind === 'map') {
     const out: Record<string, unknown> = {};
     for (const pair of node.pairs) {
@@ -213,16 +226,17 @@ function plain(ctx: Ctx, raw: SpecNode | null | undefined, path: string): unknow
 
 function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: string): unknown {
   const node = raw?.kind === 'alias' ? raw.target : raw;
-  const at = pos(ctx, raw, path);
-  if (++ctx.values > SpecLimits.values) throw new TooManyValues(at);
-  ctx.positions.set(path, at);
+  // Positions are offsets until a message needs a line and column.
+  const here = (): SourcePosition => pos(ctx, raw, path);
+  if (++ctx.values > SpecLimits.values) throw new TooManyValues(here());
+  if (raw !== null && raw !== undefined) ctx.positions.setOffset(path, raw.at);
   const mismatch = (): undefined => {
     let msg = `expected ${TYPE_WORD[schema.type]}, got ${describe(node)}`;
     if (schema.type === 'string' && node?.kind === 'scalar' && node.value !== null && typeof node.value !== 'string') {
       const source = excerpt(node.source);
       msg += `; quote it to keep it text: "${source}"`;
     }
-    problem(ctx, at, path, msg);
+    problem(ctx, here(), path, msg);
     return undefined;
   };
 
@@ -236,30 +250,30 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
       // NFC, as HCL (cty) normalizes every string: the JSON and the HCL then carry the same text.
       const v = (text ?? (node as { value: string }).value).normalize('NFC');
       if (LONE_SURROGATE.test(v)) {
-        problem(ctx, at, path, 'contains a lone UTF-16 surrogate');
+        problem(ctx, here(), path, 'contains a lone UTF-16 surrogate');
         return undefined;
       }
       if (schema.enum !== undefined && !schema.enum.includes(v)) {
         const hint = suggest(v, schema.enum);
-        problem(ctx, at, path, `\`${excerpt(v)}\` is not one of ${schema.enum.join(', ')}${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`);
+        problem(ctx, here(), path, `\`${excerpt(v)}\` is not one of ${schema.enum.join(', ')}${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`);
         return undefined;
       }
       if (schema.format === 'duration') {
         if (!DURATION_PATTERN.test(v) || parseDuration(v) === undefined) {
-          problem(ctx, at, path, `\`${excerpt(v)}\` is not a duration (write e.g. 500ms, 30s, 1m30s or 2h)`);
+          problem(ctx, here(), path, `\`${excerpt(v)}\` is not a duration (write e.g. 500ms, 30s, 1m30s or 2h)`);
           return undefined;
         }
         if ((parseDuration(v) ?? 0) < 0) {
-          problem(ctx, at, path, `\`${excerpt(v)}\` must not be negative`);
+          problem(ctx, here(), path, `\`${excerpt(v)}\` must not be negative`);
           return undefined;
         }
       }
       if (schema.pattern !== undefined && !schema.pattern.test(v)) {
-        problem(ctx, at, path, `\`${excerpt(v)}\` is not valid: ${schema.hint ?? `must match ${schema.pattern.source}`}`);
+        problem(ctx, here(), path, `\`${excerpt(v)}\` is not valid: ${schema.hint ?? `must match ${schema.pattern.source}`}`);
         return undefined;
       }
       if (schema.maxLength !== undefined && v.length > schema.maxLength) {
-        problem(ctx, at, path, `is ${v.length} characters long; at most ${schema.maxLength} are allowed`);
+        problem(ctx, here(), path, `is ${v.length} characters long; at most ${schema.maxLength} are allowed`);
         return undefined;
       }
       return v;
@@ -269,19 +283,19 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
       if (node?.kind !== 'scalar' || typeof node.value !== 'number') return mismatch();
       const v = node.value;
       if (schema.type === 'integer' && !Number.isSafeInteger(v)) {
-        problem(ctx, at, path, `expected an integer, got ${excerpt(node.source)}`);
+        problem(ctx, here(), path, `expected an integer, got ${excerpt(node.source)}`);
         return undefined;
       }
       if (!Number.isFinite(v)) {
-        problem(ctx, at, path, `expected a finite number, got ${excerpt(node.source)}`);
+        problem(ctx, here(), path, `expected a finite number, got ${excerpt(node.source)}`);
         return undefined;
       }
       if (schema.minimum !== undefined && v < schema.minimum) {
-        problem(ctx, at, path, `must be at least ${schema.minimum} (got ${v})`);
+        problem(ctx, here(), path, `must be at least ${schema.minimum} (got ${v})`);
         return undefined;
       }
       if (schema.maximum !== undefined && v > schema.maximum) {
-        problem(ctx, at, path, `must be at most ${schema.maximum} (got ${v})`);
+        problem(ctx, here(), path, `must be at most ${schema.maximum} (got ${v})`);
         return undefined;
       }
       return v;
@@ -299,7 +313,7 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
         if (v === undefined) ctx.positions.markInvalid(p);
       });
       if (schema.minItems !== undefined && node.items.length < schema.minItems) {
-        problem(ctx, at, path, `needs at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'}`);
+        problem(ctx, here(), path, `needs at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'}`);
       }
       return out;
     }
@@ -307,22 +321,22 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
     case 'map': {
       if (node?.kind !== 'map') return mismatch();
       const out: Record<string, unknown> = {};
-      const seen = new Map<string, SourcePosition>();
+      const seen = new Map<string, SpecNode>();
       for (const pair of node.pairs) {
         const keyNode = pair.key;
-        const keyAt = pos(ctx, keyNode, path);
+        const keyAt = (): SourcePosition => pos(ctx, keyNode, path);
         if (keyNode?.kind !== 'scalar' || (typeof keyNode.value !== 'string' && typeof keyNode.value !== 'number')) {
-          problem(ctx, keyAt, path, `keys must be plain text, got ${describe(keyNode)}`);
+          problem(ctx, keyAt(), path, `keys must be plain text, got ${describe(keyNode)}`);
           continue;
         }
         const key = String(keyNode.value);
         const p = childPath(path, key);
         const first = seen.get(key);
         if (first !== undefined) {
-          problem(ctx, keyAt, p, `duplicate key \`${excerpt(key)}\` (first at line ${first.line})`);
+          problem(ctx, keyAt(), p, `duplicate key \`${excerpt(key)}\` (first at line ${pos(ctx, first, path).line})`);
           continue;
         }
-        seen.set(key, keyAt);
+        seen.set(key, keyNode);
         let valueSchema: Schema;
         if (schema.type === 'object') {
           const known = Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
@@ -331,7 +345,7 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
             const hint = suggest(key, names);
             problem(
               ctx,
-              keyAt,
+              keyAt(),
               p,
               hint === undefined
                 ? `unknown key \`${excerpt(key)}\` (allowed here: ${names.join(', ')})`
@@ -342,11 +356,11 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
           valueSchema = known;
         } else {
           if (RESERVED_KEYS.has(key)) {
-            problem(ctx, keyAt, p, `key \`${key}\` is not allowed: it names a built-in JavaScript property and would be lost`);
+            problem(ctx, keyAt(), p, `key \`${key}\` is not allowed: it names a built-in JavaScript property and would be lost`);
             continue;
           }
           if (!schema.keyPattern.test(key)) {
-            problem(ctx, keyAt, p, `key \`${excerpt(key)}\` is not valid: ${schema.keyHint}`);
+            problem(ctx, keyAt(), p, `key \`${excerpt(key)}\` is not valid: ${schema.keyHint}`);
             continue;
           }
           valueSchema = schema.values;
@@ -357,7 +371,7 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
       }
       if (schema.type === 'object') {
         for (const req of schema.required ?? []) {
-          if (!seen.has(req)) problem(ctx, at, childPath(path, req), `required key \`${req}\` is missing`);
+          if (!seen.has(req)) problem(ctx, here(), childPath(path, req), `required key \`${req}\` is missing`);
           if (out[req] === undefined) {
             out[req] = standIn(schema.properties[req]!);
             ctx.positions.markInvalid(childPath(path, req));
@@ -487,7 +501,7 @@ export function parseYaml(file: string, text: string): ParsedYaml {
  */
 export function checkParsed<T>(parsed: ParsedYaml, schema: Schema): Checked<T> {
   const { file, contents, lc } = parsed;
-  const positions = new SourceMap(file);
+  const positions = new SourceMap(file, lc);
   const problems: InputProblem[] = [...parsed.problems];
   if (contents === undefined) return { file, value: undefined, positions, problems };
   const root = contents;

@@ -103,6 +103,8 @@ class Reader {
   /** Offsets where each line starts, and where it ends (its newline, or the text's end). */
   readonly starts: number[] = [];
   readonly ends: number[] = [];
+  /** Leading spaces of each line. */
+  readonly indents: number[] = [];
   depth = 0;
 
   constructor(
@@ -114,16 +116,16 @@ class Reader {
       const nl = text.indexOf('\n', s);
       this.starts.push(s);
       this.ends.push(nl === -1 ? text.length : nl);
+      let i = s;
+      while (text.charCodeAt(i) === 0x20) i++;
+      this.indents.push(i - s);
       if (nl === -1) break;
       s = nl + 1;
     }
   }
 
   indent(li: number): number {
-    const s = this.starts[li]!;
-    let i = s;
-    while (this.text.charCodeAt(i) === 0x20) i++;
-    return i - s;
+    return this.indents[li]!;
   }
 
   /** Whether line `li` holds nothing but spaces and a comment. */

@@ -8,15 +8,18 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { Diagnosed } from './deploy/deploy.js';
 import { OutputRedactor } from './redact.js';
-import { HashishipError, ExitCode, InternalError, pathErrorOf } from './errors.js';
+import { Diagnosed, HashishipError, ExitCode, InternalError, pathErrorOf } from './errors.js';
 import { registerCommands } from './commands/index.js';
 import { refuseRepeats } from './commands/flags.js';
 import { attachSession, errorExitOf, processSession, type Session } from './commands/runner.js';
 import { version } from './version.js';
 
-export function buildProgram(session: Session = processSession()): Command {
+/**
+ * The program with the verb `only` (when it names one) or with every verb
+ * (src/commands/index.ts loads each verb's module when it is needed).
+ */
+export async function buildProgram(session: Session = processSession(), only?: string): Promise<Command> {
   const program = new Command('hashiship')
     .description('Ship microservices onto Nomad, Consul, Vault and Fabio.')
     .version(version)
@@ -26,7 +29,7 @@ export function buildProgram(session: Session = processSession()): Command {
       writeOut: (s) => session.stdout(s),
       writeErr: (s) => session.stderr(session.redactor.text(s)),
     });
-  registerCommands(program);
+  await registerCommands(program, only);
   refuseRepeats(program);
   attachSession(program, session);
   return program;
@@ -78,16 +81,18 @@ export function reportError(err: unknown, stderr: (s: string) => void, redactor:
 
 /** Run the program on `argv` (without `node cli.js`) and return its exit code. */
 export async function main(argv: readonly string[], session: Session = processSession()): Promise<number> {
-  const program = buildProgram(session);
-  let target: Command = program;
+  let target: Command | undefined;
   try {
+    // Only the verb that runs is loaded: the first word, unless it is help or an option.
+    const program = await buildProgram(session, argv[0]);
+    target = program;
     target = targetOf(program, argv);
     await program.parseAsync([...argv], { from: 'user' });
     const code = (program as Command & { hashishipExit?: number }).hashishipExit;
     return code ?? ExitCode.ok;
   } catch (err) {
     const code = reportError(err, session.stderr, session.redactor);
-    return errorExitOf(target)?.(code) ?? code;
+    return (target === undefined ? undefined : errorExitOf(target))?.(code) ?? code;
   }
 }
 

@@ -268,3 +268,18 @@ export function worstExitCode(codes: Iterable<number>): number {
   for (const c of codes) if (rank(c) < rank(worst)) worst = c;
   return worst;
 }
+
+/**
+ * A failure with its diagnosis: deployPlanned (src/deploy/deploy.ts) throws it so
+ * callers get both the typed error (`error`, whose exit code counts) and the
+ * printed lines.
+ */
+export class Diagnosed extends Error {
+  constructor(
+    readonly error: HashishipError,
+    readonly lines: readonly string[],
+  ) {
+    super(error.message, { cause: error });
+    this.name = 'Diagnosed';
+  }
+}

@@ -3,42 +3,48 @@
  * library through the runner (runner.ts), prints its output and returns its exit code.
  */
 import type { Command } from 'commander';
-import { registerDev } from './dev.js';
-import { registerAgentConfig } from './agent-config.js';
-import { registerValidate } from './validate.js';
-import { registerRender } from './render.js';
-import { registerPlan } from './plan.js';
-import { registerDeploy } from './deploy.js';
-import { registerStatus } from './status.js';
-import { registerPromoteCanaries } from './promote-canaries.js';
-import { registerRoutes } from './routes.js';
-import { registerSecrets } from './secrets.js';
-import { registerPromote } from './promote.js';
-import { registerRollback } from './rollback.js';
-import { registerReleases } from './releases.js';
-import { registerRegister } from './register.js';
-import { registerKv } from './kv.js';
-import { registerMaintenance } from './maintenance.js';
-import { registerImage } from './image.js';
-import { registerImport } from './import.js';
 
-export function registerCommands(program: Command): void {
-  registerDev(program);
-  registerAgentConfig(program);
-  registerValidate(program);
-  registerRender(program);
-  registerPlan(program);
-  registerDeploy(program);
-  registerStatus(program);
-  registerPromoteCanaries(program);
-  registerRoutes(program);
-  registerSecrets(program);
-  registerPromote(program);
-  registerRollback(program);
-  registerReleases(program);
-  registerRegister(program);
-  registerKv(program);
-  registerMaintenance(program);
-  registerImage(program);
-  registerImport(program);
+type Register = (program: Command) => void;
+
+/**
+ * A command module, loaded when its verb runs, so that a command does not load
+ * every other one (and the clients of every server) before it starts. Under a
+ * CommonJS loader (the tests run the sources through tsx's require hook),
+ * `import()` would create a second copy of every module the command shares with
+ * the shell, so `require` is used there; the built program is ESM and imports.
+ */
+function load<M>(specifier: string): Promise<M> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above: one module instance under CommonJS
+  return typeof require === 'function' ? Promise.resolve(require(specifier) as M) : (import(specifier) as Promise<M>);
+}
+
+/** Every verb in help order, with its module. */
+const VERBS: readonly (readonly [string, () => Promise<Register>])[] = [
+  ['dev', async () => (await load<typeof import('./dev.js')>('./dev.js')).registerDev],
+  ['agent-config', async () => (await load<typeof import('./agent-config.js')>('./agent-config.js')).registerAgentConfig],
+  ['validate', async () => (await load<typeof import('./validate.js')>('./validate.js')).registerValidate],
+  ['render', async () => (await load<typeof import('./render.js')>('./render.js')).registerRender],
+  ['plan', async () => (await load<typeof import('./plan.js')>('./plan.js')).registerPlan],
+  ['deploy', async () => (await load<typeof import('./deploy.js')>('./deploy.js')).registerDeploy],
+  ['status', async () => (await load<typeof import('./status.js')>('./status.js')).registerStatus],
+  ['promote-canaries', async () => (await load<typeof import('./promote-canaries.js')>('./promote-canaries.js')).registerPromoteCanaries],
+  ['routes', async () => (await load<typeof import('./routes.js')>('./routes.js')).registerRoutes],
+  ['secrets', async () => (await load<typeof import('./secrets.js')>('./secrets.js')).registerSecrets],
+  ['promote', async () => (await load<typeof import('./promote.js')>('./promote.js')).registerPromote],
+  ['rollback', async () => (await load<typeof import('./rollback.js')>('./rollback.js')).registerRollback],
+  ['releases', async () => (await load<typeof import('./releases.js')>('./releases.js')).registerReleases],
+  ['register', async () => (await load<typeof import('./register.js')>('./register.js')).registerRegister],
+  ['kv', async () => (await load<typeof import('./kv.js')>('./kv.js')).registerKv],
+  ['maintenance', async () => (await load<typeof import('./maintenance.js')>('./maintenance.js')).registerMaintenance],
+  ['image', async () => (await load<typeof import('./image.js')>('./image.js')).registerImage],
+  ['import', async () => (await load<typeof import('./import.js')>('./import.js')).registerImport],
+];
+
+/**
+ * Register the verb `only` (when it names one) or every verb: help, an unknown
+ * word and a bare `hashiship` need them all.
+ */
+export async function registerCommands(program: Command, only?: string): Promise<void> {
+  const verbs = VERBS.filter(([name]) => name === only);
+  for (const [, loadVerb] of verbs.length === 1 ? verbs : VERBS) (await loadVerb())(program);
 }

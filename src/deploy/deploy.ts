@@ -9,6 +9,7 @@
  */
 import {
   DeployFailedError,
+  Diagnosed,
   ExitCode,
   GateError,
   HashishipError,
@@ -344,19 +345,8 @@ export function placementNotes(evaluation: Parameters<typeof placementOutlook>[0
   return notes;
 }
 
-/**
- * A failure with its diagnosis: {@link deployPlanned} throws it so callers get
- * both the typed error (`error`, whose exit code counts) and the printed lines.
- */
-export class Diagnosed extends Error {
-  constructor(
-    readonly error: HashishipError,
-    readonly lines: readonly string[],
-  ) {
-    super(error.message, { cause: error });
-    this.name = 'Diagnosed';
-  }
-}
+/** A failure with its diagnosis (defined beside the other errors, so that the shell does not load the deploy engine). */
+export { Diagnosed } from '../errors.js';
 
 function firstCause(d: Diagnosis): ContextLine[] {
   const a = d.allocations[0];

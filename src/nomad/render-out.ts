@@ -6,8 +6,8 @@
  * removed. Nothing is written when any target is refused.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { closeSync, constants, lstatSync, openSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { parseHcl } from '../hcl/parser.js';
@@ -123,6 +123,15 @@ function fsError(path: string, what: string, err: unknown): InputError {
   return new InputError([{ subject: path, message: `cannot ${what}: ${e.code ?? ''}${e.code === undefined ? '' : ' '}${e.message.replace(/^[A-Z]+: /, '')}` }]);
 }
 
+function lstatSyncOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fsError(path, 'inspect it', err);
+  }
+}
+
 async function lstatOrUndefined(path: string) {
   try {
     return await lstat(path);
@@ -197,7 +206,7 @@ export async function writeJobFiles(dir: string, files: readonly JobFile[], opts
   await outFolder(dir);
   for (const f of files) {
     const target = join(dir, f.name);
-    const st = await lstatOrUndefined(target);
+    const st = lstatSyncOrUndefined(target);
     if (st !== undefined && !st.isFile()) {
       const what = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a folder' : 'not a regular file';
       throw new InputError([
@@ -205,35 +214,41 @@ export async function writeJobFiles(dir: string, files: readonly JobFile[], opts
       ]);
     }
   }
+  // Synchronous calls: six thread-pool round trips per file were most of the time 1,000 files took.
+  // The files are not synced to disk one by one (1,000 fsyncs took 4.2 s here, 30 times the rest of the
+  // writing): they are derived from the specs and `render` writes them again; the temporary file and the
+  // rename keep a failed run from leaving a partial file, and ext4 orders a replacing rename after the data.
   const temps: { temp: string; target: string }[] = [];
   try {
     for (const f of files) {
       const temp = join(dir, `.${f.name}.${randomBytes(6).toString('hex')}.tmp`);
-      // `wx`: create a new file, never open an existing path (a link planted at the name included).
-      const handle = await open(temp, 'wx', 0o644).catch((err: unknown) => {
+      let fd: number;
+      try {
+        // `wx`: create a new file, never open an existing path (a link planted at the name included).
+        fd = openSync(temp, 'wx', 0o644);
+      } catch (err) {
         throw fsError(temp, 'create a temporary file', err);
-      });
+      }
       temps.push({ temp, target: join(dir, f.name) });
       try {
-        await handle.writeFile(f.text);
-        await handle.sync();
+        writeFileSync(fd, f.text);
       } catch (err) {
         throw fsError(temp, 'write', err);
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
     }
     while (temps.length > 0) {
       const t = temps[0]!;
       try {
-        await rename(t.temp, t.target);
+        renameSync(t.temp, t.target);
       } catch (err) {
         throw fsError(t.target, 'replace', err);
       }
       temps.shift();
     }
   } finally {
-    for (const t of temps) await rm(t.temp, { force: true });
+    for (const t of temps) rmSync(t.temp, { force: true });
   }
   const written = files.map((f) => join(dir, f.name));
   if (opts.removeStale !== true || files.length === 0) return { written, removed: [] };

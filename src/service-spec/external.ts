@@ -5,7 +5,6 @@
  * and the semantic checks the schema cannot express. Pure, like the rest of
  * the spec layer; `src/consul/services.ts` and `src/consul/config.ts` apply it.
  */
-import { isMap, isScalar } from 'yaml';
 import type { InputProblem, SourcePosition } from '../errors.js';
 import { childPath, parseYaml, type ParsedYaml, type SourceMap } from './check.js';
 import { parseDuration } from './duration.js';
@@ -33,10 +32,10 @@ export interface ResolvedExternal {
  * the file to the external schema); undefined when absent or unreadable.
  */
 export function specKindOf(text: string | ParsedYaml): string | undefined {
-  const doc = (typeof text === 'string' ? parseYaml('', text) : text).doc;
-  if (doc === undefined || !isMap(doc.contents)) return undefined;
-  const v = doc.contents.get('kind', true);
-  return isScalar(v) && typeof v.value === 'string' ? v.value : undefined;
+  const root = (typeof text === 'string' ? parseYaml('', text) : text).contents;
+  if (root?.kind !== 'map') return undefined;
+  const v = root.pairs.find((p) => p.key?.kind === 'scalar' && p.key.value === 'kind')?.value;
+  return v?.kind === 'scalar' && typeof v.value === 'string' ? v.value : undefined;
 }
 
 /** A check's name when the spec gives none. */

@@ -7,7 +7,7 @@
  * error unless `allowEmpty` is set (an empty set would make `render --out` and
  * `plan` treat every job as deleted).
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Dirent, type Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { InputError, type InputProblem } from '../errors.js';
@@ -45,7 +45,7 @@ export interface ReadOptions {
 
 const SPEC_NAME = /\.ya?ml$/;
 
-function typeOf(s: Stats): string {
+function typeOf(s: Stats | Dirent): string {
   if (s.isFIFO()) return 'a FIFO';
   if (s.isSocket()) return 'a socket';
   if (s.isCharacterDevice()) return 'a character device';
@@ -85,10 +85,10 @@ interface Walk {
 
 async function expandDir(path: string, w: Walk): Promise<void> {
   let real: string;
-  let entries: string[];
+  let entries: Dirent[];
   try {
     real = await realpath(path);
-    entries = (await readdir(path)).sort();
+    entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (err) {
     w.problems.push({ subject: path, message: fsReason(err) });
     return;
@@ -98,14 +98,18 @@ async function expandDir(path: string, w: Walk): Promise<void> {
     return;
   }
   w.dirs.add(real);
-  for (const entry of entries) {
+  for (const dirent of entries) {
+    const entry = dirent.name;
     const p = join(path, entry);
-    let st: Stats;
-    try {
-      st = await stat(p);
-    } catch (err) {
-      w.problems.push({ subject: p, message: fsReason(err) });
-      continue;
+    // The entry's own type when it is a file or a directory (no system call per file); a link or anything else is followed.
+    let st: Stats | Dirent = dirent;
+    if (!dirent.isFile() && !dirent.isDirectory()) {
+      try {
+        st = await stat(p);
+      } catch (err) {
+        w.problems.push({ subject: p, message: fsReason(err) });
+        continue;
+      }
     }
     if (st.isDirectory()) await expandDir(p, w);
     else if (!SPEC_NAME.test(entry)) {

@@ -39,6 +39,8 @@ export interface SpecSet {
   readonly externals: readonly LoadedExternal[];
   /** Sorted by file, line and column; empty when the set is valid. */
   readonly problems: readonly InputProblem[];
+  /** The services as they apply in each environment, merged once by loadSet (resolveEnvironment merges them when absent). */
+  readonly resolved?: ReadonlyMap<string, readonly ResolvedService[]>;
 }
 
 /**
@@ -210,6 +212,7 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
 
   // Each service in each environment.
   const names = services.map((s) => s.spec.name);
+  const resolvedByEnv = new Map<string, readonly ResolvedService[]>();
   for (const e of environments) {
     problems.push(
       ...checkExternalOverrides(
@@ -240,8 +243,9 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
       if (r !== undefined) problems.push(...checkExternal(r, true));
     }
     uniqueness(merged, problems, true);
+    if (!resolvedByEnv.has(e.env.name)) resolvedByEnv.set(e.env.name, merged);
   }
-  return { services, environments, externals, problems: sortProblems(problems) };
+  return { services, environments, externals, problems: sortProblems(problems), resolved: resolvedByEnv };
 }
 
 /**
@@ -261,5 +265,5 @@ export function resolveEnvironment(set: SpecSet, environment: string): ResolvedS
       },
     ]);
   }
-  return set.services.map((s) => resolve(s, env).resolved);
+  return [...(set.resolved?.get(environment) ?? set.services.map((s) => resolve(s, env).resolved))];
 }

@@ -4,11 +4,15 @@
  * any VAULT_SKIP_VERIFY (even "false") as "skip"; every one of those is set here
  * explicitly so its environment handling never applies.
  */
-import nodeVault from 'node-vault';
+import { createRequire } from 'node:module';
+import type nodeVault from 'node-vault';
 import { tlsAgentOptions, type VaultConfig } from '../config/index.js';
 import { GateError, ServerError } from '../errors.js';
 
 export type VaultApi = nodeVault.client;
+
+/** node-vault (and axios under it) is loaded on the first client: commands that never reach Vault start faster. */
+const load = createRequire(import.meta.url);
 
 export function createVault(config: VaultConfig): VaultApi {
   const tls = config.address.startsWith('https:') ? tlsAgentOptions(config.tls) : { rejectUnauthorized: !config.tls.skipVerify };
@@ -30,7 +34,7 @@ export function createVault(config: VaultConfig): VaultApi {
     },
   };
   // rpDefaults is read by node-vault but missing from its typings.
-  const client = nodeVault(options as nodeVault.VaultOptions);
+  const client = (load('node-vault') as typeof nodeVault)(options as nodeVault.VaultOptions);
   // node-vault falls back to process.env for these when the option is empty: undo that.
   client.endpoint = config.address;
   client.token = config.token as string;

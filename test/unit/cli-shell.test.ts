@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, reportError } from '../../src/cli.js';
+import { buildProgram, main, reportError } from '../../src/cli.js';
 import type { Session } from '../../src/commands/runner.js';
 import { resolveConfig } from '../../src/config/index.js';
 import { OutputRedactor, redactorFromEnv } from '../../src/redact.js';
@@ -354,5 +354,29 @@ describe('cli: smaller untruths', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('loading only the verb that runs', () => {
+  const session = (): Session => ({ env: baseEnv(), stdout: () => {}, stderr: () => {}, redactor: new OutputRedactor() });
+
+  it('registers each verb alone from its own module, and every verb for help', async () => {
+    const all = (await buildProgram(session())).commands.map((c) => c.name());
+    expect(all).to.include.members(['dev', 'render', 'deploy', 'promote', 'import', 'kv', 'image']);
+    for (const name of all) {
+      const one = await buildProgram(session(), name);
+      expect(
+        one.commands.map((c) => c.name()),
+        name,
+      ).to.deep.equal([name]);
+    }
+    // Anything that is not a verb (an option, `help`, a typo) gets them all, for help and suggestions.
+    for (const word of ['--help', 'help', 'rendr', undefined]) expect((await buildProgram(session(), word)).commands.map((c) => c.name())).to.deep.equal(all);
+  });
+
+  it('still suggests the verb meant by a typo', async () => {
+    const r = await cli(['rendr', '--env', 'qa'], baseEnv());
+    expect(r.code).to.equal(1);
+    expect(r.err).to.match(/Did you mean render\?/);
   });
 });

@@ -13,9 +13,17 @@
  *   until the next `$ ` are its expected output. They must appear in the output in that
  *   order, compared loosely: runs of spaces are one, `…` stands for anything, and
  *   numbers (times, pids, indexes) and hex strings (digests, IDs) match any number or hex
- *   string. A command whose expected output holds an `Error:` line must fail; the
+ *   string. A command whose expected output ends with hashiship's summary line `exit N`
+ *   must exit N; one whose expected output holds an `Error:` line must fail; the
  *   others must exit 0 unless the next command is `echo $?`, whose output then says.
  * - ```sh / ```bash outside docs/runbooks: every line is a command (as above, no output).
+ * - ```sh / ```bash whose every line is `npx mocha <test files>`: run as written with
+ *   mocha's `--dry-run` added. Those tests run in `npm test` already; running them here
+ *   would pay for them twice (the runbook suites of docs/runbooks/README.md: ~5 min on
+ *   a dev cluster of their own). Instead each file must exist, mocha must load it and
+ *   list at least one test (no test and no hook runs), and for docs/runbooks the
+ *   files named must be exactly test/integration/runbook*.test.ts and the listing must
+ *   name every runbook page: the command the docs give runs every runbook test.
  * - docs/runbooks ```bash blocks are run, page by page, by test/integration/runbook*.test.ts;
  *   here their count is checked against the steps those tests run.
  * - ```yaml: parsed; a service or environment file (its `$schema` comment says so) is
@@ -26,9 +34,8 @@
  *
  * A block that cannot run here is preceded by `<!-- doc-test: skip <reason> -->`; the
  * reason must say what it needs that this machine lacks. A block that could run but does
- * not yet (a transcript of a scenario the docs do not set up: another environment, a
- * secret in a given state) is marked `<!-- doc-test: pending <reason> -->`: listed as
- * PENDING, and their number may only go down (`pendingAllowed`). A block may be preceded
+ * not yet would be marked `<!-- doc-test: pending <reason> -->`: listed as PENDING; none
+ * is left, and their number may only go down (`pendingAllowed`). A block may be preceded
  * by `<!-- doc-test: setup <shell> -->` lines, run (hidden) in the same bash before it.
  * Every block not executed is listed in the test's output with its reason: nothing is
  * skipped silently.
@@ -175,10 +182,21 @@ const runbookSteps: Readonly<Record<string, number>> = {
 
 const where = (b: Block) => `${b.file}:${b.line}`;
 
-type Kind = 'ts' | 'transcript' | 'commands' | 'runbook' | 'yaml' | 'hcl' | 'json' | 'text' | 'skip' | 'pending';
+type Kind = 'ts' | 'transcript' | 'commands' | 'mocha' | 'runbook' | 'yaml' | 'hcl' | 'json' | 'text' | 'skip' | 'pending';
 
 /** Blocks marked pending; lower it as they are made to run, never raise it. */
-const pendingAllowed = 2;
+const pendingAllowed = 0;
+
+/** The lines of a ```sh/```bash block, comments and blank lines left out. */
+const commandLines = (b: Block) => b.body.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+
+/** The test files of a block whose every line is `npx mocha <files…>`; undefined for any other block. */
+export function mochaFiles(b: Block): string[] | undefined {
+  const lines = commandLines(b);
+  const files = lines.map((l) => /^npx mocha((?:\s+test\/[\w./-]+\.test\.ts)+)\s*$/.exec(l.trim())?.[1]?.trim().split(/\s+/));
+  if (lines.length === 0 || files.some((f) => f === undefined)) return undefined;
+  return files.flatMap((f) => f!);
+}
 
 export function kindOf(b: Block): Kind {
   if (b.directive?.startsWith('skip ')) return 'skip';
@@ -188,6 +206,7 @@ export function kindOf(b: Block): Kind {
   if (b.lang === 'hcl') return 'hcl';
   if (b.lang === 'json') return 'json';
   if (runbookPage(b) && b.lang === 'bash') return 'runbook';
+  if ((b.lang === 'sh' || b.lang === 'bash') && mochaFiles(b) !== undefined) return 'mocha';
   if (b.lang === 'console' || b.body.startsWith('$ ')) return 'transcript';
   if (b.lang === 'sh' || b.lang === 'bash') return 'commands';
   return 'text';
@@ -240,13 +259,7 @@ export async function executeBlock(b: Block, copy: string, env: NodeJS.ProcessEn
     }
     case 'commands':
     case 'transcript': {
-      const steps: Step[] =
-        kind === 'commands'
-          ? b.body
-              .split('\n')
-              .filter((l) => l.trim() !== '' && !l.trim().startsWith('#'))
-              .map((command) => ({ command, expected: [] }))
-          : transcript(b.body);
+      const steps: Step[] = kind === 'commands' ? commandLines(b).map((command) => ({ command, expected: [] })) : transcript(b.body);
       expect(steps.length, `${where(b)}: no command`).to.be.greaterThan(0);
       // One bash for the block, stderr merged: variables and the exit status carry over (`echo $?`).
       // Hidden setup first, its output dropped (a brace group: its own redirections still apply, variables stay).
@@ -271,9 +284,13 @@ export async function executeBlock(b: Block, copy: string, env: NodeJS.ProcessEn
         const code = end < 0 ? -1 : Number(/@@doc-test-exit \d+ (\d+)@@/.exec(out.slice(end))?.[1]);
         const failing = s.expected.some((l) => /^Error:/.test(l));
         const checked = steps[i + 1]?.command.trim() === 'echo $?';
+        // hashiship's deploy summary ends with `exit N`: the command must exit N.
+        const last = s.expected.filter((l) => l.trim() !== '').at(-1) ?? '';
+        const shown = /^exit (\d+)$/.exec(last.trim())?.[1];
         const wrong: string[] = [];
-        if (failing && code === 0) wrong.push('exit 0, the docs show an error');
-        if (!failing && !checked && code !== 0) wrong.push(`exit ${code}`);
+        if (shown !== undefined && code !== Number(shown)) wrong.push(`exit ${code}, the docs show exit ${shown}`);
+        else if (shown === undefined && failing && code === 0) wrong.push('exit 0, the docs show an error');
+        else if (shown === undefined && !failing && !checked && code !== 0) wrong.push(`exit ${code}`);
         const missing = missingLines(s.expected, text);
         if (missing.length > 0) wrong.push(`not in the output:\n    ${missing.join('\n    ')}`);
         if (wrong.length > 0) problems.push(`$ ${s.command}: ${wrong.join('; ')}\n  output was:\n${text.replace(/^/gm, '  | ')}`);
@@ -282,6 +299,29 @@ export async function executeBlock(b: Block, copy: string, env: NodeJS.ProcessEn
       expect(setupFailed, where(b)).to.equal(undefined);
       expect(problems.length, `${where(b)}\n${problems.join('\n')}`).to.equal(0);
       return `executed: ${where(b)} ${kind} (${steps.length} command${steps.length === 1 ? '' : 's'})`;
+    }
+    case 'mocha': {
+      // See the file comment: listed with --dry-run (files loaded, no test or hook run), run for real by npm test.
+      const files = mochaFiles(b)!;
+      for (const f of files) expect(existsSync(join(copy, f)), `${where(b)}: ${f} does not exist`).to.equal(true);
+      let listing = '';
+      let tests = 0;
+      for (const line of commandLines(b)) {
+        const r = await run('bash', ['-c', `${line} --dry-run`], { cwd: copy, env, timeoutMs: 120_000 });
+        expect(r.code, `${where(b)}: ${line} --dry-run:\n${r.stdout}${r.stderr}`).to.equal(0);
+        const n = Number(/(\d+) passing/.exec(r.stdout)?.[1] ?? 0);
+        expect(n, `${where(b)}: ${line} --dry-run lists no test:\n${r.stdout}${r.stderr}`).to.be.greaterThan(0);
+        listing += r.stdout;
+        tests += n;
+      }
+      if (runbookPage(b)) {
+        const suites = readdirSync(join(repo, 'test', 'integration'))
+          .filter((f) => /^runbook.*\.test\.ts$/.test(f))
+          .map((f) => `test/integration/${f}`);
+        expect([...files].sort(), `${where(b)}: the files of the runbook tests`).to.deep.equal(suites.sort());
+        for (const page of Object.keys(runbookSteps)) expect(listing, `${where(b)}: no test of ${page} listed`).to.include(page);
+      }
+      return `mocha --dry-run: ${where(b)}: ${tests} tests of ${files.join(' ')} listed, not run here (npm test runs them)`;
     }
     case 'runbook':
       return `runbook: ${where(b)} (test/integration/runbook*.test.ts)`;
@@ -346,7 +386,8 @@ describe('docs: every code block of README.md and docs/ runs (test/integration/d
     const count = (k: string) => report.filter((r) => r.startsWith(k)).length;
     process.stdout.write(
       `      docs: ${all.length} blocks in ${((Date.now() - t0) / 1000).toFixed(1)} s — executed ${count('executed')}, checked ${count('checked')}, ` +
-        `run by the runbook tests ${count('runbook')}, text ${count('text')}, skipped ${count('skipped')}, PENDING ${count('PENDING')}\n`,
+        `run by the runbook tests ${count('runbook')}, listed by mocha --dry-run ${count('mocha')}, text ${count('text')}, skipped ${count('skipped')}, ` +
+        `PENDING ${count('PENDING')}\n`,
     );
     for (const r of report) if (!r.startsWith('executed') && !r.startsWith('checked')) process.stdout.write(`        ${r}\n`);
   });

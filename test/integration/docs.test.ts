@@ -49,7 +49,7 @@ import { parseHcl } from '../../src/hcl/parser.js';
 import { loadSet } from '../../src/service-spec/load.js';
 import { formatProblem } from '../../src/errors.js';
 import { run } from '../../src/stack/proc.js';
-import { useStack } from '../helpers/stack.js';
+import { testStackOptions, useStack } from '../helpers/stack.js';
 
 const repo = resolve('.');
 
@@ -163,6 +163,16 @@ export function missingLines(expected: readonly string[], actual: string): strin
     else at = found + 1;
   }
   return missing;
+}
+
+/** The state folder the docs show: the default one of root (~/.cache/hashiship/dev-stack). */
+const documentedStateDir = '/root/.cache/hashiship/dev-stack';
+
+/** Output as the docs show it: a run with HASHISHIP_CACHE or HASHISHIP_STACK_DIR prints its own state folder. */
+function asDocumented(text: string): string {
+  const o = testStackOptions();
+  const actual = o.stateDir ?? join(o.cacheDir, 'dev-stack');
+  return actual === documentedStateDir ? text : text.replaceAll(actual, documentedStateDir);
 }
 
 const runbookPage = (b: Block) => b.file.startsWith(join('docs', 'runbooks'));
@@ -280,7 +290,7 @@ export async function executeBlock(b: Block, copy: string, env: NodeJS.ProcessEn
       steps.forEach((s, i) => {
         const start = out.indexOf(`@@doc-test ${i}@@`);
         const end = out.indexOf(`@@doc-test-exit ${i} `);
-        const text = start < 0 || end < 0 ? '' : out.slice(start + `@@doc-test ${i}@@`.length, end);
+        const text = start < 0 || end < 0 ? '' : asDocumented(out.slice(start + `@@doc-test ${i}@@`.length, end));
         const code = end < 0 ? -1 : Number(/@@doc-test-exit \d+ (\d+)@@/.exec(out.slice(end))?.[1]);
         const failing = s.expected.some((l) => /^Error:/.test(l));
         const checked = steps[i + 1]?.command.trim() === 'echo $?';

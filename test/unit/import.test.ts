@@ -124,6 +124,8 @@ describe('import: typed lifting keeps the meaning of the job', () => {
       ],
       privileged: false,
       pid_mode: 'host',
+      // Not typed: stays in the task's config (nomad:).
+      userns_mode: 'host',
     };
     const lifted = liftJob({ ...job, TaskGroups: [{ ...job.TaskGroups[0]!, Tasks: [{ ...job.TaskGroups[0]!.Tasks[0]!, Config: config }] }] });
     expect(taskOf(lifted.spec)['docker']).to.deep.equal({
@@ -135,6 +137,7 @@ describe('import: typed lifting keeps the meaning of the job', () => {
       labels: { team: 'shop' },
       logging: { type: 'syslog', config: { tag: 'web' } },
       ulimit: { nofile: '65536:65536' },
+      pid_mode: 'host',
     });
   });
 

@@ -278,7 +278,7 @@ groups:
         image: {repository: shop/web, tag: "1.0"}
 `).problems,
     ).to.deep.equal([
-      'web.yaml:3:11  periodic  `periodic` applies to periodic jobs, not sysbatch',
+      'web.yaml:3:11  periodic  a parameterized job is started by dispatch, not on a schedule: remove `periodic` or `parameterized`',
       'web.yaml:3:11  periodic  set exactly one of `cron` and `crons`',
       'web.yaml:4:53  parameterized.meta_optional[0]  `a` is already in meta_required',
       'web.yaml:7:12  groups[0].count  sysbatch jobs run one allocation per node; remove `count`',

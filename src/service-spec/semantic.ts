@@ -924,9 +924,7 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
       const canary = hasUpdate(job) ? (eff?.canary ?? 0) : 0;
       if (type === 'system') rep.add(childPath(vp, 'per_alloc'), 'per_alloc volumes are not for system jobs');
       else if (canary > 0) {
-        rep.add(childPath(vp, 'per_alloc'), `per_alloc volumes cannot be used with canaries (canary ${canary}); use a rolling update`, [
-          childPath(childPath(gp, 'update'), 'canary'),
-        ]);
+        rep.add(childPath(vp, 'per_alloc'), `per_alloc volumes cannot be used with canaries (canary ${canary}); use a rolling update`, [upath('canary')]);
       }
     }
     if (!g.tasks.some((t) => (t.mounts ?? []).some((m) => m.volume === name))) {

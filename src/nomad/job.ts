@@ -42,7 +42,11 @@ export interface UpdateStrategy {
   readonly Canary: number;
   readonly AutoRevert: boolean;
   readonly AutoPromote: boolean;
+  readonly Stagger?: Nanoseconds;
 }
+
+/** The job-level `update` block: only the fields a spec gives (Nomad fills in the rest). */
+export type JobUpdateStrategy = Partial<UpdateStrategy>;
 
 export interface PeriodicConfig {
   readonly Enabled: boolean;
@@ -93,6 +97,7 @@ export interface Port {
 
 export interface NetworkResource {
   readonly Mode?: string;
+  readonly DNS?: { readonly Servers?: readonly string[]; readonly Searches?: readonly string[]; readonly Options?: readonly string[] };
   readonly DynamicPorts?: readonly Port[];
   readonly ReservedPorts?: readonly Port[];
 }
@@ -334,6 +339,14 @@ export interface Task {
   readonly Identity?: WorkloadIdentity;
   readonly Identities?: readonly WorkloadIdentity[];
   readonly Secrets?: readonly SecretBlock[];
+  readonly DispatchPayload?: { readonly File: string };
+  readonly CSIPluginConfig?: {
+    readonly ID: string;
+    readonly Type: string;
+    readonly MountDir?: string;
+    readonly StagePublishBaseDir?: string;
+    readonly HealthTimeout?: Nanoseconds;
+  };
 }
 
 export interface DisconnectStrategy {
@@ -372,8 +385,10 @@ export interface Job {
   readonly Namespace: string;
   readonly Type: 'service' | 'batch' | 'system' | 'sysbatch';
   readonly Priority: number;
-  readonly Datacenters: readonly string[];
+  /** Absent: Nomad fills in `["*"]` when it registers the job. */
+  readonly Datacenters?: readonly string[];
   readonly NodePool?: string;
+  readonly Update?: JobUpdateStrategy;
   readonly Constraints?: readonly Constraint[];
   readonly Affinities?: readonly Affinity[];
   readonly Spreads?: readonly Spread[];

@@ -51,6 +51,7 @@ const UPDATE: Desc = [
   d('ProgressDeadline', 'progress_deadline'),
   a('AutoRevert', 'auto_revert'),
   a('AutoPromote', 'auto_promote'),
+  d('Stagger', 'stagger'),
 ];
 const PERIODIC: Desc = [
   a('Specs', 'crons'),
@@ -173,6 +174,7 @@ const JOB: Desc = [
   a('Type', 'type'),
   a('Priority', 'priority'),
   m('Meta', 'meta'),
+  b('Update', 'update', UPDATE),
   b('Periodic', 'periodic', PERIODIC),
   bs('Constraints', 'constraint', CONSTRAINT),
   bs('Affinities', 'affinity', AFFINITY),

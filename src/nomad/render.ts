@@ -24,6 +24,7 @@ import type {
   ServiceRegistrationSpec,
   SpreadSpec,
   TaskSpec,
+  UpdateSpec,
 } from '../service-spec/types.js';
 import {
   OwnershipMeta,
@@ -41,6 +42,7 @@ import {
   type TaskGroup,
   type Template,
   type UpdateStrategy,
+  type JobUpdateStrategy,
   type VolumeRequest,
   type WorkloadIdentity,
   type ConsulConnect,
@@ -266,6 +268,7 @@ function taskConfig(
       return defined({
         jar_path: t.jar === undefined ? undefined : jarPath(t.jar),
         class: t.class,
+        class_path: t.class_path,
         jvm_options: nonEmpty(t.jvm_options),
         args,
       });
@@ -339,6 +342,8 @@ function dockerConfig(d: DockerSpec | undefined): Record<string, unknown> {
     image_pull_timeout: d.image_pull_timeout,
     force_pull: d.force_pull,
     auth_soft_fail: d.auth_soft_fail,
+    pid_mode: d.pid_mode,
+    ipc_mode: d.ipc_mode,
   });
 }
 
@@ -542,6 +547,17 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
     Identity: defaultIdentity === undefined ? undefined : identity(defaultIdentity),
     Identities: nonEmpty((t.identities ?? []).filter((i) => !isDefaultIdentity(i.name)).map(identity)),
     Secrets: nonEmpty(secretBlocks),
+    DispatchPayload: t.dispatch_payload === undefined ? undefined : { File: t.dispatch_payload.file },
+    CSIPluginConfig:
+      t.csi_plugin === undefined
+        ? undefined
+        : defined({
+            ID: t.csi_plugin.id,
+            Type: t.csi_plugin.type,
+            MountDir: t.csi_plugin.mount_dir,
+            StagePublishBaseDir: t.csi_plugin.stage_publish_base_dir,
+            HealthTimeout: ns(t.csi_plugin.health_timeout),
+          }),
   });
 }
 
@@ -649,15 +665,18 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
     const port = defined({ Label, Value: p.static, To: p.to, HostNetwork: p.host_network });
     (p.static === undefined ? dynamic : reserved).push(port);
   }
+  const dns =
+    g.dns === undefined ? undefined : defined({ Servers: nonEmpty(g.dns.servers), Searches: nonEmpty(g.dns.searches), Options: nonEmpty(g.dns.options) });
   const networks: NetworkResource[] | undefined =
-    dynamic.length + reserved.length === 0 && g.network_mode === undefined
+    dynamic.length + reserved.length === 0 && g.network_mode === undefined && dns === undefined
       ? undefined
-      : [defined({ Mode: g.network_mode, DynamicPorts: nonEmpty(dynamic), ReservedPorts: nonEmpty(reserved) })];
+      : [defined({ Mode: g.network_mode, DNS: dns, DynamicPorts: nonEmpty(dynamic), ReservedPorts: nonEmpty(reserved) })];
   let update: UpdateStrategy | undefined;
   if (type === 'service' || type === 'system') {
-    const u = g.update ?? {};
+    // Each field: the group's, else the job's `update` (Nomad's job-level default), else hashiship's.
+    const u = { ...r.spec.update, ...definedUpdate(g.update) };
     const d = RenderDefaults.update;
-    update = {
+    update = defined({
       MaxParallel: u.max_parallel ?? d.MaxParallel,
       Canary: u.canary ?? d.Canary,
       HealthCheck: u.health_check ?? d.HealthCheck,
@@ -666,7 +685,9 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
       ProgressDeadline: ns(u.progress_deadline) ?? d.ProgressDeadline,
       AutoRevert: u.auto_revert ?? d.AutoRevert,
       AutoPromote: u.auto_promote ?? d.AutoPromote,
-    };
+      // Unset: Nomad's 30s (no hashiship opinion).
+      Stagger: ns(u.stagger),
+    });
   }
   const canary = (update?.Canary ?? 0) > 0;
   const volumes: Record<string, VolumeRequest> = {};
@@ -744,6 +765,27 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
   return mergeRaw('TaskGroup', rendered, g.nomad);
 }
 
+/** An update block without its unset fields (so spreading it keeps what it does not set). */
+function definedUpdate(u: UpdateSpec | undefined): UpdateSpec {
+  return u === undefined ? {} : (defined(u) as UpdateSpec);
+}
+
+/** The job-level update block: exactly the fields the spec gives (Nomad fills in its defaults). */
+function jobUpdate(u: UpdateSpec | undefined): JobUpdateStrategy | undefined {
+  if (u === undefined) return undefined;
+  return defined({
+    MaxParallel: u.max_parallel,
+    Canary: u.canary,
+    HealthCheck: u.health_check,
+    MinHealthyTime: ns(u.min_healthy_time),
+    HealthyDeadline: ns(u.healthy_deadline),
+    ProgressDeadline: ns(u.progress_deadline),
+    AutoRevert: u.auto_revert,
+    AutoPromote: u.auto_promote,
+    Stagger: ns(u.stagger),
+  });
+}
+
 /**
  * Render one service (merged with its environment) as a Nomad job.
  * The job is stamped with {@link OwnershipMeta}: the tool, the environment and
@@ -759,14 +801,17 @@ export function renderJob(r: ResolvedService, opts: RenderOptions = {}): Job {
     Namespace: s.namespace ?? opts.namespace ?? RenderDefaults.namespace,
     Type: type === 'periodic' ? 'batch' : type,
     Priority: s.priority ?? RenderDefaults.priority,
-    Datacenters: [...(s.datacenters ?? RenderDefaults.datacenters)],
+    // `datacenters: []` says none: Nomad's default (`["*"]`, filled in when Nomad registers the job).
+    Datacenters: s.datacenters !== undefined && s.datacenters.length === 0 ? undefined : [...(s.datacenters ?? RenderDefaults.datacenters)],
     NodePool: s.node_pool,
+    Update: type === 'service' || type === 'system' ? jobUpdate(s.update) : undefined,
     Constraints: constraints(s.constraints),
     Affinities: affinities(s.affinities),
     Spreads: spreads(s.spread),
     TaskGroups: s.groups.map((g) => group(g, r, opts)),
     Periodic:
-      s.periodic === undefined || type !== 'periodic'
+      // A periodic job is a batch job on a schedule; a sysbatch job may have one too.
+      s.periodic === undefined || (type !== 'periodic' && type !== 'sysbatch')
         ? undefined
         : defined({
             Enabled: s.periodic.enabled ?? true,

@@ -61,6 +61,7 @@ const UPDATE_KEYS = [
   'progress_deadline',
   'auto_revert',
   'auto_promote',
+  'stagger',
 ] as const;
 
 /** Whether a job type has an update block (service and system jobs do). */

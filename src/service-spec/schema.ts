@@ -143,6 +143,8 @@ const DOCKER_VOLUME = /^[^\s:"'\\]+:\/[^\s:"'\\]*(?::[a-zA-Z,]+)?$/;
 const CAPABILITY = /^(?:ALL|all|(?:CAP_)?[A-Za-z_]+)$/;
 const ABS_PATH = /^\/[^\s"'\\]*$/;
 const ABS_PATH_HINT = 'write an absolute path without spaces or quotes';
+/** A host name, or one built from Nomad interpolations (`${attr.unique.hostname}`, `${NOMAD_ALLOC_INDEX}`). */
+const HOSTNAME = /^(?=.{1,253}$)(?:[A-Za-z0-9]|\$\{[A-Za-z_][A-Za-z0-9_.]*\})(?:[A-Za-z0-9.-]|\$\{[A-Za-z_][A-Za-z0-9_.]*\})*$/;
 const ULIMIT = /^(?:-1|\d+)(?::(?:-1|\d+))?$/;
 const SYSCTL_KEY = /^[a-z0-9_]+(?:[./][a-z0-9_-]+)+$/;
 const EXTRA_HOST = /^[A-Za-z0-9.-]+:[0-9A-Fa-f.:]+$/;
@@ -226,9 +228,15 @@ const UPDATE_FIELDS = {
   progress_deadline: duration('Deadline for the deployment to make progress; 0 disables it.', '10m'),
   auto_revert: bool('Revert to the last stable version when the deployment fails.', true),
   auto_promote: bool('Promote canaries automatically once all are healthy.', false),
+  stagger: duration("Delay between batches of `max_parallel` allocations of a system job; unset: Nomad's 30s.", '30s'),
 } as const;
 
 const update = obj('Rollout strategy (Nomad `update`): rolling, or canary when `canary` > 0.', UPDATE_FIELDS);
+
+const jobUpdate = obj(
+  "The job's `update` block (Nomad's job-level `update`): the default of every group's `update`, field by field; a group's own `update` fields win.",
+  UPDATE_FIELDS,
+);
 
 const restart = obj('Restart policy for tasks on the same node (Nomad `restart`).', {
   attempts: int('Restarts allowed within `interval`.', { minimum: 0 }),
@@ -703,9 +711,9 @@ const strList = (what: string, item: string, pattern?: RegExp, hint?: string): A
 const docker = obj("Docker driver options, written into the task's `config` beside image, command, args and ports (names as in Nomad's docker driver).", {
   entrypoint: strList("Replaces the image's entrypoint.", 'An entrypoint word.'),
   work_dir: str('Working directory inside the container.', { pattern: ABS_PATH, hint: ABS_PATH_HINT }),
-  hostname: str('Host name of the container (not with network_mode host).', {
-    pattern: /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/,
-    hint: 'write a host name (letters, digits, dots and dashes)',
+  hostname: str('Host name of the container (not with network_mode host); Nomad interpolations such as `${attr.unique.hostname}` are kept.', {
+    pattern: HOSTNAME,
+    hint: 'write a host name (letters, digits, dots and dashes) or an interpolation such as ${attr.unique.hostname}',
   }),
   network_mode: str('Docker network mode: bridge, host, none, container:<name> or a user network.', {
     pattern: /^(?:bridge|host|none|default|container:[^\s]+|[A-Za-z0-9][A-Za-z0-9_.-]*)$/,
@@ -765,7 +773,33 @@ const docker = obj("Docker driver options, written into the task's `config` besi
   image_pull_timeout: duration('Deadline of the image pull.', '5m'),
   force_pull: bool('Pull the image even when the node has it.', false),
   auth_soft_fail: bool('Pull without credentials when none are found (public images).', false),
+  pid_mode: str("PID namespace of the container: `host` shares the node's (node exporters, debuggers); unset: its own.", {
+    pattern: /^(?:host|container:[^\s"'\\]+)$/,
+    hint: 'write host or container:<name>',
+  }),
+  ipc_mode: str("IPC namespace of the container: `host`, `shareable`, `private`, `none` or `container:<name>`; unset: Docker's.", {
+    pattern: /^(?:host|shareable|private|none|container:[^\s"'\\]+)$/,
+    hint: 'write host, shareable, private, none or container:<name>',
+  }),
 });
+
+const csiPlugin = obj(
+  'The task is a CSI storage plugin (Nomad `csi_plugin`): Nomad talks to it over a socket in `mount_dir` and registers it by `id`.',
+  {
+    id: str('Plugin ID that CSI volumes name (`plugin_id`).', { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, hint: 'use letters, digits, _ . -' }),
+    type: str('`node` (on every client that mounts volumes), `controller` (creates and attaches volumes) or `monolith` (both).', {
+      enum: ['node', 'controller', 'monolith'],
+    }),
+    mount_dir: str('Directory inside the task where the plugin creates its socket.', { pattern: ABS_PATH, hint: ABS_PATH_HINT, default: '/csi' }),
+    stage_publish_base_dir: str('Directory inside the task under which the plugin stages and publishes volumes; not inside `mount_dir`.', {
+      pattern: ABS_PATH,
+      hint: ABS_PATH_HINT,
+      default: '/local/csi',
+    }),
+    health_timeout: duration('The task is killed when the plugin is not healthy within this time.', '30s'),
+  },
+  ['id', 'type'],
+);
 
 const task = obj(
   'A task: a process or container of the group.',
@@ -793,6 +827,10 @@ const task = obj(
     ),
     jvm_options: list('JVM options for a java task.', str('An option, e.g. -Xmx512m.')),
     class: str('Main class for a java task run from a class path.'),
+    class_path: str('Class path of a java task (`class_path`), e.g. `${NOMAD_TASK_DIR}/lib/*`.', {
+      pattern: /^[^\s"'\\]+$/,
+      hint: 'write a class path without spaces or quotes',
+    }),
     command: str('Command to run (exec, raw_exec; overrides the image entrypoint for docker).'),
     args: list('Arguments.', str('An argument.')),
     user: str('User the task runs as.'),
@@ -873,6 +911,17 @@ const task = obj(
       secretBlock,
     ),
     constraints: list('Placement constraints of this task.', constraint),
+    dispatch_payload: obj(
+      'Where the payload of a dispatched (parameterized) job is written (Nomad `dispatch_payload`).',
+      {
+        file: str("File under the task's `local/` directory, e.g. `job.json` (read as `local/job.json`); it must stay inside the allocation.", {
+          pattern: /^[^\s"'\\]+$/,
+          hint: 'write a relative file name without spaces or quotes',
+        }),
+      },
+      ['file'],
+    ),
+    csi_plugin: csiPlugin,
     allow: obj("Opt-outs of hashiship's deliberate policies for this task, each with its reason.", {
       latest: { ...REASON, description: 'Allow the image tag `latest` (not reproducible: the same spec may run different code).' },
       env: map('Allow plain `env` values under names that look like secrets (`*_PASSWORD`, `*_TOKEN`, …), by variable name.', ENV_NAME, ENV_HINT, {
@@ -892,6 +941,11 @@ const group = obj(
     count: int('Allocations of the group (not for system jobs).', { minimum: 0, maximum: MAX_COUNT, default: 1 }),
     ports: map('Named ports of the group network.', PORT_LABEL, PORT_HINT, port),
     network_mode: str('Network mode.', { enum: ['host', 'bridge'], default: 'host' }),
+    dns: obj("DNS of the group's network namespace (Nomad `network.dns`), for bridge networking or a docker task; unset: the node's resolv.conf.", {
+      servers: strList('DNS servers.', 'An IP address.', /^[0-9A-Fa-f.:]+$/, 'write an IP address'),
+      searches: strList('Search domains.', 'A domain.', DOMAIN, 'write a lower-case DNS name'),
+      options: strList('resolv.conf options, e.g. ndots:2.', 'An option.', /^[a-z0-9_-]+(?::[0-9]+)?$/, 'write an option such as ndots:2'),
+    }),
     services: list('Service registrations.', service),
     tasks: list('The tasks.', task, 1),
     volumes: map('Volumes claimed by the group, by name.', PART, PART_HINT, volume),
@@ -1015,23 +1069,24 @@ export const serviceSchema: ObjectSchema = obj(
   {
     $schema: str('Path or URL of this JSON Schema (for editors).'),
     name: str('Job ID and default Consul service name; a dotted ID (`billing.api`) needs a `name` on every service.', { pattern: JOB_ID, hint: JOB_ID_HINT }),
-    type: str('Job type; periodic is a batch job run on a cron schedule; sysbatch runs a batch task on every node.', {
+    type: str('Job type; periodic is a batch job run on a cron schedule; sysbatch runs a batch task on every node (on a schedule with `periodic`).', {
       enum: ['service', 'batch', 'periodic', 'system', 'sysbatch'],
       default: 'service',
     }),
     namespace: str('Nomad namespace (the environment may override).', { pattern: NAMESPACE, hint: 'use letters, digits and dashes' }),
     region: str('Nomad region (the environment may override).', { pattern: REGION, hint: 'use lower-case letters, digits, dashes and underscores' }),
     datacenters: list(
-      'Datacenters to run in (the environment may override).',
+      'Datacenters to run in (the environment may override). Unset: `["*"]` written into the job; `[]`: none written, so Nomad fills in its default (`["*"]`) when it registers the job.',
       str('A datacenter (globs allowed).', {
         pattern: DATACENTER,
         hint: 'use letters, digits, dots, dashes, underscores and *',
       }),
-      1,
+      0,
     ),
     node_pool: str('Node pool.', { pattern: /^[a-zA-Z0-9_-]{1,128}$/, hint: 'use letters, digits, dashes and underscores' }),
     priority: int('Scheduling priority, 1–100.', { minimum: 1, maximum: 100, default: 50 }),
-    periodic: obj('Schedule of a periodic job.', {
+    update: jobUpdate,
+    periodic: obj('Schedule of a periodic job, or of a periodic sysbatch job (`type: sysbatch`).', {
       cron: str('Cron expression (5 or 6 fields, or @daily/@hourly/…). Set `cron` or `crons`.'),
       crons: list('Several cron expressions; the job runs at each.', str('A cron expression.'), 1),
       time_zone: str('IANA time zone of the schedule.', { pattern: TIME_ZONE, hint: 'write an IANA zone such as Europe/Berlin or UTC' }),
@@ -1091,7 +1146,11 @@ const groupOverride = obj('Overrides for one group.', {
 
 const serviceOverride = obj('Overrides for one service in this environment.', {
   namespace: str('Nomad namespace.', { pattern: NAMESPACE, hint: 'use letters, digits and dashes' }),
-  datacenters: list('Datacenters.', str('A datacenter.', { pattern: DATACENTER, hint: 'use letters, digits, dots, dashes, underscores and *' }), 1),
+  datacenters: list(
+    'Datacenters; `[]`: none in the job (Nomad fills in `["*"]`).',
+    str('A datacenter.', { pattern: DATACENTER, hint: 'use letters, digits, dots, dashes, underscores and *' }),
+    0,
+  ),
   priority: int('Priority.', { minimum: 1, maximum: 100 }),
   vault_role: str("Vault role for this service's secrets.", { pattern: VAULT_ROLE, hint: 'use letters, digits, _ . -' }),
   meta: meta('Job meta added in this environment'),
@@ -1122,7 +1181,11 @@ export const environmentSchema: ObjectSchema = obj(
         ['name'],
       ),
     ),
-    datacenters: list('Datacenters.', str('A datacenter.', { pattern: DATACENTER, hint: 'use letters, digits, dots, dashes, underscores and *' }), 1),
+    datacenters: list(
+      'Datacenters; `[]`: none in the job (Nomad fills in `["*"]`).',
+      str('A datacenter.', { pattern: DATACENTER, hint: 'use letters, digits, dots, dashes, underscores and *' }),
+      0,
+    ),
     registry: str('Registry host[:port] prefixed to image repositories.', {
       pattern: HOST_PORT,
       hint: 'write host or host:port, e.g. registry.qa.example.com:5000',

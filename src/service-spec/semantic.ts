@@ -18,6 +18,7 @@ import {
   type GroupSpec,
   type ServiceRegistrationSpec,
   type TaskSpec,
+  type UpdateSpec,
 } from './types.js';
 import { suggest } from './suggest.js';
 
@@ -521,6 +522,26 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
   forDriver('jar', ['java']);
   forDriver('jvm_options', ['java']);
   forDriver('class', ['java']);
+  forDriver('class_path', ['java']);
+  if (t.dispatch_payload !== undefined && escapesAllocation(t.dispatch_payload.file))
+    rep.add(
+      childPath(childPath(tp, 'dispatch_payload'), 'file'),
+      `\`${t.dispatch_payload.file}\` leaves the allocation directory (Nomad refuses it); name a file under the task's local/ directory`,
+    );
+  const csi = t.csi_plugin;
+  if (csi !== undefined) {
+    // Nomad refuses a staging directory inside the socket directory (both as it fills them in).
+    const mount = csi.mount_dir ?? '/csi';
+    const stage = csi.stage_publish_base_dir ?? '/local/csi';
+    if (stage.startsWith(mount)) {
+      const cp = childPath(tp, 'csi_plugin');
+      rep.add(
+        childPath(cp, csi.stage_publish_base_dir !== undefined ? 'stage_publish_base_dir' : 'mount_dir'),
+        `stage_publish_base_dir (${stage}) must not be inside mount_dir (${mount}); Nomad refuses it`,
+        [childPath(cp, 'mount_dir')],
+      );
+    }
+  }
   if (driver === 'docker' && t.image === undefined) rep.add(tp, 'a docker task needs an `image`');
   if ((driver === 'exec' || driver === 'raw_exec') && t.command === undefined) rep.add(tp, `an ${driver} task needs a \`command\``);
   if (driver === 'java') {
@@ -754,11 +775,15 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   const ports = Object.keys(g.ports ?? {});
   const count = g.count ?? 1;
 
+  // The group's rollout: its own `update` fields, else the job's; each problem at the field that set it.
+  const eff = effectiveUpdate(job, g);
+  const upath = (key: keyof UpdateSpec): string =>
+    g.update?.[key] === undefined && job.update?.[key] !== undefined ? childPath('update', key) : childPath(childPath(gp, 'update'), key);
   if (type === 'system' || type === 'sysbatch') {
     if (g.count !== undefined) rep.add(childPath(gp, 'count'), `${type} jobs run one allocation per node; remove \`count\``);
     if (g.scaling !== undefined) rep.add(childPath(gp, 'scaling'), `${type} jobs cannot scale; remove \`scaling\``);
     if (g.reschedule !== undefined) rep.add(childPath(gp, 'reschedule'), `${type} jobs are not rescheduled; remove \`reschedule\``);
-    if ((g.update?.canary ?? 0) > 0) rep.add(childPath(childPath(gp, 'update'), 'canary'), 'system jobs cannot have canaries');
+    if ((eff?.canary ?? 0) > 0) rep.add(upath('canary'), 'system jobs cannot have canaries');
   }
   if (!hasUpdate(job) && g.update !== undefined) rep.add(childPath(gp, 'update'), `\`update\` applies to service and system jobs, not ${type}`);
   if (type !== 'service' && g.migrate !== undefined) rep.add(childPath(gp, 'migrate'), `\`migrate\` applies to service jobs, not ${type}`);
@@ -840,29 +865,28 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   }
 
   // Rollout.
-  const u = g.update;
+  const u = eff;
   if (u !== undefined && hasUpdate(job)) {
-    const up = childPath(gp, 'update');
     const canary = u.canary ?? 0;
     if (type !== 'system' && canary > count) {
-      rep.add(childPath(up, 'canary'), `canary (${canary}) must not exceed count (${count})`, [childPath(gp, 'count')]);
+      rep.add(upath('canary'), `canary (${canary}) must not exceed count (${count})`, [childPath(gp, 'count')]);
     }
-    if (u.auto_promote === true && canary === 0) rep.add(childPath(up, 'auto_promote'), 'auto_promote needs canary > 0', [childPath(up, 'canary')]);
+    if (u.auto_promote === true && canary === 0) rep.add(upath('auto_promote'), 'auto_promote needs canary > 0', [upath('canary')]);
     const min = dur(u.min_healthy_time) ?? 10e9;
     const healthy = dur(u.healthy_deadline) ?? 300e9;
     const progress = dur(u.progress_deadline) ?? 600e9;
     if (min >= healthy) {
       rep.add(
-        childPath(up, u.min_healthy_time !== undefined ? 'min_healthy_time' : 'healthy_deadline'),
+        upath(u.min_healthy_time !== undefined ? 'min_healthy_time' : 'healthy_deadline'),
         `min_healthy_time (${u.min_healthy_time ?? '10s'}) must be shorter than healthy_deadline (${u.healthy_deadline ?? '5m'})`,
-        [childPath(up, 'healthy_deadline')],
+        [upath('healthy_deadline')],
       );
     }
     if (progress !== 0 && healthy >= progress) {
       rep.add(
-        childPath(up, u.progress_deadline !== undefined ? 'progress_deadline' : 'healthy_deadline'),
+        upath(u.progress_deadline !== undefined ? 'progress_deadline' : 'healthy_deadline'),
         `healthy_deadline (${u.healthy_deadline ?? '5m'}) must be shorter than progress_deadline (${u.progress_deadline ?? '10m'})`,
-        [childPath(up, 'healthy_deadline')],
+        [upath('healthy_deadline')],
       );
     }
   }
@@ -897,12 +921,10 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
       }
     }
     if (v.per_alloc === true) {
-      const canary = hasUpdate(job) ? (g.update?.canary ?? 0) : 0;
+      const canary = hasUpdate(job) ? (eff?.canary ?? 0) : 0;
       if (type === 'system') rep.add(childPath(vp, 'per_alloc'), 'per_alloc volumes are not for system jobs');
       else if (canary > 0) {
-        rep.add(childPath(vp, 'per_alloc'), `per_alloc volumes cannot be used with canaries (canary ${canary}); use a rolling update`, [
-          childPath(childPath(gp, 'update'), 'canary'),
-        ]);
+        rep.add(childPath(vp, 'per_alloc'), `per_alloc volumes cannot be used with canaries (canary ${canary}); use a rolling update`, [upath('canary')]);
       }
     }
     if (!g.tasks.some((t) => (t.mounts ?? []).some((m) => m.volume === name))) {
@@ -964,13 +986,41 @@ function checkNomadBlock(rep: Reporter, path: string, level: RawLevel, raw: unkn
   }
 }
 
+/** A group's rollout as rendered: its own `update` fields over the job's; undefined when neither has one. */
+function effectiveUpdate(job: ResolvedService['spec'], g: GroupSpec): UpdateSpec | undefined {
+  if (job.update === undefined) return g.update;
+  const own = Object.fromEntries(Object.entries(g.update ?? {}).filter(([, v]) => v !== undefined));
+  return { ...job.update, ...own };
+}
+
+/**
+ * Whether a file under the task's `local/` leaves the allocation directory
+ * (Nomad's `PathEscapesAllocViaRelative("task/local/", file)`: the task directory
+ * sits two levels below the allocation's).
+ */
+export function escapesAllocation(file: string): boolean {
+  const parts: string[] = ['task', 'local'];
+  for (const seg of file.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (parts.length === 0) return true;
+      parts.pop();
+    } else parts.push(seg);
+  }
+  return false;
+}
+
 /** Semantic problems of one service (on its own or merged with an environment). */
 export function checkResolved(r: ResolvedService): InputProblem[] {
   const rep = new Reporter(r);
   const job = r.spec;
   const type = job.type ?? 'service';
   if (type === 'periodic' && job.periodic === undefined) rep.add('', 'a periodic job needs a `periodic` block with a `cron`');
-  if (type !== 'periodic' && job.periodic !== undefined) rep.add('periodic', `\`periodic\` applies to periodic jobs, not ${type}`);
+  if (type !== 'periodic' && type !== 'sysbatch' && job.periodic !== undefined)
+    rep.add('periodic', `\`periodic\` applies to periodic and sysbatch jobs, not ${type}`);
+  if (type === 'sysbatch' && job.periodic !== undefined && job.parameterized !== undefined)
+    rep.add('periodic', 'a parameterized job is started by dispatch, not on a schedule: remove `periodic` or `parameterized`', ['parameterized']);
+  if (job.update !== undefined && !hasUpdate(job)) rep.add('update', `\`update\` applies to service and system jobs, not ${type}`);
   const p = job.periodic;
   if (p !== undefined) {
     if ((p.cron === undefined) === (p.crons === undefined)) rep.add('periodic', 'set exactly one of `cron` and `crons`', ['periodic.cron', 'periodic.crons']);

@@ -50,6 +50,8 @@ export interface UpdateSpec {
   readonly progress_deadline?: string;
   readonly auto_revert?: boolean;
   readonly auto_promote?: boolean;
+  /** Delay between rolling batches of a system job (Nomad `stagger`); unset: Nomad's 30s. */
+  readonly stagger?: string;
 }
 
 export interface RestartSpec {
@@ -375,6 +377,22 @@ export interface DockerSpec {
   readonly image_pull_timeout?: string;
   readonly force_pull?: boolean;
   readonly auth_soft_fail?: boolean;
+  /** PID namespace: `host` shares the node's (node exporters, debuggers). */
+  readonly pid_mode?: string;
+  /** IPC namespace: `host`, `shareable`, `private` or `container:<name>`. */
+  readonly ipc_mode?: string;
+}
+
+/** A task that is a CSI plugin (Nomad `csi_plugin`). */
+export interface CsiPluginSpec {
+  readonly id: string;
+  readonly type: 'node' | 'controller' | 'monolith';
+  /** @default /csi */
+  readonly mount_dir?: string;
+  /** @default /local/csi */
+  readonly stage_publish_base_dir?: string;
+  /** @default 30s */
+  readonly health_timeout?: string;
 }
 
 export interface TaskSpec {
@@ -385,6 +403,8 @@ export interface TaskSpec {
   readonly jar?: { readonly source: string; readonly checksum?: string; readonly path?: string };
   readonly jvm_options?: readonly string[];
   readonly class?: string;
+  /** The java class path (`class_path`), e.g. `${NOMAD_TASK_DIR}/lib/*`. */
+  readonly class_path?: string;
   readonly command?: string;
   readonly args?: readonly string[];
   readonly user?: string;
@@ -425,6 +445,10 @@ export interface TaskSpec {
   /** Nomad 1.11 `secret` blocks by name (`${secret.<name>.<key>}`). */
   readonly secret_blocks?: Readonly<Record<string, SecretBlockSpec>>;
   readonly constraints?: readonly ConstraintSpec[];
+  /** Where a dispatched job's payload is written (Nomad `dispatch_payload`): a file under `local/`. */
+  readonly dispatch_payload?: { readonly file: string };
+  /** The task is a CSI plugin. */
+  readonly csi_plugin?: CsiPluginSpec;
   /** Opt-outs of deliberate policies, each with its reason. */
   readonly allow?: AllowSpec;
   /** Escape hatch: raw Nomad API Task fields merged after rendering. */
@@ -444,6 +468,8 @@ export interface GroupSpec {
   readonly count?: number;
   readonly ports?: Readonly<Record<string, PortSpec>>;
   readonly network_mode?: 'host' | 'bridge';
+  /** DNS of the group network (Nomad `network.dns`); unset: the node's. */
+  readonly dns?: { readonly servers?: readonly string[]; readonly searches?: readonly string[]; readonly options?: readonly string[] };
   readonly services?: readonly ServiceRegistrationSpec[];
   readonly tasks: readonly TaskSpec[];
   readonly volumes?: Readonly<Record<string, VolumeSpec>>;
@@ -502,10 +528,13 @@ export interface ServiceSpec {
   readonly type?: 'service' | 'batch' | 'periodic' | 'system' | 'sysbatch';
   readonly namespace?: string;
   readonly region?: string;
+  /** Unset: `["*"]` written out; `[]`: no datacenters in the job (Nomad fills in `["*"]` when it registers it). */
   readonly datacenters?: readonly string[];
   readonly node_pool?: string;
   readonly priority?: number;
-  /** `cron` or `crons` (several schedules). */
+  /** The update block of the job: the default of every group's `update` (service and system jobs). */
+  readonly update?: UpdateSpec;
+  /** `cron` or `crons` (several schedules); for periodic and sysbatch jobs. */
   readonly periodic?: {
     readonly cron?: string;
     readonly crons?: readonly string[];

@@ -5,11 +5,13 @@
  * segment already — and `secret "…"` calls in its templates): `read`, except on
  * paths Vault only answers to a write (`<mount>/issue/<role>` and `<mount>/sign/<role>`
  * of a PKI engine), which get `update`. Its JWT role on the `jwt-nomad` mount binds
- * that policy to the service's Nomad job only.
+ * that policy to the service's Nomad job only. Nomad 1.11 `secret` blocks with the
+ * vault provider (`secret_blocks`) are read by Nomad with the job's token too: their
+ * paths are granted like the others ({@link secretBlockPath}).
  */
 import { workloadIdentity } from '../stack/components.js';
 import type { ResolvedService } from '../service-spec/overlay.js';
-import { isVaultWritePath } from '../service-spec/types.js';
+import { isVaultWritePath, type SecretBlockSpec } from '../service-spec/types.js';
 
 /** The parts of a resolved service the policy depends on. */
 export type PolicyInput = Pick<ResolvedService, 'spec' | 'vaultRole' | 'environment'>;
@@ -76,19 +78,36 @@ export function kvVersionOf(path: string): 1 | 2 {
   return path.split('/')[1] === 'data' ? 2 : 1;
 }
 
+/**
+ * The Vault path a `secret` block with the vault provider reads. Nomad reads its
+ * `path` as written through consul-template (`{{ with secret "<path>" }}`), which
+ * on a KV v2 mount inserts `data/` after the mount when it is missing: with
+ * `config.engine: kv_v2`, the path read is `<mount>/data/<rest>`. A leading slash
+ * is not part of a policy path.
+ */
+export function secretBlockPath(b: Pick<SecretBlockSpec, 'path' | 'config'>): string {
+  const path = b.path.replace(/^\/+/, '');
+  if (b.config?.['engine'] !== 'kv_v2') return path;
+  const [mount, ...rest] = path.split('/');
+  return rest[0] === 'data' ? path : [mount, 'data', ...rest].join('/');
+}
+
 /** Every Vault secret and Consul key a service references, in spec order, deduplicated. */
 export function referencesOf(r: Pick<PolicyInput, 'spec'>): { secrets: SecretReference[]; kv: KvReference[] } {
   const secrets = new Map<string, SecretReference>();
   const kv = new Map<string, KvReference>();
-  const addSecret = (path: string, key?: string) => {
+  const addSecret = (path: string, key?: string, kvVersion = kvVersionOf(path)) => {
     const id = `${path}\u0000${key ?? ''}`;
-    if (!secrets.has(id)) secrets.set(id, { path, ...(key === undefined ? {} : { key }), kvVersion: kvVersionOf(path), capability: capabilityOf(path) });
+    if (!secrets.has(id)) secrets.set(id, { path, ...(key === undefined ? {} : { key }), kvVersion, capability: capabilityOf(path) });
   };
   for (const g of r.spec.groups) {
     for (const t of g.tasks) {
       for (const s of t.secrets ?? []) addSecret(s.path, s.key);
       for (const tpl of t.templates ?? []) for (const m of (tpl.data ?? '').matchAll(TEMPLATE_SECRET)) if (m[1] !== undefined) addSecret(m[1]);
       for (const k of t.kv ?? []) if (!kv.has(k.key)) kv.set(k.key, { key: k.key });
+      // Nomad 1.11 secret blocks of the vault provider: the whole secret is read (no key), as its engine says.
+      for (const b of Object.values(t.secret_blocks ?? {}))
+        if (b.provider === 'vault') addSecret(secretBlockPath(b), undefined, b.config?.['engine'] === 'kv_v2' ? 2 : 1);
     }
   }
   // A path referenced with a key makes the key-less template reference redundant.

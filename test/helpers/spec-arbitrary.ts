@@ -119,6 +119,19 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
         mount: fc.constant([{ type: 'tmpfs', target: '/scratch', tmpfs_options: { size: 1048576 } }]),
         cap_drop: fc.constant(['ALL']),
         force_pull: fc.boolean(),
+        // Issue 12: namespaces and an interpolated host name (typed since import lifted them).
+        pid_mode: fc.constantFrom('host', 'container:sidecar'),
+        ipc_mode: fc.constantFrom('host', 'shareable'),
+        hostname: fc.constantFrom('${attr.unique.hostname}', 'app-${NOMAD_ALLOC_INDEX}', 'web.internal'),
+      }),
+      { nil: undefined },
+    ),
+    classPath: fc.boolean(),
+    dispatchPayload: fc.option(fc.constantFrom('job.json', 'in/payload.bin', '../alloc/data/job.json'), { nil: undefined }),
+    csiPlugin: fc.option(
+      fc.record({
+        type: fc.constantFrom('node', 'controller', 'monolith'),
+        custom: fc.boolean(),
       }),
       { nil: undefined },
     ),
@@ -144,7 +157,17 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
     }
     if (t.shutdownDelay !== undefined) out['shutdown_delay'] = t.shutdownDelay;
     if (t.driver === 'exec' || t.driver === 'raw_exec') out['command'] = t.command;
-    if (t.driver === 'java') out['jar'] = { source: 'https://example.com/app.jar' };
+    if (t.driver === 'java') {
+      out['jar'] = { source: 'https://example.com/app.jar' };
+      if (t.classPath) out['class_path'] = '${NOMAD_TASK_DIR}/lib/*';
+    }
+    if (t.dispatchPayload !== undefined) out['dispatch_payload'] = { file: t.dispatchPayload };
+    if (t.csiPlugin !== undefined)
+      out['csi_plugin'] = {
+        id: `plugin.t${index}`,
+        type: t.csiPlugin.type,
+        ...(t.csiPlugin.custom ? { mount_dir: '/plugin', stage_publish_base_dir: '/local/stage', health_timeout: '1m' } : {}),
+      };
     if (t.user !== undefined) out['user'] = t.user;
     if (t.env !== undefined) out['env'] = t.env;
     if (t.meta !== undefined) out['meta'] = t.meta;
@@ -195,6 +218,16 @@ function groupArb(index: number, type: string): fc.Arbitrary<Record<string, unkn
       route: fc.boolean(),
       affinity: fc.option(adversarialString(), { nil: undefined }),
       spreadTarget: fc.option(name(LOWER, `${LOWER}0123456789`, 7), { nil: undefined }),
+      // Issue 12: the resolver of the group network, and a staggered rollout.
+      dns: fc.option(
+        fc.record({
+          servers: fc.constant(['10.0.0.2', '2001:db8::53']),
+          searches: fc.array(name(LOWER, `${LOWER}0123456789`, 7), { minLength: 1, maxLength: 2 }),
+          options: fc.constantFrom(['ndots:2'], ['ndots:1', 'timeout:2']),
+        }),
+        { nil: undefined },
+      ),
+      stagger: fc.option(fc.constantFrom('10s', '1m'), { nil: undefined }),
       // Issue 12: Consul Connect with adversarial text where Nomad takes any (tags, meta, free-form config, env).
       connect: fc.option(
         fc.record({
@@ -280,6 +313,8 @@ function groupArb(index: number, type: string): fc.Arbitrary<Record<string, unkn
             }
           }
           if (g.meta !== undefined) group['meta'] = g.meta;
+          if (g.dns !== undefined) group['dns'] = g.dns;
+          if (g.stagger !== undefined && (type === 'service' || type === 'system')) group['update'] = { stagger: g.stagger };
           if (g.affinity !== undefined && type !== 'system' && type !== 'sysbatch') group['affinities'] = [{ attribute: '${node.class}', value: g.affinity }];
           if (g.spreadTarget !== undefined) group['spread'] = [{ attribute: '${node.datacenter}', targets: { [g.spreadTarget]: 50 } }];
           return group;
@@ -310,6 +345,11 @@ export function specArbitrary(): fc.Arbitrary<GeneratedSpec> {
       withEnv: fc.boolean(),
       envMeta: dict(metaKey, adversarialString(), 2),
       nomadDefaults: fc.boolean(),
+      // Issue 12: no datacenters (Nomad's default), a job-level update block, a periodic sysbatch job.
+      noDatacenters: fc.boolean(),
+      jobUpdate: fc.option(fc.record({ max_parallel: fc.integer({ min: 1, max: 3 }), auto_revert: fc.boolean(), stagger: fc.constantFrom('5s', '45s') }), {
+        nil: undefined,
+      }),
     })
     .chain((s) =>
       fc.tuple(...Array.from({ length: s.groupCount }, (_, i) => groupArb(i, s.type))).map((groups) => {
@@ -322,6 +362,9 @@ export function specArbitrary(): fc.Arbitrary<GeneratedSpec> {
         if (s.type === 'periodic') spec['periodic'] = s.crons ? { crons: ['*/5 * * * *', '0 3 * * *'], time_zone: 'Europe/Berlin' } : { cron: '*/5 * * * *' };
         if ((s.type === 'batch' || s.type === 'sysbatch') && s.dispatch !== undefined)
           spec['parameterized'] = { payload: 'optional', meta_required: [...new Set(s.dispatch)] };
+        else if (s.type === 'sysbatch' && s.crons) spec['periodic'] = { cron: '0 4 * * *', time_zone: 'UTC' };
+        if (s.noDatacenters) spec['datacenters'] = [];
+        if (s.jobUpdate !== undefined && (s.type === 'service' || s.type === 'system')) spec['update'] = s.jobUpdate;
         if (s.ui !== undefined) spec['ui'] = { description: s.ui };
         const files: SpecFile[] = [{ file: `gen/services/${name}.yaml`, text: stringify(spec), kind: 'service' }];
         if (!s.withEnv) return { name, files };

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
-import type { ServiceSpec } from '../../src/service-spec/types.js';
+import type { ServiceSpec, TaskSpec } from '../../src/service-spec/types.js';
 import { servicePolicy, type ServicePolicy } from '../../src/vault/policy.js';
 import { applyPolicies, preflight, requireSecrets } from '../../src/vault/preflight.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
@@ -32,6 +32,11 @@ function spec(name: string, secrets: { path: string; key: string }[], kv: string
       },
     ],
   };
+}
+
+function withSecretBlocks(s: ServiceSpec, blocks: NonNullable<TaskSpec['secret_blocks']>): ServiceSpec {
+  const g = s.groups[0]!;
+  return { ...s, groups: [{ ...g, tasks: [{ ...g.tasks[0]!, secret_blocks: blocks }] }] };
 }
 
 async function vaultHttp(stack: TestStack, method: string, path: string, body?: unknown, token = stack.env['VAULT_TOKEN']): Promise<Response> {
@@ -82,12 +87,17 @@ describe('vault policies and secrets pre-flight (real Vault and Consul)', functi
     await fetch(`${stack.config.consul.address}/v1/kv/${base}?recurse=true`, { method: 'DELETE' });
   });
 
-  const a = spec('a', [{ path: `secret/data/${base}/a/db`, key: 'password' }], [`${base}/a/flags`]);
+  // A Nomad 1.11 secret block with the vault provider is read with the job's token too (its KV v2 data path).
+  const a = withSecretBlocks(spec('a', [{ path: `secret/data/${base}/a/db`, key: 'password' }], [`${base}/a/flags`]), {
+    api: { provider: 'vault', path: `secret/${base}/a/api`, config: { engine: 'kv_v2' } },
+    limits: { provider: 'nomad', path: `nomad/jobs/${base}-a/limits` },
+  });
   const b = spec('b', [{ path: `secret/data/${base}/b/db`, key: 'password' }]);
 
   it('apply: a token with the service policy reads its own path and is denied the other service path; the role binds the job', async () => {
     await putSecret(stack, `${base}/a/db`, { password: `pw-a-${run}` });
     await putSecret(stack, `${base}/b/db`, { password: `pw-b-${run}` });
+    await putSecret(stack, `${base}/a/api`, { key: `api-a-${run}` });
     const pa = servicePolicy({ spec: a, environment: env });
     const pb = servicePolicy({ spec: b, environment: env });
     policies.push(pa, pb);
@@ -102,6 +112,10 @@ describe('vault policies and secrets pre-flight (real Vault and Consul)', functi
     expect(((await own.json()) as { data: { data: Record<string, string> } }).data.data['password']).to.equal(`pw-a-${run}`);
     expect((await vaultHttp(stack, 'GET', `secret/data/${base}/b/db`, undefined, token)).status).to.equal(403);
     expect((await vaultHttp(stack, 'POST', `secret/data/${base}/a/db`, { data: { password: 'x' } }, token)).status).to.equal(403);
+    // The secret block's path, as Nomad's vault provider reads it on a KV v2 mount.
+    const block = await vaultHttp(stack, 'GET', `secret/data/${base}/a/api`, undefined, token);
+    expect(block.status).to.equal(200);
+    expect(((await block.json()) as { data: { data: Record<string, string> } }).data.data['key']).to.equal(`api-a-${run}`);
 
     const role = (await (await vaultHttp(stack, 'GET', `auth/jwt-nomad/role/${pa.role}`)).json()) as { data: Record<string, unknown> };
     expect(role.data['bound_claims']).to.deep.equal({ nomad_job_id: a.name });
@@ -116,7 +130,8 @@ describe('vault policies and secrets pre-flight (real Vault and Consul)', functi
   it('check passes when every secret, key and permission is there', async () => {
     await putKey(stack, `${base}/a/flags`, 'on');
     const report = await requireSecrets(stack.clients, [servicePolicy({ spec: a, environment: env }), servicePolicy({ spec: b, environment: env })]);
-    expect(report.checked).to.equal(3);
+    // a: db, the secret block's api and flags; b: db.
+    expect(report.checked).to.equal(4);
     expect(report.problems).to.deep.equal([]);
   });
 

@@ -124,6 +124,8 @@ describe('import: typed lifting keeps the meaning of the job', () => {
       ],
       privileged: false,
       pid_mode: 'host',
+      // Not typed: stays in the task's config (nomad:).
+      userns_mode: 'host',
     };
     const lifted = liftJob({ ...job, TaskGroups: [{ ...job.TaskGroups[0]!, Tasks: [{ ...job.TaskGroups[0]!.Tasks[0]!, Config: config }] }] });
     expect(taskOf(lifted.spec)['docker']).to.deep.equal({
@@ -135,7 +137,44 @@ describe('import: typed lifting keeps the meaning of the job', () => {
       labels: { team: 'shop' },
       logging: { type: 'syslog', config: { tag: 'web' } },
       ulimit: { nofile: '65536:65536' },
+      pid_mode: 'host',
     });
+  });
+
+  it("writes the job-level update (what differs from Nomad's defaults) once, and in groups only what differs from it", () => {
+    const jobUpdate = { ...job.TaskGroups[0]!.Update, MaxParallel: 2, Canary: 1, AutoRevert: true, Stagger: 10e9 };
+    const lifted = liftJob({ ...job, Update: jobUpdate, TaskGroups: [{ ...job.TaskGroups[0]!, Update: { ...jobUpdate, MinHealthyTime: 20e9 } }] });
+    expect(lifted.spec['update']).to.deep.equal({ max_parallel: 2, canary: 1, auto_revert: true, stagger: '10s' });
+    expect(groupOf(lifted.spec)['update']).to.deep.equal({ min_healthy_time: '20s' });
+    // Nomad's canonical job-level update (its defaults) is no update block at all.
+    const plain = { ...job.TaskGroups[0]!.Update, Canary: 0, Stagger: 30e9 };
+    expect(liftJob({ ...job, Update: plain }).spec).to.not.have.property('update');
+  });
+
+  it('writes `datacenters: []` for a job without datacenters, nothing for ["*"], and a periodic sysbatch job as sysbatch with its schedule', () => {
+    const { Datacenters: _, ...none } = job;
+    expect(liftJob(none).spec['datacenters']).to.deep.equal([]);
+    expect(liftJob({ ...job, Datacenters: ['*'] }).spec).to.not.have.property('datacenters');
+    const periodic = { Enabled: true, Specs: ['0 3 * * *'], SpecType: 'cron', ProhibitOverlap: true, TimeZone: 'UTC' };
+    const { Update: __, ...group } = job.TaskGroups[0]!;
+    const sys = liftJob({ ...job, Type: 'sysbatch', Periodic: periodic, TaskGroups: [{ ...group, Count: 1 }] }).spec;
+    expect(sys['type']).to.equal('sysbatch');
+    expect(sys['periodic']).to.deep.equal({ cron: '0 3 * * *' });
+  });
+
+  it("writes dispatch_payload, csi_plugin (Nomad's defaults left out), group dns, and java class_path", () => {
+    const task = {
+      ...job.TaskGroups[0]!.Tasks[0]!,
+      DispatchPayload: { File: 'job.json' },
+      CSIPluginConfig: { ID: 'nfs', Type: 'node', MountDir: '/csi', StagePublishBaseDir: '/local/csi', HealthTimeout: 30e9 },
+    };
+    const g = { ...job.TaskGroups[0]!, Networks: [{ Mode: '', DNS: { Servers: ['1.1.1.1'], Searches: null, Options: null } }], Tasks: [task] };
+    const spec = liftJob({ ...job, TaskGroups: [g] }).spec;
+    expect(taskOf(spec)['dispatch_payload']).to.deep.equal({ file: 'job.json' });
+    expect(taskOf(spec)['csi_plugin']).to.deep.equal({ id: 'nfs', type: 'node' });
+    expect(groupOf(spec)['dns']).to.deep.equal({ servers: ['1.1.1.1'] });
+    const java = { ...task, Driver: 'java', Config: { class: 'Main', class_path: '${NOMAD_TASK_DIR}/lib/*' } };
+    expect(taskOf(liftJob({ ...job, TaskGroups: [{ ...g, Tasks: [java] }] }).spec)).to.deep.include({ class: 'Main', class_path: '${NOMAD_TASK_DIR}/lib/*' });
   });
 
   it("writes ports: [] for the group's only docker task when it publishes none (hashiship would publish every group port)", () => {

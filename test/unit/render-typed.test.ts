@@ -278,7 +278,7 @@ groups:
         image: {repository: shop/web, tag: "1.0"}
 `).problems,
     ).to.deep.equal([
-      'web.yaml:3:11  periodic  `periodic` applies to periodic jobs, not sysbatch',
+      'web.yaml:3:11  periodic  a parameterized job is started by dispatch, not on a schedule: remove `periodic` or `parameterized`',
       'web.yaml:3:11  periodic  set exactly one of `cron` and `crons`',
       'web.yaml:4:53  parameterized.meta_optional[0]  `a` is already in meta_required',
       'web.yaml:7:12  groups[0].count  sysbatch jobs run one allocation per node; remove `count`',
@@ -500,5 +500,116 @@ groups:
     const g = ok(routed, NOMADLIKE).TaskGroups[0]!;
     expect(g.Services![0]!.CanaryTags).to.deep.equal(['web', 'urlprefix-web/', 'canary']);
     expect(g.Tasks[0]!.Resources.MemoryMB).to.equal(64);
+  });
+});
+
+/**
+ * The fields `hashiship import` used to leave to `nomad:` (issue 12): each renders
+ * what Nomad's parser gives for the HCL a team writes (the import corpus sends them
+ * through the real Nomad), and each refusal names its place.
+ */
+describe('render: datacenters left to Nomad, job-level update, dispatch payload, CSI plugins, DNS (issue 12)', () => {
+  const base = (top: string, group = '', task = '') => `name: web
+${top}groups:
+  - name: web
+${group}    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+${task}`;
+
+  it('renders `datacenters: []` as no datacenters (Nomad fills in ["*"] when it registers the job); unset stays ["*"] written out', () => {
+    const none = ok(base('datacenters: []\n'));
+    expect(none).to.not.have.property('Datacenters');
+    expect(renderJobHcl(none)).to.not.include('datacenters');
+    expect(ok(base('')).Datacenters).to.deep.equal(['*']);
+    // An environment that names datacenters still wins over the spec's [].
+    expect(ok(base('datacenters: []\n'), 'name: qa\ndatacenters: [dc1]\n').Datacenters).to.deep.equal(['dc1']);
+  });
+
+  it("renders the job's update block with only its fields, and every group's update field by field: group, then job, then hashiship's default", () => {
+    const job = ok(
+      base('update: {max_parallel: 2, canary: 1, auto_revert: false, stagger: 10s}\n', '    count: 3\n    update: {canary: 2}\n'),
+      'name: qa\nupdate: {min_healthy_time: 20s}\n',
+    );
+    expect(job.Update).to.deep.equal({ MaxParallel: 2, Canary: 1, AutoRevert: false, Stagger: 10e9 });
+    expect(job.TaskGroups[0]!.Update).to.deep.equal({
+      MaxParallel: 2,
+      Canary: 2,
+      HealthCheck: 'checks',
+      MinHealthyTime: 20e9,
+      HealthyDeadline: 300e9,
+      ProgressDeadline: 600e9,
+      AutoRevert: false,
+      AutoPromote: false,
+      Stagger: 10e9,
+    });
+    expect(renderJobHcl(job)).to.include('  update {\n    max_parallel = 2\n    canary       = 1\n    auto_revert  = false\n    stagger      = "10s"\n  }\n');
+    // Without a job-level block nothing changes: no job Update, no group Stagger (Nomad's 30s).
+    const plain = ok(base(''));
+    expect(plain).to.not.have.property('Update');
+    expect(plain.TaskGroups[0]!.Update).to.not.have.property('Stagger');
+  });
+
+  it('renders a periodic sysbatch job: type sysbatch with its schedule', () => {
+    const job = ok(base('type: sysbatch\nperiodic: {cron: "0 3 * * *", time_zone: Europe/Berlin}\n'));
+    expect(job.Type).to.equal('sysbatch');
+    expect(job.Periodic).to.deep.equal({ Enabled: true, Specs: ['0 3 * * *'], SpecType: 'cron', ProhibitOverlap: true, TimeZone: 'Europe/Berlin' });
+  });
+
+  it('renders dispatch_payload, csi_plugin, group dns, docker pid_mode/ipc_mode and an interpolated hostname, and java class_path', () => {
+    const job = ok(
+      base(
+        'type: batch\nparameterized: {payload: required}\n',
+        '    network_mode: bridge\n    dns: {servers: [10.0.0.2], searches: [svc.internal], options: ["ndots:2"]}\n',
+        `        dispatch_payload: {file: input/job.json}
+        csi_plugin: {id: ebs, type: node, stage_publish_base_dir: /local/stage, health_timeout: 1m}
+        docker: {pid_mode: host, ipc_mode: host, hostname: "\${attr.unique.hostname}"}
+`,
+      ),
+    );
+    const t = job.TaskGroups[0]!.Tasks[0]!;
+    expect(t.DispatchPayload).to.deep.equal({ File: 'input/job.json' });
+    expect(t.CSIPluginConfig).to.deep.equal({ ID: 'ebs', Type: 'node', StagePublishBaseDir: '/local/stage', HealthTimeout: 60e9 });
+    expect(t.Config).to.deep.include({ pid_mode: 'host', ipc_mode: 'host', hostname: '${attr.unique.hostname}' });
+    expect(job.TaskGroups[0]!.Networks).to.deep.equal([{ Mode: 'bridge', DNS: { Servers: ['10.0.0.2'], Searches: ['svc.internal'], Options: ['ndots:2'] } }]);
+    const hcl = renderJobHcl(job);
+    expect(hcl).to.include('      dispatch_payload {\n        file = "input/job.json"\n      }\n');
+    expect(hcl).to.include('      dns {\n        servers  = ["10.0.0.2"]\n        searches = ["svc.internal"]\n        options  = ["ndots:2"]\n      }\n');
+    const java = ok(`name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        driver: java
+        class: com.example.Main
+        class_path: \${NOMAD_TASK_DIR}/lib/*
+`);
+    expect(java.TaskGroups[0]!.Tasks[0]!.Config).to.deep.equal({ class: 'com.example.Main', class_path: '${NOMAD_TASK_DIR}/lib/*' });
+  });
+
+  it('refuses what Nomad refuses, each at its place: a payload file outside the allocation, a staging dir in the socket dir, update on batch, job-level canaries of a system job', () => {
+    expect(
+      render(
+        base(
+          'type: batch\nupdate: {max_parallel: 2}\n',
+          '',
+          '        dispatch_payload: {file: ../../../etc/passwd}\n        csi_plugin: {id: ebs, type: node, mount_dir: /csi, stage_publish_base_dir: /csi/stage}\n',
+        ),
+      ).problems,
+    ).to.deep.equal([
+      'web.yaml:3:9  update  `update` applies to service and system jobs, not batch',
+      "web.yaml:9:34  groups[0].tasks[0].dispatch_payload.file  `../../../etc/passwd` leaves the allocation directory (Nomad refuses it); name a file under the task's local/ directory",
+      'web.yaml:10:84  groups[0].tasks[0].csi_plugin.stage_publish_base_dir  stage_publish_base_dir (/csi/stage) must not be inside mount_dir (/csi); Nomad refuses it',
+    ]);
+    // A job-level value is reported where it is written, not at the group that inherits it.
+    expect(render(base('type: system\nupdate: {canary: 1}\n')).problems).to.deep.equal(['web.yaml:3:18  update.canary  system jobs cannot have canaries']);
+    expect(render(base('update: {canary: 2}\n')).problems).to.deep.equal(['web.yaml:2:18  update.canary  canary (2) must not exceed count (1)']);
+    expect(render(base('type: service\nperiodic: {cron: "@daily"}\n')).problems).to.deep.equal([
+      'web.yaml:3:11  periodic  `periodic` applies to periodic and sysbatch jobs, not service',
+    ]);
+    expect(render(base('', '', '        class_path: lib/*\n        docker: {pid_mode: shared}\n')).problems).to.deep.equal([
+      'web.yaml:7:21  groups[0].tasks[0].class_path  `class_path` applies to the java driver, not docker',
+      'web.yaml:8:28  groups[0].tasks[0].docker.pid_mode  `shared` is not valid: write host or container:<name>',
+    ]);
   });
 });

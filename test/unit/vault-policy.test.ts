@@ -1,7 +1,17 @@
 /** Per-service Vault policies and JWT roles from specs (pure). */
 import { expect } from 'chai';
 import type { ServiceSpec } from '../../src/service-spec/types.js';
-import { capabilityOf, jwtRole, kvVersionOf, policyHcl, referencesOf, servicePolicies, servicePolicy, sharedRoles } from '../../src/vault/policy.js';
+import {
+  capabilityOf,
+  jwtRole,
+  kvVersionOf,
+  policyHcl,
+  referencesOf,
+  secretBlockPath,
+  servicePolicies,
+  servicePolicy,
+  sharedRoles,
+} from '../../src/vault/policy.js';
 
 const web: ServiceSpec = {
   name: 'web',
@@ -60,6 +70,43 @@ describe('vault policy (pure)', () => {
     expect(r.kv).to.deep.equal([{ key: 'storefront/web/flags' }]);
     expect(kvVersionOf('secret/data/a')).to.equal(2);
     expect(kvVersionOf('secret/a/data')).to.equal(1);
+  });
+
+  it("grants the paths of a task's Nomad 1.11 secret blocks with the vault provider (Nomad reads them with the job's token), not other providers'", () => {
+    // Regression: the policy covered `secrets` and templates only, so a job whose task had
+    // `secret_blocks: {db: {provider: vault, …}}` was denied its secret at run time.
+    const spec: ServiceSpec = {
+      name: 'payments',
+      groups: [
+        {
+          name: 'api',
+          tasks: [
+            {
+              name: 'api',
+              secret_blocks: {
+                db: { provider: 'vault', path: 'secret/data/payments/db', config: { engine: 'kv_v2' } },
+                // consul-template inserts data/ after the mount of a KV v2 engine: that is the path read.
+                cards: { provider: 'vault', path: 'secret/payments/cards', config: { engine: 'kv_v2' } },
+                legacy: { provider: 'vault', path: '/kv1/payments/legacy' },
+                limits: { provider: 'nomad', path: 'nomad/jobs/payments/api/limits' },
+                custom: { provider: 'acme', path: 'acme/payments', env: { ACME_REGION: 'eu' } },
+              },
+            },
+          ],
+        },
+      ],
+    };
+    expect(referencesOf({ spec }).secrets).to.deep.equal([
+      { path: 'secret/data/payments/db', kvVersion: 2, capability: 'read' },
+      { path: 'secret/data/payments/cards', kvVersion: 2, capability: 'read' },
+      { path: 'kv1/payments/legacy', kvVersion: 1, capability: 'read' },
+    ]);
+    const p = servicePolicy({ spec, environment: { name: 'qa' } });
+    expect(p.paths).to.deep.equal(['kv1/payments/legacy', 'secret/data/payments/cards', 'secret/data/payments/db']);
+    expect(p.hcl).to.include('path "secret/data/payments/cards" {\n  capabilities = ["read"]\n}\n');
+    expect(servicePolicies([{ spec, environment: { name: 'qa' } }]).map((x) => x.name)).to.deep.equal(['hashiship-qa-payments']);
+    expect(secretBlockPath({ path: 'secret/data/x' })).to.equal('secret/data/x');
+    expect(secretBlockPath({ path: 'kv/x', config: { engine: 'kv' } })).to.equal('kv/x');
   });
 
   it('PKI issue and sign paths get update (Vault only answers them to a write), everything else read', () => {

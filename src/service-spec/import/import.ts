@@ -138,10 +138,13 @@ const DROPPABLE = new Set([
   'devices',
   'header',
   'canary_meta',
+  'dispatch_payload',
+  'csi_plugin',
+  'dns',
 ]);
 
 /** Keys whose every field is optional: a refused field under them is left to the escape hatch alone. */
-const FIELD_DROPPABLE = new Set(['docker', 'vault', 'disconnect', 'ui']);
+const FIELD_DROPPABLE = new Set(['docker', 'vault', 'disconnect', 'ui', 'csi_plugin']);
 
 /**
  * Make the typed spec pass the spec's rules: opt-outs (with a reason) for

@@ -186,20 +186,40 @@ function reschedule(v: unknown, type: string): Obj | undefined {
   });
 }
 
-function update(v: unknown): Obj | undefined {
+/** Nomad's own update defaults: what a job-level `update` block (and `stagger`) leaves out. */
+const NOMAD_UPDATE: Obj = {
+  MaxParallel: 1,
+  Canary: 0,
+  HealthCheck: 'checks',
+  MinHealthyTime: 10e9,
+  HealthyDeadline: 300e9,
+  ProgressDeadline: 600e9,
+  AutoRevert: false,
+  AutoPromote: false,
+  Stagger: 30e9,
+};
+
+/** The API fields of an update block that differ from `base` (undefined: the field is not set or cannot be typed). */
+function updateDiff(v: unknown, base: Obj): Obj {
   const u = obj(v);
-  const d = RenderDefaults.update;
-  const pick = <K extends keyof typeof d>(k: K): unknown => (u[k] !== undefined && u[k] !== null && u[k] !== d[k] ? u[k] : undefined);
-  const hc = pick('HealthCheck');
+  const out: Obj = {};
+  for (const k of Object.keys(NOMAD_UPDATE)) if (u[k] !== undefined && u[k] !== null && u[k] !== base[k]) out[k] = u[k];
+  return out;
+}
+
+/** An update block (API fields) as the spec's `update`. */
+function update(diff: Obj): Obj | undefined {
+  const hc = diff['HealthCheck'];
   return nonEmpty({
-    max_parallel: num(pick('MaxParallel')),
-    canary: num(pick('Canary')),
+    max_parallel: num(diff['MaxParallel']),
+    canary: num(diff['Canary']),
     health_check: hc === 'checks' || hc === 'task_states' || hc === 'manual' ? hc : undefined,
-    min_healthy_time: dur(pick('MinHealthyTime')),
-    healthy_deadline: dur(pick('HealthyDeadline')),
-    progress_deadline: dur(pick('ProgressDeadline')),
-    auto_revert: pick('AutoRevert'),
-    auto_promote: pick('AutoPromote'),
+    min_healthy_time: dur(diff['MinHealthyTime']),
+    healthy_deadline: dur(diff['HealthyDeadline']),
+    progress_deadline: dur(diff['ProgressDeadline']),
+    auto_revert: bool(diff['AutoRevert']),
+    auto_promote: bool(diff['AutoPromote']),
+    stagger: dur(diff['Stagger']),
   });
 }
 
@@ -555,6 +575,8 @@ function docker(config: Obj): Obj | undefined {
     image_pull_timeout: str(config['image_pull_timeout']),
     force_pull: bool(config['force_pull']),
     auth_soft_fail: bool(config['auth_soft_fail']),
+    pid_mode: str(config['pid_mode']),
+    ipc_mode: str(config['ipc_mode']),
   });
 }
 
@@ -630,6 +652,7 @@ function task(t: Obj, job: string, canary: boolean): LiftedTask {
         }
       }
       typed['class'] = str(config['class']);
+      typed['class_path'] = str(config['class_path']);
       typed['jvm_options'] = strings(config['jvm_options']);
       typed['args'] = strings(config['args']);
       if (typed['jar'] === undefined && typed['class'] === undefined) typed['class'] = jp ?? 'Main';
@@ -678,11 +701,27 @@ function task(t: Obj, job: string, canary: boolean): LiftedTask {
       shutdown_delay: num(t['ShutdownDelay']) === 0 ? undefined : dur(t['ShutdownDelay']),
       identities: identities(t),
       secret_blocks: secretBlocks(t['Secrets']),
+      dispatch_payload: isObj(t['DispatchPayload']) && str(t['DispatchPayload']['File']) !== undefined ? { file: t['DispatchPayload']['File'] } : undefined,
+      csi_plugin: csiPlugin(t['CSIPluginConfig']),
     }),
   };
 }
 
-function ports(networks: unknown): { ports?: Obj; network_mode?: string } {
+/** A task's `csi_plugin`, Nomad's defaults (filled in by its parser) left out. */
+function csiPlugin(v: unknown): Obj | undefined {
+  if (!isObj(v)) return undefined;
+  const type = str(v['Type']);
+  if (str(v['ID']) === undefined || (type !== 'node' && type !== 'controller' && type !== 'monolith')) return undefined;
+  return set({
+    id: v['ID'],
+    type,
+    mount_dir: str(v['MountDir']) === '/csi' ? undefined : str(v['MountDir']),
+    stage_publish_base_dir: str(v['StagePublishBaseDir']) === '/local/csi' ? undefined : str(v['StagePublishBaseDir']),
+    health_timeout: num(v['HealthTimeout']) === 30e9 || num(v['HealthTimeout']) === 0 ? undefined : dur(v['HealthTimeout']),
+  });
+}
+
+function ports(networks: unknown): { ports?: Obj; network_mode?: string; dns?: Obj } {
   const ns = list(networks);
   if (ns.length !== 1) return {};
   const n = ns[0]!;
@@ -698,7 +737,12 @@ function ports(networks: unknown): { ports?: Obj; network_mode?: string } {
     });
   }
   const mode = str(n['Mode']);
-  return set({ ports: Object.keys(out).length === 0 ? undefined : out, network_mode: mode === 'bridge' ? 'bridge' : undefined });
+  const dns = isObj(n['DNS']) ? n['DNS'] : undefined;
+  return set({
+    ports: Object.keys(out).length === 0 ? undefined : out,
+    network_mode: mode === 'bridge' ? 'bridge' : undefined,
+    dns: dns === undefined ? undefined : set({ servers: strings(dns['Servers']), searches: strings(dns['Searches']), options: strings(dns['Options']) }),
+  });
 }
 
 function mountOptions(v: unknown): Obj | undefined {
@@ -784,8 +828,13 @@ interface LiftedGroup {
   readonly latest: readonly string[];
 }
 
-function group(g: Obj, job: string, type: string): LiftedGroup {
-  const u = type === 'service' || type === 'system' ? update(g['Update']) : undefined;
+/**
+ * `jobUpdate`: the API fields the job's own `update` block sets (see {@link liftJob}); a
+ * group's `update` is written where it differs from them over hashiship's defaults.
+ */
+function group(g: Obj, job: string, type: string, jobUpdate: Obj): LiftedGroup {
+  const base: Obj = { ...RenderDefaults.update, Stagger: NOMAD_UPDATE['Stagger'], ...jobUpdate };
+  const u = type === 'service' || type === 'system' ? update(updateDiff(g['Update'], base)) : undefined;
   const canary = (num(obj(g['Update'])['Canary']) ?? 0) > 0;
   const disk = obj(g['EphemeralDisk']);
   const tasks = list(g['Tasks']).map((t) => task(t, job, canary));
@@ -849,10 +898,14 @@ export function liftJob(job: Readonly<Obj>): LiftedJob {
   const periodic = isObj(job['Periodic']) ? job['Periodic'] : undefined;
   const specs = periodic === undefined ? undefined : strings(periodic['Specs']);
   const isPeriodic = (apiType === 'batch' || apiType === 'sysbatch') && periodic !== undefined && specs !== undefined && specs.length > 0;
-  // A periodic sysbatch job is written as `periodic` (a batch job) with its type in `nomad:`: one raw field instead of the schedule's five.
-  const type = isPeriodic ? 'periodic' : apiType;
-  const groups = list(job['TaskGroups']).map((g) => group(g, id, apiType === 'sysbatch' ? 'sysbatch' : apiType));
+  // A periodic batch job is `type: periodic`; a periodic sysbatch job keeps its type (`periodic:` says the schedule).
+  const type = isPeriodic && apiType === 'batch' ? 'periodic' : apiType;
+  const hasUpdate = apiType === 'service' || apiType === 'system';
+  // The job's own update block: what differs from Nomad's defaults (the groups inherit it).
+  const jobUpdate = hasUpdate ? updateDiff(job['Update'], NOMAD_UPDATE) : {};
+  const groups = list(job['TaskGroups']).map((g) => group(g, id, apiType === 'sysbatch' ? 'sysbatch' : apiType, jobUpdate));
   const dcs = strings(job['Datacenters']);
+  const noDatacenters = job['Datacenters'] === undefined || job['Datacenters'] === null;
   const nodePool = str(job['NodePool']);
   const latest: { group: number; task: number }[] = [];
   groups.forEach((g, gi) => {
@@ -865,11 +918,13 @@ export function liftJob(job: Readonly<Obj>): LiftedJob {
     type: type === 'service' ? undefined : type,
     namespace: str(job['Namespace']) === 'default' ? undefined : str(job['Namespace']),
     region: str(job['Region']) === 'global' ? undefined : str(job['Region']),
-    datacenters: dcs === undefined || (dcs.length === 1 && dcs[0] === '*') ? undefined : dcs,
+    // No datacenters in the job (Nomad fills in ["*"] when it registers it): `[]`.
+    datacenters: noDatacenters ? [] : dcs === undefined || (dcs.length === 1 && dcs[0] === '*') ? undefined : dcs,
     node_pool: nodePool === 'default' ? undefined : nodePool,
     priority: num(job['Priority']) === RenderDefaults.priority ? undefined : num(job['Priority']),
+    update: update(jobUpdate),
     periodic:
-      type !== 'periodic' || periodic === undefined
+      !isPeriodic || periodic === undefined
         ? undefined
         : set({
             cron: specs!.length === 1 ? specs![0] : undefined,

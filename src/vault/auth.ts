@@ -4,11 +4,12 @@
  * uses) or a JWT login, all resolved by src/config into {@link VaultConfig}.
  *
  * {@link vaultLogin} takes the run's root Vault client (built once from the
- * configuration, `createClients(config).vault`) and returns a {@link VaultSession}: one
- * client whose token is kept alive while an operation runs — renewed (`auth/token/renew-self`) at two thirds
- * of its TTL, or, for a login token that cannot be renewed further, replaced by a
- * fresh login — until {@link VaultSession.close}, which stops the timer and revokes
- * a token the session logged in for. {@link withVault} wraps an operation in one.
+ * configuration, `createClients(config).vault`) and returns a {@link VaultSession}:
+ * one client whose token is kept alive while an operation runs — renewed
+ * (`auth/token/renew-self`) at two thirds of its TTL, or, for a login token that
+ * cannot be renewed further, replaced by a fresh login — until
+ * {@link VaultSession.close}, which stops the timer and revokes a token the session
+ * logged in for. {@link withVault} wraps an operation in one.
  *
  * Clients, one way: a given token is used on the root client itself; a login is sent
  * through the root client (which holds no token when a login method is configured),
@@ -16,6 +17,7 @@
  * (`VaultClient.withToken`); a re-login replaces that token in place, and revoking an
  * old token sends it on the session's client. Nothing here builds a client from a
  * configuration.
+ *
  * Tokens, secret IDs and JWTs are never logged or put in an error.
  */
 import type { VaultAuthConfig, VaultConfig } from '../config/index.js';

@@ -41,6 +41,7 @@ import { progressKey, type PromotionProgress } from '../../src/release/promotion
 import { readRelease } from '../../src/release/records.js';
 import { resolveCredentials } from '../../src/registry/auth.js';
 import { stateDirOf, up } from '../../src/stack/stack.js';
+import { createVaultClient } from '../../src/vault/index.js';
 import { buildSample, cleanupSample, runningImage, setupSample, viaFabio, type Sample } from '../helpers/sample.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
@@ -292,7 +293,8 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
     const put = await fetch(`${vaultAddr}/v1/${path}`, { method: 'PUT', headers, body: JSON.stringify({ data: { username: 'ci', password: `pw-${run}` } }) });
     expect(put.status, await put.text()).to.equal(200);
     const access = (timeoutMs: number) => ({
-      config: { registries: { prod: { url: 'http://127.0.0.1:5002', vaultPath: path } }, vault: { ...stack.config.vault, timeoutMs } },
+      config: { registries: { prod: { url: 'http://127.0.0.1:5002', vaultPath: path } } },
+      vault: createVaultClient({ ...stack.config.vault, timeoutMs }),
     });
     try {
       const frozen = outage('vault');

@@ -19,9 +19,10 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createClients } from '../src/clients.js';
 import { deployEnvironment } from '../src/deploy/deploy.js';
 import { createDeployContext, type DeployContext } from '../src/deploy/runtime.js';
-import type { Event } from '../src/log.js';
+import { silent, type Event } from '../src/log.js';
 import type { JobSpecLike } from '../src/nomad/jobs.js';
 import { benchStack, median, short, size, type Benchmark, type Figure } from './harness.js';
 
@@ -189,7 +190,7 @@ const bench: Benchmark = {
   async run(): Promise<readonly Figure[]> {
     const stack = await benchStack();
     const { env, config } = stack;
-    const ctx = createDeployContext(config);
+    const ctx = createDeployContext(config, silent, createClients(config));
     const nomad = (env['HASHISHIP_STACK_BIN'] ?? '')
       .split(':')
       .map((d) => join(d, 'nomad'))

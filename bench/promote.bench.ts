@@ -22,6 +22,7 @@
  * the promoted digest, or the benchmark fails.
  */
 import { randomBytes } from 'node:crypto';
+import { createClients } from '../src/clients.js';
 import { fabioApi } from '../src/fabio/routes.js';
 import type { Event } from '../src/log.js';
 import { deployRelease } from '../src/release/deploy-image.js';
@@ -40,6 +41,7 @@ const bench: Benchmark = {
     // The stack of HASHISHIP_CACHE / HASHISHIP_STACK_DIR, like every other benchmark.
     const { config, env } = await benchStack();
     const fabio = fabioApi();
+    const clients = createClients(config);
     const sample = await setupSample(config, `bench-${randomBytes(3).toString('hex')}`, undefined, { driver: 'docker', dockerHost: env['DOCKER_HOST']! });
     const qaWall: number[] = [];
     const prodWall: number[] = [];
@@ -56,6 +58,7 @@ const bench: Benchmark = {
           overrides: new Map([[sample.service, build]]),
           build,
           fabio,
+          clients,
         });
         const t1 = Date.now();
         if (qa.exitCode !== 0) {
@@ -69,7 +72,17 @@ const bench: Benchmark = {
           if (e.status === 'start') started.set(e.step, Date.now());
           if (e.status === 'done') steps.set(e.step, Date.now() - (started.get(e.step) ?? Date.now()));
         };
-        const r = await promote(config, { from: 'qa', to: 'production', names: [sample.service], dirs: sample.dirs, build, holdMs: HOLD_MS, fabio, log });
+        const r = await promote(config, {
+          from: 'qa',
+          to: 'production',
+          names: [sample.service],
+          dirs: sample.dirs,
+          build,
+          holdMs: HOLD_MS,
+          fabio,
+          clients,
+          log,
+        });
         const t2 = Date.now();
         if (r.exitCode !== 0) throw new Error(`promotion of build ${build} exited ${r.exitCode}: ${r.results[0]?.message ?? ''}`);
         if (round === 0) continue; // the first production deployment has no canaries

@@ -14,8 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RegistryClients } from '../src/registry/client.js';
-import { headManifest } from '../src/registry/manifests.js';
+import { RegistryClients } from '../src/registry/registries.js';
 import { copyImage, pushImage, writeRandomLayer, type PushResult } from '../src/registry/index.js';
 import { ensureTool } from '../src/stack/install.js';
 import { run } from '../src/stack/proc.js';
@@ -109,7 +108,7 @@ const bench: Benchmark = {
       }
       // Every peer's copy has the source digest.
       for (const name of ['skopeo-0', 'crane-0']) {
-        const d = await headManifest(clients.get(PROD), `${base}/${name}`, '1');
+        const d = await clients.manifests.head(`${PROD}/${base}/${name}:1`);
         if (d?.digest !== small.digest) throw new Error(`${name}: digest ${d?.digest} differs from ${small.digest}`);
       }
       const faster = best.skopeo <= best.crane ? { name: 'skopeo', value: best.skopeo } : { name: 'crane', value: best.crane };

@@ -10,7 +10,7 @@ import type { Env, HashishipConfig } from './config/index.js';
 import { createConsulClient, type Consul } from './consul/index.js';
 import { nomadApi, type NomadApi } from './nomad/api.js';
 import { NomadClient } from './nomad/client.js';
-import { RegistryClients } from './registry/client.js';
+import { RegistryClients } from './registry/registries.js';
 import { createVaultClient, type Vault } from './vault/index.js';
 
 /** The root clients of one cluster. */
@@ -21,19 +21,24 @@ export interface Clients {
   readonly consul: Consul;
   /**
    * Vault's areas on one client with the configured token (`vault.kv`). Commands that
-   * log in (AppRole, JWT) use the session's client (`withVault(…, (s) => s.client)`).
+   * log in (AppRole, JWT) use the session's client, derived from this one
+   * (`withVault(clients.vault, (s) => s.client)`).
    */
   readonly vault: Vault;
-  /** Registry clients by host, sharing tokens and connections; credentials from the configuration and `env` (DOCKER_CONFIG). */
+  /**
+   * The registries' areas (`registries.manifests`, `registries.blobs`) over one client per host, sharing tokens and
+   * connections; credentials from the configuration, `env` (DOCKER_CONFIG) and Vault (this `vault`).
+   */
   readonly registries: RegistryClients;
 }
 
 /** Build the root clients of a configuration; `env` is read for DOCKER_CONFIG only. */
 export function createClients(config: HashishipConfig, env: Env = {}): Clients {
+  const vault = createVaultClient(config.vault);
   return {
     nomad: nomadApi(new NomadClient(config.nomad)),
     consul: createConsulClient(config.consul),
-    vault: createVaultClient(config.vault),
-    registries: new RegistryClients({ config, env }),
+    vault,
+    registries: new RegistryClients({ config, env, vault }),
   };
 }

@@ -63,7 +63,7 @@ export async function deployReleaseAction(c: RunContext<ReleaseFlags>, names: re
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
       // The same secrets pre-flight as a plain deploy, before anything is registered.
-      ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log, consul: clients.consul }) }),
+      ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(clients, { log }) }),
     },
   });
   if (o.json === true) c.out(`${c.redactor.text(JSON.stringify(releaseDeployDocument(r, resultDocument('deploy', r.deploy)), null, 2))}\n`);

@@ -107,7 +107,7 @@ export function registerDeploy(program: Command): void {
         prune: o.prune === true,
         forcePrune: o.force === true,
         resetCounts: o.resetCounts === true,
-        ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(config, { log: ctx.runtime.log, consul: clients.consul }) }),
+        ...(o.skipSecretsCheck === true ? {} : { secrets: secretsGate(clients, { log: ctx.runtime.log }) }),
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
         ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }),
         healthGate: o.healthGate !== false,

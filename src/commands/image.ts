@@ -41,7 +41,8 @@ export function registerImage(program: Command): void {
       // Both references are checked before anything is contacted.
       const from = parseImageRef(source, 'source');
       const to = parseImageRef(destination, 'destination');
-      const r = await copyImage(from, to, { config: c.config, env: c.env, force: o.force === true, concurrency, log: c.log });
+      const { registries } = await c.clients();
+      const r = await copyImage(from, to, { clients: registries, force: o.force === true, concurrency, log: c.log });
       if (o.json === true) {
         c.out(`${JSON.stringify({ kind: 'hashiship.image.copy', ...r }, null, 2)}\n`);
         return;
@@ -64,7 +65,7 @@ export function registerImage(program: Command): void {
     run(async (c: RunContext<ImageFlags>, ref: string) => {
       const { resolveDigest, parseImageRef, formatImageRef } = await import('../registry/index.js');
       const parsed = parseImageRef(ref);
-      const digest = await resolveDigest(parsed, { config: c.config, env: c.env });
+      const digest = await resolveDigest(parsed, { clients: (await c.clients()).registries });
       if (c.opts.json === true) c.out(`${JSON.stringify({ kind: 'hashiship.image.digest', reference: formatImageRef(parsed), digest }, null, 2)}\n`);
       else c.out(`${digest}\n`);
     }),

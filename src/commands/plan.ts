@@ -51,7 +51,7 @@ export function registerPlan(program: Command): void {
       const clients = await c.clients();
       const ctx = createDeployContext(config, c.log, clients);
       const set = await inputSetFromFlags(ctx, names, o);
-      const secrets = o.skipSecretsCheck === true ? undefined : secretsGate(config, { log: ctx.runtime.log, consul: clients.consul });
+      const secrets = o.skipSecretsCheck === true ? undefined : secretsGate(clients, { log: ctx.runtime.log });
       const { document } = await planEnvironment(ctx, set, {
         resetCounts: o.resetCounts === true,
         prune: o.prune === true,

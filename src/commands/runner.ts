@@ -67,7 +67,7 @@ export interface RunContext<O> {
   /** The configuration, resolved once: before the action for commands with server flags, else on first use. */
   readonly config: HashishipConfig;
   /**
-   * The root clients of {@link RunContext.config} (`nomad`, `consul`, `registries`),
+   * The root clients of {@link RunContext.config} (`nomad`, `consul`, `vault`, `registries`),
    * built once per run on first use and passed down to the library.
    */
   clients(): Promise<Clients>;

@@ -55,7 +55,7 @@ export function registerSecrets(program: Command): void {
         const policies = servicePolicies(await resolve(o, names));
         if (o.apply === true) {
           const { withVault } = await import('../vault/auth.js');
-          await withVault(c.config.vault, (session) => applyPolicies(session.client, policies));
+          await withVault((await c.clients()).vault, (session) => applyPolicies(session.client, policies));
         }
         if (o.json === true) {
           const doc = policies.map((p) => ({ service: p.service, policy: p.name, role: p.role, paths: p.paths, hcl: p.hcl, jwtRole: jwtRole(p) }));
@@ -84,9 +84,8 @@ export function registerSecrets(program: Command): void {
           import('../vault/auth.js'),
         ]);
         const policies = (await resolve(o, names)).map(servicePolicy).filter((p) => p.secrets.length + p.kv.length > 0);
-        const config = c.config;
-        const { consul } = await c.clients();
-        const report = await withVault(config.vault, (session) => requireSecrets({ vault: session.client, consul }, policies));
+        const { vault, consul } = await c.clients();
+        const report = await withVault(vault, (session) => requireSecrets({ vault: session.client, consul }, policies));
         if (o.json === true) c.out(`${JSON.stringify({ kind: 'hashiship.secrets.check', environment: o.env, ...report }, null, 2)}\n`);
         else c.out(`secrets: ${report.checked} references of ${policies.length} services present and readable (${Math.round(report.ms)} ms)\n`);
       }),
@@ -151,7 +150,7 @@ export function registerSecretsKv(secrets: Command): void {
       }
       const mount = mountFlag(o.mount);
       const values = data as Record<string, unknown>;
-      const r = await withVault(c.config.vault, (session) =>
+      const r = await withVault((await c.clients()).vault, (session) =>
         session.client.kv.write(path, values, { ...(cas === undefined ? {} : { cas }), ...(mount === undefined ? {} : { mount }) }),
       );
       const keys = Object.keys(values).sort();
@@ -179,7 +178,7 @@ export function registerSecretsKv(secrets: Command): void {
       const o = c.opts;
       const [{ withVault }, { GateError }] = await Promise.all([import('../vault/auth.js'), import('../errors.js')]);
       const mount = mountFlag(o.mount);
-      const secret = await withVault(c.config.vault, (session) => session.client.kv.read(path, mount === undefined ? {} : { mount }));
+      const secret = await withVault((await c.clients()).vault, (session) => session.client.kv.read(path, mount === undefined ? {} : { mount }));
       if (secret === undefined) throw new GateError(`vault: no secret at ${path}`, { context: [['Path', path]] });
       const keys = Object.keys(secret.data).sort();
       if (o.field !== undefined) {

@@ -4,10 +4,10 @@
  * (STYLE.md "side effects are parameters"); {@link createDeployContext} builds
  * the real ones.
  */
-import { createClients, type Clients } from '../clients.js';
+import type { Clients } from '../clients.js';
 import type { HashishipConfig } from '../config/index.js';
 import type { Consul } from '../consul/index.js';
-import { silent, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
 import { nomadApi, type NomadApi } from '../nomad/api.js';
 import type { NomadClient } from '../nomad/client.js';
 import type { JobSpecLike } from '../nomad/jobs.js';
@@ -45,14 +45,11 @@ export interface DeployContext {
 }
 
 /**
- * A context on the real servers of a configuration (its clients, built once per run
- * and passed in, or built here); the configured tokens are redacted from all output.
+ * A context on the real servers of a configuration, through the run's clients (built
+ * once by the caller, e.g. the command runner, and passed in); the configured tokens
+ * are redacted from all output.
  */
-export function createDeployContext(
-  config: HashishipConfig,
-  log: Logger = silent,
-  clients: Pick<Clients, 'nomad' | 'consul'> = createClients(config),
-): DeployContext {
+export function createDeployContext(config: HashishipConfig, log: Logger, clients: Pick<Clients, 'nomad' | 'consul'>): DeployContext {
   const redactor = new OutputRedactor(configSecrets(config));
   return { nomad: clients.nomad, consul: clients.consul, runtime: realRuntime(log), redactor };
 }

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import type { Env, HashishipConfig } from '../config/index.js';
 import { GateError, ServerError } from '../errors.js';
 import { HttpApi } from '../http.js';
-import { createVaultClient } from '../vault/index.js';
+import type { Vault } from '../vault/index.js';
 
 /** One parsed `WWW-Authenticate` challenge. */
 export interface Challenge {
@@ -94,8 +94,10 @@ export function parseChallenges(header: string): Challenge[] {
 
 /** Where credentials and Vault come from. Nothing is read from `process.env`. */
 export interface RegistryAccess {
-  /** Resolved configuration: named registries (credentials, Vault paths) and Vault. */
-  readonly config?: Pick<HashishipConfig, 'registries' | 'vault'>;
+  /** Resolved configuration: named registries (credentials, Vault paths). */
+  readonly config?: Pick<HashishipConfig, 'registries'>;
+  /** The run's root Vault client (`createClients(config).vault`), for credentials at a `_VAULT_PATH`. */
+  readonly vault?: Vault;
   /** For `DOCKER_CONFIG`. @default {} */
   readonly env?: Env;
   /** For `~/.docker/config.json`. @default os.homedir() */
@@ -158,11 +160,11 @@ function dockerConfigAuth(host: string, access: RegistryAccess): Credentials | u
 }
 
 async function vaultCredentials(path: string, access: RegistryAccess, variable: string): Promise<Credentials> {
-  const vault = access.config?.vault;
+  const { vault } = access;
   if (vault === undefined) {
     throw new GateError(`registry: ${variable} names ${path} but no Vault is configured`, { context: [['Variable', variable]] });
   }
-  const secret = await createVaultClient(vault).kv.read(path);
+  const secret = await vault.kv.read(path);
   const data = secret?.data;
   if (typeof data?.['username'] !== 'string' || typeof data['password'] !== 'string') {
     throw new GateError(

@@ -11,7 +11,8 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { ServerError } from '../errors.js';
 import { repositoryScope } from './auth.js';
 import { HttpApi, bodySnippet } from '../http.js';
-import { drain, everyStatus, readSome, type RegistryClient } from './client.js';
+import { drain, everyStatus, readSome, RegistryArea, type RegistryClient } from './client.js';
+import { blobRef, type ImageRef } from './ref.js';
 
 /**
  * HEAD a blob.
@@ -189,6 +190,33 @@ export async function uploadChunked(
     scopes,
   });
   return offset;
+}
+
+/**
+ * The blobs area of the root registry client (`registries.blobs`): each method takes
+ * a reference naming a blob (`registry/repository@sha256:…`) and sends the request to
+ * the host it names, through that host's shared client (tokens, connection).
+ */
+export class RegistryBlobs extends RegistryArea {
+  /**
+   * HEAD a blob.
+   * @returns its size, or undefined when the repository does not hold it.
+   * @throws {InputError} for a reference without a digest (exit 1).
+   */
+  async head(ref: ImageRef | string): Promise<number | undefined> {
+    const r = blobRef(ref);
+    return headBlob(this.hostClient(r.registry), r.repository, r.digest);
+  }
+
+  /**
+   * GET a blob as a stream (follow it with a {@link DigestVerifier}).
+   * @throws {InputError} for a reference without a digest (exit 1).
+   * @throws {ServerError} as {@link getBlob}.
+   */
+  async get(ref: ImageRef | string): Promise<{ readonly stream: Readable; readonly size: number | undefined }> {
+    const r = blobRef(ref);
+    return getBlob(this.hostClient(r.registry), r.repository, r.digest);
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { InputError } from '../errors.js';
 import { silent } from '../log.js';
 import { digestOf, headBlob, putBlob, startUpload, uploadChunked } from './blobs.js';
-import { RegistryClients, type RegistryCallOptions } from './client.js';
+import type { RegistryCallOptions } from './registries.js';
 import { MediaType, putManifest, sha256, type Platform } from './manifests.js';
 import { formatImageRef, toImageRef, type ImageRef } from './ref.js';
 
@@ -212,7 +212,7 @@ export async function pushImage(ref: ImageRef | string, opts: PushImageOptions):
     throw new InputError([{ subject: `image ${JSON.stringify(formatImageRef(r))}`, message: 'push to a tag (the digest is computed)' }]);
   if (opts.platforms.length === 0) throw new InputError([{ subject: 'platforms', message: 'expected at least one platform' }]);
   const log = opts.log ?? silent;
-  const client = (opts.clients ?? new RegistryClients(opts)).get(r.registry);
+  const client = opts.clients.host(r.registry);
   const name = `${r.registry}/${r.repository}`;
   const oci = (opts.format ?? 'oci') === 'oci';
   const types = oci

@@ -9,7 +9,6 @@
  */
 import type { Readable } from 'node:stream';
 import { ServerError } from '../errors.js';
-import type { Logger } from '../log.js';
 import { HttpApi, bodySnippet, type HttpRequest, type HttpResponse } from '../http.js';
 import { RegistryAuth, namedRegistryFor, type RegistryAccess } from './auth.js';
 import { dockerHub } from './ref.js';
@@ -178,28 +177,11 @@ export async function drain(data: unknown): Promise<void> {
   if (isStream(data)) await readSome(data, 1 << 20);
 }
 
-/** Registry clients by host, shared between calls to reuse tokens and connections. */
-export class RegistryClients {
-  readonly #access: RegistryAccess;
-  readonly #clients = new Map<string, RegistryClient>();
-
-  constructor(access: RegistryAccess = {}) {
-    this.#access = access;
-  }
-
-  get(host: string): RegistryClient {
-    let c = this.#clients.get(host);
-    if (c === undefined) {
-      c = new RegistryClient(host, this.#access);
-      this.#clients.set(host, c);
-    }
-    return c;
-  }
-}
-
-/** Options shared by the registry operations. */
-export interface RegistryCallOptions extends RegistryAccess {
-  /** Clients to reuse; one is made from the access options otherwise. */
-  readonly clients?: RegistryClients;
-  readonly log?: Logger;
+/**
+ * An area of the root registry client (`registries.manifests`, `registries.blobs`):
+ * its methods take references and send each request to the host the reference names.
+ */
+export abstract class RegistryArea {
+  /** @param hostClient the shared client of a registry host (the root client's). */
+  constructor(protected readonly hostClient: (host: string) => RegistryClient) {}
 }

@@ -14,9 +14,10 @@ import { GateError, InputError, ServerError } from '../errors.js';
 import { silent } from '../log.js';
 import { repositoryScope } from './auth.js';
 import { DigestVerifier, getBlob, headBlob, putBlob, startUpload, type UploadSession } from './blobs.js';
-import { RegistryClients, type RegistryCallOptions, type RegistryClient } from './client.js';
+import type { RegistryClient } from './client.js';
 import { blobsOf, getManifest, headManifest, putManifest, type Descriptor, type RawManifest } from './manifests.js';
 import { canPipe, pipeBlob } from './pipe.js';
+import type { RegistryCallOptions } from './registries.js';
 import { formatImageRef, manifestReference, toImageRef, type ImageRef } from './ref.js';
 import { mapLimit } from '../concurrency.js';
 
@@ -78,9 +79,9 @@ const metadataConcurrency = 16;
  * reference with a digest is checked to exist).
  * @throws {ServerError} when the image does not exist (status 404) or the registry fails.
  */
-export async function resolveDigest(ref: ImageRef | string, opts: RegistryCallOptions = {}): Promise<string> {
+export async function resolveDigest(ref: ImageRef | string, opts: RegistryCallOptions): Promise<string> {
   const r = toImageRef(ref);
-  const client = (opts.clients ?? new RegistryClients(opts)).get(r.registry);
+  const client = opts.clients.host(r.registry);
   const head = await headManifest(client, r.repository, manifestReference(r));
   if (head === undefined) throw notFound(client, r);
   return head.digest;
@@ -135,14 +136,13 @@ async function collect(client: RegistryClient, repository: string, root: RawMani
  * @throws {GateError} when the destination tag points at another digest and `force` is not set (exit 6).
  * @throws {ServerError} when a registry fails, the source image is missing, or a blob is corrupt (exit 2).
  */
-export async function copyImage(from: ImageRef | string, to: ImageRef | string, opts: CopyOptions = {}): Promise<CopyResult> {
+export async function copyImage(from: ImageRef | string, to: ImageRef | string, opts: CopyOptions): Promise<CopyResult> {
   const started = Date.now();
   const src = toImageRef(from, 'source');
   const dst = toImageRef(to, 'destination');
   const log = opts.log ?? silent;
-  const clients = opts.clients ?? new RegistryClients(opts);
-  const s = clients.get(src.registry);
-  const d = clients.get(dst.registry);
+  const s = opts.clients.host(src.registry);
+  const d = opts.clients.host(dst.registry);
   const dstName = `${dst.registry}/${dst.repository}`;
 
   const root = await getManifest(s, src.repository, manifestReference(src));

@@ -3,12 +3,14 @@
  * digests, copy by digest, and building images through the API.
  *
  * ```ts
- * const { digest } = await pushImage('127.0.0.1:5001/team/app:42', { platforms: [{ os: 'linux', architecture: 'amd64', layers: [{ files: { 'app/run.sh': '…' } }] }] });
- * const r = await copyImage('127.0.0.1:5001/team/app:42', '127.0.0.1:5002/team/app:42', { config, log });
+ * const clients = createClients(config, env).registries; // the root client, built once per run
+ * const { digest } = await pushImage('127.0.0.1:5001/team/app:42', { clients, platforms: [{ os: 'linux', architecture: 'amd64', layers: [{ files: { 'app/run.sh': '…' } }] }] });
+ * const r = await copyImage('127.0.0.1:5001/team/app:42', '127.0.0.1:5002/team/app:42', { clients, log });
  * r.digest === digest; // byte for byte
+ * (await clients.manifests.head('127.0.0.1:5002/team/app:42'))?.digest === digest;
  * ```
  */
-export { parseImageRef, formatImageRef, isDigest, type ImageRef } from './ref.js';
+export { parseImageRef, formatImageRef, isDigest, blobRef, type ImageRef } from './ref.js';
 export { copyImage, resolveDigest, type CopyOptions, type CopyResult } from './copy.js';
 export { mapLimit } from '../concurrency.js';
 export {
@@ -22,14 +24,14 @@ export {
   type PushResult,
   type ImageRuntimeConfig,
 } from './build.js';
-export { RegistryClient, RegistryClients, registryBaseURL, type RegistryCallOptions } from './client.js';
+export { RegistryClient, registryBaseURL } from './client.js';
+export { RegistryClients, type RegistryCallOptions } from './registries.js';
 export { parseChallenges, resolveCredentials, type Challenge, type Credentials, type RegistryAccess } from './auth.js';
 export {
   MediaType,
   parseManifest,
-  getManifest,
-  headManifest,
-  putManifest,
+  RegistryManifests,
+  type ManifestHead,
   type Descriptor,
   type ImageManifest,
   type IndexManifest,
@@ -37,4 +39,4 @@ export {
   type Platform,
   type RawManifest,
 } from './manifests.js';
-export { headBlob, getBlob, startUpload, putBlob, uploadChunked, DigestVerifier } from './blobs.js';
+export { RegistryBlobs, DigestVerifier } from './blobs.js';

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { InputError, type InputProblem } from '../errors.js';
 import { repositoryScope } from './auth.js';
-import type { RegistryClient } from './client.js';
-import { isDigest } from './ref.js';
+import { RegistryArea, type RegistryClient } from './client.js';
+import { isDigest, manifestReference, toImageRef, type ImageRef } from './ref.js';
 
 export const MediaType = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -286,4 +286,46 @@ export async function putManifest(
 /** Every blob an image manifest references: its config, then its layers. */
 export function blobsOf(m: ImageManifest): readonly Descriptor[] {
   return [m.config, ...m.layers];
+}
+
+/**
+ * The manifests area of the root registry client (`registries.manifests`): each
+ * method takes an image reference and sends the request to the host it names,
+ * through that host's shared client (tokens, connection).
+ */
+export class RegistryManifests extends RegistryArea {
+  /**
+   * GET the manifest `ref` names (by its digest, else its tag, else `latest`), verified
+   * against its digest.
+   * @returns undefined when the registry does not know it (404).
+   * @throws {InputError} for a reference that does not follow the grammar (exit 1).
+   * @throws {ServerError} on any other failure, or when the bytes do not match the digest.
+   */
+  async get(ref: ImageRef | string): Promise<RawManifest | undefined> {
+    const r = toImageRef(ref);
+    return getManifest(this.hostClient(r.registry), r.repository, manifestReference(r));
+  }
+
+  /**
+   * HEAD the manifest `ref` names: its digest, media type and size.
+   * @returns undefined when absent (404).
+   * @throws {InputError} for a reference that does not follow the grammar (exit 1).
+   * @throws {ServerError} when the registry fails.
+   */
+  async head(ref: ImageRef | string): Promise<ManifestHead | undefined> {
+    const r = toImageRef(ref);
+    return headManifest(this.hostClient(r.registry), r.repository, manifestReference(r));
+  }
+
+  /**
+   * PUT a manifest, exactly as given, under the reference's tag, else its digest, else
+   * the digest of the bytes.
+   * @returns the digest the registry stored it under.
+   * @throws {InputError} for a reference that does not follow the grammar (exit 1).
+   * @throws {ServerError} as {@link putManifest}.
+   */
+  async put(ref: ImageRef | string, m: { readonly mediaType: string; readonly bytes: Buffer }): Promise<string> {
+    const r = toImageRef(ref);
+    return putManifest(this.hostClient(r.registry), r.repository, r.tag ?? r.digest ?? sha256(m.bytes), m);
+  }
 }

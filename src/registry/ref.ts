@@ -95,3 +95,16 @@ export function toImageRef(ref: ImageRef | string, subject?: string): ImageRef {
 export function manifestReference(ref: ImageRef): string {
   return ref.digest ?? ref.tag ?? 'latest';
 }
+
+/**
+ * A reference that names a blob: `registry/repository@sha256:…` (a tag, if any, is
+ * ignored).
+ * @throws {InputError} when it names no digest, or does not follow the grammar (exit 1).
+ */
+export function blobRef(ref: ImageRef | string): ImageRef & { readonly digest: string } {
+  const r = toImageRef(ref, 'blob reference');
+  if (r.digest === undefined) {
+    throw new InputError([{ subject: `blob reference ${JSON.stringify(formatImageRef(r))}`, message: 'expected registry/repository@sha256:<64 hex>' }]);
+  }
+  return { registry: r.registry, repository: r.repository, digest: r.digest };
+}

@@ -6,7 +6,7 @@
  * (./records.ts). `src/commands/deploy-release.ts` is its shell: flags in, this
  * out, printed.
  */
-import { createClients, type Clients } from '../clients.js';
+import type { Clients } from '../clients.js';
 import type { Env, HashishipConfig } from '../config/index.js';
 import { deployEnvironment, type DeployOptions, type DeployResult } from '../deploy/deploy.js';
 import { inNamespace } from '../deploy/runtime.js';
@@ -52,8 +52,8 @@ export interface ReleaseDeployOptions {
   /** Fabio's API (to wait for routes). */
   readonly fabio: HttpApi;
   readonly proxy?: string;
-  /** The run's clients (Nomad, Consul, the registries to resolve images in). @default createClients(config) */
-  readonly clients?: Clients;
+  /** The run's clients (Nomad, Consul, the registries to resolve images in), built once by the caller. */
+  readonly clients: Clients;
   readonly deploy?: DeployOptions;
   /** Deadline of the health gate after the deployment. @default 60000 */
   readonly healthDeadlineMs?: number;
@@ -81,7 +81,7 @@ export interface ReleaseDeployResult {
  */
 export async function deployRelease(config: HashishipConfig, opts: ReleaseDeployOptions): Promise<ReleaseDeployResult> {
   const log = opts.log ?? silent;
-  const clients = opts.clients ?? createClients(config);
+  const { clients } = opts;
   const { consul } = clients;
   const pinned = await pinnedInputs(opts.environment, opts.names, {
     ...(opts.dirs === undefined ? {} : { dirs: opts.dirs }),

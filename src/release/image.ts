@@ -11,7 +11,7 @@ import { servicesFromSpecs, type InputSet } from '../deploy/inputs.js';
 import { InputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { renderAll } from '../nomad/render.js';
-import { getManifest, RegistryClients, type RegistryAccess } from '../registry/index.js';
+import type { RegistryClients } from '../registry/index.js';
 import { isDigest } from '../registry/ref.js';
 import type { ResolvedService } from '../service-spec/overlay.js';
 import type { ReleaseImage } from './records.js';
@@ -38,11 +38,11 @@ export async function resolveImage(
   registry: string,
   repository: string,
   reference: string,
-  opts: { readonly clients?: RegistryClients; readonly access?: RegistryAccess } = {},
+  opts: { readonly clients: RegistryClients },
 ): Promise<ResolvedImage> {
-  const clients = opts.clients ?? new RegistryClients(opts.access ?? {});
-  const client = clients.get(registry);
-  const top = await getManifest(client, repository, reference);
+  const { manifests } = opts.clients;
+  const at = isDigest(reference) ? { digest: reference } : { tag: reference };
+  const top = await manifests.get({ registry, repository, ...at });
   if (top === undefined) {
     throw new InputError([{ subject: `${registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`, message: `no such image in ${registry}` }]);
   }
@@ -54,7 +54,7 @@ export async function resolveImage(
     if (child === undefined) {
       throw new InputError([{ subject: `${registry}/${repository}@${top.digest}`, message: `no linux/${arch} image in the index` }]);
     }
-    const m = await getManifest(client, repository, child.digest);
+    const m = await manifests.get({ registry, repository, digest: child.digest });
     layers = m?.manifest.kind === 'image' ? m.manifest.layers.map((l) => l.digest) : [];
   }
   return { repository, registry, digest: top.digest, ...(isDigest(reference) ? {} : { tag: reference }), layers };
@@ -128,11 +128,11 @@ export async function pinnedInputs(
     readonly dirs?: SpecDirs;
     readonly overrides?: ReadonlyMap<string, string>;
     readonly pinned?: Readonly<Record<string, string>>;
-    readonly access?: RegistryAccess;
-    readonly clients?: RegistryClients;
+    /** The run's root registry client (`createClients(config).registries`). */
+    readonly clients: RegistryClients;
     /** The namespace of services whose spec and environment name none (NOMAD_NAMESPACE). @default "default" */
     readonly namespace?: string;
-  } = {},
+  },
 ): Promise<PinnedInputs> {
   const services = await resolvedServices(environment, names, opts.dirs);
   const overrides = opts.overrides ?? new Map<string, string>();
@@ -147,7 +147,7 @@ export async function pinnedInputs(
       ]);
     }
   }
-  const clients = opts.clients ?? new RegistryClients(opts.access ?? {});
+  const { clients } = opts;
   const digests: Record<string, string> = {};
   const layers: Record<string, readonly string[]> = {};
   const images = new Map<string, ResolvedImage[]>();

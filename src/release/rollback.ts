@@ -5,7 +5,7 @@
  * promoted, and a new release record (`via: rollback`) written after the health
  * gate and smoke requests pass. Holds the same lock as a promotion.
  */
-import { createClients, type Clients } from '../clients.js';
+import type { Clients } from '../clients.js';
 import type { HashishipConfig } from '../config/index.js';
 import { Diagnosed, promoteCanaries } from '../deploy/deploy.js';
 import { ExitCode, GateError } from '../errors.js';
@@ -29,8 +29,8 @@ export interface RollbackOptions {
   readonly log?: Logger;
   /** @default realClock */
   readonly clock?: Clock;
-  /** The run's clients. @default createClients(config) */
-  readonly clients?: Clients;
+  /** The run's clients (Consul, Nomad, the registries to resolve images in), built once by the caller. */
+  readonly clients: Clients;
 }
 
 /** What a rollback did. */
@@ -54,7 +54,7 @@ export function previousRelease(history: readonly ReleaseRecord[], current: Rele
 export async function rollback(config: HashishipConfig, opts: RollbackOptions): Promise<RollbackResult> {
   const log = opts.log ?? silent;
   const clock = opts.clock ?? realClock;
-  const clients = opts.clients ?? createClients(config);
+  const { clients } = opts;
   const { consul } = clients;
   const { environment, service } = opts;
   const current = await readRelease(consul, environment, service);
@@ -70,6 +70,7 @@ export async function rollback(config: HashishipConfig, opts: RollbackOptions): 
     const pinned = await pinnedInputs(environment, [service], {
       ...(opts.dirs === undefined ? {} : { dirs: opts.dirs }),
       pinned: Object.fromEntries(previous.images.map((i) => [i.repository, i.digest])),
+      clients: clients.registries,
       ...(config.nomad.namespace === undefined ? {} : { namespace: config.nomad.namespace }),
     });
     const target = pinned.services[0]!;

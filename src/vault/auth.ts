@@ -3,18 +3,28 @@
  * an AppRole login (role ID + secret ID from the environment or files: what CI
  * uses) or a JWT login, all resolved by src/config into {@link VaultConfig}.
  *
- * {@link vaultLogin} returns a {@link VaultSession}: one client whose token is kept
- * alive while an operation runs — renewed (`auth/token/renew-self`) at two thirds
- * of its TTL, or, for a login token that cannot be renewed further, replaced by a
- * fresh login — until {@link VaultSession.close}, which stops the timer and revokes
- * a token the session logged in for. {@link withVault} wraps an operation in one.
+ * {@link vaultLogin} takes the run's root Vault client (built once from the
+ * configuration, `createClients(config).vault`) and returns a {@link VaultSession}:
+ * one client whose token is kept alive while an operation runs — renewed
+ * (`auth/token/renew-self`) at two thirds of its TTL, or, for a login token that
+ * cannot be renewed further, replaced by a fresh login — until
+ * {@link VaultSession.close}, which stops the timer and revokes a token the session
+ * logged in for. {@link withVault} wraps an operation in one.
+ *
+ * Clients, one way: a given token is used on the root client itself; a login is sent
+ * through the root client (which holds no token when a login method is configured),
+ * and the session's client is derived from the root one with the token obtained
+ * (`VaultClient.withToken`); a re-login replaces that token in place, and revoking an
+ * old token sends it on the session's client. Nothing here builds a client from a
+ * configuration.
+ *
  * Tokens, secret IDs and JWTs are never logged or put in an error.
  */
 import type { VaultAuthConfig, VaultConfig } from '../config/index.js';
 import { GateError, ServerError } from '../errors.js';
 import { silent, type Logger } from '../log.js';
-import { authMethodOf, createVault, vaultCall, type VaultApi } from './client.js';
-import { createVaultClient, type Vault } from './index.js';
+import { authMethodOf, type VaultApi, type VaultClient } from './client.js';
+import { vaultApi, type Vault } from './index.js';
 
 /** How the session's token was obtained. */
 export type VaultAuthMethod = 'token' | 'approle' | 'jwt';
@@ -55,9 +65,9 @@ function loginPath(auth: VaultAuthConfig): string {
   return `auth/${auth.mount}/login`;
 }
 
-/** Log in with the configured method; the answer's auth block. */
-async function login(config: VaultConfig, auth: VaultAuthConfig): Promise<{ token: string; ttl: number; renewable: boolean }> {
-  const vault = createVault({ ...config, token: '' } as VaultConfig);
+/** Log in with the configured method through `anonymous`, a client without a token; the answer's auth block. */
+async function login(anonymous: VaultClient, auth: VaultAuthConfig): Promise<{ token: string; ttl: number; renewable: boolean }> {
+  const { config } = anonymous;
   const path = loginPath(auth);
   const body =
     auth.method === 'approle'
@@ -65,7 +75,7 @@ async function login(config: VaultConfig, auth: VaultAuthConfig): Promise<{ toke
       : { jwt: auth.jwt, ...(auth.role === undefined ? {} : { role: auth.role }) };
   let res: { auth?: AuthBlock | null };
   try {
-    res = (await vaultCall(config, 'login', path, () => vault.write(path, body))) as typeof res;
+    res = (await anonymous.call('login', path, (api) => api.write(path, body))) as typeof res;
   } catch (err) {
     // Vault answers 400 "invalid role or secret ID" / "error validating token": the credentials, not the server.
     const status = err instanceof GateError ? 403 : err instanceof ServerError ? err.status : undefined;
@@ -96,34 +106,40 @@ async function login(config: VaultConfig, auth: VaultAuthConfig): Promise<{ toke
  * TTL and renewability of a given token (`auth/token/lookup-self`); a token whose
  * policies forbid the lookup (no `default` policy) is used as it is, unrenewed.
  */
-async function lookupSelf(config: VaultConfig, vault: VaultApi, log: Logger): Promise<{ ttl: number; renewable: boolean }> {
+async function lookupSelf(client: VaultClient, log: Logger): Promise<{ ttl: number; renewable: boolean }> {
   let res: { data?: { ttl?: number; renewable?: boolean } };
   try {
-    res = (await vaultCall(config, 'token.lookup-self', 'auth/token/lookup-self', () => vault.read('auth/token/lookup-self'))) as typeof res;
+    res = (await client.call('token.lookup-self', 'auth/token/lookup-self', (api) => api.read('auth/token/lookup-self'))) as typeof res;
   } catch (err) {
     if (!(err instanceof GateError)) throw err;
-    log({ kind: 'debug', message: `vault (${authMethodOf(config)}): the token may not look itself up; it is not renewed` });
+    log({ kind: 'debug', message: `vault (${authMethodOf(client.config)}): the token may not look itself up; it is not renewed` });
     return { ttl: 0, renewable: false };
   }
   return { ttl: res.data?.ttl ?? 0, renewable: res.data?.renewable === true };
 }
 
 /**
- * Obtain a token with the configured method and keep it alive.
+ * Obtain a token with the method the root client's configuration names and keep it alive.
+ * @param root the run's root Vault client (`createClients(config).vault`).
  * @throws {ServerError} (exit 2) when Vault cannot be reached or is sealed, when a
  *   given token is expired or revoked, or when a login is refused — naming the auth
  *   method and path, never the credentials.
  */
-export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}): Promise<VaultSession> {
+export async function vaultLogin(root: Vault, opts: LoginOptions = {}): Promise<VaultSession> {
   const log = opts.log ?? silent;
+  const config0 = root.client.config;
   const auth = config0.auth;
   const method: VaultAuthMethod = auth?.method ?? 'token';
+  // Login requests carry no token (the resolver drops a token when a login method is configured).
+  const anonymous = auth !== undefined && config0.token !== undefined ? root.client.withToken(undefined, config0.tokenSource) : root.client;
+  let client: VaultClient;
   let config: VaultConfig;
   let ttl: number;
   let renewable: boolean;
   if (auth !== undefined) {
-    const l = await login(config0, auth);
-    config = { ...config0, token: l.token, tokenSource: auth.method };
+    const l = await login(anonymous, auth);
+    client = root.client.withToken(l.token, auth.method);
+    config = client.config;
     ({ ttl, renewable } = l);
   } else {
     if (config0.token === undefined) {
@@ -133,10 +149,11 @@ export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}):
         ],
       });
     }
+    client = root.client;
     config = config0;
-    ({ ttl, renewable } = await lookupSelf(config, createVault(config), log));
+    ({ ttl, renewable } = await lookupSelf(client, log));
   }
-  const vault = createVault(config);
+  const vault = client.api;
   log({ kind: 'debug', message: `vault (${authMethodOf(config)}): token ttl ${ttl} s${renewable ? ', renewable' : ''}` });
 
   let timer: NodeJS.Timeout | undefined;
@@ -155,7 +172,7 @@ export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}):
     try {
       let next = 0;
       if (renewable) {
-        const res = (await vaultCall(config, 'token.renew-self', 'auth/token/renew-self', () => vault.write('auth/token/renew-self', {}))) as {
+        const res = (await client.call('token.renew-self', 'auth/token/renew-self', (api) => api.write('auth/token/renew-self', {}))) as {
           auth?: AuthBlock;
         };
         next = res.auth?.lease_duration ?? 0;
@@ -164,13 +181,13 @@ export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}):
       // A login token that is not renewable, or whose renewal came back shorter than its
       // TTL (its max TTL caps it), is replaced by a fresh login.
       if (auth !== undefined && (!renewable || next < ttl)) {
-        const l = await login(config0, auth);
+        const l = await login(anonymous, auth);
         const old = config.token;
         config = { ...config, token: l.token };
         vault.token = l.token;
         next = l.ttl;
         renewable = l.renewable;
-        if (old !== undefined) await revoke(config, old);
+        if (old !== undefined) await revoke(vault, old);
       }
       if (closed) return;
       renewals++;
@@ -188,7 +205,7 @@ export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}):
   return {
     method,
     vault,
-    client: createVaultClient(config, vault),
+    client: client === root.client ? root : vaultApi(client),
     get config() {
       return config;
     },
@@ -202,23 +219,22 @@ export async function vaultLogin(config0: VaultConfig, opts: LoginOptions = {}):
       if (closed) return;
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
-      if (auth !== undefined && config.token !== undefined) await revoke(config, config.token);
+      if (auth !== undefined && config.token !== undefined) await revoke(vault, config.token);
     },
   };
 }
 
-/** Revoke a token the session obtained (best effort: it expires anyway). */
-async function revoke(config: VaultConfig, token: string): Promise<void> {
-  const v = createVault({ ...config, token });
-  await v.write('auth/token/revoke-self', {}).catch(() => undefined);
+/** Revoke a token the session obtained, sent on the session's client (best effort: it expires anyway). */
+async function revoke(vault: VaultApi, token: string): Promise<void> {
+  await vault.write('auth/token/revoke-self', {}, { headers: { 'X-Vault-Token': token } }).catch(() => undefined);
 }
 
 /**
  * Run `fn` with a logged-in, kept-alive session; close it afterwards (even on failure).
  * @throws what {@link vaultLogin} or `fn` throws.
  */
-export async function withVault<T>(config: VaultConfig, fn: (session: VaultSession) => Promise<T>, opts: LoginOptions = {}): Promise<T> {
-  const session = await vaultLogin(config, opts);
+export async function withVault<T>(root: Vault, fn: (session: VaultSession) => Promise<T>, opts: LoginOptions = {}): Promise<T> {
+  const session = await vaultLogin(root, opts);
   try {
     return await fn(session);
   } finally {

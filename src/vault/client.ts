@@ -58,6 +58,18 @@ export class VaultClient {
   }
 
   /**
+   * The one way to a Vault client with another token: a logged-in session
+   * (src/vault/auth.ts) derives its client from the run's root client with the token
+   * its login obtained (or none, for the login request itself). The same address,
+   * TLS, namespace and timeout as this client; its own node-vault client, since
+   * node-vault holds one token per client, so this client keeps its token.
+   */
+  withToken(token: string | undefined, tokenSource: VaultConfig['tokenSource']): VaultClient {
+    const { token: _old, ...rest } = this.config;
+    return new VaultClient({ ...rest, ...(token === undefined ? {} : { token }), tokenSource });
+  }
+
+  /**
    * Run one request of the node-vault client on `path`.
    * @throws {ServerError} / {@link GateError} as {@link vaultCall}.
    */

@@ -5,8 +5,7 @@
  * exists and that the service's own policy can read it. Values are read only to
  * see that a key is present; they are never returned, logged or put in an error.
  */
-import type { ConsulConfig, VaultConfig } from '../config/index.js';
-import { createConsulClient, type Consul } from '../consul/index.js';
+import type { Consul } from '../consul/index.js';
 import { GateError, InputError, ServerError } from '../errors.js';
 import { workloadIdentity } from '../stack/components.js';
 import type { VaultClient } from './client.js';
@@ -258,23 +257,22 @@ export async function requireSecrets(
 /** Options of {@link secretsGate}. */
 export interface SecretsGateOptions extends SecretsOptions {
   readonly log?: Logger;
-  /** The run's Consul client; one is built from the configuration when absent. */
-  readonly consul?: Consul;
 }
 
 /**
  * The pre-flight as a deploy gate (`PlanOptions.secrets` of src/deploy): for the
- * services of an input set, log in to Vault (token, AppRole or JWT, kept alive while
- * it runs), then {@link requireSecrets}. Job-file inputs carry no specs: the gate
+ * services of an input set, log in to Vault through the run's root client (token,
+ * AppRole or JWT, kept alive while it runs), then {@link requireSecrets} on the
+ * session's client and the run's Consul client. Job-file inputs carry no specs: the gate
  * says so in a debug event and lets them through.
  * @returns a gate that throws {@link GateError} (exit 6) listing every missing or denied path.
  */
 export function secretsGate(
-  config: { readonly vault: VaultConfig; readonly consul: ConsulConfig },
+  clients: { readonly vault: Vault; readonly consul: Consul },
   opts: SecretsGateOptions = {},
 ): (set: { readonly services?: readonly PolicyInput[] }) => Promise<PreflightReport | undefined> {
-  const log = opts.log ?? silent;
-  const { consul = createConsulClient(config.consul), ...checkOpts } = opts;
+  const { log = silent, ...checkOpts } = opts;
+  const { consul } = clients;
   return async (set) => {
     if (set.services === undefined) {
       log({ kind: 'debug', message: 'secrets pre-flight: job files carry no specs; nothing to check' });
@@ -285,7 +283,7 @@ export function secretsGate(
       log({ kind: 'debug', message: 'secrets pre-flight: no service references secrets or Consul keys' });
       return undefined;
     }
-    const report = await withVault(config.vault, (session) => requireSecrets({ vault: session.client, consul }, policies, checkOpts), { log });
+    const report = await withVault(clients.vault, (session) => requireSecrets({ vault: session.client, consul }, policies, checkOpts), { log });
     log({
       kind: 'debug',
       message: `secrets pre-flight: ${report.checked} references of ${policies.length} services present and readable (${Math.round(report.ms)} ms)`,

@@ -10,6 +10,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
+import { createClients } from '../../src/clients.js';
 import { deployEnvironment, deployJob, planEnvironment, promoteCanaries, type ServiceResult } from '../../src/deploy/deploy.js';
 import { inputsFromSpecs } from '../../src/deploy/inputs.js';
 import { createDeployContext, type DeployContext } from '../../src/deploy/runtime.js';
@@ -175,7 +176,7 @@ describe('deploy: plan and deploy on the real stack', function () {
   /** A fresh context whose events a test reads. */
   function state(): State {
     const log = collecting();
-    return { ctx: createDeployContext(stack.config, log), events: log.events };
+    return { ctx: createDeployContext(stack.config, log, stack.clients), events: log.events };
   }
   const diagnosis = (s: State) => s.events.flatMap((e) => (e.kind === 'deploy.diagnosis' ? e.lines : [])).join('\n');
   const kinds = (s: State) => s.events.map((e) => e.kind);
@@ -630,7 +631,8 @@ groups:
       writeFileSync(join(dir, 'services', `${b}.yaml`), spec(b));
       const log = collecting();
       // The client talks to the namespace the specs put their jobs in.
-      ctx = createDeployContext({ ...stack.config, nomad: { ...stack.config.nomad, namespace: NS } }, log);
+      const config = { ...stack.config, nomad: { ...stack.config.nomad, namespace: NS } };
+      ctx = createDeployContext(config, log, createClients(config));
       events = log.events;
       await new NomadClient(stack.config.nomad).request('namespace.apply', {
         method: 'POST',

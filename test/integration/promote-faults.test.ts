@@ -27,12 +27,13 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createClients } from '../../src/clients.js';
 import type { HashishipConfig } from '../../src/config/index.js';
 import { createDeployContext } from '../../src/deploy/runtime.js';
 import { ExitCode, HashishipError } from '../../src/errors.js';
 import { fabioApi } from '../../src/fabio/routes.js';
 import { weightKey } from '../../src/fabio/weights.js';
-import { collecting, type Event, type StackComponent } from '../../src/log.js';
+import { collecting, silent, type Event, type StackComponent } from '../../src/log.js';
 import { ActiveDeploymentStatuses } from '../../src/nomad/deployments.js';
 import { deployRelease } from '../../src/release/deploy-image.js';
 import { promote, type PromoteOptions } from '../../src/release/promotion/flow.js';
@@ -40,6 +41,7 @@ import { progressKey, type PromotionProgress } from '../../src/release/promotion
 import { readRelease } from '../../src/release/records.js';
 import { resolveCredentials } from '../../src/registry/auth.js';
 import { stateDirOf, up } from '../../src/stack/stack.js';
+import { createVaultClient } from '../../src/vault/index.js';
 import { buildSample, cleanupSample, runningImage, setupSample, viaFabio, type Sample } from '../helpers/sample.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
@@ -139,7 +141,7 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
     return { restored };
   };
 
-  const opts = (log: (e: Event) => void, build: string): PromoteOptions => ({
+  const opts = (log: (e: Event) => void, build: string): Omit<PromoteOptions, 'clients'> => ({
     from: 'qa',
     to: 'production',
     names: [sample.service],
@@ -165,15 +167,17 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
         overrides: new Map([[sample.service, build]]),
         build,
         fabio,
+        clients: stack.clients,
       });
     const r = await go();
     return r.exitCode === ExitCode.unreachable ? go() : r;
   };
 
   /** A promotion run as the CLI would end it: a result, or the error it throws (exit code and message). */
-  const attempt = async (config: HashishipConfig, o: PromoteOptions) => {
+  const attempt = async (config: HashishipConfig, o: Omit<PromoteOptions, 'clients'>) => {
     try {
-      const r = await promote(config, o);
+      // The run's clients, built once from its configuration (a faulty one: short timeouts).
+      const r = await promote(config, { ...o, clients: createClients(config) });
       const s = r.results[0]!;
       return { exitCode: r.exitCode, outcome: s.outcome, message: [s.message, s.error?.describe() ?? '', ...s.diagnosis].join('\n') };
     } catch (err) {
@@ -189,7 +193,8 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
 
   /** What production runs: the job's image digest and whether its deployment is still open. */
   const production = async () => {
-    const ctx = createDeployContext({ ...stack.config, nomad: { ...stack.config.nomad, namespace: 'production' } });
+    const config = { ...stack.config, nomad: { ...stack.config.nomad, namespace: 'production' } };
+    const ctx = createDeployContext(config, silent, createClients(config));
     const job = (await ctx.nomad.jobs.get(sample.service)) as unknown as
       { TaskGroups: { Tasks: { Config?: { image?: string }; Meta?: Record<string, string> }[] }[] } | undefined;
     const task = job?.TaskGroups[0]?.Tasks[0];
@@ -288,7 +293,8 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
     const put = await fetch(`${vaultAddr}/v1/${path}`, { method: 'PUT', headers, body: JSON.stringify({ data: { username: 'ci', password: `pw-${run}` } }) });
     expect(put.status, await put.text()).to.equal(200);
     const access = (timeoutMs: number) => ({
-      config: { registries: { prod: { url: 'http://127.0.0.1:5002', vaultPath: path } }, vault: { ...stack.config.vault, timeoutMs } },
+      config: { registries: { prod: { url: 'http://127.0.0.1:5002', vaultPath: path } } },
+      vault: createVaultClient({ ...stack.config.vault, timeoutMs }),
     });
     try {
       const frozen = outage('vault');

@@ -63,12 +63,22 @@ describe('promote: QA → production by digest on the real stack', function () {
     holdMs: 1_000,
     steps: [10, 50, 100],
     fabio,
+    clients: stack.clients,
     log,
     ...extra,
   });
 
   const deployQa = (build: string) =>
-    deployRelease(stack.config, { environment: 'qa', names: [SVC], dirs: dirs(), overrides: new Map([[SVC, build]]), build, fabio, log: collecting() });
+    deployRelease(stack.config, {
+      environment: 'qa',
+      names: [SVC],
+      dirs: dirs(),
+      overrides: new Map([[SVC, build]]),
+      build,
+      fabio,
+      clients: stack.clients,
+      log: collecting(),
+    });
 
   before(async function () {
     this.timeout(600_000);
@@ -263,7 +273,7 @@ describe('promote: QA → production by digest on the real stack', function () {
     for (let i = 0; i < 5; i++) expect((await viaFabio(`${SVC}.prod.local`, '/version')).body).to.equal('v1');
     expect(await stack.clients.consul.kv.get(weightKey(SVC))).to.equal(undefined);
     // Nothing earlier with another digest than v1 remains: a second rollback goes back to v2.
-    const again = await rollback(stack.config, { environment: 'production', service: SVC, dirs: dirs(), fabio });
+    const again = await rollback(stack.config, { environment: 'production', service: SVC, dirs: dirs(), fabio, clients: stack.clients });
     expect(again.record.digest).to.equal(digests['2']);
   });
 

@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClients } from '../../src/clients.js';
 import { resolveConfig } from '../../src/config/index.js';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
 import { collecting } from '../../src/log.js';
@@ -82,7 +83,7 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     resolveConfig({ env: { ...stack.env, HASHISHIP_REGISTRY_AUTHTEST: basic.url, ...extra }, home: '/nonexistent' });
 
   it('basic: anonymous access is refused with a hint; wrong credentials are refused without printing them', async function () {
-    const anon = await failureOf(pushImage(`${basic.host}/hs-reg-${run}/anon:1`, { platforms: image('anon') }));
+    const anon = await failureOf(pushImage(`${basic.host}/hs-reg-${run}/anon:1`, { platforms: image('anon'), clients: new RegistryClients() }));
     expect(anon).to.be.instanceOf(ServerError);
     expect((anon as ServerError).status).to.equal(401);
     expect((anon as ServerError).describe()).to.include('none found');
@@ -90,7 +91,7 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     let wrong: unknown;
     const config = configWith({ HASHISHIP_REGISTRY_AUTHTEST_USERNAME: USER, HASHISHIP_REGISTRY_AUTHTEST_PASSWORD: `${PASSWORD}x` });
     try {
-      await pushImage(`${basic.host}/hs-reg-${run}/wrong:1`, { platforms: image('wrong'), config });
+      await pushImage(`${basic.host}/hs-reg-${run}/wrong:1`, { platforms: image('wrong'), clients: new RegistryClients({ config }) });
     } catch (err) {
       wrong = err;
     }
@@ -106,7 +107,7 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     const clients = new RegistryClients({ config });
     const pushed = await pushImage(`${basic.host}/hs-reg-${run}/env:1`, { platforms: image('env'), clients, log });
     expect(await resolveDigest(`${basic.host}/hs-reg-${run}/env:1`, { clients })).to.equal(pushed.digest);
-    expect(clients.get(basic.host).auth.scheme).to.equal('basic');
+    expect(clients.host(basic.host).auth.scheme).to.equal('basic');
 
     const qa = await pushImage(`127.0.0.1:5001/hs-reg-${run}/auth-src:1`, { platforms: image('qa'), clients });
     const copied = await copyImage(`127.0.0.1:5001/hs-reg-${run}/auth-src:1`, `${basic.host}/hs-reg-${run}/copied:1`, { clients, log });
@@ -121,8 +122,14 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     await rm(docker, { recursive: true, force: true });
     await import('node:fs/promises').then((fs) => fs.mkdir(docker));
     await writeFile(join(docker, 'config.json'), JSON.stringify({ auths: { [basic.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
-    const pushed = await pushImage(`${basic.host}/hs-reg-${run}/docker:1`, { platforms: image('docker'), env: { DOCKER_CONFIG: docker } });
-    expect(await resolveDigest(`${basic.host}/hs-reg-${run}/docker:1`, { env: { DOCKER_CONFIG: docker } })).to.equal(pushed.digest);
+    const pushed = await pushImage(`${basic.host}/hs-reg-${run}/docker:1`, {
+      platforms: image('docker'),
+      clients: new RegistryClients({ env: { DOCKER_CONFIG: docker } }),
+    });
+    // Another root client: the credentials are found again, not reused from the push.
+    expect(await resolveDigest(`${basic.host}/hs-reg-${run}/docker:1`, { clients: new RegistryClients({ env: { DOCKER_CONFIG: docker } }) })).to.equal(
+      pushed.digest,
+    );
   });
 
   it('basic: credentials from a Vault KV secret (HASHISHIP_REGISTRY_<NAME>_VAULT_PATH)', async function () {
@@ -133,14 +140,15 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     });
     expect(res.status).to.equal(200);
     const config = configWith({ HASHISHIP_REGISTRY_AUTHTEST_VAULT_PATH: vaultPath });
-    const clients = new RegistryClients({ config });
+    // The registries read the secret through the run's Vault client.
+    const clients = createClients(config).registries;
     const pushed = await pushImage(`${basic.host}/hs-reg-${run}/vault:1`, { platforms: image('vault'), clients });
     expect(await resolveDigest(`${basic.host}/hs-reg-${run}/vault:1`, { clients })).to.equal(pushed.digest);
-    expect((await clients.get(basic.host).auth.credentials())?.source).to.equal(`vault ${vaultPath}`);
+    expect((await clients.host(basic.host).auth.credentials())?.source).to.equal(`vault ${vaultPath}`);
 
     // A path without the keys: a clear error naming the variable, not the values.
     const bad = configWith({ HASHISHIP_REGISTRY_AUTHTEST_VAULT_PATH: `secret/data/hs-reg-${run}/missing` });
-    const failure = await failureOf(resolveDigest(`${basic.host}/hs-reg-${run}/vault:1`, { config: bad }));
+    const failure = await failureOf(resolveDigest(`${basic.host}/hs-reg-${run}/vault:1`, { clients: createClients(bad).registries }));
     expect(failure).to.be.instanceOf(GateError);
     expect((failure as GateError).exitCode).to.equal(ExitCode.gate);
     expect((failure as GateError).describe())
@@ -155,7 +163,7 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     expect(challenge.headers.get('www-authenticate')).to.match(/^Bearer realm="[^"]+",service="hashiship-test",scope="repository:hs-reg-[0-9a-f]+\/b:pull"$/);
 
     // Without a token document at the realm: the token server's refusal, clearly.
-    const failure = await failureOf(pushImage(`${bearer.host}/hs-reg-${run}/b:1`, { platforms: image('no-token') }));
+    const failure = await failureOf(pushImage(`${bearer.host}/hs-reg-${run}/b:1`, { platforms: image('no-token'), clients: new RegistryClients() }));
     expect(failure).to.be.instanceOf(ServerError);
     expect((failure as ServerError).message).to.include('auth.token');
 
@@ -164,7 +172,7 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     const clients = new RegistryClients({ config: stack.config });
     const log = collecting();
     const pushed = await pushImage(`${bearer.host}/hs-reg-${run}/b:1`, { platforms: image('bearer'), clients, log });
-    expect(clients.get(bearer.host).auth.scheme).to.equal('bearer');
+    expect(clients.host(bearer.host).auth.scheme).to.equal('bearer');
 
     // Tokens are cached per scope: with the realm's document gone, the same
     // repository still works, another one (a new scope) needs a new token and fails.

@@ -12,10 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
 import { collecting } from '../../src/log.js';
-import { getBlob, headBlob } from '../../src/registry/blobs.js';
-import { RegistryClients } from '../../src/registry/client.js';
-import { getManifest, headManifest, MediaType } from '../../src/registry/manifests.js';
-import { copyImage, parseImageRef, pushImage, resolveDigest, writeRandomLayer, type PlatformImage } from '../../src/registry/index.js';
+import { MediaType } from '../../src/registry/manifests.js';
+import { copyImage, parseImageRef, pushImage, RegistryClients, resolveDigest, writeRandomLayer, type PlatformImage } from '../../src/registry/index.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { stateDirOf } from '../../src/stack/stack.js';
 import { registry as registryTool } from '../../src/stack/versions.js';
@@ -56,12 +54,11 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
     // Untag: delete every manifest the run pushed (blobs stay until the registry's GC).
     for (const ref of cleanup) {
       const r = parseImageRef(ref);
-      const c = clients.get(r.registry);
-      const m = await getManifest(c, r.repository, r.tag ?? r.digest!).catch(() => undefined);
+      const m = await clients.manifests.get(r).catch(() => undefined);
       if (m === undefined) continue;
       const digests = [m.digest, ...(m.manifest.kind === 'index' ? m.manifest.manifests.map((d) => d.digest) : [])];
       for (const d of digests) {
-        await fetch(`${c.baseURL}/v2/${r.repository}/manifests/${d}`, { method: 'DELETE' }).catch(() => {});
+        await fetch(`http://${r.registry}/v2/${r.repository}/manifests/${d}`, { method: 'DELETE' }).catch(() => {});
       }
     }
   });
@@ -96,11 +93,10 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
     expect(r.bytes).to.equal(pushed.bytes);
     expect(await resolveDigest(dst, { clients })).to.equal(pushed.digest);
     // The children exist by digest at the destination, byte for byte.
-    const prod = clients.get(PROD);
     for (const p of pushed.platforms) {
-      const child = await getManifest(prod, repo('multi'), p.digest);
+      const child = await clients.manifests.get(`${PROD}/${repo('multi')}@${p.digest}`);
       expect(child?.digest).to.equal(p.digest);
-      for (const l of p.layers) expect(await headBlob(prod, repo('multi'), l)).to.be.a('number');
+      for (const l of p.layers) expect(await clients.blobs.head(`${PROD}/${repo('multi')}@${l}`)).to.be.a('number');
     }
     // Children were pushed before the index that lists them.
     const order = log.events.filter((e) => e.kind === 'registry.manifest').map((e) => (e.kind === 'registry.manifest' ? e.digest : ''));
@@ -130,10 +126,15 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
     cleanup.push(dst);
     const r = await copyImage(`${QA}/${repo('docker')}@${pushed.digest}`, dst, { clients });
     expect(r.digest).to.equal(pushed.digest);
-    const head = await headManifest(clients.get(PROD), repo('docker'), '7');
+    const head = await clients.manifests.head(dst);
     expect(head).to.include({ digest: pushed.digest, mediaType: MediaType.dockerManifestList });
-    const child = await getManifest(clients.get(PROD), repo('docker'), pushed.platforms[1]!.digest);
+    const child = await clients.manifests.get(`${PROD}/${repo('docker')}@${pushed.platforms[1]!.digest}`);
     expect(child?.mediaType).to.equal(MediaType.dockerManifest);
+    // The exact bytes put under a tag of their own keep their digest.
+    const arm = `${PROD}/${repo('docker')}:arm`;
+    cleanup.push(arm);
+    expect(await clients.manifests.put(arm, child!)).to.equal(pushed.platforms[1]!.digest);
+    expect(await clients.manifests.head(arm)).to.include({ digest: pushed.platforms[1]!.digest, mediaType: MediaType.dockerManifest });
   });
 
   it('mounts blobs within one registry: no blob bytes sent', async function () {
@@ -148,7 +149,7 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
     expect(r.bytes).to.equal(0);
     expect(log.events.filter((e) => e.kind === 'registry.blob' && e.action === 'copied')).to.have.length(0);
     // The mounted blobs are served from the new repository.
-    for (const l of pushed.platforms[0]!.layers) expect(await headBlob(clients.get(QA), repo('mount-dst'), l)).to.be.a('number');
+    for (const l of pushed.platforms[0]!.layers) expect(await clients.blobs.head(`${QA}/${repo('mount-dst')}@${l}`)).to.be.a('number');
     expect(await resolveDigest(dst, { clients })).to.equal(pushed.digest);
   });
 
@@ -168,7 +169,7 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
       .and.include('--force');
     // Nothing was written: the tag still points at b, and a's layers were not sent.
     expect(await resolveDigest(dst, { clients })).to.equal(b.digest);
-    expect(await headBlob(clients.get(PROD), repo('tags'), a.platforms[0]!.layers[0]!)).to.equal(undefined);
+    expect(await clients.blobs.head(`${PROD}/${repo('tags')}@${a.platforms[0]!.layers[0]!}`)).to.equal(undefined);
 
     const forced = await copyImage(src, dst, { clients, force: true });
     expect(forced.tagged).to.deep.equal({ tag: '5', action: 'overwritten', previous: b.digest });
@@ -206,8 +207,8 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
           .to.include(victim)
           .and.include('corrupt');
         expect((failure as ServerError).exitCode).to.equal(ExitCode.unreachable);
-        expect(await headManifest(clients.get(PROD), repo(`corrupt-${socketPipe}`), '1')).to.equal(undefined);
-        expect(await headBlob(clients.get(PROD), repo(`corrupt-${socketPipe}`), victim)).to.equal(undefined);
+        expect(await clients.manifests.head(dst)).to.equal(undefined);
+        expect(await clients.blobs.head(`${PROD}/${repo(`corrupt-${socketPipe}`)}@${victim}`)).to.equal(undefined);
       } finally {
         await writeFile(file, original);
       }
@@ -228,8 +229,8 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
       const pushed = await pushImage(src, { clients, chunkSize: 64 * 1024, platforms: [{ os: 'linux', architecture: 'amd64', layers: [{ path }] }] });
       expect(pushed.mediaType).to.equal(MediaType.ociManifest);
       const layer = pushed.platforms[0]!.layers[0]!;
-      expect(await headBlob(clients.get(QA), repo('chunked'), layer)).to.equal(size);
-      const { stream } = await getBlob(clients.get(QA), repo('chunked'), layer);
+      expect(await clients.blobs.head(`${QA}/${repo('chunked')}@${layer}`)).to.equal(size);
+      const { stream } = await clients.blobs.get(`${QA}/${repo('chunked')}@${layer}`);
       const parts: Buffer[] = [];
       for await (const c of stream) parts.push(c as Buffer);
       expect(Buffer.concat(parts).equals(await readFile(path))).to.equal(true);
@@ -258,11 +259,12 @@ describe('cli: hashiship image copy / digest (real registries)', function () {
     this.timeout(600_000);
     stack = await useStack();
   });
+  const clients = () => stack.clients.registries;
 
   after(async function () {
     for (const ref of refs) {
       const r = parseImageRef(ref);
-      const digest = await resolveDigest(r).catch(() => undefined);
+      const digest = await resolveDigest(r, { clients: clients() }).catch(() => undefined);
       if (digest !== undefined) await fetch(`http://${r.registry}/v2/${r.repository}/manifests/${digest}`, { method: 'DELETE' }).catch(() => {});
     }
   });
@@ -271,7 +273,7 @@ describe('cli: hashiship image copy / digest (real registries)', function () {
     const src = `${QA}/${repo('cli')}:3`;
     const dst = `${PROD}/${repo('cli')}:3`;
     refs.push(src, dst);
-    const a = await pushImage(src, { platforms: multiArch('cli-a') });
+    const a = await pushImage(src, { platforms: multiArch('cli-a'), clients: clients() });
 
     const copied = await cli(['image', 'copy', src, dst, '--json'], stack.env);
     expect(copied.code, copied.stderr).to.equal(0);
@@ -285,7 +287,7 @@ describe('cli: hashiship image copy / digest (real registries)', function () {
     expect(digest.stdout.trim()).to.equal(a.digest);
 
     // Another image under the source tag: the destination tag would move.
-    const b = await pushImage(src, { platforms: multiArch('cli-b') });
+    const b = await pushImage(src, { platforms: multiArch('cli-b'), clients: clients() });
     const refused = await cli(['image', 'copy', src, dst], stack.env);
     expect(refused.code).to.equal(6);
     expect(refused.stderr).to.include('already points at another image').and.include(a.digest).and.include(b.digest);
@@ -318,6 +320,8 @@ describe('registry: a blob GET redirected to storage (redirect middleware, stora
   let source: TestRegistry;
   let files: ChildProcess | undefined;
   const requests: string[] = [];
+  // The redirecting registry is anonymous: a root client without credentials.
+  const clients = new RegistryClients();
 
   before(async function () {
     this.timeout(600_000);
@@ -366,6 +370,7 @@ describe('registry: a blob GET redirected to storage (redirect middleware, stora
   for (const socketPipe of [true, false]) {
     it(`follows the redirect to storage (${socketPipe ? 'socket pipe' : 'axios stream'}) and verifies the blob`, async function () {
       const pushed = await pushImage(`${source.host}/${repo('redirected')}:${socketPipe}`, {
+        clients,
         platforms: [{ os: 'linux', architecture: 'amd64', layers: [{ files: { 'r.txt': `redirected ${run} ${socketPipe}` } }] }],
       });
       const layer = pushed.platforms[0]!.layers[0]!;
@@ -373,12 +378,12 @@ describe('registry: a blob GET redirected to storage (redirect middleware, stora
       expect(answer.status).to.equal(307);
       const before = requests.length;
       const dst = `${PROD}/${repo('redirected')}:${socketPipe}`;
-      const r = await copyImage(`${source.host}/${repo('redirected')}:${socketPipe}`, dst, { socketPipe });
+      const r = await copyImage(`${source.host}/${repo('redirected')}:${socketPipe}`, dst, { clients, socketPipe });
       expect(r.digest).to.equal(pushed.digest);
       expect(r.blobs.copied).to.equal(2);
       // Both blobs (layer and config) were fetched from the storage server.
       expect(requests.slice(before).filter((l) => l.includes('/docker/registry/v2/blobs/sha256/'))).to.have.length(2);
-      const m = await getManifest(new RegistryClients().get(PROD), repo('redirected'), pushed.digest);
+      const m = await clients.manifests.get(`${dst}@${pushed.digest}`);
       expect(m?.digest).to.equal(pushed.digest);
       await fetch(`http://${PROD}/v2/${repo('redirected')}/manifests/${pushed.digest}`, { method: 'DELETE' });
     });

@@ -98,9 +98,15 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
     for (const s of [wrong, secretId, roleId]) expect(bad.stderr + bad.stdout).not.to.contain(s);
 
     // The session revokes the token it logged in for: the role's token count is back to none.
-    const session = await vaultLogin(resolveConfig({ env, home: dir }).vault);
+    const root = createVaultClient(resolveConfig({ env, home: dir }).vault);
+    const session = await vaultLogin(root);
     const t = session.config.token!;
     expect(session.method).to.equal('approle');
+    // The session's client is derived from the root one; the root keeps no token.
+    expect(session.client).to.not.equal(root);
+    expect(session.client.client.config.address).to.equal(root.client.config.address);
+    expect(root.client.config.token).to.equal(undefined);
+    expect(root.client.api.token).to.not.equal(t);
     expect((await session.client.kv.read(`secret/${base}/app`))?.data['v']).to.equal(value);
     await session.close();
     const after = await fetch(`${stack.config.vault.address}/v1/auth/token/lookup-self`, { headers: { 'X-Vault-Token': t } });
@@ -147,7 +153,10 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
   it('renewal: a periodic 3 s token keeps working over an 8 s run; without renewal it expires and the error names the method, not the token', async () => {
     const renewed = await token({ period: '3s' });
     const config: VaultConfig = { ...stack.config.vault, token: renewed, tokenSource: 'VAULT_TOKEN' };
-    const reads = await withVault(config, async (s) => {
+    const root = createVaultClient(config);
+    const reads = await withVault(root, async (s) => {
+      // A given token: the session uses the root client itself.
+      expect(s.client).to.equal(root);
       let n = 0;
       const end = Date.now() + 8_000;
       while (Date.now() < end) {
@@ -163,7 +172,7 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
     const unrenewed = await token({ period: '3s' });
     const c2: VaultConfig = { ...stack.config.vault, token: unrenewed, tokenSource: 'VAULT_TOKEN' };
     const err = await withVault(
-      c2,
+      createVaultClient(c2),
       async (s) => {
         await sleep(4_500);
         return s.client.kv.read(`secret/${base}/app`);
@@ -187,7 +196,7 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
     const secretId = ((await (await vault('POST', `auth/${approleMount}/role/short/secret-id`, {})).json()) as { data: { secret_id: string } }).data.secret_id;
     const config = resolveConfig({ env: { ...bare, VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId, VAULT_APPROLE_MOUNT: approleMount }, home: dir }).vault;
     const tokens = new Set<string>();
-    await withVault(config, async (s) => {
+    await withVault(createVaultClient(config), async (s) => {
       const end = Date.now() + 9_000;
       while (Date.now() < end) {
         tokens.add(s.config.token!);

@@ -14,6 +14,7 @@ import { deployEnvironment } from '../../src/deploy/deploy.js';
 import { inputsFromSpecs } from '../../src/deploy/inputs.js';
 import { createDeployContext } from '../../src/deploy/runtime.js';
 import { ExitCode, GateError } from '../../src/errors.js';
+import { silent } from '../../src/log.js';
 import { secretsGate } from '../../src/vault/preflight.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 import { cli, specFolder, vaultApi } from '../helpers/vault.js';
@@ -96,9 +97,9 @@ describe('secrets pre-flight in plan and deploy (real Vault, Consul, Nomad)', fu
     try {
       expect((await vault('POST', secretPath, { data: { password: 'x' } })).status).to.equal(200);
       await fetch(`${stack.config.consul.address}/v1/kv/${kvKey}`, { method: 'PUT', body: 'http://x' });
-      const ctx = createDeployContext(stack.config);
+      const ctx = createDeployContext(stack.config, silent, stack.clients);
       const set = await inputsFromSpecs(envName, [], { services: join(dir, 'services'), environments: join(dir, 'environments') });
-      const err = await deployEnvironment(ctx, set, { secrets: secretsGate(stack.config) }).then(
+      const err = await deployEnvironment(ctx, set, { secrets: secretsGate(stack.clients) }).then(
         () => undefined,
         (e: unknown) => e,
       );

@@ -17,6 +17,7 @@ import { mapLimit } from '../../src/concurrency.js';
 import { ConsulClient } from '../../src/consul/client.js';
 import { defaultTimeoutMs, deployEnvironment, planEnvironment, worstExitCode } from '../../src/deploy/deploy.js';
 import { planDocument } from '../../src/deploy/plan.js';
+import { createClients } from '../../src/clients.js';
 import { createDeployContext } from '../../src/deploy/runtime.js';
 import { resolveConfig } from '../../src/config/index.js';
 import { causeOf, describePlacement, eventTrail, formatDiagnosis, lastLines, type Diagnosis } from '../../src/deploy/diagnose.js';
@@ -436,7 +437,8 @@ describe('deploy: Consul checks and blocking indexes', () => {
 describe('deploy: --prune refusals come before any request', () => {
   // Nothing listens on port 9 of loopback: a request would end in a ServerError (exit 2), not an InputError.
   const log = collecting();
-  const ctx = createDeployContext(resolveConfig({ env: { NOMAD_ADDR: 'http://127.0.0.1:9' }, home: '/nonexistent' }), log);
+  const config = resolveConfig({ env: { NOMAD_ADDR: 'http://127.0.0.1:9' }, home: '/nonexistent' });
+  const ctx = createDeployContext(config, log, createClients(config));
   const web = { job: { ID: 'web', Type: 'service' }, source: 'web.yaml' };
   const failure = (p: Promise<unknown>) =>
     p.then(

@@ -5,11 +5,13 @@
  * on the real stack: test/integration/namespaces.test.ts.
  */
 import { expect } from 'chai';
+import { createClients } from '../../src/clients.js';
 import { resolveConfig } from '../../src/config/index.js';
 import { formatPlan, jobPlan, planDocument, planExitCode } from '../../src/deploy/plan.js';
 import { OutputRedactor } from '../../src/redact.js';
 import { createDeployContext, inNamespace, namespaceOf } from '../../src/deploy/runtime.js';
 import { formatProblem } from '../../src/errors.js';
+import { silent } from '../../src/log.js';
 import { renderAll } from '../../src/nomad/render.js';
 import { loadSet, resolveEnvironment, type SpecFile } from '../../src/service-spec/load.js';
 
@@ -111,7 +113,11 @@ describe('namespaces: where a job lives', () => {
   });
 
   it("a context scoped to a job's namespace shares the connection; a job file without one gets the default", () => {
-    const root = createDeployContext(resolveConfig({ env: { NOMAD_NAMESPACE: 'team' }, home: '/nonexistent' }));
+    const context = (env: Record<string, string>) => {
+      const config = resolveConfig({ env, home: '/nonexistent' });
+      return createDeployContext(config, silent, createClients(config));
+    };
+    const root = context({ NOMAD_NAMESPACE: 'team' });
     expect(root.nomad.client.namespace).to.equal('team');
     const qa = inNamespace(root, 'qa');
     expect(qa.nomad.client.namespace).to.equal('qa');
@@ -122,6 +128,6 @@ describe('namespaces: where a job lives', () => {
     expect(inNamespace(root, 'team')).to.equal(root);
     expect(namespaceOf({ Namespace: 'qa' }, root.nomad.client)).to.equal('qa');
     expect(namespaceOf({}, root.nomad.client)).to.equal('team');
-    expect(namespaceOf({ Namespace: '' }, createDeployContext(resolveConfig({ env: {}, home: '/nonexistent' })).nomad.client)).to.equal('default');
+    expect(namespaceOf({ Namespace: '' }, context({}).nomad.client)).to.equal('default');
   });
 });

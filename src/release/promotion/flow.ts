@@ -8,7 +8,7 @@
  * the deployment so Nomad reverts (auto_revert), and ends with exit 3 and the
  * diagnosis). This file only reads, plans, locks and reports.
  */
-import { createClients, type Clients } from '../../clients.js';
+import type { Clients } from '../../clients.js';
 import type { HashishipConfig } from '../../config/index.js';
 import type { Consul } from '../../consul/index.js';
 import { ExitCode, GateError, HashishipError, InputError, worstExitCode } from '../../errors.js';
@@ -49,8 +49,8 @@ export interface PromoteOptions {
   readonly healthDeadlineMs?: number;
   readonly fabio: HttpApi;
   readonly proxy?: string;
-  /** The run's clients (Consul, Nomad, the registries to copy between). @default createClients(config) */
-  readonly clients?: Clients;
+  /** The run's clients (Consul, Nomad, the registries to copy between), built once by the caller. */
+  readonly clients: Clients;
   readonly log?: Logger;
   /** Time and waiting. @default realClock */
   readonly clock?: Clock;
@@ -114,7 +114,7 @@ async function readProgress(consul: Consul, to: string, service: string): Promis
 /** Promote every chosen service, one after the other; the exit code is the worst. */
 export async function promote(config: HashishipConfig, opts: PromoteOptions): Promise<PromoteResult> {
   if (opts.from === opts.to) throw new InputError([{ subject: '--to', message: `promoting ${opts.from} into itself` }]);
-  const clients = opts.clients ?? createClients(config);
+  const { clients } = opts;
   const targets = await resolvedServices(opts.to, opts.names, opts.dirs);
   let chosen = targets;
   if (opts.names.length === 0) {

@@ -48,7 +48,7 @@ export function registerImport(program: Command): void {
       const result = await importJobs({ sources, out: o.out, environments: o.env, force: o.force === true, dryRun: o.dryRun === true }, nomadParser(client));
       for (const j of result.jobs) {
         c.out(`imported ${j.source}: job ${j.name}\n`);
-        if (j.raw.length > 0) c.out(`  in nomad: (no typed key yet) ${j.raw.map((r) => r.path).join(', ')}\n`);
+        if (j.raw.length > 0) c.out(`  in nomad: (raw Nomad fields) ${j.raw.map((r) => r.path).join(', ')}\n`);
       }
       for (const f of result.files) c.out(`${o.dryRun === true ? 'would write' : 'wrote'} ${f.path}\n`);
     }),

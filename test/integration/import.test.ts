@@ -187,7 +187,7 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
       const out = join(dir, 'jobs');
       const r = await hashiship('import', join(CORPUS, 'display-name.nomad.hcl'), join(CORPUS, 'exec-worker.nomad.hcl'), '--out', out);
       expect(r.code, r.stderr).to.equal(0);
-      expect(r.stdout).to.include('in nomad: (no typed key yet) nomad.Name');
+      expect(r.stdout).to.include('in nomad: (raw Nomad fields) nomad.Name');
       expect(readdirSync(join(out, 'services')).sort()).to.deep.equal(['billing-api.yaml', 'queue-worker.yaml']);
       const v = await hashiship('validate', join(out, 'services'));
       expect(v.code, v.stderr).to.equal(0);

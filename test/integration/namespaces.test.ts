@@ -13,9 +13,9 @@
  * `deploy --image --build` on the namespaces `qa`/`production` are covered
  * through the CLI by test/integration/promote.test.ts.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -23,6 +23,7 @@ import { ExitCode } from '../../src/errors.js';
 import { NomadClient } from '../../src/nomad/client.js';
 import { Jobs } from '../../src/nomad/jobs.js';
 import { Namespaces } from '../../src/nomad/namespaces.js';
+import { ensureBuilt } from '../helpers/dist.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -95,16 +96,6 @@ interface CliRun {
   readonly stderr: string;
 }
 
-/** The newest modification time under a directory. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 describe('namespaces: every verb on a namespaced environment through the CLI (NOMAD_NAMESPACE unset)', function () {
   let stack: TestStack;
   let dir: string;
@@ -143,17 +134,7 @@ describe('namespaces: every verb on a namespaced environment through the CLI (NO
     nomad = new NomadClient(stack.config.nomad);
     expect(stack.env['NOMAD_NAMESPACE'], 'the stack sets no namespace').to.equal(undefined);
     // The verbs run from dist/: rebuild it when src/ changed since.
-    const built = (() => {
-      try {
-        return statSync(join(root, 'dist/cli.js')).mtimeMs;
-      } catch {
-        return 0;
-      }
-    })();
-    if (built < newest(join(root, 'src'))) {
-      const b = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
-      if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}${b.stderr}`);
-    }
+    ensureBuilt();
     dir = mkdtempSync(join(tmpdir(), 'hashiship-namespaces-'));
     mkdirSync(services(), { recursive: true });
     mkdirSync(environments(), { recursive: true });

@@ -10,9 +10,9 @@
  * container path is travis-docker.test.ts and promote*.test.ts).
  */
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
@@ -21,22 +21,13 @@ import { ExitCode } from '../../src/errors.js';
 import { weightKey } from '../../src/fabio/weights.js';
 import { readRelease } from '../../src/release/records.js';
 import { buildSample, cleanupSample, setupSample, viaFabio, type Sample } from '../helpers/sample.js';
+import { ensureBuilt } from '../helpers/dist.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const run = randomBytes(3).toString('hex');
 // Build numbers of this run: unique enough that a production tag of another run never collides.
 const base = 100_000 + Math.floor(Math.random() * 800_000) * 10;
-
-/** The newest modification time below `dir` (ms). */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
 
 interface ScriptRun {
   readonly code: number | null;
@@ -81,17 +72,7 @@ describe('scripts/promote.mjs: the Travis entry point run for real', function ()
     this.timeout(600_000);
     stack = await useStack();
     // The script runs hashiship from dist/: rebuild it when src/ changed since.
-    const cli = join(root, 'dist/cli.js');
-    let built = 0;
-    try {
-      built = statSync(cli).mtimeMs;
-    } catch {
-      /* not built yet */
-    }
-    if (built < newest(join(root, 'src'))) {
-      const b = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
-      if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}${b.stderr}`);
-    }
+    ensureBuilt();
     sample = await setupSample(stack.config, `ci-${run}`, undefined, { driver: 'raw_exec' });
     // Short holds: the production environment of this copy holds each weight step 1 s.
     const prod = join(sample.dirs.environments, 'production.yaml');

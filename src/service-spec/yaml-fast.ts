@@ -203,14 +203,24 @@ class Reader {
         li = next;
       }
       li = this.nextContent(li);
-      if (li === this.starts.length) break;
-      const ind = this.indent(li);
-      if (ind < col) break;
-      if (ind > col) bail();
-      p = this.starts[li]! + ind;
-      if (!this.isSeqItem(p, li)) break;
+      const next = this.nextEntry(li, col);
+      if (next === undefined || !this.isSeqItem(next, li)) break;
+      p = next;
     }
     return [{ kind: 'seq', at: first, items }, li];
+  }
+
+  /**
+   * Where the next entry of a collection at column `col` starts on content line
+   * `li`: undefined when the collection ends there (end of text, or a line less
+   * indented); a more indented line is left to the full parser.
+   */
+  nextEntry(li: number, col: number): number | undefined {
+    if (li === this.starts.length) return undefined;
+    const ind = this.indent(li);
+    if (ind < col) return undefined;
+    if (ind > col) bail();
+    return this.starts[li]! + ind;
   }
 
   map(li: number, first: number): [SpecMap, number] {
@@ -230,12 +240,10 @@ class Reader {
       }
       pairs.push({ key, value });
       li = this.nextContent(li);
-      if (li === this.starts.length) break;
-      const ind = this.indent(li);
-      if (ind < col) break;
-      if (ind > col) bail();
-      p = this.starts[li]! + ind;
-      if (this.isSeqItem(p, li)) bail();
+      const next = this.nextEntry(li, col);
+      if (next === undefined) break;
+      if (this.isSeqItem(next, li)) bail();
+      p = next;
     }
     return [{ kind: 'map', at: first, pairs }, li];
   }

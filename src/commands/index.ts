@@ -3,20 +3,9 @@
  * library through the runner (runner.ts), prints its output and returns its exit code.
  */
 import type { Command } from 'commander';
+import { load } from './lazy.js';
 
 type Register = (program: Command) => void;
-
-/**
- * A command module, loaded when its verb runs, so that a command does not load
- * every other one (and the clients of every server) before it starts. Under a
- * CommonJS loader (the tests run the sources through tsx's require hook),
- * `import()` would create a second copy of every module the command shares with
- * the shell, so `require` is used there; the built program is ESM and imports.
- */
-function load<M>(specifier: string): Promise<M> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above: one module instance under CommonJS
-  return typeof require === 'function' ? Promise.resolve(require(specifier) as M) : (import(specifier) as Promise<M>);
-}
 
 /** Every verb in help order, with its module. */
 const VERBS: readonly (readonly [string, () => Promise<Register>])[] = [

@@ -7,13 +7,14 @@
  * throw typed errors; `cli.ts` prints those (redacted) and maps them to exit codes.
  */
 import type { Command } from 'commander';
-import { createClients, type Clients } from '../clients.js';
+import type { Clients } from '../clients.js';
 import { logLevelOf, resolveConfig, type Env, type HashishipConfig } from '../config/index.js';
 import { configSecrets, redactorFromEnv, type OutputRedactor } from '../redact.js';
 import type { HashishipError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { describeEvent, setExit } from './common.js';
 import { configFlagsOf, eventsFlag, resolvesFirst } from './flags.js';
+import { load } from './lazy.js';
 
 /** What one run of the program reads and writes. Tests pass their own. */
 export interface Session {
@@ -130,9 +131,9 @@ export function run<O, A extends unknown[]>(
       get config() {
         return resolve();
       },
-      // Built on first use. A static import: a dynamic one gave the test runner (tsx) a second copy of the
-      // library's modules, whose errors then failed `instanceof` checks (a stale plan exited 2, not 6).
-      clients: () => (clients ??= Promise.resolve().then(() => createClients(resolve(), session.env))),
+      // Built on first use, and loaded then: a command that contacts no server (render, validate) does not load
+      // the clients (see lazy.ts for why this is not a plain `import()`).
+      clients: () => (clients ??= load<typeof import('../clients.js')>('../clients.js').then(({ createClients }) => createClients(resolve(), session.env))),
       log,
       ndjson,
       redactor: session.redactor,

@@ -6,7 +6,7 @@
  * scripts/nomad-api-schema), which also says how each field is written in HCL.
  * Pure.
  */
-import apiSchemaJson from './api-schema.json' with { type: 'json' };
+import { readFileSync } from 'node:fs';
 import { parseDuration } from '../service-spec/duration.js';
 import { suggest } from '../service-spec/suggest.js';
 
@@ -37,8 +37,15 @@ export interface ApiSchema {
   readonly definitions: Readonly<Record<string, ApiSchemaNode>>;
 }
 
-/** The Nomad API schema of the pinned version. */
-export const NomadApiSchema = apiSchemaJson as unknown as ApiSchema;
+let apiSchema: ApiSchema | undefined;
+
+/**
+ * The Nomad API schema of the pinned version, read when first needed: it is 125 KB,
+ * and most specs have no `nomad:` block (rendering 1,000 of them never reads it).
+ */
+export function nomadApiSchema(): ApiSchema {
+  return (apiSchema ??= JSON.parse(readFileSync(new URL('./api-schema.json', import.meta.url), 'utf8')) as ApiSchema);
+}
 
 /** The API structures a `nomad:` block merges into. */
 export type RawLevel = 'Job' | 'TaskGroup' | 'Task';
@@ -66,7 +73,7 @@ export interface RawProblem {
 export function resolveRef(node: ApiSchemaNode): ApiSchemaNode {
   if (node.$ref === undefined) return node;
   const name = node.$ref.slice(node.$ref.lastIndexOf('/') + 1);
-  const def = NomadApiSchema.definitions[name];
+  const def = nomadApiSchema().definitions[name];
   if (def === undefined) throw new Error(`nomad api schema: no definition ${name}`);
   return def;
 }

@@ -6,7 +6,7 @@
  */
 import { attr, block, formatHcl, object, type HclNode, type HclScalar, type HclValue } from '../hcl/writer.js';
 import type { Job } from './job.js';
-import { freeListForm, NomadApiSchema, refName, resolveRef, type ApiSchemaNode } from './raw.js';
+import { freeListForm, nomadApiSchema, refName, resolveRef, type ApiSchemaNode } from './raw.js';
 import { formatDuration } from '../service-spec/duration.js';
 
 type Kind =
@@ -365,8 +365,9 @@ function body(path: string, desc: Desc, v: Obj, skip?: string, def?: ApiSchemaNo
   const blocks: HclNode[] = [];
   // Fields the table does not list come from the escape hatch: written from the API schema.
   const listed = listedOf(desc);
-  const schema = def ?? (DEFS.has(desc) ? NomadApiSchema.definitions[DEFS.get(desc)!] : undefined);
   const extra = Object.keys(v).filter((k) => !listed.has(k) && k !== skip && v[k] !== undefined);
+  // Only a block with such fields needs the schema (most have none: the schema is then never read).
+  const schema = def ?? (extra.length > 0 && DEFS.has(desc) ? nomadApiSchema().definitions[DEFS.get(desc)!] : undefined);
   if (extra.length > 1) {
     const order = orderOf(schema);
     extra.sort((x, y) => (order.get(x) ?? -1) - (order.get(y) ?? -1));

@@ -8,7 +8,7 @@
  */
 import { stringify } from 'yaml';
 import { InputError, InternalError, type InputProblem } from '../../errors.js';
-import { NomadApiSchema, resolveRef, type ApiSchemaNode } from '../../nomad/raw.js';
+import { nomadApiSchema, resolveRef, type ApiSchemaNode } from '../../nomad/raw.js';
 import { renderJob } from '../../nomad/render.js';
 import { renderJobHcl } from '../../nomad/render-hcl.js';
 import { formatDuration } from '../duration.js';
@@ -381,4 +381,4 @@ export async function importJob(src: JobSource, parser: JobParser, opts: ImportO
 }
 
 /** The schema the raw blocks are checked against (for callers that show it). */
-export const RawSchemaTitle = NomadApiSchema.title;
+export const RawSchemaTitle = nomadApiSchema().title;

@@ -8,7 +8,7 @@
 import { InputError, type InputProblem } from '../../errors.js';
 import type { NomadClient } from '../../nomad/client.js';
 import type { Job } from '../../nomad/job.js';
-import { NomadApiSchema, resolveRef, type ApiSchemaNode } from '../../nomad/raw.js';
+import { nomadApiSchema, resolveRef, type ApiSchemaNode } from '../../nomad/raw.js';
 import { renderJobHcl } from '../../nomad/render-hcl.js';
 
 type Obj = Record<string, unknown>;
@@ -134,7 +134,7 @@ function jsonToHcl(src: JobSource): string {
     ]);
   }
   const fields = specFields({ $ref: '#/definitions/Job' }, job) as Obj;
-  if (!NomadApiSchema.definitions['Job']) throw new Error('nomad api schema: no Job');
+  if (!nomadApiSchema().definitions['Job']) throw new Error('nomad api schema: no Job');
   fields['ID'] = job['ID'];
   fields['Name'] = typeof job['Name'] === 'string' && job['Name'] !== '' ? job['Name'] : job['ID'];
   try {

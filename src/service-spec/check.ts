@@ -3,12 +3,23 @@
  * position of every value. Every problem is collected; invalid values are left
  * out of the result so that semantic checks can still run on the rest.
  */
-import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, type CST, type Document, type Node as YamlNode } from 'yaml';
+import { createRequire } from 'node:module';
+import type { CST, Document, Node as YamlNode } from 'yaml';
 import { excerpt, type InputProblem, type SourcePosition } from '../errors.js';
 import { DURATION_PATTERN, type Schema } from './dsl.js';
 import { parseDuration } from './duration.js';
 import { suggest } from './suggest.js';
+import { LineCounter } from './lines.js';
 import { readCommonYaml, type SpecMap, type SpecNode } from './yaml-fast.js';
+
+/**
+ * The full YAML parser, loaded the first time a file is not plain block YAML
+ * (yaml-fast.ts reads the common case; most runs never need the parser).
+ */
+let yamlLibrary: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  return (yamlLibrary ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+}
 
 /** Positions of the values of one file, by dotted path. */
 export class SourceMap {
@@ -68,11 +79,18 @@ function linePos(lc: LineCounter | undefined, offset: number): { line: number; c
 }
 
 const BARE_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+/** Whether each key seen is bare (schema keys repeat in every file); at most 4,096 remembered. */
+const bareKeys = new Map<string, boolean>();
 
 /** `a.b` for identifier-like keys, `a["x.y"]` otherwise. */
 export function childPath(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
-  if (!BARE_KEY.test(key)) return `${path}[${JSON.stringify(key)}]`;
+  let bare = bareKeys.get(key);
+  if (bare === undefined) {
+    bare = BARE_KEY.test(key);
+    if (bareKeys.size < 4096) bareKeys.set(key, bare);
+  }
+  if (!bare) return `${path}[${JSON.stringify(key)}]`;
   return path === '' ? key : `${path}.${key}`;
 }
 
@@ -224,21 +242,21 @@ function plain(ctx: Ctx, raw: SpecNode | null | undefined, path: string): unknow
   return null;
 }
 
+/** The problem of a value of the wrong type; always undefined (the value is left out). */
+function mismatch(ctx: Ctx, raw: SpecNode | null | undefined, node: SpecNode | null | undefined, schema: Schema, path: string): undefined {
+  let msg = `expected ${TYPE_WORD[schema.type]}, got ${describe(node)}`;
+  if (schema.type === 'string' && node?.kind === 'scalar' && node.value !== null && typeof node.value !== 'string') {
+    msg += `; quote it to keep it text: "${excerpt(node.source)}"`;
+  }
+  problem(ctx, pos(ctx, raw, path), path, msg);
+  return undefined;
+}
+
 function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: string): unknown {
   const node = raw?.kind === 'alias' ? raw.target : raw;
-  // Positions are offsets until a message needs a line and column.
-  const here = (): SourcePosition => pos(ctx, raw, path);
-  if (++ctx.values > SpecLimits.values) throw new TooManyValues(here());
+  // Positions are offsets until a message needs a line and column (pos(), only when there is a problem).
+  if (++ctx.values > SpecLimits.values) throw new TooManyValues(pos(ctx, raw, path));
   if (raw !== null && raw !== undefined) ctx.positions.setOffset(path, raw.at);
-  const mismatch = (): undefined => {
-    let msg = `expected ${TYPE_WORD[schema.type]}, got ${describe(node)}`;
-    if (schema.type === 'string' && node?.kind === 'scalar' && node.value !== null && typeof node.value !== 'string') {
-      const source = excerpt(node.source);
-      msg += `; quote it to keep it text: "${source}"`;
-    }
-    problem(ctx, here(), path, msg);
-    return undefined;
-  };
 
   switch (schema.type) {
     case 'any':
@@ -246,65 +264,71 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
     case 'string': {
       // A string schema may take an integer as its decimal text (`port: 8080`).
       const text = schema.integerAsText === true && node?.kind === 'scalar' && Number.isSafeInteger(node.value) ? String(node.value) : undefined;
-      if (text === undefined && (node?.kind !== 'scalar' || typeof node.value !== 'string')) return mismatch();
+      if (text === undefined && (node?.kind !== 'scalar' || typeof node.value !== 'string')) return mismatch(ctx, raw, node, schema, path);
       // NFC, as HCL (cty) normalizes every string: the JSON and the HCL then carry the same text.
       const v = (text ?? (node as { value: string }).value).normalize('NFC');
       if (LONE_SURROGATE.test(v)) {
-        problem(ctx, here(), path, 'contains a lone UTF-16 surrogate');
+        problem(ctx, pos(ctx, raw, path), path, 'contains a lone UTF-16 surrogate');
         return undefined;
       }
       if (schema.enum !== undefined && !schema.enum.includes(v)) {
         const hint = suggest(v, schema.enum);
-        problem(ctx, here(), path, `\`${excerpt(v)}\` is not one of ${schema.enum.join(', ')}${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`);
+        problem(
+          ctx,
+          pos(ctx, raw, path),
+          path,
+          `\`${excerpt(v)}\` is not one of ${schema.enum.join(', ')}${hint === undefined ? '' : `; did you mean \`${hint}\`?`}`,
+        );
         return undefined;
       }
       if (schema.format === 'duration') {
-        if (!DURATION_PATTERN.test(v) || parseDuration(v) === undefined) {
-          problem(ctx, here(), path, `\`${excerpt(v)}\` is not a duration (write e.g. 500ms, 30s, 1m30s or 2h)`);
+        const ns = DURATION_PATTERN.test(v) ? parseDuration(v) : undefined;
+        if (ns === undefined) {
+          problem(ctx, pos(ctx, raw, path), path, `\`${excerpt(v)}\` is not a duration (write e.g. 500ms, 30s, 1m30s or 2h)`);
           return undefined;
         }
-        if ((parseDuration(v) ?? 0) < 0) {
-          problem(ctx, here(), path, `\`${excerpt(v)}\` must not be negative`);
+        if (ns < 0) {
+          problem(ctx, pos(ctx, raw, path), path, `\`${excerpt(v)}\` must not be negative`);
           return undefined;
         }
       }
       if (schema.pattern !== undefined && !schema.pattern.test(v)) {
-        problem(ctx, here(), path, `\`${excerpt(v)}\` is not valid: ${schema.hint ?? `must match ${schema.pattern.source}`}`);
+        problem(ctx, pos(ctx, raw, path), path, `\`${excerpt(v)}\` is not valid: ${schema.hint ?? `must match ${schema.pattern.source}`}`);
         return undefined;
       }
       if (schema.maxLength !== undefined && v.length > schema.maxLength) {
-        problem(ctx, here(), path, `is ${v.length} characters long; at most ${schema.maxLength} are allowed`);
+        problem(ctx, pos(ctx, raw, path), path, `is ${v.length} characters long; at most ${schema.maxLength} are allowed`);
         return undefined;
       }
       return v;
     }
     case 'integer':
     case 'number': {
-      if (node?.kind !== 'scalar' || typeof node.value !== 'number') return mismatch();
+      if (node?.kind !== 'scalar' || typeof node.value !== 'number') return mismatch(ctx, raw, node, schema, path);
       const v = node.value;
       if (schema.type === 'integer' && !Number.isSafeInteger(v)) {
-        problem(ctx, here(), path, `expected an integer, got ${excerpt(node.source)}`);
+        problem(ctx, pos(ctx, raw, path), path, `expected an integer, got ${excerpt(node.source)}`);
         return undefined;
       }
       if (!Number.isFinite(v)) {
-        problem(ctx, here(), path, `expected a finite number, got ${excerpt(node.source)}`);
+        problem(ctx, pos(ctx, raw, path), path, `expected a finite number, got ${excerpt(node.source)}`);
         return undefined;
       }
       if (schema.minimum !== undefined && v < schema.minimum) {
-        problem(ctx, here(), path, `must be at least ${schema.minimum} (got ${v})`);
+        problem(ctx, pos(ctx, raw, path), path, `must be at least ${schema.minimum} (got ${v})`);
         return undefined;
       }
       if (schema.maximum !== undefined && v > schema.maximum) {
-        problem(ctx, here(), path, `must be at most ${schema.maximum} (got ${v})`);
+        problem(ctx, pos(ctx, raw, path), path, `must be at most ${schema.maximum} (got ${v})`);
         return undefined;
       }
       return v;
     }
     case 'boolean':
-      if (node?.kind !== 'scalar' || typeof node.value !== 'boolean') return mismatch();
+      if (node?.kind !== 'scalar' || typeof node.value !== 'boolean') return mismatch(ctx, raw, node, schema, path);
       return node.value;
     case 'array': {
-      if (node?.kind !== 'seq') return mismatch();
+      if (node?.kind !== 'seq') return mismatch(ctx, raw, node, schema, path);
       const out: unknown[] = [];
       node.items.forEach((item, i) => {
         const p = childPath(path, i);
@@ -313,27 +337,26 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
         if (v === undefined) ctx.positions.markInvalid(p);
       });
       if (schema.minItems !== undefined && node.items.length < schema.minItems) {
-        problem(ctx, here(), path, `needs at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'}`);
+        problem(ctx, pos(ctx, raw, path), path, `needs at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'}`);
       }
       return out;
     }
     case 'object':
     case 'map': {
-      if (node?.kind !== 'map') return mismatch();
+      if (node?.kind !== 'map') return mismatch(ctx, raw, node, schema, path);
       const out: Record<string, unknown> = {};
       const seen = new Map<string, SpecNode>();
       for (const pair of node.pairs) {
         const keyNode = pair.key;
-        const keyAt = (): SourcePosition => pos(ctx, keyNode, path);
         if (keyNode?.kind !== 'scalar' || (typeof keyNode.value !== 'string' && typeof keyNode.value !== 'number')) {
-          problem(ctx, keyAt(), path, `keys must be plain text, got ${describe(keyNode)}`);
+          problem(ctx, pos(ctx, keyNode, path), path, `keys must be plain text, got ${describe(keyNode)}`);
           continue;
         }
         const key = String(keyNode.value);
         const p = childPath(path, key);
         const first = seen.get(key);
         if (first !== undefined) {
-          problem(ctx, keyAt(), p, `duplicate key \`${excerpt(key)}\` (first at line ${pos(ctx, first, path).line})`);
+          problem(ctx, pos(ctx, keyNode, path), p, `duplicate key \`${excerpt(key)}\` (first at line ${pos(ctx, first, path).line})`);
           continue;
         }
         seen.set(key, keyNode);
@@ -345,7 +368,7 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
             const hint = suggest(key, names);
             problem(
               ctx,
-              keyAt(),
+              pos(ctx, keyNode, path),
               p,
               hint === undefined
                 ? `unknown key \`${excerpt(key)}\` (allowed here: ${names.join(', ')})`
@@ -356,11 +379,11 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
           valueSchema = known;
         } else {
           if (RESERVED_KEYS.has(key)) {
-            problem(ctx, keyAt(), p, `key \`${key}\` is not allowed: it names a built-in JavaScript property and would be lost`);
+            problem(ctx, pos(ctx, keyNode, path), p, `key \`${key}\` is not allowed: it names a built-in JavaScript property and would be lost`);
             continue;
           }
           if (!schema.keyPattern.test(key)) {
-            problem(ctx, keyAt(), p, `key \`${excerpt(key)}\` is not valid: ${schema.keyHint}`);
+            problem(ctx, pos(ctx, keyNode, path), p, `key \`${excerpt(key)}\` is not valid: ${schema.keyHint}`);
             continue;
           }
           valueSchema = schema.values;
@@ -371,7 +394,7 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
       }
       if (schema.type === 'object') {
         for (const req of schema.required ?? []) {
-          if (!seen.has(req)) problem(ctx, here(), childPath(path, req), `required key \`${req}\` is missing`);
+          if (!seen.has(req)) problem(ctx, pos(ctx, raw, path), childPath(path, req), `required key \`${req}\` is missing`);
           if (out[req] === undefined) {
             out[req] = standIn(schema.properties[req]!);
             ctx.positions.markInvalid(childPath(path, req));
@@ -437,6 +460,7 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   // The common case (plain block YAML) is read about ten times faster than the full parser reads it.
   const common = readCommonYaml(body, lc, SpecLimits.depth);
   if (common !== undefined) return { file, contents: common, lc, problems };
+  const { Composer, isAlias, isMap, isScalar, isSeq, Parser } = yaml();
   const tokens = [...new Parser(lc.addNewLine).parse(body)];
   const deep = tooDeep(tokens);
   if (deep !== undefined) return fail(deep, `maps and lists are nested more than ${SpecLimits.depth} levels deep here; a spec needs far fewer`);
@@ -505,7 +529,7 @@ export function checkParsed<T>(parsed: ParsedYaml, schema: Schema): Checked<T> {
   const problems: InputProblem[] = [...parsed.problems];
   if (contents === undefined) return { file, value: undefined, positions, problems };
   const root = contents;
-  if (root === null || (isScalar(root) && root.value === null)) {
+  if (root === null) {
     problems.push({ at: { file, line: 1, col: 1 }, subject: '(document)', message: 'the file is empty' });
     return { file, value: undefined, positions, problems };
   }

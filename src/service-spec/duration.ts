@@ -24,6 +24,20 @@ const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
  * does not fit in a safe integer.
  */
 export function parseDuration(text: string): number | undefined {
+  // Specs repeat a few durations (`10s`, `30s`) thousands of times: each is parsed once.
+  const hit = parsed.get(text);
+  if (hit !== undefined || parsed.has(text)) return hit;
+  const v = parseUncached(text);
+  if (parsed.size >= MaxCached) parsed.clear();
+  parsed.set(text, v);
+  return v;
+}
+
+/** Parsed durations by text, at most {@link MaxCached} (then the cache starts again). */
+const parsed = new Map<string, number | undefined>();
+const MaxCached = 4096;
+
+function parseUncached(text: string): number | undefined {
   let s = text;
   let sign = 1;
   if (s.startsWith('-') || s.startsWith('+')) {

@@ -13,7 +13,7 @@
  * compares both readers on every YAML file of the repository and on generated
  * documents.
  */
-import type { LineCounter } from 'yaml';
+import type { LineCounter } from './lines.js';
 
 /**
  * A YAML node as the spec checker reads it (src/service-spec/check.ts): the fast

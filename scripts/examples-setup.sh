@@ -97,7 +97,10 @@ secret billing/tls keystore
 secret mysql/root password
 secret catalog/search token
 secret finance/smtp password
-if ! vault secrets list -format=json | grep -q '"pki/"'; then
+# The listing is read whole before it is searched: with pipefail, `grep -q` leaving a pipe early can make the
+# writer fail (SIGPIPE) and the test look false, which on a loaded machine enabled pki/ twice.
+mounts=$(vault secrets list -format=json)
+if ! grep -q '"pki/"' <<<"$mounts"; then
   vault secrets enable -max-lease-ttl=87600h pki >/dev/null
   step 'vault: pki mounted'
 fi
@@ -127,7 +130,8 @@ nomad node meta apply storage=mysql >/dev/null
 if ! curl --silent --fail "$NOMAD_ADDR/v1/namespace/storefront" >/dev/null; then
   curl --silent --show-error --fail --request POST --data '{"Name":"storefront","Description":"hashiship examples"}' "$NOMAD_ADDR/v1/namespace/storefront" >/dev/null
 fi
-if ! curl --silent --fail "$NOMAD_ADDR/v1/volumes?type=host&namespace=storefront" | grep -q '"Name":"mysql-data"'; then
+volumes=$(curl --silent --fail "$NOMAD_ADDR/v1/volumes?type=host&namespace=storefront")
+if ! grep -q '"Name":"mysql-data"' <<<"$volumes"; then
   cat >"$work/mysql-data.hcl" <<'HCL'
 namespace = "storefront"
 name      = "mysql-data"
@@ -143,7 +147,8 @@ HCL
   step 'nomad: dynamic host volume mysql-data created (namespace storefront)'
 fi
 for _ in $(seq 1 100); do
-  curl --silent --fail "$NOMAD_ADDR/v1/volumes?type=host&namespace=storefront" | grep -q '"Name":"mysql-data".*"State":"ready"\|"State":"ready".*"Name":"mysql-data"' && break
+  volumes=$(curl --silent --fail "$NOMAD_ADDR/v1/volumes?type=host&namespace=storefront" || true)
+  grep -q '"Name":"mysql-data".*"State":"ready"\|"State":"ready".*"Name":"mysql-data"' <<<"$volumes" && break
   sleep 0.2
 done
 step 'nomad: node meta storage=mysql, namespace storefront, host volume mysql-data ready'

@@ -77,7 +77,9 @@ add_libs() {
           *) [ -e "$root/$lib" ] || copy_in "$lib" "$lib" ;;
         esac
       done
-    if LD_LIBRARY_PATH="${extra_libs:+$extra_libs:}$x/usr/lib/x86_64-linux-gnu:$x/lib/x86_64-linux-gnu" ldd "$f" 2>/dev/null | grep -q 'not found'; then
+    # Read whole, then searched: with pipefail an early `grep -q` exit can fail the pipe (SIGPIPE) and hide a missing library.
+    libs=$(LD_LIBRARY_PATH="${extra_libs:+$extra_libs:}$x/usr/lib/x86_64-linux-gnu:$x/lib/x86_64-linux-gnu" ldd "$f" 2>/dev/null || true)
+    if grep -q 'not found' <<<"$libs"; then
       echo "image $name: $f: a library is missing:" >&2
       LD_LIBRARY_PATH="${extra_libs:+$extra_libs:}$x/usr/lib/x86_64-linux-gnu:$x/lib/x86_64-linux-gnu" ldd "$f" | grep 'not found' >&2
       exit 1

@@ -228,7 +228,10 @@ const UPDATE_FIELDS = {
   progress_deadline: duration('Deadline for the deployment to make progress; 0 disables it.', '10m'),
   auto_revert: bool('Revert to the last stable version when the deployment fails.', true),
   auto_promote: bool('Promote canaries automatically once all are healthy.', false),
-  stagger: duration("Delay between batches of `max_parallel` allocations of a system job; unset: Nomad's 30s.", '30s'),
+  stagger: duration(
+    "Deprecated by Nomad 1.11, whose scheduler no longer reads it (its source calls it equivalent to `min_healthy_time`); kept so jobs that set it round-trip. Unset: Nomad's 30s.",
+    '30s',
+  ),
 } as const;
 
 const update = obj('Rollout strategy (Nomad `update`): rolling, or canary when `canary` > 0.', UPDATE_FIELDS);

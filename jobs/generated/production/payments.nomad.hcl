@@ -8,9 +8,15 @@ job "payments" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "c313095770cde1956c646219390e30bee10db9d47477a0742cdb658a9b4cc358"
+    hashiship_spec_hash   = "47b8cc3949e50e0b4520592b62a36ada9d01a98260763448675d695fcc8fb92f"
     hashiship_tool        = "hashiship"
     team                  = "payments"
+  }
+
+  update {
+    max_parallel     = 1
+    min_healthy_time = "30s"
+    healthy_deadline = "3m"
   }
 
   group "api" {
@@ -21,7 +27,7 @@ job "payments" {
       max_parallel      = 1
       canary            = 1
       health_check      = "checks"
-      min_healthy_time  = "10s"
+      min_healthy_time  = "30s"
       healthy_deadline  = "5m"
       progress_deadline = "15m"
       auto_revert       = true
@@ -34,6 +40,11 @@ job "payments" {
       port "mesh" {}
 
       port "metrics" {}
+
+      dns {
+        servers = ["10.20.0.2"]
+        options = ["ndots:1", "timeout:2"]
+      }
     }
 
     service {
@@ -154,8 +165,8 @@ job "payments" {
       max_parallel      = 1
       canary            = 0
       health_check      = "checks"
-      min_healthy_time  = "10s"
-      healthy_deadline  = "5m"
+      min_healthy_time  = "30s"
+      healthy_deadline  = "3m"
       progress_deadline = "15m"
       auto_revert       = true
       auto_promote      = false

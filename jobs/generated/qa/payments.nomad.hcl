@@ -8,9 +8,15 @@ job "payments" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "e5c6e39a4cc46b44c1b565cb2f4153cc195718d40570f09d78d4478894af450c"
+    hashiship_spec_hash   = "d6b63850113aa60987f6ab867927fdff3ec905c36be7f07c0d4b7e8fa4f0bc43"
     hashiship_tool        = "hashiship"
     team                  = "payments"
+  }
+
+  update {
+    max_parallel     = 1
+    min_healthy_time = "30s"
+    healthy_deadline = "3m"
   }
 
   group "api" {
@@ -34,6 +40,11 @@ job "payments" {
       port "mesh" {}
 
       port "metrics" {}
+
+      dns {
+        servers = ["10.20.0.2"]
+        options = ["ndots:1", "timeout:2"]
+      }
     }
 
     service {
@@ -155,7 +166,7 @@ job "payments" {
       canary            = 0
       health_check      = "checks"
       min_healthy_time  = "3s"
-      healthy_deadline  = "5m"
+      healthy_deadline  = "3m"
       progress_deadline = "10m"
       auto_revert       = true
       auto_promote      = false

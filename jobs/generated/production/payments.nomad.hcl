@@ -8,7 +8,7 @@ job "payments" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "47b8cc3949e50e0b4520592b62a36ada9d01a98260763448675d695fcc8fb92f"
+    hashiship_spec_hash   = "38bcad67c4c80381f58ce3e16865d4fae09da141a6e8bcbf5c8637d1c62047b3"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -42,8 +42,8 @@ job "payments" {
       port "metrics" {}
 
       dns {
-        servers = ["10.20.0.2"]
-        options = ["ndots:1", "timeout:2"]
+        servers = ["10.20.0.2", "10.20.1.2"]
+        options = ["timeout:2"]
       }
     }
 

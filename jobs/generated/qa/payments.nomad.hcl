@@ -8,7 +8,7 @@ job "payments" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "d6b63850113aa60987f6ab867927fdff3ec905c36be7f07c0d4b7e8fa4f0bc43"
+    hashiship_spec_hash   = "603e4d9d521478ce33784fa7d9acae78317648420b948c8e7121a3538e428347"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -42,8 +42,8 @@ job "payments" {
       port "metrics" {}
 
       dns {
-        servers = ["10.20.0.2"]
-        options = ["ndots:1", "timeout:2"]
+        servers = ["10.20.0.2", "10.20.1.2"]
+        options = ["timeout:2"]
       }
     }
 

@@ -6,9 +6,10 @@
  * host volume), then one `hashiship deploy --env qa` of every example that can run here.
  * Each is then read back from the real servers: Consul checks passing (http, tcp,
  * gRPC and script checks), the containers running the images of the QA registry, the
- * routes answered through Fabio with values from Consul KV, the batch job completed
- * and its output stored, the periodic job registered with QA's schedule. Jobs this
- * file created are purged at the end; jobs that ran before are left running.
+ * routes answered through Fabio with values from Consul KV, a dispatch of the
+ * parameterized batch job completed with its payload's products indexed, the periodic
+ * job registered with QA's schedule. Jobs this file created (the dispatched one
+ * included) are purged at the end; jobs that ran before are left running.
  * MongoDB, Kafka and Fabio itself cannot run here (see docs/containers.md); they are
  * rendered and checked against Nomad by render.test.ts.
  */
@@ -40,6 +41,7 @@ describe('examples: jobs/services deploy on the dev stack with one hashiship dep
   let nomad: string;
   let restore: () => void = () => undefined;
   const created: Name[] = [];
+  let dispatched: string | undefined;
 
   const job = async (name: Name) => fetch(`${nomad}/v1/job/${name}?namespace=${runnable[name]}`);
 
@@ -49,8 +51,6 @@ describe('examples: jobs/services deploy on the dev stack with one hashiship dep
     nomad = stack.config.nomad.address;
     restore = withEnv(stack.env);
     for (const name of names) if ((await job(name)).status === 404) created.push(name);
-    // A reindex run of this test stores the index afresh (an earlier run's stays when the job ran before).
-    if (created.includes('reindex')) await fetch(`${stack.env['CONSUL_HTTP_ADDR']}/v1/kv/catalog/search/index`, { method: 'DELETE' });
     const t0 = Date.now();
     // The documented command, as an operator runs it (cold: makes the images; warm: seconds).
     const r = await exec('bash', ['scripts/examples-setup.sh'], { env: { ...process.env, ...stack.env }, timeout: 15 * 60_000, maxBuffer: 4 * 1024 * 1024 });
@@ -63,6 +63,8 @@ describe('examples: jobs/services deploy on the dev stack with one hashiship dep
   after(async function () {
     this.timeout(60_000);
     restore();
+    if (dispatched !== undefined)
+      await fetch(`${nomad}/v1/job/${encodeURIComponent(dispatched)}?namespace=catalog&purge=true`, { method: 'DELETE' }).catch(() => undefined);
     for (const name of created) await fetch(`${nomad}/v1/job/${name}?namespace=${runnable[name]}&purge=true`, { method: 'DELETE' }).catch(() => undefined);
   });
 
@@ -71,7 +73,8 @@ describe('examples: jobs/services deploy on the dev stack with one hashiship dep
     const r = await cli('deploy', '--env', 'qa', '--parallel', String(names.length), ...names);
     figure(`examples: hashiship deploy --env qa ${names.join(' ')}`, r.seconds);
     expect(r.code, r.out).to.equal(0);
-    for (const name of ['redis', 'mysql', 'web', 'billing', 'reindex'] as const) expect(r.out).to.match(new RegExp(`^${name}\\s+successful`, 'm'));
+    for (const name of ['redis', 'mysql', 'web', 'billing'] as const) expect(r.out).to.match(new RegExp(`^${name}\\s+successful`, 'm'));
+    expect(r.out).to.match(/^reindex\s+registered\s.*parameterized job registered/m);
     expect(r.out).to.match(/^reports\s+registered\s.*periodic job registered/m);
   });
 
@@ -133,17 +136,25 @@ describe('examples: jobs/services deploy on the dev stack with one hashiship dep
     expect(await ready.text()).to.equal('ready\n');
   });
 
-  it('the batch job completed and stored its index; the periodic job is registered with QA’s schedule', async function () {
+  it('a dispatch of the parameterized batch job indexes the products of its payload; the periodic job is registered with QA’s schedule', async function () {
     this.timeout(120_000);
-    const summary = await eventually('reindex complete', 90_000, async () => {
-      const s = (await (await fetch(`${nomad}/v1/job/reindex/summary?namespace=catalog`)).json()) as {
+    // This dispatch stores the index afresh (an earlier run's would otherwise satisfy the check).
+    await fetch(`${stack.env['CONSUL_HTTP_ADDR']}/v1/kv/catalog/search/index`, { method: 'DELETE' });
+    // As `nomad job dispatch -namespace catalog reindex skus.txt`: the payload is written to the task's local/skus.txt.
+    const payload = Buffer.from('SKU-00017\nSKU-00042\nSKU-01100\n').toString('base64');
+    const res = await fetch(`${nomad}/v1/job/reindex/dispatch?namespace=catalog`, { method: 'POST', body: JSON.stringify({ Payload: payload }) });
+    expect(res.status, await res.clone().text()).to.equal(200);
+    dispatched = ((await res.json()) as { DispatchedJobID: string }).DispatchedJobID;
+    expect(dispatched).to.match(/^reindex\/dispatch-/);
+    const summary = await eventually('the dispatched reindex complete', 90_000, async () => {
+      const s = (await (await fetch(`${nomad}/v1/job/${encodeURIComponent(dispatched!)}/summary?namespace=catalog`)).json()) as {
         Summary: { reindex: { Complete: number; Failed: number } };
       };
       return s.Summary.reindex.Complete >= 1 ? s.Summary.reindex : undefined;
     });
     expect(summary.Failed).to.equal(0);
     const index = await fetch(`${stack.env['CONSUL_HTTP_ADDR']}/v1/kv/catalog/search/index?raw`);
-    expect(((await index.json()) as { documents: number }).documents).to.equal(1200);
+    expect(await index.json()).to.deep.include({ documents: 3, terms: ['1100', '17', '42', 'product'] });
     const reports = (await (await job('reports')).json()) as { Status: string; Periodic: { Enabled: boolean; Specs: string[]; TimeZone: string } };
     expect(reports.Status).to.equal('running');
     expect(reports.Periodic).to.deep.include({ Enabled: true, Specs: ['0 * * * *'], TimeZone: 'Europe/Berlin' });

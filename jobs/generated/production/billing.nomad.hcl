@@ -8,7 +8,7 @@ job "billing" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "37ff0b7f3ff44d3807a4908db0b6a7c8a48ceb8e89ca4d2eed8cf300bcf76312"
+    hashiship_spec_hash   = "f9b3915447e587e190b48030f1fb509b53a94ac1b76f64c3f20307394ff289a8"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -89,7 +89,8 @@ job "billing" {
       kill_timeout = "45s"
 
       config {
-        jar_path    = "local/billing-4.2.1.jar"
+        class       = "Billing"
+        class_path  = "${NOMAD_TASK_DIR}/lib/*"
         jvm_options = ["-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-Dserver.port=${NOMAD_PORT_http}"]
         args        = ["--grpc.port=${NOMAD_PORT_grpc}"]
       }
@@ -100,7 +101,7 @@ job "billing" {
 
       artifact {
         source      = "http://127.0.0.1:8500/v1/kv/artifacts/billing/billing-4.2.1.jar?raw"
-        destination = "local/"
+        destination = "local/lib/"
 
         options {
           checksum = "sha256:18a7a59d177d981b8386c2d01a182149ab02db87b68347827d99b1ed0c440149"

@@ -8,7 +8,7 @@ job "kafka" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "f900393858ac7ba8f89dbee9566b05839cee69d28f949495252e335759e79897"
+    hashiship_spec_hash   = "2900d61eb7922e91a7b573f6e93349b8bebed9ac4e2c3d81978aa72906b2e6dc"
     hashiship_tool        = "hashiship"
   }
 
@@ -67,8 +67,13 @@ job "kafka" {
       kill_timeout = "2m"
 
       config {
-        image = "127.0.0.1:5002/apache/kafka:3.8.0"
-        ports = ["broker", "controller"]
+        image    = "127.0.0.1:5002/apache/kafka:3.8.0"
+        ports    = ["broker", "controller"]
+        hostname = "kafka-${NOMAD_ALLOC_INDEX}"
+
+        ulimit {
+          nofile = "100000:100000"
+        }
       }
 
       env {
@@ -87,6 +92,7 @@ job "kafka" {
         error_on_missing_key = false
         data                 = <<EOT
 KAFKA_NODE_ID={{ env "NOMAD_ALLOC_INDEX" | parseInt | add 1 }}
+KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://{{ env "NOMAD_HOST_ADDR_broker" }}
 KAFKA_CONTROLLER_QUORUM_VOTERS={{ range $i, $s := nomadService "kafka" }}{{ if $i }},{{ end }}{{ add $i 1 }}@{{ $s.Address }}:9093{{ end }}
 EOT
       }

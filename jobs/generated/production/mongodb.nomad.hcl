@@ -8,7 +8,7 @@ job "mongodb" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "e734d51c037348050caa408f9d88c548430f46b62214aa5208bcb757d0aa4975"
+    hashiship_spec_hash   = "0b1b6e66c46f29b11ed44b442dd634660608406bfe144fa4b6bcf65e7b0620bc"
     hashiship_tool        = "hashiship"
   }
 
@@ -78,6 +78,11 @@ job "mongodb" {
         image = "127.0.0.1:5002/library/mongo:7.0.14"
         args  = ["--replSet", "rs0", "--bind_ip_all", "--keyFile", "/secrets/keyfile"]
         ports = ["mongo"]
+
+        ulimit {
+          nofile = "64000:64000"
+          nproc  = "64000:64000"
+        }
       }
 
       env {

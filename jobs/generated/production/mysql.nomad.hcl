@@ -8,7 +8,7 @@ job "mysql" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "abb3a8afc7d174d8a13af29486b49271528407ab2c4a8a34df6ced94b26ab05a"
+    hashiship_spec_hash   = "f1ebd045292e450b8ef15e6543bca42058f5ff1ac0a1d908b29ee7f7bc9d460b"
     hashiship_tool        = "hashiship"
   }
 
@@ -131,6 +131,11 @@ job "mysql" {
         cpu    = 1000
         memory = 1024
       }
+    }
+
+    disconnect {
+      lost_after = "1h"
+      replace    = false
     }
   }
 }

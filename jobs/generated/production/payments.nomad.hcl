@@ -8,9 +8,15 @@ job "payments" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "c313095770cde1956c646219390e30bee10db9d47477a0742cdb658a9b4cc358"
+    hashiship_spec_hash   = "38bcad67c4c80381f58ce3e16865d4fae09da141a6e8bcbf5c8637d1c62047b3"
     hashiship_tool        = "hashiship"
     team                  = "payments"
+  }
+
+  update {
+    max_parallel     = 1
+    min_healthy_time = "30s"
+    healthy_deadline = "3m"
   }
 
   group "api" {
@@ -21,7 +27,7 @@ job "payments" {
       max_parallel      = 1
       canary            = 1
       health_check      = "checks"
-      min_healthy_time  = "10s"
+      min_healthy_time  = "30s"
       healthy_deadline  = "5m"
       progress_deadline = "15m"
       auto_revert       = true
@@ -34,6 +40,11 @@ job "payments" {
       port "mesh" {}
 
       port "metrics" {}
+
+      dns {
+        servers = ["10.20.0.2", "10.20.1.2"]
+        options = ["timeout:2"]
+      }
     }
 
     service {
@@ -154,8 +165,8 @@ job "payments" {
       max_parallel      = 1
       canary            = 0
       health_check      = "checks"
-      min_healthy_time  = "10s"
-      healthy_deadline  = "5m"
+      min_healthy_time  = "30s"
+      healthy_deadline  = "3m"
       progress_deadline = "15m"
       auto_revert       = true
       auto_promote      = false

@@ -9,7 +9,7 @@ job "reindex" {
   meta {
     environment           = "production"
     hashiship_environment = "production"
-    hashiship_spec_hash   = "34b6f33327331ed36e0a2fa3840d6632ce20e40c4b454d2687d78df8026253a0"
+    hashiship_spec_hash   = "e626a98d6dfc3fedd2155588634c97010750e85afbeeb5e661b3efaa327e3e3b"
     hashiship_tool        = "hashiship"
   }
 
@@ -37,7 +37,7 @@ job "reindex" {
       config {
         image        = "127.0.0.1:5002/catalog/reindex:1.4.0"
         command      = "/usr/local/bin/reindex"
-        args         = ["--all", "--batch-size", "500"]
+        args         = ["--all", "--skus", "${NOMAD_TASK_DIR}/skus.txt", "--batch-size", "500"]
         network_mode = "host"
       }
 
@@ -65,6 +65,14 @@ EOT
         cpu    = 500
         memory = 512
       }
+
+      dispatch_payload {
+        file = "skus.txt"
+      }
     }
+  }
+
+  parameterized {
+    payload = "optional"
   }
 }

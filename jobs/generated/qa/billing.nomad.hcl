@@ -8,7 +8,7 @@ job "billing" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "b83db081b42e73d3a329b3c7f6096d7054af379e573b3710b05a64b7eda1f4af"
+    hashiship_spec_hash   = "17f0ab180c3e742783004db45409afed8240df1bdd6d5afd04233070593f7f51"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
@@ -89,7 +89,8 @@ job "billing" {
       kill_timeout = "45s"
 
       config {
-        jar_path    = "local/billing-4.2.1.jar"
+        class       = "Billing"
+        class_path  = "${NOMAD_TASK_DIR}/lib/*"
         jvm_options = ["-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-Dserver.port=${NOMAD_PORT_http}"]
         args        = ["--grpc.port=${NOMAD_PORT_grpc}"]
       }
@@ -100,7 +101,7 @@ job "billing" {
 
       artifact {
         source      = "http://127.0.0.1:8500/v1/kv/artifacts/billing/billing-4.2.1.jar?raw"
-        destination = "local/"
+        destination = "local/lib/"
 
         options {
           checksum = "sha256:18a7a59d177d981b8386c2d01a182149ab02db87b68347827d99b1ed0c440149"

@@ -8,7 +8,7 @@ job "kafka" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "c427b4a3f013da630d4805d99c83ab713e76cbb949a1b6d4951029de6d5175a7"
+    hashiship_spec_hash   = "90d908ff158e66ea5471884c56100ee01931065247e35f10d00c52f846b05644"
     hashiship_tool        = "hashiship"
   }
 
@@ -67,8 +67,13 @@ job "kafka" {
       kill_timeout = "2m"
 
       config {
-        image = "127.0.0.1:5001/apache/kafka:3.8.0"
-        ports = ["broker", "controller"]
+        image    = "127.0.0.1:5001/apache/kafka:3.8.0"
+        ports    = ["broker", "controller"]
+        hostname = "kafka-${NOMAD_ALLOC_INDEX}"
+
+        ulimit {
+          nofile = "100000:100000"
+        }
       }
 
       env {
@@ -87,6 +92,7 @@ job "kafka" {
         error_on_missing_key = false
         data                 = <<EOT
 KAFKA_NODE_ID={{ env "NOMAD_ALLOC_INDEX" | parseInt | add 1 }}
+KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://{{ env "NOMAD_HOST_ADDR_broker" }}
 KAFKA_CONTROLLER_QUORUM_VOTERS={{ range $i, $s := nomadService "kafka" }}{{ if $i }},{{ end }}{{ add $i 1 }}@{{ $s.Address }}:9093{{ end }}
 EOT
       }

@@ -8,7 +8,7 @@ job "mongodb" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "9679ceef6323c4178308eee852c7dafaf600ff2c57a2f7fb0134121ab71aa76e"
+    hashiship_spec_hash   = "88a238ce9e7829208d18d654782e28a653ab2c51a9c8c9d5ecfe60a7f03ce47c"
     hashiship_tool        = "hashiship"
   }
 
@@ -78,6 +78,11 @@ job "mongodb" {
         image = "127.0.0.1:5001/library/mongo:7.0.14"
         args  = ["--replSet", "rs0", "--bind_ip_all", "--keyFile", "/secrets/keyfile"]
         ports = ["mongo"]
+
+        ulimit {
+          nofile = "64000:64000"
+          nproc  = "64000:64000"
+        }
       }
 
       env {

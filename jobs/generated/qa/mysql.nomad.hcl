@@ -8,7 +8,7 @@ job "mysql" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "11f3b611842943b0e7703ff98095f853c22197554f65e730d27083b044c5ed7b"
+    hashiship_spec_hash   = "d8c69689353152615d1607de213d97c58446243df0471cae1107ce6cc93fa48b"
     hashiship_tool        = "hashiship"
   }
 
@@ -131,6 +131,11 @@ job "mysql" {
         cpu    = 1000
         memory = 1024
       }
+    }
+
+    disconnect {
+      lost_after = "1h"
+      replace    = false
     }
   }
 }

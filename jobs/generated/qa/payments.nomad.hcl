@@ -8,9 +8,15 @@ job "payments" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "e5c6e39a4cc46b44c1b565cb2f4153cc195718d40570f09d78d4478894af450c"
+    hashiship_spec_hash   = "603e4d9d521478ce33784fa7d9acae78317648420b948c8e7121a3538e428347"
     hashiship_tool        = "hashiship"
     team                  = "payments"
+  }
+
+  update {
+    max_parallel     = 1
+    min_healthy_time = "30s"
+    healthy_deadline = "3m"
   }
 
   group "api" {
@@ -34,6 +40,11 @@ job "payments" {
       port "mesh" {}
 
       port "metrics" {}
+
+      dns {
+        servers = ["10.20.0.2", "10.20.1.2"]
+        options = ["timeout:2"]
+      }
     }
 
     service {
@@ -155,7 +166,7 @@ job "payments" {
       canary            = 0
       health_check      = "checks"
       min_healthy_time  = "3s"
-      healthy_deadline  = "5m"
+      healthy_deadline  = "3m"
       progress_deadline = "10m"
       auto_revert       = true
       auto_promote      = false

@@ -9,7 +9,7 @@ job "reindex" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "c5346ef6f0d8dc6238b070bc3b932196254a8e543cfb41265631ffa7a76e6c3a"
+    hashiship_spec_hash   = "17587e5a38b4631284065010059ddb3da7f0ed05e9d24960c05f4661707ffa07"
     hashiship_tool        = "hashiship"
   }
 
@@ -37,7 +37,7 @@ job "reindex" {
       config {
         image        = "127.0.0.1:5001/catalog/reindex:1.4.0"
         command      = "/usr/local/bin/reindex"
-        args         = ["--all", "--batch-size", "500"]
+        args         = ["--all", "--skus", "${NOMAD_TASK_DIR}/skus.txt", "--batch-size", "500"]
         network_mode = "host"
       }
 
@@ -65,6 +65,14 @@ EOT
         cpu    = 500
         memory = 512
       }
+
+      dispatch_payload {
+        file = "skus.txt"
+      }
     }
+  }
+
+  parameterized {
+    payload = "optional"
   }
 }

@@ -16,7 +16,7 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stateDirOf } from '../../src/stack/stack.js';
@@ -41,15 +41,30 @@ function leaks(text: string): string[] {
   return found;
 }
 
-/** Every regular file under `dir` (recursively), as text. */
+/**
+ * Every regular file under `dir` (recursively), as text. The stack keeps running while
+ * this walks it: a file or folder removed meanwhile (an allocation of another job being
+ * collected) is skipped, since it no longer holds anything; any other error fails the test.
+ */
 function filesUnder(dir: string, accept: (path: string) => boolean = () => true): [string, string][] {
   const out: [string, string][] = [];
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir)) {
+  const gone = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if (gone(err)) return out;
+    throw err;
+  }
+  for (const name of names) {
     const p = join(dir, name);
-    const st = statSync(p);
-    if (st.isDirectory()) out.push(...filesUnder(p, accept));
-    else if (st.isFile() && accept(p)) out.push([p, readFileSync(p, 'latin1')]);
+    try {
+      const st = statSync(p);
+      if (st.isDirectory()) out.push(...filesUnder(p, accept));
+      else if (st.isFile() && accept(p)) out.push([p, readFileSync(p, 'latin1')]);
+    } catch (err) {
+      if (!gone(err)) throw err;
+    }
   }
   return out;
 }

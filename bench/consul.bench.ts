@@ -12,13 +12,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createClients } from '../src/clients.js';
 import { eachLimited } from '../src/consul/services.js';
 import { readSpecFiles } from '../src/service-spec/files.js';
 import { loadSet, resolveExternals } from '../src/service-spec/load.js';
 import { ensureTool } from '../src/stack/install.js';
 import { consul as consulTool } from '../src/stack/versions.js';
 import { benchStack, size, type Benchmark, type Figure } from './harness.js';
-import { createConsulClient } from '../src/consul/index.js';
 
 const exec = promisify(execFile);
 const N = size(500, 20);
@@ -29,6 +29,7 @@ const bench: Benchmark = {
     const stack = await benchStack();
     const { options } = stack;
     const config = stack.config.consul;
+    const { consul } = createClients(stack.config);
     const bin = await ensureTool(consulTool, { cacheDir: options.cacheDir });
     const run = randomBytes(3).toString('hex');
     const env = `bench${run}`;
@@ -59,20 +60,16 @@ const bench: Benchmark = {
         }),
       );
     }
-    const countLive = async (infix: string): Promise<number> =>
-      (await createConsulClient(config).services.list()).filter((s) => s.id.startsWith(`bh-${run}-${infix}-`)).length;
+    const countLive = async (infix: string): Promise<number> => (await consul.services.list()).filter((s) => s.id.startsWith(`bh-${run}-${infix}-`)).length;
     try {
       const t0 = performance.now();
       const externals = resolveExternals(loadSet(await readSpecFiles([join(dir, 'services'), join(dir, 'environments')])), env);
-      const result = await createConsulClient(config).services.sync(env, externals);
+      const result = await consul.services.sync(env, externals);
       const ours = (performance.now() - t0) / 1000;
       if (result.changes.length !== N || (await countLive('h')) !== N)
         throw new Error(`hashiship registered ${result.changes.length}, agent holds ${await countLive('h')}`);
       const t1 = performance.now();
-      const again = await createConsulClient(config).services.sync(
-        env,
-        resolveExternals(loadSet(await readSpecFiles([join(dir, 'services'), join(dir, 'environments')])), env),
-      );
+      const again = await consul.services.sync(env, resolveExternals(loadSet(await readSpecFiles([join(dir, 'services'), join(dir, 'environments')])), env));
       const noop = (performance.now() - t1) / 1000;
       if (again.changes.length !== 0) throw new Error(`second sync made ${again.changes.length} changes`);
 
@@ -94,17 +91,15 @@ const bench: Benchmark = {
         { label: `second run of the same ${N} (no change)`, value: noop, unit: 's' },
       ];
     } finally {
-      await createConsulClient(config)
-        .services.sync(env, [])
-        .catch(() => undefined);
-      const left = (await createConsulClient(config).services.list()).filter((s) => s.id.startsWith(`bh-${run}-`));
+      await consul.services.sync(env, []).catch(() => undefined);
+      const left = (await consul.services.list()).filter((s) => s.id.startsWith(`bh-${run}-`));
       // The consul CLI's set (not hashiship's: no ownership marks), 16 at a time (Consul limits connections per client).
       await eachLimited(left, 16, async (s) => {
         const res = await fetch(`${config.address}/v1/agent/service/deregister/${encodeURIComponent(s.id)}`, { method: 'PUT' });
         await res.arrayBuffer();
         if (!res.ok) throw new Error(`deregister ${s.id}: ${res.status}`);
       });
-      const still = (await createConsulClient(config).services.list()).filter((s) => s.id.startsWith(`bh-${run}-`)).length;
+      const still = (await consul.services.list()).filter((s) => s.id.startsWith(`bh-${run}-`)).length;
       // eslint-disable-next-line no-unsafe-finally -- services left behind fail the benchmark, even over the error that stopped it
       if (still > 0) throw new Error(`${still} benchmark services are still registered`);
       await rm(dir, { recursive: true, force: true });

@@ -11,8 +11,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClients } from '../src/clients.js';
 import { importJobs, nomadParser, parseSource, type JobSource } from '../src/service-spec/import/index.js';
-import { NomadClient } from '../src/nomad/client.js';
 import { run } from '../src/stack/proc.js';
 import { benchStack, size, type Benchmark, type Figure } from './harness.js';
 
@@ -46,7 +46,7 @@ const bench: Benchmark = {
   name: 'import',
   async run() {
     const stack = await benchStack();
-    const client = new NomadClient(stack.config.nomad);
+    const client = createClients(stack.config).nomad.client;
     let parses = 0;
     const inner = nomadParser(client);
     const parser = { parse: (hcl: string) => (parses++, inner.parse(hcl)) };

@@ -14,7 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RegistryClients } from '../src/registry/registries.js';
+import { createClients } from '../src/clients.js';
+import type { RegistryClients } from '../src/registry/registries.js';
 import { copyImage, pushImage, writeRandomLayer, type PushResult } from '../src/registry/index.js';
 import { ensureTool } from '../src/stack/install.js';
 import { run } from '../src/stack/proc.js';
@@ -66,7 +67,7 @@ const bench: Benchmark = {
     const { config } = stack;
     const craneBin = await ensureTool(crane, { cacheDir: options.cacheDir });
     const skopeoBin = await ensureTool(skopeo, { cacheDir: options.cacheDir });
-    const clients = new RegistryClients({ config });
+    const clients = createClients(config).registries;
     const base = `hs-bench-${randomBytes(3).toString('hex')}`;
     const dir = await mkdtemp(join(tmpdir(), 'hs-reg-bench-'));
     const blobs = new Set<string>();
@@ -79,7 +80,7 @@ const bench: Benchmark = {
       const best: Record<'hashiship' | 'skopeo' | 'crane', number> = { hashiship: Infinity, skopeo: Infinity, crane: Infinity };
       const copies: Record<keyof typeof best, (round: number) => Promise<void>> = {
         hashiship: async (round) => {
-          const r = await copyImage(src, `${PROD}/${base}/hashiship-${round}:1`, { clients: new RegistryClients({ config }) });
+          const r = await copyImage(src, `${PROD}/${base}/hashiship-${round}:1`, { clients: createClients(config).registries });
           if (r.digest !== small.digest || r.blobs.copied !== 6) throw new Error(`hashiship copy: unexpected result ${JSON.stringify(r)}`);
         },
         skopeo: async (round) => {
@@ -118,7 +119,7 @@ const bench: Benchmark = {
       for (const p of big.platforms) for (const d of [...p.layers, p.config]) blobs.add(d);
       let mounted = 0;
       const promote = await timed(async () => {
-        const r = await copyImage(`${QA}/${base}/big:1`, `${QA}/${base}/big-production:1`, { clients: new RegistryClients({ config }) });
+        const r = await copyImage(`${QA}/${base}/big:1`, `${QA}/${base}/big-production:1`, { clients: createClients(config).registries });
         mounted = r.blobs.mounted;
         if (r.digest !== big.digest || r.bytes !== 0) throw new Error(`same-registry copy sent ${r.bytes} bytes`);
       });

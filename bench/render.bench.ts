@@ -19,8 +19,8 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { parse, stringify } from 'yaml';
+import { createClients } from '../src/clients.js';
 import { resolveConfig } from '../src/config/index.js';
-import { NomadClient } from '../src/nomad/client.js';
 import { renderAll } from '../src/nomad/render.js';
 import { readSpecFiles } from '../src/service-spec/files.js';
 import { loadSet, resolveEnvironment } from '../src/service-spec/load.js';
@@ -173,7 +173,7 @@ async function nomadParse(hcl: readonly string[]): Promise<number> {
     ...(process.env['HASHISHIP_STACK_DIR'] ? { stateDir: process.env['HASHISHIP_STACK_DIR'] } : {}),
   };
   await up(options);
-  const nomad = new NomadClient(resolveConfig({ env: stackEnv(options), home: '/nonexistent' }).nomad);
+  const nomad = createClients(resolveConfig({ env: stackEnv(options), home: '/nonexistent' })).nomad.client;
   const parse1 = (JobHCL: string) => nomad.request('jobs.parse', { method: 'POST', path: '/v1/jobs/parse', data: { JobHCL, Canonicalize: true } });
   await parse1(hcl[0]!); // connection and first-call warm-up, not measured
   const started = process.hrtime.bigint();

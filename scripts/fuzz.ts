@@ -3,7 +3,6 @@
  * cases) against the real Nomad parser, brought up with the local stack.
  * Exit 1 on any mismatch, printing the first cases to reproduce.
  */
-import { NomadClient } from '../src/nomad/client.js';
 import { nomadBinary } from '../test/helpers/spec-nomad.js';
 import { describeFailures, runProperty } from '../test/helpers/spec-property.js';
 import { releaseStack, useStack } from '../test/helpers/stack.js';
@@ -14,7 +13,7 @@ const stack = await useStack();
 try {
   process.stdout.write(`fuzz: ${runs} cases, seed ${seed}\n`);
   const r = await runProperty({
-    nomad: new NomadClient(stack.config.nomad),
+    nomad: stack.clients.nomad.client,
     nomadBinary: nomadBinary(stack.env),
     runs,
     seed,

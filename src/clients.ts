@@ -7,11 +7,13 @@
  * process-wide one.
  */
 import type { Env, HashishipConfig } from './config/index.js';
-import { createConsulClient, type Consul } from './consul/index.js';
+import { ConsulClient } from './consul/client.js';
+import { consulApi, type Consul } from './consul/index.js';
 import { nomadApi, type NomadApi } from './nomad/api.js';
 import { NomadClient } from './nomad/client.js';
 import { RegistryClients } from './registry/registries.js';
-import { createVaultClient, type Vault } from './vault/index.js';
+import { VaultClient } from './vault/client.js';
+import { vaultApi, type Vault } from './vault/index.js';
 
 /** The root clients of one cluster. */
 export interface Clients {
@@ -32,12 +34,18 @@ export interface Clients {
   readonly registries: RegistryClients;
 }
 
-/** Build the root clients of a configuration; `env` is read for DOCKER_CONFIG only. */
+/**
+ * Build the root clients of a configuration; `env` is read for DOCKER_CONFIG only.
+ * The one place a client is constructed: the package exports no other constructor,
+ * and a client with another token or timeout is built here from an adjusted
+ * configuration (`createClients({ ...config, vault: { ...config.vault, timeoutMs } })`),
+ * or derived from a root client (`vault.client.withToken`, `nomad.client.in(namespace)`).
+ */
 export function createClients(config: HashishipConfig, env: Env = {}): Clients {
-  const vault = createVaultClient(config.vault);
+  const vault = vaultApi(new VaultClient(config.vault));
   return {
     nomad: nomadApi(new NomadClient(config.nomad)),
-    consul: createConsulClient(config.consul),
+    consul: consulApi(new ConsulClient(config.consul)),
     vault,
     registries: new RegistryClients({ config, env, vault }),
   };

@@ -61,11 +61,9 @@ export async function consulCall<T>(config: ConsulConfig, operation: string, fn:
 export class ConsulClient {
   readonly api: ConsulApi;
 
-  constructor(
-    readonly config: ConsulConfig,
-    api?: ConsulApi,
-  ) {
-    this.api = api ?? createConsul(config);
+  /** Built by createClients (src/clients.ts); nothing else constructs one. */
+  constructor(readonly config: ConsulConfig) {
+    this.api = createConsul(config);
   }
 
   /**

@@ -4,8 +4,7 @@
  * `consul.health.waitForHealthy(…)`). Built once per run from the resolved
  * configuration (src/clients.ts) and passed down.
  */
-import type { ConsulConfig } from '../config/index.js';
-import { ConsulClient, type ConsulApi } from './client.js';
+import type { ConsulClient } from './client.js';
 import { ConsulServiceConfig } from './config.js';
 import { ConsulHealth } from './health.js';
 import { ConsulKv } from './kv.js';
@@ -38,9 +37,4 @@ export function consulApi(client: ConsulClient): Consul {
     serviceConfig: new ConsulServiceConfig(kv),
     maintenance: new ConsulMaintenance(client),
   };
-}
-
-/** The root client of the Consul `config` names; `api`: a package client to reuse. */
-export function createConsulClient(config: ConsulConfig, api?: ConsulApi): Consul {
-  return consulApi(new ConsulClient(config, api));
 }

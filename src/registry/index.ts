@@ -1,6 +1,7 @@
 /**
  * The registry client's public face (Docker Registry HTTP API v2): references,
- * digests, copy by digest, and building images through the API.
+ * digests, copy by digest, and building images through the API. The clients
+ * themselves come from `createClients(config).registries` only (types here).
  *
  * ```ts
  * const clients = createClients(config, env).registries; // the root client, built once per run
@@ -24,13 +25,13 @@ export {
   type PushResult,
   type ImageRuntimeConfig,
 } from './build.js';
-export { RegistryClient, registryBaseURL } from './client.js';
-export { RegistryClients, type RegistryCallOptions } from './registries.js';
+export { registryBaseURL, type RegistryClient } from './client.js';
+export type { RegistryClients, RegistryCallOptions } from './registries.js';
 export { parseChallenges, resolveCredentials, type Challenge, type Credentials, type RegistryAccess } from './auth.js';
 export {
   MediaType,
   parseManifest,
-  RegistryManifests,
+  type RegistryManifests,
   type ManifestHead,
   type Descriptor,
   type ImageManifest,
@@ -39,4 +40,4 @@ export {
   type Platform,
   type RawManifest,
 } from './manifests.js';
-export { RegistryBlobs, DigestVerifier } from './blobs.js';
+export { DigestVerifier, type RegistryBlobs } from './blobs.js';

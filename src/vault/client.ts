@@ -50,11 +50,9 @@ export function createVault(config: VaultConfig): VaultApi {
 export class VaultClient {
   readonly api: VaultApi;
 
-  constructor(
-    readonly config: VaultConfig,
-    api?: VaultApi,
-  ) {
-    this.api = api ?? createVault(config);
+  /** Built by createClients (src/clients.ts) or derived with {@link VaultClient.withToken}; nothing else constructs one. */
+  constructor(readonly config: VaultConfig) {
+    this.api = createVault(config);
   }
 
   /**

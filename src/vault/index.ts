@@ -3,8 +3,7 @@
  * from it (`vault.kv.read(path)`). Built once per run from the resolved configuration
  * (src/clients.ts), or on a logged-in session's connection (`session.client`).
  */
-import type { VaultConfig } from '../config/index.js';
-import { VaultClient, type VaultApi } from './client.js';
+import type { VaultClient } from './client.js';
 import { VaultKv } from './kv.js';
 
 /** Every Vault area on one connection. */
@@ -17,9 +16,4 @@ export interface Vault {
 /** Every area on one connection. */
 export function vaultApi(client: VaultClient): Vault {
   return { client, kv: new VaultKv(client) };
-}
-
-/** The root client of the Vault `config` names; `api`: a node-vault client to reuse (a session's). */
-export function createVaultClient(config: VaultConfig, api?: VaultApi): Vault {
-  return vaultApi(new VaultClient(config, api));
 }

@@ -17,13 +17,14 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { resolveConfig, type ConsulConfig } from '../../src/config/index.js';
+import { createClients } from '../../src/clients.js';
+import { resolveConfig, type ConsulConfig, type HashishipConfig } from '../../src/config/index.js';
 import { configFlags, configKey } from '../../src/consul/config.js';
+import type { Consul } from '../../src/consul/index.js';
 import { OwnerMeta, serviceId } from '../../src/consul/services.js';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
 import { readSpecFiles } from '../../src/service-spec/files.js';
 import { loadSet, resolveEnvironment, resolveExternals } from '../../src/service-spec/load.js';
-import { createConsulClient } from '../../src/consul/index.js';
 
 const exec = promisify(execFile);
 
@@ -81,7 +82,10 @@ async function raw(config: ConsulConfig, method: string, path: string, body?: un
  */
 export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () => ConsulConfig): void {
   let dir: string;
+  let resolved: HashishipConfig;
   let config: ConsulConfig;
+  /** The root Consul client of `config`, as the CLI builds it. */
+  let consul: Consul;
   let server: http.Server;
   let httpPort: number;
   const env = () => `e${ctx().run}`;
@@ -126,7 +130,9 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
   const load = async () => loadSet(await readSpecFiles([join(dir, 'services'), join(dir, 'environments')]));
 
   before(async function () {
-    config = resolveConfig({ env: { ...ctx().env }, home: '/nonexistent' }).consul;
+    resolved = resolveConfig({ env: { ...ctx().env }, home: '/nonexistent' });
+    config = resolved.consul;
+    consul = createClients(resolved).consul;
     dir = await mkdtemp(join(tmpdir(), 'hs-consul-'));
     server = http.createServer((req, res) => {
       res.writeHead(req.url === '/health' ? 200 : 404);
@@ -155,19 +161,19 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
     expect(r.stdout).to.include(`+ add ${serviceId(db(), env())} (service ${db()})`);
     expect(r.stdout).to.include(`checks.${db()}-http: http GET http://127.0.0.1:${httpPort}/health every 2s timeout 1s`);
     expect(r.stdout).to.include(`would make 2 changes in ${env()} (2 add, 0 update, 0 remove), 0 unchanged`);
-    const live = await createConsulClient(config).services.list();
+    const live = await consul.services.list();
     expect(live.map((s) => s.id)).to.not.include(serviceId(db(), env()));
   });
 
   it("register adds both, marked as hashiship's; a second run changes nothing", async function () {
     this.timeout(60_000);
     const externals = resolveExternals(await load(), env());
-    const first = await createConsulClient(config).services.sync(env(), externals);
+    const first = await consul.services.sync(env(), externals);
     expect(first.changes.map((c) => `${c.action} ${c.id}`)).to.deep.equal([`add ${serviceId(cache(), env())}`, `add ${serviceId(db(), env())}`]);
-    const live = (await createConsulClient(config).services.list()).find((s) => s.id === serviceId(db(), env()));
+    const live = (await consul.services.list()).find((s) => s.id === serviceId(db(), env()));
     expect(live?.meta).to.deep.include({ [OwnerMeta.tool]: 'hashiship', [OwnerMeta.environment]: env(), engine: 'test' });
     expect(live?.checks.map((c) => c.type)).to.deep.equal(['http']);
-    const second = await createConsulClient(config).services.sync(env(), externals);
+    const second = await consul.services.sync(env(), externals);
     expect(second.changes).to.have.length(0);
     expect(second.unchanged).to.deep.equal([serviceId(cache(), env()), serviceId(db(), env())]);
     // The second run through the CLI reports 0 changes too.
@@ -178,7 +184,7 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
 
   it('the agent runs the registered http check: the health gate opens on it', async function () {
     this.timeout(30_000);
-    const gate = await createConsulClient(config).health.waitForHealthy({ service: db(), min: 1, deadlineMs: 20_000, maxWaitMs: 5_000 });
+    const gate = await consul.health.waitForHealthy({ service: db(), min: 1, deadlineMs: 20_000, maxWaitMs: 5_000 });
     expect(gate.passing).to.equal(1);
     expect(gate.instances[0]?.checks.find((c) => c.name === `${db()}-http`)?.output).to.match(/200/);
   });
@@ -187,18 +193,18 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
     this.timeout(60_000);
     await writeSpecs(['external:', `  ${db()}:`, '    port: 1', '    tags: [eu]', '    meta:', '      engine: test2'].join('\n'), false);
     const externals = resolveExternals(await load(), env());
-    const dry = await createConsulClient(config).services.sync(env(), externals, { dryRun: true });
+    const dry = await consul.services.sync(env(), externals, { dryRun: true });
     const update = dry.changes.find((c) => c.action === 'update');
     expect(update?.fields.map((f) => f.field)).to.deep.equal(['port', 'tags', 'meta.engine', `checks.${db()}-http`]);
     expect(update?.fields.find((f) => f.field === `checks.${db()}-http`)?.to).to.equal(`http GET http://127.0.0.1:1/health every 2s timeout 1s`);
     expect(update?.fields.find((f) => f.field === 'port')).to.deep.equal({ field: 'port', from: httpPort, to: 1 });
     expect(dry.changes.find((c) => c.action === 'remove')?.id).to.equal(serviceId(cache(), env()));
-    const applied = await createConsulClient(config).services.sync(env(), externals);
+    const applied = await consul.services.sync(env(), externals);
     expect(applied.changes.map((c) => c.action).sort()).to.deep.equal(['remove', 'update']);
-    const live = await createConsulClient(config).services.list();
+    const live = await consul.services.list();
     expect(live.find((s) => s.id === serviceId(db(), env()))?.port).to.equal(1);
     expect(live.map((s) => s.id)).to.not.include(serviceId(cache(), env()));
-    expect((await createConsulClient(config).services.sync(env(), externals)).changes).to.have.length(0);
+    expect((await consul.services.sync(env(), externals)).changes).to.have.length(0);
   });
 
   it('never touches a service it did not register; an ID taken by one is exit 6 and nothing changes', async function () {
@@ -211,19 +217,17 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
     await writeSpecs('');
     const externals = resolveExternals(await load(), env());
     let err: unknown;
-    await createConsulClient(config)
-      .services.sync(env(), externals)
-      .catch((e: unknown) => (err = e));
+    await consul.services.sync(env(), externals).catch((e: unknown) => (err = e));
     expect(err).to.be.instanceOf(GateError);
     expect((err as GateError).exitCode).to.equal(ExitCode.gate);
     expect((err as GateError).describe()).to.include(`${serviceId(cache(), env())} (not registered by hashiship)`);
-    const live = await createConsulClient(config).services.list();
+    const live = await consul.services.list();
     expect(live.find((s) => s.id === serviceId(cache(), env()))?.port).to.equal(9);
     expect(live.find((s) => s.id === serviceId(db(), env()))?.port).to.equal(1);
     await raw(admin, 'PUT', `/agent/service/deregister/${encodeURIComponent(serviceId(cache(), env()))}`);
-    const synced = await createConsulClient(config).services.sync(env(), externals);
+    const synced = await consul.services.sync(env(), externals);
     expect(synced.changes.map((c) => `${c.action} ${c.id}`)).to.deep.equal([`add ${serviceId(cache(), env())}`, `update ${serviceId(db(), env())}`]);
-    expect((await createConsulClient(adminConfig()).services.list()).map((s) => s.id)).to.include(foreign());
+    expect((await createClients({ ...resolved, consul: adminConfig() }).consul.services.list()).map((s) => s.id)).to.include(foreign());
   });
 
   it('kv sync writes config/<service>/… with check-and-set; a second run changes nothing; unlisted own keys go, foreign ones stay', async function () {
@@ -233,14 +237,14 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
     const foreignKey = `${configKey(db(), 'set-by-hand')}`;
     expect((await raw(adminConfig(), 'PUT', `/kv/${foreignKey}`, 'x')).ok).to.equal(true);
     const environment = env();
-    const first = await createConsulClient(config).serviceConfig.sync(wanted, { environment });
+    const first = await consul.serviceConfig.sync(wanted, { environment });
     expect(first.changes.map((c) => `${c.action} ${c.key}`)).to.deep.equal([
       `add ${configKey(db(), 'max_connections')}`,
       `add ${configKey(db(), 'pool/size')}`,
     ]);
-    const entry = await createConsulClient(config).kv.get(configKey(db(), 'pool/size'));
+    const entry = await consul.kv.get(configKey(db(), 'pool/size'));
     expect(entry).to.deep.include({ value: '10', flags: configFlags(environment) });
-    expect((await createConsulClient(config).serviceConfig.sync(wanted, { environment })).changes).to.have.length(0);
+    expect((await consul.serviceConfig.sync(wanted, { environment })).changes).to.have.length(0);
     // The CLI agrees (dry run, JSON).
     const r = await cli(
       ctx().env,
@@ -258,35 +262,35 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
     expect(r.code, r.stderr).to.equal(0);
     expect((JSON.parse(r.stdout) as { changes: unknown[] }).changes).to.have.length(0);
     const fewer = wanted.map((w) => (w.service === db() ? { service: db(), config: { max_connections: '200' } } : w));
-    const second = await createConsulClient(config).serviceConfig.sync(fewer, { environment });
+    const second = await consul.serviceConfig.sync(fewer, { environment });
     expect(second.changes.map((c) => `${c.action} ${c.key}`)).to.deep.equal([
       `update ${configKey(db(), 'max_connections')}`,
       `remove ${configKey(db(), 'pool/size')}`,
     ]);
-    expect(await createConsulClient(config).kv.get(configKey(db(), 'pool/size'))).to.equal(undefined);
-    expect((await createConsulClient(config).kv.get(foreignKey))?.value).to.equal('x');
+    expect(await consul.kv.get(configKey(db(), 'pool/size'))).to.equal(undefined);
+    expect((await consul.kv.get(foreignKey))?.value).to.equal('x');
     // The service's spec is deleted entirely: its keys of this environment go; the
     // hand-written one, and a key another environment wrote, stay.
     const otherEnv = configKey(db(), 'other-env');
-    await createConsulClient(config).kv.putCas(otherEnv, 'kept', 0, { flags: configFlags(`${environment}-other`) });
+    await consul.kv.putCas(otherEnv, 'kept', 0, { flags: configFlags(`${environment}-other`) });
     const without = fewer.filter((w) => w.service !== db());
-    const dry = await createConsulClient(config).serviceConfig.sync(without, { environment, dryRun: true });
+    const dry = await consul.serviceConfig.sync(without, { environment, dryRun: true });
     expect(dry.changes.map((c) => `${c.action} ${c.key}`)).to.deep.equal([`remove ${configKey(db(), 'max_connections')}`]);
-    expect((await createConsulClient(config).kv.get(configKey(db(), 'max_connections')))?.value).to.equal('200');
-    const third = await createConsulClient(config).serviceConfig.sync(without, { environment });
+    expect((await consul.kv.get(configKey(db(), 'max_connections')))?.value).to.equal('200');
+    const third = await consul.serviceConfig.sync(without, { environment });
     expect(third.changes.map((c) => `${c.action} ${c.key}`)).to.deep.equal([`remove ${configKey(db(), 'max_connections')}`]);
-    expect(await createConsulClient(config).kv.get(configKey(db(), 'max_connections'))).to.equal(undefined);
-    expect((await createConsulClient(config).kv.get(foreignKey))?.value).to.equal('x');
-    expect((await createConsulClient(config).kv.get(otherEnv))?.value).to.equal('kept');
-    expect((await createConsulClient(config).serviceConfig.sync(without, { environment })).changes).to.have.length(0);
+    expect(await consul.kv.get(configKey(db(), 'max_connections'))).to.equal(undefined);
+    expect((await consul.kv.get(foreignKey))?.value).to.equal('x');
+    expect((await consul.kv.get(otherEnv))?.value).to.equal('kept');
+    expect((await consul.serviceConfig.sync(without, { environment })).changes).to.have.length(0);
   });
 
   it('kv sync: a change between the read and the check-and-set write is exit 6, never an overwrite', async function () {
     this.timeout(60_000);
     const key = configKey(db(), 'max_connections');
     let err: unknown;
-    await createConsulClient(config)
-      .serviceConfig.sync([{ service: db(), config: { max_connections: '300' } }], {
+    await consul.serviceConfig
+      .sync([{ service: db(), config: { max_connections: '300' } }], {
         // Another writer changes the key after hashiship read it.
         beforeWrite: async (c) => {
           if (c.key === key) expect((await raw(adminConfig(), 'PUT', `/kv/${key}`, 'changed-by-someone-else')).ok).to.equal(true);
@@ -296,7 +300,7 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
     expect(err).to.be.instanceOf(GateError);
     expect((err as GateError).exitCode).to.equal(ExitCode.gate);
     expect((err as GateError).message).to.equal(`consul: kv: ${key} changed since it was read; write refused (check-and-set)`);
-    expect((await createConsulClient(config).kv.get(key))?.value).to.equal('changed-by-someone-else');
+    expect((await consul.kv.get(key))?.value).to.equal('changed-by-someone-else');
   });
 
   it('maintenance on|off --service through the CLI puts the instance out of rotation and back', async function () {
@@ -305,7 +309,7 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
     const on = await cli(ctx().env, 'maintenance', 'on', '--service', id, '--reason', `window ${ctx().run}`);
     expect(on.code, on.stderr).to.equal(0);
     expect(on.stdout).to.include(`maint    service ${id}: on`);
-    const checks = (await createConsulClient(config).services.list()).find((s) => s.id === id);
+    const checks = (await consul.services.list()).find((s) => s.id === id);
     expect(checks).to.not.equal(undefined);
     // The agent syncs its change to the catalog right away; allow that sync a moment.
     const health = await eventually(async () => {
@@ -347,9 +351,9 @@ export function defineConsulCases(ctx: () => ConsulCaseContext, adminConfig: () 
 
   it('removing every spec deregisters what hashiship registered in the environment', async function () {
     this.timeout(60_000);
-    const r = await createConsulClient(config).services.sync(env(), []);
+    const r = await consul.services.sync(env(), []);
     expect(r.changes.map((c) => `${c.action} ${c.id}`)).to.deep.equal([`remove ${serviceId(cache(), env())}`, `remove ${serviceId(db(), env())}`]);
-    const ids = (await createConsulClient(adminConfig()).services.list()).map((s) => s.id);
+    const ids = (await createClients({ ...resolved, consul: adminConfig() }).consul.services.list()).map((s) => s.id);
     expect(ids).to.not.include(serviceId(db(), env()));
     expect(ids).to.include(foreign());
   });

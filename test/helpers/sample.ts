@@ -23,10 +23,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { HashishipConfig } from '../../src/config/index.js';
+import { createClients } from '../../src/clients.js';
+import { resolveConfig, type HashishipConfig } from '../../src/config/index.js';
 import { weightKey } from '../../src/fabio/weights.js';
 import { hostArchitecture } from '../../src/release/image.js';
-import { pushImage, RegistryClients } from '../../src/registry/index.js';
+import { pushImage } from '../../src/registry/index.js';
 import { dockerHost } from '../../src/stack/docker.js';
 import { stateDirOf } from '../../src/stack/stack.js';
 import { docker } from './images.js';
@@ -170,7 +171,7 @@ async function apiBuild(s: Sample, build: string, version: string, brokenIn?: st
   };
   if (brokenIn !== undefined) files['app/broken_in'] = `${brokenIn}\n`;
   const r = await pushImage(`${QaRegistry}/${s.repository}:${build}`, {
-    clients: new RegistryClients(), // the dev stack's QA registry is anonymous
+    clients: createClients(resolveConfig({ env: {}, home: '/nonexistent' })).registries, // the dev stack's QA registry is anonymous
     platforms: [{ os: 'linux', architecture: hostArchitecture(), layers: [{ files }], config: { Cmd: ['python3', '/app/server.py'] } as never }],
   });
   return r.digest;

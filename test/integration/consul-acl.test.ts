@@ -14,13 +14,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClients } from '../../src/clients.js';
 import { resolveConfig, type ConsulConfig } from '../../src/config/index.js';
 import { ExitCode, ServerError } from '../../src/errors.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { consul as consulTool } from '../../src/stack/versions.js';
 import { cli, defineConsulCases, type ConsulCaseContext } from '../helpers/consul-cases.js';
 import { testStackOptions } from '../helpers/stack.js';
-import { createConsulClient } from '../../src/consul/index.js';
 
 /** A port nothing listens on right now (the OS picks it). */
 async function freePort(): Promise<number> {
@@ -135,14 +135,14 @@ describe('consul cases with ACLs default-deny (private Consul, minimal policy)',
   });
 
   describe('a token without the policy', function () {
-    const denied = () => resolveConfig({ env: { CONSUL_HTTP_ADDR: address, CONSUL_HTTP_TOKEN: noPolicyToken }, home: '/nonexistent' }).consul;
+    const denied = () => createClients(resolveConfig({ env: { CONSUL_HTTP_ADDR: address, CONSUL_HTTP_TOKEN: noPolicyToken }, home: '/nonexistent' })).consul;
     const external = () => ({
       spec: { kind: 'external' as const, name: `ext-denied-${run}`, address: '127.0.0.1', port: 1, checks: [{ type: 'ttl' as const, ttl: '1m' }] },
     });
 
     it('register: exit 2 naming the operation and the service, never the token', async function () {
       let err: unknown;
-      await createConsulClient(denied())
+      await denied()
         .services.sync('acl', [external()])
         .catch((e: unknown) => (err = e));
       expect(err).to.be.instanceOf(ServerError);
@@ -156,7 +156,7 @@ describe('consul cases with ACLs default-deny (private Consul, minimal policy)',
 
     it('kv sync: exit 2 naming the operation and the key path, never the token', async function () {
       let err: unknown;
-      await createConsulClient(denied())
+      await denied()
         .serviceConfig.sync([{ service: `ext-denied-${run}`, config: { a: 'b' } }])
         .catch((e: unknown) => (err = e));
       expect(err).to.be.instanceOf(ServerError);
@@ -169,7 +169,7 @@ describe('consul cases with ACLs default-deny (private Consul, minimal policy)',
 
     it('health gate: the service is invisible to it (deny filters reads), so the gate refuses with exit 6 at its deadline', async function () {
       this.timeout(20_000);
-      const err = await createConsulClient(denied())
+      const err = await denied()
         .health.waitForHealthy({ service: 'consul', deadlineMs: 1_500, maxWaitMs: 500 })
         .catch((e: unknown) => e);
       expect((err as { exitCode?: number }).exitCode).to.equal(ExitCode.gate);

@@ -6,21 +6,18 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { GateError } from '../../src/errors.js';
 import { useStack } from '../helpers/stack.js';
-import { createConsulClient } from '../../src/consul/index.js';
 
 describe('consul health gate: the requirement names the meta key it selects by', function () {
   this.timeout(60_000);
 
   it('says "environment qa" when it selects by environment, "version 42" by version', async () => {
-    const { config } = await useStack();
+    const { clients } = await useStack();
     const service = `gate-wording-${randomBytes(3).toString('hex')}`;
     const required = async (o: { version: string; versionMetaKey?: string }) => {
-      const err = await createConsulClient(config.consul)
-        .health.waitForHealthy({ service, ...o, deadlineMs: 500 })
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+      const err = await clients.consul.health.waitForHealthy({ service, ...o, deadlineMs: 500 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(GateError);
       return (err as GateError).context.find(([k]) => k === 'Required')?.[1];
     };

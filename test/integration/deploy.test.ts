@@ -17,7 +17,6 @@ import { createDeployContext, type DeployContext } from '../../src/deploy/runtim
 import { environmentStatus } from '../../src/deploy/status.js';
 import { ExitCode, HashishipError } from '../../src/errors.js';
 import { collecting, type Event } from '../../src/log.js';
-import { NomadClient } from '../../src/nomad/client.js';
 import type { JobSpecLike } from '../../src/nomad/jobs.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 import { deploymentStatus, exitCode, jobVersion, purge, runCase, runningAllocs } from '../helpers/steps.js';
@@ -634,7 +633,7 @@ groups:
       const config = { ...stack.config, nomad: { ...stack.config.nomad, namespace: NS } };
       ctx = createDeployContext(config, log, createClients(config));
       events = log.events;
-      await new NomadClient(stack.config.nomad).request('namespace.apply', {
+      await stack.clients.nomad.client.request('namespace.apply', {
         method: 'POST',
         path: `/v1/namespace/${NS}`,
         data: { Name: NS, Description: 'hashiship deploy --prune test' },
@@ -643,7 +642,7 @@ groups:
     after(async () => {
       rmSync(dir, { recursive: true, force: true });
       await purge(ctx.nomad, a, b, c);
-      await new NomadClient(stack.config.nomad).request('namespace.delete', { method: 'DELETE', path: `/v1/namespace/${NS}` }).catch(() => undefined);
+      await stack.clients.nomad.client.request('namespace.delete', { method: 'DELETE', path: `/v1/namespace/${NS}` }).catch(() => undefined);
     });
 
     const paths = () => ({ services: join(dir, 'services'), environments: join(dir, 'environments') });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
 import { ExitCode } from '../../src/errors.js';
-import { NomadClient } from '../../src/nomad/client.js';
+import type { NomadClient } from '../../src/nomad/client.js';
 import { buildAndPushHello } from '../helpers/images.js';
 import { freePort } from '../helpers/registry.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
@@ -72,7 +72,7 @@ describe('docker pull failures through hashiship deploy', function () {
   before(async function () {
     this.timeout(90 * 60_000);
     stack = await useStack();
-    nomad = new NomadClient(stack.config.nomad);
+    nomad = stack.clients.nomad.client;
     for (const [k, v] of Object.entries(stack.env)) {
       saved[k] = process.env[k];
       process.env[k] = v;

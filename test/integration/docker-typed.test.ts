@@ -10,7 +10,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { formatProblem } from '../../src/errors.js';
-import { NomadClient } from '../../src/nomad/client.js';
+import type { NomadClient } from '../../src/nomad/client.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { loadSet } from '../../src/service-spec/load.js';
 import { standalone } from '../../src/service-spec/overlay.js';
@@ -50,7 +50,7 @@ describe('typed docker options on the real docker driver (issue 12)', function (
   before(async function () {
     this.timeout(90 * 60_000);
     stack = await useStack();
-    nomad = new NomadClient(stack.config.nomad);
+    nomad = stack.clients.nomad.client;
     host = stack.env['DOCKER_HOST']!;
   });
 

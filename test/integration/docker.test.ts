@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { NomadClient } from '../../src/nomad/client.js';
+import type { NomadClient } from '../../src/nomad/client.js';
 import { stackAddresses } from '../../src/stack/components.js';
 import { NomadAllocLabel } from '../../src/stack/docker.js';
 import { status } from '../../src/stack/stack.js';
@@ -103,7 +103,7 @@ describe('containers on the dev stack: build, push, pull by digest, run, route',
   before(async function () {
     this.timeout(90 * 60_000); // a cold machine builds the servers first
     stack = await useStack();
-    nomad = new NomadClient(stack.config.nomad);
+    nomad = stack.clients.nomad.client;
     host = stack.env['DOCKER_HOST']!;
   });
 

@@ -23,7 +23,6 @@ import {
   type ImportedJob,
   type JobParser,
 } from '../../src/service-spec/import/index.js';
-import { NomadClient } from '../../src/nomad/client.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
 import { loadSet } from '../../src/service-spec/load.js';
@@ -43,7 +42,7 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
   before(async function () {
     this.timeout(40 * 60_000);
     stack = await useStack();
-    parser = nomadParser(new NomadClient(stack.config.nomad));
+    parser = nomadParser(stack.clients.nomad.client);
   });
 
   it('has at least 50 jobs, HCL and API JSON', () => {
@@ -225,7 +224,7 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
         'services:\n  redis:\n    groups:\n      cache:\n        count: 3\n        tasks:\n          redis:\n            resources:\n              memory: 1024\n            image:\n              tag: 7.2.6-alpine\n',
       );
       // Each environment renders its own job: Nomad parses the rendering and the file to the same job.
-      const parser2 = nomadParser(new NomadClient(stack.config.nomad));
+      const parser2 = nomadParser(stack.clients.nomad.client);
       for (const [env, file] of [
         ['qa', qa],
         ['production', prod],
@@ -246,7 +245,7 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
     });
 
     it('--from-cluster reads a job from Nomad (the HCL it was submitted with) in the namespace given', async () => {
-      const nomad = new NomadClient(stack.config.nomad);
+      const nomad = stack.clients.nomad.client;
       const hcl = readFileSync(join(CORPUS, 'parameterized-transcode.nomad.hcl'), 'utf8').replace('job "transcode"', 'job "import-test-transcode"');
       // A parameterized job places nothing until dispatched. Registered with its source, as `nomad job run` does.
       const parsed = await nomad.request<Record<string, unknown>>('jobs.parse', { method: 'POST', path: '/v1/jobs/parse', data: { JobHCL: hcl } });

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { ExitCode } from '../../src/errors.js';
-import { NomadClient } from '../../src/nomad/client.js';
+import type { NomadClient } from '../../src/nomad/client.js';
 import { Jobs } from '../../src/nomad/jobs.js';
 import { Namespaces } from '../../src/nomad/namespaces.js';
 import { ensureBuilt } from '../helpers/dist.js';
@@ -131,7 +131,7 @@ describe('namespaces: every verb on a namespaced environment through the CLI (NO
   before(async function () {
     this.timeout(40 * 60_000);
     stack = await useStack();
-    nomad = new NomadClient(stack.config.nomad);
+    nomad = stack.clients.nomad.client;
     expect(stack.env['NOMAD_NAMESPACE'], 'the stack sets no namespace').to.equal(undefined);
     // The verbs run from dist/: rebuild it when src/ changed since.
     ensureBuilt();

@@ -41,7 +41,6 @@ import { progressKey, type PromotionProgress } from '../../src/release/promotion
 import { readRelease } from '../../src/release/records.js';
 import { resolveCredentials } from '../../src/registry/auth.js';
 import { stateDirOf, up } from '../../src/stack/stack.js';
-import { createVaultClient } from '../../src/vault/index.js';
 import { buildSample, cleanupSample, runningImage, setupSample, viaFabio, type Sample } from '../helpers/sample.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
@@ -294,7 +293,7 @@ describe('promote faults: a server unavailable at each step, then a re-run (shar
     expect(put.status, await put.text()).to.equal(200);
     const access = (timeoutMs: number) => ({
       config: { registries: { prod: { url: 'http://127.0.0.1:5002', vaultPath: path } } },
-      vault: createVaultClient({ ...stack.config.vault, timeoutMs }),
+      vault: createClients({ ...stack.config, vault: { ...stack.config.vault, timeoutMs } }).vault,
     });
     try {
       const frozen = outage('vault');

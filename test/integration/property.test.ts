@@ -6,7 +6,6 @@
  * HASHISHIP_PROPERTY_SEED replays a run; HASHISHIP_PROPERTY_RUNS changes its size.
  */
 import { expect } from 'chai';
-import { NomadClient } from '../../src/nomad/client.js';
 import { nomadBinary } from '../helpers/spec-nomad.js';
 import { describeFailures, runProperty } from '../helpers/spec-property.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
@@ -23,7 +22,7 @@ describe('property: generated specs against the real Nomad parser', function () 
     this.timeout(10 * 60_000);
     const seed = Number(process.env['HASHISHIP_PROPERTY_SEED'] ?? Date.now() % 2 ** 31);
     const runs = Number(process.env['HASHISHIP_PROPERTY_RUNS'] ?? 2000);
-    const r = await runProperty({ nomad: new NomadClient(stack.config.nomad), nomadBinary: nomadBinary(stack.env), runs, seed });
+    const r = await runProperty({ nomad: stack.clients.nomad.client, nomadBinary: nomadBinary(stack.env), runs, seed });
     process.stderr.write(`      [property] ${r.runs} cases, seed ${r.seed}, ${r.seconds.toFixed(1)} s, ${r.failures.length} mismatches\n`);
     expect(r.runs).to.equal(runs);
     expect(r.failures.length, describeFailures(r)).to.equal(0);

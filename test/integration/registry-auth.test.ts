@@ -22,7 +22,7 @@ import { createClients } from '../../src/clients.js';
 import { resolveConfig } from '../../src/config/index.js';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
 import { collecting } from '../../src/log.js';
-import { RegistryClients, copyImage, pushImage, resolveDigest } from '../../src/registry/index.js';
+import { copyImage, pushImage, resolveDigest } from '../../src/registry/index.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { registry as registryTool } from '../../src/stack/versions.js';
 import { failureOf, startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -79,11 +79,13 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
+  /** A root registry client without credentials (none configured, no DOCKER_CONFIG), or with `DOCKER_CONFIG` from `env`. */
+  const bare = (env: Record<string, string> = {}) => createClients(resolveConfig({ env: {}, home: '/nonexistent' }), env).registries;
   const configWith = (extra: Record<string, string>) =>
     resolveConfig({ env: { ...stack.env, HASHISHIP_REGISTRY_AUTHTEST: basic.url, ...extra }, home: '/nonexistent' });
 
   it('basic: anonymous access is refused with a hint; wrong credentials are refused without printing them', async function () {
-    const anon = await failureOf(pushImage(`${basic.host}/hs-reg-${run}/anon:1`, { platforms: image('anon'), clients: new RegistryClients() }));
+    const anon = await failureOf(pushImage(`${basic.host}/hs-reg-${run}/anon:1`, { platforms: image('anon'), clients: bare() }));
     expect(anon).to.be.instanceOf(ServerError);
     expect((anon as ServerError).status).to.equal(401);
     expect((anon as ServerError).describe()).to.include('none found');
@@ -91,7 +93,7 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     let wrong: unknown;
     const config = configWith({ HASHISHIP_REGISTRY_AUTHTEST_USERNAME: USER, HASHISHIP_REGISTRY_AUTHTEST_PASSWORD: `${PASSWORD}x` });
     try {
-      await pushImage(`${basic.host}/hs-reg-${run}/wrong:1`, { platforms: image('wrong'), clients: new RegistryClients({ config }) });
+      await pushImage(`${basic.host}/hs-reg-${run}/wrong:1`, { platforms: image('wrong'), clients: createClients(config).registries });
     } catch (err) {
       wrong = err;
     }
@@ -104,7 +106,7 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
   it('basic: credentials from HASHISHIP_REGISTRY_<NAME>_USERNAME/_PASSWORD push, and copy from QA through the socket pipe', async function () {
     const config = configWith({ HASHISHIP_REGISTRY_AUTHTEST_USERNAME: USER, HASHISHIP_REGISTRY_AUTHTEST_PASSWORD: PASSWORD });
     const log = collecting();
-    const clients = new RegistryClients({ config });
+    const clients = createClients(config).registries;
     const pushed = await pushImage(`${basic.host}/hs-reg-${run}/env:1`, { platforms: image('env'), clients, log });
     expect(await resolveDigest(`${basic.host}/hs-reg-${run}/env:1`, { clients })).to.equal(pushed.digest);
     expect(clients.host(basic.host).auth.scheme).to.equal('basic');
@@ -124,12 +126,10 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     await writeFile(join(docker, 'config.json'), JSON.stringify({ auths: { [basic.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
     const pushed = await pushImage(`${basic.host}/hs-reg-${run}/docker:1`, {
       platforms: image('docker'),
-      clients: new RegistryClients({ env: { DOCKER_CONFIG: docker } }),
+      clients: bare({ DOCKER_CONFIG: docker }),
     });
     // Another root client: the credentials are found again, not reused from the push.
-    expect(await resolveDigest(`${basic.host}/hs-reg-${run}/docker:1`, { clients: new RegistryClients({ env: { DOCKER_CONFIG: docker } }) })).to.equal(
-      pushed.digest,
-    );
+    expect(await resolveDigest(`${basic.host}/hs-reg-${run}/docker:1`, { clients: bare({ DOCKER_CONFIG: docker }) })).to.equal(pushed.digest);
   });
 
   it('basic: credentials from a Vault KV secret (HASHISHIP_REGISTRY_<NAME>_VAULT_PATH)', async function () {
@@ -163,13 +163,13 @@ describe('registry authentication (real docker-registry 2.8 with htpasswd and si
     expect(challenge.headers.get('www-authenticate')).to.match(/^Bearer realm="[^"]+",service="hashiship-test",scope="repository:hs-reg-[0-9a-f]+\/b:pull"$/);
 
     // Without a token document at the realm: the token server's refusal, clearly.
-    const failure = await failureOf(pushImage(`${bearer.host}/hs-reg-${run}/b:1`, { platforms: image('no-token'), clients: new RegistryClients() }));
+    const failure = await failureOf(pushImage(`${bearer.host}/hs-reg-${run}/b:1`, { platforms: image('no-token'), clients: bare() }));
     expect(failure).to.be.instanceOf(ServerError);
     expect((failure as ServerError).message).to.include('auth.token');
 
     const put = await fetch(`${stack.config.consul.address}/v1/kv/${tokenKey}`, { method: 'PUT', body: JSON.stringify({ token: TOKEN, expires_in: 300 }) });
     expect(put.status).to.equal(200);
-    const clients = new RegistryClients({ config: stack.config });
+    const clients = createClients(stack.config).registries;
     const log = collecting();
     const pushed = await pushImage(`${bearer.host}/hs-reg-${run}/b:1`, { platforms: image('bearer'), clients, log });
     expect(clients.host(bearer.host).auth.scheme).to.equal('bearer');

@@ -10,10 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClients } from '../../src/clients.js';
+import { resolveConfig } from '../../src/config/index.js';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
 import { collecting } from '../../src/log.js';
 import { MediaType } from '../../src/registry/manifests.js';
-import { copyImage, parseImageRef, pushImage, RegistryClients, resolveDigest, writeRandomLayer, type PlatformImage } from '../../src/registry/index.js';
+import { copyImage, parseImageRef, pushImage, resolveDigest, writeRandomLayer, type PlatformImage, type RegistryClients } from '../../src/registry/index.js';
 import { ensureTool } from '../../src/stack/install.js';
 import { stateDirOf } from '../../src/stack/stack.js';
 import { registry as registryTool } from '../../src/stack/versions.js';
@@ -47,7 +49,7 @@ describe('registry copy by digest (real docker-registry 2.8, QA → production)'
   before(async function () {
     this.timeout(600_000);
     stack = await useStack();
-    clients = new RegistryClients({ config: stack.config });
+    clients = createClients(stack.config).registries;
   });
 
   after(async function () {
@@ -321,7 +323,7 @@ describe('registry: a blob GET redirected to storage (redirect middleware, stora
   let files: ChildProcess | undefined;
   const requests: string[] = [];
   // The redirecting registry is anonymous: a root client without credentials.
-  const clients = new RegistryClients();
+  const clients = createClients(resolveConfig({ env: {}, home: '/nonexistent' })).registries;
 
   before(async function () {
     this.timeout(600_000);

@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { NomadClient } from '../../src/nomad/client.js';
+import type { NomadClient } from '../../src/nomad/client.js';
 import { Jobs } from '../../src/nomad/jobs.js';
 import { renderAll, type RenderedJob } from '../../src/nomad/render.js';
 import { readSpecFiles } from '../../src/service-spec/files.js';
@@ -26,7 +26,7 @@ describe('rendered jobs against the real Nomad', function () {
   before(async function () {
     this.timeout(40 * 60_000);
     stack = await useStack();
-    nomad = new NomadClient(stack.config.nomad);
+    nomad = stack.clients.nomad.client;
     const set = loadSet(await readSpecFiles(['jobs/services', 'jobs/environments']));
     for (const env of ['qa', 'production']) {
       for (const job of renderAll(resolveEnvironment(set, env))) jobs.push({ label: `${env}/${job.name}`, job });

@@ -10,11 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { consulCall, createConsul } from '../../src/consul/client.js';
-import { NomadClient } from '../../src/nomad/client.js';
+import { consulCall } from '../../src/consul/client.js';
+import type { NomadClient } from '../../src/nomad/client.js';
 import { stackAddresses } from '../../src/stack/components.js';
 import { envScript, stateDirOf, status, up } from '../../src/stack/stack.js';
-import { createVault, vaultCall } from '../../src/vault/client.js';
+import { vaultCall } from '../../src/vault/client.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,7 +66,7 @@ describe('the local stack (real servers)', function () {
     const server = http.createServer((_req, res) => res.end('ok'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
-    const consul = createConsul(stack.config.consul);
+    const consul = stack.clients.consul.client.api;
     const id = `hashiship-test-${randomBytes(4).toString('hex')}`;
     try {
       await consulCall(stack.config.consul, 'agent.service.register', () =>
@@ -93,7 +93,7 @@ describe('the local stack (real servers)', function () {
   });
 
   it('Vault: writes and reads a KV v2 secret', async () => {
-    const vault = createVault(stack.config.vault);
+    const vault = stack.clients.vault.client.api;
     const value = randomBytes(8).toString('hex');
     await vaultCall(stack.config.vault, 'kv.write', 'secret/data/hashiship-test/kv', () => vault.write('secret/data/hashiship-test/kv', { data: { value } }));
     const read = (await vaultCall(stack.config.vault, 'kv.read', 'secret/data/hashiship-test/kv', () => vault.read('secret/data/hashiship-test/kv'))) as {
@@ -110,8 +110,8 @@ describe('the local stack (real servers)', function () {
 
     before(async function () {
       this.timeout(30_000);
-      nomad = new NomadClient(stack.config.nomad);
-      const vault = createVault(stack.config.vault);
+      nomad = stack.clients.nomad.client;
+      const vault = stack.clients.vault.client.api;
       await vault.write(`secret/data/${jobId}/config`, { data: { greeting } });
     });
 
@@ -195,7 +195,7 @@ job "${jobId}" {
 
     it('registers the service in Consul with a passing check', async function () {
       this.timeout(60_000);
-      const consul = createConsul(stack.config.consul);
+      const consul = stack.clients.consul.client.api;
       const rows = await eventually('a passing instance', 45_000, async () => {
         const r = (await consul.health.service({ service: jobId, passing: true })) as { Service: { Tags: string[] } }[];
         return r.length > 0 ? r : undefined;

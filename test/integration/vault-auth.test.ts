@@ -15,11 +15,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClients } from '../../src/clients.js';
 import type { VaultConfig } from '../../src/config/index.js';
 import { resolveConfig } from '../../src/config/index.js';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
 import { vaultLogin, withVault } from '../../src/vault/auth.js';
-import { createVaultClient } from '../../src/vault/index.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
 import { cli, vaultApi } from '../helpers/vault.js';
 
@@ -98,7 +98,7 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
     for (const s of [wrong, secretId, roleId]) expect(bad.stderr + bad.stdout).not.to.contain(s);
 
     // The session revokes the token it logged in for: the role's token count is back to none.
-    const root = createVaultClient(resolveConfig({ env, home: dir }).vault);
+    const root = createClients(resolveConfig({ env, home: dir })).vault;
     const session = await vaultLogin(root);
     const t = session.config.token!;
     expect(session.method).to.equal('approle');
@@ -153,7 +153,7 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
   it('renewal: a periodic 3 s token keeps working over an 8 s run; without renewal it expires and the error names the method, not the token', async () => {
     const renewed = await token({ period: '3s' });
     const config: VaultConfig = { ...stack.config.vault, token: renewed, tokenSource: 'VAULT_TOKEN' };
-    const root = createVaultClient(config);
+    const root = createClients({ ...stack.config, vault: config }).vault;
     const reads = await withVault(root, async (s) => {
       // A given token: the session uses the root client itself.
       expect(s.client).to.equal(root);
@@ -172,7 +172,7 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
     const unrenewed = await token({ period: '3s' });
     const c2: VaultConfig = { ...stack.config.vault, token: unrenewed, tokenSource: 'VAULT_TOKEN' };
     const err = await withVault(
-      createVaultClient(c2),
+      createClients({ ...stack.config, vault: c2 }).vault,
       async (s) => {
         await sleep(4_500);
         return s.client.kv.read(`secret/${base}/app`);
@@ -196,7 +196,7 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
     const secretId = ((await (await vault('POST', `auth/${approleMount}/role/short/secret-id`, {})).json()) as { data: { secret_id: string } }).data.secret_id;
     const config = resolveConfig({ env: { ...bare, VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId, VAULT_APPROLE_MOUNT: approleMount }, home: dir }).vault;
     const tokens = new Set<string>();
-    await withVault(createVaultClient(config), async (s) => {
+    await withVault(createClients({ ...stack.config, vault: config }).vault, async (s) => {
       const end = Date.now() + 9_000;
       while (Date.now() < end) {
         tokens.add(s.config.token!);
@@ -218,8 +218,8 @@ describe('vault auth: token, AppRole, JWT, renewal and errors (real Vault)', fun
     expect(r.stderr + r.stdout).not.to.contain(t);
 
     const live = await token({ ttl: '60s' });
-    const err = await createVaultClient({ ...stack.config.vault, token: live, tokenSource: 'VAULT_TOKEN' })
-      .kv.read(`secret/${base}/other`)
+    const err = await createClients({ ...stack.config, vault: { ...stack.config.vault, token: live, tokenSource: 'VAULT_TOKEN' } })
+      .vault.kv.read(`secret/${base}/other`)
       .then(
         () => undefined,
         (e: unknown) => e,

@@ -5,12 +5,12 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { createClients } from '../../src/clients.js';
 import { ExitCode, GateError, ServerError } from '../../src/errors.js';
 import type { ServiceSpec, TaskSpec } from '../../src/service-spec/types.js';
 import { servicePolicy, type ServicePolicy } from '../../src/vault/policy.js';
 import { applyPolicies, preflight, requireSecrets } from '../../src/vault/preflight.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
-import { createVaultClient } from '../../src/vault/index.js';
 
 const run = randomBytes(3).toString('hex');
 const env = { name: `t${run}` };
@@ -168,7 +168,7 @@ describe('vault policies and secrets pre-flight (real Vault and Consul)', functi
 
   it('an invalid token is exit 2 naming the path, never the token', async () => {
     const bogus = `hvs.bogus${run}${randomBytes(8).toString('hex')}`;
-    const config = { ...stack.clients, vault: createVaultClient({ ...stack.config.vault, token: bogus }) };
+    const config = { ...stack.clients, vault: createClients({ ...stack.config, vault: { ...stack.config.vault, token: bogus } }).vault };
     const err = await preflight(config, [servicePolicy({ spec: a, environment: env })]).then(
       () => undefined,
       (e: unknown) => e,

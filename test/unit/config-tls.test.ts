@@ -1,5 +1,6 @@
 /**
- * TLS and headers of the three clients against a real HTTPS listener, with a CA,
+ * TLS and headers of the three clients, built as every run builds them
+ * (createClients), against a real HTTPS listener, with a CA,
  * a server certificate and a client certificate made by openssl in the test.
  */
 import { expect } from 'chai';
@@ -9,11 +10,11 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClients } from '../../src/clients.js';
 import { resolveConfig, type Env } from '../../src/config/index.js';
-import { consulCall, createConsul } from '../../src/consul/client.js';
+import { consulCall } from '../../src/consul/client.js';
 import { ServerError } from '../../src/errors.js';
-import { NomadClient } from '../../src/nomad/client.js';
-import { createVault, vaultCall } from '../../src/vault/client.js';
+import { vaultCall } from '../../src/vault/client.js';
 
 interface Seen {
   path: string;
@@ -95,7 +96,7 @@ describe('config: TLS against a real HTTPS listener', function () {
 
   it('Nomad: trusts the CA, checks the server name, sends token, region and namespace', async () => {
     const c = cfg({ NOMAD_ADDR: base, NOMAD_TOKEN: 'nomad-secret', NOMAD_REGION: 'eu', NOMAD_NAMESPACE: 'team', ...tlsEnv('NOMAD') });
-    expect(await new NomadClient(c.nomad).leader()).to.equal('127.0.0.1:8300');
+    expect(await createClients(c).nomad.client.leader()).to.equal('127.0.0.1:8300');
     expect(seen[0]!.path).to.equal('/v1/status/leader?region=eu&namespace=team');
     expect(seen[0]!.headers['x-nomad-token']).to.equal('nomad-secret');
     expect(seen[0]!.clientCert).to.equal(false);
@@ -106,7 +107,7 @@ describe('config: TLS against a real HTTPS listener', function () {
       NOMAD_ADDR: base,
       ...tlsEnv('NOMAD', { NOMAD_CLIENT_CERT: join(dir, 'client.pem'), NOMAD_CLIENT_KEY: join(dir, 'client.key') }),
     });
-    await new NomadClient(c.nomad).leader();
+    await createClients(c).nomad.client.leader();
     expect(seen[0]!.clientCert).to.equal(true);
   });
 
@@ -114,15 +115,17 @@ describe('config: TLS against a real HTTPS listener', function () {
     const capath = mkdtempSync(join(tmpdir(), 'hs-capath-'));
     writeFileSync(join(capath, 'ca.pem'), readFileSync(join(dir, 'ca.pem')));
     const c = cfg({ NOMAD_ADDR: base, NOMAD_CAPATH: capath, NOMAD_TLS_SERVER_NAME: 'hashiship.test' });
-    expect(await new NomadClient(c.nomad).leader()).to.equal('127.0.0.1:8300');
+    expect(await createClients(c).nomad.client.leader()).to.equal('127.0.0.1:8300');
   });
 
   it('Nomad: without the CA the certificate is refused (exit 2, address named, token absent)', async () => {
     const c = cfg({ NOMAD_ADDR: base, NOMAD_TOKEN: 'nomad-secret', NOMAD_TLS_SERVER_NAME: 'hashiship.test' });
-    const err = await new NomadClient(c.nomad).leader().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await createClients(c)
+      .nomad.client.leader()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).to.be.instanceOf(ServerError);
     const e = err as ServerError;
     expect(e.exitCode).to.equal(2);
@@ -133,20 +136,24 @@ describe('config: TLS against a real HTTPS listener', function () {
 
   it('Nomad: without the server name the IP does not match the certificate', async () => {
     const c = cfg({ NOMAD_ADDR: base, NOMAD_CACERT: join(dir, 'ca.pem') });
-    const err = await new NomadClient(c.nomad).leader().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await createClients(c)
+      .nomad.client.leader()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).to.be.instanceOf(ServerError);
     expect((err as ServerError).describe()).to.include('ERR_TLS_CERT_ALTNAME_INVALID');
   });
 
   it('Nomad: NOMAD_SKIP_VERIFY=true connects without the CA, =false does not', async () => {
-    expect(await new NomadClient(cfg({ NOMAD_ADDR: base, NOMAD_SKIP_VERIFY: 'true' }).nomad).leader()).to.equal('127.0.0.1:8300');
-    const err = await new NomadClient(cfg({ NOMAD_ADDR: base, NOMAD_SKIP_VERIFY: 'false' }).nomad).leader().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    expect(await createClients(cfg({ NOMAD_ADDR: base, NOMAD_SKIP_VERIFY: 'true' })).nomad.client.leader()).to.equal('127.0.0.1:8300');
+    const err = await createClients(cfg({ NOMAD_ADDR: base, NOMAD_SKIP_VERIFY: 'false' }))
+      .nomad.client.leader()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).to.be.instanceOf(ServerError);
   });
 
@@ -156,7 +163,7 @@ describe('config: TLS against a real HTTPS listener', function () {
       CONSUL_HTTP_TOKEN: 'consul-secret',
       ...tlsEnv('CONSUL', { CONSUL_CLIENT_CERT: join(dir, 'client.pem'), CONSUL_CLIENT_KEY: join(dir, 'client.key') }),
     });
-    const consul = createConsul(c.consul);
+    const consul = createClients(c).consul.client.api;
     const leader = await consulCall(c.consul, 'status.leader', () => consul.status.leader());
     expect(leader).to.equal('127.0.0.1:8300');
     expect(seen[0]!.headers['x-consul-token']).to.equal('consul-secret');
@@ -165,7 +172,7 @@ describe('config: TLS against a real HTTPS listener', function () {
 
   it('Consul: CONSUL_HTTP_SSL_VERIFY=true without the CA refuses the certificate', async () => {
     const c = cfg({ CONSUL_HTTP_ADDR: base, CONSUL_HTTP_SSL_VERIFY: 'true', CONSUL_HTTP_TOKEN: 'consul-secret' });
-    const consul = createConsul(c.consul);
+    const consul = createClients(c).consul.client.api;
     const err = await consulCall(c.consul, 'status.leader', () => consul.status.leader()).then(
       () => undefined,
       (e: unknown) => e,
@@ -182,7 +189,7 @@ describe('config: TLS against a real HTTPS listener', function () {
       VAULT_NAMESPACE: 'admin',
       ...tlsEnv('VAULT', { VAULT_CLIENT_CERT: join(dir, 'client.pem'), VAULT_CLIENT_KEY: join(dir, 'client.key') }),
     });
-    const vault = createVault(c.vault);
+    const vault = createClients(c).vault.client.api;
     const h = (await vaultCall(c.vault, 'sys.health', 'sys/health', () => vault.health())) as { sealed: boolean };
     expect(h.sealed).to.equal(false);
     expect(seen[0]!.headers['x-vault-token']).to.equal('vault-secret');
@@ -195,7 +202,7 @@ describe('config: TLS against a real HTTPS listener', function () {
     process.env['VAULT_SKIP_VERIFY'] = 'false'; // what node-vault reads on its own
     try {
       const c = cfg({ VAULT_ADDR: base, VAULT_SKIP_VERIFY: 'false', VAULT_TOKEN: 'vault-secret' });
-      const vault = createVault(c.vault);
+      const vault = createClients(c).vault.client.api;
       const err = await vaultCall(c.vault, 'sys.health', 'sys/health', () => vault.health()).then(
         () => undefined,
         (e: unknown) => e,
@@ -214,7 +221,7 @@ describe('config: TLS against a real HTTPS listener', function () {
     process.env['VAULT_TOKEN'] = 'from-process-env';
     try {
       const c = cfg({ VAULT_ADDR: base, ...tlsEnv('VAULT') });
-      await vaultCall(c.vault, 'sys.health', 'sys/health', () => createVault(c.vault).health());
+      await vaultCall(c.vault, 'sys.health', 'sys/health', () => createClients(c).vault.client.api.health());
       expect(seen[0]!.headers['x-vault-token']).to.equal(undefined);
     } finally {
       for (const [k, v] of [
@@ -229,10 +236,12 @@ describe('config: TLS against a real HTTPS listener', function () {
 
   it('an unreachable server is exit 2 naming the address and the operation', async () => {
     const c = cfg({ NOMAD_ADDR: 'http://127.0.0.1:1', NOMAD_TOKEN: 'nomad-secret' });
-    const err = await new NomadClient(c.nomad).agentSelf().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await createClients(c)
+      .nomad.client.agentSelf()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).to.be.instanceOf(ServerError);
     expect((err as ServerError).exitCode).to.equal(2);
     expect((err as ServerError).describe()).to.equal('nomad: agent.self: cannot connect (connection refused)\n  Address: http://127.0.0.1:1');

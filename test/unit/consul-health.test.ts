@@ -1,10 +1,10 @@
 /** Pure parts of the Consul health gate: parsing, selection, the open rule, failure lines. */
 import { expect } from 'chai';
+import { createClients } from '../../src/clients.js';
 import { resolveConfig } from '../../src/config/index.js';
 import { describeFailures, gateOpen, parseInstances, selectInstances } from '../../src/consul/health.js';
 import { ExitCode, ServerError } from '../../src/errors.js';
 import { fabioApi, readRoutes } from '../../src/fabio/routes.js';
-import { createConsulClient } from '../../src/consul/index.js';
 
 const entry = (id: string, version: string, status: string, tags: string[] = [], output = '') => ({
   Node: { Node: 'n1', Address: '10.0.0.1' },
@@ -53,12 +53,12 @@ describe('consul health gate (pure)', () => {
 
 describe('consul and fabio unreachable', () => {
   // Port 1 on loopback: nothing listens, the connection is refused at once.
-  const config = resolveConfig({ env: { CONSUL_HTTP_ADDR: 'http://127.0.0.1:1' }, home: '/nonexistent' });
+  const { consul } = createClients(resolveConfig({ env: { CONSUL_HTTP_ADDR: 'http://127.0.0.1:1' }, home: '/nonexistent' }));
 
   it('the gate, KV writes and route reads fail with exit 2 naming the operation, not a gate refusal', async () => {
     for (const [op, p] of [
-      ['health.service', createConsulClient(config.consul).health.waitForHealthy({ service: 'web', deadlineMs: 1_000 })],
-      ['kv.set', createConsulClient(config.consul).kv.putCas('a/b', 'x', 0)],
+      ['health.service', consul.health.waitForHealthy({ service: 'web', deadlineMs: 1_000 })],
+      ['kv.set', consul.kv.putCas('a/b', 'x', 0)],
       ['routes', readRoutes(fabioApi('http://127.0.0.1:1'))],
     ] as const) {
       const err = await (p as Promise<unknown>).catch((e: unknown) => e);

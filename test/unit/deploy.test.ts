@@ -14,7 +14,6 @@ import type { Deployment } from '../../src/nomad/deployments.js';
 import type { LiveJob } from '../../src/nomad/jobs.js';
 import { allocOfServiceId, consulServicesOf, CheckTracker } from '../../src/deploy/checks.js';
 import { mapLimit } from '../../src/concurrency.js';
-import { ConsulClient } from '../../src/consul/client.js';
 import { defaultTimeoutMs, deployEnvironment, planEnvironment, worstExitCode } from '../../src/deploy/deploy.js';
 import { planDocument } from '../../src/deploy/plan.js';
 import { createClients } from '../../src/clients.js';
@@ -411,9 +410,8 @@ describe('deploy: Consul checks and blocking indexes', () => {
 
   it('keeps the last failing output of a check after it passes or vanishes', () => {
     const seen: string[] = [];
-    const t = new CheckTracker(
-      new ConsulClient({ address: 'http://127.0.0.1:1', scheme: 'http', host: '127.0.0.1', port: 1, tls: { skipVerify: false } }),
-      (r) => seen.push(r.status),
+    const t = new CheckTracker(createClients(resolveConfig({ env: { CONSUL_HTTP_ADDR: 'http://127.0.0.1:1' }, home: '/nonexistent' })).consul.client, (r) =>
+      seen.push(r.status),
     );
     const row = { CheckID: 'c1', Name: 'alive', ServiceID: '_nomad-task-0b6e1c9a-1111-2222-3333-444455556666-group-web-web-http', ServiceName: 'web' };
     t.record([{ ...row, Status: 'critical', Output: '' }]); // as Nomad registers it: critical, no output yet

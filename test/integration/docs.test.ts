@@ -41,7 +41,7 @@
  * skipped silently.
  */
 import { expect } from 'chai';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -50,6 +50,7 @@ import { loadSet } from '../../src/service-spec/load.js';
 import { formatProblem } from '../../src/errors.js';
 import { run } from '../../src/stack/proc.js';
 import { testStackOptions, useStack } from '../helpers/stack.js';
+import { ensureBuilt } from '../helpers/dist.js';
 
 const repo = resolve('.');
 
@@ -379,15 +380,7 @@ describe('docs: every code block of README.md and docs/ runs (test/integration/d
     t0 = Date.now();
     const stack = await useStack();
     // The CLI and the `hashiship` package resolve to dist/: build it when src is newer.
-    const newest = (dir: string): number =>
-      Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-    if (!existsSync(join(repo, 'dist', 'index.js')) || newest(join(repo, 'src')) > statSync(join(repo, 'dist', 'index.js')).mtimeMs) {
-      const b = await run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-        cwd: repo,
-        timeoutMs: 300_000,
-      });
-      expect(b.code, `npm run build:\n${b.stdout}${b.stderr}`).to.equal(0);
-    }
+    ensureBuilt();
     ({ copy, env } = prepareCopy(stack.env));
   });
 

@@ -8,8 +8,8 @@
  * and a group without tasks exit 1 at their place, an existing spec is kept
  * without --force and replaced with it, nothing is written when one file fails.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,7 @@ import { renderJobHcl } from '../../src/nomad/render-hcl.js';
 import { loadSet } from '../../src/service-spec/load.js';
 import { standalone } from '../../src/service-spec/overlay.js';
 import { useStack, type TestStack } from '../helpers/stack.js';
+import { ensureBuilt } from '../helpers/dist.js';
 
 const CORPUS = 'test/fixtures/import-corpus';
 const exec = promisify(execFile);
@@ -165,12 +166,7 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
     let dir: string;
 
     before(function () {
-      const newest = (d: string): number =>
-        Math.max(...readdirSync(d, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(d, e.name)) : statSync(join(d, e.name)).mtimeMs)));
-      if ((existsSync(cli) ? statSync(cli).mtimeMs : 0) < newest(join(root, 'src'))) {
-        const b = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
-        if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}${b.stderr}`);
-      }
+      ensureBuilt();
       dir = mkdtempSync(join(tmpdir(), 'hashiship-import-'));
     });
 

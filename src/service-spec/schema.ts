@@ -931,6 +931,11 @@ const task = obj(
         ...REASON,
         description: 'Why this value is not a secret.',
       }),
+      jar_and_class: {
+        ...REASON,
+        description:
+          "Allow `class` or `class_path` beside a java `jar`: Nomad runs `java -jar <jar> <class>`, so the jar's Main-Class runs with `class` as its first argument, and `java -jar` ignores the class path.",
+      },
     }),
     nomad: nomadRaw('Task'),
   },

@@ -554,6 +554,21 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
       );
     }
     if (t.command !== undefined) rep.add(childPath(tp, 'command'), 'a java task runs its `jar`; `command` is not used');
+    // Nomad runs `java [jvm_options] [-cp class_path] -jar <jar> [class] [args]`: beside a jar, `class` is the
+    // program's first argument and the JVM ignores -cp. A deliberate policy, with an opt-out.
+    if (t.jar !== undefined && t.allow?.jar_and_class === undefined) {
+      const keep = ' (to keep it as Nomad runs it: `allow: {jar_and_class: <reason>}`)';
+      if (t.class !== undefined)
+        rep.add(
+          childPath(tp, 'class'),
+          `beside a \`jar\`, Nomad runs \`java -jar <jar> ${t.class}\`: the jar's own Main-Class runs and \`class\` is only its first argument; to run this class, fetch the jar with \`artifacts\` and put it on \`class_path\`, or remove \`class\`${keep}`,
+        );
+      if (t.class_path !== undefined)
+        rep.add(
+          childPath(tp, 'class_path'),
+          `\`java -jar\` ignores the class path, so \`class_path\` does nothing beside a \`jar\`; name the jars in the jar's manifest (Class-Path), or run a \`class\` with \`class_path\` and no \`jar\`${keep}`,
+        );
+    }
   }
   if (t.image !== undefined && t.image.tag === undefined && t.image.digest === undefined) {
     const ip = childPath(tp, 'image');

@@ -461,6 +461,8 @@ export interface AllowSpec {
   readonly latest?: string;
   /** Allow plain values under secret-looking variable names, by name. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Allow `class` or `class_path` beside a java `jar` (Nomad passes `class` to the jar; `java -jar` ignores the class path). */
+  readonly jar_and_class?: string;
 }
 
 export interface GroupSpec {

@@ -158,8 +158,11 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
     if (t.shutdownDelay !== undefined) out['shutdown_delay'] = t.shutdownDelay;
     if (t.driver === 'exec' || t.driver === 'raw_exec') out['command'] = t.command;
     if (t.driver === 'java') {
-      out['jar'] = { source: 'https://example.com/app.jar' };
-      if (t.classPath) out['class_path'] = '${NOMAD_TASK_DIR}/lib/*';
+      // A class run from the class path, or a jar (the spec refuses both together: java -jar ignores -cp).
+      if (t.classPath) {
+        out['class'] = 'com.example.Main';
+        out['class_path'] = '${NOMAD_TASK_DIR}/lib/*';
+      } else out['jar'] = { source: 'https://example.com/app.jar' };
     }
     if (t.dispatchPayload !== undefined) out['dispatch_payload'] = { file: t.dispatchPayload };
     if (t.csiPlugin !== undefined)

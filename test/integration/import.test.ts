@@ -102,6 +102,11 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
     expect(imported.get('connect-countdash.nomad.hcl')!.raw).to.deep.equal([]);
     const echo = imported.get('http-echo-latest.nomad.hcl')!;
     expect(echo.yaml).to.match(/allow:\n\s+latest: imported as is by hashiship import/);
+    // class and class_path beside a jar: kept as Nomad runs them, typed, with the opt-out the spec requires.
+    const ledger = imported.get('java-ledger-tool.nomad.hcl')!;
+    expect(ledger.raw, 'java-ledger-tool: nothing in nomad:').to.deep.equal([]);
+    expect(ledger.yaml).to.match(/class: ledger\.Reconcile\n\s+class_path: local\/lib\/\*\n/);
+    expect(ledger.yaml).to.match(/allow:\n\s+jar_and_class: imported as is by hashiship import/);
     // A check without a port stays without one (Nomad's default: the service's port), typed.
     const redis = imported.get('redis-cache.nomad.hcl')!;
     expect(redis.raw, 'redis-cache: nothing in nomad:').to.deep.equal([]);
@@ -153,7 +158,7 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
     const lines = [...byField].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([f, n]) => `        ${String(n).padStart(3)}  ${f}`);
     process.stdout.write(`      corpus jobs with a nomad: block: ${withRaw.length} of ${imported.size}; fields there (jobs):\n${lines.join('\n')}\n`);
     expect(imported.size).to.equal(files.length);
-    // 2 of 60 now (14 of 59 before datacenters: [], the job-level update and stagger, dispatch_payload, csi_plugin,
+    // 2 of 61 now (14 of 59 before datacenters: [], the job-level update and stagger, dispatch_payload, csi_plugin,
     // group dns, pid_mode, an interpolated hostname, class_path and periodic sysbatch were typed; 39 of 58 before
     // that). The rest stays in nomad: on purpose (docs/spec.md): a display name other than the job ID, and an image
     // without a tag (the spec has no implicit latest).

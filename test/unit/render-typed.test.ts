@@ -612,4 +612,25 @@ groups:
       'web.yaml:8:28  groups[0].tasks[0].docker.pid_mode  `shared` is not valid: write host or container:<name>',
     ]);
   });
+
+  it('refuses `class` and `class_path` beside a java `jar` (Nomad would pass the class to the jar, and java -jar ignores -cp), unless the task opts out with a reason', () => {
+    const java = (extra: string) => `name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        driver: java
+        jar: {source: "https://artifacts.example.com/web-1.0.jar"}
+${extra}`;
+    const problems = render(java('        class: com.example.Main\n        class_path: local/lib/*\n')).problems;
+    expect(problems).to.have.length(2);
+    expect(problems[0]).to.match(/^web\.yaml:8:16 {2}groups\[0\]\.tasks\[0\]\.class {2}beside a `jar`, Nomad runs `java -jar <jar> com\.example\.Main`/);
+    expect(problems[1]).to.match(/^web\.yaml:9:21 {2}groups\[0\]\.tasks\[0\]\.class_path {2}`java -jar` ignores the class path/);
+    for (const p of problems) expect(p).to.include('allow: {jar_and_class: <reason>}');
+    // Opted out, the job is rendered as Nomad runs it: both beside the jar.
+    const kept = ok(java('        class: com.example.Main\n        allow: {jar_and_class: "the jar dispatches on its first argument"}\n'));
+    expect(kept.TaskGroups[0]!.Tasks[0]!.Config).to.deep.include({ jar_path: 'local/web-1.0.jar', class: 'com.example.Main' });
+    // A jar alone, or a class on the class path, is fine.
+    expect(render(java('')).problems).to.deep.equal([]);
+  });
 });

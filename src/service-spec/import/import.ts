@@ -164,6 +164,13 @@ function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
       changed = true;
       continue;
     }
+    // groups[i].tasks[j].class (or class_path) beside a jar: the job runs it that way, so it is kept, with the opt-out.
+    if (seg[0] === 'groups' && seg[2] === 'tasks' && seg.length === 5 && (seg[4] === 'class' || seg[4] === 'class_path') && /jar_and_class/.test(p.message)) {
+      const t = ((spec['groups'] as Obj[])[seg[1] as number]!['tasks'] as Obj[])[seg[3] as number]!;
+      t['allow'] = { ...((t['allow'] ?? {}) as Obj), jar_and_class: REASON };
+      changed = true;
+      continue;
+    }
     let dropped = false;
     // groups[i].tasks[j].docker.hostname: only that field goes.
     const holder = seg.findIndex((x) => typeof x === 'string' && FIELD_DROPPABLE.has(x));

@@ -151,6 +151,20 @@ export function resolve(svc: LoadedService, envFile: LoadedEnvironment): { resol
       }
       g.update = u as Mutable<UpdateSpec>;
     });
+    // The job-level block shows the same values: each field it sets that the environment sets too takes the
+    // environment's value (every group already has it). Not auto_promote: the environment's concerns only groups
+    // with canaries (below), and a group without one inherits the job's.
+    const job = spec.update as Mutable<UpdateSpec> | undefined;
+    if (job !== undefined) {
+      const u: Record<string, unknown> = { ...job };
+      for (const key of UPDATE_KEYS) {
+        const v = env.update[key];
+        if (v === undefined || key === 'auto_promote' || u[key] === undefined) continue;
+        u[key] = v;
+        mark(childPath('update', key), childPath('update', key));
+      }
+      spec.update = u as Mutable<UpdateSpec>;
+    }
   }
 
   const svcPath = childPath('services', spec.name);
@@ -317,7 +331,8 @@ export function resolve(svc: LoadedService, envFile: LoadedEnvironment): { resol
   if (env.update?.auto_promote !== undefined) {
     groups.forEach((g, gi) => {
       const path = childPath(childPath(childPath('groups', gi), 'update'), 'auto_promote');
-      if ((g.update?.canary ?? 0) > 0 || overrides.get(path)?.subject !== 'update.auto_promote') return;
+      // A group's canaries may come from the job-level update (a group inherits each field it does not set).
+      if ((g.update?.canary ?? spec.update?.canary ?? 0) > 0 || overrides.get(path)?.subject !== 'update.auto_promote') return;
       const original = svc.spec.groups[gi]?.update?.auto_promote;
       const u: Record<string, unknown> = { ...(g.update ?? {}) };
       if (original === undefined) delete u['auto_promote'];

@@ -544,6 +544,15 @@ ${task}`;
       Stagger: 10e9,
     });
     expect(renderJobHcl(job)).to.include('  update {\n    max_parallel = 2\n    canary       = 1\n    auto_revert  = false\n    stagger      = "10s"\n  }\n');
+    // The environment's fields win in the job-level block too (the groups have them already), where that block
+    // sets them; not auto_promote, which the environment sets only for groups with canaries — here the group's
+    // canary comes from the job-level block, and the environment's auto_promote: false reaches it.
+    const envWins = ok(
+      base('update: {max_parallel: 2, min_healthy_time: 30s, canary: 1, auto_promote: true}\n'),
+      'name: qa\nupdate: {min_healthy_time: 3s, max_parallel: 1, healthy_deadline: 2m, auto_promote: false}\n',
+    );
+    expect(envWins.Update).to.deep.equal({ MaxParallel: 1, Canary: 1, MinHealthyTime: 3e9, AutoPromote: true });
+    expect(envWins.TaskGroups[0]!.Update).to.deep.include({ MaxParallel: 1, Canary: 1, MinHealthyTime: 3e9, HealthyDeadline: 120e9, AutoPromote: false });
     // Without a job-level block nothing changes: no job Update, no group Stagger (Nomad's 30s).
     const plain = ok(base(''));
     expect(plain).to.not.have.property('Update');

@@ -8,14 +8,14 @@ job "payments" {
   meta {
     environment           = "qa"
     hashiship_environment = "qa"
-    hashiship_spec_hash   = "603e4d9d521478ce33784fa7d9acae78317648420b948c8e7121a3538e428347"
+    hashiship_spec_hash   = "5dfe3aa0145c46d83a78f8d640282c5af51ca15ea54fcb72bb89c4292803a63f"
     hashiship_tool        = "hashiship"
     team                  = "payments"
   }
 
   update {
     max_parallel     = 1
-    min_healthy_time = "30s"
+    min_healthy_time = "3s"
     healthy_deadline = "3m"
   }
 

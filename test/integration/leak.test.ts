@@ -16,7 +16,7 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stateDirOf } from '../../src/stack/stack.js';
@@ -42,11 +42,13 @@ function leaks(text: string): string[] {
 }
 
 /**
- * Every regular file under `dir` (recursively), as text. The stack keeps running while
- * this walks it: a file or folder removed meanwhile (an allocation of another job being
- * collected) is skipped, since it no longer holds anything; any other error fails the test.
+ * Every regular file under `dir` (recursively), as text. Symbolic links are not followed:
+ * a java or exec task's chroot holds bin/X11 → . (a loop), and a link's target is searched
+ * where it lives; `descend` says which folders to enter. The stack keeps running while this walks it: a file or folder removed
+ * meanwhile (an allocation of another job being collected) is skipped, since it no longer
+ * holds anything; any other error fails the test.
  */
-function filesUnder(dir: string, accept: (path: string) => boolean = () => true): [string, string][] {
+function filesUnder(dir: string, accept: (path: string) => boolean = () => true, descend: (dir: string) => boolean = () => true): [string, string][] {
   const out: [string, string][] = [];
   const gone = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
   let names: string[];
@@ -59,9 +61,10 @@ function filesUnder(dir: string, accept: (path: string) => boolean = () => true)
   for (const name of names) {
     const p = join(dir, name);
     try {
-      const st = statSync(p);
-      if (st.isDirectory()) out.push(...filesUnder(p, accept));
-      else if (st.isFile() && accept(p)) out.push([p, readFileSync(p, 'latin1')]);
+      const st = lstatSync(p);
+      if (st.isDirectory()) {
+        if (descend(p)) out.push(...filesUnder(p, accept, descend));
+      } else if (st.isFile() && accept(p)) out.push([p, readFileSync(p, 'latin1')]);
     } catch (err) {
       if (!gone(err)) throw err;
     }
@@ -224,7 +227,11 @@ describe('leak test: a Vault canary appears nowhere but in the served body (real
     // The stack's log files (not its data directories, which hold the task's rendered secret by design).
     const stateDir = stateDirOf(stack.options);
     for (const [p, text] of [
-      ...filesUnder(stateDir, (f) => f.endsWith('.log') && !f.includes('/alloc')),
+      ...filesUnder(
+        stateDir,
+        (f) => f.endsWith('.log') && !f.includes('/alloc'),
+        (d) => !d.includes('/alloc'),
+      ),
       ...filesUnder(join(stack.options.cacheDir, 'logs')),
     ]) {
       corpus.set(`log ${p}`, text);

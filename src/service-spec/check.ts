@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type { CST, Document, Node as YamlNode } from 'yaml';
 import { excerpt, type InputProblem, type SourcePosition } from '../errors.js';
 import { DURATION_PATTERN, type Schema } from './dsl.js';
-import { parseDuration } from './duration.js';
+import { memoized, parseDuration } from './duration.js';
 import { suggest } from './suggest.js';
 import { LineCounter } from './lines.js';
 import { readCommonYaml, type SpecMap, type SpecNode } from './yaml-fast.js';
@@ -79,18 +79,13 @@ function linePos(lc: LineCounter | undefined, offset: number): { line: number; c
 }
 
 const BARE_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
-/** Whether each key seen is bare (schema keys repeat in every file); at most 4,096 remembered. */
-const bareKeys = new Map<string, boolean>();
+/** Whether a key is bare, remembered (schema keys repeat in every file). */
+const isBare = memoized((key: string) => BARE_KEY.test(key));
 
 /** `a.b` for identifier-like keys, `a["x.y"]` otherwise. */
 export function childPath(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
-  let bare = bareKeys.get(key);
-  if (bare === undefined) {
-    bare = BARE_KEY.test(key);
-    if (bareKeys.size < 4096) bareKeys.set(key, bare);
-  }
-  if (!bare) return `${path}[${JSON.stringify(key)}]`;
+  if (!isBare(key)) return `${path}[${JSON.stringify(key)}]`;
   return path === '' ? key : `${path}.${key}`;
 }
 

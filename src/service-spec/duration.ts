@@ -25,17 +25,25 @@ const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
  */
 export function parseDuration(text: string): number | undefined {
   // Specs repeat a few durations (`10s`, `30s`) thousands of times: each is parsed once.
-  const hit = parsed.get(text);
-  if (hit !== undefined || parsed.has(text)) return hit;
-  const v = parseUncached(text);
-  if (parsed.size >= MaxCached) parsed.clear();
-  parsed.set(text, v);
-  return v;
+  return parsedDurations(text);
 }
 
-/** Parsed durations by text, at most {@link MaxCached} (then the cache starts again). */
-const parsed = new Map<string, number | undefined>();
-const MaxCached = 4096;
+/**
+ * `fn` remembering its results by argument, at most `max` of them (then it
+ * starts again): for pure functions the spec check calls with few distinct values.
+ */
+export function memoized<T>(fn: (key: string) => T, max = 4096): (key: string) => T {
+  const seen = new Map<string, T>();
+  return (key) => {
+    if (seen.has(key)) return seen.get(key) as T;
+    const v = fn(key);
+    if (seen.size >= max) seen.clear();
+    seen.set(key, v);
+    return v;
+  };
+}
+
+const parsedDurations = memoized(parseUncached);
 
 function parseUncached(text: string): number | undefined {
   let s = text;

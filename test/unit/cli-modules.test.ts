@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt } from '../helpers/dist.js';
@@ -41,7 +41,7 @@ describe('CLI: a command loads only what it uses', function () {
     writeFileSync(join(dir, 'preload.mjs'), PRELOAD(join(dir, 'hooks.mjs')));
     const services = join(dir, 'jobs', 'services');
     const environments = join(dir, 'jobs', 'environments');
-    for (const d of [services, environments]) spawnSync('mkdir', ['-p', d]);
+    for (const d of [services, environments]) mkdirSync(d, { recursive: true });
     writeFileSync(
       join(services, 'web.yaml'),
       'name: web\ngroups:\n  - name: web\n    tasks:\n      - name: web\n        driver: docker\n        image:\n          repository: storefront/web\n          tag: 1.0.0\n',

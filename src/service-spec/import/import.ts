@@ -146,6 +146,11 @@ const DROPPABLE = new Set([
 /** Keys whose every field is optional: a refused field under them is left to the escape hatch alone. */
 const FIELD_DROPPABLE = new Set(['docker', 'vault', 'disconnect', 'ui', 'csi_plugin']);
 
+/** The task a problem's subject names (`groups[i].tasks[j]…`, as segments). */
+function taskAt(spec: Obj, seg: readonly (string | number)[]): Obj {
+  return ((spec['groups'] as Obj[])[seg[1] as number]!['tasks'] as Obj[])[seg[3] as number]!;
+}
+
 /**
  * Make the typed spec pass the spec's rules: opt-outs (with a reason) for
  * `latest` images and secret-looking variables the job really has; any other
@@ -158,7 +163,7 @@ function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
     const seg = segments(p.subject);
     // groups[i].tasks[j].env.NAME: a secret-looking plain value the job has.
     if (seg[0] === 'groups' && seg[2] === 'tasks' && seg[4] === 'env' && typeof seg[5] === 'string' && /secret/.test(p.message)) {
-      const t = ((spec['groups'] as Obj[])[seg[1] as number]!['tasks'] as Obj[])[seg[3] as number]!;
+      const t = taskAt(spec, seg);
       const allow = (t['allow'] ?? {}) as Obj;
       t['allow'] = { ...allow, env: { ...((allow['env'] as Obj | undefined) ?? {}), [seg[5]]: REASON } };
       changed = true;
@@ -166,7 +171,7 @@ function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
     }
     // groups[i].tasks[j].class (or class_path) beside a jar: the job runs it that way, so it is kept, with the opt-out.
     if (seg[0] === 'groups' && seg[2] === 'tasks' && seg.length === 5 && (seg[4] === 'class' || seg[4] === 'class_path') && /jar_and_class/.test(p.message)) {
-      const t = ((spec['groups'] as Obj[])[seg[1] as number]!['tasks'] as Obj[])[seg[3] as number]!;
+      const t = taskAt(spec, seg);
       t['allow'] = { ...((t['allow'] ?? {}) as Obj), jar_and_class: REASON };
       changed = true;
       continue;

@@ -4,7 +4,7 @@
  * the HCL is derived from the JSON, and the integration tests parse it back with
  * Nomad and compare field by field.
  */
-import { attr, block, formatHcl, object, type HclNode, type HclScalar, type HclValue } from '../hcl/writer.js';
+import { attr, block, formatHcl, isHclIdentifier, object, type HclNode, type HclScalar, type HclValue } from '../hcl/writer.js';
 import type { Job } from './job.js';
 import { freeListForm, nomadApiSchema, refName, resolveRef, type ApiSchemaNode } from './raw.js';
 import { formatDuration } from '../service-spec/duration.js';
@@ -14,8 +14,12 @@ type Kind =
   | { readonly kind: 'attr' }
   /** Nanoseconds written as a Go duration string. */
   | { readonly kind: 'duration' }
-  /** map[string]string as a block of attributes, keys sorted. */
-  | { readonly kind: 'map' }
+  /**
+   * map[string]string as a block of attributes, keys sorted. `orObject`: Nomad's job
+   * specification also takes `name = { … }` here, the form written when a key is not
+   * an identifier (`"runbook.url"`: a block cannot hold a quoted name).
+   */
+  | { readonly kind: 'map'; readonly orObject?: true }
   /** One nested structure. */
   | { readonly kind: 'block'; readonly desc: Desc }
   /** A list of nested structures; `label` names the field that becomes the block label. */
@@ -35,6 +39,7 @@ type Desc = readonly Field[];
 const a = (field: string, hcl: string): Field => ({ field, hcl, kind: 'attr' });
 const d = (field: string, hcl: string): Field => ({ field, hcl, kind: 'duration' });
 const m = (field: string, hcl: string): Field => ({ field, hcl, kind: 'map' });
+const mo = (field: string, hcl: string): Field => ({ field, hcl, kind: 'map', orObject: true });
 const b = (field: string, hcl: string, desc: Desc): Field => ({ field, hcl, kind: 'block', desc });
 const bs = (field: string, hcl: string, desc: Desc, label?: string): Field =>
   label === undefined ? { field, hcl, kind: 'blocks', desc } : { field, hcl, kind: 'blocks', desc, label };
@@ -137,8 +142,8 @@ const TASK: Desc = [
   a('KillSignal', 'kill_signal'),
   b('Lifecycle', 'lifecycle', LIFECYCLE),
   { field: 'Config', hcl: 'config', kind: 'free' },
-  m('Env', 'env'),
-  m('Meta', 'meta'),
+  mo('Env', 'env'),
+  mo('Meta', 'meta'),
   bs('Artifacts', 'artifact', ARTIFACT),
   bs('Templates', 'template', TEMPLATE),
   b('Vault', 'vault', VAULT),
@@ -151,7 +156,7 @@ const TASK: Desc = [
 const GROUP: Desc = [
   a('Count', 'count'),
   d('ShutdownDelay', 'shutdown_delay'),
-  m('Meta', 'meta'),
+  mo('Meta', 'meta'),
   bs('Constraints', 'constraint', CONSTRAINT),
   bs('Affinities', 'affinity', AFFINITY),
   bs('Spreads', 'spread', SPREAD),
@@ -173,7 +178,7 @@ const JOB: Desc = [
   a('NodePool', 'node_pool'),
   a('Type', 'type'),
   a('Priority', 'priority'),
-  m('Meta', 'meta'),
+  mo('Meta', 'meta'),
   b('Update', 'update', UPDATE),
   b('Periodic', 'periodic', PERIODIC),
   bs('Constraints', 'constraint', CONSTRAINT),
@@ -400,6 +405,10 @@ function body(path: string, desc: Desc, v: Obj, skip?: string, def?: ApiSchemaNo
       case 'map': {
         if (!isObj(value)) throw new Error(`render-hcl: ${p} is not a map`);
         const keys = Object.keys(value).sort();
+        if (f.orObject === true && !keys.every(isHclIdentifier)) {
+          attrs.push(attr(f.hcl, object(keys.map((k) => [k, attrValue(`${p}.${k}`, value[k])] as const))));
+          break;
+        }
         blocks.push(
           block(
             f.hcl,

@@ -272,6 +272,9 @@ function taskConfig(
         jvm_options: nonEmpty(t.jvm_options),
         args,
       });
+    default:
+      // A driver the spec does not type: its configuration is the task's `nomad: { Config: … }`.
+      return {};
   }
 }
 

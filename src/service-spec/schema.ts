@@ -62,6 +62,8 @@ const PORT_HINT = 'use lower-case letters, digits and underscores, starting with
 export const META_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const META_HINT = 'use letters, digits, dashes and underscores, starting with a letter or underscore';
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A task driver's name as plugins register it (`raw_exec`, `podman`, `exec2`, `containerd-driver`). */
+const DRIVER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const ENV_HINT = 'use letters, digits and underscores, not starting with a digit';
 const DATACENTER = /^[A-Za-z0-9*][A-Za-z0-9_.*-]*$/;
 const REGION = /^[a-z0-9][a-z0-9_-]*$/;
@@ -808,7 +810,10 @@ const task = obj(
   'A task: a process or container of the group.',
   {
     name: str('Task name, unique in the group.', { pattern: PART, hint: PART_HINT }),
-    driver: str('Task driver.', { enum: ['docker', 'exec', 'raw_exec', 'java'], default: 'docker' }),
+    driver: str(
+      'Task driver. docker, exec, raw_exec and java are typed; any other driver Nomad runs (podman, qemu, exec2, a plugin) takes its driver configuration in `nomad: {Config: …}`.',
+      { pattern: DRIVER, hint: 'a Nomad task driver name, e.g. docker, exec, raw_exec, java, podman', default: 'docker' },
+    ),
     image: image,
     jar: obj(
       'The jar a java task runs, fetched as an artifact.',
@@ -955,7 +960,10 @@ const group = obj(
       options: strList('resolv.conf options, e.g. ndots:2.', 'An option.', /^[a-z0-9_-]+(?::[0-9]+)?$/, 'write an option such as ndots:2'),
     }),
     services: list('Service registrations.', service),
-    tasks: list('The tasks.', task, 1),
+    tasks: list(
+      'The tasks. Only a Connect gateway group (a service with `Connect.Gateway` in `nomad: {Services: …}`) has none: Nomad adds the gateway task.',
+      task,
+    ),
     volumes: map('Volumes claimed by the group, by name.', PART, PART_HINT, volume),
     update: update,
     restart: restart,

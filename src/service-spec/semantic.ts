@@ -414,7 +414,9 @@ function checkConnect(
         : '`sidecar_task` changes the proxy of a `sidecar_service`: add one',
     );
   }
-  if (native && s.task === undefined) rep.add(cp, 'a Connect-native service needs `task`: the task that speaks Connect');
+  // Nomad picks a group's only task itself ("ambiguous and must be set" only with several).
+  if (native && s.task === undefined && g.tasks.length > 1)
+    rep.add(cp, 'a Connect-native service in a group of several tasks needs `task`: the task that speaks Connect');
   const ss = c.sidecar_service;
   if (ss === undefined) return;
   const ssp = childPath(cp, 'sidecar_service');
@@ -500,6 +502,23 @@ function checkSecretBlocks(rep: Reporter, t: TaskSpec, tp: string): void {
   }
 }
 
+/**
+ * A Connect gateway group (ingress, terminating, mesh): one of its services, given in
+ * `nomad: {Services: …}`, has `Connect.Gateway`; Nomad adds the gateway's task itself.
+ */
+function isGatewayGroup(g: GroupSpec): boolean {
+  const services = g.nomad?.['Services'];
+  if (!Array.isArray(services)) return false;
+  return services.some((s: unknown) => {
+    const connect = typeof s === 'object' && s !== null ? (s as Record<string, unknown>)['Connect'] : undefined;
+    const gateway = typeof connect === 'object' && connect !== null ? (connect as Record<string, unknown>)['Gateway'] : undefined;
+    return typeof gateway === 'object' && gateway !== null;
+  });
+}
+
+/** The drivers the spec types (task `config` from typed keys); another driver's config is raw. */
+const TYPED_DRIVERS: readonly string[] = ['docker', 'exec', 'raw_exec', 'java'];
+
 function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: string, ports: readonly string[]): void {
   const driver = t.driver ?? 'docker';
   const forDriver = (key: keyof TaskSpec, drivers: readonly string[]): void => {
@@ -544,6 +563,20 @@ function checkTask(rep: Reporter, g: GroupSpec, gp: string, t: TaskSpec, tp: str
   }
   if (driver === 'docker' && t.image === undefined) rep.add(tp, 'a docker task needs an `image`');
   if ((driver === 'exec' || driver === 'raw_exec') && t.command === undefined) rep.add(tp, `an ${driver} task needs a \`command\``);
+  if (!TYPED_DRIVERS.includes(driver)) {
+    // Another driver (podman, qemu, exec2, a plugin): its configuration is raw. A typo of a typed driver is named.
+    const near = suggest(driver, TYPED_DRIVERS);
+    const config = t.nomad?.['Config'];
+    if (typeof config !== 'object' || config === null || Array.isArray(config) || Object.keys(config).length === 0)
+      rep.add(
+        childPath(tp, 'driver'),
+        near !== undefined && near !== driver
+          ? `\`${driver}\` is not one of ${TYPED_DRIVERS.join(', ')}; did you mean \`${near}\`? (another driver takes its configuration in \`nomad: {Config: …}\`)`
+          : `the ${driver} driver is not typed (${TYPED_DRIVERS.join(', ')} are): give its configuration in \`nomad: {Config: …}\``,
+      );
+    for (const key of ['command', 'args'] as const)
+      if (t[key] !== undefined) rep.add(childPath(tp, key), `\`${key}\` is not typed for the ${driver} driver; give it in \`nomad: {Config: …}\``);
+  }
   if (driver === 'java') {
     if (t.jar === undefined && t.class === undefined) rep.add(tp, 'a java task needs a `jar` (or a `class`)');
     if (t.jar !== undefined && jarPath(t.jar) === undefined) {
@@ -803,6 +836,11 @@ function checkGroup(rep: Reporter, job: ResolvedService['spec'], g: GroupSpec, g
   if (!hasUpdate(job) && g.update !== undefined) rep.add(childPath(gp, 'update'), `\`update\` applies to service and system jobs, not ${type}`);
   if (type !== 'service' && g.migrate !== undefined) rep.add(childPath(gp, 'migrate'), `\`migrate\` applies to service jobs, not ${type}`);
 
+  if (g.tasks.length === 0 && !isGatewayGroup(g))
+    rep.add(
+      childPath(gp, 'tasks'),
+      'a group needs a task (Nomad refuses a group without one: "Missing tasks for task group"); only a Connect gateway group has none, Nomad adds its task',
+    );
   if (!g.tasks.some(isMainTask) && g.tasks.length > 0) rep.add(childPath(gp, 'tasks'), 'the group needs at least one main task (a task without `lifecycle`)');
   const taskNames = new Map<string, number>();
   g.tasks.forEach((t, ti) => {

@@ -397,7 +397,12 @@ export interface CsiPluginSpec {
 
 export interface TaskSpec {
   readonly name: string;
-  readonly driver?: 'docker' | 'exec' | 'raw_exec' | 'java';
+  /**
+   * The task driver. docker, exec, raw_exec and java are typed; any other driver Nomad
+   * runs (podman, qemu, exec2, a plugin) takes its `config` in `nomad: { Config: … }`.
+   * @default docker
+   */
+  readonly driver?: string;
   readonly image?: ImageSpec;
   /** `path`: the jar in the task directory (`jar_path`); default `local/<file name of source>`. */
   readonly jar?: { readonly source: string; readonly checksum?: string; readonly path?: string };

@@ -123,9 +123,12 @@ groups:
         ports: [http, mesh]
         services:
           - {name: t, port: http, connect: {native: true}}
+      - name: log
+        driver: exec
+        command: /bin/log
 `);
     expect(r.problems).to.deep.equal([
-      'web.yaml:12:11  groups[0].services[0].connect  a Connect-native service needs `task`: the task that speaks Connect',
+      'web.yaml:12:11  groups[0].services[0].connect  a Connect-native service in a group of several tasks needs `task`: the task that speaks Connect',
       'web.yaml:12:19  groups[0].services[0].connect.native  a Connect-native service has no sidecar: remove `sidecar_service` and `sidecar_task`, or `native`',
       "web.yaml:14:13  groups[0].services[0].connect.sidecar_service  a Connect sidecar shares the allocation's network namespace: the group needs `network_mode: bridge`",
       'web.yaml:14:19  groups[0].services[0].connect.sidecar_service.port  port `mesh_` is not declared in groups[0].ports; did you mean `mesh`?',
@@ -133,7 +136,7 @@ groups:
       'web.yaml:19:58  groups[0].services[0].connect.sidecar_service.proxy.upstreams[1].local_bind_port  127.0.0.1:8081 is already the listener of groups[0].services[0].connect.sidecar_service.proxy.upstreams[0]',
       'web.yaml:23:49  groups[0].services[1].checks[0].expose  `expose` serves the check through the Connect sidecar: the service needs `connect.sidecar_service`',
       'web.yaml:25:18  groups[0].services[1].connect  `sidecar_task` changes the proxy of a `sidecar_service`: add one',
-      'web.yaml:28:18  groups[0].services[2].connect  a Connect-native service needs `task`: the task that speaks Connect',
+      'web.yaml:28:18  groups[0].services[2].connect  a Connect-native service in a group of several tasks needs `task`: the task that speaks Connect',
       'web.yaml:34:44  groups[0].tasks[0].services[0].connect  Connect belongs to group services: Nomad runs one proxy per group network; move this service to the group',
     ]);
   });

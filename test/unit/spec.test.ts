@@ -82,7 +82,7 @@ describe('spec: validation', () => {
       svc('a/api.yaml', 'name: api\ngroups:\n  - name: api\n    tasks: []\n    cuont: 2\n'),
     ]);
     expect(out).to.deep.equal([
-      'a/api.yaml:4:12  groups[0].tasks  needs at least 1 item',
+      'a/api.yaml:4:12  groups[0].tasks  a group needs a task (Nomad refuses a group without one: "Missing tasks for task group"); only a Connect gateway group has none, Nomad adds its task',
       'a/api.yaml:5:5  groups[0].cuont  unknown key `cuont`; did you mean `count`?',
       'b/web.yaml:8:15  groups[0].update.canary  canary (1) must not exceed count (0)',
       'b/web.yaml:19:23  groups[0].tasks[0].kill_timeout  `soon` is not a duration (write e.g. 500ms, 30s, 1m30s or 2h)',

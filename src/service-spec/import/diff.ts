@@ -130,10 +130,9 @@ const UNSET_IS: Readonly<Record<string, unknown>> = {
   HostNetwork: 'default',
 };
 
+/** An empty object is not a zero value: `mesh {}` (a mesh gateway) or `sidecar_service {}` mean something. */
 function zero(v: unknown): boolean {
-  return (
-    v === null || v === undefined || v === '' || v === false || v === 0 || (Array.isArray(v) && v.length === 0) || (isObj(v) && Object.keys(v).length === 0)
-  );
+  return v === null || v === undefined || v === '' || v === false || v === 0 || (Array.isArray(v) && v.length === 0);
 }
 
 /**

@@ -374,9 +374,19 @@ export async function importJob(src: JobSource, parser: JobParser, opts: ImportO
   const job = await parseSource(src, parser);
   const id = String(job['ID'] ?? '');
   // A job whose name differs from its ID keeps its name in `nomad:` (the spec's `name` is the ID).
-  const empty = ((job['TaskGroups'] as Obj[] | null) ?? []).filter((g) => !Array.isArray(g['Tasks']) || g['Tasks'].length === 0);
+  // A Connect gateway group has no task: Nomad adds the gateway's task when it registers the job.
+  const empty = ((job['TaskGroups'] as Obj[] | null) ?? []).filter(
+    (g) =>
+      (!Array.isArray(g['Tasks']) || g['Tasks'].length === 0) &&
+      !((g['Services'] as Obj[] | null) ?? []).some((s) => isObj(s['Connect']) && isObj(s['Connect']['Gateway'])),
+  );
   if (empty.length > 0) throw new InputError(empty.map((g) => groupWithoutTasks(src, String(g['Name'] ?? ''))));
   const lifted = liftJob(job);
+  // Raw as a whole from the start (an untyped driver's config, a gateway's services): durations written as Go durations.
+  for (const l of levels(lifted.spec)) {
+    const raw = l.holder['nomad'];
+    if (isObj(raw)) l.holder['nomad'] = readable({ $ref: `#/definitions/${l.kind === 'job' ? 'Job' : l.kind === 'group' ? 'TaskGroup' : 'Task'}` }, raw);
+  }
   for (const l of lifted.latest) {
     const t = ((lifted.spec['groups'] as Obj[])[l.group]!['tasks'] as Obj[])[l.task]!;
     t['allow'] = { latest: REASON };

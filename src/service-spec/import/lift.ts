@@ -8,6 +8,7 @@
  * (see import.ts). Pure.
  */
 import { formatDuration } from '../duration.js';
+import { compacted } from './diff.js';
 import { RenderDefaults } from '../../nomad/render.js';
 import { OPERATORS } from '../schema.js';
 import { defaultCheckName, jarPath, publishedPorts } from '../semantic.js';
@@ -510,7 +511,8 @@ function artifact(a: Obj): Obj {
   const mode = str(a['GetterMode']);
   return set({
     source: str(a['GetterSource']),
-    destination: str(a['RelativeDest']) === 'local/' ? undefined : str(a['RelativeDest']),
+    // Nomad fills in `local/` for an artifact without a destination, but `local/<file name>` in file mode.
+    destination: str(a['RelativeDest']) === 'local/' && mode !== 'file' ? undefined : str(a['RelativeDest']),
     mode: mode === 'file' || mode === 'dir' ? mode : undefined,
     options: stringMap(a['GetterOptions']),
     headers: stringMap(a['GetterHeaders']),
@@ -621,6 +623,7 @@ function task(t: Obj, job: string, canary: boolean): LiftedTask {
   let latest = false;
   const typed: Obj = {};
   let artifacts = list(t['Artifacts']);
+  let raw: Obj | undefined;
   switch (driver) {
     case 'docker': {
       const img = typeof config['image'] === 'string' ? liftImage(config['image']) : undefined;
@@ -658,6 +661,9 @@ function task(t: Obj, job: string, canary: boolean): LiftedTask {
       if (typed['jar'] === undefined && typed['class'] === undefined) typed['class'] = jp ?? 'Main';
       break;
     }
+    default:
+      // A driver the spec does not type (podman, qemu, exec2, a plugin): its whole configuration is raw.
+      if (Object.keys(config).length > 0) raw = { Config: config };
   }
   const memMax = num(res['MemoryMaxMB']);
   const cores = num(res['Cores']);
@@ -703,6 +709,7 @@ function task(t: Obj, job: string, canary: boolean): LiftedTask {
       secret_blocks: secretBlocks(t['Secrets']),
       dispatch_payload: isObj(t['DispatchPayload']) && str(t['DispatchPayload']['File']) !== undefined ? { file: t['DispatchPayload']['File'] } : undefined,
       csi_plugin: csiPlugin(t['CSIPluginConfig']),
+      nomad: raw,
     }),
   };
 }
@@ -839,6 +846,8 @@ function group(g: Obj, job: string, type: string, jobUpdate: Obj): LiftedGroup {
   const disk = obj(g['EphemeralDisk']);
   const tasks = list(g['Tasks']).map((t) => task(t, job, canary));
   const count = num(g['Count']);
+  // A Connect gateway (ingress, terminating, mesh) is not typed: the group's services are raw, and its task is Nomad's.
+  const gateway = list(g['Services']).some((s) => isObj(s['Connect']) && isObj(s['Connect']['Gateway']));
   const lifted = set({
     name: str(g['Name']),
     count: type === 'system' || type === 'sysbatch' || count === 1 ? undefined : count,
@@ -860,8 +869,9 @@ function group(g: Obj, job: string, type: string, jobUpdate: Obj): LiftedGroup {
     shutdown_delay: (num(g['ShutdownDelay']) ?? 0) !== 0 ? dur(g['ShutdownDelay']) : list(g['Services']).length > 0 ? '0s' : undefined,
     disconnect: disconnect(g['Disconnect']),
     scaling: type === 'system' ? undefined : scaling(g['Scaling']),
-    services: list(g['Services']).length === 0 ? undefined : list(g['Services']).map((s) => service(s, job, canary)),
+    services: list(g['Services']).length === 0 || gateway ? undefined : list(g['Services']).map((s) => service(s, job, canary)),
     tasks: tasks.map((t) => t.task),
+    nomad: gateway ? { Services: compacted(list(g['Services'])) } : undefined,
   });
   explicitPorts(lifted);
   return { latest: tasks.filter((t) => t.latest).map((t) => String(t.task['name'])), group: lifted };
@@ -891,7 +901,10 @@ export interface LiftedJob {
   readonly latest: readonly { readonly group: number; readonly task: number }[];
 }
 
-/** The typed spec of a canonicalized job (without `nomad:` blocks). */
+/**
+ * The typed spec of a canonicalized job; `nomad:` blocks only for what is raw as a whole
+ * (the config of a driver the spec does not type, the services of a Connect gateway group).
+ */
 export function liftJob(job: Readonly<Obj>): LiftedJob {
   const id = String(job['ID'] ?? '');
   const apiType = str(job['Type']) ?? 'service';

@@ -268,8 +268,27 @@ export function checkRaw(level: RawLevel, raw: unknown): RawProblem[] {
     else rest[k] = v;
   }
   check({ $ref: `#/definitions/${level}` }, rest, [], out);
-  if (level === 'Task') checkIdentities(rest, out);
+  if (level === 'Task') {
+    checkIdentities(rest, out);
+    checkTaskScaling(rest, out);
+  }
   return out;
+}
+
+/**
+ * A task's `scaling "cpu"` / `scaling "mem"` block: its label is its `Type`
+ * (vertical_cpu, vertical_mem), the only types Nomad's parser gives a task.
+ */
+function checkTaskScaling(raw: Record<string, unknown>, out: RawProblem[]): void {
+  const list = raw['ScalingPolicies'];
+  if (!Array.isArray(list)) return;
+  list.forEach((item: unknown, i) => {
+    if (isObj(item) && item['Type'] !== 'vertical_cpu' && item['Type'] !== 'vertical_mem')
+      out.push({
+        path: ['ScalingPolicies', i, 'Type'],
+        message: `a task's scaling policy is \`scaling "cpu"\` or \`scaling "mem"\` in Nomad's job specification: set \`Type\` to vertical_cpu or vertical_mem, got ${describe(item['Type'])}`,
+      });
+  });
 }
 
 /** Whether an identity name is the task's default identity as Nomad's parser sees it (unnamed, or `default`). */

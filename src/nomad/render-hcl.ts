@@ -297,6 +297,18 @@ function structBlock(type: string, node: ApiSchemaNode, path: string, v: unknown
   return block(type, labels, desc === undefined ? body(path, [], v, lf, def) : body(path, desc, v, lf));
 }
 
+/**
+ * The label of a block whose label is no struct field: a task's `scaling "cpu"` and
+ * `scaling "mem"` (Nomad's parser sets `Type` to `vertical_cpu`, `vertical_mem` from it).
+ */
+function impliedLabel(items: ApiSchemaNode, path: string, v: unknown): string | undefined {
+  if (refName(items) !== 'ScalingPolicy') return undefined;
+  const type = isObj(v) ? v['Type'] : undefined;
+  if (typeof type !== 'string' || !/^vertical_(?:cpu|mem)$/.test(type))
+    throw new Error(`render-hcl: ${path}.Type: a task's scaling policy is vertical_cpu or vertical_mem, got ${JSON.stringify(type)}`);
+  return type.slice('vertical_'.length);
+}
+
 /** A field the tables do not list, written as the API schema's `x-hcl` says. */
 function schemaField(def: ApiSchemaNode, key: string, value: unknown, path: string, attrs: HclNode[], blocks: HclNode[]): void {
   const prop = def.properties?.[key];
@@ -317,7 +329,7 @@ function schemaField(def: ApiSchemaNode, key: string, value: unknown, path: stri
     blocks.push(structBlock(h.name, prop, path, value));
   } else if (s.type === 'array') {
     if (!Array.isArray(value) || s.items?.$ref === undefined) throw new Error(`render-hcl: ${path} is not a list of blocks`);
-    value.forEach((item: unknown, i) => blocks.push(structBlock(h.name, s.items!, `${path}[${i}]`, item)));
+    value.forEach((item: unknown, i) => blocks.push(structBlock(h.name, s.items!, `${path}[${i}]`, item, impliedLabel(s.items!, `${path}[${i}]`, item))));
   } else {
     if (!isObj(value)) throw new Error(`render-hcl: ${path} is not a map`);
     const ap = s.additionalProperties === false ? undefined : s.additionalProperties;

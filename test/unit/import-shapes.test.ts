@@ -2,8 +2,8 @@
  * Job shapes real teams run that `hashiship import` could not carry (issue 12 §5):
  * tasks of drivers the spec does not type (podman, qemu, exec2), Connect gateway
  * groups (no task: Nomad adds the gateway's), Connect-native services without
- * `task` in a one-task group, a file-mode artifact into `local/`, and meta keys
- * that are not HCL identifiers (`runbook.url`). Each is in the import corpus
+ * `task` in a one-task group, a file-mode artifact into `local/`, meta keys
+ * that are not HCL identifiers (`runbook.url`), and a task's `scaling "cpu"`. Each is in the import corpus
  * (test/fixtures/import-corpus), round-tripped through the real Nomad by
  * test/integration/import.test.ts; here: the pieces that failed, without a server.
  */
@@ -13,6 +13,7 @@ import { parseHcl } from '../../src/hcl/parser.js';
 import type { Job } from '../../src/nomad/job.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
+import { sortedKeys } from '../../src/service-spec/import/diff.js';
 import { liftJob } from '../../src/service-spec/import/lift.js';
 import { loadSet } from '../../src/service-spec/load.js';
 import { standalone } from '../../src/service-spec/overlay.js';
@@ -201,5 +202,48 @@ groups:
     expect(hcl).to.include('      env = {\n        "my.var" = "1"\n      }\n');
     expect(hcl).to.include('      meta = {\n        "a.b" = "2"\n      }\n');
     expect(() => parseHcl(hcl)).to.not.throw();
+  });
+
+  it('writes a task\'s scaling policies as `scaling "cpu"` / `scaling "mem"` (the label Nomad derives Type from), refuses another Type', () => {
+    const spec = `name: shapes
+groups:
+  - name: api
+    tasks:
+      - name: api
+        image: {repository: example/api, tag: "1.0"}
+        nomad:
+          ScalingPolicies:
+            - {Type: vertical_cpu, Enabled: true, Max: 4000}
+            - {Type: vertical_mem, Max: 8192}
+`;
+    const r = load(spec);
+    expect(r.problems).to.deep.equal([]);
+    const hcl = renderJobHcl(r.job!);
+    expect(hcl).to.include('      scaling "cpu" {\n        max     = 4000\n        enabled = true\n        type    = "vertical_cpu"\n      }\n');
+    expect(hcl).to.include('scaling "mem" {');
+    expect(load(spec.replace('Type: vertical_mem, ', 'Type: horizontal, ')).problems.join('\n')).to.include(
+      'groups[0].tasks[0].nomad.ScalingPolicies[1].Type  a task\'s scaling policy is `scaling "cpu"` or `scaling "mem"`',
+    );
+  });
+
+  it('writes free-form maps with sorted keys, so one job always imports to the same spec (Nomad gives them in no fixed order)', () => {
+    expect(JSON.stringify(sortedKeys({ b: 1, a: { d: [{ g: 1, f: 2 }], c: 'x' } }))).to.equal('{"a":{"c":"x","d":[{"f":2,"g":1}]},"b":1}');
+    const { spec } = liftJob({
+      ID: 'p',
+      Type: 'service',
+      TaskGroups: [
+        {
+          Name: 'p',
+          Count: 1,
+          Networks: [{ Mode: 'bridge' }],
+          Services: [{ Name: 'p', PortLabel: '80', Connect: { SidecarService: { Proxy: { Config: { z: 1, protocol: 'http', b: { y: 1, x: 2 } } } } } }],
+          Tasks: [{ Name: 'p', Driver: 'podman', Config: { volumes: ['a:b'], image: 'x:1', args: ['2', '1'] } }],
+        },
+      ],
+    });
+    const g = (spec['groups'] as O[])[0]!;
+    const proxy = (((g['services'] as O[])[0]!['connect'] as O)['sidecar_service'] as O)['proxy'] as O;
+    expect(JSON.stringify(proxy['config'])).to.equal('{"b":{"x":2,"y":1},"protocol":"http","z":1}');
+    expect(Object.keys(((g['tasks'] as O[])[0]!['nomad'] as O)['Config'] as O)).to.deep.equal(['args', 'image', 'volumes']);
   });
 });

@@ -153,3 +153,16 @@ export function compacted(v: unknown, inList = false): unknown {
   }
   return v;
 }
+
+/**
+ * A free-form value (driver config, proxy config, scaling policy) with every map's
+ * keys in order: Nomad's JSON gives them in no fixed order, and an import writes the
+ * same spec every time. Lists keep their order: it is their meaning.
+ */
+export function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const k of Object.keys(v).sort()) out[k] = sortedKeys(v[k]);
+  return out;
+}

@@ -14,7 +14,7 @@ import { renderJobHcl } from '../../nomad/render-hcl.js';
 import { formatDuration } from '../duration.js';
 import { loadSet } from '../load.js';
 import { standalone } from '../overlay.js';
-import { comparable, describeDifferences, jobDifferences, rawPatch } from './diff.js';
+import { comparable, describeDifferences, jobDifferences, rawPatch, sortedKeys } from './diff.js';
 import { liftJob } from './lift.js';
 import { parseSource, type JobParser, type JobSource } from './parse.js';
 
@@ -61,9 +61,12 @@ function readable(node: ApiSchemaNode, v: unknown): unknown {
   if (s['x-duration'] === true && typeof v === 'number' && Number.isSafeInteger(v)) return formatDuration(v);
   if (Array.isArray(v)) return v.map((x: unknown) => readable(s.items ?? {}, x));
   if (isObj(v)) {
-    if (s.properties === undefined && (s.additionalProperties === undefined || s.additionalProperties === false)) return v;
+    // Free-form (driver config, scaling policy): keys sorted, as Nomad's JSON gives them in no fixed order.
+    const ap = s.additionalProperties;
+    if (s.properties === undefined && (ap === undefined || ap === false || Object.keys(ap).length === 0)) return sortedKeys(v);
     const out: Obj = {};
-    for (const [k, x] of Object.entries(v)) {
+    // A map's keys (meta, env) in order too; a structure's fields in Nomad's order.
+    for (const [k, x] of s.properties === undefined ? Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : Object.entries(v)) {
       // Fields a job specification cannot hold (server-set IDs and indexes) are Nomad's to fill in.
       if (s.properties !== undefined && s.properties[k]?.['x-hcl'] === undefined) continue;
       const prop = s.properties?.[k] ?? (s.additionalProperties === false ? undefined : s.additionalProperties);

@@ -8,7 +8,7 @@
  * (see import.ts). Pure.
  */
 import { formatDuration } from '../duration.js';
-import { compacted } from './diff.js';
+import { compacted, sortedKeys } from './diff.js';
 import { RenderDefaults } from '../../nomad/render.js';
 import { OPERATORS } from '../schema.js';
 import { defaultCheckName, jarPath, publishedPorts } from '../semantic.js';
@@ -305,7 +305,7 @@ function check(c: Obj, serviceName: string, owner: string | undefined): Obj | un
 
 /** A free-form map (proxy, upstream or sidecar task config) as Nomad parsed it; unset when empty. */
 function freeMap(v: unknown): Obj | undefined {
-  return isObj(v) && Object.keys(v).length > 0 ? v : undefined;
+  return isObj(v) && Object.keys(v).length > 0 ? (sortedKeys(v) as Obj) : undefined;
 }
 
 function posInt(v: unknown): number | undefined {
@@ -663,7 +663,7 @@ function task(t: Obj, job: string, canary: boolean): LiftedTask {
     }
     default:
       // A driver the spec does not type (podman, qemu, exec2, a plugin): its whole configuration is raw.
-      if (Object.keys(config).length > 0) raw = { Config: config };
+      if (Object.keys(config).length > 0) raw = { Config: sortedKeys(config) };
   }
   const memMax = num(res['MemoryMaxMB']);
   const cores = num(res['Cores']);

@@ -57,8 +57,12 @@ const NAME_HINT =
   'use lower-case letters, digits and dashes, at most 63 characters, starting and ending with a letter or digit (a Nomad job ID and a DNS-safe Consul name)';
 const PART = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 const PART_HINT = 'use lower-case letters, digits, dashes and underscores, at most 63 characters';
-export const PORT_LABEL = /^[a-z][a-z0-9_]{0,62}$/;
-const PORT_HINT = 'use lower-case letters, digits and underscores, starting with a letter (it becomes NOMAD_PORT_<label>)';
+/** A port label as Nomad takes it (`http`, `HTTP`, `http-admin`); it becomes NOMAD_PORT_<label>. */
+export const PORT_LABEL = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+const PORT_HINT = 'use letters, digits, underscores and dashes, starting with a letter (it becomes NOMAD_PORT_<label>)';
+/** A group or task name as jobs name them (`web`, `Server`, `Web.Frontend`): no slash, no space, at most 63 characters. */
+const UNIT = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
+const UNIT_HINT = 'use letters, digits, dots, dashes and underscores, at most 63 characters, starting and ending with a letter or digit';
 export const META_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const META_HINT = 'use letters, digits, dashes and underscores, starting with a letter or underscore';
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -96,7 +100,7 @@ export const SERVICE_NAME = /^(?:[a-z0-9-]|\$\{(?:JOB|TASKGROUP|TASK|BASE)\})+$/
 const SERVICE_NAME_HINT =
   "use lower-case letters, digits and dashes, and Nomad's ${JOB}, ${TASKGROUP}, ${TASK} or ${BASE}; the expanded name must be DNS-safe (at most 63 characters)";
 /** A port label, or a port number (with `address_mode: alloc`). */
-const SERVICE_PORT = /^(?:[a-z][a-z0-9_]{0,62}|[1-9][0-9]{0,4})$/;
+const SERVICE_PORT = /^(?:[A-Za-z][A-Za-z0-9_-]{0,62}|[1-9][0-9]{0,4})$/;
 const SERVICE_PORT_HINT = `${PORT_HINT}, or a port number`;
 /** A file in the task directory: relative (`local/…`, `secrets/…`, `alloc/…`) or through `${NOMAD_TASK_DIR}`, `${NOMAD_SECRETS_DIR}`, `${NOMAD_ALLOC_DIR}`. */
 const TASK_FILE = /^(?:local|secrets|alloc|\$\{NOMAD_(?:TASK|SECRETS|ALLOC)_DIR\})\/[^\s"'\\]+$/;
@@ -333,7 +337,7 @@ const check = obj(
     grpc_use_tls: bool('Use TLS for the gRPC check.'),
     command: str('Command to run inside the task (script only).'),
     args: list('Arguments of the command (script only).', str('An argument.')),
-    task: str("Task that runs the script; defaults to the group's main task (script only).", { pattern: PART, hint: PART_HINT }),
+    task: str("Task that runs the script; defaults to the group's main task (script only).", { pattern: UNIT, hint: UNIT_HINT }),
     interval: duration('Time between checks, at least 1s.', '10s'),
     timeout: duration('Time a check may take, at least 1s.', '2s'),
     check_restart: checkRestart,
@@ -528,7 +532,7 @@ const service = obj(
       default: 'auto',
     }),
     provider: str('Where the service is registered.', { enum: ['consul', 'nomad'], default: 'consul' }),
-    task: str('Task the service belongs to (for script checks and task-level interpolation).', { pattern: PART, hint: PART_HINT }),
+    task: str('Task the service belongs to (for script checks and task-level interpolation).', { pattern: UNIT, hint: UNIT_HINT }),
     tags: list('Tags in the catalog.', str('A tag.')),
     canary_tags: list(
       'Tags canaries carry instead of `tags` (the route tags are added). Unset: `tags`, the route tags and `canary` — what Fabio weight steps need. Nomad gives canaries `tags` when this list is empty.',
@@ -809,7 +813,7 @@ const csiPlugin = obj(
 const task = obj(
   'A task: a process or container of the group.',
   {
-    name: str('Task name, unique in the group.', { pattern: PART, hint: PART_HINT }),
+    name: str('Task name, unique in the group.', { pattern: UNIT, hint: UNIT_HINT }),
     driver: str(
       'Task driver. docker, exec, raw_exec and java are typed; any other driver Nomad runs (podman, qemu, exec2, a plugin) takes its driver configuration in `nomad: {Config: …}`.',
       { pattern: DRIVER, hint: 'a Nomad task driver name, e.g. docker, exec, raw_exec, java, podman', default: 'docker' },
@@ -950,7 +954,7 @@ const task = obj(
 const group = obj(
   'A task group: tasks placed together on one node (Nomad `group`).',
   {
-    name: str('Group name, unique in the job.', { pattern: PART, hint: PART_HINT }),
+    name: str('Group name, unique in the job.', { pattern: UNIT, hint: UNIT_HINT }),
     count: int('Allocations of the group (not for system jobs).', { minimum: 0, maximum: MAX_COUNT, default: 1 }),
     ports: map('Named ports of the group network.', PORT_LABEL, PORT_HINT, port),
     network_mode: str('Network mode.', { enum: ['host', 'bridge'], default: 'host' }),
@@ -1157,7 +1161,7 @@ const groupOverride = obj('Overrides for one group.', {
     enabled: bool('Whether the autoscaler acts.'),
   }),
   constraints: list('Constraints added in this environment.', constraint),
-  tasks: map('Task overrides by task name.', PART, PART_HINT, taskOverride),
+  tasks: map('Task overrides by task name.', UNIT, UNIT_HINT, taskOverride),
 });
 
 const serviceOverride = obj('Overrides for one service in this environment.', {
@@ -1174,7 +1178,7 @@ const serviceOverride = obj('Overrides for one service in this environment.', {
     cron: str('Cron expression.'),
     enabled: bool('Whether the schedule is active.'),
   }),
-  groups: map('Group overrides by group name.', PART, PART_HINT, groupOverride),
+  groups: map('Group overrides by group name.', UNIT, UNIT_HINT, groupOverride),
   config: configMap('Configuration added or replaced in this environment'),
 });
 

@@ -246,4 +246,29 @@ groups:
     expect(JSON.stringify(proxy['config'])).to.equal('{"b":{"x":2,"y":1},"protocol":"http","z":1}');
     expect(Object.keys(((g['tasks'] as O[])[0]!['nomad'] as O)['Config'] as O)).to.deep.equal(['args', 'image', 'volumes']);
   });
+
+  it('takes group and task names and port labels as Nomad jobs write them (Web.Frontend, Server, HTTP, http-admin)', () => {
+    const spec = `name: shapes
+groups:
+  - name: Web.Frontend
+    ports:
+      HTTP: {to: 8080}
+      http-admin: {to: 9090}
+    services:
+      - {name: shapes-admin, port: http-admin}
+    tasks:
+      - name: Server
+        image: {repository: example/api, tag: "1.0"}
+        ports: [HTTP, http-admin]
+`;
+    const r = load(spec);
+    expect(r.problems).to.deep.equal([]);
+    const g = r.job!.TaskGroups[0]!;
+    expect([g.Name, g.Tasks[0]!.Name, g.Services![0]!.PortLabel]).to.deep.equal(['Web.Frontend', 'Server', 'http-admin']);
+    expect(g.Tasks[0]!.Config['ports']).to.deep.equal(['HTTP', 'http-admin']);
+    // Still refused: what no HCL label or NOMAD_PORT_ name can hold.
+    const bad = load(spec.replace('http-admin: {to: 9090}', '"http admin": {to: 9090}').replace('name: Server', 'name: Ser/ver'));
+    expect(bad.problems.join('\n')).to.include('groups[0].ports["http admin"]');
+    expect(bad.problems.join('\n')).to.include('groups[0].tasks[0].name  `Ser/ver` is not valid');
+  });
 });

@@ -91,9 +91,9 @@ describe('spec: validation', () => {
 
   it('stays quiet about consequences of a structural mistake it already reported', () => {
     // The port label is invalid: no second problem about it being undeclared.
-    const out = lines([svc('web.yaml', WEB.replace('      - port: http', '      - port: HTTP'))]);
+    const out = lines([svc('web.yaml', WEB.replace('      - port: http', '      - port: http admin'))]);
     expect(out).to.deep.equal([
-      'web.yaml:10:15  groups[0].services[0].port  `HTTP` is not valid: use lower-case letters, digits and underscores, starting with a letter (it becomes NOMAD_PORT_<label>), or a port number',
+      'web.yaml:10:15  groups[0].services[0].port  `http admin` is not valid: use letters, digits, underscores and dashes, starting with a letter (it becomes NOMAD_PORT_<label>), or a port number',
     ]);
   });
 

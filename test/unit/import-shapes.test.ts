@@ -14,6 +14,7 @@ import type { Job } from '../../src/nomad/job.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
 import { sortedKeys } from '../../src/service-spec/import/diff.js';
+import { repair } from '../../src/service-spec/import/import.js';
 import { liftJob } from '../../src/service-spec/import/lift.js';
 import { loadSet } from '../../src/service-spec/load.js';
 import { standalone } from '../../src/service-spec/overlay.js';
@@ -270,5 +271,31 @@ groups:
     const bad = load(spec.replace('http-admin: {to: 9090}', '"http admin": {to: 9090}').replace('name: Server', 'name: Ser/ver'));
     expect(bad.problems.join('\n')).to.include('groups[0].ports["http admin"]');
     expect(bad.problems.join('\n')).to.include('groups[0].tasks[0].name  `Ser/ver` is not valid');
+  });
+
+  it('leaves an env or meta key the spec refuses (spring.profiles.active, runbook.url) to nomad: alone, the rest typed', () => {
+    const spec = `name: shapes
+meta:
+  owner: search
+  runbook.url: https://wiki/x
+groups:
+  - name: api
+    tasks:
+      - name: api
+        image: {repository: example/api, tag: "1.0"}
+        env:
+          JAVA_TOOL_OPTIONS: -Xmx256m
+          spring.profiles.active: prod
+`;
+    const set = loadSet([{ file: 'shapes.yaml', text: spec, kind: 'service' }]);
+    expect(set.problems.map((p) => p.subject).sort()).to.deep.equal(['groups[0].tasks[0].env["spring.profiles.active"]', 'meta["runbook.url"]']);
+    const obj: O = {
+      name: 'shapes',
+      meta: { owner: 'search', 'runbook.url': 'https://wiki/x' },
+      groups: [{ name: 'api', tasks: [{ name: 'api', env: { JAVA_TOOL_OPTIONS: '-Xmx256m', 'spring.profiles.active': 'prod' } }] }],
+    };
+    expect(repair(obj, set.problems)).to.equal(true);
+    expect(obj['meta']).to.deep.equal({ owner: 'search' });
+    expect(((obj['groups'] as O[])[0]!['tasks'] as O[])[0]!['env']).to.deep.equal({ JAVA_TOOL_OPTIONS: '-Xmx256m' });
   });
 });

@@ -113,7 +113,9 @@ export function specYaml(spec: Obj, source: string): string {
 /** The spec's place in the path of a problem: `groups[0].tasks[1].env.X` → segments. */
 function segments(path: string): (string | number)[] {
   const out: (string | number)[] = [];
-  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  // `a.b[0]["dotted.key"]`: names, indexes, and map keys that are not identifiers (quoted as JSON).
+  for (const m of path.matchAll(/\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|([^.[\]]+)/g))
+    out.push(m[1] !== undefined ? Number(m[1]) : m[2] !== undefined ? (JSON.parse(m[2]) as string) : m[3]!);
   return out;
 }
 
@@ -146,6 +148,9 @@ const DROPPABLE = new Set([
   'dns',
 ]);
 
+/** String maps whose refused keys go to the escape hatch one by one. */
+const MAP_KEYED = new Set(['env', 'meta']);
+
 /** Keys whose every field is optional: a refused field under them is left to the escape hatch alone. */
 const FIELD_DROPPABLE = new Set(['docker', 'vault', 'disconnect', 'ui', 'csi_plugin']);
 
@@ -157,10 +162,10 @@ function taskAt(spec: Obj, seg: readonly (string | number)[]): Obj {
 /**
  * Make the typed spec pass the spec's rules: opt-outs (with a reason) for
  * `latest` images and secret-looking variables the job really has; any other
- * refused typed key is left to the escape hatch.
+ * refused typed key is left to the escape hatch (exported for its unit tests).
  * @returns false when a problem cannot be repaired.
  */
-function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
+export function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
   let changed = false;
   for (const p of problems) {
     const seg = segments(p.subject);
@@ -178,6 +183,18 @@ function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
       t['allow'] = { ...((t['allow'] ?? {}) as Obj), jar_and_class: REASON };
       changed = true;
       continue;
+    }
+    // A key of a string map (env, meta) the spec's rules refuse (`spring.profiles.active`, `runbook.url`): that key
+    // alone is left to the escape hatch, where Nomad's map merges key by key.
+    const last = seg[seg.length - 1];
+    if (typeof last === 'string' && MAP_KEYED.has(String(seg[seg.length - 2])) && /^key `/.test(p.message)) {
+      let parent: unknown = spec;
+      for (const s of seg.slice(0, -1)) parent = isObj(parent) || Array.isArray(parent) ? (parent as Record<string | number, unknown>)[s] : undefined;
+      if (isObj(parent) && last in parent) {
+        delete parent[last];
+        changed = true;
+        continue;
+      }
     }
     let dropped = false;
     // groups[i].tasks[j].docker.hostname: only that field goes.

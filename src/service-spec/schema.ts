@@ -92,9 +92,9 @@ const VAULT_ROLE = /^[A-Za-z0-9_.-]+$/;
 
 // ── names and paths Nomad accepts beyond hashiship's first choices (issue 12) ──
 
-/** A Nomad job ID: a DNS-safe name, or dotted (`billing.api`); its services then name themselves. */
-export const JOB_ID = /^(?=.{1,128}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
-const JOB_ID_HINT = `${NAME_HINT}, or dot-separated parts of that form (a dotted job ID of at most 128 characters, whose services then need a \`name\`)`;
+/** A Nomad job ID: a DNS-safe name, or dotted (`billing.api`) or with underscores (`node_exporter`); its services then name themselves. */
+export const JOB_ID = /^(?=.{1,128}$)[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*$/;
+const JOB_ID_HINT = `${NAME_HINT}, or dot-separated parts of that form that may hold underscores (a job ID such as \`billing.api\` or \`node_exporter\`, at most 128 characters, whose services then need a \`name\`)`;
 /** A Consul service name, optionally with Nomad's service interpolations `${JOB}`, `${TASKGROUP}`, `${TASK}`, `${BASE}`. */
 export const SERVICE_NAME = /^(?:[a-z0-9-]|\$\{(?:JOB|TASKGROUP|TASK|BASE)\})+$/;
 const SERVICE_NAME_HINT =
@@ -1088,7 +1088,13 @@ export const serviceSchema: ObjectSchema = obj(
   'A hashiship service spec: one Nomad job.',
   {
     $schema: str('Path or URL of this JSON Schema (for editors).'),
-    name: str('Job ID and default Consul service name; a dotted ID (`billing.api`) needs a `name` on every service.', { pattern: JOB_ID, hint: JOB_ID_HINT }),
+    name: str(
+      'Job ID and default Consul service name; a dotted ID (`billing.api`) or one with underscores (`node_exporter`) needs a `name` on every service.',
+      {
+        pattern: JOB_ID,
+        hint: JOB_ID_HINT,
+      },
+    ),
     type: str('Job type; periodic is a batch job run on a cron schedule; sysbatch runs a batch task on every node (on a schedule with `periodic`).', {
       enum: ['service', 'batch', 'periodic', 'system', 'sysbatch'],
       default: 'service',

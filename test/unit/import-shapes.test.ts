@@ -298,4 +298,59 @@ groups:
     expect(obj['meta']).to.deep.equal({ owner: 'search' });
     expect(((obj['groups'] as O[])[0]!['tasks'] as O[])[0]!['env']).to.deep.equal({ JAVA_TOOL_OPTIONS: '-Xmx256m' });
   });
+
+  it('leaves a whole list to nomad: once, however many of its items the spec refuses (API-Gateway, api_internal)', () => {
+    const spec = `name: shapes
+groups:
+  - name: api
+    ports:
+      http: {}
+    services:
+      - {name: API-Gateway, port: http}
+      - {name: api_internal, port: http}
+    tasks:
+      - name: api
+        image: {repository: example/api, tag: "1.0"}
+`;
+    const set = loadSet([{ file: 'shapes.yaml', text: spec, kind: 'service' }]);
+    expect(set.problems.map((p) => p.subject)).to.include.members(['groups[0].services[0].name', 'groups[0].services[1].name']);
+    const obj: O = {
+      name: 'shapes',
+      groups: [
+        {
+          name: 'api',
+          ports: { http: {} },
+          services: [
+            { name: 'API-Gateway', port: 'http' },
+            { name: 'api_internal', port: 'http' },
+          ],
+          tasks: [{ name: 'api' }],
+        },
+      ],
+    };
+    expect(repair(obj, set.problems)).to.equal(true);
+    expect((obj['groups'] as O[])[0]).to.not.have.property('services');
+  });
+
+  it('takes a job ID with underscores (node_exporter) whose services name themselves, like a dotted one', () => {
+    const spec = `name: node_exporter
+type: system
+groups:
+  - name: node_exporter
+    ports:
+      metrics: {static: 9100}
+    services:
+      - {name: node-exporter, port: metrics}
+    tasks:
+      - name: node_exporter
+        driver: raw_exec
+        command: /usr/local/bin/node_exporter
+`;
+    const set = loadSet([{ file: 'node_exporter.yaml', text: spec, kind: 'service' }]);
+    expect(set.problems.map(formatProblem)).to.deep.equal([]);
+    const unnamed = loadSet([{ file: 'node_exporter.yaml', text: spec.replace('{name: node-exporter, port: metrics}', '{port: metrics}'), kind: 'service' }]);
+    expect(unnamed.problems.map(formatProblem).join('\n')).to.include(
+      'the job ID `node_exporter` is not a DNS-safe Consul service name; give this service a `name`',
+    );
+  });
 });

@@ -148,6 +148,17 @@ const DROPPABLE = new Set([
   'dns',
 ]);
 
+/** Whether every segment of a problem's path still leads somewhere in the spec. */
+function resolves(spec: Obj, seg: readonly (string | number)[]): boolean {
+  let v: unknown = spec;
+  for (const s of seg) {
+    if (!isObj(v) && !Array.isArray(v)) return false;
+    v = (v as Record<string | number, unknown>)[s];
+    if (v === undefined) return false;
+  }
+  return true;
+}
+
 /** String maps whose refused keys go to the escape hatch one by one. */
 const MAP_KEYED = new Set(['env', 'meta']);
 
@@ -222,6 +233,8 @@ export function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
         changed = true;
       }
     }
+    // Under a key an earlier problem of this round already left to the escape hatch: nothing left to repair.
+    if (!dropped && changed && !resolves(spec, seg)) continue;
     if (!dropped) return false;
   }
   return changed;

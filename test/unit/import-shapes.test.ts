@@ -353,4 +353,16 @@ groups:
       'the job ID `node_exporter` is not a DNS-safe Consul service name; give this service a `name`',
     );
   });
+
+  it('imports a periodic job with the classic single `cron` as `type: periodic`, its exact form (Spec, not Specs) in nomad:', () => {
+    const { spec } = liftJob({
+      ID: 'weekly',
+      Type: 'batch',
+      Periodic: { Enabled: true, Spec: '@weekly', Specs: [], SpecType: 'cron', ProhibitOverlap: false, TimeZone: 'UTC' },
+      TaskGroups: [{ Name: 'r', Count: 1, Tasks: [{ Name: 'r', Driver: 'exec', Config: { command: 'x' } }] }],
+    });
+    expect(spec['type']).to.equal('periodic');
+    expect(spec['periodic']).to.deep.equal({ cron: '@weekly', prohibit_overlap: false });
+    expect(spec['nomad']).to.deep.equal({ Periodic: { Spec: '@weekly', Specs: null } });
+  });
 });

@@ -903,13 +903,18 @@ export interface LiftedJob {
 
 /**
  * The typed spec of a canonicalized job; `nomad:` blocks only for what is raw as a whole
- * (the config of a driver the spec does not type, the services of a Connect gateway group).
+ * (the config of a driver the spec does not type, the services of a Connect gateway group, a
+ * periodic job's classic single `cron`).
  */
 export function liftJob(job: Readonly<Obj>): LiftedJob {
   const id = String(job['ID'] ?? '');
   const apiType = str(job['Type']) ?? 'service';
   const periodic = isObj(job['Periodic']) ? job['Periodic'] : undefined;
-  const specs = periodic === undefined ? undefined : strings(periodic['Specs']);
+  // `cron = "…"` (the classic form) parses to Spec, `crons = […]` to Specs: the spec's `cron` renders as `crons`, and
+  // the exact form is kept in nomad: (Spec set, Specs removed) so the job stays as Nomad parsed it.
+  const listed = periodic === undefined ? undefined : strings(periodic['Specs']);
+  const single = periodic === undefined || (listed !== undefined && listed.length > 0) ? undefined : str(periodic['Spec']);
+  const specs = single !== undefined ? [single] : listed;
   const isPeriodic = (apiType === 'batch' || apiType === 'sysbatch') && periodic !== undefined && specs !== undefined && specs.length > 0;
   // A periodic batch job is `type: periodic`; a periodic sysbatch job keeps its type (`periodic:` says the schedule).
   const type = isPeriodic && apiType === 'batch' ? 'periodic' : apiType;
@@ -953,6 +958,7 @@ export function liftJob(job: Readonly<Obj>): LiftedJob {
     affinities: affinities(job['Affinities']),
     spread: spreads(job['Spreads']),
     groups: groups.map((g) => g.group),
+    nomad: isPeriodic && single !== undefined ? { Periodic: { Spec: single, Specs: null } } : undefined,
   });
   return { spec, latest };
 }

@@ -313,6 +313,21 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
       expect(existsSync(out)).to.equal(false);
     });
 
+    it('exits 1 on a job that reads a file (file()), which only the nomad CLI can, naming the way through API JSON', async () => {
+      const job = join(dir, 'filefn.nomad.hcl');
+      writeFileSync(join(dir, 'app.tpl'), 'server {{ env "NOMAD_PORT_http" }}\n');
+      writeFileSync(
+        job,
+        'job "filefn" {\n  group "g" {\n    task "t" {\n      driver = "docker"\n\n      config {\n        image = "nginx:1.25.4"\n      }\n\n      template {\n        data        = file("app.tpl")\n        destination = "local/app.conf"\n      }\n    }\n  }\n}\n',
+      );
+      const out = join(dir, 'filefn');
+      const r = await hashiship('import', job, '--out', out);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.include(`${job}:11:23  job  calls file(), which Nomad's parser reads only from the nomad CLI`);
+      expect(r.stderr).to.include(`\`nomad job run -output ${job} > job.json\` and import job.json`);
+      expect(existsSync(out)).to.equal(false);
+    });
+
     it("exits 1 on a file Nomad cannot parse, with Nomad's message and position, and writes nothing", async () => {
       const bad = join(dir, 'broken.nomad.hcl');
       writeFileSync(bad, 'job "broken" {\n  group "g" {\n    task "t" {\n      driver =\n    }\n  }\n}\n');

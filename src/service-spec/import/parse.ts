@@ -156,6 +156,17 @@ export async function parseSource(src: JobSource, parser: JobParser): Promise<Ob
     return await parser.parse(hcl);
   } catch (e) {
     if (!(e instanceof ParseFailure)) throw e;
+    // `file("app.tpl")` and the other filesystem functions: Nomad's HTTP parser has no files to read (the CLI has).
+    const fs = /Call to function "(\w+)" failed: filesystem function disabled/.exec(e.message);
+    if (fs !== null && !isJsonSource(src)) {
+      throw new InputError([
+        {
+          at: { file: src.file, line: e.line ?? 1, col: e.col ?? 1 },
+          subject: 'job',
+          message: `calls ${fs[1]!}(), which Nomad's parser reads only from the nomad CLI, beside the job's files (/v1/jobs/parse has no files); write the job out with \`nomad job run -output ${src.file} > job.json\` and import job.json`,
+        },
+      ]);
+    }
     const problem: InputProblem =
       e.line !== undefined && !isJsonSource(src)
         ? { at: { file: src.file, line: e.line, col: e.col ?? 1 }, subject: 'job', message: `Nomad cannot parse it: ${e.message}` }

@@ -6,6 +6,7 @@
  * alive. Pure functions; the script only runs the steps they return.
  */
 import { InputError, type InputProblem } from '../errors.js';
+import { JOB_ID } from '../service-spec/schema.js';
 
 /** What Travis says about the build being run. */
 export interface TravisBuild {
@@ -44,8 +45,6 @@ export interface CiPlan {
   readonly notPromoted?: string;
 }
 
-const serviceName = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
 function required(env: NodeJS.ProcessEnv, name: string, problems: InputProblem[], expect?: [RegExp, string]): string {
   const value = env[name];
   if (value === undefined || value === '') {
@@ -77,10 +76,11 @@ export function readCiOptions(env: NodeJS.ProcessEnv): CiOptions {
     .map((s) => s.trim())
     .filter((s) => s !== '');
   for (const s of services) {
-    if (!serviceName.test(s)) {
+    // A service spec's name, the job ID: `web`, and also `billing.api` and `node_exporter` as the spec takes them.
+    if (!JOB_ID.test(s)) {
       problems.push({
         subject: `HASHISHIP_SERVICES="${env['HASHISHIP_SERVICES']}"`,
-        message: `\`${s}\` is not a service name (lower-case letters, digits, -)`,
+        message: `\`${s}\` is not a service name (lower-case letters, digits and dashes; dots and underscores between them, as in billing.api or node_exporter)`,
       });
     }
   }

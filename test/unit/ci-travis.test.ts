@@ -47,6 +47,10 @@ describe('ci: the Travis entry point logic', () => {
     });
     expect(problemsOf(() => readCiOptions({}))).to.deep.equal(['HASHISHIP_SERVICES: must be set (this script runs on Travis CI)']);
     expect(problemsOf(() => readCiOptions({ HASHISHIP_SERVICES: 'web,Web_1' }))[0]).to.contain('`Web_1` is not a service name');
+    // Every name a service spec takes (dotted and underscore job IDs), none it refuses.
+    expect(readCiOptions({ HASHISHIP_SERVICES: 'web, billing.api,node_exporter' }).services).to.deep.equal(['web', 'billing.api', 'node_exporter']);
+    for (const bad of ['-web', 'web.', 'a..b', '_x', 'web/x'])
+      expect(problemsOf(() => readCiOptions({ HASHISHIP_SERVICES: bad }))[0], bad).to.contain(`\`${bad}\` is not a service name`);
   });
 
   describe('what a build may do', () => {

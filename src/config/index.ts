@@ -6,7 +6,7 @@
  * parameter, so tests pass their own. Every problem is collected and raised as one
  * {@link InputError} (exit 1) naming the variable or flag.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, type InputProblem } from '../errors.js';
@@ -174,6 +174,16 @@ export const defaults = {
   fabioProxy: 'http://127.0.0.1:9999',
 } as const;
 
+/** The most bytes read from a token or credential file (a token is well under 1 KiB; /dev/zero is endless). */
+export const SecretFileBytes = 64 * 1024;
+
+/**
+ * Printable ASCII without spaces: what a token, role ID or JWT is made of. Anything
+ * else (a control character, a line break inside, a space) would go into an HTTP
+ * header or reach the server mangled.
+ */
+const TOKEN_TEXT = /^[\x21-\x7e]+$/;
+
 /** Go's strconv.ParseBool, which every HashiCorp CLI uses for boolean variables. */
 const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
@@ -199,6 +209,66 @@ class Reader {
 
   fail(name: string, value: string | undefined, message: string): void {
     this.problems.push({ subject: value === undefined ? name : `${name}=${JSON.stringify(value)}`, message });
+  }
+
+  /**
+   * A secret given directly (a variable or flag): checked, never echoed.
+   * @returns the value, or undefined (and a problem) when it holds a character a token cannot.
+   */
+  secret(name: string, value: string | undefined): string | undefined {
+    if (value === undefined || TOKEN_TEXT.test(value)) return value;
+    // `NAME (value not shown): …`: `NAME: holds` would read as a secret's value to the output redactor.
+    this.problems.push({ subject: `${name} (value not shown)`, message: `holds ${unsafeIn(value)}; a token is printable ASCII without spaces` });
+    return undefined;
+  }
+
+  /**
+   * The trimmed contents of a secret file (the path is not a secret): only a regular
+   * file is read (a FIFO would block, /dev/zero never ends), at most
+   * {@link SecretFileBytes} bytes. `name` is the variable naming it (or `~/.vault-token`).
+   * @returns undefined (and a problem) when it cannot be used; `missing` when it does not exist.
+   */
+  secretFile(name: string, path: string, opts: { readonly subject?: string } = {}): string | undefined | 'missing' {
+    const subject = opts.subject ?? `${name}=${JSON.stringify(path)}`;
+    let fd: number;
+    try {
+      // Non-blocking: opening a FIFO with no writer must not hang; the type is checked on the open file.
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return 'missing';
+      this.problems.push({ subject, message: code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot be read (${code ?? String(err)})` });
+      return undefined;
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) {
+        this.problems.push({ subject, message: `${st.isDirectory() ? 'is a directory' : st.isFIFO() ? 'is a FIFO' : 'is not a regular file'}; give a file holding the token` });
+        return undefined;
+      }
+      if (st.size > SecretFileBytes) {
+        this.problems.push({ subject, message: `is ${st.size} bytes; a token file holds at most ${SecretFileBytes} bytes` });
+        return undefined;
+      }
+      const buf = Buffer.alloc(Math.min(st.size, SecretFileBytes) + 1);
+      let n = 0;
+      for (let k = 0; n < buf.length && (k = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += k;
+      if (n > SecretFileBytes) {
+        this.problems.push({ subject, message: `holds more than ${SecretFileBytes} bytes; a token file holds one token` });
+        return undefined;
+      }
+      const v = buf.subarray(0, n).toString('utf8').trim();
+      if (v !== '' && !TOKEN_TEXT.test(v)) {
+        this.problems.push({ subject, message: `the token in it (not shown) holds ${unsafeIn(v)}; a token is printable ASCII without spaces` });
+        return undefined;
+      }
+      return v;
+    } catch (err) {
+      this.problems.push({ subject, message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+      return undefined;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** A file path that must be readable (a regular file, or a directory when `dir`). */
@@ -252,6 +322,15 @@ class Reader {
   }
 }
 
+/** Where a secret holds its first character that a token cannot, without showing the secret. */
+function unsafeIn(v: string): string {
+  const i = [...v].findIndex((c) => !TOKEN_TEXT.test(c));
+  const c = [...v][i]!;
+  const cp = c.codePointAt(0)!;
+  const what = c === ' ' ? 'a space' : cp < 0x20 || cp === 0x7f ? 'a control character' : 'a character that is not ASCII';
+  return `${what} (U+${cp.toString(16).toUpperCase().padStart(4, '0')}) at character ${i + 1}`;
+}
+
 function pick<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
@@ -261,7 +340,7 @@ function resolveNomad(r: Reader, flags: ConfigFlags): NomadConfig {
   const address = r.url(addrSource, flags.nomadAddr ?? r.str('NOMAD_ADDR') ?? defaults.nomadAddr);
   return pick({
     address,
-    token: flags.nomadToken ?? r.str('NOMAD_TOKEN'),
+    token: flags.nomadToken !== undefined ? r.secret('--nomad-token', flags.nomadToken) : r.secret('NOMAD_TOKEN', r.str('NOMAD_TOKEN')),
     region: flags.nomadRegion ?? r.str('NOMAD_REGION'),
     namespace: flags.nomadNamespace ?? r.str('NOMAD_NAMESPACE'),
     httpAuth: r.auth('NOMAD_HTTP_AUTH'),
@@ -295,17 +374,15 @@ function resolveConsul(r: Reader, flags: ConfigFlags): ConsulConfig {
     if (port < 1 || port > 65535) r.fail(name, raw, 'port out of range 1-65535');
   }
   // CONSUL_HTTP_TOKEN_FILE wins over CONSUL_HTTP_TOKEN, as in Consul's api package.
-  let token = flags.consulToken;
-  if (token === undefined) {
-    const file = r.path('CONSUL_HTTP_TOKEN_FILE');
+  let token = r.secret('--consul-token', flags.consulToken);
+  if (flags.consulToken === undefined) {
+    const file = r.str('CONSUL_HTTP_TOKEN_FILE');
     if (file !== undefined) {
-      try {
-        token = readFileSync(file, 'utf8').trim();
-      } catch {
-        /* already reported by path() */
-      }
+      const t = r.secretFile('CONSUL_HTTP_TOKEN_FILE', file);
+      if (t === 'missing') r.fail('CONSUL_HTTP_TOKEN_FILE', file, 'no such file or directory');
+      else token = t;
     } else {
-      token = r.str('CONSUL_HTTP_TOKEN');
+      token = r.secret('CONSUL_HTTP_TOKEN', r.str('CONSUL_HTTP_TOKEN'));
     }
   }
   return pick({
@@ -326,20 +403,18 @@ function resolveVault(r: Reader, flags: ConfigFlags, home: string): VaultConfig 
   let token: string | undefined;
   let tokenSource: VaultConfig['tokenSource'] = 'none';
   if (flags.vaultToken !== undefined) {
-    token = flags.vaultToken;
+    token = r.secret('--vault-token', flags.vaultToken);
     tokenSource = 'flag';
   } else if (r.str('VAULT_TOKEN') !== undefined) {
-    token = r.str('VAULT_TOKEN');
+    token = r.secret('VAULT_TOKEN', r.str('VAULT_TOKEN'));
     tokenSource = 'VAULT_TOKEN';
   } else {
-    try {
-      const t = readFileSync(join(home, '.vault-token'), 'utf8').trim();
-      if (t !== '') {
-        token = t;
-        tokenSource = '~/.vault-token';
-      }
-    } catch {
-      /* no token helper file: no token */
+    // No token helper file: no token. One that cannot be read as a file (a FIFO, a device) is a problem.
+    const path = join(home, '.vault-token');
+    const t = r.secretFile('~/.vault-token', path, { subject: `~/.vault-token (${JSON.stringify(path)})` });
+    if (t !== undefined && t !== 'missing' && t !== '') {
+      token = t;
+      tokenSource = '~/.vault-token';
     }
   }
   // A login method wins over ~/.vault-token (a CI runner's stale file), never over a given token.
@@ -361,15 +436,12 @@ function resolveVault(r: Reader, flags: ConfigFlags, home: string): VaultConfig 
 /** A secret from `NAME` or the file named by `NAME_FILE` (the file wins, trimmed); both set is a problem. */
 function secretOf(r: Reader, name: string): string | undefined {
   if (r.str(`${name}_FILE`) !== undefined && r.str(name) !== undefined) return undefined; // reported by secretPairs()
-  const file = r.path(`${name}_FILE`);
-  if (file === undefined) return r.str(name);
-  try {
-    const v = readFileSync(file, 'utf8').trim();
-    if (v === '') r.fail(`${name}_FILE`, file, 'the file is empty');
-    return v === '' ? undefined : v;
-  } catch {
-    return undefined; // already reported by path()
-  }
+  const file = r.str(`${name}_FILE`);
+  if (file === undefined) return r.secret(name, r.str(name));
+  const v = r.secretFile(`${name}_FILE`, file);
+  if (v === 'missing') r.fail(`${name}_FILE`, file, 'no such file or directory');
+  else if (v === '') r.fail(`${name}_FILE`, file, 'the file is empty');
+  return v === 'missing' || v === '' ? undefined : v;
 }
 
 /** Variables given as a value or as a file (`NAME_FILE`); both at once is a problem. */

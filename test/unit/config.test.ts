@@ -1,8 +1,9 @@
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveConfig, type Env } from '../../src/config/index.js';
+import { resolveConfig, SecretFileBytes, type Env } from '../../src/config/index.js';
 import { InputError } from '../../src/errors.js';
 
 const home = mkdtempSync(join(tmpdir(), 'hashiship-home-'));
@@ -207,6 +208,44 @@ describe('config: defaults → environment → flags', () => {
       const c = resolve({ VAULT_TOKEN: 's.fromenv' }, {}, h);
       expect(c.vault.token).to.equal('s.fromenv');
       expect(c.vault.tokenSource).to.equal('VAULT_TOKEN');
+    });
+
+    // Regression: a token file that is a FIFO or /dev/zero hung every command (readFileSync blocks or never ends).
+    it('reads token files only when they are regular files of bounded size, naming the variable', function () {
+      this.timeout(10_000);
+      const d = mkdtempSync(join(tmpdir(), 'hs-'));
+      const fifo = join(d, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const big = join(d, 'big');
+      writeFileSync(big, 'x'.repeat(SecretFileBytes + 1));
+      expect(problems(() => resolve({ CONSUL_HTTP_TOKEN_FILE: fifo }))).to.deep.equal([`CONSUL_HTTP_TOKEN_FILE="${fifo}": is a FIFO; give a file holding the token`]);
+      expect(problems(() => resolve({ CONSUL_HTTP_TOKEN_FILE: '/dev/zero' }))).to.deep.equal([
+        'CONSUL_HTTP_TOKEN_FILE="/dev/zero": is not a regular file; give a file holding the token',
+      ]);
+      expect(problems(() => resolve({ VAULT_ROLE_ID_FILE: '/dev/zero', VAULT_SECRET_ID_FILE: big }))).to.deep.equal([
+        'VAULT_ROLE_ID_FILE="/dev/zero": is not a regular file; give a file holding the token',
+        `VAULT_SECRET_ID_FILE="${big}": is ${SecretFileBytes + 1} bytes; a token file holds at most ${SecretFileBytes} bytes`,
+      ]);
+      const h = mkdtempSync(join(tmpdir(), 'hs-home-'));
+      execFileSync('mkfifo', [join(h, '.vault-token')]);
+      expect(problems(() => resolve({}, {}, h))).to.deep.equal([`~/.vault-token ("${join(h, '.vault-token')}"): is a FIFO; give a file holding the token`]);
+    });
+
+    it('refuses a token with a control character, a space or a line break, never showing it', () => {
+      const f = join(mkdtempSync(join(tmpdir(), 'hs-')), 'token');
+      writeFileSync(f, 'abc\ndef-S3CRET\n');
+      const got = problems(() =>
+        resolve({ VAULT_TOKEN: 'hvs.x\u001b[2J-S3CRET', NOMAD_TOKEN: 'a b-S3CRET', CONSUL_HTTP_TOKEN_FILE: f }),
+      );
+      expect(got).to.deep.equal([
+        'NOMAD_TOKEN (value not shown): holds a space (U+0020) at character 2; a token is printable ASCII without spaces',
+        `CONSUL_HTTP_TOKEN_FILE="${f}": the token in it (not shown) holds a control character (U+000A) at character 4; a token is printable ASCII without spaces`,
+        'VAULT_TOKEN (value not shown): holds a control character (U+001B) at character 6; a token is printable ASCII without spaces',
+      ]);
+      expect(got.join('\n')).not.to.include('S3CRET');
+      expect(problems(() => resolve({}, { nomadToken: 'tok\r' }))).to.deep.equal([
+        '--nomad-token (value not shown): holds a control character (U+000D) at character 4; a token is printable ASCII without spaces',
+      ]);
     });
   });
 

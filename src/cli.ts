@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { OutputRedactor } from './redact.js';
-import { Diagnosed, HashishipError, ExitCode, InternalError, pathErrorOf } from './errors.js';
+import { Diagnosed, HashishipError, ExitCode, InternalError, excerpt, pathErrorOf } from './errors.js';
 import { registerCommands } from './commands/index.js';
 import { refuseRepeats } from './commands/flags.js';
 import { attachSession, errorExitOf, processSession, type Session } from './commands/runner.js';
@@ -27,12 +27,21 @@ export async function buildProgram(session: Session = processSession(), only?: s
     .exitOverride()
     .configureOutput({
       writeOut: (s) => session.stdout(s),
-      writeErr: (s) => session.stderr(session.redactor.text(s)),
+      // commander echoes what it refuses (`unknown option '--…'`): escape control characters and cut long lines.
+      writeErr: (s) => session.stderr(session.redactor.text(safeLines(s))),
     });
   await registerCommands(program, only);
   refuseRepeats(program);
   attachSession(program, session);
   return program;
+}
+
+/** Each line of `s` escaped and cut (see {@link excerpt}); the line breaks between them kept. */
+function safeLines(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => excerpt(l, 2000))
+    .join('\n');
 }
 
 /**

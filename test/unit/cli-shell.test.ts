@@ -317,6 +317,21 @@ describe('cli: smaller untruths', function () {
     expect(d.err).to.include("unknown command 'no-such-verb'");
   });
 
+  // Regression: commander echoed a refused option or command raw (an escape sequence reached the terminal) and whole (100 KB).
+  it('an unknown option or command is echoed escaped and cut', async () => {
+    const r = await cli(['validate', '--x\u001b[2J\u202e'], baseEnv());
+    expect(r.code).to.equal(1);
+    expect(r.err).to.include("error: unknown option '--x\\u001b[2J\\u202e'");
+    const c = await cli(['x\u001b]0;title\u0007'], baseEnv());
+    expect(c.code).to.equal(1);
+    expect(c.err).to.include("error: unknown command 'x\\u001b]0;title\\u0007'");
+    const long = await cli(['validate', `--${'q'.repeat(100_000)}`], baseEnv());
+    expect(long.code).to.equal(1);
+    expect(long.err).to.include('… (');
+    expect(long.err.length).to.be.below(5000);
+    for (const e of [r.err, c.err, long.err]) expect(e).not.to.match(/[\u0000-\u0009\u000b-\u001f\u202e]/);
+  });
+
   it('a known command with --help still prints its help and exits 0', async () => {
     const r = await cli(['status', '--help'], baseEnv());
     expect(r.code).to.equal(0);

@@ -442,7 +442,11 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     problems.push({ at: at(offset), subject: '(yaml)', message });
     return { file, contents: undefined, lc, problems };
   };
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const unmarked = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // YAML's line breaks are LF, CR LF and CR, each read as LF (YAML 1.2, 5.4). The parser takes a lone CR for
+  // content: a file saved with CR line ends (or ending in one CR) failed with "Nested mappings are not allowed in
+  // compact mappings", or kept the CR in its last value. Lines and columns are unchanged.
+  const body = unmarked.includes('\r') ? unmarked.replace(/\r\n?/g, '\n') : unmarked;
   const bytes = Buffer.byteLength(body, 'utf8');
   if (bytes > SpecLimits.fileBytes) {
     problems.push({

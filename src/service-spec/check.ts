@@ -430,6 +430,14 @@ function tooDeep(tokens: readonly CST.Token[]): number | undefined {
 }
 
 /**
+ * The tags a spec may carry: those of the core schema, which only restate a plain
+ * value's type (`!!str 12`), and `!` (text). Any other (`!!binary`, `!!set`,
+ * `!!timestamp`, `!custom`) would be read as something no key takes, or silently
+ * ignored.
+ */
+const CORE_TAGS: ReadonlySet<string> = new Set(['!', ...['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`)]);
+
+/**
  * Parse the text of one spec file: one YAML document, within {@link SpecLimits}
  * (size, depth, aliases), in time linear in its size. A leading byte order mark
  * is ignored, so columns are those an editor shows. Pure.
@@ -493,6 +501,15 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     }
     const node = n as YamlNode;
     const at = node.range?.[0] ?? 0;
+    const tag = (node as { tag?: unknown }).tag;
+    if (typeof tag === 'string' && !CORE_TAGS.has(tag)) {
+      const shown = tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
+      failed = fail(
+        at,
+        `the YAML tag \`${excerpt(shown)}\` is not supported: a spec holds plain maps, lists, text, numbers and booleans (remove the tag; quote a value to keep it text)`,
+      );
+      return null;
+    }
     let out: SpecNode;
     if (isMap(node)) {
       const pairs: SpecMap['pairs'] = [];

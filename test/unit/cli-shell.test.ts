@@ -231,6 +231,39 @@ describe('cli: file-system errors are bad input naming the path', function () {
     expect(r.err).not.to.include('127.0.0.1:1');
   });
 
+  // Regression: `--out ''` (an unset shell variable) was the current folder for import, an ENOENT for render, and
+  // for plan, like a folder that does not exist, an error only after every server had been asked.
+  it('an empty --out, or plan --out in a missing folder, is refused by name before any request', async () => {
+    const cases: [string[], number, string][] = [
+      [['render', '--env', 'qa', '--out', ''], 1, '--out="": empty (expected a folder; is a shell variable unset?)'],
+      [['plan', '--env', 'qa', '--out', ''], 255, '--out="": empty (expected a file; is a shell variable unset?)'],
+      [['import', 'job.json', '--out', ''], 1, '--out="": empty (expected a folder; is a shell variable unset?)'],
+      [['agent-config', 'server', '--join', '10.0.0.1', '--out', ''], 1, '--out="": empty'],
+      [
+        ['plan', '--env', 'qa', '--out', join(dir, 'missing', 'plan.json')],
+        255,
+        `--out="${join(dir, 'missing', 'plan.json')}": the folder "${join(dir, 'missing')}" does not exist`,
+      ],
+    ];
+    for (const [argv, code, message] of cases) {
+      const r = await cli(argv, closedEnv());
+      expect(r.code, r.err).to.equal(code);
+      expect(r.err).to.include(message);
+      expect(r.err).not.to.include('127.0.0.1:1');
+    }
+  });
+
+  it('import checks --out and --env before Nomad parses anything', async () => {
+    const file = join(dir, 'import-out-file');
+    writeFileSync(file, '');
+    const out = await cli(['import', 'job.json', '--out', file], closedEnv());
+    expect(out.code, out.err).to.equal(1);
+    expect(out.err).to.include(`--out="${file}": exists and is not a directory`);
+    const env = await cli(['import', 'job.json', '--env', '../x', '--out', dir], closedEnv());
+    expect(env.code, env.err).to.equal(1);
+    expect(env.err).to.include('--env="../x": not an environment name');
+  });
+
   it('agent-config --out naming a file: exit 1 naming --out', async () => {
     const file = join(dir, 'b-file');
     writeFileSync(file, '');

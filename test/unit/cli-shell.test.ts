@@ -184,6 +184,13 @@ describe('cli: every input is checked before the first request', function () {
       argv: ['deploy', '--env', 'qa', '--build', '9', '--until', 'successful'],
       names: ['--until: does not apply: --build makes this a release deploy'],
     },
+    {
+      name: 'HASHISHIP_BUILD that cannot be an image tag (deploy)',
+      argv: ['deploy', '--env', 'qa'],
+      env: { HASHISHIP_BUILD: '7\u001b[2J' },
+      names: ['HASHISHIP_BUILD="7\\u001b[2J": not a build number'],
+    },
+    { name: 'promote --build with a slash', argv: ['promote', '--from', 'qa', '--to', 'production', '--build', 'x/y'], names: ['--build="x/y": not a build number'] },
     { name: '--commit on a plain deploy', argv: ['deploy', '--env', 'qa', '--commit', 'abc'], names: ['--commit: does not apply'] },
     {
       name: 'dev cluster up --servers that is not a count',

@@ -116,6 +116,20 @@ export function excerpt(s: string, max = 120): string {
   return `${escapeText(s.slice(0, cut))}… (${rest} more bytes)`;
 }
 
+/**
+ * Text of several lines made safe to print: each line escaped and cut as
+ * {@link excerpt} does (at `max` characters), the line breaks between them kept.
+ * What reaches stderr goes through it, whatever the text echoes (an operand, a
+ * server's answer).
+ * @default max 8000
+ */
+export function escapeLines(s: string, max = 8000): string {
+  return s
+    .split('\n')
+    .map((l) => excerpt(l, max))
+    .join('\n');
+}
+
 /** The longest message or subject printed in full (longer ones are cut, see {@link excerpt}). */
 const MAX_SHOWN = 2000;
 

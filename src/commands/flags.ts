@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ConfigFlags } from '../config/index.js';
 import { InputError, type InputProblem } from '../errors.js';
+import { JOB_ID, PART, PART_HINT } from '../service-spec/schema.js';
 
 /** The servers a command can talk to; each brings its flags. */
 export type Server = 'nomad' | 'consul' | 'vault' | 'fabio';
@@ -173,4 +174,20 @@ export function outFile(flag: string, path: string | undefined): void {
  */
 export function nonEmptyPath(flag: string, path: string | undefined, what: string): void {
   if (path === '') throw new InputError([{ subject: `${flag}=""`, message: `empty (expected ${what}; is a shell variable unset?)` }]);
+}
+
+/**
+ * An environment name and service (job) names given on the command line, checked
+ * before the first request: they become Consul KV paths
+ * (`hashiship/releases/<env>/<service>`) and Nomad filters, so `../x` or a control
+ * character must never reach a server.
+ * @throws {InputError} naming each one that is not a name a spec can have.
+ */
+export function checkNames(env: string, names: readonly string[], what: 'service' | 'job'): void {
+  const problems: InputProblem[] = [];
+  if (!PART.test(env)) problems.push({ subject: `--env=${JSON.stringify(env)}`, message: `not an environment name: ${PART_HINT}` });
+  for (const n of names) {
+    if (!JOB_ID.test(n)) problems.push({ subject: JSON.stringify(n), message: `not a ${what} name: lower-case letters, digits and dashes, or dot-separated parts of that form` });
+  }
+  if (problems.length > 0) throw new InputError(problems);
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { buildProgram, main, reportError } from '../../src/cli.js';
 import type { Session } from '../../src/commands/runner.js';
 import { resolveConfig } from '../../src/config/index.js';
+import { ServerError } from '../../src/errors.js';
 import { OutputRedactor, redactorFromEnv } from '../../src/redact.js';
 
 const closed = 'http://127.0.0.1:1';
@@ -191,6 +192,11 @@ describe('cli: every input is checked before the first request', function () {
       names: ['HASHISHIP_BUILD="7\\u001b[2J": not a build number'],
     },
     { name: 'promote --build with a slash', argv: ['promote', '--from', 'qa', '--to', 'production', '--build', 'x/y'], names: ['--build="x/y": not a build number'] },
+    // Regression: these names reached Consul KV paths (`hashiship/releases/qa/../x`) and Nomad before being checked.
+    { name: 'releases of a service named ../x', argv: ['releases', '--env', 'qa', '../x'], names: ['"../x": not a service name'] },
+    { name: 'rollback in an environment named ../x', argv: ['rollback', '--env', '../x', 'web'], names: ['--env="../x": not an environment name'] },
+    { name: 'status of a job with an escape sequence', argv: ['status', '--env', 'qa', 'w\u001b[2Jb'], names: ['"w\\u001b[2Jb": not a job name'] },
+    { name: 'promote-canaries in an environment with a slash', argv: ['promote-canaries', '--env', 'q/a'], names: ['--env="q/a": not an environment name'] },
     { name: '--commit on a plain deploy', argv: ['deploy', '--env', 'qa', '--commit', 'abc'], names: ['--commit: does not apply'] },
     {
       name: 'dev cluster up --servers that is not a count',
@@ -323,6 +329,20 @@ describe('cli: file-system errors are bad input naming the path', function () {
     expect(deploy.err).to.match(skipped);
   });
 
+  // Regression: progress lines printed a skipped file's name raw, escape sequence and all.
+  it('progress lines echo names escaped', async () => {
+    const services = join(dir, 'esc', 'services');
+    mkdirSync(services, { recursive: true });
+    writeFileSync(join(services, 'api.yaml'), 'name: api\ngroups:\n  - name: api\n    tasks:\n      - name: api\n        driver: raw_exec\n        command: /bin/true\n');
+    writeFileSync(join(services, 'w\u001b[2J.YAML'), '');
+    mkdirSync(join(dir, 'esc', 'environments'));
+    writeFileSync(join(dir, 'esc', 'environments', 'qa.yaml'), 'name: qa\n');
+    const r = await cli(['render', '--env', 'qa', '--services', services, '--environments', join(dir, 'esc', 'environments')], closedEnv());
+    expect(r.code, r.err).to.equal(0);
+    expect(r.err).to.include('w\\u001b[2J.YAML');
+    expect(r.err).not.to.include('\u001b');
+  });
+
   it('an unexpected error is exit 70 "internal error", redacted, never exit 2', () => {
     let out = '';
     const code = reportError(
@@ -335,6 +355,14 @@ describe('cli: file-system errors are bad input naming the path', function () {
     expect(out).to.include('bug in hashiship');
     expect(out).not.to.include('hvs.CAES');
     expect(out).not.to.include('s3cret-known');
+  });
+
+  // Regression: a server error echoing an operand printed its escape sequence raw (`kv.get hashiship/releases/qa/w<ESC>[2Jb`).
+  it('an error echoing a control character or a bidi override prints it escaped', () => {
+    let out = '';
+    const code = reportError(new ServerError('consul', 'kv.get a/w\u001b[2Jb', 'http://127.0.0.1:1', 'cannot connect\u202e'), (s) => (out += s));
+    expect(code).to.equal(2);
+    expect(out).to.equal('Error: consul: kv.get a/w\\u001b[2Jb: cannot connect\\u202e\n  Address: http://127.0.0.1:1\n');
   });
 
   it('a raw ENOENT from the library is exit 1 naming the path', () => {

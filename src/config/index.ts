@@ -286,7 +286,25 @@ class Reader {
     return p;
   }
 
+  /**
+   * A value that goes into a request line or header (a namespace, a region, a server
+   * name, `user:password`): a control character would split or break it.
+   * @returns the value, or undefined (and a problem) when it holds one.
+   */
+  headerSafe(name: string, value: string | undefined, secret = false): string | undefined {
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
+    if (value === undefined || !/[\u0000-\u001f\u007f-\u009f]/.test(value)) return value;
+    if (secret) this.problems.push({ subject: `${name} (value not shown)`, message: `holds ${unsafeIn(value)}; it is sent in a request header` });
+    else this.fail(name, value, 'holds a control character; it is sent in a request header');
+    return undefined;
+  }
+
   url(name: string, value: string): string {
+    // The URL parser drops tabs and line breaks silently (`http://x\n` is `http://x`); the value would be used as given.
+    if (/[\s\u0000-\u001f\u007f-\u009f]/.test(value)) {
+      this.fail(name, value, 'not a URL: it holds a space or a control character');
+      return value;
+    }
     let u: URL;
     try {
       if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new Error('no scheme');
@@ -304,7 +322,7 @@ class Reader {
   }
 
   auth(name: string): BasicAuth | undefined {
-    const v = this.str(name);
+    const v = this.headerSafe(name, this.str(name), true);
     if (v === undefined) return undefined;
     const i = v.indexOf(':');
     return i < 0 ? { username: v, password: '' } : { username: v.slice(0, i), password: v.slice(i + 1) };
@@ -316,7 +334,7 @@ class Reader {
       caPath: this.path(`${prefix}_CAPATH`, true),
       clientCert: this.path(`${prefix}_CLIENT_CERT`),
       clientKey: this.path(`${prefix}_CLIENT_KEY`),
-      serverName: this.str(`${prefix}_TLS_SERVER_NAME`),
+      serverName: this.headerSafe(`${prefix}_TLS_SERVER_NAME`, this.str(`${prefix}_TLS_SERVER_NAME`)),
       skipVerify,
     }) as TlsConfig;
   }
@@ -335,14 +353,21 @@ function pick<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** Nomad's namespace names (`^[a-zA-Z0-9-]{1,128}$`), or `*` (every namespace, for reads). */
+function nomadNamespace(r: Reader, name: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === '*' || /^[a-zA-Z0-9-]{1,128}$/.test(value)) return value;
+  r.fail(name, value, 'not a Nomad namespace (letters, digits and dashes, at most 128, or *)');
+  return undefined;
+}
+
 function resolveNomad(r: Reader, flags: ConfigFlags): NomadConfig {
   const addrSource = flags.nomadAddr !== undefined ? '--nomad-addr' : 'NOMAD_ADDR';
   const address = r.url(addrSource, flags.nomadAddr ?? r.str('NOMAD_ADDR') ?? defaults.nomadAddr);
   return pick({
     address,
     token: flags.nomadToken !== undefined ? r.secret('--nomad-token', flags.nomadToken) : r.secret('NOMAD_TOKEN', r.str('NOMAD_TOKEN')),
-    region: flags.nomadRegion ?? r.str('NOMAD_REGION'),
-    namespace: flags.nomadNamespace ?? r.str('NOMAD_NAMESPACE'),
+    region: flags.nomadRegion !== undefined ? r.headerSafe('--nomad-region', flags.nomadRegion) : r.headerSafe('NOMAD_REGION', r.str('NOMAD_REGION')),
+    namespace: nomadNamespace(r, flags.nomadNamespace !== undefined ? '--nomad-namespace' : 'NOMAD_NAMESPACE', flags.nomadNamespace ?? r.str('NOMAD_NAMESPACE')),
     httpAuth: r.auth('NOMAD_HTTP_AUTH'),
     tls: r.tls('NOMAD', r.bool('NOMAD_SKIP_VERIFY', false)),
   }) as NomadConfig;
@@ -363,7 +388,7 @@ function resolveConsul(r: Reader, flags: ConfigFlags): ConsulConfig {
     rest = m[2]!;
   }
   rest = rest.replace(/\/+$/, '');
-  const hp = /^(\[[0-9a-fA-F:.]+\]|[^:/[\]]+)(?::(\d{1,5}))?$/.exec(rest);
+  const hp = /[\s\u0000-\u001f\u007f-\u009f]/.test(rest) ? null : /^(\[[0-9a-fA-F:.]+\]|[^:/[\]]+)(?::(\d{1,5}))?$/.exec(rest);
   let host = '127.0.0.1';
   let port = 8500;
   if (hp === null) {
@@ -392,7 +417,7 @@ function resolveConsul(r: Reader, flags: ConfigFlags): ConsulConfig {
     port,
     token,
     httpAuth: r.auth('CONSUL_HTTP_AUTH'),
-    namespace: r.str('CONSUL_NAMESPACE'),
+    namespace: r.headerSafe('CONSUL_NAMESPACE', r.str('CONSUL_NAMESPACE')),
     tls: r.tls('CONSUL', !r.bool('CONSUL_HTTP_SSL_VERIFY', true)),
   }) as ConsulConfig;
 }
@@ -428,7 +453,8 @@ function resolveVault(r: Reader, flags: ConfigFlags, home: string): VaultConfig 
     token,
     tokenSource,
     auth,
-    namespace: flags.vaultNamespace ?? r.str('VAULT_NAMESPACE'),
+    namespace:
+      flags.vaultNamespace !== undefined ? r.headerSafe('--vault-namespace', flags.vaultNamespace) : r.headerSafe('VAULT_NAMESPACE', r.str('VAULT_NAMESPACE')),
     tls: r.tls('VAULT', r.bool('VAULT_SKIP_VERIFY', false)),
   }) as VaultConfig;
 }
@@ -512,8 +538,8 @@ function resolveRegistries(r: Reader): Record<string, RegistryConfig> {
     const name = m[1]!.toLowerCase();
     out[name] = pick({
       url: r.url(key, url),
-      username: r.str(`${key}_USERNAME`),
-      password: r.str(`${key}_PASSWORD`),
+      username: r.headerSafe(`${key}_USERNAME`, r.str(`${key}_USERNAME`)),
+      password: r.headerSafe(`${key}_PASSWORD`, r.str(`${key}_PASSWORD`), true),
       vaultPath: r.str(`${key}_VAULT_PATH`),
     }) as RegistryConfig;
   }

@@ -249,6 +249,49 @@ describe('config: defaults → environment → flags', () => {
     });
   });
 
+  // Regression: these went to the servers as given (a header with a line break failed as "Invalid character in
+  // header content", exit 2; the URL parser dropped the line break of `http://x\n` silently).
+  describe('values sent in a request are checked first', () => {
+    it('refuses control characters in addresses, namespaces, regions, server names and credentials', () => {
+      expect(
+        problems(() =>
+          resolve({
+            NOMAD_ADDR: 'http://127.0.0.1:4646\n',
+            NOMAD_REGION: 'g\u001b',
+            CONSUL_HTTP_ADDR: '127.0.0.1\t:8500',
+            CONSUL_NAMESPACE: 'a\rb',
+            VAULT_NAMESPACE: 'a\nb',
+            VAULT_TLS_SERVER_NAME: 'v\u0000',
+            NOMAD_HTTP_AUTH: 'user:pa\nss-S3CRET',
+            HASHISHIP_REGISTRY_QA: 'http://x\n',
+            HASHISHIP_REGISTRY_QA_PASSWORD: 'p\u0007-S3CRET',
+          }),
+        ),
+      ).to.deep.equal([
+        'NOMAD_ADDR="http://127.0.0.1:4646\\n": not a URL: it holds a space or a control character',
+        'NOMAD_REGION="g\\u001b": holds a control character; it is sent in a request header',
+        'NOMAD_HTTP_AUTH (value not shown): holds a control character (U+000A) at character 8; it is sent in a request header',
+        'CONSUL_HTTP_ADDR="127.0.0.1\\t:8500": not an address (expected host:port or http(s)://host:port)',
+        'CONSUL_NAMESPACE="a\\rb": holds a control character; it is sent in a request header',
+        'VAULT_NAMESPACE="a\\nb": holds a control character; it is sent in a request header',
+        'VAULT_TLS_SERVER_NAME="v\\u0000": holds a control character; it is sent in a request header',
+        'HASHISHIP_REGISTRY_QA="http://x\\n": not a URL: it holds a space or a control character',
+        'HASHISHIP_REGISTRY_QA_PASSWORD (value not shown): holds a control character (U+0007) at character 2; it is sent in a request header',
+      ]);
+    });
+
+    it('NOMAD_NAMESPACE and --nomad-namespace are Nomad namespace names or *', () => {
+      expect(problems(() => resolve({ NOMAD_NAMESPACE: '../x' }))).to.deep.equal([
+        'NOMAD_NAMESPACE="../x": not a Nomad namespace (letters, digits and dashes, at most 128, or *)',
+      ]);
+      expect(problems(() => resolve({}, { nomadNamespace: 'a b' }))).to.deep.equal([
+        '--nomad-namespace="a b": not a Nomad namespace (letters, digits and dashes, at most 128, or *)',
+      ]);
+      expect(resolve({ NOMAD_NAMESPACE: '*' }).nomad.namespace).to.equal('*');
+      expect(resolve({ NOMAD_NAMESPACE: 'Team-1' }).nomad.namespace).to.equal('Team-1');
+    });
+  });
+
   describe('addresses', () => {
     it('rejects a NOMAD_ADDR that is not a URL, naming it', () => {
       expect(problems(() => resolve({ NOMAD_ADDR: 'localhost:46x6' }))).to.deep.equal([

@@ -13,6 +13,9 @@ import type { ResolvedService } from '../service-spec/overlay.js';
 import { serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
+/** The largest `secrets put --from-file` read (a KV secret's keys; Vault's own request limit is 32 MiB). */
+const SecretsFileBytes = 1024 * 1024;
+
 interface SecretsFlags {
   readonly env: string;
   readonly services: string;
@@ -123,21 +126,16 @@ export function registerSecretsKv(secrets: Command): void {
   ).action(
     run(async (c: RunContext<KvFlags>, path: string) => {
       const o = c.opts;
-      const [{ readFile }, { withVault }] = await Promise.all([import('node:fs/promises'), import('../vault/auth.js')]);
+      const [{ readInputFile, readInputStream }, { withVault }] = await Promise.all([import('../input-file.js'), import('../vault/auth.js')]);
       const file = o.fromFile as string;
+      const from = { subject: `--from-file=${JSON.stringify(file)}`, maxBytes: SecretsFileBytes, what: 'a JSON object of keys and values' };
+      const text = file === '-' ? await readInputStream(process.stdin, from) : readInputFile(file, from);
       let data: unknown;
       try {
-        const text = file === '-' ? await new Response(process.stdin as unknown as ReadableStream).text() : await readFile(file, 'utf8');
         data = JSON.parse(text);
-      } catch (err) {
+      } catch {
         // The parser's message may quote the file's text: never show it.
-        const e = err as NodeJS.ErrnoException;
-        throw new InputError([
-          {
-            subject: `--from-file=${JSON.stringify(file)}`,
-            message: e.code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? 'not JSON' : 'cannot read it',
-          },
-        ]);
+        throw new InputError([{ subject: from.subject, message: 'not JSON' }]);
       }
       if (typeof data !== 'object' || data === null || Array.isArray(data)) {
         throw new InputError([{ subject: `--from-file=${JSON.stringify(file)}`, message: 'expected a JSON object of keys and values' }]);

@@ -6,6 +6,7 @@
  * would show as exit 2 instead of 1.
  */
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -275,6 +276,25 @@ describe('cli: file-system errors are bad input naming the path', function () {
     const env = await cli(['import', 'job.json', '--env', '../x', '--out', dir], closedEnv());
     expect(env.code, env.err).to.equal(1);
     expect(env.err).to.include('--env="../x": not an environment name');
+  });
+
+  // Regression: each of these hung on a FIFO (and read /dev/zero up to 600 MB) instead of naming the flag.
+  it('deploy --plan, plan --job and secrets put --from-file refuse a FIFO or a device at once, naming it', async function () {
+    this.timeout(10_000);
+    const fifo = join(dir, 'input.json');
+    execFileSync('mkfifo', [fifo]);
+    const cases: [string[], number, string][] = [
+      [['deploy', '--env', 'qa', '--plan', fifo], 1, `--plan="${fifo}": is a FIFO, not a regular file`],
+      [['plan', '--env', 'qa', '--job', fifo], 255, `${fifo}: is a FIFO, not a regular file`],
+      [['deploy', '--env', 'qa', '--job', '/dev/zero'], 1, '/dev/zero: is a device, not a regular file'],
+      [['secrets', 'put', 'secret/x', '--from-file', fifo], 1, `--from-file="${fifo}": is a FIFO, not a regular file`],
+    ];
+    for (const [argv, code, message] of cases) {
+      const r = await cli(argv, closedEnv());
+      expect(r.code, r.err).to.equal(code);
+      expect(r.err).to.include(message);
+      expect(r.err).not.to.include('127.0.0.1:1');
+    }
   });
 
   it('agent-config --out naming a file: exit 1 naming --out', async () => {

@@ -46,11 +46,12 @@ export function readInputFile(file: string, o: InputFileOptions): string {
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw refuse(o, `is a directory; give a file holding ${o.what}`);
-    if (!st.isFile()) throw refuse(o, `is ${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'}, not a regular file; give a file holding ${o.what}`);
+    if (!st.isFile())
+      throw refuse(o, `is ${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'}, not a regular file; give a file holding ${o.what}`);
     if (st.size > o.maxBytes) throw refuse(o, `is ${st.size} bytes; a file holding ${o.what} may have at most ${o.maxBytes}`);
     const buf = Buffer.allocUnsafe(st.size + 1);
     let n = 0;
-    for (let k = 0; n < buf.length && (k = readSync(fd, buf, n, buf.length - n, n)) > 0; ) n += k;
+    for (let k = 0; n < buf.length && (k = readSync(fd, buf, n, buf.length - n, n)) > 0;) n += k;
     // It grew while being read: not the file that was checked.
     if (n > st.size) throw refuse(o, 'changed while it was read');
     return decode(buf.subarray(0, n), o);

@@ -187,7 +187,8 @@ export function checkNames(env: string, names: readonly string[], what: 'service
   const problems: InputProblem[] = [];
   if (!PART.test(env)) problems.push({ subject: `--env=${JSON.stringify(env)}`, message: `not an environment name: ${PART_HINT}` });
   for (const n of names) {
-    if (!JOB_ID.test(n)) problems.push({ subject: JSON.stringify(n), message: `not a ${what} name: lower-case letters, digits and dashes, or dot-separated parts of that form` });
+    if (!JOB_ID.test(n))
+      problems.push({ subject: JSON.stringify(n), message: `not a ${what} name: lower-case letters, digits and dashes, or dot-separated parts of that form` });
   }
   if (problems.length > 0) throw new InputError(problems);
 }

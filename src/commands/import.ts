@@ -45,7 +45,8 @@ export function registerImport(program: Command): void {
       if (dup !== undefined) throw new InputError([{ subject: '--env', message: `\`${dup}\` is given twice` }]);
       // Flags are checked before Nomad parses anything: an environment name becomes a file name under --out.
       const badEnv = o.env.filter((e) => !PART.test(e));
-      if (badEnv.length > 0) throw new InputError(badEnv.map((e) => ({ subject: `--env=${JSON.stringify(e)}`, message: `not an environment name: ${PART_HINT}` })));
+      if (badEnv.length > 0)
+        throw new InputError(badEnv.map((e) => ({ subject: `--env=${JSON.stringify(e)}`, message: `not an environment name: ${PART_HINT}` })));
       outDir('--out', o.out);
       const sources: JobSource[] = await readSources(files);
       const client = (await c.clients()).nomad.client;

@@ -243,7 +243,10 @@ class Reader {
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) {
-        this.problems.push({ subject, message: `${st.isDirectory() ? 'is a directory' : st.isFIFO() ? 'is a FIFO' : 'is not a regular file'}; give a file holding the token` });
+        this.problems.push({
+          subject,
+          message: `${st.isDirectory() ? 'is a directory' : st.isFIFO() ? 'is a FIFO' : 'is not a regular file'}; give a file holding the token`,
+        });
         return undefined;
       }
       if (st.size > SecretFileBytes) {
@@ -252,7 +255,7 @@ class Reader {
       }
       const buf = Buffer.alloc(Math.min(st.size, SecretFileBytes) + 1);
       let n = 0;
-      for (let k = 0; n < buf.length && (k = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += k;
+      for (let k = 0; n < buf.length && (k = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += k;
       if (n > SecretFileBytes) {
         this.problems.push({ subject, message: `holds more than ${SecretFileBytes} bytes; a token file holds one token` });
         return undefined;
@@ -301,6 +304,7 @@ class Reader {
 
   url(name: string, value: string): string {
     // The URL parser drops tabs and line breaks silently (`http://x\n` is `http://x`); the value would be used as given.
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
     if (/[\s\u0000-\u001f\u007f-\u009f]/.test(value)) {
       this.fail(name, value, 'not a URL: it holds a space or a control character');
       return value;
@@ -367,7 +371,11 @@ function resolveNomad(r: Reader, flags: ConfigFlags): NomadConfig {
     address,
     token: flags.nomadToken !== undefined ? r.secret('--nomad-token', flags.nomadToken) : r.secret('NOMAD_TOKEN', r.str('NOMAD_TOKEN')),
     region: flags.nomadRegion !== undefined ? r.headerSafe('--nomad-region', flags.nomadRegion) : r.headerSafe('NOMAD_REGION', r.str('NOMAD_REGION')),
-    namespace: nomadNamespace(r, flags.nomadNamespace !== undefined ? '--nomad-namespace' : 'NOMAD_NAMESPACE', flags.nomadNamespace ?? r.str('NOMAD_NAMESPACE')),
+    namespace: nomadNamespace(
+      r,
+      flags.nomadNamespace !== undefined ? '--nomad-namespace' : 'NOMAD_NAMESPACE',
+      flags.nomadNamespace ?? r.str('NOMAD_NAMESPACE'),
+    ),
     httpAuth: r.auth('NOMAD_HTTP_AUTH'),
     tls: r.tls('NOMAD', r.bool('NOMAD_SKIP_VERIFY', false)),
   }) as NomadConfig;
@@ -388,6 +396,7 @@ function resolveConsul(r: Reader, flags: ConfigFlags): ConsulConfig {
     rest = m[2]!;
   }
   rest = rest.replace(/\/+$/, '');
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
   const hp = /[\s\u0000-\u001f\u007f-\u009f]/.test(rest) ? null : /^(\[[0-9a-fA-F:.]+\]|[^:/[\]]+)(?::(\d{1,5}))?$/.exec(rest);
   let host = '127.0.0.1';
   let port = 8500;

@@ -192,7 +192,11 @@ describe('cli: every input is checked before the first request', function () {
       env: { HASHISHIP_BUILD: '7\u001b[2J' },
       names: ['HASHISHIP_BUILD="7\\u001b[2J": not a build number'],
     },
-    { name: 'promote --build with a slash', argv: ['promote', '--from', 'qa', '--to', 'production', '--build', 'x/y'], names: ['--build="x/y": not a build number'] },
+    {
+      name: 'promote --build with a slash',
+      argv: ['promote', '--from', 'qa', '--to', 'production', '--build', 'x/y'],
+      names: ['--build="x/y": not a build number'],
+    },
     // Regression: these names reached Consul KV paths (`hashiship/releases/qa/../x`) and Nomad before being checked.
     { name: 'releases of a service named ../x', argv: ['releases', '--env', 'qa', '../x'], names: ['"../x": not a service name'] },
     { name: 'rollback in an environment named ../x', argv: ['rollback', '--env', '../x', 'web'], names: ['--env="../x": not an environment name'] },
@@ -353,7 +357,10 @@ describe('cli: file-system errors are bad input naming the path', function () {
   it('progress lines echo names escaped', async () => {
     const services = join(dir, 'esc', 'services');
     mkdirSync(services, { recursive: true });
-    writeFileSync(join(services, 'api.yaml'), 'name: api\ngroups:\n  - name: api\n    tasks:\n      - name: api\n        driver: raw_exec\n        command: /bin/true\n');
+    writeFileSync(
+      join(services, 'api.yaml'),
+      'name: api\ngroups:\n  - name: api\n    tasks:\n      - name: api\n        driver: raw_exec\n        command: /bin/true\n',
+    );
     writeFileSync(join(services, 'w\u001b[2J.YAML'), '');
     mkdirSync(join(dir, 'esc', 'environments'));
     writeFileSync(join(dir, 'esc', 'environments', 'qa.yaml'), 'name: qa\n');
@@ -417,6 +424,7 @@ describe('cli: smaller untruths', function () {
     expect(long.code).to.equal(1);
     expect(long.err).to.include('… (');
     expect(long.err.length).to.be.below(5000);
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what must not be printed
     for (const e of [r.err, c.err, long.err]) expect(e).not.to.match(/[\u0000-\u0009\u000b-\u001f\u202e]/);
   });
 

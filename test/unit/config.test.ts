@@ -218,7 +218,9 @@ describe('config: defaults → environment → flags', () => {
       execFileSync('mkfifo', [fifo]);
       const big = join(d, 'big');
       writeFileSync(big, 'x'.repeat(SecretFileBytes + 1));
-      expect(problems(() => resolve({ CONSUL_HTTP_TOKEN_FILE: fifo }))).to.deep.equal([`CONSUL_HTTP_TOKEN_FILE="${fifo}": is a FIFO; give a file holding the token`]);
+      expect(problems(() => resolve({ CONSUL_HTTP_TOKEN_FILE: fifo }))).to.deep.equal([
+        `CONSUL_HTTP_TOKEN_FILE="${fifo}": is a FIFO; give a file holding the token`,
+      ]);
       expect(problems(() => resolve({ CONSUL_HTTP_TOKEN_FILE: '/dev/zero' }))).to.deep.equal([
         'CONSUL_HTTP_TOKEN_FILE="/dev/zero": is not a regular file; give a file holding the token',
       ]);
@@ -234,9 +236,7 @@ describe('config: defaults → environment → flags', () => {
     it('refuses a token with a control character, a space or a line break, never showing it', () => {
       const f = join(mkdtempSync(join(tmpdir(), 'hs-')), 'token');
       writeFileSync(f, 'abc\ndef-S3CRET\n');
-      const got = problems(() =>
-        resolve({ VAULT_TOKEN: 'hvs.x\u001b[2J-S3CRET', NOMAD_TOKEN: 'a b-S3CRET', CONSUL_HTTP_TOKEN_FILE: f }),
-      );
+      const got = problems(() => resolve({ VAULT_TOKEN: 'hvs.x\u001b[2J-S3CRET', NOMAD_TOKEN: 'a b-S3CRET', CONSUL_HTTP_TOKEN_FILE: f }));
       expect(got).to.deep.equal([
         'NOMAD_TOKEN (value not shown): holds a space (U+0020) at character 2; a token is printable ASCII without spaces',
         `CONSUL_HTTP_TOKEN_FILE="${f}": the token in it (not shown) holds a control character (U+000A) at character 4; a token is printable ASCII without spaces`,

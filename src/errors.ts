@@ -145,6 +145,9 @@ export function formatProblem(p: InputProblem): string {
   return `${excerpt(p.at.file, MAX_SHOWN)}:${p.at.line}:${p.at.col}  ${subject}  ${message}`;
 }
 
+/** The most problems {@link InputError.describe} lists; the rest are counted. */
+export const MAX_PROBLEMS_SHOWN = 200;
+
 /** Exit 1: bad input — spec, environment file, variable or flag. Nothing was contacted. */
 export class InputError extends HashishipError {
   readonly exitCode = ExitCode.badInput;
@@ -159,7 +162,11 @@ export class InputError extends HashishipError {
 
   override describe(): string {
     if (this.problems.length <= 1) return super.describe();
-    return [this.message, ...this.problems.map((p) => `  ${formatProblem(p)}`)].join('\n');
+    const shown = this.problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `  ${formatProblem(p)}`);
+    const more = this.problems.length - shown.length;
+    // 20,000 problems (an environment naming 20,000 unknown services) printed 1.8 MB; the first ones say what is wrong.
+    if (more > 0) shown.push(`  … and ${more} more (the first ${MAX_PROBLEMS_SHOWN} are shown)`);
+    return [this.message, ...shown].join('\n');
   }
 }
 

@@ -111,6 +111,23 @@ function mountFlag(v: string | undefined): { path: string; version: 1 | 2 } | un
   return { path: m[1]!, version: Number(m[2]) as 1 | 2 };
 }
 
+/**
+ * A logical path given on the command line, checked before the first request:
+ * `secret/../sys/x` would reach another path, a control character a broken request.
+ * @throws {InputError} naming it.
+ */
+function logicalPath(path: string): string {
+  const parts = path.replace(/^\/+|\/+$/g, '').split('/');
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
+  const bad = /[\s\u0000-\u001f\u007f-\u009f]/.test(path)
+    ? 'it holds a space or a control character'
+    : parts.some((p) => p === '' || p === '.' || p === '..')
+      ? 'an empty, `.` or `..` part'
+      : undefined;
+  if (bad !== undefined) throw new InputError([{ subject: JSON.stringify(path), message: `not a secret path (${bad}); write e.g. secret/billing/stripe` }]);
+  return path;
+}
+
 /** Register `secrets put` and `secrets get` (KV, for bootstrap runbooks). */
 export function registerSecretsKv(secrets: Command): void {
   serverFlags(
@@ -126,6 +143,7 @@ export function registerSecretsKv(secrets: Command): void {
   ).action(
     run(async (c: RunContext<KvFlags>, path: string) => {
       const o = c.opts;
+      logicalPath(path);
       const [{ readInputFile, readInputStream }, { withVault }] = await Promise.all([import('../input-file.js'), import('../vault/auth.js')]);
       const file = o.fromFile as string;
       const from = { subject: `--from-file=${JSON.stringify(file)}`, maxBytes: SecretsFileBytes, what: 'a JSON object of keys and values' };
@@ -174,6 +192,7 @@ export function registerSecretsKv(secrets: Command): void {
   ).action(
     run(async (c: RunContext<KvFlags>, path: string) => {
       const o = c.opts;
+      logicalPath(path);
       const [{ withVault }, { GateError }] = await Promise.all([import('../vault/auth.js'), import('../errors.js')]);
       const mount = mountFlag(o.mount);
       const secret = await withVault((await c.clients()).vault, (session) => session.client.kv.read(path, mount === undefined ? {} : { mount }));

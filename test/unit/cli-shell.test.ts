@@ -202,6 +202,12 @@ describe('cli: every input is checked before the first request', function () {
     { name: 'rollback in an environment named ../x', argv: ['rollback', '--env', '../x', 'web'], names: ['--env="../x": not an environment name'] },
     { name: 'status of a job with an escape sequence', argv: ['status', '--env', 'qa', 'w\u001b[2Jb'], names: ['"w\\u001b[2Jb": not a job name'] },
     { name: 'promote-canaries in an environment with a slash', argv: ['promote-canaries', '--env', 'q/a'], names: ['--env="q/a": not an environment name'] },
+    { name: 'secrets get of a path with ..', argv: ['secrets', 'get', 'secret/../sys/seal'], names: ['"secret/../sys/seal": not a secret path'] },
+    {
+      name: 'secrets put to a path with a line break',
+      argv: ['secrets', 'put', 'secret/x\ny', '--from-file', '/nonexistent/v.json'],
+      names: ['"secret/x\\ny": not a secret path'],
+    },
     { name: '--commit on a plain deploy', argv: ['deploy', '--env', 'qa', '--commit', 'abc'], names: ['--commit: does not apply'] },
     {
       name: 'dev cluster up --servers that is not a count',

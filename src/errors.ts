@@ -81,11 +81,13 @@ export interface InputProblem {
 
 /**
  * Control characters, line breaks, and invisible or direction-changing code points
- * (zero-width spaces, bidi overrides such as U+202E, tag characters): what could
+ * (zero-width spaces, bidi overrides such as U+202E, tag characters) and spaces other
+ * than the ASCII one (U+00A0 no-break, U+3000 ideographic), which YAML does not
+ * take as spaces: what could
  * make a line on a terminal read differently from what it holds.
  */
 const UNSAFE =
-  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff]|[\u{e0000}-\u{e0fff}]/gu;
+  /[\u0000-\u001f\u007f-\u00a0\u00ad\u1680\u2000-\u200a\u202f\u205f\u3000\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff]|[\u{e0000}-\u{e0fff}]/gu;
 
 /**
  * Text safe to print on one terminal line: every control character and invisible

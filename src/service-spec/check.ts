@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { CST, Document, Node as YamlNode } from 'yaml';
-import { excerpt, type InputProblem, type SourcePosition } from '../errors.js';
+import { escapeText, excerpt, type InputProblem, type SourcePosition } from '../errors.js';
 import { DURATION_PATTERN, type Schema } from './dsl.js';
 import { memoized, parseDuration } from './duration.js';
 import { suggest } from './suggest.js';
@@ -137,6 +137,31 @@ interface Ctx {
 /** Thrown inside the walk when a file expands to too many values. */
 class TooManyValues {
   constructor(readonly at: SourcePosition) {}
+}
+
+/**
+ * Why a YAML error may be on a line that looks right: a space YAML does not take as
+ * one (U+00A0 no-break, U+3000 ideographic…) or a full-width colon, named; '' otherwise.
+ */
+function oddSpaceOn(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  const end = text.indexOf('\n', offset);
+  const m = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\uff1a]/.exec(text.slice(start, end < 0 ? undefined : end));
+  if (m === null) return '';
+  const cp = m[0].codePointAt(0)!;
+  const what = cp === 0xff1a ? 'a full-width colon; YAML needs `:`' : 'a space YAML does not take as one; use plain spaces';
+  return ` (the line holds U+${cp.toString(16).toUpperCase().padStart(4, '0')} at column ${m.index + 1}, ${what})`;
+}
+
+/**
+ * What makes a key that looks right wrong: its first visible character that is not
+ * plain ASCII (`nаme` with a Cyrillic а reads as `name`), named by its code point.
+ */
+function lookalike(key: string): string {
+  // Characters the message escapes (`\u200b`) already show; a visible one does not.
+  const c = [...key].find((ch) => ch.codePointAt(0)! > 0x7e && escapeText(ch) === ch);
+  if (c === undefined) return '';
+  return ` (it holds U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}, which is not ASCII; keys are plain ASCII)`;
 }
 
 /** Keys that name JavaScript's own properties: never taken as map keys. */
@@ -365,9 +390,9 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
               ctx,
               pos(ctx, keyNode, path),
               p,
-              hint === undefined
+              (hint === undefined
                 ? `unknown key \`${excerpt(key)}\` (allowed here: ${names.join(', ')})`
-                : `unknown key \`${excerpt(key)}\`; did you mean \`${hint}\`?`,
+                : `unknown key \`${excerpt(key)}\`; did you mean \`${hint}\`?`) + lookalike(key),
             );
             continue;
           }
@@ -478,7 +503,9 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     else return fail(d.range[0], 'a spec file holds one YAML document; found a second one here (remove the `---` line, or put each spec in its own file)');
   }
   if (doc === undefined) return fail(0, 'the file is empty');
-  for (const e of doc.errors) problems.push({ at: at(e.pos[0]), subject: '(yaml)', message: `YAML: ${excerpt(e.message.split('\n')[0] ?? '', 300)}` });
+  for (const e of doc.errors) {
+    problems.push({ at: at(e.pos[0]), subject: '(yaml)', message: `YAML: ${excerpt(e.message.split('\n')[0] ?? '', 300)}${oddSpaceOn(body, e.pos[0])}` });
+  }
   if (problems.length > 0) return { file, contents: undefined, lc, problems };
   // Converted in document order, so that an alias names the nearest anchor before it.
   const anchors = new Map<string, SpecNode>();

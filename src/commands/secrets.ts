@@ -107,7 +107,9 @@ interface KvFlags {
 function mountFlag(v: string | undefined): { path: string; version: 1 | 2 } | undefined {
   if (v === undefined) return undefined;
   const m = /^([A-Za-z0-9_./-]+):([12])$/.exec(v);
-  if (m === null) throw new InputError([{ subject: `--mount=${JSON.stringify(v)}`, message: 'expected <mount path>:<1|2>, e.g. secret:2' }]);
+  // `../sys:2` would address another mount.
+  if (m === null || m[1]!.split('/').some((p) => p === '.' || p === '..'))
+    throw new InputError([{ subject: `--mount=${JSON.stringify(v)}`, message: 'expected <mount path>:<1|2>, e.g. secret:2' }]);
   return { path: m[1]!, version: Number(m[2]) as 1 | 2 };
 }
 
@@ -161,7 +163,8 @@ export function registerSecretsKv(secrets: Command): void {
       let cas: number | undefined;
       if (o.cas !== undefined) {
         cas = Number(o.cas);
-        if (!Number.isInteger(cas) || cas < 0)
+        // Digits only: `1e3`, `0x10` and 99999999999999999999999 (1e23 as a number) are not versions.
+        if (!/^[0-9]{1,15}$/.test(o.cas))
           throw new InputError([{ subject: `--cas=${JSON.stringify(o.cas)}`, message: 'expected a version number (0 or more)' }]);
       }
       const mount = mountFlag(o.mount);

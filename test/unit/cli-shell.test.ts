@@ -208,6 +208,16 @@ describe('cli: every input is checked before the first request', function () {
       argv: ['secrets', 'put', 'secret/x\ny', '--from-file', '/nonexistent/v.json'],
       names: ['"secret/x\\ny": not a secret path'],
     },
+    {
+      name: 'secrets get --mount with ..',
+      argv: ['secrets', 'get', 'secret/x', '--mount', '../sys:2'],
+      names: ['--mount="../sys:2": expected <mount path>:<1|2>'],
+    },
+    {
+      name: 'secrets put --cas beyond a version number',
+      argv: ['secrets', 'put', 'secret/x', '--from-file', 'package.json', '--cas', '99999999999999999999999'],
+      names: ['--cas="99999999999999999999999": expected a version number'],
+    },
     { name: '--commit on a plain deploy', argv: ['deploy', '--env', 'qa', '--commit', 'abc'], names: ['--commit: does not apply'] },
     {
       name: 'dev cluster up --servers that is not a count',

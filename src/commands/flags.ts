@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ConfigFlags } from '../config/index.js';
 import { InputError, type InputProblem } from '../errors.js';
-import { JOB_ID, PART, PART_HINT } from '../service-spec/schema.js';
+import { JOB_ID } from '../service-spec/schema.js';
 
 /** The servers a command can talk to; each brings its flags. */
 export type Server = 'nomad' | 'consul' | 'vault' | 'fabio';
@@ -176,6 +176,10 @@ export function nonEmptyPath(flag: string, path: string | undefined, what: strin
   if (path === '') throw new InputError([{ subject: `${flag}=""`, message: `empty (expected ${what}; is a shell variable unset?)` }]);
 }
 
+/** An environment name: the environment file's `name` (src/service-spec/schema.ts). */
+export const ENVIRONMENT_NAME = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+export const ENVIRONMENT_NAME_HINT = 'use lower-case letters, digits, dashes and underscores, at most 63 characters';
+
 /**
  * An environment name and service (job) names given on the command line, checked
  * before the first request: they become Consul KV paths
@@ -185,7 +189,7 @@ export function nonEmptyPath(flag: string, path: string | undefined, what: strin
  */
 export function checkNames(env: string, names: readonly string[], what: 'service' | 'job'): void {
   const problems: InputProblem[] = [];
-  if (!PART.test(env)) problems.push({ subject: `--env=${JSON.stringify(env)}`, message: `not an environment name: ${PART_HINT}` });
+  if (!ENVIRONMENT_NAME.test(env)) problems.push({ subject: `--env=${JSON.stringify(env)}`, message: `not an environment name: ${ENVIRONMENT_NAME_HINT}` });
   for (const n of names) {
     if (!JOB_ID.test(n))
       problems.push({ subject: JSON.stringify(n), message: `not a ${what} name: lower-case letters, digits and dashes, or dot-separated parts of that form` });

@@ -55,8 +55,8 @@ const MAX_DISK_MB = 16_777_216;
 export const NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const NAME_HINT =
   'use lower-case letters, digits and dashes, at most 63 characters, starting and ending with a letter or digit (a Nomad job ID and a DNS-safe Consul name)';
-export const PART = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
-export const PART_HINT = 'use lower-case letters, digits, dashes and underscores, at most 63 characters';
+const PART = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+const PART_HINT = 'use lower-case letters, digits, dashes and underscores, at most 63 characters';
 export const PORT_LABEL = /^[a-z][a-z0-9_]{0,62}$/;
 const PORT_HINT = 'use lower-case letters, digits and underscores, starting with a letter (it becomes NOMAD_PORT_<label>)';
 export const META_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;

@@ -201,6 +201,7 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
       // A namespace declared twice would be planned and created twice.
       const declared = new Map<string, number>();
       (c.value.namespaces ?? []).forEach((n, i) => {
+        if (n.name === '') return; // missing or invalid: already a problem
         const first = declared.get(n.name);
         const path = `namespaces[${i}].name`;
         if (first !== undefined)

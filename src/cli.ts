@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { OutputRedactor } from './redact.js';
-import { Diagnosed, HashishipError, ExitCode, InternalError, pathErrorOf } from './errors.js';
+import { Diagnosed, HashishipError, ExitCode, InternalError, escapeLines, pathErrorOf } from './errors.js';
 import { registerCommands } from './commands/index.js';
 import { refuseRepeats } from './commands/flags.js';
 import { attachSession, errorExitOf, processSession, type Session } from './commands/runner.js';
@@ -27,7 +27,8 @@ export async function buildProgram(session: Session = processSession(), only?: s
     .exitOverride()
     .configureOutput({
       writeOut: (s) => session.stdout(s),
-      writeErr: (s) => session.stderr(session.redactor.text(s)),
+      // commander echoes what it refuses (`unknown option '--…'`): escape control characters and cut long lines.
+      writeErr: (s) => session.stderr(session.redactor.text(escapeLines(s, 2000))),
     });
   await registerCommands(program, only);
   refuseRepeats(program);
@@ -75,7 +76,8 @@ export function reportError(err: unknown, stderr: (s: string) => void, redactor:
           context: [['Note', 'this is a bug in hashiship, not in your input or a server; please report it with the command that ran']],
           cause,
         }));
-  stderr(redactor.text(`Error: ${e.describe()}\n${lines.map((l) => `${l}\n`).join('')}`));
+  // Escaped: a server error's subject and context echo operands and answers (`kv.get hashiship/releases/qa/<ESC>…`).
+  stderr(redactor.text(escapeLines(`Error: ${e.describe()}\n${lines.map((l) => `${l}\n`).join('')}`)));
   return e.exitCode;
 }
 

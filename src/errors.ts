@@ -81,11 +81,13 @@ export interface InputProblem {
 
 /**
  * Control characters, line breaks, and invisible or direction-changing code points
- * (zero-width spaces, bidi overrides such as U+202E, tag characters): what could
+ * (zero-width spaces, bidi overrides such as U+202E, tag characters) and spaces other
+ * than the ASCII one (U+00A0 no-break, U+3000 ideographic), which YAML does not
+ * take as spaces: what could
  * make a line on a terminal read differently from what it holds.
  */
 const UNSAFE =
-  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff]|[\u{e0000}-\u{e0fff}]/gu;
+  /[\u0000-\u001f\u007f-\u00a0\u00ad\u1680\u2000-\u200a\u202f\u205f\u3000\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff]|[\u{e0000}-\u{e0fff}]/gu;
 
 /**
  * Text safe to print on one terminal line: every control character and invisible
@@ -116,6 +118,20 @@ export function excerpt(s: string, max = 120): string {
   return `${escapeText(s.slice(0, cut))}… (${rest} more bytes)`;
 }
 
+/**
+ * Text of several lines made safe to print: each line escaped and cut as
+ * {@link excerpt} does (at `max` characters), the line breaks between them kept.
+ * What reaches stderr goes through it, whatever the text echoes (an operand, a
+ * server's answer).
+ * @default max 8000
+ */
+export function escapeLines(s: string, max = 8000): string {
+  return s
+    .split('\n')
+    .map((l) => excerpt(l, max))
+    .join('\n');
+}
+
 /** The longest message or subject printed in full (longer ones are cut, see {@link excerpt}). */
 const MAX_SHOWN = 2000;
 
@@ -131,6 +147,9 @@ export function formatProblem(p: InputProblem): string {
   return `${excerpt(p.at.file, MAX_SHOWN)}:${p.at.line}:${p.at.col}  ${subject}  ${message}`;
 }
 
+/** The most problems {@link InputError.describe} lists; the rest are counted. */
+export const MAX_PROBLEMS_SHOWN = 200;
+
 /** Exit 1: bad input — spec, environment file, variable or flag. Nothing was contacted. */
 export class InputError extends HashishipError {
   readonly exitCode = ExitCode.badInput;
@@ -145,7 +164,11 @@ export class InputError extends HashishipError {
 
   override describe(): string {
     if (this.problems.length <= 1) return super.describe();
-    return [this.message, ...this.problems.map((p) => `  ${formatProblem(p)}`)].join('\n');
+    const shown = this.problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `  ${formatProblem(p)}`);
+    const more = this.problems.length - shown.length;
+    // 20,000 problems (an environment naming 20,000 unknown services) printed 1.8 MB; the first ones say what is wrong.
+    if (more > 0) shown.push(`  … and ${more} more (the first ${MAX_PROBLEMS_SHOWN} are shown)`);
+    return [this.message, ...shown].join('\n');
   }
 }
 

@@ -6,13 +6,13 @@
  * 10 canaries healthy and waiting (`--until promotion-ready`); several
  * services exit with the worst.
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { collect, durationMs, formatResults, inputSetFromFlags, oneOf, positiveInt, resultDocument, type InputFlags } from '../deploy/cli-support.js';
 import { deployEnvironment } from '../deploy/deploy.js';
 import type { PlanDocument } from '../deploy/plan.js';
 import { createDeployContext } from '../deploy/runtime.js';
 import { InputError } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 import { DefaultPaths } from '../service-spec/files.js';
 import { secretsGate } from '../vault/preflight.js';
 import { releaseMode } from '../release/deploy-image.js';
@@ -36,10 +36,14 @@ interface DeployFlags extends InputFlags {
   readonly events?: string;
 }
 
+/** The largest plan file read (a plan of 1,000 jobs is a few MB). */
+const PlanFileBytes = 64 * 1024 * 1024;
+
 async function readPlan(file: string): Promise<PlanDocument> {
   let doc: unknown;
+  const text = readInputFile(file, { subject: `--plan=${JSON.stringify(file)}`, maxBytes: PlanFileBytes, what: 'a plan' });
   try {
-    doc = JSON.parse(await readFile(file, 'utf8'));
+    doc = JSON.parse(text);
   } catch (err) {
     throw new InputError([{ subject: `--plan=${JSON.stringify(file)}`, message: `cannot read a plan: ${(err as Error).message}` }]);
   }

@@ -3,10 +3,12 @@
  * …) that every command talking to a server takes, and the checks that make a
  * repeated flag or a flag that does not apply an error naming it.
  */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ConfigFlags } from '../config/index.js';
 import { InputError, type InputProblem } from '../errors.js';
+import { JOB_ID } from '../service-spec/schema.js';
 
 /** The servers a command can talk to; each brings its flags. */
 export type Server = 'nomad' | 'consul' | 'vault' | 'fabio';
@@ -134,6 +136,7 @@ export function eventsFlag(value: unknown): boolean {
  */
 export function outDir(flag: string, path: string | undefined): void {
   if (path === undefined) return;
+  nonEmptyPath(flag, path, 'a folder');
   const st = statSync(path, { throwIfNoEntry: false });
   if (st !== undefined && !st.isDirectory()) {
     throw new InputError([{ subject: `${flag}=${JSON.stringify(path)}`, message: 'exists and is not a directory (expected a directory to write into)' }]);
@@ -146,10 +149,50 @@ export function outDir(flag: string, path: string | undefined): void {
  */
 export function outFile(flag: string, path: string | undefined): void {
   if (path === undefined) return;
+  nonEmptyPath(flag, path, 'a file');
+  const subject = `${flag}=${JSON.stringify(path)}`;
   const st = statSync(path, { throwIfNoEntry: false });
   if (st !== undefined && !st.isFile()) {
-    throw new InputError([
-      { subject: `${flag}=${JSON.stringify(path)}`, message: `is ${st.isDirectory() ? 'a directory' : 'not a regular file'} (expected a file to write)` },
-    ]);
+    throw new InputError([{ subject, message: `is ${st.isDirectory() ? 'a directory' : 'not a regular file'} (expected a file to write)` }]);
   }
+  // The file is written after the servers answered: a missing folder must not surface only then.
+  let parent: Stats | undefined;
+  try {
+    parent = statSync(dirname(path), { throwIfNoEntry: false });
+  } catch {
+    parent = undefined; // ENOTDIR, ELOOP, EACCES: the same answer
+  }
+  if (parent === undefined || !parent.isDirectory()) {
+    throw new InputError([{ subject, message: `the folder ${JSON.stringify(dirname(path))} does not exist (expected a file in an existing folder)` }]);
+  }
+}
+
+/**
+ * A path flag given as the empty string (`--out ''`, often an unset shell
+ * variable): an error, not the current folder.
+ * @throws {InputError} naming the flag.
+ */
+export function nonEmptyPath(flag: string, path: string | undefined, what: string): void {
+  if (path === '') throw new InputError([{ subject: `${flag}=""`, message: `empty (expected ${what}; is a shell variable unset?)` }]);
+}
+
+/** An environment name: the environment file's `name` (src/service-spec/schema.ts). */
+export const ENVIRONMENT_NAME = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+export const ENVIRONMENT_NAME_HINT = 'use lower-case letters, digits, dashes and underscores, at most 63 characters';
+
+/**
+ * An environment name and service (job) names given on the command line, checked
+ * before the first request: they become Consul KV paths
+ * (`hashiship/releases/<env>/<service>`) and Nomad filters, so `../x` or a control
+ * character must never reach a server.
+ * @throws {InputError} naming each one that is not a name a spec can have.
+ */
+export function checkNames(env: string, names: readonly string[], what: 'service' | 'job'): void {
+  const problems: InputProblem[] = [];
+  if (!ENVIRONMENT_NAME.test(env)) problems.push({ subject: `--env=${JSON.stringify(env)}`, message: `not an environment name: ${ENVIRONMENT_NAME_HINT}` });
+  for (const n of names) {
+    if (!JOB_ID.test(n))
+      problems.push({ subject: JSON.stringify(n), message: `not a ${what} name: lower-case letters, digits and dashes, or dot-separated parts of that form` });
+  }
+  if (problems.length > 0) throw new InputError(problems);
 }

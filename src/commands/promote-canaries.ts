@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { durationMs, formatResults, positiveInt, resultDocument } from '../deploy/cli-support.js';
 import { promoteCanaries, promotionTargets } from '../deploy/deploy.js';
 import { createDeployContext } from '../deploy/runtime.js';
-import { serverFlags } from './flags.js';
+import { checkNames, serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
 interface PromoteFlags {
@@ -36,6 +36,7 @@ export function registerPromoteCanaries(program: Command): void {
   ).action(
     run(async (c: RunContext<PromoteFlags>, names: string[]) => {
       const o = c.opts;
+      checkNames(o.env, names, 'job');
       const parallel = positiveInt('--parallel', o.parallel, 4);
       const timeoutMs = durationMs('--timeout', o.timeout);
       const ctx = createDeployContext(c.config, c.log, await c.clients());

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { durationMs } from '../deploy/cli-support.js';
 import { InputError } from '../errors.js';
 import { fabioApi } from '../fabio/routes.js';
+import { checkBuild } from '../release/deploy-image.js';
 import { promote, type PromoteResult } from '../release/promotion/flow.js';
 import { checkSteps } from '../release/promotion/plan.js';
 import { DefaultPaths } from '../service-spec/files.js';
@@ -98,7 +99,7 @@ export function registerPromote(program: Command): void {
   ).action(
     run(async (c: RunContext<PromoteFlags>, names: string[]) => {
       const o = c.opts;
-      const build = o.build ?? c.env['HASHISHIP_BUILD'];
+      const build = o.build !== undefined ? checkBuild('--build', o.build) : checkBuild('HASHISHIP_BUILD', c.env['HASHISHIP_BUILD'] || undefined);
       const steps = parseSteps(o.steps);
       const holdMs = durationMs('--hold', o.hold);
       const minSoakMs = durationMs('--min-soak', o.minSoak);

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { readRelease, releasedServices, releaseHistory, type ReleaseRecord } from '../release/records.js';
-import { serverFlags } from './flags.js';
+import { checkNames, serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
 function line(r: ReleaseRecord): string {
@@ -27,6 +27,7 @@ export function registerReleases(program: Command): void {
   ).action(
     run(async (c: RunContext<{ env: string; json?: boolean }>, service: string | undefined) => {
       const { env, json } = c.opts;
+      checkNames(env, service === undefined ? [] : [service], 'service');
       const { consul } = await c.clients();
       let records: ReleaseRecord[];
       if (service !== undefined) records = await releaseHistory(consul, env, service);

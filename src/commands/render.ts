@@ -14,6 +14,7 @@ import { jobFiles, writeJobFiles } from '../nomad/render-out.js';
 import { DefaultPaths, readSpecFiles } from '../service-spec/files.js';
 import { loadSet, resolveEnvironment } from '../service-spec/load.js';
 import { suggest } from '../service-spec/suggest.js';
+import { nonEmptyPath } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
 interface RenderFlags {
@@ -39,6 +40,7 @@ export function registerRender(program: Command): void {
     .action(
       run(async (c: RunContext<RenderFlags>, names: string[]) => {
         const o = c.opts;
+        nonEmptyPath('--out', o.out, 'a folder');
         if (o.format !== 'hcl' && o.format !== 'json') {
           throw new InputError([{ subject: '--format', message: `\`${o.format}\` is not hcl or json` }]);
         }

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { fabioApi } from '../fabio/routes.js';
 import { rollback } from '../release/rollback.js';
+import { checkNames } from './flags.js';
 import { releaseOptions } from './promote.js';
 import { run, type RunContext } from './runner.js';
 
@@ -28,6 +29,7 @@ export function registerRollback(program: Command): void {
   ).action(
     run(async (c: RunContext<RollbackFlags>, service: string) => {
       const o = c.opts;
+      checkNames(o.env, [service], 'service');
       const r = await rollback(c.config, {
         environment: o.env,
         service,

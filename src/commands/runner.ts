@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import type { Clients } from '../clients.js';
 import { logLevelOf, resolveConfig, type Env, type HashishipConfig } from '../config/index.js';
 import { configSecrets, redactorFromEnv, type OutputRedactor } from '../redact.js';
-import type { HashishipError } from '../errors.js';
+import { escapeLines, type HashishipError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { describeEvent, setExit } from './common.js';
 import { configFlagsOf, eventsFlag, resolvesFirst } from './flags.js';
@@ -114,9 +114,11 @@ export function run<O, A extends unknown[]>(
     // Commands that talk to a server resolve it all before their first request.
     if (resolvesFirst(cmd)) resolve();
     let clients: Promise<Clients> | undefined;
-    const err = (s: string): void => session.stderr(session.redactor.text(s));
+    // Progress lines and errors echo what servers answer (task events, messages): escaped like every error.
+    // An NDJSON event is never cut (it would no longer parse); its escapes (`\u202e`) are JSON's own.
+    const err = (s: string, max = 8000): void => session.stderr(session.redactor.text(escapeLines(s, max)));
     const log: Logger = (e) => {
-      if (ndjson) err(`${JSON.stringify(e)}\n`);
+      if (ndjson) err(`${JSON.stringify(e)}\n`, Number.POSITIVE_INFINITY);
       else if (e.kind === 'debug') {
         if (level === 'debug') err(`debug    ${e.message}\n`);
       } else {
@@ -139,7 +141,7 @@ export function run<O, A extends unknown[]>(
       redactor: session.redactor,
       out: (s) => session.stdout(session.redactor.known(s)),
       raw: session.stdout,
-      err,
+      err: (s) => err(s),
       error: (e) => err(`Error: ${e.describe()}\n`),
     };
     const code = await action(ctx, ...operands);

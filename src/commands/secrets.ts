@@ -13,6 +13,9 @@ import type { ResolvedService } from '../service-spec/overlay.js';
 import { serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
+/** The largest `secrets put --from-file` read (a KV secret's keys; Vault's own request limit is 32 MiB). */
+const SecretsFileBytes = 1024 * 1024;
+
 interface SecretsFlags {
   readonly env: string;
   readonly services: string;
@@ -104,8 +107,27 @@ interface KvFlags {
 function mountFlag(v: string | undefined): { path: string; version: 1 | 2 } | undefined {
   if (v === undefined) return undefined;
   const m = /^([A-Za-z0-9_./-]+):([12])$/.exec(v);
-  if (m === null) throw new InputError([{ subject: `--mount=${JSON.stringify(v)}`, message: 'expected <mount path>:<1|2>, e.g. secret:2' }]);
+  // `../sys:2` would address another mount.
+  if (m === null || m[1]!.split('/').some((p) => p === '.' || p === '..'))
+    throw new InputError([{ subject: `--mount=${JSON.stringify(v)}`, message: 'expected <mount path>:<1|2>, e.g. secret:2' }]);
   return { path: m[1]!, version: Number(m[2]) as 1 | 2 };
+}
+
+/**
+ * A logical path given on the command line, checked before the first request:
+ * `secret/../sys/x` would reach another path, a control character a broken request.
+ * @throws {InputError} naming it.
+ */
+function logicalPath(path: string): string {
+  const parts = path.replace(/^\/+|\/+$/g, '').split('/');
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
+  const bad = /[\s\u0000-\u001f\u007f-\u009f]/.test(path)
+    ? 'it holds a space or a control character'
+    : parts.some((p) => p === '' || p === '.' || p === '..')
+      ? 'an empty, `.` or `..` part'
+      : undefined;
+  if (bad !== undefined) throw new InputError([{ subject: JSON.stringify(path), message: `not a secret path (${bad}); write e.g. secret/billing/stripe` }]);
+  return path;
 }
 
 /** Register `secrets put` and `secrets get` (KV, for bootstrap runbooks). */
@@ -123,21 +145,17 @@ export function registerSecretsKv(secrets: Command): void {
   ).action(
     run(async (c: RunContext<KvFlags>, path: string) => {
       const o = c.opts;
-      const [{ readFile }, { withVault }] = await Promise.all([import('node:fs/promises'), import('../vault/auth.js')]);
+      logicalPath(path);
+      const [{ readInputFile, readInputStream }, { withVault }] = await Promise.all([import('../input-file.js'), import('../vault/auth.js')]);
       const file = o.fromFile as string;
+      const from = { subject: `--from-file=${JSON.stringify(file)}`, maxBytes: SecretsFileBytes, what: 'a JSON object of keys and values' };
+      const text = file === '-' ? await readInputStream(process.stdin, from) : readInputFile(file, from);
       let data: unknown;
       try {
-        const text = file === '-' ? await new Response(process.stdin as unknown as ReadableStream).text() : await readFile(file, 'utf8');
         data = JSON.parse(text);
-      } catch (err) {
+      } catch {
         // The parser's message may quote the file's text: never show it.
-        const e = err as NodeJS.ErrnoException;
-        throw new InputError([
-          {
-            subject: `--from-file=${JSON.stringify(file)}`,
-            message: e.code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? 'not JSON' : 'cannot read it',
-          },
-        ]);
+        throw new InputError([{ subject: from.subject, message: 'not JSON' }]);
       }
       if (typeof data !== 'object' || data === null || Array.isArray(data)) {
         throw new InputError([{ subject: `--from-file=${JSON.stringify(file)}`, message: 'expected a JSON object of keys and values' }]);
@@ -145,7 +163,8 @@ export function registerSecretsKv(secrets: Command): void {
       let cas: number | undefined;
       if (o.cas !== undefined) {
         cas = Number(o.cas);
-        if (!Number.isInteger(cas) || cas < 0)
+        // Digits only: `1e3`, `0x10` and 99999999999999999999999 (1e23 as a number) are not versions.
+        if (!/^[0-9]{1,15}$/.test(o.cas))
           throw new InputError([{ subject: `--cas=${JSON.stringify(o.cas)}`, message: 'expected a version number (0 or more)' }]);
       }
       const mount = mountFlag(o.mount);
@@ -176,6 +195,7 @@ export function registerSecretsKv(secrets: Command): void {
   ).action(
     run(async (c: RunContext<KvFlags>, path: string) => {
       const o = c.opts;
+      logicalPath(path);
       const [{ withVault }, { GateError }] = await Promise.all([import('../vault/auth.js'), import('../errors.js')]);
       const mount = mountFlag(o.mount);
       const secret = await withVault((await c.clients()).vault, (session) => session.client.kv.read(path, mount === undefined ? {} : { mount }));

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { createDeployContext } from '../deploy/runtime.js';
 import { environmentStatus, formatStatus } from '../deploy/status.js';
-import { serverFlags } from './flags.js';
+import { checkNames, serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
 /** Register `hashiship status`. */
@@ -20,6 +20,7 @@ export function registerStatus(program: Command): void {
     ['nomad', 'consul'],
   ).action(
     run(async (c: RunContext<{ env: string; json?: boolean }>, names: string[]) => {
+      checkNames(c.opts.env, names, 'job');
       const ctx = createDeployContext(c.config, c.log, await c.clients());
       const rows = await environmentStatus(ctx, c.opts.env, names);
       if (c.opts.json === true) c.out(`${JSON.stringify(ctx.redactor.deep({ kind: 'hashiship.status', environment: c.opts.env, jobs: rows }), null, 2)}\n`);

@@ -6,7 +6,7 @@
  * parameter, so tests pass their own. Every problem is collected and raised as one
  * {@link InputError} (exit 1) naming the variable or flag.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, type InputProblem } from '../errors.js';
@@ -174,6 +174,16 @@ export const defaults = {
   fabioProxy: 'http://127.0.0.1:9999',
 } as const;
 
+/** The most bytes read from a token or credential file (a token is well under 1 KiB; /dev/zero is endless). */
+export const SecretFileBytes = 64 * 1024;
+
+/**
+ * Printable ASCII without spaces: what a token, role ID or JWT is made of. Anything
+ * else (a control character, a line break inside, a space) would go into an HTTP
+ * header or reach the server mangled.
+ */
+const TOKEN_TEXT = /^[\x21-\x7e]+$/;
+
 /** Go's strconv.ParseBool, which every HashiCorp CLI uses for boolean variables. */
 const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
@@ -201,6 +211,69 @@ class Reader {
     this.problems.push({ subject: value === undefined ? name : `${name}=${JSON.stringify(value)}`, message });
   }
 
+  /**
+   * A secret given directly (a variable or flag): checked, never echoed.
+   * @returns the value, or undefined (and a problem) when it holds a character a token cannot.
+   */
+  secret(name: string, value: string | undefined): string | undefined {
+    if (value === undefined || TOKEN_TEXT.test(value)) return value;
+    // `NAME (value not shown): …`: `NAME: holds` would read as a secret's value to the output redactor.
+    this.problems.push({ subject: `${name} (value not shown)`, message: `holds ${unsafeIn(value)}; a token is printable ASCII without spaces` });
+    return undefined;
+  }
+
+  /**
+   * The trimmed contents of a secret file (the path is not a secret): only a regular
+   * file is read (a FIFO would block, /dev/zero never ends), at most
+   * {@link SecretFileBytes} bytes. `name` is the variable naming it (or `~/.vault-token`).
+   * @returns undefined (and a problem) when it cannot be used; `missing` when it does not exist.
+   */
+  secretFile(name: string, path: string, opts: { readonly subject?: string } = {}): string | undefined | 'missing' {
+    const subject = opts.subject ?? `${name}=${JSON.stringify(path)}`;
+    let fd: number;
+    try {
+      // Non-blocking: opening a FIFO with no writer must not hang; the type is checked on the open file.
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return 'missing';
+      this.problems.push({ subject, message: code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot be read (${code ?? String(err)})` });
+      return undefined;
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) {
+        this.problems.push({
+          subject,
+          message: `${st.isDirectory() ? 'is a directory' : st.isFIFO() ? 'is a FIFO' : 'is not a regular file'}; give a file holding the token`,
+        });
+        return undefined;
+      }
+      if (st.size > SecretFileBytes) {
+        this.problems.push({ subject, message: `is ${st.size} bytes; a token file holds at most ${SecretFileBytes} bytes` });
+        return undefined;
+      }
+      const buf = Buffer.alloc(Math.min(st.size, SecretFileBytes) + 1);
+      let n = 0;
+      for (let k = 0; n < buf.length && (k = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += k;
+      if (n > SecretFileBytes) {
+        this.problems.push({ subject, message: `holds more than ${SecretFileBytes} bytes; a token file holds one token` });
+        return undefined;
+      }
+      const v = buf.subarray(0, n).toString('utf8').trim();
+      if (v !== '' && !TOKEN_TEXT.test(v)) {
+        this.problems.push({ subject, message: `the token in it (not shown) holds ${unsafeIn(v)}; a token is printable ASCII without spaces` });
+        return undefined;
+      }
+      return v;
+    } catch (err) {
+      this.problems.push({ subject, message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+      return undefined;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   /** A file path that must be readable (a regular file, or a directory when `dir`). */
   path(name: string, dir = false): string | undefined {
     const p = this.str(name);
@@ -216,7 +289,26 @@ class Reader {
     return p;
   }
 
+  /**
+   * A value that goes into a request line or header (a namespace, a region, a server
+   * name, `user:password`): a control character would split or break it.
+   * @returns the value, or undefined (and a problem) when it holds one.
+   */
+  headerSafe(name: string, value: string | undefined, secret = false): string | undefined {
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
+    if (value === undefined || !/[\u0000-\u001f\u007f-\u009f]/.test(value)) return value;
+    if (secret) this.problems.push({ subject: `${name} (value not shown)`, message: `holds ${unsafeIn(value)}; it is sent in a request header` });
+    else this.fail(name, value, 'holds a control character; it is sent in a request header');
+    return undefined;
+  }
+
   url(name: string, value: string): string {
+    // The URL parser drops tabs and line breaks silently (`http://x\n` is `http://x`); the value would be used as given.
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
+    if (/[\s\u0000-\u001f\u007f-\u009f]/.test(value)) {
+      this.fail(name, value, 'not a URL: it holds a space or a control character');
+      return value;
+    }
     let u: URL;
     try {
       if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new Error('no scheme');
@@ -234,7 +326,7 @@ class Reader {
   }
 
   auth(name: string): BasicAuth | undefined {
-    const v = this.str(name);
+    const v = this.headerSafe(name, this.str(name), true);
     if (v === undefined) return undefined;
     const i = v.indexOf(':');
     return i < 0 ? { username: v, password: '' } : { username: v.slice(0, i), password: v.slice(i + 1) };
@@ -246,14 +338,30 @@ class Reader {
       caPath: this.path(`${prefix}_CAPATH`, true),
       clientCert: this.path(`${prefix}_CLIENT_CERT`),
       clientKey: this.path(`${prefix}_CLIENT_KEY`),
-      serverName: this.str(`${prefix}_TLS_SERVER_NAME`),
+      serverName: this.headerSafe(`${prefix}_TLS_SERVER_NAME`, this.str(`${prefix}_TLS_SERVER_NAME`)),
       skipVerify,
     }) as TlsConfig;
   }
 }
 
+/** Where a secret holds its first character that a token cannot, without showing the secret. */
+function unsafeIn(v: string): string {
+  const i = [...v].findIndex((c) => !TOKEN_TEXT.test(c));
+  const c = [...v][i]!;
+  const cp = c.codePointAt(0)!;
+  const what = c === ' ' ? 'a space' : cp < 0x20 || cp === 0x7f ? 'a control character' : 'a character that is not ASCII';
+  return `${what} (U+${cp.toString(16).toUpperCase().padStart(4, '0')}) at character ${i + 1}`;
+}
+
 function pick<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Nomad's namespace names (`^[a-zA-Z0-9-]{1,128}$`), or `*` (every namespace, for reads). */
+function nomadNamespace(r: Reader, name: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === '*' || /^[a-zA-Z0-9-]{1,128}$/.test(value)) return value;
+  r.fail(name, value, 'not a Nomad namespace (letters, digits and dashes, at most 128, or *)');
+  return undefined;
 }
 
 function resolveNomad(r: Reader, flags: ConfigFlags): NomadConfig {
@@ -261,9 +369,13 @@ function resolveNomad(r: Reader, flags: ConfigFlags): NomadConfig {
   const address = r.url(addrSource, flags.nomadAddr ?? r.str('NOMAD_ADDR') ?? defaults.nomadAddr);
   return pick({
     address,
-    token: flags.nomadToken ?? r.str('NOMAD_TOKEN'),
-    region: flags.nomadRegion ?? r.str('NOMAD_REGION'),
-    namespace: flags.nomadNamespace ?? r.str('NOMAD_NAMESPACE'),
+    token: flags.nomadToken !== undefined ? r.secret('--nomad-token', flags.nomadToken) : r.secret('NOMAD_TOKEN', r.str('NOMAD_TOKEN')),
+    region: flags.nomadRegion !== undefined ? r.headerSafe('--nomad-region', flags.nomadRegion) : r.headerSafe('NOMAD_REGION', r.str('NOMAD_REGION')),
+    namespace: nomadNamespace(
+      r,
+      flags.nomadNamespace !== undefined ? '--nomad-namespace' : 'NOMAD_NAMESPACE',
+      flags.nomadNamespace ?? r.str('NOMAD_NAMESPACE'),
+    ),
     httpAuth: r.auth('NOMAD_HTTP_AUTH'),
     tls: r.tls('NOMAD', r.bool('NOMAD_SKIP_VERIFY', false)),
   }) as NomadConfig;
@@ -284,7 +396,8 @@ function resolveConsul(r: Reader, flags: ConfigFlags): ConsulConfig {
     rest = m[2]!;
   }
   rest = rest.replace(/\/+$/, '');
-  const hp = /^(\[[0-9a-fA-F:.]+\]|[^:/[\]]+)(?::(\d{1,5}))?$/.exec(rest);
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
+  const hp = /[\s\u0000-\u001f\u007f-\u009f]/.test(rest) ? null : /^(\[[0-9a-fA-F:.]+\]|[^:/[\]]+)(?::(\d{1,5}))?$/.exec(rest);
   let host = '127.0.0.1';
   let port = 8500;
   if (hp === null) {
@@ -295,17 +408,15 @@ function resolveConsul(r: Reader, flags: ConfigFlags): ConsulConfig {
     if (port < 1 || port > 65535) r.fail(name, raw, 'port out of range 1-65535');
   }
   // CONSUL_HTTP_TOKEN_FILE wins over CONSUL_HTTP_TOKEN, as in Consul's api package.
-  let token = flags.consulToken;
-  if (token === undefined) {
-    const file = r.path('CONSUL_HTTP_TOKEN_FILE');
+  let token = r.secret('--consul-token', flags.consulToken);
+  if (flags.consulToken === undefined) {
+    const file = r.str('CONSUL_HTTP_TOKEN_FILE');
     if (file !== undefined) {
-      try {
-        token = readFileSync(file, 'utf8').trim();
-      } catch {
-        /* already reported by path() */
-      }
+      const t = r.secretFile('CONSUL_HTTP_TOKEN_FILE', file);
+      if (t === 'missing') r.fail('CONSUL_HTTP_TOKEN_FILE', file, 'no such file or directory');
+      else token = t;
     } else {
-      token = r.str('CONSUL_HTTP_TOKEN');
+      token = r.secret('CONSUL_HTTP_TOKEN', r.str('CONSUL_HTTP_TOKEN'));
     }
   }
   return pick({
@@ -315,7 +426,7 @@ function resolveConsul(r: Reader, flags: ConfigFlags): ConsulConfig {
     port,
     token,
     httpAuth: r.auth('CONSUL_HTTP_AUTH'),
-    namespace: r.str('CONSUL_NAMESPACE'),
+    namespace: r.headerSafe('CONSUL_NAMESPACE', r.str('CONSUL_NAMESPACE')),
     tls: r.tls('CONSUL', !r.bool('CONSUL_HTTP_SSL_VERIFY', true)),
   }) as ConsulConfig;
 }
@@ -326,20 +437,18 @@ function resolveVault(r: Reader, flags: ConfigFlags, home: string): VaultConfig 
   let token: string | undefined;
   let tokenSource: VaultConfig['tokenSource'] = 'none';
   if (flags.vaultToken !== undefined) {
-    token = flags.vaultToken;
+    token = r.secret('--vault-token', flags.vaultToken);
     tokenSource = 'flag';
   } else if (r.str('VAULT_TOKEN') !== undefined) {
-    token = r.str('VAULT_TOKEN');
+    token = r.secret('VAULT_TOKEN', r.str('VAULT_TOKEN'));
     tokenSource = 'VAULT_TOKEN';
   } else {
-    try {
-      const t = readFileSync(join(home, '.vault-token'), 'utf8').trim();
-      if (t !== '') {
-        token = t;
-        tokenSource = '~/.vault-token';
-      }
-    } catch {
-      /* no token helper file: no token */
+    // No token helper file: no token. One that cannot be read as a file (a FIFO, a device) is a problem.
+    const path = join(home, '.vault-token');
+    const t = r.secretFile('~/.vault-token', path, { subject: `~/.vault-token (${JSON.stringify(path)})` });
+    if (t !== undefined && t !== 'missing' && t !== '') {
+      token = t;
+      tokenSource = '~/.vault-token';
     }
   }
   // A login method wins over ~/.vault-token (a CI runner's stale file), never over a given token.
@@ -353,7 +462,8 @@ function resolveVault(r: Reader, flags: ConfigFlags, home: string): VaultConfig 
     token,
     tokenSource,
     auth,
-    namespace: flags.vaultNamespace ?? r.str('VAULT_NAMESPACE'),
+    namespace:
+      flags.vaultNamespace !== undefined ? r.headerSafe('--vault-namespace', flags.vaultNamespace) : r.headerSafe('VAULT_NAMESPACE', r.str('VAULT_NAMESPACE')),
     tls: r.tls('VAULT', r.bool('VAULT_SKIP_VERIFY', false)),
   }) as VaultConfig;
 }
@@ -361,15 +471,12 @@ function resolveVault(r: Reader, flags: ConfigFlags, home: string): VaultConfig 
 /** A secret from `NAME` or the file named by `NAME_FILE` (the file wins, trimmed); both set is a problem. */
 function secretOf(r: Reader, name: string): string | undefined {
   if (r.str(`${name}_FILE`) !== undefined && r.str(name) !== undefined) return undefined; // reported by secretPairs()
-  const file = r.path(`${name}_FILE`);
-  if (file === undefined) return r.str(name);
-  try {
-    const v = readFileSync(file, 'utf8').trim();
-    if (v === '') r.fail(`${name}_FILE`, file, 'the file is empty');
-    return v === '' ? undefined : v;
-  } catch {
-    return undefined; // already reported by path()
-  }
+  const file = r.str(`${name}_FILE`);
+  if (file === undefined) return r.secret(name, r.str(name));
+  const v = r.secretFile(`${name}_FILE`, file);
+  if (v === 'missing') r.fail(`${name}_FILE`, file, 'no such file or directory');
+  else if (v === '') r.fail(`${name}_FILE`, file, 'the file is empty');
+  return v === 'missing' || v === '' ? undefined : v;
 }
 
 /** Variables given as a value or as a file (`NAME_FILE`); both at once is a problem. */
@@ -440,8 +547,8 @@ function resolveRegistries(r: Reader): Record<string, RegistryConfig> {
     const name = m[1]!.toLowerCase();
     out[name] = pick({
       url: r.url(key, url),
-      username: r.str(`${key}_USERNAME`),
-      password: r.str(`${key}_PASSWORD`),
+      username: r.headerSafe(`${key}_USERNAME`, r.str(`${key}_USERNAME`)),
+      password: r.headerSafe(`${key}_PASSWORD`, r.str(`${key}_PASSWORD`), true),
       vaultPath: r.str(`${key}_VAULT_PATH`),
     }) as RegistryConfig;
   }

@@ -3,7 +3,7 @@
  * environment (rendered by src/nomad/render), or job files (API JSON, or HCL
  * parsed by Nomad's `/v1/jobs/parse`).
  */
-import { readFile } from 'node:fs/promises';
+import { readInputFile } from '../input-file.js';
 import { InputError, ServerError } from '../errors.js';
 import type { Jobs, JobSpecLike } from '../nomad/jobs.js';
 import { renderAll } from '../nomad/render.js';
@@ -97,6 +97,9 @@ async function loadEnvironment(environment: string, names: readonly string[], pa
   return { services: names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name)), environment: env, skipped: files.skipped };
 }
 
+/** The largest job file read (as `hashiship import`). */
+const JobFileBytes = 4 * 1024 * 1024;
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -110,9 +113,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export async function inputsFromFiles(jobs: Jobs, environment: string, files: readonly string[]): Promise<InputSet> {
   const inputs: JobInput[] = [];
   for (const file of files) {
-    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw new InputError([{ subject: file, message: err.code === 'ENOENT' ? 'no such file' : `cannot read: ${err.message}` }]);
-    });
+    const text = readInputFile(file, { subject: file, maxBytes: JobFileBytes, what: 'a job' });
     let job: unknown;
     if (file.endsWith('.json')) {
       try {

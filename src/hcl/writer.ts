@@ -119,6 +119,14 @@ export function escapeTemplate(s: string): string {
 }
 
 /**
+ * Code points that change how a line reads without showing (zero-width, bidi
+ * overrides and isolates, line and paragraph separators, the byte order mark):
+ * written as `\uNNNN`, which HCL reads back as the same character, so a generated
+ * file shows what it holds.
+ */
+const INVISIBLE = /[\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+
+/**
  * A string as an HCL2 quoted template literal, quotes included.
  * @example quoteString('a "b" ${c}') === '"a \\"b\\" $${c}"'
  */
@@ -144,7 +152,7 @@ export function quoteString(s: string): string {
         out += '\\t';
         break;
       default:
-        if (c < 0x20 || c === 0x7f) out += `\\u${c.toString(16).padStart(4, '0')}`;
+        if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || INVISIBLE.test(t[i]!)) out += `\\u${c.toString(16).padStart(4, '0')}`;
         else out += t[i];
     }
   }
@@ -152,9 +160,10 @@ export function quoteString(s: string): string {
 }
 
 // Characters a heredoc cannot carry verbatim: control characters other than tab
-// and newline (a carriage return would be read as part of a line ending).
+// and newline (a carriage return would be read as part of a line ending), and the
+// invisible ones a quoted string writes as escapes (see INVISIBLE).
 // eslint-disable-next-line no-control-regex
-const HEREDOC_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+const HEREDOC_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 
 /** Whether a string is written as a heredoc: several lines ending in a newline. */
 export function usesHeredoc(s: string): boolean {

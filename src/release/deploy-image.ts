@@ -10,7 +10,7 @@ import type { Clients } from '../clients.js';
 import type { Env, HashishipConfig } from '../config/index.js';
 import { deployEnvironment, type DeployOptions, type DeployResult } from '../deploy/deploy.js';
 import { inNamespace } from '../deploy/runtime.js';
-import { ExitCode, GateError, HashishipError, worstExitCode } from '../errors.js';
+import { ExitCode, GateError, HashishipError, InputError, worstExitCode } from '../errors.js';
 import type { HttpApi } from '../http.js';
 import { silent, type Logger } from '../log.js';
 import { gatherEvidence, healthEvidence } from './evidence.js';
@@ -23,13 +23,36 @@ export interface ReleaseMode {
   readonly build?: string;
 }
 
+/** A build number: recorded with the release and, when promoting, the image's tag (Docker's tag rules). */
+const BUILD = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * A build number as given by `subject` (`--build`, `HASHISHIP_BUILD`), checked before anything is contacted.
+ * @throws {InputError} naming it when it cannot be an image tag (a control character, a space, a slash…).
+ */
+export function checkBuild(subject: string, build: string | undefined): string | undefined {
+  if (build === undefined || BUILD.test(build)) return build;
+  throw new InputError([
+    {
+      subject: `${subject}=${JSON.stringify(build)}`,
+      message: 'not a build number: it tags the release image, so letters, digits, _ . and -, at most 128, not starting with . or -',
+    },
+  ]);
+}
+
 /**
  * A release deploy when `--image` is given, or a build number (`--build`, else
  * HASHISHIP_BUILD); undefined for a plain deploy (pure).
+ * @throws {InputError} when the build number cannot be an image tag.
  */
 export function releaseMode(flags: { readonly image?: readonly string[]; readonly build?: string }, env: Env): ReleaseMode | undefined {
   const fromEnv = env['HASHISHIP_BUILD'];
-  const build = flags.build !== undefined && flags.build !== '' ? flags.build : fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
+  const build =
+    flags.build !== undefined && flags.build !== ''
+      ? checkBuild('--build', flags.build)
+      : fromEnv !== undefined && fromEnv !== ''
+        ? checkBuild('HASHISHIP_BUILD', fromEnv)
+        : undefined;
   const images = (flags.image ?? []).length > 0;
   if (!images && build === undefined) return undefined;
   const why = images

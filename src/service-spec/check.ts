@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { CST, Document, Node as YamlNode } from 'yaml';
-import { excerpt, type InputProblem, type SourcePosition } from '../errors.js';
+import { escapeText, excerpt, type InputProblem, type SourcePosition } from '../errors.js';
 import { DURATION_PATTERN, type Schema } from './dsl.js';
 import { memoized, parseDuration } from './duration.js';
 import { suggest } from './suggest.js';
@@ -137,6 +137,31 @@ interface Ctx {
 /** Thrown inside the walk when a file expands to too many values. */
 class TooManyValues {
   constructor(readonly at: SourcePosition) {}
+}
+
+/**
+ * Why a YAML error may be on a line that looks right: a space YAML does not take as
+ * one (U+00A0 no-break, U+3000 ideographic…) or a full-width colon, named; '' otherwise.
+ */
+function oddSpaceOn(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  const end = text.indexOf('\n', offset);
+  const m = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\uff1a]/.exec(text.slice(start, end < 0 ? undefined : end));
+  if (m === null) return '';
+  const cp = m[0].codePointAt(0)!;
+  const what = cp === 0xff1a ? 'a full-width colon; YAML needs `:`' : 'a space YAML does not take as one; use plain spaces';
+  return ` (the line holds U+${cp.toString(16).toUpperCase().padStart(4, '0')} at column ${m.index + 1}, ${what})`;
+}
+
+/**
+ * What makes a key that looks right wrong: its first visible character that is not
+ * plain ASCII (`nаme` with a Cyrillic а reads as `name`), named by its code point.
+ */
+function lookalike(key: string): string {
+  // Characters the message escapes (`\u200b`) already show; a visible one does not.
+  const c = [...key].find((ch) => ch.codePointAt(0)! > 0x7e && escapeText(ch) === ch);
+  if (c === undefined) return '';
+  return ` (it holds U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}, which is not ASCII; keys are plain ASCII)`;
 }
 
 /** Keys that name JavaScript's own properties: never taken as map keys. */
@@ -365,9 +390,9 @@ function walk(ctx: Ctx, raw: SpecNode | null | undefined, schema: Schema, path: 
               ctx,
               pos(ctx, keyNode, path),
               p,
-              hint === undefined
+              (hint === undefined
                 ? `unknown key \`${excerpt(key)}\` (allowed here: ${names.join(', ')})`
-                : `unknown key \`${excerpt(key)}\`; did you mean \`${hint}\`?`,
+                : `unknown key \`${excerpt(key)}\`; did you mean \`${hint}\`?`) + lookalike(key),
             );
             continue;
           }
@@ -430,6 +455,14 @@ function tooDeep(tokens: readonly CST.Token[]): number | undefined {
 }
 
 /**
+ * The tags a spec may carry: those of the core schema, which only restate a plain
+ * value's type (`!!str 12`), and `!` (text). Any other (`!!binary`, `!!set`,
+ * `!!timestamp`, `!custom`) would be read as something no key takes, or silently
+ * ignored.
+ */
+const CORE_TAGS: ReadonlySet<string> = new Set(['!', ...['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`)]);
+
+/**
  * Parse the text of one spec file: one YAML document, within {@link SpecLimits}
  * (size, depth, aliases), in time linear in its size. A leading byte order mark
  * is ignored, so columns are those an editor shows. Pure.
@@ -442,7 +475,11 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     problems.push({ at: at(offset), subject: '(yaml)', message });
     return { file, contents: undefined, lc, problems };
   };
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const unmarked = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // YAML's line breaks are LF, CR LF and CR, each read as LF (YAML 1.2, 5.4). The parser takes a lone CR for
+  // content: a file saved with CR line ends (or ending in one CR) failed with "Nested mappings are not allowed in
+  // compact mappings", or kept the CR in its last value. Lines and columns are unchanged.
+  const body = unmarked.includes('\r') ? unmarked.replace(/\r\n?/g, '\n') : unmarked;
   const bytes = Buffer.byteLength(body, 'utf8');
   if (bytes > SpecLimits.fileBytes) {
     problems.push({
@@ -466,7 +503,9 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     else return fail(d.range[0], 'a spec file holds one YAML document; found a second one here (remove the `---` line, or put each spec in its own file)');
   }
   if (doc === undefined) return fail(0, 'the file is empty');
-  for (const e of doc.errors) problems.push({ at: at(e.pos[0]), subject: '(yaml)', message: `YAML: ${excerpt(e.message.split('\n')[0] ?? '', 300)}` });
+  for (const e of doc.errors) {
+    problems.push({ at: at(e.pos[0]), subject: '(yaml)', message: `YAML: ${excerpt(e.message.split('\n')[0] ?? '', 300)}${oddSpaceOn(body, e.pos[0])}` });
+  }
   if (problems.length > 0) return { file, contents: undefined, lc, problems };
   // Converted in document order, so that an alias names the nearest anchor before it.
   const anchors = new Map<string, SpecNode>();
@@ -489,6 +528,15 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     }
     const node = n as YamlNode;
     const at = node.range?.[0] ?? 0;
+    const tag = (node as { tag?: unknown }).tag;
+    if (typeof tag === 'string' && !CORE_TAGS.has(tag)) {
+      const shown = tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
+      failed = fail(
+        at,
+        `the YAML tag \`${excerpt(shown)}\` is not supported: a spec holds plain maps, lists, text, numbers and booleans (remove the tag; quote a value to keep it text)`,
+      );
+      return null;
+    }
     let out: SpecNode;
     if (isMap(node)) {
       const pairs: SpecMap['pairs'] = [];

@@ -198,6 +198,16 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
         problems.push({ at: c.positions.at('name'), subject: 'name', message: `environment \`${c.value.name}\` is already defined in ${prev.file}` });
         continue;
       }
+      // A namespace declared twice would be planned and created twice.
+      const declared = new Map<string, number>();
+      (c.value.namespaces ?? []).forEach((n, i) => {
+        if (n.name === '') return; // missing or invalid: already a problem
+        const first = declared.get(n.name);
+        const path = `namespaces[${i}].name`;
+        if (first !== undefined)
+          problems.push({ at: c.positions.at(path), subject: path, message: `namespace \`${n.name}\` is already declared by namespaces[${first}]` });
+        else declared.set(n.name, i);
+      });
       environments.push({ file: f.file, env: c.value, positions: c.positions });
     }
   }

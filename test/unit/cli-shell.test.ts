@@ -6,12 +6,14 @@
  * would show as exit 2 instead of 1.
  */
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProgram, main, reportError } from '../../src/cli.js';
 import type { Session } from '../../src/commands/runner.js';
 import { resolveConfig } from '../../src/config/index.js';
+import { ServerError } from '../../src/errors.js';
 import { OutputRedactor, redactorFromEnv } from '../../src/redact.js';
 
 const closed = 'http://127.0.0.1:1';
@@ -184,6 +186,38 @@ describe('cli: every input is checked before the first request', function () {
       argv: ['deploy', '--env', 'qa', '--build', '9', '--until', 'successful'],
       names: ['--until: does not apply: --build makes this a release deploy'],
     },
+    {
+      name: 'HASHISHIP_BUILD that cannot be an image tag (deploy)',
+      argv: ['deploy', '--env', 'qa'],
+      env: { HASHISHIP_BUILD: '7\u001b[2J' },
+      names: ['HASHISHIP_BUILD="7\\u001b[2J": not a build number'],
+    },
+    {
+      name: 'promote --build with a slash',
+      argv: ['promote', '--from', 'qa', '--to', 'production', '--build', 'x/y'],
+      names: ['--build="x/y": not a build number'],
+    },
+    // Regression: these names reached Consul KV paths (`hashiship/releases/qa/../x`) and Nomad before being checked.
+    { name: 'releases of a service named ../x', argv: ['releases', '--env', 'qa', '../x'], names: ['"../x": not a service name'] },
+    { name: 'rollback in an environment named ../x', argv: ['rollback', '--env', '../x', 'web'], names: ['--env="../x": not an environment name'] },
+    { name: 'status of a job with an escape sequence', argv: ['status', '--env', 'qa', 'w\u001b[2Jb'], names: ['"w\\u001b[2Jb": not a job name'] },
+    { name: 'promote-canaries in an environment with a slash', argv: ['promote-canaries', '--env', 'q/a'], names: ['--env="q/a": not an environment name'] },
+    { name: 'secrets get of a path with ..', argv: ['secrets', 'get', 'secret/../sys/seal'], names: ['"secret/../sys/seal": not a secret path'] },
+    {
+      name: 'secrets put to a path with a line break',
+      argv: ['secrets', 'put', 'secret/x\ny', '--from-file', '/nonexistent/v.json'],
+      names: ['"secret/x\\ny": not a secret path'],
+    },
+    {
+      name: 'secrets get --mount with ..',
+      argv: ['secrets', 'get', 'secret/x', '--mount', '../sys:2'],
+      names: ['--mount="../sys:2": expected <mount path>:<1|2>'],
+    },
+    {
+      name: 'secrets put --cas beyond a version number',
+      argv: ['secrets', 'put', 'secret/x', '--from-file', 'package.json', '--cas', '99999999999999999999999'],
+      names: ['--cas="99999999999999999999999": expected a version number'],
+    },
     { name: '--commit on a plain deploy', argv: ['deploy', '--env', 'qa', '--commit', 'abc'], names: ['--commit: does not apply'] },
     {
       name: 'dev cluster up --servers that is not a count',
@@ -229,6 +263,58 @@ describe('cli: file-system errors are bad input naming the path', function () {
     expect(r.code, r.err).to.equal(255);
     expect(r.err).to.include(`--out="${dir}": is a directory`);
     expect(r.err).not.to.include('127.0.0.1:1');
+  });
+
+  // Regression: `--out ''` (an unset shell variable) was the current folder for import, an ENOENT for render, and
+  // for plan, like a folder that does not exist, an error only after every server had been asked.
+  it('an empty --out, or plan --out in a missing folder, is refused by name before any request', async () => {
+    const cases: [string[], number, string][] = [
+      [['render', '--env', 'qa', '--out', ''], 1, '--out="": empty (expected a folder; is a shell variable unset?)'],
+      [['plan', '--env', 'qa', '--out', ''], 255, '--out="": empty (expected a file; is a shell variable unset?)'],
+      [['import', 'job.json', '--out', ''], 1, '--out="": empty (expected a folder; is a shell variable unset?)'],
+      [['agent-config', 'server', '--join', '10.0.0.1', '--out', ''], 1, '--out="": empty'],
+      [
+        ['plan', '--env', 'qa', '--out', join(dir, 'missing', 'plan.json')],
+        255,
+        `--out="${join(dir, 'missing', 'plan.json')}": the folder "${join(dir, 'missing')}" does not exist`,
+      ],
+    ];
+    for (const [argv, code, message] of cases) {
+      const r = await cli(argv, closedEnv());
+      expect(r.code, r.err).to.equal(code);
+      expect(r.err).to.include(message);
+      expect(r.err).not.to.include('127.0.0.1:1');
+    }
+  });
+
+  it('import checks --out and --env before Nomad parses anything', async () => {
+    const file = join(dir, 'import-out-file');
+    writeFileSync(file, '');
+    const out = await cli(['import', 'job.json', '--out', file], closedEnv());
+    expect(out.code, out.err).to.equal(1);
+    expect(out.err).to.include(`--out="${file}": exists and is not a directory`);
+    const env = await cli(['import', 'job.json', '--env', '../x', '--out', dir], closedEnv());
+    expect(env.code, env.err).to.equal(1);
+    expect(env.err).to.include('--env="../x": not an environment name');
+  });
+
+  // Regression: each of these hung on a FIFO (and read /dev/zero up to 600 MB) instead of naming the flag.
+  it('deploy --plan, plan --job and secrets put --from-file refuse a FIFO or a device at once, naming it', async function () {
+    this.timeout(10_000);
+    const fifo = join(dir, 'input.json');
+    execFileSync('mkfifo', [fifo]);
+    const cases: [string[], number, string][] = [
+      [['deploy', '--env', 'qa', '--plan', fifo], 1, `--plan="${fifo}": is a FIFO, not a regular file`],
+      [['plan', '--env', 'qa', '--job', fifo], 255, `${fifo}: is a FIFO, not a regular file`],
+      [['deploy', '--env', 'qa', '--job', '/dev/zero'], 1, '/dev/zero: is a device, not a regular file'],
+      [['secrets', 'put', 'secret/x', '--from-file', fifo], 1, `--from-file="${fifo}": is a FIFO, not a regular file`],
+    ];
+    for (const [argv, code, message] of cases) {
+      const r = await cli(argv, closedEnv());
+      expect(r.code, r.err).to.equal(code);
+      expect(r.err).to.include(message);
+      expect(r.err).not.to.include('127.0.0.1:1');
+    }
   });
 
   it('agent-config --out naming a file: exit 1 naming --out', async () => {
@@ -283,6 +369,23 @@ describe('cli: file-system errors are bad input naming the path', function () {
     expect(deploy.err).to.match(skipped);
   });
 
+  // Regression: progress lines printed a skipped file's name raw, escape sequence and all.
+  it('progress lines echo names escaped', async () => {
+    const services = join(dir, 'esc', 'services');
+    mkdirSync(services, { recursive: true });
+    writeFileSync(
+      join(services, 'api.yaml'),
+      'name: api\ngroups:\n  - name: api\n    tasks:\n      - name: api\n        driver: raw_exec\n        command: /bin/true\n',
+    );
+    writeFileSync(join(services, 'w\u001b[2J.YAML'), '');
+    mkdirSync(join(dir, 'esc', 'environments'));
+    writeFileSync(join(dir, 'esc', 'environments', 'qa.yaml'), 'name: qa\n');
+    const r = await cli(['render', '--env', 'qa', '--services', services, '--environments', join(dir, 'esc', 'environments')], closedEnv());
+    expect(r.code, r.err).to.equal(0);
+    expect(r.err).to.include('w\\u001b[2J.YAML');
+    expect(r.err).not.to.include('\u001b');
+  });
+
   it('an unexpected error is exit 70 "internal error", redacted, never exit 2', () => {
     let out = '';
     const code = reportError(
@@ -295,6 +398,14 @@ describe('cli: file-system errors are bad input naming the path', function () {
     expect(out).to.include('bug in hashiship');
     expect(out).not.to.include('hvs.CAES');
     expect(out).not.to.include('s3cret-known');
+  });
+
+  // Regression: a server error echoing an operand printed its escape sequence raw (`kv.get hashiship/releases/qa/w<ESC>[2Jb`).
+  it('an error echoing a control character or a bidi override prints it escaped', () => {
+    let out = '';
+    const code = reportError(new ServerError('consul', 'kv.get a/w\u001b[2Jb', 'http://127.0.0.1:1', 'cannot connect\u202e'), (s) => (out += s));
+    expect(code).to.equal(2);
+    expect(out).to.equal('Error: consul: kv.get a/w\\u001b[2Jb: cannot connect\\u202e\n  Address: http://127.0.0.1:1\n');
   });
 
   it('a raw ENOENT from the library is exit 1 naming the path', () => {
@@ -315,6 +426,22 @@ describe('cli: smaller untruths', function () {
     const d = await cli(['dev', 'no-such-verb', '--help'], baseEnv());
     expect(d.code).to.equal(1);
     expect(d.err).to.include("unknown command 'no-such-verb'");
+  });
+
+  // Regression: commander echoed a refused option or command raw (an escape sequence reached the terminal) and whole (100 KB).
+  it('an unknown option or command is echoed escaped and cut', async () => {
+    const r = await cli(['validate', '--x\u001b[2J\u202e'], baseEnv());
+    expect(r.code).to.equal(1);
+    expect(r.err).to.include("error: unknown option '--x\\u001b[2J\\u202e'");
+    const c = await cli(['x\u001b]0;title\u0007'], baseEnv());
+    expect(c.code).to.equal(1);
+    expect(c.err).to.include("error: unknown command 'x\\u001b]0;title\\u0007'");
+    const long = await cli(['validate', `--${'q'.repeat(100_000)}`], baseEnv());
+    expect(long.code).to.equal(1);
+    expect(long.err).to.include('… (');
+    expect(long.err.length).to.be.below(5000);
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what must not be printed
+    for (const e of [r.err, c.err, long.err]) expect(e).not.to.match(/[\u0000-\u0009\u000b-\u001f\u202e]/);
   });
 
   it('a known command with --help still prints its help and exits 0', async () => {

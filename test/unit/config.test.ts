@@ -1,8 +1,9 @@
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveConfig, type Env } from '../../src/config/index.js';
+import { resolveConfig, SecretFileBytes, type Env } from '../../src/config/index.js';
 import { InputError } from '../../src/errors.js';
 
 const home = mkdtempSync(join(tmpdir(), 'hashiship-home-'));
@@ -207,6 +208,87 @@ describe('config: defaults → environment → flags', () => {
       const c = resolve({ VAULT_TOKEN: 's.fromenv' }, {}, h);
       expect(c.vault.token).to.equal('s.fromenv');
       expect(c.vault.tokenSource).to.equal('VAULT_TOKEN');
+    });
+
+    // Regression: a token file that is a FIFO or /dev/zero hung every command (readFileSync blocks or never ends).
+    it('reads token files only when they are regular files of bounded size, naming the variable', function () {
+      this.timeout(10_000);
+      const d = mkdtempSync(join(tmpdir(), 'hs-'));
+      const fifo = join(d, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const big = join(d, 'big');
+      writeFileSync(big, 'x'.repeat(SecretFileBytes + 1));
+      expect(problems(() => resolve({ CONSUL_HTTP_TOKEN_FILE: fifo }))).to.deep.equal([
+        `CONSUL_HTTP_TOKEN_FILE="${fifo}": is a FIFO; give a file holding the token`,
+      ]);
+      expect(problems(() => resolve({ CONSUL_HTTP_TOKEN_FILE: '/dev/zero' }))).to.deep.equal([
+        'CONSUL_HTTP_TOKEN_FILE="/dev/zero": is not a regular file; give a file holding the token',
+      ]);
+      expect(problems(() => resolve({ VAULT_ROLE_ID_FILE: '/dev/zero', VAULT_SECRET_ID_FILE: big }))).to.deep.equal([
+        'VAULT_ROLE_ID_FILE="/dev/zero": is not a regular file; give a file holding the token',
+        `VAULT_SECRET_ID_FILE="${big}": is ${SecretFileBytes + 1} bytes; a token file holds at most ${SecretFileBytes} bytes`,
+      ]);
+      const h = mkdtempSync(join(tmpdir(), 'hs-home-'));
+      execFileSync('mkfifo', [join(h, '.vault-token')]);
+      expect(problems(() => resolve({}, {}, h))).to.deep.equal([`~/.vault-token ("${join(h, '.vault-token')}"): is a FIFO; give a file holding the token`]);
+    });
+
+    it('refuses a token with a control character, a space or a line break, never showing it', () => {
+      const f = join(mkdtempSync(join(tmpdir(), 'hs-')), 'token');
+      writeFileSync(f, 'abc\ndef-S3CRET\n');
+      const got = problems(() => resolve({ VAULT_TOKEN: 'hvs.x\u001b[2J-S3CRET', NOMAD_TOKEN: 'a b-S3CRET', CONSUL_HTTP_TOKEN_FILE: f }));
+      expect(got).to.deep.equal([
+        'NOMAD_TOKEN (value not shown): holds a space (U+0020) at character 2; a token is printable ASCII without spaces',
+        `CONSUL_HTTP_TOKEN_FILE="${f}": the token in it (not shown) holds a control character (U+000A) at character 4; a token is printable ASCII without spaces`,
+        'VAULT_TOKEN (value not shown): holds a control character (U+001B) at character 6; a token is printable ASCII without spaces',
+      ]);
+      expect(got.join('\n')).not.to.include('S3CRET');
+      expect(problems(() => resolve({}, { nomadToken: 'tok\r' }))).to.deep.equal([
+        '--nomad-token (value not shown): holds a control character (U+000D) at character 4; a token is printable ASCII without spaces',
+      ]);
+    });
+  });
+
+  // Regression: these went to the servers as given (a header with a line break failed as "Invalid character in
+  // header content", exit 2; the URL parser dropped the line break of `http://x\n` silently).
+  describe('values sent in a request are checked first', () => {
+    it('refuses control characters in addresses, namespaces, regions, server names and credentials', () => {
+      expect(
+        problems(() =>
+          resolve({
+            NOMAD_ADDR: 'http://127.0.0.1:4646\n',
+            NOMAD_REGION: 'g\u001b',
+            CONSUL_HTTP_ADDR: '127.0.0.1\t:8500',
+            CONSUL_NAMESPACE: 'a\rb',
+            VAULT_NAMESPACE: 'a\nb',
+            VAULT_TLS_SERVER_NAME: 'v\u0000',
+            NOMAD_HTTP_AUTH: 'user:pa\nss-S3CRET',
+            HASHISHIP_REGISTRY_QA: 'http://x\n',
+            HASHISHIP_REGISTRY_QA_PASSWORD: 'p\u0007-S3CRET',
+          }),
+        ),
+      ).to.deep.equal([
+        'NOMAD_ADDR="http://127.0.0.1:4646\\n": not a URL: it holds a space or a control character',
+        'NOMAD_REGION="g\\u001b": holds a control character; it is sent in a request header',
+        'NOMAD_HTTP_AUTH (value not shown): holds a control character (U+000A) at character 8; it is sent in a request header',
+        'CONSUL_HTTP_ADDR="127.0.0.1\\t:8500": not an address (expected host:port or http(s)://host:port)',
+        'CONSUL_NAMESPACE="a\\rb": holds a control character; it is sent in a request header',
+        'VAULT_NAMESPACE="a\\nb": holds a control character; it is sent in a request header',
+        'VAULT_TLS_SERVER_NAME="v\\u0000": holds a control character; it is sent in a request header',
+        'HASHISHIP_REGISTRY_QA="http://x\\n": not a URL: it holds a space or a control character',
+        'HASHISHIP_REGISTRY_QA_PASSWORD (value not shown): holds a control character (U+0007) at character 2; it is sent in a request header',
+      ]);
+    });
+
+    it('NOMAD_NAMESPACE and --nomad-namespace are Nomad namespace names or *', () => {
+      expect(problems(() => resolve({ NOMAD_NAMESPACE: '../x' }))).to.deep.equal([
+        'NOMAD_NAMESPACE="../x": not a Nomad namespace (letters, digits and dashes, at most 128, or *)',
+      ]);
+      expect(problems(() => resolve({}, { nomadNamespace: 'a b' }))).to.deep.equal([
+        '--nomad-namespace="a b": not a Nomad namespace (letters, digits and dashes, at most 128, or *)',
+      ]);
+      expect(resolve({ NOMAD_NAMESPACE: '*' }).nomad.namespace).to.equal('*');
+      expect(resolve({ NOMAD_NAMESPACE: 'Team-1' }).nomad.namespace).to.equal('Team-1');
     });
   });
 

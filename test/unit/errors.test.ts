@@ -1,5 +1,15 @@
 import { expect } from 'chai';
-import { ExitCode, ExitCodeOrder, GateError, HashishipError, InputError, exitCodeOf, pathErrorOf, worstExitCode } from '../../src/errors.js';
+import {
+  ExitCode,
+  ExitCodeOrder,
+  GateError,
+  HashishipError,
+  InputError,
+  MAX_PROBLEMS_SHOWN,
+  exitCodeOf,
+  pathErrorOf,
+  worstExitCode,
+} from '../../src/errors.js';
 
 describe('errors: the worst of several exit codes', () => {
   it('ranks what the cluster was left in before refusals, refusals before waiting, waiting before success', () => {
@@ -40,5 +50,18 @@ describe('errors: exit codes of what is thrown', () => {
     expect(foreign instanceof HashishipError).to.equal(true);
     expect(new Error('x') instanceof HashishipError).to.equal(false);
     expect(new InputError([]) instanceof GateError).to.equal(false);
+  });
+});
+
+describe('errors: input problems as printed', () => {
+  // Regression: an environment naming 20,000 unknown services printed all 20,000 problems (1.8 MB).
+  it('lists the first MAX_PROBLEMS_SHOWN problems and counts the rest', () => {
+    const problems = Array.from({ length: MAX_PROBLEMS_SHOWN + 5 }, (_, i) => ({ subject: `s${i}`, message: 'no such service' }));
+    const lines = new InputError(problems).describe().split('\n');
+    expect(lines[0]).to.equal(`${MAX_PROBLEMS_SHOWN + 5} problems in the input`);
+    expect(lines).to.have.length(MAX_PROBLEMS_SHOWN + 2);
+    expect(lines[MAX_PROBLEMS_SHOWN]).to.equal(`  s${MAX_PROBLEMS_SHOWN - 1}: no such service`);
+    expect(lines[MAX_PROBLEMS_SHOWN + 1]).to.equal(`  … and 5 more (the first ${MAX_PROBLEMS_SHOWN} are shown)`);
+    expect(new InputError(problems.slice(0, 3)).describe().split('\n')).to.have.length(4);
   });
 });

@@ -69,6 +69,15 @@ describe('hcl writer', () => {
     expect(quoteString('😀 ü')).to.equal('"😀 ü"');
   });
 
+  // Regression: a bidi override or a zero-width space in a value was written raw into the job file, which then read
+  // differently from what it holds (in an editor, a review, `nomad job inspect`).
+  it('writes invisible and direction-changing characters as escapes that read back as themselves', () => {
+    const value = 'x\u202ey\u200b\u2066z\u0085\ufeff';
+    expect(quoteString(value)).to.equal('"x\\u202ey\\u200b\\u2066z\\u0085\\ufeff"');
+    expect(parseHcl(`a = ${quoteString(value)}\n`)).to.deep.equal({ a: value });
+    expect(usesHeredoc('line\u202e one\nline two\n')).to.equal(false);
+  });
+
   it('keeps plain run-time references and escapes every other ${', () => {
     expect(escapeTemplate('${attr.kernel.name}')).to.equal('${attr.kernel.name}');
     expect(escapeTemplate('${NOMAD_PORT_http}:${attr.unique.network.ip-address}')).to.equal('${NOMAD_PORT_http}:${attr.unique.network.ip-address}');

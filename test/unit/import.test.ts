@@ -16,6 +16,7 @@ import { InputError } from '../../src/errors.js';
 import { compacted, jobDifferences, rawPatch } from '../../src/service-spec/import/diff.js';
 import { environmentOverride } from '../../src/service-spec/import/environments.js';
 import { liftImage, liftJob } from '../../src/service-spec/import/lift.js';
+import { readSources } from '../../src/service-spec/import/index.js';
 import { checkWrites, writeFiles } from '../../src/service-spec/import/write.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
@@ -425,5 +426,23 @@ describe('import: the CLI checks its input before contacting Nomad', function ()
     const r = await cli(['import', 'x.hcl', '--env', 'qa', '--env', 'qa']);
     expect(r.code).to.equal(1);
     expect(r.err).to.include('--env: `qa` is given twice');
+  });
+});
+
+describe('import: reading job files', () => {
+  // Regression: a Latin-1 job file was read as UTF-8 and imported with U+FFFD in its names (`w�b`), without a word.
+  it('refuses bytes that are not UTF-8 at their place, before Nomad parses anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashiship-import-read-'));
+    try {
+      const file = join(dir, 'job.nomad.hcl');
+      writeFileSync(file, Buffer.from('job "w\xe9b" {\n}\n', 'latin1'));
+      let problems: string[] = [];
+      await readSources([file]).catch((e: unknown) => (problems = (e as InputError).problems.map((p) => `${p.at?.line}:${p.at?.col} ${p.message}`)));
+      expect(problems).to.deep.equal(['1:7 byte 0xE9 is not valid UTF-8 (the file looks like Latin-1 or Windows-1252); save it as UTF-8']);
+      writeFileSync(file, 'job "web" {\n}\n');
+      expect((await readSources([file]))[0]!.text).to.equal('job "web" {\n}\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

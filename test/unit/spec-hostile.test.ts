@@ -63,6 +63,15 @@ describe('spec: hostile corpus', () => {
   }
 });
 
+describe('spec: YAML tags', () => {
+  // Cases 82-84 refuse every other tag; these only restate what the plain value already is.
+  it('accepts the core schema tags (`!!str 12`, `!!int 3`, `!x`)', () => {
+    const set = loadSet([svc('web.yaml', withTask('env: {A: !!str 12, B: ! x}\nresources: {cpu: !!int 100}'))]);
+    expect(set.problems.map(formatProblem)).to.deep.equal([]);
+    expect(set.services[0]!.spec.groups[0]!.tasks[0]!.env).to.deep.equal({ A: '12', B: 'x' });
+  });
+});
+
 describe('spec: limits bound the work', function () {
   this.timeout(60_000);
 

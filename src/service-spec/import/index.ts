@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { InputError, pathErrorOf, type InputProblem } from '../../errors.js';
+import { decodeSpecText } from '../files.js';
 import { kindOf } from '../load.js';
 import { environmentText, splitEnvironments, verifyEnvironments, type EnvironmentImport } from './environments.js';
 import { importJob, specYaml, type ImportedJob } from './import.js';
@@ -63,7 +64,10 @@ export async function readSources(paths: readonly string[]): Promise<JobSource[]
         problems.push({ subject: p, message: `is ${st.size} bytes, more than the ${MaxJobFileBytes} a job file may have` });
         continue;
       }
-      out.push({ file: p, text: await readFile(p, 'utf8') });
+      // Decoded strictly: Latin-1 read as UTF-8 became U+FFFD in names and values without a word.
+      const decoded = decodeSpecText(p, await readFile(p));
+      if ('problem' in decoded) problems.push(decoded.problem);
+      else out.push({ file: p, text: decoded.text });
     } catch (e) {
       const err = pathErrorOf(e);
       if (err === undefined) throw e;

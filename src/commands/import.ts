@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { clusterSource, importJobs, nomadParser, readSources, type JobSource } from '../service-spec/import/index.js';
+import { clusterSource, importJobs, linkedFolders, nomadParser, readSources, type JobSource } from '../service-spec/import/index.js';
 import { ENVIRONMENT_NAME, ENVIRONMENT_NAME_HINT, outDir, serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
@@ -47,6 +47,8 @@ export function registerImport(program: Command): void {
       if (badEnv.length > 0)
         throw new InputError(badEnv.map((e) => ({ subject: `--env=${JSON.stringify(e)}`, message: `not an environment name: ${ENVIRONMENT_NAME_HINT}` })));
       outDir('--out', o.out);
+      const linked = linkedFolders(o.out);
+      if (linked.length > 0) throw new InputError(linked);
       const sources: JobSource[] = await readSources(files);
       const client = (await c.clients()).nomad.client;
       for (const id of o.fromCluster) sources.push(await clusterSource(client, id));

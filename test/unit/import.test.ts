@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
@@ -17,6 +17,7 @@ import { compacted, jobDifferences, rawPatch } from '../../src/service-spec/impo
 import { environmentOverride } from '../../src/service-spec/import/environments.js';
 import { liftImage, liftJob } from '../../src/service-spec/import/lift.js';
 import { readSources } from '../../src/service-spec/import/index.js';
+import { duplicateJsonKey } from '../../src/service-spec/import/parse.js';
 import { checkWrites, writeFiles } from '../../src/service-spec/import/write.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
@@ -420,6 +421,43 @@ describe('import: the CLI checks its input before contacting Nomad', function ()
     const r = await cli(['import', f]);
     expect(r.code, r.err).to.equal(1);
     expect(r.err).to.match(/job\.json:2:\d+ {2}\(document\) {2}not valid JSON/);
+  });
+
+  // Regression: JSON.parse keeps the last of two equal keys, so `"ID": "web", "ID": "evil"` imported a job named evil.
+  it('a JSON key given twice in one object is exit 1 at its second place; nothing written', async () => {
+    const f = join(dir, 'twice.json');
+    const out = join(dir, 'twice-out');
+    writeFileSync(f, '{"Job": {\n  "ID": "web",\n  "TaskGroups": [{"Name": "a"}, {"Name": "b"}],\n  "ID": "evil"\n}}\n');
+    const r = await cli(['import', f, '--out', out]);
+    expect(r.code, r.err).to.equal(1);
+    expect(r.err).to.include(`${f}:4:3  "ID"  is given twice in one object`);
+    expect(existsSync(out)).to.equal(false);
+    // The same key in sibling objects, in arrays, or escaped differently in another object is not a repeat.
+    expect(duplicateJsonKey('{"a": {"k": 1}, "b": {"k": 2}, "c": [{"k": 1}, {"k": 2}], "d\\"e": "a"}')).to.equal(undefined);
+    expect(duplicateJsonKey('{"a": {"k": 1, "x": "k", "k": 2}}')).to.deep.equal({ key: 'k', offset: 25 });
+    expect(duplicateJsonKey('{"q\\"": 1, "q\\u0022": 2}')?.key).to.equal('q"');
+  });
+
+  // Regression: a services/ folder that is a link under --out sent the written spec wherever it pointed.
+  it('an --out whose services/ is a symbolic link is exit 1 naming it, before Nomad is asked; nothing written through it', async () => {
+    const out = join(dir, 'linked-out');
+    const elsewhere = join(dir, 'elsewhere');
+    mkdirSync(out);
+    mkdirSync(elsewhere);
+    symlinkSync(elsewhere, join(out, 'services'));
+    writeFileSync(join(dir, 'web.nomad.hcl'), 'job "web" {\n}\n');
+    const r = await cli(['import', join(dir, 'web.nomad.hcl'), '--out', out]);
+    expect(r.code, r.err).to.equal(1);
+    expect(r.err).to.include(`${join(out, 'services')}: is a symbolic link; import writes only into real folders`);
+    expect(r.err).not.to.include('127.0.0.1:1');
+    expect(readdirSync(elsewhere)).to.deep.equal([]);
+    // The library refuses it too, and a target that is a link even with force.
+    const files = [{ path: join(out, 'services', 'web.yaml'), text: 'x\n', from: 'web.nomad.hcl' }];
+    expect(() => checkWrites(files, { force: true })).to.throw(InputError, 'is a symbolic link');
+    rmSync(join(out, 'services'));
+    mkdirSync(join(out, 'services'));
+    symlinkSync(join(elsewhere, 'x.yaml'), join(out, 'services', 'web.yaml'));
+    expect(() => checkWrites(files, { force: true })).to.throw(InputError, `${join(out, 'services', 'web.yaml')}: is a symbolic link`);
   });
 
   it('the same --env twice is exit 1', async () => {

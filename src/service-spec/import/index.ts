@@ -16,6 +16,7 @@ import { checkWrites, environmentPath, specPath, writeFiles, type PlannedFile } 
 export { importJob, specYaml, type ImportedJob, type RawField } from './import.js';
 export { nomadParser, parseSource, ParseFailure, type JobParser, type JobSource } from './parse.js';
 export { clusterSource } from './cluster.js';
+export { linkedFolders } from './write.js';
 export { jobDifferences, describeDifferences, comparable, type FieldDifference } from './diff.js';
 
 /** Jobs imported at once (each mostly waits on Nomad's parser). */

@@ -84,6 +84,43 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
 }
 
 /**
+ * The first key given twice in one object of a JSON text that JSON.parse accepted
+ * (it keeps the last silently: `"ID": "web", "ID": "other"` would import `other`),
+ * with the offset of its second occurrence. One linear pass.
+ */
+export function duplicateJsonKey(text: string): { key: string; offset: number } | undefined {
+  // One entry per open object (its keys) or array (null).
+  const open: (Set<string> | null)[] = [];
+  let keyNext = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
+      const keys = open[open.length - 1];
+      if (keyNext && keys !== undefined && keys !== null) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (keys.has(key)) return { key, offset: i };
+        keys.add(key);
+        keyNext = false;
+      }
+      i = j;
+    } else if (c === 0x7b /* { */) {
+      open.push(new Set());
+      keyNext = true;
+    } else if (c === 0x5b /* [ */) {
+      open.push(null);
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      open.pop();
+      keyNext = false;
+    } else if (c === 0x2c /* , */) {
+      keyNext = open[open.length - 1] !== null;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Only the fields a job specification can hold, by the API schema (`x-hcl`):
  * server-set fields (`Status`, `Version`, `SubmitTime`, indexes…) and nulls left out.
  */
@@ -126,6 +163,16 @@ function jsonToHcl(src: JobSource): string {
     const m = /position (\d+)/.exec(String((e as Error).message));
     const at = m === null ? { line: 1, col: 1 } : lineCol(src.text, Number(m[1]));
     throw new InputError([{ at: { file: src.file, ...at }, subject: '(document)', message: `not valid JSON: ${(e as Error).message}` }]);
+  }
+  const dup = duplicateJsonKey(src.text);
+  if (dup !== undefined) {
+    throw new InputError([
+      {
+        at: { file: src.file, ...lineCol(src.text, dup.offset) },
+        subject: JSON.stringify(dup.key),
+        message: 'is given twice in one object; JSON keeps only the last one silently, so the job would not be the one you read: remove one',
+      },
+    ]);
   }
   const job = isObj(doc) && isObj(doc['Job']) ? doc['Job'] : doc;
   if (!isObj(job) || typeof job['ID'] !== 'string' || job['ID'] === '') {

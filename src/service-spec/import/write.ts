@@ -4,7 +4,7 @@
  * when any file is refused. Each file is written to a temporary name in its
  * directory and renamed, so a reader never sees half a spec.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputError, pathErrorOf, type InputProblem } from '../../errors.js';
@@ -27,15 +27,48 @@ export function environmentPath(out: string, name: string): string {
   return join(out, 'environments', `${name}.yaml`);
 }
 
+/** What is at `path`, not following a link: undefined when nothing is (or it cannot be inspected: the write will say). */
+function kindAt(path: string): 'link' | 'file' | 'folder' | 'other' | undefined {
+  let st;
+  try {
+    st = lstatSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+  if (st === undefined) return undefined;
+  return st.isSymbolicLink() ? 'link' : st.isFile() ? 'file' : st.isDirectory() ? 'folder' : 'other';
+}
+
 /**
- * Refuse what cannot be written: two files for one path, and existing files
+ * The folders an import writes into (`out`, `out/services`, `out/environments`)
+ * that are symbolic links: import writes only into real folders, as `render --out` does,
+ * so a link planted there cannot send a spec elsewhere.
+ */
+export function linkedFolders(out: string): InputProblem[] {
+  return [out, join(out, 'services'), join(out, 'environments')]
+    .filter((d) => kindAt(d) === 'link')
+    .map((d) => ({ subject: d, message: 'is a symbolic link; import writes only into real folders, never through a link: remove it or choose another --out' }));
+}
+
+/**
+ * Refuse what cannot be written: a folder or target that is a symbolic link (or a
+ * target that is not a regular file), two files for one path, and existing files
  * unless `force` (or `replace` names them as files the import updates on purpose).
  * @throws {InputError} naming every refused path.
  */
 export function checkWrites(files: readonly PlannedFile[], opts: { readonly force: boolean; readonly updates?: readonly string[] }): void {
   const problems: InputProblem[] = [];
   const seen = new Map<string, string>();
+  for (const out of new Set(files.map((f) => dirname(dirname(f.path))))) problems.push(...linkedFolders(out));
   for (const f of files) {
+    const kind = kindAt(f.path);
+    if (kind !== undefined && kind !== 'file') {
+      problems.push({
+        subject: f.path,
+        message: `is ${kind === 'link' ? 'a symbolic link' : kind === 'folder' ? 'a folder' : 'not a regular file'}; import writes only regular files, never through a link`,
+      });
+      continue;
+    }
     const prev = seen.get(f.path);
     if (prev !== undefined) problems.push({ subject: f.path, message: `both ${prev} and ${f.from} would be written here (the same job ID)` });
     seen.set(f.path, f.from);

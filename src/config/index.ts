@@ -529,7 +529,8 @@ function resolveVaultAuth(r: Reader): VaultAuthConfig | undefined {
   if (roleId !== undefined) {
     return pick({ method: 'approle' as const, mount: mountOf('VAULT_APPROLE_MOUNT', 'approle'), roleId, secretId }) as VaultAuthConfig;
   }
-  if (secretId !== undefined) r.fail('VAULT_SECRET_ID', undefined, 'set without VAULT_ROLE_ID (or VAULT_ROLE_ID_FILE); AppRole needs both');
+  // Named by the missing variable: `VAULT_SECRET_ID: set …` reads as a secret's value to the output redactor (`VAULT_SECRET_ID: <redacted>`).
+  if (secretId !== undefined) r.fail('VAULT_ROLE_ID', undefined, 'not set (nor VAULT_ROLE_ID_FILE), but VAULT_SECRET_ID is; AppRole needs both');
   const jwt = secretOf(r, 'VAULT_JWT');
   if (jwt !== undefined)
     return pick({ method: 'jwt' as const, mount: mountOf('VAULT_JWT_MOUNT', 'jwt'), role: r.str('VAULT_JWT_ROLE'), jwt }) as VaultAuthConfig;

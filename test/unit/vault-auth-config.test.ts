@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from '../../src/config/index.js';
 import { InputError } from '../../src/errors.js';
+import { redactTokens } from '../../src/redact.js';
 
 const home = mkdtempSync(join(tmpdir(), 'hashiship-auth-home-'));
 writeFileSync(join(home, '.vault-token'), 'hvs.from-the-token-helper-file\n');
@@ -48,7 +49,9 @@ describe('vault auth variables (config)', () => {
     expect(err).to.be.instanceOf(InputError);
     const text = (err as InputError).describe();
     expect(text).to.contain(`VAULT_ROLE_ID_FILE="${join(home, 'absent')}": no such file or directory`);
-    expect(text).to.contain('VAULT_SECRET_ID: set without VAULT_ROLE_ID');
+    expect(text).to.contain('VAULT_ROLE_ID: not set (nor VAULT_ROLE_ID_FILE), but VAULT_SECRET_ID is; AppRole needs both');
+    // The CLI's redactor leaves every word of these messages (it once printed `VAULT_SECRET_ID: <redacted> without …`).
+    expect(redactTokens(text)).to.equal(text);
     expect(text).to.contain('VAULT_JWT_ROLE: set without VAULT_JWT');
     expect(text).not.to.contain('sid-secret-value');
     let both: unknown;

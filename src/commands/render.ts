@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { renderAll } from '../nomad/render.js';
-import { jobFiles, writeJobFiles } from '../nomad/render-out.js';
+import { jobFile, writeJobFiles } from '../nomad/render-out.js';
 import { DefaultPaths, readSpecFiles } from '../service-spec/files.js';
 import { loadSet, resolveEnvironment } from '../service-spec/load.js';
 import { suggest } from '../service-spec/suggest.js';
@@ -65,9 +65,8 @@ export function registerRender(program: Command): void {
             }),
           );
         }
-        const chosen = names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name));
+        const jobs = renderAll(names.length === 0 ? resolved : resolved.filter((r) => names.includes(r.spec.name)));
         if (o.out === undefined) {
-          const jobs = renderAll(chosen);
           if (format === 'json')
             c.out(
               `${JSON.stringify(
@@ -79,8 +78,12 @@ export function registerRender(program: Command): void {
           else c.out(jobs.map((j) => j.hcl).join('\n'));
           return;
         }
-        // Only a whole environment says which jobs no longer exist. Each job is rendered as its file is written.
-        const done = await writeJobFiles(o.out, jobFiles(chosen, format), { format, environment: o.env, removeStale: names.length === 0 });
+        // Only a whole environment says which jobs no longer exist.
+        const done = await writeJobFiles(
+          o.out,
+          jobs.map((j) => jobFile(j, format)),
+          { format, environment: o.env, removeStale: names.length === 0 },
+        );
         for (const path of done.written) c.out(`wrote ${path}\n`);
         for (const path of done.removed) c.out(`removed ${path} (no longer rendered)\n`);
       }),

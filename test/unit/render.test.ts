@@ -691,60 +691,6 @@ describe('render --out never writes through a link, outside the folder, or over 
     expect(readdirSync(dir)).to.deep.equal(['web.nomad.hcl']);
   });
 
-  it('library: a lazy source that fails midway leaves nothing, not even the folders the call created', async () => {
-    const dir = join(root, 'new', 'out');
-    function* failing() {
-      yield { name: 'a.nomad.hcl', text: 'a' };
-      yield { name: 'b.nomad.hcl', text: 'b' };
-      throw new Error('render failed at the third job');
-    }
-    const err = await writeJobFiles(dir, failing(), { format: 'hcl', environment: 'qa' }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect((err as Error).message).to.equal('render failed at the third job');
-    expect(readdirSync(root), 'new/ and new/out/ removed').to.deep.equal([]);
-    // A folder that was there before stays, emptied of the temporary files.
-    mkdirSync(dir, { recursive: true });
-    await writeJobFiles(dir, failing(), { format: 'hcl', environment: 'qa' }).catch(() => undefined);
-    expect(readdirSync(dir)).to.deep.equal([]);
-  });
-
-  it('library: a refused target after hundreds of files: none written, no temporary file left, the link untouched', async () => {
-    const dir = join(root, 'out');
-    mkdirSync(dir);
-    writeFileSync(join(root, 'outside.txt'), 'precious\n');
-    symlinkSync(join(root, 'outside.txt'), join(dir, 'j-0400.nomad.hcl'));
-    let produced = 0;
-    function* many() {
-      for (let i = 0; i < 1000; i++) {
-        produced++;
-        yield { name: `j-${String(i).padStart(4, '0')}.nomad.hcl`, text: `job "j-${i}" {}\n`.repeat(50) };
-      }
-    }
-    const err = await writeJobFiles(dir, many(), { format: 'hcl', environment: 'qa' }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).to.be.instanceOf(InputError);
-    expect((err as InputError).message).to.include(`${join(dir, 'j-0400.nomad.hcl')}: is a symbolic link`);
-    expect(readdirSync(dir)).to.deep.equal(['j-0400.nomad.hcl']);
-    expect(readFileSync(join(root, 'outside.txt'), 'utf8')).to.equal('precious\n');
-    expect(produced, 'every file was asked for or the writer stopped the source early').to.be.at.least(401);
-  });
-
-  it('library: a lazy source of 1,000 files is written whole, each file exactly', async () => {
-    const dir = join(root, 'out');
-    const text = (i: number) => `job "j-${i}" {\n  # ${'x'.repeat(i % 97)}\n}\n`;
-    function* many() {
-      for (let i = 0; i < 1000; i++) yield { name: `j-${i}.nomad.hcl`, text: text(i) };
-    }
-    const done = await writeJobFiles(dir, many(), { format: 'hcl', environment: 'qa' });
-    expect(done.written).to.have.length(1000);
-    expect(readdirSync(dir)).to.have.length(1000);
-    for (const i of [0, 1, 499, 998, 999]) expect(readFileSync(join(dir, `j-${i}.nomad.hcl`), 'utf8')).to.equal(text(i));
-  });
-
   it('library: judges ownership from the job itself, in HCL and JSON', () => {
     expect(ownedJobFile('web.nomad.hcl', web(), 'hcl', 'qa')).to.equal(true);
     expect(ownedJobFile('web.nomad.hcl', web(), 'hcl', 'production')).to.equal(false);

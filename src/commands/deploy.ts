@@ -12,7 +12,7 @@ import { deployEnvironment } from '../deploy/deploy.js';
 import type { PlanDocument } from '../deploy/plan.js';
 import { createDeployContext } from '../deploy/runtime.js';
 import { InputError } from '../errors.js';
-import { readInputFile } from '../input-file.js';
+import { readInputFile } from '../config/input-file.js';
 import { DefaultPaths } from '../service-spec/files.js';
 import { secretsGate } from '../vault/preflight.js';
 import { releaseMode } from '../release/deploy-image.js';

@@ -146,7 +146,7 @@ export function registerSecretsKv(secrets: Command): void {
     run(async (c: RunContext<KvFlags>, path: string) => {
       const o = c.opts;
       logicalPath(path);
-      const [{ readInputFile, readInputStream }, { withVault }] = await Promise.all([import('../input-file.js'), import('../vault/auth.js')]);
+      const [{ readInputFile, readInputStream }, { withVault }] = await Promise.all([import('../config/input-file.js'), import('../vault/auth.js')]);
       const file = o.fromFile as string;
       const from = { subject: `--from-file=${JSON.stringify(file)}`, maxBytes: SecretsFileBytes, what: 'a JSON object of keys and values' };
       const text = file === '-' ? await readInputStream(process.stdin, from) : readInputFile(file, from);

@@ -6,10 +6,11 @@
  * parameter, so tests pass their own. Every problem is collected and raised as one
  * {@link InputError} (exit 1) naming the variable or flag.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, type InputProblem } from '../errors.js';
+import { readRegularFile } from './input-file.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -230,47 +231,25 @@ class Reader {
    */
   secretFile(name: string, path: string, opts: { readonly subject?: string } = {}): string | undefined | 'missing' {
     const subject = opts.subject ?? `${name}=${JSON.stringify(path)}`;
-    let fd: number;
-    try {
-      // Non-blocking: opening a FIFO with no writer must not hang; the type is checked on the open file.
-      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return 'missing';
-      this.problems.push({ subject, message: code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot be read (${code ?? String(err)})` });
-      return undefined;
-    }
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) {
-        this.problems.push({
-          subject,
-          message: `${st.isDirectory() ? 'is a directory' : st.isFIFO() ? 'is a FIFO' : 'is not a regular file'}; give a file holding the token`,
-        });
-        return undefined;
+    const r = readRegularFile(path, SecretFileBytes);
+    const fail = (message: string): undefined => void this.problems.push({ subject, message });
+    switch (r.kind) {
+      case 'error': {
+        const code = (r.error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return 'missing';
+        return fail(code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot be read (${code ?? String(r.error)})`);
       }
-      if (st.size > SecretFileBytes) {
-        this.problems.push({ subject, message: `is ${st.size} bytes; a token file holds at most ${SecretFileBytes} bytes` });
-        return undefined;
+      case 'not-a-file':
+        return fail(`${r.what === 'a directory' || r.what === 'a FIFO' ? `is ${r.what}` : 'is not a regular file'}; give a file holding the token`);
+      case 'too-big':
+        return fail(`is ${r.size} bytes; a token file holds at most ${SecretFileBytes} bytes`);
+      case 'grew':
+        return fail(`holds more than it did when it was opened; a token file holds one token`);
+      case 'read': {
+        const v = r.bytes.toString('utf8').trim();
+        if (v !== '' && !TOKEN_TEXT.test(v)) return fail(`the token in it (not shown) holds ${unsafeIn(v)}; a token is printable ASCII without spaces`);
+        return v;
       }
-      const buf = Buffer.alloc(Math.min(st.size, SecretFileBytes) + 1);
-      let n = 0;
-      for (let k = 0; n < buf.length && (k = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += k;
-      if (n > SecretFileBytes) {
-        this.problems.push({ subject, message: `holds more than ${SecretFileBytes} bytes; a token file holds one token` });
-        return undefined;
-      }
-      const v = buf.subarray(0, n).toString('utf8').trim();
-      if (v !== '' && !TOKEN_TEXT.test(v)) {
-        this.problems.push({ subject, message: `the token in it (not shown) holds ${unsafeIn(v)}; a token is printable ASCII without spaces` });
-        return undefined;
-      }
-      return v;
-    } catch (err) {
-      this.problems.push({ subject, message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
-      return undefined;
-    } finally {
-      closeSync(fd);
     }
   }
 

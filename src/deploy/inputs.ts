@@ -3,7 +3,7 @@
  * environment (rendered by src/nomad/render), or job files (API JSON, or HCL
  * parsed by Nomad's `/v1/jobs/parse`).
  */
-import { readInputFile } from '../input-file.js';
+import { readInputFile } from '../config/input-file.js';
 import { InputError, ServerError } from '../errors.js';
 import type { Jobs, JobSpecLike } from '../nomad/jobs.js';
 import { renderAll } from '../nomad/render.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import { InputError } from '../../src/errors.js';
-import { readInputFile, readInputStream } from '../../src/input-file.js';
+import { readInputFile, readInputStream } from '../../src/config/input-file.js';
 
 const opts = { subject: '--plan="x"', maxBytes: 16, what: 'a plan' };
 

@@ -5,7 +5,7 @@
  * first check), as UTF-8. Every refusal is an {@link InputError} naming the flag.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 
 export interface InputFileOptions {
   /** How the file is named in messages: `--plan="plan.json"`. */
@@ -32,34 +32,63 @@ function reasonOf(err: unknown): string {
   return `cannot be read (${code ?? String(err)})`;
 }
 
+/** What {@link readRegularFile} found. */
+export type RegularFile =
+  | { readonly kind: 'read'; readonly bytes: Buffer }
+  /** Opening or reading failed (`ENOENT`, `EACCES`…). */
+  | { readonly kind: 'error'; readonly error: unknown }
+  | { readonly kind: 'not-a-file'; readonly what: 'a directory' | 'a FIFO' | 'a socket' | 'a device' }
+  | { readonly kind: 'too-big'; readonly size: number }
+  /** It grew between the size check and the read: not the file that was checked. */
+  | { readonly kind: 'grew' };
+
+/**
+ * The bytes of a regular file of at most `maxBytes`, opened without blocking (a
+ * FIFO with no writer would hang; its type is checked on the open file) and read
+ * no further than its size (`/dev/zero` never ends). Callers word the refusals.
+ */
+export function readRegularFile(file: string, maxBytes: number): RegularFile {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    return { kind: 'error', error };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { kind: 'not-a-file', what: st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device' };
+    if (st.size > maxBytes) return { kind: 'too-big', size: st.size };
+    const buf = Buffer.allocUnsafe(st.size + 1);
+    let n = 0;
+    for (let k = 0; n < buf.length && (k = readSync(fd, buf, n, buf.length - n, n)) > 0;) n += k;
+    return n > st.size ? { kind: 'grew' } : { kind: 'read', bytes: buf.subarray(0, n) };
+  } catch (error) {
+    return { kind: 'error', error };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * The text of a regular file of at most `maxBytes` bytes.
  * @throws {InputError} naming `subject` when it is missing, not a regular file, too big or not UTF-8.
  */
 export function readInputFile(file: string, o: InputFileOptions): string {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw refuse(o, reasonOf(err));
-  }
-  try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw refuse(o, `is a directory; give a file holding ${o.what}`);
-    if (!st.isFile())
-      throw refuse(o, `is ${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'}, not a regular file; give a file holding ${o.what}`);
-    if (st.size > o.maxBytes) throw refuse(o, `is ${st.size} bytes; a file holding ${o.what} may have at most ${o.maxBytes}`);
-    const buf = Buffer.allocUnsafe(st.size + 1);
-    let n = 0;
-    for (let k = 0; n < buf.length && (k = readSync(fd, buf, n, buf.length - n, n)) > 0;) n += k;
-    // It grew while being read: not the file that was checked.
-    if (n > st.size) throw refuse(o, 'changed while it was read');
-    return decode(buf.subarray(0, n), o);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw refuse(o, reasonOf(err));
-  } finally {
-    closeSync(fd);
+  const r = readRegularFile(file, o.maxBytes);
+  switch (r.kind) {
+    case 'read':
+      return decode(r.bytes, o);
+    case 'error':
+      throw refuse(o, reasonOf(r.error));
+    case 'not-a-file':
+      throw refuse(
+        o,
+        r.what === 'a directory' ? `is a directory; give a file holding ${o.what}` : `is ${r.what}, not a regular file; give a file holding ${o.what}`,
+      );
+    case 'too-big':
+      throw refuse(o, `is ${r.size} bytes; a file holding ${o.what} may have at most ${o.maxBytes}`);
+    case 'grew':
+      throw refuse(o, 'changed while it was read');
   }
 }
 

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ConfigFlags } from '../config/index.js';
 import { InputError, type InputProblem } from '../errors.js';
-import { JOB_ID } from '../service-spec/schema.js';
+import { ENVIRONMENT_NAME, ENVIRONMENT_NAME_HINT, JOB_ID } from '../service-spec/schema.js';
 
 /** The servers a command can talk to; each brings its flags. */
 export type Server = 'nomad' | 'consul' | 'vault' | 'fabio';
@@ -176,9 +176,10 @@ export function nonEmptyPath(flag: string, path: string | undefined, what: strin
   if (path === '') throw new InputError([{ subject: `${flag}=""`, message: `empty (expected ${what}; is a shell variable unset?)` }]);
 }
 
-/** An environment name: the environment file's `name` (src/service-spec/schema.ts). */
-export const ENVIRONMENT_NAME = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
-export const ENVIRONMENT_NAME_HINT = 'use lower-case letters, digits, dashes and underscores, at most 63 characters';
+/** The problem with an environment name given as `--env`, if it is not one an environment file can have. */
+export function environmentNameProblem(env: string): InputProblem | undefined {
+  return ENVIRONMENT_NAME.test(env) ? undefined : { subject: `--env=${JSON.stringify(env)}`, message: `not an environment name: ${ENVIRONMENT_NAME_HINT}` };
+}
 
 /**
  * An environment name and service (job) names given on the command line, checked
@@ -189,7 +190,8 @@ export const ENVIRONMENT_NAME_HINT = 'use lower-case letters, digits, dashes and
  */
 export function checkNames(env: string, names: readonly string[], what: 'service' | 'job'): void {
   const problems: InputProblem[] = [];
-  if (!ENVIRONMENT_NAME.test(env)) problems.push({ subject: `--env=${JSON.stringify(env)}`, message: `not an environment name: ${ENVIRONMENT_NAME_HINT}` });
+  const bad = environmentNameProblem(env);
+  if (bad !== undefined) problems.push(bad);
   for (const n of names) {
     if (!JOB_ID.test(n))
       problems.push({ subject: JSON.stringify(n), message: `not a ${what} name: lower-case letters, digits and dashes, or dot-separated parts of that form` });

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { clusterSource, importJobs, linkedFolders, nomadParser, readSources, type JobSource } from '../service-spec/import/index.js';
-import { ENVIRONMENT_NAME, ENVIRONMENT_NAME_HINT, outDir, serverFlags } from './flags.js';
+import { environmentNameProblem, outDir, serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
 interface ImportFlags {
@@ -43,9 +43,8 @@ export function registerImport(program: Command): void {
       const dup = o.env.find((e, i) => o.env.indexOf(e) !== i);
       if (dup !== undefined) throw new InputError([{ subject: '--env', message: `\`${dup}\` is given twice` }]);
       // Flags are checked before Nomad parses anything: an environment name becomes a file name under --out.
-      const badEnv = o.env.filter((e) => !ENVIRONMENT_NAME.test(e));
-      if (badEnv.length > 0)
-        throw new InputError(badEnv.map((e) => ({ subject: `--env=${JSON.stringify(e)}`, message: `not an environment name: ${ENVIRONMENT_NAME_HINT}` })));
+      const badEnv = o.env.flatMap((e) => environmentNameProblem(e) ?? []);
+      if (badEnv.length > 0) throw new InputError(badEnv);
       outDir('--out', o.out);
       const linked = linkedFolders(o.out);
       if (linked.length > 0) throw new InputError(linked);

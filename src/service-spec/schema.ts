@@ -57,6 +57,9 @@ const NAME_HINT =
   'use lower-case letters, digits and dashes, at most 63 characters, starting and ending with a letter or digit (a Nomad job ID and a DNS-safe Consul name)';
 const PART = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 const PART_HINT = 'use lower-case letters, digits, dashes and underscores, at most 63 characters';
+/** An environment name (the environment file's `name`; also checked on the command line before any request). */
+export const ENVIRONMENT_NAME = PART;
+export const ENVIRONMENT_NAME_HINT = PART_HINT;
 /** A port label as Nomad takes it (`http`, `HTTP`, `http-admin`); it becomes NOMAD_PORT_<label>. */
 export const PORT_LABEL = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 const PORT_HINT = 'use letters, digits, underscores and dashes, starting with a letter (it becomes NOMAD_PORT_<label>)';
@@ -1193,7 +1196,7 @@ export const environmentSchema: ObjectSchema = obj(
   'A hashiship environment: where and how big every service runs there.',
   {
     $schema: str('Path or URL of this JSON Schema (for editors).'),
-    name: str('Environment name; must match the file name.', { pattern: PART, hint: PART_HINT }),
+    name: str('Environment name; must match the file name.', { pattern: ENVIRONMENT_NAME, hint: ENVIRONMENT_NAME_HINT }),
     region: str('Nomad region.', { pattern: REGION, hint: 'use lower-case letters, digits, dashes and underscores' }),
     namespace: str('Nomad namespace.', { pattern: NAMESPACE, hint: 'use letters, digits and dashes' }),
     namespaces: list(

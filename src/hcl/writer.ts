@@ -93,6 +93,8 @@ const RUNTIME_REF = /^\$\{(?!(?:var|local)(?:[.}]))[A-Za-z_][A-Za-z0-9_-]*(?:\.[
  * reference such as `${attr.kernel.name}`, which Nomad's parser keeps as written.
  */
 export function escapeTemplate(s: string): string {
+  // Most strings hold no `{` at all: nothing to escape.
+  if (!s.includes('{')) return s;
   let out = '';
   let i = 0;
   for (;;) {
@@ -126,13 +128,19 @@ export function escapeTemplate(s: string): string {
  */
 const INVISIBLE = /[\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 
+/** Any character {@link quoteString} writes as an escape: quotes, backslashes, control and invisible characters. */
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+
 /**
  * A string as an HCL2 quoted template literal, quotes included.
  * @example quoteString('a "b" ${c}') === '"a \\"b\\" $${c}"'
  */
 export function quoteString(s: string): string {
-  let out = '"';
   const t = escapeTemplate(s);
+  // Most strings need no escape: one scan instead of a test per character.
+  if (!NEEDS_ESCAPE.test(t)) return `"${t}"`;
+  let out = '"';
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
     switch (c) {
@@ -152,7 +160,7 @@ export function quoteString(s: string): string {
         out += '\\t';
         break;
       default:
-        if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || INVISIBLE.test(t[i]!)) out += `\\u${c.toString(16).padStart(4, '0')}`;
+        if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0xad && INVISIBLE.test(t[i]!))) out += `\\u${c.toString(16).padStart(4, '0')}`;
         else out += t[i];
     }
   }
@@ -190,30 +198,31 @@ function scalar(v: HclScalar): string {
 
 /** Consecutive `name = value` lines at one indentation, `=` aligned as `nomad fmt` does. */
 function writeAssignments(items: readonly (readonly [string, HclValue])[], indent: string, quoteKeys: boolean, out: string[]): void {
+  const key = (n: string): string => {
+    if (IDENT.test(n)) return n;
+    if (quoteKeys) return quoteString(n);
+    throw new Error(`hcl: ${JSON.stringify(n)} is not an identifier`);
+  };
   let i = 0;
   while (i < items.length) {
     const [name, value] = items[i]!;
-    const key = (n: string): string => {
-      if (IDENT.test(n)) return n;
-      if (quoteKeys) return quoteString(n);
-      throw new Error(`hcl: ${JSON.stringify(n)} is not an identifier`);
-    };
     if (isMultilineObject(value)) {
       // A line opening a multi-line object is not aligned and ends the run.
       out.push(`${indent}${key(name)} = ${valueText(value, indent)}\n`);
       i++;
       continue;
     }
+    // One aligned run: each key is written once, padded to the run's widest.
+    const keys: string[] = [];
     let j = i;
     let width = 0;
     while (j < items.length && !isMultilineObject(items[j]![1])) {
-      width = Math.max(width, key(items[j]![0]).length);
+      const k = key(items[j]![0]);
+      keys.push(k);
+      if (k.length > width) width = k.length;
       j++;
     }
-    for (let k = i; k < j; k++) {
-      const [n, v] = items[k]!;
-      out.push(`${indent}${key(n).padEnd(width)} = ${valueText(v, indent)}\n`);
-    }
+    for (let k = i; k < j; k++) out.push(`${indent}${keys[k - i]!.padEnd(width)} = ${valueText(items[k]![1], indent)}\n`);
     i = j;
   }
 }

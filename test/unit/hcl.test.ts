@@ -69,6 +69,21 @@ describe('hcl writer', () => {
     expect(quoteString('😀 ü')).to.equal('"😀 ü"');
   });
 
+  // quoteString skips its per-character loop when one scan finds nothing to escape: that scan must catch every
+  // code unit the loop escapes, alone and beside plain text.
+  it('escapes each of the 65,536 UTF-16 code units as the rules say, on the fast path and the slow one', () => {
+    const invisible = (c: number) =>
+      c === 0xad || c === 0x61c || (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c === 0xfeff;
+    const named: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t' };
+    const wrong: string[] = [];
+    for (let c = 0; c <= 0xffff; c++) {
+      const ch = String.fromCharCode(c);
+      const expected = named[c] ?? (c < 0x20 || (c >= 0x7f && c <= 0x9f) || invisible(c) ? `\\u${c.toString(16).padStart(4, '0')}` : ch);
+      if (quoteString(`plain ${ch}`) !== `"plain ${expected}"` || quoteString(`${ch}"`) !== `"${expected}\\""`) wrong.push(c.toString(16));
+    }
+    expect(wrong).to.deep.equal([]);
+  });
+
   // Regression: a bidi override or a zero-width space in a value was written raw into the job file, which then read
   // differently from what it holds (in an editor, a review, `nomad job inspect`).
   it('writes invisible and direction-changing characters as escapes that read back as themselves', () => {

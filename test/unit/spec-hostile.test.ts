@@ -246,13 +246,45 @@ describe('spec: reading files and folders', () => {
     expect(files.skipped).to.deep.equal([]);
   });
 
-  it('names a symlink loop, of a file or of a folder', async () => {
+  it('names a symlink loop, and refuses a link to a folder (a loop of folders among them)', async () => {
     writeFileSync(join(dir, 'services', 'web.yaml'), BASE);
     symlinkSync('self.yaml', join(dir, 'services', 'self.yaml'));
     symlinkSync('..', join(dir, 'services', 'up'));
+    const why = 'in a spec folder only links to regular files named *.yaml or *.yml are followed';
     expect(await problemsOf([join(dir, 'services')])).to.deep.equal([
       `${join(dir, 'services', 'self.yaml')}: a symbolic link loop (the link points back to itself)`,
-      `${join(dir, 'services', 'up', 'services')}: a symbolic link loop: it leads back to ${join(realpathSync(dir), 'services')}, which is already being read`,
+      `${join(dir, 'services', 'up')}: is a symbolic link to the directory ${realpathSync(dir)}; ${why}`,
     ]);
+  });
+
+  // Regression: `services/x.yaml -> /etc/shadow` was read as a spec, its lines cut into "unknown key" messages.
+  it('follows a link only to a regular *.yaml or *.yml file, reading nothing from any other target', async () => {
+    const why = 'in a spec folder only links to regular files named *.yaml or *.yml are followed';
+    const secret = join(dir, 'shadow');
+    writeFileSync(secret, 'root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\n');
+    mkdirSync(join(dir, 'shared'));
+    writeFileSync(join(dir, 'shared', 'web.yaml'), BASE);
+    writeFileSync(join(dir, 'shared', 'api.yml'), BASE.replace(/web/g, 'api'));
+    const real = realpathSync(dir);
+    symlinkSync(secret, join(dir, 'services', 'x.yaml'));
+    symlinkSync('/dev/zero', join(dir, 'services', 'zero.yaml'));
+    symlinkSync(join(dir, 'shared'), join(dir, 'services', 'shared'));
+    // Not named like a spec, to a file: not a spec, not read, no error (like README.md).
+    symlinkSync(secret, join(dir, 'services', 'README.md'));
+    const problems = await problemsOf([join(dir, 'services')]);
+    expect(problems).to.deep.equal([
+      `${join(dir, 'services', 'shared')}: is a symbolic link to the directory ${join(real, 'shared')}; ${why}`,
+      `${join(dir, 'services', 'x.yaml')}: is a symbolic link to ${join(real, 'shadow')}, a file not named *.yaml or *.yml; ${why}`,
+      `${join(dir, 'services', 'zero.yaml')}: is a symbolic link to /dev/zero, which is a character device; ${why}`,
+    ]);
+    expect(problems.join('\n')).not.to.include('root');
+    // Links to specs kept elsewhere in the repository are read, under the link's name.
+    for (const l of ['x.yaml', 'zero.yaml', 'shared']) rmSync(join(dir, 'services', l));
+    symlinkSync('../shared/web.yaml', join(dir, 'services', 'web.yaml'));
+    symlinkSync(join(dir, 'shared', 'api.yml'), join(dir, 'services', 'api.yml'));
+    const files = await readSpecFiles([join(dir, 'services'), join(dir, 'environments')]);
+    expect(files.map((f) => f.file)).to.deep.equal([join(dir, 'services', 'api.yml'), join(dir, 'services', 'web.yaml'), join(dir, 'environments', 'qa.yaml')]);
+    expect(files[1]!.text).to.equal(BASE);
+    expect(loadSet(files).problems).to.deep.equal([]);
   });
 });

@@ -144,6 +144,38 @@ describe('spec: limits bound the work', function () {
 });
 
 describe('spec: what hostile input must not break', () => {
+  // Regression: `con.yaml`, `nul.api.yaml` were accepted, and a clone of the spec folder fails on Windows.
+  it('refuses Windows device names as service, external service and environment names', () => {
+    const why = 'a Windows device name (con, prn, aux, nul, com0-com9, lpt0-lpt9): its file could not be checked out on Windows; choose another name';
+    const external = (name: string) => `kind: external\nname: ${name}\naddress: db.internal\nport: 5432\n`;
+    const env = (file: string, name: string): SpecFile => ({ file, text: `name: ${name}\n`, kind: 'environment' });
+    expect(
+      lines([
+        svc('services/con.yaml', BASE.replace('name: web\n', 'name: con\n')),
+        svc('services/nul.api.yaml', BASE.replace('name: web\n', 'name: nul.api\n')),
+        svc('services/lpt9.yaml', external('lpt9')),
+        svc('services/web.yaml', BASE),
+        env('environments/aux.yaml', 'aux'),
+        env('environments/com1.yaml', 'com1'),
+      ]),
+    ).to.deep.equal([
+      `environments/aux.yaml:1:7  name  \`aux\` is ${why}`,
+      `environments/com1.yaml:1:7  name  \`com1\` is ${why}`,
+      `services/con.yaml:1:7  name  \`con\` is ${why}`,
+      `services/lpt9.yaml:2:7  name  \`lpt9\` is ${why}`,
+      `services/nul.api.yaml:1:7  name  \`nul.api\` starts with \`nul\`, which is ${why}`,
+    ]);
+    // Names that only begin like a device are names like any other.
+    expect(
+      lines([
+        svc('services/console.yaml', BASE.replace('name: web\n', 'name: console\n')),
+        svc('services/com10.yaml', BASE.replace('name: web\n', 'name: com10\n')),
+        svc('services/auxiliary.api.yaml', BASE.replace('name: web\n', 'name: auxiliary.api\n')),
+        env('environments/prn2.yaml', 'prn2'),
+      ]),
+    ).to.deep.equal([]);
+  });
+
   it('accepts the cron forms Nomad accepts', () => {
     for (const cron of [
       '@daily',

@@ -7,7 +7,17 @@
  * services exit with the worst.
  */
 import type { Command } from 'commander';
-import { collect, durationMs, formatResults, inputSetFromFlags, MAX_PARALLEL, oneOf, positiveInt, resultDocument, type InputFlags } from '../deploy/cli-support.js';
+import {
+  collect,
+  durationMs,
+  formatResults,
+  inputSetFromFlags,
+  MAX_PARALLEL,
+  oneOf,
+  positiveInt,
+  resultDocument,
+  type InputFlags,
+} from '../deploy/cli-support.js';
 import { deployEnvironment } from '../deploy/deploy.js';
 import type { PlanDocument } from '../deploy/plan.js';
 import { createDeployContext } from '../deploy/runtime.js';

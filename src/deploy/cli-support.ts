@@ -2,7 +2,7 @@
  * What the plan, deploy, status and promote-canaries commands share: flags to
  * inputs, flag values, and the documents they print. No printing here.
  */
-import { InputError } from '../errors.js';
+import { escapeText, InputError } from '../errors.js';
 import { parseDuration } from '../service-spec/duration.js';
 import type { DeployResult } from './deploy.js';
 import { inputsFromFiles, inputsFromSpecs, type InputSet } from './inputs.js';
@@ -114,7 +114,10 @@ export function resultDocument(kind: 'deploy' | 'promote-canaries', r: DeployRes
 /** A summary table of results for people. */
 export function formatResults(r: DeployResult): string {
   if (r.results.length === 0) return `nothing to deploy in ${r.environment}\n`;
-  const rows = r.results.map((s) => [s.job, s.exitCode === 0 ? s.outcome : `${s.outcome} (exit ${s.exitCode})`, `${s.seconds.toFixed(1)} s`, s.message]);
+  // The message can echo a server's answer (a deployment's description, an error body): one escaped line per job.
+  const rows = r.results.map((s) =>
+    [s.job, s.exitCode === 0 ? s.outcome : `${s.outcome} (exit ${s.exitCode})`, `${s.seconds.toFixed(1)} s`, s.message].map(escapeText),
+  );
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   const lines = rows.map((row) =>
     row

@@ -125,10 +125,11 @@ export function run<O, A extends unknown[]>(
     if (resolvesFirst(cmd)) resolve();
     let clients: Promise<Clients> | undefined;
     // Progress lines and errors echo what servers answer (task events, messages): escaped like every error.
-    // An NDJSON event is never cut (it would no longer parse); its escapes (`\u202e`) are JSON's own.
+    // An NDJSON event is never cut (it would no longer parse), and escaped as stdout is: its escapes (`\u202e`, a tag
+    // character as `\udb40\udc41`) are JSON's own.
     const err = (s: string, max = 8000): void => session.stderr(session.redactor.text(escapeLines(s, max)));
     const log: Logger = (e) => {
-      if (ndjson) err(`${JSON.stringify(e)}\n`, Number.POSITIVE_INFINITY);
+      if (ndjson) session.stderr(session.redactor.text(`${escapeOutput(JSON.stringify(e))}\n`));
       else if (e.kind === 'debug') {
         if (level === 'debug') err(`debug    ${e.message}\n`);
       } else {

@@ -109,6 +109,22 @@ describe('stdout: what servers answer is escaped as on stderr', () => {
     expect(json.slice(end)).to.equal('data = <<EOT\n✅\ufe0f\u00a0done\nEOT\n');
   });
 
+  // Regression: a tag character in an event was written `\u{e0041}` on the NDJSON stream, which no JSON parser reads.
+  it('--events ndjson: every event line is JSON that parses back to the event, escaped', async () => {
+    const s = session();
+    const program = new Command().exitOverride();
+    attachSession(program, s);
+    const path = `services/${HOSTILE} x\u{e0041}.YAML`;
+    program
+      .command('show')
+      .option('--events <format>')
+      .action(run((c: RunContext<unknown>) => c.log({ kind: 'spec.skipped', path, reason: 'r' })));
+    await program.parseAsync(['show', '--events', 'ndjson'], { from: 'user' });
+    const { err } = s.text();
+    expect(err).not.to.match(RAW);
+    expect(JSON.parse(err)).to.deep.equal({ kind: 'spec.skipped', path, reason: 'r' });
+  });
+
   it('render prints its HCL to stdout as it writes it to a file: a heredoc keeps a no-break space and a variation selector', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hashiship-stdout-'));
     try {

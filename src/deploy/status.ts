@@ -106,7 +106,7 @@ export function formatStatus(rows: readonly JobStatus[]): string {
     ]),
   ];
   // Cells hold what Nomad and Consul answered: escaped to one line each (a line break or an escape sequence in a
-  // status description must not forge a row or reach the terminal), before they are measured.
+  // job's image reference must not forge a row or reach the terminal), before they are measured.
   for (const row of table) for (let i = 0; i < row.length; i++) row[i] = escapeText(row[i]!);
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return (

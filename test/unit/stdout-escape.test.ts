@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { Command } from 'commander';
 import { main } from '../../src/cli.js';
+import { printingLogger } from '../../src/commands/common.js';
 import { attachSession, run, type RunContext, type Session } from '../../src/commands/runner.js';
 import { formatResults } from '../../src/deploy/cli-support.js';
 import { formatStatus } from '../../src/deploy/status.js';
-import { escapeOutput } from '../../src/errors.js';
+import { escapeOutput, escapeText } from '../../src/errors.js';
 import { redactorFromEnv } from '../../src/redact.js';
 
 /** What must not reach a terminal raw: C0 controls but tab and line feed, DEL and C1, U+2028, U+202E, a tag character. */
@@ -123,6 +124,18 @@ describe('stdout: what servers answer is escaped as on stderr', () => {
     const { err } = s.text();
     expect(err).not.to.match(RAW);
     expect(JSON.parse(err)).to.deep.equal({ kind: 'spec.skipped', path, reason: 'r' });
+  });
+
+  it('the printing logger (maintenance) escapes its lines and keeps NDJSON parseable', () => {
+    let text = '';
+    const event = { kind: 'consul.maintenance', target: `node ${HOSTILE}\nforged x\u{e0041}`, enable: true } as const;
+    printingLogger({ write: (s) => (text += s) })(event);
+    // As the runner's progress lines: each line escaped, the line breaks between them kept.
+    expect(text).to.equal(`maint    node ${escapeText(HOSTILE)}\nforged x\\u{e0041}: on\n`);
+    text = '';
+    printingLogger({ ndjson: true, write: (s) => (text += s) })(event);
+    expect(text).not.to.match(RAW);
+    expect(JSON.parse(text)).to.deep.equal(event);
   });
 
   it('render prints its HCL to stdout as it writes it to a file: a heredoc keeps a no-break space and a variation selector', async () => {

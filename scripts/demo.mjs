@@ -20,7 +20,19 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
-import { createClients, fabioRoutes, fabioWeights, HashishipError, HttpApi, promote as p, redactorFromEnv, resolveConfig, stack } from 'hashiship';
+import {
+  createClients,
+  escapeLines,
+  escapeOutput,
+  fabioRoutes,
+  fabioWeights,
+  HashishipError,
+  HttpApi,
+  promote as p,
+  redactorFromEnv,
+  resolveConfig,
+  stack,
+} from 'hashiship';
 
 const started = Date.now();
 const sample = new URL('../examples/sample/', import.meta.url).pathname;
@@ -43,9 +55,10 @@ const clients = createClients(config, env);
 const docker = $({ env: { ...env, DOCKER_BUILDKIT: '0' }, quiet: true });
 const fabio = fabioRoutes.fabioApi();
 const proxy = new HttpApi({ server: 'fabio proxy', baseURL: p.DefaultFabioProxy, timeoutMs: 10_000 });
-// The demo's own lines go through hashiship's redaction, as the CLI's do (the stack's tokens are in `env`).
+// The demo's own lines go through hashiship's redaction and escaping, as the CLI's do (the stack's tokens are in `env`;
+// an error's description can echo a server's answer).
 const redactor = redactorFromEnv(env);
-const say = (/** @type {string} */ line) => process.stdout.write(redactor.known(`${line}\n`));
+const say = (/** @type {string} */ line) => process.stdout.write(redactor.known(escapeOutput(`${line}\n`)));
 const seconds = (/** @type {number} */ t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 
 /** Progress lines: the promotion's steps and the weights Fabio showed. @param {import('hashiship').Event} e */
@@ -223,6 +236,6 @@ async function run() {
 try {
   process.exitCode = await run();
 } catch (/** @type {any} */ err) {
-  process.stderr.write(redactor.text(`demo failed: ${err instanceof HashishipError ? err.describe() : (err.stack ?? err)}\n`));
+  process.stderr.write(redactor.text(escapeLines(`demo failed: ${err instanceof HashishipError ? err.describe() : (err.stack ?? err)}\n`)));
   process.exitCode = err instanceof HashishipError ? err.exitCode : 1;
 }

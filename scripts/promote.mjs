@@ -9,7 +9,7 @@
  * Reads TRAVIS_BUILD_NUMBER, TRAVIS_BRANCH, TRAVIS_PULL_REQUEST, TRAVIS_COMMIT,
  * HASHISHIP_SERVICES (comma-separated) and optionally HASHISHIP_RELEASE_BRANCH
  * (default main), HASHISHIP_FROM / HASHISHIP_TO (qa / production),
- * HASHISHIP_HEARTBEAT_SECONDS (60).
+ * HASHISHIP_HEARTBEAT_SECONDS (60, at most 540).
  */
 import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
@@ -20,16 +20,17 @@ const cli = fileURLToPath(import.meta.resolve('hashiship/cli'));
 // variable (VAULT_TOKEN, NOMAD_TOKEN, …) or token-shaped text never reaches the build log.
 const redactor = redactorFromEnv(process.env);
 const out = (/** @type {string} */ s) => process.stdout.write(redactor.known(s));
-const heartbeatMs = 1000 * Number(process.env.HASHISHIP_HEARTBEAT_SECONDS || 60);
 
-let build, plan;
+let build, options, plan;
 try {
   build = ci.readTravis(process.env);
-  plan = ci.ciPlan(build, ci.readCiOptions(process.env));
+  options = ci.readCiOptions(process.env);
+  plan = ci.ciPlan(build, options);
 } catch (/** @type {any} */ err) {
   process.stderr.write(redactor.text(`Error: ${err instanceof HashishipError ? err.describe() : err.message}\n`));
   process.exit(err instanceof HashishipError ? err.exitCode : 1);
 }
+const heartbeatMs = 1000 * options.heartbeatSeconds;
 
 out(`hashiship: build ${build.number} of ${build.branch} at ${build.commit.slice(0, 12)}\n`);
 for (const step of plan.steps) {

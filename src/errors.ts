@@ -105,6 +105,27 @@ export function escapeText(s: string): string {
 }
 
 /**
+ * Text for stdout, where tables, reports and `--json` documents go: what
+ * {@link escapeText} escapes (ESC, CR, BEL, C1 controls, bidi overrides, invisible
+ * code points) escaped the same way, but line breaks and tabs kept, and every escape a
+ * JSON string escape too (`\u001b`, `\r`; a code point above U+FFFF as its two UTF-16
+ * escapes, `\udb40\udc41`). Server text (a job's status description, a task event, a
+ * KV value) then cannot move the cursor, retitle or recolour the terminal, or reorder a
+ * line, and a `--json` document stays the same document: `JSON.stringify` escapes only
+ * below U+0020, and this writes U+007F–U+009F, U+2028, U+2029 and U+202E inside its
+ * strings as escapes that parse back to the same characters.
+ */
+export function escapeOutput(s: string): string {
+  return s.replace(UNSAFE, (c) => {
+    if (c === '\n' || c === '\t') return c;
+    if (c === '\r') return '\\r';
+    let out = '';
+    for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return out;
+  });
+}
+
+/**
  * A value as it may be echoed in a message: escaped (see {@link escapeText}) and cut
  * after `max` characters with `… (N more bytes)`.
  * @default max 120

@@ -28,7 +28,16 @@ export interface CiOptions {
   readonly from: string;
   /** @default production */
   readonly to: string;
+  /** Seconds between "still running" lines while a step runs (`HASHISHIP_HEARTBEAT_SECONDS`). @default 60 */
+  readonly heartbeatSeconds: number;
 }
+
+/**
+ * The longest heartbeat: Travis ends a job after 10 minutes without output, and 9
+ * minutes leaves a minute for a slow log. Below 1 s, or not a number at all, Node's
+ * timer would fire every millisecond and flood the build log.
+ */
+const MAX_HEARTBEAT_SECONDS = 540;
 
 /** One hashiship invocation of the build, shown in its own fold. */
 export interface CiStep {
@@ -84,12 +93,21 @@ export function readCiOptions(env: NodeJS.ProcessEnv): CiOptions {
       });
     }
   }
+  const heartbeat = env['HASHISHIP_HEARTBEAT_SECONDS'];
+  const heartbeatSeconds = heartbeat === undefined || heartbeat === '' ? 60 : /^[0-9]+$/.test(heartbeat) ? Number(heartbeat) : Number.NaN;
+  if (!(heartbeatSeconds >= 1 && heartbeatSeconds <= MAX_HEARTBEAT_SECONDS)) {
+    problems.push({
+      subject: `HASHISHIP_HEARTBEAT_SECONDS="${heartbeat}"`,
+      message: `expected a whole number of seconds from 1 to ${MAX_HEARTBEAT_SECONDS} (Travis ends a job after 10 silent minutes)`,
+    });
+  }
   if (problems.length > 0) throw new InputError(problems);
   return {
     services,
     releaseBranch: env['HASHISHIP_RELEASE_BRANCH'] || 'main',
     from: env['HASHISHIP_FROM'] || 'qa',
     to: env['HASHISHIP_TO'] || 'production',
+    heartbeatSeconds,
   };
 }
 

@@ -229,13 +229,13 @@ export function registerAgentConfig(program: Command): void {
       if (role === 'grafana-dashboard') {
         const text = `${JSON.stringify(grafanaDashboard(), null, 2)}\n`;
         if (f.out !== undefined) c.out(`${await writeUnder(f.out, 'hashiship-dashboard.json', text, '0644')}\n`);
-        else c.out(text);
+        else c.verbatim(text);
         return;
       }
       if (role === 'prometheus') {
         const text = asFlags(() => prometheusConfig(promOptions));
         if (f.out !== undefined) c.out(`${await writeUnder(f.out, 'prometheus.yml', text, '0644')}\n`);
-        else c.out(text);
+        else c.verbatim(text);
         return;
       }
       if (role === undefined || !(agentRoles as readonly string[]).includes(role)) {
@@ -245,7 +245,7 @@ export function registerAgentConfig(program: Command): void {
       if (f.format === 'cloud-init') {
         const text = asFlags(() => cloudConfig(options));
         if (f.out !== undefined) c.out(`${await writeUnder(f.out, 'user-data.yaml', text, '0644')}\n`);
-        else c.out(text);
+        else c.verbatim(text);
         return;
       }
       const files = asFlags(() => agentFiles(options));
@@ -254,7 +254,7 @@ export function registerAgentConfig(program: Command): void {
       } else if (f.out !== undefined) {
         for (const file of files) c.out(`${await writeUnder(f.out, file.path, file.content, file.mode)}\n`);
       } else {
-        for (const file of files) c.out(`==> ${file.path} (${file.mode}) <==\n${file.content}\n`);
+        for (const file of files) c.verbatim(`==> ${file.path} (${file.mode}) <==\n${file.content}\n`);
       }
     }),
   );

@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { describeDeployEvent } from '../deploy/events.js';
+import { escapeLines, escapeOutput } from '../errors.js';
 import type { Event, Logger } from '../log.js';
 
 /** Record the exit code a command wants; `cli.ts` returns it. */
@@ -86,15 +87,19 @@ export function describeEvent(e: Event): string | undefined {
   }
 }
 
-/** A logger printing plain lines, or NDJSON when `ndjson` is set, to stderr. */
+/**
+ * A logger printing plain lines, or NDJSON when `ndjson` is set, to stderr. Events
+ * carry what servers answered (a node's name, a check's output): escaped as the
+ * runner's lines are, with JSON's own escapes for NDJSON.
+ */
 export function printingLogger(opts: { readonly ndjson?: boolean; readonly write?: (s: string) => void } = {}): Logger {
   const write = opts.write ?? ((s: string) => process.stderr.write(s));
   return (e) => {
     if (opts.ndjson === true) {
-      write(`${JSON.stringify(e)}\n`);
+      write(`${escapeOutput(JSON.stringify(e))}\n`);
       return;
     }
     const line = describeEvent(e);
-    if (line !== undefined) write(`${line}\n`);
+    if (line !== undefined) write(`${escapeLines(line)}\n`);
   };
 }

@@ -5,7 +5,7 @@
  * deploy cannot honour (`--plan`, `--until`, `--job`) are refused, naming what made
  * it a release deploy.
  */
-import { durationMs, formatResults, positiveInt, resultDocument } from '../deploy/cli-support.js';
+import { durationMs, formatResults, MAX_PARALLEL, positiveInt, resultDocument } from '../deploy/cli-support.js';
 import { fabioApi } from '../fabio/routes.js';
 import { deployRelease, releaseDeployDocument, releaseLines, type ReleaseMode } from '../release/deploy-image.js';
 import { parseImageFlags } from '../release/image.js';
@@ -37,7 +37,7 @@ export async function deployReleaseAction(c: RunContext<ReleaseFlags>, names: re
   refuseInapplicable(c.cmd, ['plan', 'until', 'job', 'prune', 'force'], mode.why);
   const o = c.opts;
   const overrides = parseImageFlags(o.image ?? []);
-  const parallel = positiveInt('--parallel', o.parallel, 4);
+  const parallel = positiveInt('--parallel', o.parallel, 4, MAX_PARALLEL);
   const timeoutMs = durationMs('--timeout', o.timeout);
   const healthDeadlineMs = durationMs('--health-deadline', o.healthDeadline);
   const config = c.config;

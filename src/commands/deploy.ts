@@ -7,7 +7,17 @@
  * services exit with the worst.
  */
 import type { Command } from 'commander';
-import { collect, durationMs, formatResults, inputSetFromFlags, oneOf, positiveInt, resultDocument, type InputFlags } from '../deploy/cli-support.js';
+import {
+  collect,
+  durationMs,
+  formatResults,
+  inputSetFromFlags,
+  MAX_PARALLEL,
+  oneOf,
+  positiveInt,
+  resultDocument,
+  type InputFlags,
+} from '../deploy/cli-support.js';
 import { deployEnvironment } from '../deploy/deploy.js';
 import type { PlanDocument } from '../deploy/plan.js';
 import { createDeployContext } from '../deploy/runtime.js';
@@ -70,7 +80,7 @@ export function registerDeploy(program: Command): void {
       "healthy: promote canaries, stop when all allocations are healthy; successful: also wait for Nomad's successful mark; promotion-ready: exit 10 when canaries are healthy",
       'healthy',
     )
-    .option('--parallel <n>', 'services deployed at once', '4')
+    .option('--parallel <n>', 'services deployed at once, 1 to 32', '4')
     .option('--force-owner', 'overwrite a job hashiship does not own in this environment')
     .option('--prune', 'stop the jobs hashiship owns in the environment whose spec was removed (at most 1, and at most half of its jobs)')
     .option('--force', 'with --prune: stop more jobs than that limit')
@@ -96,7 +106,7 @@ export function registerDeploy(program: Command): void {
       if (release !== undefined) return deployReleaseAction(c, names, release);
       refuseInapplicable(c.cmd, ['commit', 'fabio', 'fabioProxy'], 'only a release deploy (--image or --build) records a release and its smoke requests');
       const until = oneOf('--until', o.until, ['healthy', 'successful', 'promotion-ready'] as const, 'healthy');
-      const parallel = positiveInt('--parallel', o.parallel, 4);
+      const parallel = positiveInt('--parallel', o.parallel, 4, MAX_PARALLEL);
       const timeoutMs = durationMs('--timeout', o.timeout);
       const healthDeadlineMs = durationMs('--health-deadline', o.healthDeadline);
       const plan = o.plan === undefined ? undefined : await readPlan(o.plan);

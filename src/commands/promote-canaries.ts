@@ -4,7 +4,7 @@
  * end, with deploy's exit codes.
  */
 import type { Command } from 'commander';
-import { durationMs, formatResults, positiveInt, resultDocument } from '../deploy/cli-support.js';
+import { durationMs, formatResults, MAX_PARALLEL, positiveInt, resultDocument } from '../deploy/cli-support.js';
 import { promoteCanaries, promotionTargets } from '../deploy/deploy.js';
 import { createDeployContext } from '../deploy/runtime.js';
 import { checkNames, serverFlags } from './flags.js';
@@ -27,7 +27,7 @@ export function registerPromoteCanaries(program: Command): void {
       .description('promote the healthy canaries of running deployments and wait for the outcome')
       .requiredOption('--env <name>', 'environment')
       .argument('[jobs...]', 'only these jobs (default: every job hashiship owns in the environment with a running deployment)')
-      .option('--parallel <n>', 'jobs handled at once', '4')
+      .option('--parallel <n>', 'jobs handled at once, 1 to 32', '4')
       .option('--timeout <duration>', 'give up waiting per job after this long')
       .option('--force-owner', 'promote a job hashiship does not own in this environment')
       .option('--json', 'print one JSON document with every job result')
@@ -37,7 +37,7 @@ export function registerPromoteCanaries(program: Command): void {
     run(async (c: RunContext<PromoteFlags>, names: string[]) => {
       const o = c.opts;
       checkNames(o.env, names, 'job');
-      const parallel = positiveInt('--parallel', o.parallel, 4);
+      const parallel = positiveInt('--parallel', o.parallel, 4, MAX_PARALLEL);
       const timeoutMs = durationMs('--timeout', o.timeout);
       const ctx = createDeployContext(c.config, c.log, await c.clients());
       const ids = await promotionTargets(ctx, o.env, names);

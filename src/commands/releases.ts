@@ -3,6 +3,7 @@
  * environment (current release of every service), or one service's history.
  */
 import type { Command } from 'commander';
+import { escapeText } from '../errors.js';
 import { readRelease, releasedServices, releaseHistory, type ReleaseRecord } from '../release/records.js';
 import { checkNames, serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
@@ -38,7 +39,8 @@ export function registerReleases(program: Command): void {
       if (json === true)
         c.out(`${JSON.stringify({ kind: 'hashiship.releases', environment: env, ...(service === undefined ? {} : { service }), records }, null, 2)}\n`);
       else if (records.length === 0) c.out(`no releases${service === undefined ? '' : ` of ${service}`} in ${env}\n`);
-      else c.out(`${records.map(line).join('\n')}\n`);
+      // A record is whatever Consul KV holds under the key: one escaped line each, so a line break in a field cannot forge a record.
+      else c.out(`${records.map((r) => escapeText(line(r))).join('\n')}\n`);
     }),
   );
 }

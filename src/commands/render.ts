@@ -75,7 +75,7 @@ export function registerRender(program: Command): void {
                 2,
               )}\n`,
             );
-          else c.out(jobs.map((j) => j.hcl).join('\n'));
+          else c.verbatim(jobs.map((j) => j.hcl).join('\n'));
           return;
         }
         // Only a whole environment says which jobs no longer exist.

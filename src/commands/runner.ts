@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import type { Clients } from '../clients.js';
 import { logLevelOf, resolveConfig, type Env, type HashishipConfig } from '../config/index.js';
 import { configSecrets, redactorFromEnv, type OutputRedactor } from '../redact.js';
-import { escapeLines, type HashishipError } from '../errors.js';
+import { escapeLines, escapeOutput, type HashishipError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { describeEvent, setExit } from './common.js';
 import { configFlagsOf, eventsFlag, resolvesFirst } from './flags.js';
@@ -77,10 +77,20 @@ export interface RunContext<O> {
   readonly ndjson: boolean;
   readonly redactor: OutputRedactor;
   /**
-   * Write to stdout with the known secrets (configured tokens) removed; commands
+   * Write to stdout with the known secrets (configured tokens) removed and control
+   * characters escaped as on stderr ({@link escapeOutput}: line breaks and tabs kept,
+   * `--json` documents unchanged in meaning): what servers answered (status
+   * descriptions, task events, KV values) reaches the terminal as text. Commands
    * redact documents that may hold other secrets with {@link RunContext.redactor}.
    */
   out(s: string): void;
+  /**
+   * Write a generated file's text to stdout as it would be written to disk, known
+   * secrets removed but nothing escaped (`render`'s HCL, `agent-config`'s files): a
+   * heredoc may hold a no-break space or a variation selector that is the point.
+   * Never for text that came from a server.
+   */
+  verbatim(s: string): void;
   /** Write to stdout exactly (`secrets get --field`, whose value is the point). */
   raw(s: string): void;
   /** Write to stderr, redacted. */
@@ -115,10 +125,11 @@ export function run<O, A extends unknown[]>(
     if (resolvesFirst(cmd)) resolve();
     let clients: Promise<Clients> | undefined;
     // Progress lines and errors echo what servers answer (task events, messages): escaped like every error.
-    // An NDJSON event is never cut (it would no longer parse); its escapes (`\u202e`) are JSON's own.
+    // An NDJSON event is never cut (it would no longer parse), and escaped as stdout is: its escapes (`\u202e`, a tag
+    // character as `\udb40\udc41`) are JSON's own.
     const err = (s: string, max = 8000): void => session.stderr(session.redactor.text(escapeLines(s, max)));
     const log: Logger = (e) => {
-      if (ndjson) err(`${JSON.stringify(e)}\n`, Number.POSITIVE_INFINITY);
+      if (ndjson) session.stderr(session.redactor.text(`${escapeOutput(JSON.stringify(e))}\n`));
       else if (e.kind === 'debug') {
         if (level === 'debug') err(`debug    ${e.message}\n`);
       } else {
@@ -139,7 +150,8 @@ export function run<O, A extends unknown[]>(
       log,
       ndjson,
       redactor: session.redactor,
-      out: (s) => session.stdout(session.redactor.known(s)),
+      out: (s) => session.stdout(session.redactor.known(escapeOutput(s))),
+      verbatim: (s) => session.stdout(session.redactor.known(s)),
       raw: session.stdout,
       err: (s) => err(s),
       error: (e) => err(`Error: ${e.describe()}\n`),

@@ -2,7 +2,7 @@
  * What the plan, deploy, status and promote-canaries commands share: flags to
  * inputs, flag values, and the documents they print. No printing here.
  */
-import { InputError } from '../errors.js';
+import { escapeText, InputError } from '../errors.js';
 import { parseDuration } from '../service-spec/duration.js';
 import type { DeployResult } from './deploy.js';
 import { inputsFromFiles, inputsFromSpecs, type InputSet } from './inputs.js';
@@ -61,13 +61,23 @@ export function durationMs(flag: string, value: string | undefined): number | un
 }
 
 /**
- * A positive integer flag.
- * @throws {InputError} otherwise.
+ * The most jobs `--parallel` deploys, plans or watches at once. Each job's watch keeps
+ * three Nomad blocking queries open (its deployment, allocations and evaluations), and
+ * a Nomad agent accepts at most 100 HTTP connections from one address by default
+ * (`limits { http_max_conns_per_client = 100 }`): 32 jobs hold 96, the most that stay
+ * under it. Above, Nomad would drop connections in the middle of the watches.
  */
-export function positiveInt(flag: string, value: string | undefined, fallback: number): number {
+export const MAX_PARALLEL = 32;
+
+/**
+ * A positive integer flag of at most `max`, written in decimal digits (`1e3` and
+ * `0x10` are typos, not numbers to guess at).
+ * @throws {InputError} naming the flag and the allowed range otherwise.
+ */
+export function positiveInt(flag: string, value: string | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InputError([{ subject: `${flag}=${JSON.stringify(value)}`, message: 'not a positive integer' }]);
+  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= max)) throw new InputError([{ subject: `${flag}=${JSON.stringify(value)}`, message: `expected an integer from 1 to ${max}` }]);
   return n;
 }
 
@@ -104,7 +114,10 @@ export function resultDocument(kind: 'deploy' | 'promote-canaries', r: DeployRes
 /** A summary table of results for people. */
 export function formatResults(r: DeployResult): string {
   if (r.results.length === 0) return `nothing to deploy in ${r.environment}\n`;
-  const rows = r.results.map((s) => [s.job, s.exitCode === 0 ? s.outcome : `${s.outcome} (exit ${s.exitCode})`, `${s.seconds.toFixed(1)} s`, s.message]);
+  // The message can echo a server's answer (a deployment's description, an error body): one escaped line per job.
+  const rows = r.results.map((s) =>
+    [s.job, s.exitCode === 0 ? s.outcome : `${s.outcome} (exit ${s.exitCode})`, `${s.seconds.toFixed(1)} s`, s.message].map(escapeText),
+  );
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   const lines = rows.map((row) =>
     row

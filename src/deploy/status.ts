@@ -2,6 +2,7 @@
  * `status`: per job of an environment its version, image digest, latest
  * deployment, healthy/desired counts and Consul health. Reads only.
  */
+import { escapeText } from '../errors.js';
 import type { ConsulClient } from '../consul/client.js';
 import type { LiveJob } from '../nomad/jobs.js';
 import { consulServicesOf, allocOfServiceId, type ConsulCheck } from './checks.js';
@@ -104,6 +105,9 @@ export function formatStatus(rows: readonly JobStatus[]): string {
       r.images.length === 0 ? '-' : r.images.map((i) => (i.digest === undefined ? `${i.image} (unpinned)` : i.digest.slice(0, 19))).join(', '),
     ]),
   ];
+  // Cells hold what Nomad and Consul answered: escaped to one line each (a line break or an escape sequence in a
+  // job's image reference must not forge a row or reach the terminal), before they are measured.
+  for (const row of table) for (let i = 0; i < row.length; i++) row[i] = escapeText(row[i]!);
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return (
     table

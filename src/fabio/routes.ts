@@ -3,7 +3,7 @@
  * difference between them, and a bounded wait until they agree. Fabio has no
  * blocking API, so the wait polls it (200 ms) under a deadline.
  */
-import { GateError } from '../errors.js';
+import { escapeText, GateError } from '../errors.js';
 import { HttpApi } from '../http.js';
 import { silent, type Logger } from '../log.js';
 import { realClock, type Clock } from '../runtime.js';
@@ -158,7 +158,11 @@ export function routesOf(live: readonly LiveRoute[], expected: ExpectedRoutes): 
   return live.filter((r) => r.service === expected.service && expected.sources.includes(r.src));
 }
 
-/** The live table beside the expected one, one line per target (for `hashiship routes`). */
+/**
+ * The live table beside the expected one, one line per target (for `hashiship routes`).
+ * A route's tags and options are what Fabio read from Consul tags: each line is escaped
+ * ({@link escapeText}), so a control character or a line break stays visible text on it.
+ */
 export function formatRouteTable(live: readonly LiveRoute[], expected: readonly ExpectedRoutes[]): string[] {
   const lines: string[] = [];
   for (const e of expected) {
@@ -171,5 +175,5 @@ export function formatRouteTable(live: readonly LiveRoute[], expected: readonly 
     }
     for (const d of diff) lines.push(`  ! ${d}`);
   }
-  return lines;
+  return lines.map(escapeText);
 }

@@ -1,7 +1,8 @@
 /**
  * Reading spec files from disk: the only I/O of the spec area. Directories are
  * read recursively for `.yaml`/`.yml` files, in sorted order. Only regular files
- * are read (a FIFO would block every command), each at most
+ * are read (a FIFO would block every command), and a symbolic link in a folder only
+ * when it leads to a regular `.yaml`/`.yml` file; each file at most
  * {@link SpecLimits.fileBytes} bytes, as UTF-8; entries skipped for their name are
  * named in {@link SpecFiles.skipped}, and a set without any service spec is an
  * error unless `allowEmpty` is set (an empty set would make `render --out` and
@@ -75,37 +76,55 @@ function fsReason(err: unknown): string {
   }
 }
 
+/**
+ * Why a symbolic link in a spec folder is not followed, if it is not. A link is read
+ * only when it leads to a regular file named `*.yaml` or `*.yml` (a spec kept
+ * elsewhere in the repository); a link to a directory, a device or any other file is
+ * an error naming where it points, and nothing is read from there. A folder checked
+ * out from a repository decides where its links point: `web.yaml -> /etc/shadow` must
+ * not be read as a spec, whose lines would then show in "unknown key" messages, and a
+ * link to a folder would read every `*.yaml` below it. A link not named like a spec
+ * to anything but a folder is skipped like any other file that is not a spec.
+ */
+function linkProblem(entry: string, target: string, st: Stats): string | undefined {
+  const why = 'in a spec folder only links to regular files named *.yaml or *.yml are followed';
+  if (st.isDirectory()) return `is a symbolic link to the directory ${target}; ${why}`;
+  if (!SPEC_NAME.test(entry)) return undefined;
+  if (!st.isFile()) return `is a symbolic link to ${target}, which is ${typeOf(st)}; ${why}`;
+  if (!SPEC_NAME.test(basename(target))) return `is a symbolic link to ${target}, a file not named *.yaml or *.yml; ${why}`;
+  return undefined;
+}
+
 interface Walk {
   readonly files: string[];
   readonly skipped: SkippedEntry[];
   readonly problems: InputProblem[];
-  /** Real paths of the directories being read (a symlink back to one is a loop). */
-  readonly dirs: Set<string>;
 }
 
 async function expandDir(path: string, w: Walk): Promise<void> {
-  let real: string;
   let entries: Dirent[];
   try {
-    real = await realpath(path);
     entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (err) {
     w.problems.push({ subject: path, message: fsReason(err) });
     return;
   }
-  if (w.dirs.has(real)) {
-    w.problems.push({ subject: path, message: `a symbolic link loop: it leads back to ${real}, which is already being read` });
-    return;
-  }
-  w.dirs.add(real);
   for (const dirent of entries) {
     const entry = dirent.name;
     const p = join(path, entry);
-    // The entry's own type when it is a file or a directory (no system call per file); a link or anything else is followed.
+    // The entry's own type when it is a file or a directory (no system call per file); a link is followed only to a
+    // spec file (no folder is read twice through a link, so no loop of folders), anything else is looked at.
     let st: Stats | Dirent = dirent;
     if (!dirent.isFile() && !dirent.isDirectory()) {
       try {
         st = await stat(p);
+        if (dirent.isSymbolicLink()) {
+          const refused = linkProblem(entry, await realpath(p), st);
+          if (refused !== undefined) {
+            w.problems.push({ subject: p, message: refused });
+            continue;
+          }
+        }
       } catch (err) {
         w.problems.push({ subject: p, message: fsReason(err) });
         continue;
@@ -124,7 +143,6 @@ async function expandDir(path: string, w: Walk): Promise<void> {
     else if (!st.isFile()) w.problems.push({ subject: p, message: `is ${typeOf(st)}, not a regular file; spec files must be regular files` });
     else w.files.push(p);
   }
-  w.dirs.delete(real);
 }
 
 async function expand(path: string, w: Walk): Promise<void> {
@@ -286,7 +304,7 @@ function tooBig(size: number): string {
  *   found (unless `allowEmpty`).
  */
 export async function readSpecFiles(paths: readonly string[], options: ReadOptions = {}): Promise<SpecFiles> {
-  const w: Walk = { files: [], skipped: [], problems: [], dirs: new Set() };
+  const w: Walk = { files: [], skipped: [], problems: [] };
   for (const p of paths) await expand(p, w);
   const unique = [...new Set(w.files)];
   const read = await Promise.all(unique.map(async (file) => ({ file, r: await readOne(file) })));

@@ -4,7 +4,7 @@
  * Pure: file contents are passed in (see files.ts for reading them).
  */
 import { basename, dirname, extname } from 'node:path';
-import { formatProblem, InputError, type InputProblem } from '../errors.js';
+import { formatProblem, InputError, type InputProblem, type SourcePosition } from '../errors.js';
 import { checkParsed, parseYaml } from './check.js';
 import { resolve, standalone, type LoadedEnvironment, type LoadedService, type ResolvedService } from './overlay.js';
 import { environmentSchema, externalSchema, serviceSchema } from './schema.js';
@@ -53,6 +53,30 @@ export function kindOf(path: string): SpecFile['kind'] {
 
 function stem(file: string): string {
   return basename(file, extname(file)).replace(/\.env$/, '');
+}
+
+/**
+ * Windows device names (`con`, `prn`, `aux`, `nul`, `com0`–`com9`, `lpt0`–`lpt9`): on
+ * Windows a file so named, whatever follows a dot (`con.yaml`, `nul.api.yaml`,
+ * `aux.nomad.hcl`), is the device, so a spec folder holding one cannot be checked out
+ * or edited there, and `render --out` could not write its job file.
+ */
+const WINDOWS_DEVICE = /^(?:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:\.|$)/;
+
+/** Why a spec's `name` cannot be its file's name, if it cannot: it must be, and must not be a Windows device name. */
+function nameProblem(name: string, file: string, at: SourcePosition): InputProblem | undefined {
+  if (name === '') return undefined;
+  if (WINDOWS_DEVICE.test(name)) {
+    const device = name.split('.')[0]!;
+    const what = device === name ? 'is' : `starts with \`${device}\`, which is`;
+    return {
+      at,
+      subject: 'name',
+      message: `\`${name}\` ${what} a Windows device name (con, prn, aux, nul, com0-com9, lpt0-lpt9): its file could not be checked out on Windows; choose another name`,
+    };
+  }
+  if (name !== stem(file)) return { at, subject: 'name', message: `\`${name}\` does not match the file name \`${basename(file)}\`` };
+  return undefined;
 }
 
 function sortProblems(problems: readonly InputProblem[]): InputProblem[] {
@@ -160,9 +184,8 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
       const c = checkParsed<ExternalSpec>(parsed, externalSchema);
       problems.push(...c.problems);
       if (c.value === undefined) continue;
-      if (c.value.name !== '' && c.value.name !== stem(f.file)) {
-        problems.push({ at: c.positions.at('name'), subject: 'name', message: `\`${c.value.name}\` does not match the file name \`${basename(f.file)}\`` });
-      }
+      const named = nameProblem(c.value.name, f.file, c.positions.at('name'));
+      if (named !== undefined) problems.push(named);
       const prev = c.value.name === '' ? undefined : externalByName.get(c.value.name);
       if (prev !== undefined) {
         problems.push({ at: c.positions.at('name'), subject: 'name', message: `service \`${c.value.name}\` is already defined in ${prev.file}` });
@@ -176,9 +199,8 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
       problems.push(...c.problems);
       if (c.value === undefined) continue;
       const svc: LoadedService = { file: f.file, spec: c.value, positions: c.positions };
-      if (c.value.name !== '' && c.value.name !== stem(f.file)) {
-        problems.push({ at: c.positions.at('name'), subject: 'name', message: `\`${c.value.name}\` does not match the file name \`${basename(f.file)}\`` });
-      }
+      const named = nameProblem(c.value.name, f.file, c.positions.at('name'));
+      if (named !== undefined) problems.push(named);
       const prev = svc.spec.name === '' ? undefined : serviceByName.get(svc.spec.name);
       if (prev !== undefined) {
         problems.push({ at: c.positions.at('name'), subject: 'name', message: `service \`${svc.spec.name}\` is already defined in ${prev.file}` });
@@ -190,9 +212,8 @@ export function loadSet(files: readonly SpecFile[]): SpecSet {
       const c = checkParsed<EnvironmentSpec>(parsed, environmentSchema);
       problems.push(...c.problems);
       if (c.value === undefined) continue;
-      if (c.value.name !== '' && c.value.name !== stem(f.file)) {
-        problems.push({ at: c.positions.at('name'), subject: 'name', message: `\`${c.value.name}\` does not match the file name \`${basename(f.file)}\`` });
-      }
+      const named = nameProblem(c.value.name, f.file, c.positions.at('name'));
+      if (named !== undefined) problems.push(named);
       const prev = environments.find((e) => e.env.name === c.value!.name);
       if (prev !== undefined) {
         problems.push({ at: c.positions.at('name'), subject: 'name', message: `environment \`${c.value.name}\` is already defined in ${prev.file}` });

@@ -5,7 +5,7 @@
  * No server is needed: every case is refused before one would be contacted.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -104,6 +104,30 @@ describe('hashiship validate and render on the hostile corpus', function () {
       symlinkSync('loop.yaml', join(dir, 'loop.yaml'));
       const r = await hashiship('validate', dir);
       expect(r).to.deep.include({ code: 1, stderr: `Error: ${join(dir, 'loop.yaml')}: a symbolic link loop (the link points back to itself)\n` });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Regression: `x.yaml -> /etc/shadow` in a checked-out folder was read as a spec and its lines shown in "unknown key" messages.
+  it('validate exits 1 naming a link to a file that is not a spec, printing nothing of it; follows a link to a spec', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hashiship-hostile-'));
+    try {
+      const services = join(dir, 'services');
+      mkdirSync(services);
+      mkdirSync(join(dir, 'shared'));
+      writeFileSync(join(dir, 'shared', 'web.yaml'), BASE);
+      writeFileSync(join(dir, 'token'), 'secret_key: s3cr3t-do-not-print\n');
+      symlinkSync('../shared/web.yaml', join(services, 'web.yaml'));
+      symlinkSync(join(dir, 'token'), join(services, 'x.yaml'));
+      const r = await hashiship('validate', services);
+      expect(r).to.deep.include({
+        code: 1,
+        stdout: '',
+        stderr: `Error: ${join(services, 'x.yaml')}: is a symbolic link to ${join(realpathSync(dir), 'token')}, a file not named *.yaml or *.yml; in a spec folder only links to regular files named *.yaml or *.yml are followed\n`,
+      });
+      rmSync(join(services, 'x.yaml'));
+      expect(await hashiship('validate', services)).to.deep.include({ code: 0, stderr: '', stdout: 'ok: 1 service, 0 environments (none)\n' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -40,6 +40,7 @@ describe('ci: the Travis entry point logic', () => {
       releaseBranch: 'main',
       from: 'qa',
       to: 'production',
+      heartbeatSeconds: 60,
     });
     expect(readCiOptions({ HASHISHIP_SERVICES: 'web', HASHISHIP_RELEASE_BRANCH: 'release', HASHISHIP_TO: 'prod' })).to.include({
       releaseBranch: 'release',
@@ -51,6 +52,18 @@ describe('ci: the Travis entry point logic', () => {
     expect(readCiOptions({ HASHISHIP_SERVICES: 'web, billing.api,node_exporter' }).services).to.deep.equal(['web', 'billing.api', 'node_exporter']);
     for (const bad of ['-web', 'web.', 'a..b', '_x', 'web/x'])
       expect(problemsOf(() => readCiOptions({ HASHISHIP_SERVICES: bad }))[0], bad).to.contain(`\`${bad}\` is not a service name`);
+  });
+
+  // Regression: `Number('abc')`, 0 and 99999999999 made a heartbeat every millisecond (Node's timer for NaN, 0 and
+  // anything over 2^31 ms), flooding the build log until Travis cut it.
+  it('takes a heartbeat of 1 to 540 seconds, in decimal digits, and names any other', () => {
+    expect(readCiOptions({ HASHISHIP_SERVICES: 'web', HASHISHIP_HEARTBEAT_SECONDS: '1' }).heartbeatSeconds).to.equal(1);
+    expect(readCiOptions({ HASHISHIP_SERVICES: 'web', HASHISHIP_HEARTBEAT_SECONDS: '540' }).heartbeatSeconds).to.equal(540);
+    for (const bad of ['abc', '0', '541', '99999999999', '1e3', '-5', ' 60'])
+      expect(
+        problemsOf(() => readCiOptions({ HASHISHIP_SERVICES: 'web', HASHISHIP_HEARTBEAT_SECONDS: bad })),
+        bad,
+      ).to.deep.equal([`HASHISHIP_HEARTBEAT_SECONDS="${bad}": expected a whole number of seconds from 1 to 540 (Travis ends a job after 10 silent minutes)`]);
   });
 
   describe('what a build may do', () => {

@@ -225,6 +225,29 @@ describe('cli: every input is checked before the first request', function () {
       names: ['--servers="x": expected a whole number from 1 to 9'],
     },
     { name: 'promote into itself', argv: ['promote', '--from', 'qa', '--to', 'qa'], names: ['--to: promoting qa into itself'] },
+    // Regression: any positive integer was taken, 3 Nomad blocking queries per job beyond Nomad's 100 connections per client.
+    {
+      name: 'deploy --parallel beyond 32',
+      argv: ['deploy', '--env', 'qa', '--parallel', '99999999999'],
+      names: ['--parallel="99999999999": expected an integer from 1 to 32'],
+    },
+    { name: 'deploy --parallel 33', argv: ['deploy', '--env', 'qa', '--parallel', '33'], names: ['--parallel="33": expected an integer from 1 to 32'] },
+    { name: 'deploy --parallel 1e3', argv: ['deploy', '--env', 'qa', '--parallel', '1e3'], names: ['--parallel="1e3": expected an integer from 1 to 32'] },
+    {
+      name: 'release deploy --parallel beyond 32',
+      argv: ['deploy', '--env', 'qa', '--image', 'web=1', '--parallel', '64'],
+      names: ['--parallel="64": expected an integer from 1 to 32'],
+    },
+    {
+      name: 'promote-canaries --parallel 0',
+      argv: ['promote-canaries', '--env', 'qa', '--parallel', '0'],
+      names: ['--parallel="0": expected an integer from 1 to 32'],
+    },
+    {
+      name: 'promote-canaries --parallel beyond 32',
+      argv: ['promote-canaries', '--env', 'qa', '--parallel', '1000'],
+      names: ['--parallel="1000": expected an integer from 1 to 32'],
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: exit 1 naming it`, async () => {

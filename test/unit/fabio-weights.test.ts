@@ -71,6 +71,15 @@ describe('fabio route diff (pure)', () => {
     ]);
   });
 
+  // Regression: a route's options (any text in a Consul tag) reached `hashiship routes` raw, escape sequences and line breaks included.
+  it('escapes what Fabio answered, one line per target', () => {
+    const hostile = route({ src: '/web', dst: 'http://127.0.0.1:1/', weight: 1, opts: 'strip=/web\u001b[2J\n  /web → http://evil/  100.0 %' });
+    expect(formatRouteTable([hostile], [{ service: 'web', sources: ['/web'] }])).to.deep.equal([
+      'web  expected: /web  live',
+      '  /web → http://127.0.0.1:1/  100.0 %  strip=/web\\u001b[2J\\n  /web → http://evil/  100.0 %',
+    ]);
+  });
+
   it("shows only the environment's own routes of a service whose Consul name other environments share", () => {
     // Regression: `routes --env qa` listed production's route of the sample (same Consul service name, other host).
     const qa = route({ src: 'sample.qa.local/', dst: 'http://127.0.0.1:3/', weight: 1 });

@@ -144,6 +144,38 @@ describe('spec: limits bound the work', function () {
 });
 
 describe('spec: what hostile input must not break', () => {
+  // Regression: `con.yaml`, `nul.api.yaml` were accepted, and a clone of the spec folder fails on Windows.
+  it('refuses Windows device names as service, external service and environment names', () => {
+    const why = 'a Windows device name (con, prn, aux, nul, com0-com9, lpt0-lpt9): its file could not be checked out on Windows; choose another name';
+    const external = (name: string) => `kind: external\nname: ${name}\naddress: db.internal\nport: 5432\n`;
+    const env = (file: string, name: string): SpecFile => ({ file, text: `name: ${name}\n`, kind: 'environment' });
+    expect(
+      lines([
+        svc('services/con.yaml', BASE.replace('name: web\n', 'name: con\n')),
+        svc('services/nul.api.yaml', BASE.replace('name: web\n', 'name: nul.api\n')),
+        svc('services/lpt9.yaml', external('lpt9')),
+        svc('services/web.yaml', BASE),
+        env('environments/aux.yaml', 'aux'),
+        env('environments/com1.yaml', 'com1'),
+      ]),
+    ).to.deep.equal([
+      `environments/aux.yaml:1:7  name  \`aux\` is ${why}`,
+      `environments/com1.yaml:1:7  name  \`com1\` is ${why}`,
+      `services/con.yaml:1:7  name  \`con\` is ${why}`,
+      `services/lpt9.yaml:2:7  name  \`lpt9\` is ${why}`,
+      `services/nul.api.yaml:1:7  name  \`nul.api\` starts with \`nul\`, which is ${why}`,
+    ]);
+    // Names that only begin like a device are names like any other.
+    expect(
+      lines([
+        svc('services/console.yaml', BASE.replace('name: web\n', 'name: console\n')),
+        svc('services/com10.yaml', BASE.replace('name: web\n', 'name: com10\n')),
+        svc('services/auxiliary.api.yaml', BASE.replace('name: web\n', 'name: auxiliary.api\n')),
+        env('environments/prn2.yaml', 'prn2'),
+      ]),
+    ).to.deep.equal([]);
+  });
+
   it('accepts the cron forms Nomad accepts', () => {
     for (const cron of [
       '@daily',
@@ -246,13 +278,45 @@ describe('spec: reading files and folders', () => {
     expect(files.skipped).to.deep.equal([]);
   });
 
-  it('names a symlink loop, of a file or of a folder', async () => {
+  it('names a symlink loop, and refuses a link to a folder (a loop of folders among them)', async () => {
     writeFileSync(join(dir, 'services', 'web.yaml'), BASE);
     symlinkSync('self.yaml', join(dir, 'services', 'self.yaml'));
     symlinkSync('..', join(dir, 'services', 'up'));
+    const why = 'in a spec folder only links to regular files named *.yaml or *.yml are followed';
     expect(await problemsOf([join(dir, 'services')])).to.deep.equal([
       `${join(dir, 'services', 'self.yaml')}: a symbolic link loop (the link points back to itself)`,
-      `${join(dir, 'services', 'up', 'services')}: a symbolic link loop: it leads back to ${join(realpathSync(dir), 'services')}, which is already being read`,
+      `${join(dir, 'services', 'up')}: is a symbolic link to the directory ${realpathSync(dir)}; ${why}`,
     ]);
+  });
+
+  // Regression: `services/x.yaml -> /etc/shadow` was read as a spec, its lines cut into "unknown key" messages.
+  it('follows a link only to a regular *.yaml or *.yml file, reading nothing from any other target', async () => {
+    const why = 'in a spec folder only links to regular files named *.yaml or *.yml are followed';
+    const secret = join(dir, 'shadow');
+    writeFileSync(secret, 'root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\n');
+    mkdirSync(join(dir, 'shared'));
+    writeFileSync(join(dir, 'shared', 'web.yaml'), BASE);
+    writeFileSync(join(dir, 'shared', 'api.yml'), BASE.replace(/web/g, 'api'));
+    const real = realpathSync(dir);
+    symlinkSync(secret, join(dir, 'services', 'x.yaml'));
+    symlinkSync('/dev/zero', join(dir, 'services', 'zero.yaml'));
+    symlinkSync(join(dir, 'shared'), join(dir, 'services', 'shared'));
+    // Not named like a spec, to a file: not a spec, not read, no error (like README.md).
+    symlinkSync(secret, join(dir, 'services', 'README.md'));
+    const problems = await problemsOf([join(dir, 'services')]);
+    expect(problems).to.deep.equal([
+      `${join(dir, 'services', 'shared')}: is a symbolic link to the directory ${join(real, 'shared')}; ${why}`,
+      `${join(dir, 'services', 'x.yaml')}: is a symbolic link to ${join(real, 'shadow')}, a file not named *.yaml or *.yml; ${why}`,
+      `${join(dir, 'services', 'zero.yaml')}: is a symbolic link to /dev/zero, which is a character device; ${why}`,
+    ]);
+    expect(problems.join('\n')).not.to.include('root');
+    // Links to specs kept elsewhere in the repository are read, under the link's name.
+    for (const l of ['x.yaml', 'zero.yaml', 'shared']) rmSync(join(dir, 'services', l));
+    symlinkSync('../shared/web.yaml', join(dir, 'services', 'web.yaml'));
+    symlinkSync(join(dir, 'shared', 'api.yml'), join(dir, 'services', 'api.yml'));
+    const files = await readSpecFiles([join(dir, 'services'), join(dir, 'environments')]);
+    expect(files.map((f) => f.file)).to.deep.equal([join(dir, 'services', 'api.yml'), join(dir, 'services', 'web.yaml'), join(dir, 'environments', 'qa.yaml')]);
+    expect(files[1]!.text).to.equal(BASE);
+    expect(loadSet(files).problems).to.deep.equal([]);
   });
 });

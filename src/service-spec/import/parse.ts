@@ -214,10 +214,35 @@ export async function parseSource(src: JobSource, parser: JobParser): Promise<Ob
         },
       ]);
     }
-    const problem: InputProblem =
-      e.line !== undefined && !isJsonSource(src)
-        ? { at: { file: src.file, line: e.line, col: e.col ?? 1 }, subject: 'job', message: `Nomad cannot parse it: ${e.message}` }
-        : { at: { file: src.file, line: 1, col: 1 }, subject: 'job', message: `Nomad cannot parse it: ${e.message}` };
-    throw new InputError([problem]);
+    throw new InputError(parseProblems(src, e));
   }
+}
+
+/** Where a diagnostic after Nomad's first begins: a new line with its range (`input.hcl:33,26-35: …`). */
+const NEXT_DIAGNOSTIC = /\n(?=[^:\s]*:\d+,\d+(?:-\d+(?:,\d+)?)?: )/;
+
+/** A range of the text Nomad was given, inside a message (`input.hcl:16,3-13`). */
+const RANGE_IN_TEXT = /\binput\.hcl:(\d+),(\d+)(?:-\d+(?:,\d+)?)?/g;
+
+/**
+ * Nomad's refusal as problems, one per diagnostic, each at its place in the file:
+ * Nomad names the text it was given `input.hcl` and separates diagnostics and
+ * their details with line breaks, which a one-line problem would show as `\n`.
+ * The places inside a JSON source's message are of the HCL written from it, so
+ * such a problem is at the document.
+ */
+export function parseProblems(src: JobSource, e: ParseFailure): InputProblem[] {
+  const json = isJsonSource(src);
+  const parts = e.message.split(NEXT_DIAGNOSTIC);
+  return parts.map((part, i) => {
+    const m = i === 0 ? null : POSITION.exec(part);
+    const line = i === 0 ? e.line : m === null ? undefined : Number(m[1]);
+    const col = i === 0 ? e.col : m === null ? undefined : Number(m[2]);
+    const text = (m === null ? part : part.slice(m[0].length))
+      .replace(RANGE_IN_TEXT, (all, l: string, c: string) => (json ? all : `${src.file}:${l}:${c}`))
+      .trim()
+      .replace(/\s*\n\s*/g, ' ');
+    const at = line !== undefined && !json ? { file: src.file, line, col: col ?? 1 } : { file: src.file, line: 1, col: 1 };
+    return { at, subject: 'job', message: `Nomad cannot parse it: ${text}` };
+  });
 }

@@ -1,0 +1,126 @@
+/**
+ * What a newcomer meets importing the jobs `nomad job init` writes and public
+ * jobs of the same kind (issue 12 §5), without a server: Nomad's refusals at
+ * their places in the file, and shapes that went to `nomad:` or were refused
+ * though the typed spec can say them — `network { mode = "host" }` written out,
+ * a java jar fetched with headers, Docker's `host-gateway` in `extra_hosts`.
+ * The jobs are in the import corpus (test/fixtures/import-corpus), round-tripped
+ * through the real Nomad by test/integration/import.test.ts.
+ */
+import { expect } from 'chai';
+import { formatProblem } from '../../src/errors.js';
+import { renderJob } from '../../src/nomad/render.js';
+import { liftJob } from '../../src/service-spec/import/lift.js';
+import { ParseFailure, parseProblems } from '../../src/service-spec/import/parse.js';
+import { loadSet } from '../../src/service-spec/load.js';
+import { standalone } from '../../src/service-spec/overlay.js';
+
+type O = Record<string, unknown>;
+
+function load(text: string): { problems: string[]; job?: O } {
+  const name = /^name: (\S+)/.exec(text)![1]!;
+  const set = loadSet([{ file: `${name}.yaml`, text, kind: 'service' }]);
+  const problems = set.problems.map(formatProblem);
+  return problems.length > 0 || set.services[0] === undefined
+    ? { problems }
+    : { problems, job: renderJob(standalone(set.services[0])) as unknown as O };
+}
+
+function firstTask(spec: O): O {
+  return ((spec['groups'] as O[])[0]!['tasks'] as O[])[0]!;
+}
+
+describe("import for a newcomer: Nomad's refusal at its places in the file", () => {
+  // As /v1/jobs/parse words a variable's failed validation and a second diagnostic (Nomad 1.11).
+  const nomadSays =
+    'Invalid value for default variable; The release is YYYY.M.N.\n\nThis was checked by the validation rule at input.hcl:16,3-13.\n' +
+    'input.hcl:33,26-35: Unsupported attribute; This object does not have an attribute named "base_env".';
+
+  it('gives each diagnostic its own problem at its line and column, names the file instead of input.hcl, one line each', () => {
+    const problems = parseProblems({ file: 'jobs/workers.nomad.hcl', text: '' }, new ParseFailure(nomadSays, 14, 13));
+    expect(problems.map(formatProblem)).to.deep.equal([
+      'jobs/workers.nomad.hcl:14:13  job  Nomad cannot parse it: Invalid value for default variable; The release is YYYY.M.N. This was checked by the validation rule at jobs/workers.nomad.hcl:16:3.',
+      'jobs/workers.nomad.hcl:33:26  job  Nomad cannot parse it: Unsupported attribute; This object does not have an attribute named "base_env".',
+    ]);
+  });
+
+  it('keeps a JSON source at its document (the places are of the HCL written from it)', () => {
+    const problems = parseProblems({ file: 'job.json', text: '{}' }, new ParseFailure(nomadSays, 14, 13));
+    expect(problems.map((p) => p.at)).to.deep.equal([
+      { file: 'job.json', line: 1, col: 1 },
+      { file: 'job.json', line: 1, col: 1 },
+    ]);
+    expect(problems[0]!.message).to.include('validation rule at input.hcl:16,3-13.');
+  });
+});
+
+describe('import for a newcomer: shapes the typed spec says', () => {
+  const job = (group: O, task: O = {}): O => ({
+    ID: 'db',
+    Type: 'service',
+    TaskGroups: [{ Name: 'db', Count: 1, Tasks: [{ Name: 'db', Driver: 'docker', Config: { image: 'mariadb:11.4.2' }, ...task }], ...group }],
+  });
+
+  it('writes `network_mode: host` for a network whose mode is written out (Nomad keeps it; an absent mode stays empty)', () => {
+    const host = liftJob(job({ Networks: [{ Mode: 'host', ReservedPorts: [{ Label: 'mysql', Value: 3306 }] }] })).spec;
+    expect((host['groups'] as O[])[0]!['network_mode']).to.equal('host');
+    const none = liftJob(job({ Networks: [{ Mode: '', ReservedPorts: [{ Label: 'mysql', Value: 3306 }] }] })).spec;
+    expect((none['groups'] as O[])[0]).to.not.have.property('network_mode');
+    const r = load('name: db\ngroups:\n  - name: db\n    network_mode: host\n    ports:\n      mysql: {static: 3306}\n    tasks:\n      - name: db\n        image: {repository: mariadb, tag: 11.4.2}\n');
+    expect(r.problems).to.deep.equal([]);
+    expect(((r.job!['TaskGroups'] as O[])[0]!['Networks'] as O[])[0]!['Mode']).to.equal('host');
+  });
+
+  it("types a java jar fetched with HTTP headers (jar.headers) and renders them on the jar's artifact", () => {
+    const spec = liftJob({
+      ID: 'ledger',
+      Type: 'service',
+      TaskGroups: [
+        {
+          Name: 'api',
+          Count: 1,
+          Tasks: [
+            {
+              Name: 'api',
+              Driver: 'java',
+              Config: { jar_path: 'local/ledger-api-5.2.0.jar' },
+              Artifacts: [
+                {
+                  GetterSource: 'https://artifacts.example.org/ledger/ledger-api-5.2.0.jar',
+                  RelativeDest: 'local/',
+                  GetterMode: 'any',
+                  GetterOptions: { checksum: 'md5:6f1ed002ab5595859014ebf0951522d9' },
+                  GetterHeaders: { 'X-Artifact-Channel': 'stable' },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }).spec;
+    const t = firstTask(spec);
+    expect(t['jar']).to.deep.equal({
+      source: 'https://artifacts.example.org/ledger/ledger-api-5.2.0.jar',
+      checksum: 'md5:6f1ed002ab5595859014ebf0951522d9',
+      headers: { 'X-Artifact-Channel': 'stable' },
+    });
+    expect(t).to.not.have.property('artifacts');
+    const r = load(
+      'name: ledger\ngroups:\n  - name: api\n    tasks:\n      - name: api\n        driver: java\n        jar:\n          source: https://artifacts.example.org/ledger/ledger-api-5.2.0.jar\n          headers: {X-Artifact-Channel: stable}\n',
+    );
+    expect(r.problems).to.deep.equal([]);
+    const task = ((r.job!['TaskGroups'] as O[])[0]!['Tasks'] as O[])[0]!;
+    expect((task['Artifacts'] as O[])[0]!['GetterHeaders']).to.deep.equal({ 'X-Artifact-Channel': 'stable' });
+  });
+
+  it("accepts Docker's host-gateway and a Nomad interpolation as the address of an extra_hosts entry, refuses other words", () => {
+    const spec = (entry: string) =>
+      `name: pipeline\ngroups:\n  - name: init\n    tasks:\n      - name: init\n        image: {repository: ghcr.io/example/pipeline, tag: 1.4.0}\n        docker:\n          extra_hosts: ["${entry}"]\n`;
+    expect(load(spec('host.docker.internal:host-gateway')).problems).to.deep.equal([]);
+    expect(load(spec('consul.internal:${attr.unique.network.ip-address}')).problems).to.deep.equal([]);
+    expect(load(spec('db.internal:10.0.0.5')).problems).to.deep.equal([]);
+    const bad = load(spec('db.internal:gateway')).problems;
+    expect(bad).to.have.length(1);
+    expect(bad[0]).to.include('host.docker.internal:host-gateway');
+  });
+});

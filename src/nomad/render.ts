@@ -487,6 +487,7 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
             GetterSource: t.jar.source,
             RelativeDest: 'local/',
             GetterOptions: t.jar.checksum === undefined ? undefined : { checksum: t.jar.checksum },
+            GetterHeaders: sortedMap(t.jar.headers),
           }),
         ]),
     ...(t.artifacts ?? []).map((a) =>

@@ -156,7 +156,8 @@ const ABS_PATH_HINT = 'write an absolute path without spaces or quotes';
 const HOSTNAME = /^(?=.{1,253}$)(?:[A-Za-z0-9]|\$\{[A-Za-z_][A-Za-z0-9_.]*\})(?:[A-Za-z0-9.-]|\$\{[A-Za-z_][A-Za-z0-9_.]*\})*$/;
 const ULIMIT = /^(?:-1|\d+)(?::(?:-1|\d+))?$/;
 const SYSCTL_KEY = /^[a-z0-9_]+(?:[./][a-z0-9_-]+)+$/;
-const EXTRA_HOST = /^[A-Za-z0-9.-]+:[0-9A-Fa-f.:]+$/;
+/** `host:IP`, Docker's `host:host-gateway` (the host's address), or an IP Nomad interpolates (`${attr.unique.network.ip-address}`). */
+const EXTRA_HOST = /^[A-Za-z0-9.-]+:(?:[0-9A-Fa-f.:]+|host-gateway|\$\{[A-Za-z0-9_.-]+\})$/;
 /** A key of a map written as HCL block attributes: an HCL identifier. */
 const HCL_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const HCL_KEY_HINT = 'use letters, digits, dashes and underscores, starting with a letter or underscore';
@@ -778,7 +779,12 @@ const docker = obj("Docker driver options, written into the task's `config` besi
   ),
   sysctl: map('Kernel parameters of the container.', SYSCTL_KEY, 'write a sysctl name such as net.core.somaxconn', str('A value.')),
   shm_size: int('Size of /dev/shm in bytes.', { minimum: 1 }),
-  extra_hosts: strList('Extra /etc/hosts entries `host:IP`.', 'An entry.', EXTRA_HOST, 'write host:IP, e.g. db.internal:10.0.0.5'),
+  extra_hosts: strList(
+    'Extra /etc/hosts entries `host:IP`; the IP may be `host-gateway` (Docker: the host) or a Nomad interpolation.',
+    'An entry.',
+    EXTRA_HOST,
+    'write host:IP, e.g. db.internal:10.0.0.5, host.docker.internal:host-gateway or db:${attr.unique.network.ip-address}',
+  ),
   dns_servers: strList('DNS servers of the container.', 'An IP address.', /^[0-9A-Fa-f.:]+$/, 'write an IP address'),
   dns_search_domains: strList('DNS search domains.', 'A domain.', DOMAIN, 'write a lower-case DNS name'),
   dns_options: strList('resolv.conf options, e.g. ndots:2.', 'An option.', /^[a-z0-9_-]+(?::[0-9]+)?$/, 'write an option such as ndots:2'),
@@ -836,6 +842,12 @@ const task = obj(
             pattern: TASK_FILE,
             hint: TASK_FILE_HINT,
           },
+        ),
+        headers: map(
+          'HTTP headers sent when the jar is fetched (plain values: they are stored in the job).',
+          HEADER_NAME,
+          'use an HTTP header name',
+          str('A value.', { pattern: HEADER_VALUE, hint: 'one line' }),
         ),
       },
       ['source'],

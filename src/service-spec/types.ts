@@ -405,7 +405,13 @@ export interface TaskSpec {
   readonly driver?: string;
   readonly image?: ImageSpec;
   /** `path`: the jar in the task directory (`jar_path`); default `local/<file name of source>`. */
-  readonly jar?: { readonly source: string; readonly checksum?: string; readonly path?: string };
+  readonly jar?: {
+    readonly source: string;
+    readonly checksum?: string;
+    readonly path?: string;
+    /** HTTP headers of the fetch (`artifact { headers }`). */
+    readonly headers?: Readonly<Record<string, string>>;
+  };
   readonly jvm_options?: readonly string[];
   readonly class?: string;
   /** The java class path (`class_path`), e.g. `${NOMAD_TASK_DIR}/lib/*`. */

@@ -650,7 +650,12 @@ function task(t: Obj, job: string, canary: boolean): LiftedTask {
         const opts = obj(fetched['GetterOptions']);
         const onlyChecksum = Object.keys(opts).every((k) => k === 'checksum') && str(fetched['GetterMode']) !== 'file' && str(fetched['GetterMode']) !== 'dir';
         if (onlyChecksum) {
-          typed['jar'] = set({ source, checksum: str(opts['checksum']), path: jarPath({ source }) === jp ? undefined : jp });
+          typed['jar'] = set({
+            source,
+            checksum: str(opts['checksum']),
+            path: jarPath({ source }) === jp ? undefined : jp,
+            headers: stringMap(fetched['GetterHeaders']),
+          });
           artifacts = artifacts.filter((a) => a !== fetched);
         }
       }
@@ -747,7 +752,8 @@ function ports(networks: unknown): { ports?: Obj; network_mode?: string; dns?: O
   const dns = isObj(n['DNS']) ? n['DNS'] : undefined;
   return set({
     ports: Object.keys(out).length === 0 ? undefined : out,
-    network_mode: mode === 'bridge' ? 'bridge' : undefined,
+    // `mode = "host"` written out: Nomad keeps it (an absent mode stays empty), so the spec says it too.
+    network_mode: mode === 'bridge' || mode === 'host' ? mode : undefined,
     dns: dns === undefined ? undefined : set({ servers: strings(dns['Servers']), searches: strings(dns['Searches']), options: strings(dns['Options']) }),
   });
 }

@@ -389,6 +389,8 @@ export interface Job {
   readonly Datacenters?: readonly string[];
   readonly NodePool?: string;
   readonly Update?: JobUpdateStrategy;
+  /** The job's `migrate` block: the default of every group's (service jobs). */
+  readonly Migrate?: MigrateStrategy;
   readonly Constraints?: readonly Constraint[];
   readonly Affinities?: readonly Affinity[];
   readonly Spreads?: readonly Spread[];

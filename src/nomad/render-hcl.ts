@@ -180,6 +180,7 @@ const JOB: Desc = [
   a('Priority', 'priority'),
   mo('Meta', 'meta'),
   b('Update', 'update', UPDATE),
+  b('Migrate', 'migrate', MIGRATE),
   b('Periodic', 'periodic', PERIODIC),
   bs('Constraints', 'constraint', CONSTRAINT),
   bs('Affinities', 'affinity', AFFINITY),

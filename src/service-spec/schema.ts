@@ -267,12 +267,19 @@ const reschedule = obj('Rescheduling of failed allocations onto other nodes (Nom
   unlimited: bool('Reschedule without limit.'),
 });
 
-const migrate = obj('How allocations move off draining nodes (Nomad `migrate`).', {
+const MIGRATE_FIELDS = {
   max_parallel: int('Allocations migrated at once.', { minimum: 1, maximum: MAX_COUNT }),
   health_check: str('How health is judged.', { enum: ['checks', 'task_states'] }),
   min_healthy_time: duration('How long a migrated allocation must stay healthy.'),
   healthy_deadline: duration('Deadline for a migrated allocation to become healthy.'),
-});
+};
+
+const migrate = obj('How allocations move off draining nodes (Nomad `migrate`).', MIGRATE_FIELDS);
+
+const jobMigrate = obj(
+  "The job's `migrate` block (Nomad's job-level `migrate`, service jobs): the default of every group's `migrate`, field by field; a group's own `migrate` fields win.",
+  MIGRATE_FIELDS,
+);
 
 const RESOURCE_FIELDS = {
   cpu: int('CPU in MHz (not with `cores`).', { minimum: 1, maximum: MAX_CPU_MHZ, default: 100 }),
@@ -1127,6 +1134,7 @@ export const serviceSchema: ObjectSchema = obj(
     node_pool: str('Node pool.', { pattern: /^[a-zA-Z0-9_-]{1,128}$/, hint: 'use letters, digits, dashes and underscores' }),
     priority: int('Scheduling priority, 1–100.', { minimum: 1, maximum: 100, default: 50 }),
     update: jobUpdate,
+    migrate: jobMigrate,
     periodic: obj('Schedule of a periodic job, or of a periodic sysbatch job (`type: sysbatch`).', {
       cron: str('Cron expression (5 or 6 fields, or @daily/@hourly/…). Set `cron` or `crons`.'),
       crons: list('Several cron expressions; the job runs at each.', str('A cron expression.'), 1),

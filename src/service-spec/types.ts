@@ -547,6 +547,8 @@ export interface ServiceSpec {
   readonly priority?: number;
   /** The update block of the job: the default of every group's `update` (service and system jobs). */
   readonly update?: UpdateSpec;
+  /** The migrate block of the job: the default of every group's `migrate` (service jobs). */
+  readonly migrate?: MigrateSpec;
   /** `cron` or `crons` (several schedules); for periodic and sysbatch jobs. */
   readonly periodic?: {
     readonly cron?: string;

@@ -3,7 +3,10 @@
  * jobs of the same kind (issue 12 §5), without a server: Nomad's refusals at
  * their places in the file, and shapes that went to `nomad:` or were refused
  * though the typed spec can say them — `network { mode = "host" }` written out,
- * a java jar fetched with headers, Docker's `host-gateway` in `extra_hosts`.
+ * a java jar fetched with headers, Docker's `host-gateway` in `extra_hosts` —
+ * and a job as the servers store it (`GET /v1/job/:id`, what `--from-cluster`
+ * reads without a submission), which spells a UI link's URL `Url` and holds the
+ * tasks Nomad added for Connect.
  * The jobs are in the import corpus (test/fixtures/import-corpus), round-tripped
  * through the real Nomad by test/integration/import.test.ts.
  */
@@ -11,7 +14,7 @@ import { expect } from 'chai';
 import { formatProblem } from '../../src/errors.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { liftJob } from '../../src/service-spec/import/lift.js';
-import { ParseFailure, parseProblems } from '../../src/service-spec/import/parse.js';
+import { jsonToHcl, ParseFailure, parseProblems } from '../../src/service-spec/import/parse.js';
 import { loadSet } from '../../src/service-spec/load.js';
 import { standalone } from '../../src/service-spec/overlay.js';
 
@@ -122,5 +125,75 @@ describe('import for a newcomer: shapes the typed spec says', () => {
     const bad = load(spec('db.internal:gateway')).problems;
     expect(bad).to.have.length(1);
     expect(bad[0]).to.include('host.docker.internal:host-gateway');
+  });
+});
+
+describe("import for a newcomer: the job-level migrate block of `nomad job init`'s example, typed", () => {
+  // As Nomad parses it: the job's block as written (its defaults are not filled in), the group's inheriting it.
+  const written = { MaxParallel: 1, HealthCheck: 'checks', MinHealthyTime: 10e9, HealthyDeadline: 300e9 };
+  const job = (groupMigrate: O): O => ({
+    ID: 'example',
+    Type: 'service',
+    Migrate: written,
+    TaskGroups: [{ Name: 'cache', Count: 1, Migrate: groupMigrate, Tasks: [{ Name: 'redis', Driver: 'docker', Config: { image: 'redis:7' } }] }],
+  });
+
+  it("writes every field the job's block gives (Nomad keeps them as written), and in groups only what differs from it", () => {
+    const same = liftJob(job(written)).spec;
+    expect(same['migrate']).to.deep.equal({ max_parallel: 1, health_check: 'checks', min_healthy_time: '10s', healthy_deadline: '5m' });
+    expect((same['groups'] as O[])[0]).to.not.have.property('migrate');
+    const own = liftJob(job({ ...written, MaxParallel: 3 })).spec;
+    expect((own['groups'] as O[])[0]!['migrate']).to.deep.equal({ max_parallel: 3 });
+    const empty = liftJob({ ...job({ ...written }), Migrate: {} }).spec;
+    expect(empty['migrate']).to.deep.equal({});
+  });
+
+  it('renders it as the job\'s Migrate (an empty one too), and refuses it outside service jobs', () => {
+    const text = (type: string, migrate: string) =>
+      `name: example\ntype: ${type}\nmigrate: ${migrate}\ngroups:\n  - name: cache\n    tasks:\n      - name: redis\n        image: {repository: redis, tag: "7"}\n`;
+    expect(load(text('service', '{max_parallel: 2, healthy_deadline: 5m}')).job!['Migrate']).to.deep.equal({ MaxParallel: 2, HealthyDeadline: 300e9 });
+    expect(load(text('service', '{}')).job!['Migrate']).to.deep.equal({});
+    expect(load(text('batch', '{max_parallel: 2}')).problems).to.deep.equal(['example.yaml:3:10  migrate  `migrate` applies to service jobs, not batch']);
+  });
+});
+
+describe('import for a newcomer: a job as the servers store it (GET /v1/job/:id)', () => {
+  // Trimmed from what Nomad 1.11.3 stores for `nomad job init -short -connect`.
+  const stored = {
+    ID: 'countdash',
+    Name: 'countdash',
+    Type: 'service',
+    Status: 'pending',
+    CreateIndex: 17,
+    UI: { Description: 'Sample', Links: [{ Label: 'Learn more about Nomad', Url: 'https://developer.hashicorp.com/nomad' }] },
+    TaskGroups: [
+      {
+        Name: 'api',
+        Count: 1,
+        Services: [{ Name: 'count-api', PortLabel: '9001', Connect: { SidecarService: { Port: 'connect-proxy-count-api' } } }],
+        Tasks: [
+          { Name: 'web', Driver: 'docker', Config: { image: 'hashicorpdev/counter-api:v3' } },
+          {
+            Name: 'connect-proxy-count-api',
+            Driver: 'docker',
+            Kind: 'connect-proxy:count-api',
+            Config: { image: '${meta.connect.sidecar_image}', args: ['-c', '${NOMAD_SECRETS_DIR}/envoy_bootstrap.json'] },
+          },
+          { Name: 'native', Driver: 'docker', Kind: 'connect-native:count-native', Config: { image: 'example/native:1.0.0' } },
+        ],
+      },
+    ],
+  };
+  const hcl = jsonToHcl({ file: 'countdash.json', text: JSON.stringify({ Job: stored }) });
+
+  it("keeps a UI link's URL, spelled Url there (the API's URL): it was dropped, and the spec refused the link without it", () => {
+    expect(hcl).to.match(/link \{\s+label\s+= "Learn more about Nomad"\s+url\s+= "https:\/\/developer.hashicorp.com\/nomad"/);
+  });
+
+  it('leaves out the tasks Nomad adds for a Connect sidecar or gateway (it adds them again on registration), keeps the rest', () => {
+    expect(hcl).to.not.include('task "connect-proxy-count-api"');
+    expect(hcl).to.not.include('sidecar_image');
+    expect(hcl).to.include('task "web"');
+    expect(hcl).to.include('task "native"');
   });
 });

@@ -226,15 +226,22 @@ function update(diff: Obj): Obj | undefined {
 
 const MIGRATE_DEFAULTS: Obj = { MaxParallel: 1, HealthCheck: 'checks', MinHealthyTime: 10e9, HealthyDeadline: 300e9 };
 
-function migrate(v: unknown): Obj | undefined {
+/** The API fields a migrate block sets that differ from `base` (Nomad's defaults over the job's `migrate`, or nothing). */
+function migrateDiff(v: unknown, base: Obj): Obj {
   const m = obj(v);
-  const diff = (k: string) => (m[k] !== undefined && m[k] !== null && m[k] !== MIGRATE_DEFAULTS[k] ? m[k] : undefined);
-  const hc = diff('HealthCheck');
+  const out: Obj = {};
+  for (const k of Object.keys(MIGRATE_DEFAULTS)) if (m[k] !== undefined && m[k] !== null && m[k] !== base[k]) out[k] = m[k];
+  return out;
+}
+
+/** A migrate block (API fields) as the spec's `migrate`. */
+function migrate(diff: Obj): Obj | undefined {
+  const hc = diff['HealthCheck'];
   return nonEmpty({
-    max_parallel: num(diff('MaxParallel')),
+    max_parallel: num(diff['MaxParallel']),
     health_check: hc === 'checks' || hc === 'task_states' ? hc : undefined,
-    min_healthy_time: dur(diff('MinHealthyTime')),
-    healthy_deadline: dur(diff('HealthyDeadline')),
+    min_healthy_time: dur(diff['MinHealthyTime']),
+    healthy_deadline: dur(diff['HealthyDeadline']),
   });
 }
 
@@ -844,8 +851,9 @@ interface LiftedGroup {
 /**
  * `jobUpdate`: the API fields the job's own `update` block sets (see {@link liftJob}); a
  * group's `update` is written where it differs from them over hashiship's defaults.
+ * `jobMigrate` likewise for `migrate`, over Nomad's defaults.
  */
-function group(g: Obj, job: string, type: string, jobUpdate: Obj): LiftedGroup {
+function group(g: Obj, job: string, type: string, jobUpdate: Obj, jobMigrate: Obj = {}): LiftedGroup {
   const base: Obj = { ...RenderDefaults.update, Stagger: NOMAD_UPDATE['Stagger'], ...jobUpdate };
   const u = type === 'service' || type === 'system' ? update(updateDiff(g['Update'], base)) : undefined;
   const canary = (num(obj(g['Update'])['Canary']) ?? 0) > 0;
@@ -862,7 +870,7 @@ function group(g: Obj, job: string, type: string, jobUpdate: Obj): LiftedGroup {
     update: u,
     restart: restart(g['RestartPolicy'], type),
     reschedule: reschedule(g['ReschedulePolicy'], type),
-    migrate: type === 'service' ? migrate(g['Migrate']) : undefined,
+    migrate: type === 'service' ? migrate(migrateDiff(g['Migrate'], { ...MIGRATE_DEFAULTS, ...jobMigrate })) : undefined,
     ephemeral_disk:
       disk['SizeMB'] === 300 && disk['Sticky'] !== true && disk['Migrate'] !== true
         ? undefined
@@ -927,7 +935,10 @@ export function liftJob(job: Readonly<Obj>): LiftedJob {
   const hasUpdate = apiType === 'service' || apiType === 'system';
   // The job's own update block: what differs from Nomad's defaults (the groups inherit it).
   const jobUpdate = hasUpdate ? updateDiff(job['Update'], NOMAD_UPDATE) : {};
-  const groups = list(job['TaskGroups']).map((g) => group(g, id, apiType === 'sysbatch' ? 'sysbatch' : apiType, jobUpdate));
+  // The job's own migrate block (service jobs), every field it gives: Nomad's parser keeps it as written, its defaults
+  // are filled in only in the groups, which inherit it.
+  const jobMigrate = apiType === 'service' ? migrateDiff(job['Migrate'], {}) : {};
+  const groups = list(job['TaskGroups']).map((g) => group(g, id, apiType === 'sysbatch' ? 'sysbatch' : apiType, jobUpdate, jobMigrate));
   const dcs = strings(job['Datacenters']);
   const noDatacenters = job['Datacenters'] === undefined || job['Datacenters'] === null;
   const nodePool = str(job['NodePool']);
@@ -947,6 +958,8 @@ export function liftJob(job: Readonly<Obj>): LiftedJob {
     node_pool: nodePool === 'default' ? undefined : nodePool,
     priority: num(job['Priority']) === RenderDefaults.priority ? undefined : num(job['Priority']),
     update: update(jobUpdate),
+    // An empty block is kept too (`migrate: {}`).
+    migrate: apiType === 'service' && isObj(job['Migrate']) ? (migrate(jobMigrate) ?? {}) : undefined,
     periodic:
       !isPeriodic || periodic === undefined
         ? undefined

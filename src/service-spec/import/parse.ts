@@ -131,7 +131,10 @@ export function specFields(node: ApiSchemaNode, v: unknown): unknown {
   if (!isObj(v)) return v;
   if (s.properties !== undefined) {
     const out: Obj = {};
-    for (const [k, item] of Object.entries(v)) {
+    for (const [key, item] of Object.entries(v)) {
+      // The job as the servers store it (`GET /v1/job/:id`) spells a few fields otherwise than the API
+      // (a UI link's `Url`, the API's `URL`): the API's spelling, unless the job gives both.
+      const k = s.properties[key] !== undefined ? key : (Object.keys(s.properties).find((p) => p.toLowerCase() === key.toLowerCase() && !(p in v)) ?? key);
       const prop = s.properties[k];
       if (prop === undefined || prop['x-hcl'] === undefined) continue;
       const x = specFields(prop, item);
@@ -154,8 +157,29 @@ export function specFields(node: ApiSchemaNode, v: unknown): unknown {
   return v;
 }
 
+/**
+ * Kinds of the tasks Nomad's servers add to a group on registration, for a Connect
+ * sidecar (`connect-proxy:<service>`) or gateway: a job they stored (`GET /v1/job/:id`)
+ * holds them, a job specification does not, and Nomad adds them again when the job
+ * is registered (with the service's `sidecar_task` merged in, which the service keeps).
+ */
+const INJECTED_KIND = /^connect-(?:proxy|ingress|terminating|mesh|api-gateway):/;
+
+/** The job without the tasks Nomad's servers added for Connect (see {@link INJECTED_KIND}). */
+function withoutInjectedTasks(job: Obj): Obj {
+  if (!Array.isArray(job['TaskGroups'])) return job;
+  return {
+    ...job,
+    TaskGroups: (job['TaskGroups'] as unknown[]).map((g) =>
+      isObj(g) && Array.isArray(g['Tasks'])
+        ? { ...g, Tasks: (g['Tasks'] as unknown[]).filter((t) => !(isObj(t) && typeof t['Kind'] === 'string' && INJECTED_KIND.test(t['Kind']))) }
+        : g,
+    ),
+  };
+}
+
 /** The job of an API JSON document, as HCL Nomad's parser reads back. */
-function jsonToHcl(src: JobSource): string {
+export function jsonToHcl(src: JobSource): string {
   let doc: unknown;
   try {
     doc = JSON.parse(src.text);
@@ -180,7 +204,7 @@ function jsonToHcl(src: JobSource): string {
       { at: { file: src.file, line: 1, col: 1 }, subject: 'Job.ID', message: 'expected a Nomad job in API JSON (`{"Job": {"ID": …}}` or the job itself)' },
     ]);
   }
-  const fields = specFields({ $ref: '#/definitions/Job' }, job) as Obj;
+  const fields = specFields({ $ref: '#/definitions/Job' }, withoutInjectedTasks(job)) as Obj;
   if (!nomadApiSchema().definitions['Job']) throw new Error('nomad api schema: no Job');
   fields['ID'] = job['ID'];
   fields['Name'] = typeof job['Name'] === 'string' && job['Name'] !== '' ? job['Name'] : job['ID'];

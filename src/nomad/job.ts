@@ -280,6 +280,7 @@ export interface Resources {
 export interface LogConfig {
   readonly MaxFiles: number;
   readonly MaxFileSizeMB: number;
+  readonly Disabled?: boolean;
 }
 
 export interface TaskArtifact {
@@ -326,6 +327,7 @@ export interface Task {
   readonly Resources: Resources;
   readonly KillTimeout?: Nanoseconds;
   readonly KillSignal?: string;
+  readonly Leader?: boolean;
   readonly LogConfig?: LogConfig;
   readonly Artifacts?: readonly TaskArtifact[];
   readonly Templates?: readonly Template[];

@@ -531,7 +531,9 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
     }),
     KillTimeout: ns(t.kill_timeout),
     KillSignal: t.kill_signal,
-    LogConfig: t.logs === undefined ? undefined : { MaxFiles: t.logs.max_files ?? 10, MaxFileSizeMB: t.logs.max_file_size ?? 10 },
+    Leader: t.leader,
+    LogConfig:
+      t.logs === undefined ? undefined : defined({ MaxFiles: t.logs.max_files ?? 10, MaxFileSizeMB: t.logs.max_file_size ?? 10, Disabled: t.logs.disabled }),
     Artifacts: artifacts.length === 0 ? undefined : artifacts,
     Templates: tpls.length === 0 ? undefined : tpls,
     Vault:

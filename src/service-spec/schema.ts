@@ -885,9 +885,11 @@ const task = obj(
     resources: resourcesWithDevices(),
     kill_timeout: duration('Time between the kill signal and a forced kill.'),
     kill_signal: str('Signal sent to stop the task.', { pattern: SIGNAL, hint: 'write a signal name such as SIGTERM' }),
+    leader: bool("The group's leader (Nomad `leader`): when it exits, Nomad stops the group's other tasks.", false),
     logs: obj('Log rotation.', {
       max_files: int('Rotated files kept.', { minimum: 1, default: 10 }),
       max_file_size: int('Size of one file in MB.', { minimum: 1, default: 10 }),
+      disabled: bool('Collect no logs (Nomad `logs { disabled = true }`): `nomad alloc logs` shows nothing.', false),
     }),
     artifacts: list(
       'Files fetched before the task starts (Nomad `artifact`).',

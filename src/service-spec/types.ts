@@ -431,7 +431,9 @@ export interface TaskSpec {
   readonly resources?: ResourcesSpec;
   readonly kill_timeout?: string;
   readonly kill_signal?: string;
-  readonly logs?: { readonly max_files?: number; readonly max_file_size?: number };
+  /** The group's leader task (Nomad `leader`). */
+  readonly leader?: boolean;
+  readonly logs?: { readonly max_files?: number; readonly max_file_size?: number; readonly disabled?: boolean };
   readonly artifacts?: readonly {
     readonly source: string;
     readonly destination?: string;

@@ -174,6 +174,7 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
     expect(imported.get('java-artifact-jar.nomad.hcl')!.yaml).to.match(/jar:\n\s+source: \S+\n\s+checksum: \S+\n\s+headers:\n\s+X-Artifact-Channel: stable\n/);
     expect(imported.get('pipeline-init.nomad.hcl')!.yaml).to.include('- host.docker.internal:host-gateway');
     expect(imported.get('pipeline-init.nomad.hcl')!.raw.map((r) => r.path)).to.deep.equal(['nomad.Name']);
+    expect(imported.get('sticky-cache-lifecycle.nomad.hcl')!.yaml).to.match(/leader: true\n\s+logs:\n\s+disabled: true\n/);
     expect(imported.get('checkout-mesh-stored.json')!.yaml).to.include('url: https://wiki.example.org/runbooks/checkout');
     expect(imported.get('checkout-mesh-stored.json')!.yaml).to.not.include('- name: connect-proxy-checkout');
     expect(imported.get('checkout-mesh-stored.json')!.yaml).to.not.include('sidecar_image');
@@ -184,6 +185,9 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
       'edge-router-raw-exec.nomad.hcl',
       'git-artifact-batch.nomad.hcl',
       'dispatch-render.nomad.hcl',
+      'sticky-cache-lifecycle.nomad.hcl',
+      'windows-agent.nomad.hcl',
+      'grpc-checks.nomad.hcl',
     ])
       expect(imported.get(f)!.raw, `${f}: nothing in nomad:`).to.deep.equal([]);
     for (const f of [
@@ -216,10 +220,10 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
     // blocks, multiregion, NUMA, CNI networks, task scaling policies, a task schedule, Vault policies, Nomad-native
     // checks with check_restart, change_script, render_templates, dotted meta and env keys, interpolated or mixed-case service names,
     // insecure artifacts, a classic single cron (Spec, not Specs), a job-level reschedule, further docker and check options.
-    // 38 of 113: 9 of the 15 added in the fourth round (9 of 15 carried by typed keys alone) use nomad: for what the typed
-    // spec does not say: service `address` and `tagged_addresses`, a script check's command, custom template delimiters,
-    // a task's affinities, `leader`, `logs.disabled`, exec `cap_add`/`cap_drop`, a job-level reschedule, a display name,
-    // and what the servers fill in on registration in a job they stored (checkout-mesh-stored.json).
+    // 38 of 116: 9 of the 18 added in the fourth round use nomad: for what the typed spec does not say: service `address`
+    // and `tagged_addresses`, a script check's command, check `protocol`, custom template delimiters, a task's affinities,
+    // exec `cap_add`/`cap_drop`, a job-level reschedule, `stop_after_client_disconnect`, a display name, and what the
+    // servers fill in on registration in a job they stored (checkout-mesh-stored.json).
     expect(withRaw.length).to.be.at.most(38);
   });
 

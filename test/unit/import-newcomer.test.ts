@@ -3,7 +3,8 @@
  * jobs of the same kind (issue 12 §5), without a server: Nomad's refusals at
  * their places in the file, and shapes that went to `nomad:` or were refused
  * though the typed spec can say them — `network { mode = "host" }` written out,
- * a java jar fetched with headers, Docker's `host-gateway` in `extra_hosts` —
+ * a java jar fetched with headers, Docker's `host-gateway` in `extra_hosts`, a
+ * task's `leader` and `logs.disabled` —
  * and a job as the servers store it (`GET /v1/job/:id`, what `--from-cluster`
  * reads without a submission), which spells a UI link's URL `Url` and holds the
  * tasks Nomad added for Connect.
@@ -114,6 +115,23 @@ describe('import for a newcomer: shapes the typed spec says', () => {
     expect(r.problems).to.deep.equal([]);
     const task = ((r.job!['TaskGroups'] as O[])[0]!['Tasks'] as O[])[0]!;
     expect((task['Artifacts'] as O[])[0]!['GetterHeaders']).to.deep.equal({ 'X-Artifact-Channel': 'stable' });
+  });
+
+  it("types a task's `leader` and `logs { disabled = true }` (both went to nomad:), and renders them", () => {
+    const spec = liftJob(
+      job({}, { Leader: true, LogConfig: { MaxFiles: 10, MaxFileSizeMB: 10, Disabled: true }, Resources: { CPU: 100, MemoryMB: 300 } }),
+    ).spec;
+    const t = firstTask(spec);
+    expect(t['leader']).to.equal(true);
+    expect(t['logs']).to.deep.equal({ disabled: true });
+    const rotated = firstTask(liftJob(job({}, { LogConfig: { MaxFiles: 3, MaxFileSizeMB: 10, Disabled: false } })).spec);
+    expect(rotated['logs']).to.deep.equal({ max_files: 3, max_file_size: 10 });
+    expect(rotated).to.not.have.property('leader');
+    const r = load('name: db\ngroups:\n  - name: db\n    tasks:\n      - name: db\n        image: {repository: mariadb, tag: 11.4.2}\n        leader: true\n        logs: {disabled: true}\n');
+    expect(r.problems).to.deep.equal([]);
+    const task = ((r.job!['TaskGroups'] as O[])[0]!['Tasks'] as O[])[0]!;
+    expect(task['Leader']).to.equal(true);
+    expect(task['LogConfig']).to.deep.equal({ MaxFiles: 10, MaxFileSizeMB: 10, Disabled: true });
   });
 
   it("accepts Docker's host-gateway and a Nomad interpolation as the address of an extra_hosts entry, refuses other words", () => {

@@ -701,10 +701,13 @@ function task(t: Obj, job: string, canary: boolean): LiftedTask {
       }),
       kill_timeout: t['KillTimeout'] === 5e9 ? undefined : dur(t['KillTimeout']),
       kill_signal: str(t['KillSignal']),
+      leader: t['Leader'] === true ? true : undefined,
       logs:
         logs['MaxFiles'] === 10 && logs['MaxFileSizeMB'] === 10
-          ? undefined
-          : nonEmpty({ max_files: num(logs['MaxFiles']), max_file_size: num(logs['MaxFileSizeMB']) }),
+          ? logs['Disabled'] === true
+            ? { disabled: true }
+            : undefined
+          : nonEmpty({ max_files: num(logs['MaxFiles']), max_file_size: num(logs['MaxFileSizeMB']), disabled: logs['Disabled'] === true ? true : undefined }),
       artifacts: artifacts.length === 0 ? undefined : artifacts.map(artifact),
       mounts:
         list(t['VolumeMounts']).length === 0

@@ -25,9 +25,7 @@ function load(text: string): { problems: string[]; job?: O } {
   const name = /^name: (\S+)/.exec(text)![1]!;
   const set = loadSet([{ file: `${name}.yaml`, text, kind: 'service' }]);
   const problems = set.problems.map(formatProblem);
-  return problems.length > 0 || set.services[0] === undefined
-    ? { problems }
-    : { problems, job: renderJob(standalone(set.services[0])) as unknown as O };
+  return problems.length > 0 || set.services[0] === undefined ? { problems } : { problems, job: renderJob(standalone(set.services[0])) as unknown as O };
 }
 
 function firstTask(spec: O): O {
@@ -70,7 +68,9 @@ describe('import for a newcomer: shapes the typed spec says', () => {
     expect((host['groups'] as O[])[0]!['network_mode']).to.equal('host');
     const none = liftJob(job({ Networks: [{ Mode: '', ReservedPorts: [{ Label: 'mysql', Value: 3306 }] }] })).spec;
     expect((none['groups'] as O[])[0]).to.not.have.property('network_mode');
-    const r = load('name: db\ngroups:\n  - name: db\n    network_mode: host\n    ports:\n      mysql: {static: 3306}\n    tasks:\n      - name: db\n        image: {repository: mariadb, tag: 11.4.2}\n');
+    const r = load(
+      'name: db\ngroups:\n  - name: db\n    network_mode: host\n    ports:\n      mysql: {static: 3306}\n    tasks:\n      - name: db\n        image: {repository: mariadb, tag: 11.4.2}\n',
+    );
     expect(r.problems).to.deep.equal([]);
     expect(((r.job!['TaskGroups'] as O[])[0]!['Networks'] as O[])[0]!['Mode']).to.equal('host');
   });
@@ -127,7 +127,9 @@ describe('import for a newcomer: shapes the typed spec says', () => {
     const rotated = firstTask(liftJob(job({}, { LogConfig: { MaxFiles: 3, MaxFileSizeMB: 10, Disabled: false } })).spec);
     expect(rotated['logs']).to.deep.equal({ max_files: 3, max_file_size: 10 });
     expect(rotated).to.not.have.property('leader');
-    const r = load('name: db\ngroups:\n  - name: db\n    tasks:\n      - name: db\n        image: {repository: mariadb, tag: 11.4.2}\n        leader: true\n        logs: {disabled: true}\n');
+    const r = load(
+      'name: db\ngroups:\n  - name: db\n    tasks:\n      - name: db\n        image: {repository: mariadb, tag: 11.4.2}\n        leader: true\n        logs: {disabled: true}\n',
+    );
     expect(r.problems).to.deep.equal([]);
     const task = ((r.job!['TaskGroups'] as O[])[0]!['Tasks'] as O[])[0]!;
     expect(task['Leader']).to.equal(true);
@@ -166,7 +168,7 @@ describe("import for a newcomer: the job-level migrate block of `nomad job init`
     expect(empty['migrate']).to.deep.equal({});
   });
 
-  it('renders it as the job\'s Migrate (an empty one too), and refuses it outside service jobs', () => {
+  it("renders it as the job's Migrate (an empty one too), and refuses it outside service jobs", () => {
     const text = (type: string, migrate: string) =>
       `name: example\ntype: ${type}\nmigrate: ${migrate}\ngroups:\n  - name: cache\n    tasks:\n      - name: redis\n        image: {repository: redis, tag: "7"}\n`;
     expect(load(text('service', '{max_parallel: 2, healthy_deadline: 5m}')).job!['Migrate']).to.deep.equal({ MaxParallel: 2, HealthyDeadline: 300e9 });

@@ -24,6 +24,7 @@ import {
   type ImportedJob,
   type JobParser,
 } from '../../src/service-spec/import/index.js';
+import { formatProblem, InputError } from '../../src/errors.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
 import { loadSet } from '../../src/service-spec/load.js';
@@ -76,6 +77,19 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
       if (diffs.length > 0) failures.push(`${name}: ${diffs.length} differences:\n${describeDifferences(diffs)}`);
     }
     expect(failures, failures.join('\n\n')).to.deep.equal([]);
+  });
+
+  it('refuses a group name the spec cannot say (a public pipeline job names one ▶️-init) at the group, with the rule', async () => {
+    const text =
+      'job "pipeline" {\n  type = "batch"\n\n  group "▶️-init" {\n    task "init" {\n      driver = "docker"\n\n      config {\n        image = "ghcr.io/example/pipeline:1.4.0"\n      }\n    }\n  }\n}\n';
+    const e: unknown = await importJob({ file: 'pipeline.nomad.hcl', text }, parser).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).to.be.instanceOf(InputError);
+    expect((e as InputError).problems.map(formatProblem)).to.deep.equal([
+      'pipeline.nomad.hcl:4:3  groups[0].name  the imported spec cannot say this: `▶\\ufe0f-init` is not valid: use letters, digits, dots, dashes and underscores, at most 63 characters, starting and ending with a letter or digit',
+    ]);
   });
 
   it("writes the typed keys where it can, with the job's values where hashiship's defaults differ", () => {

@@ -280,6 +280,7 @@ export interface Resources {
 export interface LogConfig {
   readonly MaxFiles: number;
   readonly MaxFileSizeMB: number;
+  readonly Disabled?: boolean;
 }
 
 export interface TaskArtifact {
@@ -326,6 +327,7 @@ export interface Task {
   readonly Resources: Resources;
   readonly KillTimeout?: Nanoseconds;
   readonly KillSignal?: string;
+  readonly Leader?: boolean;
   readonly LogConfig?: LogConfig;
   readonly Artifacts?: readonly TaskArtifact[];
   readonly Templates?: readonly Template[];
@@ -389,6 +391,8 @@ export interface Job {
   readonly Datacenters?: readonly string[];
   readonly NodePool?: string;
   readonly Update?: JobUpdateStrategy;
+  /** The job's `migrate` block: the default of every group's (service jobs). */
+  readonly Migrate?: MigrateStrategy;
   readonly Constraints?: readonly Constraint[];
   readonly Affinities?: readonly Affinity[];
   readonly Spreads?: readonly Spread[];

@@ -121,7 +121,7 @@ const VOLUME: Desc = [
 const SCALING: Desc = [a('Min', 'min'), a('Max', 'max'), a('Enabled', 'enabled'), a('Type', 'type'), { field: 'Policy', hcl: 'policy', kind: 'free' }];
 const LIFECYCLE: Desc = [a('Hook', 'hook'), a('Sidecar', 'sidecar')];
 const RESOURCES: Desc = [a('CPU', 'cpu'), a('MemoryMB', 'memory'), a('MemoryMaxMB', 'memory_max')];
-const LOGS: Desc = [a('MaxFiles', 'max_files'), a('MaxFileSizeMB', 'max_file_size')];
+const LOGS: Desc = [a('MaxFiles', 'max_files'), a('MaxFileSizeMB', 'max_file_size'), a('Disabled', 'disabled')];
 const ARTIFACT: Desc = [a('GetterSource', 'source'), a('RelativeDest', 'destination'), a('GetterMode', 'mode'), m('GetterOptions', 'options')];
 const TEMPLATE: Desc = [
   a('DestPath', 'destination'),
@@ -140,6 +140,7 @@ const TASK: Desc = [
   a('User', 'user'),
   d('KillTimeout', 'kill_timeout'),
   a('KillSignal', 'kill_signal'),
+  a('Leader', 'leader'),
   b('Lifecycle', 'lifecycle', LIFECYCLE),
   { field: 'Config', hcl: 'config', kind: 'free' },
   mo('Env', 'env'),
@@ -180,6 +181,7 @@ const JOB: Desc = [
   a('Priority', 'priority'),
   mo('Meta', 'meta'),
   b('Update', 'update', UPDATE),
+  b('Migrate', 'migrate', MIGRATE),
   b('Periodic', 'periodic', PERIODIC),
   bs('Constraints', 'constraint', CONSTRAINT),
   bs('Affinities', 'affinity', AFFINITY),

@@ -19,6 +19,7 @@ import type {
   OpinionDefaults,
   GroupSpec,
   ImageSpec,
+  MigrateSpec,
   ScalingSpec,
   SecretSpec,
   ServiceRegistrationSpec,
@@ -31,6 +32,7 @@ import {
   type Affinity,
   type Constraint,
   type Job,
+  type MigrateStrategy,
   type NetworkResource,
   type Port,
   type ScalingPolicy,
@@ -487,6 +489,7 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
             GetterSource: t.jar.source,
             RelativeDest: 'local/',
             GetterOptions: t.jar.checksum === undefined ? undefined : { checksum: t.jar.checksum },
+            GetterHeaders: sortedMap(t.jar.headers),
           }),
         ]),
     ...(t.artifacts ?? []).map((a) =>
@@ -528,7 +531,9 @@ function task(t: TaskSpec, g: GroupSpec, r: ResolvedService, opts: RenderOptions
     }),
     KillTimeout: ns(t.kill_timeout),
     KillSignal: t.kill_signal,
-    LogConfig: t.logs === undefined ? undefined : { MaxFiles: t.logs.max_files ?? 10, MaxFileSizeMB: t.logs.max_file_size ?? 10 },
+    Leader: t.leader,
+    LogConfig:
+      t.logs === undefined ? undefined : defined({ MaxFiles: t.logs.max_files ?? 10, MaxFileSizeMB: t.logs.max_file_size ?? 10, Disabled: t.logs.disabled }),
     Artifacts: artifacts.length === 0 ? undefined : artifacts,
     Templates: tpls.length === 0 ? undefined : tpls,
     Vault:
@@ -709,7 +714,6 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
     });
   }
   const services = (g.services ?? []).map((s) => service(s, g, r, canary));
-  const m = g.migrate;
   const rs = g.restart;
   const rp = g.reschedule;
   const rendered: TaskGroup = defined({
@@ -738,15 +742,7 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
         ? undefined
         : defined({ SizeMB: g.ephemeral_disk.size, Sticky: g.ephemeral_disk.sticky, Migrate: g.ephemeral_disk.migrate }),
     Update: update,
-    Migrate:
-      m === undefined
-        ? undefined
-        : defined({
-            MaxParallel: m.max_parallel,
-            HealthCheck: m.health_check,
-            MinHealthyTime: ns(m.min_healthy_time),
-            HealthyDeadline: ns(m.healthy_deadline),
-          }),
+    Migrate: migrateStrategy(g.migrate),
     Networks: networks,
     Meta: sortedMap(g.meta),
     Services: nonEmpty(services),
@@ -766,6 +762,13 @@ function group(g: GroupSpec, r: ResolvedService, opts: RenderOptions): TaskGroup
           }),
   });
   return mergeRaw('TaskGroup', rendered, g.nomad);
+}
+
+/** A migrate block: exactly the fields the spec gives (Nomad fills in its defaults, a group's from the job's). */
+function migrateStrategy(m: MigrateSpec | undefined): MigrateStrategy | undefined {
+  return m === undefined
+    ? undefined
+    : defined({ MaxParallel: m.max_parallel, HealthCheck: m.health_check, MinHealthyTime: ns(m.min_healthy_time), HealthyDeadline: ns(m.healthy_deadline) });
 }
 
 /** An update block without its unset fields (so spreading it keeps what it does not set). */
@@ -808,6 +811,7 @@ export function renderJob(r: ResolvedService, opts: RenderOptions = {}): Job {
     Datacenters: s.datacenters !== undefined && s.datacenters.length === 0 ? undefined : [...(s.datacenters ?? RenderDefaults.datacenters)],
     NodePool: s.node_pool,
     Update: type === 'service' || type === 'system' ? jobUpdate(s.update) : undefined,
+    Migrate: type === 'service' ? migrateStrategy(s.migrate) : undefined,
     Constraints: constraints(s.constraints),
     Affinities: affinities(s.affinities),
     Spreads: spreads(s.spread),

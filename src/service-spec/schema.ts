@@ -156,7 +156,8 @@ const ABS_PATH_HINT = 'write an absolute path without spaces or quotes';
 const HOSTNAME = /^(?=.{1,253}$)(?:[A-Za-z0-9]|\$\{[A-Za-z_][A-Za-z0-9_.]*\})(?:[A-Za-z0-9.-]|\$\{[A-Za-z_][A-Za-z0-9_.]*\})*$/;
 const ULIMIT = /^(?:-1|\d+)(?::(?:-1|\d+))?$/;
 const SYSCTL_KEY = /^[a-z0-9_]+(?:[./][a-z0-9_-]+)+$/;
-const EXTRA_HOST = /^[A-Za-z0-9.-]+:[0-9A-Fa-f.:]+$/;
+/** `host:IP`, Docker's `host:host-gateway` (the host's address), or an IP Nomad interpolates (`${attr.unique.network.ip-address}`). */
+const EXTRA_HOST = /^[A-Za-z0-9.-]+:(?:[0-9A-Fa-f.:]+|host-gateway|\$\{[A-Za-z0-9_.-]+\})$/;
 /** A key of a map written as HCL block attributes: an HCL identifier. */
 const HCL_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const HCL_KEY_HINT = 'use letters, digits, dashes and underscores, starting with a letter or underscore';
@@ -266,12 +267,19 @@ const reschedule = obj('Rescheduling of failed allocations onto other nodes (Nom
   unlimited: bool('Reschedule without limit.'),
 });
 
-const migrate = obj('How allocations move off draining nodes (Nomad `migrate`).', {
+const MIGRATE_FIELDS = {
   max_parallel: int('Allocations migrated at once.', { minimum: 1, maximum: MAX_COUNT }),
   health_check: str('How health is judged.', { enum: ['checks', 'task_states'] }),
   min_healthy_time: duration('How long a migrated allocation must stay healthy.'),
   healthy_deadline: duration('Deadline for a migrated allocation to become healthy.'),
-});
+};
+
+const migrate = obj('How allocations move off draining nodes (Nomad `migrate`).', MIGRATE_FIELDS);
+
+const jobMigrate = obj(
+  "The job's `migrate` block (Nomad's job-level `migrate`, service jobs): the default of every group's `migrate`, field by field; a group's own `migrate` fields win.",
+  MIGRATE_FIELDS,
+);
 
 const RESOURCE_FIELDS = {
   cpu: int('CPU in MHz (not with `cores`).', { minimum: 1, maximum: MAX_CPU_MHZ, default: 100 }),
@@ -778,7 +786,12 @@ const docker = obj("Docker driver options, written into the task's `config` besi
   ),
   sysctl: map('Kernel parameters of the container.', SYSCTL_KEY, 'write a sysctl name such as net.core.somaxconn', str('A value.')),
   shm_size: int('Size of /dev/shm in bytes.', { minimum: 1 }),
-  extra_hosts: strList('Extra /etc/hosts entries `host:IP`.', 'An entry.', EXTRA_HOST, 'write host:IP, e.g. db.internal:10.0.0.5'),
+  extra_hosts: strList(
+    'Extra /etc/hosts entries `host:IP`; the IP may be `host-gateway` (Docker: the host) or a Nomad interpolation.',
+    'An entry.',
+    EXTRA_HOST,
+    'write host:IP, e.g. db.internal:10.0.0.5, host.docker.internal:host-gateway or db:${attr.unique.network.ip-address}',
+  ),
   dns_servers: strList('DNS servers of the container.', 'An IP address.', /^[0-9A-Fa-f.:]+$/, 'write an IP address'),
   dns_search_domains: strList('DNS search domains.', 'A domain.', DOMAIN, 'write a lower-case DNS name'),
   dns_options: strList('resolv.conf options, e.g. ndots:2.', 'An option.', /^[a-z0-9_-]+(?::[0-9]+)?$/, 'write an option such as ndots:2'),
@@ -837,6 +850,12 @@ const task = obj(
             hint: TASK_FILE_HINT,
           },
         ),
+        headers: map(
+          'HTTP headers sent when the jar is fetched (plain values: they are stored in the job).',
+          HEADER_NAME,
+          'use an HTTP header name',
+          str('A value.', { pattern: HEADER_VALUE, hint: 'one line' }),
+        ),
       },
       ['source'],
     ),
@@ -866,9 +885,11 @@ const task = obj(
     resources: resourcesWithDevices(),
     kill_timeout: duration('Time between the kill signal and a forced kill.'),
     kill_signal: str('Signal sent to stop the task.', { pattern: SIGNAL, hint: 'write a signal name such as SIGTERM' }),
+    leader: bool("The group's leader (Nomad `leader`): when it exits, Nomad stops the group's other tasks.", false),
     logs: obj('Log rotation.', {
       max_files: int('Rotated files kept.', { minimum: 1, default: 10 }),
       max_file_size: int('Size of one file in MB.', { minimum: 1, default: 10 }),
+      disabled: bool('Collect no logs (Nomad `logs { disabled = true }`): `nomad alloc logs` shows nothing.', false),
     }),
     artifacts: list(
       'Files fetched before the task starts (Nomad `artifact`).',
@@ -1115,6 +1136,7 @@ export const serviceSchema: ObjectSchema = obj(
     node_pool: str('Node pool.', { pattern: /^[a-zA-Z0-9_-]{1,128}$/, hint: 'use letters, digits, dashes and underscores' }),
     priority: int('Scheduling priority, 1–100.', { minimum: 1, maximum: 100, default: 50 }),
     update: jobUpdate,
+    migrate: jobMigrate,
     periodic: obj('Schedule of a periodic job, or of a periodic sysbatch job (`type: sysbatch`).', {
       cron: str('Cron expression (5 or 6 fields, or @daily/@hourly/…). Set `cron` or `crons`.'),
       crons: list('Several cron expressions; the job runs at each.', str('A cron expression.'), 1),

@@ -1074,6 +1074,7 @@ export function checkResolved(r: ResolvedService): InputProblem[] {
   if (type === 'sysbatch' && job.periodic !== undefined && job.parameterized !== undefined)
     rep.add('periodic', 'a parameterized job is started by dispatch, not on a schedule: remove `periodic` or `parameterized`', ['parameterized']);
   if (job.update !== undefined && !hasUpdate(job)) rep.add('update', `\`update\` applies to service and system jobs, not ${type}`);
+  if (job.migrate !== undefined && type !== 'service') rep.add('migrate', `\`migrate\` applies to service jobs, not ${type}`);
   const p = job.periodic;
   if (p !== undefined) {
     if ((p.cron === undefined) === (p.crons === undefined)) rep.add('periodic', 'set exactly one of `cron` and `crons`', ['periodic.cron', 'periodic.crons']);

@@ -405,7 +405,13 @@ export interface TaskSpec {
   readonly driver?: string;
   readonly image?: ImageSpec;
   /** `path`: the jar in the task directory (`jar_path`); default `local/<file name of source>`. */
-  readonly jar?: { readonly source: string; readonly checksum?: string; readonly path?: string };
+  readonly jar?: {
+    readonly source: string;
+    readonly checksum?: string;
+    readonly path?: string;
+    /** HTTP headers of the fetch (`artifact { headers }`). */
+    readonly headers?: Readonly<Record<string, string>>;
+  };
   readonly jvm_options?: readonly string[];
   readonly class?: string;
   /** The java class path (`class_path`), e.g. `${NOMAD_TASK_DIR}/lib/*`. */
@@ -425,7 +431,9 @@ export interface TaskSpec {
   readonly resources?: ResourcesSpec;
   readonly kill_timeout?: string;
   readonly kill_signal?: string;
-  readonly logs?: { readonly max_files?: number; readonly max_file_size?: number };
+  /** The group's leader task (Nomad `leader`). */
+  readonly leader?: boolean;
+  readonly logs?: { readonly max_files?: number; readonly max_file_size?: number; readonly disabled?: boolean };
   readonly artifacts?: readonly {
     readonly source: string;
     readonly destination?: string;
@@ -541,6 +549,8 @@ export interface ServiceSpec {
   readonly priority?: number;
   /** The update block of the job: the default of every group's `update` (service and system jobs). */
   readonly update?: UpdateSpec;
+  /** The migrate block of the job: the default of every group's `migrate` (service jobs). */
+  readonly migrate?: MigrateSpec;
   /** `cron` or `crons` (several schedules); for periodic and sysbatch jobs. */
   readonly periodic?: {
     readonly cron?: string;

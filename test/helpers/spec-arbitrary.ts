@@ -141,6 +141,8 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
         pid_mode: fc.constantFrom('host', 'container:sidecar'),
         ipc_mode: fc.constantFrom('host', 'shareable'),
         hostname: fc.constantFrom('${attr.unique.hostname}', 'app-${NOMAD_ALLOC_INDEX}', 'web.internal'),
+        // Docker's host-gateway and an interpolated address (accepted since import4).
+        extra_hosts: fc.constantFrom(['host.docker.internal:host-gateway'], ['db.internal:${attr.unique.network.ip-address}', 'cache:10.0.0.5']),
       }),
       { nil: undefined },
     ),
@@ -154,6 +156,19 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
       { nil: undefined },
     ),
     shutdownDelay: fc.option(fc.constantFrom('0s', '3s'), { nil: undefined }),
+    // Typed since import4: the leader task, logs turned off, a jar fetched with headers (adversarial values).
+    leader: fc.boolean(),
+    logsDisabled: fc.boolean(),
+    jarHeaders: fc.option(
+      dict(
+        fc.constantFrom('X-Channel', 'Authorization-Hint'),
+        adversarialString().map((v) => v.replace(/[\r\n]/g, ' ')),
+        2,
+      ),
+      {
+        nil: undefined,
+      },
+    ),
     // Issue 12: workload identities (the default one and named ones) and Nomad 1.11 secret blocks.
     identities: fc.option(
       fc.record({
@@ -180,8 +195,10 @@ function taskArb(index: number, ports: readonly string[]): fc.Arbitrary<GenTask>
       if (t.classPath) {
         out['class'] = 'com.example.Main';
         out['class_path'] = '${NOMAD_TASK_DIR}/lib/*';
-      } else out['jar'] = { source: 'https://example.com/app.jar' };
+      } else out['jar'] = { source: 'https://example.com/app.jar', ...(t.jarHeaders === undefined ? {} : { headers: t.jarHeaders }) };
     }
+    if (t.leader && index === 0) out['leader'] = true;
+    if (t.logsDisabled) out['logs'] = { disabled: true };
     if (t.dispatchPayload !== undefined) out['dispatch_payload'] = { file: t.dispatchPayload };
     if (t.csiPlugin !== undefined)
       out['csi_plugin'] = {
@@ -371,6 +388,10 @@ export function specArbitrary(): fc.Arbitrary<GeneratedSpec> {
       jobUpdate: fc.option(fc.record({ max_parallel: fc.integer({ min: 1, max: 3 }), auto_revert: fc.boolean(), stagger: fc.constantFrom('5s', '45s') }), {
         nil: undefined,
       }),
+      // Typed since import4: the job-level migrate block (service jobs), empty or not.
+      jobMigrate: fc.option(fc.constantFrom({}, { max_parallel: 2, health_check: 'task_states' }, { min_healthy_time: '15s', healthy_deadline: '4m' }), {
+        nil: undefined,
+      }),
     })
     .chain((s) =>
       fc.tuple(...Array.from({ length: s.groupCount }, (_, i) => groupArb(i, s.type))).map((groups) => {
@@ -386,6 +407,7 @@ export function specArbitrary(): fc.Arbitrary<GeneratedSpec> {
         else if (s.type === 'sysbatch' && s.crons) spec['periodic'] = { cron: '0 4 * * *', time_zone: 'UTC' };
         if (s.noDatacenters) spec['datacenters'] = [];
         if (s.jobUpdate !== undefined && (s.type === 'service' || s.type === 'system')) spec['update'] = s.jobUpdate;
+        if (s.jobMigrate !== undefined && s.type === 'service') spec['migrate'] = s.jobMigrate;
         if (s.ui !== undefined) spec['ui'] = { description: s.ui };
         const files: SpecFile[] = [{ file: `gen/services/${name}.yaml`, text: yamlText(spec), kind: 'service' }];
         if (!s.withEnv) return { name, files };

@@ -6,10 +6,11 @@
  * compared field by field — 0 differences, ownership stamp aside. What still
  * goes to `nomad:` is counted and printed. A few CLI cases: an unparsable file
  * and a group without tasks exit 1 at their place, an existing spec is kept
- * without --force and replaced with it, nothing is written when one file fails.
+ * without --force and replaced with it, nothing is written when one file fails;
+ * and the jobs `nomad job init` writes, imported and rendered as a newcomer does.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +24,7 @@ import {
   type ImportedJob,
   type JobParser,
 } from '../../src/service-spec/import/index.js';
+import { formatProblem, InputError } from '../../src/errors.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
 import { loadSet } from '../../src/service-spec/load.js';
@@ -75,6 +77,19 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
       if (diffs.length > 0) failures.push(`${name}: ${diffs.length} differences:\n${describeDifferences(diffs)}`);
     }
     expect(failures, failures.join('\n\n')).to.deep.equal([]);
+  });
+
+  it('refuses a group name the spec cannot say (a public pipeline job names one ▶️-init) at the group, with the rule', async () => {
+    const text =
+      'job "pipeline" {\n  type = "batch"\n\n  group "▶️-init" {\n    task "init" {\n      driver = "docker"\n\n      config {\n        image = "ghcr.io/example/pipeline:1.4.0"\n      }\n    }\n  }\n}\n';
+    const e: unknown = await importJob({ file: 'pipeline.nomad.hcl', text }, parser).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).to.be.instanceOf(InputError);
+    expect((e as InputError).problems.map(formatProblem)).to.deep.equal([
+      'pipeline.nomad.hcl:4:3  groups[0].name  the imported spec cannot say this: `▶\\ufe0f-init` is not valid: use letters, digits, dots, dashes and underscores, at most 63 characters, starting and ending with a letter or digit',
+    ]);
   });
 
   it("writes the typed keys where it can, with the job's values where hashiship's defaults differ", () => {
@@ -167,6 +182,28 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
     expect(imported.get('identity-scaling.nomad.hcl')!.raw.map((r) => r.path)).to.include('groups[0].tasks[0].nomad.ScalingPolicies');
     // Group and task names and port labels as jobs write them (Web.Frontend, Server, HTTP, http-admin): typed.
     expect(imported.get('names-mixed-case.nomad.hcl')!.yaml).to.match(/- name: Web\.Frontend\n[\s\S]*http-admin:\n[\s\S]*- name: Server\n/);
+    // Shapes import carries typed since the fourth round: a network mode written out, a jar fetched with headers,
+    // Docker's host-gateway, the job-level migrate block, a job as the servers store it (UI link, Connect tasks).
+    expect(imported.get('mariadb-host-volume.nomad.hcl')!.yaml).to.include('network_mode: host');
+    expect(imported.get('java-artifact-jar.nomad.hcl')!.yaml).to.match(/jar:\n\s+source: \S+\n\s+checksum: \S+\n\s+headers:\n\s+X-Artifact-Channel: stable\n/);
+    expect(imported.get('pipeline-init.nomad.hcl')!.yaml).to.include('- host.docker.internal:host-gateway');
+    expect(imported.get('pipeline-init.nomad.hcl')!.raw.map((r) => r.path)).to.deep.equal(['nomad.Name']);
+    expect(imported.get('sticky-cache-lifecycle.nomad.hcl')!.yaml).to.match(/leader: true\n\s+logs:\n\s+disabled: true\n/);
+    expect(imported.get('checkout-mesh-stored.json')!.yaml).to.include('url: https://wiki.example.org/runbooks/checkout');
+    expect(imported.get('checkout-mesh-stored.json')!.yaml).to.not.include('- name: connect-proxy-checkout');
+    expect(imported.get('checkout-mesh-stored.json')!.yaml).to.not.include('sidecar_image');
+    for (const f of [
+      'mariadb-host-volume.nomad.hcl',
+      'java-artifact-jar.nomad.hcl',
+      'hcl2-tenant-workers.nomad.hcl',
+      'edge-router-raw-exec.nomad.hcl',
+      'git-artifact-batch.nomad.hcl',
+      'dispatch-render.nomad.hcl',
+      'sticky-cache-lifecycle.nomad.hcl',
+      'windows-agent.nomad.hcl',
+      'grpc-checks.nomad.hcl',
+    ])
+      expect(imported.get(f)!.raw, `${f}: nothing in nomad:`).to.deep.equal([]);
     for (const f of [
       'docker-mounts.nomad.hcl',
       'hcl2-locals-dynamic.nomad.hcl',
@@ -197,7 +234,12 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
     // blocks, multiregion, NUMA, CNI networks, task scaling policies, a task schedule, Vault policies, Nomad-native
     // checks with check_restart, change_script, render_templates, dotted meta and env keys, interpolated or mixed-case service names,
     // insecure artifacts, a classic single cron (Spec, not Specs), a job-level reschedule, further docker and check options.
-    expect(withRaw.length).to.be.at.most(29);
+    // 39 of 117: 10 of the 19 added in the fourth round use nomad: for what the typed spec does not say: service `address`
+    // and `tagged_addresses`, a script check's command, check `protocol`, explicitly empty `tags = []`, custom template
+    // delimiters, a task's affinities, exec `cap_add`/`cap_drop`, a job-level reschedule, `all_at_once`,
+    // `stop_after_client_disconnect`, a display name, and what the servers fill in on registration in a job they stored
+    // (checkout-mesh-stored.json).
+    expect(withRaw.length).to.be.at.most(39);
   });
 
   describe('the CLI', function () {
@@ -278,6 +320,39 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
       expect(bad.stderr).to.include('groups[0].tasks[0].args');
       expect(bad.stderr).to.include('an environment file cannot change it for production');
       expect(existsSync(join(dir, 'envs-bad'))).to.equal(false);
+    });
+
+    it('imports the jobs `nomad job init` writes (the long example, -connect, -short, -short -connect) typed, and renders them back exactly', async () => {
+      const env = { ...process.env, ...stack.env, PATH: [stack.env['HASHISHIP_STACK_BIN'], process.env['PATH']].join(':') };
+      const init = async (flags: readonly string[]): Promise<string> => {
+        const d = join(dir, `init${flags.join('') || '-long'}`);
+        mkdirSync(d, { recursive: true });
+        await exec('nomad', ['job', 'init', ...flags], { cwd: d, env });
+        return join(d, 'example.nomad.hcl');
+      };
+      const same = async (file: string, renderedHcl: string) => {
+        const diffs = jobDifferences(await parseSource({ file, text: readFileSync(file, 'utf8') }, parser), await parser.parse(renderedHcl));
+        expect(diffs, `${file}: ${describeDifferences(diffs)}`).to.deep.equal([]);
+      };
+      // As a newcomer does: import the long example and the Connect one with an environment, render it, compare with Nomad.
+      const files = [await init([]), await init(['-connect'])];
+      const out = join(dir, 'init-jobs');
+      const r = await hashiship('import', '--env', 'dev', ...files, '--out', out);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout, 'nothing in nomad:').to.not.include('in nomad:');
+      const rendered = join(dir, 'init-rendered');
+      const rr = await hashiship('render', '--env', 'dev', '--services', join(out, 'services'), '--environments', join(out, 'environments'), '--out', rendered);
+      expect(rr.code, rr.stderr).to.equal(0);
+      await same(files[0]!, readFileSync(join(rendered, 'example.nomad.hcl'), 'utf8'));
+      await same(files[1]!, readFileSync(join(rendered, 'countdash.nomad.hcl'), 'utf8'));
+      // The short ones (same job IDs) through the library, as the corpus.
+      for (const flags of [['-short'], ['-short', '-connect']]) {
+        const file = await init(flags);
+        const job = await importJob({ file, text: readFileSync(file, 'utf8') }, parser);
+        expect(job.raw, `${file}: nothing in nomad:`).to.deep.equal([]);
+        const set = loadSet([{ file: `${job.name}.yaml`, text: job.yaml, kind: 'service' }]);
+        await same(file, renderJobHcl(renderJob(standalone(set.services[0]!))));
+      }
     });
 
     it('--from-cluster reads a job from Nomad (the HCL it was submitted with) in the namespace given', async () => {

@@ -240,17 +240,21 @@ export function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
   return changed;
 }
 
+/** Where a group's block begins in an HCL job (`group "NAME"`), else the file's start. */
+function groupAt(src: JobSource, name: string): { file: string; line: number; col: number } {
+  const m = new RegExp(`^[ \\t]*group[ \\t]+"${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`, 'm').exec(src.text);
+  if (m === null) return { file: src.file, line: 1, col: 1 };
+  return { file: src.file, line: src.text.slice(0, m.index).split('\n').length, col: m[0].length - m[0].trimStart().length + 1 };
+}
+
 /**
  * A group without tasks: Nomad parses it but refuses the job when it is run or
  * validated ("Missing tasks for task group"), so there is nothing to import.
  * Placed at the group's block when the file is HCL.
  */
 function groupWithoutTasks(src: JobSource, name: string): InputProblem {
-  const m = new RegExp(`^[ \\t]*group[ \\t]+"${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`, 'm').exec(src.text);
-  const before = m === null ? [''] : src.text.slice(0, m.index).split('\n');
-  const col = m === null ? 1 : m[0].length - m[0].trimStart().length + 1;
   return {
-    at: { file: src.file, line: m === null ? 1 : before.length, col },
+    at: groupAt(src, name),
     subject: `group ${name}`,
     message: 'has no task: Nomad refuses such a job when it runs or validates it ("Missing tasks for task group"); give the group a task or leave it out',
   };
@@ -360,9 +364,14 @@ async function converge(spec: Obj, want: Obj, src: JobSource, file: string, pars
       set = loadSet([{ file, text: specYaml(spec, src.file), kind: 'service' }]);
     }
     if (set.problems.length > 0 || set.services[0] === undefined) {
-      throw new InputError(
-        set.problems.map((p) => ({ at: { file: src.file, line: 1, col: 1 }, subject: p.subject, message: `the imported spec cannot say this: ${p.message}` })),
-      );
+      // At the group's block where the problem is in a group (a name the spec refuses, say), else at the job.
+      const groups = (want['TaskGroups'] as Obj[] | null) ?? [];
+      const at = (subject: string) => {
+        const g = /^groups\[(\d+)\]/.exec(subject);
+        const name = g === null ? undefined : groups[Number(g[1])]?.['Name'];
+        return typeof name === 'string' ? groupAt(src, name) : { file: src.file, line: 1, col: 1 };
+      };
+      throw new InputError(set.problems.map((p) => ({ at: at(p.subject), subject: p.subject, message: `the imported spec cannot say this: ${p.message}` })));
     }
     const rendered = comparable(await parser.parse(renderJobHcl(renderJob(standalone(set.services[0])))));
     const diffs = jobDifferences(want, rendered);

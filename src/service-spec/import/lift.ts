@@ -226,15 +226,22 @@ function update(diff: Obj): Obj | undefined {
 
 const MIGRATE_DEFAULTS: Obj = { MaxParallel: 1, HealthCheck: 'checks', MinHealthyTime: 10e9, HealthyDeadline: 300e9 };
 
-function migrate(v: unknown): Obj | undefined {
+/** The API fields a migrate block sets that differ from `base` (Nomad's defaults over the job's `migrate`, or nothing). */
+function migrateDiff(v: unknown, base: Obj): Obj {
   const m = obj(v);
-  const diff = (k: string) => (m[k] !== undefined && m[k] !== null && m[k] !== MIGRATE_DEFAULTS[k] ? m[k] : undefined);
-  const hc = diff('HealthCheck');
+  const out: Obj = {};
+  for (const k of Object.keys(MIGRATE_DEFAULTS)) if (m[k] !== undefined && m[k] !== null && m[k] !== base[k]) out[k] = m[k];
+  return out;
+}
+
+/** A migrate block (API fields) as the spec's `migrate`. */
+function migrate(diff: Obj): Obj | undefined {
+  const hc = diff['HealthCheck'];
   return nonEmpty({
-    max_parallel: num(diff('MaxParallel')),
+    max_parallel: num(diff['MaxParallel']),
     health_check: hc === 'checks' || hc === 'task_states' ? hc : undefined,
-    min_healthy_time: dur(diff('MinHealthyTime')),
-    healthy_deadline: dur(diff('HealthyDeadline')),
+    min_healthy_time: dur(diff['MinHealthyTime']),
+    healthy_deadline: dur(diff['HealthyDeadline']),
   });
 }
 
@@ -650,7 +657,12 @@ function task(t: Obj, job: string, canary: boolean): LiftedTask {
         const opts = obj(fetched['GetterOptions']);
         const onlyChecksum = Object.keys(opts).every((k) => k === 'checksum') && str(fetched['GetterMode']) !== 'file' && str(fetched['GetterMode']) !== 'dir';
         if (onlyChecksum) {
-          typed['jar'] = set({ source, checksum: str(opts['checksum']), path: jarPath({ source }) === jp ? undefined : jp });
+          typed['jar'] = set({
+            source,
+            checksum: str(opts['checksum']),
+            path: jarPath({ source }) === jp ? undefined : jp,
+            headers: stringMap(fetched['GetterHeaders']),
+          });
           artifacts = artifacts.filter((a) => a !== fetched);
         }
       }
@@ -689,10 +701,13 @@ function task(t: Obj, job: string, canary: boolean): LiftedTask {
       }),
       kill_timeout: t['KillTimeout'] === 5e9 ? undefined : dur(t['KillTimeout']),
       kill_signal: str(t['KillSignal']),
+      leader: t['Leader'] === true ? true : undefined,
       logs:
         logs['MaxFiles'] === 10 && logs['MaxFileSizeMB'] === 10
-          ? undefined
-          : nonEmpty({ max_files: num(logs['MaxFiles']), max_file_size: num(logs['MaxFileSizeMB']) }),
+          ? logs['Disabled'] === true
+            ? { disabled: true }
+            : undefined
+          : nonEmpty({ max_files: num(logs['MaxFiles']), max_file_size: num(logs['MaxFileSizeMB']), disabled: logs['Disabled'] === true ? true : undefined }),
       artifacts: artifacts.length === 0 ? undefined : artifacts.map(artifact),
       mounts:
         list(t['VolumeMounts']).length === 0
@@ -747,7 +762,8 @@ function ports(networks: unknown): { ports?: Obj; network_mode?: string; dns?: O
   const dns = isObj(n['DNS']) ? n['DNS'] : undefined;
   return set({
     ports: Object.keys(out).length === 0 ? undefined : out,
-    network_mode: mode === 'bridge' ? 'bridge' : undefined,
+    // `mode = "host"` written out: Nomad keeps it (an absent mode stays empty), so the spec says it too.
+    network_mode: mode === 'bridge' || mode === 'host' ? mode : undefined,
     dns: dns === undefined ? undefined : set({ servers: strings(dns['Servers']), searches: strings(dns['Searches']), options: strings(dns['Options']) }),
   });
 }
@@ -838,8 +854,9 @@ interface LiftedGroup {
 /**
  * `jobUpdate`: the API fields the job's own `update` block sets (see {@link liftJob}); a
  * group's `update` is written where it differs from them over hashiship's defaults.
+ * `jobMigrate` likewise for `migrate`, over Nomad's defaults.
  */
-function group(g: Obj, job: string, type: string, jobUpdate: Obj): LiftedGroup {
+function group(g: Obj, job: string, type: string, jobUpdate: Obj, jobMigrate: Obj = {}): LiftedGroup {
   const base: Obj = { ...RenderDefaults.update, Stagger: NOMAD_UPDATE['Stagger'], ...jobUpdate };
   const u = type === 'service' || type === 'system' ? update(updateDiff(g['Update'], base)) : undefined;
   const canary = (num(obj(g['Update'])['Canary']) ?? 0) > 0;
@@ -856,7 +873,7 @@ function group(g: Obj, job: string, type: string, jobUpdate: Obj): LiftedGroup {
     update: u,
     restart: restart(g['RestartPolicy'], type),
     reschedule: reschedule(g['ReschedulePolicy'], type),
-    migrate: type === 'service' ? migrate(g['Migrate']) : undefined,
+    migrate: type === 'service' ? migrate(migrateDiff(g['Migrate'], { ...MIGRATE_DEFAULTS, ...jobMigrate })) : undefined,
     ephemeral_disk:
       disk['SizeMB'] === 300 && disk['Sticky'] !== true && disk['Migrate'] !== true
         ? undefined
@@ -921,7 +938,10 @@ export function liftJob(job: Readonly<Obj>): LiftedJob {
   const hasUpdate = apiType === 'service' || apiType === 'system';
   // The job's own update block: what differs from Nomad's defaults (the groups inherit it).
   const jobUpdate = hasUpdate ? updateDiff(job['Update'], NOMAD_UPDATE) : {};
-  const groups = list(job['TaskGroups']).map((g) => group(g, id, apiType === 'sysbatch' ? 'sysbatch' : apiType, jobUpdate));
+  // The job's own migrate block (service jobs), every field it gives: Nomad's parser keeps it as written, its defaults
+  // are filled in only in the groups, which inherit it.
+  const jobMigrate = apiType === 'service' ? migrateDiff(job['Migrate'], {}) : {};
+  const groups = list(job['TaskGroups']).map((g) => group(g, id, apiType === 'sysbatch' ? 'sysbatch' : apiType, jobUpdate, jobMigrate));
   const dcs = strings(job['Datacenters']);
   const noDatacenters = job['Datacenters'] === undefined || job['Datacenters'] === null;
   const nodePool = str(job['NodePool']);
@@ -941,6 +961,8 @@ export function liftJob(job: Readonly<Obj>): LiftedJob {
     node_pool: nodePool === 'default' ? undefined : nodePool,
     priority: num(job['Priority']) === RenderDefaults.priority ? undefined : num(job['Priority']),
     update: update(jobUpdate),
+    // An empty block is kept too (`migrate: {}`).
+    migrate: apiType === 'service' && isObj(job['Migrate']) ? (migrate(jobMigrate) ?? {}) : undefined,
     periodic:
       !isPeriodic || periodic === undefined
         ? undefined

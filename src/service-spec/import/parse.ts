@@ -131,7 +131,10 @@ export function specFields(node: ApiSchemaNode, v: unknown): unknown {
   if (!isObj(v)) return v;
   if (s.properties !== undefined) {
     const out: Obj = {};
-    for (const [k, item] of Object.entries(v)) {
+    for (const [key, item] of Object.entries(v)) {
+      // The job as the servers store it (`GET /v1/job/:id`) spells a few fields otherwise than the API
+      // (a UI link's `Url`, the API's `URL`): the API's spelling, unless the job gives both.
+      const k = s.properties[key] !== undefined ? key : (Object.keys(s.properties).find((p) => p.toLowerCase() === key.toLowerCase() && !(p in v)) ?? key);
       const prop = s.properties[k];
       if (prop === undefined || prop['x-hcl'] === undefined) continue;
       const x = specFields(prop, item);
@@ -154,8 +157,29 @@ export function specFields(node: ApiSchemaNode, v: unknown): unknown {
   return v;
 }
 
+/**
+ * Kinds of the tasks Nomad's servers add to a group on registration, for a Connect
+ * sidecar (`connect-proxy:<service>`) or gateway: a job they stored (`GET /v1/job/:id`)
+ * holds them, a job specification does not, and Nomad adds them again when the job
+ * is registered (with the service's `sidecar_task` merged in, which the service keeps).
+ */
+const INJECTED_KIND = /^connect-(?:proxy|ingress|terminating|mesh|api-gateway):/;
+
+/** The job without the tasks Nomad's servers added for Connect (see {@link INJECTED_KIND}). */
+function withoutInjectedTasks(job: Obj): Obj {
+  if (!Array.isArray(job['TaskGroups'])) return job;
+  return {
+    ...job,
+    TaskGroups: (job['TaskGroups'] as unknown[]).map((g) =>
+      isObj(g) && Array.isArray(g['Tasks'])
+        ? { ...g, Tasks: (g['Tasks'] as unknown[]).filter((t) => !(isObj(t) && typeof t['Kind'] === 'string' && INJECTED_KIND.test(t['Kind']))) }
+        : g,
+    ),
+  };
+}
+
 /** The job of an API JSON document, as HCL Nomad's parser reads back. */
-function jsonToHcl(src: JobSource): string {
+export function jsonToHcl(src: JobSource): string {
   let doc: unknown;
   try {
     doc = JSON.parse(src.text);
@@ -180,7 +204,7 @@ function jsonToHcl(src: JobSource): string {
       { at: { file: src.file, line: 1, col: 1 }, subject: 'Job.ID', message: 'expected a Nomad job in API JSON (`{"Job": {"ID": …}}` or the job itself)' },
     ]);
   }
-  const fields = specFields({ $ref: '#/definitions/Job' }, job) as Obj;
+  const fields = specFields({ $ref: '#/definitions/Job' }, withoutInjectedTasks(job)) as Obj;
   if (!nomadApiSchema().definitions['Job']) throw new Error('nomad api schema: no Job');
   fields['ID'] = job['ID'];
   fields['Name'] = typeof job['Name'] === 'string' && job['Name'] !== '' ? job['Name'] : job['ID'];
@@ -214,10 +238,35 @@ export async function parseSource(src: JobSource, parser: JobParser): Promise<Ob
         },
       ]);
     }
-    const problem: InputProblem =
-      e.line !== undefined && !isJsonSource(src)
-        ? { at: { file: src.file, line: e.line, col: e.col ?? 1 }, subject: 'job', message: `Nomad cannot parse it: ${e.message}` }
-        : { at: { file: src.file, line: 1, col: 1 }, subject: 'job', message: `Nomad cannot parse it: ${e.message}` };
-    throw new InputError([problem]);
+    throw new InputError(parseProblems(src, e));
   }
+}
+
+/** Where a diagnostic after Nomad's first begins: a new line with its range (`input.hcl:33,26-35: …`). */
+const NEXT_DIAGNOSTIC = /\n(?=[^:\s]*:\d+,\d+(?:-\d+(?:,\d+)?)?: )/;
+
+/** A range of the text Nomad was given, inside a message (`input.hcl:16,3-13`). */
+const RANGE_IN_TEXT = /\binput\.hcl:(\d+),(\d+)(?:-\d+(?:,\d+)?)?/g;
+
+/**
+ * Nomad's refusal as problems, one per diagnostic, each at its place in the file:
+ * Nomad names the text it was given `input.hcl` and separates diagnostics and
+ * their details with line breaks, which a one-line problem would show as `\n`.
+ * The places inside a JSON source's message are of the HCL written from it, so
+ * such a problem is at the document.
+ */
+export function parseProblems(src: JobSource, e: ParseFailure): InputProblem[] {
+  const json = isJsonSource(src);
+  const parts = e.message.split(NEXT_DIAGNOSTIC);
+  return parts.map((part, i) => {
+    const m = i === 0 ? null : POSITION.exec(part);
+    const line = i === 0 ? e.line : m === null ? undefined : Number(m[1]);
+    const col = i === 0 ? e.col : m === null ? undefined : Number(m[2]);
+    const text = (m === null ? part : part.slice(m[0].length))
+      .replace(RANGE_IN_TEXT, (all, l: string, c: string) => (json ? all : `${src.file}:${l}:${c}`))
+      .trim()
+      .replace(/\s*\n\s*/g, ' ');
+    const at = line !== undefined && !json ? { file: src.file, line, col: col ?? 1 } : { file: src.file, line: 1, col: 1 };
+    return { at, subject: 'job', message: `Nomad cannot parse it: ${text}` };
+  });
 }

@@ -84,8 +84,9 @@ export function registerRender(program: Command): void {
           jobs.map((j) => jobFile(j, format)),
           { format, environment: o.env, removeStale: names.length === 0 },
         );
-        for (const path of done.written) c.out(`wrote ${path}\n`);
-        for (const path of done.removed) c.out(`removed ${path} (no longer rendered)\n`);
+        // One write to stdout, not one per file.
+        const lines = [...done.written.map((path) => `wrote ${path}\n`), ...done.removed.map((path) => `removed ${path} (no longer rendered)\n`)];
+        if (lines.length > 0) c.out(lines.join(''));
       }),
     );
 }

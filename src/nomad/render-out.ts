@@ -1,13 +1,14 @@
 /**
  * Writing rendered jobs into a folder (`hashiship render --out`): one file per
- * job, never through a symbolic link nor outside the folder, each file written
- * to a temporary file beside it and renamed into place, and — for a whole
+ * job, never through a symbolic link nor outside the folder, a new file created
+ * exclusively and an existing one replaced by renaming a complete temporary file
+ * over it (a failed run removes what it created), and — for a whole
  * environment — the files hashiship wrote there for jobs no longer rendered
  * removed. Nothing is written when any target is refused.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, lstatSync, openSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
+import { closeSync, constants, lstatSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, type Dirent, type Stats } from 'node:fs';
+import { lstat, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { parseHcl } from '../hcl/parser.js';
@@ -186,12 +187,38 @@ async function outFolder(dir: string): Promise<void> {
   throw new InputError([{ subject, message: `is ${what}; give a folder (hashiship writes only into a real folder, never through a link)` }]);
 }
 
+/** What a folder entry is, in a refusal's words; undefined for a regular file. */
+function notRegular(st: Pick<Stats, 'isFile' | 'isSymbolicLink' | 'isDirectory'>): string | undefined {
+  if (st.isFile()) return undefined;
+  return st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a folder' : 'not a regular file';
+}
+
+function refuseTarget(target: string, what: string): InputError {
+  return new InputError([
+    { subject: target, message: `is ${what}; hashiship writes only regular files and never through a link: remove it or choose another --out` },
+  ]);
+}
+
+/** Write all of `text` to a descriptor and close it. */
+function writeAndClose(fd: number, path: string, text: string): void {
+  try {
+    writeFileSync(fd, text);
+  } catch (err) {
+    throw fsError(path, 'write', err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
- * Write the files into `dir` (created when missing): first every file to a
- * temporary file in `dir`, then each renamed over its target, so a failure
- * leaves no partial file. With `removeStale`, then remove the files of this
- * format that hashiship wrote for this environment and that `files` does not
- * name (regular files only; never when `files` is empty).
+ * Write the files into `dir` (created when missing). A file whose name is free
+ * is created there exclusively (never an existing path, a link planted at the
+ * name included); a file that exists is replaced by renaming a complete
+ * temporary file over it. When anything fails, the files this call created and
+ * its temporary files are removed, so a failed run leaves no new or partial
+ * file. With `removeStale`, then remove the files of this format that hashiship
+ * wrote for this environment and that `files` does not name (regular files
+ * only; never when `files` is empty).
  * @throws {InputError} when `dir` is a file or a symbolic link, a name is not a
  * plain file name, a target exists as anything but a regular file (a symbolic
  * link, a folder), or the file system refuses; nothing is written then.
@@ -204,39 +231,64 @@ export async function writeJobFiles(dir: string, files: readonly JobFile[], opts
     throw new InputError([{ subject: dup.name, message: 'two jobs would be written to the same file' }]);
   }
   await outFolder(dir);
+  // One listing of the folder instead of a stat per target: each system call costs about 12 µs on the
+  // machines measured here, and a file's writing was five of them (stat, open, write, close, rename).
+  let entries: Map<string, Dirent>;
+  try {
+    entries = new Map(readdirSync(dir, { withFileTypes: true }).map((e) => [e.name, e]));
+  } catch (err) {
+    throw fsError(dir, 'list the folder', err);
+  }
+  const existing = new Set<string>();
   for (const f of files) {
+    const entry = entries.get(f.name);
+    if (entry === undefined) continue;
     const target = join(dir, f.name);
-    const st = lstatSyncOrUndefined(target);
-    if (st !== undefined && !st.isFile()) {
-      const what = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a folder' : 'not a regular file';
-      throw new InputError([
-        { subject: target, message: `is ${what}; hashiship writes only regular files and never through a link: remove it or choose another --out` },
-      ]);
-    }
+    // A file system that does not say an entry's type (DT_UNKNOWN) is asked with lstat.
+    const typed = entry.isFile() || entry.isSymbolicLink() || entry.isDirectory() ? entry : lstatSyncOrUndefined(target);
+    if (typed === undefined) continue;
+    const what = notRegular(typed);
+    if (what !== undefined) throw refuseTarget(target, what);
+    existing.add(f.name);
   }
   // Synchronous calls: six thread-pool round trips per file were most of the time 1,000 files took.
   // The files are not synced to disk one by one (1,000 fsyncs took 4.2 s here, 30 times the rest of the
-  // writing): they are derived from the specs and `render` writes them again; the temporary file and the
-  // rename keep a failed run from leaving a partial file, and ext4 orders a replacing rename after the data.
+  // writing): they are derived from the specs and `render` writes them again. A new file is created in
+  // place (three calls); a file that exists is replaced by a rename, so a reader never sees it half
+  // written, and ext4 orders a replacing rename after the data.
+  const created: string[] = [];
   const temps: { temp: string; target: string }[] = [];
+  let done = false;
   try {
     for (const f of files) {
+      const target = join(dir, f.name);
+      if (!existing.has(f.name)) {
+        let fd: number | undefined;
+        try {
+          // O_EXCL: create a new file, never open an existing path (a link planted at the name included).
+          fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(target, 'create', err);
+          // It appeared since the listing (or the file system folds case): judged and replaced as an existing file.
+          const st = lstatSyncOrUndefined(target);
+          const what = st === undefined ? undefined : notRegular(st);
+          if (what !== undefined) throw refuseTarget(target, what);
+        }
+        if (fd !== undefined) {
+          created.push(target);
+          writeAndClose(fd, target, f.text);
+          continue;
+        }
+      }
       const temp = join(dir, `.${f.name}.${randomBytes(6).toString('hex')}.tmp`);
       let fd: number;
       try {
-        // `wx`: create a new file, never open an existing path (a link planted at the name included).
         fd = openSync(temp, 'wx', 0o644);
       } catch (err) {
         throw fsError(temp, 'create a temporary file', err);
       }
-      temps.push({ temp, target: join(dir, f.name) });
-      try {
-        writeFileSync(fd, f.text);
-      } catch (err) {
-        throw fsError(temp, 'write', err);
-      } finally {
-        closeSync(fd);
-      }
+      temps.push({ temp, target });
+      writeAndClose(fd, temp, f.text);
     }
     while (temps.length > 0) {
       const t = temps[0]!;
@@ -247,14 +299,17 @@ export async function writeJobFiles(dir: string, files: readonly JobFile[], opts
       }
       temps.shift();
     }
+    done = true;
   } finally {
     for (const t of temps) rmSync(t.temp, { force: true });
+    if (!done) for (const path of created) rmSync(path, { force: true });
   }
   const written = files.map((f) => join(dir, f.name));
   if (opts.removeStale !== true || files.length === 0) return { written, removed: [] };
   const removed: string[] = [];
   const suffix = jobFileSuffix(opts.format);
-  for (const name of (await readdir(dir)).sort()) {
+  // The listing taken before writing: what this call wrote is not stale, and it named every file it wrote.
+  for (const name of [...entries.keys()].sort()) {
     if (!name.endsWith(suffix) || names.has(name) || name.startsWith('.')) continue;
     const path = join(dir, name);
     const text = await readRegularFile(path);

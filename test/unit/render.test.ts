@@ -691,6 +691,33 @@ describe('render --out never writes through a link, outside the folder, or over 
     expect(readdirSync(dir)).to.deep.equal(['web.nomad.hcl']);
   });
 
+  it('library: a file the file system refuses midway removes the files this call created and its temporary files, and replaces nothing', async () => {
+    const dir = join(root, 'out');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'b.nomad.hcl'), 'old\n');
+    // A name of 300 bytes: the file system refuses it (ENAMETOOLONG) after a.nomad.hcl was created and b's temporary file written.
+    const long = `${'x'.repeat(300)}.nomad.hcl`;
+    const files = [
+      { name: 'a.nomad.hcl', text: 'a\n' },
+      { name: 'b.nomad.hcl', text: 'b\n' },
+      { name: long, text: 'x\n' },
+    ];
+    const err = await writeJobFiles(dir, files, { format: 'hcl', environment: 'qa' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(InputError);
+    expect((err as InputError).message).to.include(`${join(dir, long)}: cannot create: ENAMETOOLONG`);
+    expect(readdirSync(dir)).to.deep.equal(['b.nomad.hcl']);
+    expect(readFileSync(join(dir, 'b.nomad.hcl'), 'utf8')).to.equal('old\n');
+    // The same files without the refused one: a is created, b replaced.
+    const done = await writeJobFiles(dir, files.slice(0, 2), { format: 'hcl', environment: 'qa' });
+    expect(done.written).to.deep.equal([join(dir, 'a.nomad.hcl'), join(dir, 'b.nomad.hcl')]);
+    expect(readdirSync(dir).sort()).to.deep.equal(['a.nomad.hcl', 'b.nomad.hcl']);
+    expect(readFileSync(join(dir, 'a.nomad.hcl'), 'utf8')).to.equal('a\n');
+    expect(readFileSync(join(dir, 'b.nomad.hcl'), 'utf8')).to.equal('b\n');
+  });
+
   it('library: judges ownership from the job itself, in HCL and JSON', () => {
     expect(ownedJobFile('web.nomad.hcl', web(), 'hcl', 'qa')).to.equal(true);
     expect(ownedJobFile('web.nomad.hcl', web(), 'hcl', 'production')).to.equal(false);

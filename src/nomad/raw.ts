@@ -271,8 +271,34 @@ export function checkRaw(level: RawLevel, raw: unknown): RawProblem[] {
   if (level === 'Task') {
     checkIdentities(rest, out);
     checkTaskScaling(rest, out);
+    checkRegistryAuth(rest, out);
   }
   return out;
+}
+
+/** Keys of a driver's `auth` block that carry a credential (docker's and podman's `password`, Docker's identity and registry tokens). */
+const CREDENTIAL_KEY = /password|passwd|token|secret/i;
+
+/**
+ * A driver's `auth` block holding a password or a token stores registry
+ * credentials in the job, readable by anyone who can read the job: refused, with
+ * what keeps them on the clients instead (docs/spec.md, "Registry credentials").
+ * An `auth` block without one (`server_address`, a helper's name) stays.
+ */
+function checkRegistryAuth(raw: Record<string, unknown>, out: RawProblem[]): void {
+  const config = raw['Config'];
+  const auth = isObj(config) ? config['auth'] : undefined;
+  const blocks = Array.isArray(auth) ? auth : [auth];
+  blocks.forEach((block: unknown, i) => {
+    if (!isObj(block)) return;
+    for (const key of Object.keys(block).filter((k) => CREDENTIAL_KEY.test(k))) {
+      out.push({
+        path: Array.isArray(auth) ? ['Config', 'auth', i, key] : ['Config', 'auth', key],
+        message:
+          'a registry credential does not go in a job, where anyone who can read the job reads it: configure it on the clients, in the docker plugin\'s `auth { config = "/etc/docker/config.json" }` or `auth { helper = "…" }` (docs/spec.md, Registry credentials)',
+      });
+    }
+  });
 }
 
 /**

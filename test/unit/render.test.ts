@@ -556,6 +556,33 @@ groups:
       '        sysctl = {\n          "net.core.somaxconn" = "16384"\n        }',
     );
   });
+
+  it('refuses a registry password or token in a driver auth block at its place, never echoing it; an auth block without one stays', () => {
+    const text = `name: web
+groups:
+  - name: web
+    tasks:
+      - name: web
+        image: {repository: shop/web, tag: "1.0"}
+        nomad:
+          Config:
+            auth:
+              - username: deploy
+                password: hunter2-in-the-job
+                identitytoken: tok-in-the-job
+`;
+    const problems = loadSet([{ file: 'web.yaml', text, kind: 'service' }]).problems.map(formatProblem);
+    const why =
+      'a registry credential does not go in a job, where anyone who can read the job reads it: configure it on the clients, in the docker plugin\'s `auth { config = "/etc/docker/config.json" }` or `auth { helper = "…" }` (docs/spec.md, Registry credentials)';
+    expect(problems).to.deep.equal([
+      `web.yaml:11:27  groups[0].tasks[0].nomad.Config.auth[0].password  ${why}`,
+      `web.yaml:12:32  groups[0].tasks[0].nomad.Config.auth[0].identitytoken  ${why}`,
+    ]);
+    expect(problems.join('\n')).not.to.include('hunter2').and.not.to.include('tok-in');
+    // A helper's name or a server address is no credential.
+    const helper = text.replace(/ {16}password.*\n {16}identitytoken.*\n/, '').replace('username: deploy', 'server_address: registry.example.com');
+    expect(loadSet([{ file: 'web.yaml', text: helper, kind: 'service' }]).problems).to.deep.equal([]);
+  });
 });
 
 describe('render --out never writes through a link, outside the folder, or over what it does not own', function () {

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { clusterSource, importJobs, linkedFolders, nomadParser, readSources, type JobSource } from '../service-spec/import/index.js';
+import { clusterSource, importJobs, linkedFolders, nomadParser, readSources, joinVariables, type JobSource } from '../service-spec/import/index.js';
 import { environmentNameProblem, outDir, serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
@@ -17,6 +17,8 @@ interface ImportFlags {
   readonly force?: boolean;
   readonly fromCluster: string[];
   readonly dryRun?: boolean;
+  readonly var: string[];
+  readonly varFile: string[];
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -32,7 +34,9 @@ export function registerImport(program: Command): void {
       .option('--out <dir>', 'folder holding services/ and environments/', 'jobs')
       .option('--force', 'replace existing specs and environment entries')
       .option('--from-cluster <id>', 'import this job from Nomad (in NOMAD_NAMESPACE / --nomad-namespace); repeatable', collect, [])
-      .option('--dry-run', 'check everything and list the files, write nothing'),
+      .option('--dry-run', 'check everything and list the files, write nothing')
+      .option('--var <name=value>', "a value of the HCL files' variables, as `nomad job run -var`; repeatable", collect, [])
+      .option('--var-file <file>', 'a variables file for the HCL files, as `nomad job run -var-file`; repeatable', collect, []),
     ['nomad'],
   ).action(
     run(async (c: RunContext<ImportFlags>, files: string[]) => {
@@ -48,13 +52,25 @@ export function registerImport(program: Command): void {
       outDir('--out', o.out);
       const linked = linkedFolders(o.out);
       if (linked.length > 0) throw new InputError(linked);
-      const sources: JobSource[] = await readSources(files);
+      // Variables are checked and read before Nomad is asked; a value is never echoed (it may be a secret).
+      const variables = joinVariables(await readSources(o.varFile), o.var);
+      const sources: JobSource[] = (await readSources(files)).map((s) => (variables.text === '' ? s : { ...s, variables }));
+      // A --var that no file declares would be dropped without a word (a typo, and the default imported instead).
+      const declared = new Set(sources.flatMap((s) => [...s.text.matchAll(/^[ \t]*variable[ \t]+"([^"]+)"/gm)].map((m) => m[1]!)));
+      const undeclared = variables.flagNames.filter((n) => !declared.has(n));
+      if (undeclared.length > 0) {
+        throw new InputError(
+          undeclared.map((n) => ({ subject: `--var ${JSON.stringify(n)}`, message: 'no job file declares this variable (`variable "…" {}`)' })),
+        );
+      }
       const client = (await c.clients()).nomad.client;
       for (const id of o.fromCluster) sources.push(await clusterSource(client, id));
       const result = await importJobs({ sources, out: o.out, environments: o.env, force: o.force === true, dryRun: o.dryRun === true }, nomadParser(client));
       for (const j of result.jobs) {
         c.out(`imported ${j.source}: job ${j.name}\n`);
         if (j.raw.length > 0) c.out(`  in nomad: (raw Nomad fields) ${j.raw.map((r) => r.path).join(', ')}\n`);
+        // A policy the job breaks is kept, opted out with a reason, and said here: the spec now holds it too.
+        if (j.allowed.length > 0) c.out(`  opted out in allow: (kept as the job has it) ${j.allowed.join(', ')}\n`);
       }
       for (const f of result.files) c.out(`${o.dryRun === true ? 'would write' : 'wrote'} ${f.path}\n`);
     }),

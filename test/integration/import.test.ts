@@ -270,6 +270,29 @@ describe('hashiship import: the corpus round-trips exactly through the real Noma
       expect(v.code, v.stderr).to.equal(0);
     });
 
+    it('refuses registry credentials in a job at their task, writing nothing and echoing nothing; prints each opt-out it writes, without the value', async () => {
+      const job = join(dir, 'private.nomad.hcl');
+      const text =
+        'job "private-app" {\n  group "app" {\n    task "app" {\n      driver = "docker"\n\n      config {\n        image = "registry.example.com/team/private-app:3.2.1"\n\n        auth {\n          username = "deploy"\n          password = "hunter2-in-the-job"\n        }\n      }\n\n      env {\n        DB_PASSWORD = "plain-db-pass"\n      }\n    }\n  }\n}\n';
+      writeFileSync(job, text);
+      const out = join(dir, 'credentials');
+      const r = await hashiship('import', job, '--out', out);
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr).to.include(
+        `${job}:3:5  groups[0].tasks[0].nomad.Config.auth[0].password  the imported spec cannot say this: a registry credential does not go in a job`,
+      );
+      expect(r.stdout + r.stderr).not.to.include('hunter2');
+      expect(existsSync(out), 'nothing written').to.equal(false);
+      // Without the credentials: imported, and the plain password it keeps is named by path, its value not printed.
+      writeFileSync(job, text.replace(/\n {8}auth \{[^}]*\}\n/, '\n'));
+      const ok = await hashiship('import', job, '--out', out);
+      expect(ok.code, ok.stderr).to.equal(0);
+      expect(ok.stdout).to.include(
+        '  opted out in allow: (kept as the job has it) groups[0].tasks[0].env.DB_PASSWORD (a plain value under a secret-looking name: a secret belongs in Vault, see secrets:)\n',
+      );
+      expect(ok.stdout).not.to.include('plain-db-pass');
+    });
+
     it('keeps an existing spec without --force (exit 1, nothing written) and replaces it with --force', async () => {
       const out = join(dir, 'force');
       const first = await hashiship('import', join(CORPUS, 'redis-cache.nomad.hcl'), '--out', out);

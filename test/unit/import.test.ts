@@ -17,7 +17,7 @@ import { compacted, jobDifferences, rawPatch } from '../../src/service-spec/impo
 import { environmentOverride } from '../../src/service-spec/import/environments.js';
 import { liftImage, liftJob } from '../../src/service-spec/import/lift.js';
 import { readSources } from '../../src/service-spec/import/index.js';
-import { duplicateJsonKey } from '../../src/service-spec/import/parse.js';
+import { duplicateJsonKey, joinVariables, varFlags } from '../../src/service-spec/import/parse.js';
 import { checkWrites, writeFiles } from '../../src/service-spec/import/write.js';
 import { renderJob } from '../../src/nomad/render.js';
 import { renderJobHcl } from '../../src/nomad/render-hcl.js';
@@ -458,6 +458,46 @@ describe('import: the CLI checks its input before contacting Nomad', function ()
     mkdirSync(join(out, 'services'));
     symlinkSync(join(elsewhere, 'x.yaml'), join(out, 'services', 'web.yaml'));
     expect(() => checkWrites(files, { force: true })).to.throw(InputError, `${join(out, 'services', 'web.yaml')}: is a symbolic link`);
+  });
+
+  it('--var and --var-file are checked before Nomad is asked, each refusal naming the flag, never the value', async () => {
+    const job = join(dir, 'vars.nomad.hcl');
+    writeFileSync(job, 'variable "tag" {\n  type = string\n}\n\njob "web" {\n}\n');
+    const cases: [string[], string][] = [
+      [['--var', 'tag'], 'Error: --var "tag": expected name=value\n'],
+      [['--var', '9tag=1'], 'Error: --var "9tag": is not a variable name'],
+      [['--var', 'tag=a', '--var', 'tag=b'], 'Error: --var "tag": is given twice\n'],
+      [['--var', 'tag=a\u0007hidden-value'], 'Error: --var "tag": its value holds a control character\n'],
+      [['--var', 'tga=1.0'], 'Error: --var "tga": no job file declares this variable'],
+      [['--var-file', join(dir, 'no-such.hcl')], 'no-such.hcl'],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await cli(['import', job, ...flags, '--out', join(dir, 'vars-out')]);
+      expect(r.code, `${flags.join(' ')}: ${r.err}`).to.equal(1);
+      expect(r.err, flags.join(' ')).to.include(message);
+      expect(r.err, flags.join(' ')).not.to.include('127.0.0.1:1').and.not.to.include('hidden-value');
+    }
+    expect(existsSync(join(dir, 'vars-out'))).to.equal(false);
+  });
+
+  it('--var values become literal strings of a variables file: nothing in them is evaluated, and each line knows its flag or file', () => {
+    expect(varFlags(['a=1', 'b=${x} %{ if y }"q"\\ \n\tz', 'c='])).to.equal('a = "1"\nb = "$${x} %%{ if y }\\"q\\"\\\\ \\n\\tz"\nc = ""\n');
+    const v = joinVariables(
+      [
+        { file: 'one.hcl', text: 'tag = "1"\nregion = "eu"' },
+        { file: 'two.hcl', text: 'dcs = ["a"]\n' },
+      ],
+      ['port=80', 'name=web'],
+    );
+    expect(v.text).to.equal('tag = "1"\nregion = "eu"\ndcs = ["a"]\nport = "80"\nname = "web"\n');
+    expect([1, 2, 3, 4, 5].map((l) => v.origin(l))).to.deep.equal([
+      { file: 'one.hcl', line: 1 },
+      { file: 'one.hcl', line: 2 },
+      { file: 'two.hcl', line: 1 },
+      { file: '--var port', line: 1 },
+      { file: '--var name', line: 1 },
+    ]);
+    expect(v.flagNames).to.deep.equal(['port', 'name']);
   });
 
   it('the same --env twice is exit 1', async () => {

@@ -42,6 +42,12 @@ export interface ImportedJob {
   readonly yaml: string;
   /** The fields carried by the escape hatch. */
   readonly raw: readonly RawField[];
+  /**
+   * The opt-outs of hashiship's policies the import wrote (`allow:`), each the
+   * path of what it lets through and why the policy exists: a plain value under a
+   * secret-looking name, a `latest` image, a class beside a jar.
+   */
+  readonly allowed: readonly string[];
   /** The job as Nomad parsed it (canonicalized). */
   readonly job: Obj;
 }
@@ -92,6 +98,24 @@ function rawPaths(prefix: string, raw: unknown, out: RawField[]): void {
     if (isObj(v) && Object.keys(v).length > 0 && !prefix.endsWith('.Config')) rawPaths(p, v, out);
     else out.push({ path: p });
   }
+}
+
+/** What each opt-out the import writes lets through, for the line it prints. */
+function allowedFields(spec: Obj): string[] {
+  const out: string[] = [];
+  (spec['groups'] as Obj[]).forEach((g, gi) =>
+    (g['tasks'] as Obj[]).forEach((t, ti) => {
+      const allow = t['allow'];
+      if (!isObj(allow)) return;
+      const at = `groups[${gi}].tasks[${ti}]`;
+      if (isObj(allow['env']))
+        for (const name of Object.keys(allow['env']))
+          out.push(`${at}.env.${name} (a plain value under a secret-looking name: a secret belongs in Vault, see secrets:)`);
+      if (allow['latest'] !== undefined) out.push(`${at}.image (the tag latest: the same spec may run different code)`);
+      if (allow['jar_and_class'] !== undefined) out.push(`${at}.class (beside a jar: java -jar runs the jar's Main-Class)`);
+    }),
+  );
+  return out;
 }
 
 function rawFields(spec: Obj): RawField[] {
@@ -242,9 +266,22 @@ export function repair(spec: Obj, problems: readonly InputProblem[]): boolean {
 
 /** Where a group's block begins in an HCL job (`group "NAME"`), else the file's start. */
 function groupAt(src: JobSource, name: string): { file: string; line: number; col: number } {
-  const m = new RegExp(`^[ \\t]*group[ \\t]+"${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`, 'm').exec(src.text);
-  if (m === null) return { file: src.file, line: 1, col: 1 };
-  return { file: src.file, line: src.text.slice(0, m.index).split('\n').length, col: m[0].length - m[0].trimStart().length + 1 };
+  return blockAt(src, 'group', name, 0) ?? { file: src.file, line: 1, col: 1 };
+}
+
+/** Where `task "<name>"` of a group starts in an HCL file: the first after the group's block; else the group's. */
+function taskBlockAt(src: JobSource, group: string, name: string): { file: string; line: number; col: number } {
+  const g = blockAt(src, 'group', group, 0);
+  return (g === undefined ? undefined : blockAt(src, 'task', name, g.index)) ?? groupAt(src, group);
+}
+
+/** The position (and offset) of the first `<kind> "<name>"` block opening at or after `from`, if any. */
+function blockAt(src: JobSource, kind: string, name: string, from: number): { file: string; line: number; col: number; index: number } | undefined {
+  const re = new RegExp(`^[ \\t]*${kind}[ \\t]+"${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`, 'gm');
+  re.lastIndex = from;
+  const m = re.exec(src.text);
+  if (m === null) return undefined;
+  return { file: src.file, line: src.text.slice(0, m.index).split('\n').length, col: m[0].length - m[0].trimStart().length + 1, index: m.index };
 }
 
 /**
@@ -364,12 +401,15 @@ async function converge(spec: Obj, want: Obj, src: JobSource, file: string, pars
       set = loadSet([{ file, text: specYaml(spec, src.file), kind: 'service' }]);
     }
     if (set.problems.length > 0 || set.services[0] === undefined) {
-      // At the group's block where the problem is in a group (a name the spec refuses, say), else at the job.
+      // At the task's or the group's block where the problem is in one (a name the spec refuses, a credential), else at the job.
       const groups = (want['TaskGroups'] as Obj[] | null) ?? [];
       const at = (subject: string) => {
-        const g = /^groups\[(\d+)\]/.exec(subject);
-        const name = g === null ? undefined : groups[Number(g[1])]?.['Name'];
-        return typeof name === 'string' ? groupAt(src, name) : { file: src.file, line: 1, col: 1 };
+        const g = /^groups\[(\d+)\](?:\.tasks\[(\d+)\])?/.exec(subject);
+        const group = g === null ? undefined : groups[Number(g[1])];
+        const name = group?.['Name'];
+        if (typeof name !== 'string') return { file: src.file, line: 1, col: 1 };
+        const task = g?.[2] === undefined ? undefined : ((group?.['Tasks'] as Obj[] | null) ?? [])[Number(g[2])]?.['Name'];
+        return typeof task === 'string' ? taskBlockAt(src, name, task) : groupAt(src, name);
       };
       throw new InputError(set.problems.map((p) => ({ at: at(p.subject), subject: p.subject, message: `the imported spec cannot say this: ${p.message}` })));
     }
@@ -441,7 +481,7 @@ export async function importJob(src: JobSource, parser: JobParser, opts: ImportO
     // Kept only when Nomad agrees it is still the same job, without a further correction.
     spec = await converge(smaller, want, src, file, parser, 0).catch(() => spec);
   }
-  return { name: id, source: src.file, spec, yaml: specYaml(spec, src.file), raw: rawFields(spec), job };
+  return { name: id, source: src.file, spec, yaml: specYaml(spec, src.file), raw: rawFields(spec), allowed: allowedFields(spec), job };
 }
 
 /** The schema the raw blocks are checked against (for callers that show it). */

@@ -31,10 +31,12 @@ export class ParseFailure extends Error {
 /** Nomad's parser: job text (HCL2) → the job in API JSON, canonicalized. */
 export interface JobParser {
   /**
+   * @param variables the values of the job's HCL2 variables, as the text of a
+   * variables file (`nomad job run -var-file`).
    * @throws {ParseFailure} when Nomad refuses the text (bad input).
    * @throws {ServerError} when Nomad cannot be reached.
    */
-  parse(hcl: string): Promise<Obj>;
+  parse(hcl: string, variables?: string): Promise<Obj>;
 }
 
 /** Nomad's `/v1/jobs/parse` position prefix: `<name>:<line>,<col>-…: message`. */
@@ -43,11 +45,11 @@ const POSITION = /^(?:[^:\s]*:)?(\d+),(\d+)(?:-\d+(?:,\d+)?)?: /;
 /** The parser of a Nomad agent: `POST /v1/jobs/parse` with `Canonicalize: true`. */
 export function nomadParser(client: NomadClient): JobParser {
   return {
-    async parse(hcl) {
+    async parse(hcl, variables) {
       const res = await client.request<unknown>('jobs.parse', {
         method: 'POST',
         path: '/v1/jobs/parse',
-        data: { JobHCL: hcl, Canonicalize: true },
+        data: { JobHCL: hcl, Canonicalize: true, ...(variables === undefined || variables === '' ? {} : { Variables: variables }) },
         // A canonicalized job is large and compresses well, but gzip costs both ends more than it saves on a short link.
         headers: { 'Accept-Encoding': 'identity' },
         accept: [400, 500],
@@ -71,6 +73,99 @@ export interface JobSource {
   /** The name shown in problems (as the user gave it). */
   readonly file: string;
   readonly text: string;
+  /** Values of its HCL2 variables (`--var`, `--var-file`); HCL sources only. */
+  readonly variables?: Variables;
+}
+
+/** Values of HCL2 variables: one variables file's text, made of files and flags, and where each of its lines came from. */
+export interface Variables {
+  readonly text: string;
+  /** The file (or `--var name`) and line a line of `text` came from. */
+  origin(line: number): { file: string; line: number };
+  /** The names set by `--var` flags. */
+  readonly flagNames: readonly string[];
+}
+
+/**
+ * The variables of `--var-file` files (in order) and `--var` flags (last), as
+ * one variables file's text with the origin of each line.
+ */
+export function joinVariables(files: readonly { file: string; text: string }[], flags: readonly string[]): Variables {
+  const parts: { file: string | ((line: number) => string); text: string }[] = files.map((f) => ({
+    file: f.file,
+    text: f.text.endsWith('\n') ? f.text : `${f.text}\n`,
+  }));
+  const flagText = varFlags(flags);
+  const flagNames =
+    flagText === ''
+      ? []
+      : flagText
+          .split('\n')
+          .slice(0, -1)
+          .map((l) => l.slice(0, l.indexOf(' = ')));
+  parts.push({ file: (line) => `--var ${flagNames[line - 1] ?? ''}`, text: flagText });
+  const starts: { file: string | ((line: number) => string); first: number }[] = [];
+  let first = 1;
+  for (const p of parts) {
+    starts.push({ file: p.file, first });
+    first += p.text.split('\n').length - 1;
+  }
+  return {
+    text: parts.map((p) => p.text).join(''),
+    flagNames,
+    origin(line) {
+      const seg = [...starts].reverse().find((x) => x.first <= line) ?? starts[0]!;
+      const local = line - seg.first + 1;
+      return typeof seg.file === 'string' ? { file: seg.file, line: local } : { file: seg.file(local), line: 1 };
+    },
+  };
+}
+
+/** An HCL2 variable name, as `variable "<name>"` takes it. */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/**
+ * `--var name=value` flags as lines of a variables file: each value a string
+ * literal, taken as it is (no `${…}` or `%{…}` in it is evaluated, as with
+ * `nomad job run -var`); Nomad converts it to the variable's type (`3` to a
+ * number). A list or map value goes in a variables file (`--var-file`).
+ * @throws {InputError} naming the flag: no `=`, a name that is no HCL identifier,
+ * a name given twice, a control character other than a tab or a line break.
+ */
+export function varFlags(flags: readonly string[]): string {
+  const problems: InputProblem[] = [];
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    const name = eq < 0 ? flag : flag.slice(0, eq);
+    const shown = `--var ${JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name)}`;
+    if (eq < 0) problems.push({ subject: shown, message: 'expected name=value' });
+    else if (!VARIABLE_NAME.test(name))
+      problems.push({ subject: shown, message: 'is not a variable name (letters, digits, `_` and `-`, not starting with a digit or `-`)' });
+    else if (seen.has(name)) problems.push({ subject: shown, message: 'is given twice' });
+    // eslint-disable-next-line no-control-regex
+    else if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(flag.slice(eq + 1))) problems.push({ subject: shown, message: 'its value holds a control character' });
+    else {
+      seen.add(name);
+      lines.push(`${name} = ${literal(flag.slice(eq + 1))}\n`);
+    }
+  }
+  if (problems.length > 0) throw new InputError(problems);
+  return lines.join('');
+}
+
+/** A string as an HCL2 quoted literal that no template sequence in it is evaluated from. */
+function literal(v: string): string {
+  const escaped = v
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, '\\n')
+    .replace(/\t/g, '\\t')
+    // A function, not a replacement string: in one, `$$` is a single `$`.
+    .replace(/\$\{/g, () => '$${')
+    .replace(/%\{/g, () => '%%{');
+  return `"${escaped}"`;
 }
 
 /** Whether a source holds API JSON rather than HCL. */
@@ -222,9 +317,10 @@ export function jsonToHcl(src: JobSource): string {
  * @throws {InputError} with Nomad's message and position when Nomad cannot read it.
  */
 export async function parseSource(src: JobSource, parser: JobParser): Promise<Obj> {
-  const hcl = isJsonSource(src) ? jsonToHcl(src) : src.text;
+  const json = isJsonSource(src);
+  const hcl = json ? jsonToHcl(src) : src.text;
   try {
-    return await parser.parse(hcl);
+    return await parser.parse(hcl, json ? undefined : src.variables?.text);
   } catch (e) {
     if (!(e instanceof ParseFailure)) throw e;
     // `file("app.tpl")` and the other filesystem functions: Nomad's HTTP parser has no files to read (the CLI has).
@@ -265,7 +361,32 @@ export function parseProblems(src: JobSource, e: ParseFailure): InputProblem[] {
     const text = (m === null ? part : part.slice(m[0].length))
       .replace(RANGE_IN_TEXT, (all, l: string, c: string) => (json ? all : `${src.file}:${l}:${c}`))
       .trim()
+      // A problem of no file (an unset variable) is named `<nil>` by Nomad.
+      .replace(/^<nil>: /, '')
       .replace(/\s*\n\s*/g, ' ');
+    // The variables' own problems (`unable to parse var content: input.hcl:3:1: …`): at their file and line.
+    const vars = /^unable to parse var content: [^:\s]*:(\d+),(\d+)(?:-\d+(?:,\d+)?)?: /.exec(part.trim());
+    if (vars !== null && src.variables !== undefined) {
+      const o = src.variables.origin(Number(vars[1]));
+      const rest = part
+        .trim()
+        .slice(vars[0].length)
+        .replace(/\s*\n\s*/g, ' ')
+        .replace(/ at [^:\s]*:(\d+),\d+(?:-\d+(?:,\d+)?)?/g, (_all, l: string) => {
+          const at = src.variables!.origin(Number(l));
+          return ` at ${at.file}:${at.line}`;
+        });
+      if (o.file.startsWith('--var ')) return { subject: o.file, message: `Nomad cannot read it: ${rest}` };
+      return { at: { file: o.file, line: o.line, col: Number(vars[2]) }, subject: 'variables', message: `Nomad cannot read them: ${rest}` };
+    }
+    const unset = /^Unset variable "([^"]+)"/.exec(text);
+    if (unset !== null) {
+      return {
+        at: { file: src.file, line: 1, col: 1 },
+        subject: `var.${unset[1]!}`,
+        message: `has no value and no default: give it with --var ${unset[1]!}=… or in a --var-file`,
+      };
+    }
     const at = line !== undefined && !json ? { file: src.file, line, col: col ?? 1 } : { file: src.file, line: 1, col: 1 };
     return { at, subject: 'job', message: `Nomad cannot parse it: ${text}` };
   });

@@ -7,7 +7,16 @@
  */
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { clusterSource, importJobs, linkedFolders, nomadParser, readSources, joinVariables, type JobSource } from '../service-spec/import/index.js';
+import {
+  clusterSource,
+  importJobs,
+  linkedFolders,
+  nomadParser,
+  readSources,
+  joinVariables,
+  undeclaredVariables,
+  type JobSource,
+} from '../service-spec/import/index.js';
 import { environmentNameProblem, outDir, serverFlags } from './flags.js';
 import { run, type RunContext } from './runner.js';
 
@@ -55,9 +64,7 @@ export function registerImport(program: Command): void {
       // Variables are checked and read before Nomad is asked; a value is never echoed (it may be a secret).
       const variables = joinVariables(await readSources(o.varFile), o.var);
       const sources: JobSource[] = (await readSources(files)).map((s) => (variables.text === '' ? s : { ...s, variables }));
-      // A --var that no file declares would be dropped without a word (a typo, and the default imported instead).
-      const declared = new Set(sources.flatMap((s) => [...s.text.matchAll(/^[ \t]*variable[ \t]+"([^"]+)"/gm)].map((m) => m[1]!)));
-      const undeclared = variables.flagNames.filter((n) => !declared.has(n));
+      const undeclared = undeclaredVariables(sources, variables.flagNames);
       if (undeclared.length > 0) {
         throw new InputError(
           undeclared.map((n) => ({ subject: `--var ${JSON.stringify(n)}`, message: 'no job file declares this variable (`variable "…" {}`)' })),

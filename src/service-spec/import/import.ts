@@ -269,10 +269,10 @@ function groupAt(src: JobSource, name: string): { file: string; line: number; co
   return blockAt(src, 'group', name, 0) ?? { file: src.file, line: 1, col: 1 };
 }
 
-/** Where `task "<name>"` of a group starts in an HCL file: the first after the group's block; else the group's. */
+/** Where `task "<name>"` of a group starts in an HCL file: the first after the group's block; else the group's, else the file's start. */
 function taskBlockAt(src: JobSource, group: string, name: string): { file: string; line: number; col: number } {
   const g = blockAt(src, 'group', group, 0);
-  return (g === undefined ? undefined : blockAt(src, 'task', name, g.index)) ?? groupAt(src, group);
+  return g === undefined ? { file: src.file, line: 1, col: 1 } : (blockAt(src, 'task', name, g.index) ?? g);
 }
 
 /** The position (and offset) of the first `<kind> "<name>"` block opening at or after `from`, if any. */

@@ -14,7 +14,17 @@ import type { JobParser, JobSource } from './parse.js';
 import { checkWrites, environmentPath, specPath, writeFiles, type PlannedFile } from './write.js';
 
 export { importJob, specYaml, type ImportedJob, type RawField } from './import.js';
-export { joinVariables, nomadParser, parseSource, ParseFailure, varFlags, type JobParser, type JobSource, type Variables } from './parse.js';
+export {
+  joinVariables,
+  nomadParser,
+  parseSource,
+  ParseFailure,
+  undeclaredVariables,
+  varFlags,
+  type JobParser,
+  type JobSource,
+  type Variables,
+} from './parse.js';
 export { clusterSource } from './cluster.js';
 export { linkedFolders } from './write.js';
 export { jobDifferences, describeDifferences, comparable, type FieldDifference } from './diff.js';

@@ -91,34 +91,35 @@ export interface Variables {
  * one variables file's text with the origin of each line.
  */
 export function joinVariables(files: readonly { file: string; text: string }[], flags: readonly string[]): Variables {
-  const parts: { file: string | ((line: number) => string); text: string }[] = files.map((f) => ({
-    file: f.file,
-    text: f.text.endsWith('\n') ? f.text : `${f.text}\n`,
-  }));
-  const flagText = varFlags(flags);
-  const flagNames =
-    flagText === ''
-      ? []
-      : flagText
-          .split('\n')
-          .slice(0, -1)
-          .map((l) => l.slice(0, l.indexOf(' = ')));
-  parts.push({ file: (line) => `--var ${flagNames[line - 1] ?? ''}`, text: flagText });
-  const starts: { file: string | ((line: number) => string); first: number }[] = [];
-  let first = 1;
-  for (const p of parts) {
-    starts.push({ file: p.file, first });
-    first += p.text.split('\n').length - 1;
+  const flagLines = varLines(flags);
+  const texts: string[] = [];
+  const origins: { file: string; line: number }[] = [];
+  for (const f of files) {
+    const text = f.text.endsWith('\n') ? f.text : `${f.text}\n`;
+    texts.push(text);
+    text
+      .split('\n')
+      .slice(0, -1)
+      .forEach((_, i) => origins.push({ file: f.file, line: i + 1 }));
+  }
+  for (const l of flagLines) {
+    texts.push(l.line);
+    origins.push({ file: `--var ${l.name}`, line: 1 });
   }
   return {
-    text: parts.map((p) => p.text).join(''),
-    flagNames,
-    origin(line) {
-      const seg = [...starts].reverse().find((x) => x.first <= line) ?? starts[0]!;
-      const local = line - seg.first + 1;
-      return typeof seg.file === 'string' ? { file: seg.file, line: local } : { file: seg.file(local), line: 1 };
-    },
+    text: texts.join(''),
+    flagNames: flagLines.map((l) => l.name),
+    origin: (line) => origins[line - 1] ?? origins[origins.length - 1] ?? { file: '--var', line: 1 },
   };
+}
+
+/**
+ * The `--var` names that no HCL source declares (`variable "<name>"`): such a
+ * value would be dropped without a word, and the variable's default imported.
+ */
+export function undeclaredVariables(sources: readonly JobSource[], names: readonly string[]): string[] {
+  const declared = new Set(sources.flatMap((s) => [...s.text.matchAll(/^[ \t]*variable[ \t]+"([^"]+)"/gm)].map((m) => m[1]!)));
+  return names.filter((n) => !declared.has(n));
 }
 
 /** An HCL2 variable name, as `variable "<name>"` takes it. */
@@ -133,9 +134,15 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
  * a name given twice, a control character other than a tab or a line break.
  */
 export function varFlags(flags: readonly string[]): string {
+  return varLines(flags)
+    .map((l) => l.line)
+    .join('');
+}
+
+/** {@link varFlags}, a line per flag with its name. */
+function varLines(flags: readonly string[]): { name: string; line: string }[] {
   const problems: InputProblem[] = [];
-  const seen = new Set<string>();
-  const lines: string[] = [];
+  const lines: { name: string; line: string }[] = [];
   for (const flag of flags) {
     const eq = flag.indexOf('=');
     const name = eq < 0 ? flag : flag.slice(0, eq);
@@ -143,16 +150,13 @@ export function varFlags(flags: readonly string[]): string {
     if (eq < 0) problems.push({ subject: shown, message: 'expected name=value' });
     else if (!VARIABLE_NAME.test(name))
       problems.push({ subject: shown, message: 'is not a variable name (letters, digits, `_` and `-`, not starting with a digit or `-`)' });
-    else if (seen.has(name)) problems.push({ subject: shown, message: 'is given twice' });
+    else if (lines.some((l) => l.name === name)) problems.push({ subject: shown, message: 'is given twice' });
     // eslint-disable-next-line no-control-regex
     else if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(flag.slice(eq + 1))) problems.push({ subject: shown, message: 'its value holds a control character' });
-    else {
-      seen.add(name);
-      lines.push(`${name} = ${literal(flag.slice(eq + 1))}\n`);
-    }
+    else lines.push({ name, line: `${name} = ${literal(flag.slice(eq + 1))}\n` });
   }
   if (problems.length > 0) throw new InputError(problems);
-  return lines.join('');
+  return lines;
 }
 
 /** A string as an HCL2 quoted literal that no template sequence in it is evaluated from. */
@@ -358,27 +362,28 @@ export function parseProblems(src: JobSource, e: ParseFailure): InputProblem[] {
     const m = i === 0 ? null : POSITION.exec(part);
     const line = i === 0 ? e.line : m === null ? undefined : Number(m[1]);
     const col = i === 0 ? e.col : m === null ? undefined : Number(m[2]);
+    // The variables' own problems (`unable to parse var content: input.hcl:3:1: …`): at their file and line.
+    const trimmed = part.trim();
+    const vars = /^unable to parse var content: [^:\s]*:(\d+),(\d+)(?:-\d+(?:,\d+)?)?: /.exec(trimmed);
+    const variables = src.variables;
+    if (vars !== null && variables !== undefined) {
+      const o = variables.origin(Number(vars[1]));
+      const rest = trimmed
+        .slice(vars[0].length)
+        .replace(/\s*\n\s*/g, ' ')
+        .replace(/ at [^:\s]*:(\d+),\d+(?:-\d+(?:,\d+)?)?/g, (_all, l: string) => {
+          const at = variables.origin(Number(l));
+          return ` at ${at.file}:${at.line}`;
+        });
+      if (o.file.startsWith('--var ')) return { subject: o.file, message: `Nomad cannot read it: ${rest}` };
+      return { at: { file: o.file, line: o.line, col: Number(vars[2]) }, subject: 'variables', message: `Nomad cannot read them: ${rest}` };
+    }
     const text = (m === null ? part : part.slice(m[0].length))
       .replace(RANGE_IN_TEXT, (all, l: string, c: string) => (json ? all : `${src.file}:${l}:${c}`))
       .trim()
       // A problem of no file (an unset variable) is named `<nil>` by Nomad.
       .replace(/^<nil>: /, '')
       .replace(/\s*\n\s*/g, ' ');
-    // The variables' own problems (`unable to parse var content: input.hcl:3:1: …`): at their file and line.
-    const vars = /^unable to parse var content: [^:\s]*:(\d+),(\d+)(?:-\d+(?:,\d+)?)?: /.exec(part.trim());
-    if (vars !== null && src.variables !== undefined) {
-      const o = src.variables.origin(Number(vars[1]));
-      const rest = part
-        .trim()
-        .slice(vars[0].length)
-        .replace(/\s*\n\s*/g, ' ')
-        .replace(/ at [^:\s]*:(\d+),\d+(?:-\d+(?:,\d+)?)?/g, (_all, l: string) => {
-          const at = src.variables!.origin(Number(l));
-          return ` at ${at.file}:${at.line}`;
-        });
-      if (o.file.startsWith('--var ')) return { subject: o.file, message: `Nomad cannot read it: ${rest}` };
-      return { at: { file: o.file, line: o.line, col: Number(vars[2]) }, subject: 'variables', message: `Nomad cannot read them: ${rest}` };
-    }
     const unset = /^Unset variable "([^"]+)"/.exec(text);
     if (unset !== null) {
       return {

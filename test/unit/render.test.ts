@@ -532,8 +532,8 @@ ${task}${group}${top}`;
 });
 
 describe('render: escape-hatch values HCL cannot carry (issue 12)', () => {
-  it('refuses driver config shapes that have no HCL form, at their place', () => {
-    const text = `name: web
+  /** A one-task spec whose task's `nomad: {Config: …}` holds `config` (lines indented 12 spaces). */
+  const withConfig = (config: string) => `name: web
 groups:
   - name: web
     tasks:
@@ -541,10 +541,13 @@ groups:
         image: {repository: shop/web, tag: "1.0"}
         nomad:
           Config:
-            mounts: [{type: bind, target: /a}, plain]
+${config}`;
+
+  it('refuses driver config shapes that have no HCL form, at their place', () => {
+    const text = withConfig(`            mounts: [{type: bind, target: /a}, plain]
             labels: {com.example/tier: web, nested: [{a: b}]}
             sysctl: [{net.core.somaxconn: "16384"}]
-`;
+`);
     const set = loadSet([{ file: 'web.yaml', text, kind: 'service' }]);
     expect(set.problems.map(formatProblem)).to.deep.equal([
       "web.yaml:9:21  groups[0].tasks[0].nomad.Config.mounts  has no form in Nomad's HCL (a list mixing maps, lists and values, or maps that are neither blocks nor one object value)",
@@ -558,19 +561,11 @@ groups:
   });
 
   it('refuses a registry password or token in a driver auth block at its place, never echoing it; an auth block without one stays', () => {
-    const text = `name: web
-groups:
-  - name: web
-    tasks:
-      - name: web
-        image: {repository: shop/web, tag: "1.0"}
-        nomad:
-          Config:
-            auth:
+    const text = withConfig(`            auth:
               - username: deploy
                 password: hunter2-in-the-job
                 identitytoken: tok-in-the-job
-`;
+`);
     const problems = loadSet([{ file: 'web.yaml', text, kind: 'service' }]).problems.map(formatProblem);
     const why =
       'a registry credential does not go in a job, where anyone who can read the job reads it: configure it on the clients, in the docker plugin\'s `auth { config = "/etc/docker/config.json" }` or `auth { helper = "…" }` (docs/spec.md, Registry credentials)';
